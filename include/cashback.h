@@ -1,0 +1,571 @@
+/*
+ * libcashback: report shop conversions to a cashback network, durably and
+ * signed.
+ *
+ * Conventions for the whole API:
+ * - Every function that can fail returns a `cashback_status`; `CASHBACK_OK`
+ *   (0) is success. `cashback_strerror()` gives the text of a status, and
+ *   `cashback_client_last_error()` / `cashback_options_last_error()` give the
+ *   detail of the last failure (the field, key or line at fault). Detail
+ *   strings never contain a secret.
+ * - Strings are NUL-terminated UTF-8 unless a length is passed with them
+ *   (`_n` variants and parsers take explicit lengths and never read past
+ *   them).
+ * - Ownership is stated per function: "takes ownership" means the callee
+ *   frees the argument, even on failure; "borrowed" means the caller keeps
+ *   it and it must stay valid for the call only.
+ * - Thread-safety is stated once per type below and repeated where a
+ *   function differs.
+ * - Money is never a float: amounts are `int64_t` minor units of an ISO 4217
+ *   currency (4990 EUR is 49.90 EUR, 1000 JPY is 1000 JPY).
+ * - Times are Unix seconds (UTC) as `int64_t`.
+ */
+#ifndef CASHBACK_H
+#define CASHBACK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__) || defined(__clang__)
+#define CASHBACK_API __attribute__((visibility("default")))
+#define CASHBACK_MUST_USE __attribute__((warn_unused_result))
+#else
+#define CASHBACK_API
+#define CASHBACK_MUST_USE
+#endif
+
+/** Version of this header; `cashback_version()` gives the library's. */
+#define CASHBACK_VERSION "0.1.0"
+
+/* Limits, in bytes, not counting the terminating NUL. */
+#define CASHBACK_TOKEN_MAX 128     /**< click token */
+#define CASHBACK_PARAM_MAX 32      /**< landing parameter name */
+#define CASHBACK_ID_MAX 64         /**< merchant id, key id, order id, sku */
+#define CASHBACK_EVENT_ID_LEN 32   /**< event id: 32 lowercase hex digits */
+#define CASHBACK_SET_COOKIE_MAX 512 /**< a Set-Cookie value we produce */
+#define CASHBACK_METADATA_MAX 4096 /**< all metadata of one event */
+#define CASHBACK_ERROR_MAX 256     /**< a last-error detail */
+
+/**
+ * Status codes. The numbers are fixed and never reused; new codes are added
+ * at the end.
+ */
+typedef enum cashback_status {
+  CASHBACK_OK = 0,                  /**< 0: success */
+  CASHBACK_E_INVALID_ARGUMENT = 1,  /**< 1: a NULL or out-of-range argument */
+  CASHBACK_E_NOMEM = 2,             /**< 2: out of memory */
+  CASHBACK_E_CONFIG = 3,            /**< 3: bad or missing configuration */
+  CASHBACK_E_CLICK_NONE = 4,        /**< 4: no click token present */
+  CASHBACK_E_CLICK_EXPIRED = 5,     /**< 5: click older than the window */
+  CASHBACK_E_CLICK_TAMPERED = 6,    /**< 6: click cookie fails its MAC */
+  CASHBACK_E_CLICK_MALFORMED = 7,   /**< 7: click token or cookie malformed */
+  CASHBACK_E_AMOUNT = 8,            /**< 8: amount not exact or out of range */
+  CASHBACK_E_CURRENCY = 9,          /**< 9: not an active ISO 4217 currency */
+  CASHBACK_E_FIELD = 10,            /**< 10: an event field is invalid */
+  CASHBACK_E_TOO_BIG = 11,          /**< 11: a size cap was exceeded */
+  CASHBACK_E_SIG_MALFORMED = 12,    /**< 12: signature header unparsable */
+  CASHBACK_E_SIG_TIMESTAMP = 13,    /**< 13: signature outside replay window */
+  CASHBACK_E_SIG_UNKNOWN_KEY = 14,  /**< 14: no signature by a known key */
+  CASHBACK_E_SIG_MISMATCH = 15,     /**< 15: signature does not match body */
+  CASHBACK_E_CRYPTO = 16,           /**< 16: the crypto library failed */
+  CASHBACK_E_IO = 17,               /**< 17: a file system call failed */
+  CASHBACK_E_INTERNAL = 18          /**< 18: a bug in libcashback */
+} cashback_status;
+
+/**
+ * Text of a status, e.g. "click cookie fails its signature check". Never
+ * NULL; unknown values give "unknown status". Static storage; thread-safe.
+ */
+CASHBACK_API const char *cashback_strerror(cashback_status status);
+
+/** Version string of the library, e.g. "0.1.0". Static; thread-safe. */
+CASHBACK_API const char *cashback_version(void);
+
+/* ------------------------------------------------------------------------
+ * Logging
+ * --------------------------------------------------------------------- */
+
+typedef enum cashback_log_level {
+  CASHBACK_LOG_DEBUG = 0,
+  CASHBACK_LOG_INFO = 1,
+  CASHBACK_LOG_WARN = 2,
+  CASHBACK_LOG_ERROR = 3
+} cashback_log_level;
+
+/**
+ * Log callback. `message` is borrowed for the call and never contains a
+ * secret. It may be called from any thread that uses the client, and from
+ * several at once: the callback must be thread-safe. It must not call back
+ * into the same client.
+ */
+typedef void (*cashback_log_fn)(cashback_log_level level, const char *message,
+                                void *userdata);
+
+/**
+ * Clock callback: the current Unix time in seconds. For tests and replays;
+ * by default the system clock is used. Same threading rules as the log
+ * callback.
+ */
+typedef int64_t (*cashback_clock_fn)(void *userdata);
+
+/* ------------------------------------------------------------------------
+ * Options
+ *
+ * An options object collects configuration before a client is made.
+ * Thread-safety: an options object is not thread-safe; use it from one
+ * thread at a time. Distinct objects are independent.
+ * --------------------------------------------------------------------- */
+
+typedef struct cashback_options cashback_options;
+
+/** New options with defaults. Caller owns it; NULL when out of memory. */
+CASHBACK_API cashback_options *cashback_options_new(void);
+
+/** Frees options (NULL is fine). Wipes secrets from memory. */
+CASHBACK_API void cashback_options_free(cashback_options *opts);
+
+/**
+ * Sets one configuration key from its text form, as a config file, the
+ * environment or a connection string would (keys are listed in
+ * docs/onboarding.md, e.g. "merchant_id", "attribution_window").
+ * `key` and `value` are borrowed. On error the options are unchanged and
+ * `cashback_options_last_error()` names the key.
+ */
+CASHBACK_API cashback_status cashback_options_set(cashback_options *opts,
+                                                  const char *key,
+                                                  const char *value);
+
+/** Merchant id given by the network: 1-64 of [A-Za-z0-9._-]. */
+CASHBACK_API cashback_status
+cashback_options_set_merchant_id(cashback_options *opts, const char *id);
+
+/**
+ * The signing key: its id (1-64 of [A-Za-z0-9._-]) and secret (16-256
+ * printable ASCII characters, no space, ';' or '#'). Both borrowed and copied.
+ */
+CASHBACK_API cashback_status cashback_options_set_key(cashback_options *opts,
+                                                      const char *key_id,
+                                                      const char *secret);
+
+/**
+ * A second key, signed with alongside the first during a key rotation
+ * (NULL `key_id` removes it). Same rules as `cashback_options_set_key()`.
+ */
+CASHBACK_API cashback_status
+cashback_options_set_next_key(cashback_options *opts, const char *key_id,
+                              const char *secret);
+
+/**
+ * The network's batch endpoint, an absolute http:// or https:// URL.
+ * Borrowed and copied.
+ */
+CASHBACK_API cashback_status
+cashback_options_set_endpoint(cashback_options *opts, const char *url);
+
+/**
+ * Landing parameters that carry the click token, comma-separated, in
+ * priority order, e.g. "cb_click,awc". A known network name prefixed with
+ * '@' stands for that network's parameters ("@awin" is "awc", "@cj" is
+ * "cjevent"; see docs/onboarding.md). Default: "cb_click".
+ */
+CASHBACK_API cashback_status
+cashback_options_set_landing_params(cashback_options *opts, const char *list);
+
+/** Name of the click cookie: a cookie token of 1-64 characters. */
+CASHBACK_API cashback_status
+cashback_options_set_cookie_name(cashback_options *opts, const char *name);
+
+/** Domain attribute of the cookie, e.g. "shop.example"; NULL for none. */
+CASHBACK_API cashback_status
+cashback_options_set_cookie_domain(cashback_options *opts, const char *domain);
+
+/**
+ * Attribution window in seconds (1 s to 400 days). The cookie's Max-Age, and
+ * the age past which a click read back at checkout is expired.
+ * Default: 30 days.
+ */
+CASHBACK_API cashback_status
+cashback_options_set_attribution_window(cashback_options *opts,
+                                        int64_t seconds);
+
+/**
+ * Log callback, its user data, and the lowest level passed to it
+ * (default: no logging).
+ */
+CASHBACK_API cashback_status cashback_options_set_logger(
+    cashback_options *opts, cashback_log_fn fn, void *userdata,
+    cashback_log_level min_level);
+
+/** Clock callback (NULL: the system clock). */
+CASHBACK_API cashback_status
+cashback_options_set_clock(cashback_options *opts, cashback_clock_fn fn,
+                           void *userdata);
+
+/**
+ * Loads a config file: one `key = value` per line, '#' comments, blank
+ * lines ignored. Later settings override earlier ones. On error nothing from
+ * the file is applied, and the last error names the line and key.
+ */
+CASHBACK_API cashback_status
+cashback_options_load_file(cashback_options *opts, const char *path);
+
+/**
+ * Loads a connection string: "cashback:" followed by `key=value` pairs
+ * separated by ';', values percent-encoded where needed. On error nothing is
+ * applied, and the last error names the key.
+ */
+CASHBACK_API cashback_status
+cashback_options_load_connection_string(cashback_options *opts,
+                                        const char *connection);
+
+/**
+ * Loads the environment: first the file named by CASHBACK_CONFIG, then the
+ * connection string in CASHBACK_CONNECTION, then each CASHBACK_<KEY> (e.g.
+ * CASHBACK_MERCHANT_ID) variable, each overriding the ones before. Reads the
+ * process environment: do not call while another thread changes it.
+ */
+CASHBACK_API cashback_status
+cashback_options_load_env(cashback_options *opts);
+
+/**
+ * Detail of the last failure on these options, e.g.
+ * "line 3: unknown key 'merchnt_id'". Never NULL (empty when none); valid
+ * until the next call on `opts`.
+ */
+CASHBACK_API const char *
+cashback_options_last_error(const cashback_options *opts);
+
+/* ------------------------------------------------------------------------
+ * Client
+ *
+ * A client serves one merchant. Thread-safety: every function taking a
+ * client may be called from several threads at once, unless stated. Several
+ * clients in one process are independent (there is no global state).
+ * --------------------------------------------------------------------- */
+
+typedef struct cashback_client cashback_client;
+
+/**
+ * Makes a client from options. Takes ownership of `opts` (freed here, even
+ * on failure). Fails with CASHBACK_E_CONFIG when a required key is missing
+ * (merchant_id, key_id, secret, endpoint); `detail`, when not NULL, receives
+ * the reason (CASHBACK_ERROR_MAX + 1 bytes).
+ */
+CASHBACK_API cashback_status cashback_client_new(cashback_options *opts,
+                                                 cashback_client **out,
+                                                 char *detail,
+                                                 size_t detail_size);
+
+/** Frees a client (NULL is fine). No other thread may be using it. */
+CASHBACK_API void cashback_client_free(cashback_client *client);
+
+/**
+ * Copies the detail of this client's most recent failure (from any thread)
+ * into `buf`, truncated and NUL-terminated. Returns the status of that
+ * failure, CASHBACK_OK when there was none.
+ */
+CASHBACK_API cashback_status cashback_client_last_error(cashback_client *client,
+                                                        char *buf,
+                                                        size_t size);
+
+/** The merchant id of the client. Owned by the client; thread-safe. */
+CASHBACK_API const char *cashback_client_merchant_id(const cashback_client *c);
+
+/* ------------------------------------------------------------------------
+ * Click capture (landing) and read-back (checkout)
+ * --------------------------------------------------------------------- */
+
+/** A click read back at checkout. A plain value; copy it freely. */
+typedef struct cashback_click {
+  char token[CASHBACK_TOKEN_MAX + 1];  /**< the network's click token */
+  char source[CASHBACK_PARAM_MAX + 1]; /**< landing parameter it came in */
+  int64_t captured_at;                 /**< Unix time of the landing */
+} cashback_click;
+
+/**
+ * Landing: looks for a click token in `target` (a raw query string, or a
+ * request target such as "/p?awc=X"; `len` bytes, not NUL-terminated). When
+ * one is found, writes the value of a Set-Cookie header into `set_cookie`
+ * (CASHBACK_SET_COOKIE_MAX + 1 bytes are always enough) and returns
+ * CASHBACK_OK. The cookie carries the token and the capture time, signed;
+ * it is Secure, HttpOnly, SameSite=Lax, Path=/, Max-Age = the window.
+ * Returns CASHBACK_E_CLICK_NONE when there is no token (set no cookie),
+ * CASHBACK_E_CLICK_MALFORMED when there is one but it is not valid (bad
+ * character, too long, bad percent-encoding, two different values), and
+ * CASHBACK_E_TOO_BIG when `set_cookie_size` is too small.
+ */
+CASHBACK_API cashback_status cashback_capture(cashback_client *client,
+                                              const char *target, size_t len,
+                                              char *set_cookie,
+                                              size_t set_cookie_size);
+
+/**
+ * Checkout: reads the click back from a raw Cookie header (`len` bytes).
+ * Returns CASHBACK_OK and fills `out`, or CASHBACK_E_CLICK_NONE (no click
+ * cookie), CASHBACK_E_CLICK_EXPIRED (older than the window),
+ * CASHBACK_E_CLICK_TAMPERED (signature wrong) or CASHBACK_E_CLICK_MALFORMED.
+ * Several cookies of that name: the newest valid one wins.
+ */
+CASHBACK_API CASHBACK_MUST_USE cashback_status
+cashback_click_read(cashback_client *client, const char *cookie_header,
+                    size_t len, cashback_click *out);
+
+/* ------------------------------------------------------------------------
+ * Money
+ * --------------------------------------------------------------------- */
+
+/**
+ * Minor-unit exponent of an active ISO 4217 currency code ("EUR" 2, "JPY" 0,
+ * "BHD" 3), or -1 when the code is not one. Thread-safe.
+ */
+CASHBACK_API int cashback_currency_exponent(const char *code);
+
+/**
+ * Parses a decimal amount exactly into minor units of `currency`:
+ * "49.90" EUR is 4990, "1000" JPY is 1000, "1.234" BHD is 1234. An optional
+ * leading '-' is allowed. More fraction digits than the currency has, an
+ * exponent, spaces, or a value past 10^15 minor units is CASHBACK_E_AMOUNT;
+ * an unknown currency CASHBACK_E_CURRENCY. Reads `len` bytes. Thread-safe.
+ */
+CASHBACK_API cashback_status cashback_money_parse(const char *decimal,
+                                                  size_t len,
+                                                  const char *currency,
+                                                  int64_t *minor);
+
+/**
+ * Formats minor units as a decimal string of `currency` (4990 EUR gives
+ * "49.90"). Thread-safe.
+ */
+CASHBACK_API cashback_status cashback_money_format(int64_t minor,
+                                                   const char *currency,
+                                                   char *buf, size_t size);
+
+/* ------------------------------------------------------------------------
+ * Events
+ *
+ * An event is built with setters, then reported. An event object is not
+ * thread-safe: build it in one thread. It does not depend on a client until
+ * it is reported or serialized.
+ * --------------------------------------------------------------------- */
+
+typedef enum cashback_event_type {
+  CASHBACK_EVENT_SALE = 1,    /**< an order was paid */
+  CASHBACK_EVENT_REFUND = 2,  /**< money returned, in part or whole */
+  CASHBACK_EVENT_CANCEL = 3,  /**< the whole order is void */
+  CASHBACK_EVENT_CONFIRM = 4  /**< the return window is over */
+} cashback_event_type;
+
+typedef enum cashback_customer {
+  CASHBACK_CUSTOMER_UNKNOWN = 0,
+  CASHBACK_CUSTOMER_NEW = 1,
+  CASHBACK_CUSTOMER_RETURNING = 2
+} cashback_customer;
+
+typedef struct cashback_event cashback_event;
+
+/**
+ * New event of `type` for the order `order_id` (1-64 printable ASCII
+ * characters, no space). Caller owns it. NULL when an argument is invalid or
+ * memory is short.
+ */
+CASHBACK_API cashback_event *cashback_event_new(cashback_event_type type,
+                                                const char *order_id);
+
+/** Frees an event (NULL is fine). */
+CASHBACK_API void cashback_event_free(cashback_event *ev);
+
+/**
+ * The last validation failure on this event, naming the field, e.g.
+ * "items[2].quantity: must be 1 to 1000000". Never NULL.
+ */
+CASHBACK_API const char *cashback_event_last_error(const cashback_event *ev);
+
+/** Click token (as read back at checkout, 1-128 of [A-Za-z0-9._~-]). */
+CASHBACK_API cashback_status cashback_event_set_click(cashback_event *ev,
+                                                      const char *token);
+
+/** The whole click read back by `cashback_click_read()`. */
+CASHBACK_API cashback_status
+cashback_event_set_click_full(cashback_event *ev, const cashback_click *click);
+
+/**
+ * Amount in minor units and its currency. For a sale: the order value the
+ * commission is on (after discounts, without tax and shipping). For a
+ * refund: the amount refunded. 0 to 10^15.
+ */
+CASHBACK_API cashback_status cashback_event_set_amount(cashback_event *ev,
+                                                       int64_t minor,
+                                                       const char *currency);
+
+/** Amount from an exact decimal string, see `cashback_money_parse()`. */
+CASHBACK_API cashback_status
+cashback_event_set_amount_decimal(cashback_event *ev, const char *decimal,
+                                  const char *currency);
+
+/**
+ * When the order was placed: Unix seconds (UTC) and the shop's UTC offset
+ * in minutes (-840 to 840), e.g. 60 for CET. Default: report time, UTC.
+ */
+CASHBACK_API cashback_status cashback_event_set_order_time(cashback_event *ev,
+                                                           int64_t unix_time,
+                                                           int utc_offset_min);
+
+/**
+ * Adds an order line: sku (1-64), name (0-256, may be NULL), quantity
+ * (1-1000000), unit price in minor units of the event's currency, category
+ * or commission group (0-64, may be NULL). At most 1000 items.
+ */
+CASHBACK_API cashback_status
+cashback_event_add_item(cashback_event *ev, const char *sku, const char *name,
+                        int64_t quantity, int64_t unit_price_minor,
+                        const char *category);
+
+/** Adds a voucher (coupon) code used on the order (1-64, at most 20). */
+CASHBACK_API cashback_status cashback_event_add_voucher(cashback_event *ev,
+                                                        const char *code);
+
+/** New or returning customer (default unknown). */
+CASHBACK_API cashback_status
+cashback_event_set_customer(cashback_event *ev, cashback_customer customer);
+
+/**
+ * Sets free-form metadata `key` (1-64 of [A-Za-z0-9._-]) to `value` (UTF-8);
+ * all keys and values of one event together at most CASHBACK_METADATA_MAX.
+ */
+CASHBACK_API cashback_status cashback_event_set_metadata(cashback_event *ev,
+                                                         const char *key,
+                                                         const char *value);
+
+/**
+ * For a refund: the shop's own id of this refund (credit note), 1-64. The
+ * refund's event id is derived from it, so reporting the same refund twice
+ * cannot count twice. Without it each refund event gets a random id.
+ */
+CASHBACK_API cashback_status cashback_event_set_refund_id(cashback_event *ev,
+                                                          const char *id);
+
+/** For a refund or cancel: a reason code (1-64 of [A-Za-z0-9._-]). */
+CASHBACK_API cashback_status cashback_event_set_reason(cashback_event *ev,
+                                                       const char *reason);
+
+/** Marks the event as a test: the network records it but pays nothing. */
+CASHBACK_API cashback_status cashback_event_set_test(cashback_event *ev,
+                                                     int is_test);
+
+/**
+ * Checks the event is complete for its type and computes its id for the
+ * client's merchant: a sale, cancel or confirm of one order always gets the
+ * same id; a refund gets its id from its refund id, or a random one. Writes
+ * the id (CASHBACK_EVENT_ID_LEN + 1 bytes) into `id` when not NULL. Called
+ * by the report and serialize functions; calling it again keeps the id.
+ * Returns CASHBACK_E_FIELD naming the missing field (see
+ * `cashback_event_last_error()`).
+ */
+CASHBACK_API cashback_status cashback_event_finalize(cashback_client *client,
+                                                     cashback_event *ev,
+                                                     char *id);
+
+/**
+ * Serializes the finalized event as the JSON object sent on the wire (see
+ * docs/protocol.md). `*json` is allocated; free it with `cashback_free()`.
+ */
+CASHBACK_API cashback_status cashback_event_to_json(cashback_client *client,
+                                                    cashback_event *ev,
+                                                    char **json, size_t *len);
+
+/** Frees memory that libcashback allocated for the caller. */
+CASHBACK_API void cashback_free(void *p);
+
+/* ------------------------------------------------------------------------
+ * Requests: a signed batch as plain data, before any network I/O
+ * --------------------------------------------------------------------- */
+
+typedef struct cashback_request cashback_request;
+
+/**
+ * Builds the signed request for a batch of `n` events (1-1000), as the
+ * sender posts it: URL, JSON body and Cashback-Signature header, signed at
+ * the client's current time. Finalizes the events. Caller owns `*out`.
+ */
+CASHBACK_API cashback_status
+cashback_request_new(cashback_client *client, cashback_event *const *events,
+                     size_t n, cashback_request **out);
+
+/** The URL to POST to. Owned by the request. */
+CASHBACK_API const char *cashback_request_url(const cashback_request *req);
+
+/** The body bytes and their length. Owned by the request. */
+CASHBACK_API const char *cashback_request_body(const cashback_request *req,
+                                               size_t *len);
+
+/**
+ * The value of the Cashback-Signature header (without the name). Owned by
+ * the request.
+ */
+CASHBACK_API const char *
+cashback_request_signature(const cashback_request *req);
+
+/** Frees a request (NULL is fine). */
+CASHBACK_API void cashback_request_free(cashback_request *req);
+
+/* ------------------------------------------------------------------------
+ * Signing and verification (the network side, and tools)
+ * --------------------------------------------------------------------- */
+
+/** Name of the signature header. */
+#define CASHBACK_SIGNATURE_HEADER "Cashback-Signature"
+
+/**
+ * Signs `body` as of `timestamp` with one key, writing a complete
+ * Cashback-Signature value ("t=<ts>,v1=<key_id>:<hex>") into `buf`
+ * (at least 200 bytes). Thread-safe.
+ */
+CASHBACK_API cashback_status cashback_sign(const char *key_id,
+                                           const char *secret,
+                                           int64_t timestamp,
+                                           const void *body, size_t body_len,
+                                           char *buf, size_t size);
+
+/**
+ * A verifier checks Cashback-Signature headers against a set of keys.
+ * Configure it from one thread; once configured, `cashback_verifier_verify()`
+ * may be called from several threads at once.
+ */
+typedef struct cashback_verifier cashback_verifier;
+
+/** New verifier with no keys and a 300 s tolerance. Caller owns it. */
+CASHBACK_API cashback_verifier *cashback_verifier_new(void);
+
+/** Frees a verifier and wipes its keys (NULL is fine). */
+CASHBACK_API void cashback_verifier_free(cashback_verifier *v);
+
+/** Accepts signatures by this key (at most 16 keys). Copies both strings. */
+CASHBACK_API cashback_status cashback_verifier_add_key(cashback_verifier *v,
+                                                       const char *key_id,
+                                                       const char *secret);
+
+/** Replay window: how far the timestamp may be from now, in seconds. */
+CASHBACK_API cashback_status
+cashback_verifier_set_tolerance(cashback_verifier *v, int64_t seconds);
+
+/**
+ * Verifies a signature header (`header_len` bytes) over `body` at time
+ * `now`. Comparison is constant-time. Returns CASHBACK_OK when a signature by
+ * a known key matches, else which check failed: CASHBACK_E_SIG_MALFORMED,
+ * CASHBACK_E_SIG_TIMESTAMP, CASHBACK_E_SIG_UNKNOWN_KEY,
+ * CASHBACK_E_SIG_MISMATCH. When `key_id` is not NULL, the matching key's id
+ * is copied into it (CASHBACK_ID_MAX + 1 bytes).
+ */
+CASHBACK_API CASHBACK_MUST_USE cashback_status cashback_verifier_verify(
+    const cashback_verifier *v, const char *header, size_t header_len,
+    const void *body, size_t body_len, int64_t now, char *key_id);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CASHBACK_H */

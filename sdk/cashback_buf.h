@@ -1,0 +1,35 @@
+/* A growable byte buffer with a hard cap (like curl's dynbuf). */
+#ifndef CASHBACK_BUF_H
+#define CASHBACK_BUF_H
+
+#include "cashback.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+
+typedef struct cashback__buf {
+  char *data; /* always NUL-terminated once anything was added */
+  size_t len;
+  size_t cap;
+  size_t max; /* the content never exceeds this many bytes */
+} cashback__buf;
+
+/* Starts an empty buffer that may hold at most `max` bytes. No allocation. */
+void cashback__buf_init(cashback__buf *b, size_t max);
+/* Frees the content; the buffer is empty and reusable afterwards. */
+void cashback__buf_free(cashback__buf *b);
+/* Empties the buffer, keeping its memory. */
+void cashback__buf_reset(cashback__buf *b);
+/* Appends; CASHBACK_E_TOO_BIG past the cap, CASHBACK_E_NOMEM. On failure the
+ * content is unchanged. */
+cashback_status cashback__buf_add(cashback__buf *b, const void *p, size_t n);
+cashback_status cashback__buf_adds(cashback__buf *b, const char *s);
+cashback_status cashback__buf_addf(cashback__buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+cashback_status cashback__buf_vaddf(cashback__buf *b, const char *fmt,
+                                    va_list ap);
+/* Hands the content to the caller (free()) and empties the buffer. Never
+ * NULL on success: an empty buffer yields "". */
+char *cashback__buf_detach(cashback__buf *b, size_t *len);
+
+#endif

@@ -1,0 +1,32 @@
+/* The client handle and its error and log plumbing. */
+#ifndef CASHBACK_CLIENT_H
+#define CASHBACK_CLIENT_H
+
+#include "cashback.h"
+#include "cashback_options.h"
+
+#include <pthread.h>
+#include <stdint.h>
+
+struct cashback_client {
+  cashback_options opts;
+  uint8_t cookie_key[32]; /* derived from the secret: signs click cookies */
+  pthread_mutex_t error_lock;
+  cashback_status last_status;
+  char last_error[CASHBACK_ERROR_MAX + 1];
+};
+
+/* The client's notion of now (its clock callback, or the system clock). */
+int64_t cashback__now(const cashback_client *c);
+
+/* Records `st` and a detail as the client's last error, logs it at WARN, and
+ * returns `st`. The detail must not contain a secret. */
+cashback_status cashback__fail(cashback_client *c, cashback_status st,
+                               const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Logs a message if the level passes the configured minimum. */
+void cashback__log(const cashback_client *c, cashback_log_level level,
+                   const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+#endif

@@ -1,0 +1,44 @@
+/* The options object: plain data, copyable by value. */
+#ifndef CASHBACK_OPTIONS_H
+#define CASHBACK_OPTIONS_H
+
+#include "cashback.h"
+#include "cashback_sign.h"
+
+#include <stdint.h>
+
+#define CASHBACK__ENDPOINT_MAX 2048
+#define CASHBACK__LANDING_MAX 16 /* landing parameters */
+#define CASHBACK__COOKIE_NAME_MAX 64
+#define CASHBACK__DOMAIN_MAX 253
+#define CASHBACK__WINDOW_MAX (INT64_C(400) * 86400)
+#define CASHBACK__WINDOW_DEFAULT (INT64_C(30) * 86400)
+
+struct cashback_options {
+  char merchant_id[CASHBACK_ID_MAX + 1];
+  cashback__key key;      /* id empty: not set */
+  cashback__key next_key; /* id empty: no rotation */
+  char endpoint[CASHBACK__ENDPOINT_MAX + 1];
+  char landing[CASHBACK__LANDING_MAX][CASHBACK_PARAM_MAX + 1];
+  size_t n_landing;
+  char cookie_name[CASHBACK__COOKIE_NAME_MAX + 1];
+  char cookie_domain[CASHBACK__DOMAIN_MAX + 1]; /* empty: none */
+  int64_t window;                               /* seconds */
+  cashback_log_fn log_fn;
+  void *log_userdata;
+  cashback_log_level log_min;
+  cashback_clock_fn clock_fn;
+  void *clock_userdata;
+  char error[CASHBACK_ERROR_MAX + 1];
+};
+
+/* Puts the defaults into `o` (no allocation). */
+void cashback__options_defaults(cashback_options *o);
+/* Records a failure detail on the options; returns `st`. */
+cashback_status cashback__options_fail(cashback_options *o, cashback_status st,
+                                       const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Checks that the required keys are present; names the first missing one. */
+cashback_status cashback__options_check(cashback_options *o);
+
+#endif

@@ -1,0 +1,24 @@
+/* Query-string parsing for landing requests. */
+#ifndef CASHBACK_QUERY_H
+#define CASHBACK_QUERY_H
+
+#include "cashback.h"
+
+#include <stddef.h>
+
+/* Finds parameter `name` (exact, case-sensitive) in `len` bytes of `q`, a
+ * query string or a request target (anything up to and including the first
+ * '?' is skipped when there is one; a '#' ends the query). Parameters are
+ * separated by '&' (';' is not a separator). The value is percent-decoded
+ * ('+' is a space) into `out` (`size` bytes, NUL-terminated), its length in
+ * `*out_len`.
+ * Returns CASHBACK_OK when found; CASHBACK_E_CLICK_NONE when absent or
+ * present with an empty value; CASHBACK_E_CLICK_MALFORMED for a bad %-escape,
+ * a decoded NUL, a value that does not fit, or the parameter repeated with
+ * different values (identical repeats are fine). Never reads past `len`,
+ * never allocates. */
+cashback_status cashback__query_param(const char *q, size_t len,
+                                      const char *name, char *out, size_t size,
+                                      size_t *out_len);
+
+#endif
