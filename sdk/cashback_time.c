@@ -1,0 +1,136 @@
+/*
+ * Time formats: ISO 8601 timestamps and configuration durations. Calendar
+ * arithmetic is done here (proleptic Gregorian, days-from-civil inverse), so
+ * there is no gmtime(), no TZ and no locale involved.
+ */
+#if !defined(_GNU_SOURCE) && !defined(_POSIX_C_SOURCE)
+#define _POSIX_C_SOURCE 200809L /* clock_gettime() under -std=c11 */
+#endif
+
+#include "cashback_time.h"
+
+#include <stdio.h>
+#include <time.h>
+
+/* 9999-12-31T23:59:59Z, the last instant with a four-digit year. */
+#define LAST_SECOND INT64_C(253402300799)
+/* UTC offsets in use range from -12:00 to +14:00; accept +-14:00. */
+#define OFFSET_MAX_MIN 840
+
+/*
+ * Civil date of a day count since 1970-01-01 (H. Hinnant's civil_from_days).
+ * Valid for days >= -719468 (0000-03-01), which covers the range here.
+ */
+static void civil_from_days(int64_t z, int *year, int *month, int *day) {
+  z += 719468;
+  int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  int64_t doe = z - era * 146097; /* 0..146096 */
+  int64_t yoe =
+      (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365; /* 0..399 */
+  int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);     /* 0..365 */
+  int64_t mp = (5 * doy + 2) / 153;                          /* 0..11 */
+  int64_t d = doy - (153 * mp + 2) / 5 + 1;                  /* 1..31 */
+  int64_t m = mp < 10 ? mp + 3 : mp - 9;                     /* 1..12 */
+  int64_t y = yoe + era * 400 + (m <= 2 ? 1 : 0);
+  *year = (int)y;
+  *month = (int)m;
+  *day = (int)d;
+}
+
+/*
+ * The range applies to the instant: 1970-01-01T00:00:00Z to
+ * 9999-12-31T23:59:59Z. The local wall-clock time may fall on the evening
+ * of 1969-12-31 (0 at -05:00), but not past year 9999 (the year would need
+ * five digits), which is refused as well.
+ */
+cashback_status cashback__iso8601(int64_t unix_time, int offset_min,
+                                  char *out) {
+  if (out == NULL)
+    return CASHBACK_E_INVALID_ARGUMENT;
+  out[0] = '\0';
+  if (unix_time < 0 || unix_time > LAST_SECOND)
+    return CASHBACK_E_INVALID_ARGUMENT;
+  if (offset_min < -OFFSET_MAX_MIN || offset_min > OFFSET_MAX_MIN)
+    return CASHBACK_E_INVALID_ARGUMENT;
+  int64_t local = unix_time + (int64_t)offset_min * 60;
+  if (local > LAST_SECOND)
+    return CASHBACK_E_INVALID_ARGUMENT;
+  /* Floor division: local may be slightly negative. */
+  int64_t days = local >= 0 ? local / 86400 : -((-local + 86399) / 86400);
+  int64_t secs = local - days * 86400; /* 0..86399 */
+  int year, month, day;
+  civil_from_days(days, &year, &month, &day);
+  int hh = (int)(secs / 3600), mm = (int)(secs / 60 % 60),
+      ss = (int)(secs % 60);
+  int n;
+  if (offset_min == 0) {
+    n = snprintf(out, CASHBACK__ISO8601_MAX, "%04d-%02d-%02dT%02d:%02d:%02dZ",
+                 year, month, day, hh, mm, ss);
+  } else {
+    int abs_off = offset_min < 0 ? -offset_min : offset_min;
+    n = snprintf(out, CASHBACK__ISO8601_MAX,
+                 "%04d-%02d-%02dT%02d:%02d:%02d%c%02d:%02d", year, month, day,
+                 hh, mm, ss, offset_min < 0 ? '-' : '+', abs_off / 60,
+                 abs_off % 60);
+  }
+  if (n < 0 || n >= CASHBACK__ISO8601_MAX) {
+    out[0] = '\0';
+    return CASHBACK_E_INTERNAL; /* cannot happen: at most 25 bytes */
+  }
+  return CASHBACK_OK;
+}
+
+/*
+ * Grammar: 1*DIGIT [ "s" / "m" / "h" / "d" ]; no unit means seconds. No
+ * sign, no space, no fraction, lowercase units only. Leading zeros are
+ * fine. The result must fit an int64_t.
+ */
+cashback_status cashback__duration_parse(const char *s, size_t len,
+                                         int64_t *seconds) {
+  if (s == NULL || seconds == NULL)
+    return CASHBACK_E_INVALID_ARGUMENT;
+  size_t i = 0;
+  int64_t value = 0;
+  while (i < len && s[i] >= '0' && s[i] <= '9') {
+    int digit = s[i] - '0';
+    if (value > (INT64_MAX - digit) / 10)
+      return CASHBACK_E_CONFIG; /* overflow */
+    value = value * 10 + digit;
+    i++;
+  }
+  if (i == 0)
+    return CASHBACK_E_CONFIG; /* empty, or no digits before the unit */
+  int64_t unit = 1;
+  if (i < len) {
+    switch (s[i]) {
+    case 's':
+      unit = 1;
+      break;
+    case 'm':
+      unit = 60;
+      break;
+    case 'h':
+      unit = 3600;
+      break;
+    case 'd':
+      unit = 86400;
+      break;
+    default:
+      return CASHBACK_E_CONFIG;
+    }
+    i++;
+  }
+  if (i != len)
+    return CASHBACK_E_CONFIG; /* anything after the unit */
+  if (value > INT64_MAX / unit)
+    return CASHBACK_E_CONFIG; /* overflow */
+  *seconds = value * unit;
+  return CASHBACK_OK;
+}
+
+int64_t cashback__system_now(void) {
+  struct timespec ts;
+  if (clock_gettime(CLOCK_REALTIME, &ts) != 0)
+    return (int64_t)time(NULL);
+  return (int64_t)ts.tv_sec;
+}
