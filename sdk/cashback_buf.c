@@ -1,0 +1,98 @@
+#include "cashback_buf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void cashback__buf_init(cashback__buf *b, size_t max) {
+  b->data = NULL;
+  b->len = 0;
+  b->cap = 0;
+  b->max = max;
+}
+
+void cashback__buf_free(cashback__buf *b) {
+  free(b->data);
+  b->data = NULL;
+  b->len = 0;
+  b->cap = 0;
+}
+
+void cashback__buf_reset(cashback__buf *b) {
+  b->len = 0;
+  if (b->data)
+    b->data[0] = '\0';
+}
+
+/* Makes room for `n` more bytes plus the terminating NUL. */
+static cashback_status reserve(cashback__buf *b, size_t n) {
+  if (n > b->max || b->len > b->max - n)
+    return CASHBACK_E_TOO_BIG;
+  size_t need = b->len + n + 1;
+  if (need <= b->cap)
+    return CASHBACK_OK;
+  size_t cap = b->cap ? b->cap : 64;
+  while (cap < need)
+    cap = cap > SIZE_MAX / 2 ? need : cap * 2;
+  if (cap > b->max + 1)
+    cap = b->max + 1;
+  char *p = realloc(b->data, cap);
+  if (!p)
+    return CASHBACK_E_NOMEM;
+  b->data = p;
+  b->cap = cap;
+  return CASHBACK_OK;
+}
+
+cashback_status cashback__buf_add(cashback__buf *b, const void *p, size_t n) {
+  cashback_status st = reserve(b, n);
+  if (st != CASHBACK_OK)
+    return st;
+  if (n)
+    memcpy(b->data + b->len, p, n);
+  b->len += n;
+  b->data[b->len] = '\0';
+  return CASHBACK_OK;
+}
+
+cashback_status cashback__buf_adds(cashback__buf *b, const char *s) {
+  return cashback__buf_add(b, s, strlen(s));
+}
+
+cashback_status cashback__buf_vaddf(cashback__buf *b, const char *fmt,
+                                    va_list ap) {
+  va_list ap2;
+  va_copy(ap2, ap);
+  int n = vsnprintf(NULL, 0, fmt, ap2);
+  va_end(ap2);
+  if (n < 0)
+    return CASHBACK_E_INTERNAL;
+  cashback_status st = reserve(b, (size_t)n);
+  if (st != CASHBACK_OK)
+    return st;
+  vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+  b->len += (size_t)n;
+  return CASHBACK_OK;
+}
+
+cashback_status cashback__buf_addf(cashback__buf *b, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  cashback_status st = cashback__buf_vaddf(b, fmt, ap);
+  va_end(ap);
+  return st;
+}
+
+char *cashback__buf_detach(cashback__buf *b, size_t *len) {
+  if (!b->data && reserve(b, 0) != CASHBACK_OK)
+    return NULL;
+  if (b->len == 0)
+    b->data[0] = '\0';
+  char *p = b->data;
+  if (len)
+    *len = b->len;
+  b->data = NULL;
+  b->len = 0;
+  b->cap = 0;
+  return p;
+}

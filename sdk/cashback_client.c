@@ -1,0 +1,132 @@
+#include "cashback_client.h"
+#include "cashback_crypto.h"
+#include "cashback_time.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Label of the derivation of the click-cookie key from the signing secret. */
+static const char cookie_key_label[] = "cashback-cookie-key-v1";
+
+static void copy_detail(char *detail, size_t size, const char *text) {
+  if (detail && size) {
+    size_t n = strlen(text);
+    if (n >= size)
+      n = size - 1;
+    memcpy(detail, text, n);
+    detail[n] = '\0';
+  }
+}
+
+cashback_status cashback_client_new(cashback_options *opts,
+                                    cashback_client **out, char *detail,
+                                    size_t detail_size) {
+  copy_detail(detail, detail_size, "");
+  if (out)
+    *out = NULL;
+  if (!opts || !out) {
+    copy_detail(detail, detail_size,
+                opts ? "out: must not be NULL" : "opts: must not be NULL");
+    cashback_options_free(opts);
+    return CASHBACK_E_INVALID_ARGUMENT;
+  }
+  cashback_status st = cashback__options_check(opts);
+  if (st != CASHBACK_OK) {
+    copy_detail(detail, detail_size, opts->error);
+    cashback_options_free(opts);
+    return st;
+  }
+  cashback_client *c = calloc(1, sizeof(*c));
+  if (!c) {
+    copy_detail(detail, detail_size, "out of memory");
+    cashback_options_free(opts);
+    return CASHBACK_E_NOMEM;
+  }
+  c->opts = *opts;
+  c->opts.error[0] = '\0';
+  cashback_options_free(opts);
+
+  cashback__span parts[2] = {
+      {cookie_key_label, sizeof(cookie_key_label)},
+      {c->opts.merchant_id, strlen(c->opts.merchant_id)},
+  };
+  st = cashback__hmac_sha256(c->opts.key.secret, strlen(c->opts.key.secret),
+                             parts, 2, c->cookie_key);
+  if (st == CASHBACK_OK && pthread_mutex_init(&c->error_lock, NULL) != 0)
+    st = CASHBACK_E_INTERNAL;
+  if (st != CASHBACK_OK) {
+    copy_detail(detail, detail_size, "cannot derive the cookie key");
+    cashback__wipe(c, sizeof(*c));
+    free(c);
+    return st;
+  }
+  *out = c;
+  cashback__log(c, CASHBACK_LOG_INFO, "client ready for merchant '%s'",
+                c->opts.merchant_id);
+  return CASHBACK_OK;
+}
+
+void cashback_client_free(cashback_client *c) {
+  if (!c)
+    return;
+  pthread_mutex_destroy(&c->error_lock);
+  cashback__wipe(c, sizeof(*c));
+  free(c);
+}
+
+const char *cashback_client_merchant_id(const cashback_client *c) {
+  return c ? c->opts.merchant_id : "";
+}
+
+cashback_status cashback_client_last_error(cashback_client *c, char *buf,
+                                           size_t size) {
+  if (!c) {
+    copy_detail(buf, size, "");
+    return CASHBACK_E_INVALID_ARGUMENT;
+  }
+  pthread_mutex_lock(&c->error_lock);
+  cashback_status st = c->last_status;
+  copy_detail(buf, size, c->last_error);
+  pthread_mutex_unlock(&c->error_lock);
+  return st;
+}
+
+int64_t cashback__now(const cashback_client *c) {
+  if (c && c->opts.clock_fn)
+    return c->opts.clock_fn(c->opts.clock_userdata);
+  return cashback__system_now();
+}
+
+static void vlog(const cashback_client *c, cashback_log_level level,
+                 const char *fmt, va_list ap) {
+  if (!c->opts.log_fn || level < c->opts.log_min)
+    return;
+  char msg[CASHBACK_ERROR_MAX + 64];
+  vsnprintf(msg, sizeof(msg), fmt, ap);
+  c->opts.log_fn(level, msg, c->opts.log_userdata);
+}
+
+void cashback__log(const cashback_client *c, cashback_log_level level,
+                   const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vlog(c, level, fmt, ap);
+  va_end(ap);
+}
+
+cashback_status cashback__fail(cashback_client *c, cashback_status st,
+                               const char *fmt, ...) {
+  char detail[CASHBACK_ERROR_MAX + 1];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(detail, sizeof(detail), fmt, ap);
+  va_end(ap);
+  pthread_mutex_lock(&c->error_lock);
+  c->last_status = st;
+  memcpy(c->last_error, detail, sizeof(detail));
+  pthread_mutex_unlock(&c->error_lock);
+  cashback__log(c, CASHBACK_LOG_WARN, "%s: %s", cashback_strerror(st), detail);
+  return st;
+}

@@ -1,0 +1,683 @@
+/*
+ * Events: sale, refund, cancel, confirm. Setters validate each field and
+ * name it on failure; cashback_event_finalize() checks completeness for the
+ * type and fixes the event id (the idempotency key, see docs/protocol.md).
+ */
+#include "cashback_event.h"
+#include "cashback_client.h"
+#include "cashback_crypto.h"
+#include "cashback_money.h"
+#include "cashback_time.h"
+
+#include <cjson/cJSON.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NAME_MAX_LEN 256
+#define ITEMS_MAX 1000
+#define VOUCHERS_MAX 20
+#define QUANTITY_MAX INT64_C(1000000)
+
+typedef struct item {
+  char sku[CASHBACK_ID_MAX + 1];
+  char *name;     /* NULL: none */
+  char *category; /* NULL: none */
+  int64_t quantity;
+  int64_t unit_price;
+} item;
+
+typedef struct meta {
+  char *key;
+  char *value;
+} meta;
+
+struct cashback_event {
+  cashback_event_type type;
+  char order_id[CASHBACK_ID_MAX + 1];
+  char token[CASHBACK_TOKEN_MAX + 1]; /* empty: none */
+  char source[CASHBACK_PARAM_MAX + 1];
+  int64_t captured_at; /* 0: unknown */
+  int has_amount;
+  int64_t amount;
+  char currency[4];
+  int has_order_time;
+  int64_t order_time;
+  int utc_offset;
+  item *items;
+  size_t n_items;
+  size_t cap_items;
+  char vouchers[VOUCHERS_MAX][CASHBACK_ID_MAX + 1];
+  size_t n_vouchers;
+  meta *meta;
+  size_t n_meta;
+  size_t meta_bytes;
+  cashback_customer customer;
+  char refund_id[CASHBACK_ID_MAX + 1];
+  char reason[CASHBACK_ID_MAX + 1];
+  int test;
+  /* Set by finalize. */
+  char id[CASHBACK_EVENT_ID_LEN + 1];
+  char id_merchant[CASHBACK_ID_MAX + 1];
+  int64_t reported_at;
+  char error[CASHBACK_ERROR_MAX + 1];
+};
+
+static cashback_status fail(cashback_event *ev, cashback_status st,
+                            const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static cashback_status fail(cashback_event *ev, cashback_status st,
+                            const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(ev->error, sizeof(ev->error), fmt, ap);
+  va_end(ap);
+  return st;
+}
+
+/* 1-max bytes of printable ASCII without space: ids, skus, vouchers. */
+static int id_text_valid(const char *s, size_t max) {
+  size_t n = 0;
+  for (; s[n]; n++) {
+    unsigned char ch = (unsigned char)s[n];
+    if (n >= max || ch < 0x21 || ch > 0x7e)
+      return 0;
+  }
+  return n > 0;
+}
+
+/* 1-64 of [A-Za-z0-9._-]: reasons and metadata keys. */
+static int word_valid(const char *s) {
+  size_t n = 0;
+  for (; s[n]; n++) {
+    char ch = s[n];
+    if (n >= CASHBACK_ID_MAX ||
+        !((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+          (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' || ch == '-'))
+      return 0;
+  }
+  return n > 0;
+}
+
+/* Valid UTF-8 (no overlongs, surrogates or code points past U+10FFFF) of at
+ * most `max` bytes without control characters other than tab and newline
+ * when `allow_newline`. */
+static int text_valid(const char *s, size_t max, int allow_newline) {
+  const unsigned char *p = (const unsigned char *)s;
+  size_t i = 0;
+  while (p[i]) {
+    if (i >= max)
+      return 0;
+    unsigned char c = p[i];
+    if (c < 0x80) {
+      if ((c < 0x20 && !(allow_newline && (c == '\n' || c == '\t'))) ||
+          c == 0x7f)
+        return 0;
+      i++;
+      continue;
+    }
+    size_t len;
+    uint32_t cp;
+    if (c >= 0xc2 && c <= 0xdf) {
+      len = 2;
+      cp = c & 0x1f;
+    } else if (c >= 0xe0 && c <= 0xef) {
+      len = 3;
+      cp = c & 0x0f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      len = 4;
+      cp = c & 0x07;
+    } else {
+      return 0;
+    }
+    for (size_t k = 1; k < len; k++) {
+      if ((p[i + k] & 0xc0) != 0x80)
+        return 0; /* also stops at the NUL */
+      cp = (cp << 6) | (p[i + k] & 0x3f);
+    }
+    if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+        cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+      return 0;
+    i += len;
+  }
+  return i <= max;
+}
+
+static int token_valid(const char *s) {
+  size_t n = 0;
+  for (; s[n]; n++) {
+    char ch = s[n];
+    if (n >= CASHBACK_TOKEN_MAX ||
+        !((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+          (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' || ch == '-' ||
+          ch == '~'))
+      return 0;
+  }
+  return n > 0;
+}
+
+static void set_str(char *dst, size_t size, const char *src) {
+  size_t n = strlen(src);
+  if (n >= size)
+    n = size - 1;
+  memcpy(dst, src, n);
+  dst[n] = '\0';
+}
+
+const char *cashback__event_type_name(cashback_event_type t) {
+  switch (t) {
+  case CASHBACK_EVENT_SALE:
+    return "sale";
+  case CASHBACK_EVENT_REFUND:
+    return "refund";
+  case CASHBACK_EVENT_CANCEL:
+    return "cancel";
+  case CASHBACK_EVENT_CONFIRM:
+    return "confirm";
+  }
+  return NULL;
+}
+
+cashback_event *cashback_event_new(cashback_event_type type,
+                                   const char *order_id) {
+  if (!cashback__event_type_name(type) || !order_id ||
+      !id_text_valid(order_id, CASHBACK_ID_MAX))
+    return NULL;
+  cashback_event *ev = calloc(1, sizeof(*ev));
+  if (!ev)
+    return NULL;
+  ev->type = type;
+  set_str(ev->order_id, sizeof(ev->order_id), order_id);
+  return ev;
+}
+
+void cashback_event_free(cashback_event *ev) {
+  if (!ev)
+    return;
+  for (size_t i = 0; i < ev->n_items; i++) {
+    free(ev->items[i].name);
+    free(ev->items[i].category);
+  }
+  free(ev->items);
+  for (size_t i = 0; i < ev->n_meta; i++) {
+    free(ev->meta[i].key);
+    free(ev->meta[i].value);
+  }
+  free(ev->meta);
+  free(ev);
+}
+
+const char *cashback_event_last_error(const cashback_event *ev) {
+  return ev ? ev->error : "event: must not be NULL";
+}
+
+/* A change after finalize would make the id lie about the content. */
+#define CHECK_EV(ev)                                                           \
+  do {                                                                         \
+    if (!(ev))                                                                 \
+      return CASHBACK_E_INVALID_ARGUMENT;                                      \
+    if ((ev)->id[0])                                                           \
+      return fail((ev), CASHBACK_E_FIELD,                                      \
+                  "event: already finalized, it cannot change");               \
+  } while (0)
+
+cashback_status cashback_event_set_click(cashback_event *ev,
+                                         const char *token) {
+  CHECK_EV(ev);
+  if (!token || !token_valid(token))
+    return fail(ev, CASHBACK_E_FIELD, "click: must be 1-%d of [A-Za-z0-9._~-]",
+                CASHBACK_TOKEN_MAX);
+  set_str(ev->token, sizeof(ev->token), token);
+  ev->source[0] = '\0';
+  ev->captured_at = 0;
+  return CASHBACK_OK;
+}
+
+cashback_status cashback_event_set_click_full(cashback_event *ev,
+                                              const cashback_click *click) {
+  CHECK_EV(ev);
+  if (!click)
+    return fail(ev, CASHBACK_E_INVALID_ARGUMENT, "click: must not be NULL");
+  if (!memchr(click->token, '\0', sizeof(click->token)) ||
+      !memchr(click->source, '\0', sizeof(click->source)))
+    return fail(ev, CASHBACK_E_FIELD, "click: not NUL-terminated");
+  if (click->source[0] && !word_valid(click->source))
+    return fail(ev, CASHBACK_E_FIELD, "click.source: invalid parameter name");
+  if (click->captured_at < 0)
+    return fail(ev, CASHBACK_E_FIELD, "click.captured_at: negative");
+  cashback_status st = cashback_event_set_click(ev, click->token);
+  if (st != CASHBACK_OK)
+    return st;
+  set_str(ev->source, sizeof(ev->source), click->source);
+  ev->captured_at = click->captured_at;
+  return CASHBACK_OK;
+}
+
+static cashback_status check_currency(cashback_event *ev, const char *currency,
+                                      int *exponent) {
+  if (!currency)
+    return fail(ev, CASHBACK_E_CURRENCY, "currency: must not be NULL");
+  int e = cashback__currency_exponent(currency, strlen(currency));
+  if (e < 0)
+    return fail(ev, CASHBACK_E_CURRENCY,
+                "currency: '%.8s' is not an active ISO 4217 code", currency);
+  if (exponent)
+    *exponent = e;
+  return CASHBACK_OK;
+}
+
+cashback_status cashback_event_set_amount(cashback_event *ev, int64_t minor,
+                                          const char *currency) {
+  CHECK_EV(ev);
+  cashback_status st = check_currency(ev, currency, NULL);
+  if (st != CASHBACK_OK)
+    return st;
+  if (minor < 0 || minor > CASHBACK__AMOUNT_MAX)
+    return fail(ev, CASHBACK_E_AMOUNT,
+                "amount: must be 0 to 10^15 minor units");
+  ev->has_amount = 1;
+  ev->amount = minor;
+  set_str(ev->currency, sizeof(ev->currency), currency);
+  return CASHBACK_OK;
+}
+
+cashback_status cashback_event_set_amount_decimal(cashback_event *ev,
+                                                  const char *decimal,
+                                                  const char *currency) {
+  CHECK_EV(ev);
+  int e;
+  cashback_status st = check_currency(ev, currency, &e);
+  if (st != CASHBACK_OK)
+    return st;
+  int64_t minor;
+  if (!decimal ||
+      cashback__money_parse(decimal, strlen(decimal), e, &minor) != CASHBACK_OK)
+    return fail(ev, CASHBACK_E_AMOUNT,
+                "amount: '%.40s' is not an exact %s amount (at most %d "
+                "decimals, no exponent or spaces)",
+                decimal ? decimal : "(null)", currency, e);
+  return cashback_event_set_amount(ev, minor, currency);
+}
+
+cashback_status cashback_event_set_order_time(cashback_event *ev,
+                                              int64_t unix_time,
+                                              int utc_offset_min) {
+  CHECK_EV(ev);
+  char tmp[CASHBACK__ISO8601_MAX];
+  if (utc_offset_min < -840 || utc_offset_min > 840)
+    return fail(ev, CASHBACK_E_FIELD,
+                "order_time: UTC offset must be -840 to 840 minutes");
+  if (cashback__iso8601(unix_time, utc_offset_min, tmp) != CASHBACK_OK)
+    return fail(ev, CASHBACK_E_FIELD,
+                "order_time: must be between 1970 and 9999");
+  ev->has_order_time = 1;
+  ev->order_time = unix_time;
+  ev->utc_offset = utc_offset_min;
+  return CASHBACK_OK;
+}
+
+cashback_status cashback_event_add_item(cashback_event *ev, const char *sku,
+                                        const char *name, int64_t quantity,
+                                        int64_t unit_price_minor,
+                                        const char *category) {
+  CHECK_EV(ev);
+  size_t i = ev->n_items;
+  if (i >= ITEMS_MAX)
+    return fail(ev, CASHBACK_E_TOO_BIG, "items: at most %d items", ITEMS_MAX);
+  if (!sku || !id_text_valid(sku, CASHBACK_ID_MAX))
+    return fail(ev, CASHBACK_E_FIELD,
+                "items[%zu].sku: must be 1-64 printable characters, no space",
+                i);
+  if (name && !text_valid(name, NAME_MAX_LEN, 0))
+    return fail(ev, CASHBACK_E_FIELD,
+                "items[%zu].name: must be UTF-8 of at most 256 bytes without "
+                "control characters",
+                i);
+  if (quantity < 1 || quantity > QUANTITY_MAX)
+    return fail(ev, CASHBACK_E_FIELD,
+                "items[%zu].quantity: must be 1 to 1000000", i);
+  if (unit_price_minor < 0 || unit_price_minor > CASHBACK__AMOUNT_MAX)
+    return fail(ev, CASHBACK_E_AMOUNT,
+                "items[%zu].unit_price: must be 0 to 10^15 minor units", i);
+  if (category && !text_valid(category, CASHBACK_ID_MAX, 0))
+    return fail(ev, CASHBACK_E_FIELD,
+                "items[%zu].category: must be UTF-8 of at most 64 bytes "
+                "without control characters",
+                i);
+  if (ev->n_items == ev->cap_items) {
+    size_t cap = ev->cap_items ? ev->cap_items * 2 : 4;
+    item *p = realloc(ev->items, cap * sizeof(*p));
+    if (!p)
+      return fail(ev, CASHBACK_E_NOMEM, "items: out of memory");
+    ev->items = p;
+    ev->cap_items = cap;
+  }
+  item it = {0};
+  set_str(it.sku, sizeof(it.sku), sku);
+  it.quantity = quantity;
+  it.unit_price = unit_price_minor;
+  if ((name && *name && !(it.name = strdup(name))) ||
+      (category && *category && !(it.category = strdup(category)))) {
+    free(it.name);
+    return fail(ev, CASHBACK_E_NOMEM, "items: out of memory");
+  }
+  ev->items[ev->n_items++] = it;
+  return CASHBACK_OK;
+}
+
+cashback_status cashback_event_add_voucher(cashback_event *ev,
+                                           const char *code) {
+  CHECK_EV(ev);
+  if (ev->n_vouchers >= VOUCHERS_MAX)
+    return fail(ev, CASHBACK_E_TOO_BIG, "vouchers: at most %d codes",
+                VOUCHERS_MAX);
+  if (!code || !id_text_valid(code, CASHBACK_ID_MAX))
+    return fail(ev, CASHBACK_E_FIELD,
+                "vouchers[%zu]: must be 1-64 printable characters, no space",
+                ev->n_vouchers);
+  for (size_t i = 0; i < ev->n_vouchers; i++)
+    if (strcmp(ev->vouchers[i], code) == 0)
+      return CASHBACK_OK; /* the same code twice is one code */
+  set_str(ev->vouchers[ev->n_vouchers++], sizeof(ev->vouchers[0]), code);
+  return CASHBACK_OK;
+}
+
+cashback_status cashback_event_set_customer(cashback_event *ev,
+                                            cashback_customer customer) {
+  CHECK_EV(ev);
+  if (customer != CASHBACK_CUSTOMER_UNKNOWN &&
+      customer != CASHBACK_CUSTOMER_NEW &&
+      customer != CASHBACK_CUSTOMER_RETURNING)
+    return fail(ev, CASHBACK_E_FIELD, "customer: unknown value %d",
+                (int)customer);
+  ev->customer = customer;
+  return CASHBACK_OK;
+}
+
+cashback_status cashback_event_set_metadata(cashback_event *ev, const char *key,
+                                            const char *value) {
+  CHECK_EV(ev);
+  if (!key || !word_valid(key))
+    return fail(ev, CASHBACK_E_FIELD,
+                "metadata: key must be 1-64 of [A-Za-z0-9._-]");
+  if (!value || !text_valid(value, CASHBACK_METADATA_MAX, 1))
+    return fail(ev, CASHBACK_E_FIELD,
+                "metadata.%s: value must be UTF-8 without control characters",
+                key);
+  size_t klen = strlen(key), vlen = strlen(value);
+  size_t i = 0;
+  while (i < ev->n_meta && strcmp(ev->meta[i].key, key) != 0)
+    i++;
+  size_t old = i < ev->n_meta ? klen + strlen(ev->meta[i].value) : 0;
+  if (ev->meta_bytes - old + klen + vlen > CASHBACK_METADATA_MAX)
+    return fail(ev, CASHBACK_E_TOO_BIG,
+                "metadata.%s: all metadata together must fit %d bytes", key,
+                CASHBACK_METADATA_MAX);
+  char *v = strdup(value);
+  if (!v)
+    return fail(ev, CASHBACK_E_NOMEM, "metadata: out of memory");
+  if (i < ev->n_meta) {
+    free(ev->meta[i].value);
+    ev->meta[i].value = v;
+  } else {
+    meta *p = realloc(ev->meta, (ev->n_meta + 1) * sizeof(*p));
+    char *k = p ? strdup(key) : NULL;
+    if (p)
+      ev->meta = p;
+    if (!k) {
+      free(v);
+      return fail(ev, CASHBACK_E_NOMEM, "metadata: out of memory");
+    }
+    ev->meta[ev->n_meta].key = k;
+    ev->meta[ev->n_meta].value = v;
+    ev->n_meta++;
+  }
+  ev->meta_bytes = ev->meta_bytes - old + klen + vlen;
+  return CASHBACK_OK;
+}
+
+cashback_status cashback_event_set_refund_id(cashback_event *ev,
+                                             const char *id) {
+  CHECK_EV(ev);
+  if (ev->type != CASHBACK_EVENT_REFUND)
+    return fail(ev, CASHBACK_E_FIELD, "refund_id: only for a refund");
+  if (!id || !id_text_valid(id, CASHBACK_ID_MAX))
+    return fail(ev, CASHBACK_E_FIELD,
+                "refund_id: must be 1-64 printable characters, no space");
+  set_str(ev->refund_id, sizeof(ev->refund_id), id);
+  return CASHBACK_OK;
+}
+
+cashback_status cashback_event_set_reason(cashback_event *ev,
+                                          const char *reason) {
+  CHECK_EV(ev);
+  if (ev->type != CASHBACK_EVENT_REFUND && ev->type != CASHBACK_EVENT_CANCEL)
+    return fail(ev, CASHBACK_E_FIELD, "reason: only for a refund or cancel");
+  if (!reason || !word_valid(reason))
+    return fail(ev, CASHBACK_E_FIELD, "reason: must be 1-64 of [A-Za-z0-9._-]");
+  set_str(ev->reason, sizeof(ev->reason), reason);
+  return CASHBACK_OK;
+}
+
+cashback_status cashback_event_set_test(cashback_event *ev, int is_test) {
+  CHECK_EV(ev);
+  ev->test = is_test != 0;
+  return CASHBACK_OK;
+}
+
+/* The id: SHA-256 over the fields that make the event unique, truncated to
+ * 16 bytes; random for a refund without a refund id. */
+static cashback_status compute_id(const char *merchant, cashback_event *ev) {
+  static const char label[] = "cashback-event-v1";
+  uint8_t digest[CASHBACK__SHA256_LEN];
+  const char *type = cashback__event_type_name(ev->type);
+  if (ev->type == CASHBACK_EVENT_REFUND && !ev->refund_id[0]) {
+    cashback_status st = cashback__random(digest, 16);
+    if (st != CASHBACK_OK)
+      return st;
+  } else {
+    static const char zero = 0;
+    cashback__span parts[] = {
+        {label, sizeof(label) - 1},
+        {&zero, 1},
+        {merchant, strlen(merchant)},
+        {&zero, 1},
+        {type, strlen(type)},
+        {&zero, 1},
+        {ev->order_id, strlen(ev->order_id)},
+        {&zero, 1},
+        {ev->refund_id, strlen(ev->refund_id)},
+    };
+    size_t n = ev->refund_id[0] ? 9 : 7;
+    cashback_status st = cashback__sha256(parts, n, digest);
+    if (st != CASHBACK_OK)
+      return st;
+  }
+  cashback__hex(digest, 16, ev->id);
+  return CASHBACK_OK;
+}
+
+/* Completeness of the event for its type; names the missing field. */
+static cashback_status check_complete(cashback_event *ev) {
+  switch (ev->type) {
+  case CASHBACK_EVENT_SALE:
+    if (!ev->has_amount)
+      return fail(ev, CASHBACK_E_FIELD, "amount: required for a sale");
+    if (!ev->token[0] && ev->n_vouchers == 0)
+      return fail(ev, CASHBACK_E_FIELD,
+                  "click: a sale needs a click token or a voucher code");
+    break;
+  case CASHBACK_EVENT_REFUND:
+    if (!ev->has_amount)
+      return fail(ev, CASHBACK_E_FIELD, "amount: required for a refund");
+    if (ev->amount == 0)
+      return fail(ev, CASHBACK_E_AMOUNT, "amount: a refund must be above 0");
+    break;
+  case CASHBACK_EVENT_CANCEL:
+  case CASHBACK_EVENT_CONFIRM:
+    break;
+  }
+  if (ev->n_items && !ev->has_amount)
+    return fail(ev, CASHBACK_E_FIELD,
+                "items: need the event's amount and currency");
+  return CASHBACK_OK;
+}
+
+cashback_status cashback_event_finalize(cashback_client *c, cashback_event *ev,
+                                        char *id) {
+  if (!c || !ev)
+    return CASHBACK_E_INVALID_ARGUMENT;
+  if (ev->id[0] && strcmp(ev->id_merchant, c->opts.merchant_id) != 0)
+    return cashback__fail(
+        c, fail(ev, CASHBACK_E_FIELD, "event: finalized for another merchant"),
+        "order %s: %s", ev->order_id, ev->error);
+  if (!ev->id[0]) {
+    cashback_status st = check_complete(ev);
+    if (st != CASHBACK_OK)
+      return cashback__fail(c, st, "order %s: %s", ev->order_id, ev->error);
+    st = compute_id(c->opts.merchant_id, ev);
+    if (st != CASHBACK_OK)
+      return cashback__fail(c, st, "order %s: cannot compute the event id",
+                            ev->order_id);
+    set_str(ev->id_merchant, sizeof(ev->id_merchant), c->opts.merchant_id);
+    ev->reported_at = cashback__now(c);
+    if (!ev->has_order_time) {
+      ev->order_time = ev->reported_at;
+      ev->utc_offset = 0;
+    }
+  }
+  if (id)
+    memcpy(id, ev->id, sizeof(ev->id));
+  return CASHBACK_OK;
+}
+
+/* cJSON keeps numbers as doubles; integers go in as raw text instead so that
+ * no amount ever passes through floating point. */
+static int add_int(cJSON *o, const char *name, int64_t v) {
+  char num[24];
+  snprintf(num, sizeof(num), "%lld", (long long)v);
+  return cJSON_AddRawToObject(o, name, num) != NULL;
+}
+
+static int add_time(cJSON *o, const char *name, int64_t t, int offset) {
+  char iso[CASHBACK__ISO8601_MAX];
+  if (cashback__iso8601(t, offset, iso) != CASHBACK_OK)
+    return 0;
+  return cJSON_AddStringToObject(o, name, iso) != NULL;
+}
+
+static cJSON *event_object(const cashback_event *ev) {
+  cJSON *o = cJSON_CreateObject();
+  int ok = o != NULL;
+  ok = ok && cJSON_AddStringToObject(o, "id", ev->id);
+  ok = ok &&
+       cJSON_AddStringToObject(o, "type", cashback__event_type_name(ev->type));
+  ok = ok && cJSON_AddStringToObject(o, "order_id", ev->order_id);
+  ok = ok && add_time(o, "reported_at", ev->reported_at, 0);
+  ok = ok && add_time(o, "order_time", ev->order_time, ev->utc_offset);
+  if (ok && ev->test)
+    ok = cJSON_AddTrueToObject(o, "test") != NULL;
+  if (ok && ev->token[0]) {
+    cJSON *click = cJSON_AddObjectToObject(o, "click");
+    ok = click && cJSON_AddStringToObject(click, "token", ev->token);
+    if (ok && ev->source[0])
+      ok = cJSON_AddStringToObject(click, "source", ev->source) != NULL;
+    if (ok && ev->captured_at > 0)
+      ok = add_time(click, "captured_at", ev->captured_at, 0);
+  }
+  if (ok && ev->has_amount) {
+    ok = add_int(o, "amount", ev->amount) &&
+         cJSON_AddStringToObject(o, "currency", ev->currency);
+  }
+  if (ok && ev->customer != CASHBACK_CUSTOMER_UNKNOWN)
+    ok = cJSON_AddStringToObject(o, "customer",
+                                 ev->customer == CASHBACK_CUSTOMER_NEW
+                                     ? "new"
+                                     : "returning") != NULL;
+  if (ok && ev->n_vouchers) {
+    cJSON *a = cJSON_AddArrayToObject(o, "vouchers");
+    for (size_t i = 0; ok && i < ev->n_vouchers; i++) {
+      cJSON *s = a ? cJSON_CreateString(ev->vouchers[i]) : NULL;
+      ok = s && cJSON_AddItemToArray(a, s);
+    }
+  }
+  if (ok && ev->n_items) {
+    cJSON *a = cJSON_AddArrayToObject(o, "items");
+    ok = a != NULL;
+    for (size_t i = 0; ok && i < ev->n_items; i++) {
+      const item *it = &ev->items[i];
+      cJSON *j = cJSON_CreateObject();
+      ok = j && cJSON_AddItemToArray(a, j);
+      ok = ok && cJSON_AddStringToObject(j, "sku", it->sku);
+      if (ok && it->name)
+        ok = cJSON_AddStringToObject(j, "name", it->name) != NULL;
+      ok = ok && add_int(j, "quantity", it->quantity) &&
+           add_int(j, "unit_price", it->unit_price);
+      if (ok && it->category)
+        ok = cJSON_AddStringToObject(j, "category", it->category) != NULL;
+    }
+  }
+  if (ok && ev->n_meta) {
+    cJSON *m = cJSON_AddObjectToObject(o, "metadata");
+    for (size_t i = 0; ok && i < ev->n_meta; i++)
+      ok = m && cJSON_AddStringToObject(m, ev->meta[i].key, ev->meta[i].value);
+  }
+  if (ok && ev->refund_id[0])
+    ok = cJSON_AddStringToObject(o, "refund_id", ev->refund_id) != NULL;
+  if (ok && ev->reason[0])
+    ok = cJSON_AddStringToObject(o, "reason", ev->reason) != NULL;
+  if (!ok) {
+    cJSON_Delete(o);
+    return NULL;
+  }
+  return o;
+}
+
+cashback_status cashback__event_json(cashback_client *c,
+                                     const cashback_event *ev,
+                                     cashback__buf *out) {
+  if (!ev->id[0])
+    return cashback__fail(c, CASHBACK_E_INTERNAL,
+                          "order %s: serialized before finalize", ev->order_id);
+  cJSON *o = event_object(ev);
+  char *text = o ? cJSON_PrintUnformatted(o) : NULL;
+  cJSON_Delete(o);
+  if (!text)
+    return cashback__fail(c, CASHBACK_E_NOMEM,
+                          "order %s: out of memory serializing", ev->order_id);
+  size_t n = strlen(text);
+  cashback_status st = n > CASHBACK__EVENT_JSON_MAX
+                           ? CASHBACK_E_TOO_BIG
+                           : cashback__buf_add(out, text, n);
+  cJSON_free(text);
+  if (st != CASHBACK_OK)
+    return cashback__fail(c, st, "order %s: event too big to serialize",
+                          ev->order_id);
+  return CASHBACK_OK;
+}
+
+cashback_status cashback_event_to_json(cashback_client *c, cashback_event *ev,
+                                       char **json, size_t *len) {
+  if (!c || !ev || !json)
+    return CASHBACK_E_INVALID_ARGUMENT;
+  *json = NULL;
+  cashback_status st = cashback_event_finalize(c, ev, NULL);
+  if (st != CASHBACK_OK)
+    return st;
+  cashback__buf b;
+  cashback__buf_init(&b, CASHBACK__EVENT_JSON_MAX);
+  st = cashback__event_json(c, ev, &b);
+  if (st == CASHBACK_OK) {
+    *json = cashback__buf_detach(&b, len);
+    if (!*json)
+      st = CASHBACK_E_NOMEM;
+  }
+  cashback__buf_free(&b);
+  return st;
+}
+
+void cashback_free(void *p) {
+  free(p);
+}

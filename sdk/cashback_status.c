@@ -1,0 +1,49 @@
+#include "cashback.h"
+
+const char *cashback_strerror(cashback_status status) {
+  switch (status) {
+  case CASHBACK_OK:
+    return "success";
+  case CASHBACK_E_INVALID_ARGUMENT:
+    return "invalid argument";
+  case CASHBACK_E_NOMEM:
+    return "out of memory";
+  case CASHBACK_E_CONFIG:
+    return "bad or missing configuration";
+  case CASHBACK_E_CLICK_NONE:
+    return "no click token present";
+  case CASHBACK_E_CLICK_EXPIRED:
+    return "click is older than the attribution window";
+  case CASHBACK_E_CLICK_TAMPERED:
+    return "click cookie fails its signature check";
+  case CASHBACK_E_CLICK_MALFORMED:
+    return "click token or cookie is malformed";
+  case CASHBACK_E_AMOUNT:
+    return "amount is not exact or out of range";
+  case CASHBACK_E_CURRENCY:
+    return "not an active ISO 4217 currency";
+  case CASHBACK_E_FIELD:
+    return "an event field is invalid";
+  case CASHBACK_E_TOO_BIG:
+    return "a size limit was exceeded";
+  case CASHBACK_E_SIG_MALFORMED:
+    return "signature header is malformed";
+  case CASHBACK_E_SIG_TIMESTAMP:
+    return "signature timestamp is outside the replay window";
+  case CASHBACK_E_SIG_UNKNOWN_KEY:
+    return "no signature by a known key";
+  case CASHBACK_E_SIG_MISMATCH:
+    return "signature does not match the body";
+  case CASHBACK_E_CRYPTO:
+    return "the crypto library failed";
+  case CASHBACK_E_IO:
+    return "a file system operation failed";
+  case CASHBACK_E_INTERNAL:
+    return "internal error in libcashback";
+  }
+  return "unknown status";
+}
+
+const char *cashback_version(void) {
+  return CASHBACK_VERSION;
+}

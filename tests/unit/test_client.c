@@ -1,0 +1,168 @@
+#include "cashback.h"
+#include "fixture.h"
+#include "tests.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+START_TEST(missing_keys_are_named) {
+  static const char *const keys[] = {"merchant_id", "key_id", "endpoint"};
+  for (size_t k = 0; k < 3; k++) {
+    cashback_options *o = cashback_options_new();
+    if (k != 0)
+      cashback_options_set_merchant_id(o, "shop-1");
+    if (k != 1)
+      cashback_options_set_key(o, "k1", FIXTURE_SECRET);
+    if (k != 2)
+      cashback_options_set_endpoint(o, "https://n.example/v1/events");
+    cashback_client *c = (cashback_client *)&o; /* must be reset to NULL */
+    char detail[CASHBACK_ERROR_MAX + 1];
+    ck_assert_int_eq(cashback_client_new(o, &c, detail, sizeof(detail)),
+                     CASHBACK_E_CONFIG);
+    ck_assert_ptr_null(c);
+    ck_assert_msg(strstr(detail, keys[k]), "'%s' lacks %s", detail, keys[k]);
+  }
+  cashback_client *c;
+  ck_assert_int_eq(cashback_client_new(NULL, &c, NULL, 0),
+                   CASHBACK_E_INVALID_ARGUMENT);
+  /* Options are taken even when `out` is missing (no leak under ASan). */
+  ck_assert_int_eq(cashback_client_new(cashback_options_new(), NULL, NULL, 0),
+                   CASHBACK_E_INVALID_ARGUMENT);
+}
+END_TEST
+
+typedef struct log_capture {
+  int count;
+  cashback_log_level last_level;
+  char text[4096];
+} log_capture;
+
+static void capture_log(cashback_log_level level, const char *msg, void *ud) {
+  log_capture *lc = ud;
+  lc->count++;
+  lc->last_level = level;
+  size_t used = strlen(lc->text);
+  snprintf(lc->text + used, sizeof(lc->text) - used, "%s\n", msg);
+}
+
+START_TEST(logs_and_last_error_without_secrets) {
+  log_capture lc = {0};
+  cashback_options *o = cashback_options_new();
+  cashback_options_set_merchant_id(o, "shop-1");
+  cashback_options_set_key(o, "k1", FIXTURE_SECRET);
+  cashback_options_set_endpoint(o, "https://n.example/v1/events");
+  cashback_options_set_logger(o, capture_log, &lc, CASHBACK_LOG_DEBUG);
+  cashback_client *c = NULL;
+  ck_assert_int_eq(cashback_client_new(o, &c, NULL, 0), CASHBACK_OK);
+  ck_assert_int_ge(lc.count, 1);
+  ck_assert_str_eq(cashback_client_merchant_id(c), "shop-1");
+
+  char detail[CASHBACK_ERROR_MAX + 1];
+  ck_assert_int_eq(cashback_client_last_error(c, detail, sizeof(detail)),
+                   CASHBACK_OK);
+  ck_assert_str_eq(detail, "");
+  /* A failure is recorded, logged at WARN, and holds no secret. */
+  cashback_event *ev = cashback_event_new(CASHBACK_EVENT_SALE, "77");
+  ck_assert_int_eq(cashback_event_finalize(c, ev, NULL), CASHBACK_E_FIELD);
+  cashback_event_free(ev);
+  ck_assert_int_eq(cashback_client_last_error(c, detail, sizeof(detail)),
+                   CASHBACK_E_FIELD);
+  ck_assert_ptr_nonnull(strstr(detail, "order 77"));
+  ck_assert_int_eq(lc.last_level, CASHBACK_LOG_WARN);
+  ck_assert_ptr_nonnull(strstr(lc.text, "order 77"));
+  ck_assert_ptr_null(strstr(lc.text, FIXTURE_SECRET));
+  /* Truncation is safe. */
+  char tiny[4];
+  cashback_client_last_error(c, tiny, sizeof(tiny));
+  ck_assert_uint_eq(strlen(tiny), 3);
+  cashback_client_free(c);
+}
+END_TEST
+
+START_TEST(log_level_filter) {
+  log_capture lc = {0};
+  cashback_options *o = cashback_options_new();
+  cashback_options_set_merchant_id(o, "shop-1");
+  cashback_options_set_key(o, "k1", FIXTURE_SECRET);
+  cashback_options_set_endpoint(o, "https://n.example/v1/events");
+  cashback_options_set_logger(o, capture_log, &lc, CASHBACK_LOG_ERROR);
+  cashback_client *c = NULL;
+  ck_assert_int_eq(cashback_client_new(o, &c, NULL, 0), CASHBACK_OK);
+  cashback_event *ev = cashback_event_new(CASHBACK_EVENT_SALE, "77");
+  ck_assert_int_eq(cashback_event_finalize(c, ev, NULL), CASHBACK_E_FIELD);
+  cashback_event_free(ev);
+  ck_assert_int_eq(lc.count, 0); /* INFO and WARN are below ERROR */
+  cashback_client_free(c);
+}
+END_TEST
+
+static void *fail_many(void *arg) {
+  cashback_client *c = arg;
+  for (int i = 0; i < 200; i++) {
+    cashback_event *ev = cashback_event_new(CASHBACK_EVENT_REFUND, "9");
+    if (cashback_event_finalize(c, ev, NULL) != CASHBACK_E_FIELD)
+      return (void *)1;
+    cashback_event_free(ev);
+    char d[CASHBACK_ERROR_MAX + 1];
+    if (cashback_client_last_error(c, d, sizeof(d)) != CASHBACK_E_FIELD ||
+        !strstr(d, "order 9"))
+      return (void *)1;
+  }
+  return NULL;
+}
+
+START_TEST(one_client_many_threads) {
+  cashback_client *c = fixture_client("shop-1", NULL);
+  pthread_t t[4];
+  for (int i = 0; i < 4; i++)
+    ck_assert_int_eq(pthread_create(&t[i], NULL, fail_many, c), 0);
+  for (int i = 0; i < 4; i++) {
+    void *r;
+    pthread_join(t[i], &r);
+    ck_assert_ptr_null(r);
+  }
+  cashback_client_free(c);
+}
+END_TEST
+
+START_TEST(clients_are_independent) {
+  int64_t t1 = 1000000, t2 = 2000000;
+  cashback_client *a = fixture_client("shop-a", &t1);
+  cashback_client *b = fixture_client("shop-b", &t2);
+  char ida[CASHBACK_EVENT_ID_LEN + 1], idb[CASHBACK_EVENT_ID_LEN + 1];
+  cashback_event *ea = cashback_event_new(CASHBACK_EVENT_CONFIRM, "1");
+  cashback_event *eb = cashback_event_new(CASHBACK_EVENT_CONFIRM, "1");
+  ck_assert_int_eq(cashback_event_finalize(a, ea, ida), CASHBACK_OK);
+  ck_assert_int_eq(cashback_event_finalize(b, eb, idb), CASHBACK_OK);
+  ck_assert_str_ne(ida, idb);
+  /* A cookie of shop-a means nothing to shop-b, whose key differs. */
+  char sc[CASHBACK_SET_COOKIE_MAX + 1];
+  ck_assert_int_eq(cashback_capture(a, "cb_click=T1", 11, sc, sizeof(sc)),
+                   CASHBACK_OK);
+  char cookie[CASHBACK_SET_COOKIE_MAX + 1];
+  size_t n = strcspn(sc, ";");
+  memcpy(cookie, sc, n);
+  cookie[n] = '\0';
+  cashback_click click;
+  ck_assert_int_eq(cashback_click_read(a, cookie, n, &click), CASHBACK_OK);
+  ck_assert_int_eq(click.captured_at, 1000000);
+  ck_assert_int_eq(cashback_click_read(b, cookie, n, &click),
+                   CASHBACK_E_CLICK_TAMPERED);
+  cashback_event_free(ea);
+  cashback_event_free(eb);
+  cashback_client_free(a);
+  cashback_client_free(b);
+  cashback_client_free(NULL);
+}
+END_TEST
+
+TCase *cashback_test_client(void) {
+  TCase *tc = tcase_create("client");
+  tcase_add_test(tc, missing_keys_are_named);
+  tcase_add_test(tc, logs_and_last_error_without_secrets);
+  tcase_add_test(tc, log_level_filter);
+  tcase_add_test(tc, one_client_many_threads);
+  tcase_add_test(tc, clients_are_independent);
+  return tc;
+}
