@@ -1,0 +1,452 @@
+/* Click capture at landing, and read-back at checkout.
+ *
+ * Token. A click token is 1-CASHBACK_TOKEN_MAX (128) bytes of
+ * [A-Za-z0-9._~-] once percent-decoded (the RFC 3986 unreserved set, which
+ * every network we know uses). Anything else is CASHBACK_E_CLICK_MALFORMED
+ * naming the parameter and the first bad byte, so CR, LF, ';', ',', space,
+ * quotes or a NUL can never reach a response header.
+ *
+ * Landing parameters are tried in their configured order. The first one that
+ * carries a valid token wins. A parameter that is present but malformed (bad
+ * %-escape, NUL, bad character, too long, two different values) does not stop
+ * the search: it is logged at WARN and a later parameter may still win. Only
+ * when no parameter carries a valid token is the first malformed one returned
+ * as CASHBACK_E_CLICK_MALFORMED; when none is present at all, the result is
+ * CASHBACK_E_CLICK_NONE (a normal outcome, not recorded as an error). Names
+ * are matched as raw bytes (see cashback_query.c).
+ *
+ * Cookie value (version 1), five fields separated by '.':
+ *
+ *     1.<captured_at>.<mac>.<param>.<token>
+ *
+ * - captured_at: the capture time, Unix seconds, decimal, no sign and no
+ *   leading zero (canonical, so one time has one spelling);
+ * - mac: the first 16 bytes of HMAC-SHA256(cookie_key, "cashback-cookie-v1"
+ *   0x00 merchant_id 0x00 captured_at 0x00 param 0x00 token), as 32
+ *   lowercase hex digits; cookie_key is the client's key derived from its
+ *   secret and merchant id, so another merchant's or another secret's
+ *   cookie fails the check;
+ * - param: the landing parameter the token came in (1-32 of [A-Za-z0-9_.-]),
+ *   written with every '.' as '~' so that the field holds no '.'; '~' is not
+ *   allowed in parameter names, so the mapping is reversible. The MAC covers
+ *   the real name (with '.');
+ * - token: last, so it may contain '.'.
+ * Every byte is an RFC 6265 cookie-octet, so the value is never quoted.
+ *
+ * Set-Cookie: "<cookie_name>=<value>; Max-Age=<window>; Path=/;
+ * [Domain=<domain>; ]Secure; HttpOnly; SameSite=Lax". CASHBACK_E_TOO_BIG
+ * when the caller's buffer is short; the buffer then holds "".
+ *
+ * Read-back: every cookie of the configured name in the Cookie header is
+ * checked, in this order: shape, version and character set (else
+ * malformed); MAC, compared in constant time (else tampered); capture time
+ * more than 300 s ahead of now (malformed, "in the future": clocks of a
+ * server fleet drift a little, but not that much); captured_at + window <
+ * now (expired; exactly at the boundary is still valid). The newest valid
+ * one wins, the later one in the header on a tie (browsers list older
+ * cookies first), so the last click wins. When none is valid the status
+ * returned is tampered, else expired, else malformed, with the detail of the
+ * first cookie of that status; no cookie of that name is
+ * CASHBACK_E_CLICK_NONE. */
+#include "cashback_client.h"
+#include "cashback_cookie.h"
+#include "cashback_crypto.h"
+#include "cashback_query.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#define COOKIE_VERSION "1"
+#define MAC_LEN 16
+#define FUTURE_SKEW 300 /* seconds a capture time may be ahead of now */
+#define TIME_DIGITS_MAX 19
+/* Decoding room for a landing value: longer ones are malformed anyway, and
+ * this lets us tell "too long" apart from other faults. */
+#define LANDING_VALUE_MAX 511
+
+static const char mac_label[] = "cashback-cookie-v1"; /* hashed with its NUL */
+
+static int token_char(unsigned char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+         (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '~' || c == '-';
+}
+
+/* Returns the index of the first byte of `t` that is not a token character,
+ * or `len` when there is none. */
+static size_t token_bad_at(const char *t, size_t len) {
+  size_t i = 0;
+  while (i < len && token_char((unsigned char)t[i]))
+    i++;
+  return i;
+}
+
+static int param_char(unsigned char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+         (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+}
+
+static cashback_status cookie_mac(const cashback_client *c, const char *ts,
+                                  const char *param, size_t param_len,
+                                  const char *token, size_t token_len,
+                                  uint8_t mac[MAC_LEN]) {
+  const char *mid = c->opts.merchant_id;
+  cashback__span parts[] = {
+      {mac_label, sizeof(mac_label)},
+      {mid, strlen(mid)},
+      {"", 1},
+      {ts, strlen(ts)},
+      {"", 1},
+      {param, param_len},
+      {"", 1},
+      {token, token_len},
+  };
+  uint8_t full[CASHBACK__SHA256_LEN];
+  cashback_status st =
+      cashback__hmac_sha256(c->cookie_key, sizeof(c->cookie_key), parts,
+                            sizeof(parts) / sizeof(parts[0]), full);
+  memcpy(mac, full, MAC_LEN);
+  return st;
+}
+
+/* ------------------------------------------------------------------------
+ * Capture */
+
+/* Looks for a valid token in parameter `name`. Returns CASHBACK_OK with the
+ * token in `tok`, CASHBACK_E_CLICK_NONE, or CASHBACK_E_CLICK_MALFORMED with
+ * a reason in `why`. */
+static cashback_status landing_token(const char *target, size_t len,
+                                     const char *name, char *tok,
+                                     size_t *tok_len, char *why,
+                                     size_t why_size) {
+  char v[LANDING_VALUE_MAX + 1];
+  size_t n = 0;
+  cashback_status st =
+      cashback__query_param(target, len, name, v, sizeof(v), &n);
+  if (st == CASHBACK_E_CLICK_NONE)
+    return st;
+  if (st != CASHBACK_OK) {
+    snprintf(why, why_size,
+             "landing parameter '%s': bad %%-escape, NUL byte, value over %d "
+             "bytes, or repeated with different values",
+             name, LANDING_VALUE_MAX);
+    return CASHBACK_E_CLICK_MALFORMED;
+  }
+  if (n > CASHBACK_TOKEN_MAX) {
+    snprintf(why, why_size,
+             "landing parameter '%s': token of %zu bytes, at most %d allowed",
+             name, n, CASHBACK_TOKEN_MAX);
+    return CASHBACK_E_CLICK_MALFORMED;
+  }
+  size_t bad = token_bad_at(v, n);
+  if (bad < n) {
+    snprintf(why, why_size,
+             "landing parameter '%s': character 0x%02x not allowed in a click "
+             "token (allowed: A-Z a-z 0-9 . _ ~ -)",
+             name, (unsigned char)v[bad]);
+    return CASHBACK_E_CLICK_MALFORMED;
+  }
+  memcpy(tok, v, n + 1);
+  *tok_len = n;
+  return CASHBACK_OK;
+}
+
+cashback_status cashback_capture(cashback_client *client, const char *target,
+                                 size_t len, char *set_cookie,
+                                 size_t set_cookie_size) {
+  if (client == NULL)
+    return CASHBACK_E_INVALID_ARGUMENT;
+  if (set_cookie == NULL)
+    return cashback__fail(client, CASHBACK_E_INVALID_ARGUMENT,
+                          "capture: set_cookie must not be NULL");
+  if (set_cookie_size > 0)
+    set_cookie[0] = '\0';
+  if (target == NULL && len > 0)
+    return cashback__fail(client, CASHBACK_E_INVALID_ARGUMENT,
+                          "capture: target is NULL but len is %zu", len);
+
+  const cashback_options *o = &client->opts;
+  char tok[CASHBACK_TOKEN_MAX + 1];
+  size_t tok_len = 0;
+  const char *param = NULL;
+  char first_why[CASHBACK_ERROR_MAX + 1] = "";
+  for (size_t i = 0; i < o->n_landing && param == NULL; i++) {
+    char why[CASHBACK_ERROR_MAX + 1];
+    cashback_status st = landing_token(target, len, o->landing[i], tok,
+                                       &tok_len, why, sizeof(why));
+    if (st == CASHBACK_OK)
+      param = o->landing[i];
+    else if (st == CASHBACK_E_CLICK_MALFORMED && first_why[0] == '\0')
+      memcpy(first_why, why, sizeof(why));
+    else if (st == CASHBACK_E_CLICK_MALFORMED)
+      cashback__log(client, CASHBACK_LOG_WARN, "click ignored: %s", why);
+  }
+  if (param == NULL) {
+    if (first_why[0] != '\0')
+      return cashback__fail(client, CASHBACK_E_CLICK_MALFORMED, "%s",
+                            first_why);
+    return CASHBACK_E_CLICK_NONE;
+  }
+  if (first_why[0] != '\0')
+    cashback__log(client, CASHBACK_LOG_WARN, "click ignored: %s (using '%s')",
+                  first_why, param);
+
+  /* The parameter name, with '.' as '~' (see the top of this file). */
+  char pfield[CASHBACK_PARAM_MAX + 1];
+  size_t plen = strlen(param);
+  if (plen < 1 || plen > CASHBACK_PARAM_MAX)
+    return cashback__fail(client, CASHBACK_E_CONFIG,
+                          "landing parameter '%s': must be 1-%d characters",
+                          param, CASHBACK_PARAM_MAX);
+  for (size_t i = 0; i < plen; i++) {
+    unsigned char ch = (unsigned char)param[i];
+    if (!param_char(ch))
+      return cashback__fail(client, CASHBACK_E_CONFIG,
+                            "landing parameter '%s': character 0x%02x cannot "
+                            "be stored in the click cookie",
+                            param, ch);
+    pfield[i] = ch == '.' ? '~' : (char)ch;
+  }
+  pfield[plen] = '\0';
+
+  int64_t now = cashback__now(client);
+  if (now < 0)
+    return cashback__fail(client, CASHBACK_E_CONFIG,
+                          "clock: the time %" PRId64 " is before 1970", now);
+  char ts[TIME_DIGITS_MAX + 2];
+  snprintf(ts, sizeof(ts), "%" PRId64, now);
+
+  uint8_t mac[MAC_LEN];
+  cashback_status st = cookie_mac(client, ts, param, plen, tok, tok_len, mac);
+  if (st != CASHBACK_OK)
+    return cashback__fail(client, st, "click cookie: cannot compute its MAC");
+  char mac_hex[2 * MAC_LEN + 1];
+  cashback__hex(mac, MAC_LEN, mac_hex);
+
+  /* Worst case (64-byte name, 253-byte domain, 128-byte token) is under
+   * 700 bytes; the buffer has room to spare. */
+  char sc[2 * CASHBACK_SET_COOKIE_MAX];
+  int w = snprintf(sc, sizeof(sc),
+                   "%s=" COOKIE_VERSION ".%s.%s.%s.%s; Max-Age=%" PRId64
+                   "; Path=/%s%s; Secure; HttpOnly; SameSite=Lax",
+                   o->cookie_name, ts, mac_hex, pfield, tok, o->window,
+                   o->cookie_domain[0] != '\0' ? "; Domain=" : "",
+                   o->cookie_domain);
+  if (w < 0 || (size_t)w >= sizeof(sc))
+    return cashback__fail(client, CASHBACK_E_INTERNAL,
+                          "click cookie: Set-Cookie value does not fit");
+  if ((size_t)w >= set_cookie_size)
+    return cashback__fail(client, CASHBACK_E_TOO_BIG,
+                          "capture: Set-Cookie value needs %d bytes, "
+                          "set_cookie_size is %zu",
+                          w + 1, set_cookie_size);
+  memcpy(set_cookie, sc, (size_t)w + 1);
+  cashback__log(client, CASHBACK_LOG_DEBUG,
+                "click captured from landing parameter '%s'", param);
+  return CASHBACK_OK;
+}
+
+/* ------------------------------------------------------------------------
+ * Read-back */
+
+/* Splits off the next '.'-terminated field of v[*pos..len). Returns 0 when
+ * there is no '.' left. */
+static int next_field(const char *v, size_t len, size_t *pos, const char **f,
+                      size_t *flen) {
+  const char *dot = memchr(v + *pos, '.', len - *pos);
+  if (dot == NULL)
+    return 0;
+  *f = v + *pos;
+  *flen = (size_t)(dot - *f);
+  *pos += *flen + 1;
+  return 1;
+}
+
+/* Parses canonical non-negative decimal seconds. 0 on success. */
+static int parse_time(const char *s, size_t len, int64_t *out) {
+  if (len < 1 || len > TIME_DIGITS_MAX || (len > 1 && s[0] == '0'))
+    return -1;
+  int64_t t = 0;
+  for (size_t i = 0; i < len; i++) {
+    if (s[i] < '0' || s[i] > '9')
+      return -1;
+    int d = s[i] - '0';
+    if (t > (INT64_MAX - d) / 10)
+      return -1;
+    t = t * 10 + d;
+  }
+  *out = t;
+  return 0;
+}
+
+/* Checks one cookie value. Returns CASHBACK_OK and fills `out`, or a click
+ * status with a reason in `why`. */
+static cashback_status check_cookie(const cashback_client *c, const char *v,
+                                    size_t len, int64_t now,
+                                    cashback_click *out, char *why,
+                                    size_t why_size) {
+  size_t pos = 0;
+  const char *ver, *ts, *mac_hex, *pf;
+  size_t ver_len, ts_len, mac_len, pf_len;
+  if (!next_field(v, len, &pos, &ver, &ver_len) ||
+      !next_field(v, len, &pos, &ts, &ts_len) ||
+      !next_field(v, len, &pos, &mac_hex, &mac_len) ||
+      !next_field(v, len, &pos, &pf, &pf_len)) {
+    snprintf(why, why_size,
+             "not of the form version.time.mac.param.token (%zu bytes)", len);
+    return CASHBACK_E_CLICK_MALFORMED;
+  }
+  if (ver_len != strlen(COOKIE_VERSION) ||
+      memcmp(ver, COOKIE_VERSION, ver_len) != 0) {
+    snprintf(why, why_size, "unknown version (expected " COOKIE_VERSION ")");
+    return CASHBACK_E_CLICK_MALFORMED;
+  }
+  int64_t captured_at;
+  if (parse_time(ts, ts_len, &captured_at) != 0) {
+    snprintf(why, why_size, "capture time is not canonical decimal seconds");
+    return CASHBACK_E_CLICK_MALFORMED;
+  }
+  uint8_t mac[MAC_LEN];
+  int lower = mac_len == 2 * MAC_LEN;
+  for (size_t i = 0; lower && i < mac_len; i++)
+    lower = (mac_hex[i] >= '0' && mac_hex[i] <= '9') ||
+            (mac_hex[i] >= 'a' && mac_hex[i] <= 'f');
+  if (!lower || cashback__unhex(mac_hex, mac_len, mac, MAC_LEN) != 0) {
+    snprintf(why, why_size, "MAC is not %d lowercase hex digits", 2 * MAC_LEN);
+    return CASHBACK_E_CLICK_MALFORMED;
+  }
+  char param[CASHBACK_PARAM_MAX + 1];
+  if (pf_len < 1 || pf_len > CASHBACK_PARAM_MAX) {
+    snprintf(why, why_size, "source parameter of %zu bytes, 1-%d allowed",
+             pf_len, CASHBACK_PARAM_MAX);
+    return CASHBACK_E_CLICK_MALFORMED;
+  }
+  for (size_t i = 0; i < pf_len; i++) {
+    unsigned char ch = (unsigned char)pf[i];
+    if (ch == '~')
+      ch = '.';
+    else if (ch == '.' || !param_char(ch)) {
+      snprintf(why, why_size,
+               "character 0x%02x not allowed in the source parameter", ch);
+      return CASHBACK_E_CLICK_MALFORMED;
+    }
+    param[i] = (char)ch;
+  }
+  param[pf_len] = '\0';
+  const char *tok = v + pos;
+  size_t tok_len = len - pos;
+  if (tok_len < 1 || tok_len > CASHBACK_TOKEN_MAX) {
+    snprintf(why, why_size, "token of %zu bytes, 1-%d allowed", tok_len,
+             CASHBACK_TOKEN_MAX);
+    return CASHBACK_E_CLICK_MALFORMED;
+  }
+  size_t bad = token_bad_at(tok, tok_len);
+  if (bad < tok_len) {
+    snprintf(why, why_size, "character 0x%02x not allowed in the token",
+             (unsigned char)tok[bad]);
+    return CASHBACK_E_CLICK_MALFORMED;
+  }
+
+  char ts_text[TIME_DIGITS_MAX + 1];
+  memcpy(ts_text, ts, ts_len);
+  ts_text[ts_len] = '\0';
+  uint8_t want[MAC_LEN];
+  cashback_status st =
+      cookie_mac(c, ts_text, param, pf_len, tok, tok_len, want);
+  if (st != CASHBACK_OK) {
+    snprintf(why, why_size, "cannot compute the MAC");
+    return st;
+  }
+  if (!cashback__ct_equal(mac, want, MAC_LEN)) {
+    snprintf(why, why_size,
+             "signature does not match (another key or "
+             "merchant, or the value was changed)");
+    return CASHBACK_E_CLICK_TAMPERED;
+  }
+  if (now <= INT64_MAX - FUTURE_SKEW && captured_at > now + FUTURE_SKEW) {
+    snprintf(why, why_size,
+             "capture time in the future (%" PRId64 " s ahead of now)",
+             captured_at - now);
+    return CASHBACK_E_CLICK_MALFORMED;
+  }
+  if (now > captured_at && now - captured_at > c->opts.window) {
+    snprintf(why, why_size,
+             "captured %" PRId64 " s ago, attribution window is %" PRId64 " s",
+             now - captured_at, c->opts.window);
+    return CASHBACK_E_CLICK_EXPIRED;
+  }
+  memcpy(out->token, tok, tok_len);
+  out->token[tok_len] = '\0';
+  memcpy(out->source, param, pf_len + 1);
+  out->captured_at = captured_at;
+  return CASHBACK_OK;
+}
+
+/* Precedence of a failure when no cookie is valid. */
+static int failure_rank(cashback_status st) {
+  switch (st) {
+  case CASHBACK_E_CLICK_TAMPERED:
+    return 3;
+  case CASHBACK_E_CLICK_EXPIRED:
+    return 2;
+  case CASHBACK_E_CLICK_MALFORMED:
+    return 1;
+  default:
+    return 4; /* the crypto library failed: report that first */
+  }
+}
+
+cashback_status cashback_click_read(cashback_client *client,
+                                    const char *cookie_header, size_t len,
+                                    cashback_click *out) {
+  if (client == NULL)
+    return CASHBACK_E_INVALID_ARGUMENT;
+  if (out == NULL)
+    return cashback__fail(client, CASHBACK_E_INVALID_ARGUMENT,
+                          "click_read: out must not be NULL");
+  memset(out, 0, sizeof(*out));
+  if (cookie_header == NULL && len > 0)
+    return cashback__fail(client, CASHBACK_E_INVALID_ARGUMENT,
+                          "click_read: cookie_header is NULL but len is %zu",
+                          len);
+  if (cookie_header == NULL)
+    return CASHBACK_E_CLICK_NONE;
+
+  const char *cname = client->opts.cookie_name;
+  size_t cname_len = strlen(cname);
+  int64_t now = cashback__now(client);
+  int have_valid = 0, seen = 0;
+  cashback_status fail_st = CASHBACK_OK;
+  char fail_why[CASHBACK_ERROR_MAX + 1] = "";
+
+  size_t pos = 0;
+  const char *n, *v;
+  size_t nl, vl;
+  while (cashback__cookie_next(cookie_header, len, &pos, &n, &nl, &v, &vl)) {
+    if (nl != cname_len || memcmp(n, cname, nl) != 0)
+      continue;
+    seen++;
+    cashback_click cand;
+    char why[CASHBACK_ERROR_MAX + 1];
+    cashback_status st =
+        check_cookie(client, v, vl, now, &cand, why, sizeof(why));
+    if (st == CASHBACK_OK) {
+      if (!have_valid || cand.captured_at >= out->captured_at)
+        *out = cand;
+      have_valid = 1;
+      continue;
+    }
+    if (fail_st == CASHBACK_OK || failure_rank(st) > failure_rank(fail_st)) {
+      fail_st = st;
+      memcpy(fail_why, why, sizeof(why));
+    }
+    cashback__log(client, CASHBACK_LOG_INFO, "cookie '%s' #%d: %s: %s", cname,
+                  seen, cashback_strerror(st), why);
+  }
+  if (have_valid)
+    return CASHBACK_OK;
+  memset(out, 0, sizeof(*out));
+  if (seen == 0)
+    return CASHBACK_E_CLICK_NONE;
+  return cashback__fail(client, fail_st, "cookie '%s': %s", cname, fail_why);
+}
