@@ -1,0 +1,390 @@
+/* Config sources: a `key = value` file, a "cashback:" connection string, and
+ * the environment. All of them go through cashback_options_set(), the one
+ * table of text keys, and apply all or nothing: they work on a copy of the
+ * options and write it back only when every setting was valid. */
+#if !defined(_GNU_SOURCE) && !defined(_POSIX_C_SOURCE)
+#define _POSIX_C_SOURCE 200809L
+#endif
+
+#include "cashback_config.h"
+#include "cashback_crypto.h"
+#include "cashback_options.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define CONFIG_TEXT_MAX 65536 /* a config file or a connection string */
+#define CONFIG_VALUE_MAX 4096 /* one value, after decoding */
+#define CONFIG_KEY_MAX 64     /* longer keys are unknown anyway */
+
+/* ------------------------------------------------------------------------
+ * Helpers
+ * --------------------------------------------------------------------- */
+
+static int blank(char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+static void trim(const char **s, size_t *len) {
+  const char *p = *s;
+  size_t n = *len;
+  while (n > 0 && blank(p[0])) {
+    p++;
+    n--;
+  }
+  while (n > 0 && blank(p[n - 1]))
+    n--;
+  *s = p;
+  *len = n;
+}
+
+/* strerror_r comes in two flavours (XSI returns int, GNU returns char *);
+ * pick the right reading of its result at compile time. */
+__attribute__((unused)) static const char *errtext_gnu(char *r, char *buf) {
+  (void)buf;
+  return r;
+}
+__attribute__((unused)) static const char *errtext_xsi(int r, char *buf) {
+  return r == 0 ? buf : "unknown error";
+}
+#define ERRTEXT(e, buf)                                                        \
+  _Generic(strerror_r((e), (buf), sizeof(buf)),                                \
+      char *: errtext_gnu,                                                     \
+      default: errtext_xsi)(strerror_r((e), (buf), sizeof(buf)), (buf))
+
+static int hexval(unsigned char c) {
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
+  return -1;
+}
+
+/* Copies a key into `out` (CONFIG_KEY_MAX + 1 bytes). Keys longer than any
+ * known key are cut; cashback_options_set() then reports them as unknown
+ * (with the cut text, which is enough to recognise them). */
+static void key_copy(const char *k, size_t len, char *out) {
+  if (len > CONFIG_KEY_MAX)
+    len = CONFIG_KEY_MAX;
+  memcpy(out, k, len);
+  out[len] = '\0';
+}
+
+/* ------------------------------------------------------------------------
+ * Config file text
+ * --------------------------------------------------------------------- */
+
+cashback_status cashback__config_parse_text(cashback_options *o,
+                                            const char *text, size_t len,
+                                            const char *origin) {
+  if (!origin)
+    origin = "config";
+  if (len > CONFIG_TEXT_MAX)
+    return cashback__options_fail(o, CASHBACK_E_TOO_BIG,
+                                  "%s: larger than %d bytes", origin,
+                                  CONFIG_TEXT_MAX);
+  cashback_options tmp;
+  char key[CONFIG_KEY_MAX + 1];
+  char value[CONFIG_VALUE_MAX + 1];
+  cashback_status st = CASHBACK_OK;
+  memcpy(&tmp, o, sizeof(tmp));
+
+  size_t pos = 0, line = 0;
+  if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
+    pos = 3; /* a UTF-8 byte order mark, as some editors write */
+  while (pos < len) {
+    line++;
+    const char *nl = memchr(text + pos, '\n', len - pos);
+    size_t end = nl ? (size_t)(nl - text) : len;
+    const char *s = text + pos;
+    size_t n = end - pos;
+    pos = end + 1;
+    trim(&s, &n); /* also drops the '\r' of a CRLF line */
+    if (n == 0 || s[0] == '#')
+      continue;
+    if (memchr(s, '\0', n)) {
+      st = cashback__options_fail(o, CASHBACK_E_CONFIG,
+                                  "%s:%zu: contains a NUL byte", origin, line);
+      break;
+    }
+    const char *eq = memchr(s, '=', n);
+    if (!eq) {
+      st = cashback__options_fail(o, CASHBACK_E_CONFIG,
+                                  "%s:%zu: expected key = value", origin, line);
+      break;
+    }
+    const char *k = s, *v = eq + 1;
+    size_t klen = (size_t)(eq - s), vlen = n - klen - 1;
+    trim(&k, &klen);
+    trim(&v, &vlen);
+    if (klen == 0) {
+      st = cashback__options_fail(o, CASHBACK_E_CONFIG,
+                                  "%s:%zu: expected key = value (the key is "
+                                  "missing)",
+                                  origin, line);
+      break;
+    }
+    key_copy(k, klen, key);
+    if (vlen > CONFIG_VALUE_MAX) {
+      st = cashback__options_fail(o, CASHBACK_E_CONFIG,
+                                  "%s:%zu: %s: value longer than %d bytes",
+                                  origin, line, key, CONFIG_VALUE_MAX);
+      break;
+    }
+    memcpy(value, v, vlen);
+    value[vlen] = '\0';
+    st = cashback_options_set(&tmp, key, value);
+    if (st != CASHBACK_OK) {
+      st = cashback__options_fail(o, st, "%s:%zu: %s", origin, line, tmp.error);
+      break;
+    }
+  }
+  if (st == CASHBACK_OK)
+    memcpy(o, &tmp, sizeof(tmp));
+  cashback__wipe(&tmp, sizeof(tmp));
+  cashback__wipe(value, sizeof(value));
+  return st;
+}
+
+/* ------------------------------------------------------------------------
+ * Connection string
+ * --------------------------------------------------------------------- */
+
+static const char CONN_PREFIX[] = "cashback:";
+#define CONN_PREFIX_LEN (sizeof(CONN_PREFIX) - 1)
+
+static int conn_prefix_ok(const char *s, size_t len) {
+  if (len < CONN_PREFIX_LEN)
+    return 0;
+  for (size_t i = 0; i < CONN_PREFIX_LEN; i++) {
+    char c = s[i];
+    if (c >= 'A' && c <= 'Z')
+      c = (char)(c - 'A' + 'a');
+    if (c != CONN_PREFIX[i])
+      return 0;
+  }
+  return 1;
+}
+
+cashback_status cashback__config_parse_connection(cashback_options *o,
+                                                  const char *s, size_t len) {
+  if (len > CONFIG_TEXT_MAX)
+    return cashback__options_fail(o, CASHBACK_E_TOO_BIG,
+                                  "connection string: larger than %d bytes",
+                                  CONFIG_TEXT_MAX);
+  trim(&s, &len);
+  if (!conn_prefix_ok(s, len))
+    return cashback__options_fail(
+        o, CASHBACK_E_CONFIG, "connection string: must start with 'cashback:'");
+  s += CONN_PREFIX_LEN;
+  len -= CONN_PREFIX_LEN;
+  cashback_options tmp;
+  char key[CONFIG_KEY_MAX + 1];
+  char value[CONFIG_VALUE_MAX + 1];
+  cashback_status st = CASHBACK_OK;
+  memcpy(&tmp, o, sizeof(tmp));
+
+  size_t pos = 0, pair = 0;
+  while (pos <= len && st == CASHBACK_OK) {
+    const char *semi = memchr(s + pos, ';', len - pos);
+    size_t end = semi ? (size_t)(semi - s) : len;
+    const char *p = s + pos;
+    size_t n = end - pos;
+    pos = end + 1;
+    pair++;
+    trim(&p, &n);
+    if (n == 0)
+      continue; /* ";;" or a trailing ';' */
+    /* The pair is not echoed: it may be a secret missing its "secret=". */
+    const char *eq = memchr(p, '=', n);
+    size_t klen = eq ? (size_t)(eq - p) : 0;
+    const char *k = p;
+    trim(&k, &klen);
+    if (!eq || klen == 0) {
+      st = cashback__options_fail(o, CASHBACK_E_CONFIG,
+                                  "connection string: pair %zu: expected "
+                                  "key=value",
+                                  pair);
+      break;
+    }
+    if (memchr(k, '\0', klen)) {
+      st = cashback__options_fail(o, CASHBACK_E_CONFIG,
+                                  "connection string: pair %zu: the key "
+                                  "contains a NUL byte",
+                                  pair);
+      break;
+    }
+    key_copy(k, klen, key);
+    const char *v = eq + 1;
+    size_t vlen = n - (size_t)(v - p), out = 0;
+    trim(&v, &vlen);
+    for (size_t i = 0; i < vlen; i++) {
+      unsigned char c = (unsigned char)v[i];
+      if (c == '%') {
+        int hi = i + 2 < vlen ? hexval((unsigned char)v[i + 1]) : -1;
+        int lo = i + 2 < vlen ? hexval((unsigned char)v[i + 2]) : -1;
+        if (hi < 0 || lo < 0) {
+          st = cashback__options_fail(
+              o, CASHBACK_E_CONFIG,
+              "connection string: %s: bad percent-encoding ('%%' must be "
+              "followed by two hex digits)",
+              key);
+          break;
+        }
+        c = (unsigned char)(hi * 16 + lo);
+        i += 2;
+      }
+      if (c == '\0') {
+        st = cashback__options_fail(o, CASHBACK_E_CONFIG,
+                                    "connection string: %s: the value "
+                                    "contains a NUL byte",
+                                    key);
+        break;
+      }
+      if (out == CONFIG_VALUE_MAX) {
+        st = cashback__options_fail(o, CASHBACK_E_CONFIG,
+                                    "connection string: %s: value longer "
+                                    "than %d bytes",
+                                    key, CONFIG_VALUE_MAX);
+        break;
+      }
+      value[out++] = (char)c;
+    }
+    if (st != CASHBACK_OK)
+      break;
+    value[out] = '\0';
+    st = cashback_options_set(&tmp, key, value);
+    if (st != CASHBACK_OK)
+      st = cashback__options_fail(o, st, "connection string: %s", tmp.error);
+  }
+  if (st == CASHBACK_OK)
+    memcpy(o, &tmp, sizeof(tmp));
+  cashback__wipe(&tmp, sizeof(tmp));
+  cashback__wipe(value, sizeof(value));
+  return st;
+}
+
+/* ------------------------------------------------------------------------
+ * Public loaders
+ * --------------------------------------------------------------------- */
+
+/* Reads `path` (at most CONFIG_TEXT_MAX bytes) and applies it to `o`, all or
+ * nothing. */
+static cashback_status load_file_into(cashback_options *o, const char *path) {
+  char ebuf[128];
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    int e = errno;
+    return cashback__options_fail(o, CASHBACK_E_IO, "cannot open '%s': %s",
+                                  path, ERRTEXT(e, ebuf));
+  }
+  /* One byte more than allowed, to tell "exactly the cap" from "more". */
+  char *buf = malloc(CONFIG_TEXT_MAX + 1);
+  if (!buf) {
+    close(fd);
+    return cashback__options_fail(o, CASHBACK_E_NOMEM,
+                                  "out of memory reading '%s'", path);
+  }
+  size_t total = 0;
+  cashback_status st = CASHBACK_OK;
+  while (total < CONFIG_TEXT_MAX + 1) {
+    ssize_t n = read(fd, buf + total, CONFIG_TEXT_MAX + 1 - total);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0) {
+      int e = errno;
+      st = cashback__options_fail(o, CASHBACK_E_IO, "cannot read '%s': %s",
+                                  path, ERRTEXT(e, ebuf));
+      break;
+    }
+    if (n == 0)
+      break;
+    total += (size_t)n;
+  }
+  close(fd);
+  if (st == CASHBACK_OK && total > CONFIG_TEXT_MAX)
+    st = cashback__options_fail(o, CASHBACK_E_TOO_BIG,
+                                "%s: larger than %d bytes", path,
+                                CONFIG_TEXT_MAX);
+  if (st == CASHBACK_OK)
+    st = cashback__config_parse_text(o, buf, total, path);
+  cashback__wipe(buf, total);
+  free(buf);
+  return st;
+}
+
+cashback_status cashback_options_load_file(cashback_options *opts,
+                                           const char *path) {
+  if (!opts)
+    return CASHBACK_E_INVALID_ARGUMENT;
+  if (!path)
+    return cashback__options_fail(opts, CASHBACK_E_INVALID_ARGUMENT,
+                                  "config file: the path is NULL");
+  return load_file_into(opts, path);
+}
+
+cashback_status
+cashback_options_load_connection_string(cashback_options *opts,
+                                        const char *connection) {
+  if (!opts)
+    return CASHBACK_E_INVALID_ARGUMENT;
+  if (!connection)
+    return cashback__options_fail(opts, CASHBACK_E_INVALID_ARGUMENT,
+                                  "connection string: NULL");
+  return cashback__config_parse_connection(opts, connection,
+                                           strlen(connection));
+}
+
+/* Every text key of cashback_options_set(), in the order their CASHBACK_<KEY>
+ * variables are read. Keep in step with the table in cashback_options.c. */
+static const char *const env_keys[] = {
+    "merchant_id",        "key_id",      "secret",
+    "next_key_id",        "next_secret", "endpoint",
+    "landing_params",     "cookie_name", "cookie_domain",
+    "attribution_window", "log_level",
+};
+
+cashback_status cashback_options_load_env(cashback_options *opts) {
+  if (!opts)
+    return CASHBACK_E_INVALID_ARGUMENT;
+  cashback_options tmp;
+  cashback_status st = CASHBACK_OK;
+  memcpy(&tmp, opts, sizeof(tmp));
+
+  const char *v = getenv("CASHBACK_CONFIG");
+  if (v && v[0] != '\0') {
+    st = load_file_into(&tmp, v);
+    if (st != CASHBACK_OK)
+      st = cashback__options_fail(opts, st, "CASHBACK_CONFIG: %s", tmp.error);
+  }
+  v = getenv("CASHBACK_CONNECTION");
+  if (st == CASHBACK_OK && v && v[0] != '\0') {
+    st = cashback__config_parse_connection(&tmp, v, strlen(v));
+    if (st != CASHBACK_OK)
+      st = cashback__options_fail(opts, st, "CASHBACK_CONNECTION: %s",
+                                  tmp.error);
+  }
+  for (size_t i = 0;
+       st == CASHBACK_OK && i < sizeof(env_keys) / sizeof(env_keys[0]); i++) {
+    char name[CONFIG_KEY_MAX + 16] = "CASHBACK_";
+    size_t n = strlen(name);
+    for (const char *k = env_keys[i]; *k && n + 1 < sizeof(name); k++)
+      name[n++] = (*k >= 'a' && *k <= 'z') ? (char)(*k - 'a' + 'A') : *k;
+    name[n] = '\0';
+    v = getenv(name);
+    if (!v)
+      continue;
+    st = cashback_options_set(&tmp, env_keys[i], v);
+    if (st != CASHBACK_OK)
+      st = cashback__options_fail(opts, st, "%s: %s", name, tmp.error);
+  }
+  if (st == CASHBACK_OK)
+    memcpy(opts, &tmp, sizeof(tmp));
+  cashback__wipe(&tmp, sizeof(tmp));
+  return st;
+}

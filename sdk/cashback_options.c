@@ -1,0 +1,698 @@
+/* The options object: defaults, typed setters with validation, and the one
+ * table that maps text keys (config file, environment, connection string) to
+ * those setters. Every setter validates before it writes, so a failure leaves
+ * the options unchanged except for the error detail. */
+#include "cashback_options.h"
+#include "cashback_crypto.h"
+#include "cashback_sign.h"
+#include "cashback_time.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ID_RULE "must be 1-64 of [A-Za-z0-9._-]"
+#define SECRET_RULE                                                            \
+  "must be 16-256 printable ASCII characters without space, ';' or '#'"
+
+/* ------------------------------------------------------------------------
+ * Small helpers
+ * --------------------------------------------------------------------- */
+
+static int ascii_lower(int c) {
+  return (c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c;
+}
+
+/* 1 when `a` (alen bytes) equals NUL-terminated `b`, ignoring ASCII case. */
+static int ascii_ieq(const char *a, size_t alen, const char *b) {
+  size_t blen = strlen(b);
+  if (alen != blen)
+    return 0;
+  for (size_t i = 0; i < alen; i++)
+    if (ascii_lower((unsigned char)a[i]) != ascii_lower((unsigned char)b[i]))
+      return 0;
+  return 1;
+}
+
+/* Copies a string that is known to fit into a fixed field, zeroing the rest
+ * (so no stale secret bytes stay behind a shorter value). */
+static void field_set(char *field, size_t field_size, const char *s,
+                      size_t len) {
+  memset(field, 0, field_size);
+  memcpy(field, s, len);
+}
+
+/* Writes a printable, truncated copy of untrusted text (a key or a name the
+ * user gave) into `out` for use in an error detail. Never used for values
+ * that may be secrets. */
+static const char *printable(const char *s, size_t len, char *out,
+                             size_t size) {
+  size_t n = 0;
+  for (size_t i = 0; i < len && n + 1 < size; i++) {
+    unsigned char c = (unsigned char)s[i];
+    out[n++] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
+  }
+  if (len >= size && size > 4) {
+    memcpy(out + size - 4, "...", 3);
+    n = size - 1;
+  }
+  out[n] = '\0';
+  return out;
+}
+
+static int param_char(unsigned char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+         (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
+}
+
+/* RFC 6265 cookie-name: an RFC 2616 token (no CTL, no separator). */
+static int cookie_token_char(unsigned char c) {
+  if (c <= 0x20 || c >= 0x7f)
+    return 0;
+  return strchr("()<>@,;:\\\"/[]?={}", c) == NULL;
+}
+
+/* ------------------------------------------------------------------------
+ * Internal interface
+ * --------------------------------------------------------------------- */
+
+void cashback__options_defaults(cashback_options *o) {
+  memset(o, 0, sizeof(*o));
+  field_set(o->landing[0], sizeof(o->landing[0]), "cb_click", 8);
+  o->n_landing = 1;
+  field_set(o->cookie_name, sizeof(o->cookie_name), "cashback_click", 14);
+  o->window = CASHBACK__WINDOW_DEFAULT;
+  o->log_fn = NULL;
+  o->log_userdata = NULL;
+  o->log_min = CASHBACK_LOG_WARN;
+  o->clock_fn = NULL;
+  o->clock_userdata = NULL;
+}
+
+cashback_status cashback__options_fail(cashback_options *o, cashback_status st,
+                                       const char *fmt, ...) {
+  /* Format into a local buffer first: callers may pass o->error itself as
+   * an argument (e.g. to add a prefix). */
+  char buf[CASHBACK_ERROR_MAX + 1];
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(buf, sizeof(buf), fmt, ap);
+  va_end(ap);
+  if (n < 0)
+    buf[0] = '\0';
+  memcpy(o->error, buf, sizeof(buf));
+  return st;
+}
+
+static int has_prefix_ci(const char *s, const char *prefix) {
+  size_t plen = strlen(prefix);
+  return strlen(s) >= plen && ascii_ieq(s, plen, prefix);
+}
+
+cashback_status cashback__options_check(cashback_options *o) {
+  const char *missing = NULL;
+  if (o->merchant_id[0] == '\0')
+    missing = "merchant_id";
+  else if (o->key.id[0] == '\0')
+    missing = "key_id";
+  else if (o->key.secret[0] == '\0')
+    missing = "secret";
+  else if (o->endpoint[0] == '\0')
+    missing = "endpoint";
+  if (missing)
+    return cashback__options_fail(o, CASHBACK_E_CONFIG,
+                                  "missing required key '%s'", missing);
+  if (o->next_key.id[0] != '\0' && o->next_key.secret[0] == '\0')
+    return cashback__options_fail(
+        o, CASHBACK_E_CONFIG, "missing key 'next_secret' (next_key_id is set)");
+  if (o->next_key.id[0] == '\0' && o->next_key.secret[0] != '\0')
+    return cashback__options_fail(
+        o, CASHBACK_E_CONFIG, "missing key 'next_key_id' (next_secret is set)");
+  if (o->next_key.id[0] != '\0' && strcmp(o->next_key.id, o->key.id) == 0)
+    return cashback__options_fail(o, CASHBACK_E_CONFIG,
+                                  "next_key_id: must differ from key_id");
+  /* Browsers drop a __Host- cookie that has a Domain attribute. */
+  if (has_prefix_ci(o->cookie_name, "__Host-") && o->cookie_domain[0] != '\0')
+    return cashback__options_fail(
+        o, CASHBACK_E_CONFIG,
+        "cookie_domain: must be empty for a '__Host-' cookie_name");
+  return CASHBACK_OK;
+}
+
+/* ------------------------------------------------------------------------
+ * Validators: `s` has `len` bytes; each returns CASHBACK_OK or records the
+ * failure on `o` (its error field only) and returns the status.
+ * --------------------------------------------------------------------- */
+
+static cashback_status check_id(cashback_options *o, const char *key,
+                                const char *s, size_t len) {
+  if (!cashback__id_valid(s, len))
+    return cashback__options_fail(o, CASHBACK_E_CONFIG, "%s: " ID_RULE, key);
+  return CASHBACK_OK;
+}
+
+static cashback_status check_secret(cashback_options *o, const char *key,
+                                    const char *s, size_t len) {
+  /* Never echo the value: it is a secret. */
+  if (!cashback__secret_valid(s, len))
+    return cashback__options_fail(o, CASHBACK_E_CONFIG, "%s: " SECRET_RULE,
+                                  key);
+  return CASHBACK_OK;
+}
+
+static cashback_status check_endpoint(cashback_options *o, const char *s,
+                                      size_t len) {
+  if (len > CASHBACK__ENDPOINT_MAX)
+    return cashback__options_fail(o, CASHBACK_E_CONFIG,
+                                  "endpoint: longer than %d characters",
+                                  CASHBACK__ENDPOINT_MAX);
+  for (size_t i = 0; i < len; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c <= 0x20 || c >= 0x7f)
+      return cashback__options_fail(
+          o, CASHBACK_E_CONFIG,
+          "endpoint: character %zu is a space, control or non-ASCII "
+          "character (percent-encode it)",
+          i + 1);
+  }
+  size_t p;
+  if (len >= 8 && ascii_ieq(s, 8, "https://"))
+    p = 8;
+  else if (len >= 7 && ascii_ieq(s, 7, "http://"))
+    p = 7;
+  else
+    return cashback__options_fail(
+        o, CASHBACK_E_CONFIG,
+        "endpoint: must be an absolute http:// or https:// URL");
+  size_t a = p; /* authority: up to '/', '?' or '#' */
+  while (a < len && s[a] != '/' && s[a] != '?' && s[a] != '#')
+    a++;
+  const char *auth = s + p;
+  size_t alen = a - p;
+  if (memchr(auth, '@', alen))
+    return cashback__options_fail(
+        o, CASHBACK_E_CONFIG,
+        "endpoint: must not contain user credentials ('user@host')");
+  size_t hlen, port_at;
+  if (alen > 0 && auth[0] == '[') {
+    const char *close = memchr(auth, ']', alen);
+    if (!close)
+      return cashback__options_fail(o, CASHBACK_E_CONFIG,
+                                    "endpoint: unterminated '[' in host");
+    hlen = (size_t)(close - auth) - 1;
+    port_at = (size_t)(close - auth) + 1;
+    if (port_at < alen && auth[port_at] != ':')
+      return cashback__options_fail(o, CASHBACK_E_CONFIG,
+                                    "endpoint: unexpected text after ']'");
+  } else {
+    const char *colon = memchr(auth, ':', alen);
+    hlen = colon ? (size_t)(colon - auth) : alen;
+    port_at = hlen;
+  }
+  if (hlen == 0)
+    return cashback__options_fail(o, CASHBACK_E_CONFIG,
+                                  "endpoint: the host is empty");
+  if (port_at < alen) { /* ':' then the port */
+    const char *port = auth + port_at + 1;
+    size_t plen = alen - port_at - 1;
+    long v = 0;
+    int ok = plen >= 1 && plen <= 5;
+    for (size_t i = 0; ok && i < plen; i++) {
+      if (port[i] < '0' || port[i] > '9')
+        ok = 0;
+      else
+        v = v * 10 + (port[i] - '0');
+    }
+    if (!ok || v < 1 || v > 65535)
+      return cashback__options_fail(o, CASHBACK_E_CONFIG,
+                                    "endpoint: the port must be 1-65535");
+  }
+  return CASHBACK_OK;
+}
+
+/* The landing-parameter presets, per network (docs/onboarding.md). */
+static const struct {
+  const char *name;
+  const char *params[2];
+} presets[] = {
+    {"awin", {"awc", NULL}},
+    {"cj", {"cjevent", NULL}},
+    {"impact", {"irclickid", "clickid"}},
+    {"rakuten", {"ranSiteID", NULL}},
+    {"tradedoubler", {"tduid", "tdclid_sn"}},
+    {"partnerize", {"clickref", NULL}},
+    {"everflow", {"transaction_id", NULL}},
+    {"cashback", {"cb_click", NULL}},
+};
+#define PRESET_NAMES                                                           \
+  "@awin, @cj, @impact, @rakuten, @tradedoubler, @partnerize, @everflow, "     \
+  "@cashback"
+
+typedef struct landing_list {
+  char names[CASHBACK__LANDING_MAX][CASHBACK_PARAM_MAX + 1];
+  size_t n;
+} landing_list;
+
+static cashback_status landing_add(cashback_options *o, landing_list *l,
+                                   const char *name, size_t len) {
+  for (size_t i = 0; i < l->n; i++)
+    if (strlen(l->names[i]) == len && memcmp(l->names[i], name, len) == 0)
+      return CASHBACK_OK; /* duplicate: the first keeps its priority */
+  if (l->n == CASHBACK__LANDING_MAX)
+    return cashback__options_fail(o, CASHBACK_E_CONFIG,
+                                  "landing_params: more than %d parameters",
+                                  CASHBACK__LANDING_MAX);
+  field_set(l->names[l->n], sizeof(l->names[0]), name, len);
+  l->n++;
+  return CASHBACK_OK;
+}
+
+static cashback_status parse_landing(cashback_options *o, const char *s,
+                                     size_t len, landing_list *l) {
+  char shown[CASHBACK_PARAM_MAX + 8];
+  l->n = 0;
+  size_t i = 0;
+  while (i <= len) {
+    size_t end = i;
+    while (end < len && s[end] != ',')
+      end++;
+    size_t b = i, e = end; /* trim blanks around the item */
+    while (b < e && (s[b] == ' ' || s[b] == '\t'))
+      b++;
+    while (e > b && (s[e - 1] == ' ' || s[e - 1] == '\t'))
+      e--;
+    const char *item = s + b;
+    size_t ilen = e - b;
+    if (ilen > 0 && item[0] == '@') {
+      size_t k;
+      for (k = 0; k < sizeof(presets) / sizeof(presets[0]); k++)
+        if (ascii_ieq(item + 1, ilen - 1, presets[k].name))
+          break;
+      if (k == sizeof(presets) / sizeof(presets[0]))
+        return cashback__options_fail(
+            o, CASHBACK_E_CONFIG,
+            "landing_params: unknown network '%s' (known: " PRESET_NAMES ")",
+            printable(item, ilen, shown, sizeof(shown)));
+      for (size_t j = 0; j < 2 && presets[k].params[j]; j++) {
+        cashback_status st = landing_add(o, l, presets[k].params[j],
+                                         strlen(presets[k].params[j]));
+        if (st != CASHBACK_OK)
+          return st;
+      }
+    } else if (ilen > 0) {
+      int ok = ilen <= CASHBACK_PARAM_MAX;
+      for (size_t j = 0; ok && j < ilen; j++)
+        ok = param_char((unsigned char)item[j]);
+      if (!ok)
+        return cashback__options_fail(
+            o, CASHBACK_E_CONFIG,
+            "landing_params: '%s' is not a parameter name (1-32 of "
+            "[A-Za-z0-9_.-]) or an '@network'",
+            printable(item, ilen, shown, sizeof(shown)));
+      cashback_status st = landing_add(o, l, item, ilen);
+      if (st != CASHBACK_OK)
+        return st;
+    }
+    i = end + 1;
+  }
+  if (l->n == 0)
+    return cashback__options_fail(o, CASHBACK_E_CONFIG,
+                                  "landing_params: must name at least one "
+                                  "parameter or '@network'");
+  return CASHBACK_OK;
+}
+
+static cashback_status check_cookie_name(cashback_options *o, const char *s,
+                                         size_t len) {
+  int ok = len >= 1 && len <= CASHBACK__COOKIE_NAME_MAX;
+  for (size_t i = 0; ok && i < len; i++)
+    ok = cookie_token_char((unsigned char)s[i]);
+  if (!ok)
+    return cashback__options_fail(
+        o, CASHBACK_E_CONFIG,
+        "cookie_name: must be 1-64 cookie token characters (printable "
+        "ASCII except space and ()<>@,;:\\\"/[]?={})");
+  return CASHBACK_OK;
+}
+
+static cashback_status check_cookie_domain(cashback_options *o, const char *s,
+                                           size_t len) {
+  static const char rule[] =
+      "cookie_domain: must be a host name such as 'shop.example' (labels of "
+      "[A-Za-z0-9-] separated by dots, at most 253 characters)";
+  if (len > CASHBACK__DOMAIN_MAX)
+    return cashback__options_fail(o, CASHBACK_E_CONFIG, "%s", rule);
+  size_t i = (len > 0 && s[0] == '.') ? 1 : 0;
+  if (i == len)
+    return cashback__options_fail(o, CASHBACK_E_CONFIG, "%s", rule);
+  while (i < len) {
+    size_t b = i;
+    while (i < len && s[i] != '.')
+      i++;
+    size_t llen = i - b;
+    if (llen == 0 || llen > 63 || s[b] == '-' || s[i - 1] == '-')
+      return cashback__options_fail(o, CASHBACK_E_CONFIG, "%s", rule);
+    for (size_t j = b; j < i; j++) {
+      unsigned char c = (unsigned char)s[j];
+      if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+            (c >= '0' && c <= '9') || c == '-'))
+        return cashback__options_fail(o, CASHBACK_E_CONFIG, "%s", rule);
+    }
+    if (i < len) { /* a dot: another label must follow */
+      i++;
+      if (i == len)
+        return cashback__options_fail(o, CASHBACK_E_CONFIG, "%s", rule);
+    }
+  }
+  return CASHBACK_OK;
+}
+
+static cashback_status check_window(cashback_options *o, int64_t seconds) {
+  if (seconds < 1 || seconds > CASHBACK__WINDOW_MAX)
+    return cashback__options_fail(
+        o, CASHBACK_E_CONFIG,
+        "attribution_window: must be 1 second to 400 days");
+  return CASHBACK_OK;
+}
+
+static cashback_status null_arg(cashback_options *o, const char *what) {
+  return cashback__options_fail(o, CASHBACK_E_INVALID_ARGUMENT,
+                                "%s: must not be NULL", what);
+}
+
+/* ------------------------------------------------------------------------
+ * Public API
+ * --------------------------------------------------------------------- */
+
+cashback_options *cashback_options_new(void) {
+  cashback_options *o = malloc(sizeof(*o));
+  if (o)
+    cashback__options_defaults(o);
+  return o;
+}
+
+void cashback_options_free(cashback_options *opts) {
+  if (!opts)
+    return;
+  cashback__wipe(opts, sizeof(*opts));
+  free(opts);
+}
+
+const char *cashback_options_last_error(const cashback_options *opts) {
+  return opts ? opts->error : "";
+}
+
+cashback_status cashback_options_set_merchant_id(cashback_options *opts,
+                                                 const char *id) {
+  if (!opts)
+    return CASHBACK_E_INVALID_ARGUMENT;
+  if (!id)
+    return null_arg(opts, "merchant_id");
+  size_t len = strlen(id);
+  cashback_status st = check_id(opts, "merchant_id", id, len);
+  if (st != CASHBACK_OK)
+    return st;
+  field_set(opts->merchant_id, sizeof(opts->merchant_id), id, len);
+  return CASHBACK_OK;
+}
+
+static cashback_status set_key_pair(cashback_options *o, cashback__key *k,
+                                    const char *id_name,
+                                    const char *secret_name, const char *id,
+                                    const char *secret) {
+  if (!id)
+    return null_arg(o, id_name);
+  if (!secret)
+    return null_arg(o, secret_name);
+  size_t id_len = strlen(id), secret_len = strlen(secret);
+  cashback_status st = check_id(o, id_name, id, id_len);
+  if (st == CASHBACK_OK)
+    st = check_secret(o, secret_name, secret, secret_len);
+  if (st != CASHBACK_OK)
+    return st;
+  field_set(k->id, sizeof(k->id), id, id_len);
+  field_set(k->secret, sizeof(k->secret), secret, secret_len);
+  return CASHBACK_OK;
+}
+
+cashback_status cashback_options_set_key(cashback_options *opts,
+                                         const char *key_id,
+                                         const char *secret) {
+  if (!opts)
+    return CASHBACK_E_INVALID_ARGUMENT;
+  return set_key_pair(opts, &opts->key, "key_id", "secret", key_id, secret);
+}
+
+cashback_status cashback_options_set_next_key(cashback_options *opts,
+                                              const char *key_id,
+                                              const char *secret) {
+  if (!opts)
+    return CASHBACK_E_INVALID_ARGUMENT;
+  if (!key_id) {
+    cashback__wipe(&opts->next_key, sizeof(opts->next_key));
+    return CASHBACK_OK;
+  }
+  return set_key_pair(opts, &opts->next_key, "next_key_id", "next_secret",
+                      key_id, secret);
+}
+
+cashback_status cashback_options_set_endpoint(cashback_options *opts,
+                                              const char *url) {
+  if (!opts)
+    return CASHBACK_E_INVALID_ARGUMENT;
+  if (!url)
+    return null_arg(opts, "endpoint");
+  size_t len = strlen(url);
+  cashback_status st = check_endpoint(opts, url, len);
+  if (st != CASHBACK_OK)
+    return st;
+  field_set(opts->endpoint, sizeof(opts->endpoint), url, len);
+  return CASHBACK_OK;
+}
+
+cashback_status cashback_options_set_landing_params(cashback_options *opts,
+                                                    const char *list) {
+  if (!opts)
+    return CASHBACK_E_INVALID_ARGUMENT;
+  if (!list)
+    return null_arg(opts, "landing_params");
+  landing_list l;
+  cashback_status st = parse_landing(opts, list, strlen(list), &l);
+  if (st != CASHBACK_OK)
+    return st;
+  memset(opts->landing, 0, sizeof(opts->landing));
+  memcpy(opts->landing, l.names, sizeof(l.names[0]) * l.n);
+  opts->n_landing = l.n;
+  return CASHBACK_OK;
+}
+
+cashback_status cashback_options_set_cookie_name(cashback_options *opts,
+                                                 const char *name) {
+  if (!opts)
+    return CASHBACK_E_INVALID_ARGUMENT;
+  if (!name)
+    return null_arg(opts, "cookie_name");
+  size_t len = strlen(name);
+  cashback_status st = check_cookie_name(opts, name, len);
+  if (st != CASHBACK_OK)
+    return st;
+  field_set(opts->cookie_name, sizeof(opts->cookie_name), name, len);
+  return CASHBACK_OK;
+}
+
+cashback_status cashback_options_set_cookie_domain(cashback_options *opts,
+                                                   const char *domain) {
+  if (!opts)
+    return CASHBACK_E_INVALID_ARGUMENT;
+  size_t len = domain ? strlen(domain) : 0;
+  if (len > 0) {
+    cashback_status st = check_cookie_domain(opts, domain, len);
+    if (st != CASHBACK_OK)
+      return st;
+  }
+  field_set(opts->cookie_domain, sizeof(opts->cookie_domain),
+            domain ? domain : "", len);
+  return CASHBACK_OK;
+}
+
+cashback_status cashback_options_set_attribution_window(cashback_options *opts,
+                                                        int64_t seconds) {
+  if (!opts)
+    return CASHBACK_E_INVALID_ARGUMENT;
+  cashback_status st = check_window(opts, seconds);
+  if (st != CASHBACK_OK)
+    return st;
+  opts->window = seconds;
+  return CASHBACK_OK;
+}
+
+cashback_status cashback_options_set_logger(cashback_options *opts,
+                                            cashback_log_fn fn, void *userdata,
+                                            cashback_log_level min_level) {
+  if (!opts)
+    return CASHBACK_E_INVALID_ARGUMENT;
+  if ((int)min_level < (int)CASHBACK_LOG_DEBUG ||
+      (int)min_level > (int)CASHBACK_LOG_ERROR)
+    return cashback__options_fail(
+        opts, CASHBACK_E_INVALID_ARGUMENT,
+        "log_level: must be CASHBACK_LOG_DEBUG to CASHBACK_LOG_ERROR");
+  opts->log_fn = fn;
+  opts->log_userdata = fn ? userdata : NULL;
+  opts->log_min = min_level;
+  return CASHBACK_OK;
+}
+
+cashback_status cashback_options_set_clock(cashback_options *opts,
+                                           cashback_clock_fn fn,
+                                           void *userdata) {
+  if (!opts)
+    return CASHBACK_E_INVALID_ARGUMENT;
+  opts->clock_fn = fn;
+  opts->clock_userdata = fn ? userdata : NULL;
+  return CASHBACK_OK;
+}
+
+/* ------------------------------------------------------------------------
+ * Text keys: the single table used by files, the environment and connection
+ * strings. Each entry validates `value` (NUL-terminated, `len` bytes) and
+ * writes only after it is valid.
+ * --------------------------------------------------------------------- */
+
+static cashback_status text_merchant_id(cashback_options *o, const char *v,
+                                        size_t len) {
+  (void)len;
+  return cashback_options_set_merchant_id(o, v);
+}
+
+/* key_id and secret may come from different sources (a file and an
+ * environment variable), so each is stored alone; cashback__options_check()
+ * reports a half-set key. An empty next_* value removes that half. */
+static cashback_status text_key_part(cashback_options *o, const char *name,
+                                     int is_secret, int empty_clears,
+                                     char *field, size_t field_size,
+                                     const char *v, size_t len) {
+  if (len == 0 && empty_clears) {
+    cashback__wipe(field, field_size);
+    return CASHBACK_OK;
+  }
+  cashback_status st =
+      is_secret ? check_secret(o, name, v, len) : check_id(o, name, v, len);
+  if (st != CASHBACK_OK)
+    return st;
+  field_set(field, field_size, v, len);
+  return CASHBACK_OK;
+}
+
+static cashback_status text_key_id(cashback_options *o, const char *v,
+                                   size_t len) {
+  return text_key_part(o, "key_id", 0, 0, o->key.id, sizeof(o->key.id), v, len);
+}
+
+static cashback_status text_secret(cashback_options *o, const char *v,
+                                   size_t len) {
+  return text_key_part(o, "secret", 1, 0, o->key.secret, sizeof(o->key.secret),
+                       v, len);
+}
+
+static cashback_status text_next_key_id(cashback_options *o, const char *v,
+                                        size_t len) {
+  return text_key_part(o, "next_key_id", 0, 1, o->next_key.id,
+                       sizeof(o->next_key.id), v, len);
+}
+
+static cashback_status text_next_secret(cashback_options *o, const char *v,
+                                        size_t len) {
+  return text_key_part(o, "next_secret", 1, 1, o->next_key.secret,
+                       sizeof(o->next_key.secret), v, len);
+}
+
+static cashback_status text_endpoint(cashback_options *o, const char *v,
+                                     size_t len) {
+  (void)len;
+  return cashback_options_set_endpoint(o, v);
+}
+
+static cashback_status text_landing(cashback_options *o, const char *v,
+                                    size_t len) {
+  (void)len;
+  return cashback_options_set_landing_params(o, v);
+}
+
+static cashback_status text_cookie_name(cashback_options *o, const char *v,
+                                        size_t len) {
+  (void)len;
+  return cashback_options_set_cookie_name(o, v);
+}
+
+static cashback_status text_cookie_domain(cashback_options *o, const char *v,
+                                          size_t len) {
+  (void)len;
+  return cashback_options_set_cookie_domain(o, v);
+}
+
+static cashback_status text_window(cashback_options *o, const char *v,
+                                   size_t len) {
+  int64_t seconds = 0;
+  if (cashback__duration_parse(v, len, &seconds) != CASHBACK_OK)
+    return cashback__options_fail(
+        o, CASHBACK_E_CONFIG,
+        "attribution_window: must be a duration such as '30d', '720h' or "
+        "'2592000' (seconds)");
+  return cashback_options_set_attribution_window(o, seconds);
+}
+
+static cashback_status text_log_level(cashback_options *o, const char *v,
+                                      size_t len) {
+  static const struct {
+    const char *name;
+    cashback_log_level level;
+  } levels[] = {{"debug", CASHBACK_LOG_DEBUG},
+                {"info", CASHBACK_LOG_INFO},
+                {"warn", CASHBACK_LOG_WARN},
+                {"warning", CASHBACK_LOG_WARN},
+                {"error", CASHBACK_LOG_ERROR}};
+  for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++)
+    if (ascii_ieq(v, len, levels[i].name)) {
+      o->log_min = levels[i].level;
+      return CASHBACK_OK;
+    }
+  return cashback__options_fail(
+      o, CASHBACK_E_CONFIG, "log_level: must be debug, info, warn or error");
+}
+
+static const struct {
+  const char *key;
+  cashback_status (*set)(cashback_options *o, const char *v, size_t len);
+} text_keys[] = {
+    {"merchant_id", text_merchant_id},
+    {"key_id", text_key_id},
+    {"secret", text_secret},
+    {"next_key_id", text_next_key_id},
+    {"next_secret", text_next_secret},
+    {"endpoint", text_endpoint},
+    {"landing_params", text_landing},
+    {"cookie_name", text_cookie_name},
+    {"cookie_domain", text_cookie_domain},
+    {"attribution_window", text_window},
+    {"log_level", text_log_level},
+};
+
+cashback_status cashback_options_set(cashback_options *opts, const char *key,
+                                     const char *value) {
+  if (!opts)
+    return CASHBACK_E_INVALID_ARGUMENT;
+  if (!key)
+    return null_arg(opts, "key");
+  for (size_t i = 0; i < sizeof(text_keys) / sizeof(text_keys[0]); i++) {
+    if (strcmp(key, text_keys[i].key) != 0)
+      continue;
+    if (!value)
+      return null_arg(opts, text_keys[i].key);
+    return text_keys[i].set(opts, value, strlen(value));
+  }
+  char shown[CASHBACK_ID_MAX + 8];
+  return cashback__options_fail(
+      opts, CASHBACK_E_CONFIG, "unknown key '%s'",
+      printable(key, strlen(key), shown, sizeof(shown)));
+}

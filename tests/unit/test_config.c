@@ -1,0 +1,597 @@
+/* Unit tests of sdk/cashback_config.c: config files (real temp files),
+ * connection strings, the environment. */
+#if !defined(_GNU_SOURCE) && !defined(_POSIX_C_SOURCE)
+#define _POSIX_C_SOURCE 200809L
+#endif
+
+#include "tests.h"
+
+#include "cashback_config.h"
+#include "cashback_options.h"
+
+#include <check.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define SECRET "s3cr3t-value-0123456789"
+#define ENDPOINT "https://api.network.example/cashback/v1/events"
+
+static int same_except_error(const cashback_options *a,
+                             const cashback_options *b) {
+  size_t at = offsetof(cashback_options, error);
+  size_t after = at + sizeof(a->error);
+  const unsigned char *p = (const unsigned char *)a;
+  const unsigned char *q = (const unsigned char *)b;
+  return memcmp(p, q, at) == 0 &&
+         memcmp(p + after, q + after, sizeof(*a) - after) == 0;
+}
+
+static void expect_error(const cashback_options *o, const char *needle) {
+  ck_assert_msg(strstr(cashback_options_last_error(o), needle) != NULL,
+                "error '%s' lacks '%s'", cashback_options_last_error(o),
+                needle);
+}
+
+/* A temp file under /tmp holding `len` bytes of `text`; `path` gets its
+ * name (at least 64 bytes). The caller unlinks it. */
+static void temp_file(const char *text, size_t len, char *path) {
+  memcpy(path, "/tmp/cashback-config-XXXXXX", 28);
+  int fd = mkstemp(path);
+  ck_assert_int_ge(fd, 0);
+  size_t done = 0;
+  while (done < len) {
+    ssize_t n = write(fd, text + done, len - done);
+    ck_assert_int_gt(n, 0);
+    done += (size_t)n;
+  }
+  ck_assert_int_eq(close(fd), 0);
+}
+
+/* Parses `text` as a file named "cfg" into fresh options. */
+static cashback_status parse(cashback_options *o, const char *text) {
+  return cashback__config_parse_text(o, text, strlen(text), "cfg");
+}
+
+/* Expects parsing `text` to fail with `st`, leave `o` as it was, and give
+ * exactly `detail` (when not NULL). */
+static void parse_fails(const char *text, cashback_status st,
+                        const char *detail) {
+  cashback_options *o = cashback_options_new();
+  ck_assert_int_eq(cashback_options_set(o, "merchant_id", "before"),
+                   CASHBACK_OK);
+  cashback_options before;
+  memcpy(&before, o, sizeof(before));
+  ck_assert_int_eq(parse(o, text), st);
+  ck_assert_msg(same_except_error(o, &before), "options changed by '%s'", text);
+  if (detail)
+    ck_assert_str_eq(cashback_options_last_error(o), detail);
+  ck_assert_ptr_null(strstr(cashback_options_last_error(o), SECRET));
+  cashback_options_free(o);
+}
+
+START_TEST(test_file_text) {
+  cashback_options *o = cashback_options_new();
+  const char *text = "\xEF\xBB\xBF# onboarding config for shop-42\n"
+                     "\n"
+                     "merchant_id = shop-42\r\n"
+                     "   # an indented comment\n"
+                     "key_id=k2026\n"
+                     "\tsecret =   " SECRET "  \r\n"
+                     "endpoint = " ENDPOINT "#frag\n"
+                     "landing_params = @awin, cb_click\n"
+                     "cookie_domain =\n"
+                     "attribution_window = 45d\n"
+                     "merchant_id = shop-43\n" /* last wins */
+                     "   \t  \r\n"
+                     "log_level = info"; /* no final newline */
+  ck_assert_int_eq(parse(o, text), CASHBACK_OK);
+  ck_assert_str_eq(o->merchant_id, "shop-43");
+  ck_assert_str_eq(o->key.id, "k2026");
+  ck_assert_str_eq(o->key.secret, SECRET);
+  ck_assert_str_eq(o->endpoint, ENDPOINT "#frag");
+  ck_assert_uint_eq(o->n_landing, 2);
+  ck_assert_str_eq(o->landing[0], "awc");
+  ck_assert_str_eq(o->landing[1], "cb_click");
+  ck_assert_str_eq(o->cookie_domain, "");
+  ck_assert_int_eq(o->window, 45 * 86400);
+  ck_assert_int_eq(o->log_min, CASHBACK_LOG_INFO);
+  ck_assert_int_eq(cashback__options_check(o), CASHBACK_OK);
+
+  /* Empty text and comments only: nothing changes. */
+  cashback_options before;
+  memcpy(&before, o, sizeof(before));
+  ck_assert_int_eq(parse(o, ""), CASHBACK_OK);
+  ck_assert_int_eq(parse(o, "# only\n\n  # comments\r\n"), CASHBACK_OK);
+  ck_assert_int_eq(memcmp(o, &before, sizeof(before)), 0);
+  /* The origin may be NULL. */
+  ck_assert_int_eq(cashback__config_parse_text(o, "x", 1, NULL),
+                   CASHBACK_E_CONFIG);
+  ck_assert_str_eq(o->error, "config:1: expected key = value");
+  cashback_options_free(o);
+}
+END_TEST
+
+START_TEST(test_file_explicit_length) {
+  /* Only `len` bytes are read: the rest of the buffer is not config. */
+  cashback_options *o = cashback_options_new();
+  const char text[] = "merchant_id = a1\nfoo = bar\n";
+  ck_assert_int_eq(cashback__config_parse_text(o, text, 17, "cfg"),
+                   CASHBACK_OK);
+  ck_assert_str_eq(o->merchant_id, "a1");
+  ck_assert_int_eq(cashback__config_parse_text(o, text, 15, "cfg"),
+                   CASHBACK_OK);
+  ck_assert_str_eq(o->merchant_id, "a");
+  cashback_options_free(o);
+}
+END_TEST
+
+START_TEST(test_file_errors) {
+  parse_fails("merchant_id = a\n\nmerchnt_id = b\n", CASHBACK_E_CONFIG,
+              "cfg:3: unknown key 'merchnt_id'");
+  parse_fails("merchant_id = a\njust some words\n", CASHBACK_E_CONFIG,
+              "cfg:2: expected key = value");
+  parse_fails("\r\n\r\n\r\nmerchant_id = a b\r\n", CASHBACK_E_CONFIG,
+              "cfg:4: merchant_id: must be 1-64 of [A-Za-z0-9._-]");
+  parse_fails(" = value\n", CASHBACK_E_CONFIG,
+              "cfg:1: expected key = value (the key is missing)");
+  parse_fails("MERCHANT_ID = a\n", CASHBACK_E_CONFIG,
+              "cfg:1: unknown key 'MERCHANT_ID'");
+  parse_fails("merchant id = a\n", CASHBACK_E_CONFIG,
+              "cfg:1: unknown key 'merchant id'");
+  parse_fails("# c\nendpoint = ftp://x/\n", CASHBACK_E_CONFIG,
+              "cfg:2: endpoint: must be an absolute http:// or https:// URL");
+  parse_fails("merchant_id = a # trailing comment\n", CASHBACK_E_CONFIG,
+              "cfg:1: merchant_id: must be 1-64 of [A-Za-z0-9._-]");
+  parse_fails("landing_params = @nope\n", CASHBACK_E_CONFIG, NULL);
+  /* Secrets are never echoed, whatever is wrong with them. */
+  parse_fails("key_id = k\nsecret = " SECRET " extra\n", CASHBACK_E_CONFIG,
+              "cfg:2: secret: must be 16-256 printable ASCII characters "
+              "without space, ';' or '#'");
+  parse_fails("secret = " SECRET "#x\n", CASHBACK_E_CONFIG, NULL);
+  parse_fails(SECRET "\n", CASHBACK_E_CONFIG, "cfg:1: expected key = value");
+
+  /* All or nothing: valid lines before the bad one are not applied. */
+  parse_fails("merchant_id = after\nkey_id = k\nsecret = " SECRET
+              "\nendpoint = " ENDPOINT "\nbogus = 1\n",
+              CASHBACK_E_CONFIG, "cfg:5: unknown key 'bogus'");
+}
+END_TEST
+
+START_TEST(test_file_bytes) {
+  /* A NUL inside a line. */
+  cashback_options *o = cashback_options_new();
+  cashback_options before;
+  memcpy(&before, o, sizeof(before));
+  const char nul[] = "merchant_id = a\0b\n";
+  ck_assert_int_eq(cashback__config_parse_text(o, nul, sizeof(nul) - 1, "cfg"),
+                   CASHBACK_E_CONFIG);
+  ck_assert_str_eq(o->error, "cfg:1: contains a NUL byte");
+  ck_assert(same_except_error(o, &before));
+  /* A value too long for any key. */
+  char big[5000];
+  memcpy(big, "landing_params = ", 17);
+  memset(big + 17, 'a', 4097);
+  big[17 + 4097] = '\0';
+  ck_assert_int_eq(parse(o, big), CASHBACK_E_CONFIG);
+  ck_assert_str_eq(o->error,
+                   "cfg:1: landing_params: value longer than 4096 bytes");
+  ck_assert(same_except_error(o, &before));
+  /* A very long unknown key is cut in the message. */
+  memset(big, 'k', 300);
+  memcpy(big + 300, "=1", 3);
+  ck_assert_int_eq(parse(o, big), CASHBACK_E_CONFIG);
+  expect_error(o, "cfg:1: unknown key 'kkkk");
+  ck_assert_uint_lt(strlen(o->error), 100);
+  cashback_options_free(o);
+}
+END_TEST
+
+START_TEST(test_file_size_cap) {
+  size_t cap = 65536;
+  char *text = malloc(cap + 1);
+  ck_assert_ptr_nonnull(text);
+  memset(text, '#', cap + 1);
+  cashback_options *o = cashback_options_new();
+  ck_assert_int_eq(cashback__config_parse_text(o, text, cap, "cfg"),
+                   CASHBACK_OK);
+  ck_assert_int_eq(cashback__config_parse_text(o, text, cap + 1, "cfg"),
+                   CASHBACK_E_TOO_BIG);
+  ck_assert_str_eq(o->error, "cfg: larger than 65536 bytes");
+
+  char path[64];
+  temp_file(text, cap, path);
+  ck_assert_int_eq(cashback_options_load_file(o, path), CASHBACK_OK);
+  unlink(path);
+  temp_file(text, cap + 1, path);
+  ck_assert_int_eq(cashback_options_load_file(o, path), CASHBACK_E_TOO_BIG);
+  char want[128];
+  snprintf(want, sizeof(want), "%s: larger than 65536 bytes", path);
+  ck_assert_str_eq(o->error, want);
+  unlink(path);
+  free(text);
+  cashback_options_free(o);
+}
+END_TEST
+
+START_TEST(test_load_file) {
+  const char *text = "# network: example\r\n"
+                     "merchant_id = shop-42\r\n"
+                     "key_id = k2026\r\n"
+                     "secret = " SECRET "\r\n"
+                     "endpoint = " ENDPOINT "\r\n"
+                     "landing_params = @cj\r\n";
+  char path[64];
+  temp_file(text, strlen(text), path);
+  cashback_options *o = cashback_options_new();
+  ck_assert_int_eq(cashback_options_load_file(o, path), CASHBACK_OK);
+  ck_assert_str_eq(o->merchant_id, "shop-42");
+  ck_assert_str_eq(o->key.secret, SECRET);
+  ck_assert_str_eq(o->landing[0], "cjevent");
+  ck_assert_int_eq(cashback__options_check(o), CASHBACK_OK);
+  unlink(path);
+
+  /* Errors name the path and the line. */
+  const char *bad = "merchant_id = shop-42\n\nwindow = 30d\n";
+  temp_file(bad, strlen(bad), path);
+  cashback_options before;
+  memcpy(&before, o, sizeof(before));
+  ck_assert_int_eq(cashback_options_load_file(o, path), CASHBACK_E_CONFIG);
+  char want[128];
+  snprintf(want, sizeof(want), "%s:3: unknown key 'window'", path);
+  ck_assert_str_eq(o->error, want);
+  ck_assert(same_except_error(o, &before));
+  unlink(path);
+  cashback_options_free(o);
+}
+END_TEST
+
+START_TEST(test_load_file_unreadable) {
+  cashback_options *o = cashback_options_new();
+  cashback_options before;
+  memcpy(&before, o, sizeof(before));
+  ck_assert_int_eq(
+      cashback_options_load_file(o, "/tmp/cashback-no-such-dir/none.conf"),
+      CASHBACK_E_IO);
+  ck_assert_str_eq(o->error, "cannot open '/tmp/cashback-no-such-dir/none.conf'"
+                             ": No such file or directory");
+  ck_assert(same_except_error(o, &before));
+  /* A directory opens but cannot be read. */
+  ck_assert_int_eq(cashback_options_load_file(o, "/tmp"), CASHBACK_E_IO);
+  ck_assert_str_eq(o->error, "cannot read '/tmp': Is a directory");
+  ck_assert(same_except_error(o, &before));
+  ck_assert_int_eq(cashback_options_load_file(o, NULL),
+                   CASHBACK_E_INVALID_ARGUMENT);
+  expect_error(o, "path is NULL");
+  ck_assert_int_eq(cashback_options_load_file(NULL, "/tmp/x"),
+                   CASHBACK_E_INVALID_ARGUMENT);
+  cashback_options_free(o);
+}
+END_TEST
+
+START_TEST(test_connection_string) {
+  cashback_options *o = cashback_options_new();
+  const char *cs = "cashback:merchant_id=shop-42;key_id=k2026;secret=" SECRET
+                   ";endpoint=" ENDPOINT ";landing_params=@awin,cb_click";
+  ck_assert_int_eq(cashback_options_load_connection_string(o, cs), CASHBACK_OK);
+  ck_assert_str_eq(o->merchant_id, "shop-42");
+  ck_assert_str_eq(o->key.id, "k2026");
+  ck_assert_str_eq(o->key.secret, SECRET);
+  ck_assert_str_eq(o->endpoint, ENDPOINT);
+  ck_assert_uint_eq(o->n_landing, 2);
+  ck_assert_str_eq(o->landing[0], "awc");
+  ck_assert_int_eq(cashback__options_check(o), CASHBACK_OK);
+
+  /* Percent-decoding (both hex cases), empty pairs, spaces, prefix case. */
+  ck_assert_int_eq(cashback_options_load_connection_string(
+                       o, "  CashBack:;;endpoint=https://h/e%3fa=1%3Bb=2;"
+                          " landing_params = %40cj%2Cx ;attribution_window=1d;"
+                          ";"),
+                   CASHBACK_OK);
+  ck_assert_str_eq(o->endpoint, "https://h/e?a=1;b=2");
+  ck_assert_uint_eq(o->n_landing, 2);
+  ck_assert_str_eq(o->landing[0], "cjevent");
+  ck_assert_str_eq(o->landing[1], "x");
+  ck_assert_int_eq(o->window, 86400);
+  /* '+' is not a space. */
+  ck_assert_int_eq(
+      cashback_options_load_connection_string(o, "cashback:cookie_name=a+b"),
+      CASHBACK_OK);
+  ck_assert_str_eq(o->cookie_name, "a+b");
+  /* Nothing but the prefix: nothing to do. */
+  cashback_options before;
+  memcpy(&before, o, sizeof(before));
+  ck_assert_int_eq(cashback_options_load_connection_string(o, "cashback:"),
+                   CASHBACK_OK);
+  ck_assert_int_eq(memcmp(o, &before, sizeof(before)), 0);
+  /* Duplicate key: the last wins. */
+  ck_assert_int_eq(cashback_options_load_connection_string(
+                       o, "cashback:merchant_id=a;merchant_id=b"),
+                   CASHBACK_OK);
+  ck_assert_str_eq(o->merchant_id, "b");
+  cashback_options_free(o);
+}
+END_TEST
+
+static void conn_fails(const char *cs, cashback_status st, const char *detail) {
+  cashback_options *o = cashback_options_new();
+  ck_assert_int_eq(cashback_options_set(o, "merchant_id", "before"),
+                   CASHBACK_OK);
+  cashback_options before;
+  memcpy(&before, o, sizeof(before));
+  ck_assert_int_eq(cashback_options_load_connection_string(o, cs), st);
+  ck_assert_msg(same_except_error(o, &before), "options changed by '%s'", cs);
+  ck_assert_str_eq(cashback_options_last_error(o), detail);
+  ck_assert_ptr_null(strstr(cashback_options_last_error(o), SECRET));
+  cashback_options_free(o);
+}
+
+START_TEST(test_connection_errors) {
+  conn_fails("merchant_id=a", CASHBACK_E_CONFIG,
+             "connection string: must start with 'cashback:'");
+  conn_fails("", CASHBACK_E_CONFIG,
+             "connection string: must start with 'cashback:'");
+  conn_fails("cashback", CASHBACK_E_CONFIG,
+             "connection string: must start with 'cashback:'");
+  conn_fails("cashback:merchant_id=a;foo=1", CASHBACK_E_CONFIG,
+             "connection string: unknown key 'foo'");
+  conn_fails("cashback:merchant_id=a;merchant_id", CASHBACK_E_CONFIG,
+             "connection string: pair 2: expected key=value");
+  conn_fails("cashback:=x", CASHBACK_E_CONFIG,
+             "connection string: pair 1: expected key=value");
+  conn_fails("cashback:merchant_id=a b", CASHBACK_E_CONFIG,
+             "connection string: merchant_id: must be 1-64 of "
+             "[A-Za-z0-9._-]");
+  conn_fails("cashback:merchant_id=%4", CASHBACK_E_CONFIG,
+             "connection string: merchant_id: bad percent-encoding ('%' "
+             "must be followed by two hex digits)");
+  conn_fails("cashback:merchant_id=%zz", CASHBACK_E_CONFIG,
+             "connection string: merchant_id: bad percent-encoding ('%' "
+             "must be followed by two hex digits)");
+  conn_fails("cashback:merchant_id=ab%", CASHBACK_E_CONFIG,
+             "connection string: merchant_id: bad percent-encoding ('%' "
+             "must be followed by two hex digits)");
+  conn_fails("cashback:merchant_id=a%00b", CASHBACK_E_CONFIG,
+             "connection string: merchant_id: the value contains a NUL byte");
+  conn_fails("cashback:endpoint=https://h/;landing_params=@foo",
+             CASHBACK_E_CONFIG,
+             "connection string: landing_params: unknown network '@foo' "
+             "(known: @awin, @cj, @impact, @rakuten, @tradedoubler, "
+             "@partnerize, @everflow, @cashback)");
+  /* A secret without its key name, or a bad secret, is never echoed. */
+  conn_fails("cashback:merchant_id=a;" SECRET, CASHBACK_E_CONFIG,
+             "connection string: pair 2: expected key=value");
+  conn_fails("cashback:key_id=k;secret=" SECRET "%20", CASHBACK_E_CONFIG,
+             "connection string: secret: must be 16-256 printable ASCII "
+             "characters without space, ';' or '#'");
+  conn_fails("cashback:secret=" SECRET "%3Bx", CASHBACK_E_CONFIG,
+             "connection string: secret: must be 16-256 printable ASCII "
+             "characters without space, ';' or '#'");
+  /* All or nothing. */
+  conn_fails("cashback:merchant_id=after;key_id=k;secret=" SECRET
+             ";endpoint=" ENDPOINT ";log_level=loud",
+             CASHBACK_E_CONFIG,
+             "connection string: log_level: must be debug, info, warn or "
+             "error");
+
+  char *big = malloc(70000);
+  ck_assert_ptr_nonnull(big);
+  memcpy(big, "cashback:", 9);
+  memset(big + 9, ';', 70000 - 10);
+  big[70000 - 1] = '\0';
+  conn_fails(big, CASHBACK_E_TOO_BIG,
+             "connection string: larger than 65536 bytes");
+  /* One value longer than any key accepts. */
+  memcpy(big, "cashback:landing_params=", 24);
+  memset(big + 24, 'a', 5000);
+  big[24 + 5000] = '\0';
+  conn_fails(big, CASHBACK_E_CONFIG,
+             "connection string: landing_params: value longer than 4096 "
+             "bytes");
+  free(big);
+
+  cashback_options *o = cashback_options_new();
+  ck_assert_int_eq(cashback_options_load_connection_string(o, NULL),
+                   CASHBACK_E_INVALID_ARGUMENT);
+  expect_error(o, "connection string");
+  ck_assert_int_eq(cashback_options_load_connection_string(NULL, "cashback:"),
+                   CASHBACK_E_INVALID_ARGUMENT);
+  /* Explicit length: the parser stops at `len`. */
+  const char cs[] = "cashback:merchant_id=abc;foo=1";
+  ck_assert_int_eq(cashback__config_parse_connection(o, cs, 23), CASHBACK_OK);
+  ck_assert_str_eq(o->merchant_id, "ab");
+  const char nul[] = "cashback:merchant_id=a\0b";
+  ck_assert_int_eq(cashback__config_parse_connection(o, nul, sizeof(nul) - 1),
+                   CASHBACK_E_CONFIG);
+  ck_assert_str_eq(o->error,
+                   "connection string: merchant_id: the value contains a NUL "
+                   "byte");
+  const char nulkey[] = "cashback:merchant_id\0x=a";
+  ck_assert_int_eq(
+      cashback__config_parse_connection(o, nulkey, sizeof(nulkey) - 1),
+      CASHBACK_E_CONFIG);
+  ck_assert_str_eq(o->error,
+                   "connection string: pair 1: the key contains a NUL byte");
+  ck_assert_str_eq(o->merchant_id, "ab");
+  cashback_options_free(o);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------
+ * Environment
+ * --------------------------------------------------------------------- */
+
+static const char *const env_names[] = {
+    "CASHBACK_CONFIG",         "CASHBACK_CONNECTION",
+    "CASHBACK_MERCHANT_ID",    "CASHBACK_KEY_ID",
+    "CASHBACK_SECRET",         "CASHBACK_NEXT_KEY_ID",
+    "CASHBACK_NEXT_SECRET",    "CASHBACK_ENDPOINT",
+    "CASHBACK_LANDING_PARAMS", "CASHBACK_COOKIE_NAME",
+    "CASHBACK_COOKIE_DOMAIN",  "CASHBACK_ATTRIBUTION_WINDOW",
+    "CASHBACK_LOG_LEVEL",      "CASHBACK_FOO"};
+
+static void env_clear(void) {
+  for (size_t i = 0; i < sizeof(env_names) / sizeof(env_names[0]); i++)
+    unsetenv(env_names[i]);
+}
+
+START_TEST(test_env_precedence) {
+  env_clear();
+  const char *text = "merchant_id = from-file\n"
+                     "key_id = k-file\n"
+                     "secret = " SECRET "\n"
+                     "endpoint = https://file.example/e\n"
+                     "cookie_name = file_cookie\n";
+  char path[64];
+  temp_file(text, strlen(text), path);
+  setenv("CASHBACK_CONFIG", path, 1);
+  setenv("CASHBACK_CONNECTION",
+         "cashback:merchant_id=from-conn;endpoint=https://conn.example/e", 1);
+  setenv("CASHBACK_MERCHANT_ID", "from-var", 1);
+  setenv("CASHBACK_ATTRIBUTION_WINDOW", "12h", 1);
+  setenv("CASHBACK_LANDING_PARAMS", "@tradedoubler", 1);
+  setenv("CASHBACK_FOO", "ignored", 1);
+
+  cashback_options *o = cashback_options_new();
+  ck_assert_int_eq(cashback_options_load_env(o), CASHBACK_OK);
+  ck_assert_str_eq(o->merchant_id, "from-var");
+  ck_assert_str_eq(o->endpoint, "https://conn.example/e");
+  ck_assert_str_eq(o->key.id, "k-file");
+  ck_assert_str_eq(o->cookie_name, "file_cookie");
+  ck_assert_int_eq(o->window, 12 * 3600);
+  ck_assert_str_eq(o->landing[0], "tduid");
+  ck_assert_str_eq(o->landing[1], "tdclid_sn");
+  ck_assert_int_eq(cashback__options_check(o), CASHBACK_OK);
+  cashback_options_free(o);
+  unlink(path);
+  env_clear();
+}
+END_TEST
+
+START_TEST(test_env_every_key) {
+  env_clear();
+  setenv("CASHBACK_MERCHANT_ID", "m1", 1);
+  setenv("CASHBACK_KEY_ID", "k1", 1);
+  setenv("CASHBACK_SECRET", SECRET, 1);
+  setenv("CASHBACK_NEXT_KEY_ID", "k2", 1);
+  setenv("CASHBACK_NEXT_SECRET", SECRET "2", 1);
+  setenv("CASHBACK_ENDPOINT", ENDPOINT, 1);
+  setenv("CASHBACK_LANDING_PARAMS", "a,b", 1);
+  setenv("CASHBACK_COOKIE_NAME", "cn", 1);
+  setenv("CASHBACK_COOKIE_DOMAIN", "shop.example", 1);
+  setenv("CASHBACK_ATTRIBUTION_WINDOW", "3600", 1);
+  setenv("CASHBACK_LOG_LEVEL", "error", 1);
+  cashback_options *o = cashback_options_new();
+  ck_assert_int_eq(cashback_options_load_env(o), CASHBACK_OK);
+  ck_assert_str_eq(o->merchant_id, "m1");
+  ck_assert_str_eq(o->key.id, "k1");
+  ck_assert_str_eq(o->key.secret, SECRET);
+  ck_assert_str_eq(o->next_key.id, "k2");
+  ck_assert_str_eq(o->next_key.secret, SECRET "2");
+  ck_assert_str_eq(o->endpoint, ENDPOINT);
+  ck_assert_uint_eq(o->n_landing, 2);
+  ck_assert_str_eq(o->cookie_name, "cn");
+  ck_assert_str_eq(o->cookie_domain, "shop.example");
+  ck_assert_int_eq(o->window, 3600);
+  ck_assert_int_eq(o->log_min, CASHBACK_LOG_ERROR);
+
+  /* Empty variables: an empty CASHBACK_CONFIG / CASHBACK_CONNECTION is
+   * skipped; an empty CASHBACK_COOKIE_DOMAIN clears the domain. */
+  env_clear();
+  setenv("CASHBACK_CONFIG", "", 1);
+  setenv("CASHBACK_CONNECTION", "", 1);
+  setenv("CASHBACK_COOKIE_DOMAIN", "", 1);
+  ck_assert_int_eq(cashback_options_load_env(o), CASHBACK_OK);
+  ck_assert_str_eq(o->cookie_domain, "");
+  ck_assert_str_eq(o->merchant_id, "m1");
+
+  /* No variables at all: nothing changes. */
+  env_clear();
+  cashback_options before;
+  memcpy(&before, o, sizeof(before));
+  ck_assert_int_eq(cashback_options_load_env(o), CASHBACK_OK);
+  ck_assert_int_eq(memcmp(o, &before, sizeof(before)), 0);
+  ck_assert_int_eq(cashback_options_load_env(NULL),
+                   CASHBACK_E_INVALID_ARGUMENT);
+  cashback_options_free(o);
+}
+END_TEST
+
+/* Expects load_env to fail with `st` and `detail`, leaving options as
+ * they were even though earlier sources were valid. */
+static void env_fails(cashback_status st, const char *detail) {
+  cashback_options *o = cashback_options_new();
+  cashback_options before;
+  memcpy(&before, o, sizeof(before));
+  ck_assert_int_eq(cashback_options_load_env(o), st);
+  ck_assert(same_except_error(o, &before));
+  ck_assert_str_eq(o->error, detail);
+  ck_assert_ptr_null(strstr(o->error, SECRET));
+  cashback_options_free(o);
+}
+
+START_TEST(test_env_errors) {
+  env_clear();
+  setenv("CASHBACK_CONFIG", "/tmp/cashback-no-such-dir/x.conf", 1);
+  env_fails(CASHBACK_E_IO, "CASHBACK_CONFIG: cannot open "
+                           "'/tmp/cashback-no-such-dir/x.conf': No such file "
+                           "or directory");
+
+  const char *text = "merchant_id = ok\nbad line\n";
+  char path[64];
+  temp_file(text, strlen(text), path);
+  setenv("CASHBACK_CONFIG", path, 1);
+  char want[160];
+  snprintf(want, sizeof(want), "CASHBACK_CONFIG: %s:2: expected key = value",
+           path);
+  env_fails(CASHBACK_E_CONFIG, want);
+  unlink(path);
+
+  env_clear();
+  setenv("CASHBACK_MERCHANT_ID", "fine", 1);
+  setenv("CASHBACK_CONNECTION", "cashback:merchant_id=x;nope=1", 1);
+  env_fails(CASHBACK_E_CONFIG,
+            "CASHBACK_CONNECTION: connection string: unknown key 'nope'");
+  setenv("CASHBACK_CONNECTION", "merchant_id=x", 1);
+  env_fails(CASHBACK_E_CONFIG, "CASHBACK_CONNECTION: connection string: must "
+                               "start with 'cashback:'");
+
+  env_clear();
+  setenv("CASHBACK_MERCHANT_ID", "fine", 1);
+  setenv("CASHBACK_SECRET", SECRET " ", 1);
+  env_fails(CASHBACK_E_CONFIG,
+            "CASHBACK_SECRET: secret: must be 16-256 printable ASCII "
+            "characters without space, ';' or '#'");
+  env_clear();
+  setenv("CASHBACK_MERCHANT_ID", "", 1);
+  env_fails(CASHBACK_E_CONFIG,
+            "CASHBACK_MERCHANT_ID: merchant_id: must be 1-64 of "
+            "[A-Za-z0-9._-]");
+  env_clear();
+  setenv("CASHBACK_ATTRIBUTION_WINDOW", "forever", 1);
+  env_fails(CASHBACK_E_CONFIG,
+            "CASHBACK_ATTRIBUTION_WINDOW: attribution_window: must be a "
+            "duration such as '30d', '720h' or '2592000' (seconds)");
+  env_clear();
+}
+END_TEST
+
+TCase *cashback_test_config(void) {
+  TCase *tc = tcase_create("config");
+  tcase_add_test(tc, test_file_text);
+  tcase_add_test(tc, test_file_explicit_length);
+  tcase_add_test(tc, test_file_errors);
+  tcase_add_test(tc, test_file_bytes);
+  tcase_add_test(tc, test_file_size_cap);
+  tcase_add_test(tc, test_load_file);
+  tcase_add_test(tc, test_load_file_unreadable);
+  tcase_add_test(tc, test_connection_string);
+  tcase_add_test(tc, test_connection_errors);
+  tcase_add_test(tc, test_env_precedence);
+  tcase_add_test(tc, test_env_every_key);
+  tcase_add_test(tc, test_env_errors);
+  return tc;
+}
