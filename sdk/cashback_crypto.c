@@ -1,0 +1,144 @@
+/* The only file that knows mbedTLS: hashes, HMAC, random, hex. */
+#include "cashback_crypto.h"
+
+#include <mbedtls/entropy.h>
+#include <mbedtls/md.h>
+#include <mbedtls/platform_util.h>
+
+#include <string.h>
+
+/* Hashes the pieces with `md_info`, keyed (HMAC) when `key` is not NULL. */
+static cashback_status md_pieces(const mbedtls_md_info_t *md_info,
+                                 const void *key, size_t key_len,
+                                 const cashback__span *parts, size_t n,
+                                 uint8_t out[CASHBACK__SHA256_LEN]) {
+  mbedtls_md_context_t ctx;
+  cashback_status st = CASHBACK_E_CRYPTO;
+  int hmac = key != NULL;
+
+  if (md_info == NULL)
+    return CASHBACK_E_CRYPTO;
+  mbedtls_md_init(&ctx);
+  if (mbedtls_md_setup(&ctx, md_info, hmac) != 0)
+    goto done;
+  if (hmac ? mbedtls_md_hmac_starts(&ctx, key, key_len) != 0
+           : mbedtls_md_starts(&ctx) != 0)
+    goto done;
+  for (size_t i = 0; i < n; i++) {
+    if (parts[i].len == 0)
+      continue;
+    if (hmac ? mbedtls_md_hmac_update(&ctx, parts[i].p, parts[i].len) != 0
+             : mbedtls_md_update(&ctx, parts[i].p, parts[i].len) != 0)
+      goto done;
+  }
+  if (hmac ? mbedtls_md_hmac_finish(&ctx, out) != 0
+           : mbedtls_md_finish(&ctx, out) != 0)
+    goto done;
+  st = CASHBACK_OK;
+done:
+  mbedtls_md_free(&ctx); /* zeroizes the key schedule */
+  if (st != CASHBACK_OK)
+    mbedtls_platform_zeroize(out, CASHBACK__SHA256_LEN);
+  return st;
+}
+
+static int parts_ok(const cashback__span *parts, size_t n) {
+  if (n > 0 && parts == NULL)
+    return 0;
+  for (size_t i = 0; i < n; i++)
+    if (parts[i].p == NULL && parts[i].len > 0)
+      return 0;
+  return 1;
+}
+
+cashback_status cashback__hmac_sha256(const void *key, size_t key_len,
+                                      const cashback__span *parts, size_t n,
+                                      uint8_t out[CASHBACK__SHA256_LEN]) {
+  static const uint8_t empty_key[1] = {0};
+  if (out == NULL || (key == NULL && key_len > 0) || !parts_ok(parts, n))
+    return CASHBACK_E_INVALID_ARGUMENT;
+  /* md_pieces treats a NULL key as "plain hash": use a non-NULL empty one. */
+  return md_pieces(mbedtls_md_info_from_type(MBEDTLS_MD_SHA256),
+                   key != NULL ? key : empty_key, key_len, parts, n, out);
+}
+
+cashback_status cashback__sha256(const cashback__span *parts, size_t n,
+                                 uint8_t out[CASHBACK__SHA256_LEN]) {
+  if (out == NULL || !parts_ok(parts, n))
+    return CASHBACK_E_INVALID_ARGUMENT;
+  return md_pieces(mbedtls_md_info_from_type(MBEDTLS_MD_SHA256), NULL, 0, parts,
+                   n, out);
+}
+
+int cashback__ct_equal(const void *a, const void *b, size_t n) {
+  const volatile unsigned char *x = (const volatile unsigned char *)a;
+  const volatile unsigned char *y = (const volatile unsigned char *)b;
+  volatile unsigned char acc = 0;
+  for (size_t i = 0; i < n; i++)
+    acc |= (unsigned char)(x[i] ^ y[i]);
+  /* 1 when acc == 0, without a data-dependent branch. */
+  return (int)(1 & (((unsigned)acc - 1u) >> 8));
+}
+
+cashback_status cashback__random(void *out, size_t n) {
+  /* A fresh entropy context per call: no shared state, nothing to reseed
+   * after fork(); the platform source reads getrandom() / /dev/urandom. */
+  mbedtls_entropy_context ent;
+  unsigned char block[MBEDTLS_ENTROPY_BLOCK_SIZE];
+  unsigned char *p = out;
+  cashback_status st = CASHBACK_OK;
+
+  if (out == NULL && n > 0)
+    return CASHBACK_E_INVALID_ARGUMENT;
+  mbedtls_entropy_init(&ent);
+  while (n > 0) {
+    size_t take = n < sizeof block ? n : sizeof block;
+    if (mbedtls_entropy_func(&ent, block, sizeof block) != 0) {
+      st = CASHBACK_E_CRYPTO;
+      break;
+    }
+    memcpy(p, block, take);
+    p += take;
+    n -= take;
+  }
+  mbedtls_platform_zeroize(block, sizeof block);
+  mbedtls_entropy_free(&ent);
+  return st;
+}
+
+void cashback__hex(const uint8_t *in, size_t n, char *out) {
+  static const char digits[] = "0123456789abcdef";
+  for (size_t i = 0; i < n; i++) {
+    out[2 * i] = digits[in[i] >> 4];
+    out[2 * i + 1] = digits[in[i] & 0x0f];
+  }
+  out[2 * n] = '\0';
+}
+
+static int hexval(char c) {
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
+  return -1;
+}
+
+int cashback__unhex(const char *in, size_t in_len, uint8_t *out, size_t n) {
+  if (in == NULL || out == NULL || n > SIZE_MAX / 2 || in_len != 2 * n)
+    return -1;
+  for (size_t i = 0; i < n; i++) {
+    int hi = hexval(in[2 * i]);
+    int lo = hexval(in[2 * i + 1]);
+    if (hi < 0 || lo < 0)
+      return -1;
+    out[i] = (uint8_t)(hi << 4 | lo);
+  }
+  return 0;
+}
+
+void cashback__wipe(void *p, size_t n) {
+  if (p != NULL && n > 0)
+    mbedtls_platform_zeroize(p, n);
+}
