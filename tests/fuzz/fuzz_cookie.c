@@ -1,0 +1,109 @@
+/*
+ * Fuzz target for sdk/cashback_cookie.c and cashback_click_read(). The input
+ * is a Cookie header. Checks:
+ * - the iterator: names and values point inside the input, are trimmed, hold
+ *   no ';' (and names no '='), the position only moves forward, and the
+ *   iteration ends within `len` + 1 steps;
+ * - read-back, with a client built once (fixed clock): the status is one of
+ *   the documented ones; on success the click is a valid token from a valid
+ *   source, captured within the window and not in the future; on failure
+ *   the click is zeroed.
+ * Seeds in corpus/cookie/ hold cookies signed by this very client.
+ */
+#include "cashback.h"
+#include "cashback_cookie.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CHECK(cond)                                                            \
+  do {                                                                         \
+    if (!(cond))                                                               \
+      abort();                                                                 \
+  } while (0)
+
+#define FUZZ_NOW INT64_C(1790000000)
+#define FUZZ_WINDOW INT64_C(2592000)
+
+static int64_t fixed_clock(void *userdata) {
+  (void)userdata;
+  return FUZZ_NOW;
+}
+
+/* The fuzzer's one client, made on the first call and kept (a fuzzer may
+ * hold state; it is reachable, so not a leak). */
+static cashback_client *fuzz_client(void) {
+  static cashback_client *c;
+  if (c == NULL) {
+    cashback_options *o = cashback_options_new();
+    CHECK(o != NULL);
+    CHECK(cashback_options_set_merchant_id(o, "fuzz-shop") == CASHBACK_OK);
+    CHECK(cashback_options_set_key(o, "k1", "fuzz-secret-0123456789") ==
+          CASHBACK_OK);
+    CHECK(cashback_options_set_endpoint(
+              o, "https://api.network.example/v1/events") == CASHBACK_OK);
+    CHECK(cashback_options_set_attribution_window(o, FUZZ_WINDOW) ==
+          CASHBACK_OK);
+    CHECK(cashback_options_set_clock(o, fixed_clock, NULL) == CASHBACK_OK);
+    CHECK(cashback_client_new(o, &c, NULL, 0) == CASHBACK_OK);
+  }
+  return c;
+}
+
+static int is_ws(char c) {
+  return c == ' ' || c == '\t';
+}
+
+static void check_iterator(const char *h, size_t len) {
+  size_t pos = 0, steps = 0;
+  const char *n, *v;
+  size_t nl, vl;
+  while (cashback__cookie_next(h, len, &pos, &n, &nl, &v, &vl)) {
+    CHECK(++steps <= len + 1);
+    CHECK(pos <= len);
+    CHECK(n >= h && n + nl <= h + len);
+    CHECK(v >= h && v + vl <= h + len);
+    CHECK(v >= n + nl);       /* the value follows the name */
+    CHECK(v + vl <= h + pos); /* both before the new position */
+    CHECK(memchr(n, ';', nl) == NULL && memchr(n, '=', nl) == NULL);
+    CHECK(memchr(v, ';', vl) == NULL);
+    CHECK(nl == 0 || (!is_ws(n[0]) && !is_ws(n[nl - 1])));
+    /* A value may end in a blank only inside removed quotes. */
+    if (vl > 0 && (is_ws(v[0]) || is_ws(v[vl - 1])))
+      CHECK(v > h && v[-1] == '"' && v + vl < h + len && v[vl] == '"');
+  }
+  CHECK(cashback__cookie_next(h, len, &pos, &n, &nl, &v, &vl) == 0);
+}
+
+static void check_read(const char *h, size_t len) {
+  cashback_client *c = fuzz_client();
+  cashback_click click;
+  cashback_status st = cashback_click_read(c, h, len, &click);
+  if (st != CASHBACK_OK) {
+    CHECK(st == CASHBACK_E_CLICK_NONE || st == CASHBACK_E_CLICK_EXPIRED ||
+          st == CASHBACK_E_CLICK_TAMPERED || st == CASHBACK_E_CLICK_MALFORMED);
+    CHECK(click.token[0] == '\0' && click.source[0] == '\0' &&
+          click.captured_at == 0);
+    return;
+  }
+  size_t tn = strnlen(click.token, sizeof(click.token));
+  CHECK(tn >= 1 && tn <= CASHBACK_TOKEN_MAX);
+  for (size_t i = 0; i < tn; i++)
+    CHECK(strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                 "0123456789._~-",
+                 click.token[i]) != NULL);
+  size_t sn = strnlen(click.source, sizeof(click.source));
+  CHECK(sn >= 1 && sn <= CASHBACK_PARAM_MAX);
+  CHECK(click.captured_at >= FUZZ_NOW - FUZZ_WINDOW);
+  CHECK(click.captured_at <= FUZZ_NOW + 300);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  const char *h = (const char *)data;
+  check_iterator(h, size);
+  check_read(h, size);
+  return 0;
+}
