@@ -658,7 +658,7 @@ START_TEST(click_read_malformed) {
   ck_assert_int_eq(read_back(c, longtok, &click), CASHBACK_E_CLICK_MALFORMED);
   expect_last_error(c, CASHBACK_E_CLICK_MALFORMED, "129 bytes");
   /* Quotes around the value are allowed, and spaces around it. */
-  char quoted[512];
+  char quoted[CASHBACK_SET_COOKIE_MAX + 32];
   snprintf(quoted, sizeof(quoted), " " CK " = \"%s\" ;", v);
   ck_assert_int_eq(read_back(c, quoted, &click), CASHBACK_OK);
   ck_assert_str_eq(click.token, "M1");
