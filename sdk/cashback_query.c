@@ -1,6 +1,12 @@
 /* Query-string parsing for landing requests.
  *
  * Decisions (see cashback_query.h for the contract):
+ * - A request target is told from a raw query by its first bytes: it starts
+ *   with '/' (origin form), '?' or "scheme://" (absolute form). Only then is
+ *   everything up to the first '?' skipped (no '?': no query at all). A raw
+ *   query is taken whole, so a later parameter holding an unencoded URL
+ *   ("cb_click=T&next=/cart?x=1", legal in RFC 3986) does not hide the
+ *   parameters before it. A '#' ends either.
  * - Names are compared as raw, undecoded bytes: "a%77c=1" is not "awc".
  *   Networks never encode their parameter names, and comparing raw bytes
  *   keeps one spelling per parameter, so two spellings cannot disagree.
@@ -79,6 +85,20 @@ static int decode_equals(const char *v, size_t len, const char *ref,
   return same && n == ref_len;
 }
 
+/* 1 when `q` (`len` bytes) is a request target rather than a raw query:
+ * it starts with '/', '?' or a URI scheme and "://". */
+static int is_target(const char *q, size_t len) {
+  if (len > 0 && (q[0] == '/' || q[0] == '?'))
+    return 1;
+  size_t i = 0;
+  while (i < len &&
+         ((q[i] >= 'A' && q[i] <= 'Z') || (q[i] >= 'a' && q[i] <= 'z') ||
+          (i > 0 && ((q[i] >= '0' && q[i] <= '9') || q[i] == '+' ||
+                     q[i] == '-' || q[i] == '.'))))
+    i++;
+  return i > 0 && len - i >= 3 && memcmp(q + i, "://", 3) == 0;
+}
+
 cashback_status cashback__query_param(const char *q, size_t len,
                                       const char *name, char *out, size_t size,
                                       size_t *out_len) {
@@ -91,11 +111,15 @@ cashback_status cashback__query_param(const char *q, size_t len,
   if (len == 0)
     return CASHBACK_E_CLICK_NONE;
 
-  /* The fragment ends everything; the query starts after the first '?'. */
+  /* The fragment ends everything; in a request target the query starts
+   * after the first '?'. */
   const char *hash = memchr(q, '#', len);
   size_t end = hash != NULL ? (size_t)(hash - q) : len;
-  const char *qm = memchr(q, '?', end);
-  size_t pos = qm != NULL ? (size_t)(qm - q) + 1 : 0;
+  size_t pos = 0;
+  if (is_target(q, end)) {
+    const char *qm = memchr(q, '?', end);
+    pos = qm != NULL ? (size_t)(qm - q) + 1 : end;
+  }
 
   int found = 0;
   size_t found_len = 0;

@@ -38,10 +38,26 @@ START_TEST(query_raw_and_target) {
   EXPECT_VALUE("/p?x=1&awc=abc", "awc", "abc");
   EXPECT_VALUE("https://shop.example/p?awc=abc", "awc", "abc");
   EXPECT_VALUE("?awc=abc", "awc", "abc");
+  EXPECT_VALUE("HTTP://shop.example?awc=abc", "awc", "abc");
+  EXPECT_VALUE("x-y+z.1://h/?awc=abc", "awc", "abc");
   /* Only the first '?' starts the query; later ones are value bytes. */
   EXPECT_VALUE("/p?awc=a?b", "awc", "a?b");
+  EXPECT_VALUE("/p?next=/cart?x=1&awc=abc", "awc", "abc");
+  EXPECT_VALUE("?next=/c?awc=zzz&awc=abc", "awc", "abc");
+  /* A raw query is taken whole: a '?' in it (legal in RFC 3986) is a value
+   * byte, and does not hide the parameters before it. */
+  EXPECT_VALUE("awc=abc&next=/cart?x=1", "awc", "abc");
+  EXPECT_VALUE("next=/cart?x=1&awc=abc", "awc", "abc");
+  EXPECT_VALUE("next=?&awc=abc", "awc", "abc");
+  EXPECT_VALUE("awc=a?b", "awc", "a?b");
+  /* Not a scheme: raw query. */
+  EXPECT_VALUE("1http://h?awc=abc", "1http://h?awc", "abc");
+  EXPECT_STATUS("p?awc=abc", "awc", CASHBACK_E_CLICK_NONE);
+  EXPECT_VALUE("p?awc=abc", "p?awc", "abc");
   /* A path without query: nothing. */
   EXPECT_STATUS("/p/awc=abc", "awc", CASHBACK_E_CLICK_NONE);
+  EXPECT_STATUS("https://shop.example/p/awc=abc", "awc", CASHBACK_E_CLICK_NONE);
+  EXPECT_STATUS("/p", "/p", CASHBACK_E_CLICK_NONE);
   EXPECT_STATUS("", "awc", CASHBACK_E_CLICK_NONE);
   EXPECT_STATUS("/p?", "awc", CASHBACK_E_CLICK_NONE);
 }
