@@ -73,7 +73,16 @@ typedef enum cashback_status {
   CASHBACK_E_SIG_MISMATCH = 15,     /**< 15: signature does not match body */
   CASHBACK_E_CRYPTO = 16,           /**< 16: the crypto library failed */
   CASHBACK_E_IO = 17,               /**< 17: a file system call failed */
-  CASHBACK_E_INTERNAL = 18          /**< 18: a bug in libcashback */
+  CASHBACK_E_INTERNAL = 18,         /**< 18: a bug in libcashback */
+  CASHBACK_E_SPOOL_FULL = 19,       /**< 19: the spool reached its cap */
+  CASHBACK_E_DISK_FULL = 20,        /**< 20: no space left on the disk */
+  CASHBACK_E_NETWORK = 21,          /**< 21: connection failed or timed out */
+  CASHBACK_E_HTTP = 22,             /**< 22: the network answered an error */
+  CASHBACK_E_AUTH = 23,             /**< 23: the network refused the key */
+  CASHBACK_E_BUSY = 24,             /**< 24: another sender holds the spool */
+  CASHBACK_E_TIMEOUT = 25,          /**< 25: did not finish in time */
+  CASHBACK_E_NOT_FOUND = 26,        /**< 26: no such quarantined event */
+  CASHBACK_E_PROTOCOL = 27          /**< 27: the network's answer is invalid */
 } cashback_status;
 
 /**

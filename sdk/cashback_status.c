@@ -40,6 +40,24 @@ const char *cashback_strerror(cashback_status status) {
     return "a file system operation failed";
   case CASHBACK_E_INTERNAL:
     return "internal error in libcashback";
+  case CASHBACK_E_SPOOL_FULL:
+    return "the spool is full";
+  case CASHBACK_E_DISK_FULL:
+    return "no space left on the disk";
+  case CASHBACK_E_NETWORK:
+    return "cannot reach the network";
+  case CASHBACK_E_HTTP:
+    return "the network answered with an HTTP error";
+  case CASHBACK_E_AUTH:
+    return "the network refused the key; sending is paused";
+  case CASHBACK_E_BUSY:
+    return "another sender is draining this spool";
+  case CASHBACK_E_TIMEOUT:
+    return "timed out";
+  case CASHBACK_E_NOT_FOUND:
+    return "not found";
+  case CASHBACK_E_PROTOCOL:
+    return "the network's answer does not follow the protocol";
   }
   return "unknown status";
 }

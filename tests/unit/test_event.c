@@ -3,6 +3,7 @@
 #include "tests.h"
 
 #include <cjson/cJSON.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -184,7 +185,7 @@ START_TEST(field_errors_name_the_field) {
   ck_assert_int_eq(cashback_event_add_item(ev, "A", "a\r\nb", 1, 1, NULL),
                    CASHBACK_E_FIELD);
   ck_assert_int_eq(
-      cashback_event_add_item(ev, "A", "Bl\xc3\xa5b\xc3\xa6r", 2, -1, NULL),
+      cashback_event_add_item(ev, "A", "Bl\xc3\xa5" "b\xc3\xa6r", 2, -1, NULL),
       CASHBACK_E_AMOUNT);
   ck_assert_int_eq(cashback_event_add_voucher(ev, "has space"),
                    CASHBACK_E_FIELD);

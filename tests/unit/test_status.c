@@ -4,8 +4,8 @@
 #include <string.h>
 
 START_TEST(every_status_has_distinct_text) {
-  const char *seen[CASHBACK_E_INTERNAL + 1];
-  for (int s = CASHBACK_OK; s <= CASHBACK_E_INTERNAL; s++) {
+  const char *seen[CASHBACK_E_PROTOCOL + 1];
+  for (int s = CASHBACK_OK; s <= CASHBACK_E_PROTOCOL; s++) {
     const char *t = cashback_strerror((cashback_status)s);
     ck_assert_ptr_nonnull(t);
     ck_assert_str_ne(t, "unknown status");
@@ -25,6 +25,7 @@ START_TEST(numbers_are_fixed) {
   ck_assert_int_eq(CASHBACK_E_CLICK_TAMPERED, 6);
   ck_assert_int_eq(CASHBACK_E_SIG_MISMATCH, 15);
   ck_assert_int_eq(CASHBACK_E_INTERNAL, 18);
+  ck_assert_int_eq(CASHBACK_E_PROTOCOL, 27);
   ck_assert_str_eq(cashback_version(), CASHBACK_VERSION);
 }
 END_TEST
