@@ -559,7 +559,7 @@ START_TEST(verify_every_status) {
       CASHBACK_E_SIG_MISMATCH);
   ck_assert_str_eq(id, "");
   /* timestamp changed: the MAC covers it */
-  char h2[400];
+  char h2[800];
   memcpy(h2, h, strlen(h) + 1);
   h2[5] = '1'; /* t=1001 */
   ck_assert_int_eq(
