@@ -42,47 +42,47 @@ extern "C" {
 #define CASHBACK_VERSION "0.1.0"
 
 /* Limits, in bytes, not counting the terminating NUL. */
-#define CASHBACK_TOKEN_MAX 128     /**< click token */
-#define CASHBACK_PARAM_MAX 32      /**< landing parameter name */
-#define CASHBACK_ID_MAX 64         /**< merchant id, key id, order id, sku */
-#define CASHBACK_EVENT_ID_LEN 32   /**< event id: 32 lowercase hex digits */
-#define CASHBACK_SET_COOKIE_MAX 512 /**< a Set-Cookie value we produce */
-#define CASHBACK_METADATA_MAX 4096 /**< all metadata of one event */
-#define CASHBACK_ERROR_MAX 256     /**< a last-error detail */
+#define CASHBACK_TOKEN_MAX 128       /**< click token */
+#define CASHBACK_PARAM_MAX 32        /**< landing parameter name */
+#define CASHBACK_ID_MAX 64           /**< merchant id, key id, order id, sku */
+#define CASHBACK_EVENT_ID_LEN 32     /**< event id: 32 lowercase hex digits */
+#define CASHBACK_SET_COOKIE_MAX 1024 /**< a Set-Cookie value we produce */
+#define CASHBACK_METADATA_MAX 4096   /**< all metadata of one event */
+#define CASHBACK_ERROR_MAX 256       /**< a last-error detail */
 
 /**
  * Status codes. The numbers are fixed and never reused; new codes are added
  * at the end.
  */
 typedef enum cashback_status {
-  CASHBACK_OK = 0,                  /**< 0: success */
-  CASHBACK_E_INVALID_ARGUMENT = 1,  /**< 1: a NULL or out-of-range argument */
-  CASHBACK_E_NOMEM = 2,             /**< 2: out of memory */
-  CASHBACK_E_CONFIG = 3,            /**< 3: bad or missing configuration */
-  CASHBACK_E_CLICK_NONE = 4,        /**< 4: no click token present */
-  CASHBACK_E_CLICK_EXPIRED = 5,     /**< 5: click older than the window */
-  CASHBACK_E_CLICK_TAMPERED = 6,    /**< 6: click cookie fails its MAC */
-  CASHBACK_E_CLICK_MALFORMED = 7,   /**< 7: click token or cookie malformed */
-  CASHBACK_E_AMOUNT = 8,            /**< 8: amount not exact or out of range */
-  CASHBACK_E_CURRENCY = 9,          /**< 9: not an active ISO 4217 currency */
-  CASHBACK_E_FIELD = 10,            /**< 10: an event field is invalid */
-  CASHBACK_E_TOO_BIG = 11,          /**< 11: a size cap was exceeded */
-  CASHBACK_E_SIG_MALFORMED = 12,    /**< 12: signature header unparsable */
-  CASHBACK_E_SIG_TIMESTAMP = 13,    /**< 13: signature outside replay window */
-  CASHBACK_E_SIG_UNKNOWN_KEY = 14,  /**< 14: no signature by a known key */
-  CASHBACK_E_SIG_MISMATCH = 15,     /**< 15: signature does not match body */
-  CASHBACK_E_CRYPTO = 16,           /**< 16: the crypto library failed */
-  CASHBACK_E_IO = 17,               /**< 17: a file system call failed */
-  CASHBACK_E_INTERNAL = 18,         /**< 18: a bug in libcashback */
-  CASHBACK_E_SPOOL_FULL = 19,       /**< 19: the spool reached its cap */
-  CASHBACK_E_DISK_FULL = 20,        /**< 20: no space left on the disk */
-  CASHBACK_E_NETWORK = 21,          /**< 21: connection failed or timed out */
-  CASHBACK_E_HTTP = 22,             /**< 22: the network answered an error */
-  CASHBACK_E_AUTH = 23,             /**< 23: the network refused the key */
-  CASHBACK_E_BUSY = 24,             /**< 24: another sender holds the spool */
-  CASHBACK_E_TIMEOUT = 25,          /**< 25: did not finish in time */
-  CASHBACK_E_NOT_FOUND = 26,        /**< 26: no such quarantined event */
-  CASHBACK_E_PROTOCOL = 27          /**< 27: the network's answer is invalid */
+  CASHBACK_OK = 0,                 /**< 0: success */
+  CASHBACK_E_INVALID_ARGUMENT = 1, /**< 1: a NULL or out-of-range argument */
+  CASHBACK_E_NOMEM = 2,            /**< 2: out of memory */
+  CASHBACK_E_CONFIG = 3,           /**< 3: bad or missing configuration */
+  CASHBACK_E_CLICK_NONE = 4,       /**< 4: no click token present */
+  CASHBACK_E_CLICK_EXPIRED = 5,    /**< 5: click older than the window */
+  CASHBACK_E_CLICK_TAMPERED = 6,   /**< 6: click cookie fails its MAC */
+  CASHBACK_E_CLICK_MALFORMED = 7,  /**< 7: click token or cookie malformed */
+  CASHBACK_E_AMOUNT = 8,           /**< 8: amount not exact or out of range */
+  CASHBACK_E_CURRENCY = 9,         /**< 9: not an active ISO 4217 currency */
+  CASHBACK_E_FIELD = 10,           /**< 10: an event field is invalid */
+  CASHBACK_E_TOO_BIG = 11,         /**< 11: a size cap was exceeded */
+  CASHBACK_E_SIG_MALFORMED = 12,   /**< 12: signature header unparsable */
+  CASHBACK_E_SIG_TIMESTAMP = 13,   /**< 13: signature outside replay window */
+  CASHBACK_E_SIG_UNKNOWN_KEY = 14, /**< 14: no signature by a known key */
+  CASHBACK_E_SIG_MISMATCH = 15,    /**< 15: signature does not match body */
+  CASHBACK_E_CRYPTO = 16,          /**< 16: the crypto library failed */
+  CASHBACK_E_IO = 17,              /**< 17: a file system call failed */
+  CASHBACK_E_INTERNAL = 18,        /**< 18: a bug in libcashback */
+  CASHBACK_E_SPOOL_FULL = 19,      /**< 19: the spool reached its cap */
+  CASHBACK_E_DISK_FULL = 20,       /**< 20: no space left on the disk */
+  CASHBACK_E_NETWORK = 21,         /**< 21: connection failed or timed out */
+  CASHBACK_E_HTTP = 22,            /**< 22: the network answered an error */
+  CASHBACK_E_AUTH = 23,            /**< 23: the network refused the key */
+  CASHBACK_E_BUSY = 24,            /**< 24: another sender holds the spool */
+  CASHBACK_E_TIMEOUT = 25,         /**< 25: did not finish in time */
+  CASHBACK_E_NOT_FOUND = 26,       /**< 26: no such quarantined event */
+  CASHBACK_E_PROTOCOL = 27         /**< 27: the network's answer is invalid */
 } cashback_status;
 
 /**
@@ -164,9 +164,8 @@ CASHBACK_API cashback_status cashback_options_set_key(cashback_options *opts,
  * A second key, signed with alongside the first during a key rotation
  * (NULL `key_id` removes it). Same rules as `cashback_options_set_key()`.
  */
-CASHBACK_API cashback_status
-cashback_options_set_next_key(cashback_options *opts, const char *key_id,
-                              const char *secret);
+CASHBACK_API cashback_status cashback_options_set_next_key(
+    cashback_options *opts, const char *key_id, const char *secret);
 
 /**
  * The network's batch endpoint, an absolute http:// or https:// URL.
@@ -197,39 +196,37 @@ cashback_options_set_cookie_domain(cashback_options *opts, const char *domain);
  * the age past which a click read back at checkout is expired.
  * Default: 30 days.
  */
-CASHBACK_API cashback_status
-cashback_options_set_attribution_window(cashback_options *opts,
-                                        int64_t seconds);
+CASHBACK_API cashback_status cashback_options_set_attribution_window(
+    cashback_options *opts, int64_t seconds);
 
 /**
  * Log callback, its user data, and the lowest level passed to it
  * (default: no logging).
  */
-CASHBACK_API cashback_status cashback_options_set_logger(
-    cashback_options *opts, cashback_log_fn fn, void *userdata,
-    cashback_log_level min_level);
+CASHBACK_API cashback_status
+cashback_options_set_logger(cashback_options *opts, cashback_log_fn fn,
+                            void *userdata, cashback_log_level min_level);
 
 /** Clock callback (NULL: the system clock). */
-CASHBACK_API cashback_status
-cashback_options_set_clock(cashback_options *opts, cashback_clock_fn fn,
-                           void *userdata);
+CASHBACK_API cashback_status cashback_options_set_clock(cashback_options *opts,
+                                                        cashback_clock_fn fn,
+                                                        void *userdata);
 
 /**
  * Loads a config file: one `key = value` per line, '#' comments, blank
  * lines ignored. Later settings override earlier ones. On error nothing from
  * the file is applied, and the last error names the line and key.
  */
-CASHBACK_API cashback_status
-cashback_options_load_file(cashback_options *opts, const char *path);
+CASHBACK_API cashback_status cashback_options_load_file(cashback_options *opts,
+                                                        const char *path);
 
 /**
  * Loads a connection string: "cashback:" followed by `key=value` pairs
  * separated by ';', values percent-encoded where needed. On error nothing is
  * applied, and the last error names the key.
  */
-CASHBACK_API cashback_status
-cashback_options_load_connection_string(cashback_options *opts,
-                                        const char *connection);
+CASHBACK_API cashback_status cashback_options_load_connection_string(
+    cashback_options *opts, const char *connection);
 
 /**
  * Loads the environment: first the file named by CASHBACK_CONFIG, then the
@@ -237,8 +234,7 @@ cashback_options_load_connection_string(cashback_options *opts,
  * CASHBACK_MERCHANT_ID) variable, each overriding the ones before. Reads the
  * process environment: do not call while another thread changes it.
  */
-CASHBACK_API cashback_status
-cashback_options_load_env(cashback_options *opts);
+CASHBACK_API cashback_status cashback_options_load_env(cashback_options *opts);
 
 /**
  * Detail of the last failure on these options, e.g.
@@ -278,8 +274,7 @@ CASHBACK_API void cashback_client_free(cashback_client *client);
  * failure, CASHBACK_OK when there was none.
  */
 CASHBACK_API cashback_status cashback_client_last_error(cashback_client *client,
-                                                        char *buf,
-                                                        size_t size);
+                                                        char *buf, size_t size);
 
 /** The merchant id of the client. Owned by the client; thread-safe. */
 CASHBACK_API const char *cashback_client_merchant_id(const cashback_client *c);
@@ -362,10 +357,10 @@ CASHBACK_API cashback_status cashback_money_format(int64_t minor,
  * --------------------------------------------------------------------- */
 
 typedef enum cashback_event_type {
-  CASHBACK_EVENT_SALE = 1,    /**< an order was paid */
-  CASHBACK_EVENT_REFUND = 2,  /**< money returned, in part or whole */
-  CASHBACK_EVENT_CANCEL = 3,  /**< the whole order is void */
-  CASHBACK_EVENT_CONFIRM = 4  /**< the return window is over */
+  CASHBACK_EVENT_SALE = 1,   /**< an order was paid */
+  CASHBACK_EVENT_REFUND = 2, /**< money returned, in part or whole */
+  CASHBACK_EVENT_CANCEL = 3, /**< the whole order is void */
+  CASHBACK_EVENT_CONFIRM = 4 /**< the return window is over */
 } cashback_event_type;
 
 typedef enum cashback_customer {
@@ -411,9 +406,8 @@ CASHBACK_API cashback_status cashback_event_set_amount(cashback_event *ev,
                                                        const char *currency);
 
 /** Amount from an exact decimal string, see `cashback_money_parse()`. */
-CASHBACK_API cashback_status
-cashback_event_set_amount_decimal(cashback_event *ev, const char *decimal,
-                                  const char *currency);
+CASHBACK_API cashback_status cashback_event_set_amount_decimal(
+    cashback_event *ev, const char *decimal, const char *currency);
 
 /**
  * When the order was placed: Unix seconds (UTC) and the shop's UTC offset
@@ -428,10 +422,9 @@ CASHBACK_API cashback_status cashback_event_set_order_time(cashback_event *ev,
  * (1-1000000), unit price in minor units of the event's currency, category
  * or commission group (0-64, may be NULL). At most 1000 items.
  */
-CASHBACK_API cashback_status
-cashback_event_add_item(cashback_event *ev, const char *sku, const char *name,
-                        int64_t quantity, int64_t unit_price_minor,
-                        const char *category);
+CASHBACK_API cashback_status cashback_event_add_item(
+    cashback_event *ev, const char *sku, const char *name, int64_t quantity,
+    int64_t unit_price_minor, const char *category);
 
 /** Adds a voucher (coupon) code used on the order (1-64, at most 20). */
 CASHBACK_API cashback_status cashback_event_add_voucher(cashback_event *ev,
@@ -500,9 +493,10 @@ typedef struct cashback_request cashback_request;
  * sender posts it: URL, JSON body and Cashback-Signature header, signed at
  * the client's current time. Finalizes the events. Caller owns `*out`.
  */
-CASHBACK_API cashback_status
-cashback_request_new(cashback_client *client, cashback_event *const *events,
-                     size_t n, cashback_request **out);
+CASHBACK_API cashback_status cashback_request_new(cashback_client *client,
+                                                  cashback_event *const *events,
+                                                  size_t n,
+                                                  cashback_request **out);
 
 /** The URL to POST to. Owned by the request. */
 CASHBACK_API const char *cashback_request_url(const cashback_request *req);
@@ -535,9 +529,9 @@ CASHBACK_API void cashback_request_free(cashback_request *req);
  */
 CASHBACK_API cashback_status cashback_sign(const char *key_id,
                                            const char *secret,
-                                           int64_t timestamp,
-                                           const void *body, size_t body_len,
-                                           char *buf, size_t size);
+                                           int64_t timestamp, const void *body,
+                                           size_t body_len, char *buf,
+                                           size_t size);
 
 /**
  * A verifier checks Cashback-Signature headers against a set of keys.

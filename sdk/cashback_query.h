@@ -7,8 +7,10 @@
 #include <stddef.h>
 
 /* Finds parameter `name` (exact, case-sensitive) in `len` bytes of `q`, a
- * query string or a request target (anything up to and including the first
- * '?' is skipped when there is one; a '#' ends the query). Parameters are
+ * raw query string or a request target. Input that starts with '/', '?' or
+ * "scheme://" is a request target: everything up to and including its first
+ * '?' is skipped. Anything else is a raw query, taken whole ('?' is legal in
+ * a query value). A '#' ends the query. Parameters are
  * separated by '&' (';' is not a separator). The value is percent-decoded
  * ('+' is a space) into `out` (`size` bytes, NUL-terminated), its length in
  * `*out_len`.
