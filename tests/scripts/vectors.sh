@@ -1,0 +1,12 @@
+#!/bin/sh
+# Recomputes the test vectors of docs/protocol.md with Python's hmac and
+# hashlib (tests/scripts/vectors.py). Skipped (77) without python3.
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
+: "${PYTHON3:=python3}"
+if ! command -v "$PYTHON3" >/dev/null 2>&1 ||
+    ! "$PYTHON3" -c 'import hmac, hashlib' >/dev/null 2>&1; then
+  echo "vectors: no usable python3 ($PYTHON3), skipped"
+  exit 77
+fi
+exec "$PYTHON3" "$top_srcdir/tests/scripts/vectors.py" \
+  "$top_srcdir/docs/protocol.md"
