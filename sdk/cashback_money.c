@@ -70,13 +70,6 @@ static const currency_entry currencies[] = {
  * int64_t. The table uses 0 to 4. */
 #define EXPONENT_MAX 18
 
-/* Test hooks: the table's size and its i-th code (NULL past the end), so
- * that the unit tests can check the order. Not in cashback_money.h because
- * nothing but tests/unit/test_money.c needs them; declared here to keep
- * -Wmissing-prototypes honest. */
-size_t cashback__currency_count(void);
-const char *cashback__currency_code_at(size_t i);
-
 size_t cashback__currency_count(void) {
   return N_CURRENCIES;
 }

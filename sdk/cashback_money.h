@@ -10,6 +10,11 @@
 /* Largest amount accepted, in minor units (fits a JSON number exactly). */
 #define CASHBACK__AMOUNT_MAX INT64_C(1000000000000000)
 
+/* The table's size and its i-th code (NULL past the end), for the tests
+ * that check its order. */
+size_t cashback__currency_count(void);
+const char *cashback__currency_code_at(size_t i);
+
 /* Exponent of an active ISO 4217 code of exactly `len` bytes (3 uppercase
  * letters), or -1. */
 int cashback__currency_exponent(const char *code, size_t len);

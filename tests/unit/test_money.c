@@ -8,10 +8,6 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Test hooks defined in sdk/cashback_money.c. */
-size_t cashback__currency_count(void);
-const char *cashback__currency_code_at(size_t i);
-
 #define CB_MAX CASHBACK__AMOUNT_MAX
 
 /* Parses a NUL-terminated string with an internal exponent. */
