@@ -1,0 +1,429 @@
+/*
+ * HTTP transport over libcurl: the only file that knows libcurl. One easy
+ * handle per cashback__http, reused so that libcurl keeps the connection
+ * alive between batches. TLS verification is always on; only http and https
+ * are spoken, redirects are never followed.
+ */
+#include "cashback_http.h"
+
+#include <curl/curl.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct cashback__http {
+  CURL *easy;
+  char *user_agent;
+  char *ca_file;
+  int allow_insecure;
+  int nomem; /* the write callback ran out of memory */
+  char errbuf[CURL_ERROR_SIZE];
+};
+
+/*
+ * curl_global_init() is the one process-wide state libcashback touches, and
+ * it is libcurl's, not ours: it is run once, on the first
+ * cashback__http_new(), through pthread_once. libcurl >= 7.84 makes the call
+ * itself thread-safe, so another library in the process calling it too is
+ * harmless. curl_global_cleanup() is never called: others may still use
+ * libcurl.
+ */
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static CURLcode curl_init_result = CURLE_FAILED_INIT;
+
+static void curl_init_once(void) {
+  curl_init_result = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+/* ------------------------------------------------------------------------
+ * URL policy
+ * --------------------------------------------------------------------- */
+
+static int ascii_lower(int c) {
+  return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
+}
+
+static int prefix_nocase(const char *s, size_t len, const char *p) {
+  size_t k = strlen(p);
+  if (len < k)
+    return 0;
+  for (size_t i = 0; i < k; i++)
+    if (ascii_lower((unsigned char)s[i]) != p[i])
+      return 0;
+  return 1;
+}
+
+static int is_alnum(int c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+         (c >= 'A' && c <= 'Z');
+}
+
+/* A dotted quad 127.x.y.z: four decimal octets 0-255 without leading
+ * zeros. */
+static int ipv4_loopback(const char *h, size_t len) {
+  int octets = 0;
+  size_t i = 0;
+  int first = -1;
+  while (octets < 4) {
+    size_t start = i;
+    int v = 0;
+    while (i < len && h[i] >= '0' && h[i] <= '9' && i - start < 3)
+      v = v * 10 + (h[i++] - '0');
+    size_t digits = i - start;
+    if (digits == 0 || v > 255 || (digits > 1 && h[start] == '0'))
+      return 0;
+    if (octets == 0)
+      first = v;
+    octets++;
+    if (octets < 4) {
+      if (i >= len || h[i] != '.')
+        return 0;
+      i++;
+    }
+  }
+  return i == len && first == 127;
+}
+
+/* A host name: letters, digits, '-' and '.'; no empty label at the start. */
+static int host_name_valid(const char *h, size_t len) {
+  if (len == 0 || len > 253 || h[0] == '.' || h[0] == '-')
+    return 0;
+  for (size_t i = 0; i < len; i++)
+    if (!is_alnum((unsigned char)h[i]) && h[i] != '-' && h[i] != '.')
+      return 0;
+  return 1;
+}
+
+int cashback__http_url_allowed(const char *url, size_t len,
+                               int allow_insecure) {
+  if (!url)
+    return 0;
+  int https;
+  size_t i;
+  if (prefix_nocase(url, len, "https://")) {
+    https = 1;
+    i = 8;
+  } else if (prefix_nocase(url, len, "http://")) {
+    https = 0;
+    i = 7;
+  } else {
+    return 0;
+  }
+  /* Printable ASCII only, no space or backslash anywhere (parsers disagree
+   * about them). */
+  for (size_t k = 0; k < len; k++)
+    if (url[k] <= ' ' || url[k] >= 0x7f || url[k] == '\\')
+      return 0;
+  size_t auth = i;
+  while (i < len && url[i] != '/' && url[i] != '?' && url[i] != '#')
+    i++;
+  const char *a = url + auth;
+  size_t alen = i - auth;
+  if (alen == 0 || memchr(a, '@', alen)) /* no host, or userinfo */
+    return 0;
+  const char *host;
+  size_t hlen;
+  size_t rest; /* after the host, within the authority */
+  int loopback = 0;
+  if (a[0] == '[') {
+    const char *close = memchr(a, ']', alen);
+    if (!close)
+      return 0;
+    host = a + 1;
+    hlen = (size_t)(close - host);
+    rest = hlen + 2;
+    char text[INET6_ADDRSTRLEN];
+    struct in6_addr addr;
+    if (hlen == 0 || hlen >= sizeof(text))
+      return 0;
+    memcpy(text, host, hlen);
+    text[hlen] = '\0';
+    if (inet_pton(AF_INET6, text, &addr) != 1)
+      return 0;
+    loopback = memcmp(&addr, &in6addr_loopback, sizeof(addr)) == 0;
+  } else {
+    const char *colon = memchr(a, ':', alen);
+    host = a;
+    hlen = colon ? (size_t)(colon - a) : alen;
+    rest = hlen;
+    if (!host_name_valid(host, hlen))
+      return 0;
+    loopback = ipv4_loopback(host, hlen) ||
+               (hlen == 9 && prefix_nocase(host, hlen, "localhost"));
+  }
+  if (rest < alen) {
+    /* ":port", 1-65535 */
+    if (a[rest] != ':' || alen - rest < 2 || alen - rest > 6)
+      return 0;
+    long port = 0;
+    for (size_t k = rest + 1; k < alen; k++) {
+      if (a[k] < '0' || a[k] > '9')
+        return 0;
+      port = port * 10 + (a[k] - '0');
+    }
+    if (port < 1 || port > 65535)
+      return 0;
+  }
+  return https || loopback || allow_insecure;
+}
+
+/* ------------------------------------------------------------------------
+ * Responses
+ * --------------------------------------------------------------------- */
+
+void cashback__http_response_init(cashback__http_response *r) {
+  if (!r)
+    return;
+  memset(r, 0, sizeof(*r));
+  cashback__buf_init(&r->body, CASHBACK__RESPONSE_MAX);
+}
+
+void cashback__http_response_free(cashback__http_response *r) {
+  if (!r)
+    return;
+  cashback__buf_free(&r->body);
+  cashback__http_response_init(r);
+}
+
+/* Empties `r` for a new request, keeping the body's memory. */
+static void response_reset(cashback__http_response *r) {
+  r->status = 0;
+  r->transport_error = 0;
+  r->timed_out = 0;
+  r->retry_after[0] = '\0';
+  r->date[0] = '\0';
+  r->error[0] = '\0';
+  cashback__buf_reset(&r->body);
+}
+
+/* When the header line `p` (`n` bytes, CR LF included) is `name: value`,
+ * copies the trimmed value into `out`. A value too long for `out` or with
+ * a control character is dropped ("" ), never cut. */
+static void capture_header(const char *p, size_t n, const char *name, char *out,
+                           size_t size) {
+  size_t k = strlen(name);
+  if (n <= k || p[k] != ':' || !prefix_nocase(p, n, name))
+    return;
+  size_t s = k + 1, e = n;
+  while (e > s && (p[e - 1] == '\r' || p[e - 1] == '\n' || p[e - 1] == ' ' ||
+                   p[e - 1] == '\t'))
+    e--;
+  while (s < e && (p[s] == ' ' || p[s] == '\t'))
+    s++;
+  out[0] = '\0';
+  if (e - s >= size)
+    return;
+  for (size_t i = s; i < e; i++)
+    if ((unsigned char)p[i] < 0x20 && p[i] != '\t')
+      return;
+  memcpy(out, p + s, e - s);
+  out[e - s] = '\0';
+}
+
+static size_t on_header(char *p, size_t size, size_t nitems, void *ud) {
+  cashback__http_response *r = ud;
+  size_t n = size * nitems;
+  /* A status line starts a new response (after a 1xx): forget the old. */
+  if (n >= 5 && memcmp(p, "HTTP/", 5) == 0) {
+    r->retry_after[0] = '\0';
+    r->date[0] = '\0';
+  }
+  capture_header(p, n, "retry-after", r->retry_after, sizeof(r->retry_after));
+  capture_header(p, n, "date", r->date, sizeof(r->date));
+  return n;
+}
+
+typedef struct write_ctx {
+  cashback__http *h;
+  cashback__http_response *r;
+} write_ctx;
+
+static size_t on_body(char *p, size_t size, size_t nmemb, void *ud) {
+  write_ctx *w = ud;
+  size_t n = size * nmemb;
+  size_t room = w->r->body.max - w->r->body.len;
+  size_t take = n < room ? n : room; /* the excess is discarded */
+  if (take && cashback__buf_add(&w->r->body, p, take) != CASHBACK_OK) {
+    w->h->nomem = 1;
+    return 0; /* makes curl stop with CURLE_WRITE_ERROR */
+  }
+  return n;
+}
+
+/* ------------------------------------------------------------------------
+ * The handle
+ * --------------------------------------------------------------------- */
+
+#define SET(opt, val)                                                          \
+  do {                                                                         \
+    if (ok && curl_easy_setopt(h->easy, opt, val) != CURLE_OK)                 \
+      ok = 0;                                                                  \
+  } while (0)
+
+cashback_status cashback__http_new(const cashback__http_config *cfg,
+                                   cashback__http **out) {
+  if (!out)
+    return CASHBACK_E_INVALID_ARGUMENT;
+  *out = NULL;
+  if (!cfg)
+    return CASHBACK_E_INVALID_ARGUMENT;
+  if (pthread_once(&curl_once, curl_init_once) != 0 ||
+      curl_init_result != CURLE_OK)
+    return CASHBACK_E_INTERNAL;
+  cashback__http *h = calloc(1, sizeof(*h));
+  if (!h)
+    return CASHBACK_E_NOMEM;
+  h->allow_insecure = cfg->allow_insecure ? 1 : 0;
+  h->user_agent = strdup(cfg->user_agent && cfg->user_agent[0]
+                             ? cfg->user_agent
+                             : "libcashback/" CASHBACK_VERSION);
+  h->ca_file = cfg->ca_file ? strdup(cfg->ca_file) : NULL;
+  h->easy = curl_easy_init();
+  if (!h->user_agent || (cfg->ca_file && !h->ca_file) || !h->easy) {
+    cashback__http_free(h);
+    return CASHBACK_E_NOMEM;
+  }
+  long connect_ms =
+      cfg->connect_timeout_ms > 0 && cfg->connect_timeout_ms < 86400000
+          ? (long)cfg->connect_timeout_ms
+          : 10000;
+  long total_ms = cfg->total_timeout_ms > 0 && cfg->total_timeout_ms < 86400000
+                      ? (long)cfg->total_timeout_ms
+                      : 30000;
+  int ok = 1;
+  SET(CURLOPT_NOSIGNAL, 1L); /* no SIGALRM: we run in threads */
+  SET(CURLOPT_ERRORBUFFER, h->errbuf);
+#if LIBCURL_VERSION_NUM >= 0x075500 /* 7.85.0 */
+  SET(CURLOPT_PROTOCOLS_STR, "http,https");
+  SET(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+#else
+  SET(CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+  SET(CURLOPT_REDIR_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+  SET(CURLOPT_FOLLOWLOCATION, 0L);
+  SET(CURLOPT_SSL_VERIFYPEER, 1L);
+  SET(CURLOPT_SSL_VERIFYHOST, 2L);
+  if (h->ca_file)
+    SET(CURLOPT_CAINFO, h->ca_file);
+  SET(CURLOPT_TCP_KEEPALIVE, 1L);
+  SET(CURLOPT_TCP_KEEPIDLE, 60L);
+  SET(CURLOPT_TCP_KEEPINTVL, 30L);
+  SET(CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
+  SET(CURLOPT_TIMEOUT_MS, total_ms);
+  SET(CURLOPT_USERAGENT, h->user_agent);
+  SET(CURLOPT_HEADERFUNCTION, on_header);
+  SET(CURLOPT_WRITEFUNCTION, on_body);
+  SET(CURLOPT_POST, 1L);
+  if (!ok) {
+    cashback__http_free(h);
+    return CASHBACK_E_INTERNAL;
+  }
+  *out = h;
+  return CASHBACK_OK;
+}
+
+void cashback__http_free(cashback__http *h) {
+  if (!h)
+    return;
+  if (h->easy)
+    curl_easy_cleanup(h->easy);
+  free(h->user_agent);
+  free(h->ca_file);
+  free(h);
+}
+
+cashback_status cashback__http_post(cashback__http *h, const char *url,
+                                    const char *signature, const void *body,
+                                    size_t len, cashback__http_response *resp) {
+  if (!resp)
+    return CASHBACK_E_INVALID_ARGUMENT;
+  response_reset(resp);
+  if (!h || !url || !signature || (!body && len)) {
+    snprintf(resp->error, sizeof(resp->error),
+             "http: NULL handle, url, signature or body");
+    return CASHBACK_E_INVALID_ARGUMENT;
+  }
+  if (!cashback__http_url_allowed(url, strlen(url), h->allow_insecure)) {
+    snprintf(resp->error, sizeof(resp->error),
+             "http: endpoint refused: only https://, or http:// to a "
+             "loopback host unless allow_insecure is set");
+    return CASHBACK_E_CONFIG;
+  }
+  for (const char *p = signature; *p; p++)
+    if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+      snprintf(resp->error, sizeof(resp->error),
+               "http: the signature header has a control character");
+      return CASHBACK_E_INVALID_ARGUMENT;
+    }
+
+  cashback__buf line;
+  cashback__buf_init(&line, 64 + strlen(signature));
+  cashback_status st =
+      cashback__buf_addf(&line, CASHBACK_SIGNATURE_HEADER ": %s", signature);
+  struct curl_slist *headers = NULL, *t;
+  if (st == CASHBACK_OK) {
+    const char *lines[] = {"Content-Type: application/json",
+                           "Accept: application/json", line.data,
+                           "Expect:"}; /* no 100-continue round trip */
+    for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+      t = curl_slist_append(headers, lines[i]);
+      if (!t) {
+        st = CASHBACK_E_NOMEM;
+        break;
+      }
+      headers = t;
+    }
+  }
+  cashback__buf_free(&line); /* curl_slist_append copied it */
+  if (st != CASHBACK_OK) {
+    curl_slist_free_all(headers);
+    snprintf(resp->error, sizeof(resp->error), "http: out of memory");
+    return CASHBACK_E_NOMEM;
+  }
+
+  write_ctx w = {h, resp};
+  h->nomem = 0;
+  h->errbuf[0] = '\0';
+  int ok = 1;
+  SET(CURLOPT_URL, url);
+  SET(CURLOPT_HTTPHEADER, headers);
+  SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+  SET(CURLOPT_POSTFIELDS, body ? body : "");
+  SET(CURLOPT_HEADERDATA, resp);
+  SET(CURLOPT_WRITEDATA, &w);
+  CURLcode rc = ok ? curl_easy_perform(h->easy) : CURLE_FAILED_INIT;
+  /* Nothing of this call may outlive it inside the reused handle. */
+  curl_easy_setopt(h->easy, CURLOPT_HTTPHEADER, NULL);
+  curl_easy_setopt(h->easy, CURLOPT_POSTFIELDS, NULL);
+  curl_easy_setopt(h->easy, CURLOPT_HEADERDATA, NULL);
+  curl_easy_setopt(h->easy, CURLOPT_WRITEDATA, NULL);
+  curl_slist_free_all(headers);
+
+  if (rc == CURLE_OK) {
+    long code = 0;
+    curl_easy_getinfo(h->easy, CURLINFO_RESPONSE_CODE, &code);
+    resp->status = code;
+    return CASHBACK_OK;
+  }
+  if (h->nomem) {
+    snprintf(resp->error, sizeof(resp->error),
+             "http: out of memory for the response body");
+    return CASHBACK_E_NOMEM;
+  }
+  if (!ok) {
+    snprintf(resp->error, sizeof(resp->error),
+             "http: cannot set up the request");
+    return CASHBACK_E_INTERNAL;
+  }
+  /* A status may have arrived before the failure: it is not an answer. */
+  resp->status = 0;
+  resp->transport_error = 1;
+  resp->timed_out = rc == CURLE_OPERATION_TIMEDOUT;
+  snprintf(resp->error, sizeof(resp->error), "http: %.200s (curl error %d)",
+           h->errbuf[0] ? h->errbuf : curl_easy_strerror(rc), (int)rc);
+  return CASHBACK_E_NETWORK;
+}

@@ -1,0 +1,147 @@
+/*
+ * The network's answer to a batch (docs/protocol.md):
+ *   {"results":[{"id":"<32 hex>","status":"accepted"|"duplicate"|"rejected",
+ *                "reason":"...","message":"..."}, ...]}
+ * Extra fields anywhere are ignored. Events the answer does not mention stay
+ * PENDING (they are sent again, and the network dedupes them).
+ *
+ * An id listed more than once gets the strongest outcome among its entries:
+ * REJECTED over ACCEPTED over DUPLICATE. A contradictory answer thus sends
+ * the event to the quarantine (kept, visible, replayable) rather than
+ * deleting an event the network may not have kept.
+ */
+#include "cashback_response.h"
+
+#include <cjson/cJSON.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Copies `s` into `out` (`size` bytes, NUL-terminated) as printable ASCII:
+ * control characters and DEL become '?', each UTF-8 sequence becomes one
+ * '?', and the text is cut at `size` - 1 bytes. */
+static void sanitize(const char *s, char *out, size_t size) {
+  size_t o = 0;
+  int prev_high = 0;
+  for (const unsigned char *p = (const unsigned char *)s; *p && o + 1 < size;
+       p++) {
+    unsigned char c = *p;
+    if (c >= 0x80) {
+      int continuation = (c & 0xC0) == 0x80;
+      if (!(continuation && prev_high))
+        out[o++] = '?';
+      prev_high = 1;
+      continue;
+    }
+    prev_high = 0;
+    out[o++] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
+  }
+  out[o] = '\0';
+}
+
+static int rank(cashback__outcome o) {
+  switch (o) {
+  case CASHBACK__OUTCOME_REJECTED:
+    return 3;
+  case CASHBACK__OUTCOME_ACCEPTED:
+    return 2;
+  case CASHBACK__OUTCOME_DUPLICATE:
+    return 1;
+  default:
+    return 0;
+  }
+}
+
+static int by_id(const void *a, const void *b) {
+  const cashback__result *x = *(const cashback__result *const *)a;
+  const cashback__result *y = *(const cashback__result *const *)b;
+  return strcmp(x->id, y->id);
+}
+
+static void apply(cashback__result *r, cashback__outcome o, const cJSON *item) {
+  if (rank(o) <= rank(r->outcome))
+    return;
+  r->outcome = o;
+  if (o != CASHBACK__OUTCOME_REJECTED)
+    return;
+  const cJSON *reason = cJSON_GetObjectItemCaseSensitive(item, "reason");
+  const cJSON *message = cJSON_GetObjectItemCaseSensitive(item, "message");
+  sanitize(cJSON_IsString(reason) ? reason->valuestring : "", r->reason,
+           sizeof(r->reason));
+  sanitize(cJSON_IsString(message) ? message->valuestring : "", r->message,
+           sizeof(r->message));
+}
+
+cashback_status cashback__response_parse(const char *body, size_t len,
+                                         cashback__result *results, size_t n) {
+  if ((!body && len) || (!results && n))
+    return CASHBACK_E_INVALID_ARGUMENT;
+  for (size_t i = 0; i < n; i++) {
+    results[i].id[sizeof(results[i].id) - 1] = '\0';
+    results[i].outcome = CASHBACK__OUTCOME_PENDING;
+    results[i].reason[0] = '\0';
+    results[i].message[0] = '\0';
+  }
+  if (!body || len == 0)
+    return CASHBACK_E_PROTOCOL;
+
+  const char *end = NULL;
+  cJSON *root = cJSON_ParseWithLengthOpts(body, len, &end, 0);
+  if (!root)
+    return CASHBACK_E_PROTOCOL;
+  /* Nothing but white space may follow the object. */
+  size_t used = (size_t)(end - body);
+  while (used < len && (body[used] == ' ' || body[used] == '\t' ||
+                        body[used] == '\r' || body[used] == '\n'))
+    used++;
+  const cJSON *list = cJSON_GetObjectItemCaseSensitive(root, "results");
+  if (used != len || !cJSON_IsObject(root) || !cJSON_IsArray(list)) {
+    cJSON_Delete(root);
+    return CASHBACK_E_PROTOCOL;
+  }
+
+  /* Results sorted by id, so each answer entry is a binary search. */
+  cashback__result **sorted = NULL;
+  if (n) {
+    sorted = malloc(n * sizeof(*sorted));
+    if (!sorted) {
+      cJSON_Delete(root);
+      return CASHBACK_E_NOMEM;
+    }
+    for (size_t i = 0; i < n; i++)
+      sorted[i] = &results[i];
+    qsort(sorted, n, sizeof(*sorted), by_id);
+  }
+
+  const cJSON *item;
+  cJSON_ArrayForEach(item, list) {
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(item, "id");
+    const cJSON *status = cJSON_GetObjectItemCaseSensitive(item, "status");
+    if (!cJSON_IsObject(item) || !cJSON_IsString(id) || !cJSON_IsString(status))
+      continue; /* not a result: its event stays PENDING */
+    cashback__outcome o;
+    if (strcmp(status->valuestring, "accepted") == 0)
+      o = CASHBACK__OUTCOME_ACCEPTED;
+    else if (strcmp(status->valuestring, "duplicate") == 0)
+      o = CASHBACK__OUTCOME_DUPLICATE;
+    else if (strcmp(status->valuestring, "rejected") == 0)
+      o = CASHBACK__OUTCOME_REJECTED;
+    else
+      continue; /* unknown status: stays PENDING */
+    /* The first result whose id is not below the answer's id. */
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+      size_t mid = lo + (hi - lo) / 2;
+      if (strcmp(sorted[mid]->id, id->valuestring) < 0)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+    /* Every result with that id (a batch should not repeat one). */
+    for (; lo < n && strcmp(sorted[lo]->id, id->valuestring) == 0; lo++)
+      apply(sorted[lo], o, item);
+  }
+  free(sorted);
+  cJSON_Delete(root);
+  return CASHBACK_OK;
+}
