@@ -1,0 +1,56 @@
+/* HTTP transport: the only file that knows libcurl. */
+#ifndef CASHBACK_HTTP_H
+#define CASHBACK_HTTP_H
+
+#include "cashback.h"
+#include "cashback_buf.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CASHBACK__RESPONSE_MAX (1024 * 1024) /* response bodies kept */
+
+/* A keep-alive connection cache (one curl easy handle). Not thread-safe:
+ * one sender thread uses it. */
+typedef struct cashback__http cashback__http;
+
+typedef struct cashback__http_config {
+  int64_t connect_timeout_ms; /* default 10000 */
+  int64_t total_timeout_ms;   /* default 30000 */
+  int allow_insecure;         /* plain http:// to non-loopback hosts */
+  const char *user_agent;     /* "libcashback/<version>" */
+  const char *ca_file;        /* NULL: the system's CA store */
+} cashback__http_config;
+
+typedef struct cashback__http_response {
+  long status;          /* HTTP status; 0 when no response */
+  int transport_error;  /* 1: connection failed, reset, timed out */
+  int timed_out;        /* 1: the timeout hit */
+  char retry_after[64]; /* the Retry-After header's value, or "" */
+  char date[64];        /* the Date header's value, or "" */
+  cashback__buf body;   /* capped at CASHBACK__RESPONSE_MAX */
+  char error[CASHBACK_ERROR_MAX + 1]; /* transport error text */
+} cashback__http_response;
+
+/* 1 when `url` (`len` bytes) is https://, or http:// to a loopback host
+ * (127.0.0.0/8, [::1], localhost), or http:// and `allow_insecure`. */
+int cashback__http_url_allowed(const char *url, size_t len,
+                               int allow_insecure);
+
+cashback_status cashback__http_new(const cashback__http_config *cfg,
+                                   cashback__http **out);
+void cashback__http_free(cashback__http *h);
+
+/* POSTs `body` with Content-Type: application/json and the signature
+ * header. Returns CASHBACK_OK when an HTTP response arrived (any status),
+ * CASHBACK_E_NETWORK on a transport failure (details in `resp`). `resp`
+ * must be initialised with cashback__http_response_init() and freed with
+ * cashback__http_response_free(). */
+cashback_status cashback__http_post(cashback__http *h, const char *url,
+                                    const char *signature, const void *body,
+                                    size_t len, cashback__http_response *resp);
+
+void cashback__http_response_init(cashback__http_response *r);
+void cashback__http_response_free(cashback__http_response *r);
+
+#endif

@@ -1,0 +1,467 @@
+#!/usr/bin/env python3
+"""The in-tree test receiver: a cashback network endpoint on 127.0.0.1.
+
+Standard library only. Serves POST /v1/events (any path ending in it) as
+docs/protocol.md describes: verifies the Cashback-Signature header with hmac
+(401 {"error":"bad_signature","check":"malformed"|"timestamp"|"unknown_key"|
+"mismatch"}), parses the batch (400 {"error":"bad_request"}; 413 above 4 MiB;
+403 for another merchant with --merchant), dedupes events by id, and answers
+200 {"results":[{"id","status"[,"reason","message"]}]}. Everything
+is kept in memory; --store appends one JSON line per newly accepted event.
+
+Usage:
+  receiver.py --port 0 --port-file F --keys kid:secret[,kid2:secret2]
+              [--tolerance 300] [--merchant ID] [--log FILE] [--store FILE]
+              [--max-seconds 600]
+
+Fault control, POST /_control with a JSON object, applied to the next batch
+requests (POST /v1/events); "count" defaults to 1, -1 means until changed.
+When several are armed, the first of reset, hang, status, slow_ms applies
+(slow_ms then answers normally):
+  {"status":503,"count":3,"retry_after":"2"}  answer that status instead
+  {"reset":true,"count":1}        close with RST, no answer, nothing recorded
+  {"hang":true,"count":1}         read the request, never answer (until the
+                                  client goes, or 60 s)
+  {"slow_ms":1500,"count":2}      answer normally after a delay
+  {"reject_ids":["<id>"],"reason":"unknown_click"}  rejected, persistently
+  {"reject_index":0,"count":1}    reject that event of the next batch
+  {"accept_then_reset":true,"count":1}  record as accepted, then RST
+  {"kill_pid":1234,"signal":9}    record the next batch, signal the pid, RST
+  {"clear":true}                  no faults any more
+GET /_stats gives the counters, the times each event id was received, and
+a log of the last 10000 batch requests.
+
+Exits on SIGTERM or SIGINT, and by itself after --max-seconds.
+"""
+import argparse
+import hashlib
+import hmac
+import http.server
+import json
+import os
+import re
+import signal
+import socket
+import struct
+import sys
+import threading
+import time
+
+EVENT_ID = re.compile(r"^[0-9a-f]{32}$")
+KEY_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+BODY_MAX = 4 * 1024 * 1024  # docs/protocol.md: larger is 413
+LOG_MAX = 10000
+HANG_MAX_S = 60.0
+FAULT_KINDS = ("status", "reset", "hang", "slow_ms", "reject_index",
+               "accept_then_reset", "kill_pid")
+
+stopping = threading.Event()
+
+
+class State:
+    """Everything the receiver knows, behind one lock."""
+
+    def __init__(self, keys, tolerance, store, log, merchant=None):
+        self.lock = threading.Lock()
+        self.merchant = merchant
+        self.keys = keys
+        self.tolerance = tolerance
+        self.store = store
+        self.logfile = log
+        self.accepted_ids = set()
+        self.times = {}
+        self.requests = 0
+        self.batches_ok = 0
+        self.accepted = 0
+        self.duplicates = 0
+        self.rejected = 0
+        self.bad_signature = 0
+        self.log = []
+        self.faults = {}       # kind -> {"count": n, ...}
+        self.reject_ids = {}   # id -> reason
+
+    def take_fault(self, kind):
+        """The fault of that kind if one is armed, using up one count."""
+        f = self.faults.get(kind)
+        if f is None:
+            return None
+        if f["count"] > 0:
+            f["count"] -= 1
+            if f["count"] == 0:
+                del self.faults[kind]
+        return f
+
+    def note(self, status, events, what=""):
+        entry = {"t": time.time(), "status": status, "events": events}
+        self.log.append(entry)
+        if len(self.log) > LOG_MAX:
+            del self.log[:len(self.log) - LOG_MAX]
+        if self.logfile:
+            self.logfile.write("%.3f %s events=%d %s\n"
+                               % (entry["t"], status, events, what))
+            self.logfile.flush()
+
+
+def parse_signature(header):
+    """(t, [(key_id, hex)]) or None when malformed (docs/protocol.md, 5)."""
+    if len(header) > 4096 or any(not 0x20 <= ord(ch) < 0x7f and ch != "\t"
+                                 for ch in header):
+        return None
+    ts, sigs = [], []
+    for item in header.split(","):
+        item = item.strip(" \t")
+        if item.startswith("t="):
+            ts.append(item[2:])
+        elif item.startswith("v1="):
+            kid, sep, mac = item[3:].partition(":")
+            if not sep or not KEY_ID.match(kid) or \
+                    not re.match(r"^[0-9a-fA-F]{64}$", mac):
+                return None
+            sigs.append((kid, mac.lower()))
+        elif not re.match(r"^[A-Za-z0-9]+=[!-~]*$", item):
+            return None  # empty item, or not scheme=value
+    if len(ts) != 1 or not re.match(r"^(0|[1-9][0-9]{0,11})$", ts[0]) or \
+            not 1 <= len(sigs) <= 8:
+        return None
+    return int(ts[0]), sigs
+
+
+def verify(state, header, body):
+    """None when valid, else which check failed: malformed, timestamp,
+    unknown_key or mismatch."""
+    if header is None:
+        return "malformed"
+    parsed = parse_signature(header)
+    if parsed is None:
+        return "malformed"
+    t, sigs = parsed
+    if abs(time.time() - t) > state.tolerance:
+        return "timestamp"
+    known = [(kid, mac) for kid, mac in sigs if kid in state.keys]
+    if not known:
+        return "unknown_key"
+    for kid, mac in known:
+        want = hmac.new(state.keys[kid].encode(),
+                        b"v1:" + str(t).encode() + b":" + body,
+                        hashlib.sha256).hexdigest()
+        if hmac.compare_digest(want, mac):
+            return None
+    return "mismatch"
+
+
+def parse_batch(body, merchant):
+    """The list of event objects, or raises ValueError naming the fault.
+    PermissionError when `merchant` is set and the batch is another's."""
+    try:
+        doc = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as e:
+        raise ValueError("body is not JSON: %s" % e)
+    if not isinstance(doc, dict):
+        raise ValueError("body is not a JSON object")
+    if doc.get("protocol") != 1:
+        raise ValueError("protocol must be 1")
+    if not isinstance(doc.get("merchant_id"), str) or \
+            not KEY_ID.match(doc["merchant_id"]):
+        raise ValueError("merchant_id missing or invalid")
+    if merchant and doc["merchant_id"] != merchant:
+        raise PermissionError("merchant_id is not %s" % merchant)
+    if not isinstance(doc.get("sent_at"), str):
+        raise ValueError("sent_at missing")
+    events = doc.get("events")
+    if not isinstance(events, list) or not 1 <= len(events) <= 1000:
+        raise ValueError("events must be a list of 1-1000 objects")
+    for i, ev in enumerate(events):
+        if not isinstance(ev, dict):
+            raise ValueError("events[%d] is not an object" % i)
+        if not isinstance(ev.get("id"), str) or not EVENT_ID.match(ev["id"]):
+            raise ValueError("events[%d].id must be 32 lowercase hex" % i)
+        if ev.get("type") not in ("sale", "refund", "cancel", "confirm"):
+            raise ValueError("events[%d].type invalid" % i)
+        if not isinstance(ev.get("order_id"), str):
+            raise ValueError("events[%d].order_id missing" % i)
+    return events
+
+
+def reset_connection(handler):
+    """Closes the client's connection with a TCP RST, answering nothing."""
+    sock = handler.connection
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                        struct.pack("ii", 1, 0))
+        handler.rfile.close()  # drops the makefile() reference on the fd
+        sock.close()
+    except OSError:
+        pass
+    handler.close_connection = True
+
+
+def hang(handler):
+    """Never answers: waits for the client to close, or HANG_MAX_S."""
+    sock = handler.connection
+    deadline = time.monotonic() + HANG_MAX_S
+    sock.settimeout(0.2)
+    while not stopping.is_set() and time.monotonic() < deadline:
+        try:
+            if not sock.recv(4096):
+                break
+        except socket.timeout:
+            continue
+        except OSError:
+            break
+    handler.close_connection = True
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "cashback-test-receiver/1"
+    state = None  # set in main()
+
+    def log_message(self, fmt, *args):  # quiet; --log has what matters
+        pass
+
+    def answer(self, status, obj, headers=()):
+        data = json.dumps(obj).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        for k, v in headers:
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def read_body(self):
+        """The body; None without a Content-Length, False when too large."""
+        n = self.headers.get("Content-Length")
+        if n is None or not n.isdigit():
+            return None
+        if int(n) > BODY_MAX:
+            left = int(n)  # read and drop it, so the client sees the 413
+            while 0 < left <= 16 * BODY_MAX:
+                chunk = self.rfile.read(min(left, 65536))
+                if not chunk:
+                    break
+                left -= len(chunk)
+            return False
+        return self.rfile.read(int(n))
+
+    def do_GET(self):
+        st = self.state
+        if self.path != "/_stats":
+            self.answer(404, {"error": "not_found"})
+            return
+        with st.lock:
+            obj = {"requests": st.requests, "batches_ok": st.batches_ok,
+                   "accepted": st.accepted, "duplicates": st.duplicates,
+                   "rejected": st.rejected,
+                   "bad_signature": st.bad_signature,
+                   "events": dict(st.times), "log": list(st.log),
+                   "faults": json.loads(json.dumps(st.faults))}
+        self.answer(200, obj)
+
+    def do_POST(self):
+        body = self.read_body()
+        if body is None or body is False:
+            self.close_connection = True
+            if body is None:
+                self.answer(411, {"error": "length_required"})
+            else:
+                self.answer(413, {"error": "too_large"})
+            return
+        path = self.path.split("?", 1)[0]
+        if path == "/_control":
+            self.control(body)
+        elif path.endswith("/v1/events"):
+            self.batch(body)
+        else:
+            self.answer(404, {"error": "not_found"})
+
+    def control(self, body):
+        st = self.state
+        try:
+            req = json.loads(body.decode("utf-8"))
+            if not isinstance(req, dict):
+                raise ValueError("not an object")
+            known = set(FAULT_KINDS) | {"count", "retry_after", "signal",
+                                        "reject_ids", "reason", "clear"}
+            unknown = set(req) - known
+            if unknown:
+                raise ValueError("unknown keys %s" % sorted(unknown))
+            count = req.get("count", 1)
+            if not isinstance(count, int) or count == 0 or count < -1:
+                raise ValueError("count must be -1 or > 0")
+        except (UnicodeDecodeError, ValueError) as e:
+            self.answer(400, {"error": "bad_control", "message": str(e)})
+            return
+        with st.lock:
+            if req.get("clear"):
+                st.faults.clear()
+                st.reject_ids.clear()
+            for kind in FAULT_KINDS:
+                if kind in req and req[kind] is not None and req[kind] is not False:
+                    f = {"count": count, "value": req[kind]}
+                    if kind == "status":
+                        f["retry_after"] = req.get("retry_after")
+                    if kind == "kill_pid":
+                        f["count"] = 1
+                        f["signal"] = int(req.get("signal", signal.SIGKILL))
+                    st.faults[kind] = f
+            for eid in req.get("reject_ids", []):
+                st.reject_ids[eid] = req.get("reason", "rejected_by_test")
+            faults = json.loads(json.dumps(st.faults))
+        self.answer(200, {"ok": True, "faults": faults})
+
+    def batch(self, body):
+        st = self.state
+        with st.lock:
+            st.requests += 1
+            reset = st.take_fault("reset")
+            hung = None if reset else st.take_fault("hang")
+            status = None if reset or hung else st.take_fault("status")
+            slow = None if reset or hung or status else st.take_fault("slow_ms")
+            if reset:
+                st.note(0, 0, "reset")
+            elif hung:
+                st.note(0, 0, "hang")
+        if reset:
+            reset_connection(self)
+            return
+        if hung:
+            hang(self)
+            return
+        if status:
+            headers = []
+            if status.get("retry_after") is not None:
+                headers.append(("Retry-After", str(status["retry_after"])))
+            with st.lock:
+                st.note(int(status["value"]), 0, "fault")
+            self.answer(int(status["value"]), {"error": "fault_injected"},
+                        headers)
+            return
+        if slow:
+            stopping.wait(float(slow["value"]) / 1000.0)
+
+        err = verify(st, self.headers.get("Cashback-Signature"), body)
+        if err:
+            with st.lock:
+                st.bad_signature += 1
+                st.note(401, 0, err)
+            self.answer(401, {"error": "bad_signature", "check": err})
+            return
+        try:
+            events = parse_batch(body, st.merchant)
+        except PermissionError as e:
+            with st.lock:
+                st.note(403, 0, "merchant")
+            self.answer(403, {"error": "merchant_mismatch", "message": str(e)})
+            return
+        except ValueError as e:
+            with st.lock:
+                st.note(400, 0, "bad_request")
+            self.answer(400, {"error": "bad_request", "message": str(e)})
+            return
+
+        results = []
+        with st.lock:
+            reject_index = st.take_fault("reject_index")
+            after = st.take_fault("accept_then_reset") or \
+                st.take_fault("kill_pid")
+            for i, ev in enumerate(events):
+                eid = ev["id"]
+                st.times[eid] = st.times.get(eid, 0) + 1
+                if eid in st.reject_ids or \
+                        (reject_index and reject_index["value"] == i):
+                    reason = st.reject_ids.get(eid, "rejected_by_test")
+                    st.rejected += 1
+                    results.append({"id": eid, "status": "rejected",
+                                    "reason": reason,
+                                    "message": "rejected by the test receiver"})
+                elif eid in st.accepted_ids:
+                    st.duplicates += 1
+                    results.append({"id": eid, "status": "duplicate"})
+                else:
+                    st.accepted_ids.add(eid)
+                    st.accepted += 1
+                    results.append({"id": eid, "status": "accepted"})
+                    if st.store:
+                        st.store.write(json.dumps(
+                            {k: ev.get(k) for k in ("id", "type", "order_id",
+                                                    "amount", "currency")},
+                            sort_keys=True) + "\n")
+            if st.store:
+                st.store.flush()
+            if after:
+                st.note(0, len(events), "recorded, then reset")
+            else:
+                st.batches_ok += 1
+                st.note(200, len(events))
+        if after:
+            if "signal" in after:
+                try:
+                    os.kill(int(after["value"]), after["signal"])
+                except OSError:
+                    pass
+            reset_connection(self)
+            return
+        self.answer(200, {"results": results})
+
+
+class Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+def parse_keys(text):
+    keys = {}
+    for item in text.split(","):
+        kid, sep, secret = item.partition(":")
+        if not sep or not KEY_ID.match(kid) or not secret:
+            raise argparse.ArgumentTypeError("bad key %r: want kid:secret"
+                                             % kid)
+        keys[kid] = secret
+    return keys
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--port-file")
+    ap.add_argument("--keys", type=parse_keys, required=True)
+    ap.add_argument("--tolerance", type=int, default=300)
+    ap.add_argument("--merchant", help="only this merchant_id (else 403)")
+    ap.add_argument("--log")
+    ap.add_argument("--store")
+    ap.add_argument("--max-seconds", type=float, default=600)
+    args = ap.parse_args(argv)
+
+    log = open(args.log, "a") if args.log else None
+    store = open(args.store, "a") if args.store else None
+    Handler.state = State(args.keys, args.tolerance, store, log,
+                          args.merchant)
+    server = Server(("127.0.0.1", args.port), Handler)
+    port = server.server_address[1]
+    if args.port_file:
+        tmp = "%s.tmp.%d" % (args.port_file, os.getpid())
+        with open(tmp, "w") as f:
+            f.write("%d\n" % port)
+        os.replace(tmp, args.port_file)
+
+    def on_signal(signum, frame):
+        stopping.set()
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+
+    t = threading.Thread(target=server.serve_forever, kwargs={
+        "poll_interval": 0.1}, daemon=True)
+    t.start()
+    stopping.wait(args.max_seconds)
+    stopping.set()
+    server.shutdown()
+    server.server_close()
+    for f in (log, store):
+        if f:
+            f.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
