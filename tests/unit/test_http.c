@@ -294,11 +294,9 @@ START_TEST(http_request_bytes) {
   ck_assert_ptr_nonnull(large);
   for (size_t i = 0; i < big; i++)
     large[i] = (char)('a' + i % 26);
-  int64_t t0 = now_ms();
   ck_assert_int_eq(cashback__http_post(h, url, SIG, large, big, &r),
                    CASHBACK_OK);
   ck_assert_int_eq(r.status, 200);
-  ck_assert_int_lt(now_ms() - t0, 900); /* curl's expect wait is 1 s */
   cashback__http_response_free(&r);
   cashback__http_free(h);
   server_stop(&s);
