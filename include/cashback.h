@@ -212,6 +212,64 @@ CASHBACK_API cashback_status cashback_options_set_clock(cashback_options *opts,
                                                         cashback_clock_fn fn,
                                                         void *userdata);
 
+/** How durable an event is when `cashback_report()` returns. */
+typedef enum cashback_durability {
+  /** On disk (fdatasync'd): survives a crash of the process or the machine,
+   *  including a power cut. The default. */
+  CASHBACK_DURABLE_SYNC = 0,
+  /** Written to the operating system: survives a crash of the process, not
+   *  a crash of the machine or a power cut. Faster. */
+  CASHBACK_DURABLE_PROCESS = 1
+} cashback_durability;
+
+/**
+ * Directory of the spool (absolute path; created 0700 when missing). Default:
+ * /var/spool/cashback/<merchant_id> for root, else
+ * $XDG_STATE_HOME/cashback/<merchant_id> (~/.local/state/...).
+ */
+CASHBACK_API cashback_status
+cashback_options_set_spool_dir(cashback_options *opts, const char *dir);
+
+/** Durability of `cashback_report()` (default CASHBACK_DURABLE_SYNC). */
+CASHBACK_API cashback_status cashback_options_set_durability(
+    cashback_options *opts, cashback_durability durability);
+
+/**
+ * Cap of the spool in bytes (queued and quarantined events), 64 KiB to
+ * 1 TiB; default 1 GiB. A report past it fails with CASHBACK_E_SPOOL_FULL.
+ */
+CASHBACK_API cashback_status
+cashback_options_set_spool_max_bytes(cashback_options *opts, uint64_t bytes);
+
+/**
+ * Largest batch the sender posts: events (1-1000, default 500) and body
+ * bytes (64 KiB to 4 MiB, default 1 MiB).
+ */
+CASHBACK_API cashback_status cashback_options_set_batch(cashback_options *opts,
+                                                        size_t max_events,
+                                                        size_t max_bytes);
+
+/**
+ * Sender timeouts in milliseconds: to connect (default 10000) and for a
+ * whole request (default 30000); each 100 ms to 10 minutes.
+ */
+CASHBACK_API cashback_status cashback_options_set_timeouts(
+    cashback_options *opts, int64_t connect_ms, int64_t total_ms);
+
+/**
+ * Retry backoff in milliseconds: the base of the exponential backoff
+ * (default 1000) and its cap (default 600000); full jitter.
+ */
+CASHBACK_API cashback_status cashback_options_set_backoff(
+    cashback_options *opts, int64_t base_ms, int64_t cap_ms);
+
+/**
+ * Allows a plain http:// endpoint on a host other than loopback (default:
+ * refused; https:// is always verified).
+ */
+CASHBACK_API cashback_status
+cashback_options_set_allow_insecure_http(cashback_options *opts, int allow);
+
 /**
  * Loads a config file: one `key = value` per line, '#' comments, blank
  * lines ignored. Later settings override earlier ones. On error nothing from
@@ -514,6 +572,112 @@ cashback_request_signature(const cashback_request *req);
 
 /** Frees a request (NULL is fine). */
 CASHBACK_API void cashback_request_free(cashback_request *req);
+
+/* ------------------------------------------------------------------------
+ * Reporting: the durable spool and the sender
+ *
+ * `cashback_report()` writes the event to the spool on local disk and
+ * returns; a sender posts spooled events to the network in batches, with
+ * retries, and removes them once the network has answered for them. The
+ * spool is shared by every process of the merchant on the machine; at most
+ * one sender drains it at a time (the others stand by). All functions here
+ * are thread-safe.
+ * --------------------------------------------------------------------- */
+
+/**
+ * Finalizes the event (see `cashback_event_finalize()`) and stores it in
+ * the spool. Returns CASHBACK_OK only once the event is stored as durably as
+ * configured (by default on disk, after fdatasync); from then on it will
+ * reach the network. Reporting the same sale again stores it again under the
+ * same id, and the network counts it once. Errors: CASHBACK_E_FIELD (the
+ * event, see `cashback_event_last_error()`), CASHBACK_E_SPOOL_FULL,
+ * CASHBACK_E_DISK_FULL, CASHBACK_E_IO (not stored; the detail says why).
+ * The event stays owned by the caller. `id` as in `cashback_event_finalize()`.
+ */
+CASHBACK_API cashback_status cashback_report(cashback_client *client,
+                                             cashback_event *ev, char *id);
+
+/**
+ * Starts the background sender thread of this client. It drains the spool
+ * whenever it holds the spool's sender lock, and otherwise stands by,
+ * trying again every few seconds. CASHBACK_OK if it runs (or already ran).
+ */
+CASHBACK_API cashback_status cashback_sender_start(cashback_client *client);
+
+/**
+ * Stops the sender thread after a final flush of at most `flush_timeout_ms`
+ * (plus one request in flight, bounded by the request timeout). Events not
+ * sent stay in the spool. CASHBACK_OK when it was not running.
+ */
+CASHBACK_API cashback_status cashback_sender_stop(cashback_client *client,
+                                                  int64_t flush_timeout_ms);
+
+/**
+ * Sends what is in the spool now, in this thread, for at most `timeout_ms`.
+ * Returns CASHBACK_OK when the spool is empty (everything delivered or
+ * quarantined); CASHBACK_E_BUSY when another process's sender holds the
+ * spool; CASHBACK_E_AUTH when the network refused the key (sending is
+ * paused); CASHBACK_E_TIMEOUT, or the status of the last failure
+ * (CASHBACK_E_NETWORK, CASHBACK_E_HTTP, CASHBACK_E_PROTOCOL), when events
+ * remain because the network did not take them in time. Honours the backoff:
+ * it does not send before a retry is due.
+ */
+CASHBACK_API cashback_status cashback_flush(cashback_client *client,
+                                            int64_t timeout_ms);
+
+/** What the spool and the sender are doing. A plain value. */
+typedef struct cashback_queue_status {
+  uint64_t queued_events; /**< waiting to be sent */
+  uint64_t queued_bytes;  /**< their size on disk */
+  int64_t oldest_age_s;   /**< age of the oldest queued event; 0: none */
+  uint64_t quarantined;   /**< rejected events kept in quarantine */
+  uint64_t
+      corrupt_skipped;  /**< damaged records skipped since the spool began */
+  int64_t last_success; /**< Unix time of the last delivery; 0: never */
+  int64_t next_attempt; /**< Unix time of the next retry; 0: none due */
+  int paused;           /**< 1: the network refused the key */
+  cashback_status last_status;             /**< of the last send attempt */
+  char last_error[CASHBACK_ERROR_MAX + 1]; /**< its detail, or "" */
+} cashback_queue_status;
+
+/**
+ * Fills `out` from the spool on disk (every process's events). Cost grows
+ * with the number of queued events (it reads record headers).
+ */
+CASHBACK_API cashback_status cashback_get_status(cashback_client *client,
+                                                 cashback_queue_status *out);
+
+/** A quarantined event, as passed to a `cashback_quarantine_fn`. */
+typedef struct cashback_quarantined {
+  const char *id;      /**< event id */
+  const char *reason;  /**< the network's reason code, e.g. "unknown_click" */
+  const char *message; /**< the network's message, or "" */
+  int64_t quarantined_at; /**< Unix time */
+  const char *event_json; /**< the event as it was sent */
+  size_t event_len;
+} cashback_quarantined;
+
+/**
+ * Called once per quarantined event; the strings are borrowed for the call.
+ * Return 0 to go on, non-zero to stop.
+ */
+typedef int (*cashback_quarantine_fn)(const cashback_quarantined *q,
+                                      void *userdata);
+
+/** Lists the quarantine, oldest first. */
+CASHBACK_API cashback_status cashback_quarantine_list(cashback_client *client,
+                                                      cashback_quarantine_fn fn,
+                                                      void *userdata);
+
+/**
+ * Puts the quarantined event `id` (NULL: every one) back into the spool to
+ * be sent again, with its id unchanged, and removes it from the quarantine.
+ * `*replayed` (may be NULL) counts them. CASHBACK_E_NOT_FOUND when `id` is
+ * not quarantined.
+ */
+CASHBACK_API cashback_status cashback_quarantine_replay(cashback_client *client,
+                                                        const char *id,
+                                                        size_t *replayed);
 
 /* ------------------------------------------------------------------------
  * Signing and verification (the network side, and tools)

@@ -54,7 +54,8 @@ cashback_status cashback_client_new(cashback_options *opts,
   };
   st = cashback__hmac_sha256(c->opts.key.secret, strlen(c->opts.key.secret),
                              parts, 2, c->cookie_key);
-  if (st == CASHBACK_OK && pthread_mutex_init(&c->error_lock, NULL) != 0)
+  if (st == CASHBACK_OK && (pthread_mutex_init(&c->error_lock, NULL) != 0 ||
+                            pthread_mutex_init(&c->lazy_lock, NULL) != 0))
     st = CASHBACK_E_INTERNAL;
   if (st != CASHBACK_OK) {
     copy_detail(detail, detail_size, "cannot derive the cookie key");
@@ -71,6 +72,8 @@ cashback_status cashback_client_new(cashback_options *opts,
 void cashback_client_free(cashback_client *c) {
   if (!c)
     return;
+  cashback__client_release_spool(c);
+  pthread_mutex_destroy(&c->lazy_lock);
   pthread_mutex_destroy(&c->error_lock);
   cashback__wipe(c, sizeof(*c));
   free(c);

@@ -14,7 +14,14 @@ struct cashback_client {
   pthread_mutex_t error_lock;
   cashback_status last_status;
   char last_error[CASHBACK_ERROR_MAX + 1];
+  /* Opened on first use (cashback_report.c). */
+  pthread_mutex_t lazy_lock;
+  struct cashback__spool *spool;
+  struct cashback__sender *sender;
 };
+
+/* Releases the spool and the sender (stopping its thread). */
+void cashback__client_release_spool(cashback_client *c);
 
 /* The client's notion of now (its clock callback, or the system clock). */
 int64_t cashback__now(const cashback_client *c);

@@ -340,15 +340,6 @@ cashback_options_load_connection_string(cashback_options *opts,
                                            strlen(connection));
 }
 
-/* Every text key of cashback_options_set(), in the order their CASHBACK_<KEY>
- * variables are read. Keep in step with the table in cashback_options.c. */
-static const char *const env_keys[] = {
-    "merchant_id",        "key_id",      "secret",
-    "next_key_id",        "next_secret", "endpoint",
-    "landing_params",     "cookie_name", "cookie_domain",
-    "attribution_window", "log_level",
-};
-
 cashback_status cashback_options_load_env(cashback_options *opts) {
   if (!opts)
     return CASHBACK_E_INVALID_ARGUMENT;
@@ -369,17 +360,19 @@ cashback_status cashback_options_load_env(cashback_options *opts) {
       st = cashback__options_fail(opts, st, "CASHBACK_CONNECTION: %s",
                                   tmp.error);
   }
-  for (size_t i = 0;
-       st == CASHBACK_OK && i < sizeof(env_keys) / sizeof(env_keys[0]); i++) {
+  /* Every text key of cashback_options_set(), in the table's order. */
+  const char *key;
+  for (size_t i = 0; st == CASHBACK_OK && (key = cashback__options_key(i));
+       i++) {
     char name[CONFIG_KEY_MAX + 16] = "CASHBACK_";
     size_t n = strlen(name);
-    for (const char *k = env_keys[i]; *k && n + 1 < sizeof(name); k++)
+    for (const char *k = key; *k && n + 1 < sizeof(name); k++)
       name[n++] = (*k >= 'a' && *k <= 'z') ? (char)(*k - 'a' + 'A') : *k;
     name[n] = '\0';
     v = getenv(name);
     if (!v)
       continue;
-    st = cashback_options_set(&tmp, env_keys[i], v);
+    st = cashback_options_set(&tmp, key, v);
     if (st != CASHBACK_OK)
       st = cashback__options_fail(opts, st, "%s: %s", name, tmp.error);
   }

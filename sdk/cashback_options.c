@@ -4,6 +4,7 @@
  * the options unchanged except for the error detail. */
 #include "cashback_options.h"
 #include "cashback_crypto.h"
+#include "cashback_http.h"
 #include "cashback_sign.h"
 #include "cashback_time.h"
 
@@ -88,6 +89,14 @@ void cashback__options_defaults(cashback_options *o) {
   o->log_min = CASHBACK_LOG_WARN;
   o->clock_fn = NULL;
   o->clock_userdata = NULL;
+  o->durability = CASHBACK_DURABLE_SYNC;
+  o->spool_max_bytes = UINT64_C(1) << 30;
+  o->batch_max_events = 500;
+  o->batch_max_bytes = 1u << 20;
+  o->connect_timeout_ms = 10000;
+  o->total_timeout_ms = 30000;
+  o->backoff_base_ms = 1000;
+  o->backoff_cap_ms = 600000;
 }
 
 cashback_status cashback__options_fail(cashback_options *o, cashback_status st,
@@ -129,6 +138,12 @@ cashback_status cashback__options_check(cashback_options *o) {
   if (o->next_key.id[0] == '\0' && o->next_key.secret[0] != '\0')
     return cashback__options_fail(
         o, CASHBACK_E_CONFIG, "missing key 'next_key_id' (next_secret is set)");
+  if (!cashback__http_url_allowed(o->endpoint, strlen(o->endpoint),
+                                  o->allow_insecure_http))
+    return cashback__options_fail(
+        o, CASHBACK_E_CONFIG,
+        "endpoint: plain http:// is only allowed to a loopback host "
+        "(set allow_insecure_http to override)");
   if (o->next_key.id[0] != '\0' && strcmp(o->next_key.id, o->key.id) == 0)
     return cashback__options_fail(o, CASHBACK_E_CONFIG,
                                   "next_key_id: must differ from key_id");
@@ -554,6 +569,111 @@ cashback_status cashback_options_set_clock(cashback_options *opts,
 }
 
 /* ------------------------------------------------------------------------
+ * Spool and sender settings
+ * --------------------------------------------------------------------- */
+
+cashback_status cashback_options_set_spool_dir(cashback_options *opts,
+                                               const char *dir) {
+  if (!opts)
+    return CASHBACK_E_INVALID_ARGUMENT;
+  if (!dir)
+    return null_arg(opts, "spool_dir");
+  size_t len = strlen(dir);
+  if (len == 0 || dir[0] != '/' || len > CASHBACK__PATH_MAX)
+    return cashback__options_fail(
+        opts, CASHBACK_E_CONFIG,
+        "spool_dir: must be an absolute path of at most %d bytes",
+        CASHBACK__PATH_MAX);
+  for (size_t i = 0; i < len; i++)
+    if ((unsigned char)dir[i] < 0x20 || dir[i] == 0x7f)
+      return cashback__options_fail(opts, CASHBACK_E_CONFIG,
+                                    "spool_dir: control character in path");
+  field_set(opts->spool_dir, sizeof(opts->spool_dir), dir, len);
+  return CASHBACK_OK;
+}
+
+cashback_status cashback_options_set_durability(cashback_options *opts,
+                                                cashback_durability d) {
+  if (!opts)
+    return CASHBACK_E_INVALID_ARGUMENT;
+  if (d != CASHBACK_DURABLE_SYNC && d != CASHBACK_DURABLE_PROCESS)
+    return cashback__options_fail(opts, CASHBACK_E_INVALID_ARGUMENT,
+                                  "durability: unknown mode %d", (int)d);
+  opts->durability = d;
+  return CASHBACK_OK;
+}
+
+cashback_status cashback_options_set_spool_max_bytes(cashback_options *opts,
+                                                     uint64_t bytes) {
+  if (!opts)
+    return CASHBACK_E_INVALID_ARGUMENT;
+  if (bytes < (UINT64_C(64) << 10) || bytes > (UINT64_C(1) << 40))
+    return cashback__options_fail(opts, CASHBACK_E_CONFIG,
+                                  "spool_max_bytes: must be 64 KiB to 1 TiB");
+  opts->spool_max_bytes = bytes;
+  return CASHBACK_OK;
+}
+
+cashback_status cashback_options_set_batch(cashback_options *opts,
+                                           size_t max_events,
+                                           size_t max_bytes) {
+  if (!opts)
+    return CASHBACK_E_INVALID_ARGUMENT;
+  if (max_events < 1 || max_events > 1000)
+    return cashback__options_fail(opts, CASHBACK_E_CONFIG,
+                                  "batch_max_events: must be 1 to 1000");
+  if (max_bytes < (64u << 10) || max_bytes > (4u << 20))
+    return cashback__options_fail(opts, CASHBACK_E_CONFIG,
+                                  "batch_max_bytes: must be 64 KiB to 4 MiB");
+  opts->batch_max_events = max_events;
+  opts->batch_max_bytes = max_bytes;
+  return CASHBACK_OK;
+}
+
+#define MS_MIN 100
+#define MS_MAX (INT64_C(600) * 1000)
+
+cashback_status cashback_options_set_timeouts(cashback_options *opts,
+                                              int64_t connect_ms,
+                                              int64_t total_ms) {
+  if (!opts)
+    return CASHBACK_E_INVALID_ARGUMENT;
+  if (connect_ms < MS_MIN || connect_ms > MS_MAX)
+    return cashback__options_fail(opts, CASHBACK_E_CONFIG,
+                                  "connect_timeout: must be 100 ms to 10 min");
+  if (total_ms < MS_MIN || total_ms > MS_MAX)
+    return cashback__options_fail(opts, CASHBACK_E_CONFIG,
+                                  "request_timeout: must be 100 ms to 10 min");
+  opts->connect_timeout_ms = connect_ms;
+  opts->total_timeout_ms = total_ms;
+  return CASHBACK_OK;
+}
+
+cashback_status cashback_options_set_backoff(cashback_options *opts,
+                                             int64_t base_ms, int64_t cap_ms) {
+  if (!opts)
+    return CASHBACK_E_INVALID_ARGUMENT;
+  if (base_ms < 10 || base_ms > INT64_C(3600) * 1000)
+    return cashback__options_fail(opts, CASHBACK_E_CONFIG,
+                                  "backoff_base: must be 10 ms to 1 h");
+  if (cap_ms < base_ms || cap_ms > INT64_C(86400) * 1000)
+    return cashback__options_fail(
+        opts, CASHBACK_E_CONFIG,
+        "backoff_max: must be at least backoff_base and at most 1 day");
+  opts->backoff_base_ms = base_ms;
+  opts->backoff_cap_ms = cap_ms;
+  return CASHBACK_OK;
+}
+
+cashback_status cashback_options_set_allow_insecure_http(cashback_options *opts,
+                                                         int allow) {
+  if (!opts)
+    return CASHBACK_E_INVALID_ARGUMENT;
+  opts->allow_insecure_http = allow != 0;
+  return CASHBACK_OK;
+}
+
+/* ------------------------------------------------------------------------
  * Text keys: the single table used by files, the environment and connection
  * strings. Each entry validates `value` (NUL-terminated, `len` bytes) and
  * writes only after it is valid.
@@ -661,6 +781,155 @@ static cashback_status text_log_level(cashback_options *o, const char *v,
       o, CASHBACK_E_CONFIG, "log_level: must be debug, info, warn or error");
 }
 
+static cashback_status text_spool_dir(cashback_options *o, const char *v,
+                                      size_t len) {
+  (void)len;
+  return cashback_options_set_spool_dir(o, v);
+}
+
+static cashback_status text_durability(cashback_options *o, const char *v,
+                                       size_t len) {
+  if (ascii_ieq(v, len, "sync"))
+    return cashback_options_set_durability(o, CASHBACK_DURABLE_SYNC);
+  if (ascii_ieq(v, len, "process"))
+    return cashback_options_set_durability(o, CASHBACK_DURABLE_PROCESS);
+  return cashback__options_fail(o, CASHBACK_E_CONFIG,
+                                "durability: must be sync or process");
+}
+
+/* "1048576", "64k", "512m", "1g" (binary multiples). */
+static int parse_size(const char *v, size_t len, uint64_t *out) {
+  uint64_t n = 0, mult = 1;
+  size_t i = 0;
+  for (; i < len && v[i] >= '0' && v[i] <= '9'; i++) {
+    if (n > (UINT64_MAX - 9) / 10)
+      return -1;
+    n = n * 10 + (uint64_t)(v[i] - '0');
+  }
+  if (i == 0)
+    return -1;
+  if (i + 1 == len) {
+    switch (v[i] | 0x20) {
+    case 'k':
+      mult = UINT64_C(1) << 10;
+      break;
+    case 'm':
+      mult = UINT64_C(1) << 20;
+      break;
+    case 'g':
+      mult = UINT64_C(1) << 30;
+      break;
+    default:
+      return -1;
+    }
+  } else if (i != len) {
+    return -1;
+  }
+  if (n > UINT64_MAX / mult)
+    return -1;
+  *out = n * mult;
+  return 0;
+}
+
+static cashback_status text_spool_max(cashback_options *o, const char *v,
+                                      size_t len) {
+  uint64_t n;
+  if (parse_size(v, len, &n) != 0)
+    return cashback__options_fail(
+        o, CASHBACK_E_CONFIG,
+        "spool_max_bytes: must be a size such as '1g', '512m' or '65536'");
+  return cashback_options_set_spool_max_bytes(o, n);
+}
+
+static cashback_status text_batch_events(cashback_options *o, const char *v,
+                                         size_t len) {
+  uint64_t n;
+  if (parse_size(v, len, &n) != 0 || n > 1000 || v[len - 1] > '9')
+    return cashback__options_fail(o, CASHBACK_E_CONFIG,
+                                  "batch_max_events: must be 1 to 1000");
+  return cashback_options_set_batch(o, (size_t)n, o->batch_max_bytes);
+}
+
+static cashback_status text_batch_bytes(cashback_options *o, const char *v,
+                                        size_t len) {
+  uint64_t n;
+  if (parse_size(v, len, &n) != 0 || n > (4u << 20))
+    return cashback__options_fail(o, CASHBACK_E_CONFIG,
+                                  "batch_max_bytes: must be 64 KiB to 4 MiB");
+  return cashback_options_set_batch(o, o->batch_max_events, (size_t)n);
+}
+
+/* A duration in milliseconds: "250ms", or one cashback__duration_parse()
+ * takes ("30s", "10m"). */
+static int parse_ms(const char *v, size_t len, int64_t *ms) {
+  if (len > 2 && v[len - 2] == 'm' && v[len - 1] == 's') {
+    int64_t n;
+    if (cashback__duration_parse(v, len - 2, &n) != CASHBACK_OK)
+      return -1; /* digits only: a bare number is seconds, so n is ms */
+    *ms = n;
+    return 0;
+  }
+  int64_t s;
+  if (cashback__duration_parse(v, len, &s) != CASHBACK_OK ||
+      s > INT64_MAX / 1000)
+    return -1;
+  *ms = s * 1000;
+  return 0;
+}
+
+static cashback_status text_ms(cashback_options *o, const char *key,
+                               const char *v, size_t len, int64_t *out) {
+  if (parse_ms(v, len, out) != 0)
+    return cashback__options_fail(
+        o, CASHBACK_E_CONFIG,
+        "%s: must be a duration such as '500ms', '10s' or '5m'", key);
+  return CASHBACK_OK;
+}
+
+static cashback_status text_connect_timeout(cashback_options *o, const char *v,
+                                            size_t len) {
+  int64_t ms;
+  cashback_status st = text_ms(o, "connect_timeout", v, len, &ms);
+  return st ? st : cashback_options_set_timeouts(o, ms, o->total_timeout_ms);
+}
+
+static cashback_status text_request_timeout(cashback_options *o, const char *v,
+                                            size_t len) {
+  int64_t ms;
+  cashback_status st = text_ms(o, "request_timeout", v, len, &ms);
+  return st ? st : cashback_options_set_timeouts(o, o->connect_timeout_ms, ms);
+}
+
+static cashback_status text_backoff_base(cashback_options *o, const char *v,
+                                         size_t len) {
+  int64_t ms;
+  cashback_status st = text_ms(o, "backoff_base", v, len, &ms);
+  return st ? st
+            : cashback_options_set_backoff(
+                  o, ms, ms > o->backoff_cap_ms ? ms : o->backoff_cap_ms);
+}
+
+static cashback_status text_backoff_max(cashback_options *o, const char *v,
+                                        size_t len) {
+  int64_t ms;
+  cashback_status st = text_ms(o, "backoff_max", v, len, &ms);
+  return st ? st : cashback_options_set_backoff(o, o->backoff_base_ms, ms);
+}
+
+static cashback_status text_insecure(cashback_options *o, const char *v,
+                                     size_t len) {
+  static const char *const yes[] = {"1", "true", "yes", "on"};
+  static const char *const no[] = {"0", "false", "no", "off"};
+  for (size_t i = 0; i < 4; i++) {
+    if (ascii_ieq(v, len, yes[i]))
+      return cashback_options_set_allow_insecure_http(o, 1);
+    if (ascii_ieq(v, len, no[i]))
+      return cashback_options_set_allow_insecure_http(o, 0);
+  }
+  return cashback__options_fail(o, CASHBACK_E_CONFIG,
+                                "allow_insecure_http: must be true or false");
+}
+
 static const struct {
   const char *key;
   cashback_status (*set)(cashback_options *o, const char *v, size_t len);
@@ -676,7 +945,21 @@ static const struct {
     {"cookie_domain", text_cookie_domain},
     {"attribution_window", text_window},
     {"log_level", text_log_level},
+    {"spool_dir", text_spool_dir},
+    {"durability", text_durability},
+    {"spool_max_bytes", text_spool_max},
+    {"batch_max_events", text_batch_events},
+    {"batch_max_bytes", text_batch_bytes},
+    {"connect_timeout", text_connect_timeout},
+    {"request_timeout", text_request_timeout},
+    {"backoff_base", text_backoff_base},
+    {"backoff_max", text_backoff_max},
+    {"allow_insecure_http", text_insecure},
 };
+
+const char *cashback__options_key(size_t i) {
+  return i < sizeof(text_keys) / sizeof(text_keys[0]) ? text_keys[i].key : NULL;
+}
 
 cashback_status cashback_options_set(cashback_options *opts, const char *key,
                                      const char *value) {

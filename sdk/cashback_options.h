@@ -13,6 +13,7 @@
 #define CASHBACK__DOMAIN_MAX 253
 #define CASHBACK__WINDOW_MAX (INT64_C(400) * 86400)
 #define CASHBACK__WINDOW_DEFAULT (INT64_C(30) * 86400)
+#define CASHBACK__PATH_MAX 1024
 
 struct cashback_options {
   char merchant_id[CASHBACK_ID_MAX + 1];
@@ -29,6 +30,17 @@ struct cashback_options {
   cashback_log_level log_min;
   cashback_clock_fn clock_fn;
   void *clock_userdata;
+  /* Spool and sender. */
+  char spool_dir[CASHBACK__PATH_MAX + 1]; /* empty: the default */
+  cashback_durability durability;
+  uint64_t spool_max_bytes;
+  size_t batch_max_events;
+  size_t batch_max_bytes;
+  int64_t connect_timeout_ms;
+  int64_t total_timeout_ms;
+  int64_t backoff_base_ms;
+  int64_t backoff_cap_ms;
+  int allow_insecure_http;
   char error[CASHBACK_ERROR_MAX + 1];
 };
 
@@ -38,6 +50,10 @@ void cashback__options_defaults(cashback_options *o);
 cashback_status cashback__options_fail(cashback_options *o, cashback_status st,
                                        const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* The i-th text key of cashback_options_set() (NULL past the last), so
+ * that the environment loader reads exactly the keys the table knows. */
+const char *cashback__options_key(size_t i);
+
 /* Checks that the required keys are present; names the first missing one. */
 cashback_status cashback__options_check(cashback_options *o);
 

@@ -1,0 +1,62 @@
+#include "cashback_record.h"
+#include "cashback_crc32c.h"
+
+#include <string.h>
+
+static const uint8_t magic[4] = {'C', 'B', 'R', '1'};
+
+static void put32(uint8_t *p, uint32_t v) {
+  for (int i = 0; i < 4; i++)
+    p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint32_t get32(const uint8_t *p) {
+  return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+         (uint32_t)p[3] << 24;
+}
+
+void cashback__record_header(uint8_t hdr[CASHBACK__RECORD_HEADER],
+                             const void *payload, size_t len, int64_t time_ms) {
+  memcpy(hdr, magic, 4);
+  put32(hdr + 4, (uint32_t)len);
+  put32(hdr + 8, (uint32_t)((uint64_t)time_ms & 0xffffffffu));
+  put32(hdr + 12, (uint32_t)((uint64_t)time_ms >> 32));
+  uint32_t crc = cashback__crc32c(0, hdr + 4, 12);
+  crc = cashback__crc32c(crc, payload, len);
+  put32(hdr + 16, crc);
+}
+
+cashback__rec cashback__record_decode(const uint8_t *p, size_t avail,
+                                      size_t *len, int64_t *time_ms) {
+  size_t check = avail < 4 ? avail : 4;
+  if (memcmp(p, magic, check) != 0)
+    return CASHBACK__REC_CORRUPT;
+  if (avail < 8)
+    return CASHBACK__REC_SHORT;
+  uint32_t n = get32(p + 4);
+  if (n == 0 || n > CASHBACK__RECORD_MAX)
+    return CASHBACK__REC_CORRUPT;
+  if (avail < CASHBACK__RECORD_HEADER || avail - CASHBACK__RECORD_HEADER < n)
+    return CASHBACK__REC_SHORT;
+  uint32_t crc = cashback__crc32c(0, p + 4, 12);
+  crc = cashback__crc32c(crc, p + CASHBACK__RECORD_HEADER, n);
+  if (crc != get32(p + 16))
+    return CASHBACK__REC_CORRUPT;
+  *len = n;
+  if (time_ms)
+    *time_ms =
+        (int64_t)((uint64_t)get32(p + 8) | (uint64_t)get32(p + 12) << 32);
+  return CASHBACK__REC_OK;
+}
+
+size_t cashback__record_resync(const uint8_t *p, size_t avail, size_t from) {
+  for (size_t i = from; i + 4 <= avail; i++) {
+    if (p[i] != 'C')
+      continue;
+    size_t len;
+    if (cashback__record_decode(p + i, avail - i, &len, NULL) ==
+        CASHBACK__REC_OK)
+      return i;
+  }
+  return avail;
+}

@@ -1,0 +1,716 @@
+/*
+ * The sender: collects a batch from the spool, signs it at send time, posts
+ * it, and settles each event by the answer (docs/protocol.md):
+ *
+ *   200, per event: accepted or duplicate   -> delivered, cursor moves on
+ *                   rejected                -> quarantined, cursor moves on
+ *                   missing from the answer -> sent again
+ *   401, 403                                -> paused (backoff at its cap)
+ *   408, 429, 5xx, network error, timeout   -> retry: full-jitter backoff,
+ *                                              or Retry-After when given
+ *   413, other 4xx                          -> halve the batch; one event
+ *                                              alone is quarantined
+ *
+ * Nothing is removed from the spool before the network answered for it, and
+ * the retry schedule lives in the spool's `state` file so that every
+ * process (a daemon, cron runs) keeps to it.
+ */
+#include "cashback_sender.h"
+#include "cashback_backoff.h"
+#include "cashback_client.h"
+#include "cashback_crypto.h"
+#include "cashback_http.h"
+#include "cashback_protocol.h"
+#include "cashback_response.h"
+#include "cashback_sign.h"
+#include "cashback_time.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define RETRY_AFTER_MAX_MS (INT64_C(3600) * 1000)
+#define STANDBY_MS 2000 /* a standby sender tries for the lock this often */
+#define IDLE_POLL_MS 1000
+
+struct cashback__sender {
+  cashback_client *c;
+  cashback__spool *spool;
+  pthread_mutex_t step_lock; /* one step at a time (thread and flush) */
+  cashback__http *http;
+  cashback__batch batch;
+  size_t batch_limit; /* shrinks on 400/413, grows back on success */
+  cashback__sender_state state;
+  int state_loaded;
+
+  pthread_mutex_t mu; /* the thread's control */
+  pthread_cond_t cv;
+  pthread_t thread;
+  int running;
+  int stopping;
+  int woken;
+  int64_t stop_deadline_ms;
+};
+
+int64_t cashback__wall_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* --- State file --------------------------------------------------------- */
+
+void cashback__sender_state_parse(const char *text,
+                                  cashback__sender_state *st) {
+  memset(st, 0, sizeof(*st));
+  const char *p = text;
+  while (*p) {
+    const char *eol = strchr(p, '\n');
+    size_t n = eol ? (size_t)(eol - p) : strlen(p);
+    const char *eq = memchr(p, '=', n);
+    if (eq) {
+      size_t klen = (size_t)(eq - p);
+      const char *v = eq + 1;
+      size_t vlen = n - klen - 1;
+      char num[32];
+      size_t cn = vlen < sizeof(num) - 1 ? vlen : sizeof(num) - 1;
+      memcpy(num, v, cn);
+      num[cn] = '\0';
+      long long x = strtoll(num, NULL, 10);
+#define KEY(k) (klen == sizeof(k) - 1 && memcmp(p, k, klen) == 0)
+      if (KEY("attempt"))
+        st->attempt = x > 0 && x < 1000000 ? (unsigned)x : 0;
+      else if (KEY("next_attempt_ms"))
+        st->next_attempt_ms = x;
+      else if (KEY("paused"))
+        st->paused = x != 0;
+      else if (KEY("last_success"))
+        st->last_success = x;
+      else if (KEY("last_status"))
+        st->last_status = (cashback_status)x;
+      else if (KEY("corrupt"))
+        st->corrupt = x > 0 ? (uint64_t)x : 0;
+      else if (KEY("paused_key") || KEY("last_error")) {
+        char *dst = KEY("paused_key") ? st->paused_key : st->last_error;
+        size_t size =
+            KEY("paused_key") ? sizeof(st->paused_key) : sizeof(st->last_error);
+        size_t m = vlen < size - 1 ? vlen : size - 1;
+        memcpy(dst, v, m);
+        dst[m] = '\0';
+      }
+#undef KEY
+    }
+    p += n;
+    if (*p == '\n')
+      p++;
+  }
+}
+
+static void save_state(cashback__sender *s) {
+  char text[CASHBACK_ERROR_MAX + 512];
+  const cashback__sender_state *st = &s->state;
+  /* The error text is ours (no secrets); keep it on one line. */
+  char err[CASHBACK_ERROR_MAX + 1];
+  size_t i = 0;
+  for (; st->last_error[i] && i < sizeof(err) - 1; i++)
+    err[i] = st->last_error[i] == '\n' ? ' ' : st->last_error[i];
+  err[i] = '\0';
+  snprintf(text, sizeof(text),
+           "attempt=%u\nnext_attempt_ms=%" PRId64 "\npaused=%d\n"
+           "paused_key=%s\nlast_success=%" PRId64 "\nlast_status=%d\n"
+           "corrupt=%" PRIu64 "\nlast_error=%s\n",
+           st->attempt, st->next_attempt_ms, st->paused, st->paused_key,
+           st->last_success, (int)st->last_status, st->corrupt, err);
+  if (cashback__spool_state_write(s->spool, text) != CASHBACK_OK)
+    cashback__log(s->c, CASHBACK_LOG_WARN, "spool %s: cannot write state",
+                  cashback__spool_dir(s->spool));
+}
+
+/* Names the key in the state file without revealing it: 16 hex digits of
+ * an HMAC under the secret. A pause is about that exact key. */
+static void key_fingerprint(const cashback_client *c,
+                            char out[CASHBACK_ID_MAX + 1]) {
+  static const char label[] = "cashback-key-fingerprint-v1";
+  cashback__span part = {label, sizeof(label) - 1};
+  uint8_t mac[CASHBACK__SHA256_LEN];
+  if (cashback__hmac_sha256(c->opts.key.secret, strlen(c->opts.key.secret),
+                            &part, 1, mac) != CASHBACK_OK)
+    memset(mac, 0, sizeof(mac));
+  cashback__hex(mac, 8, out);
+}
+
+static void load_state(cashback__sender *s) {
+  char text[CASHBACK_ERROR_MAX + 512];
+  if (cashback__spool_state_read(s->spool, text, sizeof(text)) != CASHBACK_OK)
+    text[0] = '\0';
+  cashback__sender_state_parse(text, &s->state);
+  /* A pause was about the key the network refused; a new key is tried at
+   * once. */
+  char fp[CASHBACK_ID_MAX + 1];
+  key_fingerprint(s->c, fp);
+  if (s->state.paused && strcmp(s->state.paused_key, fp) != 0) {
+    s->state.paused = 0;
+    s->state.attempt = 0;
+    s->state.next_attempt_ms = 0;
+  }
+  s->state_loaded = 1;
+}
+
+/* --- Construction ------------------------------------------------------- */
+
+cashback_status cashback__sender_new(cashback_client *c, cashback__spool *spool,
+                                     cashback__sender **out) {
+  *out = NULL;
+  cashback__sender *s = calloc(1, sizeof(*s));
+  if (!s)
+    return CASHBACK_E_NOMEM;
+  s->c = c;
+  s->spool = spool;
+  cashback__http_config hc = {
+      .connect_timeout_ms = c->opts.connect_timeout_ms,
+      .total_timeout_ms = c->opts.total_timeout_ms,
+      .allow_insecure = c->opts.allow_insecure_http,
+      .user_agent = "libcashback/" CASHBACK_VERSION,
+      .ca_file = NULL,
+  };
+  cashback_status st = cashback__http_new(&hc, &s->http);
+  if (st != CASHBACK_OK) {
+    free(s);
+    return st;
+  }
+  cashback__batch_init(&s->batch, c->opts.batch_max_bytes);
+  s->batch_limit = c->opts.batch_max_events;
+  pthread_mutex_init(&s->step_lock, NULL);
+  pthread_mutex_init(&s->mu, NULL);
+  pthread_cond_init(&s->cv, NULL);
+  *out = s;
+  return CASHBACK_OK;
+}
+
+void cashback__sender_free(cashback__sender *s) {
+  if (!s)
+    return;
+  cashback__sender_stop(s, 0);
+  cashback__http_free(s->http);
+  cashback__batch_free(&s->batch);
+  pthread_cond_destroy(&s->cv);
+  pthread_mutex_destroy(&s->mu);
+  pthread_mutex_destroy(&s->step_lock);
+  free(s);
+}
+
+/* --- One step ----------------------------------------------------------- */
+
+/* The id an event payload starts with: {"id":"<32 hex>", as we write it. */
+static int payload_id(const char *p, size_t len, char id[33]) {
+  static const char pre[] = "{\"id\":\"";
+  size_t pl = sizeof(pre) - 1;
+  if (len < pl + 33 || memcmp(p, pre, pl) != 0 || p[pl + 32] != '"')
+    return 0;
+  for (size_t i = 0; i < 32; i++) {
+    char ch = p[pl + i];
+    if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f')))
+      return 0;
+  }
+  memcpy(id, p + pl, 32);
+  id[32] = '\0';
+  return 1;
+}
+
+/* Records a failed attempt and when to try again. */
+static void schedule_retry(cashback__sender *s, cashback_status st,
+                           int64_t retry_after_ms, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void schedule_retry(cashback__sender *s, cashback_status st,
+                           int64_t retry_after_ms, const char *fmt, ...) {
+  cashback__sender_state *S = &s->state;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(S->last_error, sizeof(S->last_error), fmt, ap);
+  va_end(ap);
+  S->last_status = st;
+  if (S->attempt < 1000000)
+    S->attempt++;
+  int64_t delay;
+  if (retry_after_ms >= 0) {
+    delay = retry_after_ms > RETRY_AFTER_MAX_MS ? RETRY_AFTER_MAX_MS
+                                                : retry_after_ms;
+  } else {
+    uint64_t r = 0;
+    if (cashback__random(&r, sizeof(r)) != CASHBACK_OK)
+      r = (uint64_t)cashback__wall_ms() * 0x9e3779b97f4a7c15u;
+    delay = cashback__backoff_ms(S->attempt, s->c->opts.backoff_base_ms,
+                                 s->c->opts.backoff_cap_ms, r);
+  }
+  S->next_attempt_ms = cashback__wall_ms() + delay;
+  cashback__fail(s->c, st, "%s; retry %u in %" PRId64 " ms", S->last_error,
+                 S->attempt, delay);
+  save_state(s);
+}
+
+static void record_success(cashback__sender *s) {
+  cashback__sender_state *S = &s->state;
+  S->attempt = 0;
+  S->next_attempt_ms = 0;
+  S->paused = 0;
+  S->last_success = cashback__wall_ms() / 1000;
+  S->last_status = CASHBACK_OK;
+  S->last_error[0] = '\0';
+  size_t max = s->c->opts.batch_max_events;
+  s->batch_limit = s->batch_limit * 2 > max ? max : s->batch_limit * 2;
+  save_state(s);
+}
+
+/* Quarantines item i with a reason; 0 when it is safely stored. */
+static int quarantine_item(cashback__sender *s, size_t i, const char *id,
+                           const char *reason, const char *message,
+                           long http_status) {
+  const cashback__batch_item *it = &s->batch.items[i];
+  char *event = malloc(it->len + 1);
+  cJSON *o = cJSON_CreateObject();
+  char iso[CASHBACK__ISO8601_MAX];
+  int64_t now_ms = cashback__wall_ms();
+  char *text = NULL;
+  if (event && o && cashback__iso8601(now_ms / 1000, 0, iso) == CASHBACK_OK) {
+    memcpy(event, s->batch.data.data + it->off, it->len);
+    event[it->len] = '\0';
+    char status_num[16];
+    snprintf(status_num, sizeof(status_num), "%ld", http_status);
+    if (cJSON_AddStringToObject(o, "id", id) &&
+        cJSON_AddStringToObject(o, "reason", reason) &&
+        cJSON_AddStringToObject(o, "message", message) &&
+        cJSON_AddRawToObject(o, "http_status", status_num) &&
+        cJSON_AddStringToObject(o, "quarantined_at", iso) &&
+        cJSON_AddRawToObject(o, "event", event))
+      text = cJSON_PrintUnformatted(o);
+  }
+  cJSON_Delete(o);
+  free(event);
+  int rc = -1;
+  if (text && cashback__quarantine_append(s->spool, text, strlen(text),
+                                          now_ms) == CASHBACK_OK)
+    rc = 0;
+  if (rc == 0)
+    cashback__log(s->c, CASHBACK_LOG_WARN,
+                  "event %s quarantined: %s%s%s (replay with "
+                  "cashback_quarantine_replay)",
+                  id, reason, message[0] ? ": " : "", message);
+  else
+    cashback__fail(s->c, CASHBACK_E_IO,
+                   "event %s: cannot write the quarantine; kept in the spool",
+                   id);
+  cJSON_free(text);
+  return rc;
+}
+
+/* A short, printable excerpt of a response body for messages. */
+static void excerpt(const cashback__buf *b, char *out, size_t size) {
+  size_t n = 0;
+  for (size_t i = 0; i < b->len && n + 1 < size && n < 160; i++) {
+    unsigned char ch = (unsigned char)b->data[i];
+    out[n++] = ch >= 0x20 && ch < 0x7f ? (char)ch : ' ';
+  }
+  out[n] = '\0';
+}
+
+cashback__step cashback__sender_step(cashback__sender *s, int64_t *wait_ms) {
+  *wait_ms = 0;
+  pthread_mutex_lock(&s->step_lock);
+  cashback__step result = CASHBACK__STEP_ERROR;
+  cashback__result *results = NULL;
+  unsigned char *resolved = NULL;
+  const char **texts = NULL;
+  size_t *lens = NULL;
+  cashback__buf body;
+  cashback__buf_init(&body, CASHBACK__BATCH_MAX_BYTES + 4096);
+  cashback__http_response resp;
+  cashback__http_response_init(&resp);
+
+  cashback_status st = cashback__spool_lock_sender(s->spool);
+  if (st == CASHBACK_E_BUSY) {
+    s->state_loaded = 0; /* another process owns the state now */
+    result = CASHBACK__STEP_BUSY;
+    goto done;
+  }
+  if (st != CASHBACK_OK) {
+    cashback__fail(s->c, st, "spool %s: cannot take the sender lock",
+                   cashback__spool_dir(s->spool));
+    goto done;
+  }
+  if (!s->state_loaded)
+    load_state(s);
+  int64_t now_ms = cashback__wall_ms();
+  if (s->state.next_attempt_ms > now_ms) {
+    *wait_ms = s->state.next_attempt_ms - now_ms;
+    result = CASHBACK__STEP_WAIT;
+    goto done;
+  }
+  st = cashback__spool_collect(s->spool, s->batch_limit, &s->batch);
+  if (s->batch.corrupt_regions) {
+    s->state.corrupt += s->batch.corrupt_regions;
+    cashback__log(s->c, CASHBACK_LOG_ERROR,
+                  "spool %s: skipped %" PRIu64 " damaged region(s), %" PRIu64
+                  " bytes",
+                  cashback__spool_dir(s->spool), s->batch.corrupt_regions,
+                  s->batch.corrupt_bytes);
+    save_state(s);
+  }
+  if (st != CASHBACK_OK) {
+    cashback__fail(s->c, st, "spool %s: cannot read",
+                   cashback__spool_dir(s->spool));
+    goto done;
+  }
+  size_t n = s->batch.n;
+  if (n == 0) {
+    result = CASHBACK__STEP_IDLE;
+    goto done;
+  }
+  results = calloc(n, sizeof(*results));
+  resolved = calloc(n, 1);
+  texts = calloc(n, sizeof(*texts));
+  lens = calloc(n, sizeof(*lens));
+  if (!results || !resolved || !texts || !lens) {
+    cashback__fail(s->c, CASHBACK_E_NOMEM, "sender: out of memory");
+    goto done;
+  }
+  size_t valid = 0;
+  for (size_t i = 0; i < n; i++) {
+    const cashback__batch_item *it = &s->batch.items[i];
+    const char *p = s->batch.data.data + it->off;
+    texts[i] = p;
+    lens[i] = it->len;
+    if (!payload_id(p, it->len, results[i].id)) {
+      /* Not an event we wrote: keep it, out of the way. */
+      snprintf(results[i].id, sizeof(results[i].id), "unknown");
+      if (quarantine_item(s, i, "unknown", "invalid_record",
+                          "spool record is not an event", 0) == 0)
+        resolved[i] = 1;
+      texts[i] = NULL;
+      continue;
+    }
+    valid++;
+  }
+  if (valid == 0) {
+    cashback__spool_ack(s->spool, &s->batch, resolved);
+    result = CASHBACK__STEP_SENT;
+    goto done;
+  }
+  /* Compact the events to send (those with an id). */
+  const char **send_texts = texts;
+  size_t *send_lens = lens;
+  size_t *map = calloc(valid, sizeof(*map));
+  cashback__result *send_results = calloc(valid, sizeof(*send_results));
+  if (!map || !send_results) {
+    free(map);
+    free(send_results);
+    cashback__fail(s->c, CASHBACK_E_NOMEM, "sender: out of memory");
+    goto done;
+  }
+  size_t k = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (!texts[i])
+      continue;
+    map[k] = i;
+    send_texts[k] = texts[i];
+    send_lens[k] = lens[i];
+    send_results[k] = results[i];
+    k++;
+  }
+  int64_t now_s = now_ms / 1000;
+  st = cashback__batch_body(s->c->opts.merchant_id, now_s, send_texts,
+                            send_lens, valid, &body);
+  char sig[CASHBACK__SIG_HEADER_MAX + 1];
+  if (st == CASHBACK_OK) {
+    cashback__key keys[2];
+    size_t nk = 0;
+    keys[nk++] = s->c->opts.key;
+    if (s->c->opts.next_key.id[0])
+      keys[nk++] = s->c->opts.next_key;
+    st = cashback__sign_header(keys, nk, now_s, body.data, body.len, sig,
+                               sizeof(sig));
+    cashback__wipe(keys, sizeof(keys));
+  }
+  if (st != CASHBACK_OK) {
+    free(map);
+    free(send_results);
+    cashback__fail(s->c, st, "sender: cannot build a batch of %zu events",
+                   valid);
+    goto done;
+  }
+
+  const char *url = s->c->opts.endpoint;
+  st = cashback__http_post(s->http, url, sig, body.data, body.len, &resp);
+  char ex[200];
+  excerpt(&resp.body, ex, sizeof(ex));
+  result = CASHBACK__STEP_SENT;
+  if (st != CASHBACK_OK) {
+    schedule_retry(s, CASHBACK_E_NETWORK, -1, "POST %s: %s", url,
+                   resp.error[0] ? resp.error : "transport error");
+    result = CASHBACK__STEP_WAIT;
+  } else if (resp.status == 200) {
+    if (cashback__response_parse(resp.body.data ? resp.body.data : "",
+                                 resp.body.len, send_results,
+                                 valid) != CASHBACK_OK) {
+      schedule_retry(s, CASHBACK_E_PROTOCOL, -1,
+                     "POST %s: HTTP 200 without valid results: %s", url, ex);
+      result = CASHBACK__STEP_WAIT;
+    } else {
+      size_t delivered = 0, rejected = 0, pending = 0;
+      for (size_t j = 0; j < valid; j++) {
+        size_t i = map[j];
+        switch (send_results[j].outcome) {
+        case CASHBACK__OUTCOME_ACCEPTED:
+        case CASHBACK__OUTCOME_DUPLICATE:
+          resolved[i] = 1;
+          delivered++;
+          break;
+        case CASHBACK__OUTCOME_REJECTED:
+          if (quarantine_item(s, i, send_results[j].id,
+                              send_results[j].reason[0] ? send_results[j].reason
+                                                        : "other",
+                              send_results[j].message, 200) == 0) {
+            resolved[i] = 1;
+            rejected++;
+          }
+          break;
+        case CASHBACK__OUTCOME_PENDING:
+          pending++;
+          break;
+        }
+      }
+      cashback__spool_ack(s->spool, &s->batch, resolved);
+      cashback__log(s->c, CASHBACK_LOG_INFO,
+                    "sent %zu events: %zu delivered, %zu quarantined, %zu "
+                    "to send again",
+                    valid, delivered, rejected, pending);
+      if (delivered + rejected > 0) {
+        record_success(s);
+      } else {
+        schedule_retry(s, CASHBACK_E_PROTOCOL, -1,
+                       "POST %s: the answer settled none of %zu events", url,
+                       valid);
+        result = CASHBACK__STEP_WAIT;
+      }
+    }
+  } else if (resp.status == 401 || resp.status == 403) {
+    s->state.paused = 1;
+    key_fingerprint(s->c, s->state.paused_key);
+    s->state.attempt = s->state.attempt > 30 ? s->state.attempt : 30;
+    schedule_retry(s, CASHBACK_E_AUTH, s->c->opts.backoff_cap_ms,
+                   "POST %s: HTTP %ld: the network refused key '%s'; sending "
+                   "is paused, nothing is dropped: %s",
+                   url, resp.status, s->c->opts.key.id, ex);
+    result = CASHBACK__STEP_WAIT;
+  } else if (resp.status == 413 || (resp.status >= 400 && resp.status < 500 &&
+                                    resp.status != 408 && resp.status != 429)) {
+    if (valid > 1) {
+      /* One bad event must not hold the others back: halve until it is
+       * alone. */
+      s->batch_limit = n / 2;
+      cashback__log(s->c, CASHBACK_LOG_WARN,
+                    "POST %s: HTTP %ld for %zu events; retrying in batches "
+                    "of %zu",
+                    url, resp.status, valid, s->batch_limit);
+    } else {
+      char reason[32];
+      snprintf(reason, sizeof(reason), "http_%ld", resp.status);
+      if (quarantine_item(s, map[0], send_results[0].id, reason, ex,
+                          resp.status) == 0)
+        resolved[map[0]] = 1;
+      cashback__spool_ack(s->spool, &s->batch, resolved);
+    }
+  } else {
+    int64_t ra = -1;
+    if (resp.retry_after[0] &&
+        cashback__retry_after_ms(resp.retry_after, strlen(resp.retry_after),
+                                 now_s, &ra) != 0)
+      ra = -1;
+    cashback_status why =
+        resp.status == 408 || resp.status == 429 || resp.status >= 500
+            ? CASHBACK_E_HTTP
+            : CASHBACK_E_PROTOCOL;
+    schedule_retry(s, why, ra, "POST %s: HTTP %ld%s%s", url, resp.status,
+                   ex[0] ? ": " : "", ex);
+    result = CASHBACK__STEP_WAIT;
+  }
+  if (result == CASHBACK__STEP_WAIT)
+    *wait_ms = s->state.next_attempt_ms - cashback__wall_ms();
+  if (*wait_ms < 0)
+    *wait_ms = 0;
+  free(map);
+  free(send_results);
+done:
+  cashback__http_response_free(&resp);
+  cashback__buf_free(&body);
+  free(results);
+  free(resolved);
+  free(texts);
+  free(lens);
+  pthread_mutex_unlock(&s->step_lock);
+  return result;
+}
+
+/* --- Flush and the thread ---------------------------------------------- */
+
+static void sleep_ms(int64_t ms) {
+  if (ms <= 0)
+    return;
+  struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+  while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+    ;
+}
+
+static int64_t mono_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+cashback_status cashback__sender_flush(cashback__sender *s,
+                                       int64_t timeout_ms) {
+  int64_t deadline = mono_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+  for (;;) {
+    int64_t wait = 0;
+    cashback__step r = cashback__sender_step(s, &wait);
+    switch (r) {
+    case CASHBACK__STEP_IDLE:
+      return CASHBACK_OK;
+    case CASHBACK__STEP_BUSY:
+      return cashback__fail(s->c, CASHBACK_E_BUSY,
+                            "spool %s: another sender is draining it",
+                            cashback__spool_dir(s->spool));
+    case CASHBACK__STEP_ERROR: {
+      char d[8];
+      cashback_status st = cashback_client_last_error(s->c, d, sizeof(d));
+      return st != CASHBACK_OK ? st : CASHBACK_E_INTERNAL;
+    }
+    case CASHBACK__STEP_SENT:
+      if (mono_ms() >= deadline)
+        return cashback__fail(s->c, CASHBACK_E_TIMEOUT,
+                              "flush: events remain after %" PRId64 " ms",
+                              timeout_ms);
+      break;
+    case CASHBACK__STEP_WAIT: {
+      pthread_mutex_lock(&s->step_lock);
+      cashback_status last = s->state.last_status;
+      int paused = s->state.paused;
+      pthread_mutex_unlock(&s->step_lock);
+      if (paused)
+        return CASHBACK_E_AUTH;
+      if (mono_ms() + wait > deadline)
+        return last != CASHBACK_OK ? last : CASHBACK_E_TIMEOUT;
+      sleep_ms(wait);
+      break;
+    }
+    }
+  }
+}
+
+static void *thread_main(void *arg) {
+  cashback__sender *s = arg;
+  pthread_mutex_lock(&s->mu);
+  while (!s->stopping) {
+    pthread_mutex_unlock(&s->mu);
+    int64_t wait = 0;
+    cashback__step r = cashback__sender_step(s, &wait);
+    pthread_mutex_lock(&s->mu);
+    int64_t delay;
+    int wake_ok; /* may a new report cut the wait short? */
+    switch (r) {
+    case CASHBACK__STEP_SENT:
+      continue;
+    case CASHBACK__STEP_WAIT:
+      delay = wait;
+      wake_ok = 0; /* no retry storm: reports wait for the backoff too */
+      break;
+    case CASHBACK__STEP_BUSY:
+      delay = STANDBY_MS;
+      wake_ok = 0;
+      break;
+    case CASHBACK__STEP_IDLE:
+      delay = IDLE_POLL_MS;
+      wake_ok = 1;
+      break;
+    default:
+      delay = STANDBY_MS;
+      wake_ok = 0;
+      break;
+    }
+    int64_t until = mono_ms() + delay;
+    if (wake_ok && s->woken) {
+      s->woken = 0;
+      continue;
+    }
+    while (!s->stopping && mono_ms() < until && !(wake_ok && s->woken)) {
+      struct timespec ts;
+      clock_gettime(CLOCK_REALTIME, &ts);
+      int64_t left = until - mono_ms();
+      if (left > 1000)
+        left = 1000;
+      ts.tv_sec += (time_t)(left / 1000);
+      ts.tv_nsec += (long)(left % 1000) * 1000000L;
+      if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+      }
+      pthread_cond_timedwait(&s->cv, &s->mu, &ts);
+    }
+    s->woken = 0;
+  }
+  /* The final flush, bounded by the deadline stop() gave. */
+  int64_t left = s->stop_deadline_ms - mono_ms();
+  pthread_mutex_unlock(&s->mu);
+  if (left > 0)
+    cashback__sender_flush(s, left);
+  cashback__spool_unlock_sender(s->spool);
+  return NULL;
+}
+
+cashback_status cashback__sender_start(cashback__sender *s) {
+  pthread_mutex_lock(&s->mu);
+  cashback_status st = CASHBACK_OK;
+  if (!s->running) {
+    s->stopping = 0;
+    s->woken = 1;
+    if (pthread_create(&s->thread, NULL, thread_main, s) != 0)
+      st = CASHBACK_E_INTERNAL;
+    else
+      s->running = 1;
+  }
+  pthread_mutex_unlock(&s->mu);
+  return st;
+}
+
+cashback_status cashback__sender_stop(cashback__sender *s,
+                                      int64_t flush_timeout_ms) {
+  pthread_mutex_lock(&s->mu);
+  if (!s->running) {
+    pthread_mutex_unlock(&s->mu);
+    return CASHBACK_OK;
+  }
+  s->stopping = 1;
+  s->stop_deadline_ms =
+      mono_ms() + (flush_timeout_ms > 0 ? flush_timeout_ms : 0);
+  pthread_cond_broadcast(&s->cv);
+  pthread_t t = s->thread;
+  pthread_mutex_unlock(&s->mu);
+  pthread_join(t, NULL);
+  pthread_mutex_lock(&s->mu);
+  s->running = 0;
+  pthread_mutex_unlock(&s->mu);
+  return CASHBACK_OK;
+}
+
+void cashback__sender_wake(cashback__sender *s) {
+  pthread_mutex_lock(&s->mu);
+  s->woken = 1;
+  pthread_cond_broadcast(&s->cv);
+  pthread_mutex_unlock(&s->mu);
+}

@@ -1,0 +1,56 @@
+/* The sender: drains the spool to the network (docs/protocol.md, "What the
+ * SDK does"). */
+#ifndef CASHBACK_SENDER_H
+#define CASHBACK_SENDER_H
+
+#include "cashback.h"
+#include "cashback_spool.h"
+
+#include <stdint.h>
+
+typedef struct cashback__sender cashback__sender;
+
+/* What one step of the sender did. */
+typedef enum cashback__step {
+  CASHBACK__STEP_IDLE = 0, /* nothing queued */
+  CASHBACK__STEP_SENT = 1, /* progress: step again */
+  CASHBACK__STEP_WAIT = 2, /* a retry is due later (backoff, pause) */
+  CASHBACK__STEP_BUSY = 3, /* another process's sender holds the spool */
+  CASHBACK__STEP_ERROR = 4 /* a local failure (see the client's last error) */
+} cashback__step;
+
+/* A sender for the client's spool. Thread-safe. */
+cashback_status cashback__sender_new(cashback_client *c, cashback__spool *spool,
+                                     cashback__sender **out);
+/* Stops the thread if running (no final flush) and frees. */
+void cashback__sender_free(cashback__sender *s);
+
+/* One step: collect a batch, post it, settle the answer. `*wait_ms` gets
+ * the delay until a retry is due, for CASHBACK__STEP_WAIT. */
+cashback__step cashback__sender_step(cashback__sender *s, int64_t *wait_ms);
+
+cashback_status cashback__sender_start(cashback__sender *s);
+cashback_status cashback__sender_stop(cashback__sender *s,
+                                      int64_t flush_timeout_ms);
+cashback_status cashback__sender_flush(cashback__sender *s, int64_t timeout_ms);
+/* A new event is in the spool: an idle sender thread looks now (a sender
+ * waiting out a backoff does not). */
+void cashback__sender_wake(cashback__sender *s);
+
+/* The sender state kept in the spool's `state` file. */
+typedef struct cashback__sender_state {
+  unsigned attempt;        /* consecutive failed attempts */
+  int64_t next_attempt_ms; /* Unix ms; 0: now */
+  int paused;              /* the network refused the key */
+  char paused_key[CASHBACK_ID_MAX + 1];
+  int64_t last_success; /* Unix s */
+  cashback_status last_status;
+  uint64_t corrupt;
+  char last_error[CASHBACK_ERROR_MAX + 1];
+} cashback__sender_state;
+
+void cashback__sender_state_parse(const char *text, cashback__sender_state *st);
+/* Wall-clock milliseconds. */
+int64_t cashback__wall_ms(void);
+
+#endif

@@ -1,0 +1,1019 @@
+/*
+ * The durable spool. See cashback_spool.h for the layout and
+ * docs/reliability.md for what each durability mode promises.
+ *
+ * Writers: one segment per process, records appended with one write() under
+ * the spool's mutex. In SYNC mode a reporter waits until an fdatasync that
+ * started after its write has succeeded; concurrent reporters share one
+ * (group commit: the first waiter syncs for everyone written so far). A
+ * failed fdatasync is never retried: every record not yet known durable
+ * fails, the segment is cut back to its last durable size and abandoned.
+ */
+#include "cashback_spool.h"
+#include "cashback_crc32c.h"
+#include "cashback_crypto.h"
+#include "cashback_record.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
+
+#define SEG_NAME_MAX 64
+#define READ_CHUNK (CASHBACK__RECORD_MAX + CASHBACK__RECORD_HEADER)
+#define RESCAN_MS 1000
+
+struct cashback__spool {
+  char dir[PATH_MAX];
+  int dirfd;
+  cashback__durability durability;
+  uint64_t max_bytes;
+  uint64_t segment_bytes;
+
+  pthread_mutex_t lock;
+  pthread_cond_t cv;
+  /* The current segment of this process (fd -1: none yet). */
+  int fd;
+  pid_t pid;
+  char seg[SEG_NAME_MAX];
+  uint64_t seg_size;
+  int poisoned;         /* an fdatasync failed: abandon this segment */
+  uint64_t written_seq; /* records written to the current segment */
+  uint64_t synced_seq;  /* ... known durable */
+  uint64_t failed_seq;  /* ... known lost */
+  uint64_t synced_size; /* segment size at the last good fdatasync */
+  int syncing;
+  int sync_errno;
+  uint64_t sync_count;
+  /* Capacity: the last directory scan, plus what we wrote since. */
+  uint64_t used;
+  int64_t used_at_ms;
+
+  int sender_fd; /* sender.lock while held, else -1 */
+};
+
+static void errf(char *err, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void errf(char *err, size_t size, const char *fmt, ...) {
+  if (!err || !size)
+    return;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(err, size, fmt, ap);
+  va_end(ap);
+}
+
+static int64_t mono_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int is_segment(const char *name, size_t *base_len) {
+  size_t n = strlen(name);
+  if (n < 9 || n >= SEG_NAME_MAX || strncmp(name, "seg-", 4) != 0 ||
+      strcmp(name + n - 4, ".log") != 0)
+    return 0;
+  if (base_len)
+    *base_len = n - 4;
+  return 1;
+}
+
+/* "<base>.ack" for a segment "<base>.log". */
+static void ack_name(const char *seg, char out[SEG_NAME_MAX]) {
+  size_t n = strlen(seg) - 4;
+  memcpy(out, seg, n);
+  memcpy(out + n, ".ack", 5);
+}
+
+/* Creates `path` and its missing parents, 0700. */
+static int mkdirs(const char *path) {
+  char tmp[PATH_MAX];
+  size_t n = strlen(path);
+  if (n == 0 || n >= sizeof(tmp))
+    return ENAMETOOLONG;
+  memcpy(tmp, path, n + 1);
+  for (size_t i = 1; i <= n; i++) {
+    if (tmp[i] == '/' || tmp[i] == '\0') {
+      char c = tmp[i];
+      tmp[i] = '\0';
+      if (mkdir(tmp, 0700) != 0 && errno != EEXIST)
+        return errno;
+      tmp[i] = c;
+    }
+  }
+  return 0;
+}
+
+cashback_status cashback__spool_open(const cashback__spool_config *cfg,
+                                     cashback__spool **out, char *err,
+                                     size_t err_size) {
+  *out = NULL;
+  if (!cfg->dir || cfg->dir[0] != '/' || strlen(cfg->dir) >= PATH_MAX - 80) {
+    errf(err, err_size, "spool_dir: must be an absolute path");
+    return CASHBACK_E_CONFIG;
+  }
+  int e = mkdirs(cfg->dir);
+  if (e) {
+    errf(err, err_size, "spool_dir %s: cannot create: %s", cfg->dir,
+         strerror(e));
+    return CASHBACK_E_IO;
+  }
+  int dirfd = open(cfg->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  struct stat st;
+  if (dirfd < 0 || fstat(dirfd, &st) != 0) {
+    errf(err, err_size, "spool_dir %s: cannot open: %s", cfg->dir,
+         strerror(errno));
+    if (dirfd >= 0)
+      close(dirfd);
+    return CASHBACK_E_IO;
+  }
+  /* Events may carry personal data: the directory is the owner's only. */
+  if ((st.st_mode & 077) != 0) {
+    if (st.st_uid != geteuid() || fchmod(dirfd, 0700) != 0) {
+      errf(err, err_size,
+           "spool_dir %s: is accessible to others (mode %03o) and cannot be "
+           "made 0700",
+           cfg->dir, (unsigned)(st.st_mode & 0777));
+      close(dirfd);
+      return CASHBACK_E_IO;
+    }
+  }
+  cashback__spool *s = calloc(1, sizeof(*s));
+  if (!s) {
+    close(dirfd);
+    return CASHBACK_E_NOMEM;
+  }
+  memcpy(s->dir, cfg->dir, strlen(cfg->dir) + 1);
+  s->dirfd = dirfd;
+  s->durability = cfg->durability;
+  s->max_bytes = cfg->max_bytes;
+  s->segment_bytes = cfg->segment_bytes ? cfg->segment_bytes : 4u << 20;
+  s->fd = -1;
+  s->sender_fd = -1;
+  s->used_at_ms = -1; /* never scanned */
+  pthread_mutex_init(&s->lock, NULL);
+  pthread_cond_init(&s->cv, NULL);
+  *out = s;
+  return CASHBACK_OK;
+}
+
+const char *cashback__spool_dir(const cashback__spool *s) {
+  return s->dir;
+}
+
+void cashback__spool_close(cashback__spool *s) {
+  if (!s)
+    return;
+  if (s->fd >= 0)
+    close(s->fd);
+  if (s->sender_fd >= 0)
+    close(s->sender_fd);
+  close(s->dirfd);
+  pthread_cond_destroy(&s->cv);
+  pthread_mutex_destroy(&s->lock);
+  free(s);
+}
+
+/* Reads a segment's cursor; 0 when there is none or it is damaged. */
+static uint64_t read_ack(cashback__spool *s, const char *seg) {
+  char name[SEG_NAME_MAX];
+  ack_name(seg, name);
+  int fd = openat(s->dirfd, name, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return 0;
+  uint8_t b[12];
+  ssize_t n = pread(fd, b, sizeof(b), 0);
+  close(fd);
+  if (n != (ssize_t)sizeof(b))
+    return 0;
+  uint64_t off = 0;
+  for (int i = 7; i >= 0; i--)
+    off = off << 8 | b[i];
+  uint32_t crc = (uint32_t)b[8] | (uint32_t)b[9] << 8 | (uint32_t)b[10] << 16 |
+                 (uint32_t)b[11] << 24;
+  uint8_t tmp[8];
+  memcpy(tmp, b, 8);
+  return cashback__crc32c(0, tmp, 8) == crc ? off : 0;
+}
+
+/* Queued bytes: every segment past its cursor, plus the quarantine. */
+static uint64_t scan_used(cashback__spool *s) {
+  uint64_t used = 0;
+  int fd = openat(s->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+  if (!d) {
+    if (fd >= 0)
+      close(fd);
+    return 0;
+  }
+  struct dirent *de;
+  while ((de = readdir(d))) {
+    struct stat st;
+    int seg = is_segment(de->d_name, NULL);
+    if (!seg && strcmp(de->d_name, "quarantine.log") != 0)
+      continue;
+    if (fstatat(s->dirfd, de->d_name, &st, 0) != 0)
+      continue;
+    uint64_t size = (uint64_t)st.st_size;
+    uint64_t ack = seg ? read_ack(s, de->d_name) : 0;
+    used += size > ack ? size - ack : 0;
+  }
+  closedir(d);
+  return used;
+}
+
+/* Opens a new segment for this process. Called with the mutex held. */
+static cashback_status new_segment(cashback__spool *s, char *err,
+                                   size_t err_size) {
+  uint8_t rnd[4];
+  if (cashback__random(rnd, sizeof(rnd)) != CASHBACK_OK)
+    return CASHBACK_E_CRYPTO;
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  uint64_t ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+  char hex[9];
+  cashback__hex(rnd, sizeof(rnd), hex);
+  char name[SEG_NAME_MAX];
+  snprintf(name, sizeof(name), "seg-%016llx-%ld-%s.log", (unsigned long long)ms,
+           (long)getpid(), hex);
+  int fd = openat(s->dirfd, name,
+                  O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    int e = errno;
+    errf(err, err_size, "spool %s: cannot create a segment: %s", s->dir,
+         strerror(e));
+    return e == ENOSPC || e == EDQUOT ? CASHBACK_E_DISK_FULL : CASHBACK_E_IO;
+  }
+  /* Held while open: the sender sees the segment as in use. */
+  if (flock(fd, LOCK_EX | LOCK_NB) != 0 ||
+      (s->durability == CASHBACK__DURABLE_SYNC && fsync(s->dirfd) != 0)) {
+    int e = errno;
+    close(fd);
+    unlinkat(s->dirfd, name, 0);
+    errf(err, err_size, "spool %s: cannot set up a segment: %s", s->dir,
+         strerror(e));
+    return CASHBACK_E_IO;
+  }
+  s->fd = fd;
+  s->pid = getpid();
+  memcpy(s->seg, name, sizeof(name));
+  s->seg_size = 0;
+  s->poisoned = 0;
+  s->written_seq = s->synced_seq = s->failed_seq = 0;
+  s->synced_size = 0;
+  return CASHBACK_OK;
+}
+
+/* Makes sure this process has a usable segment. Mutex held. */
+static cashback_status ensure_segment(cashback__spool *s, char *err,
+                                      size_t err_size) {
+  if (s->fd >= 0 && s->pid != getpid()) {
+    /* A forked child: the parent keeps the segment (and its lock, which
+     * belongs to the parent's open file description). */
+    close(s->fd);
+    s->fd = -1;
+    s->syncing = 0;
+    if (s->sender_fd >= 0) {
+      close(s->sender_fd);
+      s->sender_fd = -1;
+    }
+  }
+  if (s->fd >= 0 && !s->poisoned && s->seg_size < s->segment_bytes)
+    return CASHBACK_OK;
+  if (s->fd >= 0) {
+    /* Rotate once every record of the old segment is settled. */
+    while (s->syncing ||
+           (s->synced_seq < s->written_seq && s->failed_seq < s->written_seq &&
+            s->durability == CASHBACK__DURABLE_SYNC))
+      pthread_cond_wait(&s->cv, &s->lock);
+    if (s->fd >= 0 && (s->poisoned || s->seg_size >= s->segment_bytes)) {
+      close(s->fd);
+      s->fd = -1;
+    }
+    if (s->fd >= 0)
+      return CASHBACK_OK;
+  }
+  return new_segment(s, err, err_size);
+}
+
+static cashback_status check_capacity(cashback__spool *s, uint64_t need,
+                                      char *err, size_t err_size) {
+  if (!s->max_bytes)
+    return CASHBACK_OK;
+  int64_t now = mono_ms();
+  if (s->used_at_ms < 0 || now - s->used_at_ms > RESCAN_MS ||
+      s->used + need > s->max_bytes) {
+    s->used = scan_used(s);
+    s->used_at_ms = now;
+  }
+  if (s->used + need > s->max_bytes) {
+    errf(err, err_size,
+         "spool %s: full (%llu of %llu bytes queued); the event is not "
+         "stored",
+         s->dir, (unsigned long long)s->used, (unsigned long long)s->max_bytes);
+    return CASHBACK_E_SPOOL_FULL;
+  }
+  return CASHBACK_OK;
+}
+
+/* Waits until record `ticket` of segment generation `fd` is durable or
+ * lost, taking part in group commit. Mutex held. */
+static cashback_status wait_durable(cashback__spool *s, uint64_t ticket,
+                                    char *err, size_t err_size) {
+  int fd = s->fd;
+  for (;;) {
+    if (s->fd != fd)
+      return CASHBACK_E_INTERNAL; /* cannot happen: rotation waits */
+    if (ticket <= s->synced_seq)
+      return CASHBACK_OK;
+    if (ticket <= s->failed_seq) {
+      errf(err, err_size,
+           "spool %s: fdatasync failed (%s); the event is not stored", s->dir,
+           strerror(s->sync_errno));
+      return s->sync_errno == ENOSPC || s->sync_errno == EDQUOT
+                 ? CASHBACK_E_DISK_FULL
+                 : CASHBACK_E_IO;
+    }
+    if (!s->syncing) {
+      s->syncing = 1;
+      uint64_t target = s->written_seq;
+      uint64_t size = s->seg_size;
+      pthread_mutex_unlock(&s->lock);
+      int rc = fdatasync(fd);
+      int e = errno;
+      pthread_mutex_lock(&s->lock);
+      s->syncing = 0;
+      s->sync_count++;
+      if (rc == 0) {
+        s->synced_seq = target;
+        s->synced_size = size;
+      } else {
+        /* Never retry: what the kernel failed to write may be gone, and a
+         * second fdatasync could report success for it. */
+        s->failed_seq = s->written_seq;
+        s->sync_errno = e;
+        s->poisoned = 1;
+        if (ftruncate(fd, (off_t)s->synced_size) == 0)
+          s->seg_size = s->synced_size;
+      }
+      pthread_cond_broadcast(&s->cv);
+      continue;
+    }
+    pthread_cond_wait(&s->cv, &s->lock);
+  }
+}
+
+cashback_status cashback__spool_append(cashback__spool *s, const void *payload,
+                                       size_t len, int64_t time_ms, char *err,
+                                       size_t err_size) {
+  if (len == 0 || len > CASHBACK__RECORD_MAX) {
+    errf(err, err_size, "spool: a record is 1 to %d bytes, not %zu",
+         CASHBACK__RECORD_MAX, len);
+    return CASHBACK_E_TOO_BIG;
+  }
+  size_t total = CASHBACK__RECORD_HEADER + len;
+  uint8_t *rec = malloc(total);
+  if (!rec)
+    return CASHBACK_E_NOMEM;
+  cashback__record_header(rec, payload, len, time_ms);
+  memcpy(rec + CASHBACK__RECORD_HEADER, payload, len);
+
+  pthread_mutex_lock(&s->lock);
+  cashback_status st = check_capacity(s, total, err, err_size);
+  if (st == CASHBACK_OK)
+    st = ensure_segment(s, err, err_size);
+  if (st == CASHBACK_OK) {
+    size_t done = 0;
+    while (done < total) {
+      ssize_t n = write(s->fd, rec + done, total - done);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0) {
+        int e = n < 0 ? errno : ENOSPC;
+        /* Cut a partial record back off: this process is the only writer
+         * of the segment. */
+        if (done && ftruncate(s->fd, (off_t)s->seg_size) != 0)
+          s->poisoned = 1;
+        errf(err, err_size,
+             "spool %s: write failed: %s; the event is not "
+             "stored",
+             s->dir, strerror(e));
+        st = e == ENOSPC || e == EDQUOT ? CASHBACK_E_DISK_FULL : CASHBACK_E_IO;
+        break;
+      }
+      done += (size_t)n;
+    }
+  }
+  if (st == CASHBACK_OK) {
+    s->seg_size += total;
+    s->used += total;
+    uint64_t ticket = ++s->written_seq;
+    if (s->durability == CASHBACK__DURABLE_SYNC)
+      st = wait_durable(s, ticket, err, err_size);
+  }
+  pthread_mutex_unlock(&s->lock);
+  free(rec);
+  return st;
+}
+
+uint64_t cashback__spool_syncs(cashback__spool *s) {
+  pthread_mutex_lock(&s->lock);
+  uint64_t n = s->sync_count;
+  pthread_mutex_unlock(&s->lock);
+  return n;
+}
+
+/* --- Sender side -------------------------------------------------------- */
+
+cashback_status cashback__spool_lock_sender(cashback__spool *s) {
+  pthread_mutex_lock(&s->lock);
+  cashback_status st = CASHBACK_OK;
+  if (s->sender_fd < 0) {
+    int fd =
+        openat(s->dirfd, "sender.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0)
+      st = CASHBACK_E_IO;
+    else if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      close(fd);
+      st = errno == EWOULDBLOCK ? CASHBACK_E_BUSY : CASHBACK_E_IO;
+    } else {
+      s->sender_fd = fd;
+    }
+  }
+  pthread_mutex_unlock(&s->lock);
+  return st;
+}
+
+void cashback__spool_unlock_sender(cashback__spool *s) {
+  pthread_mutex_lock(&s->lock);
+  if (s->sender_fd >= 0) {
+    close(s->sender_fd);
+    s->sender_fd = -1;
+  }
+  pthread_mutex_unlock(&s->lock);
+}
+
+void cashback__batch_init(cashback__batch *b, size_t max_bytes) {
+  memset(b, 0, sizeof(*b));
+  cashback__buf_init(&b->data, max_bytes);
+}
+
+void cashback__batch_free(cashback__batch *b) {
+  cashback__buf_free(&b->data);
+  free(b->items);
+  free(b->segs);
+  memset(b, 0, sizeof(*b));
+}
+
+static void batch_reset(cashback__batch *b) {
+  cashback__buf_reset(&b->data);
+  b->n = 0;
+  b->nsegs = 0;
+  b->corrupt_regions = 0;
+  b->corrupt_bytes = 0;
+}
+
+static int cmp_names(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Segment names, sorted (oldest first). Caller frees each and the array. */
+static cashback_status list_segments(cashback__spool *s, char ***out,
+                                     size_t *count) {
+  *out = NULL;
+  *count = 0;
+  int fd = openat(s->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+  if (!d) {
+    if (fd >= 0)
+      close(fd);
+    return CASHBACK_E_IO;
+  }
+  char **names = NULL;
+  size_t n = 0, cap = 0;
+  cashback_status st = CASHBACK_OK;
+  struct dirent *de;
+  while ((de = readdir(d))) {
+    if (!is_segment(de->d_name, NULL))
+      continue;
+    if (n == cap) {
+      size_t nc = cap ? cap * 2 : 16;
+      char **p = realloc(names, nc * sizeof(*p));
+      if (!p) {
+        st = CASHBACK_E_NOMEM;
+        break;
+      }
+      names = p;
+      cap = nc;
+    }
+    if (!(names[n] = strdup(de->d_name))) {
+      st = CASHBACK_E_NOMEM;
+      break;
+    }
+    n++;
+  }
+  closedir(d);
+  if (st != CASHBACK_OK) {
+    for (size_t i = 0; i < n; i++)
+      free(names[i]);
+    free(names);
+    return st;
+  }
+  if (n)
+    qsort(names, n, sizeof(*names), cmp_names);
+  *out = names;
+  *count = n;
+  return CASHBACK_OK;
+}
+
+static void free_names(char **names, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    free(names[i]);
+  free(names);
+}
+
+/* 1 when no writer holds the segment open. */
+static int segment_closed(int fd) {
+  if (flock(fd, LOCK_EX | LOCK_NB) != 0)
+    return 0;
+  flock(fd, LOCK_UN);
+  return 1;
+}
+
+static void remove_segment(cashback__spool *s, const char *seg) {
+  char ack[SEG_NAME_MAX];
+  ack_name(seg, ack);
+  unlinkat(s->dirfd, seg, 0);
+  unlinkat(s->dirfd, ack, 0);
+}
+
+static cashback_status write_ack(cashback__spool *s, const char *seg,
+                                 uint64_t off) {
+  char name[SEG_NAME_MAX];
+  ack_name(seg, name);
+  uint8_t b[12];
+  for (int i = 0; i < 8; i++)
+    b[i] = (uint8_t)(off >> (8 * i));
+  uint32_t crc = cashback__crc32c(0, b, 8);
+  for (int i = 0; i < 4; i++)
+    b[8 + i] = (uint8_t)(crc >> (8 * i));
+  int fd = openat(s->dirfd, name, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0)
+    return CASHBACK_E_IO;
+  /* Not synced: after a power cut a cursor may step back, and the events
+   * past it are sent again; the network answers "duplicate". */
+  ssize_t n = pwrite(fd, b, sizeof(b), 0);
+  close(fd);
+  return n == (ssize_t)sizeof(b) ? CASHBACK_OK : CASHBACK_E_IO;
+}
+
+static cashback_status add_seg(cashback__batch *b, const char *name,
+                               uint64_t start, int closed) {
+  if (b->nsegs == b->segcap) {
+    size_t nc = b->segcap ? b->segcap * 2 : 8;
+    cashback__batch_seg *p = realloc(b->segs, nc * sizeof(*p));
+    if (!p)
+      return CASHBACK_E_NOMEM;
+    b->segs = p;
+    b->segcap = nc;
+  }
+  cashback__batch_seg *g = &b->segs[b->nsegs++];
+  memset(g, 0, sizeof(*g));
+  snprintf(g->name, sizeof(g->name), "%s", name);
+  g->start = start;
+  g->end = start;
+  g->closed = closed;
+  return CASHBACK_OK;
+}
+
+static cashback_status add_item(cashback__batch *b, const uint8_t *payload,
+                                size_t len, uint64_t end, int64_t time_ms) {
+  if (b->n == b->cap) {
+    size_t nc = b->cap ? b->cap * 2 : 64;
+    cashback__batch_item *p = realloc(b->items, nc * sizeof(*p));
+    if (!p)
+      return CASHBACK_E_NOMEM;
+    b->items = p;
+    b->cap = nc;
+  }
+  size_t off = b->data.len;
+  cashback_status st = cashback__buf_add(&b->data, payload, len);
+  if (st != CASHBACK_OK)
+    return st;
+  cashback__batch_item *it = &b->items[b->n++];
+  it->seg = b->nsegs - 1;
+  it->end = end;
+  it->off = off;
+  it->len = len;
+  it->time_ms = time_ms;
+  return CASHBACK_OK;
+}
+
+/* Reads records of one segment from its cursor into the batch. Returns
+ * CASHBACK_E_TOO_BIG when the batch is full (stop collecting). */
+static cashback_status collect_segment(cashback__spool *s, const char *name,
+                                       uint8_t *buf, size_t max_events,
+                                       cashback__batch *b) {
+  int fd = openat(s->dirfd, name, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return errno == ENOENT ? CASHBACK_OK : CASHBACK_E_IO;
+  int closed = segment_closed(fd);
+  struct stat st;
+  if (fstat(fd, &st) != 0) {
+    close(fd);
+    return CASHBACK_E_IO;
+  }
+  uint64_t size = (uint64_t)st.st_size;
+  uint64_t off = read_ack(s, name);
+  if (off > size)
+    off = size; /* a cursor past the end: the file was cut */
+  cashback_status rc = add_seg(b, name, off, closed);
+  if (rc != CASHBACK_OK) {
+    close(fd);
+    return rc;
+  }
+  cashback__batch_seg *g = &b->segs[b->nsegs - 1];
+  size_t first_item = b->n;
+  while (off < size) {
+    size_t want = size - off < READ_CHUNK ? (size_t)(size - off) : READ_CHUNK;
+    ssize_t got = pread(fd, buf, want, (off_t)off);
+    if (got <= 0)
+      break;
+    size_t avail = (size_t)got, pos = 0;
+    int cut = off + avail < size; /* more of the file after this chunk */
+    int stop = 0;
+    while (pos < avail && !stop) {
+      size_t len;
+      int64_t t;
+      cashback__rec r =
+          cashback__record_decode(buf + pos, avail - pos, &len, &t);
+      if (r == CASHBACK__REC_OK) {
+        if (b->n >= max_events) {
+          rc = CASHBACK_E_TOO_BIG;
+          stop = 1;
+          break;
+        }
+        uint64_t end = off + pos + CASHBACK__RECORD_HEADER + len;
+        rc = add_item(b, buf + pos + CASHBACK__RECORD_HEADER, len, end, t);
+        if (rc != CASHBACK_OK) {
+          stop = 1;
+          break;
+        }
+        g->end = end;
+        pos += CASHBACK__RECORD_HEADER + len;
+        continue;
+      }
+      if (r == CASHBACK__REC_SHORT && cut)
+        break; /* read on from this record */
+      size_t next = cashback__record_resync(buf, avail, pos + 1);
+      if (next < avail) {
+        /* Damage in the middle: skip it, count it. */
+        b->corrupt_regions++;
+        b->corrupt_bytes += next - pos;
+        pos = next;
+        continue;
+      }
+      if (cut) {
+        /* No record starts in this chunk after the damage: go on past it,
+         * keeping the last bytes in case a record starts there. */
+        size_t skip = avail - pos > CASHBACK__RECORD_HEADER
+                          ? avail - pos - CASHBACK__RECORD_HEADER
+                          : 1;
+        b->corrupt_bytes += skip;
+        pos += skip;
+        break;
+      }
+      /* Damage or a partial record at the end of the file. A writer may be
+       * in the middle of it; in a closed segment it is a torn tail. */
+      if (closed) {
+        b->corrupt_regions++;
+        b->corrupt_bytes += avail - pos;
+        g->end = size; /* nothing valid follows */
+      }
+      stop = 2;
+    }
+    off += pos;
+    if (pos == 0 && !stop)
+      break; /* cannot progress (a record longer than the chunk) */
+    if (stop)
+      break;
+  }
+  if (rc == CASHBACK_OK) {
+    g->complete = 1;
+    if (g->end < off)
+      g->end = off;
+  }
+  close(fd);
+  if (rc == CASHBACK_OK && closed && b->n == first_item) {
+    /* A closed segment with nothing left to send. */
+    remove_segment(s, name);
+    b->nsegs--;
+  } else if (b->n == first_item && rc == CASHBACK_OK) {
+    if (g->end > g->start)
+      write_ack(s, name, g->end); /* skip damage in an open segment */
+    b->nsegs--;
+  }
+  return rc;
+}
+
+cashback_status cashback__spool_collect(cashback__spool *s, size_t max_events,
+                                        cashback__batch *b) {
+  batch_reset(b);
+  char **names;
+  size_t count;
+  cashback_status st = list_segments(s, &names, &count);
+  if (st != CASHBACK_OK)
+    return st;
+  uint8_t *buf = malloc(READ_CHUNK);
+  if (!buf) {
+    free_names(names, count);
+    return CASHBACK_E_NOMEM;
+  }
+  for (size_t i = 0; i < count && st == CASHBACK_OK; i++)
+    st = collect_segment(s, names[i], buf, max_events, b);
+  free(buf);
+  free_names(names, count);
+  /* A full batch is a normal end of collection. */
+  return st == CASHBACK_E_TOO_BIG ? CASHBACK_OK : st;
+}
+
+cashback_status cashback__spool_ack(cashback__spool *s,
+                                    const cashback__batch *b,
+                                    const unsigned char *resolved) {
+  cashback_status st = CASHBACK_OK;
+  size_t i = 0;
+  for (size_t g = 0; g < b->nsegs; g++) {
+    const cashback__batch_seg *seg = &b->segs[g];
+    uint64_t cursor = seg->start;
+    int all = 1;
+    for (; i < b->n && b->items[i].seg == g; i++) {
+      if (!resolved[i])
+        all = 0;
+      if (all)
+        cursor = b->items[i].end;
+    }
+    if (all && seg->complete)
+      cursor = seg->end; /* also past damage after the last record */
+    if (all && seg->complete && seg->closed) {
+      remove_segment(s, seg->name);
+      continue;
+    }
+    if (cursor > seg->start) {
+      cashback_status r = write_ack(s, seg->name, cursor);
+      if (r != CASHBACK_OK)
+        st = r;
+    }
+  }
+  return st;
+}
+
+cashback_status cashback__spool_usage(cashback__spool *s, uint64_t *events,
+                                      uint64_t *bytes, int64_t *oldest_ms) {
+  *events = 0;
+  *bytes = 0;
+  *oldest_ms = 0;
+  char **names;
+  size_t count;
+  cashback_status st = list_segments(s, &names, &count);
+  if (st != CASHBACK_OK)
+    return st;
+  for (size_t i = 0; i < count; i++) {
+    int fd = openat(s->dirfd, names[i], O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+      continue;
+    struct stat sb;
+    uint64_t off = read_ack(s, names[i]);
+    if (fstat(fd, &sb) == 0 && (uint64_t)sb.st_size > off)
+      *bytes += (uint64_t)sb.st_size - off;
+    uint8_t h[CASHBACK__RECORD_HEADER];
+    while (pread(fd, h, sizeof(h), (off_t)off) == (ssize_t)sizeof(h)) {
+      if (memcmp(h, "CBR1", 4) != 0)
+        break;
+      uint64_t len = (uint64_t)h[4] | (uint64_t)h[5] << 8 |
+                     (uint64_t)h[6] << 16 | (uint64_t)h[7] << 24;
+      int64_t t = 0;
+      for (int k = 15; k >= 8; k--)
+        t = (int64_t)((uint64_t)t << 8 | h[k]);
+      if (len == 0 || len > CASHBACK__RECORD_MAX ||
+          off + CASHBACK__RECORD_HEADER + len > (uint64_t)sb.st_size)
+        break;
+      (*events)++;
+      if (*oldest_ms == 0 || t < *oldest_ms)
+        *oldest_ms = t;
+      off += CASHBACK__RECORD_HEADER + len;
+    }
+    close(fd);
+  }
+  free_names(names, count);
+  return CASHBACK_OK;
+}
+
+/* --- Quarantine --------------------------------------------------------- */
+
+static int lock_quarantine(cashback__spool *s) {
+  int fd =
+      openat(s->dirfd, "quarantine.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd >= 0 && flock(fd, LOCK_EX) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+cashback_status cashback__quarantine_append(cashback__spool *s,
+                                            const void *payload, size_t len,
+                                            int64_t time_ms) {
+  if (len == 0 || len > CASHBACK__RECORD_MAX)
+    return CASHBACK_E_TOO_BIG;
+  size_t total = CASHBACK__RECORD_HEADER + len;
+  uint8_t *rec = malloc(total);
+  if (!rec)
+    return CASHBACK_E_NOMEM;
+  cashback__record_header(rec, payload, len, time_ms);
+  memcpy(rec + CASHBACK__RECORD_HEADER, payload, len);
+  cashback_status st = CASHBACK_E_IO;
+  int lk = lock_quarantine(s);
+  int fd = lk < 0 ? -1
+                  : openat(s->dirfd, "quarantine.log",
+                           O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  struct stat sb;
+  if (fd >= 0 && fstat(fd, &sb) == 0) {
+    ssize_t n = write(fd, rec, total);
+    if (n == (ssize_t)total && fdatasync(fd) == 0 &&
+        (sb.st_size > 0 || fsync(s->dirfd) == 0))
+      st = CASHBACK_OK;
+    else if (n > 0 && n != (ssize_t)total && ftruncate(fd, sb.st_size) != 0)
+      st = CASHBACK_E_IO;
+  }
+  if (fd >= 0)
+    close(fd);
+  if (lk >= 0)
+    close(lk);
+  free(rec);
+  return st;
+}
+
+/* Reads all of quarantine.log (it is small: rejected events only). */
+static cashback_status read_quarantine(cashback__spool *s, uint8_t **data,
+                                       size_t *size) {
+  *data = NULL;
+  *size = 0;
+  int fd = openat(s->dirfd, "quarantine.log", O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return errno == ENOENT ? CASHBACK_OK : CASHBACK_E_IO;
+  struct stat sb;
+  cashback_status st = CASHBACK_E_IO;
+  if (fstat(fd, &sb) == 0) {
+    size_t n = (size_t)sb.st_size;
+    uint8_t *p = malloc(n ? n : 1);
+    if (!p)
+      st = CASHBACK_E_NOMEM;
+    else if (n && pread(fd, p, n, 0) != (ssize_t)n)
+      free(p);
+    else {
+      *data = p;
+      *size = n;
+      st = CASHBACK_OK;
+    }
+  }
+  close(fd);
+  return st;
+}
+
+/* Calls fn for each valid record of `p`, skipping damage. */
+static void each_record(const uint8_t *p, size_t n, cashback__record_fn fn,
+                        void *ud, int (*stop_on)(int)) {
+  size_t pos = 0;
+  while (pos < n) {
+    size_t len;
+    int64_t t;
+    if (cashback__record_decode(p + pos, n - pos, &len, &t) ==
+        CASHBACK__REC_OK) {
+      int r = fn((const char *)p + pos + CASHBACK__RECORD_HEADER, len, t, ud);
+      if (stop_on && stop_on(r))
+        return;
+      pos += CASHBACK__RECORD_HEADER + len;
+    } else {
+      pos = cashback__record_resync(p, n, pos + 1);
+    }
+  }
+}
+
+static int nonzero(int r) {
+  return r != 0;
+}
+
+cashback_status cashback__quarantine_scan(cashback__spool *s,
+                                          cashback__record_fn fn, void *ud) {
+  uint8_t *p;
+  size_t n;
+  cashback_status st = read_quarantine(s, &p, &n);
+  if (st == CASHBACK_OK)
+    each_record(p, n, fn, ud, nonzero);
+  free(p);
+  return st;
+}
+
+typedef struct filter_ctx {
+  cashback__record_fn keep;
+  void *ud;
+  int fd;
+  size_t removed;
+  int failed;
+} filter_ctx;
+
+static int filter_one(const char *payload, size_t len, int64_t t, void *ud) {
+  filter_ctx *f = ud;
+  if (!f->keep(payload, len, t, f->ud)) {
+    f->removed++;
+    return 0;
+  }
+  uint8_t h[CASHBACK__RECORD_HEADER];
+  cashback__record_header(h, payload, len, t);
+  if (write(f->fd, h, sizeof(h)) != (ssize_t)sizeof(h) ||
+      write(f->fd, payload, len) != (ssize_t)len)
+    f->failed = 1;
+  return 0;
+}
+
+cashback_status cashback__quarantine_filter(cashback__spool *s,
+                                            cashback__record_fn keep, void *ud,
+                                            size_t *removed) {
+  *removed = 0;
+  int lk = lock_quarantine(s);
+  if (lk < 0)
+    return CASHBACK_E_IO;
+  uint8_t *p = NULL;
+  size_t n = 0;
+  cashback_status st = read_quarantine(s, &p, &n);
+  filter_ctx f = {keep, ud, -1, 0, 0};
+  if (st == CASHBACK_OK) {
+    f.fd = openat(s->dirfd, "quarantine.tmp",
+                  O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (f.fd < 0)
+      st = CASHBACK_E_IO;
+  }
+  if (st == CASHBACK_OK) {
+    each_record(p, n, filter_one, &f, NULL);
+    if (f.failed || fdatasync(f.fd) != 0)
+      st = CASHBACK_E_IO;
+    close(f.fd);
+    if (st == CASHBACK_OK && f.removed &&
+        (renameat(s->dirfd, "quarantine.tmp", s->dirfd, "quarantine.log") !=
+             0 ||
+         fsync(s->dirfd) != 0))
+      st = CASHBACK_E_IO;
+    unlinkat(s->dirfd, "quarantine.tmp", 0);
+  }
+  free(p);
+  close(lk);
+  if (st == CASHBACK_OK)
+    *removed = f.removed;
+  return st;
+}
+
+/* --- Sender state ------------------------------------------------------- */
+
+cashback_status cashback__spool_state_read(cashback__spool *s, char *buf,
+                                           size_t size) {
+  buf[0] = '\0';
+  int fd = openat(s->dirfd, "state", O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return errno == ENOENT ? CASHBACK_OK : CASHBACK_E_IO;
+  ssize_t n = read(fd, buf, size - 1);
+  close(fd);
+  if (n < 0)
+    return CASHBACK_E_IO;
+  buf[n] = '\0';
+  return CASHBACK_OK;
+}
+
+cashback_status cashback__spool_state_write(cashback__spool *s,
+                                            const char *text) {
+  char tmp[64];
+  snprintf(tmp, sizeof(tmp), "state.%ld.tmp", (long)getpid());
+  int fd =
+      openat(s->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0)
+    return CASHBACK_E_IO;
+  size_t len = strlen(text);
+  ssize_t n = write(fd, text, len);
+  close(fd);
+  if (n != (ssize_t)len || renameat(s->dirfd, tmp, s->dirfd, "state") != 0) {
+    unlinkat(s->dirfd, tmp, 0);
+    return CASHBACK_E_IO;
+  }
+  return CASHBACK_OK;
+}

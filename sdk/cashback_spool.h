@@ -1,0 +1,145 @@
+/*
+ * The durable spool: a directory of append-only segment files, shared by
+ * every process of one merchant on one machine (see docs/reliability.md).
+ *
+ *   <dir>/                        0700
+ *     seg-<ms>-<pid>-<rnd>.log    one writer process's records, 0600
+ *     seg-<ms>-<pid>-<rnd>.ack    the sender's cursor in that segment
+ *     quarantine.log              events the network rejected (records)
+ *     quarantine.lock, sender.lock   flock()ed while in use
+ *     state                       the sender's status (atomic rename)
+ *
+ * Each writer process appends to its own segment, holding flock(LOCK_EX)
+ * on it while it is open, so a segment nobody holds is closed: no writer
+ * will append to it again. Records are written with one write() each and
+ * checksummed (cashback_record.h).
+ */
+#ifndef CASHBACK_SPOOL_H
+#define CASHBACK_SPOOL_H
+
+#include "cashback.h"
+#include "cashback_buf.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum cashback__durability {
+  CASHBACK__DURABLE_SYNC = 0,   /* fdatasync before report returns */
+  CASHBACK__DURABLE_PROCESS = 1 /* in the page cache: survives a crash of
+                                   the process, not of the machine */
+} cashback__durability;
+
+typedef struct cashback__spool_config {
+  const char *dir;
+  cashback__durability durability;
+  uint64_t max_bytes;     /* cap of queued + quarantined bytes */
+  uint64_t segment_bytes; /* a writer starts a new segment past this */
+} cashback__spool_config;
+
+typedef struct cashback__spool cashback__spool;
+
+/* Opens (creating it 0700 if needed) the spool directory. No segment is
+ * created until the first append. `err` receives a detail on failure. */
+cashback_status cashback__spool_open(const cashback__spool_config *cfg,
+                                     cashback__spool **out, char *err,
+                                     size_t err_size);
+void cashback__spool_close(cashback__spool *s);
+const char *cashback__spool_dir(const cashback__spool *s);
+
+/* Appends one record and, in SYNC mode, returns once it is on disk
+ * (concurrent appends share an fdatasync). CASHBACK_E_SPOOL_FULL past the
+ * cap, CASHBACK_E_DISK_FULL on ENOSPC/EDQUOT, CASHBACK_E_IO when a write or
+ * fdatasync failed: in every error case the record is not stored. Thread-
+ * safe; after fork() the child writes its own segment. */
+cashback_status cashback__spool_append(cashback__spool *s, const void *payload,
+                                       size_t len, int64_t time_ms, char *err,
+                                       size_t err_size);
+
+/* fdatasync calls made for appends so far (group commit makes it fewer
+ * than the appends). */
+uint64_t cashback__spool_syncs(cashback__spool *s);
+
+/* --- The sender's side -------------------------------------------------- */
+
+/* Takes the sender lock without waiting: CASHBACK_OK when this spool object
+ * now holds it (or already did), CASHBACK_E_BUSY when another does. */
+cashback_status cashback__spool_lock_sender(cashback__spool *s);
+void cashback__spool_unlock_sender(cashback__spool *s);
+
+typedef struct cashback__batch_item {
+  size_t seg;      /* index in the batch's segments */
+  uint64_t end;    /* offset just past the record in its segment */
+  size_t off, len; /* the payload in batch->data */
+  int64_t time_ms; /* when it was written */
+} cashback__batch_item;
+
+typedef struct cashback__batch_seg {
+  char name[64];
+  uint64_t start; /* the cursor when collected */
+  uint64_t end;   /* where valid data ends, once known */
+  int closed;     /* no writer holds it */
+  int complete;   /* the batch reached the end of its valid data */
+} cashback__batch_seg;
+
+typedef struct cashback__batch {
+  cashback__buf data;
+  cashback__batch_item *items;
+  size_t n, cap;
+  cashback__batch_seg *segs;
+  size_t nsegs, segcap;
+  uint64_t corrupt_regions; /* skipped while collecting this batch */
+  uint64_t corrupt_bytes;
+} cashback__batch;
+
+void cashback__batch_init(cashback__batch *b, size_t max_bytes);
+void cashback__batch_free(cashback__batch *b);
+
+/* Collects up to `max_events` pending records (and at most the data cap
+ * given to cashback__batch_init) in segment order. Deletes closed segments
+ * with nothing left. The caller holds the sender lock. */
+cashback_status cashback__spool_collect(cashback__spool *s, size_t max_events,
+                                        cashback__batch *b);
+
+/* Moves each segment's cursor past the longest run of resolved items
+ * (resolved[i] != 0: delivered or quarantined), and deletes closed
+ * segments that are finished. */
+cashback_status cashback__spool_ack(cashback__spool *s,
+                                    const cashback__batch *b,
+                                    const unsigned char *resolved);
+
+/* Counts what is queued: events, bytes, and the write time of the oldest
+ * (0 when empty). Reads record headers only. */
+cashback_status cashback__spool_usage(cashback__spool *s, uint64_t *events,
+                                      uint64_t *bytes, int64_t *oldest_ms);
+
+/* --- Quarantine --------------------------------------------------------- */
+
+/* Appends a record to quarantine.log and fdatasyncs it. */
+cashback_status cashback__quarantine_append(cashback__spool *s,
+                                            const void *payload, size_t len,
+                                            int64_t time_ms);
+
+/* Calls `fn` for each quarantined record in order; stops when it returns
+ * non-zero. */
+typedef int (*cashback__record_fn)(const char *payload, size_t len,
+                                   int64_t time_ms, void *ud);
+cashback_status cashback__quarantine_scan(cashback__spool *s,
+                                          cashback__record_fn fn, void *ud);
+
+/* Rewrites quarantine.log keeping the records for which `keep` returns
+ * non-zero (atomically: temporary file, fsync, rename). `*removed` counts
+ * the others. */
+cashback_status cashback__quarantine_filter(cashback__spool *s,
+                                            cashback__record_fn keep, void *ud,
+                                            size_t *removed);
+
+/* --- Sender state ------------------------------------------------------- */
+
+/* Reads / replaces the small `state` file (atomic rename). Read gives ""
+ * when there is none. */
+cashback_status cashback__spool_state_read(cashback__spool *s, char *buf,
+                                           size_t size);
+cashback_status cashback__spool_state_write(cashback__spool *s,
+                                            const char *text);
+
+#endif

@@ -1,0 +1,354 @@
+/* The sender against the in-tree receiver (tests/receiver/receiver.py) on
+ * 127.0.0.1, scripted per case through its /_control endpoint. */
+#include "cashback.h"
+#include "cashback_sender.h"
+#include "receiver.h"
+#include "tests.h"
+
+#include <sys/stat.h>
+
+#define SECRET "sender-test-secret-0123456789"
+
+static receiver rx;
+static char spool_root[64];
+
+static void setup(void) {
+  receiver_start(&rx, "k1:" SECRET);
+  snprintf(spool_root, sizeof(spool_root), "/tmp/cbsend-XXXXXX");
+  ck_assert_ptr_nonnull(mkdtemp(spool_root));
+}
+
+static void teardown(void) {
+  receiver_stop(&rx);
+  char cmd[128];
+  snprintf(cmd, sizeof(cmd), "rm -rf '%s'", spool_root);
+  ck_assert_int_eq(system(cmd), 0);
+}
+
+/* A client of shop-1 on the receiver, spooling under spool_root. */
+static cashback_client *client_with(const char *secret, size_t batch) {
+  cashback_options *o = cashback_options_new();
+  char dir[128];
+  snprintf(dir, sizeof(dir), "%s/spool", spool_root);
+  ck_assert_int_eq(cashback_options_set_merchant_id(o, "shop-1"), CASHBACK_OK);
+  ck_assert_int_eq(cashback_options_set_key(o, "k1", secret), CASHBACK_OK);
+  ck_assert_int_eq(cashback_options_set_endpoint(o, rx.endpoint), CASHBACK_OK);
+  ck_assert_int_eq(cashback_options_set_spool_dir(o, dir), CASHBACK_OK);
+  ck_assert_int_eq(cashback_options_set_backoff(o, 50, 400), CASHBACK_OK);
+  ck_assert_int_eq(cashback_options_set_timeouts(o, 1000, 700), CASHBACK_OK);
+  ck_assert_int_eq(cashback_options_set_batch(o, batch, 1u << 20), CASHBACK_OK);
+  cashback_client *c = NULL;
+  char d[CASHBACK_ERROR_MAX + 1];
+  ck_assert_msg(cashback_client_new(o, &c, d, sizeof(d)) == CASHBACK_OK, "%s",
+                d);
+  return c;
+}
+
+static cashback_client *client(void) {
+  return client_with(SECRET, 500);
+}
+
+static void report_sale(cashback_client *c, const char *order) {
+  cashback_event *ev = cashback_event_new(CASHBACK_EVENT_SALE, order);
+  ck_assert_int_eq(cashback_event_set_click(ev, "tok"), CASHBACK_OK);
+  ck_assert_int_eq(cashback_event_set_amount(ev, 4990, "EUR"), CASHBACK_OK);
+  ck_assert_int_eq(cashback_report(c, ev, NULL), CASHBACK_OK);
+  cashback_event_free(ev);
+}
+
+static void report_n(cashback_client *c, int n, const char *prefix) {
+  char order[32];
+  for (int i = 0; i < n; i++) {
+    snprintf(order, sizeof(order), "%s%d", prefix, i);
+    report_sale(c, order);
+  }
+}
+
+static uint64_t queued(cashback_client *c) {
+  cashback_queue_status s;
+  ck_assert_int_eq(cashback_get_status(c, &s), CASHBACK_OK);
+  return s.queued_events;
+}
+
+/* Number of batch requests the receiver logged with this status. */
+static int requests_with(int status) {
+  cJSON *j = receiver_stats(&rx);
+  int n = 0;
+  cJSON *e;
+  cJSON_ArrayForEach(e, cJSON_GetObjectItem(j, "log")) {
+    if ((int)cJSON_GetObjectItem(e, "status")->valuedouble == status)
+      n++;
+  }
+  cJSON_Delete(j);
+  return n;
+}
+
+START_TEST(delivers_and_empties_the_spool) {
+  cashback_client *c = client();
+  report_n(c, 3, "A");
+  ck_assert_uint_eq(queued(c), 3);
+  ck_assert_int_eq(cashback_flush(c, 10000), CASHBACK_OK);
+  ck_assert_int_eq(receiver_stat(&rx, "accepted"), 3);
+  ck_assert_int_eq(receiver_stat(&rx, "bad_signature"), 0);
+  ck_assert_uint_eq(queued(c), 0);
+  cashback_queue_status s;
+  cashback_get_status(c, &s);
+  ck_assert_int_gt(s.last_success, 0);
+  ck_assert_int_eq(s.last_status, CASHBACK_OK);
+  /* A reloaded thank-you page: the same sale again is a duplicate. */
+  report_sale(c, "A1");
+  ck_assert_int_eq(cashback_flush(c, 10000), CASHBACK_OK);
+  ck_assert_int_eq(receiver_stat(&rx, "accepted"), 3);
+  ck_assert_int_eq(receiver_stat(&rx, "duplicates"), 1);
+  /* Nothing queued: flush is immediate. */
+  ck_assert_int_eq(cashback_flush(c, 1000), CASHBACK_OK);
+  cashback_client_free(c);
+}
+END_TEST
+
+START_TEST(batches_are_bounded) {
+  cashback_client *c = client_with(SECRET, 10);
+  report_n(c, 35, "B");
+  ck_assert_int_eq(cashback_flush(c, 10000), CASHBACK_OK);
+  cJSON *j = receiver_stats(&rx);
+  cJSON *log = cJSON_GetObjectItem(j, "log");
+  ck_assert_int_eq(cJSON_GetArraySize(log), 4);
+  int sizes[4];
+  for (int i = 0; i < 4; i++)
+    sizes[i] = (int)cJSON_GetObjectItem(cJSON_GetArrayItem(log, i), "events")
+                   ->valuedouble;
+  ck_assert_int_eq(sizes[0], 10);
+  ck_assert_int_eq(sizes[3], 5);
+  cJSON_Delete(j);
+  ck_assert_int_eq(receiver_stat(&rx, "accepted"), 35);
+  cashback_client_free(c);
+}
+END_TEST
+
+START_TEST(retries_5xx_with_backoff) {
+  cashback_client *c = client();
+  report_n(c, 2, "C");
+  receiver_control(&rx, "{\"status\":500,\"count\":2}");
+  ck_assert_int_eq(cashback_flush(c, 10000), CASHBACK_OK);
+  ck_assert_int_eq(requests_with(500), 2);
+  ck_assert_int_eq(receiver_stat(&rx, "accepted"), 2);
+  cashback_client_free(c);
+}
+END_TEST
+
+START_TEST(honours_retry_after) {
+  cashback_client *c = client();
+  report_n(c, 1, "D");
+  receiver_control(&rx, "{\"status\":503,\"count\":1,\"retry_after\":\"1\"}");
+  /* The first attempt fails and schedules the retry 1 s later (more than
+   * the 400 ms backoff cap), and a short flush gives up before then. */
+  ck_assert_int_eq(cashback_flush(c, 300), CASHBACK_E_HTTP);
+  cashback_queue_status s;
+  cashback_get_status(c, &s);
+  ck_assert_int_eq(s.last_status, CASHBACK_E_HTTP);
+  ck_assert_ptr_nonnull(strstr(s.last_error, "503"));
+  ck_assert_int_gt(s.next_attempt, 0);
+  ck_assert_int_eq(cashback_flush(c, 5000), CASHBACK_OK);
+  cJSON *j = receiver_stats(&rx);
+  cJSON *log = cJSON_GetObjectItem(j, "log");
+  ck_assert_int_eq(cJSON_GetArraySize(log), 2);
+  double t0 = cJSON_GetObjectItem(cJSON_GetArrayItem(log, 0), "t")->valuedouble;
+  double t1 = cJSON_GetObjectItem(cJSON_GetArrayItem(log, 1), "t")->valuedouble;
+  ck_assert_msg(t1 - t0 >= 0.9, "retried after %.3f s, before Retry-After",
+                t1 - t0);
+  cJSON_Delete(j);
+  cashback_client_free(c);
+}
+END_TEST
+
+START_TEST(survives_resets_and_hangs) {
+  cashback_client *c = client();
+  report_n(c, 3, "E");
+  receiver_control(&rx, "{\"reset\":true,\"count\":1}");
+  receiver_control(&rx, "{\"hang\":true,\"count\":1}");
+  ck_assert_int_eq(cashback_flush(c, 15000), CASHBACK_OK);
+  ck_assert_int_eq(receiver_stat(&rx, "accepted"), 3);
+  cashback_client_free(c);
+}
+END_TEST
+
+START_TEST(accepted_but_unanswered_is_resent_and_deduped) {
+  cashback_client *c = client();
+  report_n(c, 4, "F");
+  receiver_control(&rx, "{\"accept_then_reset\":true,\"count\":1}");
+  ck_assert_int_eq(cashback_flush(c, 10000), CASHBACK_OK);
+  ck_assert_int_eq(receiver_stat(&rx, "accepted"), 4);
+  ck_assert_int_eq(receiver_stat(&rx, "duplicates"), 4);
+  ck_assert_uint_eq(queued(c), 0);
+  cashback_client_free(c);
+}
+END_TEST
+
+typedef struct qlist {
+  int n;
+  char id[40];
+  char reason[40];
+} qlist;
+
+static int on_quarantined(const cashback_quarantined *q, void *ud) {
+  qlist *l = ud;
+  l->n++;
+  snprintf(l->id, sizeof(l->id), "%s", q->id);
+  snprintf(l->reason, sizeof(l->reason), "%s", q->reason);
+  ck_assert_ptr_nonnull(strstr(q->event_json, q->id));
+  return 0;
+}
+
+START_TEST(rejected_event_is_quarantined_then_replayed) {
+  cashback_client *c = client();
+  report_n(c, 3, "G");
+  receiver_control(&rx, "{\"reject_index\":1,\"count\":1}");
+  ck_assert_int_eq(cashback_flush(c, 10000), CASHBACK_OK);
+  ck_assert_int_eq(receiver_stat(&rx, "accepted"), 2);
+  ck_assert_int_eq(receiver_stat(&rx, "rejected"), 1);
+  ck_assert_uint_eq(queued(c), 0);
+  cashback_queue_status s;
+  cashback_get_status(c, &s);
+  ck_assert_uint_eq(s.quarantined, 1);
+  qlist l = {0};
+  ck_assert_int_eq(cashback_quarantine_list(c, on_quarantined, &l),
+                   CASHBACK_OK);
+  ck_assert_int_eq(l.n, 1);
+  ck_assert_uint_eq(strlen(l.id), CASHBACK_EVENT_ID_LEN);
+  ck_assert_str_ne(l.reason, "");
+  size_t replayed = 0;
+  ck_assert_int_eq(cashback_quarantine_replay(c, "0000", &replayed),
+                   CASHBACK_E_NOT_FOUND);
+  ck_assert_int_eq(cashback_quarantine_replay(c, l.id, &replayed), CASHBACK_OK);
+  ck_assert_uint_eq(replayed, 1);
+  cashback_get_status(c, &s);
+  ck_assert_uint_eq(s.quarantined, 0);
+  ck_assert_uint_eq(s.queued_events, 1);
+  ck_assert_int_eq(cashback_flush(c, 10000), CASHBACK_OK);
+  ck_assert_int_eq(receiver_stat(&rx, "accepted"), 3);
+  cashback_client_free(c);
+}
+END_TEST
+
+START_TEST(bad_batch_is_split_down_to_the_bad_event) {
+  cashback_client *c = client();
+  report_n(c, 8, "H");
+  /* Every batch of more than one event is refused once; then singles. */
+  receiver_control(&rx, "{\"status\":400,\"count\":3}");
+  ck_assert_int_eq(cashback_flush(c, 10000), CASHBACK_OK);
+  /* 8 refused, then 4, then 2: the first accepted batch is a single
+   * event, and the batch grows back after each success (1, 2, 4, 1). */
+  ck_assert_int_eq(requests_with(400), 3);
+  cJSON *j = receiver_stats(&rx);
+  cJSON *log = cJSON_GetObjectItem(j, "log");
+  int sizes[8], k = 0;
+  cJSON *e;
+  cJSON_ArrayForEach(e, log) {
+    if ((int)cJSON_GetObjectItem(e, "status")->valuedouble == 200 && k < 8)
+      sizes[k++] = (int)cJSON_GetObjectItem(e, "events")->valuedouble;
+  }
+  cJSON_Delete(j);
+  ck_assert_int_eq(k, 4);
+  ck_assert_int_eq(sizes[0], 1);
+  ck_assert_int_eq(sizes[1], 2);
+  ck_assert_int_eq(sizes[2], 4);
+  ck_assert_int_eq(receiver_stat(&rx, "accepted"), 8);
+  ck_assert_uint_eq(queued(c), 0);
+  /* A single event refused with 400 is quarantined, not retried forever. */
+  report_sale(c, "H-bad");
+  receiver_control(&rx, "{\"status\":400,\"count\":1}");
+  ck_assert_int_eq(cashback_flush(c, 10000), CASHBACK_OK);
+  cashback_queue_status s;
+  cashback_get_status(c, &s);
+  ck_assert_uint_eq(s.quarantined, 1);
+  qlist l = {0};
+  cashback_quarantine_list(c, on_quarantined, &l);
+  ck_assert_str_eq(l.reason, "http_400");
+  cashback_client_free(c);
+}
+END_TEST
+
+START_TEST(wrong_key_pauses_and_keeps_everything) {
+  cashback_client *bad = client_with("not-the-right-secret-0000", 500);
+  report_n(bad, 2, "I");
+  ck_assert_int_eq(cashback_flush(bad, 3000), CASHBACK_E_AUTH);
+  cashback_queue_status s;
+  cashback_get_status(bad, &s);
+  ck_assert_int_eq(s.paused, 1);
+  ck_assert_uint_eq(s.queued_events, 2);
+  ck_assert_ptr_nonnull(strstr(s.last_error, "refused key 'k1'"));
+  ck_assert_ptr_null(strstr(s.last_error, "not-the-right"));
+  /* Paused: another flush with the same key does not hammer the network. */
+  long before = receiver_stat(&rx, "requests");
+  ck_assert_int_eq(cashback_flush(bad, 200), CASHBACK_E_AUTH);
+  ck_assert_int_eq(receiver_stat(&rx, "requests"), before);
+  cashback_client_free(bad);
+  /* The operator fixes the secret: sending resumes at once. */
+  cashback_client *good = client();
+  ck_assert_int_eq(cashback_flush(good, 5000), CASHBACK_OK);
+  ck_assert_int_eq(receiver_stat(&rx, "accepted"), 2);
+  cashback_get_status(good, &s);
+  ck_assert_int_eq(s.paused, 0);
+  cashback_client_free(good);
+}
+END_TEST
+
+START_TEST(background_thread_delivers) {
+  cashback_client *c = client();
+  ck_assert_int_eq(cashback_sender_start(c), CASHBACK_OK);
+  ck_assert_int_eq(cashback_sender_start(c), CASHBACK_OK);
+  report_n(c, 5, "J");
+  ck_assert_int_eq(receiver_wait_stat(&rx, "accepted", 5, 10000), 5);
+  /* A second client (another process, say) stands by: the spool is busy. */
+  cashback_client *other = client();
+  ck_assert_int_eq(cashback_flush(other, 1000), CASHBACK_E_BUSY);
+  report_n(c, 3, "K");
+  ck_assert_int_eq(cashback_sender_stop(c, 5000), CASHBACK_OK);
+  ck_assert_int_eq(receiver_stat(&rx, "accepted"), 8);
+  ck_assert_int_eq(cashback_sender_stop(c, 0), CASHBACK_OK);
+  /* Stopped: the lock is free for the other one. */
+  report_n(c, 1, "L");
+  ck_assert_int_eq(cashback_flush(other, 5000), CASHBACK_OK);
+  ck_assert_int_eq(receiver_stat(&rx, "accepted"), 9);
+  cashback_client_free(other);
+  cashback_client_free(c);
+}
+END_TEST
+
+START_TEST(state_parse_round_trip) {
+  cashback__sender_state st;
+  cashback__sender_state_parse("attempt=4\nnext_attempt_ms=123\npaused=1\n"
+                               "paused_key=abcd\nlast_success=77\n"
+                               "last_status=21\ncorrupt=2\nlast_error=x y\n"
+                               "junk\nattempt_other=9\n",
+                               &st);
+  ck_assert_uint_eq(st.attempt, 4);
+  ck_assert_int_eq(st.next_attempt_ms, 123);
+  ck_assert_int_eq(st.paused, 1);
+  ck_assert_str_eq(st.paused_key, "abcd");
+  ck_assert_int_eq(st.last_success, 77);
+  ck_assert_int_eq(st.last_status, CASHBACK_E_NETWORK);
+  ck_assert_uint_eq(st.corrupt, 2);
+  ck_assert_str_eq(st.last_error, "x y");
+  cashback__sender_state_parse("", &st);
+  ck_assert_uint_eq(st.attempt, 0);
+}
+END_TEST
+
+TCase *cashback_test_sender(void) {
+  TCase *tc = tcase_create("sender");
+  tcase_add_checked_fixture(tc, setup, teardown);
+  tcase_set_timeout(tc, 60);
+  tcase_add_test(tc, delivers_and_empties_the_spool);
+  tcase_add_test(tc, batches_are_bounded);
+  tcase_add_test(tc, retries_5xx_with_backoff);
+  tcase_add_test(tc, honours_retry_after);
+  tcase_add_test(tc, survives_resets_and_hangs);
+  tcase_add_test(tc, accepted_but_unanswered_is_resent_and_deduped);
+  tcase_add_test(tc, rejected_event_is_quarantined_then_replayed);
+  tcase_add_test(tc, bad_batch_is_split_down_to_the_bad_event);
+  tcase_add_test(tc, wrong_key_pauses_and_keeps_everything);
+  tcase_add_test(tc, background_thread_delivers);
+  tcase_add_test(tc, state_parse_round_trip);
+  return tc;
+}
