@@ -7,6 +7,7 @@
 #endif
 
 #include "cashback_config.h"
+#include "cashback_pct.h"
 #include "cashback_crypto.h"
 #include "cashback_options.h"
 
@@ -54,16 +55,6 @@ __attribute__((unused)) static const char *errtext_xsi(int r, char *buf) {
   _Generic(strerror_r((e), (buf), sizeof(buf)),                                \
       char *: errtext_gnu,                                                     \
       default: errtext_xsi)(strerror_r((e), (buf), sizeof(buf)), (buf))
-
-static int hexval(unsigned char c) {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
 
 /* Copies a key into `out` (CONFIG_KEY_MAX + 1 bytes). Keys longer than any
  * known key are cut; cashback_options_set() then reports them as unknown
@@ -224,21 +215,18 @@ cashback_status cashback__config_parse_connection(cashback_options *o,
     size_t vlen = n - (size_t)(v - p), out = 0;
     trim(&v, &vlen);
     for (size_t i = 0; i < vlen; i++) {
-      unsigned char c = (unsigned char)v[i];
-      if (c == '%') {
-        int hi = i + 2 < vlen ? hexval((unsigned char)v[i + 1]) : -1;
-        int lo = i + 2 < vlen ? hexval((unsigned char)v[i + 2]) : -1;
-        if (hi < 0 || lo < 0) {
-          st = cashback__options_fail(
-              o, CASHBACK_E_CONFIG,
-              "connection string: %s: bad percent-encoding ('%%' must be "
-              "followed by two hex digits)",
-              key);
-          break;
-        }
-        c = (unsigned char)(hi * 16 + lo);
-        i += 2;
+      size_t at = i;
+      int b = cashback__pct_next(v, vlen, &at, 0);
+      if (b < 0) {
+        st = cashback__options_fail(
+            o, CASHBACK_E_CONFIG,
+            "connection string: %s: bad percent-encoding ('%%' must be "
+            "followed by two hex digits)",
+            key);
+        break;
       }
+      i = at - 1;
+      unsigned char c = (unsigned char)b;
       if (c == '\0') {
         st = cashback__options_fail(o, CASHBACK_E_CONFIG,
                                     "connection string: %s: the value "

@@ -115,7 +115,7 @@ void cashback__hex(const uint8_t *in, size_t n, char *out) {
   out[2 * n] = '\0';
 }
 
-static int hexval(char c) {
+int cashback__hex_digit(int c) {
   if (c >= '0' && c <= '9')
     return c - '0';
   if (c >= 'a' && c <= 'f')
@@ -129,8 +129,8 @@ int cashback__unhex(const char *in, size_t in_len, uint8_t *out, size_t n) {
   if (in == NULL || out == NULL || n > SIZE_MAX / 2 || in_len != 2 * n)
     return -1;
   for (size_t i = 0; i < n; i++) {
-    int hi = hexval(in[2 * i]);
-    int lo = hexval(in[2 * i + 1]);
+    int hi = cashback__hex_digit((unsigned char)in[2 * i]);
+    int lo = cashback__hex_digit((unsigned char)in[2 * i + 1]);
     if (hi < 0 || lo < 0)
       return -1;
     out[i] = (uint8_t)(hi << 4 | lo);

@@ -28,6 +28,8 @@ int cashback__ct_equal(const void *a, const void *b, size_t n);
 cashback_status cashback__random(void *out, size_t n);
 /* Lowercase hex of `n` bytes into `out` (2n + 1 bytes, NUL-terminated). */
 void cashback__hex(const uint8_t *in, size_t n, char *out);
+/* Value of a hex digit of either case, or -1. */
+int cashback__hex_digit(int c);
 /* Decodes exactly 2n lowercase or uppercase hex digits; 0 on success. */
 int cashback__unhex(const char *in, size_t in_len, uint8_t *out, size_t n);
 /* Overwrites memory in a way the compiler keeps. */

@@ -18,39 +18,14 @@
  *   must decode to the same bytes. A bad escape in any occurrence of the
  *   name is malformed, even when another occurrence is fine. */
 #include "cashback_query.h"
+#include "cashback_pct.h"
 
 #include <string.h>
-
-static int hex_digit(unsigned char c) {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
 
 /* Decodes the byte at v[*i] (of `len`), advancing *i. Returns the byte, or -1
  * for a bad escape or a decoded NUL. */
 static int next_byte(const char *v, size_t len, size_t *i) {
-  unsigned char c = (unsigned char)v[*i];
-  if (c == '+') {
-    (*i)++;
-    return ' ';
-  }
-  if (c != '%') {
-    (*i)++;
-    return c == 0 ? -1 : c;
-  }
-  if (len - *i < 3)
-    return -1;
-  int hi = hex_digit((unsigned char)v[*i + 1]);
-  int lo = hex_digit((unsigned char)v[*i + 2]);
-  if (hi < 0 || lo < 0)
-    return -1;
-  *i += 3;
-  int b = hi * 16 + lo;
+  int b = cashback__pct_next(v, len, i, 1);
   return b == 0 ? -1 : b;
 }
 
