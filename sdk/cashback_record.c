@@ -1,6 +1,7 @@
 #include "cashback_record.h"
 #include "cashback_crc32c.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static const uint8_t magic[4] = {'C', 'B', 'R', '1'};
@@ -24,6 +25,19 @@ void cashback__record_header(uint8_t hdr[CASHBACK__RECORD_HEADER],
   uint32_t crc = cashback__crc32c(0, hdr + 4, 12);
   crc = cashback__crc32c(crc, payload, len);
   put32(hdr + 16, crc);
+}
+
+uint8_t *cashback__record_encode(const void *payload, size_t len,
+                                 int64_t time_ms, size_t *total) {
+  if (len == 0 || len > CASHBACK__RECORD_MAX)
+    return NULL;
+  uint8_t *rec = malloc(CASHBACK__RECORD_HEADER + len);
+  if (!rec)
+    return NULL;
+  cashback__record_header(rec, payload, len, time_ms);
+  memcpy(rec + CASHBACK__RECORD_HEADER, payload, len);
+  *total = CASHBACK__RECORD_HEADER + len;
+  return rec;
 }
 
 cashback__rec cashback__record_decode(const uint8_t *p, size_t avail,

@@ -23,6 +23,12 @@
 void cashback__record_header(uint8_t hdr[CASHBACK__RECORD_HEADER],
                              const void *payload, size_t len, int64_t time_ms);
 
+/* A whole record (header and payload) in one allocation for a single
+ * write(); free() it. NULL when `len` is 0 or past CASHBACK__RECORD_MAX, or
+ * memory is short. */
+uint8_t *cashback__record_encode(const void *payload, size_t len,
+                                 int64_t time_ms, size_t *total);
+
 typedef enum cashback__rec {
   CASHBACK__REC_OK = 0,     /* a whole valid record */
   CASHBACK__REC_SHORT = 1,  /* a plausible start, but fewer bytes than it

@@ -208,29 +208,82 @@ static uint64_t read_ack(cashback__spool *s, const char *seg) {
   return cashback__crc32c(0, tmp, 8) == crc ? off : 0;
 }
 
-/* Queued bytes: every segment past its cursor, plus the quarantine. */
-static uint64_t scan_used(cashback__spool *s) {
-  uint64_t used = 0;
+static int cmp_names(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Segment names, sorted (oldest first). Caller frees each and the array. */
+static cashback_status list_segments(cashback__spool *s, char ***out,
+                                     size_t *count) {
+  *out = NULL;
+  *count = 0;
   int fd = openat(s->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
   if (!d) {
     if (fd >= 0)
       close(fd);
-    return 0;
+    return CASHBACK_E_IO;
   }
+  char **names = NULL;
+  size_t n = 0, cap = 0;
+  cashback_status st = CASHBACK_OK;
   struct dirent *de;
   while ((de = readdir(d))) {
-    struct stat st;
-    int seg = is_segment(de->d_name, NULL);
-    if (!seg && strcmp(de->d_name, "quarantine.log") != 0)
+    if (!is_segment(de->d_name, NULL))
       continue;
-    if (fstatat(s->dirfd, de->d_name, &st, 0) != 0)
-      continue;
-    uint64_t size = (uint64_t)st.st_size;
-    uint64_t ack = seg ? read_ack(s, de->d_name) : 0;
-    used += size > ack ? size - ack : 0;
+    if (n == cap) {
+      size_t nc = cap ? cap * 2 : 16;
+      char **p = realloc(names, nc * sizeof(*p));
+      if (!p) {
+        st = CASHBACK_E_NOMEM;
+        break;
+      }
+      names = p;
+      cap = nc;
+    }
+    if (!(names[n] = strdup(de->d_name))) {
+      st = CASHBACK_E_NOMEM;
+      break;
+    }
+    n++;
   }
   closedir(d);
+  if (st != CASHBACK_OK) {
+    for (size_t i = 0; i < n; i++)
+      free(names[i]);
+    free(names);
+    return st;
+  }
+  if (n)
+    qsort(names, n, sizeof(*names), cmp_names);
+  *out = names;
+  *count = n;
+  return CASHBACK_OK;
+}
+
+static void free_names(char **names, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    free(names[i]);
+  free(names);
+}
+
+/* Queued bytes: every segment past its cursor, plus the quarantine. */
+static uint64_t scan_used(cashback__spool *s) {
+  uint64_t used = 0;
+  struct stat st;
+  if (fstatat(s->dirfd, "quarantine.log", &st, 0) == 0)
+    used += (uint64_t)st.st_size;
+  char **names;
+  size_t n;
+  if (list_segments(s, &names, &n) != CASHBACK_OK)
+    return used;
+  for (size_t i = 0; i < n; i++) {
+    if (fstatat(s->dirfd, names[i], &st, 0) != 0)
+      continue;
+    uint64_t size = (uint64_t)st.st_size, ack = read_ack(s, names[i]);
+    used += size > ack ? size - ack : 0;
+  }
+  free_names(names, n);
   return used;
 }
 
@@ -383,12 +436,10 @@ cashback_status cashback__spool_append(cashback__spool *s, const void *payload,
          CASHBACK__RECORD_MAX, len);
     return CASHBACK_E_TOO_BIG;
   }
-  size_t total = CASHBACK__RECORD_HEADER + len;
-  uint8_t *rec = malloc(total);
+  size_t total;
+  uint8_t *rec = cashback__record_encode(payload, len, time_ms, &total);
   if (!rec)
     return CASHBACK_E_NOMEM;
-  cashback__record_header(rec, payload, len, time_ms);
-  memcpy(rec + CASHBACK__RECORD_HEADER, payload, len);
 
   pthread_mutex_lock(&s->lock);
   cashback_status st = check_capacity(s, total, err, err_size);
@@ -483,65 +534,6 @@ static void batch_reset(cashback__batch *b) {
   b->nsegs = 0;
   b->corrupt_regions = 0;
   b->corrupt_bytes = 0;
-}
-
-static int cmp_names(const void *a, const void *b) {
-  return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Segment names, sorted (oldest first). Caller frees each and the array. */
-static cashback_status list_segments(cashback__spool *s, char ***out,
-                                     size_t *count) {
-  *out = NULL;
-  *count = 0;
-  int fd = openat(s->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-  if (!d) {
-    if (fd >= 0)
-      close(fd);
-    return CASHBACK_E_IO;
-  }
-  char **names = NULL;
-  size_t n = 0, cap = 0;
-  cashback_status st = CASHBACK_OK;
-  struct dirent *de;
-  while ((de = readdir(d))) {
-    if (!is_segment(de->d_name, NULL))
-      continue;
-    if (n == cap) {
-      size_t nc = cap ? cap * 2 : 16;
-      char **p = realloc(names, nc * sizeof(*p));
-      if (!p) {
-        st = CASHBACK_E_NOMEM;
-        break;
-      }
-      names = p;
-      cap = nc;
-    }
-    if (!(names[n] = strdup(de->d_name))) {
-      st = CASHBACK_E_NOMEM;
-      break;
-    }
-    n++;
-  }
-  closedir(d);
-  if (st != CASHBACK_OK) {
-    for (size_t i = 0; i < n; i++)
-      free(names[i]);
-    free(names);
-    return st;
-  }
-  if (n)
-    qsort(names, n, sizeof(*names), cmp_names);
-  *out = names;
-  *count = n;
-  return CASHBACK_OK;
-}
-
-static void free_names(char **names, size_t n) {
-  for (size_t i = 0; i < n; i++)
-    free(names[i]);
-  free(names);
 }
 
 /* 1 when no writer holds the segment open. */
@@ -837,12 +829,10 @@ cashback_status cashback__quarantine_append(cashback__spool *s,
                                             int64_t time_ms) {
   if (len == 0 || len > CASHBACK__RECORD_MAX)
     return CASHBACK_E_TOO_BIG;
-  size_t total = CASHBACK__RECORD_HEADER + len;
-  uint8_t *rec = malloc(total);
+  size_t total;
+  uint8_t *rec = cashback__record_encode(payload, len, time_ms, &total);
   if (!rec)
     return CASHBACK_E_NOMEM;
-  cashback__record_header(rec, payload, len, time_ms);
-  memcpy(rec + CASHBACK__RECORD_HEADER, payload, len);
   cashback_status st = CASHBACK_E_IO;
   int lk = lock_quarantine(s);
   int fd = lk < 0 ? -1
