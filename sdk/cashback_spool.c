@@ -518,7 +518,8 @@ void cashback__spool_unlock_sender(cashback__spool *s) {
 
 void cashback__batch_init(cashback__batch *b, size_t max_bytes) {
   memset(b, 0, sizeof(*b));
-  cashback__buf_init(&b->data, max_bytes);
+  b->max_bytes = max_bytes;
+  cashback__buf_init(&b->data, max_bytes + CASHBACK__RECORD_MAX);
 }
 
 void cashback__batch_free(cashback__batch *b) {
@@ -592,6 +593,8 @@ static cashback_status add_seg(cashback__batch *b, const char *name,
 
 static cashback_status add_item(cashback__batch *b, const uint8_t *payload,
                                 size_t len, uint64_t end, int64_t time_ms) {
+  if (b->n > 0 && b->data.len + len > b->max_bytes)
+    return CASHBACK_E_TOO_BIG; /* the batch is full */
   if (b->n == b->cap) {
     size_t nc = b->cap ? b->cap * 2 : 64;
     cashback__batch_item *p = realloc(b->items, nc * sizeof(*p));

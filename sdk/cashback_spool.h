@@ -83,6 +83,7 @@ typedef struct cashback__batch_seg {
 
 typedef struct cashback__batch {
   cashback__buf data;
+  size_t max_bytes; /* payload bytes; a single larger record still goes */
   cashback__batch_item *items;
   size_t n, cap;
   cashback__batch_seg *segs;
@@ -91,6 +92,8 @@ typedef struct cashback__batch {
   uint64_t corrupt_bytes;
 } cashback__batch;
 
+/* A batch of at most `max_bytes` of payloads (but always at least one
+ * record, whatever its size). */
 void cashback__batch_init(cashback__batch *b, size_t max_bytes);
 void cashback__batch_free(cashback__batch *b);
 

@@ -469,6 +469,32 @@ START_TEST(too_big_record) {
 }
 END_TEST
 
+START_TEST(batch_bytes_are_bounded_but_a_big_record_goes_alone) {
+  cashback__spool *s = open_spool(0, 0);
+  char p[2100];
+  memset(p, 'a', 300);
+  p[300] = '\0';
+  for (int i = 0; i < 5; i++)
+    ck_assert_int_eq(put(s, p), CASHBACK_OK);
+  memset(p, 'b', 2000);
+  p[2000] = '\0';
+  ck_assert_int_eq(put(s, p), CASHBACK_OK);
+  cashback__batch b;
+  cashback__batch_init(&b, 1000);
+  ck_assert_int_eq(cashback__spool_collect(s, 1000, &b), CASHBACK_OK);
+  ck_assert_uint_eq(b.n, 3); /* 3 x 300 fit in 1000, a 4th does not */
+  ack_all(s, &b);
+  ck_assert_int_eq(cashback__spool_collect(s, 1000, &b), CASHBACK_OK);
+  ck_assert_uint_eq(b.n, 2);
+  ack_all(s, &b);
+  ck_assert_int_eq(cashback__spool_collect(s, 1000, &b), CASHBACK_OK);
+  ck_assert_uint_eq(b.n, 1); /* larger than the cap: sent alone */
+  ck_assert_uint_eq(b.items[0].len, 2000);
+  cashback__batch_free(&b);
+  cashback__spool_close(s);
+}
+END_TEST
+
 TCase *cashback_test_spool(void) {
   TCase *tc = tcase_create("spool");
   tcase_add_checked_fixture(tc, setup, teardown);
@@ -487,5 +513,6 @@ TCase *cashback_test_spool(void) {
   tcase_add_test(tc, quarantine_and_state);
   tcase_add_test(tc, one_sender_at_a_time);
   tcase_add_test(tc, too_big_record);
+  tcase_add_test(tc, batch_bytes_are_bounded_but_a_big_record_goes_alone);
   return tc;
 }
