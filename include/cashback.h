@@ -407,6 +407,23 @@ CASHBACK_API cashback_status cashback_money_format(int64_t minor,
                                                    char *buf, size_t size);
 
 /* ------------------------------------------------------------------------
+ * Time
+ * --------------------------------------------------------------------- */
+
+/**
+ * Parses an RFC 3339 timestamp (`len` bytes), e.g.
+ * "2026-11-23T19:42:00+01:00" or "2026-11-23T18:42:00Z": date, 'T' (or 't'
+ * or a space), time with seconds, an optional fraction (dropped), and a UTC
+ * offset ('Z' or +hh:mm / -hh:mm, at most 14:00). Gives the Unix seconds and
+ * the offset in minutes, ready for `cashback_event_set_order_time()`.
+ * CASHBACK_E_FIELD when the text is not such a timestamp, has no offset, or
+ * lies outside 1970 to 9999; the outputs are then unchanged. Thread-safe.
+ */
+CASHBACK_API cashback_status cashback_time_parse(const char *text, size_t len,
+                                                 int64_t *unix_time,
+                                                 int *utc_offset_min);
+
+/* ------------------------------------------------------------------------
  * Events
  *
  * An event is built with setters, then reported. An event object is not

@@ -80,6 +80,114 @@ cashback_status cashback__iso8601(int64_t unix_time, int offset_min,
   return CASHBACK_OK;
 }
 
+/* Days since 1970-01-01 of a civil date (H. Hinnant's days_from_civil). */
+static int64_t days_from_civil(int64_t y, int m, int d) {
+  y -= m <= 2;
+  int64_t era = (y >= 0 ? y : y - 399) / 400;
+  int64_t yoe = y - era * 400;                                   /* 0..399 */
+  int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1; /* 0..365 */
+  int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;           /* 0..146096 */
+  return era * 146097 + doe - 719468;
+}
+
+static int days_in_month(int y, int m) {
+  static const int days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  return m == 2 && leap ? 29 : days[m - 1];
+}
+
+/* `n` digits at s[*i] (bounded by len) as a number; -1 when not digits. */
+static int digits(const char *s, size_t len, size_t *i, int n) {
+  int v = 0;
+  for (int k = 0; k < n; k++, (*i)++) {
+    if (*i >= len || s[*i] < '0' || s[*i] > '9')
+      return -1;
+    v = v * 10 + (s[*i] - '0');
+  }
+  return v;
+}
+
+static int expect(const char *s, size_t len, size_t *i, char c) {
+  if (*i >= len || s[*i] != c)
+    return 0;
+  (*i)++;
+  return 1;
+}
+
+/*
+ * Grammar (RFC 3339 section 5.6, with its "T" / "t" / " " separator):
+ *   YYYY-MM-DD ("T"/"t"/" ") hh:mm:ss ["." 1*9DIGIT] ("Z"/"z"/("+"/"-")hh:mm)
+ * The fraction is dropped (the protocol has second precision). A leap
+ * second (ss = 60) is refused: Unix time has none. The offset's minutes
+ * are 00-59 and its whole at most 14:00.
+ */
+cashback_status cashback__iso8601_parse(const char *s, size_t len,
+                                        int64_t *unix_time, int *offset_min) {
+  if (s == NULL || unix_time == NULL || offset_min == NULL)
+    return CASHBACK_E_INVALID_ARGUMENT;
+  size_t i = 0;
+  int y = digits(s, len, &i, 4);
+  if (y < 0 || !expect(s, len, &i, '-'))
+    return CASHBACK_E_FIELD;
+  int mo = digits(s, len, &i, 2);
+  if (mo < 1 || mo > 12 || !expect(s, len, &i, '-'))
+    return CASHBACK_E_FIELD;
+  int d = digits(s, len, &i, 2);
+  if (d < 1 || d > days_in_month(y, mo))
+    return CASHBACK_E_FIELD;
+  if (i >= len || (s[i] != 'T' && s[i] != 't' && s[i] != ' '))
+    return CASHBACK_E_FIELD;
+  i++;
+  int hh = digits(s, len, &i, 2);
+  if (hh < 0 || hh > 23 || !expect(s, len, &i, ':'))
+    return CASHBACK_E_FIELD;
+  int mm = digits(s, len, &i, 2);
+  if (mm < 0 || mm > 59 || !expect(s, len, &i, ':'))
+    return CASHBACK_E_FIELD;
+  int ss = digits(s, len, &i, 2);
+  if (ss < 0 || ss > 59)
+    return CASHBACK_E_FIELD;
+  if (i < len && s[i] == '.') {
+    size_t start = ++i;
+    while (i < len && s[i] >= '0' && s[i] <= '9')
+      i++;
+    if (i == start || i - start > 9)
+      return CASHBACK_E_FIELD;
+  }
+  int off;
+  if (i < len && (s[i] == 'Z' || s[i] == 'z')) {
+    off = 0;
+    i++;
+  } else if (i < len && (s[i] == '+' || s[i] == '-')) {
+    int sign = s[i++] == '-' ? -1 : 1;
+    int oh = digits(s, len, &i, 2);
+    if (oh < 0 || !expect(s, len, &i, ':'))
+      return CASHBACK_E_FIELD;
+    int om = digits(s, len, &i, 2);
+    if (om < 0 || om > 59)
+      return CASHBACK_E_FIELD;
+    off = sign * (oh * 60 + om);
+    if (off < -OFFSET_MAX_MIN || off > OFFSET_MAX_MIN)
+      return CASHBACK_E_FIELD;
+  } else {
+    return CASHBACK_E_FIELD; /* no offset: the instant is unknown */
+  }
+  if (i != len)
+    return CASHBACK_E_FIELD;
+  int64_t local = days_from_civil(y, mo, d) * 86400 + hh * 3600 + mm * 60 + ss;
+  int64_t t = local - (int64_t)off * 60;
+  if (t < 0 || t > LAST_SECOND)
+    return CASHBACK_E_FIELD;
+  *unix_time = t;
+  *offset_min = off;
+  return CASHBACK_OK;
+}
+
+cashback_status cashback_time_parse(const char *text, size_t len,
+                                    int64_t *unix_time, int *utc_offset_min) {
+  return cashback__iso8601_parse(text, len, unix_time, utc_offset_min);
+}
+
 /*
  * Grammar: 1*DIGIT [ "s" / "m" / "h" / "d" ]; no unit means seconds. No
  * sign, no space, no fraction, lowercase units only. Leading zeros are

@@ -17,6 +17,13 @@
 cashback_status cashback__iso8601(int64_t unix_time, int offset_min,
                                   char *out);
 
+/* Parses `len` bytes of an RFC 3339 timestamp (the grammar is in
+ * cashback_time.c) into Unix seconds and the UTC offset in minutes.
+ * CASHBACK_E_FIELD when the text is not one or lies outside 1970..9999
+ * (the instant) or +-14:00 (the offset); nothing is written then. */
+cashback_status cashback__iso8601_parse(const char *s, size_t len,
+                                        int64_t *unix_time, int *offset_min);
+
 /* Parses `len` bytes of a duration: digits with an optional unit s, m, h, d
  * ("30d", "12h", "3600"); CASHBACK_E_CONFIG on anything else or overflow. */
 cashback_status cashback__duration_parse(const char *s, size_t len,

@@ -210,6 +210,139 @@ START_TEST(system_now) {
 }
 END_TEST
 
+static void expect_parse(const char *text, int64_t want_t, int want_off) {
+  int64_t t = -1;
+  int off = -9999;
+  cashback_status st = cashback__iso8601_parse(text, strlen(text), &t, &off);
+  ck_assert_msg(st == CASHBACK_OK, "'%s': status %d", text, (int)st);
+  ck_assert_msg(t == want_t && off == want_off, "'%s': got %lld %+d", text,
+                (long long)t, off);
+  /* The public entry point agrees. */
+  int64_t t2 = -1;
+  int off2 = -9999;
+  ck_assert_int_eq(cashback_time_parse(text, strlen(text), &t2, &off2),
+                   CASHBACK_OK);
+  ck_assert_int_eq(t2, t);
+  ck_assert_int_eq(off2, off);
+}
+
+START_TEST(parse_known) {
+  expect_parse("1970-01-01T00:00:00Z", 0, 0);
+  expect_parse("2009-02-13T23:31:30Z", 1234567890, 0);
+  expect_parse("2009-02-13t23:31:30z", 1234567890, 0);
+  expect_parse("2009-02-13 23:31:30Z", 1234567890, 0);
+  expect_parse("2009-02-14T00:31:30+01:00", 1234567890, 60);
+  expect_parse("2009-02-13T18:01:30-05:30", 1234567890, -330);
+  expect_parse("2009-02-13T23:31:30-00:00", 1234567890, 0);
+  expect_parse("2009-02-13T23:31:30.999999999Z", 1234567890, 0);
+  expect_parse("2009-02-13T23:31:30.5+00:00", 1234567890, 0);
+  expect_parse("1969-12-31T19:00:00-05:00", 0, -300); /* the instant is 1970 */
+  expect_parse("1970-01-01T14:00:00+14:00", 0, 840);
+  expect_parse("2000-02-29T00:00:00Z", 951782400, 0);
+  expect_parse("2024-02-29T00:00:00Z", 1709164800, 0);
+  expect_parse("2038-01-19T03:14:08Z", INT64_C(2147483648), 0);
+  expect_parse("2400-02-29T12:00:00Z", INT64_C(13574606400), 0);
+  expect_parse("9999-12-31T23:59:59Z", INT64_C(253402300799), 0);
+  expect_parse("9999-12-31T23:59:59+01:00", INT64_C(253402297199), 60);
+  /* The demo's order time. */
+  expect_parse("2026-11-23T19:41:50+01:00", INT64_C(1795459310), 60);
+}
+END_TEST
+
+START_TEST(parse_errors) {
+  static const char *const bad[] = {
+      "",
+      "2009-02-13",                      /* no time */
+      "2009-02-13T23:31:30",             /* no offset */
+      "2009-02-13T23:31Z",               /* no seconds */
+      "2009-02-13T23:31:60Z",            /* leap second */
+      "2009-02-13T24:00:00Z",            /* hour */
+      "2009-02-13T23:60:00Z",            /* minute */
+      "2009-13-01T00:00:00Z",            /* month */
+      "2009-00-01T00:00:00Z",            /* month */
+      "2009-02-29T00:00:00Z",            /* not a leap year */
+      "2100-02-29T00:00:00Z",            /* not a leap year */
+      "2009-04-31T00:00:00Z",            /* April has 30 days */
+      "2009-02-00T00:00:00Z",            /* day */
+      "2009-2-13T23:31:30Z",             /* digits */
+      "02009-02-13T23:31:30Z",           /* five-digit year */
+      "2009-02-13X23:31:30Z",            /* separator */
+      "2009-02-13T23:31:30.Z",           /* empty fraction */
+      "2009-02-13T23:31:30.1234567890Z", /* ten fraction digits */
+      "2009-02-13T23:31:30+0100",        /* offset without a colon */
+      "2009-02-13T23:31:30+01",          /* offset without minutes */
+      "2009-02-13T23:31:30+14:01",       /* past +14:00 */
+      "2009-02-13T23:31:30-15:00",       /* past -14:00 */
+      "2009-02-13T23:31:30+01:60",       /* offset minutes */
+      "2009-02-13T23:31:30Z ",           /* trailing space */
+      " 2009-02-13T23:31:30Z",           /* leading space */
+      "2009-02-13T23:31:30ZZ",           /* trailing garbage */
+      "1969-12-31T23:59:59Z",            /* before 1970 */
+      "1970-01-01T00:00:00+00:01",       /* a minute before 1970 */
+      "9999-12-31T23:59:59-00:01",       /* past year 9999 */
+      "+2009-02-13T23:31:30Z",           /* sign */
+      "2009-02-13T23:31:30\xef\xbc\xba", /* fullwidth Z */
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    int64_t t = 42;
+    int off = 7;
+    ck_assert_msg(cashback__iso8601_parse(bad[i], strlen(bad[i]), &t, &off) ==
+                      CASHBACK_E_FIELD,
+                  "'%s' accepted", bad[i]);
+    ck_assert_int_eq(t, 42);
+    ck_assert_int_eq(off, 7);
+  }
+  int64_t t = 0;
+  int off = 0;
+  ck_assert_int_eq(cashback__iso8601_parse(NULL, 0, &t, &off),
+                   CASHBACK_E_INVALID_ARGUMENT);
+  ck_assert_int_eq(cashback_time_parse("1970-01-01T00:00:00Z", 20, NULL, &off),
+                   CASHBACK_E_INVALID_ARGUMENT);
+  ck_assert_int_eq(cashback_time_parse("1970-01-01T00:00:00Z", 20, &t, NULL),
+                   CASHBACK_E_INVALID_ARGUMENT);
+}
+END_TEST
+
+START_TEST(parse_honours_length) {
+  int64_t t = 0;
+  int off = 0;
+  const char *s = "2009-02-13T23:31:30Zjunk";
+  ck_assert_int_eq(cashback__iso8601_parse(s, 20, &t, &off), CASHBACK_OK);
+  ck_assert_int_eq(t, 1234567890);
+  ck_assert_int_eq(cashback__iso8601_parse(s, 19, &t, &off), CASHBACK_E_FIELD);
+  ck_assert_int_eq(cashback__iso8601_parse(s, 21, &t, &off), CASHBACK_E_FIELD);
+  char raw[20];
+  memcpy(raw, s, sizeof raw); /* not NUL-terminated */
+  ck_assert_int_eq(cashback__iso8601_parse(raw, sizeof raw, &t, &off),
+                   CASHBACK_OK);
+  ck_assert_int_eq(t, 1234567890);
+}
+END_TEST
+
+/* Whatever the formatter writes, the parser reads back to the same values. */
+START_TEST(parse_roundtrip) {
+  static const int offsets[] = {0, 60, -60, 330, -330, 840, -840, 1, -1};
+  uint64_t x = 88172645463325252ULL; /* xorshift64 */
+  for (int n = 0; n < 20000; n++) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    int64_t t = (int64_t)(x % (UINT64_C(253402300799) + 1));
+    int off = offsets[(x >> 40) % (sizeof offsets / sizeof offsets[0])];
+    char buf[CASHBACK__ISO8601_MAX];
+    if (cashback__iso8601(t, off, buf) != CASHBACK_OK)
+      continue; /* local time past 9999 */
+    int64_t back = -1;
+    int back_off = 0;
+    ck_assert_msg(cashback__iso8601_parse(buf, strlen(buf), &back, &back_off) ==
+                      CASHBACK_OK,
+                  "'%s' refused", buf);
+    ck_assert_msg(back == t && back_off == off, "'%s': %lld %+d", buf,
+                  (long long)back, back_off);
+  }
+}
+END_TEST
+
 TCase *cashback_test_time(void) {
   TCase *tc = tcase_create("time");
   tcase_add_test(tc, iso_known_utc);
@@ -220,5 +353,9 @@ TCase *cashback_test_time(void) {
   tcase_add_test(tc, duration_errors);
   tcase_add_test(tc, duration_honours_length);
   tcase_add_test(tc, system_now);
+  tcase_add_test(tc, parse_known);
+  tcase_add_test(tc, parse_errors);
+  tcase_add_test(tc, parse_honours_length);
+  tcase_add_test(tc, parse_roundtrip);
   return tc;
 }
