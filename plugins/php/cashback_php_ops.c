@@ -1,0 +1,205 @@
+/*
+ * The operations behind both the Cashback\ functions and the
+ * Cashback\Client methods: request data in, one SDK call, a PHP value or a
+ * Cashback\Exception out.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "php.h"
+#include "SAPI.h"
+#include "zend_exceptions.h"
+#include "zend_smart_str.h"
+
+#include "php_cashback.h"
+
+void cashback_php_add_set_cookie(const char *value) {
+  smart_str line = {0};
+  smart_str_appends(&line, "Set-Cookie: ");
+  smart_str_appends(&line, value);
+  smart_str_0(&line);
+  sapi_header_line ctr = {0};
+  ctr.line = ZSTR_VAL(line.s);
+  ctr.line_len = ZSTR_LEN(line.s);
+  /* ADD, not REPLACE: other Set-Cookie headers (the session's) stay. */
+  sapi_header_op(SAPI_HEADER_ADD, &ctr);
+  smart_str_free(&line);
+}
+
+void cashback_php_capture(cashback_client *c, zend_string *query, bool send,
+                          bool strict, zval *return_value) {
+  const char *q = query ? ZSTR_VAL(query) : SG(request_info).query_string;
+  size_t len = query ? ZSTR_LEN(query) : (q ? strlen(q) : 0);
+  char cookie[CASHBACK_SET_COOKIE_MAX + 1];
+  cashback_status st =
+      cashback_capture(c, q ? q : "", len, cookie, sizeof(cookie));
+  if (st == CASHBACK_E_CLICK_NONE ||
+      (st == CASHBACK_E_CLICK_MALFORMED && !strict))
+    RETURN_NULL();
+  if (st != CASHBACK_OK) {
+    cashback_php_throw_client(c, st);
+    RETURN_THROWS();
+  }
+  if (send) {
+    if (SG(headers_sent)) {
+      const char *file = php_output_get_start_filename();
+      cashback_php_throw(CASHBACK_E_INVALID_ARGUMENT,
+                         "capture: cannot send the click cookie, headers "
+                         "already sent (output started at %s:%d); call "
+                         "Cashback\\capture() before any output, or pass "
+                         "send: false and set the cookie yourself",
+                         file ? file : "?", php_output_get_start_lineno());
+      RETURN_THROWS();
+    }
+    cashback_php_add_set_cookie(cookie);
+  }
+  RETURN_STRING(cookie);
+}
+
+/* The raw Cookie header of this request; rebuilt from $_COOKIE when the
+ * SAPI has none (the CLI, or a framework that filled $_COOKIE itself). */
+static zend_string *request_cookies(void) {
+  const char *raw = SG(request_info).cookie_data;
+  if (raw)
+    return zend_string_init(raw, strlen(raw), 0);
+  zval *cookies = &PG(http_globals)[TRACK_VARS_COOKIE];
+  if (Z_TYPE_P(cookies) != IS_ARRAY)
+    return NULL;
+  smart_str s = {0};
+  zend_string *name;
+  zval *v;
+  ZEND_HASH_FOREACH_STR_KEY_VAL(Z_ARRVAL_P(cookies), name, v) {
+    ZVAL_DEREF(v);
+    if (!name || Z_TYPE_P(v) != IS_STRING)
+      continue;
+    if (s.s)
+      smart_str_appends(&s, "; ");
+    smart_str_append(&s, name);
+    smart_str_appendc(&s, '=');
+    smart_str_append(&s, Z_STR_P(v));
+  }
+  ZEND_HASH_FOREACH_END();
+  smart_str_0(&s);
+  return s.s;
+}
+
+void cashback_php_click(cashback_client *c, zend_string *cookie, bool strict,
+                        zval *return_value) {
+  zend_string *header = cookie ? zend_string_copy(cookie) : request_cookies();
+  if (!header)
+    RETURN_NULL();
+  cashback_click click;
+  cashback_status st =
+      cashback_click_read(c, ZSTR_VAL(header), ZSTR_LEN(header), &click);
+  zend_string_release(header);
+  if (st == CASHBACK_OK)
+    RETURN_STRING(click.token);
+  if (st == CASHBACK_E_CLICK_NONE)
+    RETURN_NULL();
+  if (!strict &&
+      (st == CASHBACK_E_CLICK_EXPIRED || st == CASHBACK_E_CLICK_TAMPERED ||
+       st == CASHBACK_E_CLICK_MALFORMED))
+    RETURN_NULL();
+  cashback_php_throw_client(c, st);
+  RETURN_THROWS();
+}
+
+void cashback_php_report(cashback_client *c, cashback_event_type type,
+                         HashTable *fields, zval *return_value) {
+  cashback_event *ev = cashback_php_event_from_array(type, fields);
+  if (!ev)
+    RETURN_THROWS();
+  char id[CASHBACK_EVENT_ID_LEN + 1];
+  cashback_status st = cashback_report(c, ev, id);
+  cashback_event_free(ev);
+  if (st != CASHBACK_OK) {
+    cashback_php_throw_client(c, st);
+    RETURN_THROWS();
+  }
+  RETURN_STRING(id);
+}
+
+/* uint64_t counters as PHP ints (which are signed 64-bit). */
+static zend_long clamp_u64(uint64_t v) {
+  return v > (uint64_t)ZEND_LONG_MAX ? ZEND_LONG_MAX : (zend_long)v;
+}
+
+void cashback_php_status(cashback_client *c, zval *return_value) {
+  cashback_queue_status s;
+  cashback_status st = cashback_get_status(c, &s);
+  if (st != CASHBACK_OK) {
+    cashback_php_throw_client(c, st);
+    RETURN_THROWS();
+  }
+  array_init(return_value);
+  add_assoc_string(return_value, "merchant_id",
+                   (char *)cashback_client_merchant_id(c));
+  add_assoc_long(return_value, "queued_events", clamp_u64(s.queued_events));
+  add_assoc_long(return_value, "queued_bytes", clamp_u64(s.queued_bytes));
+  add_assoc_long(return_value, "oldest_age_s", (zend_long)s.oldest_age_s);
+  add_assoc_long(return_value, "quarantined", clamp_u64(s.quarantined));
+  add_assoc_long(return_value, "corrupt_skipped", clamp_u64(s.corrupt_skipped));
+  add_assoc_long(return_value, "last_success", (zend_long)s.last_success);
+  add_assoc_long(return_value, "next_attempt", (zend_long)s.next_attempt);
+  add_assoc_bool(return_value, "paused", s.paused != 0);
+  add_assoc_long(return_value, "last_status", (zend_long)s.last_status);
+  add_assoc_string(return_value, "last_error", s.last_error);
+}
+
+void cashback_php_flush(cashback_client *c, zend_long timeout_ms,
+                        zval *return_value) {
+  if (timeout_ms < 0) {
+    cashback_php_throw(CASHBACK_E_INVALID_ARGUMENT,
+                       "flush: timeout_ms must be 0 or more");
+    RETURN_THROWS();
+  }
+  cashback_status st = cashback_flush(c, (int64_t)timeout_ms);
+  if (st == CASHBACK_OK)
+    RETURN_TRUE;
+  if (st == CASHBACK_E_BUSY || st == CASHBACK_E_TIMEOUT)
+    RETURN_FALSE;
+  cashback_php_throw_client(c, st);
+  RETURN_THROWS();
+}
+
+static int quarantine_one(const cashback_quarantined *q, void *userdata) {
+  zval *list = userdata, row;
+  array_init(&row);
+  add_assoc_string(&row, "id", (char *)q->id);
+  add_assoc_string(&row, "reason", (char *)q->reason);
+  add_assoc_string(&row, "message", (char *)q->message);
+  add_assoc_long(&row, "quarantined_at", (zend_long)q->quarantined_at);
+  add_assoc_stringl(&row, "event", (char *)q->event_json, q->event_len);
+  add_next_index_zval(list, &row);
+  return 0;
+}
+
+void cashback_php_quarantine(cashback_client *c, zval *return_value) {
+  array_init(return_value);
+  cashback_status st =
+      cashback_quarantine_list(c, quarantine_one, return_value);
+  if (st != CASHBACK_OK) {
+    zval_ptr_dtor(return_value);
+    ZVAL_UNDEF(return_value);
+    cashback_php_throw_client(c, st);
+    RETURN_THROWS();
+  }
+}
+
+void cashback_php_replay(cashback_client *c, zend_string *id,
+                         zval *return_value) {
+  if (id && strlen(ZSTR_VAL(id)) != ZSTR_LEN(id)) {
+    cashback_php_throw(CASHBACK_E_INVALID_ARGUMENT,
+                       "replay: the id contains a NUL byte");
+    RETURN_THROWS();
+  }
+  size_t n = 0;
+  cashback_status st =
+      cashback_quarantine_replay(c, id ? ZSTR_VAL(id) : NULL, &n);
+  if (st != CASHBACK_OK) {
+    cashback_php_throw_client(c, st);
+    RETURN_THROWS();
+  }
+  RETURN_LONG((zend_long)n);
+}

@@ -1,0 +1,102 @@
+/*
+ * The cashback PHP extension: libcashback for PHP (docs/php.md).
+ *
+ * A thin shim: php.ini settings and PHP arrays in, SDK calls, SDK statuses
+ * out as Cashback\Exception. One default client per worker process, made on
+ * first use (never in the FPM master) and made again after a fork.
+ */
+#ifndef PHP_CASHBACK_H
+#define PHP_CASHBACK_H
+
+#include <sys/types.h>
+
+#include <cashback.h>
+
+#include "php.h"
+
+#define PHP_CASHBACK_VERSION CASHBACK_VERSION
+
+extern zend_module_entry cashback_module_entry;
+#define phpext_cashback_ptr &cashback_module_entry
+
+ZEND_BEGIN_MODULE_GLOBALS(cashback)
+/* php.ini settings */
+char *connection;
+char *config;
+char *spool_dir;
+char *durability;
+bool auto_capture;
+bool sender;
+zend_long shutdown_flush_ms;
+/* The default client of this process (or thread, in ZTS), the pid that
+ * made it, and the settings it was made from. */
+cashback_client *client;
+pid_t client_pid;
+zend_string *client_key;
+bool warned; /* auto_capture already logged a failure for client_key */
+ZEND_END_MODULE_GLOBALS(cashback)
+
+ZEND_EXTERN_MODULE_GLOBALS(cashback)
+#define CASHBACK_G(v) ZEND_MODULE_GLOBALS_ACCESSOR(cashback, v)
+
+#if defined(ZTS) && defined(COMPILE_DL_CASHBACK)
+ZEND_TSRMLS_CACHE_EXTERN()
+#endif
+
+extern zend_class_entry *cashback_php_exception_ce;
+extern zend_class_entry *cashback_php_client_ce;
+
+/* Throws Cashback\Exception with code `st` and the formatted message. */
+void cashback_php_throw(cashback_status st, const char *fmt, ...)
+    ZEND_ATTRIBUTE_FORMAT(printf, 2, 3);
+
+/* Throws the client's last error (its detail, else the status text). */
+void cashback_php_throw_client(cashback_client *c, cashback_status st);
+
+/* The default client, made from php.ini on first use; NULL with an
+ * exception thrown when the configuration is bad. */
+cashback_client *cashback_php_default_client(void);
+
+/* Makes a client from a connection string (may be NULL) and an options
+ * array (may be NULL: "config" loads a file, other keys as in
+ * docs/onboarding.md). Throws and returns NULL on failure. */
+cashback_client *cashback_php_client_make(const zend_string *connection,
+                                          HashTable *options);
+
+/* Frees a client made in this process; a client inherited through fork()
+ * is left alone (its sender thread and locks belong to the parent). */
+void cashback_php_client_release(cashback_client *c, pid_t owner,
+                                 zend_long flush_ms);
+
+/* Adds a Set-Cookie header to the response (alongside any others). */
+void cashback_php_add_set_cookie(const char *value);
+
+/* The operations shared by the functions and the Client methods. Each
+ * fills return_value, or throws. */
+void cashback_php_capture(cashback_client *c, zend_string *query, bool send,
+                          bool strict, zval *return_value);
+void cashback_php_click(cashback_client *c, zend_string *cookie, bool strict,
+                        zval *return_value);
+void cashback_php_report(cashback_client *c, cashback_event_type type,
+                         HashTable *fields, zval *return_value);
+void cashback_php_status(cashback_client *c, zval *return_value);
+void cashback_php_flush(cashback_client *c, zend_long timeout_ms,
+                        zval *return_value);
+void cashback_php_quarantine(cashback_client *c, zval *return_value);
+void cashback_php_replay(cashback_client *c, zend_string *id,
+                         zval *return_value);
+
+/* Builds an event from a PHP array (cashback_php_event.c). Returns NULL
+ * with an exception thrown when a field is missing, of the wrong type, a
+ * float amount, or refused by the SDK. */
+cashback_event *cashback_php_event_from_array(cashback_event_type type,
+                                              HashTable *fields);
+
+/* Installs the object handlers of the Client class once it is
+ * registered (cashback_php_client.c). */
+void cashback_php_client_setup(void);
+
+/* Returns a Cashback\Client object that stands for the default client. */
+void cashback_php_client_default_object(zval *return_value);
+
+#endif /* PHP_CASHBACK_H */
