@@ -748,6 +748,80 @@ CASHBACK_API CASHBACK_MUST_USE cashback_status cashback_verifier_verify(
     const cashback_verifier *v, const char *header, size_t header_len,
     const void *body, size_t body_len, int64_t now, char *key_id);
 
+/* ------------------------------------------------------------------------
+ * Receiving batches (the network side, and tools)
+ *
+ * A receiver verifies a request's signature with a `cashback_verifier`,
+ * then parses its body with `cashback_batch_parse()`, which checks the
+ * batch as a whole and each event on its own against docs/protocol.md, and
+ * answers per event. A parsed batch is read-only: several threads may read
+ * one batch at once.
+ * --------------------------------------------------------------------- */
+
+typedef struct cashback_batch cashback_batch;
+
+/** Flags of `cashback_batch_parse()`. */
+#define CASHBACK_BATCH_CHECK_IDS 1u /**< ids must be the derived ones */
+
+/**
+ * Parses a received batch body (`len` bytes, exactly as received; borrowed).
+ * On success `*out` is a new batch the caller owns (free it with
+ * `cashback_batch_free()`); events that break the protocol are still in it,
+ * marked invalid with the reason (see `cashback_batch_event()`). With
+ * CASHBACK_BATCH_CHECK_IDS, a sale, cancel, confirm, or refund with a
+ * `refund_id` whose id is not the one derived from the batch's merchant id
+ * (docs/protocol.md section 4) is invalid. Errors, with `*out` NULL and the
+ * reason in `detail` (when not NULL; `detail_size` bytes, at most
+ * CASHBACK_ERROR_MAX + 1 used): CASHBACK_E_PROTOCOL when the body as a whole
+ * is malformed (not a JSON object, protocol not 1, merchant_id invalid,
+ * events not an array of 1 to 1000; the receiver answers 400),
+ * CASHBACK_E_TOO_BIG past 4 MiB or 1000 events (413), CASHBACK_E_NOMEM,
+ * CASHBACK_E_INVALID_ARGUMENT. Thread-safe.
+ */
+CASHBACK_API cashback_status cashback_batch_parse(const char *body, size_t len,
+                                                  unsigned flags,
+                                                  cashback_batch **out,
+                                                  char *detail,
+                                                  size_t detail_size);
+
+/** The batch's merchant id. Owned by the batch. */
+CASHBACK_API const char *cashback_batch_merchant_id(const cashback_batch *b);
+
+/** The number of events in the batch (1 to 1000). */
+CASHBACK_API size_t cashback_batch_count(const cashback_batch *b);
+
+/**
+ * A received event, as `cashback_batch_event()` gives it. The strings are
+ * owned by the batch, valid until `cashback_batch_free()`, never NULL.
+ */
+typedef struct cashback_received_event {
+  int valid;                  /**< 1: follows the protocol; 0: see `error` */
+  const char *error;          /**< why it is invalid, naming the field; "" */
+  const char *id;             /**< as sent, as printable ASCII, cut to 64 */
+  cashback_event_type type;   /**< 0 when not one of the four */
+  const char *order_id;       /**< as sent, as printable ASCII, cut to 64 */
+  int has_amount;             /**< 1 when `amount` and `currency` are set */
+  int64_t amount;             /**< minor units of `currency` */
+  const char *currency;       /**< ISO 4217 code, "" when absent */
+  int test;                   /**< 1: a test event (pays nothing) */
+  const char *click_token;    /**< "" when absent */
+  const char *refund_id;      /**< "" when absent */
+  const char *json;           /**< the event object, compact JSON */
+  size_t json_len;            /**< its length */
+} cashback_received_event;
+
+/**
+ * Fills `out` with the event at `index` (0 to count - 1). An invalid event's
+ * answer is `rejected` with reason `invalid_event` and `error` as message.
+ * CASHBACK_E_INVALID_ARGUMENT when `index` is out of range.
+ */
+CASHBACK_API cashback_status cashback_batch_event(const cashback_batch *b,
+                                                  size_t index,
+                                                  cashback_received_event *out);
+
+/** Frees a batch (NULL is fine). */
+CASHBACK_API void cashback_batch_free(cashback_batch *b);
+
 #ifdef __cplusplus
 }
 #endif

@@ -525,6 +525,26 @@ static cashback_status check_complete(cashback_event *ev) {
   return CASHBACK_OK;
 }
 
+cashback_status cashback__event_check(cashback_event *ev,
+                                      const char *merchant_id,
+                                      char id[CASHBACK_EVENT_ID_LEN + 1]) {
+  if (!ev || !merchant_id || !id)
+    return CASHBACK_E_INVALID_ARGUMENT;
+  id[0] = '\0';
+  cashback_status st = check_complete(ev);
+  if (st != CASHBACK_OK ||
+      (ev->type == CASHBACK_EVENT_REFUND && !ev->refund_id[0]))
+    return st;
+  /* compute_id() writes the event's own id; keep it unfinalized. */
+  char saved[sizeof(ev->id)];
+  memcpy(saved, ev->id, sizeof(saved));
+  st = compute_id(merchant_id, ev);
+  if (st == CASHBACK_OK)
+    memcpy(id, ev->id, sizeof(ev->id));
+  memcpy(ev->id, saved, sizeof(saved));
+  return st;
+}
+
 cashback_status cashback_event_finalize(cashback_client *c, cashback_event *ev,
                                         char *id) {
   if (!c || !ev)

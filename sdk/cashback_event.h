@@ -13,6 +13,15 @@ cashback_status cashback__event_json(cashback_client *c,
                                      const cashback_event *ev,
                                      cashback__buf *out);
 
+/* For a receiver: checks that the event is complete for its type (as
+ * finalize does) and writes into `id` the id it must carry when sent by
+ * `merchant_id`, or "" for a refund without a refund id (random). Does not
+ * finalize the event. CASHBACK_E_FIELD and friends name the field in
+ * `cashback_event_last_error()`. */
+cashback_status cashback__event_check(cashback_event *ev,
+                                      const char *merchant_id,
+                                      char id[CASHBACK_EVENT_ID_LEN + 1]);
+
 /* "sale", "refund", "cancel", "confirm", or NULL. */
 const char *cashback__event_type_name(cashback_event_type t);
 

@@ -1,0 +1,427 @@
+/*
+ * cashback-sandbox: a reference receiver of the libcashback protocol, for
+ * network partners testing a merchant's integration and for the demo.
+ * This file: the command line, the merchants and their keys, signals.
+ * See docs/sandbox.md and cashback-sandbox(1).
+ */
+#include "sandbox.h"
+
+#include <microhttpd.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define DEFAULT_LISTEN "127.0.0.1:8787"
+#define DEFAULT_DB "sandbox.db"
+
+static const char usage_text[] =
+    "Usage: cashback-sandbox [OPTION]...\n"
+    "A reference receiver of the libcashback protocol (docs/protocol.md).\n"
+    "\n"
+    "  --listen HOST:PORT    listen address (default " DEFAULT_LISTEN
+    "; PORT 0 picks a\n"
+    "                        free port)\n"
+    "  --port-file FILE      write the port to FILE once listening\n"
+    "  --merchant M:KEY:SECRET[,KEY:SECRET]...\n"
+    "                        accept merchant M signed with these keys "
+    "(repeatable)\n"
+    "  --keys-file FILE      merchants and keys, one 'merchant key_id secret' "
+    "per\n"
+    "                        line; the file must not be readable by others\n"
+    "  --db FILE             SQLite database (default ./" DEFAULT_DB ")\n"
+    "  --log FILE            append the log to FILE (default: standard "
+    "error)\n"
+    "  --fail-mode MODE      ok, down, 503 or slow (default ok)\n"
+    "  --slow-ms N           delay of the slow mode in ms (default 2000, at "
+    "most 60000)\n"
+    "  --tolerance SECONDS   signature timestamp window (default 300)\n"
+    "  --max-seconds N       exit by itself after N seconds\n"
+    "  -h, --help            this help\n"
+    "  -V, --version         the version\n"
+    "\n"
+    "Endpoints: POST /cashback/v1/events, GET /, GET /api/totals,\n"
+    "GET and POST /_admin/mode (loopback only).\n";
+
+static void die_usage(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2))) __attribute__((noreturn));
+
+static void die_usage(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fputs("cashback-sandbox: ", stderr);
+  vfprintf(stderr, fmt, ap);
+  fputs("\n(see cashback-sandbox --help)\n", stderr);
+  va_end(ap);
+  exit(2);
+}
+
+static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2)))
+__attribute__((noreturn));
+
+static void die(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fputs("cashback-sandbox: ", stderr);
+  vfprintf(stderr, fmt, ap);
+  fputc('\n', stderr);
+  va_end(ap);
+  exit(1);
+}
+
+void sb_log(sandbox *sb, const char *fmt, ...) {
+  char line[2048], stamp[32];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(line, sizeof(line), fmt, ap);
+  va_end(ap);
+  /* One line, printable: values come from the network's clients. */
+  for (char *p = line; *p; p++)
+    if ((unsigned char)*p < 0x20 || (unsigned char)*p == 0x7f)
+      *p = '?';
+  time_t now = time(NULL);
+  struct tm tm;
+  gmtime_r(&now, &tm);
+  strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  pthread_mutex_lock(&sb->log_lock);
+  fprintf(sb->log, "%s %s\n", stamp, line);
+  fflush(sb->log);
+  pthread_mutex_unlock(&sb->log_lock);
+}
+
+const char *sb_mode_name(sb_mode m) {
+  switch (m) {
+  case SB_MODE_DOWN:
+    return "down";
+  case SB_MODE_503:
+    return "503";
+  case SB_MODE_SLOW:
+    return "slow";
+  default:
+    return "ok";
+  }
+}
+
+int sb_mode_parse(const char *s, sb_mode *out) {
+  static const sb_mode all[] = {SB_MODE_OK, SB_MODE_DOWN, SB_MODE_503,
+                                SB_MODE_SLOW};
+  for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+    if (strcmp(s, sb_mode_name(all[i])) == 0) {
+      *out = all[i];
+      return 0;
+    }
+  return -1;
+}
+
+const sb_merchant *sb_find_merchant(const sandbox *sb, const char *id) {
+  for (size_t i = 0; i < sb->n_merchants; i++)
+    if (strcmp(sb->merchants[i].id, id) == 0)
+      return &sb->merchants[i];
+  return NULL;
+}
+
+void sb_sleep(sandbox *sb, int ms) {
+  struct timespec until;
+  clock_gettime(CLOCK_REALTIME, &until);
+  until.tv_sec += ms / 1000;
+  until.tv_nsec += (long)(ms % 1000) * 1000000L;
+  if (until.tv_nsec >= 1000000000L) {
+    until.tv_sec++;
+    until.tv_nsec -= 1000000000L;
+  }
+  pthread_mutex_lock(&sb->lock);
+  while (!sb->stopping &&
+         pthread_cond_timedwait(&sb->wake, &sb->lock, &until) != ETIMEDOUT)
+    ;
+  pthread_mutex_unlock(&sb->lock);
+}
+
+static int parse_long(const char *s, long min, long max, long *out) {
+  char *end;
+  errno = 0;
+  long v = strtol(s, &end, 10);
+  if (errno || end == s || *end || v < min || v > max)
+    return -1;
+  *out = v;
+  return 0;
+}
+
+/* Adds one key to merchant `mid`, creating the merchant on first use. The
+ * error names the merchant and key, never the secret. */
+static void add_key(sandbox *sb, const char *mid, const char *key_id,
+                    const char *secret, const char *where) {
+  if (!*mid || strlen(mid) > CASHBACK_ID_MAX)
+    die_usage("%s: bad merchant id '%.80s'", where, mid);
+  sb_merchant *m = (sb_merchant *)sb_find_merchant(sb, mid);
+  if (!m) {
+    sb_merchant *p = realloc(sb->merchants, (sb->n_merchants + 1) * sizeof(*p));
+    if (!p)
+      die("out of memory");
+    sb->merchants = p;
+    m = &sb->merchants[sb->n_merchants++];
+    memset(m, 0, sizeof(*m));
+    memcpy(m->id, mid, strlen(mid) + 1);
+    m->verifier = cashback_verifier_new();
+    if (!m->verifier || cashback_verifier_set_tolerance(
+                            m->verifier, sb->tolerance) != CASHBACK_OK)
+      die("cannot make a verifier");
+  }
+  if (m->n_keys >= SB_KEYS_MAX)
+    die_usage("%s: merchant %s has more than %d keys", where, mid, SB_KEYS_MAX);
+  cashback_status st = cashback_verifier_add_key(m->verifier, key_id, secret);
+  if (st != CASHBACK_OK)
+    die_usage("%s: merchant %s, key '%.80s': %s (a key id is 1-64 of "
+              "[A-Za-z0-9._-]; a secret 16-256 printable characters without "
+              "space, ';' or '#')",
+              where, mid, key_id, cashback_strerror(st));
+  size_t n = strlen(key_id);
+  memcpy(m->key_ids[m->n_keys++], key_id, n + 1);
+}
+
+/* "M:KEY:SECRET[,KEY:SECRET]...": the merchant and key ids never contain
+ * ':' or ','; a secret containing ',' must come from a keys file. */
+static void add_merchant_arg(sandbox *sb, char *arg) {
+  char *colon = strchr(arg, ':');
+  if (!colon)
+    die_usage("--merchant: expected MERCHANT:KEY_ID:SECRET");
+  *colon = '\0';
+  const char *mid = arg;
+  char *rest = colon + 1;
+  for (;;) {
+    char *comma = strchr(rest, ',');
+    if (comma)
+      *comma = '\0';
+    char *sep = strchr(rest, ':');
+    if (!sep)
+      die_usage("--merchant %s: expected KEY_ID:SECRET after the merchant",
+                mid);
+    *sep = '\0';
+    add_key(sb, mid, rest, sep + 1, "--merchant");
+    if (!comma)
+      break;
+    rest = comma + 1;
+  }
+}
+
+static void load_keys_file(sandbox *sb, const char *path) {
+  FILE *f = fopen(path, "r");
+  if (!f)
+    die("--keys-file %s: %s", path, strerror(errno));
+  struct stat stt;
+  if (fstat(fileno(f), &stt) != 0)
+    die("--keys-file %s: %s", path, strerror(errno));
+  if (stt.st_mode & 077)
+    die("--keys-file %s: readable by others (mode %03o); chmod 600 it", path,
+        (unsigned)(stt.st_mode & 0777));
+  char line[1024], where[PATH_MAX + 32];
+  unsigned lineno = 0;
+  while (fgets(line, sizeof(line), f)) {
+    lineno++;
+    snprintf(where, sizeof(where), "%s:%u", path, lineno);
+    if (!strchr(line, '\n') && !feof(f))
+      die_usage("%s: line too long", where);
+    char *hash = strchr(line, '#');
+    if (hash)
+      *hash = '\0';
+    char *save = NULL;
+    char *mid = strtok_r(line, " \t\r\n", &save);
+    if (!mid)
+      continue;
+    char *kid = strtok_r(NULL, " \t\r\n", &save);
+    char *secret = strtok_r(NULL, " \t\r\n", &save);
+    if (!kid || !secret || strtok_r(NULL, " \t\r\n", &save))
+      die_usage("%s: expected 'merchant key_id secret'", where);
+    add_key(sb, mid, kid, secret, where);
+  }
+  memset(line, 0, sizeof(line));
+  fclose(f);
+}
+
+static void write_port_file(const char *path, unsigned port) {
+  char tmp[PATH_MAX];
+  if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp))
+    die("--port-file: path too long");
+  FILE *f = fopen(tmp, "w");
+  if (!f || fprintf(f, "%u\n", port) < 0 || fclose(f) != 0 ||
+      rename(tmp, path) != 0)
+    die("--port-file %s: %s", path, strerror(errno));
+}
+
+int main(int argc, char **argv) {
+  enum {
+    O_LISTEN = 256,
+    O_PORT_FILE,
+    O_MERCHANT,
+    O_KEYS_FILE,
+    O_DB,
+    O_LOG,
+    O_FAIL_MODE,
+    O_SLOW_MS,
+    O_TOLERANCE,
+    O_MAX_SECONDS
+  };
+  static const struct option longopts[] = {
+      {"listen", required_argument, NULL, O_LISTEN},
+      {"port-file", required_argument, NULL, O_PORT_FILE},
+      {"merchant", required_argument, NULL, O_MERCHANT},
+      {"keys-file", required_argument, NULL, O_KEYS_FILE},
+      {"db", required_argument, NULL, O_DB},
+      {"log", required_argument, NULL, O_LOG},
+      {"fail-mode", required_argument, NULL, O_FAIL_MODE},
+      {"slow-ms", required_argument, NULL, O_SLOW_MS},
+      {"tolerance", required_argument, NULL, O_TOLERANCE},
+      {"max-seconds", required_argument, NULL, O_MAX_SECONDS},
+      {"help", no_argument, NULL, 'h'},
+      {"version", no_argument, NULL, 'V'},
+      {NULL, 0, NULL, 0}};
+
+  static sandbox sb_storage;
+  sandbox *sb = &sb_storage;
+  sb->tolerance = 300;
+  sb->slow_ms = SB_SLOW_MS_DEFAULT;
+  sb->log = stderr;
+  pthread_mutex_init(&sb->log_lock, NULL);
+  pthread_mutex_init(&sb->lock, NULL);
+  pthread_cond_init(&sb->wake, NULL);
+
+  const char *listen = DEFAULT_LISTEN, *port_file = NULL, *db = DEFAULT_DB,
+             *log_path = NULL, *keys_file = NULL;
+  long max_seconds = 0, v;
+  /* Keys are added after all options, so that --tolerance applies to them. */
+  char **merchant_args = calloc((size_t)argc, sizeof(char *));
+  size_t n_merchant_args = 0;
+  if (!merchant_args)
+    die("out of memory");
+  int c;
+  while ((c = getopt_long(argc, argv, "hV", longopts, NULL)) != -1) {
+    switch (c) {
+    case O_LISTEN:
+      listen = optarg;
+      break;
+    case O_PORT_FILE:
+      port_file = optarg;
+      break;
+    case O_MERCHANT:
+      merchant_args[n_merchant_args++] = optarg;
+      break;
+    case O_KEYS_FILE:
+      keys_file = optarg;
+      break;
+    case O_DB:
+      db = optarg;
+      break;
+    case O_LOG:
+      log_path = optarg;
+      break;
+    case O_FAIL_MODE:
+      if (sb_mode_parse(optarg, &sb->mode) != 0)
+        die_usage("--fail-mode: '%s' is not ok, down, 503 or slow", optarg);
+      break;
+    case O_SLOW_MS:
+      if (parse_long(optarg, 0, SB_SLOW_MS_MAX, &v) != 0)
+        die_usage("--slow-ms: '%s' is not 0 to %d", optarg, SB_SLOW_MS_MAX);
+      sb->slow_ms = (int)v;
+      break;
+    case O_TOLERANCE:
+      if (parse_long(optarg, 1, 86400, &v) != 0)
+        die_usage("--tolerance: '%s' is not 1 to 86400 seconds", optarg);
+      sb->tolerance = v;
+      break;
+    case O_MAX_SECONDS:
+      if (parse_long(optarg, 1, 31L * 86400, &v) != 0)
+        die_usage("--max-seconds: '%s' is not a positive number of seconds",
+                  optarg);
+      max_seconds = v;
+      break;
+    case 'h':
+      fputs(usage_text, stdout);
+      return 0;
+    case 'V':
+      printf("cashback-sandbox (libcashback) %s\n", cashback_version());
+      return 0;
+    default:
+      die_usage("unknown option");
+    }
+  }
+  if (optind < argc)
+    die_usage("unexpected argument '%s'", argv[optind]);
+  for (size_t i = 0; i < n_merchant_args; i++)
+    add_merchant_arg(sb, merchant_args[i]);
+  free(merchant_args);
+  if (keys_file)
+    load_keys_file(sb, keys_file);
+  if (sb->n_merchants == 0)
+    die_usage("no merchant: give --merchant or --keys-file");
+
+  if (log_path) {
+    sb->log = fopen(log_path, "a");
+    if (!sb->log)
+      die("--log %s: %s", log_path, strerror(errno));
+  }
+  char err[512];
+  if (sb_store_open(db, &sb->store, err, sizeof(err)) != 0)
+    die("--db %s: %s", db, err);
+
+  /* Signals are taken by sigtimedwait() below; the server's threads
+   * inherit the mask. */
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, NULL);
+  signal(SIGPIPE, SIG_IGN);
+
+  unsigned port = 0;
+  struct MHD_Daemon *d = sb_http_start(sb, listen, &port, err, sizeof(err));
+  if (!d)
+    die("--listen %s: %s", listen, err);
+  if (port_file)
+    write_port_file(port_file, port);
+  for (size_t i = 0; i < sb->n_merchants; i++)
+    sb_log(sb, "merchant %s: %zu key(s)", sb->merchants[i].id,
+           sb->merchants[i].n_keys);
+  sb_log(sb, "listening on port %u (%s), mode %s, database %s", port, listen,
+         sb_mode_name(sb->mode), db);
+
+  struct timespec start;
+  clock_gettime(CLOCK_MONOTONIC, &start);
+  int sig = 0;
+  for (;;) {
+    struct timespec tick = {1, 0}, now;
+    int got = sigtimedwait(&set, NULL, &tick);
+    if (got > 0) {
+      sig = got;
+      break;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (max_seconds && now.tv_sec - start.tv_sec >= max_seconds)
+      break;
+  }
+  if (sig)
+    sb_log(sb, "stopping on signal %d", sig);
+  else
+    sb_log(sb, "stopping after --max-seconds %ld", max_seconds);
+
+  pthread_mutex_lock(&sb->lock);
+  sb->stopping = 1;
+  pthread_cond_broadcast(&sb->wake);
+  pthread_mutex_unlock(&sb->lock);
+  MHD_stop_daemon(d);
+  sb_store_close(sb->store);
+  if (port_file)
+    unlink(port_file);
+  for (size_t i = 0; i < sb->n_merchants; i++)
+    cashback_verifier_free(sb->merchants[i].verifier);
+  free(sb->merchants);
+  sb_log(sb, "stopped");
+  if (sb->log != stderr)
+    fclose(sb->log);
+  return 0;
+}

@@ -1,0 +1,119 @@
+/* cashback-sandbox: the reference receiver of docs/protocol.md. */
+#ifndef CASHBACK_SANDBOX_H
+#define CASHBACK_SANDBOX_H
+
+#include <cashback.h>
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define SB_KEYS_MAX 16 /* keys of one merchant (the verifier's cap) */
+#define SB_SLOW_MS_MAX 60000
+#define SB_SLOW_MS_DEFAULT 2000
+
+typedef struct sb_merchant {
+  char id[CASHBACK_ID_MAX + 1];
+  cashback_verifier *verifier;
+  size_t n_keys;
+  char key_ids[SB_KEYS_MAX][CASHBACK_ID_MAX + 1];
+} sb_merchant;
+
+typedef enum sb_mode {
+  SB_MODE_OK = 0,   /* answer normally */
+  SB_MODE_DOWN = 1, /* close event connections without an answer */
+  SB_MODE_503 = 2,  /* answer 503 with Retry-After: 1 */
+  SB_MODE_SLOW = 3  /* answer after slow_ms */
+} sb_mode;
+
+typedef struct sb_store sb_store;
+
+typedef struct sandbox {
+  sb_merchant *merchants;
+  size_t n_merchants;
+  sb_store *store;
+  int64_t tolerance;
+  FILE *log;
+  pthread_mutex_t log_lock;
+  pthread_mutex_t lock; /* mode, slow_ms, stopping */
+  pthread_cond_t wake;  /* stopping */
+  sb_mode mode;
+  int slow_ms;
+  int stopping;
+} sandbox;
+
+/* sandbox.c */
+void sb_log(sandbox *sb, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+const char *sb_mode_name(sb_mode m);
+int sb_mode_parse(const char *s, sb_mode *out);
+const sb_merchant *sb_find_merchant(const sandbox *sb, const char *id);
+/* Waits `ms` or until the sandbox stops. */
+void sb_sleep(sandbox *sb, int ms);
+
+/* sandbox_store.c: the SQLite database. Every function is thread-safe. */
+typedef struct sb_result {
+  const char *status; /* "accepted", "duplicate", "rejected" */
+  char reason[CASHBACK_ID_MAX + 1];
+  char message[CASHBACK_ERROR_MAX + 1];
+} sb_result;
+
+int sb_store_open(const char *path, sb_store **out, char *err, size_t size);
+void sb_store_close(sb_store *s);
+/* Records a verified batch in one transaction and decides each event's
+ * answer into `results` (cashback_batch_count() entries). 0, or -1 with
+ * `err` when the database failed (nothing recorded). */
+int sb_store_batch(sb_store *s, const cashback_batch *b, const char *key_id,
+                   const char *remote, const char *body, size_t len,
+                   int64_t now, sb_result *results, char *err, size_t size);
+
+/* One order as the report shows it. */
+typedef struct sb_order {
+  const char *merchant;
+  const char *order_id;
+  int test;
+  const char *currency;
+  int64_t sale;
+  int64_t refunded;
+  int refunds;
+  int cancelled;
+  int confirmed;
+  int has_confirmed_amount;
+  int64_t confirmed_amount;
+  int64_t net; /* what commission is on: 0 when cancelled */
+  int64_t first_seen;
+} sb_order;
+
+typedef struct sb_rejection {
+  const char *merchant;
+  const char *id;
+  const char *type;
+  const char *order_id;
+  const char *reason;
+  const char *message;
+  int64_t received_at;
+} sb_rejection;
+
+/* Calls `fn` for every order, by merchant, then first seen; for every
+ * recent rejection (newest first, at most `max_rejections` per merchant);
+ * and for every merchant with anything stored. Returns 0 or -1. */
+typedef struct sb_report_fns {
+  void (*merchant)(void *ud, const char *merchant);
+  void (*order)(void *ud, const sb_order *o);
+  void (*rejection)(void *ud, const sb_rejection *r);
+} sb_report_fns;
+int sb_store_report(sb_store *s, const sb_report_fns *fns, void *ud,
+                    int max_rejections, char *err, size_t size);
+
+/* sandbox_report.c: GET / and GET /api/totals. Return malloc'ed text, or
+ * NULL on failure. */
+char *sb_report_html(sandbox *sb, size_t *len);
+char *sb_report_json(sandbox *sb, size_t *len);
+
+/* sandbox_http.c */
+struct MHD_Daemon;
+struct MHD_Daemon *sb_http_start(sandbox *sb, const char *listen,
+                                 unsigned *port, char *err, size_t size);
+
+#endif

@@ -1,0 +1,522 @@
+/*
+ * The conversions report: GET / (HTML) and GET /api/totals (JSON), built
+ * from one read of the store. Per merchant: its orders (sale, refunds netted,
+ * cancelled, confirmed, test), totals per currency without test orders, and
+ * the most recent rejections.
+ */
+#include "sandbox.h"
+
+#include <cjson/cJSON.h>
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define ORDERS_LISTED 1000 /* per merchant; totals count them all */
+#define REJECTIONS_LISTED 20
+
+typedef struct rep_total {
+  char currency[4];
+  int64_t orders, cancelled, confirmed, sales, refunds, net;
+} rep_total;
+
+typedef struct rep_order {
+  char *order_id;
+  char currency[4];
+  int test, refunds, cancelled, confirmed, has_confirmed_amount;
+  int64_t sale, refunded, confirmed_amount, net, first_seen;
+} rep_order;
+
+typedef struct rep_rej {
+  char *id, *type, *order_id, *reason, *message;
+  int64_t at;
+} rep_rej;
+
+typedef struct rep_merchant {
+  char id[CASHBACK_ID_MAX + 1];
+  int configured;
+  rep_order *orders;
+  size_t n_orders, not_listed, test_orders;
+  rep_total *totals;
+  size_t n_totals;
+  rep_rej *rej;
+  size_t n_rej;
+} rep_merchant;
+
+typedef struct report {
+  rep_merchant *m;
+  size_t n;
+  int oom;
+} report;
+
+static char *dup_str(report *r, const char *s) {
+  char *d = strdup(s ? s : "");
+  if (!d)
+    r->oom = 1;
+  return d;
+}
+
+static rep_merchant *merchant_of(report *r, const char *id) {
+  for (size_t i = 0; i < r->n; i++)
+    if (strcmp(r->m[i].id, id) == 0)
+      return &r->m[i];
+  if (strlen(id) > CASHBACK_ID_MAX)
+    return NULL;
+  rep_merchant *p = realloc(r->m, (r->n + 1) * sizeof(*p));
+  if (!p) {
+    r->oom = 1;
+    return NULL;
+  }
+  r->m = p;
+  rep_merchant *m = &r->m[r->n++];
+  memset(m, 0, sizeof(*m));
+  memcpy(m->id, id, strlen(id) + 1);
+  return m;
+}
+
+static void on_merchant(void *ud, const char *id) {
+  merchant_of(ud, id);
+}
+
+static void on_order(void *ud, const sb_order *o) {
+  report *r = ud;
+  rep_merchant *m = merchant_of(r, o->merchant);
+  if (!m)
+    return;
+  if (o->test) {
+    m->test_orders++;
+  } else {
+    rep_total *t = NULL;
+    for (size_t i = 0; i < m->n_totals; i++)
+      if (strcmp(m->totals[i].currency, o->currency) == 0)
+        t = &m->totals[i];
+    if (!t) {
+      rep_total *p = realloc(m->totals, (m->n_totals + 1) * sizeof(*p));
+      if (!p) {
+        r->oom = 1;
+        return;
+      }
+      m->totals = p;
+      t = &m->totals[m->n_totals++];
+      memset(t, 0, sizeof(*t));
+      snprintf(t->currency, sizeof(t->currency), "%s", o->currency);
+    }
+    t->orders++;
+    t->cancelled += o->cancelled;
+    t->confirmed += o->confirmed && !o->cancelled;
+    t->sales += o->sale;
+    t->refunds += o->refunded;
+    t->net += o->net;
+  }
+  if (m->n_orders >= ORDERS_LISTED) {
+    m->not_listed++;
+    return;
+  }
+  rep_order *p = realloc(m->orders, (m->n_orders + 1) * sizeof(*p));
+  if (!p) {
+    r->oom = 1;
+    return;
+  }
+  m->orders = p;
+  rep_order *d = &m->orders[m->n_orders++];
+  memset(d, 0, sizeof(*d));
+  d->order_id = dup_str(r, o->order_id);
+  snprintf(d->currency, sizeof(d->currency), "%s", o->currency);
+  d->test = o->test;
+  d->refunds = o->refunds;
+  d->cancelled = o->cancelled;
+  d->confirmed = o->confirmed;
+  d->has_confirmed_amount = o->has_confirmed_amount;
+  d->sale = o->sale;
+  d->refunded = o->refunded;
+  d->confirmed_amount = o->confirmed_amount;
+  d->net = o->net;
+  d->first_seen = o->first_seen;
+}
+
+static void on_rejection(void *ud, const sb_rejection *x) {
+  report *r = ud;
+  rep_merchant *m = merchant_of(r, x->merchant);
+  if (!m)
+    return;
+  rep_rej *p = realloc(m->rej, (m->n_rej + 1) * sizeof(*p));
+  if (!p) {
+    r->oom = 1;
+    return;
+  }
+  m->rej = p;
+  rep_rej *d = &m->rej[m->n_rej++];
+  d->id = dup_str(r, x->id);
+  d->type = dup_str(r, x->type);
+  d->order_id = dup_str(r, x->order_id);
+  d->reason = dup_str(r, x->reason);
+  d->message = dup_str(r, x->message);
+  d->at = x->received_at;
+}
+
+static void report_free(report *r) {
+  for (size_t i = 0; i < r->n; i++) {
+    rep_merchant *m = &r->m[i];
+    for (size_t k = 0; k < m->n_orders; k++)
+      free(m->orders[k].order_id);
+    for (size_t k = 0; k < m->n_rej; k++) {
+      free(m->rej[k].id);
+      free(m->rej[k].type);
+      free(m->rej[k].order_id);
+      free(m->rej[k].reason);
+      free(m->rej[k].message);
+    }
+    free(m->orders);
+    free(m->totals);
+    free(m->rej);
+  }
+  free(r->m);
+}
+
+static int by_id(const void *a, const void *b) {
+  return strcmp(((const rep_merchant *)a)->id, ((const rep_merchant *)b)->id);
+}
+
+/* Every configured merchant, and every merchant with stored events. */
+static int report_load(sandbox *sb, report *r) {
+  static const sb_report_fns fns = {on_merchant, on_order, on_rejection};
+  memset(r, 0, sizeof(*r));
+  for (size_t i = 0; i < sb->n_merchants; i++) {
+    rep_merchant *m = merchant_of(r, sb->merchants[i].id);
+    if (m)
+      m->configured = 1;
+  }
+  char err[256];
+  if (sb_store_report(sb->store, &fns, r, REJECTIONS_LISTED, err,
+                      sizeof(err)) != 0) {
+    sb_log(sb, "report: %s", err);
+    report_free(r);
+    return -1;
+  }
+  if (r->oom) {
+    report_free(r);
+    return -1;
+  }
+  if (r->n > 1)
+    qsort(r->m, r->n, sizeof(*r->m), by_id);
+  return 0;
+}
+
+static void money(int64_t minor, const char *currency, char *buf, size_t size) {
+  if (cashback_money_format(minor, currency, buf, size) != CASHBACK_OK)
+    snprintf(buf, size, "%lld", (long long)minor);
+}
+
+/* ---------------------------------------------------------------- JSON */
+
+static int add_int(cJSON *o, const char *name, int64_t v) {
+  char num[24];
+  snprintf(num, sizeof(num), "%lld", (long long)v);
+  return cJSON_AddRawToObject(o, name, num) != NULL;
+}
+
+static int add_money(cJSON *o, const char *name, int64_t v,
+                     const char *currency) {
+  char key[48], text[48];
+  snprintf(key, sizeof(key), "%s_decimal", name);
+  money(v, currency, text, sizeof(text));
+  return add_int(o, name, v) && cJSON_AddStringToObject(o, key, text);
+}
+
+static cJSON *merchant_json(const rep_merchant *m) {
+  cJSON *o = cJSON_CreateObject();
+  int ok = o && cJSON_AddStringToObject(o, "merchant_id", m->id) &&
+           cJSON_AddBoolToObject(o, "configured", m->configured);
+  cJSON *totals = ok ? cJSON_AddArrayToObject(o, "totals") : NULL;
+  ok = totals != NULL;
+  for (size_t i = 0; ok && i < m->n_totals; i++) {
+    const rep_total *t = &m->totals[i];
+    cJSON *j = cJSON_CreateObject();
+    ok = j && cJSON_AddItemToArray(totals, j) &&
+         cJSON_AddStringToObject(j, "currency", t->currency) &&
+         add_int(j, "orders", t->orders) &&
+         add_int(j, "cancelled", t->cancelled) &&
+         add_int(j, "confirmed", t->confirmed) &&
+         add_money(j, "sales", t->sales, t->currency) &&
+         add_money(j, "refunds", t->refunds, t->currency) &&
+         add_money(j, "net", t->net, t->currency);
+  }
+  cJSON *orders = ok ? cJSON_AddArrayToObject(o, "orders") : NULL;
+  ok = orders != NULL;
+  for (size_t i = 0; ok && i < m->n_orders; i++) {
+    const rep_order *x = &m->orders[i];
+    cJSON *j = cJSON_CreateObject();
+    ok = j && cJSON_AddItemToArray(orders, j) &&
+         cJSON_AddStringToObject(j, "order_id", x->order_id) &&
+         cJSON_AddBoolToObject(j, "test", x->test) &&
+         cJSON_AddStringToObject(j, "currency", x->currency) &&
+         add_money(j, "sale", x->sale, x->currency) &&
+         add_money(j, "refunded", x->refunded, x->currency) &&
+         add_int(j, "refunds", x->refunds) &&
+         cJSON_AddBoolToObject(j, "cancelled", x->cancelled) &&
+         cJSON_AddBoolToObject(j, "confirmed", x->confirmed) &&
+         add_money(j, "net", x->net, x->currency);
+    if (ok && x->has_confirmed_amount)
+      ok = add_money(j, "confirmed_amount", x->confirmed_amount, x->currency);
+  }
+  ok = ok && add_int(o, "orders_not_listed", (int64_t)m->not_listed) &&
+       add_int(o, "test_orders", (int64_t)m->test_orders);
+  cJSON *rej = ok ? cJSON_AddArrayToObject(o, "recent_rejections") : NULL;
+  ok = rej != NULL;
+  for (size_t i = 0; ok && i < m->n_rej; i++) {
+    const rep_rej *x = &m->rej[i];
+    cJSON *j = cJSON_CreateObject();
+    ok = j && cJSON_AddItemToArray(rej, j) &&
+         cJSON_AddStringToObject(j, "id", x->id) &&
+         cJSON_AddStringToObject(j, "type", x->type) &&
+         cJSON_AddStringToObject(j, "order_id", x->order_id) &&
+         cJSON_AddStringToObject(j, "reason", x->reason) &&
+         cJSON_AddStringToObject(j, "message", x->message) &&
+         add_int(j, "received_at", x->at);
+  }
+  if (!ok) {
+    cJSON_Delete(o);
+    return NULL;
+  }
+  return o;
+}
+
+char *sb_report_json(sandbox *sb, size_t *len) {
+  report r;
+  if (report_load(sb, &r) != 0)
+    return NULL;
+  cJSON *root = cJSON_CreateObject();
+  cJSON *list = root ? cJSON_AddArrayToObject(root, "merchants") : NULL;
+  int ok = list != NULL;
+  for (size_t i = 0; ok && i < r.n; i++) {
+    cJSON *m = merchant_json(&r.m[i]);
+    ok = m && cJSON_AddItemToArray(list, m);
+    if (!ok)
+      cJSON_Delete(m);
+  }
+  report_free(&r);
+  char *text = ok ? cJSON_PrintUnformatted(root) : NULL;
+  cJSON_Delete(root);
+  if (!text)
+    return NULL;
+  /* Handed to the HTTP library, which frees it with free(). */
+  *len = strlen(text);
+  char *out = malloc(*len + 1);
+  if (out)
+    memcpy(out, text, *len + 1);
+  cJSON_free(text);
+  return out;
+}
+
+/* ---------------------------------------------------------------- HTML */
+
+typedef struct html {
+  char *p;
+  size_t len, cap;
+  int oom;
+} html;
+
+static void put(html *h, const char *s, size_t n) {
+  if (h->oom)
+    return;
+  if (h->len + n + 1 > h->cap) {
+    size_t cap = h->cap ? h->cap : 4096;
+    while (cap < h->len + n + 1)
+      cap *= 2;
+    char *p = realloc(h->p, cap);
+    if (!p) {
+      h->oom = 1;
+      return;
+    }
+    h->p = p;
+    h->cap = cap;
+  }
+  memcpy(h->p + h->len, s, n);
+  h->len += n;
+  h->p[h->len] = '\0';
+}
+
+static void puts_raw(html *h, const char *s) {
+  put(h, s, strlen(s));
+}
+
+/* Text into an element or a quoted attribute. */
+static void esc(html *h, const char *s) {
+  for (; *s; s++) {
+    switch (*s) {
+    case '&':
+      puts_raw(h, "&amp;");
+      break;
+    case '<':
+      puts_raw(h, "&lt;");
+      break;
+    case '>':
+      puts_raw(h, "&gt;");
+      break;
+    case '"':
+      puts_raw(h, "&quot;");
+      break;
+    case '\'':
+      puts_raw(h, "&#39;");
+      break;
+    default:
+      put(h, s, 1);
+    }
+  }
+}
+
+static void printf_esc(html *h, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Formats, then escapes the result. */
+static void printf_esc(html *h, const char *fmt, ...) {
+  char buf[512];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(buf, sizeof(buf), fmt, ap);
+  va_end(ap);
+  esc(h, buf);
+}
+
+static void cell_money(html *h, int64_t v, const char *currency) {
+  char text[48];
+  money(v, currency, text, sizeof(text));
+  puts_raw(h, "<td class=n>");
+  printf_esc(h, "%s %s", text, currency);
+  puts_raw(h, "</td>");
+}
+
+static void merchant_html(html *h, const rep_merchant *m) {
+  puts_raw(h, "<h2>");
+  esc(h, m->id);
+  puts_raw(h, m->configured ? "</h2>\n" : " (not configured)</h2>\n");
+
+  puts_raw(h, "<h3>Totals</h3>\n");
+  if (!m->n_totals) {
+    puts_raw(h, "<p>No conversions yet.</p>\n");
+  } else {
+    puts_raw(h, "<table><tr><th>Currency</th><th>Orders</th><th>Cancelled"
+                "</th><th>Confirmed</th><th>Sales</th><th>Refunds</th>"
+                "<th>Net</th></tr>\n");
+    for (size_t i = 0; i < m->n_totals; i++) {
+      const rep_total *t = &m->totals[i];
+      puts_raw(h, "<tr><td>");
+      esc(h, t->currency);
+      puts_raw(h, "</td><td class=n>");
+      printf_esc(h, "%lld</td><td class=n>%lld</td><td class=n>%lld",
+                 (long long)t->orders, (long long)t->cancelled,
+                 (long long)t->confirmed);
+      puts_raw(h, "</td>");
+      cell_money(h, t->sales, t->currency);
+      cell_money(h, t->refunds, t->currency);
+      cell_money(h, t->net, t->currency);
+      puts_raw(h, "</tr>\n");
+    }
+    puts_raw(h, "</table>\n");
+  }
+  if (m->test_orders) {
+    puts_raw(h, "<p>");
+    printf_esc(h, "%zu test order(s), listed below, are not counted.",
+               m->test_orders);
+    puts_raw(h, "</p>\n");
+  }
+
+  if (m->n_orders) {
+    puts_raw(h, "<h3>Orders</h3>\n<table><tr><th>Order</th><th>Sale</th>"
+                "<th>Refunded</th><th>Net</th><th>Status</th></tr>\n");
+    for (size_t i = 0; i < m->n_orders; i++) {
+      const rep_order *o = &m->orders[i];
+      puts_raw(h, o->test ? "<tr class=test><td>" : "<tr><td>");
+      esc(h, o->order_id);
+      puts_raw(h, "</td>");
+      cell_money(h, o->sale, o->currency);
+      cell_money(h, o->refunded, o->currency);
+      cell_money(h, o->net, o->currency);
+      puts_raw(h, "<td>");
+      int any = 0;
+      if (o->cancelled) {
+        puts_raw(h, "<b>cancelled</b>");
+        any = 1;
+      }
+      if (o->confirmed) {
+        puts_raw(h, any ? ", confirmed" : "confirmed");
+        any = 1;
+      }
+      if (o->refunds) {
+        if (any)
+          puts_raw(h, ", ");
+        printf_esc(h, "%d refund(s)", o->refunds);
+        any = 1;
+      }
+      if (o->test)
+        puts_raw(h, any ? ", <i>test</i>" : "<i>test</i>");
+      puts_raw(h, "</td></tr>\n");
+    }
+    puts_raw(h, "</table>\n");
+    if (m->not_listed) {
+      puts_raw(h, "<p>");
+      printf_esc(h, "%zu more order(s) not listed (counted in the totals).",
+                 m->not_listed);
+      puts_raw(h, "</p>\n");
+    }
+  }
+
+  if (m->n_rej) {
+    puts_raw(h, "<h3>Recent rejections</h3>\n<table><tr><th>Time</th>"
+                "<th>Event</th><th>Type</th><th>Order</th><th>Reason</th>"
+                "<th>Message</th></tr>\n");
+    for (size_t i = 0; i < m->n_rej; i++) {
+      const rep_rej *x = &m->rej[i];
+      char when[32];
+      time_t t = (time_t)x->at;
+      struct tm tm;
+      gmtime_r(&t, &tm);
+      strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%SZ", &tm);
+      const char *cols[] = {when,        x->id,     x->type,
+                            x->order_id, x->reason, x->message};
+      puts_raw(h, "<tr>");
+      for (size_t k = 0; k < sizeof(cols) / sizeof(cols[0]); k++) {
+        puts_raw(h, "<td>");
+        esc(h, cols[k]);
+        puts_raw(h, "</td>");
+      }
+      puts_raw(h, "</tr>\n");
+    }
+    puts_raw(h, "</table>\n");
+  }
+}
+
+char *sb_report_html(sandbox *sb, size_t *len) {
+  report r;
+  if (report_load(sb, &r) != 0)
+    return NULL;
+  html h = {NULL, 0, 0, 0};
+  puts_raw(&h,
+           "<!DOCTYPE html>\n<html lang=en><head><meta charset=utf-8>\n"
+           "<title>cashback sandbox</title>\n<style>"
+           "body{font-family:sans-serif;margin:2em}"
+           "table{border-collapse:collapse;margin-bottom:1em}"
+           "td,th{border:1px solid #ccc;padding:.2em .6em;text-align:left}"
+           "td.n{text-align:right}tr.test{color:#888}"
+           "</style></head><body>\n<h1>cashback sandbox: conversions</h1>\n");
+  puts_raw(&h, "<p>");
+  pthread_mutex_lock(&sb->lock);
+  sb_mode mode = sb->mode;
+  pthread_mutex_unlock(&sb->lock);
+  printf_esc(&h,
+             "Fault mode: %s. Refunds are netted; cancelled orders count "
+             "0; test events are shown but never counted.",
+             sb_mode_name(mode));
+  puts_raw(&h, "</p>\n");
+  for (size_t i = 0; i < r.n; i++)
+    merchant_html(&h, &r.m[i]);
+  puts_raw(&h, "</body></html>\n");
+  report_free(&r);
+  if (h.oom) {
+    free(h.p);
+    return NULL;
+  }
+  *len = h.len;
+  return h.p;
+}

@@ -1,0 +1,455 @@
+/*
+ * The sandbox's durable store: SQLite in WAL mode, synchronous=FULL, so an
+ * event answered "accepted" is on disk. One connection behind a mutex; each
+ * batch is one transaction.
+ */
+#include "sandbox.h"
+
+#include <sqlite3.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct sb_store {
+  sqlite3 *db;
+  pthread_mutex_t lock;
+};
+
+static const char schema[] =
+    "CREATE TABLE IF NOT EXISTS batches ("
+    " seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " merchant TEXT NOT NULL, key_id TEXT NOT NULL, remote TEXT,"
+    " received_at INTEGER NOT NULL, events INTEGER NOT NULL,"
+    " accepted INTEGER NOT NULL DEFAULT 0, duplicates INTEGER NOT NULL "
+    "DEFAULT 0,"
+    " rejected INTEGER NOT NULL DEFAULT 0, body BLOB NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS events ("
+    " id TEXT PRIMARY KEY, merchant TEXT NOT NULL, type TEXT NOT NULL,"
+    " order_id TEXT NOT NULL, amount INTEGER, currency TEXT,"
+    " test INTEGER NOT NULL DEFAULT 0, click TEXT, refund_id TEXT,"
+    " received_at INTEGER NOT NULL, batch INTEGER NOT NULL REFERENCES "
+    "batches(seq),"
+    " raw TEXT NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS events_order ON events(merchant, test, "
+    "order_id);"
+    "CREATE TABLE IF NOT EXISTS rejections ("
+    " seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL,"
+    " merchant TEXT NOT NULL, type TEXT, order_id TEXT, test INTEGER NOT NULL,"
+    " reason TEXT NOT NULL, message TEXT NOT NULL,"
+    " received_at INTEGER NOT NULL, batch INTEGER NOT NULL, raw TEXT NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS rejections_merchant ON rejections(merchant, "
+    "seq);"
+    "PRAGMA user_version = 1;";
+
+static int fail(sqlite3 *db, char *err, size_t size, const char *what) {
+  snprintf(err, size, "%s: %s", what, db ? sqlite3_errmsg(db) : "no database");
+  return -1;
+}
+
+int sb_store_open(const char *path, sb_store **out, char *err, size_t size) {
+  *out = NULL;
+  /* The file holds order data: created 0600 (SQLite gives its -wal and
+   * -shm files the same mode). */
+  int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    snprintf(err, size, "%s", strerror(errno));
+    return -1;
+  }
+  close(fd);
+  sb_store *s = calloc(1, sizeof(*s));
+  if (!s) {
+    snprintf(err, size, "out of memory");
+    return -1;
+  }
+  pthread_mutex_init(&s->lock, NULL);
+  if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+                      NULL) != SQLITE_OK) {
+    fail(s->db, err, size, "open");
+    sb_store_close(s);
+    return -1;
+  }
+  sqlite3_busy_timeout(s->db, 5000);
+  sqlite3_stmt *st = NULL;
+  int wal = sqlite3_prepare_v2(s->db, "PRAGMA journal_mode=WAL", -1, &st,
+                               NULL) == SQLITE_OK &&
+            sqlite3_step(st) == SQLITE_ROW &&
+            strcmp((const char *)sqlite3_column_text(st, 0), "wal") == 0;
+  sqlite3_finalize(st);
+  if (!wal) {
+    fail(s->db, err, size, "cannot use WAL mode");
+    sb_store_close(s);
+    return -1;
+  }
+  if (sqlite3_exec(s->db, "PRAGMA synchronous=FULL", NULL, NULL, NULL) !=
+          SQLITE_OK ||
+      sqlite3_exec(s->db, schema, NULL, NULL, NULL) != SQLITE_OK) {
+    fail(s->db, err, size, "schema");
+    sb_store_close(s);
+    return -1;
+  }
+  *out = s;
+  return 0;
+}
+
+void sb_store_close(sb_store *s) {
+  if (!s)
+    return;
+  sqlite3_close(s->db);
+  pthread_mutex_destroy(&s->lock);
+  free(s);
+}
+
+static int bind_text(sqlite3_stmt *st, int i, const char *s) {
+  return sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
+}
+
+static const char *type_name(cashback_event_type t) {
+  switch (t) {
+  case CASHBACK_EVENT_SALE:
+    return "sale";
+  case CASHBACK_EVENT_REFUND:
+    return "refund";
+  case CASHBACK_EVENT_CANCEL:
+    return "cancel";
+  case CASHBACK_EVENT_CONFIRM:
+    return "confirm";
+  }
+  return NULL;
+}
+
+static void reject(sb_result *r, const char *reason, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void reject(sb_result *r, const char *reason, const char *fmt, ...) {
+  va_list ap;
+  r->status = "rejected";
+  snprintf(r->reason, sizeof(r->reason), "%s", reason);
+  va_start(ap, fmt);
+  vsnprintf(r->message, sizeof(r->message), fmt, ap);
+  va_end(ap);
+}
+
+/* The statements of one batch. */
+typedef struct stmts {
+  sqlite3_stmt *exists, *sale, *refunded, *insert, *insert_rej;
+} stmts;
+
+/* The order rules of docs/protocol.md section 6 that need the stored
+ * history: a refund, cancel or confirm needs the order's sale, in the same
+ * currency; refunds may not total more than the sale. */
+static int check_order(stmts *q, const char *merchant,
+                       const cashback_received_event *e, sb_result *r) {
+  if (e->type == CASHBACK_EVENT_SALE)
+    return SQLITE_OK;
+  sqlite3_reset(q->sale);
+  bind_text(q->sale, 1, merchant);
+  sqlite3_bind_int(q->sale, 2, e->test);
+  bind_text(q->sale, 3, e->order_id);
+  int rc = sqlite3_step(q->sale);
+  if (rc == SQLITE_DONE) {
+    reject(r, "unknown_order", "no %ssale of order %s is recorded",
+           e->test ? "test " : "", e->order_id);
+    return SQLITE_OK;
+  }
+  if (rc != SQLITE_ROW)
+    return rc;
+  int64_t sale = sqlite3_column_int64(q->sale, 0);
+  char currency[8];
+  snprintf(currency, sizeof(currency), "%s",
+           (const char *)sqlite3_column_text(q->sale, 1));
+  sqlite3_reset(q->sale);
+  if (e->has_amount && strcmp(currency, e->currency) != 0) {
+    reject(r, "currency_mismatch", "order %s was sold in %s, not %s",
+           e->order_id, currency, e->currency);
+    return SQLITE_OK;
+  }
+  if (e->type != CASHBACK_EVENT_REFUND)
+    return SQLITE_OK;
+  sqlite3_reset(q->refunded);
+  bind_text(q->refunded, 1, merchant);
+  sqlite3_bind_int(q->refunded, 2, e->test);
+  bind_text(q->refunded, 3, e->order_id);
+  if ((rc = sqlite3_step(q->refunded)) != SQLITE_ROW)
+    return rc;
+  int64_t refunded = sqlite3_column_int64(q->refunded, 0);
+  sqlite3_reset(q->refunded);
+  if (refunded + e->amount > sale) {
+    char a[48], b[48], c[48];
+    cashback_money_format(e->amount, currency, a, sizeof(a));
+    cashback_money_format(refunded, currency, b, sizeof(b));
+    cashback_money_format(sale, currency, c, sizeof(c));
+    reject(r, "amount_mismatch",
+           "a refund of %s after %s refunded exceeds the sale of %s %s", a, b,
+           c, currency);
+  }
+  return SQLITE_OK;
+}
+
+static int one_event(stmts *q, const char *merchant, sqlite3_int64 batch,
+                     int64_t now, const cashback_received_event *e,
+                     sb_result *r) {
+  int rc;
+  r->status = "accepted";
+  r->reason[0] = r->message[0] = '\0';
+  if (!e->valid) {
+    reject(r, "invalid_event", "%s", e->error);
+  } else {
+    sqlite3_reset(q->exists);
+    bind_text(q->exists, 1, e->id);
+    rc = sqlite3_step(q->exists);
+    sqlite3_reset(q->exists);
+    if (rc == SQLITE_ROW) {
+      r->status = "duplicate";
+      return SQLITE_OK;
+    }
+    if (rc != SQLITE_DONE)
+      return rc;
+    if ((rc = check_order(q, merchant, e, r)) != SQLITE_OK)
+      return rc;
+  }
+  const char *type = type_name(e->type);
+  if (strcmp(r->status, "rejected") == 0) {
+    sqlite3_stmt *st = q->insert_rej;
+    sqlite3_reset(st);
+    bind_text(st, 1, e->id);
+    bind_text(st, 2, merchant);
+    if (type)
+      bind_text(st, 3, type);
+    else
+      sqlite3_bind_null(st, 3);
+    bind_text(st, 4, e->order_id);
+    sqlite3_bind_int(st, 5, e->test);
+    bind_text(st, 6, r->reason);
+    bind_text(st, 7, r->message);
+    sqlite3_bind_int64(st, 8, now);
+    sqlite3_bind_int64(st, 9, batch);
+    sqlite3_bind_text(st, 10, e->json, (int)e->json_len, SQLITE_TRANSIENT);
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? SQLITE_OK : rc;
+  }
+  sqlite3_stmt *st = q->insert;
+  sqlite3_reset(st);
+  bind_text(st, 1, e->id);
+  bind_text(st, 2, merchant);
+  bind_text(st, 3, type);
+  bind_text(st, 4, e->order_id);
+  if (e->has_amount) {
+    sqlite3_bind_int64(st, 5, e->amount);
+    bind_text(st, 6, e->currency);
+  } else {
+    sqlite3_bind_null(st, 5);
+    sqlite3_bind_null(st, 6);
+  }
+  sqlite3_bind_int(st, 7, e->test);
+  if (e->click_token[0])
+    bind_text(st, 8, e->click_token);
+  else
+    sqlite3_bind_null(st, 8);
+  if (e->refund_id[0])
+    bind_text(st, 9, e->refund_id);
+  else
+    sqlite3_bind_null(st, 9);
+  sqlite3_bind_int64(st, 10, now);
+  sqlite3_bind_int64(st, 11, batch);
+  sqlite3_bind_text(st, 12, e->json, (int)e->json_len, SQLITE_TRANSIENT);
+  rc = sqlite3_step(st);
+  sqlite3_reset(st);
+  return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+static int prepare(sqlite3 *db, stmts *q) {
+  static const char *const sql[] = {
+      "SELECT 1 FROM events WHERE id = ?1",
+      "SELECT amount, currency FROM events WHERE merchant = ?1 AND test = ?2"
+      " AND order_id = ?3 AND type = 'sale'",
+      "SELECT COALESCE(SUM(amount), 0) FROM events WHERE merchant = ?1 AND"
+      " test = ?2 AND order_id = ?3 AND type = 'refund'",
+      "INSERT INTO events (id, merchant, type, order_id, amount, currency,"
+      " test, click, refund_id, received_at, batch, raw)"
+      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+      "INSERT INTO rejections (id, merchant, type, order_id, test, reason,"
+      " message, received_at, batch, raw)"
+      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"};
+  sqlite3_stmt **slots[] = {&q->exists, &q->sale, &q->refunded, &q->insert,
+                            &q->insert_rej};
+  for (size_t i = 0; i < sizeof(sql) / sizeof(sql[0]); i++) {
+    int rc = sqlite3_prepare_v2(db, sql[i], -1, slots[i], NULL);
+    if (rc != SQLITE_OK)
+      return rc;
+  }
+  return SQLITE_OK;
+}
+
+static void finalize(stmts *q) {
+  sqlite3_finalize(q->exists);
+  sqlite3_finalize(q->sale);
+  sqlite3_finalize(q->refunded);
+  sqlite3_finalize(q->insert);
+  sqlite3_finalize(q->insert_rej);
+}
+
+int sb_store_batch(sb_store *s, const cashback_batch *b, const char *key_id,
+                   const char *remote, const char *body, size_t len,
+                   int64_t now, sb_result *results, char *err, size_t size) {
+  const char *merchant = cashback_batch_merchant_id(b);
+  size_t n = cashback_batch_count(b);
+  stmts q;
+  memset(&q, 0, sizeof(q));
+  sqlite3_stmt *head = NULL, *tail = NULL;
+  pthread_mutex_lock(&s->lock);
+  int rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+  if (rc == SQLITE_OK)
+    rc = prepare(s->db, &q);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_prepare_v2(
+        s->db,
+        "INSERT INTO batches (merchant, key_id, remote, received_at, events,"
+        " body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        -1, &head, NULL);
+  if (rc == SQLITE_OK) {
+    bind_text(head, 1, merchant);
+    bind_text(head, 2, key_id);
+    bind_text(head, 3, remote);
+    sqlite3_bind_int64(head, 4, now);
+    sqlite3_bind_int64(head, 5, (sqlite3_int64)n);
+    sqlite3_bind_blob(head, 6, body, (int)len, SQLITE_STATIC);
+    rc = sqlite3_step(head) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
+  }
+  sqlite3_int64 batch = sqlite3_last_insert_rowid(s->db);
+  int counts[3] = {0, 0, 0};
+  for (size_t i = 0; rc == SQLITE_OK && i < n; i++) {
+    cashback_received_event e;
+    if (cashback_batch_event(b, i, &e) != CASHBACK_OK) {
+      rc = SQLITE_ERROR;
+      break;
+    }
+    rc = one_event(&q, merchant, batch, now, &e, &results[i]);
+    counts[results[i].status[0] == 'a'   ? 0
+           : results[i].status[0] == 'd' ? 1
+                                         : 2]++;
+  }
+  if (rc == SQLITE_OK)
+    rc = sqlite3_prepare_v2(s->db,
+                            "UPDATE batches SET accepted = ?1, duplicates = ?2,"
+                            " rejected = ?3 WHERE seq = ?4",
+                            -1, &tail, NULL);
+  if (rc == SQLITE_OK) {
+    for (int i = 0; i < 3; i++)
+      sqlite3_bind_int(tail, i + 1, counts[i]);
+    sqlite3_bind_int64(tail, 4, batch);
+    rc = sqlite3_step(tail) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
+  }
+  if (rc == SQLITE_OK)
+    rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+  int ret = 0;
+  if (rc != SQLITE_OK) {
+    ret = fail(s->db, err, size, "storing the batch");
+    sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+  }
+  sqlite3_finalize(head);
+  sqlite3_finalize(tail);
+  finalize(&q);
+  pthread_mutex_unlock(&s->lock);
+  return ret;
+}
+
+int sb_store_report(sb_store *s, const sb_report_fns *fns, void *ud,
+                    int max_rejections, char *err, size_t size) {
+  static const char merchants_sql[] =
+      "SELECT merchant FROM events UNION SELECT merchant FROM rejections"
+      " ORDER BY 1";
+  static const char orders_sql[] =
+      "SELECT merchant, order_id, test,"
+      " MAX(CASE WHEN type = 'sale' THEN currency END),"
+      " MAX(CASE WHEN type = 'sale' THEN amount END),"
+      " COALESCE(SUM(CASE WHEN type = 'refund' THEN amount END), 0),"
+      " COUNT(CASE WHEN type = 'refund' THEN 1 END),"
+      " MAX(type = 'cancel'), MAX(type = 'confirm'),"
+      " MAX(CASE WHEN type = 'confirm' THEN amount END),"
+      " MIN(received_at), MIN(rowid) AS first"
+      " FROM events GROUP BY merchant, test, order_id"
+      " ORDER BY merchant, first";
+  static const char rejections_sql[] =
+      "SELECT merchant, id, type, order_id, reason, message, received_at"
+      " FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY merchant"
+      " ORDER BY seq DESC) AS k FROM rejections)"
+      " WHERE k <= ?1 ORDER BY merchant, seq DESC";
+  sqlite3_stmt *st = NULL;
+  int rc;
+  pthread_mutex_lock(&s->lock);
+  rc = sqlite3_exec(s->db, "BEGIN", NULL, NULL, NULL);
+  if (rc == SQLITE_OK && fns->merchant &&
+      (rc = sqlite3_prepare_v2(s->db, merchants_sql, -1, &st, NULL)) ==
+          SQLITE_OK) {
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+      fns->merchant(ud, (const char *)sqlite3_column_text(st, 0));
+    rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
+    sqlite3_finalize(st);
+    st = NULL;
+  }
+  if (rc == SQLITE_OK && fns->order &&
+      (rc = sqlite3_prepare_v2(s->db, orders_sql, -1, &st, NULL)) ==
+          SQLITE_OK) {
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+      sb_order o;
+      memset(&o, 0, sizeof(o));
+      o.merchant = (const char *)sqlite3_column_text(st, 0);
+      o.order_id = (const char *)sqlite3_column_text(st, 1);
+      o.test = sqlite3_column_int(st, 2);
+      o.currency = (const char *)sqlite3_column_text(st, 3);
+      if (!o.currency)
+        o.currency = "";
+      o.sale = sqlite3_column_int64(st, 4);
+      o.refunded = sqlite3_column_int64(st, 5);
+      o.refunds = sqlite3_column_int(st, 6);
+      o.cancelled = sqlite3_column_int(st, 7);
+      o.confirmed = sqlite3_column_int(st, 8);
+      o.has_confirmed_amount = sqlite3_column_type(st, 9) != SQLITE_NULL;
+      o.confirmed_amount = sqlite3_column_int64(st, 9);
+      o.first_seen = sqlite3_column_int64(st, 10);
+      if (o.cancelled)
+        o.net = 0;
+      else if (o.has_confirmed_amount)
+        o.net = o.confirmed_amount;
+      else
+        o.net = o.sale > o.refunded ? o.sale - o.refunded : 0;
+      fns->order(ud, &o);
+    }
+    rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
+    sqlite3_finalize(st);
+    st = NULL;
+  }
+  if (rc == SQLITE_OK && fns->rejection &&
+      (rc = sqlite3_prepare_v2(s->db, rejections_sql, -1, &st, NULL)) ==
+          SQLITE_OK) {
+    sqlite3_bind_int(st, 1, max_rejections);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+      sb_rejection r;
+      const char *col[6];
+      for (int i = 0; i < 6; i++) {
+        col[i] = (const char *)sqlite3_column_text(st, i);
+        if (!col[i])
+          col[i] = "";
+      }
+      r.merchant = col[0];
+      r.id = col[1];
+      r.type = col[2];
+      r.order_id = col[3];
+      r.reason = col[4];
+      r.message = col[5];
+      r.received_at = sqlite3_column_int64(st, 6);
+      fns->rejection(ud, &r);
+    }
+    rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
+    sqlite3_finalize(st);
+  }
+  int ret = rc == SQLITE_OK ? 0 : fail(s->db, err, size, "reading");
+  sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+  pthread_mutex_unlock(&s->lock);
+  return ret;
+}
