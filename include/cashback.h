@@ -501,6 +501,18 @@ CASHBACK_API cashback_status cashback_event_add_item(
     cashback_event *ev, const char *sku, const char *name, int64_t quantity,
     int64_t unit_price_minor, const char *category);
 
+/**
+ * Adds an order line from its text form
+ * "sku:quantity:unit_price[:name[:category]]", the unit price an exact
+ * decimal amount of `currency` (see `cashback_money_parse()`), e.g.
+ * "A-1:2:19.95:Teapot:kitchen" with "EUR". A name or category cannot
+ * contain ':' (use `cashback_event_add_item()` then); empty ones are absent.
+ * Otherwise as `cashback_event_add_item()`; `cashback_event_last_error()`
+ * names the part at fault. `spec` and `currency` are borrowed.
+ */
+CASHBACK_API cashback_status cashback_event_add_item_text(
+    cashback_event *ev, const char *spec, const char *currency);
+
 /** Adds a voucher (coupon) code used on the order (1-64, at most 20). */
 CASHBACK_API cashback_status cashback_event_add_voucher(cashback_event *ev,
                                                         const char *code);
@@ -695,6 +707,65 @@ CASHBACK_API cashback_status cashback_quarantine_list(cashback_client *client,
 CASHBACK_API cashback_status cashback_quarantine_replay(cashback_client *client,
                                                         const char *id,
                                                         size_t *replayed);
+
+/* ------------------------------------------------------------------------
+ * Importing a shop's CSV export
+ *
+ * Each row of the file becomes an event reported to the spool, so that a
+ * shop can take part from a nightly export, with no code. The columns are
+ * listed in docs/cli.md.
+ * --------------------------------------------------------------------- */
+
+/** What happened to one row, as passed to a `cashback_import_fn`. */
+typedef struct cashback_import_row {
+  uint64_t line;          /**< line of the file where the row starts */
+  cashback_status status; /**< CASHBACK_OK: reported; else skipped */
+  const char *error;      /**< why it was skipped, naming the column; "" */
+  const char *event_id;   /**< its event id when reported, else "" */
+  const char *type;       /**< the row's type cell as written, or "" */
+  const char *order_id;   /**< the row's order_id cell as written, or "" */
+  uint64_t bytes_read;    /**< of the file so far, for progress */
+  uint64_t bytes_total;   /**< size of the file; 0 when unknown (a pipe) */
+} cashback_import_row;
+
+/** Called once per data row, in file order; the strings are borrowed. */
+typedef void (*cashback_import_fn)(const cashback_import_row *row,
+                                   void *userdata);
+
+/** Counts of one import. A plain value. */
+typedef struct cashback_import_stats {
+  uint64_t rows;     /**< data rows read (blank lines not counted) */
+  uint64_t imported; /**< rows reported (or valid, in a dry run) */
+  uint64_t skipped;  /**< bad rows, skipped */
+} cashback_import_stats;
+
+/** Flag of `cashback_import_csv()`: check every row, report nothing. */
+#define CASHBACK_IMPORT_DRY_RUN 1u
+
+/**
+ * Imports the CSV file at `path` (RFC 4180; a header row naming the
+ * columns is required): each data row becomes a sale, refund, cancel or
+ * confirm event, reported with `cashback_report()`. A bad row is skipped and
+ * passed to `fn` with its line number and the reason; good rows are
+ * reported. Ids are derived from the order (and for a refund from its
+ * `refund_id`, which an import requires), so importing the same file again
+ * reports the same ids, which the network counts once. `fn` (may be NULL)
+ * is called from this thread for every data row; `stats` (may be NULL)
+ * receives the counts. Returns CASHBACK_OK when the whole file was read,
+ * bad rows or not; CASHBACK_E_FIELD when the header is bad (an unknown,
+ * repeated or missing column) and nothing was imported; CASHBACK_E_IO when
+ * the file cannot be read; or the status of a report that failed for every
+ * row (CASHBACK_E_SPOOL_FULL, CASHBACK_E_DISK_FULL, CASHBACK_E_IO, ...):
+ * the import stops there, the rows before it stay reported, and importing
+ * the file again once the cause is fixed is safe. The detail is in
+ * `cashback_client_last_error()`. Thread-safe like `cashback_report()`.
+ */
+CASHBACK_API cashback_status cashback_import_csv(cashback_client *client,
+                                                 const char *path,
+                                                 unsigned flags,
+                                                 cashback_import_fn fn,
+                                                 void *userdata,
+                                                 cashback_import_stats *stats);
 
 /* ------------------------------------------------------------------------
  * Signing and verification (the network side, and tools)

@@ -77,6 +77,15 @@ static cashback_status fail(cashback_event *ev, cashback_status st,
   return st;
 }
 
+cashback_status cashback__event_fail(cashback_event *ev, cashback_status st,
+                                     const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(ev->error, sizeof(ev->error), fmt, ap);
+  va_end(ap);
+  return st;
+}
+
 /* 1-max bytes of printable ASCII without space: ids, skus, vouchers. */
 static int id_text_valid(const char *s, size_t max) {
   size_t n = 0;

@@ -22,6 +22,12 @@ cashback_status cashback__event_check(cashback_event *ev,
                                       const char *merchant_id,
                                       char id[CASHBACK_EVENT_ID_LEN + 1]);
 
+/* Records a failure detail (naming the field) as the event's last error,
+ * for setters that live in other modules; returns `st`. */
+cashback_status cashback__event_fail(cashback_event *ev, cashback_status st,
+                                     const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* "sale", "refund", "cancel", "confirm", or NULL. */
 const char *cashback__event_type_name(cashback_event_type t);
 

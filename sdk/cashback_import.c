@@ -1,0 +1,658 @@
+/*
+ * Importing a shop's CSV export: each row becomes a sale, refund, cancel or
+ * confirm event in the spool. Event ids are derived from the merchant, the
+ * order and (for refunds) the refund id, so importing a file again reports
+ * the same ids, which the network counts once.
+ */
+#include "cashback_import.h"
+#include "cashback_client.h"
+#include "cashback_event.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define READ_BUF (256 * 1024) /* > twice the longest record, quoted */
+#define QUANTITY_MAX 1000000
+
+static const char *const column_names[CASHBACK__COL_COUNT] = {
+    "type",     "order_id", "click", "amount",    "currency", "order_time",
+    "customer", "vouchers", "items", "refund_id", "reason",   "test"};
+
+static void say(char *err, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void say(char *err, size_t size, const char *fmt, ...) {
+  if (err && size) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, size, fmt, ap);
+    va_end(ap);
+  }
+}
+
+static int is_blank(char c) {
+  return c == ' ' || c == '\t';
+}
+
+/* The field without surrounding blanks: start and length. */
+static const char *cell(const cashback__csv_record *rec, int at, size_t *len) {
+  *len = 0;
+  if (at < 0 || (size_t)at >= rec->n)
+    return "";
+  const char *s = rec->data + rec->off[at];
+  size_t n = rec->len[at];
+  while (n && is_blank(*s)) {
+    s++;
+    n--;
+  }
+  while (n && is_blank(s[n - 1]))
+    n--;
+  *len = n;
+  return s;
+}
+
+/* A NUL-terminated copy of a cell into `buf` (cells are at most a record's
+ * size, so the copy is cut only for values past any field's limit, which
+ * the setters then refuse). */
+static const char *cell_str(const cashback__csv_record *rec, int at, char *buf,
+                            size_t size) {
+  size_t n;
+  const char *s = cell(rec, at, &n);
+  if (n >= size)
+    n = size - 1;
+  memcpy(buf, s, n);
+  buf[n] = '\0';
+  return buf;
+}
+
+static int meta_key_valid(const char *k, size_t n) {
+  if (n < 1 || n > CASHBACK_ID_MAX)
+    return 0;
+  for (size_t i = 0; i < n; i++) {
+    char c = k[i];
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+          (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
+      return 0;
+  }
+  return 1;
+}
+
+cashback_status cashback__import_header(const cashback__csv_record *rec,
+                                        cashback__columns *cols, char *err,
+                                        size_t err_size) {
+  memset(cols, 0, sizeof(*cols));
+  for (size_t i = 0; i < CASHBACK__COL_COUNT; i++)
+    cols->at[i] = -1;
+  cols->n_fields = rec->n;
+  for (size_t f = 0; f < rec->n; f++) {
+    size_t n;
+    const char *name = cell(rec, (int)f, &n);
+    if (n == 0) {
+      say(err, err_size, "header: column %zu has no name", f + 1);
+      return CASHBACK_E_FIELD;
+    }
+    if (n > 5 && strncasecmp(name, "meta.", 5) == 0) {
+      if (!meta_key_valid(name + 5, n - 5)) {
+        say(err, err_size,
+            "header: column %zu '%.*s': a metadata key must be 1-64 of "
+            "[A-Za-z0-9._-]",
+            f + 1, (int)(n < 80 ? n : 80), name);
+        return CASHBACK_E_FIELD;
+      }
+      for (size_t m = 0; m < cols->n_meta; m++)
+        if (strlen(cols->meta_key[m]) == n - 5 &&
+            memcmp(cols->meta_key[m], name + 5, n - 5) == 0) {
+          say(err, err_size, "header: column '%.*s' appears twice", (int)n,
+              name);
+          return CASHBACK_E_FIELD;
+        }
+      cols->meta_at[cols->n_meta] = (int)f;
+      memcpy(cols->meta_key[cols->n_meta], name + 5, n - 5);
+      cols->meta_key[cols->n_meta][n - 5] = '\0';
+      cols->n_meta++;
+      continue;
+    }
+    size_t c = 0;
+    while (c < CASHBACK__COL_COUNT &&
+           !(strlen(column_names[c]) == n &&
+             strncasecmp(column_names[c], name, n) == 0))
+      c++;
+    if (c == CASHBACK__COL_COUNT) {
+      say(err, err_size,
+          "header: unknown column '%.*s' (known: type, order_id, click, "
+          "amount, currency, order_time, customer, vouchers, items, "
+          "refund_id, reason, test, and meta.<key>)",
+          (int)(n < 64 ? n : 64), name);
+      return CASHBACK_E_FIELD;
+    }
+    if (cols->at[c] >= 0) {
+      say(err, err_size, "header: column '%s' appears twice", column_names[c]);
+      return CASHBACK_E_FIELD;
+    }
+    cols->at[c] = (int)f;
+  }
+  for (size_t c = CASHBACK__COL_TYPE; c <= CASHBACK__COL_ORDER_ID; c++)
+    if (cols->at[c] < 0) {
+      say(err, err_size, "header: the column '%s' is required",
+          column_names[c]);
+      return CASHBACK_E_FIELD;
+    }
+  return CASHBACK_OK;
+}
+
+/* --- Items as text ------------------------------------------------------ */
+
+cashback_status cashback_event_add_item_text(cashback_event *ev,
+                                             const char *spec,
+                                             const char *currency) {
+  if (!ev)
+    return CASHBACK_E_INVALID_ARGUMENT;
+  if (!spec || !currency)
+    return cashback__event_fail(ev, CASHBACK_E_INVALID_ARGUMENT,
+                                "items: the text and the currency are needed");
+  /* sku:quantity:unit_price[:name[:category]] */
+  const char *part[5] = {0};
+  size_t plen[5] = {0};
+  size_t n = 0;
+  const char *p = spec;
+  for (;;) {
+    const char *colon = strchr(p, ':');
+    size_t l = colon ? (size_t)(colon - p) : strlen(p);
+    if (n == 5)
+      return cashback__event_fail(
+          ev, CASHBACK_E_FIELD,
+          "items: '%.80s' has more than 5 ':'-separated parts (a name or "
+          "category cannot contain ':')",
+          spec);
+    part[n] = p;
+    plen[n++] = l;
+    if (!colon)
+      break;
+    p = colon + 1;
+  }
+  if (n < 3)
+    return cashback__event_fail(
+        ev, CASHBACK_E_FIELD,
+        "items: '%.80s' must be sku:quantity:unit_price[:name[:category]]",
+        spec);
+  char sku[CASHBACK_ID_MAX + 2], price[48], name[260], category[68];
+  if (plen[0] >= sizeof(sku) || plen[2] >= sizeof(price) ||
+      (n > 3 && plen[3] >= sizeof(name)) ||
+      (n > 4 && plen[4] >= sizeof(category)))
+    return cashback__event_fail(ev, CASHBACK_E_FIELD,
+                                "items: '%.80s': a part is too long", spec);
+  int64_t qty = 0;
+  for (size_t i = 0; i < plen[1]; i++) {
+    if (part[1][i] < '0' || part[1][i] > '9' || qty > QUANTITY_MAX) {
+      qty = -1;
+      break;
+    }
+    qty = qty * 10 + (part[1][i] - '0');
+  }
+  if (plen[1] == 0 || qty < 1 || qty > QUANTITY_MAX)
+    return cashback__event_fail(
+        ev, CASHBACK_E_FIELD,
+        "items: '%.80s': the quantity '%.*s' must be a whole number from 1 "
+        "to 1000000",
+        spec, (int)(plen[1] < 20 ? plen[1] : 20), part[1]);
+  memcpy(price, part[2], plen[2]);
+  price[plen[2]] = '\0';
+  int64_t minor;
+  cashback_status st = cashback_money_parse(price, plen[2], currency, &minor);
+  if (st == CASHBACK_E_CURRENCY)
+    return cashback__event_fail(
+        ev, st, "items: '%.8s' is not an active ISO 4217 currency", currency);
+  if (st != CASHBACK_OK || minor < 0)
+    return cashback__event_fail(
+        ev, CASHBACK_E_AMOUNT,
+        "items: '%.80s': the unit price '%s' is not an exact %.8s amount", spec,
+        price, currency);
+  memcpy(sku, part[0], plen[0]);
+  sku[plen[0]] = '\0';
+  name[0] = category[0] = '\0';
+  if (n > 3) {
+    memcpy(name, part[3], plen[3]);
+    name[plen[3]] = '\0';
+  }
+  if (n > 4) {
+    memcpy(category, part[4], plen[4]);
+    category[plen[4]] = '\0';
+  }
+  return cashback_event_add_item(ev, sku, name[0] ? name : NULL, qty, minor,
+                                 category[0] ? category : NULL);
+}
+
+/* --- Rows --------------------------------------------------------------- */
+
+static int word_is(const char *s, size_t n, const char *w) {
+  return strlen(w) == n && strncasecmp(s, w, n) == 0;
+}
+
+/* Builds the event; on failure says why, naming the column. */
+static cashback_status fill(const cashback__columns *cols,
+                            const cashback__csv_record *rec, cashback_event *ev,
+                            char *err, size_t err_size) {
+  char buf[CASHBACK__CSV_RECORD_MAX + 1];
+  char cur[8];
+  size_t n;
+  const char *s;
+  cashback_status st;
+#define FAIL_EV(what)                                                          \
+  do {                                                                         \
+    say(err, err_size, "%s", cashback_event_last_error(ev));                   \
+    return (what);                                                             \
+  } while (0)
+
+  s = cell_str(rec, cols->at[CASHBACK__COL_CLICK], buf, sizeof(buf));
+  if (s[0] && (st = cashback_event_set_click(ev, s)) != CASHBACK_OK)
+    FAIL_EV(st);
+
+  cell_str(rec, cols->at[CASHBACK__COL_CURRENCY], cur, sizeof(cur));
+  s = cell_str(rec, cols->at[CASHBACK__COL_AMOUNT], buf, sizeof(buf));
+  if (s[0]) {
+    if (!cur[0]) {
+      say(err, err_size, "currency: required with an amount");
+      return CASHBACK_E_CURRENCY;
+    }
+    if ((st = cashback_event_set_amount_decimal(ev, s, cur)) != CASHBACK_OK)
+      FAIL_EV(st);
+  }
+
+  s = cell(rec, cols->at[CASHBACK__COL_ORDER_TIME], &n);
+  if (n) {
+    int64_t t;
+    int off;
+    if (cashback_time_parse(s, n, &t, &off) != CASHBACK_OK) {
+      say(err, err_size,
+          "order_time: '%.*s' is not an RFC 3339 time with a UTC offset, "
+          "such as 2026-11-23T19:42:00+01:00",
+          (int)(n < 64 ? n : 64), s);
+      return CASHBACK_E_FIELD;
+    }
+    if ((st = cashback_event_set_order_time(ev, t, off)) != CASHBACK_OK)
+      FAIL_EV(st);
+  }
+
+  s = cell(rec, cols->at[CASHBACK__COL_CUSTOMER], &n);
+  if (n) {
+    cashback_customer c;
+    if (word_is(s, n, "new"))
+      c = CASHBACK_CUSTOMER_NEW;
+    else if (word_is(s, n, "returning"))
+      c = CASHBACK_CUSTOMER_RETURNING;
+    else {
+      say(err, err_size, "customer: '%.*s' must be new, returning or empty",
+          (int)(n < 64 ? n : 64), s);
+      return CASHBACK_E_FIELD;
+    }
+    if ((st = cashback_event_set_customer(ev, c)) != CASHBACK_OK)
+      FAIL_EV(st);
+  }
+
+  /* Vouchers: separated by blanks or '|'. */
+  s = cell_str(rec, cols->at[CASHBACK__COL_VOUCHERS], buf, sizeof(buf));
+  for (char *save = NULL, *code = strtok_r(buf, " \t|", &save); code;
+       code = strtok_r(NULL, " \t|", &save))
+    if ((st = cashback_event_add_voucher(ev, code)) != CASHBACK_OK)
+      FAIL_EV(st);
+
+  /* Items: separated by '|'. */
+  s = cell_str(rec, cols->at[CASHBACK__COL_ITEMS], buf, sizeof(buf));
+  if (s[0] && !cur[0]) {
+    say(err, err_size, "currency: required with items");
+    return CASHBACK_E_CURRENCY;
+  }
+  for (char *save = NULL, *it = strtok_r(buf, "|", &save); it;
+       it = strtok_r(NULL, "|", &save)) {
+    while (is_blank(*it))
+      it++;
+    size_t l = strlen(it);
+    while (l && is_blank(it[l - 1]))
+      it[--l] = '\0';
+    if (l && (st = cashback_event_add_item_text(ev, it, cur)) != CASHBACK_OK)
+      FAIL_EV(st);
+  }
+
+  s = cell_str(rec, cols->at[CASHBACK__COL_REFUND_ID], buf, sizeof(buf));
+  if (s[0] && (st = cashback_event_set_refund_id(ev, s)) != CASHBACK_OK)
+    FAIL_EV(st);
+
+  s = cell_str(rec, cols->at[CASHBACK__COL_REASON], buf, sizeof(buf));
+  if (s[0] && (st = cashback_event_set_reason(ev, s)) != CASHBACK_OK)
+    FAIL_EV(st);
+
+  s = cell(rec, cols->at[CASHBACK__COL_TEST], &n);
+  if (n) {
+    int yes =
+        word_is(s, n, "1") || word_is(s, n, "true") || word_is(s, n, "yes");
+    int no =
+        word_is(s, n, "0") || word_is(s, n, "false") || word_is(s, n, "no");
+    if (!yes && !no) {
+      say(err, err_size, "test: '%.*s' must be true, false, yes, no, 1 or 0",
+          (int)(n < 32 ? n : 32), s);
+      return CASHBACK_E_FIELD;
+    }
+    if ((st = cashback_event_set_test(ev, yes)) != CASHBACK_OK)
+      FAIL_EV(st);
+  }
+
+  for (size_t m = 0; m < cols->n_meta; m++) {
+    s = cell_str(rec, cols->meta_at[m], buf, sizeof(buf));
+    if (s[0] && (st = cashback_event_set_metadata(ev, cols->meta_key[m], s)) !=
+                    CASHBACK_OK)
+      FAIL_EV(st);
+  }
+#undef FAIL_EV
+  return CASHBACK_OK;
+}
+
+cashback_status cashback__import_row(const cashback__columns *cols,
+                                     const cashback__csv_record *rec,
+                                     cashback_event **out, char *err,
+                                     size_t err_size) {
+  *out = NULL;
+  say(err, err_size, "%s", "");
+  if (rec->n != cols->n_fields) {
+    say(err, err_size, "has %zu fields, the header %zu", rec->n,
+        cols->n_fields);
+    return CASHBACK_E_FIELD;
+  }
+  size_t n;
+  const char *type = cell(rec, cols->at[CASHBACK__COL_TYPE], &n);
+  cashback_event_type t;
+  if (word_is(type, n, "sale"))
+    t = CASHBACK_EVENT_SALE;
+  else if (word_is(type, n, "refund"))
+    t = CASHBACK_EVENT_REFUND;
+  else if (word_is(type, n, "cancel"))
+    t = CASHBACK_EVENT_CANCEL;
+  else if (word_is(type, n, "confirm"))
+    t = CASHBACK_EVENT_CONFIRM;
+  else {
+    say(err, err_size, "type: '%.*s' must be sale, refund, cancel or confirm",
+        (int)(n < 32 ? n : 32), type);
+    return CASHBACK_E_FIELD;
+  }
+  char order[CASHBACK_ID_MAX + 2];
+  cell_str(rec, cols->at[CASHBACK__COL_ORDER_ID], order, sizeof(order));
+  cashback_event *ev = cashback_event_new(t, order);
+  if (!ev) {
+    if (order[0] == '\0' || strlen(order) > CASHBACK_ID_MAX ||
+        strpbrk(order, " \t"))
+      say(err, err_size,
+          "order_id: must be 1-64 printable ASCII characters, no space");
+    else
+      say(err, err_size, "order_id: invalid, or out of memory");
+    return CASHBACK_E_FIELD;
+  }
+  cashback_status st = fill(cols, rec, ev, err, err_size);
+  if (st == CASHBACK_OK && t == CASHBACK_EVENT_REFUND) {
+    size_t rn;
+    cell(rec, cols->at[CASHBACK__COL_REFUND_ID], &rn);
+    if (rn == 0) {
+      say(err, err_size,
+          "refund_id: required for a refund in an import (it keeps the "
+          "refund's event id the same when the file is imported again)");
+      st = CASHBACK_E_FIELD;
+    }
+  }
+  if (st != CASHBACK_OK) {
+    cashback_event_free(ev);
+    return st;
+  }
+  *out = ev;
+  return CASHBACK_OK;
+}
+
+/* --- The file ----------------------------------------------------------- */
+
+/* A failure of the import as a whole (not of one row): the spool, the disk,
+ * memory, the configuration. */
+static int fatal(cashback_status st) {
+  switch (st) {
+  case CASHBACK_E_AMOUNT:
+  case CASHBACK_E_CURRENCY:
+  case CASHBACK_E_FIELD:
+  case CASHBACK_E_TOO_BIG:
+  case CASHBACK_E_CLICK_MALFORMED:
+    return 0;
+  default:
+    return 1;
+  }
+}
+
+typedef struct importer {
+  cashback_client *c;
+  unsigned flags;
+  cashback_import_fn fn;
+  void *ud;
+  cashback_import_stats *stats;
+  cashback__columns cols;
+  int have_header;
+  uint64_t bytes_read, bytes_total;
+} importer;
+
+static void tell(importer *im, uint64_t line, cashback_status st,
+                 const char *error, const char *id,
+                 const cashback__csv_record *rec) {
+  if (st == CASHBACK_OK)
+    im->stats->imported++;
+  else
+    im->stats->skipped++;
+  if (!im->fn)
+    return;
+  char type[16] = "", order[CASHBACK_ID_MAX + 2] = "";
+  if (rec && im->have_header) {
+    cell_str(rec, im->cols.at[CASHBACK__COL_TYPE], type, sizeof(type));
+    cell_str(rec, im->cols.at[CASHBACK__COL_ORDER_ID], order, sizeof(order));
+  }
+  cashback_import_row row = {
+      .line = line,
+      .status = st,
+      .error = error ? error : "",
+      .event_id = id ? id : "",
+      .type = type,
+      .order_id = order,
+      .bytes_read = im->bytes_read,
+      .bytes_total = im->bytes_total,
+  };
+  im->fn(&row, im->ud);
+}
+
+/* One data row: build, then report (or only finalize, in a dry run).
+ * Returns a fatal status, or CASHBACK_OK to go on. */
+static cashback_status one_row(importer *im, uint64_t line,
+                               const cashback__csv_record *rec) {
+  char err[CASHBACK_ERROR_MAX + 1] = "";
+  char id[CASHBACK_EVENT_ID_LEN + 1] = "";
+  cashback_event *ev = NULL;
+  im->stats->rows++;
+  cashback_status st =
+      cashback__import_row(&im->cols, rec, &ev, err, sizeof(err));
+  if (st == CASHBACK_OK) {
+    st = im->flags & CASHBACK_IMPORT_DRY_RUN
+             ? cashback_event_finalize(im->c, ev, id)
+             : cashback_report(im->c, ev, id);
+    if (st != CASHBACK_OK && !fatal(st))
+      say(err, sizeof(err), "%s", cashback_event_last_error(ev));
+    else if (st != CASHBACK_OK)
+      cashback_client_last_error(im->c, err, sizeof(err));
+  }
+  cashback_event_free(ev);
+  if (st != CASHBACK_OK && fatal(st)) {
+    im->stats->rows--; /* not read to its end: not counted */
+    return cashback__fail(im->c, st, "line %llu: %s", (unsigned long long)line,
+                          err);
+  }
+  tell(im, line, st, err, id, rec);
+  return CASHBACK_OK;
+}
+
+/* Skips the rest of a line too long for the buffer (quotes ignored). */
+static cashback_status skip_long_line(importer *im, int fd, char *buf,
+                                      size_t *have, int *eof) {
+  for (;;) {
+    char *nl = memchr(buf, '\n', *have);
+    if (nl) {
+      size_t used = (size_t)(nl - buf) + 1;
+      memmove(buf, buf + used, *have - used);
+      *have -= used;
+      return CASHBACK_OK;
+    }
+    *have = 0;
+    if (*eof)
+      return CASHBACK_OK;
+    ssize_t r;
+    do
+      r = read(fd, buf, READ_BUF);
+    while (r < 0 && errno == EINTR);
+    if (r < 0)
+      return CASHBACK_E_IO;
+    if (r == 0)
+      *eof = 1;
+    *have = (size_t)r;
+    im->bytes_read += (uint64_t)r;
+  }
+}
+
+static cashback_status run(importer *im, int fd, const char *path) {
+  char *buf = malloc(READ_BUF);
+  cashback__csv_record *rec = malloc(sizeof(*rec));
+  cashback_status st = CASHBACK_OK;
+  if (!buf || !rec) {
+    free(buf);
+    free(rec);
+    return cashback__fail(im->c, CASHBACK_E_NOMEM, "import: out of memory");
+  }
+  size_t have = 0, off = 0;
+  int eof = 0, bom_checked = 0;
+  uint64_t line = 1;
+  while (st == CASHBACK_OK) {
+    size_t used = 0;
+    const char *why = NULL;
+    cashback__csv_result r =
+        bom_checked
+            ? cashback__csv_next(buf + off, have - off, eof, rec, &used, &why)
+            : CASHBACK__CSV_MORE;
+    if (!bom_checked && (have >= 3 || eof)) {
+      if (have >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0)
+        off = 3;
+      bom_checked = 1;
+      continue;
+    }
+    if (r == CASHBACK__CSV_END)
+      break;
+    if (r == CASHBACK__CSV_MORE) {
+      if (off) {
+        memmove(buf, buf + off, have - off);
+        have -= off;
+        off = 0;
+      }
+      if (have == READ_BUF) {
+        uint64_t at = line++;
+        st = skip_long_line(im, fd, buf, &have, &eof);
+        if (st != CASHBACK_OK)
+          break;
+        if (!im->have_header) {
+          st = cashback__fail(im->c, CASHBACK_E_FIELD,
+                              "%s:%llu: the header is longer than %d bytes",
+                              path, (unsigned long long)at, READ_BUF);
+          break;
+        }
+        im->stats->rows++;
+        tell(im, at, CASHBACK_E_TOO_BIG, "the row is longer than 256 KiB", NULL,
+             NULL);
+        continue;
+      }
+      ssize_t n;
+      do
+        n = read(fd, buf + have, READ_BUF - have);
+      while (n < 0 && errno == EINTR);
+      if (n < 0) {
+        st = cashback__fail(im->c, CASHBACK_E_IO, "cannot read '%s': %s", path,
+                            strerror(errno));
+        break;
+      }
+      if (n == 0)
+        eof = 1;
+      have += (size_t)n;
+      im->bytes_read += (uint64_t)n;
+      continue;
+    }
+    uint64_t at = line;
+    line += rec->lines;
+    off += used;
+    if (r == CASHBACK__CSV_BAD) {
+      if (!im->have_header) {
+        st = cashback__fail(im->c, CASHBACK_E_FIELD, "%s:%llu: header: %s",
+                            path, (unsigned long long)at, why);
+        break;
+      }
+      im->stats->rows++;
+      tell(im, at, CASHBACK_E_FIELD, why, NULL, NULL);
+      continue;
+    }
+    if (rec->n == 1 && rec->len[0] == 0)
+      continue; /* a blank line */
+    if (!im->have_header) {
+      char err[CASHBACK_ERROR_MAX + 1];
+      if (cashback__import_header(rec, &im->cols, err, sizeof(err)) !=
+          CASHBACK_OK) {
+        st = cashback__fail(im->c, CASHBACK_E_FIELD, "%s:%llu: %s", path,
+                            (unsigned long long)at, err);
+        break;
+      }
+      im->have_header = 1;
+      continue;
+    }
+    st = one_row(im, at, rec);
+  }
+  if (st == CASHBACK_OK && !im->have_header)
+    st = cashback__fail(im->c, CASHBACK_E_FIELD,
+                        "%s: no header row (the file is empty)", path);
+  free(buf);
+  free(rec);
+  return st;
+}
+
+cashback_status cashback_import_csv(cashback_client *client, const char *path,
+                                    unsigned flags, cashback_import_fn fn,
+                                    void *userdata,
+                                    cashback_import_stats *stats) {
+  cashback_import_stats local;
+  if (!stats)
+    stats = &local;
+  memset(stats, 0, sizeof(*stats));
+  if (!client || !path)
+    return CASHBACK_E_INVALID_ARGUMENT;
+  if (flags & ~(unsigned)CASHBACK_IMPORT_DRY_RUN)
+    return cashback__fail(client, CASHBACK_E_INVALID_ARGUMENT,
+                          "import: unknown flags 0x%x", flags);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return cashback__fail(client, CASHBACK_E_IO, "cannot open '%s': %s", path,
+                          strerror(errno));
+  importer *im = calloc(1, sizeof(*im));
+  if (!im) {
+    close(fd);
+    return cashback__fail(client, CASHBACK_E_NOMEM, "import: out of memory");
+  }
+  im->c = client;
+  im->flags = flags;
+  im->fn = fn;
+  im->ud = userdata;
+  im->stats = stats;
+  struct stat sb;
+  if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode))
+    im->bytes_total = (uint64_t)sb.st_size;
+  cashback_status st = run(im, fd, path);
+  free(im);
+  close(fd);
+  return st;
+}

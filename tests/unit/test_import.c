@@ -1,0 +1,429 @@
+/* Unit tests for sdk/cashback_import.c: CSV columns, rows as events, item
+ * text, and whole files into a temporary spool. */
+#include "tests.h"
+
+#include "cashback_import.h"
+#include "fixture.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static cashback__csv_record *parse_one(const char *line) {
+  cashback__csv_record *r = malloc(sizeof(*r));
+  ck_assert_ptr_nonnull(r);
+  size_t used;
+  const char *why;
+  ck_assert_int_eq(cashback__csv_next(line, strlen(line), 1, r, &used, &why),
+                   CASHBACK__CSV_RECORD);
+  return r;
+}
+
+static cashback_status header(const char *line, cashback__columns *cols,
+                              char *err, size_t size) {
+  cashback__csv_record *r = parse_one(line);
+  cashback_status st = cashback__import_header(r, cols, err, size);
+  free(r);
+  return st;
+}
+
+START_TEST(header_columns) {
+  cashback__columns cols;
+  char err[CASHBACK_ERROR_MAX + 1];
+  ck_assert_int_eq(header(" Type ,ORDER_ID,amount,currency,meta.channel,"
+                          "click\n",
+                          &cols, err, sizeof(err)),
+                   CASHBACK_OK);
+  ck_assert_int_eq(cols.at[CASHBACK__COL_TYPE], 0);
+  ck_assert_int_eq(cols.at[CASHBACK__COL_ORDER_ID], 1);
+  ck_assert_int_eq(cols.at[CASHBACK__COL_AMOUNT], 2);
+  ck_assert_int_eq(cols.at[CASHBACK__COL_CLICK], 5);
+  ck_assert_int_eq(cols.at[CASHBACK__COL_ITEMS], -1);
+  ck_assert_uint_eq(cols.n_meta, 1);
+  ck_assert_str_eq(cols.meta_key[0], "channel");
+  ck_assert_int_eq(cols.meta_at[0], 4);
+  ck_assert_uint_eq(cols.n_fields, 6);
+
+  static const struct {
+    const char *line, *err;
+  } bad[] = {
+      {"type,order_id,ammount\n", "header: unknown column 'ammount'"},
+      {"type,order_id,type\n", "header: column 'type' appears twice"},
+      {"type,amount\n", "header: the column 'order_id' is required"},
+      {"order_id\n", "header: the column 'type' is required"},
+      {"type,,order_id\n", "header: column 2 has no name"},
+      {"type,order_id,meta.a b\n", "header: column 3 'meta.a b': a metadata"},
+      {"type,order_id,meta.x,META.x\n", "header: column 'META.x' appears"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    ck_assert_int_eq(header(bad[i].line, &cols, err, sizeof(err)),
+                     CASHBACK_E_FIELD);
+    ck_assert_msg(strncmp(err, bad[i].err, strlen(bad[i].err)) == 0,
+                  "%s: got '%s'", bad[i].line, err);
+  }
+}
+END_TEST
+
+/* The event of `row` under `hdr`, as JSON for merchant shop-42 at a fixed
+ * time; NULL and `err` filled when the row is refused. */
+static char *row_json(const char *hdr, const char *row, cashback_status *st,
+                      char *err, size_t size) {
+  cashback__columns cols;
+  ck_assert_int_eq(header(hdr, &cols, err, size), CASHBACK_OK);
+  cashback__csv_record *r = parse_one(row);
+  cashback_event *ev = NULL;
+  *st = cashback__import_row(&cols, r, &ev, err, size);
+  free(r);
+  if (*st != CASHBACK_OK) {
+    ck_assert_ptr_null(ev);
+    return NULL;
+  }
+  int64_t now = 1795459317;
+  cashback_client *c = fixture_client("shop-42", &now);
+  char *json = NULL;
+  size_t len;
+  *st = cashback_event_to_json(c, ev, &json, &len);
+  if (*st != CASHBACK_OK)
+    snprintf(err, size, "%s", cashback_event_last_error(ev));
+  cashback_event_free(ev);
+  cashback_client_free(c);
+  return json;
+}
+
+#define FULL_HEADER                                                            \
+  "type,order_id,click,amount,currency,order_time,customer,vouchers,items,"    \
+  "refund_id,reason,test,meta.channel\n"
+
+START_TEST(rows_as_events) {
+  char err[CASHBACK_ERROR_MAX + 1];
+  cashback_status st;
+  char *json =
+      row_json(FULL_HEADER,
+               "sale,1001,tok_9f8e7d,49.90,EUR,2026-11-23T19:41:50+01:00,new,"
+               "WELCOME10 SUMMER|X,\"A-1:2:19.95:Teapot:kitchen|B-7:1:10\",,,"
+               "yes,web\n",
+               &st, err, sizeof(err));
+  ck_assert_msg(json != NULL, "%s", err);
+  ck_assert_str_eq(
+      json,
+      "{\"id\":\"c8a9d4c385cc850fbc2aa93b160c738f\",\"type\":\"sale\","
+      "\"order_id\":\"1001\",\"reported_at\":\"2026-11-23T18:41:57Z\","
+      "\"order_time\":\"2026-11-23T19:41:50+01:00\",\"test\":true,"
+      "\"click\":{\"token\":\"tok_9f8e7d\"},\"amount\":4990,\"currency\":"
+      "\"EUR\",\"customer\":\"new\",\"vouchers\":[\"WELCOME10\",\"SUMMER\","
+      "\"X\"],\"items\":[{\"sku\":\"A-1\",\"name\":\"Teapot\",\"quantity\":2,"
+      "\"unit_price\":1995,\"category\":\"kitchen\"},{\"sku\":\"B-7\","
+      "\"quantity\":1,\"unit_price\":1000}],\"metadata\":{\"channel\":"
+      "\"web\"}}");
+  cashback_free(json);
+
+  /* A refund: its id comes from the refund id (docs/protocol.md). */
+  json = row_json(FULL_HEADER, "refund,1001,,10,EUR,,,,,CN-7,returned,,\n", &st,
+                  err, sizeof(err));
+  ck_assert_msg(json != NULL, "%s", err);
+  ck_assert_ptr_nonnull(
+      strstr(json, "\"id\":\"f7fb6bfdbcff1d2d64530ddcd094ba48\""));
+  ck_assert_ptr_nonnull(strstr(json, "\"reason\":\"returned\""));
+  cashback_free(json);
+
+  /* Cancel and confirm need only the order. */
+  json = row_json("type,order_id\n", "Cancel , 1001\n", &st, err, sizeof(err));
+  ck_assert_msg(json != NULL, "%s", err);
+  ck_assert_ptr_nonnull(
+      strstr(json, "\"id\":\"27e733926226523f0c2ad8f2f7f9d0c5\""));
+  cashback_free(json);
+}
+END_TEST
+
+START_TEST(bad_rows_name_the_column) {
+  static const struct {
+    const char *row;
+    cashback_status st;
+    const char *err;
+  } bad[] = {
+      {"buy,1,t,1,EUR,,,,,,,,\n", CASHBACK_E_FIELD, "type: 'buy' must be"},
+      {"sale,,t,1,EUR,,,,,,,,\n", CASHBACK_E_FIELD, "order_id: must be"},
+      {"sale,a b,t,1,EUR,,,,,,,,\n", CASHBACK_E_FIELD, "order_id: must be"},
+      {"sale,1,t,49.999,EUR,,,,,,,,\n", CASHBACK_E_AMOUNT, "amount: '49.999'"},
+      {"sale,1,t,49.90,,,,,,,,,\n", CASHBACK_E_CURRENCY,
+       "currency: required with an amount"},
+      {"sale,1,t,49.90,EURO,,,,,,,,\n", CASHBACK_E_CURRENCY, "currency"},
+      {"sale,1,t,1,EUR,2026-11-23 19:41,,,,,,,\n", CASHBACK_E_FIELD,
+       "order_time: '2026-11-23 19:41' is not an RFC 3339"},
+      {"sale,1,t,1,EUR,,old,,,,,,\n", CASHBACK_E_FIELD,
+       "customer: 'old' must be"},
+      {"sale,1,t,1,EUR,,,,A-1:0:1,,,,\n", CASHBACK_E_FIELD,
+       "items: 'A-1:0:1': the quantity '0'"},
+      {"sale,1,t,1,EUR,,,,A-1:1:1.001,,,,\n", CASHBACK_E_AMOUNT,
+       "items: 'A-1:1:1.001': the unit price"},
+      {"sale,1,t,1,EUR,,,,A-1:1,,,,\n", CASHBACK_E_FIELD,
+       "items: 'A-1:1' must be sku:quantity:unit_price"},
+      {"sale,1,t,1,EUR,,,,a:1:1:n:c:x,,,,\n", CASHBACK_E_FIELD,
+       "items: 'a:1:1:n:c:x' has more than 5"},
+      {"sale,1,bad token!,1,EUR,,,,,,,,\n", CASHBACK_E_FIELD, "click"},
+      {"sale,1,t,1,EUR,,,,,,,maybe,\n", CASHBACK_E_FIELD, "test: 'maybe'"},
+      {"refund,1,,5,EUR,,,,,,,,\n", CASHBACK_E_FIELD,
+       "refund_id: required for a refund in an import"},
+      {"sale,1,t,1,EUR\n", CASHBACK_E_FIELD, "has 5 fields, the header 13"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    char err[CASHBACK_ERROR_MAX + 1] = "";
+    cashback_status st;
+    char *json = row_json(FULL_HEADER, bad[i].row, &st, err, sizeof(err));
+    ck_assert_msg(json == NULL, "%s accepted", bad[i].row);
+    ck_assert_msg(st == bad[i].st, "%s: status %d, want %d (%s)", bad[i].row,
+                  (int)st, (int)bad[i].st, err);
+    ck_assert_msg(strncmp(err, bad[i].err, strlen(bad[i].err)) == 0,
+                  "%s: got '%s'", bad[i].row, err);
+  }
+  /* Complete for its type is checked at finalize: a sale without a click or
+   * a voucher. */
+  char err[CASHBACK_ERROR_MAX + 1] = "";
+  cashback_status st;
+  char *json =
+      row_json(FULL_HEADER, "sale,1,,1,EUR,,,,,,,,\n", &st, err, sizeof(err));
+  ck_assert_ptr_null(json);
+  ck_assert_int_eq(st, CASHBACK_E_FIELD);
+  ck_assert_str_eq(err, "click: a sale needs a click token or a voucher code");
+}
+END_TEST
+
+START_TEST(item_text) {
+  cashback_event *ev = cashback_event_new(CASHBACK_EVENT_SALE, "1");
+  ck_assert_ptr_nonnull(ev);
+  ck_assert_int_eq(cashback_event_add_item_text(ev, "A-1:2:19.95", "EUR"),
+                   CASHBACK_OK);
+  ck_assert_int_eq(cashback_event_add_item_text(ev, "B:1:1000::toys", "JPY"),
+                   CASHBACK_OK);
+  ck_assert_int_eq(cashback_event_add_item_text(ev, "C:3:0.5:Tea pot", "EUR"),
+                   CASHBACK_OK);
+  ck_assert_int_eq(cashback_event_add_item_text(ev, "D:1:1.5", "JPY"),
+                   CASHBACK_E_AMOUNT);
+  ck_assert_int_eq(cashback_event_add_item_text(ev, "D:1:1", "XXX"),
+                   CASHBACK_E_CURRENCY);
+  ck_assert_int_eq(cashback_event_add_item_text(ev, "D:1:-1", "EUR"),
+                   CASHBACK_E_AMOUNT);
+  ck_assert_int_eq(cashback_event_add_item_text(ev, "D:1000001:1", "EUR"),
+                   CASHBACK_E_FIELD);
+  ck_assert_int_eq(cashback_event_add_item_text(ev, "D:+1:1", "EUR"),
+                   CASHBACK_E_FIELD);
+  ck_assert_int_eq(cashback_event_add_item_text(ev, "D::1", "EUR"),
+                   CASHBACK_E_FIELD);
+  ck_assert_int_eq(cashback_event_add_item_text(ev, ":1:1", "EUR"),
+                   CASHBACK_E_FIELD);
+  ck_assert_str_eq(cashback_event_last_error(ev),
+                   "items[3].sku: must be 1-64 printable characters, no space");
+  ck_assert_int_eq(cashback_event_add_item_text(ev, NULL, "EUR"),
+                   CASHBACK_E_INVALID_ARGUMENT);
+  ck_assert_int_eq(cashback_event_add_item_text(NULL, "a:1:1", "EUR"),
+                   CASHBACK_E_INVALID_ARGUMENT);
+  ck_assert_int_eq(cashback_event_set_amount(ev, 4990, "EUR"), CASHBACK_OK);
+  ck_assert_int_eq(cashback_event_set_click(ev, "t"), CASHBACK_OK);
+  int64_t now = 1795459317;
+  cashback_client *c = fixture_client("shop-42", &now);
+  char *json;
+  size_t len;
+  ck_assert_int_eq(cashback_event_to_json(c, ev, &json, &len), CASHBACK_OK);
+  ck_assert_ptr_nonnull(strstr(
+      json, "\"items\":[{\"sku\":\"A-1\",\"quantity\":2,\"unit_price\":1995},"
+            "{\"sku\":\"B\",\"quantity\":1,\"unit_price\":1000,\"category\":"
+            "\"toys\"},{\"sku\":\"C\",\"name\":\"Tea pot\",\"quantity\":3,"
+            "\"unit_price\":50}]"));
+  cashback_free(json);
+  cashback_event_free(ev);
+  cashback_client_free(c);
+}
+END_TEST
+
+/* --- Whole files -------------------------------------------------------- */
+
+typedef struct seen {
+  char lines[64];
+  char ids[8][CASHBACK_EVENT_ID_LEN + 1];
+  size_t n_ids;
+  char first_error[CASHBACK_ERROR_MAX + 1];
+  uint64_t last_bytes, total;
+} seen;
+
+static void on_row(const cashback_import_row *row, void *ud) {
+  seen *s = ud;
+  size_t o = strlen(s->lines);
+  snprintf(s->lines + o, sizeof(s->lines) - o, "%s%llu",
+           row->status == CASHBACK_OK ? "+" : "-",
+           (unsigned long long)row->line);
+  if (row->status == CASHBACK_OK && s->n_ids < 8) {
+    ck_assert_uint_eq(strlen(row->event_id), CASHBACK_EVENT_ID_LEN);
+    snprintf(s->ids[s->n_ids++], sizeof(s->ids[0]), "%s", row->event_id);
+  } else if (row->status != CASHBACK_OK && !s->first_error[0]) {
+    snprintf(s->first_error, sizeof(s->first_error), "%s", row->error);
+  }
+  ck_assert_uint_ge(row->bytes_read, s->last_bytes);
+  s->last_bytes = row->bytes_read;
+  s->total = row->bytes_total;
+}
+
+static cashback_client *spool_client(char *dir) {
+  snprintf(dir, 64, "/tmp/cbimport-XXXXXX");
+  ck_assert_ptr_nonnull(mkdtemp(dir));
+  cashback_options *o = cashback_options_new();
+  ck_assert_int_eq(cashback_options_set_merchant_id(o, "shop-42"), CASHBACK_OK);
+  ck_assert_int_eq(cashback_options_set_key(o, "k1", FIXTURE_SECRET),
+                   CASHBACK_OK);
+  ck_assert_int_eq(
+      cashback_options_set_endpoint(o, "http://127.0.0.1:9/v1/events"),
+      CASHBACK_OK);
+  char spool[128];
+  snprintf(spool, sizeof(spool), "%s/spool", dir);
+  ck_assert_int_eq(cashback_options_set_spool_dir(o, spool), CASHBACK_OK);
+  ck_assert_int_eq(cashback_options_set_durability(o, CASHBACK_DURABLE_PROCESS),
+                   CASHBACK_OK);
+  cashback_client *c = NULL;
+  ck_assert_int_eq(cashback_client_new(o, &c, NULL, 0), CASHBACK_OK);
+  return c;
+}
+
+static void write_file(const char *path, const char *text) {
+  FILE *f = fopen(path, "wb");
+  ck_assert_ptr_nonnull(f);
+  ck_assert_uint_eq(fwrite(text, 1, strlen(text), f), strlen(text));
+  ck_assert_int_eq(fclose(f), 0);
+}
+
+static void remove_dir(const char *dir) {
+  char cmd[160];
+  snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+  ck_assert_int_eq(system(cmd), 0);
+}
+
+static const char export_csv[] =
+    "\xef\xbb\xbftype,order_id,click,amount,currency,refund_id,vouchers\r\n"
+    "sale,1001,tok_1,49.90,EUR,,\r\n"      /* line 2 */
+    "sale,1002,,12,EUR,,\"WELCOME10\"\r\n" /* line 3 */
+    "sale,1003,tok_3,12.345,EUR,,\r\n"     /* line 4: bad amount */
+    "\r\n"                                 /* line 5: blank */
+    "refund,1001,,10.00,EUR,CN-1,\r\n"     /* line 6 */
+    "sale,\"10\n04\",tok,1,EUR,,\r\n"      /* lines 7-8: bad id */
+    "cancel,1002,,,,,\r\n"                 /* line 9 */
+    "sale,1005,t\"x,1,EUR,,\r\n"           /* line 10: bad quote */
+    "confirm,1001,,,,,";                   /* line 11, no line end */
+
+START_TEST(import_file) {
+  char dir[64], path[128];
+  cashback_client *c = spool_client(dir);
+  snprintf(path, sizeof(path), "%s/export.csv", dir);
+  write_file(path, export_csv);
+
+  seen s = {0};
+  cashback_import_stats st;
+  ck_assert_int_eq(cashback_import_csv(c, path, 0, on_row, &s, &st),
+                   CASHBACK_OK);
+  ck_assert_str_eq(s.lines, "+2+3-4+6-7+9-10+11");
+  ck_assert_uint_eq(st.rows, 8);
+  ck_assert_uint_eq(st.imported, 5);
+  ck_assert_uint_eq(st.skipped, 3);
+  ck_assert_str_eq(s.first_error,
+                   "amount: '12.345' is not an exact EUR amount (at most 2 "
+                   "decimals, no exponent or spaces)");
+  ck_assert_uint_eq(s.total, sizeof(export_csv) - 1);
+  ck_assert_uint_eq(s.last_bytes, sizeof(export_csv) - 1);
+  /* The sale of 1001 and its refund CN-1 get the ids of docs/protocol.md. */
+  ck_assert_str_eq(s.ids[0], "c8a9d4c385cc850fbc2aa93b160c738f");
+  cashback_queue_status q;
+  ck_assert_int_eq(cashback_get_status(c, &q), CASHBACK_OK);
+  ck_assert_uint_eq(q.queued_events, 5);
+
+  /* Again: the same ids, in the same order. */
+  seen again = {0};
+  ck_assert_int_eq(cashback_import_csv(c, path, 0, on_row, &again, &st),
+                   CASHBACK_OK);
+  ck_assert_str_eq(again.lines, s.lines);
+  ck_assert_uint_eq(again.n_ids, s.n_ids);
+  for (size_t i = 0; i < s.n_ids; i++)
+    ck_assert_str_eq(again.ids[i], s.ids[i]);
+
+  /* A dry run checks the same rows and stores nothing. */
+  seen dry = {0};
+  ck_assert_int_eq(
+      cashback_import_csv(c, path, CASHBACK_IMPORT_DRY_RUN, on_row, &dry, &st),
+      CASHBACK_OK);
+  ck_assert_str_eq(dry.lines, s.lines);
+  ck_assert_int_eq(cashback_get_status(c, &q), CASHBACK_OK);
+  ck_assert_uint_eq(q.queued_events, 10);
+  cashback_client_free(c);
+  remove_dir(dir);
+}
+END_TEST
+
+START_TEST(import_whole_file_errors) {
+  char dir[64], path[128], err[CASHBACK_ERROR_MAX + 1];
+  cashback_client *c = spool_client(dir);
+  snprintf(path, sizeof(path), "%s/export.csv", dir);
+  cashback_import_stats st;
+
+  ck_assert_int_eq(cashback_import_csv(c, path, 0, NULL, NULL, &st),
+                   CASHBACK_E_IO);
+  cashback_client_last_error(c, err, sizeof(err));
+  ck_assert_ptr_nonnull(strstr(err, "No such file or directory"));
+
+  write_file(path, "\n\n");
+  ck_assert_int_eq(cashback_import_csv(c, path, 0, NULL, NULL, &st),
+                   CASHBACK_E_FIELD);
+  cashback_client_last_error(c, err, sizeof(err));
+  ck_assert_ptr_nonnull(strstr(err, "no header row"));
+
+  write_file(path, "\ntype,order,amount\nsale,1,1\n");
+  ck_assert_int_eq(cashback_import_csv(c, path, 0, NULL, NULL, &st),
+                   CASHBACK_E_FIELD);
+  cashback_client_last_error(c, err, sizeof(err));
+  ck_assert_ptr_nonnull(strstr(err, "export.csv:2: header: unknown column "
+                                    "'order'"));
+  ck_assert_uint_eq(st.rows, 0);
+
+  ck_assert_int_eq(cashback_import_csv(c, path, 2, NULL, NULL, &st),
+                   CASHBACK_E_INVALID_ARGUMENT);
+  ck_assert_int_eq(cashback_import_csv(NULL, path, 0, NULL, NULL, &st),
+                   CASHBACK_E_INVALID_ARGUMENT);
+  cashback_client_free(c);
+  remove_dir(dir);
+}
+END_TEST
+
+/* A row longer than the read buffer is skipped; the rows after it count. */
+START_TEST(import_long_row) {
+  char dir[64], path[128];
+  cashback_client *c = spool_client(dir);
+  snprintf(path, sizeof(path), "%s/export.csv", dir);
+  size_t big = 300 * 1024;
+  char *text = malloc(big + 256);
+  ck_assert_ptr_nonnull(text);
+  size_t o = (size_t)snprintf(
+      text, 256, "type,order_id,amount,currency,vouchers\nsale,1,1,EUR,");
+  memset(text + o, 'v', big);
+  o += big;
+  snprintf(text + o, 256, "\nsale,2,1,EUR,V2\n");
+  write_file(path, text);
+  free(text);
+  seen s = {0};
+  cashback_import_stats st;
+  ck_assert_int_eq(cashback_import_csv(c, path, 0, on_row, &s, &st),
+                   CASHBACK_OK);
+  ck_assert_msg(strcmp(s.lines, "-2+3") == 0, "%s: %s", s.lines, s.first_error);
+  ck_assert_str_eq(s.first_error, "the row is longer than 256 KiB");
+  cashback_client_free(c);
+  remove_dir(dir);
+}
+END_TEST
+
+TCase *cashback_test_import(void) {
+  TCase *tc = tcase_create("import");
+  tcase_add_test(tc, header_columns);
+  tcase_add_test(tc, rows_as_events);
+  tcase_add_test(tc, bad_rows_name_the_column);
+  tcase_add_test(tc, item_text);
+  tcase_add_test(tc, import_file);
+  tcase_add_test(tc, import_whole_file_errors);
+  tcase_add_test(tc, import_long_row);
+  return tc;
+}
