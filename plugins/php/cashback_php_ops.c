@@ -63,8 +63,11 @@ static zend_string *request_cookies(void) {
   const char *raw = SG(request_info).cookie_data;
   if (raw)
     return zend_string_init(raw, strlen(raw), 0);
-  zval *cookies = &PG(http_globals)[TRACK_VARS_COOKIE];
-  if (Z_TYPE_P(cookies) != IS_ARRAY)
+  zval *cookies = zend_hash_str_find_ind(&EG(symbol_table), "_COOKIE",
+                                         sizeof("_COOKIE") - 1);
+  if (cookies)
+    ZVAL_DEREF(cookies);
+  if (!cookies || Z_TYPE_P(cookies) != IS_ARRAY)
     return NULL;
   smart_str s = {0};
   zend_string *name;

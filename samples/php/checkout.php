@@ -1,0 +1,26 @@
+<?php
+/* Checkout: creates the order, keeps the click with it, "pays" (this sample
+ * has no payment provider) and sends the shopper to the thank-you page. */
+require __DIR__ . '/shop.php';
+
+$sku = $_GET['sku'] ?? '';
+if (!isset(CATALOGUE[$sku])) {
+    http_response_code(404);
+    shop_page('Not found', 'No such product.');
+    exit;
+}
+$p = CATALOGUE[$sku];
+$qty = max(1, min(10, (int)($_GET['qty'] ?? 1)));
+$lines = [['sku' => $sku, 'name' => $p['name'], 'quantity' => $qty,
+           'price' => $p['price'], 'category' => $p['category']]];
+$order = [
+    'id'       => shop_new_order_id(),
+    'lines'    => $lines,
+    'total'    => shop_total($lines),
+    'currency' => CURRENCY,
+    'voucher'  => $_GET['voucher'] ?? null,
+    'click'    => Cashback\click(), // cashback: the click, stored with the order
+    'paid'     => true,
+];
+shop_save_order($order);
+header('Location: thankyou.php?order=' . $order['id'], true, 302);

@@ -1,0 +1,15 @@
+<?php
+/* Landing page. A shopper arrives from the cashback network with
+ * ?cb_click=<token> (or the network's own parameter, see landing_params). */
+require __DIR__ . '/shop.php';
+
+// With cashback.auto_capture=1 in php.ini the extension has already set the
+// click cookie before this script ran: no line is needed. Without it, one:
+if (!ini_get('cashback.auto_capture')) Cashback\capture(); // cashback
+
+$list = '';
+foreach (CATALOGUE as $sku => $p) {
+    $list .= '<li>' . htmlspecialchars($p['name']) . ' ' . $p['price'] . ' ' . CURRENCY
+        . ' <a href="checkout.php?sku=' . $sku . '">buy</a></li>';
+}
+shop_page('Sample shop', "<ul>$list</ul>");

@@ -1,0 +1,175 @@
+#!/bin/sh
+# The PHP extension (plugins/php), built with phpize against THIS build
+# tree's libcashback and header (an uninstalled .pc file), then:
+#   1. its generated arginfo header matches cashback.stub.php (when
+#      PHP-Parser is there to regenerate it);
+#   2. its .phpt suite (`make test` of the extension);
+#   3. a fork check (pcntl): a child process gets a client of its own;
+#   4. end to end: samples/php served by `php -S` on 127.0.0.1 with the
+#      extension loaded, the test receiver as the network
+#      (tests/scripts/php_e2e.py).
+# Skips (77) only when PHP's development files are not installed.
+set -eu
+: "${top_srcdir:?}" "${top_builddir:?}"
+PYTHON3=${PYTHON3:-python3}
+for tool in phpize php-config php; do
+  command -v "$tool" >/dev/null 2>&1 ||
+    { echo "php: $tool not found (Debian: php8.2-dev php8.2-cli), skipped"; exit 77; }
+done
+command -v "$PYTHON3" >/dev/null 2>&1 || { echo "php: no python3, skipped"; exit 77; }
+libdir=$top_builddir/.libs
+[ -f "$libdir/libcashback.so" ] || { echo "php: $libdir/libcashback.so not built" >&2; exit 1; }
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/cashback-php.XXXXXX")
+pids=""
+cleanup() {
+  for p in $pids; do kill "$p" 2>/dev/null || :; done
+  for p in $pids; do wait "$p" 2>/dev/null || :; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
+unset CASHBACK_CONFIG CASHBACK_CONNECTION
+for v in $(env | sed -n 's/^\(CASHBACK_[A-Z_]*\)=.*/\1/p'); do unset "$v"; done
+
+fail() { echo "php: $*" >&2; exit 1; }
+show() { echo "--- $1"; tail -n "${2:-40}" "$1"; }
+
+# --- Build ------------------------------------------------------------------
+cp -R "$top_srcdir/plugins/php" "$work/ext"
+chmod -R u+w "$work/ext"
+mkdir "$work/pc" "$work/tmp"
+cat >"$work/pc/libcashback.pc" <<EOF
+Name: libcashback
+Description: libcashback of the build tree $top_builddir (uninstalled)
+Version: 0.1.0
+Libs: -L$libdir -lcashback
+Cflags: -I$top_srcdir/include
+EOF
+WARN="-std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wvla"
+(
+  cd "$work/ext"
+  phpize >"$work/phpize.log" 2>&1 || { show "$work/phpize.log"; exit 1; }
+  PKG_CONFIG_PATH=$work/pc ./configure >"$work/configure.log" 2>&1 ||
+    { show "$work/configure.log"; exit 1; }
+  make EXTRA_CFLAGS="$WARN" >"$work/make.log" 2>&1 || { show "$work/make.log"; exit 1; }
+) || fail "the extension does not build"
+ext=$work/ext/modules/cashback.so
+[ -f "$ext" ] || fail "no $ext"
+echo "php: built $(php -n -d extension="$ext" -r 'echo "cashback ", phpversion("cashback"), " for PHP ", PHP_VERSION;') against $libdir"
+LD_LIBRARY_PATH=$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+export LD_LIBRARY_PATH
+
+# --- 1. arginfo ---------------------------------------------------------------
+mkdir "$work/gen"
+rc=0
+sh "$top_srcdir/plugins/php/gen_arginfo.sh" "$work/gen" >"$work/gen.log" 2>&1 || rc=$?
+if [ "$rc" = 77 ]; then
+  echo "php: arginfo check skipped: $(cat "$work/gen.log")"
+elif [ "$rc" != 0 ]; then
+  show "$work/gen.log"; fail "gen_arginfo.sh failed"
+elif ! cmp -s "$work/gen/cashback_arginfo.h" "$top_srcdir/plugins/php/cashback_arginfo.h"; then
+  diff -u "$top_srcdir/plugins/php/cashback_arginfo.h" "$work/gen/cashback_arginfo.h" | head -n 40
+  fail "cashback_arginfo.h is out of date: run plugins/php/gen_arginfo.sh"
+else
+  echo "php: cashback_arginfo.h matches cashback.stub.php"
+fi
+
+# --- 2. .phpt suite -------------------------------------------------------------
+rc=0
+(cd "$work/ext" && TMPDIR=$work/tmp NO_INTERACTION=1 REPORT_EXIT_STATUS=1 \
+  TEST_PHP_ARGS="-q --show-diff --no-color" make test) >"$work/phpt.log" 2>&1 || rc=$?
+sed -n '/^Number of tests/,/^Time taken/p' "$work/phpt.log"
+failed=$(sed -n 's/^Tests failed *: *\([0-9]*\).*/\1/p' "$work/phpt.log")
+passed=$(sed -n 's/^Tests passed *: *\([0-9]*\).*/\1/p' "$work/phpt.log")
+if [ "$rc" != 0 ] || [ "${failed:-x}" != 0 ] || [ "${passed:-0}" = 0 ]; then
+  cat "$work/phpt.log"
+  fail ".phpt tests failed (make test exit $rc, failed '${failed:-?}', passed '${passed:-?}')"
+fi
+skipped=$(sed -n 's/^Tests skipped *: *\([0-9]*\).*/\1/p' "$work/phpt.log")
+[ "${skipped:-0}" = 0 ] || { grep '^SKIP' "$work/phpt.log"; fail "$skipped .phpt tests skipped"; }
+
+# --- The test network -----------------------------------------------------------
+key_id=php-e2e
+secret=php-e2e-secret-0123456789abcdef
+"$PYTHON3" "$top_srcdir/tests/receiver/receiver.py" --port 0 \
+  --port-file "$work/receiver.port" --keys "$key_id:$secret" \
+  --store "$work/store.jsonl" --log "$work/receiver.log" --max-seconds 120 \
+  >"$work/receiver.out" 2>&1 &
+pids="$pids $!"
+i=0
+while [ ! -s "$work/receiver.port" ]; do
+  i=$((i + 1)); [ $i -le 100 ] || { show "$work/receiver.out"; fail "receiver did not start"; }
+  sleep 0.1
+done
+rport=$(cat "$work/receiver.port")
+
+# The shop's configuration: one file, as a network hands it over.
+spool=$work/spool
+cat >"$work/cashback.conf" <<EOF
+merchant_id = php-e2e-shop
+key_id = $key_id
+secret = $secret
+endpoint = http://127.0.0.1:$rport/v1/events
+spool_dir = $spool
+request_timeout = 10s
+EOF
+chmod 0600 "$work/cashback.conf"
+PHPX="php -n -d extension=$ext -d cashback.config=$work/cashback.conf"
+
+# --- 3. fork: the child makes its own client ------------------------------------
+# (Debian's CLI has pcntl built in; php-fpm forks its workers the same way.)
+if $PHPX -r 'exit(function_exists("pcntl_fork") ? 0 : 1);'; then
+  $PHPX -r '
+    $sale = fn($o) => Cashback\sale(["order_id" => $o, "click" => "fork-tok",
+                                    "amount" => "5.00", "currency" => "EUR"]);
+    $sale("fork-parent-1");                 // the parent has a client now
+    $pid = pcntl_fork();
+    if ($pid === 0) { $sale("fork-child"); exit(0); }
+    pcntl_waitpid($pid, $st);
+    if (!pcntl_wifexited($st) || pcntl_wexitstatus($st) !== 0) { echo "child failed\n"; exit(1); }
+    $sale("fork-parent-2");                 // and still works after the fork
+    echo "fork: ", Cashback\status()["queued_events"], " queued\n";
+    exit(Cashback\flush(20000) && Cashback\status()["queued_events"] === 0 ? 0 : 1);
+  ' >"$work/fork.log" 2>&1 || { show "$work/fork.log"; fail "fork check failed"; }
+  cat "$work/fork.log"
+  grep -q '^fork: 3 queued$' "$work/fork.log" || fail "fork: expected 3 queued events"
+  accepted=$("$PYTHON3" -c 'import json,sys,urllib.request
+print(json.load(urllib.request.urlopen("http://127.0.0.1:%s/_stats" % sys.argv[1]))["accepted"])' "$rport")
+  [ "$accepted" = 3 ] || fail "fork: the receiver accepted $accepted events, expected 3"
+  echo "php: fork check passed (parent, child and parent again delivered)"
+else
+  echo "php: this PHP CLI has no pcntl: fork check skipped"
+fi
+
+# --- 4. end to end under php -S ---------------------------------------------------
+mkdir "$work/shop-data"
+started=""
+for attempt in 1 2 3 4 5; do
+  sport=$("$PYTHON3" -c 'import socket
+s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+  SHOP_DATA=$work/shop-data $PHPX -d cashback.auto_capture=1 \
+    -S "127.0.0.1:$sport" -t "$top_srcdir/samples/php" >"$work/server.log" 2>&1 &
+  spid=$!
+  i=0
+  while [ $i -lt 50 ]; do
+    if "$PYTHON3" -c 'import socket,sys
+socket.create_connection(("127.0.0.1", int(sys.argv[1])), 0.2).close()' "$sport" 2>/dev/null; then
+      started=yes; break
+    fi
+    kill -0 "$spid" 2>/dev/null || break
+    i=$((i + 1)); sleep 0.1
+  done
+  if [ -n "$started" ]; then pids="$pids $spid"; break; fi
+  kill "$spid" 2>/dev/null || :; wait "$spid" 2>/dev/null || :
+done
+[ -n "$started" ] || { show "$work/server.log"; fail "php -S did not start"; }
+
+rc=0
+"$PYTHON3" "$top_srcdir/tests/scripts/php_e2e.py" "http://127.0.0.1:$sport" \
+  "http://127.0.0.1:$rport" "$work/store.jsonl" "$work/shop-data" -- \
+  $PHPX "$top_srcdir/samples/php/flush.php" || rc=$?
+if [ "$rc" != 0 ]; then
+  show "$work/server.log"; show "$work/receiver.log"; fail "end-to-end run failed"
+fi
+echo "php: all passed"
