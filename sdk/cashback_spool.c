@@ -53,6 +53,7 @@ struct cashback__spool {
   uint64_t failed_seq;  /* ... known lost */
   uint64_t synced_size; /* segment size at the last good fdatasync */
   int syncing;
+  int waiters; /* threads in wait_durable() on the current segment */
   int sync_errno;
   uint64_t sync_count;
   /* Capacity: the last directory scan, plus what we wrote since. */
@@ -338,6 +339,7 @@ static cashback_status ensure_segment(cashback__spool *s, char *err,
     close(s->fd);
     s->fd = -1;
     s->syncing = 0;
+    s->waiters = 0;
     if (s->sender_fd >= 0) {
       close(s->sender_fd);
       s->sender_fd = -1;
@@ -346,8 +348,10 @@ static cashback_status ensure_segment(cashback__spool *s, char *err,
   if (s->fd >= 0 && !s->poisoned && s->seg_size < s->segment_bytes)
     return CASHBACK_OK;
   if (s->fd >= 0) {
-    /* Rotate once every record of the old segment is settled. */
-    while (s->syncing ||
+    /* Rotate once every record of the old segment is settled and every
+     * reporter waiting on it has seen the outcome (the counters restart
+     * with the new segment). */
+    while (s->syncing || s->waiters > 0 ||
            (s->synced_seq < s->written_seq && s->failed_seq < s->written_seq &&
             s->durability == CASHBACK__DURABLE_SYNC))
       pthread_cond_wait(&s->cv, &s->lock);
@@ -386,18 +390,25 @@ static cashback_status check_capacity(cashback__spool *s, uint64_t need,
 static cashback_status wait_durable(cashback__spool *s, uint64_t ticket,
                                     char *err, size_t err_size) {
   int fd = s->fd;
+  cashback_status st;
+  s->waiters++;
   for (;;) {
-    if (s->fd != fd)
-      return CASHBACK_E_INTERNAL; /* cannot happen: rotation waits */
-    if (ticket <= s->synced_seq)
-      return CASHBACK_OK;
+    if (s->fd != fd) {
+      st = CASHBACK_E_INTERNAL; /* cannot happen: rotation waits */
+      break;
+    }
+    if (ticket <= s->synced_seq) {
+      st = CASHBACK_OK;
+      break;
+    }
     if (ticket <= s->failed_seq) {
       errf(err, err_size,
            "spool %s: fdatasync failed (%s); the event is not stored", s->dir,
            strerror(s->sync_errno));
-      return s->sync_errno == ENOSPC || s->sync_errno == EDQUOT
-                 ? CASHBACK_E_DISK_FULL
-                 : CASHBACK_E_IO;
+      st = s->sync_errno == ENOSPC || s->sync_errno == EDQUOT
+               ? CASHBACK_E_DISK_FULL
+               : CASHBACK_E_IO;
+      break;
     }
     if (!s->syncing) {
       s->syncing = 1;
@@ -426,6 +437,9 @@ static cashback_status wait_durable(cashback__spool *s, uint64_t ticket,
     }
     pthread_cond_wait(&s->cv, &s->lock);
   }
+  if (--s->waiters == 0)
+    pthread_cond_broadcast(&s->cv); /* a rotation may wait for us */
+  return st;
 }
 
 cashback_status cashback__spool_append(cashback__spool *s, const void *payload,
