@@ -23,6 +23,7 @@
 #define EVENTS_PATH "/cashback/v1/events"
 #define BODY_MAX (4u * 1024 * 1024)
 #define ADMIN_BODY_MAX 4096
+#define DISCARD_MAX (64u * 1024 * 1024)
 
 typedef enum route { R_EVENTS, R_ADMIN, R_OTHER } route;
 
@@ -30,6 +31,7 @@ typedef struct request {
   route route;
   char *body;
   size_t len, cap, max;
+  size_t dropped; /* bytes read past `max` */
   int too_big;
 } request;
 
@@ -370,7 +372,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
     const char *cl = MHD_lookup_connection_value(
         c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     size_t max = r == R_EVENTS ? BODY_MAX : ADMIN_BODY_MAX;
-    if (cl && strtoull(cl, NULL, 10) > max)
+    unsigned long long declared = cl ? strtoull(cl, NULL, 10) : 0;
+    /* A body a little too big is read and dropped, so that the client,
+     * still sending, gets the 413; a huge one is answered at once. */
+    if (declared > DISCARD_MAX)
       return answer_error(c, MHD_HTTP_CONTENT_TOO_LARGE, "too_large",
                           "the body is over 4 MiB");
     rq = calloc(1, sizeof(*rq));
@@ -378,6 +383,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
       return MHD_NO;
     rq->route = r;
     rq->max = max;
+    rq->too_big = declared > max;
     *ctx = rq;
     return MHD_YES;
   }
@@ -386,7 +392,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
     *data_size = 0;
     if (rq->too_big || rq->len + n > rq->max) {
       rq->too_big = 1; /* read and dropped; answered 413 at the end */
-      return MHD_YES;
+      rq->dropped += n;
+      return rq->dropped + rq->len <= DISCARD_MAX ? MHD_YES : MHD_NO;
     }
     if (rq->len + n + 1 > rq->cap) {
       size_t cap = rq->cap ? rq->cap : 16384;
@@ -465,10 +472,11 @@ struct MHD_Daemon *sb_http_start(sandbox *sb, const char *listen,
   if (ai->ai_family == AF_INET6)
     flags |= MHD_USE_IPv6;
   struct MHD_Daemon *d = MHD_start_daemon(
-      flags, 0, NULL, NULL, on_request, sb, MHD_OPTION_SOCK_ADDR, ai->ai_addr,
+      flags, 0, NULL, NULL, on_request, sb, MHD_OPTION_EXTERNAL_LOGGER,
+      on_mhd_log, sb, MHD_OPTION_SOCK_ADDR, ai->ai_addr,
       MHD_OPTION_NOTIFY_COMPLETED, on_done, sb, MHD_OPTION_CONNECTION_LIMIT,
       (unsigned)64, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
-      MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, sb, MHD_OPTION_END);
+      MHD_OPTION_END);
   freeaddrinfo(ai);
   if (!d) {
     snprintf(err, size, "cannot listen (address in use or not available)");

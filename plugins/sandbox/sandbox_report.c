@@ -403,11 +403,13 @@ static void merchant_html(html *h, const rep_merchant *m) {
       const rep_total *t = &m->totals[i];
       puts_raw(h, "<tr><td>");
       esc(h, t->currency);
-      puts_raw(h, "</td><td class=n>");
-      printf_esc(h, "%lld</td><td class=n>%lld</td><td class=n>%lld",
-                 (long long)t->orders, (long long)t->cancelled,
-                 (long long)t->confirmed);
       puts_raw(h, "</td>");
+      const int64_t counts[3] = {t->orders, t->cancelled, t->confirmed};
+      for (size_t k = 0; k < 3; k++) {
+        puts_raw(h, "<td class=n>");
+        printf_esc(h, "%lld", (long long)counts[k]);
+        puts_raw(h, "</td>");
+      }
       cell_money(h, t->sales, t->currency);
       cell_money(h, t->refunds, t->currency);
       cell_money(h, t->net, t->currency);

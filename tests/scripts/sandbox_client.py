@@ -1,0 +1,345 @@
+#!/usr/bin/env python3
+"""Drives a running cashback-sandbox for tests/scripts/sandbox.sh.
+
+    sandbox_client.py before-restart PORT   accepted, duplicate, rejections,
+                                            signatures, merchants, bodies,
+                                            a refund, a cancel, a test event,
+                                            the page and its escaping
+    sandbox_client.py after-restart PORT    dedupe survived, totals, the
+                                            fault modes (started in 503)
+    sandbox_client.py mode PORT MODE        sets the fault mode
+    sandbox_client.py totals PORT           prints shop-42's totals (JSON)
+
+Everything it sends is signed here with hmac/hashlib, as docs/protocol.md
+says, independently of the C SDK. Exits 1 on the first failed check.
+"""
+import hashlib
+import hmac
+import http.client
+import json
+import socket
+import sys
+import time
+import urllib.error
+import urllib.request
+
+SHOP, KEY, SECRET = "shop-42", "k1", "s3cr3t-for-tests-only-0001"
+KEY2, SECRET2 = "k2", "s3cr3t-for-tests-only-0002"  # shop-42's second key
+OTHER, OTHER_KEY, OTHER_SECRET = "shop-7", "k7", "another-secret-for-shop-7"
+TIMES = {"reported_at": "2026-11-23T18:41:57Z",
+         "order_time": "2026-11-23T19:41:50+01:00"}
+ODD_ORDER = "<i>\"&'x"  # printable ASCII without space: a valid order id
+
+PORT = 0
+checks = 0
+
+
+def fail(msg):
+    print(f"sandbox_client: FAIL: {msg}", file=sys.stderr)
+    sys.exit(1)
+
+
+def check(cond, msg):
+    global checks
+    checks += 1
+    if not cond:
+        fail(msg)
+
+
+def event_id(merchant, kind, order, refund_id=None):
+    parts = [b"cashback-event-v1", merchant.encode(), kind.encode(),
+             order.encode()]
+    if refund_id is not None:
+        parts.append(refund_id.encode())
+    return hashlib.sha256(b"\x00".join(parts)).digest()[:16].hex()
+
+
+def sale(order, amount, currency="EUR", merchant=SHOP, **extra):
+    ev = {"id": event_id(merchant, "sale", order), "type": "sale",
+          "order_id": order, **TIMES, "click": {"token": "tok_9f8e7d"},
+          "amount": amount, "currency": currency}
+    ev.update(extra)
+    return ev
+
+
+def refund(order, refund_id, amount, currency="EUR", **extra):
+    ev = {"id": event_id(SHOP, "refund", order, refund_id), "type": "refund",
+          "order_id": order, **TIMES, "refund_id": refund_id,
+          "amount": amount, "currency": currency}
+    ev.update(extra)
+    return ev
+
+
+def cancel(order, **extra):
+    ev = {"id": event_id(SHOP, "cancel", order), "type": "cancel",
+          "order_id": order, **TIMES, "reason": "fraud"}
+    ev.update(extra)
+    return ev
+
+
+def body_of(events, merchant=SHOP):
+    return json.dumps({"protocol": 1, "merchant_id": merchant,
+                       "sent_at": "2026-11-23T18:42:00Z", "events": events},
+                      separators=(",", ":")).encode()
+
+
+def signature(body, keys=((KEY, SECRET),), t=None):
+    t = int(time.time()) if t is None else t
+    items = [f"t={t}"]
+    for key_id, secret in keys:
+        mac = hmac.new(secret.encode(), b"v1:%d:" % t + body,
+                       hashlib.sha256).hexdigest()
+        items.append(f"v1={key_id}:{mac}")
+    return ",".join(items)
+
+
+def request(method, path, body=None, headers=None, timeout=10):
+    """(status, headers, body bytes) of one request."""
+    req = urllib.request.Request(f"http://127.0.0.1:{PORT}{path}", data=body,
+                                 method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.status, r.headers, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers, e.read()
+
+
+def post(events=None, body=None, sig=None, merchant=SHOP, timeout=10):
+    if body is None:
+        body = body_of(events, merchant)
+    headers = {"Content-Type": "application/json"}
+    if sig is None:
+        sig = signature(body)
+    if sig != "":
+        headers["Cashback-Signature"] = sig
+    return request("POST", "/cashback/v1/events", body, headers, timeout)
+
+
+def results(events, expect, **kw):
+    """Posts `events` and checks the per-event answer: `expect` is a list of
+    "accepted", "duplicate" or "rejected:<reason>"."""
+    status, _, raw = post(events, **kw)
+    check(status == 200, f"batch answered {status}: {raw!r}")
+    got = json.loads(raw)["results"]
+    check(len(got) == len(events), f"{len(got)} results for {len(events)}")
+    for ev, res, want in zip(events, got, expect):
+        check(res["id"] == ev.get("id", ""), f"result id {res['id']}")
+        status = res["status"]
+        if status == "rejected":
+            status += ":" + res["reason"]
+            check(res.get("message"), f"rejected without a message: {res}")
+        check(status == want, f"{ev.get('order_id')}: {status}, want {want}"
+              f" ({res.get('message')})")
+    return got
+
+
+def error(expect_status, expect_error, **kw):
+    status, headers, raw = post(**kw)
+    check(status == expect_status, f"answered {status}, want {expect_status}:"
+          f" {raw!r}")
+    doc = json.loads(raw)
+    check(doc["error"] == expect_error, f"error {doc}, want {expect_error}")
+    return headers, doc
+
+
+def totals():
+    status, headers, raw = request("GET", "/api/totals")
+    check(status == 200, f"/api/totals answered {status}")
+    check(headers["Content-Type"].startswith("application/json"),
+          "/api/totals content type")
+    doc = json.loads(raw)
+    return {m["merchant_id"]: m for m in doc["merchants"]}
+
+
+def set_mode(mode, **extra):
+    status, _, raw = request("POST", "/_admin/mode",
+                             json.dumps({"mode": mode, **extra}).encode())
+    check(status == 200, f"admin mode {mode}: {status} {raw!r}")
+    check(json.loads(raw)["mode"] == mode, f"admin mode answer {raw!r}")
+
+
+def before_restart():
+    # Accepted, then the same event again: duplicate.
+    results([sale("1001", 4990)], ["accepted"])
+    results([sale("1001", 4990)], ["duplicate"])
+    # Per event: one good refund among events each rejected for a reason.
+    bad_amount = sale("1003", 49.9)
+    no_id = sale("1004", 100)
+    del no_id["id"]
+    results([refund("1001", "CN-7", 1500),
+             bad_amount,
+             no_id,
+             refund("9999", "CN-1", 100),
+             refund("1001", "CN-8", 4000),
+             refund("1001", "CN-9", 100, "USD"),
+             dict(sale("1005", 100), id=event_id(SHOP, "cancel", "1005"))],
+            ["accepted", "rejected:invalid_event", "rejected:invalid_event",
+             "rejected:unknown_order", "rejected:amount_mismatch",
+             "rejected:currency_mismatch", "rejected:invalid_event"])
+    # The same refund id again is a duplicate, a new one adds up.
+    results([refund("1001", "CN-7", 1500), refund("1001", "CN-10", 490)],
+            ["duplicate", "accepted"])
+    # A sale and its cancel in one batch; a test sale; an odd order id.
+    results([sale("1002", 2500), cancel("1002")], ["accepted", "accepted"])
+    results([sale("T-1", 777, test=True)], ["accepted"])
+    results([refund("T-1", "CN-T", 7, test=True)], ["accepted"])
+    results([refund("1002", "CN-T", 7, test=True)],
+            ["rejected:unknown_order"])  # tests are a world of their own
+    results([sale(ODD_ORDER, 1000, "JPY")], ["accepted"])
+
+    # Signatures: each check of docs/protocol.md section 5.
+    body = body_of([sale("1006", 100)])
+    t = int(time.time())
+    error(401, "signature_malformed", body=body, sig="")
+    error(401, "signature_malformed", body=body, sig="t=abc,v1=k1:00")
+    error(401, "signature_malformed", body=body, sig=f"t={t}")
+    error(401, "signature_timestamp", body=body, sig=signature(body, t=t - 900))
+    error(401, "signature_unknown_key", body=body,
+          sig=signature(body, keys=(("k9", SECRET),)))
+    error(401, "signature_mismatch", body=body,
+          sig=signature(body, keys=((KEY, SECRET2),)))
+    error(401, "signature_mismatch", body=body + b" ", sig=signature(body))
+    # Key rotation: the second key alone, and both keys, are accepted.
+    results([sale("1007", 300)], ["accepted"],
+            sig=signature(body_of([sale("1007", 300)]),
+                          keys=((KEY2, SECRET2),)))
+    results([sale("1007", 300)], ["duplicate"],
+            sig=signature(body_of([sale("1007", 300)]),
+                          keys=((KEY, SECRET), (KEY2, SECRET2))))
+    # Merchants: unknown; and a key of another configured merchant.
+    ghost = body_of([sale("1", 1, merchant="ghost")], "ghost")
+    error(403, "unknown_merchant", body=ghost, sig=signature(ghost))
+    error(403, "merchant_mismatch", body=body,
+          sig=signature(body, keys=((OTHER_KEY, OTHER_SECRET),)))
+    # Bodies malformed as a whole, and too big.
+    for bad in (b"not json", b"{\"protocol\":2,\"merchant_id\":\"shop-42\","
+                b"\"events\":[{}]}", b"{\"protocol\":1,\"merchant_id\":"
+                b"\"shop-42\",\"events\":[]}", b""):
+        error(400, "malformed_body", body=bad, sig=signature(bad))
+    big = b"{" + b" " * (4 * 1024 * 1024) + b"}"
+    error(413, "too_large", body=big, sig=signature(big))
+    # Other methods and paths.
+    check(request("GET", "/cashback/v1/events")[0] == 405, "GET events")
+    check(request("GET", "/nope")[0] == 404, "404")
+    check(request("POST", "/", b"x")[0] == 405, "POST /")
+
+    # The page: every order, escaped; the test order flagged.
+    status, headers, raw = request("GET", "/")
+    page = raw.decode()
+    check(status == 200 and headers["Content-Type"].startswith("text/html"),
+          "GET / status and type")
+    check("&lt;i&gt;&quot;&amp;&#39;x" in page, "odd order id escaped")
+    check("<i>\"" not in page, "odd order id not raw")
+    check("<h2>shop-42</h2>" in page, "merchant heading")
+    check("<b>cancelled</b>" in page, "cancelled order marked")
+    check("<tr class=test><td>T-1</td>" in page, "test order flagged")
+    check("34.90 EUR" not in page, "net of 1001 is 49.90 - 15.00 - 4.90")
+    check("30.00 EUR" in page, "net of 1001 shown")
+    check("unknown_order" in page, "rejections listed")
+    expect_totals(totals())
+
+
+def expect_totals(t):
+    shop = t[SHOP]
+    check(t[OTHER]["configured"] and t[OTHER]["totals"] == [],
+          "shop-7 listed, empty")
+    by_cur = {x["currency"]: x for x in shop["totals"]}
+    eur, jpy = by_cur["EUR"], by_cur["JPY"]
+    # 1001: 49.90 - 15.00 - 4.90; 1002 cancelled; 1007: 3.00.
+    check(eur["orders"] == 3 and eur["cancelled"] == 1, f"EUR orders {eur}")
+    check(eur["sales"] == 4990 + 2500 + 300, f"EUR sales {eur}")
+    check(eur["refunds"] == 1990, f"EUR refunds {eur}")
+    check(eur["net"] == 3000 + 300 and eur["net_decimal"] == "33.00",
+          f"EUR net {eur}")
+    check(jpy["net"] == 1000 and jpy["net_decimal"] == "1000", f"JPY {jpy}")
+    check(shop["test_orders"] == 1, "one test order")
+    orders = {(o["order_id"], o["test"]): o for o in shop["orders"]}
+    o = orders[("1001", False)]
+    check(o["refunded"] == 1990 and o["refunds"] == 2 and o["net"] == 3000,
+          f"order 1001 {o}")
+    check(orders[("1002", False)]["cancelled"]
+          and orders[("1002", False)]["net"] == 0, "order 1002 cancelled")
+    tst = orders[("T-1", True)]
+    check(tst["sale"] == 777 and tst["net"] == 770, f"test order {tst}")
+    check(len(shop["recent_rejections"]) >= 5, "rejections in the JSON")
+
+
+def down_is_closed():
+    """In mode down the connection closes with no answer at all."""
+    body = body_of([sale("1008", 100)])
+    conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=5)
+    try:
+        conn.request("POST", "/cashback/v1/events", body,
+                     {"Cashback-Signature": signature(body)})
+        conn.getresponse()
+    except (http.client.RemoteDisconnected, ConnectionResetError,
+            BrokenPipeError):
+        return True
+    except socket.timeout:
+        fail("mode down: the connection hung instead of closing")
+    finally:
+        conn.close()
+    return False
+
+
+def after_restart():
+    # Started with --fail-mode 503.
+    headers, _ = error(503, "unavailable", events=[sale("1001", 4990)])
+    check(headers["Retry-After"] == "1", "Retry-After: 1")
+    check(request("GET", "/_admin/mode")[2].startswith(b"{\"mode\":\"503\""),
+          "GET /_admin/mode")
+    set_mode("ok")
+    # The dedupe and the totals survived the restart.
+    results([sale("1001", 4990), refund("1001", "CN-7", 1500)],
+            ["duplicate", "duplicate"])
+    expect_totals(totals())
+    # Down: closed without an answer; the page still answers.
+    set_mode("down")
+    check(down_is_closed(), "mode down answered")
+    check(request("GET", "/api/totals")[0] == 200, "page works while down")
+    # Slow: answered after the delay; a sender that gave up finds its event
+    # recorded (duplicate) when it sends again.
+    set_mode("slow", slow_ms=600)
+    start = time.monotonic()
+    results([sale("1008", 100)], ["accepted"])
+    check(time.monotonic() - start >= 0.6, "slow mode answered early")
+    set_mode("slow", slow_ms=1500)
+    try:
+        post([sale("1009", 100)], timeout=0.5)
+        fail("slow mode answered within 0.5 s")
+    except (socket.timeout, urllib.error.URLError, TimeoutError):
+        pass
+    set_mode("ok")
+    results([sale("1009", 100)], ["duplicate"])
+    # 503 set at runtime, then back.
+    set_mode("503")
+    error(503, "unavailable", events=[sale("1010", 100)])
+    set_mode("ok")
+    results([sale("1010", 100)], ["accepted"])
+    # Bad admin requests.
+    status, _, _ = request("POST", "/_admin/mode", b"{\"mode\":\"sideways\"}")
+    check(status == 400, "unknown mode refused")
+    status, _, _ = request("POST", "/_admin/mode",
+                           b"{\"mode\":\"slow\",\"slow_ms\":999999}")
+    check(status == 400, "slow_ms out of range refused")
+
+
+def main():
+    global PORT
+    if len(sys.argv) not in (3, 4) or sys.argv[1] not in (
+            "before-restart", "after-restart", "mode", "totals"):
+        fail("usage: sandbox_client.py before-restart|after-restart|"
+             "totals PORT, or mode PORT MODE")
+    PORT = int(sys.argv[2])
+    if sys.argv[1] == "mode":
+        set_mode(sys.argv[3])
+    elif sys.argv[1] == "totals":
+        print(json.dumps(totals()[SHOP]["totals"]))
+    else:
+        {"before-restart": before_restart,
+         "after-restart": after_restart}[sys.argv[1]]()
+    print(f"sandbox_client: {sys.argv[1]}: {checks} checks passed")
+
+
+if __name__ == "__main__":
+    main()
