@@ -760,12 +760,68 @@ typedef struct cashback_import_stats {
  * the file again once the cause is fixed is safe. The detail is in
  * `cashback_client_last_error()`. Thread-safe like `cashback_report()`.
  */
-CASHBACK_API cashback_status cashback_import_csv(cashback_client *client,
-                                                 const char *path,
-                                                 unsigned flags,
-                                                 cashback_import_fn fn,
-                                                 void *userdata,
-                                                 cashback_import_stats *stats);
+CASHBACK_API cashback_status cashback_import_csv(
+    cashback_client *client, const char *path, unsigned flags,
+    cashback_import_fn fn, void *userdata, cashback_import_stats *stats);
+
+/* ------------------------------------------------------------------------
+ * Diagnostics (`cashback doctor`)
+ * --------------------------------------------------------------------- */
+
+/** What `cashback_probe()` found. A plain value. */
+typedef struct cashback_probe_result {
+  long http_status;     /**< the HTTP status of the answer; 0: none */
+  int tls;              /**< 1: answered over https, certificate verified */
+  int tls_error;        /**< 1: the TLS handshake or certificate failed */
+  int64_t server_time;  /**< the answer's Date header, Unix s; 0: none */
+  int64_t clock_skew_s; /**< this client's clock minus `server_time` */
+  int64_t elapsed_ms;   /**< the round trip */
+  char event_id[CASHBACK_EVENT_ID_LEN + 1]; /**< id of the test event */
+  char outcome[16]; /**< "accepted", "duplicate", "rejected"; "" if none */
+  char reason[CASHBACK_ID_MAX + 1];    /**< the network's reason, if rejected */
+  char detail[CASHBACK_ERROR_MAX + 1]; /**< transport error, error answer or
+                                          rejection message; "" */
+} cashback_probe_result;
+
+/**
+ * Sends one signed test event (a zero-amount sale of order
+ * "probe-<unix time>", click token "cashback-probe", `test: true`) straight
+ * to the endpoint, in this thread, bypassing the spool, and reports what
+ * happened in `out`: the HTTP status, whether TLS was verified, the clock
+ * skew against the answer's Date header, and the network's verdict on the
+ * event. Bounded by the configured timeouts. Returns CASHBACK_OK when the
+ * network answered 200 with a result for the event (`outcome` says which);
+ * CASHBACK_E_AUTH on 401 or 403 (wrong key or secret, or a clock outside the
+ * replay window: see `clock_skew_s`); CASHBACK_E_HTTP on another status;
+ * CASHBACK_E_PROTOCOL when a 200 has no result for the event;
+ * CASHBACK_E_NETWORK when no answer came (`tls_error` tells a TLS failure);
+ * CASHBACK_E_CONFIG when the endpoint is not allowed (plain http:// to a
+ * host other than loopback). Thread-safe.
+ */
+CASHBACK_API cashback_status cashback_probe(cashback_client *client,
+                                            cashback_probe_result *out);
+
+/** The spool directory as `cashback_spool_check()` finds it. A plain value. */
+typedef struct cashback_spool_info {
+  char dir[4096];        /**< its path */
+  uint32_t mode;         /**< its permission bits, e.g. 0700 */
+  int owned;             /**< 1: owned by this process's effective user */
+  int writable;          /**< 1: this process may create files in it */
+  uint64_t free_bytes;   /**< space left on its file system for this user */
+  uint64_t total_bytes;  /**< size of that file system */
+  uint64_t queued_bytes; /**< what the spool holds, waiting to be sent */
+  uint64_t max_bytes;    /**< the spool's cap (spool_max_bytes) */
+} cashback_spool_info;
+
+/**
+ * Opens the client's spool as a report would (creating its directory 0700
+ * when missing) and fills `out` with the directory's path, permissions,
+ * owner, and the free space of its file system (statvfs). Errors as
+ * `cashback_get_status()`; CASHBACK_E_IO when the directory cannot be
+ * examined. Thread-safe.
+ */
+CASHBACK_API cashback_status cashback_spool_check(cashback_client *client,
+                                                  cashback_spool_info *out);
 
 /* ------------------------------------------------------------------------
  * Signing and verification (the network side, and tools)

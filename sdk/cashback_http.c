@@ -194,6 +194,7 @@ static void response_reset(cashback__http_response *r) {
   r->status = 0;
   r->transport_error = 0;
   r->timed_out = 0;
+  r->tls_error = 0;
   r->retry_after[0] = '\0';
   r->date[0] = '\0';
   r->error[0] = '\0';
@@ -423,6 +424,13 @@ cashback_status cashback__http_post(cashback__http *h, const char *url,
   resp->status = 0;
   resp->transport_error = 1;
   resp->timed_out = rc == CURLE_OPERATION_TIMEDOUT;
+  resp->tls_error =
+      rc == CURLE_SSL_CONNECT_ERROR || rc == CURLE_PEER_FAILED_VERIFICATION ||
+      rc == CURLE_SSL_CERTPROBLEM || rc == CURLE_SSL_CIPHER ||
+      rc == CURLE_SSL_CACERT_BADFILE || rc == CURLE_SSL_ISSUER_ERROR ||
+      rc == CURLE_SSL_PINNEDPUBKEYNOTMATCH ||
+      rc == CURLE_SSL_INVALIDCERTSTATUS || rc == CURLE_SSL_CRL_BADFILE ||
+      rc == CURLE_SSL_ENGINE_INITFAILED || rc == CURLE_USE_SSL_FAILED;
   snprintf(resp->error, sizeof(resp->error), "http: %.200s (curl error %d)",
            h->errbuf[0] ? h->errbuf : curl_easy_strerror(rc), (int)rc);
   return CASHBACK_E_NETWORK;

@@ -26,6 +26,7 @@ typedef struct cashback__http_response {
   long status;          /* HTTP status; 0 when no response */
   int transport_error;  /* 1: connection failed, reset, timed out */
   int timed_out;        /* 1: the timeout hit */
+  int tls_error;        /* 1: the TLS handshake or certificate check failed */
   char retry_after[64]; /* the Retry-After header's value, or "" */
   char date[64];        /* the Date header's value, or "" */
   cashback__buf body;   /* capped at CASHBACK__RESPONSE_MAX */
