@@ -5,7 +5,9 @@
 #      PHP-Parser is there to regenerate it);
 #   2. its .phpt suite (`make test` of the extension);
 #   3. a fork check (pcntl): a child process gets a client of its own;
-#   4. end to end: samples/php served by `php -S` on 127.0.0.1 with the
+#   4. the WooCommerce sample's mapping and hooks, against a fake WC_Order
+#      (samples/php/woocommerce/test-mapping.php: WordPress cannot run here);
+#   5. end to end: samples/php served by `php -S` on 127.0.0.1 with the
 #      extension loaded, the test receiver as the network
 #      (tests/scripts/php_e2e.py).
 # Skips (77) only when PHP's development files are not installed.
@@ -142,7 +144,13 @@ else
   echo "php: this PHP CLI has no pcntl: fork check skipped"
 fi
 
-# --- 4. end to end under php -S ---------------------------------------------------
+# --- 4. the WooCommerce sample, against fakes of WC_Order (no WordPress here) --------
+TMPDIR=$work/tmp $PHPX -d cashback.spool_dir="$work/wc-spool" \
+  "$top_srcdir/samples/php/woocommerce/test-mapping.php" >"$work/wc.log" 2>&1 ||
+  { cat "$work/wc.log"; fail "WooCommerce sample test failed"; }
+echo "php: WooCommerce sample: $(tail -n 1 "$work/wc.log")"
+
+# --- 5. end to end under php -S ---------------------------------------------------
 mkdir "$work/shop-data"
 started=""
 for attempt in 1 2 3 4 5; do
