@@ -485,12 +485,20 @@ cashback__step cashback__sender_step(cashback__sender *s, int64_t *wait_ms) {
           break;
         }
       }
-      cashback__spool_ack(s->spool, &s->batch, resolved);
+      cashback_status acked =
+          cashback__spool_ack(s->spool, &s->batch, resolved);
       cashback__log(s->c, CASHBACK_LOG_INFO,
                     "sent %zu events: %zu delivered, %zu quarantined, %zu "
                     "to send again",
                     valid, delivered, rejected, pending);
-      if (delivered + rejected > 0) {
+      if (acked != CASHBACK_OK) {
+        /* The same events would go again at once: not in a loop. */
+        schedule_retry(s, acked, -1,
+                       "spool %s: cannot move the cursor past %zu settled "
+                       "events; they will be sent again",
+                       cashback__spool_dir(s->spool), delivered + rejected);
+        result = CASHBACK__STEP_WAIT;
+      } else if (delivered + rejected > 0) {
         record_success(s);
       } else {
         schedule_retry(s, CASHBACK_E_PROTOCOL, -1,

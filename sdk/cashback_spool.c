@@ -288,6 +288,10 @@ static uint64_t scan_used(cashback__spool *s) {
   return used;
 }
 
+static cashback_status write_ack(cashback__spool *s, const char *seg,
+                                 uint64_t off);
+static void remove_segment(cashback__spool *s, const char *seg);
+
 /* Opens a new segment for this process. Called with the mutex held. */
 static cashback_status new_segment(cashback__spool *s, char *err,
                                    size_t err_size) {
@@ -299,10 +303,11 @@ static cashback_status new_segment(cashback__spool *s, char *err,
   uint64_t ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
   char hex[9];
   cashback__hex(rnd, sizeof(rnd), hex);
-  char name[SEG_NAME_MAX];
+  char name[SEG_NAME_MAX], tmp[SEG_NAME_MAX + 4];
   snprintf(name, sizeof(name), "seg-%016llx-%ld-%s.log", (unsigned long long)ms,
            (long)getpid(), hex);
-  int fd = openat(s->dirfd, name,
+  snprintf(tmp, sizeof(tmp), "%s.new", name); /* not a segment name */
+  int fd = openat(s->dirfd, tmp,
                   O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0600);
   if (fd < 0) {
     int e = errno;
@@ -310,15 +315,25 @@ static cashback_status new_segment(cashback__spool *s, char *err,
          strerror(e));
     return e == ENOSPC || e == EDQUOT ? CASHBACK_E_DISK_FULL : CASHBACK_E_IO;
   }
-  /* Held while open: the sender sees the segment as in use. */
+  /* Locked while open: the sender sees the segment as in use. It gets its
+   * name only once locked (a sender seeing it unlocked would take it for a
+   * finished segment and delete it), and its cursor file now, so that a
+   * sender can move the cursor without new disk space: a full disk must
+   * not stop the spool from draining. */
+  int e = 0;
+  errno = 0;
   if (flock(fd, LOCK_EX | LOCK_NB) != 0 ||
-      (s->durability == CASHBACK__DURABLE_SYNC && fsync(s->dirfd) != 0)) {
-    int e = errno;
+      write_ack(s, name, 0) != CASHBACK_OK ||
+      renameat(s->dirfd, tmp, s->dirfd, name) != 0 ||
+      (s->durability == CASHBACK__DURABLE_SYNC && fsync(s->dirfd) != 0))
+    e = errno ? errno : EIO;
+  if (e) {
     close(fd);
-    unlinkat(s->dirfd, name, 0);
+    unlinkat(s->dirfd, tmp, 0);
+    remove_segment(s, name);
     errf(err, err_size, "spool %s: cannot set up a segment: %s", s->dir,
          strerror(e));
-    return CASHBACK_E_IO;
+    return e == ENOSPC || e == EDQUOT ? CASHBACK_E_DISK_FULL : CASHBACK_E_IO;
   }
   s->fd = fd;
   s->pid = getpid();
