@@ -144,6 +144,32 @@ else
   echo "php: this PHP CLI has no pcntl: fork check skipped"
 fi
 
+# --- 3b. the sender thread (cashback.sender=1) and the quarantine ----------------
+# The network rejects one event: it goes to the quarantine, is listed, and
+# replayed; a worker with cashback.sender=1 delivers without any flush call.
+$PHPX -d cashback.spool_dir="$work/spool-q" -r '
+  $ctl = fn(array $f) => file_get_contents("http://127.0.0.1:" . $argv[1] . "/_control", false,
+      stream_context_create(["http" => ["method" => "POST", "content" => json_encode($f),
+                                        "header" => "Content-Type: application/json"]]));
+  $ctl(["reject_index" => 0, "count" => 1]);
+  $id = Cashback\confirm(["order_id" => "q-1"]);
+  var_dump(Cashback\flush(20000));
+  $q = Cashback\quarantine();
+  echo "quarantined: ", count($q), " ", $q[0]["id"] === $id ? "same id" : "other id", " ", $q[0]["reason"], "\n";
+  echo "replayed: ", Cashback\replay($id), "\n";
+  var_dump(Cashback\flush(20000), Cashback\status()["quarantined"]);
+' "$rport" >"$work/quarantine.log" 2>&1 || { show "$work/quarantine.log"; fail "quarantine check failed"; }
+printf 'bool(true)\nquarantined: 1 same id rejected_by_test\nreplayed: 1\nbool(true)\nint(0)\n' >"$work/quarantine.expected"
+diff -u "$work/quarantine.expected" "$work/quarantine.log" || fail "quarantine: unexpected output"
+echo "php: quarantine check passed (rejected, listed, replayed, delivered)"
+$PHPX -d cashback.spool_dir="$work/spool-s" -d cashback.sender=1 -r '
+  Cashback\sale(["order_id" => "s-1", "click" => "snd", "amount" => "3.00", "currency" => "EUR"]);
+  for ($i = 0; $i < 300 && Cashback\status()["queued_events"] > 0; $i++) usleep(50000);
+  echo "sender thread: ", Cashback\status()["queued_events"], " queued after ", $i, " polls\n";
+  exit(Cashback\status()["queued_events"] === 0 ? 0 : 1);
+' >"$work/sender.log" 2>&1 || { show "$work/sender.log"; fail "the sender thread did not deliver"; }
+cat "$work/sender.log"
+
 # --- 4. the WooCommerce sample, against fakes of WC_Order (no WordPress here) --------
 TMPDIR=$work/tmp $PHPX -d cashback.spool_dir="$work/wc-spool" \
   "$top_srcdir/samples/php/woocommerce/test-mapping.php" >"$work/wc.log" 2>&1 ||
