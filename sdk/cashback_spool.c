@@ -707,6 +707,8 @@ static cashback_status collect_segment(cashback__spool *s, const char *name,
         b->corrupt_regions++;
         b->corrupt_bytes += next - pos;
         pos = next;
+        g->end = off + pos; /* a cursor may go past it, even if the batch
+                               ends here */
         continue;
       }
       if (cut) {
@@ -788,7 +790,7 @@ cashback_status cashback__spool_ack(cashback__spool *s,
       if (all)
         cursor = b->items[i].end;
     }
-    if (all && seg->complete)
+    if (all && seg->end > cursor)
       cursor = seg->end; /* also past damage after the last record */
     if (all && seg->complete && seg->closed) {
       remove_segment(s, seg->name);

@@ -325,6 +325,36 @@ START_TEST(middle_damage_is_skipped_and_counted) {
 }
 END_TEST
 
+/* A batch that ends just past damage moves the cursor past it: the damage
+ * is counted once, not again by the next batch. */
+START_TEST(damage_at_a_batch_boundary_is_counted_once) {
+  char seg[512];
+  size_t ends[5];
+  five_closed(seg, sizeof(seg), ends);
+  int fd = open(seg, O_RDWR);
+  unsigned char byte;
+  ck_assert_int_eq(pread(fd, &byte, 1, (off_t)ends[1] + 25), 1);
+  byte ^= 0x20;
+  ck_assert_int_eq(pwrite(fd, &byte, 1, (off_t)ends[1] + 25), 1);
+  close(fd);
+  cashback__spool *r = open_spool(0, 0);
+  ck_assert_int_eq(cashback__spool_lock_sender(r), CASHBACK_OK);
+  cashback__batch b;
+  cashback__batch_init(&b, 4u << 20);
+  ck_assert_int_eq(cashback__spool_collect(r, 2, &b), CASHBACK_OK);
+  ck_assert_uint_eq(b.n, 2);
+  ck_assert_uint_eq(b.corrupt_regions, 1);
+  ack_all(r, &b);
+  ck_assert_int_eq(cashback__spool_collect(r, 100, &b), CASHBACK_OK);
+  ck_assert_uint_eq(b.n, 2);
+  ck_assert_ptr_nonnull(memmem(b.data.data + b.items[0].off, b.items[0].len,
+                               "r3", 2));
+  ck_assert_uint_eq(b.corrupt_regions, 0);
+  cashback__batch_free(&b);
+  cashback__spool_close(r);
+}
+END_TEST
+
 START_TEST(zero_filled_tail) {
   char seg[512];
   size_t ends[5];
@@ -507,6 +537,7 @@ TCase *cashback_test_spool(void) {
   tcase_add_test(tc, forked_child_writes_its_own_segment);
   tcase_add_test(tc, torn_tail_is_cut_off);
   tcase_add_test(tc, middle_damage_is_skipped_and_counted);
+  tcase_add_test(tc, damage_at_a_batch_boundary_is_counted_once);
   tcase_add_test(tc, zero_filled_tail);
   tcase_add_test(tc, partial_tail_of_open_segment_waits);
   tcase_add_test(tc, usage_counts);
