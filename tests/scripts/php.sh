@@ -123,22 +123,28 @@ PHPX="php -n -d extension=$ext -d cashback.config=$work/cashback.conf"
 # (Debian's CLI has pcntl built in; php-fpm forks its workers the same way.)
 if $PHPX -r 'exit(function_exists("pcntl_fork") ? 0 : 1);'; then
   $PHPX -r '
-    $sale = fn($o) => Cashback\sale(["order_id" => $o, "click" => "fork-tok",
-                                    "amount" => "5.00", "currency" => "EUR"]);
-    $sale("fork-parent-1");                 // the parent has a client now
+    $order = fn($o) => ["order_id" => $o, "click" => "fork-tok", "amount" => "5.00", "currency" => "EUR"];
+    $obj = new Cashback\Client(null, ["config" => ini_get("cashback.config"),
+                                      "spool_dir" => $argv[1]]);
+    Cashback\sale($order("fork-parent-1"));    // the parent has clients now
+    $obj->sale($order("fork-obj-parent"));
     $pid = pcntl_fork();
-    if ($pid === 0) { $sale("fork-child"); exit(0); }
+    if ($pid === 0) {                          // the child makes its own
+      Cashback\sale($order("fork-child"));
+      $obj->sale($order("fork-obj-child"));
+      exit(0);
+    }
     pcntl_waitpid($pid, $st);
     if (!pcntl_wifexited($st) || pcntl_wexitstatus($st) !== 0) { echo "child failed\n"; exit(1); }
-    $sale("fork-parent-2");                 // and still works after the fork
-    echo "fork: ", Cashback\status()["queued_events"], " queued\n";
-    exit(Cashback\flush(20000) && Cashback\status()["queued_events"] === 0 ? 0 : 1);
-  ' >"$work/fork.log" 2>&1 || { show "$work/fork.log"; fail "fork check failed"; }
+    Cashback\sale($order("fork-parent-2"));    // and the parent still works
+    echo "fork: ", Cashback\status()["queued_events"], " + ", $obj->status()["queued_events"], " queued\n";
+    exit(Cashback\flush(20000) && $obj->flush(20000) ? 0 : 1);
+  ' "$work/spool-fork-obj" >"$work/fork.log" 2>&1 || { show "$work/fork.log"; fail "fork check failed"; }
   cat "$work/fork.log"
-  grep -q '^fork: 3 queued$' "$work/fork.log" || fail "fork: expected 3 queued events"
+  grep -q '^fork: 3 + 2 queued$' "$work/fork.log" || fail "fork: expected 3 + 2 queued events"
   accepted=$("$PYTHON3" -c 'import json,sys,urllib.request
 print(json.load(urllib.request.urlopen("http://127.0.0.1:%s/_stats" % sys.argv[1]))["accepted"])' "$rport")
-  [ "$accepted" = 3 ] || fail "fork: the receiver accepted $accepted events, expected 3"
+  [ "$accepted" = 5 ] || fail "fork: the receiver accepted $accepted events, expected 5"
   echo "php: fork check passed (parent, child and parent again delivered)"
 else
   echo "php: this PHP CLI has no pcntl: fork check skipped"
@@ -165,8 +171,10 @@ echo "php: quarantine check passed (rejected, listed, replayed, delivered)"
 $PHPX -d cashback.spool_dir="$work/spool-s" -d cashback.sender=1 -r '
   Cashback\sale(["order_id" => "s-1", "click" => "snd", "amount" => "3.00", "currency" => "EUR"]);
   for ($i = 0; $i < 300 && Cashback\status()["queued_events"] > 0; $i++) usleep(50000);
-  echo "sender thread: ", Cashback\status()["queued_events"], " queued after ", $i, " polls\n";
-  exit(Cashback\status()["queued_events"] === 0 ? 0 : 1);
+  $s = Cashback\status();
+  echo "sender thread: ", $s["queued_events"], " queued after ", $i, " polls of 50 ms, ",
+       $s["last_success"] > 0 ? "delivered" : "never delivered", "\n";
+  exit($s["queued_events"] === 0 && $s["last_success"] > 0 ? 0 : 1);
 ' >"$work/sender.log" 2>&1 || { show "$work/sender.log"; fail "the sender thread did not deliver"; }
 cat "$work/sender.log"
 
