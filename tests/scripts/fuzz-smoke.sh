@@ -3,4 +3,4 @@
 # a clang that can build libFuzzer targets). `make fuzz` runs them longer.
 FUZZ_SECONDS=${FUZZ_SMOKE_SECONDS:-4}
 export FUZZ_SECONDS
-exec sh "$top_srcdir/tests/fuzz/run.sh" query cookie sig config money response time batch csv import
+exec sh "$top_srcdir/tests/fuzz/run.sh" query cookie sig config money response time batch csv import record

@@ -1,0 +1,199 @@
+/* Fuzzes the spool record reader. The first input byte picks the mode:
+ *
+ * even: cashback__record_decode() and cashback__record_resync() walk the
+ *   rest as the quarantine reader does. Checks: a decoded record re-encodes
+ *   to the same header, every truncation of it is SHORT, resync lands on a
+ *   valid record (or the end) and skips none, nothing is read past the
+ *   input (ASan, exact-size heap copy).
+ * odd: the rest becomes a closed segment file of a temporary spool, drained
+ *   through cashback__spool_collect() and cashback__spool_ack() in batches
+ *   of (second byte % 4 + 1) events, as the sender does. Checks: the drain
+ *   ends, delivers exactly the records the reference walk above finds, in
+ *   order and once each, counts exactly its damaged regions, and removes
+ *   the finished segment. */
+#include "cashback_record.h"
+#include "cashback_spool.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define MAX_RECS 4096
+#define SEG "seg-0000000000000001-1-00000000.log"
+
+typedef struct walk {
+  size_t start[MAX_RECS], len[MAX_RECS];
+  size_t n;
+  size_t regions; /* damaged stretches skipped, a torn tail included */
+} walk;
+
+/* The reference walk: records from the start, resynchronising after
+ * damage. Checks the decoder's invariants on the way. */
+static void reference(const uint8_t *p, size_t n, walk *w) {
+  memset(w, 0, sizeof(*w));
+  size_t pos = 0;
+  while (pos < n) {
+    size_t len = 0;
+    int64_t t = 0;
+    cashback__rec r = cashback__record_decode(p + pos, n - pos, &len, &t);
+    if (r == CASHBACK__REC_OK) {
+      size_t total = CASHBACK__RECORD_HEADER + len;
+      if (len == 0 || len > CASHBACK__RECORD_MAX || total > n - pos)
+        abort();
+      uint8_t h[CASHBACK__RECORD_HEADER];
+      cashback__record_header(h, p + pos + CASHBACK__RECORD_HEADER, len, t);
+      if (memcmp(h, p + pos, sizeof(h)) != 0)
+        abort();
+      size_t cuts[3] = {total - 1, total / 2, 4};
+      for (int i = 0; i < 3; i++) {
+        size_t dummy;
+        if (cashback__record_decode(p + pos, cuts[i], &dummy, NULL) !=
+            CASHBACK__REC_SHORT)
+          abort();
+      }
+      if (w->n < MAX_RECS) {
+        w->start[w->n] = pos;
+        w->len[w->n] = len;
+      }
+      w->n++;
+      pos += total;
+      continue;
+    }
+    size_t next = cashback__record_resync(p, n, pos + 1);
+    if (next <= pos || next > n)
+      abort();
+    if (next < n) {
+      size_t len2;
+      if (cashback__record_decode(p + next, n - next, &len2, NULL) !=
+          CASHBACK__REC_OK)
+        abort();
+    }
+    if (n <= 2048) /* no valid record skipped (quadratic: small inputs) */
+      for (size_t i = pos + 1; i < next; i++) {
+        size_t len2;
+        if (cashback__record_decode(p + i, n - i, &len2, NULL) ==
+            CASHBACK__REC_OK)
+          abort();
+      }
+    w->regions++;
+    pos = next;
+  }
+}
+
+static char root[64];
+
+static void clean_dir(const char *dir) {
+  DIR *d = opendir(dir);
+  if (!d)
+    return;
+  struct dirent *de;
+  char path[256];
+  while ((de = readdir(d))) {
+    if (de->d_name[0] == '.')
+      continue;
+    snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+    unlink(path);
+  }
+  closedir(d);
+}
+
+static void remove_root(void) {
+  char spool[128];
+  snprintf(spool, sizeof(spool), "%s/spool", root);
+  clean_dir(spool);
+  rmdir(spool);
+  rmdir(root);
+}
+
+static void drain(const uint8_t *p, size_t n, size_t per_batch) {
+  if (!root[0]) {
+    snprintf(root, sizeof(root), "/tmp/cbfuzz-record-XXXXXX");
+    if (!mkdtemp(root))
+      abort();
+    atexit(remove_root);
+  }
+  char spool[128], seg[192];
+  snprintf(spool, sizeof(spool), "%s/spool", root);
+  snprintf(seg, sizeof(seg), "%s/" SEG, spool);
+  mkdir(spool, 0700);
+  clean_dir(spool);
+  int fd = open(seg, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  if (fd < 0 || (n && write(fd, p, n) != (ssize_t)n))
+    abort();
+  close(fd);
+
+  walk *w = malloc(sizeof(*w));
+  if (!w)
+    abort();
+  reference(p, n, w);
+  if (w->n > MAX_RECS) {
+    free(w);
+    return; /* too many to compare; not reachable with -max_len 4096 */
+  }
+
+  cashback__spool_config cfg = {spool, CASHBACK__DURABLE_PROCESS, 0, 0};
+  cashback__spool *s = NULL;
+  char err[256];
+  if (cashback__spool_open(&cfg, &s, err, sizeof(err)) != CASHBACK_OK ||
+      cashback__spool_lock_sender(s) != CASHBACK_OK)
+    abort();
+  cashback__batch b;
+  cashback__batch_init(&b, 1u << 20);
+  size_t got = 0, regions = 0, rounds = 0;
+  for (;;) {
+    if (++rounds > w->n + 3)
+      abort(); /* the drain does not end */
+    if (cashback__spool_collect(s, per_batch, &b) != CASHBACK_OK)
+      abort();
+    regions += b.corrupt_regions;
+    if (b.n == 0)
+      break;
+    if (b.n > per_batch)
+      abort();
+    unsigned char all[4] = {1, 1, 1, 1};
+    for (size_t i = 0; i < b.n; i++, got++) {
+      const cashback__batch_item *it = &b.items[i];
+      if (got >= w->n || it->len != w->len[got] ||
+          it->end != w->start[got] + CASHBACK__RECORD_HEADER + it->len ||
+          memcmp(b.data.data + it->off,
+                 p + w->start[got] + CASHBACK__RECORD_HEADER, it->len) != 0)
+        abort(); /* not the next record of the reference walk */
+    }
+    if (cashback__spool_ack(s, &b, all) != CASHBACK_OK)
+      abort();
+  }
+  if (got != w->n || regions != w->regions || access(seg, F_OK) == 0)
+    abort();
+  cashback__batch_free(&b);
+  cashback__spool_close(s);
+  free(w);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  if (size == 0)
+    return 0;
+  /* A heap copy of exactly the rest: ASan catches any read past it. */
+  size_t n = size - 1;
+  uint8_t *p = malloc(n ? n : 1);
+  if (!p)
+    return 0;
+  if (n)
+    memcpy(p, data + 1, n);
+  if (data[0] & 1) {
+    drain(p, n, n ? (size_t)(p[0] % 4) + 1 : 1);
+  } else {
+    walk *w = malloc(sizeof(*w));
+    if (w)
+      reference(p, n, w);
+    free(w);
+  }
+  free(p);
+  return 0;
+}
