@@ -34,6 +34,10 @@ trap 'exit 1' INT TERM HUP
 unset CASHBACK_CONFIG CASHBACK_CONNECTION
 for v in $(env | sed -n 's/^\(CASHBACK_[A-Z_]*\)=.*/\1/p'); do unset "$v"; done
 
+# The extension's own make must not inherit the outer make's variables
+# (TESTS=..., -j), which GNU make also exports: it is another project.
+unset MAKEFLAGS MFLAGS MAKELEVEL MAKEOVERRIDES TESTS || :
+
 fail() { echo "php: $*" >&2; exit 1; }
 show() { echo "--- $1"; tail -n "${2:-40}" "$1"; }
 
