@@ -169,9 +169,8 @@ static void add_key(sandbox *sb, const char *mid, const char *key_id,
     memset(m, 0, sizeof(*m));
     memcpy(m->id, mid, strlen(mid) + 1);
     m->verifier = cashback_verifier_new();
-    if (!m->verifier || cashback_verifier_set_tolerance(
-                            m->verifier, sb->tolerance) != CASHBACK_OK)
-      die("cannot make a verifier");
+    if (!m->verifier)
+      die("out of memory");
   }
   if (m->n_keys >= SB_KEYS_MAX)
     die_usage("%s: merchant %s has more than %d keys", where, mid, SB_KEYS_MAX);
@@ -294,11 +293,6 @@ int main(int argc, char **argv) {
   const char *listen = DEFAULT_LISTEN, *port_file = NULL, *db = DEFAULT_DB,
              *log_path = NULL, *keys_file = NULL;
   long max_seconds = 0, v;
-  /* Keys are added after all options, so that --tolerance applies to them. */
-  char **merchant_args = calloc((size_t)argc, sizeof(char *));
-  size_t n_merchant_args = 0;
-  if (!merchant_args)
-    die("out of memory");
   int c;
   while ((c = getopt_long(argc, argv, "hV", longopts, NULL)) != -1) {
     switch (c) {
@@ -309,7 +303,7 @@ int main(int argc, char **argv) {
       port_file = optarg;
       break;
     case O_MERCHANT:
-      merchant_args[n_merchant_args++] = optarg;
+      add_merchant_arg(sb, optarg);
       break;
     case O_KEYS_FILE:
       keys_file = optarg;
@@ -352,13 +346,15 @@ int main(int argc, char **argv) {
   }
   if (optind < argc)
     die_usage("unexpected argument '%s'", argv[optind]);
-  for (size_t i = 0; i < n_merchant_args; i++)
-    add_merchant_arg(sb, merchant_args[i]);
-  free(merchant_args);
   if (keys_file)
     load_keys_file(sb, keys_file);
   if (sb->n_merchants == 0)
     die_usage("no merchant: give --merchant or --keys-file");
+  /* --tolerance may come after --merchant. */
+  for (size_t i = 0; i < sb->n_merchants; i++)
+    if (cashback_verifier_set_tolerance(sb->merchants[i].verifier,
+                                        sb->tolerance) != CASHBACK_OK)
+      die("cannot set the tolerance");
 
   if (log_path) {
     sb->log = fopen(log_path, "a");
