@@ -98,20 +98,36 @@ static void ack_name(const char *seg, char out[SEG_NAME_MAX]) {
   memcpy(out + n, ".ack", 5);
 }
 
-/* Creates `path` and its missing parents, 0700. */
+/* Creates `path` and its missing parents, 0700. A directory it creates is
+ * made durable in its parent (fsync of the parent), or the events synced
+ * into it could vanish with it in a power cut. */
 static int mkdirs(const char *path) {
   char tmp[PATH_MAX];
   size_t n = strlen(path);
   if (n == 0 || n >= sizeof(tmp))
     return ENAMETOOLONG;
   memcpy(tmp, path, n + 1);
+  size_t parent = 0; /* length of the parent of tmp */
   for (size_t i = 1; i <= n; i++) {
     if (tmp[i] == '/' || tmp[i] == '\0') {
       char c = tmp[i];
       tmp[i] = '\0';
-      if (mkdir(tmp, 0700) != 0 && errno != EEXIST)
+      if (mkdir(tmp, 0700) == 0) {
+        char up = tmp[parent > 0 ? parent : 1];
+        tmp[parent > 0 ? parent : 1] = '\0';
+        int pfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        tmp[parent > 0 ? parent : 1] = up;
+        int bad = pfd < 0 || fsync(pfd) != 0;
+        int e = errno;
+        if (pfd >= 0)
+          close(pfd);
+        if (bad)
+          return e;
+      } else if (errno != EEXIST) {
         return errno;
+      }
       tmp[i] = c;
+      parent = i;
     }
   }
   return 0;
