@@ -5,6 +5,8 @@
  *   <dir>/                        0700
  *     seg-<ms>-<pid>-<rnd>.log    one writer process's records, 0600
  *     seg-<ms>-<pid>-<rnd>.ack    the sender's cursor in that segment
+ *                                 (created with it: moving it later
+ *                                 needs no new disk space)
  *     quarantine.log              events the network rejected (records)
  *     quarantine.lock, sender.lock   flock()ed while in use
  *     state                       the sender's status (atomic rename)
