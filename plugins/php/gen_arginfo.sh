@@ -3,6 +3,8 @@
 # gen_stub.php (php-dev) and the PHP-Parser it needs (Debian: php-parser),
 # without downloading anything.
 #   gen_arginfo.sh [OUTDIR]   writes OUTDIR/cashback_arginfo.h (default: here)
+# The output is committed as generated: never edit or clang-format it
+# (tests/scripts/php.sh compares it with a fresh run).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 out=${1:-$here}

@@ -100,7 +100,7 @@ key_id=php-e2e
 secret=php-e2e-secret-0123456789abcdef
 "$PYTHON3" "$top_srcdir/tests/receiver/receiver.py" --port 0 \
   --port-file "$work/receiver.port" --keys "$key_id:$secret" \
-  --store "$work/store.jsonl" --log "$work/receiver.log" --max-seconds 120 \
+  --store "$work/store.jsonl" --log "$work/receiver.log" --max-seconds 300 \
   >"$work/receiver.out" 2>&1 &
 pids="$pids $!"
 i=0
