@@ -371,6 +371,7 @@ static PHP_RINIT_FUNCTION(cashback) {
 #if defined(COMPILE_DL_CASHBACK) && defined(ZTS)
   ZEND_TSRMLS_CACHE_UPDATE();
 #endif
+  CASHBACK_G(auto_captured) = false;
   const char *q = SG(request_info).query_string;
   if (!CASHBACK_G(auto_capture) || !q || !q[0])
     return SUCCESS;
@@ -390,8 +391,10 @@ static PHP_RINIT_FUNCTION(cashback) {
   }
   char cookie[CASHBACK_SET_COOKIE_MAX + 1];
   st = cashback_capture(c, q, strlen(q), cookie, sizeof(cookie));
-  if (st == CASHBACK_OK)
+  if (st == CASHBACK_OK) {
     cashback_php_add_set_cookie(cookie);
+    CASHBACK_G(auto_captured) = true;
+  }
   /* CLICK_NONE (most requests) and a malformed token set no cookie. */
   return SUCCESS;
 }

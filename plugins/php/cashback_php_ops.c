@@ -41,6 +41,10 @@ void cashback_php_capture(cashback_client *c, zend_string *query, bool send,
     cashback_php_throw_client(c, st);
     RETURN_THROWS();
   }
+  /* auto_capture already sent this request's cookie: do not send it twice
+   * (the default client and this request's query only). */
+  if (send && !query && c == CASHBACK_G(client) && CASHBACK_G(auto_captured))
+    send = false;
   if (send) {
     if (SG(headers_sent)) {
       const char *file = php_output_get_start_filename();

@@ -33,7 +33,8 @@ zend_long shutdown_flush_ms;
 cashback_client *client;
 pid_t client_pid;
 zend_string *client_key;
-bool warned; /* auto_capture already logged a failure for client_key */
+bool warned;        /* auto_capture already logged a failure for client_key */
+bool auto_captured; /* auto_capture sent the cookie in this request */
 ZEND_END_MODULE_GLOBALS(cashback)
 
 ZEND_EXTERN_MODULE_GLOBALS(cashback)

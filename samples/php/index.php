@@ -4,8 +4,9 @@
 require __DIR__ . '/shop.php';
 
 // With cashback.auto_capture=1 in php.ini the extension has already set the
-// click cookie before this script ran: no line is needed. Without it, one:
-if (!ini_get('cashback.auto_capture')) Cashback\capture(); // cashback
+// click cookie before this script ran, and this line can go; it is harmless
+// then (no second cookie). Without auto capture it is the landing's line.
+Cashback\capture(); // cashback
 
 $list = '';
 foreach (CATALOGUE as $sku => $p) {
