@@ -510,8 +510,9 @@ CASHBACK_API cashback_status cashback_event_add_item(
  * Otherwise as `cashback_event_add_item()`; `cashback_event_last_error()`
  * names the part at fault. `spec` and `currency` are borrowed.
  */
-CASHBACK_API cashback_status cashback_event_add_item_text(
-    cashback_event *ev, const char *spec, const char *currency);
+CASHBACK_API cashback_status cashback_event_add_item_text(cashback_event *ev,
+                                                          const char *spec,
+                                                          const char *currency);
 
 /** Adds a voucher (coupon) code used on the order (1-64, at most 20). */
 CASHBACK_API cashback_status cashback_event_add_voucher(cashback_event *ev,

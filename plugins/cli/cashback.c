@@ -1,0 +1,339 @@
+/*
+ * cashback: the command line over libcashback. Dispatches to one function
+ * per subcommand, and holds what they share: configuration, messages, exit
+ * codes, output helpers, the progress bar.
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char usage_text[] =
+    "usage: cashback [--config FILE] [--connection STRING] COMMAND [ARGS]\n"
+    "\n"
+    "Commands:\n"
+    "  report sale|refund|cancel|confirm --order ID ...  store an event\n"
+    "  send [--watch] [--timeout S]     deliver the spool (once, or as a "
+    "daemon)\n"
+    "  status [--json]                  what is queued, quarantined, failing\n"
+    "  quarantine list|show ID|replay [ID|--all]   rejected events\n"
+    "  import FILE.csv                  report a shop's CSV export\n"
+    "  verify --key KID:SECRET --signature H --body FILE   check a "
+    "signature\n"
+    "  doctor                           check the setup, and what to fix\n"
+    "\n"
+    "The configuration comes from CASHBACK_CONFIG, CASHBACK_CONNECTION and\n"
+    "CASHBACK_<KEY>, then --config FILE, then --connection STRING (later\n"
+    "wins). 'cashback COMMAND --help' and 'man cashback-COMMAND' say more.\n"
+    "Exit status: 0 ok, 1 failure, 2 usage, 3 configuration, 4 spool or "
+    "disk,\n"
+    "5 network (not delivered).\n";
+
+int cli_error(const cli *c, int code, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fprintf(stderr, "cashback%s%s: ", c && c->command ? " " : "",
+          c && c->command ? c->command : "");
+  vfprintf(stderr, fmt, ap);
+  fputc('\n', stderr);
+  va_end(ap);
+  return code;
+}
+
+int cli_common_option(cli *c, int opt, const char *usage) {
+  switch (opt) {
+  case 'C':
+    c->config = optarg;
+    return 1;
+  case 'K':
+    c->connection = optarg;
+    return 1;
+  case 'v':
+    c->verbose = 1;
+    return 1;
+  case 'h':
+    fputs(usage, stdout);
+    exit(CLI_OK);
+  case '?':
+    fprintf(stderr, "Try 'cashback %s --help'.\n", c->command);
+    return -1;
+  default:
+    return 0;
+  }
+}
+
+static void log_line(cashback_log_level level, const char *message,
+                     void *userdata) {
+  static const char *const names[] = {"debug", "info", "warning", "error"};
+  (void)userdata;
+  fprintf(stderr, "cashback: %s: %s\n",
+          level >= CASHBACK_LOG_DEBUG && level <= CASHBACK_LOG_ERROR
+              ? names[level]
+              : "log",
+          message);
+}
+
+int cli_client(cli *c, cashback_client **out) {
+  *out = NULL;
+  cashback_options *o = cashback_options_new();
+  if (!o)
+    return cli_error(c, CLI_FAIL, "out of memory");
+  /* A daemon logs warnings by default; the configuration's log_level may
+   * change that. --verbose shows more, whatever the configuration says. */
+  if (c->daemon)
+    cashback_options_set_logger(o, log_line, NULL, CASHBACK_LOG_WARN);
+  cashback_status st = cashback_options_load_env(o);
+  const char *from = "environment";
+  if (st == CASHBACK_OK && c->config) {
+    from = "--config";
+    st = cashback_options_load_file(o, c->config);
+  }
+  if (st == CASHBACK_OK && c->connection) {
+    from = "--connection";
+    st = cashback_options_load_connection_string(o, c->connection);
+  }
+  if (st == CASHBACK_OK && c->verbose)
+    st = cashback_options_set_logger(o, log_line, NULL, CASHBACK_LOG_DEBUG);
+  if (st != CASHBACK_OK) {
+    cli_error(c, CLI_CONFIG, "configuration (%s): %s", from,
+              cashback_options_last_error(o));
+    cashback_options_free(o);
+    return CLI_CONFIG;
+  }
+  char detail[CASHBACK_ERROR_MAX + 1];
+  st = cashback_client_new(o, out, detail, sizeof(detail));
+  if (st != CASHBACK_OK)
+    return cli_error(c, CLI_CONFIG,
+                     "configuration: %s (set it in CASHBACK_CONNECTION, "
+                     "CASHBACK_CONFIG, --config or --connection; see "
+                     "docs/onboarding.md)",
+                     detail);
+  return CLI_OK;
+}
+
+int cli_exit_code(cashback_status st) {
+  switch (st) {
+  case CASHBACK_OK:
+    return CLI_OK;
+  case CASHBACK_E_CONFIG:
+    return CLI_CONFIG;
+  case CASHBACK_E_SPOOL_FULL:
+  case CASHBACK_E_DISK_FULL:
+  case CASHBACK_E_IO:
+    return CLI_STORAGE;
+  case CASHBACK_E_NETWORK:
+  case CASHBACK_E_HTTP:
+  case CASHBACK_E_AUTH:
+  case CASHBACK_E_BUSY:
+  case CASHBACK_E_TIMEOUT:
+  case CASHBACK_E_PROTOCOL:
+    return CLI_NETWORK;
+  case CASHBACK_E_INVALID_ARGUMENT:
+  case CASHBACK_E_CLICK_NONE:
+  case CASHBACK_E_CLICK_EXPIRED:
+  case CASHBACK_E_CLICK_TAMPERED:
+  case CASHBACK_E_CLICK_MALFORMED:
+  case CASHBACK_E_AMOUNT:
+  case CASHBACK_E_CURRENCY:
+  case CASHBACK_E_FIELD:
+  case CASHBACK_E_TOO_BIG:
+    return CLI_USAGE;
+  default:
+    return CLI_FAIL;
+  }
+}
+
+int cli_sdk_error(const cli *c, cashback_client *client, const char *what,
+                  cashback_status st) {
+  char detail[CASHBACK_ERROR_MAX + 1] = "";
+  if (client)
+    cashback_client_last_error(client, detail, sizeof(detail));
+  if (detail[0])
+    return cli_error(c, cli_exit_code(st), "%s: %s (%s)", what,
+                     cashback_strerror(st), detail);
+  return cli_error(c, cli_exit_code(st), "%s: %s", what, cashback_strerror(st));
+}
+
+void cli_json_string(FILE *f, const char *s) {
+  fputc('"', f);
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    if (*p == '"' || *p == '\\')
+      fprintf(f, "\\%c", *p);
+    else if (*p == '\n')
+      fputs("\\n", f);
+    else if (*p == '\r')
+      fputs("\\r", f);
+    else if (*p == '\t')
+      fputs("\\t", f);
+    else if (*p < 0x20 || *p == 0x7f)
+      fprintf(f, "\\u%04x", *p);
+    else
+      fputc(*p, f);
+  }
+  fputc('"', f);
+}
+
+void cli_iso_time(int64_t t, char *buf, size_t size) {
+  buf[0] = '\0';
+  if (t <= 0)
+    return;
+  time_t tt = (time_t)t;
+  struct tm tm;
+  if (gmtime_r(&tt, &tm))
+    strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+void cli_duration(int64_t s, char *buf, size_t size) {
+  if (s < 0)
+    s = 0;
+  if (s < 120)
+    snprintf(buf, size, "%lld s", (long long)s);
+  else if (s < 7200)
+    snprintf(buf, size, "%lld min", (long long)(s / 60));
+  else if (s < 2 * 86400)
+    snprintf(buf, size, "%lld h %lld min", (long long)(s / 3600),
+             (long long)(s / 60 % 60));
+  else
+    snprintf(buf, size, "%lld days", (long long)(s / 86400));
+}
+
+void cli_bytes(uint64_t n, char *buf, size_t size) {
+  static const char *const units[] = {"bytes", "KiB", "MiB", "GiB", "TiB"};
+  if (n < 1024) {
+    snprintf(buf, size, "%llu bytes", (unsigned long long)n);
+    return;
+  }
+  double v = (double)n; /* display only */
+  size_t u = 0;
+  while (v >= 1024 && u < 4) {
+    v /= 1024;
+    u++;
+  }
+  snprintf(buf, size, "%.1f %s", v, units[u]);
+}
+
+int cli_parse_int(const char *s, int64_t min, int64_t max, int64_t *out) {
+  if (!s || !*s)
+    return -1;
+  char *end;
+  errno = 0;
+  long long v = strtoll(s, &end, 10);
+  if (errno || *end || v < min || v > max || s[0] == ' ' || s[0] == '+')
+    return -1;
+  *out = (int64_t)v;
+  return 0;
+}
+
+int64_t cli_now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void cli_progress_start(cli_progress *p, const char *label, int enabled) {
+  p->on = enabled && isatty(STDERR_FILENO);
+  p->label = label;
+  p->start_ms = cli_now_ms();
+  p->last_ms = 0;
+}
+
+void cli_progress_draw(cli_progress *p, uint64_t done, uint64_t total,
+                       const char *unit) {
+  if (!p->on)
+    return;
+  int64_t now = cli_now_ms();
+  if (p->last_ms && now - p->last_ms < 100 && done < total)
+    return; /* at most ten redraws a second */
+  p->last_ms = now;
+  if (done > total)
+    done = total;
+  int width = 30;
+  int fill = total ? (int)(done * (uint64_t)width / total) : width;
+  char bar[64];
+  for (int i = 0; i < width; i++)
+    bar[i] = i < fill ? '#' : '.';
+  bar[width] = '\0';
+  double secs = (double)(now - p->start_ms) / 1000.0;
+  double rate = secs > 0.05 ? (double)done / secs : 0;
+  fprintf(stderr, "\r%s [%s] %3d%% %llu/%llu %s, %.0f/s ", p->label, bar,
+          total ? (int)(done * 100 / total) : 100, (unsigned long long)done,
+          (unsigned long long)total, unit, rate);
+  fflush(stderr);
+}
+
+void cli_progress_end(cli_progress *p) {
+  if (p->on) {
+    fputc('\n', stderr);
+    fflush(stderr);
+  }
+  p->on = 0;
+}
+
+int main(int argc, char **argv) {
+  cli c = {0};
+  static const struct option opts[] = {
+      {"config", required_argument, NULL, 'C'},
+      {"connection", required_argument, NULL, 'K'},
+      {"verbose", no_argument, NULL, 'v'},
+      {"help", no_argument, NULL, 'h'},
+      {"version", no_argument, NULL, 'V'},
+      {NULL, 0, NULL, 0}};
+  int opt;
+  /* '+': options before the command only; the command parses its own. */
+  while ((opt = getopt_long(argc, argv, "+hvV", opts, NULL)) != -1) {
+    switch (opt) {
+    case 'C':
+      c.config = optarg;
+      break;
+    case 'K':
+      c.connection = optarg;
+      break;
+    case 'v':
+      c.verbose = 1;
+      break;
+    case 'h':
+      fputs(usage_text, stdout);
+      return CLI_OK;
+    case 'V':
+      printf("cashback %s (libcashback %s)\n", CASHBACK_VERSION,
+             cashback_version());
+      return CLI_OK;
+    default:
+      fputs("Try 'cashback --help'.\n", stderr);
+      return CLI_USAGE;
+    }
+  }
+  if (optind >= argc) {
+    fputs(usage_text, stderr);
+    return CLI_USAGE;
+  }
+  static const struct {
+    const char *name;
+    int (*run)(cli *, int, char **);
+  } commands[] = {{"report", cli_report}, {"send", cli_send},
+                  {"status", cli_status}, {"quarantine", cli_quarantine},
+                  {"import", cli_import}, {"verify", cli_verify},
+                  {"doctor", cli_doctor}};
+  const char *name = argv[optind];
+  if (strcmp(name, "help") == 0) {
+    fputs(usage_text, stdout);
+    return CLI_OK;
+  }
+  for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+    if (strcmp(name, commands[i].name) == 0) {
+      c.command = commands[i].name;
+      int sub_argc = argc - optind;
+      char **sub_argv = argv + optind;
+      optind = 0; /* glibc: the subcommand's getopt starts afresh */
+      return commands[i].run(&c, sub_argc, sub_argv);
+    }
+  fprintf(stderr,
+          "cashback: unknown command '%s' (report, send, status, quarantine, "
+          "import, verify, doctor)\nTry 'cashback --help'.\n",
+          name);
+  return CLI_USAGE;
+}

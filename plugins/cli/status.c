@@ -1,0 +1,123 @@
+/* cashback status: what the spool and the sender are doing. */
+#include "cli.h"
+
+#include <time.h>
+
+static const char usage[] =
+    "usage: cashback status [--json]\n"
+    "\n"
+    "Queued events and bytes, the age of the oldest, the quarantine, the\n"
+    "last error and the last success, whether sending is paused (the key\n"
+    "was refused), and when the next retry is due.\n"
+    "\n"
+    "  --json      one JSON object (fields in docs/cli.md)\n"
+    "  --config FILE, --connection STRING, --verbose, --help\n";
+
+static void json_time(const char *name, int64_t t) {
+  char iso[40];
+  cli_iso_time(t, iso, sizeof(iso));
+  printf(",\"%s\":", name);
+  if (t > 0)
+    cli_json_string(stdout, iso);
+  else
+    fputs("null", stdout);
+}
+
+static void print_json(cashback_client *client,
+                       const cashback_queue_status *q) {
+  printf("{\"merchant_id\":");
+  cli_json_string(stdout, cashback_client_merchant_id(client));
+  printf(",\"queued_events\":%llu,\"queued_bytes\":%llu,"
+         "\"oldest_age_s\":%lld,\"quarantined\":%llu,\"corrupt_skipped\":%llu",
+         (unsigned long long)q->queued_events,
+         (unsigned long long)q->queued_bytes, (long long)q->oldest_age_s,
+         (unsigned long long)q->quarantined,
+         (unsigned long long)q->corrupt_skipped);
+  json_time("last_success", q->last_success);
+  json_time("next_attempt", q->next_attempt);
+  printf(",\"paused\":%s,\"last_status\":%d,\"last_status_text\":",
+         q->paused ? "true" : "false", (int)q->last_status);
+  cli_json_string(stdout, cashback_strerror(q->last_status));
+  printf(",\"last_error\":");
+  cli_json_string(stdout, q->last_error);
+  printf("}\n");
+}
+
+static void print_text(cashback_client *client,
+                       const cashback_queue_status *q) {
+  char a[64], b[64];
+  int64_t now = (int64_t)time(NULL);
+  printf("merchant:      %s\n", cashback_client_merchant_id(client));
+  cli_bytes(q->queued_bytes, a, sizeof(a));
+  printf("queued:        %llu event%s (%s)\n",
+         (unsigned long long)q->queued_events, q->queued_events == 1 ? "" : "s",
+         a);
+  if (q->queued_events) {
+    cli_duration(q->oldest_age_s, a, sizeof(a));
+    printf("oldest:        %s old\n", a);
+  }
+  printf("quarantined:   %llu%s\n", (unsigned long long)q->quarantined,
+         q->quarantined ? " (see 'cashback quarantine list')" : "");
+  if (q->corrupt_skipped)
+    printf("corrupt:       %llu damaged record%s skipped\n",
+           (unsigned long long)q->corrupt_skipped,
+           q->corrupt_skipped == 1 ? "" : "s");
+  if (q->last_success) {
+    cli_iso_time(q->last_success, a, sizeof(a));
+    cli_duration(now - q->last_success, b, sizeof(b));
+    printf("last success:  %s (%s ago)\n", a, b);
+  } else {
+    printf("last success:  never\n");
+  }
+  if (q->last_status != CASHBACK_OK)
+    printf("last error:    %s%s%s%s\n", cashback_strerror(q->last_status),
+           q->last_error[0] ? " (" : "", q->last_error,
+           q->last_error[0] ? ")" : "");
+  else
+    printf("last error:    none\n");
+  if (q->paused)
+    printf("paused:        yes: the network refused the key; check key_id, "
+           "secret and the clock ('cashback doctor')\n");
+  else
+    printf("paused:        no\n");
+  if (q->next_attempt) {
+    cli_iso_time(q->next_attempt, a, sizeof(a));
+    cli_duration(q->next_attempt - now, b, sizeof(b));
+    printf("next attempt:  %s (in %s)\n", a, b);
+  }
+}
+
+int cli_status(cli *c, int argc, char **argv) {
+  enum { O_JSON = 256 };
+  static const struct option opts[] = {CLI_COMMON_OPTIONS,
+                                       {"json", no_argument, NULL, O_JSON},
+                                       {NULL, 0, NULL, 0}};
+  int opt, json = 0;
+  while ((opt = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
+    int common = cli_common_option(c, opt, usage);
+    if (common < 0)
+      return CLI_USAGE;
+    if (common)
+      continue;
+    if (opt == O_JSON)
+      json = 1;
+    else
+      return CLI_USAGE;
+  }
+  if (optind < argc)
+    return cli_error(c, CLI_USAGE, "unexpected argument '%s'", argv[optind]);
+  cashback_client *client;
+  int rc = cli_client(c, &client);
+  if (rc != CLI_OK)
+    return rc;
+  cashback_queue_status q;
+  cashback_status st = cashback_get_status(client, &q);
+  if (st != CASHBACK_OK)
+    rc = cli_sdk_error(c, client, "cannot read the spool", st);
+  else if (json)
+    print_json(client, &q);
+  else
+    print_text(client, &q);
+  cashback_client_free(client);
+  return rc;
+}

@@ -1,0 +1,275 @@
+/* cashback verify: check a body and its Cashback-Signature header, for
+ * network engineers (cashback_verifier_verify() does the checking). */
+#include "cli.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+static const char usage[] =
+    "usage: cashback verify --key KEY_ID:SECRET [--key ...] --signature "
+    "HEADER\n"
+    "                       --body FILE [--now TIME] [--tolerance SECONDS]\n"
+    "\n"
+    "Checks that HEADER (the Cashback-Signature value, with or without the\n"
+    "'Cashback-Signature:' name) signs the exact bytes of FILE ('-': stdin)\n"
+    "with one of the keys, at a time within the tolerance of now, and says\n"
+    "which check failed: malformed, timestamp, unknown key or mismatch.\n"
+    "Exit status: 0 valid, 1 invalid, 2 usage.\n"
+    "\n"
+    "  --key KEY_ID:SECRET     a key to accept (repeat, at most 16); a\n"
+    "                          command line is visible to other users: on a\n"
+    "                          shared machine prefer --key-file\n"
+    "  --key-file FILE         keys, one KEY_ID:SECRET per line, '#' comments\n"
+    "  --signature HEADER      the header's value\n"
+    "  --body FILE             the request body as received\n"
+    "  --now TIME              Unix seconds or RFC 3339 (default: the clock)\n"
+    "  --tolerance SECONDS     the replay window, default 300\n"
+    "  --help\n";
+
+#define BODY_MAX (64u * 1024 * 1024)
+
+/* Adds "KEY_ID:SECRET"; never echoes the secret. */
+static int add_key(cli *c, cashback_verifier *v, const char *spec,
+                   const char *where) {
+  const char *colon = strchr(spec, ':');
+  char id[CASHBACK_ID_MAX + 2];
+  size_t n = colon ? (size_t)(colon - spec) : 0;
+  if (!colon || n == 0 || n >= sizeof(id))
+    return cli_error(c, CLI_USAGE,
+                     "%s: must be KEY_ID:SECRET (key id 1-64 characters)",
+                     where);
+  memcpy(id, spec, n);
+  id[n] = '\0';
+  cashback_status st = cashback_verifier_add_key(v, id, colon + 1);
+  if (st != CASHBACK_OK)
+    return cli_error(c, CLI_USAGE,
+                     "%s: key '%s': %s (the id is 1-64 of [A-Za-z0-9._-]; the "
+                     "secret 16-256 printable characters without space, ';' "
+                     "or '#'; at most 16 keys)",
+                     where, id, cashback_strerror(st));
+  return CLI_OK;
+}
+
+static int add_key_file(cli *c, cashback_verifier *v, const char *path,
+                        int *count) {
+  FILE *f = fopen(path, "r");
+  if (!f)
+    return cli_error(c, CLI_USAGE, "--key-file: cannot open '%s': %s", path,
+                     strerror(errno));
+  char line[1024];
+  int rc = CLI_OK, ln = 0;
+  while (rc == CLI_OK && fgets(line, sizeof(line), f)) {
+    ln++;
+    line[strcspn(line, "\r\n")] = '\0';
+    char *p = line + strspn(line, " \t");
+    if (*p == '\0' || *p == '#')
+      continue;
+    char where[64];
+    snprintf(where, sizeof(where), "--key-file %.20s line %d", path, ln);
+    rc = add_key(c, v, p, where);
+    (*count)++;
+  }
+  fclose(f);
+  return rc;
+}
+
+/* The whole file, or stdin for "-"; NULL with a message. */
+static char *read_body(cli *c, const char *path, size_t *len) {
+  FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+  if (!f) {
+    cli_error(c, CLI_USAGE, "--body: cannot open '%s': %s", path,
+              strerror(errno));
+    return NULL;
+  }
+  size_t cap = 65536, n = 0;
+  char *buf = malloc(cap);
+  while (buf) {
+    if (n == cap) {
+      if (cap >= BODY_MAX) {
+        cli_error(c, CLI_USAGE, "--body: '%s' is larger than 64 MiB", path);
+        free(buf);
+        buf = NULL;
+        break;
+      }
+      char *p = realloc(buf, cap * 2);
+      if (!p) {
+        free(buf);
+        buf = NULL;
+        break;
+      }
+      buf = p;
+      cap *= 2;
+    }
+    size_t r = fread(buf + n, 1, cap - n, f);
+    n += r;
+    if (r == 0) {
+      if (ferror(f)) {
+        cli_error(c, CLI_USAGE, "--body: cannot read '%s'", path);
+        free(buf);
+        buf = NULL;
+      }
+      break;
+    }
+  }
+  if (f != stdin)
+    fclose(f);
+  *len = n;
+  return buf;
+}
+
+/* The header's t= value, for messages; -1 when there is none. */
+static long long header_t(const char *h) {
+  for (const char *p = h; (p = strstr(p, "t=")) != NULL; p += 2)
+    if (p == h || p[-1] == ',' || p[-1] == ' ' || p[-1] == '\t')
+      return strtoll(p + 2, NULL, 10);
+  return -1;
+}
+
+/* The key ids of the header's v1 items, for messages. */
+static void header_keys(const char *h, char *out, size_t size) {
+  size_t o = 0;
+  out[0] = '\0';
+  for (const char *p = h; (p = strstr(p, "v1=")) != NULL; p += 3) {
+    size_t n = strcspn(p + 3, ":,");
+    if (n > 64)
+      n = 64;
+    int w =
+        snprintf(out + o, size - o, "%s'%.*s'", o ? ", " : "", (int)n, p + 3);
+    if (w < 0 || (size_t)w >= size - o)
+      break;
+    o += (size_t)w;
+  }
+}
+
+int cli_verify(cli *c, int argc, char **argv) {
+  enum { O_KEY = 256, O_KEY_FILE, O_SIG, O_BODY, O_NOW, O_TOL };
+  static const struct option opts[] = {
+      CLI_COMMON_OPTIONS,
+      {"key", required_argument, NULL, O_KEY},
+      {"key-file", required_argument, NULL, O_KEY_FILE},
+      {"signature", required_argument, NULL, O_SIG},
+      {"body", required_argument, NULL, O_BODY},
+      {"now", required_argument, NULL, O_NOW},
+      {"tolerance", required_argument, NULL, O_TOL},
+      {NULL, 0, NULL, 0}};
+  cashback_verifier *v = cashback_verifier_new();
+  if (!v)
+    return cli_error(c, CLI_FAIL, "out of memory");
+  const char *sig = NULL, *body_path = NULL;
+  int64_t now = (int64_t)time(NULL), tol = 300;
+  int keys = 0, rc = CLI_OK, opt;
+  char *body = NULL;
+  while (rc == CLI_OK &&
+         (opt = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
+    int common = cli_common_option(c, opt, usage);
+    if (common < 0) {
+      rc = CLI_USAGE;
+      break;
+    }
+    if (common)
+      continue;
+    switch (opt) {
+    case O_KEY:
+      rc = add_key(c, v, optarg, "--key");
+      keys++;
+      break;
+    case O_KEY_FILE:
+      rc = add_key_file(c, v, optarg, &keys);
+      break;
+    case O_SIG:
+      sig = optarg;
+      break;
+    case O_BODY:
+      body_path = optarg;
+      break;
+    case O_NOW: {
+      int off;
+      if (cli_parse_int(optarg, 0, INT64_C(253402300799), &now) != 0 &&
+          cashback_time_parse(optarg, strlen(optarg), &now, &off) !=
+              CASHBACK_OK)
+        rc = cli_error(c, CLI_USAGE,
+                       "--now: '%s' must be Unix seconds or an RFC 3339 time",
+                       optarg);
+      break;
+    }
+    case O_TOL:
+      if (cli_parse_int(optarg, 0, INT64_C(31536000), &tol) != 0 ||
+          cashback_verifier_set_tolerance(v, tol) != CASHBACK_OK)
+        rc = cli_error(c, CLI_USAGE,
+                       "--tolerance: '%s' must be 0 to 31536000 "
+                       "seconds",
+                       optarg);
+      break;
+    default:
+      rc = CLI_USAGE;
+    }
+  }
+  if (rc == CLI_OK && optind < argc)
+    rc = cli_error(c, CLI_USAGE, "unexpected argument '%s'", argv[optind]);
+  if (rc == CLI_OK && keys == 0)
+    rc = cli_error(c, CLI_USAGE,
+                   "--key KEY_ID:SECRET or --key-file is "
+                   "required");
+  if (rc == CLI_OK && !sig)
+    rc = cli_error(c, CLI_USAGE, "--signature HEADER is required");
+  if (rc == CLI_OK && !body_path)
+    rc = cli_error(c, CLI_USAGE, "--body FILE is required");
+  size_t len = 0;
+  if (rc == CLI_OK && !(body = read_body(c, body_path, &len)))
+    rc = CLI_USAGE;
+  if (rc == CLI_OK) {
+    static const char name[] = CASHBACK_SIGNATURE_HEADER ":";
+    if (strncasecmp(sig, name, sizeof(name) - 1) == 0)
+      sig += sizeof(name) - 1;
+    sig += strspn(sig, " \t");
+    char key_id[CASHBACK_ID_MAX + 1] = "";
+    cashback_status st =
+        cashback_verifier_verify(v, sig, strlen(sig), body, len, now, key_id);
+    long long t = header_t(sig);
+    char ids[256];
+    header_keys(sig, ids, sizeof(ids));
+    switch (st) {
+    case CASHBACK_OK:
+      printf("valid: signed by key '%s' at %lld, %lld s %s now; %zu "
+             "bytes of body\n",
+             key_id, t, (long long)(t > now ? t - now : now - t),
+             t > now ? "after" : "before", len);
+      break;
+    case CASHBACK_E_SIG_MALFORMED:
+      rc = cli_error(c, CLI_FAIL,
+                     "invalid: malformed header: it must be "
+                     "t=<unix seconds>,v1=<key id>:<64 hex digits>[,v1=...] "
+                     "(docs/protocol.md, section 5)");
+      break;
+    case CASHBACK_E_SIG_TIMESTAMP:
+      rc = cli_error(c, CLI_FAIL,
+                     "invalid: timestamp: signed at t=%lld, %lld s from now "
+                     "(%lld), outside the %lld s window: a replay, or a "
+                     "clock that is off",
+                     t, (long long)(t > now ? t - now : now - t),
+                     (long long)now, (long long)tol);
+      break;
+    case CASHBACK_E_SIG_UNKNOWN_KEY:
+      rc = cli_error(c, CLI_FAIL,
+                     "invalid: unknown key: the header is signed by %s, none "
+                     "of the keys given",
+                     ids[0] ? ids : "no key");
+      break;
+    case CASHBACK_E_SIG_MISMATCH:
+      rc = cli_error(c, CLI_FAIL,
+                     "invalid: mismatch: the signature by %s does not match "
+                     "the body (a wrong secret, or a body that is not the "
+                     "exact bytes that were signed)",
+                     ids[0] ? ids : "the key");
+      break;
+    default:
+      rc = cli_error(c, CLI_FAIL, "invalid: %s", cashback_strerror(st));
+    }
+  }
+  free(body);
+  cashback_verifier_free(v);
+  return rc;
+}

@@ -1,0 +1,318 @@
+#!/bin/sh
+# Tests of the `cashback` command (plugins/cli, docs/cli.md): every
+# subcommand and every documented error path, against the in-tree receiver
+# (tests/receiver/receiver.py) on 127.0.0.1 with temporary spools.
+#
+#  1. global: --help, --version, no command, an unknown command (2)
+#  2. configuration: missing (3), a bad connection string naming the key
+#     (3), a missing --config file (3), --config and --connection applied
+#  3. report: ids as docs/protocol.md derives them, --json, --dry-run with
+#     --test, and each bad option exiting 2 with the option named; a full
+#     spool exiting 4
+#  4. send: once (0, receiver counts), unreachable network (5), refused key
+#     (5, status paused), bad --timeout (2); --watch delivers, a concurrent
+#     send is told the spool is busy (5), SIGTERM stops it (0)
+#  5. status --json fields
+#  6. quarantine: list/show/replay, --json, unknown ids (1), usage (2)
+#  7. import: tests/cli/orders.csv with its bad rows (line numbers), exit 1;
+#     a re-import is only duplicates at the receiver; --dry-run, stdin,
+#     a bad header (1), a missing file (2)
+#  8. verify: python-made signatures valid (0); mismatch, unknown key,
+#     timestamp, malformed (1); --key-file; usage (2)
+#  9. doctor: passing (0), a 0755 spool (warning, 0), a refused key (1),
+#     no network (1), --offline, no configuration (3)
+set -u
+: "${top_srcdir:?}" "${top_builddir:?}"
+PYTHON3=${PYTHON3:-python3}
+CB="$top_builddir/plugins/cli/cashback"
+command -v "$PYTHON3" >/dev/null 2>&1 || { echo "cli: no python3, skipped"; exit 77; }
+[ -x "$CB" ] || { echo "cli: $CB not built"; exit 1; }
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/cbcli.XXXXXX")
+rpid=""
+wpid=""
+cleanup() {
+  [ -n "$wpid" ] && kill "$wpid" 2>/dev/null && wait "$wpid" 2>/dev/null
+  [ -n "$rpid" ] && kill "$rpid" 2>/dev/null && wait "$rpid" 2>/dev/null
+  chmod -R u+rwx "$tmp" 2>/dev/null
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+SECRET=cli-test-secret-0123456789abcdef
+# Nothing from the caller's environment.
+for v in $(env | sed -n 's/^\(CASHBACK_[A-Z_]*\)=.*/\1/p'); do unset "$v"; done
+
+"$PYTHON3" "$top_srcdir/tests/receiver/receiver.py" --port 0 \
+  --port-file "$tmp/port" --keys "k1:$SECRET" --log "$tmp/receiver.log" \
+  --max-seconds 300 &
+rpid=$!
+i=0
+while [ ! -s "$tmp/port" ]; do
+  i=$((i + 1))
+  [ $i -gt 200 ] && { echo "cli: the receiver did not start"; exit 1; }
+  sleep 0.05
+done
+port=$(cat "$tmp/port")
+base="http://127.0.0.1:$port"
+conn() { # conn SPOOL [SECRET] [ENDPOINT]
+  echo "cashback:merchant_id=shop-42;key_id=k1;secret=${2:-$SECRET};endpoint=${3:-$base/v1/events};spool_dir=$tmp/$1;durability=process;connect_timeout=1s;request_timeout=5s;backoff_base=100ms;backoff_max=1s"
+}
+export CASHBACK_CONNECTION
+CASHBACK_CONNECTION=$(conn spool)
+
+failures=0
+checks=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+# run EXPECTED_RC CMD...: runs CMD, output in $tmp/out and $tmp/err.
+run() {
+  want=$1
+  shift
+  checks=$((checks + 1))
+  "$@" >"$tmp/out" 2>"$tmp/err"
+  got=$?
+  if [ "$got" != "$want" ]; then
+    fail "exit $got, want $want: $*"
+    sed 's/^/   out: /' "$tmp/out" | head -5
+    sed 's/^/   err: /' "$tmp/err" | head -5
+  fi
+}
+# out PATTERN / err PATTERN: the last run's stdout / stderr has it.
+out() { grep -q -- "$1" "$tmp/out" || { fail "stdout lacks '$1'"; sed 's/^/   out: /' "$tmp/out" | head -5; }; }
+err() { grep -q -- "$1" "$tmp/err" || { fail "stderr lacks '$1'"; sed 's/^/   err: /' "$tmp/err" | head -5; }; }
+# stat NAME: a counter of the receiver.
+stat() {
+  "$PYTHON3" -c "import json,sys,urllib.request as u; print(json.load(u.urlopen(sys.argv[1]+'/_stats'))[sys.argv[2]])" "$base" "$1"
+}
+control() {
+  "$PYTHON3" -c "import sys,urllib.request as u; u.urlopen(sys.argv[1]+'/_control', data=sys.argv[2].encode()).read()" "$base" "$1"
+}
+expect_eq() { # expect_eq WHAT GOT WANT
+  checks=$((checks + 1))
+  [ "$2" = "$3" ] || fail "$1: got '$2', want '$3'"
+}
+
+# 1. Global --------------------------------------------------------------
+run 0 "$CB" --help; out "Commands:"
+run 0 "$CB" --version; out "cashback $(sed -n 's/.*CASHBACK_VERSION "\(.*\)".*/\1/p' "$top_srcdir/include/cashback.h")"
+run 2 "$CB"; err "usage: cashback"
+run 2 "$CB" frobnicate; err "unknown command 'frobnicate'"
+run 2 "$CB" --bogus status
+run 0 "$CB" report --help; out "usage: cashback report"
+
+# 2. Configuration -------------------------------------------------------
+run 3 env -u CASHBACK_CONNECTION "$CB" status; err "missing required key 'merchant_id'"
+run 3 "$CB" --connection 'cashback:merchant_id=shop 42' status; err "(--connection).*merchant_id"
+run 3 "$CB" status --config "$tmp/nonexistent.conf"; err "cannot open"
+run 3 env CASHBACK_ENDPOINT=ftp://x "$CB" status; err "CASHBACK_ENDPOINT"
+cat >"$tmp/shop.conf" <<EOF
+merchant_id = shop-43
+key_id = k1
+secret = $SECRET
+endpoint = $base/v1/events
+spool_dir = $tmp/spool43
+EOF
+run 0 env -u CASHBACK_CONNECTION "$CB" --config "$tmp/shop.conf" status; out "merchant: *shop-43"
+# --connection wins over --config, key by key.
+run 0 env -u CASHBACK_CONNECTION "$CB" status --config "$tmp/shop.conf" --connection "cashback:merchant_id=shop-44"
+out "merchant: *shop-44"
+
+# 3. Report --------------------------------------------------------------
+run 0 "$CB" report sale --order 1001 --click tok_9f8e7d --amount 49.90 --currency EUR \
+  --item A-1:2:19.95:Teapot:kitchen --item B-7:1:10 --voucher WELCOME10 \
+  --customer new --order-time 2026-11-23T19:41:50+01:00 --meta channel=web
+expect_eq "sale id" "$(cat "$tmp/out")" c8a9d4c385cc850fbc2aa93b160c738f
+run 0 "$CB" report refund --order 1001 --amount 10 --currency EUR --refund-id CN-7 --reason returned --json
+out '"id":"f7fb6bfdbcff1d2d64530ddcd094ba48","type":"refund","order_id":"1001","test":false'
+run 0 "$CB" report cancel --order 1002 --reason fraud
+expect_eq "cancel id" "$(cat "$tmp/out")" "$("$PYTHON3" -c 'import hashlib; print(hashlib.sha256(b"cashback-event-v1\x00shop-42\x00cancel\x001002").hexdigest()[:32])')"
+run 0 "$CB" report confirm --order 1001
+run 0 "$CB" report sale --order T-1 --voucher V1 --amount 1 --currency JPY --test --dry-run
+out '"test":true'; out '"amount":1,"currency":"JPY"'
+run 2 "$CB" report; err "which event"
+run 2 "$CB" report purchase --order 1; err "unknown event type 'purchase'"
+run 2 "$CB" report sale --click t --amount 1 --currency EUR; err "\-\-order ID is required"
+run 2 "$CB" report sale --order "a b" --click t --amount 1 --currency EUR; err "\-\-order: 'a b'"
+run 2 "$CB" report sale --order 1 --click t --amount 1; err "\-\-amount needs \-\-currency"
+run 2 "$CB" report sale --order 1 --click t --currency EUR; err "\-\-currency needs \-\-amount"
+run 2 "$CB" report sale --order 1 --click t --amount 49.999 --currency EUR; err "\-\-amount: amount: '49.999' is not an exact EUR amount"
+run 2 "$CB" report sale --order 1 --click t --amount 1e3 --currency EUR; err "\-\-amount"
+run 2 "$CB" report sale --order 1 --click t --amount 1 --currency EURO; err "\-\-currency"
+run 2 "$CB" report sale --order 1 --click t --item A:1:1; err "\-\-item needs \-\-currency"
+run 2 "$CB" report sale --order 1 --click t --amount 1 --currency EUR --item A:0:1; err "\-\-item: items: 'A:0:1': the quantity"
+run 2 "$CB" report sale --order 1 --click "bad token" --amount 1 --currency EUR; err "\-\-click"
+run 2 "$CB" report sale --order 1 --click t --amount 1 --currency EUR --order-time yesterday; err "\-\-order-time: 'yesterday'"
+run 2 "$CB" report sale --order 1 --click t --amount 1 --currency EUR --customer old; err "\-\-customer: 'old'"
+run 2 "$CB" report sale --order 1 --click t --amount 1 --currency EUR --meta novalue; err "\-\-meta: 'novalue' must be KEY=VALUE"
+run 2 "$CB" report sale --order 1 --click t --amount 1 --currency EUR --reason "no spaces"; err "\-\-reason"
+run 2 "$CB" report sale --order 1 --amount 1 --currency EUR; err "click: a sale needs a click token or a voucher code (use \-\-click or \-\-voucher)"
+run 2 "$CB" report refund --order 1 --currency EUR --amount 0; err "amount: a refund must be above 0"
+run 2 "$CB" report sale --order 1 --frobnicate; err "Try 'cashback report \-\-help'"
+run 2 "$CB" report sale extra --order 1; err "unexpected argument 'extra'"
+# A full spool: 64 KiB cap, 4 KiB events.
+big=$("$PYTHON3" -c 'print("x" * 4000)')
+full=0
+n=0
+while [ $n -lt 40 ]; do
+  n=$((n + 1))
+  CASHBACK_SPOOL_DIR="$tmp/spoolfull" CASHBACK_SPOOL_MAX_BYTES=65536 \
+    "$CB" report sale --order "F-$n" --click t --amount 1 --currency EUR \
+    --meta "pad=$big" >"$tmp/out" 2>"$tmp/err"
+  rc=$?
+  if [ $rc -ne 0 ]; then full=$rc; break; fi
+done
+expect_eq "full spool exit" "$full" 4
+err "the spool is full"
+
+# 4. Send ----------------------------------------------------------------
+run 0 "$CB" send; out "delivered 4 events, quarantined 0; 0 queued"
+expect_eq "receiver accepted" "$(stat accepted)" 4
+run 0 "$CB" send --quiet
+[ -s "$tmp/out" ] && fail "send --quiet printed: $(cat "$tmp/out")"
+run 2 "$CB" send --timeout 0; err "\-\-timeout: '0'"
+run 2 "$CB" send --timeout x; err "\-\-timeout"
+run 2 "$CB" send extra; err "unexpected argument"
+# Unreachable network: port 1 on loopback refuses.
+down=$(conn spooldown "$SECRET" "http://127.0.0.1:1/v1/events")
+run 0 env CASHBACK_CONNECTION="$down" "$CB" report sale --order D-1 --click t --amount 1 --currency EUR
+run 5 env CASHBACK_CONNECTION="$down" "$CB" send --timeout 2; err "1 event not delivered yet"
+run 0 env CASHBACK_CONNECTION="$down" "$CB" status; out "queued: *1 event"; out "last error: *cannot reach the network"
+# A refused key: 401, sending paused.
+wrong=$(conn spoolwrong "wrong-secret-0123456789abcdef")
+run 0 env CASHBACK_CONNECTION="$wrong" "$CB" report sale --order W-1 --click t --amount 1 --currency EUR
+run 5 env CASHBACK_CONNECTION="$wrong" "$CB" send --timeout 2; err "refused the key: sending is paused"
+run 0 env CASHBACK_CONNECTION="$wrong" "$CB" status --json
+"$PYTHON3" -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["paused"] is True and d["queued_events"]==1 and d["last_status"]==23, d' "$tmp/out" || fail "status --json after 401"
+# The daemon: delivers, holds the spool, stops on SIGTERM.
+"$CB" send --watch --stop-timeout 5 >"$tmp/watch.out" 2>"$tmp/watch.err" &
+wpid=$!
+i=0
+while ! grep -q "sending for shop-42" "$tmp/watch.err" 2>/dev/null; do
+  i=$((i + 1)); [ $i -gt 100 ] && break; sleep 0.05
+done
+run 0 "$CB" report sale --order 1003 --click tok3 --amount 5 --currency EUR
+i=0
+while [ "$(stat accepted)" -lt 5 ] && [ $i -lt 100 ]; do i=$((i + 1)); sleep 0.1; done
+expect_eq "delivered by the daemon" "$(stat accepted)" 5
+run 5 "$CB" send --timeout 1; err "another sender is draining this spool"
+kill -TERM "$wpid"
+wait "$wpid"
+expect_eq "daemon exit on SIGTERM" "$?" 0
+wpid=""
+grep -q "stopping" "$tmp/watch.err" || fail "the daemon did not say it was stopping"
+
+# 5. Status --------------------------------------------------------------
+run 0 "$CB" status --json
+"$PYTHON3" -c '
+import json,sys
+d=json.load(open(sys.argv[1]))
+for k in ("merchant_id","queued_events","queued_bytes","oldest_age_s","quarantined",
+          "corrupt_skipped","last_success","next_attempt","paused","last_status",
+          "last_status_text","last_error"):
+    assert k in d, k
+assert d["merchant_id"]=="shop-42" and d["queued_events"]==0 and d["paused"] is False
+assert d["last_success"].endswith("Z"), d
+' "$tmp/out" || fail "status --json fields"
+run 0 "$CB" status; out "last success:"
+run 2 "$CB" status --bogus
+
+# 6. Quarantine ----------------------------------------------------------
+control '{"reject_index":0,"count":1}'
+run 0 "$CB" report cancel --order 1001 --reason changed_mind
+qid=$(cat "$tmp/out")
+run 0 "$CB" send; out "quarantined 1"
+run 0 "$CB" quarantine list; out "$qid .*rejected_by_test: rejected by the test receiver"
+run 0 "$CB" quarantine list --json
+"$PYTHON3" -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d[0]["id"]==sys.argv[2] and d[0]["event"]["type"]=="cancel", d' "$tmp/out" "$qid" || fail "quarantine list --json"
+run 0 "$CB" quarantine show "$qid"; out "reason: *rejected_by_test"; out '"reason":"changed_mind"'
+run 1 "$CB" quarantine show 00000000000000000000000000000000; err "no quarantined event"
+run 1 "$CB" quarantine replay 00000000000000000000000000000000; err "no quarantined event"
+run 2 "$CB" quarantine replay; err "replay needs an event id, or \-\-all"
+run 2 "$CB" quarantine show; err "show needs an event id"
+run 2 "$CB" quarantine purge; err "unknown action 'purge'"
+run 2 "$CB" quarantine; err "list, show ID or replay"
+run 0 "$CB" quarantine replay "$qid"; out "replayed 1 event"
+run 0 "$CB" send; out "delivered 1 event"
+run 0 "$CB" quarantine list; out "the quarantine is empty"
+run 0 "$CB" quarantine replay --all; out "replayed 0 events"
+
+# 7. Import --------------------------------------------------------------
+csv="$top_srcdir/tests/cli/orders.csv"
+run 1 "$CB" import "$csv"
+out "10 rows, 6 imported, 4 skipped"
+for l in 4 6 7 10; do err "orders.csv:$l: skipped"; done
+err "orders.csv:4: skipped (order 2003): amount: '12.345'"
+err "orders.csv:7: skipped (order 2002): refund_id: required"
+[ "$(grep -c skipped "$tmp/err")" = 4 ] || fail "import: not exactly 4 skipped rows"
+acc=$(stat accepted)
+dup=$(stat duplicates)
+run 0 "$CB" send; out "delivered 6 events"
+expect_eq "import accepted" "$(stat accepted)" $((acc + 6))
+run 1 "$CB" import --quiet "$csv"; out "6 imported, 4 skipped"
+[ -s "$tmp/err" ] && fail "import --quiet wrote: $(head -1 "$tmp/err")"
+run 0 "$CB" send; out "delivered 6 events"
+expect_eq "re-import: nothing new" "$(stat accepted)" $((acc + 6))
+expect_eq "re-import: duplicates" "$(stat duplicates)" $((dup + 6))
+run 1 "$CB" import --dry-run --json - <"$csv"
+out '{"file":"stdin","rows":10,"imported":6,"skipped":4,"dry_run":true}'
+run 0 "$CB" status; out "queued: *0 events"
+printf 'type,order_id,ammount\nsale,1,1\n' >"$tmp/bad.csv"
+run 1 "$CB" import "$tmp/bad.csv"; err "bad.csv:1: header: unknown column 'ammount'"
+printf 'type,order_id,click,amount,currency\nsale,7001,t,1,EUR\n' >"$tmp/good.csv"
+run 0 "$CB" import --no-progress "$tmp/good.csv"; out "1 row, 1 imported, 0 skipped"
+run 2 "$CB" import "$tmp/missing.csv"; err "cannot read"
+run 2 "$CB" import; err "which file"
+
+# 8. Verify --------------------------------------------------------------
+printf '{"protocol":1,"merchant_id":"shop-42","events":[]}' >"$tmp/body"
+sign() { # sign SECRET [T]
+  "$PYTHON3" -c '
+import hmac,hashlib,sys,time
+t=sys.argv[3] if len(sys.argv)>3 else str(int(time.time()))
+b=open(sys.argv[1],"rb").read()
+print("t=%s,v1=k1:%s"%(t,hmac.new(sys.argv[2].encode(),b"v1:"+t.encode()+b":"+b,hashlib.sha256).hexdigest()))' "$tmp/body" "$@"
+}
+H=$(sign "$SECRET")
+run 0 "$CB" verify --key "k1:$SECRET" --signature "$H" --body "$tmp/body"; out "valid: signed by key 'k1'"
+run 0 "$CB" verify --key "k0:other-secret-0123456789" --key "k1:$SECRET" --signature "Cashback-Signature: $H" --body - <"$tmp/body"
+run 1 "$CB" verify --key "k1:wrong-secret-0123456789" --signature "$H" --body "$tmp/body"; err "invalid: mismatch"
+run 1 "$CB" verify --key "k2:$SECRET" --signature "$H" --body "$tmp/body"; err "invalid: unknown key: the header is signed by 'k1'"
+run 1 "$CB" verify --key "k1:$SECRET" --signature "$H" --body "$tmp/body" --now 2030-01-01T00:00:00Z; err "invalid: timestamp"
+H0=$(sign "$SECRET" 1700000000)
+run 0 "$CB" verify --key "k1:$SECRET" --signature "$H0" --body "$tmp/body" --now 1700000100
+run 1 "$CB" verify --key "k1:$SECRET" --signature "$H0" --body "$tmp/body" --now 1700000100 --tolerance 60; err "outside the 60 s window"
+run 1 "$CB" verify --key "k1:$SECRET" --signature "t=1,v1=k1:zz" --body "$tmp/body"; err "invalid: malformed"
+printf '# keys\nk1:%s\n' "$SECRET" >"$tmp/keys"
+run 0 "$CB" verify --key-file "$tmp/keys" --signature "$H" --body "$tmp/body"
+run 2 "$CB" verify --signature "$H" --body "$tmp/body"; err "\-\-key KEY_ID:SECRET or \-\-key-file is required"
+run 2 "$CB" verify --key "k1:short" --signature "$H" --body "$tmp/body"; err "\-\-key: key 'k1'"
+grep -q short "$tmp/err" && fail "verify echoed a secret"
+run 2 "$CB" verify --key "k1:$SECRET" --body "$tmp/body"; err "\-\-signature HEADER is required"
+run 2 "$CB" verify --key "k1:$SECRET" --signature "$H"; err "\-\-body FILE is required"
+run 2 "$CB" verify --key "k1:$SECRET" --signature "$H" --body "$tmp/none"; err "\-\-body: cannot open"
+run 2 "$CB" verify --key "k1:$SECRET" --signature "$H" --body "$tmp/body" --now soon; err "\-\-now: 'soon'"
+
+# 9. Doctor --------------------------------------------------------------
+run 0 "$CB" doctor
+out "\[ ok \] configuration: merchant shop-42"; out "\[ ok \] spool: $tmp/spool (mode 0700"
+out "\[ ok \] clock"; out "\[ ok \] test event [0-9a-f]\{32\} accepted by the network"
+out "0 problems"
+# A spool opened to others is made 0700 again by the library.
+chmod 755 "$tmp/spool"
+run 0 "$CB" doctor --offline; out "\[ ok \] spool: .* (mode 0700"
+grep -q "test event" "$tmp/out" && fail "doctor --offline probed the network"
+# A cap larger than the free space: a warning (when the disk has < 1 TiB).
+if "$PYTHON3" -c 'import shutil,sys; sys.exit(shutil.disk_usage(sys.argv[1]).free >= 1 << 40)' "$tmp"; then
+  run 0 env CASHBACK_SPOOL_MAX_BYTES=1099511627776 "$CB" doctor --offline
+  out "\[warn\] spool: .* free on the disk, less than the spool may still grow"
+  out "fix: free disk space, or lower spool_max_bytes"; out "0 problems, 1 warning"
+fi
+run 1 env CASHBACK_CONNECTION="$wrong" "$CB" doctor
+out "\[FAIL\] signature: the network refused the key (HTTP 401"; out "\[FAIL\] queue: sending is paused"
+run 1 env CASHBACK_CONNECTION="$down" "$CB" doctor; out "\[FAIL\] network: no answer"
+run 3 env -u CASHBACK_CONNECTION "$CB" doctor; out "\[FAIL\] configuration"
+run 2 "$CB" doctor --bogus
+
+echo "cli: $checks checks, $failures failure(s)"
+[ "$failures" -eq 0 ]
