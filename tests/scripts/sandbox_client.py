@@ -77,6 +77,14 @@ def cancel(order, **extra):
     return ev
 
 
+def confirm(order, amount=None, currency=None):
+    ev = {"id": event_id(SHOP, "confirm", order), "type": "confirm",
+          "order_id": order, **TIMES}
+    if amount is not None:
+        ev.update(amount=amount, currency=currency)
+    return ev
+
+
 def body_of(events, merchant=SHOP):
     return json.dumps({"protocol": 1, "merchant_id": merchant,
                        "sent_at": "2026-11-23T18:42:00Z", "events": events},
@@ -316,6 +324,23 @@ def after_restart():
     error(503, "unavailable", events=[sale("1010", 100)])
     set_mode("ok")
     results([sale("1010", 100)], ["accepted"])
+    # Confirms: marked; with an amount, that is the order's net; in the
+    # sale's currency only.
+    results([confirm("1007"), confirm("1001", 100, "USD"),
+             confirm(ODD_ORDER, 900, "JPY")],
+            ["accepted", "rejected:currency_mismatch", "accepted"])
+    shop = totals()[SHOP]
+    by_cur = {x["currency"]: x for x in shop["totals"]}
+    check(by_cur["EUR"]["confirmed"] == 1, f"EUR confirmed {by_cur['EUR']}")
+    check(by_cur["JPY"]["net"] == 900 and by_cur["JPY"]["confirmed"] == 1,
+          f"JPY after the confirm {by_cur['JPY']}")
+    orders = {o["order_id"]: o for o in shop["orders"] if not o["test"]}
+    check(orders["1007"]["confirmed"] and orders["1007"]["net"] == 300,
+          f"order 1007 {orders['1007']}")
+    check(orders[ODD_ORDER]["confirmed_amount"] == 900, "confirmed amount")
+    check(", confirmed" in request("GET", "/")[2].decode()
+          or ">confirmed<" in request("GET", "/")[2].decode(),
+          "confirmed order marked on the page")
     # Bad admin requests.
     status, _, _ = request("POST", "/_admin/mode", b"{\"mode\":\"sideways\"}")
     check(status == 400, "unknown mode refused")
