@@ -6,7 +6,8 @@
  *   reporter --spool DIR --endpoint URL --prefix P --count N [--start K]
  *            [--threads T] [--durability sync|process] [--max-bytes B]
  *            [--log FILE] [--fail-log FILE] [--max-fail K] [--sender]
- * reports the sales P<K> .. P<K+N-1>. The oracle: after cashback_report()
+ * reports the sales P<K> .. P<K+N-1> (or, with --orders A,B,..., those
+ * orders instead of --prefix and --count). The oracle: after cashback_report()
  * returned CASHBACK_OK, "<order id> <event id>\n" is appended to --log with
  * one write() and an fdatasync(), outside the SDK. A failed report appends
  * "<order id> <event id> <status>\n" to --fail-log. --sender runs the SDK's
@@ -44,6 +45,7 @@
 typedef struct config {
   const char *spool, *endpoint, *merchant, *key, *prefix, *log, *fail_log;
   const char *go, *durability;
+  char **orders; /* --orders, split; NULL for --prefix */
   long count, start, threads, max_fail, batch, seconds;
   long backoff_base, backoff_cap, connect_ms, total_ms;
   unsigned long long max_bytes;
@@ -96,6 +98,22 @@ static void pair(const char *s, long *a, long *b) {
   *b = num(end + 1);
 }
 
+/* --orders A,B,C: the order ids to report, in that order. */
+static void split_orders(config *cfg, const char *list) {
+  size_t n = 1;
+  for (const char *p = list; *p; p++)
+    n += *p == ',';
+  char *copy = strdup(list);
+  cfg->orders = calloc(n + 1, sizeof(char *));
+  if (!copy || !cfg->orders)
+    exit(1);
+  size_t k = 0;
+  for (char *save = NULL, *t = strtok_r(copy, ",", &save); t;
+       t = strtok_r(NULL, ",", &save))
+    cfg->orders[k++] = t;
+  cfg->count = (long)k;
+}
+
 static void parse(int argc, char **argv, config *cfg) {
   memset(cfg, 0, sizeof(*cfg));
   cfg->merchant = "shop-rel";
@@ -123,6 +141,8 @@ static void parse(int argc, char **argv, config *cfg) {
       cfg->key = v;
     else if (OPT("--prefix"))
       cfg->prefix = v;
+    else if (OPT("--orders"))
+      split_orders(cfg, v);
     else if (OPT("--count"))
       cfg->count = num(v);
     else if (OPT("--start"))
@@ -168,7 +188,8 @@ static void parse(int argc, char **argv, config *cfg) {
 #undef OPT
 #undef FLAG
   }
-  int modes = cfg->send + cfg->status + cfg->quarantine + (cfg->prefix != NULL);
+  int modes = cfg->send + cfg->status + cfg->quarantine +
+              (cfg->prefix != NULL || cfg->orders != NULL);
   if (!cfg->spool || !cfg->endpoint || modes != 1 || cfg->threads < 1 ||
       cfg->threads > 64 || cfg->count < 0 || cfg->seconds < 0)
     usage();
@@ -260,7 +281,10 @@ static void *report_thread(void *arg) {
   for (long i = w->first; i < cfg->count; i += cfg->threads) {
     char order[CASHBACK_ID_MAX + 1], id[CASHBACK_EVENT_ID_LEN + 1] = "";
     char line[200];
-    snprintf(order, sizeof(order), "%s%ld", cfg->prefix, cfg->start + i);
+    if (cfg->orders)
+      snprintf(order, sizeof(order), "%s", cfg->orders[i]);
+    else
+      snprintf(order, sizeof(order), "%s%ld", cfg->prefix, cfg->start + i);
     cashback_event *ev = cashback_event_new(CASHBACK_EVENT_SALE, order);
     if (!ev || cashback_event_set_click(ev, "rel-click") != CASHBACK_OK ||
         cashback_event_set_amount(ev, 1000 + (i % 9000), "EUR") !=
@@ -436,7 +460,7 @@ int main(int argc, char **argv) {
   if (!c)
     return 1;
   int rc;
-  if (cfg.prefix) {
+  if (cfg.prefix || cfg.orders) {
     rc = do_report(&cfg, c);
   } else if (cfg.send) {
     rc = do_send(&cfg, c);
