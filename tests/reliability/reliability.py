@@ -94,6 +94,10 @@ class Skip(Exception):
     pass
 
 
+class Abort(Exception):
+    """The watchdog or a signal: stop the whole run (and clean up)."""
+
+
 def check(cond, message):
     if not cond:
         raise Failure(message)
@@ -1032,9 +1036,13 @@ def main():
     say("seed %d (RELIABILITY_SEED=%d repeats this run)" % (seed, seed))
 
     def on_alarm(signum, frame):
-        raise Failure("watchdog: the run took more than %d s"
-                      % setting("TIMEOUT"))
+        raise Abort("watchdog: the run took more than %d s"
+                    % setting("TIMEOUT"))
+    def on_term(signum, frame):  # clean up (processes, mounts) on the way
+        raise Abort("terminated by signal %d" % signum)
     signal.signal(signal.SIGALRM, on_alarm)
+    signal.signal(signal.SIGTERM, on_term)
+    signal.signal(signal.SIGHUP, on_term)
     signal.alarm(setting("TIMEOUT"))
     ctx = Ctx()
     failed = skipped = 0
@@ -1055,7 +1063,7 @@ def main():
                 continue
             say("%s: ok in %.1f s: %s" % (n, time.monotonic() - t0,
                                           json.dumps(fig, sort_keys=True)))
-    except Failure as e:  # the watchdog
+    except Abort as e:
         say("FAILED:", e)
         failed += 1
     finally:
