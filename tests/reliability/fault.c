@@ -14,6 +14,9 @@
  *   CASHBACK_FAULT_FAIL_P probability (0 to 1) that such a call fails
  *   CASHBACK_FAULT_SEED   seed of that draw (default 1)
  *   CASHBACK_FAULT_ERRNO  errno of a failure (default EIO)
+ *   CASHBACK_FAULT_FLOCK_DELAY_MS  sleep that long before each flock()
+ *                         LOCK_EX of a file under the directory (widens the
+ *                         window between creating a file and locking it)
  *   CASHBACK_FAULT_LOG    side log, one line per event, tab-separated:
  *     F <n> <path>                 call number n failed (injected)
  *     S <size> <path>              a successful sync of a regular file: data
@@ -41,7 +44,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 typedef int (*sync_fn)(int);
@@ -197,6 +202,24 @@ static int intercept(const char *name, int fd) {
   }
   free(dline);
   return rc;
+}
+
+int flock(int fd, int op) {
+  typedef int (*flock_fn)(int, int);
+  flock_fn real = (flock_fn)dlsym(RTLD_NEXT, "flock");
+  if (!real) {
+    errno = ENOSYS;
+    return -1;
+  }
+  const char *delay = env("CASHBACK_FAULT_FLOCK_DELAY_MS");
+  char path[PATH_MAX];
+  if (delay && (op & LOCK_EX) && watched(fd, path)) {
+    long ms = atol(delay);
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+      ;
+  }
+  return real(fd, op);
 }
 
 int fsync(int fd) {

@@ -11,6 +11,8 @@ and checks one promise:
               before the sender stored the acknowledgement: resent, deduped
   concurrent  8 processes report into one spool at once, some killed, with a
               sender draining it at the same time: nothing lost, no torn record
+  newsegment  a sender looking at new segments while writers create them
+              (the shim delays their lock): none taken for finished
   faults      500, 503 and 429 with Retry-After, resets, a hang, slow answers,
               a 400 for a whole batch, an event rejected in a batch, 401
   damage      segments truncated, zero-filled, bit-flipped, garbage files
@@ -542,6 +544,34 @@ def s_concurrent(ctx, rng):
     return fig
 
 
+def s_newsegment(ctx, rng):
+    """A sender looking at a segment the moment a writer creates it."""
+    rx = Receiver(ctx, "newsegment")
+    spool = ctx.path("newsegment", "spool")
+    side = ctx.path("newsegment", "shim.log")
+    sender = ctx.spawn(reporter(spool, rx, "--send", "--linger", "--seconds",
+                                60, "--batch", 200),
+                       out=ctx.path("newsegment", "sender.out"),
+                       err=ctx.path("newsegment", "sender.err"))
+    # Each writer waits 150 ms before it locks its new segment (the shim),
+    # while the sender looks at the spool every 20 ms: a segment visible
+    # unlocked would look finished to it and be deleted.
+    logs = []
+    for i in range(5):
+        rc, log, _ = run_report(ctx, spool, rx, "newsegment/w%d" % i,
+                                "n%d-" % i, 20,
+                                env=shim_env(spool, side, flock_delay_ms=150))
+        check(rc == 0, "newsegment: reporter exit %d" % rc)
+        logs.append(log)
+    sender.terminate()
+    wait(sender, 30, "the lingering sender")
+    drain(ctx, spool, rx, "newsegment/drain")
+    fig = verify(rx, read_oracle(logs), "newsegment")
+    fig.update(writers=5, lost=0)
+    rx.stop()
+    return fig
+
+
 def log_since(rx, first):
     return rx.stats()["log"][first:]
 
@@ -1008,6 +1038,7 @@ def s_powercut(ctx, rng):
 
 SCENARIOS = {
     "kill": s_kill, "ack": s_ack, "concurrent": s_concurrent,
+    "newsegment": s_newsegment,
     "faults": s_faults, "damage": s_damage, "spoolfull": s_spoolfull,
     "fsync": s_fsync, "powercut": s_powercut, "enospc": s_enospc,
 }
