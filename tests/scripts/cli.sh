@@ -19,8 +19,11 @@
 #     a bad header (1), a missing file (2)
 #  8. verify: python-made signatures valid (0); mismatch, unknown key,
 #     timestamp, malformed (1); --key-file; usage (2)
-#  9. doctor: passing (0), a 0755 spool (warning, 0), a refused key (1),
-#     no network (1), --offline, no configuration (3)
+#  9. doctor: passing (0), a 0755 spool made 0700 again, a cap above the
+#     free space (warning, 0), a refused key (1), no network (1), an
+#     untrusted TLS certificate (1), --offline, no configuration (3);
+#     progress bars on a terminal (script(1)) for import and send, none on
+#     a pipe
 set -u
 : "${top_srcdir:?}" "${top_builddir:?}"
 PYTHON3=${PYTHON3:-python3}
@@ -31,7 +34,9 @@ command -v "$PYTHON3" >/dev/null 2>&1 || { echo "cli: no python3, skipped"; exit
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/cbcli.XXXXXX")
 rpid=""
 wpid=""
+tpid=""
 cleanup() {
+  [ -n "$tpid" ] && kill "$tpid" 2>/dev/null && wait "$tpid" 2>/dev/null
   [ -n "$wpid" ] && kill "$wpid" 2>/dev/null && wait "$wpid" 2>/dev/null
   [ -n "$rpid" ] && kill "$rpid" 2>/dev/null && wait "$rpid" 2>/dev/null
   chmod -R u+rwx "$tmp" 2>/dev/null
@@ -293,7 +298,7 @@ run 2 "$CB" verify --key "k1:$SECRET" --signature "$H"; err "\-\-body FILE is re
 run 2 "$CB" verify --key "k1:$SECRET" --signature "$H" --body "$tmp/none"; err "\-\-body: cannot open"
 run 2 "$CB" verify --key "k1:$SECRET" --signature "$H" --body "$tmp/body" --now soon; err "\-\-now: 'soon'"
 
-# 9. Doctor --------------------------------------------------------------
+# 9. Doctor, progress ----------------------------------------------------
 run 0 "$CB" doctor
 out "\[ ok \] configuration: merchant shop-42"; out "\[ ok \] spool: $tmp/spool (mode 0700"
 out "\[ ok \] clock"; out "\[ ok \] test event [0-9a-f]\{32\} accepted by the network"
@@ -312,6 +317,44 @@ run 1 env CASHBACK_CONNECTION="$wrong" "$CB" doctor
 out "\[FAIL\] signature: the network refused the key (HTTP 401"; out "\[FAIL\] queue: sending is paused"
 run 1 env CASHBACK_CONNECTION="$down" "$CB" doctor; out "\[FAIL\] network: no answer"
 run 3 env -u CASHBACK_CONNECTION "$CB" doctor; out "\[FAIL\] configuration"
+# TLS: an https endpoint whose certificate no CA vouches for.
+if command -v openssl >/dev/null 2>&1 &&
+    openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=localhost -days 1 \
+      -keyout "$tmp/key.pem" -out "$tmp/cert.pem" >/dev/null 2>&1; then
+  "$PYTHON3" -c '
+import http.server, ssl, sys
+s = http.server.HTTPServer(("127.0.0.1", 0), http.server.BaseHTTPRequestHandler)
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(sys.argv[1], sys.argv[2])
+s.socket = ctx.wrap_socket(s.socket, server_side=True)
+with open(sys.argv[3] + ".tmp", "w") as f:
+    f.write(str(s.server_address[1]))
+import os; os.rename(sys.argv[3] + ".tmp", sys.argv[3])
+s.handle_error = lambda *a: None
+s.timeout = 1
+end = __import__("time").time() + 120
+while __import__("time").time() < end:
+    s.handle_request()
+' "$tmp/cert.pem" "$tmp/key.pem" "$tmp/tls.port" 2>/dev/null &
+  tpid=$!
+  i=0
+  while [ ! -s "$tmp/tls.port" ] && [ $i -lt 100 ]; do i=$((i + 1)); sleep 0.05; done
+  tls=$(conn spooltls "$SECRET" "https://127.0.0.1:$(cat "$tmp/tls.port")/v1/events")
+  run 1 env CASHBACK_CONNECTION="$tls" "$CB" doctor; out "\[FAIL\] TLS: "; out "fix: the endpoint's certificate"
+  kill "$tpid"; wait "$tpid" 2>/dev/null; tpid=""
+fi
+
+# Progress bars, on a terminal (script(1) gives the command one).
+if command -v script >/dev/null 2>&1 && script -qec true /dev/null >/dev/null 2>&1; then
+  run 1 script -qec "$CB import $csv" /dev/null; out "importing \[#*\] 100%"
+  run 0 script -qec "$CB send --progress" /dev/null; out "sending \[#*\] 100% 7/7 events"
+  run 0 script -qec "$CB send --no-progress" /dev/null
+  grep -q "sending \[" "$tmp/out" && fail "send --no-progress drew a bar"
+  # Not a terminal: no bar, even when asked.
+  run 0 "$CB" report sale --order P-1 --click t --amount 1 --currency EUR
+  run 0 "$CB" send --progress
+  grep -q "sending \[" "$tmp/err" && fail "a bar on a pipe"
+fi
 run 2 "$CB" doctor --bogus
 
 echo "cli: $checks checks, $failures failure(s)"

@@ -185,6 +185,10 @@ def run(tmp, sandbox, shop_bin, cli):
     say("   the shop:     samples/shop on %s, on libcashback" % shop_url)
     say("   the sender:   cashback send --watch, draining the shop's spool")
     say()
+    say("0. Before opening: cashback doctor checks the setup, and sends a "
+        "signed test event:")
+    for l in cashback("doctor").splitlines():
+        say("   " + l)
 
     def buy(title, token, oid, amount, page):
         say(title)
@@ -285,12 +289,13 @@ def run(tmp, sandbox, shop_bin, cli):
         % (t["orders"], t["sales_decimal"], t["refunds_decimal"],
            t["net_decimal"]))
     for o in sorted(m["orders"], key=lambda o: o["order_id"]):
-        say("   order %s: sale %s, refunded %s, net %s EUR"
+        say("   order %s: sale %s, refunded %s, net %s EUR%s"
             % (o["order_id"], o["sale_decimal"], o["refunded_decimal"],
-               o["net_decimal"]))
+               o["net_decimal"], " (a test: not counted)" if o["test"] else ""))
     check(t["orders"] == 3 and t["sales"] == 8740 and t["refunds"] == 1500
           and t["net"] == 7240, "totals are %r" % t)
     check(not m["recent_rejections"], "rejections: %r" % m["recent_rejections"])
+    check(m["test_orders"] == 1, "test orders: %r" % m["test_orders"])
 
     # Stop everything cleanly: the sender with SIGTERM (its final flush).
     rc = stop(sender)
