@@ -151,7 +151,7 @@ run w4sfill "$B" fill --spool "$tmp/spool-w4s" --count "$RSS_SMALL" --prefix w4s
 run w4s "$B" drain --spool "$tmp/spool-w4s" --url "$R0"
 rm -rf "$tmp/spool-w4s"
 run w4lfill "$B" fill --spool "$tmp/spool-w4l" --count "$RSS_LARGE" --prefix w4l
-run w4l "$B" drain --spool "$tmp/spool-w4l" --url "$R0"
+BENCH_SMAPS=$tmp/w4l.smaps run w4l "$B" drain --spool "$tmp/spool-w4l" --url "$R0"
 rm -rf "$tmp/spool-w4l"
 
 # --- 6: outage ----------------------------------------------------------
@@ -222,11 +222,31 @@ END {
   exit failed ? 1 : 0
 }' "$results" >"$table" && status=0 || status=$?
 
+# Where the sender's memory is (its /proc/self/smaps after the large drain).
+awk '
+/^[0-9a-f]+-[0-9a-f]+ / { name = NF >= 6 ? $6 : "[anonymous]"; next }
+/^Rss:/ { rss[name] += $2; total += $2 }
+/^Anonymous:/ { anon += $2 }
+END {
+  printf "sender RSS after the large drain: %.1f MB, of which %.1f MB anonymous (heap, stacks, written library data)\n", total * 1024 / 1e6, anon * 1024 / 1e6
+  printf "resident by mapping (top 10):"
+  for (i = 0; i < 10; i++) {
+    best = ""; b = -1
+    for (k in rss) if (rss[k] > b) { b = rss[k]; best = k }
+    if (b < 0) break
+    n = split(best, parts, "/"); printf " %s %.2f;", parts[n], b * 1024 / 1e6
+    delete rss[best]
+  }
+  print ""
+}' "$tmp/w4l.smaps" >"$tmp/smaps.summary" 2>/dev/null || : >"$tmp/smaps.summary"
+
 {
   echo
   cat "$tmp/machine"
   echo
   cat "$table"
+  echo
+  cat "$tmp/smaps.summary"
 } | tee "$tmp/report"
 if [ -n "${BENCH_RESULTS:-}" ]; then
   { cat "$tmp/report"; echo; echo "raw figures:"; cat "$results"; } >"$BENCH_RESULTS"
