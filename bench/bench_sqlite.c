@@ -3,11 +3,11 @@
  * the spool with: SQLite in WAL mode with synchronous=FULL, one INSERT (one
  * transaction) per event, from one or several processes at once.
  *
- *   bench_sqlite --dir D --count N [--procs P] [--size 236]
+ *   bench_sqlite --dir D --count N [--procs P] [--size 249]
  *
  * Each of the P processes inserts N/P rows of a 32-character id and a
- * `size`-byte payload (236: the wire JSON of the benchmark's sale, so that a
- * row carries what a 256-byte spool record does). Prints `key=value` lines:
+ * `size`-byte payload (249: the wire JSON of the benchmark's sale, so that a
+ * row carries what a spool record does). Prints `key=value` lines:
  * sqlite<P>_ops_s, and the per-insert latency of the first process.
  */
 #include <sqlite3.h>
@@ -102,7 +102,7 @@ static int insert_rows(const char *path, long proc, long n, size_t size,
 
 int main(int argc, char **argv) {
   const char *dir = NULL;
-  long count = 1000, procs = 1, size = 236;
+  long count = 1000, procs = 1, size = 249;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (strcmp(argv[i], "--dir") == 0)
       dir = argv[i + 1];
