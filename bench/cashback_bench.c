@@ -3,7 +3,8 @@
  * runs them, each workload in its own process, and prints the table; see
  * docs/performance.md). Each subcommand prints `key=value` lines on stdout.
  *
- *   raw     --dir D --count N [--size 256]        write+fdatasync baseline
+ *   raw     --dir D --count N [--size 256] [--rate R]
+ *                                                 write+fdatasync baseline
  *   report  --spool D --count N [--durability sync|process] [--prefix P]
  *           [--url U] [--dir D]                   cashback_report() latency,
  *                                                 alternating with raw in D
@@ -13,7 +14,7 @@
  *   fill    --spool D --count N [--prefix P]      queue N events directly
  *                                                 with the record encoder
  *   drain   --spool D --url U                     cashback_flush() of it all
- *   outage  --spool D --url U --rate R --seconds T
+ *   outage  --spool D --url U --rate R --seconds T [--dir D]
  *                                                 reports during a 503 outage
  *
  * Common: --batch-events N, --batch-bytes N, --backoff-base-ms N,
@@ -283,6 +284,16 @@ static int64_t cpu_ns(void) {
   return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+static void sleep_until_ns(int64_t t) {
+  int64_t now = mono_ns();
+  if (t <= now)
+    return;
+  struct timespec ts = {(time_t)((t - now) / 1000000000),
+                        (long)((t - now) % 1000000000)};
+  while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+    ;
+}
+
 /* The disk's limit: a file in `dir` that records of `size` bytes are
  * appended to, each followed by fdatasync. */
 typedef struct rawfile {
@@ -337,8 +348,12 @@ static int cmd_raw(const args *a) {
   if (!lat)
     die("out of memory");
   int64_t cpu = 0, start = mono_ns();
-  for (long i = 0; i < a->count; i++)
+  int64_t step = a->rate > 0 ? (int64_t)(1e9 / a->rate) : 0;
+  for (long i = 0; i < a->count; i++) {
+    if (step)
+      sleep_until_ns(start + i * step); /* paced, as sales come in */
     lat[i] = raw_one(&r, &cpu);
+  }
   double secs = (double)(mono_ns() - start) / 1e9;
   raw_close(&r);
   print_latency("raw", lat, (size_t)a->count);
@@ -726,16 +741,6 @@ static void simulate_requests(int64_t window_ms, int64_t base, int64_t cap,
   free(n);
 }
 
-static void sleep_until_ns(int64_t t) {
-  int64_t now = mono_ns();
-  if (t <= now)
-    return;
-  struct timespec ts = {(time_t)((t - now) / 1000000000),
-                        (long)((t - now) % 1000000000)};
-  while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-    ;
-}
-
 static int cmd_outage(const args *a) {
   if (!a->spool || !a->url || a->rate <= 0 || a->seconds <= 0)
     die("outage: --spool, --url, --rate, --seconds");
@@ -750,6 +755,15 @@ static int cmd_outage(const args *a) {
   int64_t *lat = malloc(sizeof(int64_t) * (size_t)count);
   if (!lat)
     die("out of memory");
+  int64_t *rlat = malloc(sizeof(int64_t) * (size_t)count);
+  if (!rlat)
+    die("out of memory");
+  /* With --dir, a raw append + fdatasync half a period after each report:
+   * the baseline of the same paced rate at the same moments. */
+  rawfile raw;
+  int64_t rcpu = 0;
+  if (a->dir)
+    raw_open(&raw, a->dir, a->size);
   const char *prefix = a->prefix ? a->prefix : "outage";
   uint64_t sum = 0;
   int64_t start = mono_ns();
@@ -764,7 +778,16 @@ static int cmd_outage(const args *a) {
     lat[i] = mono_ns() - t0;
     sum += id_word(id);
     cashback_event_free(ev);
+    if (a->dir) {
+      sleep_until_ns(start + i * step + step / 2);
+      rlat[i] = raw_one(&raw, &rcpu);
+    }
   }
+  if (a->dir) {
+    raw_close(&raw);
+    print_latency("outage_raw", rlat, (size_t)count);
+  }
+  free(rlat);
   int64_t reported_ms = wall_ms();
   /* Wait for every sale: at most one backoff step (the cap) after the
    * outage, plus a margin. */

@@ -157,9 +157,9 @@ rm -rf "$tmp/spool-w4l"
 # --- 6: outage ----------------------------------------------------------
 start_receiver outage --fail-503-seconds "$OUTAGE_S"
 # shellcheck disable=SC2086
-run w6 "$B" outage --spool "$tmp/spool-w6" --url "$url" --rate "$OUTAGE_RATE" \
-  --seconds "$OUTAGE_S" --prefix w6 $BACKOFF
-rm -rf "$tmp/spool-w6"
+run w6 "$B" outage --spool "$tmp/spool-w6" --dir "$tmp/spool-w6-raw" \
+  --url "$url" --rate "$OUTAGE_RATE" --seconds "$OUTAGE_S" --prefix w6 $BACKOFF
+rm -rf "$tmp/spool-w6" "$tmp/spool-w6-raw"
 
 echo "load after:  $(cut -d' ' -f1-3 /proc/loadavg)" >>"$tmp/machine"
 say "$(tail -n 1 "$tmp/machine")"
@@ -215,6 +215,9 @@ END {
   fo = n("w6.outage_first_ok_after_s"); ce = n("w6.outage_step_ceiling_s"); al = n("w6.outage_all_delivered_after_s")
   row(6, "recovery to first delivery", sprintf("%.1f s", fo), sprintf("backoff step in force: %.1f s", ce), "", "<= 1 step", yn(fo >= 0 && fo <= ce))
   row(6, "recovery to every sale delivered", sprintf("%.1f s", al), sprintf("backoff step in force: %.1f s", ce), "", "<= 1 step", yn(al >= 0 && al <= ce))
+  o50 = n("w6.outage_report_p50_us"); o99 = n("w6.outage_report_p99_us")
+  row(6, "report p50 during it, paced", us(o50), "paced write+fdatasync p50 " us(n("w6.outage_raw_p50_us")), sprintf("%.2fx", o50 / n("w6.outage_raw_p50_us")), "-", "")
+  row(6, "report p99 during it, paced", us(o99), "paced write+fdatasync p99 " us(n("w6.outage_raw_p99_us")), sprintf("%.2fx", o99 / n("w6.outage_raw_p99_us")), "-", "")
   row(6, "delivered of reported (ids checked)", n("w6.delivered_count") "/" n("w6.ids_count"), "", "", "all", check(n("w6.delivered_count") == n("w6.ids_count") && s("w6.delivered_sum") == s("w6.ids_sum")))
   row("P", "process durability: report p50", us(n("wp.report_process_p50_us")), "sync p50 " us(r50), sprintf("%.2fx", n("wp.report_process_p50_us") / r50), "-", "")
   row("P", "process durability: sales/s, 1 process", rate(n("wp.report_process_ops_s")), "sync " rate(n("w1.report_ops_s")), sprintf("%.1fx", n("wp.report_process_ops_s") / n("w1.report_ops_s")), "-", "")
