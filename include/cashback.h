@@ -447,6 +447,12 @@ typedef enum cashback_customer {
 typedef struct cashback_event cashback_event;
 
 /**
+ * The wire name of an event type ("sale", "refund", "cancel", "confirm"),
+ * or NULL for a value that is not one. Static storage; thread-safe.
+ */
+CASHBACK_API const char *cashback_event_type_name(cashback_event_type type);
+
+/**
  * New event of `type` for the order `order_id` (1-64 printable ASCII
  * characters, no space). Caller owns it. NULL when an argument is invalid or
  * memory is short.
@@ -923,19 +929,19 @@ CASHBACK_API size_t cashback_batch_count(const cashback_batch *b);
  * owned by the batch, valid until `cashback_batch_free()`, never NULL.
  */
 typedef struct cashback_received_event {
-  int valid;                  /**< 1: follows the protocol; 0: see `error` */
-  const char *error;          /**< why it is invalid, naming the field; "" */
-  const char *id;             /**< as sent, as printable ASCII, cut to 64 */
-  cashback_event_type type;   /**< 0 when not one of the four */
-  const char *order_id;       /**< as sent, as printable ASCII, cut to 64 */
-  int has_amount;             /**< 1 when `amount` and `currency` are set */
-  int64_t amount;             /**< minor units of `currency` */
-  const char *currency;       /**< ISO 4217 code, "" when absent */
-  int test;                   /**< 1: a test event (pays nothing) */
-  const char *click_token;    /**< "" when absent */
-  const char *refund_id;      /**< "" when absent */
-  const char *json;           /**< the event object, compact JSON */
-  size_t json_len;            /**< its length */
+  int valid;                /**< 1: follows the protocol; 0: see `error` */
+  const char *error;        /**< why it is invalid, naming the field; "" */
+  const char *id;           /**< as sent, as printable ASCII, cut to 64 */
+  cashback_event_type type; /**< 0 when not one of the four */
+  const char *order_id;     /**< as sent, as printable ASCII, cut to 64 */
+  int has_amount;           /**< 1 when `amount` and `currency` are set */
+  int64_t amount;           /**< minor units of `currency` */
+  const char *currency;     /**< ISO 4217 code, "" when absent */
+  int test;                 /**< 1: a test event (pays nothing) */
+  const char *click_token;  /**< "" when absent */
+  const char *refund_id;    /**< "" when absent */
+  const char *json;         /**< the event object, compact JSON */
+  size_t json_len;          /**< its length */
 } cashback_received_event;
 
 /**

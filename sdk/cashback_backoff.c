@@ -4,6 +4,7 @@
  * locale (own month table, own days-from-civil; no strptime or timegm).
  */
 #include "cashback_backoff.h"
+#include "cashback_time.h"
 
 #include <string.h>
 
@@ -22,17 +23,6 @@ int64_t cashback__backoff_ms(unsigned attempt, int64_t base_ms, int64_t cap_ms,
     ceiling = ceiling > cap_ms / 2 ? cap_ms : ceiling * 2;
   /* Uniform in [0, ceiling]; the modulo bias is below 2^-63 * ceiling. */
   return (int64_t)(random % ((uint64_t)ceiling + 1));
-}
-
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
- * days_from_civil). */
-static int64_t days_from_civil(int64_t y, int m, int d) {
-  y -= m <= 2;
-  int64_t era = (y >= 0 ? y : y - 399) / 400;
-  int64_t yoe = y - era * 400;                                   /* 0..399 */
-  int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1; /* 0..365 */
-  int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;           /* 0..146096 */
-  return era * 146097 + doe - 719468;
 }
 
 static int leap(int64_t y) {
@@ -123,7 +113,7 @@ static int assemble(int64_t y, int mon, int d, int h, int mi, int s,
                     int64_t *out) {
   if (mon < 1 || mon > 12 || d < 1 || d > days_in_month(y, mon))
     return -1;
-  *out = days_from_civil(y, mon, d) * 86400 + h * 3600 + mi * 60 + s;
+  *out = cashback__days_from_civil(y, mon, d) * 86400 + h * 3600 + mi * 60 + s;
   return 0;
 }
 

@@ -112,7 +112,7 @@ static cashback_event_type type_of(const char *s) {
       CASHBACK_EVENT_SALE, CASHBACK_EVENT_REFUND, CASHBACK_EVENT_CANCEL,
       CASHBACK_EVENT_CONFIRM};
   for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
-    if (strcmp(s, cashback__event_type_name(all[i])) == 0)
+    if (strcmp(s, cashback_event_type_name(all[i])) == 0)
       return all[i];
   return (cashback_event_type)0;
 }
@@ -345,7 +345,7 @@ static cashback_status check_event(rx_event *e, const cJSON *o,
     else if ((flags & CASHBACK_BATCH_CHECK_IDS) && derived[0] &&
              strcmp(derived, e->id) != 0)
       invalid(e, "id: not the id derived for this %s of order %s (%s)",
-              cashback__event_type_name(e->type), e->order_id, derived);
+              cashback_event_type_name(e->type), e->order_id, derived);
   }
   cashback_event_free(ev);
   if (!e->valid) { /* an invalid event carries no values */

@@ -175,7 +175,7 @@ static void set_str(char *dst, size_t size, const char *src) {
   dst[n] = '\0';
 }
 
-const char *cashback__event_type_name(cashback_event_type t) {
+const char *cashback_event_type_name(cashback_event_type t) {
   switch (t) {
   case CASHBACK_EVENT_SALE:
     return "sale";
@@ -191,7 +191,7 @@ const char *cashback__event_type_name(cashback_event_type t) {
 
 cashback_event *cashback_event_new(cashback_event_type type,
                                    const char *order_id) {
-  if (!cashback__event_type_name(type) || !order_id ||
+  if (!cashback_event_type_name(type) || !order_id ||
       !id_text_valid(order_id, CASHBACK_ID_MAX))
     return NULL;
   cashback_event *ev = calloc(1, sizeof(*ev));
@@ -481,7 +481,7 @@ cashback_status cashback_event_set_test(cashback_event *ev, int is_test) {
 static cashback_status compute_id(const char *merchant, cashback_event *ev) {
   static const char label[] = "cashback-event-v1";
   uint8_t digest[CASHBACK__SHA256_LEN];
-  const char *type = cashback__event_type_name(ev->type);
+  const char *type = cashback_event_type_name(ev->type);
   if (ev->type == CASHBACK_EVENT_REFUND && !ev->refund_id[0]) {
     cashback_status st = cashback__random(digest, 16);
     if (st != CASHBACK_OK)
@@ -602,7 +602,7 @@ static cJSON *event_object(const cashback_event *ev) {
   int ok = o != NULL;
   ok = ok && cJSON_AddStringToObject(o, "id", ev->id);
   ok = ok &&
-       cJSON_AddStringToObject(o, "type", cashback__event_type_name(ev->type));
+       cJSON_AddStringToObject(o, "type", cashback_event_type_name(ev->type));
   ok = ok && cJSON_AddStringToObject(o, "order_id", ev->order_id);
   ok = ok && add_time(o, "reported_at", ev->reported_at, 0);
   ok = ok && add_time(o, "order_time", ev->order_time, ev->utc_offset);

@@ -28,7 +28,4 @@ cashback_status cashback__event_fail(cashback_event *ev, cashback_status st,
                                      const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* "sale", "refund", "cancel", "confirm", or NULL. */
-const char *cashback__event_type_name(cashback_event_type t);
-
 #endif

@@ -80,8 +80,8 @@ cashback_status cashback__iso8601(int64_t unix_time, int offset_min,
   return CASHBACK_OK;
 }
 
-/* Days since 1970-01-01 of a civil date (H. Hinnant's days_from_civil). */
-static int64_t days_from_civil(int64_t y, int m, int d) {
+/* H. Hinnant's days_from_civil. */
+int64_t cashback__days_from_civil(int64_t y, int m, int d) {
   y -= m <= 2;
   int64_t era = (y >= 0 ? y : y - 399) / 400;
   int64_t yoe = y - era * 400;                                   /* 0..399 */
@@ -174,7 +174,8 @@ cashback_status cashback__iso8601_parse(const char *s, size_t len,
   }
   if (i != len)
     return CASHBACK_E_FIELD;
-  int64_t local = days_from_civil(y, mo, d) * 86400 + hh * 3600 + mm * 60 + ss;
+  int64_t local =
+      cashback__days_from_civil(y, mo, d) * 86400 + hh * 3600 + mm * 60 + ss;
   int64_t t = local - (int64_t)off * 60;
   if (t < 0 || t > LAST_SECOND)
     return CASHBACK_E_FIELD;

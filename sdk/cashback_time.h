@@ -14,8 +14,7 @@
  * CASHBACK__ISO8601_MAX bytes. Returns CASHBACK_E_INVALID_ARGUMENT for a
  * time before 1970 or after 9999, or an offset beyond +-14 h. Thread-safe
  * (no gmtime()). */
-cashback_status cashback__iso8601(int64_t unix_time, int offset_min,
-                                  char *out);
+cashback_status cashback__iso8601(int64_t unix_time, int offset_min, char *out);
 
 /* Parses `len` bytes of an RFC 3339 timestamp (the grammar is in
  * cashback_time.c) into Unix seconds and the UTC offset in minutes.
@@ -28,6 +27,9 @@ cashback_status cashback__iso8601_parse(const char *s, size_t len,
  * ("30d", "12h", "3600"); CASHBACK_E_CONFIG on anything else or overflow. */
 cashback_status cashback__duration_parse(const char *s, size_t len,
                                          int64_t *seconds);
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (month 1-12). */
+int64_t cashback__days_from_civil(int64_t y, int m, int d);
 
 /* The current time of the system clock, Unix seconds. */
 int64_t cashback__system_now(void);

@@ -107,20 +107,6 @@ static int bind_text(sqlite3_stmt *st, int i, const char *s) {
   return sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
 }
 
-static const char *type_name(cashback_event_type t) {
-  switch (t) {
-  case CASHBACK_EVENT_SALE:
-    return "sale";
-  case CASHBACK_EVENT_REFUND:
-    return "refund";
-  case CASHBACK_EVENT_CANCEL:
-    return "cancel";
-  case CASHBACK_EVENT_CONFIRM:
-    return "confirm";
-  }
-  return NULL;
-}
-
 static void reject(sb_result *r, const char *reason, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -211,7 +197,7 @@ static int one_event(stmts *q, const char *merchant, sqlite3_int64 batch,
     if ((rc = check_order(q, merchant, e, r)) != SQLITE_OK)
       return rc;
   }
-  const char *type = type_name(e->type);
+  const char *type = cashback_event_type_name(e->type);
   if (strcmp(r->status, "rejected") == 0) {
     sqlite3_stmt *st = q->insert_rej;
     sqlite3_reset(st);

@@ -48,6 +48,16 @@ START_TEST(new_validates_order_id) {
 }
 END_TEST
 
+START_TEST(type_names) {
+  ck_assert_str_eq(cashback_event_type_name(CASHBACK_EVENT_SALE), "sale");
+  ck_assert_str_eq(cashback_event_type_name(CASHBACK_EVENT_REFUND), "refund");
+  ck_assert_str_eq(cashback_event_type_name(CASHBACK_EVENT_CANCEL), "cancel");
+  ck_assert_str_eq(cashback_event_type_name(CASHBACK_EVENT_CONFIRM), "confirm");
+  ck_assert_ptr_null(cashback_event_type_name((cashback_event_type)0));
+  ck_assert_ptr_null(cashback_event_type_name((cashback_event_type)5));
+}
+END_TEST
+
 START_TEST(sale_id_is_stable_and_documented) {
   cashback_client *c = fixture_client("shop-42", &now);
   char id1[CASHBACK_EVENT_ID_LEN + 1], id2[CASHBACK_EVENT_ID_LEN + 1];
@@ -184,9 +194,11 @@ START_TEST(field_errors_name_the_field) {
                    CASHBACK_E_FIELD); /* surrogate */
   ck_assert_int_eq(cashback_event_add_item(ev, "A", "a\r\nb", 1, 1, NULL),
                    CASHBACK_E_FIELD);
-  ck_assert_int_eq(
-      cashback_event_add_item(ev, "A", "Bl\xc3\xa5" "b\xc3\xa6r", 2, -1, NULL),
-      CASHBACK_E_AMOUNT);
+  ck_assert_int_eq(cashback_event_add_item(ev, "A",
+                                           "Bl\xc3\xa5"
+                                           "b\xc3\xa6r",
+                                           2, -1, NULL),
+                   CASHBACK_E_AMOUNT);
   ck_assert_int_eq(cashback_event_add_voucher(ev, "has space"),
                    CASHBACK_E_FIELD);
   ck_assert_int_eq(cashback_event_set_customer(ev, (cashback_customer)7),
@@ -320,6 +332,7 @@ END_TEST
 TCase *cashback_test_event(void) {
   TCase *tc = tcase_create("event");
   tcase_add_test(tc, new_validates_order_id);
+  tcase_add_test(tc, type_names);
   tcase_add_test(tc, sale_id_is_stable_and_documented);
   tcase_add_test(tc, refund_ids);
   tcase_add_test(tc, completeness_per_type);
