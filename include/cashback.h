@@ -296,8 +296,8 @@ CASHBACK_API cashback_status cashback_options_load_env(cashback_options *opts);
 
 /**
  * Detail of the last failure on these options, e.g.
- * "line 3: unknown key 'merchnt_id'". Never NULL (empty when none); valid
- * until the next call on `opts`.
+ * "/etc/cashback.conf:3: unknown key 'merchnt_id'". Never NULL (empty when
+ * none); valid until the next call on `opts`.
  */
 CASHBACK_API const char *
 cashback_options_last_error(const cashback_options *opts);
