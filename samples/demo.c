@@ -19,7 +19,8 @@
 #define DEMO_CONNECTION                                                        \
   "cashback:merchant_id=demo-shop;key_id=demo-key-1;"                          \
   "secret=demo-secret-0123456789abcdef;"                                       \
-  "endpoint=http://127.0.0.1:8787/cashback/v1/events;landing_params=@awin,cb_click"
+  "endpoint=http://127.0.0.1:8787/cashback/v1/"                                \
+  "events;landing_params=@awin,cb_click"
 
 static int quiet;
 

@@ -35,8 +35,7 @@ typedef struct cashback__http_response {
 
 /* 1 when `url` (`len` bytes) is https://, or http:// to a loopback host
  * (127.0.0.0/8, [::1], localhost), or http:// and `allow_insecure`. */
-int cashback__http_url_allowed(const char *url, size_t len,
-                               int allow_insecure);
+int cashback__http_url_allowed(const char *url, size_t len, int allow_insecure);
 
 cashback_status cashback__http_new(const cashback__http_config *cfg,
                                    cashback__http **out);

@@ -14,9 +14,9 @@ typedef enum cashback__outcome {
 } cashback__outcome;
 
 typedef struct cashback__result {
-  char id[CASHBACK_EVENT_ID_LEN + 1]; /* input: the event id */
-  cashback__outcome outcome;          /* output */
-  char reason[CASHBACK_ID_MAX + 1];   /* output, for REJECTED */
+  char id[CASHBACK_EVENT_ID_LEN + 1];   /* input: the event id */
+  cashback__outcome outcome;            /* output */
+  char reason[CASHBACK_ID_MAX + 1];     /* output, for REJECTED */
   char message[CASHBACK_ERROR_MAX + 1]; /* output, for REJECTED, may be "" */
 } cashback__result;
 

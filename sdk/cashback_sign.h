@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CASHBACK__SIG_MAX 8          /* signatures in one header */
+#define CASHBACK__SIG_MAX 8 /* signatures in one header */
 #define CASHBACK__SECRET_MIN 16
 #define CASHBACK__SECRET_MAX 256
 #define CASHBACK__SIG_HEADER_MAX 1024 /* a header we build */

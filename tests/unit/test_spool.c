@@ -347,8 +347,8 @@ START_TEST(damage_at_a_batch_boundary_is_counted_once) {
   ack_all(r, &b);
   ck_assert_int_eq(cashback__spool_collect(r, 100, &b), CASHBACK_OK);
   ck_assert_uint_eq(b.n, 2);
-  ck_assert_ptr_nonnull(memmem(b.data.data + b.items[0].off, b.items[0].len,
-                               "r3", 2));
+  ck_assert_ptr_nonnull(
+      memmem(b.data.data + b.items[0].off, b.items[0].len, "r3", 2));
   ck_assert_uint_eq(b.corrupt_regions, 0);
   cashback__batch_free(&b);
   cashback__spool_close(r);
