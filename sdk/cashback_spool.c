@@ -59,6 +59,7 @@ struct cashback__spool {
   /* Capacity: the last directory scan, plus what we wrote since. */
   uint64_t used;
   int64_t used_at_ms;
+  int64_t reclaimed_at_ms; /* last sweep of files left by crashed writers */
 
   int sender_fd; /* sender.lock while held, else -1 */
 };
@@ -770,9 +771,53 @@ static cashback_status collect_segment(cashback__spool *s, const char *name,
   return rc;
 }
 
+/* A writer killed while it set up a segment leaves "<seg>.log.new" and
+ * "<seg>.ack" with no "<seg>.log". Both are removed once a minute old: a live
+ * writer renames its new segment within microseconds. */
+#define ORPHAN_AGE_S 60
+static void reclaim_orphans(cashback__spool *s) {
+  int fd = openat(s->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+  if (!d) {
+    if (fd >= 0)
+      close(fd);
+    return;
+  }
+  time_t now = time(NULL);
+  struct dirent *de;
+  while ((de = readdir(d))) {
+    const char *n = de->d_name;
+    size_t len = strlen(n);
+    if (strncmp(n, "seg-", 4) != 0 || len >= SEG_NAME_MAX + 4)
+      continue;
+    char log[SEG_NAME_MAX + 4];
+    int is_new = len > 8 && strcmp(n + len - 8, ".log.new") == 0;
+    int is_ack = len > 4 && strcmp(n + len - 4, ".ack") == 0;
+    if (!is_new && !is_ack)
+      continue;
+    memcpy(log, n, len + 1);
+    if (is_ack)
+      memcpy(log + len - 4, ".log", 5); /* its segment's name */
+    else
+      log[len - 4] = '\0'; /* "<seg>.log" */
+    struct stat st;
+    if (fstatat(s->dirfd, log, &st, 0) == 0)
+      continue; /* the segment exists: not an orphan */
+    if (fstatat(s->dirfd, n, &st, 0) != 0 || now - st.st_mtime < ORPHAN_AGE_S)
+      continue;
+    unlinkat(s->dirfd, n, 0);
+  }
+  closedir(d);
+}
+
 cashback_status cashback__spool_collect(cashback__spool *s, size_t max_events,
                                         cashback__batch *b) {
   batch_reset(b);
+  int64_t now = mono_ms();
+  if (s->reclaimed_at_ms == 0 || now - s->reclaimed_at_ms > 60000) {
+    s->reclaimed_at_ms = now;
+    reclaim_orphans(s);
+  }
   char **names;
   size_t count;
   cashback_status st = list_segments(s, &names, &count);

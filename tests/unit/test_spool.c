@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static char root[64];
@@ -525,6 +526,51 @@ START_TEST(batch_bytes_are_bounded_but_a_big_record_goes_alone) {
 }
 END_TEST
 
+/* Creates an empty file in the spool, `age` seconds old. */
+static void touch_old(const char *name, int age) {
+  char path[256];
+  snprintf(path, sizeof(path), "%s/%s", dir, name);
+  int fd = open(path, O_WRONLY | O_CREAT, 0600);
+  ck_assert_int_ge(fd, 0);
+  struct timespec t[2];
+  clock_gettime(CLOCK_REALTIME, &t[0]);
+  t[0].tv_sec -= age;
+  t[1] = t[0];
+  ck_assert_int_eq(futimens(fd, t), 0);
+  close(fd);
+}
+
+static int exists(const char *name) {
+  char path[256];
+  struct stat st;
+  snprintf(path, sizeof(path), "%s/%s", dir, name);
+  return stat(path, &st) == 0;
+}
+
+START_TEST(files_of_a_crashed_setup_are_reclaimed) {
+  cashback__spool *s = open_spool(0, 0);
+  ck_assert_int_eq(put(s, "{\"id\":\"live\"}"), CASHBACK_OK);
+  /* A writer killed between creating its segment and naming it. */
+  touch_old("seg-0000000000000001-1-aaaaaaaa.log.new", 120);
+  touch_old("seg-0000000000000001-1-aaaaaaaa.ack", 120);
+  /* One being set up right now is left alone. */
+  touch_old("seg-0000000000000002-2-bbbbbbbb.log.new", 0);
+  touch_old("seg-0000000000000002-2-bbbbbbbb.ack", 0);
+  cashback__spool *r = open_spool(0, 0);
+  cashback__batch b;
+  ck_assert_uint_eq(collect_all(r, &b), 1);
+  cashback__batch_free(&b);
+  ck_assert(!exists("seg-0000000000000001-1-aaaaaaaa.log.new"));
+  ck_assert(!exists("seg-0000000000000001-1-aaaaaaaa.ack"));
+  ck_assert(exists("seg-0000000000000002-2-bbbbbbbb.log.new"));
+  ck_assert(exists("seg-0000000000000002-2-bbbbbbbb.ack"));
+  ck_assert_int_eq(count_files(".log"), 1); /* the live segment stays */
+  ck_assert_int_eq(count_files(".ack"), 2); /* its cursor, and the young one */
+  cashback__spool_close(r);
+  cashback__spool_close(s);
+}
+END_TEST
+
 TCase *cashback_test_spool(void) {
   TCase *tc = tcase_create("spool");
   tcase_add_checked_fixture(tc, setup, teardown);
@@ -544,6 +590,7 @@ TCase *cashback_test_spool(void) {
   tcase_add_test(tc, quarantine_and_state);
   tcase_add_test(tc, one_sender_at_a_time);
   tcase_add_test(tc, too_big_record);
+  tcase_add_test(tc, files_of_a_crashed_setup_are_reclaimed);
   tcase_add_test(tc, batch_bytes_are_bounded_but_a_big_record_goes_alone);
   return tc;
 }
