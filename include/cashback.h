@@ -168,6 +168,17 @@ CASHBACK_API cashback_status cashback_options_set_next_key(
     cashback_options *opts, const char *key_id, const char *secret);
 
 /**
+ * A secret of the shop's own (same rules as a key's secret) for click
+ * cookies only, so that they do not depend on the reporting key (NULL or ""
+ * removes it). Without it, cookies are signed with a key derived from
+ * `next_key`'s secret during a rotation, else from the current secret, and
+ * read back under any of them; set it before a rotation whose overlap is
+ * shorter than the attribution window. Copied.
+ */
+CASHBACK_API cashback_status
+cashback_options_set_cookie_secret(cashback_options *opts, const char *secret);
+
+/**
  * The network's batch endpoint, an absolute http:// or https:// URL.
  * Borrowed and copied.
  */

@@ -23,9 +23,11 @@
  *   leading zero (canonical, so one time has one spelling);
  * - mac: the first 16 bytes of HMAC-SHA256(cookie_key, "cashback-cookie-v1"
  *   0x00 merchant_id 0x00 captured_at 0x00 param 0x00 token), as 32
- *   lowercase hex digits; cookie_key is the client's key derived from its
- *   secret and merchant id, so another merchant's or another secret's
- *   cookie fails the check;
+ *   lowercase hex digits; cookie_key is one of the client's cookie keys,
+ *   each derived from a secret (cookie_secret, next_secret, secret: the
+ *   first present signs, all are accepted, see cashback_client.c) and the
+ *   merchant id, so another merchant's or another secret's cookie fails
+ *   the check;
  * - param: the landing parameter the token came in (1-32 of [A-Za-z0-9_.-]),
  *   written with every '.' as '~' so that the field holds no '.'; '~' is not
  *   allowed in parameter names, so the mapping is reversible. The MAC covers
@@ -86,10 +88,11 @@ static int param_char(unsigned char c) {
          (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
 }
 
-static cashback_status cookie_mac(const cashback_client *c, const char *ts,
-                                  const char *param, size_t param_len,
-                                  const char *token, size_t token_len,
-                                  uint8_t mac[MAC_LEN]) {
+/* The MAC of a cookie under cookie key `k` of the client. */
+static cashback_status cookie_mac(const cashback_client *c, size_t k,
+                                  const char *ts, const char *param,
+                                  size_t param_len, const char *token,
+                                  size_t token_len, uint8_t mac[MAC_LEN]) {
   const char *mid = c->opts.merchant_id;
   cashback__span parts[] = {
       {mac_label, sizeof(mac_label)},
@@ -103,7 +106,7 @@ static cashback_status cookie_mac(const cashback_client *c, const char *ts,
   };
   uint8_t full[CASHBACK__SHA256_LEN];
   cashback_status st =
-      cashback__hmac_sha256(c->cookie_key, sizeof(c->cookie_key), parts,
+      cashback__hmac_sha256(c->cookie_keys[k], sizeof(c->cookie_keys[k]), parts,
                             sizeof(parts) / sizeof(parts[0]), full);
   memcpy(mac, full, MAC_LEN);
   return st;
@@ -217,7 +220,8 @@ cashback_status cashback_capture(cashback_client *client, const char *target,
   snprintf(ts, sizeof(ts), "%" PRId64, now);
 
   uint8_t mac[MAC_LEN];
-  cashback_status st = cookie_mac(client, ts, param, plen, tok, tok_len, mac);
+  cashback_status st =
+      cookie_mac(client, 0, ts, param, plen, tok, tok_len, mac);
   if (st != CASHBACK_OK)
     return cashback__fail(client, st, "click cookie: cannot compute its MAC");
   char mac_hex[2 * MAC_LEN + 1];
@@ -350,14 +354,19 @@ static cashback_status check_cookie(const cashback_client *c, const char *v,
   char ts_text[TIME_DIGITS_MAX + 1];
   memcpy(ts_text, ts, ts_len);
   ts_text[ts_len] = '\0';
-  uint8_t want[MAC_LEN];
-  cashback_status st =
-      cookie_mac(c, ts_text, param, pf_len, tok, tok_len, want);
-  if (st != CASHBACK_OK) {
-    snprintf(why, why_size, "cannot compute the MAC");
-    return st;
+  /* Every cookie key is tried, each compared in constant time. */
+  int match = 0;
+  for (size_t k = 0; k < c->n_cookie_keys; k++) {
+    uint8_t want[MAC_LEN];
+    cashback_status st =
+        cookie_mac(c, k, ts_text, param, pf_len, tok, tok_len, want);
+    if (st != CASHBACK_OK) {
+      snprintf(why, why_size, "cannot compute the MAC");
+      return st;
+    }
+    match |= cashback__ct_equal(mac, want, MAC_LEN);
   }
-  if (!cashback__ct_equal(mac, want, MAC_LEN)) {
+  if (!match) {
     snprintf(why, why_size,
              "signature does not match (another key or "
              "merchant, or the value was changed)");

@@ -10,6 +10,33 @@
 /* Label of the derivation of the click-cookie key from the signing secret. */
 static const char cookie_key_label[] = "cashback-cookie-key-v1";
 
+/* The cookie keys, derived from secrets and the merchant id. With a
+ * cookie_secret, it signs, and cookies made under the reporting keys are
+ * still accepted. Without one, the key being rotated in (next_secret)
+ * signs, so that cookies set during a rotation stay valid once it becomes
+ * the only key, and the current one is still accepted. */
+static cashback_status derive_cookie_keys(cashback_client *c) {
+  const char *secrets[3];
+  size_t n = 0;
+  if (c->opts.cookie_secret[0])
+    secrets[n++] = c->opts.cookie_secret;
+  if (c->opts.next_key.secret[0])
+    secrets[n++] = c->opts.next_key.secret;
+  secrets[n++] = c->opts.key.secret;
+  cashback__span parts[2] = {
+      {cookie_key_label, sizeof(cookie_key_label)},
+      {c->opts.merchant_id, strlen(c->opts.merchant_id)},
+  };
+  for (size_t i = 0; i < n; i++) {
+    cashback_status st = cashback__hmac_sha256(secrets[i], strlen(secrets[i]),
+                                               parts, 2, c->cookie_keys[i]);
+    if (st != CASHBACK_OK)
+      return st;
+  }
+  c->n_cookie_keys = n;
+  return CASHBACK_OK;
+}
+
 static void copy_detail(char *detail, size_t size, const char *text) {
   if (detail && size) {
     size_t n = strlen(text);
@@ -48,12 +75,7 @@ cashback_status cashback_client_new(cashback_options *opts,
   c->opts.error[0] = '\0';
   cashback_options_free(opts);
 
-  cashback__span parts[2] = {
-      {cookie_key_label, sizeof(cookie_key_label)},
-      {c->opts.merchant_id, strlen(c->opts.merchant_id)},
-  };
-  st = cashback__hmac_sha256(c->opts.key.secret, strlen(c->opts.key.secret),
-                             parts, 2, c->cookie_key);
+  st = derive_cookie_keys(c);
   if (st == CASHBACK_OK && (pthread_mutex_init(&c->error_lock, NULL) != 0 ||
                             pthread_mutex_init(&c->lazy_lock, NULL) != 0))
     st = CASHBACK_E_INTERNAL;

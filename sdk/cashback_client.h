@@ -10,7 +10,11 @@
 
 struct cashback_client {
   cashback_options opts;
-  uint8_t cookie_key[32]; /* derived from the secret: signs click cookies */
+  /* Keys of click cookies: [0] signs new cookies; all of them are accepted
+   * at read-back, so that cookies outlive a rotation of the signing key
+   * (see cashback_client.c). */
+  uint8_t cookie_keys[3][32];
+  size_t n_cookie_keys;
   pthread_mutex_t error_lock;
   cashback_status last_status;
   char last_error[CASHBACK_ERROR_MAX + 1];

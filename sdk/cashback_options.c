@@ -472,6 +472,23 @@ cashback_status cashback_options_set_next_key(cashback_options *opts,
                       key_id, secret);
 }
 
+cashback_status cashback_options_set_cookie_secret(cashback_options *opts,
+                                                   const char *secret) {
+  if (!opts)
+    return CASHBACK_E_INVALID_ARGUMENT;
+  if (!secret || !secret[0]) {
+    cashback__wipe(opts->cookie_secret, sizeof(opts->cookie_secret));
+    return CASHBACK_OK;
+  }
+  size_t len = strlen(secret);
+  cashback_status st = check_secret(opts, "cookie_secret", secret, len);
+  if (st != CASHBACK_OK)
+    return st;
+  cashback__wipe(opts->cookie_secret, sizeof(opts->cookie_secret));
+  field_set(opts->cookie_secret, sizeof(opts->cookie_secret), secret, len);
+  return CASHBACK_OK;
+}
+
 cashback_status cashback_options_set_endpoint(cashback_options *opts,
                                               const char *url) {
   if (!opts)
@@ -727,6 +744,12 @@ static cashback_status text_next_secret(cashback_options *o, const char *v,
                        sizeof(o->next_key.secret), v, len);
 }
 
+static cashback_status text_cookie_secret(cashback_options *o, const char *v,
+                                          size_t len) {
+  (void)len;
+  return cashback_options_set_cookie_secret(o, v);
+}
+
 static cashback_status text_endpoint(cashback_options *o, const char *v,
                                      size_t len) {
   (void)len;
@@ -939,6 +962,7 @@ static const struct {
     {"secret", text_secret},
     {"next_key_id", text_next_key_id},
     {"next_secret", text_next_secret},
+    {"cookie_secret", text_cookie_secret},
     {"endpoint", text_endpoint},
     {"landing_params", text_landing},
     {"cookie_name", text_cookie_name},

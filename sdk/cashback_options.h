@@ -17,8 +17,9 @@
 
 struct cashback_options {
   char merchant_id[CASHBACK_ID_MAX + 1];
-  cashback__key key;      /* id empty: not set */
-  cashback__key next_key; /* id empty: no rotation */
+  cashback__key key;                            /* id empty: not set */
+  cashback__key next_key;                       /* id empty: no rotation */
+  char cookie_secret[CASHBACK__SECRET_MAX + 1]; /* empty: derived */
   char endpoint[CASHBACK__ENDPOINT_MAX + 1];
   char landing[CASHBACK__LANDING_MAX][CASHBACK_PARAM_MAX + 1];
   size_t n_landing;

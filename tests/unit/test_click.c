@@ -793,8 +793,100 @@ START_TEST(click_negative_clock) {
 }
 END_TEST
 
+/* A client of MERCHANT with the given keys (NULL: none). */
+static cashback_client *keyed_client(const char *secret, const char *next,
+                                     const char *cookie_secret) {
+  cashback_options *o = cashback_options_new();
+  ck_assert_int_eq(cashback_options_set_merchant_id(o, MERCHANT), CASHBACK_OK);
+  ck_assert_int_eq(cashback_options_set_key(o, "k1", secret), CASHBACK_OK);
+  if (next)
+    ck_assert_int_eq(cashback_options_set_next_key(o, "k2", next), CASHBACK_OK);
+  if (cookie_secret)
+    ck_assert_int_eq(cashback_options_set_cookie_secret(o, cookie_secret),
+                     CASHBACK_OK);
+  ck_assert_int_eq(
+      cashback_options_set_endpoint(o, "https://api.network.example/v1/e"),
+      CASHBACK_OK);
+  cashback_client *c = NULL;
+  ck_assert_int_eq(cashback_client_new(o, &c, NULL, 0), CASHBACK_OK);
+  return c;
+}
+
+/* The Cookie header pair of a capture by `c`. */
+static void captured_pair(cashback_client *c, char *pair, size_t size) {
+  char sc[CASHBACK_SET_COOKIE_MAX + 1];
+  ck_assert_int_eq(cashback_capture(c, "cb_click=T-1", 12, sc, sizeof(sc)),
+                   CASHBACK_OK);
+  size_t n = strcspn(sc, ";");
+  ck_assert_uint_lt(n, size);
+  memcpy(pair, sc, n);
+  pair[n] = '\0';
+}
+
+static cashback_status read_pair(cashback_client *c, const char *pair) {
+  cashback_click click;
+  return cashback_click_read(c, pair, strlen(pair), &click);
+}
+
+#define OLD "old-secret-0123456789abcdef"
+#define NEW "new-secret-0123456789abcdef"
+
+START_TEST(cookies_outlive_a_key_rotation) {
+  char before[CASHBACK_SET_COOKIE_MAX + 1], during[CASHBACK_SET_COOKIE_MAX + 1];
+  cashback_client *old_only = keyed_client(OLD, NULL, NULL);
+  cashback_client *both = keyed_client(OLD, NEW, NULL);
+  cashback_client *new_only = keyed_client(NEW, NULL, NULL);
+  captured_pair(old_only, before, sizeof(before));
+  captured_pair(both, during, sizeof(during));
+  /* During the rotation, cookies from before it still read. */
+  ck_assert_int_eq(read_pair(both, before), CASHBACK_OK);
+  ck_assert_int_eq(read_pair(both, during), CASHBACK_OK);
+  /* Cookies set during the rotation are signed with the incoming key, so
+   * they outlive the switch; older ones do not (hence cookie_secret). */
+  ck_assert_int_eq(read_pair(new_only, during), CASHBACK_OK);
+  ck_assert_int_eq(read_pair(new_only, before), CASHBACK_E_CLICK_TAMPERED);
+  ck_assert_int_eq(read_pair(old_only, during), CASHBACK_E_CLICK_TAMPERED);
+  cashback_client_free(old_only);
+  cashback_client_free(both);
+  cashback_client_free(new_only);
+}
+END_TEST
+
+START_TEST(cookie_secret_is_independent_of_the_key) {
+  char legacy[CASHBACK_SET_COOKIE_MAX + 1], own[CASHBACK_SET_COOKIE_MAX + 1];
+  cashback_client *plain = keyed_client(OLD, NULL, NULL);
+  cashback_client *with = keyed_client(OLD, NULL, "cookie-secret-0123456789");
+  cashback_client *rotated =
+      keyed_client(NEW, NULL, "cookie-secret-0123456789");
+  captured_pair(plain, legacy, sizeof(legacy));
+  captured_pair(with, own, sizeof(own));
+  /* Cookies under the cookie secret survive any change of the key. */
+  ck_assert_int_eq(read_pair(with, own), CASHBACK_OK);
+  ck_assert_int_eq(read_pair(rotated, own), CASHBACK_OK);
+  /* Adding a cookie secret keeps the cookies already out there. */
+  ck_assert_int_eq(read_pair(with, legacy), CASHBACK_OK);
+  ck_assert_int_eq(read_pair(plain, own), CASHBACK_E_CLICK_TAMPERED);
+  cashback_options *o = cashback_options_new();
+  ck_assert_int_eq(cashback_options_set_cookie_secret(o, "short"),
+                   CASHBACK_E_CONFIG);
+  ck_assert_ptr_nonnull(
+      strstr(cashback_options_last_error(o), "cookie_secret"));
+  ck_assert_ptr_null(strstr(cashback_options_last_error(o), "short"));
+  ck_assert_int_eq(
+      cashback_options_set(o, "cookie_secret", "cookie-secret-0123456789"),
+      CASHBACK_OK);
+  ck_assert_int_eq(cashback_options_set_cookie_secret(o, NULL), CASHBACK_OK);
+  cashback_options_free(o);
+  cashback_client_free(plain);
+  cashback_client_free(with);
+  cashback_client_free(rotated);
+}
+END_TEST
+
 TCase *cashback_test_click(void) {
   TCase *tc = tcase_create("click");
+  tcase_add_test(tc, cookies_outlive_a_key_rotation);
+  tcase_add_test(tc, cookie_secret_is_independent_of_the_key);
   tcase_add_test(tc, click_round_trip);
   tcase_add_test(tc, click_set_cookie_attributes);
   tcase_add_test(tc, click_capture_none);
