@@ -44,6 +44,7 @@ struct cashback__spool {
   pthread_cond_t cv;
   /* The current segment of this process (fd -1: none yet). */
   int fd;
+  int sync_fd; /* "<seg>.sync": how far the segment is durable (SYNC mode) */
   pid_t pid;
   char seg[SEG_NAME_MAX];
   uint64_t seg_size;
@@ -93,10 +94,17 @@ static int is_segment(const char *name, size_t *base_len) {
 }
 
 /* "<base>.ack" for a segment "<base>.log". */
-static void ack_name(const char *seg, char out[SEG_NAME_MAX]) {
+/* "<base><suffix>" for a segment "<base>.log"; suffixes are at most 5
+ * characters (".ack", ".sync"), and segment names leave room for them. */
+static void side_name(const char *seg, const char *suffix,
+                      char out[SEG_NAME_MAX]) {
   size_t n = strlen(seg) - 4;
   memcpy(out, seg, n);
-  memcpy(out + n, ".ack", 5);
+  memcpy(out + n, suffix, strlen(suffix) + 1);
+}
+
+static void ack_name(const char *seg, char out[SEG_NAME_MAX]) {
+  side_name(seg, ".ack", out);
 }
 
 /* Creates `path` and its missing parents, 0700. A directory it creates is
@@ -179,6 +187,7 @@ cashback_status cashback__spool_open(const cashback__spool_config *cfg,
   s->max_bytes = cfg->max_bytes;
   s->segment_bytes = cfg->segment_bytes ? cfg->segment_bytes : 4u << 20;
   s->fd = -1;
+  s->sync_fd = -1;
   s->sender_fd = -1;
   s->used_at_ms = -1; /* never scanned */
   pthread_mutex_init(&s->lock, NULL);
@@ -196,6 +205,8 @@ void cashback__spool_close(cashback__spool *s) {
     return;
   if (s->fd >= 0)
     close(s->fd);
+  if (s->sync_fd >= 0)
+    close(s->sync_fd);
   if (s->sender_fd >= 0)
     close(s->sender_fd);
   close(s->dirfd);
@@ -205,25 +216,46 @@ void cashback__spool_close(cashback__spool *s) {
 }
 
 /* Reads a segment's cursor; 0 when there is none or it is damaged. */
-static uint64_t read_ack(cashback__spool *s, const char *seg) {
+/* Reads an offset file ("<seg>.ack" or "<seg>.sync": 8 bytes and their
+ * CRC-32C); -1 when there is none or it is damaged. */
+static int read_offset(cashback__spool *s, const char *seg, const char *suffix,
+                       uint64_t *off) {
   char name[SEG_NAME_MAX];
-  ack_name(seg, name);
+  side_name(seg, suffix, name);
   int fd = openat(s->dirfd, name, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
-    return 0;
+    return -1;
   uint8_t b[12];
   ssize_t n = pread(fd, b, sizeof(b), 0);
   close(fd);
   if (n != (ssize_t)sizeof(b))
-    return 0;
-  uint64_t off = 0;
+    return -1;
+  uint64_t v = 0;
   for (int i = 7; i >= 0; i--)
-    off = off << 8 | b[i];
+    v = v << 8 | b[i];
   uint32_t crc = (uint32_t)b[8] | (uint32_t)b[9] << 8 | (uint32_t)b[10] << 16 |
                  (uint32_t)b[11] << 24;
-  uint8_t tmp[8];
-  memcpy(tmp, b, 8);
-  return cashback__crc32c(0, tmp, 8) == crc ? off : 0;
+  if (cashback__crc32c(0, b, 8) != crc)
+    return -1;
+  *off = v;
+  return 0;
+}
+
+/* Writes an offset file's 12 bytes in place; 0 on success. */
+static int pwrite_offset(int fd, uint64_t off) {
+  uint8_t b[12];
+  for (int i = 0; i < 8; i++)
+    b[i] = (uint8_t)(off >> (8 * i));
+  uint32_t crc = cashback__crc32c(0, b, 8);
+  for (int i = 0; i < 4; i++)
+    b[8 + i] = (uint8_t)(crc >> (8 * i));
+  return pwrite(fd, b, sizeof(b), 0) == (ssize_t)sizeof(b) ? 0 : -1;
+}
+
+/* A segment's cursor; 0 when there is none or it is damaged. */
+static uint64_t read_ack(cashback__spool *s, const char *seg) {
+  uint64_t off = 0;
+  return read_offset(s, seg, ".ack", &off) == 0 ? off : 0;
 }
 
 static int cmp_names(const void *a, const void *b) {
@@ -309,6 +341,30 @@ static cashback_status write_ack(cashback__spool *s, const char *seg,
                                  uint64_t off);
 static void remove_segment(cashback__spool *s, const char *seg);
 
+/* Closes this process's segment (its lock goes with the descriptor). */
+static void close_segment(cashback__spool *s) {
+  if (s->fd >= 0)
+    close(s->fd);
+  if (s->sync_fd >= 0)
+    close(s->sync_fd);
+  s->fd = -1;
+  s->sync_fd = -1;
+}
+
+/* "<seg>.sync", created with the segment in SYNC mode, holds how far the
+ * writer knows the segment durable; a sender reads an open segment only
+ * that far, so it never sends a record whose report may still fail. */
+static int create_sync_file(cashback__spool *s, const char *seg) {
+  char name[SEG_NAME_MAX];
+  side_name(seg, ".sync", name);
+  int fd = openat(s->dirfd, name, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd >= 0 && pwrite_offset(fd, 0) != 0) {
+    close(fd);
+    fd = -1;
+  }
+  return fd;
+}
+
 /* Opens a new segment for this process. Called with the mutex held. */
 static cashback_status new_segment(cashback__spool *s, char *err,
                                    size_t err_size) {
@@ -337,15 +393,19 @@ static cashback_status new_segment(cashback__spool *s, char *err,
    * finished segment and delete it), and its cursor file now, so that a
    * sender can move the cursor without new disk space: a full disk must
    * not stop the spool from draining. */
-  int e = 0;
+  int e = 0, sync_fd = -1;
   errno = 0;
   if (flock(fd, LOCK_EX | LOCK_NB) != 0 ||
       write_ack(s, name, 0) != CASHBACK_OK ||
+      (s->durability == CASHBACK__DURABLE_SYNC &&
+       (sync_fd = create_sync_file(s, name)) < 0) ||
       renameat(s->dirfd, tmp, s->dirfd, name) != 0 ||
       (s->durability == CASHBACK__DURABLE_SYNC && fsync(s->dirfd) != 0))
     e = errno ? errno : EIO;
   if (e) {
     close(fd);
+    if (sync_fd >= 0)
+      close(sync_fd);
     unlinkat(s->dirfd, tmp, 0);
     remove_segment(s, name);
     errf(err, err_size, "spool %s: cannot set up a segment: %s", s->dir,
@@ -353,6 +413,7 @@ static cashback_status new_segment(cashback__spool *s, char *err,
     return e == ENOSPC || e == EDQUOT ? CASHBACK_E_DISK_FULL : CASHBACK_E_IO;
   }
   s->fd = fd;
+  s->sync_fd = sync_fd;
   s->pid = getpid();
   memcpy(s->seg, name, sizeof(name));
   s->seg_size = 0;
@@ -368,8 +429,7 @@ static cashback_status ensure_segment(cashback__spool *s, char *err,
   if (s->fd >= 0 && s->pid != getpid()) {
     /* A forked child: the parent keeps the segment (and its lock, which
      * belongs to the parent's open file description). */
-    close(s->fd);
-    s->fd = -1;
+    close_segment(s);
     s->syncing = 0;
     s->waiters = 0;
     if (s->sender_fd >= 0) {
@@ -387,10 +447,8 @@ static cashback_status ensure_segment(cashback__spool *s, char *err,
            (s->synced_seq < s->written_seq && s->failed_seq < s->written_seq &&
             s->durability == CASHBACK__DURABLE_SYNC))
       pthread_cond_wait(&s->cv, &s->lock);
-    if (s->fd >= 0 && (s->poisoned || s->seg_size >= s->segment_bytes)) {
-      close(s->fd);
-      s->fd = -1;
-    }
+    if (s->fd >= 0 && (s->poisoned || s->seg_size >= s->segment_bytes))
+      close_segment(s);
     if (s->fd >= 0)
       return CASHBACK_OK;
   }
@@ -455,6 +513,10 @@ static cashback_status wait_durable(cashback__spool *s, uint64_t ticket,
       if (rc == 0) {
         s->synced_seq = target;
         s->synced_size = size;
+        /* Publish it for the sender. If this fails, the sender only sees
+         * less for now: no record is reported durable that is not. */
+        if (s->sync_fd >= 0)
+          (void)pwrite_offset(s->sync_fd, size);
       } else {
         /* Never retry: what the kernel failed to write may be gone, and a
          * second fdatasync could report success for it. */
@@ -592,30 +654,26 @@ static int segment_closed(int fd) {
 }
 
 static void remove_segment(cashback__spool *s, const char *seg) {
-  char ack[SEG_NAME_MAX];
-  ack_name(seg, ack);
+  char side[SEG_NAME_MAX];
   unlinkat(s->dirfd, seg, 0);
-  unlinkat(s->dirfd, ack, 0);
+  side_name(seg, ".ack", side);
+  unlinkat(s->dirfd, side, 0);
+  side_name(seg, ".sync", side);
+  unlinkat(s->dirfd, side, 0);
 }
 
 static cashback_status write_ack(cashback__spool *s, const char *seg,
                                  uint64_t off) {
   char name[SEG_NAME_MAX];
   ack_name(seg, name);
-  uint8_t b[12];
-  for (int i = 0; i < 8; i++)
-    b[i] = (uint8_t)(off >> (8 * i));
-  uint32_t crc = cashback__crc32c(0, b, 8);
-  for (int i = 0; i < 4; i++)
-    b[8 + i] = (uint8_t)(crc >> (8 * i));
   int fd = openat(s->dirfd, name, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0)
     return CASHBACK_E_IO;
   /* Not synced: after a power cut a cursor may step back, and the events
    * past it are sent again; the network answers "duplicate". */
-  ssize_t n = pwrite(fd, b, sizeof(b), 0);
+  int rc = pwrite_offset(fd, off);
   close(fd);
-  return n == (ssize_t)sizeof(b) ? CASHBACK_OK : CASHBACK_E_IO;
+  return rc == 0 ? CASHBACK_OK : CASHBACK_E_IO;
 }
 
 static cashback_status add_seg(cashback__batch *b, const char *name,
@@ -676,7 +734,12 @@ static cashback_status collect_segment(cashback__spool *s, const char *name,
     close(fd);
     return CASHBACK_E_IO;
   }
-  uint64_t size = (uint64_t)st.st_size;
+  uint64_t size = (uint64_t)st.st_size, synced;
+  /* An open segment of a SYNC-mode writer is read only as far as its
+   * writer knows it durable: a record past that may still fail its
+   * report, and must not reach the network. */
+  if (!closed && read_offset(s, name, ".sync", &synced) == 0 && synced < size)
+    size = synced;
   uint64_t off = read_ack(s, name);
   if (off > size)
     off = size; /* a cursor past the end: the file was cut */
@@ -792,12 +855,13 @@ static void reclaim_orphans(cashback__spool *s) {
       continue;
     char log[SEG_NAME_MAX + 4];
     int is_new = len > 8 && strcmp(n + len - 8, ".log.new") == 0;
-    int is_ack = len > 4 && strcmp(n + len - 4, ".ack") == 0;
+    int is_ack = len > 4 && (strcmp(n + len - 4, ".ack") == 0 ||
+                             strcmp(n + len - 5, ".sync") == 0);
     if (!is_new && !is_ack)
       continue;
     memcpy(log, n, len + 1);
-    if (is_ack)
-      memcpy(log + len - 4, ".log", 5); /* its segment's name */
+    if (is_ack) /* its segment's name */
+      memcpy(log + len - (n[len - 1] == 'c' ? 5 : 4), ".log", 5);
     else
       log[len - 4] = '\0'; /* "<seg>.log" */
     struct stat st;
