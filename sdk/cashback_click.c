@@ -53,6 +53,7 @@
 #include "cashback_client.h"
 #include "cashback_cookie.h"
 #include "cashback_crypto.h"
+#include "cashback_event.h"
 #include "cashback_query.h"
 
 #include <inttypes.h>
@@ -68,20 +69,6 @@
 #define LANDING_VALUE_MAX 511
 
 static const char mac_label[] = "cashback-cookie-v1"; /* hashed with its NUL */
-
-static int token_char(unsigned char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-         (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '~' || c == '-';
-}
-
-/* Returns the index of the first byte of `t` that is not a token character,
- * or `len` when there is none. */
-static size_t token_bad_at(const char *t, size_t len) {
-  size_t i = 0;
-  while (i < len && token_char((unsigned char)t[i]))
-    i++;
-  return i;
-}
 
 static int param_char(unsigned char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
@@ -141,7 +128,7 @@ static cashback_status landing_token(const char *target, size_t len,
              name, n, CASHBACK_TOKEN_MAX);
     return CASHBACK_E_CLICK_MALFORMED;
   }
-  size_t bad = token_bad_at(v, n);
+  size_t bad = cashback__token_bad_at(v, n);
   if (bad < n) {
     snprintf(why, why_size,
              "landing parameter '%s': character 0x%02x not allowed in a click "
@@ -344,7 +331,7 @@ static cashback_status check_cookie(const cashback_client *c, const char *v,
              CASHBACK_TOKEN_MAX);
     return CASHBACK_E_CLICK_MALFORMED;
   }
-  size_t bad = token_bad_at(tok, tok_len);
+  size_t bad = cashback__token_bad_at(tok, tok_len);
   if (bad < tok_len) {
     snprintf(why, why_size, "character 0x%02x not allowed in the token",
              (unsigned char)tok[bad]);

@@ -1,5 +1,6 @@
 #include "cashback_client.h"
 #include "cashback_crypto.h"
+#include "cashback_http.h"
 #include "cashback_time.h"
 
 #include <stdarg.h>
@@ -154,4 +155,14 @@ cashback_status cashback__fail(cashback_client *c, cashback_status st,
   pthread_mutex_unlock(&c->error_lock);
   cashback__log(c, CASHBACK_LOG_WARN, "%s: %s", cashback_strerror(st), detail);
   return st;
+}
+
+void cashback__client_http_config(const cashback_client *c,
+                                  cashback__http_config *hc) {
+  memset(hc, 0, sizeof(*hc));
+  hc->connect_timeout_ms = c->opts.connect_timeout_ms;
+  hc->total_timeout_ms = c->opts.total_timeout_ms;
+  hc->allow_insecure = c->opts.allow_insecure_http;
+  hc->user_agent = "libcashback/" CASHBACK_VERSION;
+  hc->ca_file = NULL; /* the system's CA store */
 }

@@ -24,6 +24,11 @@ struct cashback_client {
   struct cashback__sender *sender;
 };
 
+struct cashback__http_config;
+/* The HTTP transport settings of the client's options. */
+void cashback__client_http_config(const cashback_client *c,
+                                  struct cashback__http_config *hc);
+
 /* Releases the spool and the sender (stopping its thread). */
 void cashback__client_release_spool(cashback_client *c);
 

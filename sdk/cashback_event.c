@@ -154,17 +154,21 @@ static int text_valid(const char *s, size_t max, int allow_newline) {
   return i <= max;
 }
 
-static int token_valid(const char *s) {
-  size_t n = 0;
-  for (; s[n]; n++) {
-    char ch = s[n];
-    if (n >= CASHBACK_TOKEN_MAX ||
-        !((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+size_t cashback__token_bad_at(const char *t, size_t len) {
+  size_t i = 0;
+  for (; i < len; i++) {
+    char ch = t[i];
+    if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
           (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' || ch == '-' ||
           ch == '~'))
-      return 0;
+      break;
   }
-  return n > 0;
+  return i;
+}
+
+static int token_valid(const char *s) {
+  size_t n = strnlen(s, CASHBACK_TOKEN_MAX + 1);
+  return n > 0 && n <= CASHBACK_TOKEN_MAX && cashback__token_bad_at(s, n) == n;
 }
 
 static void set_str(char *dst, size_t size, const char *src) {

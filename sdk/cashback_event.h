@@ -5,6 +5,10 @@
 #include "cashback.h"
 #include "cashback_buf.h"
 
+/* The first byte of `t` (`len` bytes) outside the click-token alphabet
+ * [A-Za-z0-9._~-], or `len` when there is none. */
+size_t cashback__token_bad_at(const char *t, size_t len);
+
 /* Cap of one serialized event. */
 #define CASHBACK__EVENT_JSON_MAX (256 * 1024)
 

@@ -116,13 +116,8 @@ cashback_status cashback_probe(cashback_client *c, cashback_probe_result *out) {
     cashback_event_free(ev);
     return cashback__fail(c, st, "probe: cannot build the test event");
   }
-  cashback__http_config hc = {
-      .connect_timeout_ms = c->opts.connect_timeout_ms,
-      .total_timeout_ms = c->opts.total_timeout_ms,
-      .allow_insecure = c->opts.allow_insecure_http,
-      .user_agent = "libcashback/" CASHBACK_VERSION,
-      .ca_file = NULL,
-  };
+  cashback__http_config hc;
+  cashback__client_http_config(c, &hc);
   st = cashback__http_new(&hc, &http);
   if (st != CASHBACK_OK) {
     st = cashback__fail(c, st, "probe: cannot set up the HTTP transport");

@@ -172,13 +172,8 @@ cashback_status cashback__sender_new(cashback_client *c, cashback__spool *spool,
     return CASHBACK_E_NOMEM;
   s->c = c;
   s->spool = spool;
-  cashback__http_config hc = {
-      .connect_timeout_ms = c->opts.connect_timeout_ms,
-      .total_timeout_ms = c->opts.total_timeout_ms,
-      .allow_insecure = c->opts.allow_insecure_http,
-      .user_agent = "libcashback/" CASHBACK_VERSION,
-      .ca_file = NULL,
-  };
+  cashback__http_config hc;
+  cashback__client_http_config(c, &hc);
   cashback_status st = cashback__http_new(&hc, &s->http);
   if (st != CASHBACK_OK) {
     free(s);
