@@ -195,6 +195,7 @@ static void response_reset(cashback__http_response *r) {
   r->transport_error = 0;
   r->timed_out = 0;
   r->tls_error = 0;
+  r->too_big = 0;
   r->retry_after[0] = '\0';
   r->date[0] = '\0';
   r->error[0] = '\0';
@@ -243,12 +244,17 @@ typedef struct write_ctx {
   cashback__http_response *r;
 } write_ctx;
 
+/* Keeps the body up to CASHBACK__RESPONSE_MAX bytes. A body that would pass
+ * it is not an answer: a short count makes curl abort the transfer at once
+ * (CURLE_WRITE_ERROR) instead of reading on until the timeout. */
 static size_t on_body(char *p, size_t size, size_t nmemb, void *ud) {
   write_ctx *w = ud;
   size_t n = size * nmemb;
-  size_t room = w->r->body.max - w->r->body.len;
-  size_t take = n < room ? n : room; /* the excess is discarded */
-  if (take && cashback__buf_add(&w->r->body, p, take) != CASHBACK_OK) {
+  if (n > w->r->body.max - w->r->body.len) {
+    w->r->too_big = 1;
+    return 0;
+  }
+  if (n && cashback__buf_add(&w->r->body, p, n) != CASHBACK_OK) {
     w->h->nomem = 1;
     return 0; /* makes curl stop with CURLE_WRITE_ERROR */
   }
@@ -409,6 +415,16 @@ cashback_status cashback__http_post(cashback__http *h, const char *url,
     curl_easy_getinfo(h->easy, CURLINFO_RESPONSE_CODE, &code);
     resp->status = code;
     return CASHBACK_OK;
+  }
+  if (resp->too_big) {
+    /* Not an answer: the attempt failed and is retried after the backoff.
+     * The connection is dropped (curl closes it after a write error). */
+    resp->status = 0;
+    resp->transport_error = 1;
+    snprintf(resp->error, sizeof(resp->error),
+             "http: response larger than 1 MiB (%d bytes): transfer aborted",
+             CASHBACK__RESPONSE_MAX);
+    return CASHBACK_E_NETWORK;
   }
   if (h->nomem) {
     snprintf(resp->error, sizeof(resp->error),

@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CASHBACK__RESPONSE_MAX (1024 * 1024) /* response bodies kept */
+#define CASHBACK__RESPONSE_MAX (1024 * 1024) /* longest response body */
 
 /* A keep-alive connection cache (one curl easy handle). Not thread-safe:
  * one sender thread uses it. */
@@ -27,6 +27,8 @@ typedef struct cashback__http_response {
   int transport_error;  /* 1: connection failed, reset, timed out */
   int timed_out;        /* 1: the timeout hit */
   int tls_error;        /* 1: the TLS handshake or certificate check failed */
+  int too_big;          /* 1: the body passed CASHBACK__RESPONSE_MAX; the
+                           transfer was aborted there (a transport error) */
   char retry_after[64]; /* the Retry-After header's value, or "" */
   char date[64];        /* the Date header's value, or "" */
   cashback__buf body;   /* capped at CASHBACK__RESPONSE_MAX */
@@ -43,7 +45,9 @@ void cashback__http_free(cashback__http *h);
 
 /* POSTs `body` with Content-Type: application/json and the signature
  * header. Returns CASHBACK_OK when an HTTP response arrived (any status),
- * CASHBACK_E_NETWORK on a transport failure (details in `resp`). `resp`
+ * CASHBACK_E_NETWORK on a transport failure (details in `resp`), which
+ * includes a body longer than CASHBACK__RESPONSE_MAX (`resp->too_big`; the
+ * transfer stops at the cap). `resp`
  * must be initialised with cashback__http_response_init() and freed with
  * cashback__http_response_free(). */
 cashback_status cashback__http_post(cashback__http *h, const char *url,

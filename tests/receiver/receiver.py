@@ -27,6 +27,9 @@ When several are armed, the first of reset, hang, status, slow_ms applies
   {"reject_index":0,"count":1}    reject that event of the next batch
   {"accept_then_reset":true,"count":1}  record as accepted, then RST
   {"kill_pid":1234,"signal":9}    record the next batch, signal the pid, RST
+  {"endless_body":true,"count":1} answer 200 and stream a body that never
+                                  ends (until the client goes, or 1 GiB);
+                                  the bytes sent are "streamed_bytes"
   {"clear":true}                  no faults any more
 GET /_stats gives the counters, the times each event id was received, and
 a log of the last 10000 batch requests.
@@ -53,7 +56,8 @@ BODY_MAX = 4 * 1024 * 1024  # docs/protocol.md: larger is 413
 LOG_MAX = 10000
 HANG_MAX_S = 60.0
 FAULT_KINDS = ("status", "reset", "hang", "slow_ms", "reject_index",
-               "accept_then_reset", "kill_pid")
+               "accept_then_reset", "kill_pid", "endless_body")
+ENDLESS_MAX = 1 << 30  # endless_body gives up after this many bytes
 
 stopping = threading.Event()
 
@@ -79,6 +83,7 @@ class State:
         self.log = []
         self.faults = {}       # kind -> {"count": n, ...}
         self.reject_ids = {}   # id -> reason
+        self.streamed_bytes = 0  # body bytes sent by endless_body
 
     def take_fault(self, kind):
         """The fault of that kind if one is armed, using up one count."""
@@ -195,6 +200,27 @@ def reset_connection(handler):
     handler.close_connection = True
 
 
+def endless_body(handler):
+    """Answers 200 with a body that never ends (no length, not chunked: it
+    ends when the connection does), until the client closes, the receiver
+    stops, or ENDLESS_MAX bytes. Returns the bytes sent."""
+    sent = 0
+    try:
+        handler.send_response(200)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Connection", "close")
+        handler.end_headers()
+        handler.wfile.flush()
+        chunk = b'{"results":[' + b" " * 65524
+        while not stopping.is_set() and sent < ENDLESS_MAX:
+            handler.connection.sendall(chunk)
+            sent += len(chunk)
+    except OSError:
+        pass
+    handler.close_connection = True
+    return sent
+
+
 def hang(handler):
     """Never answers: waits for the client to close, or HANG_MAX_S."""
     sock = handler.connection
@@ -254,6 +280,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                    "accepted": st.accepted, "duplicates": st.duplicates,
                    "rejected": st.rejected,
                    "bad_signature": st.bad_signature,
+                   "streamed_bytes": st.streamed_bytes,
                    "events": dict(st.times), "log": list(st.log),
                    "faults": json.loads(json.dumps(st.faults))}
         self.answer(200, obj)
@@ -317,7 +344,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             reset = st.take_fault("reset")
             hung = None if reset else st.take_fault("hang")
             status = None if reset or hung else st.take_fault("status")
-            slow = None if reset or hung or status else st.take_fault("slow_ms")
+            endless = None if reset or hung or status \
+                else st.take_fault("endless_body")
+            slow = None if reset or hung or endless or status \
+                else st.take_fault("slow_ms")
             if reset:
                 st.note(0, 0, "reset")
             elif hung:
@@ -327,6 +357,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return
         if hung:
             hang(self)
+            return
+        if endless:
+            with st.lock:
+                st.note(200, 0, "endless_body")
+            sent = endless_body(self)
+            with st.lock:
+                st.streamed_bytes += sent
             return
         if status:
             headers = []

@@ -315,6 +315,36 @@ START_TEST(background_thread_delivers) {
 }
 END_TEST
 
+START_TEST(endless_response_is_a_failed_attempt) {
+  /* A receiver (or a proxy) that answers 200 with a body without end: each
+   * attempt stops at the 1 MiB cap (it used to read on until the request
+   * timed out), fails with a clear error, backs off, and keeps the events. */
+  cashback_client *c = client();
+  report_n(c, 3, "M");
+  receiver_control(&rx, "{\"endless_body\":true,\"count\":-1}");
+  ck_assert_int_eq(cashback_flush(c, 1500), CASHBACK_E_NETWORK);
+  cashback_queue_status s;
+  ck_assert_int_eq(cashback_get_status(c, &s), CASHBACK_OK);
+  ck_assert_uint_eq(s.queued_events, 3);
+  ck_assert_uint_eq(s.quarantined, 0);
+  ck_assert_int_eq(s.last_status, CASHBACK_E_NETWORK);
+  ck_assert_msg(strstr(s.last_error, "response larger than 1 MiB"), "%s",
+                s.last_error);
+  long attempts = receiver_stat(&rx, "requests");
+  long streamed = receiver_stat(&rx, "streamed_bytes");
+  ck_assert_int_ge(attempts, 1);
+  /* Per attempt: the cap plus what the sockets buffer, never the body. */
+  ck_assert_msg(streamed < attempts * (64L << 20),
+                "%ld bytes streamed in %ld attempts", streamed, attempts);
+  ck_assert_int_eq(receiver_stat(&rx, "accepted"), 0);
+  receiver_control(&rx, "{\"clear\":true}");
+  ck_assert_int_eq(cashback_flush(c, 10000), CASHBACK_OK);
+  ck_assert_int_eq(receiver_stat(&rx, "accepted"), 3);
+  ck_assert_uint_eq(queued(c), 0);
+  cashback_client_free(c);
+}
+END_TEST
+
 START_TEST(state_parse_round_trip) {
   cashback__sender_state st;
   cashback__sender_state_parse("attempt=4\nnext_attempt_ms=123\npaused=1\n"
@@ -348,6 +378,7 @@ TCase *cashback_test_sender(void) {
   tcase_add_test(tc, rejected_event_is_quarantined_then_replayed);
   tcase_add_test(tc, bad_batch_is_split_down_to_the_bad_event);
   tcase_add_test(tc, wrong_key_pauses_and_keeps_everything);
+  tcase_add_test(tc, endless_response_is_a_failed_attempt);
   tcase_add_test(tc, background_thread_delivers);
   tcase_add_test(tc, state_parse_round_trip);
   return tc;
