@@ -685,6 +685,14 @@ typedef struct cashback_queue_status {
   int paused;           /**< 1: the network refused the key */
   cashback_status last_status;             /**< of the last send attempt */
   char last_error[CASHBACK_ERROR_MAX + 1]; /**< its detail, or "" */
+  /**
+   * The HTTP status (400-499) of a path fault, 0: none. Set when the
+   * endpoint answers a batch-level 4xx to every batch, also to two events
+   * sent alone, without settling any event since the 4xx began: a proxy or
+   * a wrong endpoint, not bad events. Nothing is quarantined for it; the
+   * sender backs off and tries again (docs/protocol.md, section 7).
+   */
+  long path_fault;
 } cashback_queue_status;
 
 /**

@@ -183,6 +183,7 @@ cashback_status cashback_get_status(cashback_client *c,
     out->next_attempt =
         s.next_attempt_ms > now_ms ? (s.next_attempt_ms + 999) / 1000 : 0;
     out->paused = s.paused;
+    out->path_fault = s.path_fault;
     out->last_status = s.last_status;
     snprintf(out->last_error, sizeof(out->last_error), "%s", s.last_error);
   }

@@ -5,10 +5,12 @@
  * Extra fields anywhere are ignored. Events the answer does not mention stay
  * PENDING (they are sent again, and the network dedupes them).
  *
- * An id listed more than once gets the strongest outcome among its entries:
- * REJECTED over ACCEPTED over DUPLICATE. A contradictory answer thus sends
- * the event to the quarantine (kept, visible, replayable) rather than
- * deleting an event the network may not have kept.
+ * The sender sends each id once per request (copies of one event in the
+ * spool are settled together by its one answer), so an id listed more than
+ * once is a contradictory answer: it gets the strongest outcome among its
+ * entries, REJECTED over ACCEPTED over DUPLICATE, which sends the event to
+ * the quarantine (kept, visible, replayable) rather than deleting an event
+ * the network may not have kept.
  */
 #include "cashback_response.h"
 

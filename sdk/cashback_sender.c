@@ -9,7 +9,14 @@
  *   408, 429, 5xx, network error, timeout   -> retry: full-jitter backoff,
  *                                              or Retry-After when given
  *   413, other 4xx                          -> halve the batch; one event
- *                                              alone is quarantined
+ *                                              alone is quarantined if the
+ *                                              endpoint settled another
+ *                                              event since the 4xx began
+ *                                              (else a probe, then a path
+ *                                              fault: kept, backoff)
+ *
+ * Each event id goes once per request; its copies in the spool are settled
+ * by that one answer.
  *
  * Nothing is removed from the spool before the network answered for it, and
  * the retry schedule lives in the spool's `state` file so that every
@@ -38,6 +45,7 @@
 #define RETRY_AFTER_MAX_MS (INT64_C(3600) * 1000)
 #define STANDBY_MS 2000 /* a standby sender tries for the lock this often */
 #define IDLE_POLL_MS 1000
+#define PROBE_COLLECT 16 /* records read to find an event after the head */
 
 struct cashback__sender {
   cashback_client *c;
@@ -46,6 +54,7 @@ struct cashback__sender {
   cashback__http *http;
   cashback__batch batch;
   size_t batch_limit; /* shrinks on 400/413, grows back on success */
+  int probe;          /* the next step sends the event after the head alone */
   cashback__sender_state state;
   int state_loaded;
 
@@ -96,6 +105,12 @@ void cashback__sender_state_parse(const char *text,
         st->last_status = (cashback_status)x;
       else if (KEY("corrupt"))
         st->corrupt = x > 0 ? (uint64_t)x : 0;
+      else if (KEY("fault_streak"))
+        st->fault_streak = x > 0 && x < 1000000 ? (unsigned)x : 0;
+      else if (KEY("fault_accepted"))
+        st->fault_accepted = x != 0;
+      else if (KEY("path_fault"))
+        st->path_fault = x >= 400 && x < 500 ? (long)x : 0;
       else if (KEY("paused_key") || KEY("last_error")) {
         char *dst = KEY("paused_key") ? st->paused_key : st->last_error;
         size_t size =
@@ -124,9 +139,11 @@ static void save_state(cashback__sender *s) {
   snprintf(text, sizeof(text),
            "attempt=%u\nnext_attempt_ms=%" PRId64 "\npaused=%d\n"
            "paused_key=%s\nlast_success=%" PRId64 "\nlast_status=%d\n"
-           "corrupt=%" PRIu64 "\nlast_error=%s\n",
+           "corrupt=%" PRIu64 "\nlast_error=%s\n"
+           "fault_streak=%u\nfault_accepted=%d\npath_fault=%ld\n",
            st->attempt, st->next_attempt_ms, st->paused, st->paused_key,
-           st->last_success, (int)st->last_status, st->corrupt, err);
+           st->last_success, (int)st->last_status, st->corrupt, err,
+           st->fault_streak, st->fault_accepted, st->path_fault);
   if (cashback__spool_state_write(s->spool, text) != CASHBACK_OK)
     cashback__log(s->c, CASHBACK_LOG_WARN, "spool %s: cannot write state",
                   cashback__spool_dir(s->spool));
@@ -260,7 +277,23 @@ static void record_success(cashback__sender *s) {
   S->last_error[0] = '\0';
   size_t max = s->c->opts.batch_max_events;
   s->batch_limit = s->batch_limit * 2 > max ? max : s->batch_limit * 2;
+  if (s->batch_limit == max) { /* recovered: a later 4xx is a new streak */
+    S->fault_streak = 0;
+    S->fault_accepted = 0;
+  }
   save_state(s);
+}
+
+/* The path refuses every batch, also a second event alone, and has not
+ * settled an event since: keep everything, back off, and say so. */
+static void path_fault(cashback__sender *s, long http_status, const char *url,
+                       const char *detail) {
+  s->state.path_fault = http_status;
+  schedule_retry(s, CASHBACK_E_HTTP, -1,
+                 "POST %s: HTTP %ld to every batch, a single event and "
+                 "another: a fault of the path (proxy, endpoint), not of the "
+                 "events; nothing is quarantined, sending backs off: %s",
+                 url, http_status, detail);
 }
 
 /* Quarantines item i with a reason; 0 when it is safely stored. */
@@ -323,6 +356,10 @@ cashback__step cashback__sender_step(cashback__sender *s, int64_t *wait_ms) {
   unsigned char *resolved = NULL;
   const char **texts = NULL;
   size_t *lens = NULL;
+  size_t *map = NULL, *rep = NULL, *send_lens = NULL;
+  unsigned char *qdone = NULL;
+  const char **send_texts = NULL;
+  cashback__result *send_results = NULL;
   cashback__buf body;
   cashback__buf_init(&body, CASHBACK__BATCH_MAX_BYTES + 4096);
   cashback__http_response resp;
@@ -347,7 +384,8 @@ cashback__step cashback__sender_step(cashback__sender *s, int64_t *wait_ms) {
     result = CASHBACK__STEP_WAIT;
     goto done;
   }
-  st = cashback__spool_collect(s->spool, s->batch_limit, &s->batch);
+  st = cashback__spool_collect(
+      s->spool, s->probe ? PROBE_COLLECT : s->batch_limit, &s->batch);
   if (s->batch.corrupt_regions) {
     s->state.corrupt += s->batch.corrupt_regions;
     cashback__log(s->c, CASHBACK_LOG_ERROR,
@@ -397,26 +435,55 @@ cashback__step cashback__sender_step(cashback__sender *s, int64_t *wait_ms) {
     result = CASHBACK__STEP_SENT;
     goto done;
   }
-  /* Compact the events to send (those with an id). */
-  const char **send_texts = texts;
-  size_t *send_lens = lens;
-  size_t *map = calloc(valid, sizeof(*map));
-  cashback__result *send_results = calloc(valid, sizeof(*send_results));
-  if (!map || !send_results) {
-    free(map);
-    free(send_results);
+  /* The events to send: those with an id, each id once (a reloaded page
+   * may spool one event twice; every copy is settled by the one answer).
+   * rep[i] is the sent entry that settles batch item i, SIZE_MAX for none.
+   * A probe (section 7 of docs/protocol.md) holds back the batch's first
+   * event and sends the next one alone. */
+  map = calloc(valid, sizeof(*map));
+  rep = calloc(n, sizeof(*rep));
+  qdone = calloc(valid, 1); /* 1: quarantined, 2: could not be */
+  send_texts = calloc(valid, sizeof(*send_texts));
+  send_lens = calloc(valid, sizeof(*send_lens));
+  send_results = calloc(valid, sizeof(*send_results));
+  if (!map || !rep || !qdone || !send_texts || !send_lens || !send_results) {
     cashback__fail(s->c, CASHBACK_E_NOMEM, "sender: out of memory");
     goto done;
   }
+  int probe = s->probe;
+  s->probe = 0;
+  const char *head_id = NULL;
   size_t k = 0;
   for (size_t i = 0; i < n; i++) {
+    rep[i] = SIZE_MAX;
     if (!texts[i])
       continue;
+    if (!head_id)
+      head_id = results[i].id;
+    if (probe && (strcmp(results[i].id, head_id) == 0 || k == 1))
+      continue;
+    size_t j = 0;
+    while (j < k && strcmp(send_results[j].id, results[i].id) != 0)
+      j++;
+    rep[i] = j;
+    if (j < k)
+      continue; /* a copy of an event already in the request */
     map[k] = i;
     send_texts[k] = texts[i];
     send_lens[k] = lens[i];
     send_results[k] = results[i];
     k++;
+  }
+  valid = k;
+  if (valid == 0) {
+    /* A probe with no other event to send: nothing proves the path. */
+    path_fault(s, s->state.path_fault ? s->state.path_fault : 400,
+               s->c->opts.endpoint, "no other event to probe the path with");
+    result = CASHBACK__STEP_WAIT;
+    *wait_ms = s->state.next_attempt_ms - cashback__wall_ms();
+    if (*wait_ms < 0)
+      *wait_ms = 0;
+    goto done;
   }
   int64_t now_s = now_ms / 1000;
   st = cashback__batch_body(s->c->opts.merchant_id, now_s, send_texts,
@@ -433,8 +500,6 @@ cashback__step cashback__sender_step(cashback__sender *s, int64_t *wait_ms) {
     cashback__wipe(keys, sizeof(keys));
   }
   if (st != CASHBACK_OK) {
-    free(map);
-    free(send_results);
     cashback__fail(s->c, st, "sender: cannot build a batch of %zu events",
                    valid);
     goto done;
@@ -457,22 +522,31 @@ cashback__step cashback__sender_step(cashback__sender *s, int64_t *wait_ms) {
                      "POST %s: HTTP 200 without valid results: %s", url, ex);
       result = CASHBACK__STEP_WAIT;
     } else {
-      size_t delivered = 0, rejected = 0, pending = 0;
-      for (size_t j = 0; j < valid; j++) {
-        size_t i = map[j];
-        switch (send_results[j].outcome) {
+      size_t delivered = 0, rejected = 0, pending = 0, unsaved = 0;
+      for (size_t i = 0; i < n; i++) {
+        size_t j = rep[i];
+        if (j == SIZE_MAX)
+          continue;
+        const cashback__result *r = &send_results[j];
+        switch (r->outcome) {
         case CASHBACK__OUTCOME_ACCEPTED:
         case CASHBACK__OUTCOME_DUPLICATE:
           resolved[i] = 1;
           delivered++;
           break;
         case CASHBACK__OUTCOME_REJECTED:
-          if (quarantine_item(s, i, send_results[j].id,
-                              send_results[j].reason[0] ? send_results[j].reason
-                                                        : "other",
-                              send_results[j].message, 200) == 0) {
+          /* One quarantine entry per event, whatever its copies. */
+          if (!qdone[j])
+            qdone[j] =
+                quarantine_item(s, i, r->id, r->reason[0] ? r->reason : "other",
+                                r->message, 200) == 0
+                    ? 1
+                    : 2;
+          if (qdone[j] == 1) {
             resolved[i] = 1;
             rejected++;
+          } else {
+            unsaved++;
           }
           break;
         case CASHBACK__OUTCOME_PENDING:
@@ -480,18 +554,32 @@ cashback__step cashback__sender_step(cashback__sender *s, int64_t *wait_ms) {
           break;
         }
       }
+      /* The endpoint settled events: whatever 4xx came before were about
+       * events, not the path. */
+      if (delivered + rejected > 0) {
+        if (s->state.fault_streak)
+          s->state.fault_accepted = 1;
+        s->state.path_fault = 0;
+      }
       cashback_status acked =
           cashback__spool_ack(s->spool, &s->batch, resolved);
       cashback__log(s->c, CASHBACK_LOG_INFO,
                     "sent %zu events: %zu delivered, %zu quarantined, %zu "
                     "to send again",
-                    valid, delivered, rejected, pending);
+                    valid, delivered, rejected, pending + unsaved);
       if (acked != CASHBACK_OK) {
         /* The same events would go again at once: not in a loop. */
         schedule_retry(s, acked, -1,
                        "spool %s: cannot move the cursor past %zu settled "
                        "events; they will be sent again",
                        cashback__spool_dir(s->spool), delivered + rejected);
+        result = CASHBACK__STEP_WAIT;
+      } else if (unsaved) {
+        /* A full disk: the same events would be answered again at once. */
+        schedule_retry(s, CASHBACK_E_IO, -1,
+                       "spool %s: cannot write the quarantine; %zu rejected "
+                       "events kept in the spool",
+                       cashback__spool_dir(s->spool), unsaved);
         result = CASHBACK__STEP_WAIT;
       } else if (delivered + rejected > 0) {
         record_success(s);
@@ -513,7 +601,18 @@ cashback__step cashback__sender_step(cashback__sender *s, int64_t *wait_ms) {
     result = CASHBACK__STEP_WAIT;
   } else if (resp.status == 413 || (resp.status >= 400 && resp.status < 500 &&
                                     resp.status != 408 && resp.status != 429)) {
-    if (valid > 1) {
+    /* A batch-level 4xx. It is about one bad event only if the endpoint
+     * settles other events: a path that refuses everything (a proxy, a
+     * wrong endpoint) must not empty the spool into the quarantine. */
+    cashback__sender_state *S = &s->state;
+    if (S->fault_streak == 0)
+      S->fault_accepted = 0;
+    if (S->fault_streak < 1000000)
+      S->fault_streak++;
+    if (probe) {
+      path_fault(s, resp.status, url, ex);
+      result = CASHBACK__STEP_WAIT;
+    } else if (valid > 1) {
       /* One bad event must not hold the others back: halve until it is
        * alone. */
       s->batch_limit = n / 2;
@@ -521,13 +620,40 @@ cashback__step cashback__sender_step(cashback__sender *s, int64_t *wait_ms) {
                     "POST %s: HTTP %ld for %zu events; retrying in batches "
                     "of %zu",
                     url, resp.status, valid, s->batch_limit);
+      save_state(s);
+    } else if (!S->fault_accepted) {
+      /* Alone, and nothing settled since the streak began: send the next
+       * event alone to tell a bad event from a bad path. */
+      s->probe = 1;
+      cashback__log(s->c, CASHBACK_LOG_WARN,
+                    "POST %s: HTTP %ld for event %s alone; probing the path "
+                    "with the next event",
+                    url, resp.status, send_results[0].id);
+      save_state(s);
     } else {
       char reason[32];
       snprintf(reason, sizeof(reason), "http_%ld", resp.status);
-      if (quarantine_item(s, map[0], send_results[0].id, reason, ex,
-                          resp.status) == 0)
-        resolved[map[0]] = 1;
-      cashback__spool_ack(s->spool, &s->batch, resolved);
+      int saved = quarantine_item(s, map[0], send_results[0].id, reason, ex,
+                                  resp.status) == 0;
+      for (size_t i = 0; saved && i < n; i++)
+        if (rep[i] == 0)
+          resolved[i] = 1;
+      cashback_status acked =
+          saved ? cashback__spool_ack(s->spool, &s->batch, resolved)
+                : CASHBACK_E_IO;
+      if (acked != CASHBACK_OK) {
+        schedule_retry(s, acked, -1,
+                       "POST %s: HTTP %ld for event %s; %s, it stays in the "
+                       "spool",
+                       url, resp.status, send_results[0].id,
+                       saved ? "cannot move the cursor past it"
+                             : "cannot write the quarantine");
+        result = CASHBACK__STEP_WAIT;
+      } else {
+        S->fault_streak = 0; /* the bad event is found */
+        S->fault_accepted = 0;
+        save_state(s);
+      }
     }
   } else {
     int64_t ra = -1;
@@ -547,9 +673,13 @@ cashback__step cashback__sender_step(cashback__sender *s, int64_t *wait_ms) {
     *wait_ms = s->state.next_attempt_ms - cashback__wall_ms();
   if (*wait_ms < 0)
     *wait_ms = 0;
-  free(map);
-  free(send_results);
 done:
+  free(map);
+  free(rep);
+  free(qdone);
+  free(send_texts);
+  free(send_lens);
+  free(send_results);
   cashback__http_response_free(&resp);
   cashback__buf_free(&body);
   free(results);

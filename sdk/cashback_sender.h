@@ -47,6 +47,12 @@ typedef struct cashback__sender_state {
   cashback_status last_status;
   uint64_t corrupt;
   char last_error[CASHBACK_ERROR_MAX + 1];
+  /* Batch-level 4xx (docs/protocol.md, section 7): answers in the current
+   * streak, whether the endpoint settled any event since it began, and the
+   * HTTP status of a path fault (0: none). */
+  unsigned fault_streak;
+  int fault_accepted;
+  long path_fault;
 } cashback__sender_state;
 
 void cashback__sender_state_parse(const char *text, cashback__sender_state *st);

@@ -150,6 +150,17 @@ static void check_queue(report *r, cashback_client *client) {
         "clock; sending resumes by itself once they are right");
     bad = 1;
   }
+  if (q.path_fault) {
+    line(r, "FAIL",
+         "queue: the endpoint answers HTTP %ld to every batch, also to "
+         "single events: a fault of the path, not of the events (%s)",
+         q.path_fault,
+         q.last_error[0] ? q.last_error : cashback_strerror(q.last_status));
+    fix("check the endpoint URL and any proxy between the shop and the "
+        "network; nothing is quarantined for it, and sending resumes by "
+        "itself once the path answers");
+    bad = 1;
+  }
   if (q.quarantined) {
     line(r, "warn",
          "queue: %llu event%s in quarantine (the network rejected "

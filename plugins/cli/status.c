@@ -40,6 +40,7 @@ static void print_json(cashback_client *client,
   cli_json_string(stdout, cashback_strerror(q->last_status));
   printf(",\"last_error\":");
   cli_json_string(stdout, q->last_error);
+  printf(",\"path_fault\":%ld", q->path_fault);
   printf("}\n");
 }
 
@@ -80,6 +81,10 @@ static void print_text(cashback_client *client,
            "secret and the clock ('cashback doctor')\n");
   else
     printf("paused:        no\n");
+  if (q->path_fault)
+    printf("path fault:    HTTP %ld to every batch: check the endpoint and "
+           "any proxy; nothing is quarantined for it\n",
+           q->path_fault);
   if (q->next_attempt) {
     cli_iso_time(q->next_attempt, a, sizeof(a));
     cli_duration(q->next_attempt - now, b, sizeof(b));

@@ -30,6 +30,10 @@ When several are armed, the first of reset, hang, status, slow_ms applies
   {"endless_body":true,"count":1} answer 200 and stream a body that never
                                   ends (until the client goes, or 1 GiB);
                                   the bytes sent are "streamed_bytes"
+  {"bad_orders":["1001"]}         400 to every batch with an event of one
+                                  of these orders, persistently
+  {"reject_repeats":true}         a second copy of an id in one batch is
+                                  rejected (duplicate_in_batch), persistently
   {"clear":true}                  no faults any more
 GET /_stats gives the counters, the times each event id was received, and
 a log of the last 10000 batch requests.
@@ -84,6 +88,8 @@ class State:
         self.faults = {}       # kind -> {"count": n, ...}
         self.reject_ids = {}   # id -> reason
         self.streamed_bytes = 0  # body bytes sent by endless_body
+        self.bad_orders = set()  # a batch with one of these: 400
+        self.reject_repeats = False
 
     def take_fault(self, kind):
         """The fault of that kind if one is armed, using up one count."""
@@ -309,7 +315,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if not isinstance(req, dict):
                 raise ValueError("not an object")
             known = set(FAULT_KINDS) | {"count", "retry_after", "signal",
-                                        "reject_ids", "reason", "clear"}
+                                        "reject_ids", "reason", "clear",
+                                        "bad_orders", "reject_repeats"}
             unknown = set(req) - known
             if unknown:
                 raise ValueError("unknown keys %s" % sorted(unknown))
@@ -323,6 +330,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if req.get("clear"):
                 st.faults.clear()
                 st.reject_ids.clear()
+                st.bad_orders.clear()
+                st.reject_repeats = False
             for kind in FAULT_KINDS:
                 if kind in req and req[kind] is not None and req[kind] is not False:
                     f = {"count": count, "value": req[kind]}
@@ -334,6 +343,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     st.faults[kind] = f
             for eid in req.get("reject_ids", []):
                 st.reject_ids[eid] = req.get("reason", "rejected_by_test")
+            st.bad_orders.update(req.get("bad_orders", []))
+            if "reject_repeats" in req:
+                st.reject_repeats = bool(req["reject_repeats"])
             faults = json.loads(json.dumps(st.faults))
         self.answer(200, {"ok": True, "faults": faults})
 
@@ -396,16 +408,34 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 st.note(400, 0, "bad_request")
             self.answer(400, {"error": "bad_request", "message": str(e)})
             return
+        with st.lock:
+            bad = [ev["order_id"] for ev in events
+                   if ev["order_id"] in st.bad_orders]
+            if bad:
+                st.note(400, len(events), "bad_orders")
+        if bad:
+            self.answer(400, {"error": "bad_request",
+                              "message": "order %s refused" % bad[0]})
+            return
 
         results = []
         with st.lock:
             reject_index = st.take_fault("reject_index")
             after = st.take_fault("accept_then_reset") or \
                 st.take_fault("kill_pid")
+            in_batch = set()
             for i, ev in enumerate(events):
                 eid = ev["id"]
                 st.times[eid] = st.times.get(eid, 0) + 1
-                if eid in st.reject_ids or \
+                repeat = eid in in_batch
+                in_batch.add(eid)
+                if repeat and st.reject_repeats:
+                    st.rejected += 1
+                    results.append({"id": eid, "status": "rejected",
+                                    "reason": "duplicate_in_batch",
+                                    "message": "this id is in the batch "
+                                               "twice"})
+                elif eid in st.reject_ids or \
                         (reject_index and reject_index["value"] == i):
                     reason = st.reject_ids.get(eid, "rejected_by_test")
                     st.rejected += 1

@@ -585,7 +585,8 @@ def s_faults(ctx, rng):
     logs, figs = [], {}
     phase_no = [0]
 
-    def phase(name, controls, sender_extra=(), want_rc=0):
+    def phase(name, controls, sender_extra=(), want_rc=0,
+              clear_faults=False):
         i = phase_no[0]
         phase_no[0] += 1
         rc, log, _ = run_report(ctx, spool, rx, "faults/p%d" % i,
@@ -600,6 +601,8 @@ def s_faults(ctx, rng):
             timeouts) + ["--batch", 50] + list(sender_extra))
         check(rc == want_rc, "faults: %s: sender exit %d, not %d (%r)"
               % (name, rc, want_rc, st))
+        if clear_faults:
+            rx.control({"clear": True})
         check(not rx.stats()["faults"], "faults: %s: faults left unused: %r"
               % (name, rx.stats()["faults"]))
         entries = log_since(rx, first)
@@ -651,12 +654,30 @@ def s_faults(ctx, rng):
     # One event of a batch rejected (HTTP 200, per-event "rejected"): it is
     # quarantined, the 49 others of its batch are delivered.
     phase("reject-one", [{"reject_index": 3, "count": 1}])
-    # HTTP 400 for the whole batch, six times: halved 50, 25, 12, 6, 3, 1
-    # events; the single event then answered 400 is quarantined alone.
-    entries, _ = phase("400-split", [{"status": 400, "count": 6}])
+    # HTTP 400 for every batch holding one event of the phase, while the
+    # endpoint takes the others: halved 50, 25, 12, 6, 3, 1 events; the
+    # event then answered 400 alone is quarantined alone.
+    entries, _ = phase("400-split", [lambda: {"bad_orders": [
+        "f%d-7" % (phase_no[0] - 1)]}])
+    rx.control({"clear": True})
     sizes = [e["events"] for e in entries if e["status"] == 200]
     check(sum(sizes) == count - 1, "faults: 400-split: %d events accepted "
           "after the split, not %d" % (sum(sizes), count - 1))
+    # HTTP 400 for everything (a proxy, a wrong endpoint): a fault of the
+    # path, not of the events. Nothing is quarantined, the sender backs
+    # off (two requests per backoff once halved down to one event), status
+    # says path_fault; then the path is fixed and everything goes.
+    entries, st = phase("400-path", [{"status": 400, "count": -1}],
+                        sender_extra=["--seconds", 5, "--backoff", "50,1000"],
+                        want_rc=2, clear_faults=True)
+    check(st.get("quarantined") == 2 and st.get("path_fault") == 400 and
+          st.get("queued") == count,
+          "faults: 400-path: status %r" % st)
+    check(len(entries) <= 60, "faults: 400-path: %d requests in 5 s"
+          % len(entries))
+    rc, st = send(ctx, spool, rx, "faults/path-fixed", extra=timeouts)
+    check(rc == 0 and st.get("queued") == 0 and st.get("path_fault") == 0,
+          "faults: 400-path fixed: exit %d, status %r" % (rc, st))
     # 401: the key is refused, sending pauses and keeps everything; a second
     # sender with the same key does not send at all; a new key resumes.
     # (The pause lasts the backoff cap, here one minute.)

@@ -378,6 +378,7 @@ static void print_status(cashback_client *c) {
          "last_success=%" PRId64 "\nnext_attempt=%" PRId64 "\n",
          s.queued_events, s.queued_bytes, s.quarantined, s.corrupt_skipped,
          s.paused, (int)s.last_status, s.last_success, s.next_attempt);
+  printf("path_fault=%ld\n", s.path_fault);
   fflush(stdout);
 }
 

@@ -254,16 +254,115 @@ START_TEST(bad_batch_is_split_down_to_the_bad_event) {
   ck_assert_int_eq(sizes[2], 4);
   ck_assert_int_eq(receiver_stat(&rx, "accepted"), 8);
   ck_assert_uint_eq(queued(c), 0);
-  /* A single event refused with 400 is quarantined, not retried forever. */
+  /* An event the endpoint refuses with 400 wherever it is, while it takes
+   * the others: that event alone is quarantined, not retried forever. */
+  receiver_control(&rx, "{\"bad_orders\":[\"H-bad\"]}");
   report_sale(c, "H-bad");
-  receiver_control(&rx, "{\"status\":400,\"count\":1}");
+  report_sale(c, "H-good");
   ck_assert_int_eq(cashback_flush(c, 10000), CASHBACK_OK);
   cashback_queue_status s;
   cashback_get_status(c, &s);
   ck_assert_uint_eq(s.quarantined, 1);
+  ck_assert_uint_eq(s.queued_events, 0);
+  ck_assert_int_eq(s.path_fault, 0);
+  ck_assert_int_eq(receiver_stat(&rx, "accepted"), 9);
   qlist l = {0};
   cashback_quarantine_list(c, on_quarantined, &l);
   ck_assert_str_eq(l.reason, "http_400");
+  cashback_client_free(c);
+}
+END_TEST
+
+/* A path that answers 400 to everything (a proxy, a wrong endpoint) is not
+ * 40 bad events: nothing is quarantined, the sender backs off instead of
+ * halving down to single events and quarantining each, and status says
+ * so. Sending resumes once the path is fixed. */
+START_TEST(a_path_refusing_everything_quarantines_nothing) {
+  cashback_client *c = client();
+  report_n(c, 40, "P");
+  receiver_control(&rx, "{\"status\":400,\"count\":-1}");
+  ck_assert_int_ne(cashback_flush(c, 3000), CASHBACK_OK);
+  cashback_queue_status s;
+  ck_assert_int_eq(cashback_get_status(c, &s), CASHBACK_OK);
+  ck_assert_uint_eq(s.quarantined, 0);
+  ck_assert_uint_eq(s.queued_events, 40);
+  ck_assert_int_eq(s.path_fault, 400);
+  ck_assert_ptr_nonnull(strstr(s.last_error, "fault of the path"));
+  /* Halving (40, 20, 10, 5, 2, 1), then two requests per backoff. The
+   * bound is loose (3 s of backoff from 50 ms to 400 ms): a storm is
+   * hundreds. */
+  long storm = receiver_stat(&rx, "requests");
+  ck_assert_int_le(storm, 60);
+  /* Another flush while backing off does not hammer the path either. */
+  cashback_flush(c, 100);
+  ck_assert_int_le(receiver_stat(&rx, "requests"), storm + 2);
+  receiver_control(&rx, "{\"clear\":true}");
+  ck_assert_int_eq(cashback_flush(c, 10000), CASHBACK_OK);
+  ck_assert_int_eq(receiver_stat(&rx, "accepted"), 40);
+  ck_assert_int_eq(cashback_get_status(c, &s), CASHBACK_OK);
+  ck_assert_int_eq(s.path_fault, 0);
+  ck_assert_uint_eq(s.quarantined, 0);
+  cashback_client_free(c);
+}
+END_TEST
+
+/* A full disk under a 400: the bad event cannot be quarantined. It stays
+ * in the spool and the sender backs off; no hot loop. */
+START_TEST(unwritable_quarantine_backs_off) {
+  cashback_client *c = client();
+  receiver_control(&rx, "{\"bad_orders\":[\"Q-bad\"]}");
+  report_sale(c, "Q-bad");
+  report_sale(c, "Q-good");
+  char path[160];
+  snprintf(path, sizeof(path), "%s/spool/quarantine.log", spool_root);
+  unlink(path);
+  ck_assert_int_eq(mkdir(path, 0700), 0); /* appends to it fail */
+  ck_assert_int_ne(cashback_flush(c, 2000), CASHBACK_OK);
+  /* About one request per backoff (50-400 ms); a hot loop is hundreds. */
+  ck_assert_int_le(receiver_stat(&rx, "requests"), 30);
+  ck_assert_int_eq(receiver_stat(&rx, "accepted"), 1);
+  ck_assert_int_eq(rmdir(path), 0);
+  cashback_queue_status s;
+  ck_assert_int_eq(cashback_get_status(c, &s), CASHBACK_OK);
+  ck_assert_int_eq(s.last_status, CASHBACK_E_IO);
+  ck_assert_ptr_nonnull(strstr(s.last_error, "cannot write the quarantine"));
+  /* Both kept: the cursor cannot pass the bad event (the good one goes
+   * again, a duplicate). */
+  ck_assert_uint_eq(s.queued_events, 2);
+  receiver_control(&rx, "{\"clear\":true}");
+  ck_assert_int_eq(cashback_flush(c, 10000), CASHBACK_OK);
+  ck_assert_int_eq(receiver_stat(&rx, "accepted"), 2);
+  cashback_client_free(c);
+}
+END_TEST
+
+/* A reloaded page reported the same cancel twice and both copies are in
+ * one batch: the id is sent once and both copies are settled by that one
+ * answer, even by a network that rejects a repeated id in a batch. */
+START_TEST(one_id_twice_in_a_batch_is_sent_once) {
+  cashback_client *c = client();
+  report_sale(c, "R1");
+  char id[CASHBACK_EVENT_ID_LEN + 1];
+  for (int i = 0; i < 2; i++) {
+    cashback_event *ev = cashback_event_new(CASHBACK_EVENT_CANCEL, "R1");
+    ck_assert_int_eq(cashback_report(c, ev, id), CASHBACK_OK);
+    cashback_event_free(ev);
+  }
+  report_sale(c, "R2");
+  ck_assert_uint_eq(queued(c), 4);
+  receiver_control(&rx, "{\"reject_repeats\":true}");
+  ck_assert_int_eq(cashback_flush(c, 10000), CASHBACK_OK);
+  cashback_queue_status s;
+  cashback_get_status(c, &s);
+  ck_assert_uint_eq(s.quarantined, 0);
+  ck_assert_uint_eq(s.queued_events, 0);
+  ck_assert_int_eq(receiver_stat(&rx, "accepted"), 3);
+  ck_assert_int_eq(receiver_stat(&rx, "rejected"), 0);
+  cJSON *j = receiver_stats(&rx);
+  cJSON *times = cJSON_GetObjectItem(cJSON_GetObjectItem(j, "events"), id);
+  ck_assert_ptr_nonnull(times);
+  ck_assert_int_eq((int)times->valuedouble, 1);
+  cJSON_Delete(j);
   cashback_client_free(c);
 }
 END_TEST
@@ -350,7 +449,8 @@ START_TEST(state_parse_round_trip) {
   cashback__sender_state_parse("attempt=4\nnext_attempt_ms=123\npaused=1\n"
                                "paused_key=abcd\nlast_success=77\n"
                                "last_status=21\ncorrupt=2\nlast_error=x y\n"
-                               "junk\nattempt_other=9\n",
+                               "junk\nattempt_other=9\nfault_streak=3\n"
+                               "fault_accepted=1\npath_fault=400\n",
                                &st);
   ck_assert_uint_eq(st.attempt, 4);
   ck_assert_int_eq(st.next_attempt_ms, 123);
@@ -360,8 +460,15 @@ START_TEST(state_parse_round_trip) {
   ck_assert_int_eq(st.last_status, CASHBACK_E_NETWORK);
   ck_assert_uint_eq(st.corrupt, 2);
   ck_assert_str_eq(st.last_error, "x y");
+  ck_assert_uint_eq(st.fault_streak, 3);
+  ck_assert_int_eq(st.fault_accepted, 1);
+  ck_assert_int_eq(st.path_fault, 400);
+  /* A path fault is a 4xx; anything else is no path fault. */
+  cashback__sender_state_parse("path_fault=503\n", &st);
+  ck_assert_int_eq(st.path_fault, 0);
   cashback__sender_state_parse("", &st);
   ck_assert_uint_eq(st.attempt, 0);
+  ck_assert_int_eq(st.path_fault, 0);
 }
 END_TEST
 
@@ -377,6 +484,9 @@ TCase *cashback_test_sender(void) {
   tcase_add_test(tc, accepted_but_unanswered_is_resent_and_deduped);
   tcase_add_test(tc, rejected_event_is_quarantined_then_replayed);
   tcase_add_test(tc, bad_batch_is_split_down_to_the_bad_event);
+  tcase_add_test(tc, a_path_refusing_everything_quarantines_nothing);
+  tcase_add_test(tc, unwritable_quarantine_backs_off);
+  tcase_add_test(tc, one_id_twice_in_a_batch_is_sent_once);
   tcase_add_test(tc, wrong_key_pauses_and_keeps_everything);
   tcase_add_test(tc, endless_response_is_a_failed_attempt);
   tcase_add_test(tc, background_thread_delivers);
