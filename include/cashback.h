@@ -693,6 +693,10 @@ typedef struct cashback_queue_status {
    * sender backs off and tries again (docs/protocol.md, section 7).
    */
   long path_fault;
+  /** Damaged regions of the quarantine file (a flipped bit, a torn write):
+   * spans no entry can be read from. They are kept in the file as they are
+   * and not counted in `quarantined`; 0 when there are none. */
+  uint64_t quarantine_damaged;
 } cashback_queue_status;
 
 /**
@@ -702,13 +706,27 @@ typedef struct cashback_queue_status {
 CASHBACK_API cashback_status cashback_get_status(cashback_client *client,
                                                  cashback_queue_status *out);
 
-/** A quarantined event, as passed to a `cashback_quarantine_fn`. */
+/**
+ * A quarantined event, as passed to a `cashback_quarantine_fn`. Every entry
+ * of the quarantine is listed, including those that are not events:
+ * - reason "invalid_record": a spool record that was not an event (not
+ *   written by libcashback, or damaged in a way its checksum did not
+ *   catch); `id` is "invalid-<crc32c>-<length>" (with "-p<k>of<n>" when
+ *   its bytes fill several entries);
+ * - reason "unreadable_entry": an entry that is not readable JSON (written
+ *   by libcashback 0.1, which spliced such records in as they were); `id`
+ *   is "unreadable-<crc32c>-<length>".
+ * For those, `event_json` is a JSON string whose characters U+0000 to
+ * U+00FF are the bytes, one each (printable ASCII as it is, the rest as
+ * `\u00XX`), and they cannot be replayed. Damaged regions of the file are
+ * counted in `cashback_queue_status.quarantine_damaged`.
+ */
 typedef struct cashback_quarantined {
   const char *id;      /**< event id */
   const char *reason;  /**< the network's reason code, e.g. "unknown_click" */
   const char *message; /**< the network's message, or "" */
   int64_t quarantined_at; /**< Unix time */
-  const char *event_json; /**< the event as it was sent */
+  const char *event_json; /**< the event as it was sent (always JSON) */
   size_t event_len;
 } cashback_quarantined;
 
@@ -728,7 +746,10 @@ CASHBACK_API cashback_status cashback_quarantine_list(cashback_client *client,
  * Puts the quarantined event `id` (NULL: every one) back into the spool to
  * be sent again, with its id unchanged, and removes it from the quarantine.
  * `*replayed` (may be NULL) counts them. CASHBACK_E_NOT_FOUND when `id` is
- * not quarantined.
+ * not quarantined; CASHBACK_E_INVALID_ARGUMENT when `id` names an entry
+ * that is not an event ("invalid_record", "unreadable_entry": sending it
+ * could only bring it back). Those stay in the quarantine; with `id` NULL
+ * they are skipped (and logged).
  */
 CASHBACK_API cashback_status cashback_quarantine_replay(cashback_client *client,
                                                         const char *id,

@@ -25,9 +25,11 @@
 #include "cashback_sender.h"
 #include "cashback_backoff.h"
 #include "cashback_client.h"
+#include "cashback_crc32c.h"
 #include "cashback_crypto.h"
 #include "cashback_http.h"
 #include "cashback_protocol.h"
+#include "cashback_record.h"
 #include "cashback_response.h"
 #include "cashback_sign.h"
 #include "cashback_time.h"
@@ -296,46 +298,177 @@ static void path_fault(cashback__sender *s, long http_status, const char *url,
                  url, http_status, detail);
 }
 
-/* Quarantines item i with a reason; 0 when it is safely stored. */
+/* Quarantine entries (docs/reliability.md, "The quarantine"): one record of
+ * JSON each,
+ *   {"id","reason","message","http_status","quarantined_at","event":{...}}
+ * with the event spliced in as sent. A payload that is not one whole JSON
+ * value (a spool record that is not an event, or an event the network
+ * refused that is not valid JSON) is never spliced: its exact bytes go in
+ * "event_hex" with "raw_len", split over several entries ("part", "parts",
+ * "raw_offset") when the hex would pass the record cap. So is an event whose
+ * entry would pass the cap (the event setters keep new ones below it). */
+#define QUARANTINE_HEX_PART ((CASHBACK__RECORD_MAX - 4096) / 2)
+
+/* 1 when `p` (`len` bytes, NUL-terminated at p[len]) is exactly one JSON
+ * value and nothing else. */
+static int is_one_json_value(const char *p, size_t len) {
+  if (memchr(p, '\0', len))
+    return 0;
+  const char *end = NULL;
+  cJSON *v = cJSON_ParseWithLengthOpts(p, len + 1, &end, 1);
+  cJSON_Delete(v);
+  return v != NULL;
+}
+
+static cJSON *entry_head(const char *id, const char *reason,
+                         const char *message, long http_status,
+                         const char *iso) {
+  cJSON *o = cJSON_CreateObject();
+  if (o && cJSON_AddStringToObject(o, "id", id) &&
+      cJSON_AddStringToObject(o, "reason", reason) &&
+      cJSON_AddStringToObject(o, "message", message) &&
+      cJSON_AddNumberToObject(o, "http_status", (double)http_status) &&
+      cJSON_AddStringToObject(o, "quarantined_at", iso))
+    return o;
+  cJSON_Delete(o);
+  return NULL;
+}
+
+/* Appends entry `o` (and frees it): CASHBACK_OK, CASHBACK_E_TOO_BIG when it
+ * would pass the record cap, or the failure. */
+static cashback_status append_entry(cashback__sender *s, cJSON *o,
+                                    int64_t now_ms) {
+  char *text = o ? cJSON_PrintUnformatted(o) : NULL;
+  cJSON_Delete(o);
+  if (!text)
+    return CASHBACK_E_NOMEM;
+  size_t n = strlen(text);
+  cashback_status st =
+      n > CASHBACK__RECORD_MAX
+          ? CASHBACK_E_TOO_BIG
+          : cashback__quarantine_append(s->spool, text, n, now_ms);
+  cJSON_free(text);
+  return st;
+}
+
+/* The bytes of `p` as hex entries; `id` names them. */
+static cashback_status append_hex(cashback__sender *s, const char *id,
+                                  const char *reason, const char *message,
+                                  long http_status, const char *iso,
+                                  const char *p, size_t len, int64_t now_ms) {
+  size_t parts =
+      len ? (len + QUARANTINE_HEX_PART - 1) / QUARANTINE_HEX_PART : 1;
+  char *hex =
+      malloc(2 * (len < QUARANTINE_HEX_PART ? len : QUARANTINE_HEX_PART) + 1);
+  if (!hex)
+    return CASHBACK_E_NOMEM;
+  cashback_status st = CASHBACK_OK;
+  for (size_t k = 0; k < parts && st == CASHBACK_OK; k++) {
+    size_t off = k * QUARANTINE_HEX_PART;
+    size_t n =
+        len - off < QUARANTINE_HEX_PART ? len - off : QUARANTINE_HEX_PART;
+    char part_id[128];
+    if (parts > 1)
+      snprintf(part_id, sizeof(part_id), "%s-p%zuof%zu", id, k + 1, parts);
+    else
+      snprintf(part_id, sizeof(part_id), "%s", id);
+    cashback__hex((const uint8_t *)p + off, n, hex);
+    cJSON *o = entry_head(part_id, reason, message, http_status, iso);
+    if (o && (!cJSON_AddStringToObject(o, "event_hex", hex) ||
+              !cJSON_AddNumberToObject(o, "raw_len", (double)len) ||
+              (parts > 1 &&
+               (!cJSON_AddNumberToObject(o, "part", (double)(k + 1)) ||
+                !cJSON_AddNumberToObject(o, "parts", (double)parts) ||
+                !cJSON_AddNumberToObject(o, "raw_offset", (double)off))))) {
+      cJSON_Delete(o);
+      o = NULL;
+    }
+    st = o ? append_entry(s, o, now_ms) : CASHBACK_E_NOMEM;
+  }
+  free(hex);
+  return st;
+}
+
+typedef struct find_ctx {
+  char prefix[96];
+  size_t len;
+  int found;
+} find_ctx;
+
+static int find_entry(const char *p, size_t len, int64_t t, void *ud) {
+  (void)t;
+  find_ctx *f = ud;
+  if (len >= f->len && memcmp(p, f->prefix, f->len) == 0 &&
+      (p[f->len] == '"' || (len > f->len + 1 && p[f->len] == '-')))
+    f->found = 1;
+  return f->found;
+}
+
+/* 1 when the quarantine has an entry named `name` (or its first part). */
+static int quarantined_already(cashback__sender *s, const char *name) {
+  find_ctx f = {.found = 0};
+  int n = snprintf(f.prefix, sizeof(f.prefix), "{\"id\":\"%s", name);
+  if (n <= 0 || (size_t)n >= sizeof(f.prefix))
+    return 0;
+  f.len = (size_t)n;
+  return cashback__quarantine_scan(s->spool, find_entry, &f, NULL) ==
+             CASHBACK_OK &&
+         f.found;
+}
+
+/* Quarantines item i with a reason; 0 when it is safely stored. `id` is
+ * "unknown" for a record that is not an event: it is then named by its
+ * bytes, "invalid-<crc32c>-<length>". */
 static int quarantine_item(cashback__sender *s, size_t i, const char *id,
                            const char *reason, const char *message,
                            long http_status) {
   const cashback__batch_item *it = &s->batch.items[i];
-  char *event = malloc(it->len + 1);
-  cJSON *o = cJSON_CreateObject();
+  const char *p = s->batch.data.data + it->off;
+  size_t len = it->len;
+  char *event = malloc(len + 1);
   char iso[CASHBACK__ISO8601_MAX];
   int64_t now_ms = cashback__wall_ms();
-  char *text = NULL;
-  if (event && o && cashback__iso8601(now_ms / 1000, 0, iso) == CASHBACK_OK) {
-    memcpy(event, s->batch.data.data + it->off, it->len);
-    event[it->len] = '\0';
-    char status_num[16];
-    snprintf(status_num, sizeof(status_num), "%ld", http_status);
-    if (cJSON_AddStringToObject(o, "id", id) &&
-        cJSON_AddStringToObject(o, "reason", reason) &&
-        cJSON_AddStringToObject(o, "message", message) &&
-        cJSON_AddRawToObject(o, "http_status", status_num) &&
-        cJSON_AddStringToObject(o, "quarantined_at", iso) &&
-        cJSON_AddRawToObject(o, "event", event))
-      text = cJSON_PrintUnformatted(o);
+  char name[64];
+  snprintf(name, sizeof(name), "%s", id);
+  cashback_status st = CASHBACK_E_NOMEM;
+  if (event && cashback__iso8601(now_ms / 1000, 0, iso) == CASHBACK_OK) {
+    memcpy(event, p, len);
+    event[len] = '\0';
+    int invalid = strcmp(reason, "invalid_record") == 0;
+    st = CASHBACK_E_TOO_BIG;
+    if (!invalid && is_one_json_value(event, len)) {
+      cJSON *o = entry_head(id, reason, message, http_status, iso);
+      if (o && !cJSON_AddRawToObject(o, "event", event)) {
+        cJSON_Delete(o);
+        o = NULL;
+      }
+      st = o ? append_entry(s, o, now_ms) : CASHBACK_E_NOMEM;
+    }
+    if (st == CASHBACK_E_TOO_BIG) {
+      if (invalid || strcmp(id, "unknown") == 0)
+        snprintf(name, sizeof(name), "invalid-%08" PRIx32 "-%zu",
+                 cashback__crc32c(0, p, len), len);
+      /* Such a record is quarantined before the batch is sent, and read
+       * again when the batch is not settled (a failed attempt, a batch
+       * halved): stored once, named by its bytes. */
+      if (invalid && quarantined_already(s, name))
+        st = CASHBACK_OK;
+      else
+        st = append_hex(s, name, reason, message, http_status, iso, p, len,
+                        now_ms);
+    }
   }
-  cJSON_Delete(o);
   free(event);
-  int rc = -1;
-  if (text && cashback__quarantine_append(s->spool, text, strlen(text),
-                                          now_ms) == CASHBACK_OK)
-    rc = 0;
-  if (rc == 0)
+  if (st == CASHBACK_OK)
     cashback__log(s->c, CASHBACK_LOG_WARN,
                   "event %s quarantined: %s%s%s (replay with "
                   "cashback_quarantine_replay)",
-                  id, reason, message[0] ? ": " : "", message);
+                  name, reason, message[0] ? ": " : "", message);
   else
     cashback__fail(s->c, CASHBACK_E_IO,
                    "event %s: cannot write the quarantine; kept in the spool",
-                   id);
-  cJSON_free(text);
-  return rc;
+                   name);
+  return st == CASHBACK_OK ? 0 : -1;
 }
 
 /* A short, printable excerpt of a response body for messages. */

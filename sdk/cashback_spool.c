@@ -1041,36 +1041,78 @@ static cashback_status read_quarantine(cashback__spool *s, uint8_t **data,
   return st;
 }
 
-/* Calls fn for each valid record of `p`, skipping damage. */
-static void each_record(const uint8_t *p, size_t n, cashback__record_fn fn,
-                        void *ud, int (*stop_on)(int)) {
+/* Walks `p` (`n` bytes of quarantine.log): calls `fn` for each whole valid
+ * record (payload, and the record's own bytes at `rec`, `rec_len`) and
+ * `damage` for each damaged span between them (bad magic, length or
+ * checksum, or a torn tail), up to where a valid record starts again. Stops
+ * when `fn` returns non-zero and `stop` is set. */
+typedef struct walk_fns {
+  int (*fn)(const uint8_t *rec, size_t rec_len, const char *payload, size_t len,
+            int64_t t, void *ud);
+  void (*damage)(const uint8_t *p, size_t len, void *ud);
+  int stop;
+} walk_fns;
+
+static void walk_quarantine(const uint8_t *p, size_t n, const walk_fns *w,
+                            void *ud) {
   size_t pos = 0;
   while (pos < n) {
     size_t len;
     int64_t t;
     if (cashback__record_decode(p + pos, n - pos, &len, &t) ==
         CASHBACK__REC_OK) {
-      int r = fn((const char *)p + pos + CASHBACK__RECORD_HEADER, len, t, ud);
-      if (stop_on && stop_on(r))
+      size_t rec_len = CASHBACK__RECORD_HEADER + len;
+      int r =
+          w->fn(p + pos, rec_len,
+                (const char *)p + pos + CASHBACK__RECORD_HEADER, len, t, ud);
+      if (w->stop && r)
         return;
-      pos += CASHBACK__RECORD_HEADER + len;
+      pos += rec_len;
     } else {
-      pos = cashback__record_resync(p, n, pos + 1);
+      size_t next = cashback__record_resync(p, n, pos + 1);
+      if (w->damage)
+        w->damage(p + pos, next - pos, ud);
+      pos = next;
     }
   }
 }
 
-static int nonzero(int r) {
-  return r != 0;
+typedef struct scan_ctx {
+  cashback__record_fn fn;
+  void *ud;
+  cashback__quarantine_damage *damage;
+} scan_ctx;
+
+static int scan_one(const uint8_t *rec, size_t rec_len, const char *payload,
+                    size_t len, int64_t t, void *ud) {
+  (void)rec;
+  (void)rec_len;
+  scan_ctx *c = ud;
+  return c->fn(payload, len, t, c->ud);
+}
+
+static void scan_damage(const uint8_t *p, size_t len, void *ud) {
+  (void)p;
+  scan_ctx *c = ud;
+  if (c->damage) {
+    c->damage->regions++;
+    c->damage->bytes += len;
+  }
 }
 
 cashback_status cashback__quarantine_scan(cashback__spool *s,
-                                          cashback__record_fn fn, void *ud) {
+                                          cashback__record_fn fn, void *ud,
+                                          cashback__quarantine_damage *damage) {
+  if (damage)
+    memset(damage, 0, sizeof(*damage));
   uint8_t *p;
   size_t n;
   cashback_status st = read_quarantine(s, &p, &n);
-  if (st == CASHBACK_OK)
-    each_record(p, n, fn, ud, nonzero);
+  if (st == CASHBACK_OK) {
+    scan_ctx c = {fn, ud, damage};
+    walk_fns w = {scan_one, scan_damage, 1};
+    walk_quarantine(p, n, &w, &c);
+  }
   free(p);
   return st;
 }
@@ -1083,18 +1125,36 @@ typedef struct filter_ctx {
   int failed;
 } filter_ctx;
 
-static int filter_one(const char *payload, size_t len, int64_t t, void *ud) {
-  filter_ctx *f = ud;
-  if (!f->keep(payload, len, t, f->ud)) {
-    f->removed++;
-    return 0;
+static void filter_write(filter_ctx *f, const uint8_t *p, size_t len) {
+  while (!f->failed && len > 0) {
+    ssize_t k = write(f->fd, p, len);
+    if (k < 0 && errno == EINTR)
+      continue;
+    if (k <= 0) {
+      f->failed = 1;
+      return;
+    }
+    p += k;
+    len -= (size_t)k;
   }
-  uint8_t h[CASHBACK__RECORD_HEADER];
-  cashback__record_header(h, payload, len, t);
-  if (write(f->fd, h, sizeof(h)) != (ssize_t)sizeof(h) ||
-      write(f->fd, payload, len) != (ssize_t)len)
-    f->failed = 1;
+}
+
+/* A kept record is copied byte for byte (header and checksum included), so
+ * a rewrite never turns a record into another or drops its checksum. */
+static int filter_one(const uint8_t *rec, size_t rec_len, const char *payload,
+                      size_t len, int64_t t, void *ud) {
+  filter_ctx *f = ud;
+  if (!f->keep(payload, len, t, f->ud))
+    f->removed++;
+  else
+    filter_write(f, rec, rec_len);
   return 0;
+}
+
+/* Damage is kept as it is: it stays counted, and its bytes stay there for
+ * whoever wants to look at them. */
+static void filter_damage(const uint8_t *p, size_t len, void *ud) {
+  filter_write(ud, p, len);
 }
 
 cashback_status cashback__quarantine_filter(cashback__spool *s,
@@ -1115,7 +1175,8 @@ cashback_status cashback__quarantine_filter(cashback__spool *s,
       st = CASHBACK_E_IO;
   }
   if (st == CASHBACK_OK) {
-    each_record(p, n, filter_one, &f, NULL);
+    walk_fns w = {filter_one, filter_damage, 0};
+    walk_quarantine(p, n, &w, &f);
     if (f.failed || fdatasync(f.fd) != 0)
       st = CASHBACK_E_IO;
     close(f.fd);

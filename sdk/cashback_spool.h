@@ -124,16 +124,27 @@ cashback_status cashback__quarantine_append(cashback__spool *s,
                                             const void *payload, size_t len,
                                             int64_t time_ms);
 
+/* Damage in quarantine.log: spans that are not whole valid records (bad
+ * magic, length or checksum, a torn tail), each up to where a valid record
+ * starts again. */
+typedef struct cashback__quarantine_damage {
+  uint64_t regions;
+  uint64_t bytes;
+} cashback__quarantine_damage;
+
 /* Calls `fn` for each quarantined record in order; stops when it returns
- * non-zero. */
+ * non-zero. `*damage` (may be NULL) counts the damage met on the way (all
+ * of it when `fn` never stops the walk). */
 typedef int (*cashback__record_fn)(const char *payload, size_t len,
                                    int64_t time_ms, void *ud);
 cashback_status cashback__quarantine_scan(cashback__spool *s,
-                                          cashback__record_fn fn, void *ud);
+                                          cashback__record_fn fn, void *ud,
+                                          cashback__quarantine_damage *damage);
 
 /* Rewrites quarantine.log keeping the records for which `keep` returns
- * non-zero (atomically: temporary file, fsync, rename). `*removed` counts
- * the others. */
+ * non-zero (atomically: temporary file, fsync, rename). Kept records and
+ * damaged spans are copied byte for byte, so the damage stays counted.
+ * `*removed` counts the others. */
 cashback_status cashback__quarantine_filter(cashback__spool *s,
                                             cashback__record_fn keep, void *ud,
                                             size_t *removed);

@@ -8,7 +8,9 @@ static const char usage[] =
     "       cashback quarantine show ID\n"
     "       cashback quarantine replay ID | --all\n"
     "\n"
-    "list     one line per rejected event: id, when, the network's reason\n"
+    "list     one line per rejected event: id, when, the network's reason;\n"
+    "         an entry that is not an event (invalid_record,\n"
+    "         unreadable_entry) with its bytes, escaped; and damaged regions\n"
     "show     one event: reason, message, and the event as it was sent\n"
     "replay   put the event (or all of them) back into the spool, same id,\n"
     "         to be sent again once the cause is fixed (the sale arrived,\n"
@@ -39,6 +41,10 @@ static int list_one(const cashback_quarantined *q, void *ud) {
   } else {
     printf("%s  %s  %s%s%s\n", q->id, when, q->reason,
            q->message[0] ? ": " : "", q->message);
+    if (q->event_len && q->event_json[0] == '"') /* not an event: its bytes */
+      printf("    bytes: %.*s%s\n",
+             q->event_len > 200 ? 200 : (int)q->event_len, q->event_json,
+             q->event_len > 200 ? "... (see show)" : "");
   }
   x->n++;
   return 0;
@@ -114,8 +120,17 @@ int cli_quarantine(cli *c, int argc, char **argv) {
     st = cashback_quarantine_list(client, list_one, &x);
     if (json)
       printf("]\n");
-    else if (st == CASHBACK_OK && x.n == 0)
+    cashback_queue_status qs;
+    uint64_t damaged = 0;
+    if (st == CASHBACK_OK && cashback_get_status(client, &qs) == CASHBACK_OK)
+      damaged = qs.quarantine_damaged;
+    if (st == CASHBACK_OK && !json && x.n == 0 && damaged == 0)
       printf("the quarantine is empty\n");
+    if (damaged) /* on stderr with --json, which stays one array */
+      fprintf(json ? stderr : stdout,
+              "%llu damaged region%s in quarantine.log: cannot be read, kept "
+              "in the file\n",
+              (unsigned long long)damaged, damaged == 1 ? "" : "s");
     if (st != CASHBACK_OK)
       rc = cli_sdk_error(c, client, "cannot read the quarantine", st);
   } else if (is_show) {

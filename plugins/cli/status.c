@@ -41,6 +41,8 @@ static void print_json(cashback_client *client,
   printf(",\"last_error\":");
   cli_json_string(stdout, q->last_error);
   printf(",\"path_fault\":%ld", q->path_fault);
+  printf(",\"quarantine_damaged\":%llu",
+         (unsigned long long)q->quarantine_damaged);
   printf("}\n");
 }
 
@@ -59,6 +61,11 @@ static void print_text(cashback_client *client,
   }
   printf("quarantined:   %llu%s\n", (unsigned long long)q->quarantined,
          q->quarantined ? " (see 'cashback quarantine list')" : "");
+  if (q->quarantine_damaged)
+    printf("quarantine:    %llu damaged region%s in quarantine.log, cannot be "
+           "read (kept in the file)\n",
+           (unsigned long long)q->quarantine_damaged,
+           q->quarantine_damaged == 1 ? "" : "s");
   if (q->corrupt_skipped)
     printf("corrupt:       %llu damaged record%s skipped\n",
            (unsigned long long)q->corrupt_skipped,

@@ -241,6 +241,13 @@ run 0 "$CB" quarantine replay "$qid"; out "replayed 1 event"
 run 0 "$CB" send; out "delivered 1 event"
 run 0 "$CB" quarantine list; out "the quarantine is empty"
 run 0 "$CB" quarantine replay --all; out "replayed 0 events"
+# A damaged quarantine file: the damage is counted, listed and kept.
+printf 'CBR1\001\000\000\000garbage' >>"$tmp/spool/quarantine.log"
+run 0 "$CB" quarantine list; out "1 damaged region in quarantine.log"
+run 0 "$CB" status; out "quarantine: *1 damaged region"
+run 0 "$CB" status --json
+"$PYTHON3" -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["quarantine_damaged"]==1 and d["quarantined"]==0, d' "$tmp/out" || fail "status --json quarantine_damaged"
+rm -f "$tmp/spool/quarantine.log"
 
 # 7. Import --------------------------------------------------------------
 csv="$top_srcdir/tests/cli/orders.csv"

@@ -1,6 +1,8 @@
 /* The reporting API on a real spool directory (the sender's side is in
  * test_sender.c, against the in-tree receiver). */
 #include "cashback.h"
+#include "cashback_record.h"
+#include "cashback_spool.h"
 #include "fixture.h"
 #include "tests.h"
 
@@ -168,6 +170,181 @@ START_TEST(empty_quarantine) {
 }
 END_TEST
 
+/* --- The quarantine file: every entry listed, damage counted and kept --- */
+
+/* The spool `sub` opened from the side, as another process would. */
+static cashback__spool *side_spool(const char *sub) {
+  char dir[128];
+  snprintf(dir, sizeof(dir), "%s/%s", root, sub);
+  cashback__spool_config cfg = {dir, CASHBACK__DURABLE_SYNC, 0, 0};
+  cashback__spool *s = NULL;
+  char err[256] = "";
+  ck_assert_msg(cashback__spool_open(&cfg, &s, err, sizeof(err)) == CASHBACK_OK,
+                "%s", err);
+  return s;
+}
+
+static void qpath(const char *sub, char *out, size_t size) {
+  snprintf(out, size, "%s/%s/quarantine.log", root, sub);
+}
+
+static uint8_t *slurp(const char *path, size_t *n) {
+  FILE *f = fopen(path, "rb");
+  ck_assert_ptr_nonnull(f);
+  uint8_t *p = malloc(1 << 20);
+  ck_assert_ptr_nonnull(p);
+  *n = fread(p, 1, 1 << 20, f);
+  fclose(f);
+  return p;
+}
+
+static void spit(const char *path, const uint8_t *p, size_t n) {
+  FILE *f = fopen(path, "wb");
+  ck_assert_ptr_nonnull(f);
+  ck_assert_uint_eq(fwrite(p, 1, n, f), n);
+  fclose(f);
+}
+
+/* An entry as the sender writes one, for a sale of `order`. */
+static void put_entry(cashback__spool *s, const char *id, const char *order) {
+  char text[512];
+  int n =
+      snprintf(text, sizeof(text),
+               "{\"id\":\"%s\",\"reason\":\"unknown_click\",\"message\":"
+               "\"\",\"http_status\":200,\"quarantined_at\":\"2026-01-01T00:"
+               "00:00Z\",\"event\":{\"id\":\"%s\",\"type\":\"sale\","
+               "\"order_id\":\"%s\"}}",
+               id, id, order);
+  ck_assert_int_eq(cashback__quarantine_append(s, text, (size_t)n, 1000),
+                   CASHBACK_OK);
+}
+
+typedef struct seen {
+  int n;
+  char ids[8][64];
+  char reasons[8][32];
+  char events[8][256];
+} seen;
+
+static int see(const cashback_quarantined *q, void *ud) {
+  seen *x = ud;
+  if (x->n < 8) {
+    snprintf(x->ids[x->n], sizeof(x->ids[0]), "%s", q->id);
+    snprintf(x->reasons[x->n], sizeof(x->reasons[0]), "%s", q->reason);
+    snprintf(x->events[x->n], sizeof(x->events[0]), "%.*s", (int)q->event_len,
+             q->event_json);
+    ck_assert_uint_eq(strlen(q->event_json), q->event_len);
+  }
+  x->n++;
+  return 0;
+}
+
+#define ID_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+#define ID_B "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+#define ID_C "cccccccccccccccccccccccccccccccc"
+
+START_TEST(quarantine_damage_is_counted_and_kept) {
+  cashback_client *c = client("qd", 0, CASHBACK_DURABLE_SYNC);
+  cashback__spool *sp = side_spool("qd");
+  put_entry(sp, ID_A, "A");
+  put_entry(sp, ID_B, "B");
+  put_entry(sp, ID_C, "C");
+  char path[192];
+  qpath("qd", path, sizeof(path));
+  size_t n;
+  uint8_t *p = slurp(path, &n);
+  size_t rec = n / 3; /* three records of one size */
+  ck_assert_uint_eq(rec * 3, n);
+  /* A bit flipped in B's payload, and a torn write at the end. */
+  p[rec + CASHBACK__RECORD_HEADER + 10] ^= 0x04;
+  memcpy(p + n, p, 30);
+  n += 30;
+  spit(path, p, n);
+
+  cashback_queue_status s;
+  ck_assert_int_eq(cashback_get_status(c, &s), CASHBACK_OK);
+  ck_assert_uint_eq(s.quarantined, 2);
+  ck_assert_uint_eq(s.quarantine_damaged, 2);
+  seen x = {0};
+  ck_assert_int_eq(cashback_quarantine_list(c, see, &x), CASHBACK_OK);
+  ck_assert_int_eq(x.n, 2); /* the list agrees with the count */
+  ck_assert_str_eq(x.ids[0], ID_A);
+  ck_assert_str_eq(x.ids[1], ID_C);
+
+  /* A replay rewrites the file: the damage stays, byte for byte, and so
+   * does every other record (its checksum included). */
+  size_t replayed = 0;
+  ck_assert_int_eq(cashback_quarantine_replay(c, ID_A, &replayed), CASHBACK_OK);
+  ck_assert_uint_eq(replayed, 1);
+  size_t m;
+  uint8_t *q = slurp(path, &m);
+  ck_assert_uint_eq(m, n - rec);
+  ck_assert_int_eq(memcmp(q, p + rec, m), 0);
+  ck_assert_int_eq(cashback_get_status(c, &s), CASHBACK_OK);
+  ck_assert_uint_eq(s.quarantined, 1);
+  ck_assert_uint_eq(s.quarantine_damaged, 2);
+  ck_assert_uint_eq(s.queued_events, 1);
+  ck_assert_int_eq(cashback_quarantine_replay(c, NULL, &replayed), CASHBACK_OK);
+  ck_assert_uint_eq(replayed, 1);
+  ck_assert_int_eq(cashback_get_status(c, &s), CASHBACK_OK);
+  ck_assert_uint_eq(s.quarantined, 0);
+  /* B's damage and the torn tail are now next to each other: one span. */
+  ck_assert_uint_eq(s.quarantine_damaged, 1);
+  free(q);
+  q = slurp(path, &m);
+  ck_assert_uint_eq(m, rec + 30);
+  ck_assert_int_eq(memcmp(q, p + rec, rec), 0);
+  ck_assert_int_eq(memcmp(q + rec, p + 3 * rec, 30), 0);
+  free(q);
+  free(p);
+  cashback__spool_close(sp);
+  cashback_client_free(c);
+}
+END_TEST
+
+START_TEST(unreadable_entry_is_listed) {
+  /* Written by 0.1 for a record that was not JSON: the record is valid,
+   * its JSON is not. It used to be counted and not listed (3 and 2). */
+  cashback_client *c = client("qu", 0, CASHBACK_DURABLE_SYNC);
+  cashback__spool *sp = side_spool("qu");
+  put_entry(sp, ID_A, "A");
+  static const char legacy[] = "{\"id\":\"unknown\",\"reason\":\"invalid_"
+                               "record\",\"event\":not \"json\\";
+  ck_assert_int_eq(
+      cashback__quarantine_append(sp, legacy, strlen(legacy), 2000),
+      CASHBACK_OK);
+  put_entry(sp, ID_C, "C");
+  cashback_queue_status s;
+  ck_assert_int_eq(cashback_get_status(c, &s), CASHBACK_OK);
+  ck_assert_uint_eq(s.quarantined, 3);
+  ck_assert_uint_eq(s.quarantine_damaged, 0);
+  seen x = {0};
+  ck_assert_int_eq(cashback_quarantine_list(c, see, &x), CASHBACK_OK);
+  ck_assert_int_eq(x.n, 3);
+  ck_assert_str_eq(x.reasons[1], "unreadable_entry");
+  ck_assert_ptr_nonnull(strstr(x.ids[1], "unreadable-"));
+  /* Its bytes, escaped: a JSON string. */
+  ck_assert_str_eq(x.events[1],
+                   "\"{\\\"id\\\":\\\"unknown\\\",\\\"reason\\\":\\\"invalid_"
+                   "record\\\",\\\"event\\\":not \\\"json\\\\\"");
+  /* Not an event: replay says so, and keeps it. */
+  size_t replayed = 9;
+  ck_assert_int_eq(cashback_quarantine_replay(c, x.ids[1], &replayed),
+                   CASHBACK_E_INVALID_ARGUMENT);
+  char err[CASHBACK_ERROR_MAX + 1];
+  ck_assert_int_eq(cashback_client_last_error(c, err, sizeof(err)),
+                   CASHBACK_E_INVALID_ARGUMENT);
+  ck_assert_msg(strstr(err, "not an event"), "%s", err);
+  ck_assert_int_eq(cashback_quarantine_replay(c, NULL, &replayed), CASHBACK_OK);
+  ck_assert_uint_eq(replayed, 2);
+  ck_assert_int_eq(cashback_get_status(c, &s), CASHBACK_OK);
+  ck_assert_uint_eq(s.quarantined, 1);
+  ck_assert_uint_eq(s.queued_events, 2);
+  cashback__spool_close(sp);
+  cashback_client_free(c);
+}
+END_TEST
+
 START_TEST(default_spool_directory) {
   /* Without spool_dir: $XDG_STATE_HOME/cashback/<merchant> for a normal
    * user, /var/spool/cashback/<merchant> for root. */
@@ -208,5 +385,7 @@ TCase *cashback_test_report(void) {
   tcase_add_test(tc, threads_share_a_client);
   tcase_add_test(tc, empty_quarantine);
   tcase_add_test(tc, default_spool_directory);
+  tcase_add_test(tc, quarantine_damage_is_counted_and_kept);
+  tcase_add_test(tc, unreadable_entry_is_listed);
   return tc;
 }

@@ -2,6 +2,7 @@
  * 127.0.0.1, scripted per case through its /_control endpoint. */
 #include "cashback.h"
 #include "cashback_sender.h"
+#include "cashback_spool.h"
 #include "receiver.h"
 #include "tests.h"
 
@@ -444,6 +445,125 @@ START_TEST(endless_response_is_a_failed_attempt) {
 }
 END_TEST
 
+typedef struct qall {
+  int n;
+  char ids[4][80];
+  char reasons[4][40];
+  char events[4][160];
+} qall;
+
+static int on_any(const cashback_quarantined *q, void *ud) {
+  qall *l = ud;
+  if (l->n < 4) {
+    snprintf(l->ids[l->n], sizeof(l->ids[0]), "%s", q->id);
+    snprintf(l->reasons[l->n], sizeof(l->reasons[0]), "%s", q->reason);
+    snprintf(l->events[l->n], sizeof(l->events[0]), "%.*s", (int)q->event_len,
+             q->event_json);
+    /* Always JSON: an object for an event, a string for bytes. */
+    cJSON *j = cJSON_ParseWithLength(q->event_json, q->event_len);
+    ck_assert_msg(j != NULL, "not JSON: %s", q->event_json);
+    cJSON_Delete(j);
+  }
+  l->n++;
+  return 0;
+}
+
+START_TEST(record_that_is_not_json_is_quarantined_listably) {
+  /* Two spool records that are not JSON (another program's, or damage
+   * that kept its checksum): one without an event id, one that starts
+   * like an event, goes to the network and is refused with 400. Both used
+   * to be spliced into their quarantine entries as they were, which made
+   * the entries unreadable: counted by status, missing from the list. */
+  cashback_client *c = client();
+  report_n(c, 2, "N");
+  char dir[128];
+  snprintf(dir, sizeof(dir), "%s/spool", spool_root);
+  cashback__spool_config cfg = {dir, CASHBACK__DURABLE_SYNC, 0, 0};
+  cashback__spool *side = NULL;
+  char err[256] = "";
+  ck_assert_int_eq(cashback__spool_open(&cfg, &side, err, sizeof(err)),
+                   CASHBACK_OK);
+  static const char junk[] = "no\"t\\ json\x01\xff\x00z";
+  ck_assert_int_eq(cashback__spool_append(side, junk, sizeof(junk) - 1, 1000,
+                                          err, sizeof(err)),
+                   CASHBACK_OK);
+  static const char half[] =
+      "{\"id\":\"0123456789abcdef0123456789abcdef\",\"type\":";
+  ck_assert_int_eq(cashback__spool_append(side, half, sizeof(half) - 1, 1000,
+                                          err, sizeof(err)),
+                   CASHBACK_OK);
+  cashback__spool_close(side);
+  ck_assert_int_eq(cashback_flush(c, 10000), CASHBACK_OK);
+  ck_assert_int_eq(receiver_stat(&rx, "accepted"), 2);
+  cashback_queue_status s;
+  ck_assert_int_eq(cashback_get_status(c, &s), CASHBACK_OK);
+  ck_assert_uint_eq(s.queued_events, 0);
+  ck_assert_uint_eq(s.quarantined, 2);
+  ck_assert_uint_eq(s.quarantine_damaged, 0);
+  qall l = {0};
+  ck_assert_int_eq(cashback_quarantine_list(c, on_any, &l), CASHBACK_OK);
+  ck_assert_int_eq(l.n, 2); /* the list agrees with the count */
+  ck_assert_str_eq(l.reasons[0], "invalid_record");
+  ck_assert_str_eq(l.ids[0], "invalid-987ec5a1-14");
+  /* The exact bytes, escaped, as a JSON string. */
+  ck_assert_str_eq(l.events[0], "\"no\\\"t\\\\ json\\u0001\\u00ff\\u0000z\"");
+  ck_assert_str_eq(l.reasons[1], "http_400");
+  ck_assert_str_eq(l.ids[1], "0123456789abcdef0123456789abcdef");
+  ck_assert_str_eq(l.events[1], "\"{\\\"id\\\":\\\"0123456789abcdef0123456789"
+                                "abcdef\\\",\\\"type\\\":\"");
+  /* Not events: a replay by id says so; --all leaves them. */
+  size_t replayed = 9;
+  ck_assert_int_eq(cashback_quarantine_replay(c, l.ids[0], &replayed),
+                   CASHBACK_E_INVALID_ARGUMENT);
+  ck_assert_int_eq(cashback_quarantine_replay(c, NULL, &replayed), CASHBACK_OK);
+  ck_assert_uint_eq(replayed, 0);
+  ck_assert_int_eq(cashback_get_status(c, &s), CASHBACK_OK);
+  ck_assert_uint_eq(s.quarantined, 2);
+  ck_assert_uint_eq(s.queued_events, 0);
+  cashback_client_free(c);
+}
+END_TEST
+
+START_TEST(big_invalid_record_is_kept_whole_in_parts) {
+  /* 200000 bytes that are not JSON: as hex they pass the record cap, so
+   * they fill two entries, which together hold every byte. */
+  cashback_client *c = client();
+  char dir[128];
+  snprintf(dir, sizeof(dir), "%s/spool", spool_root);
+  cashback__spool_config cfg = {dir, CASHBACK__DURABLE_SYNC, 0, 0};
+  cashback__spool *side = NULL;
+  char err[256] = "";
+  ck_assert_int_eq(cashback__spool_open(&cfg, &side, err, sizeof(err)),
+                   CASHBACK_OK);
+  size_t n = 200000;
+  char *junk = malloc(n);
+  ck_assert_ptr_nonnull(junk);
+  for (size_t i = 0; i < n; i++)
+    junk[i] = (char)('a' + i % 26);
+  ck_assert_int_eq(
+      cashback__spool_append(side, junk, n, 1000, err, sizeof(err)),
+      CASHBACK_OK);
+  cashback__spool_close(side);
+  receiver_control(&rx, "{\"status\":503,\"count\":2}");
+  report_n(c, 1, "P");
+  ck_assert_int_eq(cashback_flush(c, 10000), CASHBACK_OK);
+  cashback_queue_status s;
+  ck_assert_int_eq(cashback_get_status(c, &s), CASHBACK_OK);
+  ck_assert_uint_eq(s.queued_events, 0);
+  ck_assert_uint_eq(s.quarantined, 2); /* once, whatever the retries */
+  qall l = {0};
+  ck_assert_int_eq(cashback_quarantine_list(c, on_any, &l), CASHBACK_OK);
+  ck_assert_int_eq(l.n, 2);
+  ck_assert_ptr_nonnull(strstr(l.ids[0], "-200000-p1of2"));
+  ck_assert_ptr_nonnull(strstr(l.ids[1], "-200000-p2of2"));
+  ck_assert_str_eq(l.reasons[1], "invalid_record");
+  ck_assert_int_eq(strncmp(l.events[0], "\"abcdefghijklmnopqrstuvwxyzab", 29),
+                   0);
+  free(junk);
+  cashback_client_free(c);
+}
+END_TEST
+
 START_TEST(state_parse_round_trip) {
   cashback__sender_state st;
   cashback__sender_state_parse("attempt=4\nnext_attempt_ms=123\npaused=1\n"
@@ -489,6 +609,8 @@ TCase *cashback_test_sender(void) {
   tcase_add_test(tc, one_id_twice_in_a_batch_is_sent_once);
   tcase_add_test(tc, wrong_key_pauses_and_keeps_everything);
   tcase_add_test(tc, endless_response_is_a_failed_attempt);
+  tcase_add_test(tc, record_that_is_not_json_is_quarantined_listably);
+  tcase_add_test(tc, big_invalid_record_is_kept_whole_in_parts);
   tcase_add_test(tc, background_thread_delivers);
   tcase_add_test(tc, state_parse_round_trip);
   return tc;

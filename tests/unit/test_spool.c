@@ -452,7 +452,7 @@ START_TEST(quarantine_and_state) {
   ck_assert_int_eq(cashback__quarantine_append(s, "b", 1, 2), CASHBACK_OK);
   ck_assert_int_eq(cashback__quarantine_append(s, "c", 1, 3), CASHBACK_OK);
   char seen[64] = "";
-  ck_assert_int_eq(cashback__quarantine_scan(s, collect_payload, seen),
+  ck_assert_int_eq(cashback__quarantine_scan(s, collect_payload, seen, NULL),
                    CASHBACK_OK);
   ck_assert_str_eq(seen, "a|b|c|");
   size_t removed = 9;
@@ -460,7 +460,7 @@ START_TEST(quarantine_and_state) {
                    CASHBACK_OK);
   ck_assert_uint_eq(removed, 1);
   seen[0] = '\0';
-  cashback__quarantine_scan(s, collect_payload, seen);
+  cashback__quarantine_scan(s, collect_payload, seen, NULL);
   ck_assert_str_eq(seen, "a|c|");
   char text[128];
   ck_assert_int_eq(cashback__spool_state_read(s, text, sizeof(text)),
