@@ -48,7 +48,11 @@ extern "C" {
 #define CASHBACK_EVENT_ID_LEN 32     /**< event id: 32 lowercase hex digits */
 #define CASHBACK_SET_COOKIE_MAX 1024 /**< a Set-Cookie value we produce */
 #define CASHBACK_METADATA_MAX 4096   /**< all metadata of one event */
-#define CASHBACK_ERROR_MAX 256       /**< a last-error detail */
+/** One event serialized (its wire JSON): 252 KiB. The setters that add to
+ * an event (items, vouchers, metadata) refuse, with CASHBACK_E_TOO_BIG
+ * naming the field, what could make it longer. */
+#define CASHBACK_EVENT_JSON_MAX 258048
+#define CASHBACK_ERROR_MAX 256 /**< a last-error detail */
 
 /**
  * Status codes. The numbers are fixed and never reused; new codes are added
@@ -512,7 +516,10 @@ CASHBACK_API cashback_status cashback_event_set_order_time(cashback_event *ev,
 /**
  * Adds an order line: sku (1-64), name (0-256, may be NULL), quantity
  * (1-1000000), unit price in minor units of the event's currency, category
- * or commission group (0-64, may be NULL). At most 1000 items.
+ * or commission group (0-64, may be NULL). At most 1000 items, and the
+ * event at most CASHBACK_EVENT_JSON_MAX bytes serialized: CASHBACK_E_TOO_BIG
+ * ("items[i]: ...") for the item that would pass either cap (about 300
+ * items with every field at its longest fit).
  */
 CASHBACK_API cashback_status cashback_event_add_item(
     cashback_event *ev, const char *sku, const char *name, int64_t quantity,
@@ -531,7 +538,11 @@ CASHBACK_API cashback_status cashback_event_add_item_text(cashback_event *ev,
                                                           const char *spec,
                                                           const char *currency);
 
-/** Adds a voucher (coupon) code used on the order (1-64, at most 20). */
+/**
+ * Adds a voucher (coupon) code used on the order (1-64, at most 20).
+ * CASHBACK_E_TOO_BIG past 20, or when the event would pass
+ * CASHBACK_EVENT_JSON_MAX serialized.
+ */
 CASHBACK_API cashback_status cashback_event_add_voucher(cashback_event *ev,
                                                         const char *code);
 
@@ -542,6 +553,8 @@ cashback_event_set_customer(cashback_event *ev, cashback_customer customer);
 /**
  * Sets free-form metadata `key` (1-64 of [A-Za-z0-9._-]) to `value` (UTF-8);
  * all keys and values of one event together at most CASHBACK_METADATA_MAX.
+ * CASHBACK_E_TOO_BIG ("metadata.<key>: ...") past that, or when the event
+ * would pass CASHBACK_EVENT_JSON_MAX serialized.
  */
 CASHBACK_API cashback_status cashback_event_set_metadata(cashback_event *ev,
                                                          const char *key,
@@ -639,6 +652,8 @@ CASHBACK_API void cashback_request_free(cashback_request *req);
  * same id, and the network counts it once. Errors: CASHBACK_E_FIELD (the
  * event, see `cashback_event_last_error()`), CASHBACK_E_SPOOL_FULL,
  * CASHBACK_E_DISK_FULL, CASHBACK_E_IO (not stored; the detail says why).
+ * An event the setters accepted always fits a spool record: its size is
+ * checked by the setters (CASHBACK_EVENT_JSON_MAX), never here.
  * The event stays owned by the caller. `id` as in `cashback_event_finalize()`.
  */
 CASHBACK_API cashback_status cashback_report(cashback_client *client,

@@ -53,6 +53,8 @@ struct cashback_event {
   meta *meta;
   size_t n_meta;
   size_t meta_bytes;
+  size_t var_json; /* items, vouchers, metadata as serialized, separators
+                      and wrappers included */
   cashback_customer customer;
   char refund_id[CASHBACK_ID_MAX + 1];
   char reason[CASHBACK_ID_MAX + 1];
@@ -64,9 +66,45 @@ struct cashback_event {
   char error[CASHBACK_ERROR_MAX + 1];
 };
 
+_Static_assert(CASHBACK_EVENT_JSON_MAX == CASHBACK__EVENT_JSON_MAX,
+               "the public and the internal event cap agree");
+
 static cashback_status fail(cashback_event *ev, cashback_status st,
                             const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* The length of `s` as cJSON prints it, quotes included: '"', '\\' and
+ * \b \f \n \r \t take two bytes, other control characters six (\u00XX),
+ * everything else (UTF-8 included) one. */
+static size_t json_string_len(const char *s) {
+  size_t n = 2;
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    if (*p == '"' || *p == '\\' || *p == '\b' || *p == '\f' || *p == '\n' ||
+        *p == '\r' || *p == '\t')
+      n += 2;
+    else if (*p < 0x20)
+      n += 6;
+    else
+      n += 1;
+  }
+  return n;
+}
+
+static size_t digits(int64_t v) {
+  size_t n = v < 0 ? 2 : 1;
+  for (; v >= 10 || v <= -10; v /= 10)
+    n++;
+  return n;
+}
+
+size_t cashback__event_size_bound(const cashback_event *ev) {
+  return CASHBACK__EVENT_FIXED_MAX + ev->var_json;
+}
+
+/* CASHBACK_OK when `more` serialized bytes still fit the event cap. */
+static int fits(const cashback_event *ev, size_t more) {
+  return cashback__event_size_bound(ev) + more <= CASHBACK__EVENT_JSON_MAX;
+}
 
 static cashback_status fail(cashback_event *ev, cashback_status st,
                             const char *fmt, ...) {
@@ -359,6 +397,19 @@ cashback_status cashback_event_add_item(cashback_event *ev, const char *sku,
                 "items[%zu].category: must be UTF-8 of at most 64 bytes "
                 "without control characters",
                 i);
+  /* {"sku":..,"name":..,"quantity":..,"unit_price":..,"category":..}, and
+   * a comma before it, or ,"items":[] around the first */
+  size_t size = 7 + json_string_len(sku) + 12 + digits(quantity) + 14 +
+                digits(unit_price_minor) + 1 + (i == 0 ? 11 : 1);
+  if (name && *name)
+    size += 8 + json_string_len(name);
+  if (category && *category)
+    size += 12 + json_string_len(category);
+  if (!fits(ev, size))
+    return fail(ev, CASHBACK_E_TOO_BIG,
+                "items[%zu]: the event would pass %d bytes serialized (the "
+                "cap of one event; %zu items fit so far)",
+                i, CASHBACK__EVENT_JSON_MAX, i);
   if (ev->n_items == ev->cap_items) {
     size_t cap = ev->cap_items ? ev->cap_items * 2 : 4;
     item *p = realloc(ev->items, cap * sizeof(*p));
@@ -377,6 +428,7 @@ cashback_status cashback_event_add_item(cashback_event *ev, const char *sku,
     return fail(ev, CASHBACK_E_NOMEM, "items: out of memory");
   }
   ev->items[ev->n_items++] = it;
+  ev->var_json += size;
   return CASHBACK_OK;
 }
 
@@ -393,7 +445,15 @@ cashback_status cashback_event_add_voucher(cashback_event *ev,
   for (size_t i = 0; i < ev->n_vouchers; i++)
     if (strcmp(ev->vouchers[i], code) == 0)
       return CASHBACK_OK; /* the same code twice is one code */
+  /* the code, and a comma, or ,"vouchers":[] around the first */
+  size_t size = json_string_len(code) + (ev->n_vouchers ? 1 : 14);
+  if (!fits(ev, size))
+    return fail(ev, CASHBACK_E_TOO_BIG,
+                "vouchers[%zu]: the event would pass %d bytes serialized (the "
+                "cap of one event)",
+                ev->n_vouchers, CASHBACK__EVENT_JSON_MAX);
   set_str(ev->vouchers[ev->n_vouchers++], sizeof(ev->vouchers[0]), code);
+  ev->var_json += size;
   return CASHBACK_OK;
 }
 
@@ -428,6 +488,20 @@ cashback_status cashback_event_set_metadata(cashback_event *ev, const char *key,
     return fail(ev, CASHBACK_E_TOO_BIG,
                 "metadata.%s: all metadata together must fit %d bytes", key,
                 CASHBACK_METADATA_MAX);
+  /* "key":"value", and a comma, or ,"metadata":{} around the first; a
+   * new value for a key keeps its share of those */
+  size_t size = json_string_len(key) + 1 + json_string_len(value) +
+                (i < ev->n_meta ? 0
+                 : ev->n_meta   ? 1
+                                : 14);
+  size_t old_size = i < ev->n_meta ? json_string_len(key) + 1 +
+                                         json_string_len(ev->meta[i].value)
+                                   : 0;
+  if (!fits(ev, size > old_size ? size - old_size : 0))
+    return fail(ev, CASHBACK_E_TOO_BIG,
+                "metadata.%s: the event would pass %d bytes serialized (the "
+                "cap of one event)",
+                key, CASHBACK__EVENT_JSON_MAX);
   char *v = strdup(value);
   if (!v)
     return fail(ev, CASHBACK_E_NOMEM, "metadata: out of memory");
@@ -448,6 +522,7 @@ cashback_status cashback_event_set_metadata(cashback_event *ev, const char *key,
     ev->n_meta++;
   }
   ev->meta_bytes = ev->meta_bytes - old + klen + vlen;
+  ev->var_json = ev->var_json - old_size + size;
   return CASHBACK_OK;
 }
 

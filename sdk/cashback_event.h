@@ -4,13 +4,31 @@
 
 #include "cashback.h"
 #include "cashback_buf.h"
+#include "cashback_record.h"
 
 /* The first byte of `t` (`len` bytes) outside the click-token alphabet
  * [A-Za-z0-9._~-], or `len` when there is none. */
 size_t cashback__token_bad_at(const char *t, size_t len);
 
-/* Cap of one serialized event. */
-#define CASHBACK__EVENT_JSON_MAX (256 * 1024)
+/* Room kept in a spool record for the quarantine entry that wraps an event
+ * (id, reason, message, status, time: under 1 KiB). */
+#define CASHBACK__QUARANTINE_RESERVE 4096
+
+/* Cap of one serialized event (CASHBACK_EVENT_JSON_MAX): a spool record
+ * holds it, and a quarantine entry around it. The setters refuse what would
+ * pass it, so serialization never does. An event alone in a batch stays far
+ * below the protocol's 4 MiB. */
+#define CASHBACK__EVENT_JSON_MAX                                               \
+  (CASHBACK__RECORD_MAX - CASHBACK__QUARANTINE_RESERVE)
+
+/* An upper bound of the serialized size of an event without its items,
+ * vouchers and metadata, every other field at its longest and most escaped
+ * (test_event.c checks it); the setters count those three exactly. */
+#define CASHBACK__EVENT_FIXED_MAX 2048
+
+/* The bytes the setters have counted for `ev` (the bound above plus its
+ * items, vouchers and metadata as serialized); the JSON is never longer. */
+size_t cashback__event_size_bound(const cashback_event *ev);
 
 /* Appends the finalized event's JSON object to `out`. */
 cashback_status cashback__event_json(cashback_client *c,

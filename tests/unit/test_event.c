@@ -1,4 +1,5 @@
 #include "cashback.h"
+#include "cashback_event.h"
 #include "fixture.h"
 #include "tests.h"
 
@@ -243,6 +244,194 @@ START_TEST(caps) {
 }
 END_TEST
 
+/* --- The size cap: what the setters take always serializes ------------- */
+
+static void fill(char *buf, size_t n, char ch) {
+  memset(buf, ch, n);
+  buf[n] = '\0';
+}
+
+/* A sale with every field but items, vouchers and metadata at its longest
+ * and most escaped. */
+static cashback_event *longest_sale(void) {
+  char oid[CASHBACK_ID_MAX + 1];
+  fill(oid, CASHBACK_ID_MAX, '"');
+  cashback_event *ev = cashback_event_new(CASHBACK_EVENT_SALE, oid);
+  ck_assert_ptr_nonnull(ev);
+  cashback_click click = {.captured_at = INT64_C(253402300799)};
+  fill(click.token, CASHBACK_TOKEN_MAX, '~');
+  fill(click.source, CASHBACK_PARAM_MAX, '_');
+  ck_assert_int_eq(cashback_event_set_click_full(ev, &click), CASHBACK_OK);
+  ck_assert_int_eq(
+      cashback_event_set_amount(ev, INT64_C(1000000000000000), "BHD"),
+      CASHBACK_OK);
+  ck_assert_int_eq(
+      cashback_event_set_order_time(ev, INT64_C(253402300799) - 86400, -840),
+      CASHBACK_OK);
+  ck_assert_int_eq(cashback_event_set_customer(ev, CASHBACK_CUSTOMER_RETURNING),
+                   CASHBACK_OK);
+  ck_assert_int_eq(cashback_event_set_test(ev, 1), CASHBACK_OK);
+  return ev;
+}
+
+static size_t json_len(cashback_client *c, cashback_event *ev) {
+  char *text = NULL;
+  size_t len = 0;
+  ck_assert_msg(cashback_event_to_json(c, ev, &text, &len) == CASHBACK_OK, "%s",
+                cashback_event_last_error(ev));
+  ck_assert_ptr_nonnull(cJSON_Parse(text) ? text : NULL);
+  cashback_free(text);
+  return len;
+}
+
+START_TEST(largest_event_the_setters_take_serializes) {
+  int64_t t = now;
+  cashback_client *c = fixture_client("shop-1", &t);
+  /* Without items, vouchers and metadata: within the fixed bound. */
+  cashback_event *base = longest_sale();
+  size_t len0 = json_len(c, base);
+  ck_assert_uint_le(len0, CASHBACK__EVENT_FIXED_MAX);
+  cashback_event_free(base);
+  cashback_event *refund = cashback_event_new(CASHBACK_EVENT_REFUND, "1");
+  char rid[CASHBACK_ID_MAX + 1], why[CASHBACK_ID_MAX + 1];
+  fill(rid, CASHBACK_ID_MAX, '\\');
+  fill(why, CASHBACK_ID_MAX, 'r');
+  char oid[CASHBACK_ID_MAX + 1];
+  fill(oid, CASHBACK_ID_MAX, '"');
+  cashback_event_free(refund);
+  refund = cashback_event_new(CASHBACK_EVENT_REFUND, oid);
+  ck_assert_int_eq(cashback_event_set_refund_id(refund, rid), CASHBACK_OK);
+  ck_assert_int_eq(cashback_event_set_reason(refund, why), CASHBACK_OK);
+  ck_assert_int_eq(cashback_event_set_amount(refund, 1, "EUR"), CASHBACK_OK);
+  ck_assert_int_eq(cashback_event_set_test(refund, 1), CASHBACK_OK);
+  ck_assert_uint_le(json_len(c, refund), CASHBACK__EVENT_FIXED_MAX);
+  cashback_event_free(refund);
+
+  /* Then vouchers, metadata and items, every one at its longest and most
+   * escaped, until a setter refuses: that is the item that would pass the
+   * cap (it used to take 1000 of them and fail at serialization). */
+  cashback_event *ev = longest_sale();
+  char code[CASHBACK_ID_MAX + 1];
+  for (int i = 0; i < 20; i++) {
+    fill(code, CASHBACK_ID_MAX, '"');
+    code[0] = (char)('A' + i);
+    ck_assert_int_eq(cashback_event_add_voucher(ev, code), CASHBACK_OK);
+  }
+  char key[CASHBACK_ID_MAX + 1], value[2001];
+  fill(key, CASHBACK_ID_MAX, 'k');
+  fill(value, 2000, '\n');
+  ck_assert_int_eq(cashback_event_set_metadata(ev, key, value), CASHBACK_OK);
+  char sku[CASHBACK_ID_MAX + 1], name[257], cat[CASHBACK_ID_MAX + 1];
+  fill(sku, CASHBACK_ID_MAX, '"');
+  fill(name, 256, '\\');
+  fill(cat, CASHBACK_ID_MAX, '"');
+  size_t k = 0;
+  cashback_status st;
+  while ((st = cashback_event_add_item(ev, sku, name, 1000000,
+                                       INT64_C(1000000000000000), cat)) ==
+         CASHBACK_OK)
+    k++;
+  ck_assert_int_eq(st, CASHBACK_E_TOO_BIG);
+  ck_assert_uint_lt(k, 1000);
+  ck_assert_uint_gt(k, 250);
+  char want[32];
+  snprintf(want, sizeof(want), "items[%zu]: ", k);
+  ck_assert_msg(strncmp(cashback_event_last_error(ev), want, strlen(want)) == 0,
+                "%s", cashback_event_last_error(ev));
+  ck_assert_ptr_nonnull(strstr(cashback_event_last_error(ev), "258048 bytes"));
+
+  /* The cap is counted in bytes: an item of exactly the bytes left fits. */
+  size_t left = CASHBACK__EVENT_JSON_MAX - cashback__event_size_bound(ev);
+  char filler[201];
+  fill(filler, 200, 'f');
+  for (; left > 340; left -= 250, k++) /* 250 bytes each */
+    ck_assert_int_eq(cashback_event_add_item(ev, "s", filler, 1, 0, NULL),
+                     CASHBACK_OK);
+  ck_assert_uint_eq(left,
+                    CASHBACK__EVENT_JSON_MAX - cashback__event_size_bound(ev));
+  ck_assert_uint_ge(left, 40);
+  size_t r = left - 40; /* {"sku":"s","quantity":1,"unit_price":0}, */
+  char nm[257] = "", ct[CASHBACK_ID_MAX + 1] = "";
+  if (r >= 10) {
+    size_t m = r - 10 < 256 ? r - 10 : 256;
+    fill(nm, m, 'n');
+    r -= 10 + m;
+  }
+  if (r > 15) {
+    size_t m = r - 14 < CASHBACK_ID_MAX ? r - 14 : CASHBACK_ID_MAX;
+    fill(ct, m, 'c');
+    r -= 14 + m;
+  }
+  ck_assert_uint_le(r, 15);
+  int64_t price = 0;
+  for (size_t i = 0; i < r; i++)
+    price = price * 10 + 9; /* r + 1 digits */
+  if (r)
+    price = price * 10 + 9;
+  ck_assert_int_eq(cashback_event_add_item(ev, "s", nm[0] ? nm : NULL, 1, price,
+                                           ct[0] ? ct : NULL),
+                   CASHBACK_OK);
+  ck_assert_uint_eq(cashback__event_size_bound(ev), CASHBACK__EVENT_JSON_MAX);
+  /* One more byte of anything fails at its setter, naming it. */
+  ck_assert_int_eq(cashback_event_add_item(ev, "s", NULL, 1, 0, NULL),
+                   CASHBACK_E_TOO_BIG);
+  snprintf(want, sizeof(want), "items[%zu]: ", k + 1);
+  ck_assert_msg(strncmp(cashback_event_last_error(ev), want, strlen(want)) == 0,
+                "%s", cashback_event_last_error(ev));
+  ck_assert_int_eq(cashback_event_set_metadata(ev, "z", "1"),
+                   CASHBACK_E_TOO_BIG);
+  ck_assert_ptr_nonnull(strstr(cashback_event_last_error(ev), "metadata.z: "));
+
+  /* It serializes, within the cap, and the setters' count is exact. */
+  size_t len = json_len(c, ev);
+  ck_assert_uint_le(len, CASHBACK__EVENT_JSON_MAX);
+  ck_assert_uint_eq(len - len0,
+                    cashback__event_size_bound(ev) - CASHBACK__EVENT_FIXED_MAX);
+  cashback_event_free(ev);
+  cashback_client_free(c);
+}
+END_TEST
+
+START_TEST(largest_event_is_reported_and_quarantinable) {
+  /* The same event through cashback_report(): it fits a spool record with
+   * room for a quarantine entry around it. */
+  char dir[64];
+  snprintf(dir, sizeof(dir), "/tmp/cbevent-XXXXXX");
+  ck_assert_ptr_nonnull(mkdtemp(dir));
+  cashback_options *o = cashback_options_new();
+  ck_assert_int_eq(cashback_options_set_merchant_id(o, "shop-1"), CASHBACK_OK);
+  ck_assert_int_eq(cashback_options_set_key(o, "k1", FIXTURE_SECRET),
+                   CASHBACK_OK);
+  ck_assert_int_eq(
+      cashback_options_set_endpoint(o, "https://api.network.example/v1/events"),
+      CASHBACK_OK);
+  char sd[96];
+  snprintf(sd, sizeof(sd), "%s/spool", dir);
+  ck_assert_int_eq(cashback_options_set_spool_dir(o, sd), CASHBACK_OK);
+  cashback_client *c = NULL;
+  ck_assert_int_eq(cashback_client_new(o, &c, NULL, 0), CASHBACK_OK);
+  cashback_event *ev = longest_sale();
+  char sku[CASHBACK_ID_MAX + 1], name[257];
+  fill(sku, CASHBACK_ID_MAX, '"');
+  fill(name, 256, '"');
+  while (cashback_event_add_item(ev, sku, name, 1, 1, sku) == CASHBACK_OK)
+    ;
+  ck_assert_int_eq(cashback_report(c, ev, NULL), CASHBACK_OK);
+  cashback_queue_status s;
+  ck_assert_int_eq(cashback_get_status(c, &s), CASHBACK_OK);
+  ck_assert_uint_eq(s.queued_events, 1);
+  ck_assert_uint_ge(s.queued_bytes, CASHBACK__EVENT_JSON_MAX - 2048);
+  ck_assert_uint_le(s.queued_bytes, CASHBACK__RECORD_MAX -
+                                        CASHBACK__QUARANTINE_RESERVE +
+                                        CASHBACK__RECORD_HEADER);
+  cashback_event_free(ev);
+  cashback_client_free(c);
+  char cmd[128];
+  snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+  ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 START_TEST(json_has_every_field_exactly) {
   cashback_client *c = fixture_client("shop-42", &now);
   cashback_event *ev = sale("1001");
@@ -338,6 +527,8 @@ TCase *cashback_test_event(void) {
   tcase_add_test(tc, completeness_per_type);
   tcase_add_test(tc, field_errors_name_the_field);
   tcase_add_test(tc, caps);
+  tcase_add_test(tc, largest_event_the_setters_take_serializes);
+  tcase_add_test(tc, largest_event_is_reported_and_quarantinable);
   tcase_add_test(tc, json_has_every_field_exactly);
   tcase_add_test(tc, json_minimal_cancel);
   return tc;
