@@ -279,7 +279,9 @@ static size_t json_len(cashback_client *c, cashback_event *ev) {
   size_t len = 0;
   ck_assert_msg(cashback_event_to_json(c, ev, &text, &len) == CASHBACK_OK, "%s",
                 cashback_event_last_error(ev));
-  ck_assert_ptr_nonnull(cJSON_Parse(text) ? text : NULL);
+  cJSON *j = cJSON_Parse(text);
+  ck_assert_ptr_nonnull(j);
+  cJSON_Delete(j);
   cashback_free(text);
   return len;
 }
