@@ -5,6 +5,7 @@
 #include <string.h>
 
 static const uint8_t magic[4] = {'C', 'B', 'R', '1'};
+static const uint8_t magic2[4] = {'C', 'B', 'R', '2'};
 
 static void put32(uint8_t *p, uint32_t v) {
   for (int i = 0; i < 4; i++)
@@ -14,6 +15,15 @@ static void put32(uint8_t *p, uint32_t v) {
 static uint32_t get32(const uint8_t *p) {
   return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
          (uint32_t)p[3] << 24;
+}
+
+static uint64_t get64(const uint8_t *p) {
+  return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
+}
+
+static void put64(uint8_t *p, uint64_t v) {
+  put32(p, (uint32_t)(v & 0xffffffffu));
+  put32(p + 4, (uint32_t)(v >> 32));
 }
 
 void cashback__record_header(uint8_t hdr[CASHBACK__RECORD_HEADER],
@@ -63,13 +73,61 @@ cashback__rec cashback__record_decode(const uint8_t *p, size_t avail,
   return CASHBACK__REC_OK;
 }
 
+void cashback__record_header_v2(uint8_t hdr[CASHBACK__RECORD_HEADER_V2],
+                                size_t len, int64_t time_ms, uint64_t stamp,
+                                uint32_t payload_crc) {
+  memcpy(hdr, magic2, 4);
+  put32(hdr + 4, (uint32_t)len);
+  put64(hdr + 8, (uint64_t)time_ms);
+  put64(hdr + 16, stamp);
+  put32(hdr + 24, cashback__crc32c(payload_crc, hdr + 4, 20));
+}
+
+static cashback__rec parse_v2(const uint8_t *p, size_t avail,
+                              cashback__record_info *info) {
+  if (avail < 8)
+    return CASHBACK__REC_SHORT;
+  uint32_t n = get32(p + 4);
+  if (n == 0 || n > CASHBACK__RECORD_MAX)
+    return CASHBACK__REC_CORRUPT;
+  if (avail < CASHBACK__RECORD_HEADER_V2 ||
+      avail - CASHBACK__RECORD_HEADER_V2 < n)
+    return CASHBACK__REC_SHORT;
+  uint32_t crc = cashback__crc32c(0, p + CASHBACK__RECORD_HEADER_V2, n);
+  crc = cashback__crc32c(crc, p + 4, 20);
+  if (crc != get32(p + 24))
+    return CASHBACK__REC_CORRUPT;
+  if (info) {
+    info->header = CASHBACK__RECORD_HEADER_V2;
+    info->len = n;
+    info->time_ms = (int64_t)get64(p + 8);
+    info->stamp = get64(p + 16);
+  }
+  return CASHBACK__REC_OK;
+}
+
+cashback__rec cashback__record_parse(const uint8_t *p, size_t avail,
+                                     cashback__record_info *info) {
+  size_t check = avail < 4 ? avail : 4;
+  if (memcmp(p, magic2, check) == 0)
+    return parse_v2(p, avail, info);
+  size_t len;
+  int64_t t;
+  cashback__rec r = cashback__record_decode(p, avail, &len, &t);
+  if (r == CASHBACK__REC_OK && info) {
+    info->header = CASHBACK__RECORD_HEADER;
+    info->len = len;
+    info->time_ms = t;
+    info->stamp = 0;
+  }
+  return r;
+}
+
 size_t cashback__record_resync(const uint8_t *p, size_t avail, size_t from) {
   for (size_t i = from; i + 4 <= avail; i++) {
     if (p[i] != 'C')
       continue;
-    size_t len;
-    if (cashback__record_decode(p + i, avail - i, &len, NULL) ==
-        CASHBACK__REC_OK)
+    if (cashback__record_parse(p + i, avail - i, NULL) == CASHBACK__REC_OK)
       return i;
   }
   return avail;

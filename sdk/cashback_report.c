@@ -168,8 +168,9 @@ cashback_status cashback_get_status(cashback_client *c,
   if (st != CASHBACK_OK)
     return st;
   int64_t oldest_ms = 0;
+  cashback__spool_issues issues;
   st = cashback__spool_usage(spool, &out->queued_events, &out->queued_bytes,
-                             &oldest_ms);
+                             &oldest_ms, &issues);
   cashback__quarantine_damage damage;
   if (st == CASHBACK_OK)
     st =
@@ -182,7 +183,7 @@ cashback_status cashback_get_status(cashback_client *c,
   int64_t now_ms = cashback__wall_ms();
   if (oldest_ms > 0)
     out->oldest_age_s = now_ms > oldest_ms ? (now_ms - oldest_ms) / 1000 : 0;
-  char text[CASHBACK_ERROR_MAX + 512];
+  char text[2 * CASHBACK_ERROR_MAX + 600];
   if (cashback__spool_state_read(spool, text, sizeof(text)) == CASHBACK_OK) {
     cashback__sender_state s;
     cashback__sender_state_parse(text, &s);
@@ -194,7 +195,14 @@ cashback_status cashback_get_status(cashback_client *c,
     out->path_fault = s.path_fault;
     out->last_status = s.last_status;
     snprintf(out->last_error, sizeof(out->last_error), "%s", s.last_error);
+    out->read_errors = s.read_errors;
+    snprintf(out->spool_problem, sizeof(out->spool_problem), "%s",
+             s.read_error);
   }
+  out->unreadable_files = issues.unreadable;
+  if (issues.first[0])
+    snprintf(out->spool_problem, sizeof(out->spool_problem), "%s",
+             issues.first);
   return CASHBACK_OK;
 }
 

@@ -59,6 +59,7 @@ struct cashback__sender {
   int probe;          /* the next step sends the event after the head alone */
   cashback__sender_state state;
   int state_loaded;
+  char spool_problem[256]; /* the last one logged (logged when it changes) */
 
   pthread_mutex_t mu; /* the thread's control */
   pthread_cond_t cv;
@@ -113,10 +114,15 @@ void cashback__sender_state_parse(const char *text,
         st->fault_accepted = x != 0;
       else if (KEY("path_fault"))
         st->path_fault = x >= 400 && x < 500 ? (long)x : 0;
-      else if (KEY("paused_key") || KEY("last_error")) {
-        char *dst = KEY("paused_key") ? st->paused_key : st->last_error;
-        size_t size =
-            KEY("paused_key") ? sizeof(st->paused_key) : sizeof(st->last_error);
+      else if (KEY("read_errors"))
+        st->read_errors = x > 0 ? (uint64_t)x : 0;
+      else if (KEY("paused_key") || KEY("last_error") || KEY("read_error")) {
+        char *dst = KEY("paused_key")   ? st->paused_key
+                    : KEY("read_error") ? st->read_error
+                                        : st->last_error;
+        size_t size = KEY("paused_key")   ? sizeof(st->paused_key)
+                      : KEY("read_error") ? sizeof(st->read_error)
+                                          : sizeof(st->last_error);
         size_t m = vlen < size - 1 ? vlen : size - 1;
         memcpy(dst, v, m);
         dst[m] = '\0';
@@ -129,23 +135,31 @@ void cashback__sender_state_parse(const char *text,
   }
 }
 
-static void save_state(cashback__sender *s) {
-  char text[CASHBACK_ERROR_MAX + 512];
-  const cashback__sender_state *st = &s->state;
-  /* The error text is ours (no secrets); keep it on one line. */
-  char err[CASHBACK_ERROR_MAX + 1];
+/* The text on one line. */
+static void one_line(char *out, size_t size, const char *in) {
   size_t i = 0;
-  for (; st->last_error[i] && i < sizeof(err) - 1; i++)
-    err[i] = st->last_error[i] == '\n' ? ' ' : st->last_error[i];
-  err[i] = '\0';
+  for (; in[i] && i < size - 1; i++)
+    out[i] = in[i] == '\n' ? ' ' : in[i];
+  out[i] = '\0';
+}
+
+static void save_state(cashback__sender *s) {
+  char text[2 * CASHBACK_ERROR_MAX + 600];
+  const cashback__sender_state *st = &s->state;
+  /* The error texts are ours (no secrets); keep each on one line. */
+  char err[CASHBACK_ERROR_MAX + 1], rerr[CASHBACK_ERROR_MAX + 1];
+  one_line(err, sizeof(err), st->last_error);
+  one_line(rerr, sizeof(rerr), st->read_error);
   snprintf(text, sizeof(text),
            "attempt=%u\nnext_attempt_ms=%" PRId64 "\npaused=%d\n"
            "paused_key=%s\nlast_success=%" PRId64 "\nlast_status=%d\n"
            "corrupt=%" PRIu64 "\nlast_error=%s\n"
-           "fault_streak=%u\nfault_accepted=%d\npath_fault=%ld\n",
+           "fault_streak=%u\nfault_accepted=%d\npath_fault=%ld\n"
+           "read_errors=%" PRIu64 "\nread_error=%s\n",
            st->attempt, st->next_attempt_ms, st->paused, st->paused_key,
            st->last_success, (int)st->last_status, st->corrupt, err,
-           st->fault_streak, st->fault_accepted, st->path_fault);
+           st->fault_streak, st->fault_accepted, st->path_fault,
+           st->read_errors, rerr);
   if (cashback__spool_state_write(s->spool, text) != CASHBACK_OK)
     cashback__log(s->c, CASHBACK_LOG_WARN, "spool %s: cannot write state",
                   cashback__spool_dir(s->spool));
@@ -165,7 +179,7 @@ static void key_fingerprint(const cashback_client *c,
 }
 
 static void load_state(cashback__sender *s) {
-  char text[CASHBACK_ERROR_MAX + 512];
+  char text[2 * CASHBACK_ERROR_MAX + 600];
   if (cashback__spool_state_read(s->spool, text, sizeof(text)) != CASHBACK_OK)
     text[0] = '\0';
   cashback__sender_state_parse(text, &s->state);
@@ -527,6 +541,29 @@ cashback__step cashback__sender_step(cashback__sender *s, int64_t *wait_ms) {
                   cashback__spool_dir(s->spool), s->batch.corrupt_regions,
                   s->batch.corrupt_bytes);
     save_state(s);
+  }
+  if (s->batch.read_errors) {
+    /* Left as it was, read again next time; the rest goes on. */
+    s->state.read_errors += s->batch.read_errors;
+    snprintf(s->state.read_error, sizeof(s->state.read_error), "%s",
+             s->batch.read_problem);
+    cashback__log(s->c, CASHBACK_LOG_ERROR,
+                  "spool: %" PRIu64 " segment read(s) failed, kept for the "
+                  "next round: %s",
+                  s->batch.read_errors, s->batch.read_problem);
+    save_state(s);
+  }
+  if (s->batch.unreadable) {
+    /* Skipped and left alone; logged when it changes, not every round. */
+    if (strcmp(s->spool_problem, s->batch.problem) != 0)
+      cashback__log(s->c, CASHBACK_LOG_ERROR,
+                    "spool: skipped %" PRIu64 " file(s) that cannot be read: "
+                    "%s",
+                    s->batch.unreadable, s->batch.problem);
+    snprintf(s->spool_problem, sizeof(s->spool_problem), "%s",
+             s->batch.problem);
+  } else {
+    s->spool_problem[0] = '\0';
   }
   if (st != CASHBACK_OK) {
     cashback__fail(s->c, st, "spool %s: cannot read",

@@ -53,6 +53,8 @@ typedef struct cashback__sender_state {
   unsigned fault_streak;
   int fault_accepted;
   long path_fault;
+  uint64_t read_errors;                    /* segment reads that failed */
+  char read_error[CASHBACK_ERROR_MAX + 1]; /* the last one */
 } cashback__sender_state;
 
 void cashback__sender_state_parse(const char *text, cashback__sender_state *st);

@@ -8,6 +8,12 @@
  * (group commit: the first waiter syncs for everyone written so far). A
  * failed fdatasync is never retried: every record not yet known durable
  * fails, the segment is cut back to its last durable size and abandoned.
+ *
+ * Order: every record gets a stamp from the shared `seq` file just before
+ * its write(), under the mutex (so stamps grow within a segment, and a
+ * report that begins after another returned gets a larger one); the sender
+ * merges the segments by stamp (cashback__spool_collect). See
+ * cashback_spool.h and docs/reliability.md, "Causal order".
  */
 #include "cashback_spool.h"
 #include "cashback_crc32c.h"
@@ -20,18 +26,32 @@
 #include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
 
 #define SEG_NAME_MAX 64
-#define READ_CHUNK (CASHBACK__RECORD_MAX + CASHBACK__RECORD_HEADER)
+#define READ_CHUNK (CASHBACK__RECORD_MAX + CASHBACK__RECORD_HEADER_MAX)
 #define RESCAN_MS 1000
+/* A collection merges at most this many segments at once (one descriptor
+ * and one small buffer each); see cashback__spool_collect(). */
+#define MERGE_MAX 32
+/* A merge reader's buffer; grows for a larger record at its head. (The
+ * fuzz build makes it tiny, to reach every refill path.) */
+#ifndef CASHBACK__READER_BUF
+#define CASHBACK__READER_BUF (16 * 1024)
+#endif
+#define READER_BUF CASHBACK__READER_BUF
+/* Opening a file among the segments: never through a symlink, never
+ * waiting on a FIFO. */
+#define SEG_OPEN_FLAGS (O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC)
 
 struct cashback__spool {
   char dir[PATH_MAX];
@@ -62,6 +82,16 @@ struct cashback__spool {
   int64_t used_at_ms;
   int64_t reclaimed_at_ms; /* last sweep of files left by crashed writers */
 
+  /* The sequence stamp: `seq` mapped shared (NULL until mapped, or when it
+   * cannot be: then a process-local clock of the same kind stands in). */
+  _Atomic uint64_t *seq;
+  int64_t seq_tried_ms; /* last attempt to map it; -1: never */
+  uint64_t local_stamp; /* the last stamp this object took */
+  uint64_t (*now_us)(void *);
+  void *now_ud;
+  /* How segments are read (pread; a test puts a failing one in). */
+  ssize_t (*pread_fn)(int, void *, size_t, off_t);
+
   int sender_fd; /* sender.lock while held, else -1 */
 };
 
@@ -81,6 +111,84 @@ static int64_t mono_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static uint64_t real_now_us(void *ud) {
+  (void)ud;
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return ts.tv_sec < 0
+             ? 0
+             : (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+void cashback__spool_set_clock(cashback__spool *s, uint64_t (*now_us)(void *),
+                               void *ud) {
+  pthread_mutex_lock(&s->lock);
+  s->now_us = now_us ? now_us : real_now_us;
+  s->now_ud = now_us ? ud : NULL;
+  pthread_mutex_unlock(&s->lock);
+}
+
+/* Maps `seq` (creating it, 8 zero bytes, 0600). Mutex held. Retried at
+ * most once a second while it fails (a spool this user cannot write). */
+static void map_seq(cashback__spool *s) {
+  if (s->seq)
+    return;
+  int64_t now = mono_ms();
+  if (s->seq_tried_ms >= 0 && now - s->seq_tried_ms < 1000)
+    return;
+  s->seq_tried_ms = now;
+  int fd = openat(s->dirfd, "seq",
+                  O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
+  if (fd < 0)
+    return;
+  struct stat st;
+  /* Creators race harmlessly: growing a file to the size it has keeps its
+   * bytes. */
+  if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+      (st.st_size >= 8 || ftruncate(fd, 8) == 0)) {
+    void *p = mmap(NULL, 8, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (p != MAP_FAILED)
+      s->seq = p;
+  }
+  close(fd);
+}
+
+/* A new stamp: larger than every stamp taken before in this spool (while
+ * `seq` lives) and not behind the wall clock. Mutex held. */
+static uint64_t take_stamp(cashback__spool *s) {
+  map_seq(s);
+  uint64_t now = s->now_us(s->now_ud);
+  uint64_t v;
+  if (s->seq) {
+    uint64_t old = atomic_load(s->seq);
+    do {
+      v = old == UINT64_MAX ? old : old + 1;
+      if (v < now)
+        v = now;
+    } while (!atomic_compare_exchange_weak(s->seq, &old, v));
+  } else {
+    v = s->local_stamp == UINT64_MAX ? UINT64_MAX : s->local_stamp + 1;
+    if (v < now)
+      v = now;
+  }
+  if (v > s->local_stamp)
+    s->local_stamp = v;
+  return v;
+}
+
+void cashback__spool_set_pread(cashback__spool *s,
+                               ssize_t (*fn)(int, void *, size_t, off_t)) {
+  s->pread_fn = fn ? fn : pread;
+}
+
+uint64_t cashback__spool_stamp(cashback__spool *s) {
+  pthread_mutex_lock(&s->lock);
+  map_seq(s);
+  uint64_t v = s->seq ? atomic_load(s->seq) : s->local_stamp;
+  pthread_mutex_unlock(&s->lock);
+  return v;
 }
 
 static int is_segment(const char *name, size_t *base_len) {
@@ -190,6 +298,9 @@ cashback_status cashback__spool_open(const cashback__spool_config *cfg,
   s->sync_fd = -1;
   s->sender_fd = -1;
   s->used_at_ms = -1; /* never scanned */
+  s->seq_tried_ms = -1;
+  s->now_us = real_now_us;
+  s->pread_fn = pread;
   pthread_mutex_init(&s->lock, NULL);
   pthread_cond_init(&s->cv, NULL);
   *out = s;
@@ -209,6 +320,8 @@ void cashback__spool_close(cashback__spool *s) {
     close(s->sync_fd);
   if (s->sender_fd >= 0)
     close(s->sender_fd);
+  if (s->seq)
+    munmap((void *)s->seq, 8);
   close(s->dirfd);
   pthread_cond_destroy(&s->cv);
   pthread_mutex_destroy(&s->lock);
@@ -222,11 +335,14 @@ static int read_offset(cashback__spool *s, const char *seg, const char *suffix,
                        uint64_t *off) {
   char name[SEG_NAME_MAX];
   side_name(seg, suffix, name);
-  int fd = openat(s->dirfd, name, O_RDONLY | O_CLOEXEC);
+  int fd = openat(s->dirfd, name, SEG_OPEN_FLAGS);
   if (fd < 0)
     return -1;
   uint8_t b[12];
-  ssize_t n = pread(fd, b, sizeof(b), 0);
+  struct stat st;
+  ssize_t n = fstat(fd, &st) == 0 && S_ISREG(st.st_mode)
+                  ? pread(fd, b, sizeof(b), 0)
+                  : -1;
   close(fd);
   if (n != (ssize_t)sizeof(b))
     return -1;
@@ -328,7 +444,8 @@ static uint64_t scan_used(cashback__spool *s) {
   if (list_segments(s, &names, &n) != CASHBACK_OK)
     return used;
   for (size_t i = 0; i < n; i++) {
-    if (fstatat(s->dirfd, names[i], &st, 0) != 0)
+    if (fstatat(s->dirfd, names[i], &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+        !S_ISREG(st.st_mode))
       continue;
     uint64_t size = (uint64_t)st.st_size, ack = read_ack(s, names[i]);
     used += size > ack ? size - ack : 0;
@@ -371,14 +488,14 @@ static cashback_status new_segment(cashback__spool *s, char *err,
   uint8_t rnd[4];
   if (cashback__random(rnd, sizeof(rnd)) != CASHBACK_OK)
     return CASHBACK_E_CRYPTO;
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  uint64_t ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+  /* Named by a stamp: file-name order is creation order, whatever the
+   * clock does (the records' own stamps decide the order they are sent). */
+  uint64_t stamp = take_stamp(s);
   char hex[9];
   cashback__hex(rnd, sizeof(rnd), hex);
   char name[SEG_NAME_MAX], tmp[SEG_NAME_MAX + 4];
-  snprintf(name, sizeof(name), "seg-%016llx-%ld-%s.log", (unsigned long long)ms,
-           (long)getpid(), hex);
+  snprintf(name, sizeof(name), "seg-%016llx-%ld-%s.log",
+           (unsigned long long)stamp, (long)getpid(), hex);
   snprintf(tmp, sizeof(tmp), "%s.new", name); /* not a segment name */
   int fd = openat(s->dirfd, tmp,
                   O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0600);
@@ -544,16 +661,22 @@ cashback_status cashback__spool_append(cashback__spool *s, const void *payload,
          CASHBACK__RECORD_MAX, len);
     return CASHBACK_E_TOO_BIG;
   }
-  size_t total;
-  uint8_t *rec = cashback__record_encode(payload, len, time_ms, &total);
+  size_t total = CASHBACK__RECORD_HEADER_V2 + len;
+  uint8_t *rec = malloc(total);
   if (!rec)
     return CASHBACK_E_NOMEM;
+  memcpy(rec + CASHBACK__RECORD_HEADER_V2, payload, len);
+  uint32_t payload_crc = cashback__crc32c(0, payload, len);
 
   pthread_mutex_lock(&s->lock);
   cashback_status st = check_capacity(s, total, err, err_size);
   if (st == CASHBACK_OK)
     st = ensure_segment(s, err, err_size);
   if (st == CASHBACK_OK) {
+    /* The stamp, right before the write and under the mutex: stamps grow
+     * along the segment, and every report that returned before this one
+     * began holds a smaller stamp. */
+    cashback__record_header_v2(rec, len, time_ms, take_stamp(s), payload_crc);
     size_t done = 0;
     while (done < total) {
       ssize_t n = write(s->fd, rec + done, total - done);
@@ -643,6 +766,10 @@ static void batch_reset(cashback__batch *b) {
   b->nsegs = 0;
   b->corrupt_regions = 0;
   b->corrupt_bytes = 0;
+  b->read_errors = 0;
+  b->unreadable = 0;
+  b->problem[0] = '\0';
+  b->read_problem[0] = '\0';
 }
 
 /* 1 when no writer holds the segment open. */
@@ -695,8 +822,9 @@ static cashback_status add_seg(cashback__batch *b, const char *name,
   return CASHBACK_OK;
 }
 
-static cashback_status add_item(cashback__batch *b, const uint8_t *payload,
-                                size_t len, uint64_t end, int64_t time_ms) {
+static cashback_status add_item(cashback__batch *b, size_t seg,
+                                const uint8_t *payload, size_t len,
+                                uint64_t end, int64_t time_ms, uint64_t stamp) {
   if (b->n > 0 && b->data.len + len > b->max_bytes)
     return CASHBACK_E_TOO_BIG; /* the batch is full */
   if (b->n == b->cap) {
@@ -712,126 +840,217 @@ static cashback_status add_item(cashback__batch *b, const uint8_t *payload,
   if (st != CASHBACK_OK)
     return st;
   cashback__batch_item *it = &b->items[b->n++];
-  it->seg = b->nsegs - 1;
+  it->seg = seg;
   it->end = end;
   it->off = off;
   it->len = len;
   it->time_ms = time_ms;
+  it->stamp = stamp;
   return CASHBACK_OK;
 }
 
-/* Reads records of one segment from its cursor into the batch. Returns
- * CASHBACK_E_TOO_BIG when the batch is full (stop collecting). */
-static cashback_status collect_segment(cashback__spool *s, const char *name,
-                                       uint8_t *buf, size_t max_events,
-                                       cashback__batch *b) {
-  int fd = openat(s->dirfd, name, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return errno == ENOENT ? CASHBACK_OK : CASHBACK_E_IO;
-  int closed = segment_closed(fd);
+/* Names a file that could not be read, with the reason and who tried:
+ * "<dir>/<file>: <what>: <reason> (euid N)". Only the first is kept. */
+static void note_problem(char *out, size_t size, const cashback__spool *s,
+                         const char *name, const char *what, int e) {
+  if (!out || !size || out[0])
+    return;
+  /* The directory may be long: the file, reason and uid matter most. */
+  size_t dl = strlen(s->dir);
+  const char *dir = dl > 96 ? s->dir + dl - 96 : s->dir;
+  int n = snprintf(out, size, "%s%s/%.64s: %s: ", dl > 96 ? "..." : "", dir,
+                   name, what);
+  if (n < 0 || (size_t)n >= size)
+    return;
+  snprintf(out + n, size - (size_t)n, "%.100s (euid %ld)",
+           e ? strerror(e) : "not a regular file", (long)geteuid());
+}
+
+/* Opens a file named like a segment for reading: never through a symlink,
+ * never blocking on a FIFO, and only a regular file. -1 with `*what` and
+ * errno (0: not a regular file) when it cannot be read; ENOENT: gone. */
+static int open_segment(cashback__spool *s, const char *name,
+                        const char **what) {
+  int fd = openat(s->dirfd, name, SEG_OPEN_FLAGS);
+  if (fd < 0) {
+    *what = "cannot open";
+    return -1;
+  }
   struct stat st;
   if (fstat(fd, &st) != 0) {
+    int e = errno;
     close(fd);
-    return CASHBACK_E_IO;
+    *what = "cannot stat";
+    errno = e;
+    return -1;
   }
-  uint64_t size = (uint64_t)st.st_size, synced;
-  /* An open segment of a SYNC-mode writer is read only as far as its
-   * writer knows it durable: a record past that may still fail its
-   * report, and must not reach the network. */
-  if (!closed && read_offset(s, name, ".sync", &synced) == 0 && synced < size)
-    size = synced;
-  uint64_t off = read_ack(s, name);
-  if (off > size)
-    off = size; /* a cursor past the end: the file was cut */
-  cashback_status rc = add_seg(b, name, off, closed);
-  if (rc != CASHBACK_OK) {
+  if (!S_ISREG(st.st_mode)) {
     close(fd);
-    return rc;
+    *what = S_ISFIFO(st.st_mode)  ? "a FIFO, not a segment"
+            : S_ISDIR(st.st_mode) ? "a directory, not a segment"
+                                  : "not a regular file";
+    errno = 0;
+    return -1;
   }
-  cashback__batch_seg *g = &b->segs[b->nsegs - 1];
-  size_t first_item = b->n;
-  while (off < size) {
-    size_t want = size - off < READ_CHUNK ? (size_t)(size - off) : READ_CHUNK;
-    ssize_t got = pread(fd, buf, want, (off_t)off);
-    if (got <= 0)
-      break;
-    size_t avail = (size_t)got, pos = 0;
-    int cut = off + avail < size; /* more of the file after this chunk */
-    int stop = 0;
-    while (pos < avail && !stop) {
-      size_t len;
-      int64_t t;
-      cashback__rec r =
-          cashback__record_decode(buf + pos, avail - pos, &len, &t);
-      if (r == CASHBACK__REC_OK) {
-        if (b->n >= max_events) {
-          rc = CASHBACK_E_TOO_BIG;
-          stop = 1;
-          break;
-        }
-        uint64_t end = off + pos + CASHBACK__RECORD_HEADER + len;
-        rc = add_item(b, buf + pos + CASHBACK__RECORD_HEADER, len, end, t);
-        if (rc != CASHBACK_OK) {
-          stop = 1;
-          break;
-        }
-        g->end = end;
-        pos += CASHBACK__RECORD_HEADER + len;
-        continue;
-      }
-      if (r == CASHBACK__REC_SHORT && cut)
-        break; /* read on from this record */
-      size_t next = cashback__record_resync(buf, avail, pos + 1);
-      if (next < avail) {
-        /* Damage in the middle: skip it, count it. */
-        b->corrupt_regions++;
-        b->corrupt_bytes += next - pos;
-        pos = next;
-        g->end = off + pos; /* a cursor may go past it, even if the batch
-                               ends here */
-        continue;
-      }
-      if (cut) {
-        /* No record starts in this chunk after the damage: go on past it,
-         * keeping the last bytes in case a record starts there. */
-        size_t skip = avail - pos > CASHBACK__RECORD_HEADER
-                          ? avail - pos - CASHBACK__RECORD_HEADER
-                          : 1;
-        b->corrupt_bytes += skip;
-        pos += skip;
-        break;
-      }
-      /* Damage or a partial record at the end of the file. A writer may be
-       * in the middle of it; in a closed segment it is a torn tail. */
-      if (closed) {
-        b->corrupt_regions++;
-        b->corrupt_bytes += avail - pos;
-        g->end = size; /* nothing valid follows */
-      }
-      stop = 2;
+  return fd;
+}
+
+/* One segment being merged: a window of its bytes from the cursor. */
+typedef enum reader_state {
+  RD_HEAD = 0, /* a whole valid record at pos (info) */
+  RD_END = 1,  /* nothing more to read now (the end of its valid data) */
+  RD_ERROR = 2 /* a read failed: the segment stays as it is */
+} reader_state;
+
+typedef struct seg_reader {
+  int fd;
+  size_t idx;    /* in file-name order (ties of equal stamps) */
+  size_t seg;    /* in the batch's segments */
+  int closed;    /* no writer holds it */
+  uint64_t size; /* read no further (the file, or its durable part) */
+  uint64_t off;  /* file offset of buf[0] */
+  uint8_t *buf;
+  size_t cap, have, pos;
+  uint64_t damage_at; /* where skipped damage began; UINT64_MAX: none */
+  reader_state state;
+  int err;
+  ssize_t (*pread_fn)(int, void *, size_t, off_t);
+  cashback__record_info info;
+} seg_reader;
+
+/* Reads on so that the buffer holds at least `need` bytes from pos (or the
+ * rest up to size). 0, or -1 with r->err on a read error. */
+static int reader_fill(seg_reader *r, size_t need) {
+  if (r->pos > 0) {
+    memmove(r->buf, r->buf + r->pos, r->have - r->pos);
+    r->off += r->pos;
+    r->have -= r->pos;
+    r->pos = 0;
+  }
+  if (need > READ_CHUNK)
+    need = READ_CHUNK;
+  if (need > r->cap) {
+    uint8_t *p = realloc(r->buf, need);
+    if (!p) {
+      r->err = ENOMEM;
+      return -1;
     }
-    off += pos;
-    if (pos == 0 && !stop)
-      break; /* cannot progress (a record longer than the chunk) */
-    if (stop)
+    r->buf = p;
+    r->cap = need;
+  }
+  while (r->have < r->cap && r->off + r->have < r->size) {
+    uint64_t left = r->size - (r->off + r->have);
+    size_t want = r->cap - r->have;
+    if (left < want)
+      want = (size_t)left;
+    ssize_t got =
+        r->pread_fn(r->fd, r->buf + r->have, want, (off_t)(r->off + r->have));
+    if (got < 0 && errno == EINTR)
+      continue;
+    if (got < 0) {
+      r->err = errno;
+      return -1;
+    }
+    if (got == 0) {
+      r->size = r->off + r->have; /* the file is shorter than it was */
       break;
+    }
+    r->have += (size_t)got;
   }
-  if (rc == CASHBACK_OK) {
-    g->complete = 1;
-    if (g->end < off)
-      g->end = off;
+  return 0;
+}
+
+/* The first offset at or after `from` where a record starts whole in the
+ * buffer, or may start and run past it (a plausible header, or part of
+ * one, at the end); `have` when none can. */
+static size_t next_start(const uint8_t *p, size_t have, size_t from) {
+  for (size_t i = from; i < have; i++)
+    if (p[i] == 'C' &&
+        cashback__record_parse(p + i, have - i, NULL) != CASHBACK__REC_CORRUPT)
+      return i;
+  return have;
+}
+
+/* Moves the reader to its next whole valid record, skipping and counting
+ * damage as it goes (and moving the segment's end in the batch past it).
+ * A damaged stretch is counted once it is known to end: where a valid
+ * record follows, or at the end of a closed segment (a torn tail); at the
+ * end of an open segment it may be a write in progress, and waits. */
+static void reader_next(seg_reader *r, cashback__batch *b) {
+  cashback__batch_seg *g = &b->segs[r->seg];
+  for (;;) {
+    uint64_t at = r->off + r->pos;
+    if (at >= r->size) {
+      if (r->damage_at != UINT64_MAX && r->closed) {
+        b->corrupt_regions++; /* damage up to the end of a closed segment */
+        b->corrupt_bytes += r->size - r->damage_at;
+        g->end = r->size; /* nothing valid follows */
+      }
+      r->state = RD_END;
+      return;
+    }
+    size_t avail = r->have - r->pos;
+    int more = r->off + r->have < r->size; /* file bytes past the buffer */
+    cashback__rec rc = cashback__record_parse(r->buf + r->pos, avail, &r->info);
+    if (rc == CASHBACK__REC_OK) {
+      if (r->damage_at != UINT64_MAX) {
+        b->corrupt_regions++; /* damage in the middle: skipped, counted */
+        b->corrupt_bytes += at - r->damage_at;
+        r->damage_at = UINT64_MAX;
+        g->end = at; /* a cursor may go past it, even if the batch ends
+                        here */
+      }
+      r->state = RD_HEAD;
+      return;
+    }
+    if (rc == CASHBACK__REC_SHORT) {
+      if (more) {
+        /* Read on, as far as the record claims (or a buffer's worth). */
+        size_t need = r->cap;
+        if (avail >= 8) {
+          size_t n = (size_t)r->buf[r->pos + 4] |
+                     (size_t)r->buf[r->pos + 5] << 8 |
+                     (size_t)r->buf[r->pos + 6] << 16 |
+                     (size_t)r->buf[r->pos + 7] << 24;
+          if (n + CASHBACK__RECORD_HEADER_MAX > need)
+            need = n + CASHBACK__RECORD_HEADER_MAX;
+        }
+        if (reader_fill(r, need) != 0) {
+          r->state = RD_ERROR;
+          return;
+        }
+        continue;
+      }
+      /* The buffer holds the rest of the segment. A whole record after
+       * this one makes it damage (a bad length), not a write in progress. */
+      size_t next = cashback__record_resync(r->buf, r->have, r->pos + 1);
+      if (next < r->have || r->closed) {
+        if (r->damage_at == UINT64_MAX)
+          r->damage_at = at; /* at the end: a torn tail, counted there */
+        r->pos = next;
+        continue;
+      }
+      r->state = RD_END; /* a write in progress: wait for it */
+      return;
+    }
+    /* Damage: look for where the next record may start. */
+    if (r->damage_at == UINT64_MAX)
+      r->damage_at = at;
+    size_t next = next_start(r->buf, r->have, r->pos + 1);
+    if (next < r->have) {
+      r->pos = next;
+      continue;
+    }
+    if (!more && !r->closed) {
+      r->state = RD_END; /* damage or a write in progress at the end */
+      return;
+    }
+    r->pos = r->have; /* no record can start in the rest of the buffer */
+    if (more && reader_fill(r, r->cap) != 0) {
+      r->state = RD_ERROR;
+      return;
+    }
   }
-  close(fd);
-  if (rc == CASHBACK_OK && closed && b->n == first_item) {
-    /* A closed segment with nothing left to send. */
-    remove_segment(s, name);
-    b->nsegs--;
-  } else if (b->n == first_item && rc == CASHBACK_OK) {
-    if (g->end > g->start)
-      write_ack(s, name, g->end); /* skip damage in an open segment */
-    b->nsegs--;
-  }
-  return rc;
 }
 
 /* A writer killed while it set up a segment leaves "<seg>.log.new" and
@@ -874,6 +1093,153 @@ static void reclaim_orphans(cashback__spool *s) {
   closedir(d);
 }
 
+/* A segment's first pending record, as the head scan saw it. */
+typedef struct seg_head {
+  size_t idx;     /* in file-name order */
+  uint64_t stamp; /* from its header, unchecked; 0: unknown or CBR1 */
+} seg_head;
+
+static int cmp_heads(const void *a, const void *b) {
+  const seg_head *x = a, *y = b;
+  if (x->stamp != y->stamp)
+    return x->stamp < y->stamp ? -1 : 1;
+  return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+/* How far a collection may read a segment: an open segment of a SYNC-mode
+ * writer only as far as its writer knows it durable (a record past that
+ * may still fail its report, and must not reach the network). Reads
+ * whether it is closed first: a closed segment does not grow. */
+static void segment_extent(cashback__spool *s, const char *name, uint64_t fsize,
+                           int closed, uint64_t *size, uint64_t *cursor) {
+  uint64_t synced;
+  *size = fsize;
+  if (!closed && read_offset(s, name, ".sync", &synced) == 0 && synced < *size)
+    *size = synced;
+  *cursor = read_ack(s, name);
+  if (*cursor > *size)
+    *cursor = *size; /* a cursor past the end: the file was cut */
+}
+
+/* The head scan: for one segment, whether anything is pending and the stamp
+ * of its first pending record. Deletes a closed segment with nothing left.
+ * 1: a candidate; 0: nothing pending (or gone); -1: unreadable (noted). */
+static int scan_head(cashback__spool *s, const char *name, size_t idx,
+                     seg_head *out, cashback__batch *b) {
+  const char *what = "";
+  int fd = open_segment(s, name, &what);
+  if (fd < 0) {
+    if (errno == ENOENT)
+      return 0;
+    b->unreadable++;
+    note_problem(b->problem, sizeof(b->problem), s, name, what, errno);
+    return -1;
+  }
+  int closed = segment_closed(fd);
+  struct stat st;
+  if (fstat(fd, &st) != 0) {
+    int e = errno;
+    close(fd);
+    b->unreadable++;
+    note_problem(b->problem, sizeof(b->problem), s, name, "cannot stat", e);
+    return -1;
+  }
+  uint64_t size, cursor;
+  segment_extent(s, name, (uint64_t)st.st_size, closed, &size, &cursor);
+  if (cursor >= size) {
+    close(fd);
+    if (closed)
+      remove_segment(s, name); /* closed, with nothing left to send */
+    return 0;
+  }
+  uint8_t h[CASHBACK__RECORD_HEADER_V2];
+  ssize_t got;
+  do
+    got = s->pread_fn(fd, h, sizeof(h), (off_t)cursor);
+  while (got < 0 && errno == EINTR);
+  int e = errno;
+  close(fd);
+  if (got < 0) {
+    b->read_errors++;
+    note_problem(b->read_problem, sizeof(b->read_problem), s, name,
+                 "read failed", e);
+    return -1;
+  }
+  out->idx = idx;
+  out->stamp = 0;
+  if (got >= 24 && memcmp(h, "CBR2", 4) == 0)
+    for (int i = 23; i >= 16; i--)
+      out->stamp = out->stamp << 8 | h[i];
+  return 1;
+}
+
+/* Opens a chosen segment for the merge, adding it to the batch. 0, or -1
+ * when it cannot be read (noted) or is gone. */
+static int reader_open(cashback__spool *s, const char *name, size_t idx,
+                       seg_reader *r, cashback__batch *b) {
+  memset(r, 0, sizeof(*r));
+  r->fd = -1;
+  const char *what = "";
+  int fd = open_segment(s, name, &what);
+  if (fd < 0) {
+    if (errno != ENOENT) {
+      b->unreadable++;
+      note_problem(b->problem, sizeof(b->problem), s, name, what, errno);
+    }
+    return -1;
+  }
+  int closed = segment_closed(fd);
+  struct stat st;
+  if (fstat(fd, &st) != 0) {
+    close(fd);
+    return -1;
+  }
+  uint64_t size, cursor;
+  segment_extent(s, name, (uint64_t)st.st_size, closed, &size, &cursor);
+  r->buf = malloc(READER_BUF);
+  if (!r->buf || add_seg(b, name, cursor, closed) != CASHBACK_OK) {
+    free(r->buf);
+    r->buf = NULL;
+    close(fd);
+    return -1;
+  }
+  r->fd = fd;
+  r->pread_fn = s->pread_fn;
+  r->idx = idx;
+  r->seg = b->nsegs - 1;
+  r->closed = closed;
+  r->size = size;
+  r->off = cursor;
+  r->cap = READER_BUF;
+  r->damage_at = UINT64_MAX;
+  if (reader_fill(r, READER_BUF) != 0)
+    r->state = RD_ERROR;
+  else
+    reader_next(r, b);
+  return 0;
+}
+
+/* The key a record is merged by: its stamp, then its segment's place in
+ * file-name order (older CBR1 records all have stamp 0). */
+static int key_before(uint64_t stamp, size_t idx, uint64_t stamp2,
+                      size_t idx2) {
+  return stamp < stamp2 || (stamp == stamp2 && idx < idx2);
+}
+
+/*
+ * One collection. H, a fresh stamp taken before anything is read, bounds
+ * it: a record stamped after H waits for the next collection. Then:
+ *  1. the head scan reads the stamp of each segment's first pending record
+ *     (one small read per segment; a descriptor at a time);
+ *  2. the MERGE_MAX segments with the smallest heads are merged by stamp,
+ *     each through a small buffer; a record is taken only while its key is
+ *     below the smallest head of the segments left out, so the batch is in
+ *     stamp order across every segment however many there are;
+ *  3. each segment's cursor moves (cashback__spool_ack) past its longest
+ *     resolved prefix, as before.
+ * A segment that cannot be read is skipped and named in the batch; what was
+ * collected from the others is kept.
+ */
 cashback_status cashback__spool_collect(cashback__spool *s, size_t max_events,
                                         cashback__batch *b) {
   batch_reset(b);
@@ -882,37 +1248,134 @@ cashback_status cashback__spool_collect(cashback__spool *s, size_t max_events,
     s->reclaimed_at_ms = now;
     reclaim_orphans(s);
   }
+  /* H first: every report that returned before this point wrote its record
+   * (durable and published) before, so the listing below sees it. */
+  pthread_mutex_lock(&s->lock);
+  uint64_t high = take_stamp(s);
+  if (!s->seq)
+    high = UINT64_MAX; /* no shared stamp: no bound (docs: the limits) */
+  pthread_mutex_unlock(&s->lock);
+
   char **names;
   size_t count;
   cashback_status st = list_segments(s, &names, &count);
   if (st != CASHBACK_OK)
     return st;
-  uint8_t *buf = malloc(READ_CHUNK);
-  if (!buf) {
+  seg_head *heads = count ? malloc(count * sizeof(*heads)) : NULL;
+  if (count && !heads) {
     free_names(names, count);
     return CASHBACK_E_NOMEM;
   }
-  for (size_t i = 0; i < count && st == CASHBACK_OK; i++)
-    st = collect_segment(s, names[i], buf, max_events, b);
-  free(buf);
+  size_t nheads = 0;
+  for (size_t i = 0; i < count; i++)
+    if (scan_head(s, names[i], i, &heads[nheads], b) == 1)
+      nheads++;
+  if (nheads > 1)
+    qsort(heads, nheads, sizeof(*heads), cmp_heads);
+  size_t k = nheads < MERGE_MAX ? nheads : MERGE_MAX;
+  /* The bound from the segments left out of this merge. */
+  uint64_t limit_stamp = UINT64_MAX;
+  size_t limit_idx = SIZE_MAX;
+  if (nheads > k) {
+    limit_stamp = heads[k].stamp;
+    limit_idx = heads[k].idx;
+  }
+  seg_reader rd[MERGE_MAX];
+  size_t nr = 0;
+  for (size_t i = 0; i < k; i++)
+    if (reader_open(s, names[heads[i].idx], heads[i].idx, &rd[nr], b) == 0)
+      nr++;
+
+  for (;;) {
+    seg_reader *best = NULL;
+    for (size_t i = 0; i < nr; i++)
+      if (rd[i].state == RD_HEAD &&
+          (!best || key_before(rd[i].info.stamp, rd[i].idx, best->info.stamp,
+                               best->idx)))
+        best = &rd[i];
+    if (!best || best->info.stamp > high ||
+        !key_before(best->info.stamp, best->idx, limit_stamp, limit_idx))
+      break;
+    if (b->n >= max_events)
+      break;
+    uint64_t end = best->off + best->pos + best->info.header + best->info.len;
+    cashback_status rc =
+        add_item(b, best->seg, best->buf + best->pos + best->info.header,
+                 best->info.len, end, best->info.time_ms, best->info.stamp);
+    if (rc == CASHBACK_E_TOO_BIG)
+      break;
+    if (rc != CASHBACK_OK) {
+      st = rc;
+      break;
+    }
+    b->segs[best->seg].end = end;
+    best->pos += best->info.header + best->info.len;
+    reader_next(best, b);
+  }
+
+  /* Settle the readers; segments that gave no record are done with here
+   * and left out of the batch. */
+  size_t *map = nr ? calloc(b->nsegs, sizeof(*map)) : NULL;
+  size_t *items = nr ? calloc(b->nsegs, sizeof(*items)) : NULL;
+  if (nr && (!map || !items) && st == CASHBACK_OK)
+    st = CASHBACK_E_NOMEM;
+  for (size_t i = 0; i < nr; i++) {
+    seg_reader *r = &rd[i];
+    cashback__batch_seg *g = &b->segs[r->seg];
+    if (r->state == RD_ERROR) {
+      b->read_errors++;
+      note_problem(b->read_problem, sizeof(b->read_problem), s, g->name,
+                   "read failed", r->err);
+    }
+    g->complete = r->state == RD_END;
+    close(r->fd);
+    free(r->buf);
+  }
+  if (map && items) {
+    for (size_t i = 0; i < b->n; i++)
+      items[b->items[i].seg]++;
+    size_t kept = 0;
+    for (size_t g = 0; g < b->nsegs; g++) {
+      cashback__batch_seg *seg = &b->segs[g];
+      if (items[g] == 0) {
+        if (seg->complete && seg->closed)
+          remove_segment(s, seg->name); /* closed, nothing left to send */
+        else if (seg->end > seg->start)
+          write_ack(s, seg->name, seg->end); /* past damage */
+        continue;
+      }
+      map[g] = kept;
+      if (kept != g)
+        b->segs[kept] = *seg;
+      kept++;
+    }
+    for (size_t i = 0; i < b->n; i++)
+      b->items[i].seg = map[b->items[i].seg];
+    b->nsegs = kept;
+  }
+  free(map);
+  free(items);
+  free(heads);
   free_names(names, count);
-  /* A full batch is a normal end of collection. */
-  return st == CASHBACK_E_TOO_BIG ? CASHBACK_OK : st;
+  return st;
 }
 
 cashback_status cashback__spool_ack(cashback__spool *s,
                                     const cashback__batch *b,
                                     const unsigned char *resolved) {
   cashback_status st = CASHBACK_OK;
-  size_t i = 0;
+  /* The items of one segment are in file order, but interleaved with other
+   * segments' (the batch is in stamp order). */
   for (size_t g = 0; g < b->nsegs; g++) {
     const cashback__batch_seg *seg = &b->segs[g];
     uint64_t cursor = seg->start;
     int all = 1;
-    for (; i < b->n && b->items[i].seg == g; i++) {
+    for (size_t i = 0; i < b->n && all; i++) {
+      if (b->items[i].seg != g)
+        continue;
       if (!resolved[i])
         all = 0;
-      if (all)
+      else
         cursor = b->items[i].end;
     }
     if (all && seg->end > cursor)
@@ -931,26 +1394,49 @@ cashback_status cashback__spool_ack(cashback__spool *s,
 }
 
 cashback_status cashback__spool_usage(cashback__spool *s, uint64_t *events,
-                                      uint64_t *bytes, int64_t *oldest_ms) {
+                                      uint64_t *bytes, int64_t *oldest_ms,
+                                      cashback__spool_issues *issues) {
   *events = 0;
   *bytes = 0;
   *oldest_ms = 0;
+  if (issues)
+    memset(issues, 0, sizeof(*issues));
   char **names;
   size_t count;
   cashback_status st = list_segments(s, &names, &count);
   if (st != CASHBACK_OK)
     return st;
   for (size_t i = 0; i < count; i++) {
-    int fd = openat(s->dirfd, names[i], O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    const char *what = "";
+    int fd = open_segment(s, names[i], &what);
+    if (fd < 0) {
+      if (errno != ENOENT && issues) {
+        issues->unreadable++;
+        note_problem(issues->first, sizeof(issues->first), s, names[i], what,
+                     errno);
+      }
       continue;
+    }
     struct stat sb;
     uint64_t off = read_ack(s, names[i]);
     if (fstat(fd, &sb) == 0 && (uint64_t)sb.st_size > off)
       *bytes += (uint64_t)sb.st_size - off;
-    uint8_t h[CASHBACK__RECORD_HEADER];
-    while (pread(fd, h, sizeof(h), (off_t)off) == (ssize_t)sizeof(h)) {
-      if (memcmp(h, "CBR1", 4) != 0)
+    uint8_t h[CASHBACK__RECORD_HEADER_MAX];
+    for (;;) {
+      ssize_t got = s->pread_fn(fd, h, sizeof(h), (off_t)off);
+      if (got < 0 && errno == EINTR)
+        continue;
+      if (got < 0 && issues) {
+        issues->unreadable++;
+        note_problem(issues->first, sizeof(issues->first), s, names[i],
+                     "read failed", errno);
+      }
+      size_t hlen;
+      if (got >= CASHBACK__RECORD_HEADER_V2 && memcmp(h, "CBR2", 4) == 0)
+        hlen = CASHBACK__RECORD_HEADER_V2;
+      else if (got >= CASHBACK__RECORD_HEADER && memcmp(h, "CBR1", 4) == 0)
+        hlen = CASHBACK__RECORD_HEADER;
+      else
         break;
       uint64_t len = (uint64_t)h[4] | (uint64_t)h[5] << 8 |
                      (uint64_t)h[6] << 16 | (uint64_t)h[7] << 24;
@@ -958,12 +1444,12 @@ cashback_status cashback__spool_usage(cashback__spool *s, uint64_t *events,
       for (int k = 15; k >= 8; k--)
         t = (int64_t)((uint64_t)t << 8 | h[k]);
       if (len == 0 || len > CASHBACK__RECORD_MAX ||
-          off + CASHBACK__RECORD_HEADER + len > (uint64_t)sb.st_size)
+          off + hlen + len > (uint64_t)sb.st_size)
         break;
       (*events)++;
       if (*oldest_ms == 0 || t < *oldest_ms)
         *oldest_ms = t;
-      off += CASHBACK__RECORD_HEADER + len;
+      off += hlen + len;
     }
     close(fd);
   }

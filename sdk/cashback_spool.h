@@ -3,10 +3,12 @@
  * every process of one merchant on one machine (see docs/reliability.md).
  *
  *   <dir>/                        0700
- *     seg-<ms>-<pid>-<rnd>.log    one writer process's records, 0600
- *     seg-<ms>-<pid>-<rnd>.ack    the sender's cursor in that segment
+ *     seg-<stamp>-<pid>-<rnd>.log one writer process's records, 0600
+ *     seg-<stamp>-<pid>-<rnd>.ack the sender's cursor in that segment
  *                                 (created with it: moving it later
  *                                 needs no new disk space)
+ *     seq                         the spool's sequence stamp (8 bytes,
+ *                                 mmap()ed shared by every process)
  *     quarantine.log              events the network rejected (records)
  *     quarantine.lock, sender.lock   flock()ed while in use
  *     state                       the sender's status (atomic rename)
@@ -15,6 +17,17 @@
  * on it while it is open, so a segment nobody holds is closed: no writer
  * will append to it again. Records are written with one write() each and
  * checksummed (cashback_record.h).
+ *
+ * Order. Every record carries a stamp from `seq`, a hybrid logical clock
+ * shared by every process of the spool: an append takes, under the spool's
+ * mutex and just before its write(), new = max(old + 1, wall clock in us)
+ * by an atomic compare-and-swap, so stamps only grow, whatever the clock
+ * does, for as long as the file lives (after a reboot, or if the file is
+ * lost, the wall clock carries them forward). Segments are named by a stamp
+ * too. The sender takes a stamp H when it starts a collection and merges
+ * every segment by stamp, taking only records stamped at or before H: so an
+ * event whose report began after another's returned is sent after it (see
+ * docs/reliability.md, "Causal order", for the argument and the limits).
  */
 #ifndef CASHBACK_SPOOL_H
 #define CASHBACK_SPOOL_H
@@ -24,6 +37,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 typedef enum cashback__durability {
   CASHBACK__DURABLE_SYNC = 0,   /* fdatasync before report returns */
@@ -73,6 +87,7 @@ typedef struct cashback__batch_item {
   uint64_t end;    /* offset just past the record in its segment */
   size_t off, len; /* the payload in batch->data */
   int64_t time_ms; /* when it was written */
+  uint64_t stamp;  /* its sequence stamp (0: an older CBR1 record) */
 } cashback__batch_item;
 
 typedef struct cashback__batch_seg {
@@ -92,6 +107,14 @@ typedef struct cashback__batch {
   size_t nsegs, segcap;
   uint64_t corrupt_regions; /* skipped while collecting this batch */
   uint64_t corrupt_bytes;
+  /* Segments whose read failed this time (EIO...): left as they were, to
+   * be read again by the next collection. */
+  uint64_t read_errors;
+  /* Files named like segments that could not be read or are no regular
+   * file (permission, FIFO, directory, symlink): skipped, left alone. */
+  uint64_t unreadable;
+  char problem[256];      /* the first unreadable: file, reason, euid */
+  char read_problem[256]; /* the first read error, the same way */
 } cashback__batch;
 
 /* A batch of at most `max_bytes` of payloads (but always at least one
@@ -100,8 +123,11 @@ void cashback__batch_init(cashback__batch *b, size_t max_bytes);
 void cashback__batch_free(cashback__batch *b);
 
 /* Collects up to `max_events` pending records (and at most the data cap
- * given to cashback__batch_init) in segment order. Deletes closed segments
- * with nothing left. The caller holds the sender lock. */
+ * given to cashback__batch_init) in stamp order across every segment, up
+ * to the stamp taken when the collection began. Deletes closed segments
+ * with nothing left. A segment that cannot be read is skipped and counted
+ * (read_errors, unreadable, problem) and the others are still collected.
+ * The caller holds the sender lock. */
 cashback_status cashback__spool_collect(cashback__spool *s, size_t max_events,
                                         cashback__batch *b);
 
@@ -112,10 +138,30 @@ cashback_status cashback__spool_ack(cashback__spool *s,
                                     const cashback__batch *b,
                                     const unsigned char *resolved);
 
+/* Files among the segments that cannot be read now. */
+typedef struct cashback__spool_issues {
+  uint64_t unreadable; /* cannot be opened or read, or no regular file */
+  char first[256];     /* the first: file, reason, effective uid; or "" */
+} cashback__spool_issues;
+
 /* Counts what is queued: events, bytes, and the write time of the oldest
- * (0 when empty). Reads record headers only. */
+ * (0 when empty). Reads record headers only. `issues` (may be NULL) gets
+ * the files it had to skip. */
 cashback_status cashback__spool_usage(cashback__spool *s, uint64_t *events,
-                                      uint64_t *bytes, int64_t *oldest_ms);
+                                      uint64_t *bytes, int64_t *oldest_ms,
+                                      cashback__spool_issues *issues);
+
+/* Tests only: the wall clock (microseconds) the stamps follow; NULL puts
+ * back the real one. */
+void cashback__spool_set_clock(cashback__spool *s, uint64_t (*now_us)(void *),
+                               void *ud);
+
+/* Tests only: how segments are read (NULL: pread), to inject errors. */
+void cashback__spool_set_pread(cashback__spool *s,
+                               ssize_t (*fn)(int, void *, size_t, off_t));
+
+/* The spool's current sequence stamp (0 when it has none). */
+uint64_t cashback__spool_stamp(cashback__spool *s);
 
 /* --- Quarantine --------------------------------------------------------- */
 

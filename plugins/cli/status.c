@@ -43,6 +43,10 @@ static void print_json(cashback_client *client,
   printf(",\"path_fault\":%ld", q->path_fault);
   printf(",\"quarantine_damaged\":%llu",
          (unsigned long long)q->quarantine_damaged);
+  printf(",\"read_errors\":%llu,\"unreadable_files\":%llu,\"spool_problem\":",
+         (unsigned long long)q->read_errors,
+         (unsigned long long)q->unreadable_files);
+  cli_json_string(stdout, q->spool_problem);
   printf("}\n");
 }
 
@@ -70,6 +74,15 @@ static void print_text(cashback_client *client,
     printf("corrupt:       %llu damaged record%s skipped\n",
            (unsigned long long)q->corrupt_skipped,
            q->corrupt_skipped == 1 ? "" : "s");
+  if (q->unreadable_files)
+    printf("unreadable:    %llu file%s skipped in the spool: %s\n",
+           (unsigned long long)q->unreadable_files,
+           q->unreadable_files == 1 ? "" : "s", q->spool_problem);
+  if (q->read_errors)
+    printf("read errors:   %llu (segments kept and read again)%s%s\n",
+           (unsigned long long)q->read_errors,
+           q->unreadable_files || !q->spool_problem[0] ? "" : ": ",
+           q->unreadable_files ? "" : q->spool_problem);
   if (q->last_success) {
     cli_iso_time(q->last_success, a, sizeof(a));
     cli_duration(now - q->last_success, b, sizeof(b));

@@ -152,6 +152,10 @@ void cashback_php_status(cashback_client *c, zval *return_value) {
   add_assoc_bool(return_value, "paused", s.paused != 0);
   add_assoc_long(return_value, "last_status", (zend_long)s.last_status);
   add_assoc_string(return_value, "last_error", s.last_error);
+  add_assoc_long(return_value, "read_errors", clamp_u64(s.read_errors));
+  add_assoc_long(return_value, "unreadable_files",
+                 clamp_u64(s.unreadable_files));
+  add_assoc_string(return_value, "spool_problem", s.spool_problem);
 }
 
 void cashback_php_flush(cashback_client *c, zend_long timeout_ms,

@@ -1,9 +1,11 @@
-/* Fuzzes the spool record reader. The first input byte picks the mode:
+/* Fuzzes the spool record reader (both versions, CBR1 and CBR2). The first
+ * input byte picks the mode:
  *
- * even: cashback__record_decode() and cashback__record_resync() walk the
- *   rest as the quarantine reader does. Checks: a decoded record re-encodes
+ * even: cashback__record_parse() and cashback__record_resync() walk the
+ *   rest as a segment reader does. Checks: a decoded record re-encodes
  *   to the same header, every truncation of it is SHORT, resync lands on a
- *   valid record (or the end) and skips none, nothing is read past the
+ *   valid record (or the end) and skips none, cashback__record_decode()
+ *   agrees on CBR1 records and refuses CBR2 ones, nothing is read past the
  *   input (ASan, exact-size heap copy).
  * odd: the rest becomes a closed segment file of a temporary spool, drained
  *   through cashback__spool_collect() and cashback__spool_ack() in batches
@@ -11,6 +13,7 @@
  *   ends, delivers exactly the records the reference walk above finds, in
  *   order and once each, counts exactly its damaged regions, and removes
  *   the finished segment. */
+#include "cashback_crc32c.h"
 #include "cashback_record.h"
 #include "cashback_spool.h"
 
@@ -29,7 +32,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define SEG "seg-0000000000000001-1-00000000.log"
 
 typedef struct walk {
-  size_t start[MAX_RECS], len[MAX_RECS];
+  size_t start[MAX_RECS], len[MAX_RECS], header[MAX_RECS];
   size_t n;
   size_t regions; /* damaged stretches skipped, a torn tail included */
 } walk;
@@ -40,27 +43,39 @@ static void reference(const uint8_t *p, size_t n, walk *w) {
   memset(w, 0, sizeof(*w));
   size_t pos = 0;
   while (pos < n) {
-    size_t len = 0;
-    int64_t t = 0;
-    cashback__rec r = cashback__record_decode(p + pos, n - pos, &len, &t);
+    cashback__record_info ri;
+    cashback__rec r = cashback__record_parse(p + pos, n - pos, &ri);
+    size_t len1 = 0;
+    int64_t t1 = 0;
+    cashback__rec r1 = cashback__record_decode(p + pos, n - pos, &len1, &t1);
     if (r == CASHBACK__REC_OK) {
-      size_t total = CASHBACK__RECORD_HEADER + len;
+      size_t len = ri.len, total = ri.header + len;
       if (len == 0 || len > CASHBACK__RECORD_MAX || total > n - pos)
         abort();
-      uint8_t h[CASHBACK__RECORD_HEADER];
-      cashback__record_header(h, p + pos + CASHBACK__RECORD_HEADER, len, t);
-      if (memcmp(h, p + pos, sizeof(h)) != 0)
+      const uint8_t *payload = p + pos + ri.header;
+      uint8_t h[CASHBACK__RECORD_HEADER_MAX];
+      if (ri.header == CASHBACK__RECORD_HEADER) {
+        if (r1 != CASHBACK__REC_OK || len1 != len || t1 != ri.time_ms ||
+            ri.stamp != 0)
+          abort(); /* the two decoders disagree on a CBR1 record */
+        cashback__record_header(h, payload, len, ri.time_ms);
+      } else {
+        if (ri.header != CASHBACK__RECORD_HEADER_V2 || r1 == CASHBACK__REC_OK)
+          abort(); /* a CBR2 record is not CBR1 */
+        cashback__record_header_v2(h, len, ri.time_ms, ri.stamp,
+                                   cashback__crc32c(0, payload, len));
+      }
+      if (memcmp(h, p + pos, ri.header) != 0)
         abort();
       size_t cuts[3] = {total - 1, total / 2, 4};
-      for (int i = 0; i < 3; i++) {
-        size_t dummy;
-        if (cashback__record_decode(p + pos, cuts[i], &dummy, NULL) !=
+      for (int i = 0; i < 3; i++)
+        if (cashback__record_parse(p + pos, cuts[i], NULL) !=
             CASHBACK__REC_SHORT)
           abort();
-      }
       if (w->n < MAX_RECS) {
         w->start[w->n] = pos;
         w->len[w->n] = len;
+        w->header[w->n] = ri.header;
       }
       w->n++;
       pos += total;
@@ -69,19 +84,13 @@ static void reference(const uint8_t *p, size_t n, walk *w) {
     size_t next = cashback__record_resync(p, n, pos + 1);
     if (next <= pos || next > n)
       abort();
-    if (next < n) {
-      size_t len2;
-      if (cashback__record_decode(p + next, n - next, &len2, NULL) !=
-          CASHBACK__REC_OK)
-        abort();
-    }
+    if (next < n &&
+        cashback__record_parse(p + next, n - next, NULL) != CASHBACK__REC_OK)
+      abort();
     if (n <= 2048) /* no valid record skipped (quadratic: small inputs) */
-      for (size_t i = pos + 1; i < next; i++) {
-        size_t len2;
-        if (cashback__record_decode(p + i, n - i, &len2, NULL) ==
-            CASHBACK__REC_OK)
+      for (size_t i = pos + 1; i < next; i++)
+        if (cashback__record_parse(p + i, n - i, NULL) == CASHBACK__REC_OK)
           abort();
-      }
     w->regions++;
     pos = next;
   }
@@ -161,16 +170,19 @@ static void drain(const uint8_t *p, size_t n, size_t per_batch) {
     for (size_t i = 0; i < b.n; i++, got++) {
       const cashback__batch_item *it = &b.items[i];
       if (got >= w->n || it->len != w->len[got] ||
-          it->end != w->start[got] + CASHBACK__RECORD_HEADER + it->len ||
-          memcmp(b.data.data + it->off,
-                 p + w->start[got] + CASHBACK__RECORD_HEADER, it->len) != 0)
+          it->end != w->start[got] + w->header[got] + it->len ||
+          memcmp(b.data.data + it->off, p + w->start[got] + w->header[got],
+                 it->len) != 0)
         abort(); /* not the next record of the reference walk */
     }
     if (cashback__spool_ack(s, &b, all) != CASHBACK_OK)
       abort();
   }
-  if (got != w->n || regions != w->regions || access(seg, F_OK) == 0)
+  if (got != w->n || regions != w->regions || access(seg, F_OK) == 0) {
+    fprintf(stderr, "DEBUG got %zu/%zu regions %zu/%zu seg %d\n", got, w->n,
+            regions, w->regions, access(seg, F_OK));
     abort();
+  }
   cashback__batch_free(&b);
   cashback__spool_close(s);
   free(w);

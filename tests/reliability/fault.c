@@ -17,6 +17,10 @@
  *   CASHBACK_FAULT_FLOCK_DELAY_MS  sleep that long before each flock()
  *                         LOCK_EX of a file under the directory (widens the
  *                         window between creating a file and locking it)
+ *   CASHBACK_FAULT_PREAD_FAIL  call numbers (1-based, per process) of the
+ *                         pread() calls on segments ("*.log" files under
+ *                         the directory) at an offset past 0 that fail with
+ *                         EIO, e.g. "1": a transient read error of the disk
  *   CASHBACK_FAULT_LOG    side log, one line per event, tab-separated:
  *     F <n> <path>                 call number n failed (injected)
  *     S <size> <path>              a successful sync of a regular file: data
@@ -24,6 +28,7 @@
  *                                  began) is on disk
  *     D <path> <name>/<name>/...   a successful sync of the directory: these
  *                                  entries are on disk
+ *     R <n> <path>                 pread number n failed (injected)
  *
  * A failed call does not reach the kernel: the data stays in the page cache,
  * as after a real write-back error, and the SDK must treat it as lost.
@@ -53,6 +58,7 @@ typedef int (*sync_fn)(int);
 
 /* Calls counted so far in this process (a test shim: global by nature). */
 static atomic_ulong counted;
+static atomic_ulong preads_counted;
 
 static const char *env(const char *name) {
   const char *v = getenv(name);
@@ -220,6 +226,50 @@ int flock(int fd, int op) {
       ;
   }
   return real(fd, op);
+}
+
+/* pread() (and pread64, its other name): fails chosen reads of segments. */
+static ssize_t intercept_pread(const char *name, int fd, void *buf, size_t n,
+                               off_t off) {
+  typedef ssize_t (*pread_fn)(int, void *, size_t, off_t);
+  pread_fn real = (pread_fn)dlsym(RTLD_NEXT, name);
+  if (!real) {
+    errno = ENOSYS;
+    return -1;
+  }
+  const char *list = env("CASHBACK_FAULT_PREAD_FAIL");
+  char path[PATH_MAX];
+  if (list && off > 0 && watched(fd, path)) {
+    size_t pl = strlen(path);
+    if (pl > 4 && strcmp(path + pl - 4, ".log") == 0) {
+      unsigned long k = atomic_fetch_add(&preads_counted, 1) + 1;
+      for (const char *p = list; *p;) {
+        char *end;
+        unsigned long v = strtoul(p, &end, 10);
+        if (end == p)
+          break;
+        if (v == k) {
+          char line[PATH_MAX + 64];
+          int len = snprintf(line, sizeof(line), "R\t%lu\t%s\n", k, path);
+          if (len > 0 && (size_t)len < sizeof(line))
+            side_log(line, (size_t)len);
+          errno = EIO;
+          return -1;
+        }
+        p = *end == ',' ? end + 1 : end;
+      }
+    }
+  }
+  return real(fd, buf, n, off);
+}
+
+ssize_t pread(int fd, void *buf, size_t n, off_t off) {
+  return intercept_pread("pread", fd, buf, n, off);
+}
+
+ssize_t pread64(int fd, void *buf, size_t n, off_t off);
+ssize_t pread64(int fd, void *buf, size_t n, off_t off) {
+  return intercept_pread("pread64", fd, buf, n, off);
 }
 
 int fsync(int fd) {

@@ -23,6 +23,11 @@ and checks one promise:
               acknowledged event lost in sync mode; process mode measured
   enospc      the spool on a 256 KiB tmpfs: CASHBACK_E_DISK_FULL exactly when
               not stored (needs root to mount; skipped otherwise)
+  causal      8 processes, each order's sale and follow-ups reported by
+              different ones, through an outage: the receiver sees every
+              follow-up after its sale; every order's net amount is right
+  readerror   a transient EIO from pread() on a closed segment (shim): the
+              segment is kept and read again, nothing lost, counted
 
 "The oracle" is the log each reporter appends to (write + fdatasync) after
 cashback_report() returned CASHBACK_OK, outside the SDK: "nothing lost" means
@@ -79,6 +84,9 @@ SETTINGS = {  # name: (default, meaning)
     "POWERCUT_ROUNDS": (10, "powercut: rounds in sync mode"),
     "POWERCUT_PROCESS_ROUNDS": (4, "powercut: rounds in process mode"),
     "ENOSPC_KIB": (256, "enospc: size of the tmpfs"),
+    "CAUSAL_WRITERS": (8, "causal: reporting processes"),
+    "CAUSAL_ORDERS": (90, "causal: orders, each with 1-2 follow-ups"),
+    "READERROR_COUNT": (150, "readerror: sales in the segment"),
 }
 
 
@@ -376,19 +384,24 @@ def crc32c(data, crc=0):
 
 
 def records(data):
-    """[(offset, end, event id)] of the valid records from the start of a
-    segment, stopping at the first invalid byte."""
+    """[(offset, end, event id, header size)] of the valid records (CBR1 or
+    CBR2) from the start of a segment, stopping at the first invalid byte."""
     out, pos = [], 0
-    while pos + 20 <= len(data) and data[pos:pos + 4] == b"CBR1":
+    while pos + 20 <= len(data) and data[pos:pos + 4] in (b"CBR1", b"CBR2"):
+        v2 = data[pos:pos + 4] == b"CBR2"
+        hdr = 28 if v2 else 20
         n = int.from_bytes(data[pos + 4:pos + 8], "little")
-        end = pos + 20 + n
+        end = pos + hdr + n
         if n == 0 or end > len(data):
             break
-        crc = crc32c(data[pos + 20:end], crc32c(data[pos + 4:pos + 16]))
-        if crc != int.from_bytes(data[pos + 16:pos + 20], "little"):
+        if v2:
+            crc = crc32c(data[pos + 4:pos + 24], crc32c(data[pos + 28:end]))
+        else:
+            crc = crc32c(data[pos + 20:end], crc32c(data[pos + 4:pos + 16]))
+        if crc != int.from_bytes(data[pos + hdr - 4:pos + hdr], "little"):
             break
-        payload = json.loads(data[pos + 20:end].decode())
-        out.append((pos, end, payload["id"]))
+        payload = json.loads(data[pos + hdr:end].decode())
+        out.append((pos, end, payload["id"], hdr))
         pos = end
     return out
 
@@ -742,7 +755,7 @@ def s_damage(ctx, rng):
         return os.path.join(spool, segs[i])
     # 0: cut in the middle of record k: it and everything after are gone.
     k = rng.randint(count // 2, count - 1)
-    off, end, _ = recs[0][k]
+    off, end, _, _ = recs[0][k]
     os.truncate(path(0), off + (end - off) // 2)
     destroyed |= {r[2] for r in recs[0][k:]}
     regions += 1  # the torn tail
@@ -755,8 +768,8 @@ def s_damage(ctx, rng):
     regions += 1
     # 2: one bit flipped in one record's payload.
     k = rng.randint(0, count - 2)
-    off, end, _ = recs[2][k]
-    pos = rng.randint(off + 20, end - 1)
+    off, end, _, hdr = recs[2][k]
+    pos = rng.randint(off + hdr, end - 1)
     with open(path(2), "r+b") as f:
         f.seek(pos)
         b = f.read(1)[0]
@@ -766,7 +779,7 @@ def s_damage(ctx, rng):
     regions += 1
     # 3: a bit of one record's header flipped, and garbage appended.
     k = rng.randint(1, count - 2)
-    pos = recs[3][k][0] + rng.randint(0, 19)
+    pos = recs[3][k][0] + rng.randint(0, recs[3][k][3] - 1)
     with open(path(3), "r+b") as f:
         f.seek(pos)
         b = f.read(1)[0]
@@ -1058,11 +1071,204 @@ def s_powercut(ctx, rng):
     return figs
 
 
+class Writer:
+    """A reporter in command mode: one line in, one answer out, so that the
+    driver knows when a report has returned."""
+
+    def __init__(self, ctx, spool, rx, name):
+        self.log = ctx.path(name + ".oracle")
+        e = dict(ctx.env)
+        err = open(ctx.path(name + ".err"), "ab")
+        try:
+            self.proc = subprocess.Popen(
+                reporter(spool, rx, "--commands", "--log", self.log), env=e,
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err)
+        finally:
+            err.close()
+        ctx.procs.append(self.proc)
+        self.sent = 0
+
+    def send(self, line):
+        self.proc.stdin.write((line + "\n").encode())
+        self.sent += 1
+
+    def answers(self):
+        """Flushes what was sent and reads every answer: [(order, type, id,
+        status)]."""
+        self.proc.stdin.flush()
+        out = []
+        while self.sent:
+            line = self.proc.stdout.readline().decode()
+            check(line, "causal: a writer exited (%r)" % self.proc.poll())
+            order, typ, eid, status = line.split()
+            out.append((order, typ, eid, int(status)))
+            self.sent -= 1
+        return out
+
+    def close(self):
+        self.proc.stdin.close()
+        return wait(self.proc, 30, "a causal writer")
+
+
+def s_causal(ctx, rng):
+    """Sale and follow-ups of one order reported by different processes
+    (the PHP-FPM case), through an outage: sent in the order reported."""
+    rx = Receiver(ctx, "causal")
+    spool = ctx.path("causal", "spool")
+    nw, norders = setting("CAUSAL_WRITERS"), setting("CAUSAL_ORDERS")
+    writers = [Writer(ctx, spool, rx, "causal/w%d" % i) for i in range(nw)]
+    sender = ctx.spawn(reporter(spool, rx, "--send", "--linger", "--seconds",
+                                120, "--batch", 50),
+                       out=ctx.path("causal", "sender.out"),
+                       err=ctx.path("causal", "sender.err"))
+    # The plan: per order a sale, then one or two follow-ups, each step on
+    # another process than the step before, each reported only once the one
+    # before it returned (waves). Net amounts as the network must end up.
+    plan, expect = {}, {}
+    for o in range(norders):
+        order = "co%d" % o
+        amount = 1000 + rng.randrange(9000)
+        kind = o % 4
+        if kind == 0:  # a partial refund, then confirmed
+            r = rng.randrange(1, amount)
+            steps = [("sale", amount), ("refund", r), ("confirm", None)]
+            expect[order] = amount - r
+        elif kind == 1:  # cancelled
+            steps = [("sale", amount), ("cancel", None)]
+            expect[order] = 0
+        elif kind == 2:  # two partial refunds
+            r1 = rng.randrange(1, amount // 2)
+            r2 = rng.randrange(1, amount // 2)
+            steps = [("sale", amount), ("refund", r1), ("refund", r2)]
+            expect[order] = amount - r1 - r2
+        else:  # confirmed
+            steps = [("sale", amount), ("confirm", None)]
+            expect[order] = amount
+        procs = [rng.randrange(nw)]
+        for _ in steps[1:]:
+            procs.append((procs[-1] + 1 + rng.randrange(nw - 1)) % nw)
+        plan[order] = list(zip(steps, procs))
+    orders = list(plan)
+    blocks = [orders[:norders // 3], orders[norders // 3:2 * norders // 3],
+              orders[2 * norders // 3:]]
+    ids = {}  # order -> [event id of each step]
+    outage_requests = 0
+    for b, block in enumerate(blocks):
+        if b == 1:  # the outage: everything piles up in the spool
+            before = rx.stats()["requests"]
+            rx.control({"status": 503, "count": -1})
+        for step in range(3):
+            todo = [o for o in block if step < len(plan[o])]
+            for o in todo:
+                (typ, amount), w = plan[o][step]
+                line = "%s %s" % (typ, o)
+                if amount is not None:
+                    line += " %d" % amount
+                if typ == "refund":
+                    line += " %s-r%d" % (o, step)
+                writers[w].send(line)
+            for w in writers:
+                for order, typ, eid, status in w.answers():
+                    check(status == 0, "causal: %s %s failed: %d"
+                          % (typ, order, status))
+                    ids.setdefault(order, []).append(eid)
+            if b == 1:
+                time.sleep(0.05)  # the sender retries meanwhile
+        if b == 1:
+            time.sleep(0.5)
+            outage_requests = rx.stats()["requests"] - before
+            rx.control({"clear": True})
+    for w in writers:
+        check(w.close() == 0, "causal: a writer failed")
+    sender.terminate()
+    wait(sender, 30, "the causal sender")
+    st = drain(ctx, spool, rx, "causal/drain")
+    check(st.get("quarantined") == 0, "causal: %r quarantined"
+          % st.get("quarantined"))
+    # Every acknowledged event accepted.
+    oracle = {}
+    for w in writers:
+        for line in read_lines(w.log):
+            parts = line.split()
+            oracle[parts[1]] = parts[0]
+    accepted = {}
+    for line in read_lines(rx.store):
+        ev = json.loads(line)
+        accepted[ev["id"]] = ev
+    lost = [e for e in oracle if e not in accepted]
+    check(not lost, "causal: %d acknowledged event(s) lost, e.g. %s"
+          % (len(lost), lost[:1]))
+    # The order the receiver first saw them in (its counters keep the order
+    # in which ids first arrived).
+    seen = list(rx.stats()["events"])
+    first = {eid: i for i, eid in enumerate(seen)}
+    early = []
+    for order, eids in ids.items():
+        for a, b in zip(eids, eids[1:]):
+            if first[b] < first[a]:
+                early.append(order)
+                break
+    check(not early, "causal: %d of %d orders had a follow-up seen before "
+          "the step it followed, e.g. %s" % (len(early), norders,
+                                              early[:3]))
+    # Net amounts.
+    net = {}
+    cancelled = set()
+    for ev in accepted.values():
+        o = ev["order_id"]
+        if ev["type"] == "sale":
+            net[o] = net.get(o, 0) + ev["amount"]
+        elif ev["type"] == "refund":
+            net[o] = net.get(o, 0) - ev["amount"]
+        elif ev["type"] == "cancel":
+            cancelled.add(o)
+    wrong = [o for o in expect
+             if (0 if o in cancelled else net.get(o)) != expect[o]]
+    check(not wrong, "causal: %d orders with a wrong net amount, e.g. %s: "
+          "%r, not %r" % (len(wrong), wrong[:1], net.get(wrong[0]) if wrong
+                          else None, expect[wrong[0]] if wrong else None))
+    fig = {"writers": nw, "orders": norders, "events": len(oracle),
+           "follow_ups": len(oracle) - norders, "seen_early": 0,
+           "outage_requests": outage_requests, "quarantined": 0, "lost": 0,
+           "resent": sum(rx.stats()["events"].values()) - len(seen)}
+    rx.stop()
+    return fig
+
+
+def s_readerror(ctx, rng):
+    """A transient read error on a closed segment is not its end."""
+    rx = Receiver(ctx, "readerror")
+    spool = ctx.path("readerror", "spool")
+    count = setting("READERROR_COUNT")
+    rc, log, _ = run_report(ctx, spool, rx, "readerror/r", "re-", count)
+    check(rc == 0, "readerror: reporter exit %d" % rc)
+    check(len(segments(spool)) == 1, "readerror: %d segments"
+          % len(segments(spool)))
+    side = ctx.path("readerror", "shim.log")
+    # The first read of the segment past its start fails, once.
+    env = shim_env(spool, side, pread_fail="1")
+    rc, st = send(ctx, spool, rx, "readerror/send", extra=["--batch", 100],
+                  env=env)
+    check(rc == 0 and st.get("queued") == 0, "readerror: the sender did not "
+          "empty the spool (exit %d, status %r)" % (rc, st))
+    check(len(shim_lines(side, "R")) == 1, "readerror: %d read(s) failed, "
+          "not 1" % len(shim_lines(side, "R")))
+    fig = verify(rx, read_oracle([log]), "readerror")
+    check(st.get("read_errors") == 1, "readerror: read_errors %r, not 1"
+          % st.get("read_errors"))
+    check(not segments(spool), "readerror: segments left: %r"
+          % segments(spool))
+    fig.update(read_errors=1, lost=0)
+    rx.stop()
+    return fig
+
+
 SCENARIOS = {
     "kill": s_kill, "ack": s_ack, "concurrent": s_concurrent,
     "newsegment": s_newsegment,
     "faults": s_faults, "damage": s_damage, "spoolfull": s_spoolfull,
     "fsync": s_fsync, "powercut": s_powercut, "enospc": s_enospc,
+    "causal": s_causal, "readerror": s_readerror,
 }
 
 

@@ -23,6 +23,14 @@
  * --thread runs cashback_sender_start() for S seconds instead. Prints the
  * status (cashback_get_status()) as "key=value" lines at the end.
  *
+ * Command mode:
+ *   reporter --commands --spool DIR --endpoint URL [--log FILE]
+ * reads lines "sale|refund|cancel|confirm ORDER [AMOUNT [REFUND_ID]]" (amount
+ * in EUR cents) from stdin, reports each, and only then answers on stdout
+ * "ORDER TYPE EVENT_ID STATUS" (flushed): a driver that waits for the answer
+ * knows the report returned. Successes go to --log as "ORDER EVENT_ID TYPE".
+ * Exit 0 at the end of stdin.
+ *
  * Status and quarantine modes: --status prints the status; --quarantine
  * prints the id of each quarantined event.
  *
@@ -49,7 +57,7 @@ typedef struct config {
   long count, start, threads, max_fail, batch, seconds;
   long backoff_base, backoff_cap, connect_ms, total_ms;
   unsigned long long max_bytes;
-  int send, linger, thread, status, quarantine, sender, verbose;
+  int send, linger, thread, status, quarantine, sender, verbose, commands;
 } config;
 
 typedef struct shared {
@@ -183,12 +191,14 @@ static void parse(int argc, char **argv, config *cfg) {
       cfg->sender = 1;
     else if (FLAG("--verbose"))
       cfg->verbose = 1;
+    else if (FLAG("--commands"))
+      cfg->commands = 1;
     else
       usage();
 #undef OPT
 #undef FLAG
   }
-  int modes = cfg->send + cfg->status + cfg->quarantine +
+  int modes = cfg->send + cfg->status + cfg->quarantine + cfg->commands +
               (cfg->prefix != NULL || cfg->orders != NULL);
   if (!cfg->spool || !cfg->endpoint || modes != 1 || cfg->threads < 1 ||
       cfg->threads > 64 || cfg->count < 0 || cfg->seconds < 0)
@@ -375,9 +385,11 @@ static void print_status(cashback_client *c) {
   }
   printf("queued=%" PRIu64 "\nqueued_bytes=%" PRIu64 "\nquarantined=%" PRIu64
          "\ncorrupt_skipped=%" PRIu64 "\npaused=%d\nlast_status=%d\n"
-         "last_success=%" PRId64 "\nnext_attempt=%" PRId64 "\n",
+         "last_success=%" PRId64 "\nnext_attempt=%" PRId64 "\n"
+         "read_errors=%" PRIu64 "\nunreadable_files=%" PRIu64 "\n",
          s.queued_events, s.queued_bytes, s.quarantined, s.corrupt_skipped,
-         s.paused, (int)s.last_status, s.last_success, s.next_attempt);
+         s.paused, (int)s.last_status, s.last_success, s.next_attempt,
+         s.read_errors, s.unreadable_files);
   printf("path_fault=%ld\n", s.path_fault);
   fflush(stdout);
 }
@@ -444,6 +456,57 @@ static int do_send(const config *cfg, cashback_client *c) {
   return rc;
 }
 
+/* One command line: reports it and answers. 0, or 1 on a local error. */
+static int run_command(cashback_client *c, int log_fd, char *line) {
+  char *save = NULL;
+  const char *type = strtok_r(line, " \n", &save);
+  const char *order = strtok_r(NULL, " \n", &save);
+  const char *amount = strtok_r(NULL, " \n", &save);
+  const char *refund = strtok_r(NULL, " \n", &save);
+  if (!type || !order)
+    return 1;
+  cashback_event_type t = strcmp(type, "sale") == 0     ? CASHBACK_EVENT_SALE
+                          : strcmp(type, "refund") == 0 ? CASHBACK_EVENT_REFUND
+                          : strcmp(type, "cancel") == 0 ? CASHBACK_EVENT_CANCEL
+                          : strcmp(type, "confirm") == 0
+                              ? CASHBACK_EVENT_CONFIRM
+                              : (cashback_event_type)0;
+  if (!t)
+    return 1;
+  cashback_event *ev = cashback_event_new(t, order);
+  cashback_status st = ev ? CASHBACK_OK : CASHBACK_E_NOMEM;
+  if (!st && t == CASHBACK_EVENT_SALE)
+    st = cashback_event_set_click(ev, "rel-click");
+  if (!st && amount)
+    st = cashback_event_set_amount(ev, strtoll(amount, NULL, 10), "EUR");
+  if (!st && refund)
+    st = cashback_event_set_refund_id(ev, refund);
+  char id[CASHBACK_EVENT_ID_LEN + 1] = "";
+  if (!st)
+    st = cashback_report(c, ev, id);
+  cashback_event_free(ev);
+  char out[256];
+  if (st == CASHBACK_OK && log_fd >= 0) {
+    snprintf(out, sizeof(out), "%s %s %s\n", order, id, type);
+    if (append_line(log_fd, out, 1) != 0)
+      return 1;
+  }
+  printf("%s %s %s %d\n", order, type, id[0] ? id : "-", (int)st);
+  fflush(stdout);
+  return 0;
+}
+
+static int do_commands(const config *cfg, cashback_client *c) {
+  int log_fd = open_log(cfg->log);
+  char line[512];
+  int rc = 0;
+  while (!rc && fgets(line, sizeof(line), stdin))
+    rc = run_command(c, log_fd, line);
+  if (log_fd >= 0)
+    close(log_fd);
+  return rc;
+}
+
 static int print_quarantined(const cashback_quarantined *q, void *ud) {
   (void)ud;
   printf("%s %s\n", q->id, q->reason);
@@ -463,6 +526,8 @@ int main(int argc, char **argv) {
   int rc;
   if (cfg.prefix || cfg.orders) {
     rc = do_report(&cfg, c);
+  } else if (cfg.commands) {
+    rc = do_commands(&cfg, c);
   } else if (cfg.send) {
     rc = do_send(&cfg, c);
   } else if (cfg.status) {
