@@ -16,6 +16,8 @@
 #   BENCH_RSS_LARGE [1000000]  BENCH_POST_COUNT [2000]
 #   BENCH_POST_SLOW_COUNT [100]  BENCH_SQLITE_COUNT [10000]
 #   BENCH_RESULTS         also write the table and raw figures to this file
+#   BENCH_TABLE_FROM      only print the table of the raw figures in this
+#                         file (key=value lines), running nothing
 #   BENCH_KEEP=1          keep the temporary directory
 # Exit status: 0 when every program ran and every delivery check passed
 # (performance targets are reported, not enforced); 1 otherwise.
@@ -24,6 +26,82 @@ set -eu
 : "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
 : "${top_builddir:=.}"
 bin=$top_builddir/bench
+# The table of docs/performance.md from a file of raw figures (key=value).
+render_table() {
+  awk -F= -v procs="$PROCS" -v smoke="${BENCH_SMOKE:-0}" '
+{ v[$1] = substr($0, length($1) + 2) }
+function n(k) { if (!(k in v)) { missing = missing " " k; return 0 } return v[k] + 0 }
+function s(k) { if (!(k in v)) { missing = missing " " k; return "?" } return v[k] }
+function us(x) { return x >= 10000 ? sprintf("%.1f ms", x / 1000) : sprintf("%.0f us", x) }
+function rate(x) { return sprintf("%.0f/s", x) }
+function mb(kb) { return sprintf("%.1f MB", kb * 1024 / 1e6) }
+function yn(c) { targets++; if (c) { met++; return "yes" } return "NO" }
+# a / b with fmt; a baseline too fast to measure (0: fdatasync on tmpfs) has
+# no ratio
+function per(fmt, a, b) { return b > 0 ? sprintf(fmt, a / b) : "- (base 0)" }
+function check(c) { checks++; if (c) return "yes"; failed++; return "FAIL" }
+function row(w, fig, val, base, ratio, target, ok) {
+  printf "%-2s | %-40s | %-16s | %-34s | %-13s | %-14s | %s\n", w, fig, val, base, ratio, target, ok
+}
+END {
+  row("#", "workload and figure", "value", "baseline (same run)", "ratio", "target", "met")
+  print "---+------------------------------------------+------------------+------------------------------------+---------------+----------------+----"
+  r50 = n("w1.report_p50_us"); r99 = n("w1.report_p99_us"); r999 = n("w1.report_p999_us")
+  f50 = n("w1.raw_p50_us"); f99 = n("w1.raw_p99_us"); f999 = n("w1.raw_p999_us")
+  p0 = n("post0.post_p50_us"); p100 = n("post100.post_p50_us")
+  row(1, "report p50, sync, " n("w1.report_n") " sales", us(r50), "write+fdatasync p50 " us(f50), per("%.2fx", r50, f50), "<= 1.3x", yn(r50 <= 1.3 * f50))
+  row(1, "report p99", us(r99), "write+fdatasync p99 " us(f99), per("%.2fx", r99, f99), "<= 2x", yn(r99 <= 2 * f99))
+  row(1, "report p99.9", us(r999), "write+fdatasync p99.9 " us(f999), per("%.2fx", r999, f999), "-", "")
+  row(1, "report p50 vs inline POST, 100 ms RTT", us(r50), "POST per sale p50 " us(p100), per("%.0fx", p100, r50), "POST >= 100x", yn(p100 >= 100 * r50))
+  row(1, "report p50 vs inline POST, 0 ms RTT", us(r50), "POST per sale p50 " us(p0), per("%.2fx", p0, r50), "-", "")
+  m = n("w2.multi_ops_s"); q = n("sqliteN.sqlite" procs "_ops_s")
+  row(2, procs " processes, one spool: sales/s", rate(m), "SQLite WAL FULL, " procs " procs " rate(q), per("%.2fx", m, q), ">= 2x", yn(m >= 2 * q))
+  lost2 = n("w2.ids_count") - n("w2drain.delivered_count")
+  row(2, "delivered of reported (ids checked)", n("w2drain.delivered_count") "/" n("w2.ids_count"), "", "", "all", check(lost2 == 0 && s("w2drain.delivered_sum") == s("w2.ids_sum")))
+  row(2, "1 process: sales/s", rate(n("w1.report_ops_s")), "SQLite WAL FULL, 1 proc " rate(n("sqlite1.sqlite1_ops_s")), per("%.2fx", n("w1.report_ops_s"), n("sqlite1.sqlite1_ops_s")), "-", "")
+  d3 = n("w3.drain_events_s")
+  row(3, "drain a backlog of " n("w3.drain_events") ": events/s", rate(d3), "", "", ">= 30000/s", yn(d3 >= 30000))
+  row(3, "delivered of queued (ids checked)", n("w3.delivered_count") "/" n("wp.ids_count"), "", "", "all", check(n("w3.delivered_count") == n("wp.ids_count") && s("w3.delivered_sum") == s("wp.ids_sum")))
+  ks = n("w4s.drain_maxrss_kb"); kl = n("w4l.drain_maxrss_kb"); kf = n("post0.post_maxrss_kb")
+  row(4, "sender peak RSS, " n("w4sfill.fill_events") " queued", mb(ks), "floor: 1 POST, no spool " mb(kf), sprintf("+%.1f MB", (ks - kf) * 1024 / 1e6), "<= 10 MB", yn(ks * 1024 <= 10e6))
+  row(4, "sender peak RSS, " n("w4lfill.fill_events") " queued", mb(kl), "floor: 1 POST, no spool " mb(kf), sprintf("+%.1f MB", (kl - kf) * 1024 / 1e6), "<= 10 MB", yn(kl * 1024 <= 10e6))
+  row(4, "  " n("w4lfill.fill_events") " queued vs " n("w4sfill.fill_events"), sprintf("%+.2f MB", (kl - ks) * 1024 / 1e6), "", per("%.2fx", kl, ks), "same (<= 1.1x)", yn(kl <= 1.1 * ks))
+  row(4, "delivered of queued (ids checked)", (n("w4s.delivered_count") + n("w4l.delivered_count")) "/" (n("w4sfill.ids_count") + n("w4lfill.ids_count")), "drain " n("w4l.drain_events") ": " rate(n("w4l.drain_events_s")), "", "all", check(s("w4s.delivered_sum") == s("w4sfill.ids_sum") && s("w4l.delivered_sum") == s("w4lfill.ids_sum") && n("w4s.delivered_count") == n("w4sfill.ids_count") && n("w4l.delivered_count") == n("w4lfill.ids_count")))
+  k = 10000 / n("w1.ids_count"); cr = n("w1.report_cpu_s") * k; cs = n("w1drain.drain_cpu_s") * k; cf = n("w1.raw_cpu_s") * k
+  row(5, "CPU s per 10000 sales, report+deliver", sprintf("%.3f s", cr + cs), sprintf("fdatasync alone (raw) %.3f s", cf), per("%.2fx", cr + cs, cf), "<= 0.5 s", yn(cr + cs <= 0.5))
+  row(5, "  of which report / send", sprintf("%.3f / %.3f", cr, cs), sprintf("beyond fdatasync: %.3f s", cr + cs - cf), "", "-", "")
+  km = 10000 / n("w2.ids_count"); cm = (n("w2.multi_cpu_s") + n("w2drain.drain_cpu_s")) * km
+  row(5, "  same, " procs " processes (whole processes)", sprintf("%.3f s", cm), sprintf("report %.3f + send %.3f", n("w2.multi_cpu_s") * km, n("w2drain.drain_cpu_s") * km), "", "<= 0.5 s", yn(cm <= 0.5))
+  kp = 10000 / n("wp.ids_count"); cp = (n("wp.report_process_cpu_s") + n("w3.drain_cpu_s")) * kp
+  row(5, "  same, process durability (no fsync)", sprintf("%.3f s", cp), sprintf("report %.3f + send %.3f", n("wp.report_process_cpu_s") * kp, n("w3.drain_cpu_s") * kp), "", "<= 0.5 s", yn(cp <= 0.5))
+  row(5, "delivered of reported (ids checked)", n("w1drain.delivered_count") "/" n("w1.ids_count"), "", "", "all", check(n("w1drain.delivered_count") == n("w1.ids_count") && s("w1drain.delivered_sum") == s("w1.ids_sum")))
+  req = n("w6.outage_requests"); e999 = n("w6.outage_expected_p999")
+  row(6, "requests in a " s("w6.outage_window_s") " s outage, " s("w6.outage_rate") " sales/s", req, sprintf("backoff: mean %.1f, p99.9 %d", n("w6.outage_expected_mean"), e999), "", "<= p99.9", yn(req <= e999))
+  fo = n("w6.outage_first_ok_after_s"); ce = n("w6.outage_step_ceiling_s"); al = n("w6.outage_all_delivered_after_s")
+  row(6, "recovery to first delivery", sprintf("%.1f s", fo), sprintf("backoff step in force: %.1f s", ce), "", "<= 1 step", yn(fo >= 0 && fo <= ce))
+  row(6, "recovery to every sale delivered", sprintf("%.1f s", al), sprintf("backoff step in force: %.1f s", ce), "", "<= 1 step", yn(al >= 0 && al <= ce))
+  o50 = n("w6.outage_report_p50_us"); o99 = n("w6.outage_report_p99_us")
+  row(6, "report p50 during it, paced", us(o50), "paced write+fdatasync p50 " us(n("w6.outage_raw_p50_us")), per("%.2fx", o50, n("w6.outage_raw_p50_us")), "-", "")
+  row(6, "report p99 during it, paced", us(o99), "paced write+fdatasync p99 " us(n("w6.outage_raw_p99_us")), per("%.2fx", o99, n("w6.outage_raw_p99_us")), "-", "")
+  row(6, "delivered of reported (ids checked)", n("w6.delivered_count") "/" n("w6.ids_count"), "", "", "all", check(n("w6.delivered_count") == n("w6.ids_count") && s("w6.delivered_sum") == s("w6.ids_sum")))
+  row("P", "process durability: report p50", us(n("wp.report_process_p50_us")), "sync p50 " us(r50), per("%.2fx", n("wp.report_process_p50_us"), r50), "-", "")
+  row("P", "process durability: sales/s, 1 process", rate(n("wp.report_process_ops_s")), "sync " rate(n("w1.report_ops_s")), per("%.1fx", n("wp.report_process_ops_s"), n("w1.report_ops_s")), "-", "")
+  print ""
+  printf "performance targets met: %d of %d%s\n", met, targets, smoke == 1 ? " (smoke run: tiny counts, figures meaningless)" : ""
+  printf "delivery checks passed: %d of %d\n", checks - failed, checks
+  if (missing != "") { print "missing figures:" missing; exit 1 }
+  exit failed ? 1 : 0
+}' "$1"
+}
+
+# BENCH_TABLE_FROM=FILE: only print the table of the raw figures in FILE
+# (the "raw figures:" part of a BENCH_RESULTS file), running nothing.
+if [ -n "${BENCH_TABLE_FROM:-}" ]; then
+  PROCS=${BENCH_PROCS:-8}
+  render_table "$BENCH_TABLE_FROM"
+  exit $?
+fi
+
 for p in cashback_bench fast_receiver bench_sqlite; do
   [ -x "$bin/$p" ] || { echo "bench: $bin/$p is not built (make bench)" >&2; exit 1; }
 done
@@ -166,67 +244,7 @@ say "$(tail -n 1 "$tmp/machine")"
 
 # --- The table ----------------------------------------------------------
 table=$tmp/table
-awk -F= -v procs="$PROCS" -v smoke="${BENCH_SMOKE:-0}" '
-{ v[$1] = substr($0, length($1) + 2) }
-function n(k) { if (!(k in v)) { missing = missing " " k; return 0 } return v[k] + 0 }
-function s(k) { if (!(k in v)) { missing = missing " " k; return "?" } return v[k] }
-function us(x) { return x >= 10000 ? sprintf("%.1f ms", x / 1000) : sprintf("%.0f us", x) }
-function rate(x) { return sprintf("%.0f/s", x) }
-function mb(kb) { return sprintf("%.1f MB", kb * 1024 / 1e6) }
-function yn(c) { targets++; if (c) { met++; return "yes" } return "NO" }
-function check(c) { checks++; if (c) return "yes"; failed++; return "FAIL" }
-function row(w, fig, val, base, ratio, target, ok) {
-  printf "%-2s | %-40s | %-16s | %-34s | %-13s | %-14s | %s\n", w, fig, val, base, ratio, target, ok
-}
-END {
-  row("#", "workload and figure", "value", "baseline (same run)", "ratio", "target", "met")
-  print "---+------------------------------------------+------------------+------------------------------------+---------------+----------------+----"
-  r50 = n("w1.report_p50_us"); r99 = n("w1.report_p99_us"); r999 = n("w1.report_p999_us")
-  f50 = n("w1.raw_p50_us"); f99 = n("w1.raw_p99_us"); f999 = n("w1.raw_p999_us")
-  p0 = n("post0.post_p50_us"); p100 = n("post100.post_p50_us")
-  row(1, "report p50, sync, " n("w1.report_n") " sales", us(r50), "write+fdatasync p50 " us(f50), sprintf("%.2fx", r50 / f50), "<= 1.3x", yn(r50 <= 1.3 * f50))
-  row(1, "report p99", us(r99), "write+fdatasync p99 " us(f99), sprintf("%.2fx", r99 / f99), "<= 2x", yn(r99 <= 2 * f99))
-  row(1, "report p99.9", us(r999), "write+fdatasync p99.9 " us(f999), sprintf("%.2fx", r999 / f999), "-", "")
-  row(1, "report p50 vs inline POST, 100 ms RTT", us(r50), "POST per sale p50 " us(p100), sprintf("%.0fx", p100 / r50), "POST >= 100x", yn(p100 >= 100 * r50))
-  row(1, "report p50 vs inline POST, 0 ms RTT", us(r50), "POST per sale p50 " us(p0), sprintf("%.2fx", p0 / r50), "-", "")
-  m = n("w2.multi_ops_s"); q = n("sqliteN.sqlite" procs "_ops_s")
-  row(2, procs " processes, one spool: sales/s", rate(m), "SQLite WAL FULL, " procs " procs " rate(q), sprintf("%.2fx", m / q), ">= 2x", yn(m >= 2 * q))
-  lost2 = n("w2.ids_count") - n("w2drain.delivered_count")
-  row(2, "delivered of reported (ids checked)", n("w2drain.delivered_count") "/" n("w2.ids_count"), "", "", "all", check(lost2 == 0 && s("w2drain.delivered_sum") == s("w2.ids_sum")))
-  row(2, "1 process: sales/s", rate(n("w1.report_ops_s")), "SQLite WAL FULL, 1 proc " rate(n("sqlite1.sqlite1_ops_s")), sprintf("%.2fx", n("w1.report_ops_s") / n("sqlite1.sqlite1_ops_s")), "-", "")
-  d3 = n("w3.drain_events_s")
-  row(3, "drain a backlog of " n("w3.drain_events") ": events/s", rate(d3), "", "", ">= 30000/s", yn(d3 >= 30000))
-  row(3, "delivered of queued (ids checked)", n("w3.delivered_count") "/" n("wp.ids_count"), "", "", "all", check(n("w3.delivered_count") == n("wp.ids_count") && s("w3.delivered_sum") == s("wp.ids_sum")))
-  ks = n("w4s.drain_maxrss_kb"); kl = n("w4l.drain_maxrss_kb"); kf = n("post0.post_maxrss_kb")
-  row(4, "sender peak RSS, " n("w4sfill.fill_events") " queued", mb(ks), "floor: 1 POST, no spool " mb(kf), sprintf("+%.1f MB", (ks - kf) * 1024 / 1e6), "<= 10 MB", yn(ks * 1024 <= 10e6))
-  row(4, "sender peak RSS, " n("w4lfill.fill_events") " queued", mb(kl), "floor: 1 POST, no spool " mb(kf), sprintf("+%.1f MB", (kl - kf) * 1024 / 1e6), "<= 10 MB", yn(kl * 1024 <= 10e6))
-  row(4, "  " n("w4lfill.fill_events") " queued vs " n("w4sfill.fill_events"), sprintf("%+.2f MB", (kl - ks) * 1024 / 1e6), "", sprintf("%.2fx", kl / ks), "same (<= 1.1x)", yn(kl <= 1.1 * ks))
-  row(4, "delivered of queued (ids checked)", (n("w4s.delivered_count") + n("w4l.delivered_count")) "/" (n("w4sfill.ids_count") + n("w4lfill.ids_count")), "drain " n("w4l.drain_events") ": " rate(n("w4l.drain_events_s")), "", "all", check(s("w4s.delivered_sum") == s("w4sfill.ids_sum") && s("w4l.delivered_sum") == s("w4lfill.ids_sum") && n("w4s.delivered_count") == n("w4sfill.ids_count") && n("w4l.delivered_count") == n("w4lfill.ids_count")))
-  k = 10000 / n("w1.ids_count"); cr = n("w1.report_cpu_s") * k; cs = n("w1drain.drain_cpu_s") * k; cf = n("w1.raw_cpu_s") * k
-  row(5, "CPU s per 10000 sales, report+deliver", sprintf("%.3f s", cr + cs), sprintf("fdatasync alone (raw) %.3f s", cf), sprintf("%.2fx", (cr + cs) / cf), "<= 0.5 s", yn(cr + cs <= 0.5))
-  row(5, "  of which report / send", sprintf("%.3f / %.3f", cr, cs), sprintf("beyond fdatasync: %.3f s", cr + cs - cf), "", "-", "")
-  km = 10000 / n("w2.ids_count"); cm = (n("w2.multi_cpu_s") + n("w2drain.drain_cpu_s")) * km
-  row(5, "  same, " procs " processes (whole processes)", sprintf("%.3f s", cm), sprintf("report %.3f + send %.3f", n("w2.multi_cpu_s") * km, n("w2drain.drain_cpu_s") * km), "", "<= 0.5 s", yn(cm <= 0.5))
-  kp = 10000 / n("wp.ids_count"); cp = (n("wp.report_process_cpu_s") + n("w3.drain_cpu_s")) * kp
-  row(5, "  same, process durability (no fsync)", sprintf("%.3f s", cp), sprintf("report %.3f + send %.3f", n("wp.report_process_cpu_s") * kp, n("w3.drain_cpu_s") * kp), "", "<= 0.5 s", yn(cp <= 0.5))
-  row(5, "delivered of reported (ids checked)", n("w1drain.delivered_count") "/" n("w1.ids_count"), "", "", "all", check(n("w1drain.delivered_count") == n("w1.ids_count") && s("w1drain.delivered_sum") == s("w1.ids_sum")))
-  req = n("w6.outage_requests"); e999 = n("w6.outage_expected_p999")
-  row(6, "requests in a " s("w6.outage_window_s") " s outage, " s("w6.outage_rate") " sales/s", req, sprintf("backoff: mean %.1f, p99.9 %d", n("w6.outage_expected_mean"), e999), "", "<= p99.9", yn(req <= e999))
-  fo = n("w6.outage_first_ok_after_s"); ce = n("w6.outage_step_ceiling_s"); al = n("w6.outage_all_delivered_after_s")
-  row(6, "recovery to first delivery", sprintf("%.1f s", fo), sprintf("backoff step in force: %.1f s", ce), "", "<= 1 step", yn(fo >= 0 && fo <= ce))
-  row(6, "recovery to every sale delivered", sprintf("%.1f s", al), sprintf("backoff step in force: %.1f s", ce), "", "<= 1 step", yn(al >= 0 && al <= ce))
-  o50 = n("w6.outage_report_p50_us"); o99 = n("w6.outage_report_p99_us")
-  row(6, "report p50 during it, paced", us(o50), "paced write+fdatasync p50 " us(n("w6.outage_raw_p50_us")), sprintf("%.2fx", o50 / n("w6.outage_raw_p50_us")), "-", "")
-  row(6, "report p99 during it, paced", us(o99), "paced write+fdatasync p99 " us(n("w6.outage_raw_p99_us")), sprintf("%.2fx", o99 / n("w6.outage_raw_p99_us")), "-", "")
-  row(6, "delivered of reported (ids checked)", n("w6.delivered_count") "/" n("w6.ids_count"), "", "", "all", check(n("w6.delivered_count") == n("w6.ids_count") && s("w6.delivered_sum") == s("w6.ids_sum")))
-  row("P", "process durability: report p50", us(n("wp.report_process_p50_us")), "sync p50 " us(r50), sprintf("%.2fx", n("wp.report_process_p50_us") / r50), "-", "")
-  row("P", "process durability: sales/s, 1 process", rate(n("wp.report_process_ops_s")), "sync " rate(n("w1.report_ops_s")), sprintf("%.1fx", n("wp.report_process_ops_s") / n("w1.report_ops_s")), "-", "")
-  print ""
-  printf "performance targets met: %d of %d%s\n", met, targets, smoke == 1 ? " (smoke run: tiny counts, figures meaningless)" : ""
-  printf "delivery checks passed: %d of %d\n", checks - failed, checks
-  if (missing != "") { print "missing figures:" missing; exit 1 }
-  exit failed ? 1 : 0
-}' "$results" >"$table" && status=0 || status=$?
+render_table "$results" >"$table" && status=0 || status=$?
 
 # Where the sender's memory is (its /proc/self/smaps after the large drain).
 awk '

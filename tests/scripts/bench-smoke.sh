@@ -6,8 +6,10 @@
 set -eu
 : "${top_srcdir:?}" "${top_builddir:?}"
 out=$(mktemp "${TMPDIR:-/tmp}/bench-smoke.XXXXXX")
-trap 'rm -f "$out"' EXIT
-BENCH_SMOKE=1 BENCH_DIR=${TMPDIR:-/tmp} sh "$top_srcdir/bench/run.sh" >"$out" 2>&1 || {
+res=$out.results
+trap 'rm -f "$out" "$res" "$res.zero" "$out.zero"' EXIT
+BENCH_SMOKE=1 BENCH_DIR=${TMPDIR:-/tmp} BENCH_RESULTS=$res \
+  sh "$top_srcdir/bench/run.sh" >"$out" 2>&1 || {
   cat "$out"
   echo "bench-smoke: bench/run.sh failed"
   exit 1
@@ -32,6 +34,22 @@ bad=$(awk -F'|' '/^[0-9P#] +\|/ && NF != 7' "$out" | head -n 3)
 [ -z "$bad" ] || { echo "bench-smoke: rows without 7 columns:"; echo "$bad"; fail=1; }
 if grep -q '  *| *?' "$out" || grep -q 'nan\|inf' "$out"; then
   echo "bench-smoke: a figure is missing or not a number"
+  fail=1
+fi
+# The fdatasync baselines ("raw") and CPU times 0, as they are on tmpfs at
+# smoke counts (fdatasync takes no time): the table has every row and no
+# inf or nan (it used to divide by them).
+sed -n '/^raw figures:$/,$p' "$res" |
+  sed '1d; s/^\([^=]*\(raw_\|_cpu_s\)[^=]*\)=.*/\1=0/' >"$res.zero"
+grep -q 'raw_cpu_s=0$' "$res.zero" || { echo "bench-smoke: no raw_cpu_s figure to zero"; fail=1; }
+[ -s "$res.zero" ] || { echo "bench-smoke: no raw figures in $res"; fail=1; }
+BENCH_TABLE_FROM=$res.zero sh "$top_srcdir/bench/run.sh" >"$out.zero" 2>&1 || :
+for w in 1 2 3 4 5 6 P; do
+  grep -q "^$w  *| " "$out.zero" || { echo "bench-smoke: zero figures: no row $w"; fail=1; }
+done
+if grep -q 'nan\|inf\|division' "$out.zero"; then
+  echo "bench-smoke: zero figures give a ratio that is not a number:"
+  grep 'nan\|inf\|division' "$out.zero" | head -n 3
   fail=1
 fi
 exit $fail
