@@ -1543,14 +1543,11 @@ static void walk_quarantine(const uint8_t *p, size_t n, const walk_fns *w,
                             void *ud) {
   size_t pos = 0;
   while (pos < n) {
-    size_t len;
-    int64_t t;
-    if (cashback__record_decode(p + pos, n - pos, &len, &t) ==
-        CASHBACK__REC_OK) {
-      size_t rec_len = CASHBACK__RECORD_HEADER + len;
-      int r =
-          w->fn(p + pos, rec_len,
-                (const char *)p + pos + CASHBACK__RECORD_HEADER, len, t, ud);
+    cashback__record_info in;
+    if (cashback__record_parse(p + pos, n - pos, &in) == CASHBACK__REC_OK) {
+      size_t rec_len = in.header + in.len; /* either record version */
+      int r = w->fn(p + pos, rec_len, (const char *)p + pos + in.header, in.len,
+                    in.time_ms, ud);
       if (w->stop && r)
         return;
       pos += rec_len;
