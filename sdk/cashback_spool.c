@@ -793,9 +793,18 @@ static cashback_status write_ack(cashback__spool *s, const char *seg,
                                  uint64_t off) {
   char name[SEG_NAME_MAX];
   ack_name(seg, name);
-  int fd = openat(s->dirfd, name, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+  /* Never through a symlink, never waiting on a FIFO: only a regular
+   * file is a cursor. */
+  int fd =
+      openat(s->dirfd, name,
+             O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
   if (fd < 0)
     return CASHBACK_E_IO;
+  struct stat st;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    close(fd);
+    return CASHBACK_E_IO;
+  }
   /* Not synced: after a power cut a cursor may step back, and the events
    * past it are sent again; the network answers "duplicate". */
   int rc = pwrite_offset(fd, off);

@@ -1066,6 +1066,29 @@ START_TEST(unreadable_and_odd_files_are_skipped_and_named) {
 }
 END_TEST
 
+/* A FIFO in place of a segment's cursor neither hangs the reading of the
+ * cursor nor its writing: it reads as no cursor, and moving it fails. */
+START_TEST(a_fifo_for_a_cursor_does_not_hang) {
+  alarm(30); /* before, the sender hung opening it */
+  cashback__spool *w = open_spool_mode(0, 0, CASHBACK__DURABLE_PROCESS);
+  ck_assert_int_eq(put(w, "{\"id\":\"one\"}"), CASHBACK_OK);
+  char seg[512], ack[520];
+  segment_path(seg, sizeof(seg));
+  snprintf(ack, sizeof(ack), "%.*s.ack", (int)(strlen(seg) - 4), seg);
+  ck_assert_int_eq(unlink(ack), 0);
+  ck_assert_int_eq(mkfifo(ack, 0600), 0);
+  cashback__spool *r = open_spool(0, 0);
+  cashback__batch b;
+  ck_assert_uint_eq(collect_all(r, &b), 1);
+  unsigned char all[1] = {1};
+  ck_assert_int_eq(cashback__spool_ack(r, &b, all), CASHBACK_E_IO);
+  cashback__batch_free(&b);
+  cashback__spool_close(w);
+  cashback__spool_close(r);
+  alarm(0);
+}
+END_TEST
+
 TCase *cashback_test_spool(void) {
   TCase *tc = tcase_create("spool");
   tcase_add_checked_fixture(tc, setup, teardown);
@@ -1098,5 +1121,6 @@ TCase *cashback_test_spool(void) {
   tcase_add_test(tc, a_read_error_leaves_the_segment_as_it_was);
   tcase_add_test(tc, a_read_error_mid_segment_keeps_the_rest);
   tcase_add_test(tc, unreadable_and_odd_files_are_skipped_and_named);
+  tcase_add_test(tc, a_fifo_for_a_cursor_does_not_hang);
   return tc;
 }
