@@ -74,6 +74,37 @@ START_TEST(report_stores_and_counts) {
 }
 END_TEST
 
+/* A file among the segments that cannot be read is counted and named in
+ * the status, which neither hangs on it (a FIFO) nor stops counting the
+ * others. */
+START_TEST(status_names_an_unreadable_file) {
+  alarm(30);
+  cashback_client *c = client("s", 0, CASHBACK_DURABLE_SYNC);
+  cashback_event *ev = sale("1");
+  ck_assert_int_eq(cashback_report(c, ev, NULL), CASHBACK_OK);
+  cashback_event_free(ev);
+  char fifo[256];
+  snprintf(fifo, sizeof(fifo), "%s/s/seg-0000000000000001-1-fifo0000.log",
+           root);
+  ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+  cashback_queue_status s;
+  ck_assert_int_eq(cashback_get_status(c, &s), CASHBACK_OK);
+  ck_assert_uint_eq(s.queued_events, 1);
+  ck_assert_uint_eq(s.unreadable_files, 1);
+  ck_assert_uint_eq(s.read_errors, 0);
+  ck_assert_ptr_nonnull(
+      strstr(s.spool_problem, "seg-0000000000000001-1-fifo0000.log"));
+  ck_assert_ptr_nonnull(strstr(s.spool_problem, "FIFO"));
+  ck_assert_ptr_nonnull(strstr(s.spool_problem, "euid"));
+  ck_assert_int_eq(unlink(fifo), 0);
+  ck_assert_int_eq(cashback_get_status(c, &s), CASHBACK_OK);
+  ck_assert_uint_eq(s.unreadable_files, 0);
+  ck_assert_str_eq(s.spool_problem, "");
+  cashback_client_free(c);
+  alarm(0);
+}
+END_TEST
+
 START_TEST(invalid_event_touches_no_disk) {
   cashback_client *c = client("never", 0, CASHBACK_DURABLE_SYNC);
   cashback_event *ev = cashback_event_new(CASHBACK_EVENT_SALE, "1");
@@ -385,6 +416,7 @@ TCase *cashback_test_report(void) {
   tcase_add_test(tc, threads_share_a_client);
   tcase_add_test(tc, empty_quarantine);
   tcase_add_test(tc, default_spool_directory);
+  tcase_add_test(tc, status_names_an_unreadable_file);
   tcase_add_test(tc, quarantine_damage_is_counted_and_kept);
   tcase_add_test(tc, unreadable_entry_is_listed);
   return tc;
