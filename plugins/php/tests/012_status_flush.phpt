@@ -21,7 +21,7 @@ cb_try('negative timeout', fn() => Cashback\flush(-1));
 echo Cashback\status()['queued_events'], " queued\n";
 ?>
 --EXPECTF--
-array(11) {
+array(14) {
   [0]=>
   string(15) "corrupt_skipped"
   [1]=>
@@ -44,6 +44,12 @@ array(11) {
   string(12) "queued_bytes"
   [10]=>
   string(13) "queued_events"
+  [11]=>
+  string(11) "read_errors"
+  [12]=>
+  string(13) "spool_problem"
+  [13]=>
+  string(16) "unreadable_files"
 }
 int(0)
 bool(false)
