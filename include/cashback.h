@@ -721,6 +721,9 @@ typedef struct cashback_queue_status {
   /** The first unreadable file now, else the last read error: the file,
    * the reason and the effective uid that tried; or "". */
   char spool_problem[CASHBACK_ERROR_MAX + 1];
+  /** Times the sender's `state` file (retry schedule, pause, counters) was
+   * found damaged and ignored since the spool began; each is logged. */
+  uint64_t state_damaged;
 } cashback_queue_status;
 
 /**

@@ -158,8 +158,8 @@ int cashback__http_date(const char *value, size_t len, int64_t *unix_time) {
   return assemble(y, mon + 1, d, h, mi, s, unix_time);
 }
 
-int cashback__retry_after_ms(const char *value, size_t len, int64_t now,
-                             int64_t *delay_ms) {
+int cashback__retry_after_ms(const char *value, size_t len, const char *date,
+                             size_t date_len, int64_t now, int64_t *delay_ms) {
   if (!value || !delay_ms)
     return -1;
   /* Optional white space around the field value (RFC 9110 OWS). */
@@ -188,11 +188,45 @@ int cashback__retry_after_ms(const char *value, size_t len, int64_t now,
   int64_t t;
   if (cashback__http_date(value, len, &t))
     return -1;
-  if (t <= now)
+  /* The network's own clock, when it said what it was (RFC 9110 10.2.3:
+   * the delay is the date minus the response's Date). */
+  int64_t ref;
+  if (!date || cashback__http_date(date, date_len, &ref))
+    ref = now;
+  if (t <= ref)
     *delay_ms = 0;
-  else if (now < t - DELAY_S_MAX) /* t is a 4-digit year: no overflow */
+  else if (ref < t - DELAY_S_MAX) /* t is a 4-digit year: no overflow */
     *delay_ms = DELAY_S_MAX * 1000;
   else
-    *delay_ms = (t - now) * 1000;
+    *delay_ms = (t - ref) * 1000;
   return 0;
+}
+
+int64_t cashback__retry_bound_ms(int64_t cap_ms) {
+  return cap_ms > CASHBACK__RETRY_AFTER_MAX_MS ? cap_ms
+                                               : CASHBACK__RETRY_AFTER_MAX_MS;
+}
+
+int64_t cashback__retry_delay_ms(int64_t backoff_ms, int64_t retry_after_ms,
+                                 int64_t cap_ms) {
+  int64_t bound = cashback__retry_bound_ms(cap_ms);
+  int64_t d = backoff_ms < 0 ? 0 : backoff_ms > bound ? bound : backoff_ms;
+  if (retry_after_ms > 0)
+    d += retry_after_ms < CASHBACK__RETRY_AFTER_MAX_MS
+             ? retry_after_ms
+             : CASHBACK__RETRY_AFTER_MAX_MS;
+  return d > bound ? bound : d; /* both terms <= bound: no overflow */
+}
+
+int64_t cashback__retry_clamp_ms(int64_t next_ms, int64_t delay_ms,
+                                 int64_t now_ms, int64_t cap_ms) {
+  if (next_ms <= now_ms)
+    return next_ms;
+  int64_t bound = cashback__retry_bound_ms(cap_ms);
+  int64_t d = delay_ms > 0 && delay_ms < bound ? delay_ms : bound;
+  if (now_ms > INT64_MAX - d) /* a clock near the end of time */
+    return next_ms;
+  /* next_ms > now_ms: the difference fits in 64 unsigned bits. */
+  return (uint64_t)next_ms - (uint64_t)now_ms > (uint64_t)d ? now_ms + d
+                                                            : next_ms;
 }

@@ -4,6 +4,7 @@
  * first use, so a client that only captures clicks touches no disk.
  */
 #include "cashback_buf.h"
+#include "cashback_backoff.h"
 #include "cashback_client.h"
 #include "cashback_crc32c.h"
 #include "cashback_crypto.h"
@@ -183,14 +184,19 @@ cashback_status cashback_get_status(cashback_client *c,
   int64_t now_ms = cashback__wall_ms();
   if (oldest_ms > 0)
     out->oldest_age_s = now_ms > oldest_ms ? (now_ms - oldest_ms) / 1000 : 0;
-  char text[2 * CASHBACK_ERROR_MAX + 600];
+  char text[CASHBACK__STATE_MAX];
   if (cashback__spool_state_read(spool, text, sizeof(text)) == CASHBACK_OK) {
+    /* A damaged file reads as a fresh state with its damage counted, as
+     * the sender will take it. */
     cashback__sender_state s;
     cashback__sender_state_parse(text, &s);
     out->corrupt_skipped = s.corrupt;
     out->last_success = s.last_success;
-    out->next_attempt =
-        s.next_attempt_ms > now_ms ? (s.next_attempt_ms + 999) / 1000 : 0;
+    /* Never further than it was scheduled for, whatever the clock or the
+     * file says (as the sender keeps to it). */
+    int64_t next = cashback__retry_clamp_ms(s.next_attempt_ms, s.retry_delay_ms,
+                                            now_ms, c->opts.backoff_cap_ms);
+    out->next_attempt = next > now_ms ? (next + 999) / 1000 : 0;
     out->paused = s.paused;
     out->path_fault = s.path_fault;
     out->last_status = s.last_status;
@@ -198,6 +204,7 @@ cashback_status cashback_get_status(cashback_client *c,
     out->read_errors = s.read_errors;
     snprintf(out->spool_problem, sizeof(out->spool_problem), "%s",
              s.read_error);
+    out->state_damaged = s.state_damaged;
   }
   out->unreadable_files = issues.unreadable;
   if (issues.first[0])

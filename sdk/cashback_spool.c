@@ -1693,12 +1693,25 @@ cashback_status cashback__spool_state_read(cashback__spool *s, char *buf,
   buf[0] = '\0';
   int fd = openat(s->dirfd, "state", O_RDONLY | O_CLOEXEC);
   if (fd < 0)
-    return errno == ENOENT ? CASHBACK_OK : CASHBACK_E_IO;
-  ssize_t n = read(fd, buf, size - 1);
+    return errno == ENOENT ? CASHBACK_E_NOT_FOUND : CASHBACK_E_IO;
+  /* Up to size - 1 bytes: a longer file is cut, and its checksum then
+   * fails (cashback__sender_state_parse). */
+  size_t len = 0;
+  while (len < size - 1) {
+    ssize_t n = read(fd, buf + len, size - 1 - len);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0) {
+      close(fd);
+      buf[0] = '\0';
+      return CASHBACK_E_IO;
+    }
+    if (n == 0)
+      break;
+    len += (size_t)n;
+  }
   close(fd);
-  if (n < 0)
-    return CASHBACK_E_IO;
-  buf[n] = '\0';
+  buf[len] = '\0';
   return CASHBACK_OK;
 }
 

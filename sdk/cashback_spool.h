@@ -197,8 +197,10 @@ cashback_status cashback__quarantine_filter(cashback__spool *s,
 
 /* --- Sender state ------------------------------------------------------- */
 
-/* Reads / replaces the small `state` file (atomic rename). Read gives ""
- * when there is none. */
+/* Reads / replaces the small `state` file (atomic rename). Read gives at
+ * most `size` - 1 bytes, NUL-terminated, and CASHBACK_E_NOT_FOUND (with
+ * "") when there is none. The text's checksum is the sender's business
+ * (cashback__sender_state_parse). */
 cashback_status cashback__spool_state_read(cashback__spool *s, char *buf,
                                            size_t size);
 cashback_status cashback__spool_state_write(cashback__spool *s,

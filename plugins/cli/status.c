@@ -47,6 +47,7 @@ static void print_json(cashback_client *client,
          (unsigned long long)q->read_errors,
          (unsigned long long)q->unreadable_files);
   cli_json_string(stdout, q->spool_problem);
+  printf(",\"state_damaged\":%llu", (unsigned long long)q->state_damaged);
   printf("}\n");
 }
 
@@ -110,6 +111,11 @@ static void print_text(cashback_client *client,
     cli_duration(q->next_attempt - now, b, sizeof(b));
     printf("next attempt:  %s (in %s)\n", a, b);
   }
+  if (q->state_damaged)
+    printf("state file:    found damaged %llu time%s and ignored (the retry "
+           "schedule started afresh; the log has when)\n",
+           (unsigned long long)q->state_damaged,
+           q->state_damaged == 1 ? "" : "s");
 }
 
 int cli_status(cli *c, int argc, char **argv) {

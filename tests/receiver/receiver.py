@@ -19,6 +19,8 @@ requests (POST /v1/events); "count" defaults to 1, -1 means until changed.
 When several are armed, the first of reset, hang, status, slow_ms applies
 (slow_ms then answers normally):
   {"status":503,"count":3,"retry_after":"2"}  answer that status instead
+                                  (optional "date": the Date header to send,
+                                  as if the receiver's clock said so)
   {"reset":true,"count":1}        close with RST, no answer, nothing recorded
   {"hang":true,"count":1}         read the request, never answer (until the
                                   client goes, or 60 s)
@@ -253,7 +255,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def answer(self, status, obj, headers=()):
         data = json.dumps(obj).encode()
-        self.send_response(status)
+        if any(k == "Date" for k, _ in headers):  # a Date of the test's own
+            self.log_request(status)
+            self.send_response_only(status)
+            self.send_header("Server", self.version_string())
+        else:
+            self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
         for k, v in headers:
@@ -314,9 +321,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             req = json.loads(body.decode("utf-8"))
             if not isinstance(req, dict):
                 raise ValueError("not an object")
-            known = set(FAULT_KINDS) | {"count", "retry_after", "signal",
-                                        "reject_ids", "reason", "clear",
-                                        "bad_orders", "reject_repeats"}
+            known = set(FAULT_KINDS) | {"count", "retry_after", "date",
+                                        "signal", "reject_ids", "reason",
+                                        "clear", "bad_orders",
+                                        "reject_repeats"}
             unknown = set(req) - known
             if unknown:
                 raise ValueError("unknown keys %s" % sorted(unknown))
@@ -337,6 +345,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     f = {"count": count, "value": req[kind]}
                     if kind == "status":
                         f["retry_after"] = req.get("retry_after")
+                        f["date"] = req.get("date")
                     if kind == "kill_pid":
                         f["count"] = 1
                         f["signal"] = int(req.get("signal", signal.SIGKILL))
@@ -381,6 +390,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             headers = []
             if status.get("retry_after") is not None:
                 headers.append(("Retry-After", str(status["retry_after"])))
+            if status.get("date") is not None:
+                headers.append(("Date", str(status["date"])))
             with st.lock:
                 st.note(int(status["value"]), 0, "fault")
             self.answer(int(status["value"]), {"error": "fault_injected"},

@@ -206,6 +206,17 @@ def run_checks(c, tmp):
         c.control({"clear": True})
         assert c.batch([e1])[0] == 200
 
+    @check("status fault with a Date header of its own")
+    def _():
+        date = "Sun, 06 Nov 1994 08:49:37 GMT"
+        c.control({"status": 503, "retry_after": "Sun, 06 Nov 1994 08:49:39 "
+                   "GMT", "date": date})
+        st, doc, h = c.batch([e1])
+        assert st == 503 and h["Date"] == date, (st, h)
+        assert h["Retry-After"] == "Sun, 06 Nov 1994 08:49:39 GMT", h
+        st, doc, h = c.batch([e1])
+        assert st == 200 and h["Date"] != date, (st, h)
+
     @check("reset records nothing")
     def _():
         e = event(10)

@@ -13,7 +13,8 @@ and checks one promise:
               sender draining it at the same time: nothing lost, no torn record
   newsegment  a sender looking at new segments while writers create them
               (the shim delays their lock): none taken for finished
-  faults      500, 503 and 429 with Retry-After, resets, a hang, slow answers,
+  faults      500, 503 and 429 with Retry-After (also 0 and a past date:
+              bounded request counts), resets, a hang, slow answers,
               a 400 for a whole batch, an event rejected in a batch, 401
   damage      segments truncated, zero-filled, bit-flipped, garbage files
   spoolfull   the spool cap: CASHBACK_E_SPOOL_FULL exactly when not stored
@@ -687,6 +688,32 @@ def s_faults(ctx, rng):
     figs["429-retry-after-date"]["waited"] = round(nxt["t"] - fault["t"], 3)
     check(nxt["t"] >= date[0] - CLOCK_SLACK, "faults: retried at %.3f, "
           "before the Retry-After date %d" % (nxt["t"], date[0]))
+    # 503 with Retry-After: 0 (and 429 with a date in the past) for 3 s
+    # each: Retry-After adds to the backoff, so a sender with a backoff drawn
+    # from [0, 1 s] makes about 7 requests (20 or more: probability 1e-8),
+    # not one per round trip (it used to replace the backoff: a loop). Then
+    # the events are drained.
+    for name, control in (
+            ("503-retry-after-0", {"status": 503, "retry_after": "0"}),
+            ("429-retry-after-past", {"status": 429, "retry_after":
+                                      "Sun, 06 Nov 1994 08:49:37 GMT"})):
+        i = phase_no[0]
+        phase_no[0] += 1
+        rc, log, _ = run_report(ctx, spool, rx, "faults/p%d" % i,
+                                "f%d-" % i, count)
+        check(rc == 0, "faults: reporter exit %d" % rc)
+        logs.append(log)
+        first = len(rx.stats()["log"])
+        rx.control(dict(control, count=-1))
+        rc, st = send(ctx, spool, rx, "faults/s%d" % i, seconds=3,
+                      extra=list(timeouts[:2]) + ["--backoff", "1000,1000",
+                                                  "--batch", 50])
+        rx.control({"clear": True})
+        n = len(log_since(rx, first))
+        figs[name] = {"requests": n, "seconds": 3}
+        check(rc == 2 and 1 <= n < 20, "faults: %s: %d requests in 3 s "
+              "(sender exit %d)" % (name, n, rc))
+        drain(ctx, spool, rx, "faults/d%d" % i, extra=list(timeouts))
     # Connection resets, a request that is never answered (the request
     # timeout ends it), and slow answers.
     entries, _ = phase("reset-hang-slow", [

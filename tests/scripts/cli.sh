@@ -214,7 +214,7 @@ import json,sys
 d=json.load(open(sys.argv[1]))
 for k in ("merchant_id","queued_events","queued_bytes","oldest_age_s","quarantined",
           "corrupt_skipped","last_success","next_attempt","paused","last_status",
-          "last_status_text","last_error"):
+          "last_status_text","last_error","state_damaged"):
     assert k in d, k
 assert d["merchant_id"]=="shop-42" and d["queued_events"]==0 and d["paused"] is False
 assert d["last_success"].endswith("Z"), d

@@ -89,7 +89,7 @@ START_TEST(backoff_draws_span_the_range) {
 END_TEST
 
 static int ra(const char *v, int64_t now, int64_t *ms) {
-  return cashback__retry_after_ms(v, strlen(v), now, ms);
+  return cashback__retry_after_ms(v, strlen(v), NULL, 0, now, ms);
 }
 
 START_TEST(retry_after_seconds) {
@@ -106,7 +106,7 @@ START_TEST(retry_after_seconds) {
   ck_assert_int_eq(ra("99999999999999999999999999", 1000, &ms), 0);
   ck_assert_int_gt(ms, INT64_C(1) << 50);
   /* Only `len` bytes are read. */
-  ck_assert_int_eq(cashback__retry_after_ms("12junk", 2, 0, &ms), 0);
+  ck_assert_int_eq(cashback__retry_after_ms("12junk", 2, NULL, 0, 0, &ms), 0);
   ck_assert_int_eq(ms, 12000);
 }
 END_TEST
@@ -141,8 +141,8 @@ START_TEST(retry_after_garbage) {
     ck_assert_msg(ra(bad[i], 0, &ms) == -1, "accepted '%s'", bad[i]);
     ck_assert_int_eq(ms, 4242); /* untouched on error */
   }
-  ck_assert_int_eq(cashback__retry_after_ms(NULL, 0, 0, &ms), -1);
-  ck_assert_int_eq(cashback__retry_after_ms("5", 1, 0, NULL), -1);
+  ck_assert_int_eq(cashback__retry_after_ms(NULL, 0, NULL, 0, 0, &ms), -1);
+  ck_assert_int_eq(cashback__retry_after_ms("5", 1, NULL, 0, 0, NULL), -1);
 }
 END_TEST
 
@@ -211,6 +211,119 @@ START_TEST(http_date_forms) {
 }
 END_TEST
 
+/* A date is read against the response's Date header, not the local
+ * clock: a sender an hour ahead or behind waits what the network meant. */
+START_TEST(retry_after_date_against_the_date_header) {
+  const char *at = "Sun, 06 Nov 1994 08:49:37 GMT";
+  const char *date = "Sun, 06 Nov 1994 08:49:07 GMT"; /* 30 s before */
+  int64_t ms = -1;
+  int64_t clocks[] = {T1994 - 30, T1994 + 3600, T1994 - 3600, 0, INT64_MIN};
+  for (size_t i = 0; i < sizeof(clocks) / sizeof(clocks[0]); i++) {
+    ms = -1;
+    ck_assert_int_eq(cashback__retry_after_ms(at, strlen(at), date,
+                                              strlen(date), clocks[i], &ms),
+                     0);
+    ck_assert_int_eq(ms, 30000);
+  }
+  /* A date not after the network's Date: no extra wait. */
+  ck_assert_int_eq(
+      cashback__retry_after_ms(date, strlen(date), at, strlen(at), 0, &ms), 0);
+  ck_assert_int_eq(ms, 0);
+  /* Delta-seconds do not need a Date. */
+  ck_assert_int_eq(
+      cashback__retry_after_ms("5", 1, date, strlen(date), T1994 + 99999, &ms),
+      0);
+  ck_assert_int_eq(ms, 5000);
+  /* No Date, or one that is not an HTTP-date: the local clock. */
+  const char *bad_dates[] = {"", "yesterday", "Sun, 06 Nov 1994 08:49 GMT"};
+  for (size_t i = 0; i < sizeof(bad_dates) / sizeof(bad_dates[0]); i++) {
+    ck_assert_int_eq(cashback__retry_after_ms(at, strlen(at), bad_dates[i],
+                                              strlen(bad_dates[i]), T1994 - 2,
+                                              &ms),
+                     0);
+    ck_assert_int_eq(ms, 2000);
+  }
+  ck_assert_int_eq(
+      cashback__retry_after_ms(at, strlen(at), NULL, 5, T1994 - 3, &ms), 0);
+  ck_assert_int_eq(ms, 3000);
+}
+END_TEST
+
+#define CAP INT64_C(600000)
+#define RA_MAX CASHBACK__RETRY_AFTER_MAX_MS
+
+/* Retry-After adds to the backoff and never shortens it; the sum is
+ * bounded. */
+START_TEST(retry_delay_adds_retry_after_to_the_backoff) {
+  ck_assert_int_eq(cashback__retry_delay_ms(300, -1, CAP), 300);
+  ck_assert_int_eq(cashback__retry_delay_ms(300, 0, CAP), 300);
+  ck_assert_int_eq(cashback__retry_delay_ms(300, 1000, CAP), 1300);
+  ck_assert_int_eq(cashback__retry_delay_ms(0, 0, CAP), 0);
+  ck_assert_int_eq(cashback__retry_delay_ms(-5, -1, CAP), 0);
+  /* At most RA_MAX of a Retry-After counts, and the sum stays within the
+   * bound (the larger of the cap and RA_MAX). */
+  ck_assert_int_eq(cashback__retry_bound_ms(CAP), RA_MAX);
+  ck_assert_int_eq(cashback__retry_bound_ms(RA_MAX * 24), RA_MAX * 24);
+  ck_assert_int_eq(cashback__retry_delay_ms(CAP, INT64_MAX, CAP), RA_MAX);
+  ck_assert_int_eq(cashback__retry_delay_ms(INT64_MAX, INT64_MAX, CAP), RA_MAX);
+  ck_assert_int_eq(cashback__retry_delay_ms(1000, 5000, RA_MAX * 24), 6000);
+  ck_assert_int_eq(cashback__retry_delay_ms(RA_MAX * 24, 5000, RA_MAX * 24),
+                   RA_MAX * 24);
+  uint64_t st = 7;
+  for (int i = 0; i < 10000; i++) {
+    int64_t b = (int64_t)(next_random(&st) % (uint64_t)(CAP + 1));
+    int64_t ra = (int64_t)(next_random(&st) % (uint64_t)(2 * RA_MAX)) - 1000;
+    int64_t d = cashback__retry_delay_ms(b, ra, CAP);
+    ck_assert_int_ge(d, b);
+    ck_assert_int_ge(d, ra < RA_MAX ? ra : RA_MAX);
+    ck_assert_int_le(d, RA_MAX);
+  }
+}
+END_TEST
+
+/* A stored retry time is never further than it was scheduled for, nor than
+ * the bound, from now: a clock set back, or a flipped bit. */
+START_TEST(retry_clamp_bounds_a_stored_time) {
+  int64_t now = INT64_C(1795459320000);
+  /* Due, or within its delay: unchanged. */
+  ck_assert_int_eq(cashback__retry_clamp_ms(0, 0, now, CAP), 0);
+  ck_assert_int_eq(cashback__retry_clamp_ms(-7, 0, now, CAP), -7);
+  ck_assert_int_eq(cashback__retry_clamp_ms(now - 1, 5, now, CAP), now - 1);
+  ck_assert_int_eq(cashback__retry_clamp_ms(now + 4000, 5000, now, CAP),
+                   now + 4000);
+  ck_assert_int_eq(cashback__retry_clamp_ms(now + 5000, 5000, now, CAP),
+                   now + 5000);
+  /* Scheduled 5 s ahead by a clock 10 min fast, which was then fixed. */
+  ck_assert_int_eq(cashback__retry_clamp_ms(now + 605000, 5000, now, CAP),
+                   now + 5000);
+  /* The year 2280 (a flipped bit), with and without a known delay. */
+  int64_t y2280 = INT64_C(9807000000000);
+  ck_assert_int_eq(cashback__retry_clamp_ms(y2280, 5000, now, CAP), now + 5000);
+  ck_assert_int_eq(cashback__retry_clamp_ms(y2280, 0, now, CAP), now + RA_MAX);
+  ck_assert_int_eq(cashback__retry_clamp_ms(y2280, -1, now, CAP), now + RA_MAX);
+  ck_assert_int_eq(cashback__retry_clamp_ms(y2280, INT64_MAX, now, CAP),
+                   now + RA_MAX);
+  ck_assert_int_eq(cashback__retry_clamp_ms(INT64_MAX, 0, now, CAP),
+                   now + RA_MAX);
+  ck_assert_int_eq(cashback__retry_clamp_ms(INT64_MAX, 0, -now, CAP),
+                   -now + RA_MAX);
+  /* A clock at the end of time: no overflow. */
+  ck_assert_int_eq(cashback__retry_clamp_ms(INT64_MAX, 0, INT64_MAX - 10, CAP),
+                   INT64_MAX);
+  /* Whatever the inputs, never further than the bound. */
+  uint64_t st = 11;
+  for (int i = 0; i < 10000; i++) {
+    int64_t next = (int64_t)next_random(&st);
+    int64_t delay = (int64_t)next_random(&st) >> (next_random(&st) % 64);
+    int64_t got = cashback__retry_clamp_ms(next, delay, now, CAP);
+    if (next <= now)
+      ck_assert_int_eq(got, next);
+    else
+      ck_assert_int_le(got - now, RA_MAX);
+  }
+}
+END_TEST
+
 TCase *cashback_test_backoff(void) {
   TCase *tc = tcase_create("backoff");
   tcase_add_test(tc, backoff_extremes_of_the_draw);
@@ -220,5 +333,8 @@ TCase *cashback_test_backoff(void) {
   tcase_add_test(tc, retry_after_garbage);
   tcase_add_test(tc, retry_after_dates);
   tcase_add_test(tc, http_date_forms);
+  tcase_add_test(tc, retry_after_date_against_the_date_header);
+  tcase_add_test(tc, retry_delay_adds_retry_after_to_the_backoff);
+  tcase_add_test(tc, retry_clamp_bounds_a_stored_time);
   return tc;
 }

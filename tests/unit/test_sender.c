@@ -1,12 +1,15 @@
 /* The sender against the in-tree receiver (tests/receiver/receiver.py) on
  * 127.0.0.1, scripted per case through its /_control endpoint. */
 #include "cashback.h"
+#include "cashback_crc32c.h"
 #include "cashback_sender.h"
 #include "cashback_spool.h"
 #include "receiver.h"
 #include "tests.h"
 
+#include <inttypes.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #define SECRET "sender-test-secret-0123456789"
 
@@ -26,8 +29,10 @@ static void teardown(void) {
   ck_assert_int_eq(system(cmd), 0);
 }
 
-/* A client of shop-1 on the receiver, spooling under spool_root. */
-static cashback_client *client_with(const char *secret, size_t batch) {
+/* A client of shop-1 on the receiver, spooling under spool_root, with a
+ * backoff of `base_ms` doubling to `cap_ms`. */
+static cashback_client *client_backoff(const char *secret, size_t batch,
+                                       int64_t base_ms, int64_t cap_ms) {
   cashback_options *o = cashback_options_new();
   char dir[128];
   snprintf(dir, sizeof(dir), "%s/spool", spool_root);
@@ -35,7 +40,8 @@ static cashback_client *client_with(const char *secret, size_t batch) {
   ck_assert_int_eq(cashback_options_set_key(o, "k1", secret), CASHBACK_OK);
   ck_assert_int_eq(cashback_options_set_endpoint(o, rx.endpoint), CASHBACK_OK);
   ck_assert_int_eq(cashback_options_set_spool_dir(o, dir), CASHBACK_OK);
-  ck_assert_int_eq(cashback_options_set_backoff(o, 50, 400), CASHBACK_OK);
+  ck_assert_int_eq(cashback_options_set_backoff(o, base_ms, cap_ms),
+                   CASHBACK_OK);
   ck_assert_int_eq(cashback_options_set_timeouts(o, 1000, 700), CASHBACK_OK);
   ck_assert_int_eq(cashback_options_set_batch(o, batch, 1u << 20), CASHBACK_OK);
   cashback_client *c = NULL;
@@ -43,6 +49,10 @@ static cashback_client *client_with(const char *secret, size_t batch) {
   ck_assert_msg(cashback_client_new(o, &c, d, sizeof(d)) == CASHBACK_OK, "%s",
                 d);
   return c;
+}
+
+static cashback_client *client_with(const char *secret, size_t batch) {
+  return client_backoff(secret, batch, 50, 400);
 }
 
 static cashback_client *client(void) {
@@ -564,31 +574,355 @@ START_TEST(big_invalid_record_is_kept_whole_in_parts) {
 }
 END_TEST
 
-START_TEST(state_parse_round_trip) {
+static int64_t wall_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void state_path(char *out, size_t size) {
+  snprintf(out, size, "%s/spool/state", spool_root);
+}
+
+/* Replaces the spool's state file with `text`. */
+static void write_state(const char *text) {
+  char path[128];
+  state_path(path, sizeof(path));
+  FILE *f = fopen(path, "w");
+  ck_assert_ptr_nonnull(f);
+  ck_assert_int_eq(fputs(text, f) >= 0, 1);
+  ck_assert_int_eq(fclose(f), 0);
+}
+
+static void read_state(char *out, size_t size) {
+  char path[128];
+  state_path(path, sizeof(path));
+  FILE *f = fopen(path, "r");
+  ck_assert_ptr_nonnull(f);
+  size_t n = fread(out, 1, size - 1, f);
+  out[n] = '\0';
+  fclose(f);
+}
+
+/* `body` (key=value lines) with a crc= line of its CRC-32C, as the sender
+ * writes it; `flip` != 0 flips that bit of the body afterwards (damage). */
+static void write_checksummed_state(const char *body, size_t flip) {
+  char text[2048];
+  snprintf(text, sizeof(text), "%scrc=%08" PRIx32 "\n", body,
+           cashback__crc32c(0, body, strlen(body)));
+  if (flip)
+    text[flip / 8] ^= (char)(1u << (flip % 8));
+  write_state(text);
+}
+
+/* One flipped bit in the state file put the next retry in the year 2280
+ * and delivery stopped. A damaged file is now ignored (fresh state),
+ * counted in status, and replaced by a good one. */
+START_TEST(damaged_state_is_ignored_and_counted) {
+  cashback_client *c = client();
+  report_n(c, 2, "S");
+  /* "next_attempt_ms=1807..." with one bit of the first digit flipped
+   * becomes "9807...": the year 2280. */
+  const char *body = "attempt=3\nnext_attempt_ms=1807000000000\n"
+                     "retry_delay_ms=300\npaused=0\npaused_key=\n"
+                     "last_success=0\nlast_status=21\ncorrupt=0\n"
+                     "state_damaged=0\nlast_error=x\n";
+  size_t digit = (size_t)(strstr(body, "=1807") + 1 - body);
+  write_checksummed_state(body, digit * 8 + 3); /* '1' ^ 8 == '9' */
+  char text[2048];
+  read_state(text, sizeof(text));
+  ck_assert_ptr_nonnull(strstr(text, "next_attempt_ms=9807000000000"));
+  cashback_queue_status s;
+  ck_assert_int_eq(cashback_get_status(c, &s), CASHBACK_OK);
+  ck_assert_int_eq(s.next_attempt, 0);
+  ck_assert_int_eq(cashback_flush(c, 5000), CASHBACK_OK);
+  ck_assert_int_eq(receiver_stat(&rx, "accepted"), 2);
+  ck_assert_int_eq(cashback_get_status(c, &s), CASHBACK_OK);
+  ck_assert_uint_eq(s.state_damaged, 1);
+  /* The file was rewritten whole, with its checksum, and the count kept. */
+  read_state(text, sizeof(text));
   cashback__sender_state st;
-  cashback__sender_state_parse("attempt=4\nnext_attempt_ms=123\npaused=1\n"
-                               "paused_key=abcd\nlast_success=77\n"
-                               "last_status=21\ncorrupt=2\nlast_error=x y\n"
-                               "junk\nattempt_other=9\nfault_streak=3\n"
-                               "fault_accepted=1\npath_fault=400\n",
-                               &st);
-  ck_assert_uint_eq(st.attempt, 4);
-  ck_assert_int_eq(st.next_attempt_ms, 123);
-  ck_assert_int_eq(st.paused, 1);
-  ck_assert_str_eq(st.paused_key, "abcd");
-  ck_assert_int_eq(st.last_success, 77);
-  ck_assert_int_eq(st.last_status, CASHBACK_E_NETWORK);
-  ck_assert_uint_eq(st.corrupt, 2);
-  ck_assert_str_eq(st.last_error, "x y");
-  ck_assert_uint_eq(st.fault_streak, 3);
-  ck_assert_int_eq(st.fault_accepted, 1);
-  ck_assert_int_eq(st.path_fault, 400);
+  ck_assert_int_eq(cashback__sender_state_parse(text, &st),
+                   CASHBACK__STATE_VALID);
+  ck_assert_uint_eq(st.state_damaged, 1);
+  /* Cut short (a power cut, a full disk): damaged again, counted again,
+   * in status at once and by the next sender. */
+  text[strlen(text) - 5] = '\0'; /* in its crc line */
+  write_state(text);
+  ck_assert_int_eq(cashback_get_status(c, &s), CASHBACK_OK);
+  ck_assert_uint_eq(s.state_damaged, 2);
+  cashback_client_free(c);
+  c = client();
+  report_n(c, 1, "T");
+  ck_assert_int_eq(cashback_flush(c, 5000), CASHBACK_OK);
+  ck_assert_int_eq(receiver_stat(&rx, "accepted"), 3);
+  ck_assert_int_eq(cashback_get_status(c, &s), CASHBACK_OK);
+  ck_assert_uint_eq(s.state_damaged, 2);
+  /* An empty file (a rename that a power cut left without its data). */
+  write_state("");
+  ck_assert_int_eq(cashback_get_status(c, &s), CASHBACK_OK);
+  ck_assert_uint_eq(s.state_damaged, 1); /* nothing of the count left */
+  cashback_client_free(c);
+}
+END_TEST
+
+/* The retry schedule is wall-clock time: a retry scheduled 300 ms ahead by
+ * a clock ten minutes fast stayed ten minutes away after the clock was
+ * fixed. It is now kept within the delay it was scheduled with. */
+START_TEST(clock_set_back_keeps_to_the_scheduled_delay) {
+  cashback_client *c = client();
+  report_n(c, 2, "U");
+  char body[512];
+  snprintf(body, sizeof(body),
+           "attempt=1\nnext_attempt_ms=%" PRId64 "\nretry_delay_ms=300\n"
+           "paused=0\npaused_key=\nlast_success=0\nlast_status=21\n"
+           "corrupt=0\nstate_damaged=0\nlast_error=POST: HTTP 503\n",
+           wall_ms() + 600000);
+  write_checksummed_state(body, 0);
+  cashback_queue_status s;
+  ck_assert_int_eq(cashback_get_status(c, &s), CASHBACK_OK);
+  ck_assert_int_le(s.next_attempt, wall_ms() / 1000 + 2);
+  ck_assert_int_eq(cashback_flush(c, 5000), CASHBACK_OK);
+  ck_assert_int_eq(receiver_stat(&rx, "accepted"), 2);
+  ck_assert_int_eq(cashback_get_status(c, &s), CASHBACK_OK);
+  ck_assert_uint_eq(s.state_damaged, 0);
+  cashback_client_free(c);
+}
+END_TEST
+
+/* A state file of a version before the checksum is read (and rewritten
+ * with one), and its retry time too is bounded: by the larger of the
+ * backoff cap and the Retry-After maximum (1 h), its delay being unknown. */
+START_TEST(legacy_state_is_read_and_bounded) {
+  cashback_client *c = client();
+  report_n(c, 1, "V");
+  int64_t now = wall_ms();
+  char text[512];
+  snprintf(text, sizeof(text),
+           "attempt=2\nnext_attempt_ms=%" PRId64 "\npaused=0\n"
+           "paused_key=\nlast_success=77\nlast_status=21\ncorrupt=5\n"
+           "last_error=POST: HTTP 503\n",
+           now + INT64_C(10) * 86400 * 1000);
+  write_state(text);
+  cashback_queue_status s;
+  ck_assert_int_eq(cashback_get_status(c, &s), CASHBACK_OK);
+  ck_assert_int_gt(s.next_attempt, now / 1000);
+  ck_assert_int_le(s.next_attempt, now / 1000 + 3600 + 2);
+  ck_assert_uint_eq(s.corrupt_skipped, 5);
+  ck_assert_int_eq(s.last_success, 77);
+  ck_assert_uint_eq(s.state_damaged, 0);
+  /* A sender takes it over: bounded, rewritten with a checksum. */
+  ck_assert_int_ne(cashback_flush(c, 300), CASHBACK_OK);
+  read_state(text, sizeof(text));
+  cashback__sender_state st;
+  ck_assert_int_eq(cashback__sender_state_parse(text, &st),
+                   CASHBACK__STATE_VALID);
+  ck_assert_int_le(st.next_attempt_ms, wall_ms() + INT64_C(3600000));
+  ck_assert_uint_eq(st.corrupt, 5);
+  cashback_client_free(c);
+}
+END_TEST
+
+/* Retry-After: 0 (or a date in the past) replaced the backoff: a request
+ * loop (395-445 requests in 20 s, one per round trip). It adds to the
+ * backoff now. With a backoff drawn from [0, 1 s], a 2 s flush against a
+ * receiver answering nothing else makes about 5 requests (15 or more has
+ * a probability below 1e-6: 14 draws summing under 2 s); the old loop made
+ * one per round trip (about 45 in 2 s here). */
+START_TEST(retry_after_zero_does_not_cut_the_backoff) {
+  cashback_client *c = client_backoff(SECRET, 500, 1000, 1000);
+  report_n(c, 2, "W");
+  const char *controls[] = {
+      "{\"status\":503,\"count\":-1,\"retry_after\":\"0\"}",
+      "{\"status\":429,\"count\":-1,\"retry_after\":"
+      "\"Sun, 06 Nov 1994 08:49:37 GMT\"}"};
+  int statuses[] = {503, 429};
+  for (int i = 0; i < 2; i++) {
+    receiver_control(&rx, controls[i]);
+    ck_assert_int_ne(cashback_flush(c, 2000), CASHBACK_OK);
+    receiver_control(&rx, "{\"clear\":true}");
+    int n = requests_with(statuses[i]);
+    ck_assert_msg(n >= 1 && n < 15, "%d requests in 2 s answered %d", n,
+                  statuses[i]);
+  }
+  ck_assert_int_eq(cashback_flush(c, 5000), CASHBACK_OK);
+  ck_assert_int_eq(receiver_stat(&rx, "accepted"), 2);
+  cashback_client_free(c);
+}
+END_TEST
+
+static void http_date(int64_t t, char *out, size_t size) {
+  time_t tt = (time_t)t;
+  struct tm tm;
+  gmtime_r(&tt, &tm);
+  strftime(out, size, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+}
+
+/* Gap between the first two logged requests, seconds. */
+static double first_gap(void) {
+  cJSON *j = receiver_stats(&rx);
+  cJSON *log = cJSON_GetObjectItem(j, "log");
+  ck_assert_int_ge(cJSON_GetArraySize(log), 2);
+  double t0 = cJSON_GetObjectItem(cJSON_GetArrayItem(log, 0), "t")->valuedouble;
+  double t1 = cJSON_GetObjectItem(cJSON_GetArrayItem(log, 1), "t")->valuedouble;
+  cJSON_Delete(j);
+  return t1 - t0;
+}
+
+/* A Retry-After date was compared with the local clock: a sender whose
+ * clock was off retried at once or waited an hour. It is read against the
+ * response's Date now (the receiver here says it is an hour off). */
+START_TEST(retry_after_date_is_read_against_the_date_header) {
+  cashback_client *c = client();
+  report_n(c, 1, "X");
+  char date[64], at[64], control[256];
+  /* The network's clock an hour behind ours: "in 2 s" by its clock. */
+  int64_t net = wall_ms() / 1000 - 3600;
+  http_date(net, date, sizeof(date));
+  http_date(net + 2, at, sizeof(at));
+  snprintf(control, sizeof(control),
+           "{\"status\":503,\"retry_after\":\"%s\",\"date\":\"%s\"}", at, date);
+  receiver_control(&rx, control);
+  ck_assert_int_eq(cashback_flush(c, 1000), CASHBACK_E_HTTP);
+  ck_assert_int_eq(receiver_stat(&rx, "requests"), 1);
+  ck_assert_int_eq(cashback_flush(c, 6000), CASHBACK_OK);
+  double gap = first_gap();
+  ck_assert_msg(gap >= 0.9,
+                "retried %.3f s after a Retry-After 2 s ahead of "
+                "the Date",
+                gap);
+  cashback_client_free(c);
+  /* The network's clock an hour ahead: "in 1 s" is not an hour. */
+  receiver_stop(&rx);
+  receiver_start(&rx, "k1:" SECRET);
+  c = client();
+  report_n(c, 1, "Y");
+  net = wall_ms() / 1000 + 3600;
+  http_date(net, date, sizeof(date));
+  http_date(net + 1, at, sizeof(at));
+  snprintf(control, sizeof(control),
+           "{\"status\":503,\"retry_after\":\"%s\",\"date\":\"%s\"}", at, date);
+  receiver_control(&rx, control);
+  ck_assert_int_eq(cashback_flush(c, 6000), CASHBACK_OK);
+  ck_assert_int_eq(receiver_stat(&rx, "accepted"), 1);
+  cashback_client_free(c);
+}
+END_TEST
+
+START_TEST(state_format_and_parse) {
+  cashback__sender_state a, b;
+  memset(&a, 0, sizeof(a));
+  a.attempt = 4;
+  a.next_attempt_ms = 123;
+  a.retry_delay_ms = 45;
+  a.paused = 1;
+  snprintf(a.paused_key, sizeof(a.paused_key), "abcd");
+  a.last_success = 77;
+  a.last_status = CASHBACK_E_NETWORK;
+  a.corrupt = 2;
+  a.state_damaged = 3;
+  snprintf(a.last_error, sizeof(a.last_error), "x=y\nz");
+  a.fault_streak = 3;
+  a.fault_accepted = 1;
+  a.path_fault = 400;
+  a.read_errors = 6;
+  snprintf(a.read_error, sizeof(a.read_error), "seg-1: EIO\nuid 33");
+  char text[CASHBACK__STATE_MAX];
+  size_t n = cashback__sender_state_format(&a, text, sizeof(text));
+  ck_assert_uint_gt(n, 0);
+  ck_assert_uint_eq(n, strlen(text));
+  ck_assert_int_eq(cashback__sender_state_parse(text, &b),
+                   CASHBACK__STATE_VALID);
+  ck_assert_uint_eq(b.attempt, 4);
+  ck_assert_int_eq(b.next_attempt_ms, 123);
+  ck_assert_int_eq(b.retry_delay_ms, 45);
+  ck_assert_int_eq(b.paused, 1);
+  ck_assert_str_eq(b.paused_key, "abcd");
+  ck_assert_int_eq(b.last_success, 77);
+  ck_assert_int_eq(b.last_status, CASHBACK_E_NETWORK);
+  ck_assert_uint_eq(b.corrupt, 2);
+  ck_assert_uint_eq(b.state_damaged, 3);
+  ck_assert_str_eq(b.last_error, "x=y z");
+  ck_assert_uint_eq(b.fault_streak, 3);
+  ck_assert_int_eq(b.fault_accepted, 1);
+  ck_assert_int_eq(b.path_fault, 400);
+  ck_assert_uint_eq(b.read_errors, 6);
+  ck_assert_str_eq(b.read_error, "seg-1: EIO uid 33");
+  /* Too small a buffer: nothing. */
+  ck_assert_uint_eq(cashback__sender_state_format(&a, text, 40), 0);
+  n = cashback__sender_state_format(&a, text, sizeof(text));
+  /* Every single flipped bit, and every cut, is damage; the count goes on
+   * when its line is still readable. */
+  for (size_t bit = 0; bit < n * 8; bit++) {
+    char t[CASHBACK__STATE_MAX];
+    memcpy(t, text, n + 1);
+    t[bit / 8] ^= (char)(1u << (bit % 8));
+    ck_assert_msg(cashback__sender_state_parse(t, &b) ==
+                      CASHBACK__STATE_DAMAGED,
+                  "bit %zu", bit);
+    ck_assert_uint_eq(b.attempt, 0);
+    ck_assert_int_eq(b.next_attempt_ms, 0);
+    ck_assert_int_eq(b.paused, 0);
+    ck_assert_uint_ge(b.state_damaged, 1);
+  }
+  for (size_t len = 0; len < n; len++) {
+    char t[CASHBACK__STATE_MAX];
+    memcpy(t, text, len);
+    t[len] = '\0';
+    ck_assert_msg(cashback__sender_state_parse(t, &b) ==
+                      CASHBACK__STATE_DAMAGED,
+                  "cut at %zu", len);
+  }
+  ck_assert_int_eq(cashback__sender_state_parse(text, &b),
+                   CASHBACK__STATE_VALID);
+  text[n - 2] ^= 1; /* in the crc */
+  ck_assert_int_eq(cashback__sender_state_parse(text, &b),
+                   CASHBACK__STATE_DAMAGED);
+  ck_assert_uint_eq(b.state_damaged, 4);
+  /* Unknown keys of a later version are kept out, not fatal. */
+  const char *body = "attempt=2\nfuture_key=9\njunk\nlast_status=21\n";
+  char t[256];
+  snprintf(t, sizeof(t), "%scrc=%08" PRIx32 "\n", body,
+           cashback__crc32c(0, body, strlen(body)));
+  ck_assert_int_eq(cashback__sender_state_parse(t, &b), CASHBACK__STATE_VALID);
+  ck_assert_uint_eq(b.attempt, 2);
+  ck_assert_int_eq(b.last_status, CASHBACK_E_NETWORK);
   /* A path fault is a 4xx; anything else is no path fault. */
-  cashback__sender_state_parse("path_fault=503\n", &st);
-  ck_assert_int_eq(st.path_fault, 0);
-  cashback__sender_state_parse("", &st);
-  ck_assert_uint_eq(st.attempt, 0);
-  ck_assert_int_eq(st.path_fault, 0);
+  body = "path_fault=503\n";
+  snprintf(t, sizeof(t), "%scrc=%08" PRIx32 "\n", body,
+           cashback__crc32c(0, body, strlen(body)));
+  ck_assert_int_eq(cashback__sender_state_parse(t, &b), CASHBACK__STATE_VALID);
+  ck_assert_int_eq(b.path_fault, 0);
+  /* The format before the checksum: read, well formed only. */
+  const char *legacy = "attempt=4\nnext_attempt_ms=123\npaused=1\n"
+                       "paused_key=abcd\nlast_success=77\nlast_status=21\n"
+                       "corrupt=2\nlast_error=x y\n";
+  ck_assert_int_eq(cashback__sender_state_parse(legacy, &b),
+                   CASHBACK__STATE_LEGACY);
+  ck_assert_uint_eq(b.attempt, 4);
+  ck_assert_int_eq(b.next_attempt_ms, 123);
+  ck_assert_int_eq(b.paused, 1);
+  ck_assert_str_eq(b.paused_key, "abcd");
+  ck_assert_uint_eq(b.corrupt, 2);
+  ck_assert_str_eq(b.last_error, "x y");
+  const char *not_legacy[] = {
+      "",
+      "junk\n",
+      "attempt=4\nnext_attempt_ms=123\npaused=1\n", /* keys missing */
+      "attempt=4\nnext_attempt_ms=1x3\npaused=1\npaused_key=abcd\n"
+      "last_success=77\nlast_status=21\ncorrupt=2\nlast_error=x y\n",
+      "attempt=4\nnext_attempt_ms=123\npaused=1\npaused_key=abcd\n"
+      "last_success=77\nlast_status=21\ncorrupt=2\nlast_error=x y",
+      "attempt=4\nnext_attempt_ms=123\npaused=1\npaused_key=abcd\n"
+      "last_success=77\nlast_status=21\ncorrupt=2\nlast_error=x y\n"
+      "attempt=5\n",
+      "attempt=4\nnext_attempt_ms=123\npaused=1\npaused_key=abcd\n"
+      "last_success=77\nlast_status=21\ncorrupt=2\nlast_error=x y\n"
+      "crc=zzzzzzzz\n"};
+  for (size_t i = 0; i < sizeof(not_legacy) / sizeof(not_legacy[0]); i++)
+    ck_assert_msg(cashback__sender_state_parse(not_legacy[i], &b) ==
+                      CASHBACK__STATE_DAMAGED,
+                  "accepted case %zu", i);
 }
 END_TEST
 
@@ -612,6 +946,11 @@ TCase *cashback_test_sender(void) {
   tcase_add_test(tc, record_that_is_not_json_is_quarantined_listably);
   tcase_add_test(tc, big_invalid_record_is_kept_whole_in_parts);
   tcase_add_test(tc, background_thread_delivers);
-  tcase_add_test(tc, state_parse_round_trip);
+  tcase_add_test(tc, state_format_and_parse);
+  tcase_add_test(tc, damaged_state_is_ignored_and_counted);
+  tcase_add_test(tc, clock_set_back_keeps_to_the_scheduled_delay);
+  tcase_add_test(tc, legacy_state_is_read_and_bounded);
+  tcase_add_test(tc, retry_after_zero_does_not_cut_the_backoff);
+  tcase_add_test(tc, retry_after_date_is_read_against_the_date_header);
   return tc;
 }
