@@ -871,8 +871,12 @@ static void note_problem(char *out, size_t size, const cashback__spool *s,
                    name, what);
   if (n < 0 || (size_t)n >= size)
     return;
-  snprintf(out + n, size - (size_t)n, "%.100s (euid %ld)",
-           e ? strerror(e) : "not a regular file", (long)geteuid());
+  if (e)
+    snprintf(out + n, size - (size_t)n, "%.100s (euid %ld)", strerror(e),
+             (long)geteuid());
+  else /* `what` says it: "a FIFO, not a segment" */
+    snprintf(out, size, "%s%s/%.64s: %s (euid %ld)", dl > 96 ? "..." : "", dir,
+             name, what, (long)geteuid());
 }
 
 /* Opens a file named like a segment for reading: never through a symlink,

@@ -161,6 +161,27 @@ static void check_queue(report *r, cashback_client *client) {
         "itself once the path answers");
     bad = 1;
   }
+  if (q.unreadable_files) {
+    line(r, "FAIL",
+         "queue: %llu file%s among the segments cannot be read and %s "
+         "skipped: %s",
+         (unsigned long long)q.unreadable_files,
+         q.unreadable_files == 1 ? "" : "s",
+         q.unreadable_files == 1 ? "is" : "are", q.spool_problem);
+    fix("give the file to the spool directory's owner (chown), or move away "
+        "what is not a segment; the other segments are still sent");
+    bad = 1;
+  }
+  if (q.read_errors) {
+    line(r, "warn",
+         "queue: %llu segment read%s failed since the spool began (kept and "
+         "read again)%s%s",
+         (unsigned long long)q.read_errors, q.read_errors == 1 ? "" : "s",
+         !q.unreadable_files && q.spool_problem[0] ? ": " : "",
+         q.unreadable_files ? "" : q.spool_problem);
+    fix("check the disk (dmesg, smartctl)");
+    bad = 1;
+  }
   if (q.quarantined) {
     line(r, "warn",
          "queue: %llu event%s in quarantine (the network rejected "

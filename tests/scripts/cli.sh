@@ -324,6 +324,12 @@ run 1 env CASHBACK_CONNECTION="$wrong" "$CB" doctor
 out "\[FAIL\] signature: the network refused the key (HTTP 401"; out "\[FAIL\] queue: sending is paused"
 run 1 env CASHBACK_CONNECTION="$down" "$CB" doctor; out "\[FAIL\] network: no answer"
 run 3 env -u CASHBACK_CONNECTION "$CB" doctor; out "\[FAIL\] configuration"
+# A FIFO named like a segment: named by status and doctor, hangs neither.
+mkfifo "$tmp/spool/seg-0000000000000001-1-fifo0000.log"
+run 0 timeout 20 "$CB" status; out "unreadable: *1 file skipped in the spool: .*fifo0000.log: a FIFO"
+run 0 timeout 20 "$CB" status --json; out '"unreadable_files":1,"spool_problem":".*fifo0000.log'
+run 1 timeout 20 "$CB" doctor --offline; out "\[FAIL\] queue: 1 file among the segments cannot be read"
+rm -f "$tmp/spool/seg-0000000000000001-1-fifo0000.log"
 # TLS: an https endpoint whose certificate no CA vouches for.
 if command -v openssl >/dev/null 2>&1 &&
     openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=localhost -days 1 \
