@@ -279,6 +279,16 @@ CASHBACK_API cashback_status cashback_options_set_backoff(
     cashback_options *opts, int64_t base_ms, int64_t cap_ms);
 
 /**
+ * How long the sender keeps trying an event the network answered "retry"
+ * (a refund, cancel or confirm that reached it before its sale), counted
+ * from the first such answer: 1 s to 90 days, default 72 h. Past it, the
+ * next "retry" quarantines the event. Not thread-safe (an options object is
+ * used from one thread at a time).
+ */
+CASHBACK_API cashback_status
+cashback_options_set_followup_wait(cashback_options *opts, int64_t wait_ms);
+
+/**
  * Allows a plain http:// endpoint on a host other than loopback (default:
  * refused; https:// is always verified).
  */
@@ -724,6 +734,15 @@ typedef struct cashback_queue_status {
   /** Times the sender's `state` file (retry schedule, pause, counters) was
    * found damaged and ignored since the spool began; each is logged. */
   uint64_t state_damaged;
+  /**
+   * Events the network answered "retry" (a refund, cancel or confirm that
+   * reached it before its sale), kept in the spool's `deferred` file and
+   * sent again on their own backoff until it takes them or `followup_wait`
+   * passes (then they are quarantined). Not in queued_events.
+   */
+  uint64_t deferred;
+  /** Unix time when the next deferred event is due; 0: none. */
+  int64_t deferred_next;
 } cashback_queue_status;
 
 /**

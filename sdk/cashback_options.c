@@ -97,6 +97,7 @@ void cashback__options_defaults(cashback_options *o) {
   o->total_timeout_ms = 30000;
   o->backoff_base_ms = 1000;
   o->backoff_cap_ms = 600000;
+  o->followup_wait_ms = INT64_C(72) * 3600 * 1000;
 }
 
 cashback_status cashback__options_fail(cashback_options *o, cashback_status st,
@@ -682,6 +683,20 @@ cashback_status cashback_options_set_backoff(cashback_options *opts,
   return CASHBACK_OK;
 }
 
+#define FOLLOWUP_WAIT_MIN_MS INT64_C(1000)
+#define FOLLOWUP_WAIT_MAX_MS (INT64_C(90) * 86400 * 1000)
+
+cashback_status cashback_options_set_followup_wait(cashback_options *opts,
+                                                   int64_t wait_ms) {
+  if (!opts)
+    return CASHBACK_E_INVALID_ARGUMENT;
+  if (wait_ms < FOLLOWUP_WAIT_MIN_MS || wait_ms > FOLLOWUP_WAIT_MAX_MS)
+    return cashback__options_fail(opts, CASHBACK_E_CONFIG,
+                                  "followup_wait: must be 1 s to 90 days");
+  opts->followup_wait_ms = wait_ms;
+  return CASHBACK_OK;
+}
+
 cashback_status cashback_options_set_allow_insecure_http(cashback_options *opts,
                                                          int allow) {
   if (!opts)
@@ -939,6 +954,13 @@ static cashback_status text_backoff_max(cashback_options *o, const char *v,
   return st ? st : cashback_options_set_backoff(o, o->backoff_base_ms, ms);
 }
 
+static cashback_status text_followup_wait(cashback_options *o, const char *v,
+                                          size_t len) {
+  int64_t ms;
+  cashback_status st = text_ms(o, "followup_wait", v, len, &ms);
+  return st ? st : cashback_options_set_followup_wait(o, ms);
+}
+
 static cashback_status text_insecure(cashback_options *o, const char *v,
                                      size_t len) {
   static const char *const yes[] = {"1", "true", "yes", "on"};
@@ -978,6 +1000,7 @@ static const struct {
     {"request_timeout", text_request_timeout},
     {"backoff_base", text_backoff_base},
     {"backoff_max", text_backoff_max},
+    {"followup_wait", text_followup_wait},
     {"allow_insecure_http", text_insecure},
 };
 

@@ -41,6 +41,7 @@ struct cashback_options {
   int64_t total_timeout_ms;
   int64_t backoff_base_ms;
   int64_t backoff_cap_ms;
+  int64_t followup_wait_ms; /* how long a "retry" event is tried again */
   int allow_insecure_http;
   char error[CASHBACK_ERROR_MAX + 1];
 };

@@ -8,6 +8,7 @@
 #include "cashback_client.h"
 #include "cashback_crc32c.h"
 #include "cashback_crypto.h"
+#include "cashback_deferred.h"
 #include "cashback_event.h"
 #include "cashback_sender.h"
 #include "cashback_spool.h"
@@ -181,6 +182,17 @@ cashback_status cashback_get_status(cashback_client *c,
   if (st != CASHBACK_OK)
     return cashback__fail(c, st, "spool %s: cannot read its status",
                           cashback__spool_dir(spool));
+  cashback__deferred d;
+  cashback__deferred_init(&d);
+  if (cashback__deferred_load(spool, &d) == CASHBACK_OK) {
+    out->deferred = d.n;
+    for (size_t i = 0; i < d.n; i++) {
+      int64_t due = (d.e[i].next_ms + 999) / 1000;
+      if (!out->deferred_next || due < out->deferred_next)
+        out->deferred_next = due;
+    }
+  }
+  cashback__deferred_free(&d);
   int64_t now_ms = cashback__wall_ms();
   if (oldest_ms > 0)
     out->oldest_age_s = now_ms > oldest_ms ? (now_ms - oldest_ms) / 1000 : 0;

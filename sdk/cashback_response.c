@@ -1,16 +1,18 @@
 /*
  * The network's answer to a batch (docs/protocol.md):
- *   {"results":[{"id":"<32 hex>","status":"accepted"|"duplicate"|"rejected",
- *                "reason":"...","message":"..."}, ...]}
+ *   {"results":[{"id":"<32 hex>","status":"accepted"|"duplicate"|"rejected"
+ *                |"retry","reason":"...","message":"..."}, ...]}
+ * "retry" is not a refusal: the network cannot take the event yet (a
+ * refund, cancel or confirm before its sale) and asks for it again later.
  * Extra fields anywhere are ignored. Events the answer does not mention stay
  * PENDING (they are sent again, and the network dedupes them).
  *
  * The sender sends each id once per request (copies of one event in the
  * spool are settled together by its one answer), so an id listed more than
  * once is a contradictory answer: it gets the strongest outcome among its
- * entries, REJECTED over ACCEPTED over DUPLICATE, which sends the event to
- * the quarantine (kept, visible, replayable) rather than deleting an event
- * the network may not have kept.
+ * entries, REJECTED over RETRY over ACCEPTED over DUPLICATE, which keeps the
+ * event (quarantined: visible, replayable; or sent again, then deduped)
+ * rather than deleting an event the network may not have kept.
  */
 #include "cashback_response.h"
 
@@ -44,6 +46,8 @@ static void sanitize(const char *s, char *out, size_t size) {
 static int rank(cashback__outcome o) {
   switch (o) {
   case CASHBACK__OUTCOME_REJECTED:
+    return 4;
+  case CASHBACK__OUTCOME_RETRY:
     return 3;
   case CASHBACK__OUTCOME_ACCEPTED:
     return 2;
@@ -64,7 +68,7 @@ static void apply(cashback__result *r, cashback__outcome o, const cJSON *item) {
   if (rank(o) <= rank(r->outcome))
     return;
   r->outcome = o;
-  if (o != CASHBACK__OUTCOME_REJECTED)
+  if (o != CASHBACK__OUTCOME_REJECTED && o != CASHBACK__OUTCOME_RETRY)
     return;
   const cJSON *reason = cJSON_GetObjectItemCaseSensitive(item, "reason");
   const cJSON *message = cJSON_GetObjectItemCaseSensitive(item, "message");
@@ -128,6 +132,8 @@ cashback_status cashback__response_parse(const char *body, size_t len,
       o = CASHBACK__OUTCOME_DUPLICATE;
     else if (strcmp(status->valuestring, "rejected") == 0)
       o = CASHBACK__OUTCOME_REJECTED;
+    else if (strcmp(status->valuestring, "retry") == 0)
+      o = CASHBACK__OUTCOME_RETRY;
     else
       continue; /* unknown status: stays PENDING */
     /* The first result whose id is not below the answer's id. */

@@ -27,6 +27,7 @@
 #include "cashback_client.h"
 #include "cashback_crc32c.h"
 #include "cashback_crypto.h"
+#include "cashback_deferred.h"
 #include "cashback_http.h"
 #include "cashback_protocol.h"
 #include "cashback_record.h"
@@ -56,6 +57,9 @@ struct cashback__sender {
   cashback__batch batch;
   size_t batch_limit; /* shrinks on 400/413, grows back on success */
   int probe;          /* the next step sends the event after the head alone */
+  cashback__deferred deferred; /* the spool's `deferred` file, as loaded */
+  int deferred_loaded;         /* 0: read it again before use */
+  int deferred_broken;         /* unreadable: nothing is deferred */
   cashback__sender_state state;
   int state_loaded;
   char spool_problem[256]; /* the last one logged (logged when it changes) */
@@ -386,6 +390,7 @@ void cashback__sender_free(cashback__sender *s) {
   cashback__sender_stop(s, 0);
   cashback__http_free(s->http);
   cashback__batch_free(&s->batch);
+  cashback__deferred_free(&s->deferred);
   pthread_cond_destroy(&s->cv);
   pthread_mutex_destroy(&s->mu);
   pthread_mutex_destroy(&s->step_lock);
@@ -670,6 +675,251 @@ static int quarantine_item(cashback__sender *s, size_t i, const char *id,
   return st == CASHBACK_OK ? 0 : -1;
 }
 
+/* --- Deferred events (cashback_deferred.h) ------------------------------ */
+
+static void load_deferred(cashback__sender *s) {
+  cashback_status st = cashback__deferred_load(s->spool, &s->deferred);
+  s->deferred_loaded = 1;
+  s->deferred_broken = st != CASHBACK_OK;
+  if (st != CASHBACK_OK) {
+    cashback__deferred_free(&s->deferred);
+    s->deferred_loaded = 0; /* tried again at the next step */
+    cashback__log(s->c, CASHBACK_LOG_ERROR,
+                  "spool %s: cannot read the deferred events (%s); none is "
+                  "deferred until it can be read",
+                  cashback__spool_dir(s->spool), cashback_strerror(st));
+  } else if (s->deferred.damaged) {
+    s->state.corrupt += s->deferred.damaged;
+    cashback__log(s->c, CASHBACK_LOG_ERROR,
+                  "spool %s: skipped %" PRIu64 " damaged deferred record(s)",
+                  cashback__spool_dir(s->spool), s->deferred.damaged);
+    save_state(s);
+  }
+}
+
+/* When a deferred event is due again after `attempts` "retry" answers:
+ * half the exponential backoff plus a random half (never at once). */
+static int64_t deferred_delay(const cashback__sender *s, unsigned attempts) {
+  int64_t base = s->c->opts.backoff_base_ms, cap = s->c->opts.backoff_cap_ms;
+  int64_t ceiling = base < cap ? base : cap;
+  for (unsigned i = 1; i < attempts && ceiling < cap; i++)
+    ceiling = ceiling > cap / 2 ? cap : ceiling * 2;
+  uint64_t r = 0;
+  if (cashback__random(&r, sizeof(r)) != CASHBACK_OK)
+    r = (uint64_t)cashback__wall_ms() * 0x9e3779b97f4a7c15u;
+  return ceiling / 2 + (int64_t)(r % ((uint64_t)(ceiling / 2) + 1));
+}
+
+static void human_ms(int64_t ms, char *out, size_t size) {
+  if (ms % (INT64_C(3600) * 1000) == 0)
+    snprintf(out, size, "%" PRId64 " h", ms / (INT64_C(3600) * 1000));
+  else if (ms % 60000 == 0)
+    snprintf(out, size, "%" PRId64 " min", ms / 60000);
+  else if (ms % 1000 == 0)
+    snprintf(out, size, "%" PRId64 " s", ms / 1000);
+  else
+    snprintf(out, size, "%" PRId64 " ms", ms);
+}
+
+/* Quarantines an event given as text (a deferred one), in the entry format
+ * of quarantine_item(); 0 when it is safely stored. */
+static int quarantine_text(cashback__sender *s, const char *event_text,
+                           size_t len, const char *id, const char *reason,
+                           const char *message, long http_status) {
+  char *event = malloc(len + 1);
+  cJSON *o = cJSON_CreateObject();
+  char iso[CASHBACK__ISO8601_MAX];
+  int64_t now_ms = cashback__wall_ms();
+  char *text = NULL;
+  if (event && o && cashback__iso8601(now_ms / 1000, 0, iso) == CASHBACK_OK) {
+    memcpy(event, event_text, len);
+    event[len] = '\0';
+    char status_num[16];
+    snprintf(status_num, sizeof(status_num), "%ld", http_status);
+    if (cJSON_AddStringToObject(o, "id", id) &&
+        cJSON_AddStringToObject(o, "reason", reason) &&
+        cJSON_AddStringToObject(o, "message", message) &&
+        cJSON_AddRawToObject(o, "http_status", status_num) &&
+        cJSON_AddStringToObject(o, "quarantined_at", iso) &&
+        cJSON_AddRawToObject(o, "event", event))
+      text = cJSON_PrintUnformatted(o);
+  }
+  cJSON_Delete(o);
+  free(event);
+  int rc = -1;
+  if (text && cashback__quarantine_append(s->spool, text, strlen(text),
+                                          now_ms) == CASHBACK_OK)
+    rc = 0;
+  if (rc == 0)
+    cashback__log(s->c, CASHBACK_LOG_WARN,
+                  "event %s quarantined: %s%s%s (replay with "
+                  "cashback_quarantine_replay)",
+                  id, reason, message[0] ? ": " : "", message);
+  else
+    cashback__fail(s->c, CASHBACK_E_IO,
+                   "event %s: cannot write the quarantine; kept deferred", id);
+  cJSON_free(text);
+  return rc;
+}
+
+/* Saves the deferred list; logs a failure. 0 when saved. */
+static int save_deferred(cashback__sender *s) {
+  cashback_status st = cashback__deferred_save(s->spool, &s->deferred);
+  if (st == CASHBACK_OK)
+    return 0;
+  cashback__log(s->c, CASHBACK_LOG_ERROR,
+                "spool %s: cannot write the deferred events: %s",
+                cashback__spool_dir(s->spool), cashback_strerror(st));
+  return -1;
+}
+
+static cashback_status post_events(cashback__sender *s, const char **texts,
+                                   const size_t *lens, size_t n, int64_t now_s,
+                                   cashback__buf *body,
+                                   cashback__http_response *resp);
+
+/* Puts batch item i, answered "retry", into the deferred list (in memory;
+ * the caller saves it). 0 when it is there. */
+static int defer_item(cashback__sender *s, size_t i, const cashback__result *r,
+                      int64_t now_ms) {
+  if (s->deferred_broken || !s->deferred_loaded)
+    return -1;
+  if (cashback__deferred_find(&s->deferred, r->id) < s->deferred.n)
+    return 0; /* already deferred (a copy sent again after a crash) */
+  const cashback__batch_item *it = &s->batch.items[i];
+  cashback_status st = cashback__deferred_add(
+      &s->deferred, r->id, s->batch.data.data + it->off, it->len, now_ms,
+      now_ms + deferred_delay(s, 1), r->reason, r->message);
+  if (st != CASHBACK_OK) {
+    cashback__log(s->c, CASHBACK_LOG_WARN,
+                  "event %s: the network asked for it later (%s), but it "
+                  "cannot be deferred (%s); it stays queued",
+                  r->id, r->reason[0] ? r->reason : "retry",
+                  cashback_strerror(st));
+    return -1;
+  }
+  cashback__log(s->c, CASHBACK_LOG_INFO,
+                "event %s deferred: the network asked for it later (%s%s%s)",
+                r->id, r->reason[0] ? r->reason : "retry",
+                r->message[0] ? ": " : "", r->message);
+  return 0;
+}
+
+/* Sends the deferred events that are due, oldest deferral first, in one
+ * request of their own (so that they never hold the spool's events back),
+ * and settles them: accepted or duplicate: gone; rejected: quarantined;
+ * "retry" again: its own backoff, or the quarantine once followup_wait has
+ * passed; anything else (a failed request, no answer for it): its own
+ * backoff. The spool's step runs next and meets any fault of the path
+ * itself. Returns 1 when it sent a request. */
+static int deferred_step(cashback__sender *s, int64_t now_ms) {
+  cashback__deferred *d = &s->deferred;
+  size_t limit = s->batch_limit ? s->batch_limit : 1, k = 0;
+  size_t *idx = NULL;
+  for (size_t i = 0; i < d->n; i++)
+    if (d->e[i].next_ms <= now_ms) {
+      if (!idx && !(idx = calloc(d->n, sizeof(*idx))))
+        return 0;
+      idx[k++] = i;
+      if (k == limit)
+        break;
+    }
+  if (k == 0)
+    return 0;
+  const char **texts = calloc(k, sizeof(*texts));
+  size_t *lens = calloc(k, sizeof(*lens));
+  cashback__result *res = calloc(k, sizeof(*res));
+  unsigned char *drop = calloc(d->n, 1);
+  cashback__buf body;
+  cashback__buf_init(&body, CASHBACK__BATCH_MAX_BYTES + 4096);
+  cashback__http_response resp;
+  cashback__http_response_init(&resp);
+  if (!texts || !lens || !res || !drop) {
+    cashback__fail(s->c, CASHBACK_E_NOMEM, "sender: out of memory");
+    goto out;
+  }
+  for (size_t j = 0; j < k; j++) {
+    const cashback__deferred_entry *x = &d->e[idx[j]];
+    texts[j] = x->event;
+    lens[j] = x->event_len;
+    memcpy(res[j].id, x->id, sizeof(res[j].id));
+  }
+  const char *url = s->c->opts.endpoint;
+  cashback_status st =
+      post_events(s, texts, lens, k, now_ms / 1000, &body, &resp);
+  int answered = st == CASHBACK_OK && resp.status == 200 &&
+                 cashback__response_parse(resp.body.data ? resp.body.data : "",
+                                          resp.body.len, res, k) == CASHBACK_OK;
+  size_t delivered = 0, quarantined = 0, again = 0;
+  int64_t wait = s->c->opts.followup_wait_ms;
+  char waited[32];
+  human_ms(wait, waited, sizeof(waited));
+  for (size_t j = 0; j < k; j++) {
+    cashback__deferred_entry *x = &d->e[idx[j]];
+    cashback__outcome o = answered ? res[j].outcome : CASHBACK__OUTCOME_PENDING;
+    if (o == CASHBACK__OUTCOME_ACCEPTED || o == CASHBACK__OUTCOME_DUPLICATE) {
+      drop[idx[j]] = 1;
+      delivered++;
+      continue;
+    }
+    if (o == CASHBACK__OUTCOME_RETRY && res[j].reason[0]) {
+      memcpy(x->reason, res[j].reason, sizeof(x->reason));
+      memcpy(x->message, res[j].message, sizeof(x->message));
+    }
+    if (o == CASHBACK__OUTCOME_REJECTED ||
+        (o == CASHBACK__OUTCOME_RETRY && now_ms - x->first_ms >= wait)) {
+      char msg[CASHBACK_ERROR_MAX + 160];
+      if (o == CASHBACK__OUTCOME_REJECTED)
+        snprintf(msg, sizeof(msg), "%s", res[j].message);
+      else
+        snprintf(msg, sizeof(msg),
+                 "the network did not see the sale within %s (%u retry "
+                 "answers)%s%s",
+                 waited, x->attempts + 1, x->message[0] ? ": " : "",
+                 x->message);
+      const char *reason = o == CASHBACK__OUTCOME_REJECTED ? res[j].reason
+                           : x->reason[0]                  ? x->reason
+                                                           : "retry_expired";
+      if (quarantine_text(s, x->event, x->event_len, x->id,
+                          reason[0] ? reason : "other", msg, 200) == 0) {
+        drop[idx[j]] = 1;
+        quarantined++;
+        continue;
+      }
+    }
+    if (x->attempts < 1000000000)
+      x->attempts++;
+    x->next_ms = now_ms + deferred_delay(s, x->attempts);
+    again++;
+  }
+  for (size_t i = d->n; i-- > 0;)
+    if (drop[i])
+      cashback__deferred_remove(d, i);
+  save_deferred(s);
+  if (answered)
+    cashback__log(s->c, CASHBACK_LOG_INFO,
+                  "sent %zu deferred events: %zu delivered, %zu quarantined, "
+                  "%zu deferred again",
+                  k, delivered, quarantined, again);
+  else
+    cashback__log(s->c, CASHBACK_LOG_WARN,
+                  "POST %s: %zu deferred events not answered (%s, HTTP %ld); "
+                  "each tried again on its own backoff",
+                  url, k, resp.error[0] ? resp.error : "no valid results",
+                  resp.status);
+  if (delivered + quarantined > 0)
+    record_success(s);
+out:
+  cashback__http_response_free(&resp);
+  cashback__buf_free(&body);
+  free(idx);
+  free(texts);
+  free(lens);
+  free(res);
+  free(drop);
+  return 1;
+}
+
 /* A short, printable excerpt of a response body for messages. */
 static void excerpt(const cashback__buf *b, char *out, size_t size) {
   size_t n = 0;
@@ -678,6 +928,30 @@ static void excerpt(const cashback__buf *b, char *out, size_t size) {
     out[n++] = ch >= 0x20 && ch < 0x7f ? (char)ch : ' ';
   }
   out[n] = '\0';
+}
+
+/* Builds, signs (at send time) and posts one request of `n` events. */
+static cashback_status post_events(cashback__sender *s, const char **texts,
+                                   const size_t *lens, size_t n, int64_t now_s,
+                                   cashback__buf *body,
+                                   cashback__http_response *resp) {
+  cashback_status st =
+      cashback__batch_body(s->c->opts.merchant_id, now_s, texts, lens, n, body);
+  char sig[CASHBACK__SIG_HEADER_MAX + 1];
+  if (st == CASHBACK_OK) {
+    cashback__key keys[2];
+    size_t nk = 0;
+    keys[nk++] = s->c->opts.key;
+    if (s->c->opts.next_key.id[0])
+      keys[nk++] = s->c->opts.next_key;
+    st = cashback__sign_header(keys, nk, now_s, body->data, body->len, sig,
+                               sizeof(sig));
+    cashback__wipe(keys, sizeof(keys));
+  }
+  if (st != CASHBACK_OK)
+    return st;
+  return cashback__http_post(s->http, s->c->opts.endpoint, sig, body->data,
+                             body->len, resp);
 }
 
 cashback__step cashback__sender_step(cashback__sender *s, int64_t *wait_ms) {
@@ -700,6 +974,7 @@ cashback__step cashback__sender_step(cashback__sender *s, int64_t *wait_ms) {
   cashback_status st = cashback__spool_lock_sender(s->spool);
   if (st == CASHBACK_E_BUSY) {
     s->state_loaded = 0; /* another process owns the state now */
+    s->deferred_loaded = 0;
     result = CASHBACK__STEP_BUSY;
     goto done;
   }
@@ -710,11 +985,17 @@ cashback__step cashback__sender_step(cashback__sender *s, int64_t *wait_ms) {
   }
   if (!s->state_loaded)
     load_state(s);
+  if (!s->deferred_loaded)
+    load_deferred(s);
   int64_t now_ms = cashback__wall_ms();
   clamp_retry(s, now_ms);
   if (s->state.next_attempt_ms > now_ms) {
     *wait_ms = s->state.next_attempt_ms - now_ms;
     result = CASHBACK__STEP_WAIT;
+    goto done;
+  }
+  if (deferred_step(s, now_ms)) {
+    result = CASHBACK__STEP_SENT;
     goto done;
   }
   st = cashback__spool_collect(
@@ -879,6 +1160,7 @@ cashback__step cashback__sender_step(cashback__sender *s, int64_t *wait_ms) {
       result = CASHBACK__STEP_WAIT;
     } else {
       size_t delivered = 0, rejected = 0, pending = 0, unsaved = 0;
+      size_t deferred = 0, deferred_before = s->deferred.n;
       for (size_t i = 0; i < n; i++) {
         size_t j = rep[i];
         if (j == SIZE_MAX)
@@ -905,14 +1187,36 @@ cashback__step cashback__sender_step(cashback__sender *s, int64_t *wait_ms) {
             unsaved++;
           }
           break;
+        case CASHBACK__OUTCOME_RETRY:
+          /* Not now (a follow-up before its sale): out of the spool's
+           * way, into the deferred list, once per event. */
+          if (!qdone[j])
+            qdone[j] = defer_item(s, i, r, now_ms) == 0 ? 3 : 4;
+          if (qdone[j] == 3) {
+            resolved[i] = 1;
+            deferred++;
+          } else {
+            pending++;
+          }
+          break;
         case CASHBACK__OUTCOME_PENDING:
           pending++;
           break;
         }
       }
+      /* The deferred list is on disk before the cursor moves past them. */
+      if (deferred && s->deferred.n > deferred_before &&
+          save_deferred(s) != 0) {
+        cashback__deferred_truncate(&s->deferred, deferred_before);
+        for (size_t i = 0; i < n; i++)
+          if (rep[i] != SIZE_MAX && qdone[rep[i]] == 3)
+            resolved[i] = 0;
+        pending += deferred;
+        deferred = 0;
+      }
       /* The endpoint settled events: whatever 4xx came before were about
        * events, not the path. */
-      if (delivered + rejected > 0) {
+      if (delivered + rejected + deferred > 0) {
         if (s->state.fault_streak)
           s->state.fault_accepted = 1;
         s->state.path_fault = 0;
@@ -921,8 +1225,8 @@ cashback__step cashback__sender_step(cashback__sender *s, int64_t *wait_ms) {
           cashback__spool_ack(s->spool, &s->batch, resolved);
       cashback__log(s->c, CASHBACK_LOG_INFO,
                     "sent %zu events: %zu delivered, %zu quarantined, %zu "
-                    "to send again",
-                    valid, delivered, rejected, pending + unsaved);
+                    "deferred, %zu to send again",
+                    valid, delivered, rejected, deferred, pending + unsaved);
       if (acked != CASHBACK_OK) {
         /* The same events would go again at once: not in a loop. */
         schedule_retry(s, acked, -1,
@@ -937,7 +1241,7 @@ cashback__step cashback__sender_step(cashback__sender *s, int64_t *wait_ms) {
                        "events kept in the spool",
                        cashback__spool_dir(s->spool), unsaved);
         result = CASHBACK__STEP_WAIT;
-      } else if (delivered + rejected > 0) {
+      } else if (delivered + rejected + deferred > 0) {
         record_success(s);
       } else {
         schedule_retry(s, CASHBACK_E_PROTOCOL, -1,

@@ -439,6 +439,8 @@ static uint64_t scan_used(cashback__spool *s) {
   struct stat st;
   if (fstatat(s->dirfd, "quarantine.log", &st, 0) == 0)
     used += (uint64_t)st.st_size;
+  if (fstatat(s->dirfd, "deferred", &st, AT_SYMLINK_NOFOLLOW) == 0)
+    used += (uint64_t)st.st_size; /* events the network will take later */
   char **names;
   size_t n;
   if (list_segments(s, &names, &n) != CASHBACK_OK)
@@ -1733,6 +1735,77 @@ cashback_status cashback__spool_state_write(cashback__spool *s,
   if (n != (ssize_t)len || renameat(s->dirfd, tmp, s->dirfd, "state") != 0) {
     unlinkat(s->dirfd, tmp, 0);
     return CASHBACK_E_IO;
+  }
+  return CASHBACK_OK;
+}
+
+/* --- Small files replaced whole (the sender's deferred list) ------------ */
+
+cashback_status cashback__spool_file_read(cashback__spool *s, const char *name,
+                                          cashback__buf *out) {
+  cashback__buf_reset(out);
+  int fd = openat(s->dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0)
+    return errno == ENOENT ? CASHBACK_OK : CASHBACK_E_IO;
+  char chunk[8192];
+  cashback_status st = CASHBACK_OK;
+  for (;;) {
+    ssize_t n = read(fd, chunk, sizeof(chunk));
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0) {
+      st = CASHBACK_E_IO;
+      break;
+    }
+    if (n == 0)
+      break;
+    if ((st = cashback__buf_add(out, chunk, (size_t)n)) != CASHBACK_OK)
+      break;
+  }
+  close(fd);
+  return st;
+}
+
+cashback_status cashback__spool_file_replace(cashback__spool *s,
+                                             const char *name, const void *data,
+                                             size_t len) {
+  if (len == 0) {
+    if (unlinkat(s->dirfd, name, 0) != 0 && errno != ENOENT)
+      return CASHBACK_E_IO;
+    return CASHBACK_OK;
+  }
+  char tmp[SEG_NAME_MAX + 32];
+  snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", name, (long)getpid());
+  int fd = openat(s->dirfd, tmp,
+                  O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0)
+    return errno == ENOSPC || errno == EDQUOT ? CASHBACK_E_DISK_FULL
+                                              : CASHBACK_E_IO;
+  const char *p = data;
+  size_t left = len;
+  int e = 0;
+  while (left > 0) {
+    ssize_t n = write(fd, p, left);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0) {
+      e = n < 0 ? errno : EIO;
+      break;
+    }
+    p += n;
+    left -= (size_t)n;
+  }
+  int sync = s->durability == CASHBACK__DURABLE_SYNC;
+  if (!e && sync && fsync(fd) != 0)
+    e = errno;
+  close(fd);
+  if (!e && renameat(s->dirfd, tmp, s->dirfd, name) != 0)
+    e = errno;
+  if (!e && sync && fsync(s->dirfd) != 0)
+    e = errno;
+  if (e) {
+    unlinkat(s->dirfd, tmp, 0);
+    return e == ENOSPC || e == EDQUOT ? CASHBACK_E_DISK_FULL : CASHBACK_E_IO;
   }
   return CASHBACK_OK;
 }

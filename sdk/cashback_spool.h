@@ -206,4 +206,16 @@ cashback_status cashback__spool_state_read(cashback__spool *s, char *buf,
 cashback_status cashback__spool_state_write(cashback__spool *s,
                                             const char *text);
 
+/* --- Small files replaced whole ----------------------------------------- */
+
+/* Reads the file `name` of the spool into `out` (empty when there is
+ * none). Never follows a symlink. */
+cashback_status cashback__spool_file_read(cashback__spool *s, const char *name,
+                                          cashback__buf *out);
+/* Replaces the file `name` with `len` bytes atomically (temporary file,
+ * fsync in SYNC mode, rename, directory fsync); `len` 0 removes it. */
+cashback_status cashback__spool_file_replace(cashback__spool *s,
+                                             const char *name, const void *data,
+                                             size_t len);
+
 #endif

@@ -101,14 +101,20 @@ static int once(cli *c, cashback_client *client, int64_t timeout_s,
     uint64_t newly_quarantined = after.quarantined > before.quarantined
                                      ? after.quarantined - before.quarantined
                                      : 0;
-    uint64_t delivered =
-        gone > newly_quarantined ? gone - newly_quarantined : 0;
+    uint64_t newly_deferred =
+        after.deferred > before.deferred ? after.deferred - before.deferred : 0;
+    uint64_t settled = newly_quarantined + newly_deferred;
+    uint64_t delivered = gone > settled ? gone - settled : 0;
     printf("delivered %llu event%s, quarantined %llu; %llu queued, %llu in "
-           "quarantine\n",
+           "quarantine",
            (unsigned long long)delivered, delivered == 1 ? "" : "s",
            (unsigned long long)newly_quarantined,
            (unsigned long long)after.queued_events,
            (unsigned long long)after.quarantined);
+    if (after.deferred)
+      printf(", %llu deferred (the network asked for them later)",
+             (unsigned long long)after.deferred);
+    printf("\n");
   }
   if (st == CASHBACK_OK)
     return CLI_OK;

@@ -48,6 +48,8 @@ static void print_json(cashback_client *client,
          (unsigned long long)q->unreadable_files);
   cli_json_string(stdout, q->spool_problem);
   printf(",\"state_damaged\":%llu", (unsigned long long)q->state_damaged);
+  printf(",\"deferred\":%llu", (unsigned long long)q->deferred);
+  json_time("deferred_next", q->deferred_next);
   printf("}\n");
 }
 
@@ -63,6 +65,16 @@ static void print_text(cashback_client *client,
   if (q->queued_events) {
     cli_duration(q->oldest_age_s, a, sizeof(a));
     printf("oldest:        %s old\n", a);
+  }
+  if (q->deferred) {
+    printf("deferred:      %llu event%s the network asked for later (a "
+           "follow-up before its sale)",
+           (unsigned long long)q->deferred, q->deferred == 1 ? "" : "s");
+    if (q->deferred_next) {
+      cli_iso_time(q->deferred_next, a, sizeof(a));
+      printf(", next %s", a);
+    }
+    printf("\n");
   }
   printf("quarantined:   %llu%s\n", (unsigned long long)q->quarantined,
          q->quarantined ? " (see 'cashback quarantine list')" : "");

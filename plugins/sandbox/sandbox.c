@@ -43,6 +43,10 @@ static const char usage_text[] =
     "  --slow-ms N           delay of the slow mode in ms (default 2000, at "
     "most 60000)\n"
     "  --tolerance SECONDS   signature timestamp window (default 300)\n"
+    "  --followups MODE      a refund, cancel or confirm before its sale: "
+    "hold\n"
+    "                        (recorded, counted once the sale arrives; the\n"
+    "                        default) or retry (answered \"retry\")\n"
     "  --max-seconds N       exit by itself after N seconds\n"
     "  -h, --help            this help\n"
     "  -V, --version         the version\n"
@@ -264,7 +268,8 @@ int main(int argc, char **argv) {
     O_FAIL_MODE,
     O_SLOW_MS,
     O_TOLERANCE,
-    O_MAX_SECONDS
+    O_MAX_SECONDS,
+    O_FOLLOWUPS
   };
   static const struct option longopts[] = {
       {"listen", required_argument, NULL, O_LISTEN},
@@ -277,6 +282,7 @@ int main(int argc, char **argv) {
       {"slow-ms", required_argument, NULL, O_SLOW_MS},
       {"tolerance", required_argument, NULL, O_TOLERANCE},
       {"max-seconds", required_argument, NULL, O_MAX_SECONDS},
+      {"followups", required_argument, NULL, O_FOLLOWUPS},
       {"help", no_argument, NULL, 'h'},
       {"version", no_argument, NULL, 'V'},
       {NULL, 0, NULL, 0}};
@@ -334,6 +340,14 @@ int main(int argc, char **argv) {
                   optarg);
       max_seconds = v;
       break;
+    case O_FOLLOWUPS:
+      if (strcmp(optarg, "hold") == 0)
+        sb->followups_retry = 0;
+      else if (strcmp(optarg, "retry") == 0)
+        sb->followups_retry = 1;
+      else
+        die_usage("--followups: '%s' is not hold or retry", optarg);
+      break;
     case 'h':
       fputs(usage_text, stdout);
       return 0;
@@ -364,6 +378,7 @@ int main(int argc, char **argv) {
   char err[512];
   if (sb_store_open(db, &sb->store, err, sizeof(err)) != 0)
     die("--db %s: %s", db, err);
+  sb_store_set_followups(sb->store, sb->followups_retry);
 
   /* Signals are taken by sigtimedwait() below; the server's threads
    * inherit the mask. */
@@ -383,8 +398,9 @@ int main(int argc, char **argv) {
   for (size_t i = 0; i < sb->n_merchants; i++)
     sb_log(sb, "merchant %s: %zu key(s)", sb->merchants[i].id,
            sb->merchants[i].n_keys);
-  sb_log(sb, "listening on port %u (%s), mode %s, database %s", port, listen,
-         sb_mode_name(sb->mode), db);
+  sb_log(sb, "listening on port %u (%s), mode %s, follow-ups %s, database %s",
+         port, listen, sb_mode_name(sb->mode),
+         sb->followups_retry ? "retry" : "hold", db);
 
   struct timespec start;
   clock_gettime(CLOCK_MONOTONIC, &start);

@@ -41,6 +41,7 @@ typedef struct sandbox {
   sb_mode mode;
   int slow_ms;
   int stopping;
+  int followups_retry; /* --followups retry */
 } sandbox;
 
 /* sandbox.c */
@@ -54,13 +55,18 @@ void sb_sleep(sandbox *sb, int ms);
 
 /* sandbox_store.c: the SQLite database. Every function is thread-safe. */
 typedef struct sb_result {
-  const char *status; /* "accepted", "duplicate", "rejected" */
+  const char *status; /* "accepted", "duplicate", "rejected", "retry" */
+  int held;           /* accepted, and held until its sale arrives */
   char reason[CASHBACK_ID_MAX + 1];
   char message[CASHBACK_ERROR_MAX + 1];
 } sb_result;
 
 int sb_store_open(const char *path, sb_store **out, char *err, size_t size);
 void sb_store_close(sb_store *s);
+/* How a refund, cancel or confirm for an order with no sale yet is answered
+ * (docs/protocol.md, section 6): held (0, the default: recorded, answered
+ * "accepted", counted once the sale arrives) or "retry" (1: not recorded). */
+void sb_store_set_followups(sb_store *s, int retry);
 /* Records a verified batch in one transaction and decides each event's
  * answer into `results` (cashback_batch_count() entries). 0, or -1 with
  * `err` when the database failed (nothing recorded). */
@@ -83,6 +89,7 @@ typedef struct sb_order {
   int64_t confirmed_amount;
   int64_t net; /* what commission is on: 0 when cancelled */
   int64_t first_seen;
+  int held; /* follow-ups only, no sale yet: counted in no total */
 } sb_order;
 
 typedef struct sb_rejection {

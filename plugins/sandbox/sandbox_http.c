@@ -159,8 +159,9 @@ static void log_event(sandbox *sb, const char *merchant,
            e->test ? " test" : "", r->status, r->reason, r->message,
            e->id[0] ? e->id : "-");
   else
-    sb_log(sb, "%s %s order=%s amount=%s%s %s id=%s", merchant, type,
-           e->order_id, amount, e->test ? " test" : "", r->status, e->id);
+    sb_log(sb, "%s %s order=%s amount=%s%s %s%s id=%s", merchant, type,
+           e->order_id, amount, e->test ? " test" : "", r->status,
+           r->held ? " (held until its sale arrives)" : "", e->id);
 }
 
 static enum MHD_Result post_events(sandbox *sb, struct MHD_Connection *c,

@@ -24,7 +24,7 @@ typedef struct rep_total {
 typedef struct rep_order {
   char *order_id;
   char currency[4];
-  int test, refunds, cancelled, confirmed, has_confirmed_amount;
+  int test, refunds, cancelled, confirmed, has_confirmed_amount, held;
   int64_t sale, refunded, confirmed_amount, net, first_seen;
 } rep_order;
 
@@ -37,7 +37,7 @@ typedef struct rep_merchant {
   char id[CASHBACK_ID_MAX + 1];
   int configured;
   rep_order *orders;
-  size_t n_orders, not_listed, test_orders;
+  size_t n_orders, not_listed, test_orders, held_orders;
   rep_total *totals;
   size_t n_totals;
   rep_rej *rej;
@@ -84,7 +84,9 @@ static void on_order(void *ud, const sb_order *o) {
   rep_merchant *m = merchant_of(r, o->merchant);
   if (!m)
     return;
-  if (o->test) {
+  if (o->held) {
+    m->held_orders++; /* follow-ups only: counted once the sale arrives */
+  } else if (o->test) {
     m->test_orders++;
   } else {
     rep_total *t = NULL;
@@ -133,6 +135,7 @@ static void on_order(void *ud, const sb_order *o) {
   d->confirmed_amount = o->confirmed_amount;
   d->net = o->net;
   d->first_seen = o->first_seen;
+  d->held = o->held;
 }
 
 static void on_rejection(void *ud, const sb_rejection *x) {
@@ -256,12 +259,14 @@ static cJSON *merchant_json(const rep_merchant *m) {
          add_int(j, "refunds", x->refunds) &&
          cJSON_AddBoolToObject(j, "cancelled", x->cancelled) &&
          cJSON_AddBoolToObject(j, "confirmed", x->confirmed) &&
+         cJSON_AddBoolToObject(j, "held", x->held) &&
          add_money(j, "net", x->net, x->currency);
     if (ok && x->has_confirmed_amount)
       ok = add_money(j, "confirmed_amount", x->confirmed_amount, x->currency);
   }
   ok = ok && add_int(o, "orders_not_listed", (int64_t)m->not_listed) &&
-       add_int(o, "test_orders", (int64_t)m->test_orders);
+       add_int(o, "test_orders", (int64_t)m->test_orders) &&
+       add_int(o, "held_orders", (int64_t)m->held_orders);
   cJSON *rej = ok ? cJSON_AddArrayToObject(o, "recent_rejections") : NULL;
   ok = rej != NULL;
   for (size_t i = 0; ok && i < m->n_rej; i++) {
@@ -423,6 +428,14 @@ static void merchant_html(html *h, const rep_merchant *m) {
                m->test_orders);
     puts_raw(h, "</p>\n");
   }
+  if (m->held_orders) {
+    puts_raw(h, "<p>");
+    printf_esc(h,
+               "%zu order(s) with follow-ups held until their sale arrives "
+               "are not counted yet.",
+               m->held_orders);
+    puts_raw(h, "</p>\n");
+  }
 
   if (m->n_orders) {
     puts_raw(h, "<h3>Orders</h3>\n<table><tr><th>Order</th><th>Sale</th>"
@@ -449,6 +462,11 @@ static void merchant_html(html *h, const rep_merchant *m) {
         if (any)
           puts_raw(h, ", ");
         printf_esc(h, "%d refund(s)", o->refunds);
+        any = 1;
+      }
+      if (o->held) {
+        puts_raw(h, any ? ", <i>held: no sale yet</i>"
+                        : "<i>held: no sale yet</i>");
         any = 1;
       }
       if (o->test)

@@ -17,7 +17,14 @@
 struct sb_store {
   sqlite3 *db;
   pthread_mutex_t lock;
+  int followups_retry;
 };
+
+void sb_store_set_followups(sb_store *s, int retry) {
+  pthread_mutex_lock(&s->lock);
+  s->followups_retry = retry != 0;
+  pthread_mutex_unlock(&s->lock);
+}
 
 static const char schema[] =
     "CREATE TABLE IF NOT EXISTS batches ("
@@ -122,11 +129,15 @@ static void reject(sb_result *r, const char *reason, const char *fmt, ...) {
 /* The statements of one batch. */
 typedef struct stmts {
   sqlite3_stmt *exists, *sale, *refunded, *insert, *insert_rej;
+  sqlite3_stmt *held, *unhold_rej, *unhold_del;
+  int followups_retry;
 } stmts;
 
 /* The order rules of docs/protocol.md section 6 that need the stored
  * history: a refund, cancel or confirm needs the order's sale, in the same
- * currency; refunds may not total more than the sale. */
+ * currency; refunds may not total more than the sale. One before its sale
+ * is held (recorded, checked when the sale arrives) or, with --followups
+ * retry, answered "retry". */
 static int check_order(stmts *q, const char *merchant,
                        const cashback_received_event *e, sb_result *r) {
   if (e->type == CASHBACK_EVENT_SALE)
@@ -137,8 +148,16 @@ static int check_order(stmts *q, const char *merchant,
   bind_text(q->sale, 3, e->order_id);
   int rc = sqlite3_step(q->sale);
   if (rc == SQLITE_DONE) {
-    reject(r, "unknown_order", "no %ssale of order %s is recorded",
-           e->test ? "test " : "", e->order_id);
+    sqlite3_reset(q->sale);
+    if (q->followups_retry) {
+      r->status = "retry";
+      snprintf(r->reason, sizeof(r->reason), "unknown_order");
+      snprintf(r->message, sizeof(r->message),
+               "no %ssale of order %s is recorded yet", e->test ? "test " : "",
+               e->order_id);
+    } else {
+      r->held = 1;
+    }
     return SQLITE_OK;
   }
   if (rc != SQLITE_ROW)
@@ -175,11 +194,82 @@ static int check_order(stmts *q, const char *merchant,
   return SQLITE_OK;
 }
 
+/* The sale of an order arrived: its held follow-ups count from now on, and
+ * get the checks that needed the sale. One that fails them (another
+ * currency, refunds above the sale) was answered "accepted" already: it
+ * moves to the rejections, for the network to resolve, and counts in no
+ * total. */
+static int release_held(stmts *q, const char *merchant,
+                        const cashback_received_event *sale, int64_t now) {
+  sqlite3_reset(q->held);
+  bind_text(q->held, 1, merchant);
+  sqlite3_bind_int(q->held, 2, sale->test);
+  bind_text(q->held, 3, sale->order_id);
+  int64_t refunded = 0;
+  int rc;
+  char ids[64][CASHBACK_EVENT_ID_LEN + 1], why[64][CASHBACK_ERROR_MAX + 1];
+  char reasons[64][24];
+  size_t nbad = 0;
+  while ((rc = sqlite3_step(q->held)) == SQLITE_ROW && nbad < 64) {
+    const char *id = (const char *)sqlite3_column_text(q->held, 0);
+    const char *type = (const char *)sqlite3_column_text(q->held, 1);
+    int has_amount = sqlite3_column_type(q->held, 2) != SQLITE_NULL;
+    int64_t amount = sqlite3_column_int64(q->held, 2);
+    const char *cur = (const char *)sqlite3_column_text(q->held, 3);
+    const char *reason = NULL;
+    char msg[CASHBACK_ERROR_MAX + 1] = "";
+    if (has_amount && cur && strcmp(cur, sale->currency) != 0) {
+      reason = "currency_mismatch";
+      snprintf(msg, sizeof(msg),
+               "held until its sale arrived: order %s was sold in %s, not %s",
+               sale->order_id, sale->currency, cur);
+    } else if (strcmp(type, "refund") == 0) {
+      if (refunded + amount > sale->amount) {
+        reason = "amount_mismatch";
+        snprintf(msg, sizeof(msg),
+                 "held until its sale arrived: refunds of order %s exceed "
+                 "its sale",
+                 sale->order_id);
+      } else {
+        refunded += amount;
+      }
+    }
+    if (reason) {
+      snprintf(ids[nbad], sizeof(ids[nbad]), "%s", id);
+      snprintf(reasons[nbad], sizeof(reasons[nbad]), "%s", reason);
+      snprintf(why[nbad], sizeof(why[nbad]), "%s", msg);
+      nbad++;
+    }
+  }
+  sqlite3_reset(q->held);
+  if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+    return rc;
+  for (size_t i = 0; i < nbad; i++) {
+    sqlite3_reset(q->unhold_rej);
+    bind_text(q->unhold_rej, 1, reasons[i]);
+    bind_text(q->unhold_rej, 2, why[i]);
+    sqlite3_bind_int64(q->unhold_rej, 3, now);
+    bind_text(q->unhold_rej, 4, ids[i]);
+    rc = sqlite3_step(q->unhold_rej);
+    sqlite3_reset(q->unhold_rej);
+    if (rc != SQLITE_DONE)
+      return rc;
+    sqlite3_reset(q->unhold_del);
+    bind_text(q->unhold_del, 1, ids[i]);
+    rc = sqlite3_step(q->unhold_del);
+    sqlite3_reset(q->unhold_del);
+    if (rc != SQLITE_DONE)
+      return rc;
+  }
+  return SQLITE_OK;
+}
+
 static int one_event(stmts *q, const char *merchant, sqlite3_int64 batch,
                      int64_t now, const cashback_received_event *e,
                      sb_result *r) {
   int rc;
   r->status = "accepted";
+  r->held = 0;
   r->reason[0] = r->message[0] = '\0';
   if (!e->valid) {
     reject(r, "invalid_event", "%s", e->error);
@@ -198,6 +288,8 @@ static int one_event(stmts *q, const char *merchant, sqlite3_int64 batch,
       return rc;
   }
   const char *type = cashback_event_type_name(e->type);
+  if (strcmp(r->status, "retry") == 0)
+    return SQLITE_OK; /* not recorded: the sender sends it again */
   if (strcmp(r->status, "rejected") == 0) {
     sqlite3_stmt *st = q->insert_rej;
     sqlite3_reset(st);
@@ -245,7 +337,10 @@ static int one_event(stmts *q, const char *merchant, sqlite3_int64 batch,
   sqlite3_bind_text(st, 12, e->json, (int)e->json_len, SQLITE_TRANSIENT);
   rc = sqlite3_step(st);
   sqlite3_reset(st);
-  return rc == SQLITE_DONE ? SQLITE_OK : rc;
+  if (rc != SQLITE_DONE)
+    return rc;
+  return e->type == CASHBACK_EVENT_SALE ? release_held(q, merchant, e, now)
+                                        : SQLITE_OK;
 }
 
 static int prepare(sqlite3 *db, stmts *q) {
@@ -260,9 +355,16 @@ static int prepare(sqlite3 *db, stmts *q) {
       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
       "INSERT INTO rejections (id, merchant, type, order_id, test, reason,"
       " message, received_at, batch, raw)"
-      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"};
-  sqlite3_stmt **slots[] = {&q->exists, &q->sale, &q->refunded, &q->insert,
-                            &q->insert_rej};
+      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+      "SELECT id, type, amount, currency FROM events WHERE merchant = ?1"
+      " AND test = ?2 AND order_id = ?3 AND type != 'sale' ORDER BY rowid",
+      "INSERT INTO rejections (id, merchant, type, order_id, test, reason,"
+      " message, received_at, batch, raw) SELECT id, merchant, type,"
+      " order_id, test, ?1, ?2, ?3, batch, raw FROM events WHERE id = ?4",
+      "DELETE FROM events WHERE id = ?1"};
+  sqlite3_stmt **slots[] = {&q->exists,     &q->sale,       &q->refunded,
+                            &q->insert,     &q->insert_rej, &q->held,
+                            &q->unhold_rej, &q->unhold_del};
   for (size_t i = 0; i < sizeof(sql) / sizeof(sql[0]); i++) {
     int rc = sqlite3_prepare_v2(db, sql[i], -1, slots[i], NULL);
     if (rc != SQLITE_OK)
@@ -277,6 +379,9 @@ static void finalize(stmts *q) {
   sqlite3_finalize(q->refunded);
   sqlite3_finalize(q->insert);
   sqlite3_finalize(q->insert_rej);
+  sqlite3_finalize(q->held);
+  sqlite3_finalize(q->unhold_rej);
+  sqlite3_finalize(q->unhold_del);
 }
 
 int sb_store_batch(sb_store *s, const cashback_batch *b, const char *key_id,
@@ -288,6 +393,7 @@ int sb_store_batch(sb_store *s, const cashback_batch *b, const char *key_id,
   memset(&q, 0, sizeof(q));
   sqlite3_stmt *head = NULL, *tail = NULL;
   pthread_mutex_lock(&s->lock);
+  q.followups_retry = s->followups_retry;
   int rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
   if (rc == SQLITE_OK)
     rc = prepare(s->db, &q);
@@ -307,7 +413,7 @@ int sb_store_batch(sb_store *s, const cashback_batch *b, const char *key_id,
     rc = sqlite3_step(head) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
   }
   sqlite3_int64 batch = sqlite3_last_insert_rowid(s->db);
-  int counts[3] = {0, 0, 0};
+  int counts[3] = {0, 0, 0}; /* accepted, duplicates, not recorded */
   for (size_t i = 0; rc == SQLITE_OK && i < n; i++) {
     cashback_received_event e;
     if (cashback_batch_event(b, i, &e) != CASHBACK_OK) {
@@ -315,9 +421,10 @@ int sb_store_batch(sb_store *s, const cashback_batch *b, const char *key_id,
       break;
     }
     rc = one_event(&q, merchant, batch, now, &e, &results[i]);
-    counts[results[i].status[0] == 'a'   ? 0
-           : results[i].status[0] == 'd' ? 1
-                                         : 2]++;
+    if (strcmp(results[i].status, "retry") != 0) /* not recorded */
+      counts[results[i].status[0] == 'a'   ? 0
+             : results[i].status[0] == 'd' ? 1
+                                           : 2]++;
   }
   if (rc == SQLITE_OK)
     rc = sqlite3_prepare_v2(s->db,
@@ -357,7 +464,7 @@ int sb_store_report(sb_store *s, const sb_report_fns *fns, void *ud,
       " COUNT(CASE WHEN type = 'refund' THEN 1 END),"
       " MAX(type = 'cancel'), MAX(type = 'confirm'),"
       " MAX(CASE WHEN type = 'confirm' THEN amount END),"
-      " MIN(received_at), MIN(rowid) AS first"
+      " MIN(received_at), MIN(rowid) AS first, MAX(type = 'sale')"
       " FROM events GROUP BY merchant, test, order_id"
       " ORDER BY merchant, first";
   static const char rejections_sql[] =
@@ -398,7 +505,10 @@ int sb_store_report(sb_store *s, const sb_report_fns *fns, void *ud,
       o.has_confirmed_amount = sqlite3_column_type(st, 9) != SQLITE_NULL;
       o.confirmed_amount = sqlite3_column_int64(st, 9);
       o.first_seen = sqlite3_column_int64(st, 10);
-      if (o.cancelled)
+      o.held = !sqlite3_column_int(st, 12);
+      if (o.held)
+        o.net = 0; /* nothing to pay on before the sale */
+      else if (o.cancelled)
         o.net = 0;
       else if (o.has_confirmed_amount)
         o.net = o.confirmed_amount;

@@ -9,10 +9,20 @@ docs/protocol.md describes: verifies the Cashback-Signature header with hmac
 200 {"results":[{"id","status"[,"reason","message"]}]}. Everything
 is kept in memory; --store appends one JSON line per newly accepted event.
 
+Orders (docs/protocol.md, section 6): a refund, cancel or confirm for an
+order whose sale it has not seen is, with --followups hold (the default),
+held: answered "accepted" and counted into the order once its sale is
+there; with --followups retry it is answered
+{"status":"retry","reason":"unknown_order"} and not recorded (sent again
+later, the SDK's deferred path); with --followups reject it is rejected
+(unknown_order), as receivers did before. /_stats "orders" gives each
+order's sale, refunds, cancel, confirm, held follow-ups and net amount
+(null while it has no sale).
+
 Usage:
   receiver.py --port 0 --port-file F --keys kid:secret[,kid2:secret2]
               [--tolerance 300] [--merchant ID] [--log FILE] [--store FILE]
-              [--max-seconds 600]
+              [--max-seconds 600] [--followups hold|retry|reject]
 
 Fault control, POST /_control with a JSON object, applied to the next batch
 requests (POST /v1/events); "count" defaults to 1, -1 means until changed.
@@ -36,7 +46,9 @@ When several are armed, the first of reset, hang, status, slow_ms applies
                                   of these orders, persistently
   {"reject_repeats":true}         a second copy of an id in one batch is
                                   rejected (duplicate_in_batch), persistently
-  {"clear":true}                  no faults any more
+  {"followups":"retry"}           how follow-ups before their sale are
+                                  answered from now on (hold, retry, reject)
+  {"clear":true}                  no faults any more (followups unchanged)
 GET /_stats gives the counters, the times each event id was received, and
 a log of the last 10000 batch requests.
 
@@ -61,6 +73,7 @@ KEY_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 BODY_MAX = 4 * 1024 * 1024  # docs/protocol.md: larger is 413
 LOG_MAX = 10000
 HANG_MAX_S = 60.0
+FOLLOWUPS = ("hold", "retry", "reject")
 FAULT_KINDS = ("status", "reset", "hang", "slow_ms", "reject_index",
                "accept_then_reset", "kill_pid", "endless_body")
 ENDLESS_MAX = 1 << 30  # endless_body gives up after this many bytes
@@ -71,8 +84,12 @@ stopping = threading.Event()
 class State:
     """Everything the receiver knows, behind one lock."""
 
-    def __init__(self, keys, tolerance, store, log, merchant=None):
+    def __init__(self, keys, tolerance, store, log, merchant=None,
+                 followups="hold"):
         self.lock = threading.Lock()
+        self.followups = followups
+        self.orders = {}  # order id -> Order
+        self.retried = 0
         self.merchant = merchant
         self.keys = keys
         self.tolerance = tolerance
@@ -113,6 +130,51 @@ class State:
             self.logfile.write("%.3f %s events=%d %s\n"
                                % (entry["t"], status, events, what))
             self.logfile.flush()
+
+
+class Order:
+    """What the receiver knows of one order; the net is the same whatever
+    order its events arrived in (docs/protocol.md, section 3)."""
+
+    def __init__(self):
+        self.sale = None       # amount, once the sale is there
+        self.refunds = {}      # event id -> amount
+        self.cancelled = False
+        self.confirmed = False
+        self.confirmed_amount = None
+        self.held = 0          # follow-ups recorded before the sale
+
+    def apply(self, ev):
+        kind = ev["type"]
+        if kind == "sale":
+            self.sale = ev.get("amount") or 0
+            self.held = 0      # the held follow-ups count from now on
+            return
+        if self.sale is None:
+            self.held += 1
+        if kind == "refund":
+            self.refunds[ev["id"]] = ev.get("amount") or 0
+        elif kind == "cancel":
+            self.cancelled = True
+        elif kind == "confirm":
+            self.confirmed = True
+            if ev.get("amount") is not None:
+                self.confirmed_amount = ev["amount"]
+
+    def net(self):
+        if self.sale is None:
+            return None
+        if self.cancelled:
+            return 0
+        if self.confirmed_amount is not None:
+            return self.confirmed_amount
+        return max(0, self.sale - sum(self.refunds.values()))
+
+    def as_json(self):
+        return {"sale": self.sale, "refunded": sum(self.refunds.values()),
+                "refunds": len(self.refunds), "cancelled": self.cancelled,
+                "confirmed": self.confirmed, "held": self.held,
+                "net": self.net()}
 
 
 def parse_signature(header):
@@ -295,6 +357,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                    "bad_signature": st.bad_signature,
                    "streamed_bytes": st.streamed_bytes,
                    "events": dict(st.times), "log": list(st.log),
+                   "retried": st.retried, "followups": st.followups,
+                   "orders": {k: v.as_json() for k, v in st.orders.items()},
                    "faults": json.loads(json.dumps(st.faults))}
         self.answer(200, obj)
 
@@ -324,10 +388,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
             known = set(FAULT_KINDS) | {"count", "retry_after", "date",
                                         "signal", "reject_ids", "reason",
                                         "clear", "bad_orders",
-                                        "reject_repeats"}
+                                        "reject_repeats", "followups"}
             unknown = set(req) - known
             if unknown:
                 raise ValueError("unknown keys %s" % sorted(unknown))
+            if req.get("followups", "hold") not in FOLLOWUPS:
+                raise ValueError("followups must be one of %s"
+                                 % ", ".join(FOLLOWUPS))
             count = req.get("count", 1)
             if not isinstance(count, int) or count == 0 or count < -1:
                 raise ValueError("count must be -1 or > 0")
@@ -353,6 +420,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             for eid in req.get("reject_ids", []):
                 st.reject_ids[eid] = req.get("reason", "rejected_by_test")
             st.bad_orders.update(req.get("bad_orders", []))
+            if "followups" in req:
+                st.followups = req["followups"]
             if "reject_repeats" in req:
                 st.reject_repeats = bool(req["reject_repeats"])
             faults = json.loads(json.dumps(st.faults))
@@ -456,7 +525,21 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 elif eid in st.accepted_ids:
                     st.duplicates += 1
                     results.append({"id": eid, "status": "duplicate"})
+                elif ev["type"] != "sale" and st.followups != "hold" and \
+                        st.orders.get(ev["order_id"], Order()).sale is None:
+                    message = "no sale of order %s yet" % ev["order_id"]
+                    if st.followups == "retry":
+                        st.retried += 1
+                        results.append({"id": eid, "status": "retry",
+                                        "reason": "unknown_order",
+                                        "message": message})
+                    else:
+                        st.rejected += 1
+                        results.append({"id": eid, "status": "rejected",
+                                        "reason": "unknown_order",
+                                        "message": message})
                 else:
+                    st.orders.setdefault(ev["order_id"], Order()).apply(ev)
                     st.accepted_ids.add(eid)
                     st.accepted += 1
                     results.append({"id": eid, "status": "accepted"})
@@ -509,12 +592,16 @@ def main(argv=None):
     ap.add_argument("--log")
     ap.add_argument("--store")
     ap.add_argument("--max-seconds", type=float, default=600)
+    ap.add_argument("--followups", choices=FOLLOWUPS, default="hold",
+                    help="a follow-up before its sale: held (answered "
+                    "accepted, counted once the sale is there), retry, or "
+                    "reject")
     args = ap.parse_args(argv)
 
     log = open(args.log, "a") if args.log else None
     store = open(args.store, "a") if args.store else None
     Handler.state = State(args.keys, args.tolerance, store, log,
-                          args.merchant)
+                          args.merchant, args.followups)
     server = Server(("127.0.0.1", args.port), Handler)
     port = server.server_address[1]
     if args.port_file:

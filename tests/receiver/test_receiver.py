@@ -286,6 +286,62 @@ def run_checks(c, tmp):
                 victim.kill()
                 victim.wait()
 
+    @check("follow-ups before their sale: held, retry, reject")
+    def _():
+        def follow(n, etype, order, amount=None):
+            eid = hashlib.sha256(b"fu%d" % n).hexdigest()[:32]
+            ev = {"id": eid, "type": etype, "order_id": order}
+            if amount is not None:
+                ev.update(amount=amount, currency="EUR")
+            return ev
+        sale = dict(event(50), order_id="h1", amount=1000)
+        refund = follow(1, "refund", "h1", 300)
+        # Held: accepted now, counted once the sale is there.
+        st, doc, _ = c.batch([refund])
+        assert statuses(doc) == ["accepted"], doc
+        o = c.stats()["orders"]["h1"]
+        assert o["held"] == 1 and o["net"] is None, o
+        st, doc, _ = c.batch([refund, sale])
+        assert statuses(doc) == ["duplicate", "accepted"], doc
+        o = c.stats()["orders"]["h1"]
+        assert o["held"] == 0 and o["net"] == 700 and o["refunds"] == 1, o
+        # Retry: not recorded; once the sale is there, accepted.
+        c.control({"followups": "retry"})
+        cancel = follow(2, "cancel", "h2")
+        st, doc, _ = c.batch([cancel])
+        assert doc["results"] == [{"id": cancel["id"], "status": "retry",
+                                   "reason": "unknown_order",
+                                   "message": "no sale of order h2 yet"}], doc
+        assert "h2" not in c.stats()["orders"]
+        st, doc, _ = c.batch([dict(event(51), order_id="h2"), cancel])
+        assert statuses(doc) == ["accepted", "accepted"], doc
+        assert c.stats()["orders"]["h2"]["net"] == 0
+        assert c.stats()["retried"] == 1
+        # Reject, as receivers did before.
+        c.control({"followups": "reject"})
+        st, doc, _ = c.batch([follow(3, "confirm", "h3")])
+        assert statuses(doc) == ["rejected"], doc
+        assert doc["results"][0]["reason"] == "unknown_order", doc
+        c.control({"followups": "hold"})
+        st, doc, _ = c.post("/_control", b'{"followups":"never"}')
+        assert st == 400, (st, doc)
+
+    @check("a repeated id in one batch, 400 by order")
+    def _():
+        e = event(60)
+        c.control({"reject_repeats": True})
+        st, doc, _ = c.batch([e, e])
+        assert statuses(doc) == ["accepted", "rejected"], doc
+        assert doc["results"][1]["reason"] == "duplicate_in_batch", doc
+        c.control({"clear": True, "bad_orders": ["o61"]})
+        st, doc, _ = c.batch([event(62), event(61)])
+        assert st == 400, (st, doc)
+        st, doc, _ = c.batch([event(62)])
+        assert st == 200, (st, doc)
+        c.control({"clear": True})
+        st, doc, _ = c.batch([event(61)])
+        assert st == 200, (st, doc)
+
     @check("stats and log")
     def _():
         s = c.stats()

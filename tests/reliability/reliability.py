@@ -29,6 +29,10 @@ and checks one promise:
               follow-up after its sale; every order's net amount is right
   readerror   a transient EIO from pread() on a closed segment (shim): the
               segment is kept and read again, nothing lost, counted
+  fleet       two servers of one shop, one spool each, the follow-ups'
+              server delivering first, against a receiver that holds
+              follow-ups and one that answers "retry": every order nets
+              right, nothing quarantined
 
 "The oracle" is the log each reporter appends to (write + fdatasync) after
 cashback_report() returned CASHBACK_OK, outside the SDK: "nothing lost" means
@@ -88,6 +92,8 @@ SETTINGS = {  # name: (default, meaning)
     "CAUSAL_WRITERS": (8, "causal: reporting processes"),
     "CAUSAL_ORDERS": (90, "causal: orders, each with 1-2 follow-ups"),
     "READERROR_COUNT": (150, "readerror: sales in the segment"),
+    "FLEET_ORDERS": (60, "fleet: orders (sale on one server, follow-up on "
+                     "the other)"),
 }
 
 
@@ -218,7 +224,7 @@ def read_failures(path):
 # --- The receiver -----------------------------------------------------------
 
 class Receiver:
-    def __init__(self, ctx, name, keys=(KEY,)):
+    def __init__(self, ctx, name, keys=(KEY,), followups="hold"):
         self.dir = ctx.dir(name, "receiver")
         self.store = os.path.join(self.dir, "store")
         port_file = os.path.join(self.dir, "port")
@@ -228,6 +234,7 @@ class Receiver:
                                port_file, "--keys", keyarg, "--store",
                                self.store, "--log",
                                os.path.join(self.dir, "log"),
+                               "--followups", followups,
                                "--max-seconds", "600"],
                               err=os.path.join(self.dir, "stderr"))
         deadline = time.monotonic() + 15
@@ -1322,6 +1329,109 @@ def s_readerror(ctx, rng):
           % segments(spool))
     fig.update(read_errors=1, lost=0)
     rx.stop()
+def s_fleet(ctx, rng):
+    """Two servers of one shop, each with its own spool: the sales are on
+    server A, the refunds, cancels and confirms of the same orders on server
+    B, and B's sender delivers first (A's is down). Against a receiver that
+    holds follow-ups, then one that answers "retry" (the SDK defers them):
+    every order ends with its right net amount, nothing is quarantined.
+    B also has sales of its own behind the follow-ups: they are delivered
+    at once, the cursor moves past the deferred events, and the deferred
+    ones do not storm the network while they wait."""
+    count = setting("FLEET_ORDERS")
+    orders = ["o%d" % i for i in range(count)]
+    kinds = ("refund", "cancel", "confirm")
+    by_kind = {k: [o for i, o in enumerate(orders) if i % 3 == n]
+               for n, k in enumerate(kinds)}
+    fig = {}
+    for mode in ("hold", "retry"):
+        t0 = time.monotonic()
+        name = "fleet-" + mode
+        rx = Receiver(ctx, name, followups=mode)
+        a, b = ctx.path(name, "server-a"), ctx.path(name, "server-b")
+        rc, _, _ = run_report(ctx, a, rx, name + "/sales", None, None,
+                              extra=["--orders", ",".join(orders)])
+        check(rc == 0, "fleet: reporting the sales: exit %d" % rc)
+        for k in kinds:
+            rc, _, _ = run_report(ctx, b, rx, name + "/" + k, None, None,
+                                  extra=["--orders", ",".join(by_kind[k]),
+                                         "--type", k])
+            check(rc == 0, "fleet: reporting the %ss: exit %d" % (k, rc))
+        own = ["b%d" % i for i in range(20)]
+        rc, _, _ = run_report(ctx, b, rx, name + "/own", None, None,
+                              extra=["--orders", ",".join(own)])
+        check(rc == 0, "fleet: reporting B's own sales: exit %d" % rc)
+        # Server B delivers first; A's sender is down.
+        out_b = ctx.path(name, "sender-b.out")
+        sender_b = ctx.spawn(reporter(b, rx, "--send", "--seconds", 60,
+                                      "--batch", 500), out=out_b,
+                             err=ctx.path(name, "sender-b.err"))
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            st = rx.stats()
+            seen = sum(1 for o in st["orders"].values() if o["held"]) \
+                if mode == "hold" else st["retried"]
+            own_in = sum(1 for o in own if o in st["orders"])
+            if seen >= count and own_in == len(own):
+                break
+            time.sleep(0.05)
+        check(seen >= count and own_in == len(own),
+              "fleet: %s: B's events not seen (%d of %d follow-ups, %d of "
+              "%d own sales)" % (mode, seen, count, own_in, len(own)))
+        # A second of waiting for A: B's cursor has moved past everything,
+        # and the deferred events go again on their backoff, not in a loop.
+        first = st["requests"]
+        time.sleep(1.0)
+        waiting = rx.stats()["requests"] - first
+        out_s = ctx.path(name, "status-b.out")
+        p = ctx.spawn(reporter(b, rx, "--status"), out=out_s)
+        check(wait(p, 30, "status") == 0, "fleet: status of B")
+        st_wait = parse_status(out_s)
+        check(st_wait.get("queued") == 0 and st_wait.get("deferred") ==
+              (count if mode == "retry" else 0),
+              "fleet: %s: B while A is down: %r" % (mode, st_wait))
+        check(waiting <= 40, "fleet: %s: %d requests in 1 s while waiting "
+              "for the sales" % (mode, waiting))
+        st = rx.stats()
+        before_sales = {"retried": st["retried"],
+                        "held": sum(o["held"] for o in st["orders"].values()),
+                        "counted": sum(1 for k, o in st["orders"].items()
+                                       if o["net"] is not None and
+                                       k in orders)}
+        check(before_sales["counted"] == 0, "fleet: %s: an order counted "
+              "before its sale: %r" % (mode, before_sales))
+        # Server A's sender is back.
+        st_a = drain(ctx, a, rx, name + "/sender-a")
+        rc = wait(sender_b, 60, "sender B")
+        st_b = parse_status(out_b)
+        check(rc == 0 and st_b.get("queued") == 0 and
+              st_b.get("deferred") == 0,
+              "fleet: %s: sender B: exit %d, status %r" % (mode, rc, st_b))
+        check(st_a.get("quarantined") == 0 and st_b.get("quarantined") == 0,
+              "fleet: %s: quarantined: A %r, B %r" % (mode, st_a, st_b))
+        # Every order nets as if its events had come in order.
+        got = rx.stats()["orders"]
+        wrong = []
+        for i, o in enumerate(orders):
+            sale = 1000 + i % 9000
+            k = kinds[i % 3]
+            j = by_kind[k].index(o)
+            want = {"refund": sale - (100 + j % 50), "cancel": 0,
+                    "confirm": sale}[k]
+            if got.get(o, {}).get("net") != want:
+                wrong.append((o, k, got.get(o), want))
+        check(not wrong, "fleet: %s: %d orders net wrong, e.g. %r"
+              % (mode, len(wrong), wrong[:1]))
+        stats = rx.stats()
+        fig[mode] = {"orders": count, "followups_first": count,
+                     "b_own_sales": len(own),
+                     "requests_in_1s_waiting": waiting,
+                     "before_sales": before_sales,
+                     "retried": stats["retried"],
+                     "requests": stats["requests"], "quarantined": 0,
+                     "wrong_net": 0,
+                     "seconds": round(time.monotonic() - t0, 2)}
+        rx.stop()
     return fig
 
 
@@ -1331,6 +1441,7 @@ SCENARIOS = {
     "faults": s_faults, "damage": s_damage, "spoolfull": s_spoolfull,
     "fsync": s_fsync, "powercut": s_powercut, "enospc": s_enospc,
     "causal": s_causal, "readerror": s_readerror,
+    "fleet": s_fleet,
 }
 
 

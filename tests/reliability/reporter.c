@@ -7,7 +7,9 @@
  *            [--threads T] [--durability sync|process] [--max-bytes B]
  *            [--log FILE] [--fail-log FILE] [--max-fail K] [--sender]
  * reports the sales P<K> .. P<K+N-1> (or, with --orders A,B,..., those
- * orders instead of --prefix and --count). The oracle: after cashback_report()
+ * orders instead of --prefix and --count); --type refund|cancel|confirm
+ * reports that follow-up of each order instead (a refund of 100 + i % 50
+ * cents with refund id R-<order>). The oracle: after cashback_report()
  * returned CASHBACK_OK, "<order id> <event id>\n" is appended to --log with
  * one write() and an fdatasync(), outside the SDK. A failed report appends
  * "<order id> <event id> <status>\n" to --fail-log. --sender runs the SDK's
@@ -18,7 +20,8 @@
  *   reporter --send --spool DIR --endpoint URL --seconds S [--go FILE]
  *            [--linger] [--thread]
  * waits for FILE to exist (with --go), then calls cashback_flush() until the
- * spool is empty (exit 0), S seconds pass (exit 2) or the network refuses the
+ * spool is empty and nothing is deferred (exit 0), S seconds pass (exit 2)
+ * or the network refuses the
  * key (exit 4). --linger keeps draining until S seconds pass or SIGTERM;
  * --thread runs cashback_sender_start() for S seconds instead. Prints the
  * status (cashback_get_status()) as "key=value" lines at the end.
@@ -35,7 +38,8 @@
  * prints the id of each quarantined event.
  *
  * Common: --merchant ID, --key KID:SECRET, --batch N, --backoff BASE,CAP
- * (ms), --timeouts CONNECT,TOTAL (ms), --verbose (SDK log to stderr).
+ * (ms), --timeouts CONNECT,TOTAL (ms), --followup-wait MS, --verbose (SDK
+ * log to stderr).
  */
 #include <cashback.h>
 
@@ -52,10 +56,10 @@
 
 typedef struct config {
   const char *spool, *endpoint, *merchant, *key, *prefix, *log, *fail_log;
-  const char *go, *durability;
+  const char *go, *durability, *type;
   char **orders; /* --orders, split; NULL for --prefix */
   long count, start, threads, max_fail, batch, seconds;
-  long backoff_base, backoff_cap, connect_ms, total_ms;
+  long backoff_base, backoff_cap, connect_ms, total_ms, followup_wait;
   unsigned long long max_bytes;
   int send, linger, thread, status, quarantine, sender, verbose, commands;
 } config;
@@ -127,6 +131,7 @@ static void parse(int argc, char **argv, config *cfg) {
   cfg->merchant = "shop-rel";
   cfg->key = "k1:reliability-secret-0123456789";
   cfg->durability = "sync";
+  cfg->type = "sale";
   cfg->threads = 1;
   cfg->batch = 100;
   cfg->backoff_base = 50;
@@ -159,6 +164,10 @@ static void parse(int argc, char **argv, config *cfg) {
       cfg->threads = num(v);
     else if (OPT("--durability"))
       cfg->durability = v;
+    else if (OPT("--type"))
+      cfg->type = v;
+    else if (OPT("--followup-wait"))
+      cfg->followup_wait = num(v);
     else if (OPT("--max-bytes"))
       cfg->max_bytes = (unsigned long long)num(v);
     else if (OPT("--log"))
@@ -253,6 +262,8 @@ static cashback_client *make_client(const config *cfg) {
     st = cashback_options_set_backoff(o, cfg->backoff_base, cfg->backoff_cap);
   if (!st)
     st = cashback_options_set_timeouts(o, cfg->connect_ms, cfg->total_ms);
+  if (!st && cfg->followup_wait)
+    st = cashback_options_set_followup_wait(o, cfg->followup_wait);
   if (!st && cfg->verbose)
     st = cashback_options_set_logger(o, log_stderr, NULL, CASHBACK_LOG_INFO);
   if (st) {
@@ -295,10 +306,24 @@ static void *report_thread(void *arg) {
       snprintf(order, sizeof(order), "%s", cfg->orders[i]);
     else
       snprintf(order, sizeof(order), "%s%ld", cfg->prefix, cfg->start + i);
-    cashback_event *ev = cashback_event_new(CASHBACK_EVENT_SALE, order);
-    if (!ev || cashback_event_set_click(ev, "rel-click") != CASHBACK_OK ||
-        cashback_event_set_amount(ev, 1000 + (i % 9000), "EUR") !=
-            CASHBACK_OK) {
+    cashback_event_type type =
+        strcmp(cfg->type, "refund") == 0    ? CASHBACK_EVENT_REFUND
+        : strcmp(cfg->type, "cancel") == 0  ? CASHBACK_EVENT_CANCEL
+        : strcmp(cfg->type, "confirm") == 0 ? CASHBACK_EVENT_CONFIRM
+                                            : CASHBACK_EVENT_SALE;
+    cashback_event *ev = cashback_event_new(type, order);
+    char refund_id[CASHBACK_ID_MAX + 8];
+    snprintf(refund_id, sizeof(refund_id), "R-%s", order);
+    int built = ev != NULL;
+    if (built && type == CASHBACK_EVENT_SALE)
+      built = cashback_event_set_click(ev, "rel-click") == CASHBACK_OK &&
+              cashback_event_set_amount(ev, 1000 + (i % 9000), "EUR") ==
+                  CASHBACK_OK;
+    if (built && type == CASHBACK_EVENT_REFUND)
+      built =
+          cashback_event_set_amount(ev, 100 + (i % 50), "EUR") == CASHBACK_OK &&
+          cashback_event_set_refund_id(ev, refund_id) == CASHBACK_OK;
+    if (!built) {
       fprintf(stderr, "reporter: cannot build the event of %s\n", order);
       cashback_event_free(ev);
       sh->io_error = 1;
@@ -390,7 +415,7 @@ static void print_status(cashback_client *c) {
          s.queued_events, s.queued_bytes, s.quarantined, s.corrupt_skipped,
          s.paused, (int)s.last_status, s.last_success, s.next_attempt,
          s.read_errors, s.unreadable_files);
-  printf("path_fault=%ld\n", s.path_fault);
+  printf("path_fault=%ld\ndeferred=%" PRIu64 "\n", s.path_fault, s.deferred);
   fflush(stdout);
 }
 
@@ -436,7 +461,12 @@ static int do_send(const config *cfg, cashback_client *c) {
       if (left <= 0)
         break;
       cashback_status st = cashback_flush(c, left < 1000 ? left : 1000);
-      if (st == CASHBACK_OK) {
+      cashback_queue_status q;
+      if (st == CASHBACK_OK && cashback_get_status(c, &q) == CASHBACK_OK &&
+          q.deferred) {
+        rc = 2; /* deferred events are due later: keep going */
+        sleep_ms(20);
+      } else if (st == CASHBACK_OK) {
         rc = 0;
         if (!cfg->linger)
           break;

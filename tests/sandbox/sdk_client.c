@@ -5,8 +5,11 @@
  *
  *   sdk_client ENDPOINT SPOOL_DIR STEP
  *     deliver     a sale and a partial refund: delivered, spool empty
- *     quarantine  a cancel of an order the sandbox has no sale of: the
- *                 sandbox rejects it (unknown_order), the SDK quarantines it
+ *     held        a cancel of an order the sandbox has no sale of yet (the
+ *                 sale is on another server): the sandbox holds it and
+ *                 answers accepted; nothing is quarantined or deferred
+ *     late-sale   that order's sale, from another spool (another server):
+ *                 delivered, the order ends cancelled
  *     outage      a sale while the sandbox is down: the flush fails, the
  *                 event stays queued
  *     recover     the sandbox is back: the queued sale is delivered
@@ -74,12 +77,26 @@ static int run(cashback_client *c, const char *step) {
       return fail("flush", st);
     return queue(c, 0, 0);
   }
-  if (strcmp(step, "quarantine") == 0) {
+  if (strcmp(step, "held") == 0) {
     if (report(c, CASHBACK_EVENT_CANCEL, "S-404", NULL, NULL))
       return 1;
     if ((st = cashback_flush(c, 10000)) != CASHBACK_OK)
       return fail("flush", st);
-    return queue(c, 0, 1);
+    cashback_queue_status s;
+    if ((st = cashback_get_status(c, &s)) != CASHBACK_OK)
+      return fail("status", st);
+    if (s.deferred != 0) {
+      fprintf(stderr, "sdk_client: %" PRIu64 " deferred, want 0\n", s.deferred);
+      return 1;
+    }
+    return queue(c, 0, 0);
+  }
+  if (strcmp(step, "late-sale") == 0) {
+    if (report(c, CASHBACK_EVENT_SALE, "S-404", "5.00", NULL))
+      return 1;
+    if ((st = cashback_flush(c, 10000)) != CASHBACK_OK)
+      return fail("flush", st);
+    return queue(c, 0, 0);
   }
   if (strcmp(step, "outage") == 0) {
     if (report(c, CASHBACK_EVENT_SALE, "S-2", "5.00", NULL))
@@ -88,12 +105,12 @@ static int run(cashback_client *c, const char *step) {
     printf("sdk_client: flush while down: %s\n", cashback_strerror(st));
     if (st == CASHBACK_OK)
       return fail("flush while down succeeded", st);
-    return queue(c, 1, 1);
+    return queue(c, 1, 0);
   }
   if (strcmp(step, "recover") == 0) {
     if ((st = cashback_flush(c, 10000)) != CASHBACK_OK)
       return fail("flush", st);
-    return queue(c, 0, 1);
+    return queue(c, 0, 0);
   }
   fprintf(stderr, "sdk_client: unknown step '%s'\n", step);
   return 1;

@@ -10,4 +10,4 @@ set -eu
 PYTHON3=${PYTHON3:-python3}
 command -v "$PYTHON3" >/dev/null 2>&1 || { echo "reliability: no python3, skipped"; exit 77; }
 exec "$PYTHON3" "$top_srcdir/tests/reliability/reliability.py" \
-  --scenarios "${RELIABILITY_SCENARIOS:-kill,ack,concurrent,newsegment,faults,damage,spoolfull,fsync,powercut,causal,readerror}"
+  --scenarios "${RELIABILITY_SCENARIOS:-kill,ack,concurrent,newsegment,fleet,faults,damage,spoolfull,fsync,powercut,causal,readerror}"

@@ -15,9 +15,12 @@
 #     sandbox_client.py after-restart: dedupe and totals survived, and each
 #     fault mode (503, down, slow, back to ok); then SIGINT;
 #  4. the SDK itself (tests/sandbox/sdk_client): a sale and a refund
-#     delivered, a rejected cancel quarantined, a sale during an outage kept
+#     delivered, a cancel before its sale held (nothing quarantined) and
+#     netted once the sale came from another spool, a sale during an outage kept
 #     and delivered when the sandbox is back;
-#  5. --max-seconds: the sandbox exits by itself.
+#  5. --followups retry: a follow-up before its sale answered retry, then
+#     accepted after the sale;
+#  6. --max-seconds: the sandbox exits by itself.
 #
 # Every sandbox it starts also has --max-seconds 60 as a backstop, and is
 # killed by the trap on any exit.
@@ -124,7 +127,8 @@ stop TERM
 log_has "shop-42 sale order=1001 amount=49.90 EUR accepted id="
 log_has "shop-42 sale order=1001 amount=49.90 EUR duplicate id="
 log_has "shop-42 refund order=1001 amount=15.00 EUR accepted id="
-log_has "shop-42 refund order=9999 amount=1.00 EUR rejected reason=unknown_order"
+log_has "shop-42 refund order=9999 amount=1.00 EUR accepted (held until its sale arrives)"
+log_has "shop-42 refund order=2001 amount=5.00 EUR accepted (held until its sale arrives)"
 log_has "shop-42 sale order=T-1 amount=7.77 EUR test accepted"
 log_has "order=<i>\"&'x amount=1000 JPY accepted"
 log_has "401 from 127.0.0.1: merchant shop-42: signature_mismatch"
@@ -152,19 +156,24 @@ if [ -x "$sdk_client" ]; then
   endpoint="http://127.0.0.1:$port/cashback/v1/events"
   spool="$work/spool"
   timeout 30 "$sdk_client" "$endpoint" "$spool" deliver || fail "sdk deliver"
-  timeout 30 "$sdk_client" "$endpoint" "$spool" quarantine ||
-    fail "sdk quarantine"
+  # A cancel before its sale (held), then the sale from another server's
+  # spool: nothing quarantined, the order ends cancelled.
+  timeout 30 "$sdk_client" "$endpoint" "$spool" held || fail "sdk held"
+  timeout 30 "$sdk_client" "$endpoint" "$work/spool-b" late-sale ||
+    fail "sdk late sale"
   "$PYTHON3" "$client" mode "$port" down || fail "mode down"
   timeout 30 "$sdk_client" "$endpoint" "$spool" outage || fail "sdk outage"
   "$PYTHON3" "$client" mode "$port" ok || fail "mode ok"
   timeout 30 "$sdk_client" "$endpoint" "$spool" recover || fail "sdk recover"
   log_has "shop-42 sale order=S-1 amount=12.34 EUR accepted"
   log_has "shop-42 refund order=S-1 amount=2.34 EUR accepted"
-  log_has "shop-42 cancel order=S-404 amount=- rejected reason=unknown_order"
+  log_has "shop-42 cancel order=S-404 amount=- accepted (held until its sale arrives)"
+  log_has "shop-42 sale order=S-404 amount=5.00 EUR accepted"
   log_has "shop-42 sale order=S-2 amount=5.00 EUR accepted"
   "$PYTHON3" "$client" totals "$port" >"$work/totals" || fail "totals"
-  # 33.00 before, +1.00 (1008) +1.00 (1009) +1.00 (1010) +10.00 (S-1) +5.00
-  grep -q '"net_decimal": "51.00"' "$work/totals" ||
+  # 75.50 before, +1.00 (1008) +1.00 (1009) +1.00 (1010) +10.00 (S-1) +5.00
+  # (S-2); S-404 cancelled
+  grep -q '"net_decimal": "93.50"' "$work/totals" ||
     fail "EUR net after the SDK's events: $(cat "$work/totals")"
   echo "sandbox: SDK ok"
 else
@@ -172,7 +181,19 @@ else
 fi
 stop INT
 
-# 5. --max-seconds: exits by itself, status 0.
+# 5. --followups retry, on a fresh database.
+rm -f "$work/db" "$work/db-wal" "$work/db-shm"
+start --merchant "shop-42:k1:$S1" --followups retry
+timeout 60 "$PYTHON3" "$client" followups-retry "$port" ||
+  fail "followups-retry"
+log_has "follow-ups retry"
+log_has "shop-42 refund order=3001 amount=1.00 EUR retry reason=unknown_order"
+stop TERM
+expect_exit 2 "not hold or retry" --merchant "shop-42:k1:$S1" \
+  --followups sometimes
+echo "sandbox: follow-ups retry ok"
+
+# 6. --max-seconds: exits by itself, status 0.
 "$bin" --merchant "shop-42:k1:$S1" --listen 127.0.0.1:0 --db "$work/db" \
   --log "$work/log" --max-seconds 1 &
 pid=$!

@@ -177,12 +177,12 @@ def before_restart():
     results([refund("1001", "CN-7", 1500),
              bad_amount,
              no_id,
-             refund("9999", "CN-1", 100),
+             refund("9999", "CN-1", 100),  # before its sale: held
              refund("1001", "CN-8", 4000),
              refund("1001", "CN-9", 100, "USD"),
              dict(sale("1005", 100), id=event_id(SHOP, "cancel", "1005"))],
             ["accepted", "rejected:invalid_event", "rejected:invalid_event",
-             "rejected:unknown_order", "rejected:amount_mismatch",
+             "accepted", "rejected:amount_mismatch",
              "rejected:currency_mismatch", "rejected:invalid_event"])
     # The same refund id again is a duplicate, a new one adds up.
     results([refund("1001", "CN-7", 1500), refund("1001", "CN-10", 490)],
@@ -192,7 +192,38 @@ def before_restart():
     results([sale("T-1", 777, test=True)], ["accepted"])
     results([refund("T-1", "CN-T", 7, test=True)], ["accepted"])
     results([refund("1002", "CN-T", 7, test=True)],
-            ["rejected:unknown_order"])  # tests are a world of their own
+            ["accepted"])  # tests are a world of their own: held
+    # Follow-ups before their sale (the sale's server had not delivered):
+    # held, answered accepted, counted in no total until the sale is there,
+    # then netted as if they had come in order. A held confirm in another
+    # currency than its sale's moves to the rejections when the sale comes.
+    before = totals()[SHOP]
+    results([refund("2001", "CN-20", 500), cancel("2003"),
+             confirm("2002", 900, "USD"), refund("2001", "CN-21", 250)],
+            ["accepted"] * 4)
+    held = totals()[SHOP]
+    check(held["totals"] == before["totals"], "held follow-ups counted")
+    check(held["held_orders"] == before["held_orders"] + 3,
+          f"held orders {held['held_orders']} after {before['held_orders']}")
+    orders = {o["order_id"]: o for o in held["orders"] if not o["test"]}
+    check(orders["2001"]["held"] and orders["2003"]["held"],
+          f"held orders listed {orders.get('2001')}")
+    results([sale("2001", 4000), sale("2002", 1000), sale("2003", 700)],
+            ["accepted"] * 3)
+    after = totals()[SHOP]
+    check(after["held_orders"] == before["held_orders"],
+          f"held orders after the sales: {after['held_orders']}")
+    orders = {o["order_id"]: o for o in after["orders"] if not o["test"]}
+    check(orders["2001"]["net"] == 3250 and orders["2001"]["refunds"] == 2,
+          f"order 2001 {orders['2001']}")
+    check(orders["2003"]["cancelled"] and orders["2003"]["net"] == 0,
+          f"order 2003 {orders['2003']}")
+    check(not orders["2002"]["confirmed"] and orders["2002"]["net"] == 1000,
+          f"order 2002 {orders['2002']}")
+    check(any(r["order_id"] == "2002" and r["reason"] == "currency_mismatch"
+              and r["message"].startswith("held until its sale arrived")
+              for r in after["recent_rejections"]),
+          "the held confirm in USD is a rejection")
     results([sale(ODD_ORDER, 1000, "JPY")], ["accepted"])
 
     # Signatures: each check of docs/protocol.md section 5.
@@ -241,9 +272,10 @@ def before_restart():
     check("<h2>shop-42</h2>" in page, "merchant heading")
     check("<b>cancelled</b>" in page, "cancelled order marked")
     check("<tr class=test><td>T-1</td>" in page, "test order flagged")
-    check("34.90 EUR" not in page, "net of 1001 is 49.90 - 15.00 - 4.90")
-    check("30.00 EUR" in page, "net of 1001 shown")
-    check("unknown_order" in page, "rejections listed")
+    check(">34.90 EUR" not in page, "net of 1001 is 49.90 - 15.00 - 4.90")
+    check(">30.00 EUR" in page, "net of 1001 shown")
+    check("amount_mismatch" in page, "rejections listed")
+    check("held: no sale yet" in page, "held orders marked")
     expect_totals(totals())
 
 
@@ -253,12 +285,15 @@ def expect_totals(t):
           "shop-7 listed, empty")
     by_cur = {x["currency"]: x for x in shop["totals"]}
     eur, jpy = by_cur["EUR"], by_cur["JPY"]
-    # 1001: 49.90 - 15.00 - 4.90; 1002 cancelled; 1007: 3.00.
-    check(eur["orders"] == 3 and eur["cancelled"] == 1, f"EUR orders {eur}")
-    check(eur["sales"] == 4990 + 2500 + 300, f"EUR sales {eur}")
-    check(eur["refunds"] == 1990, f"EUR refunds {eur}")
-    check(eur["net"] == 3000 + 300 and eur["net_decimal"] == "33.00",
-          f"EUR net {eur}")
+    # 1001: 49.90 - 15.00 - 4.90; 1002 cancelled; 1007: 3.00; 2001: 40.00
+    # - 5.00 - 2.50; 2002: 10.00; 2003 cancelled. 9999 has no sale.
+    check(eur["orders"] == 6 and eur["cancelled"] == 2, f"EUR orders {eur}")
+    check(eur["sales"] == 4990 + 2500 + 300 + 4000 + 1000 + 700,
+          f"EUR sales {eur}")
+    check(eur["refunds"] == 1990 + 750, f"EUR refunds {eur}")
+    check(eur["net"] == 3000 + 300 + 3250 + 1000 and
+          eur["net_decimal"] == "75.50", f"EUR net {eur}")
+    check(shop["held_orders"] == 2, f"held orders {shop['held_orders']}")
     check(jpy["net"] == 1000 and jpy["net_decimal"] == "1000", f"JPY {jpy}")
     check(shop["test_orders"] == 1, "one test order")
     orders = {(o["order_id"], o["test"]): o for o in shop["orders"]}
@@ -269,7 +304,7 @@ def expect_totals(t):
           and orders[("1002", False)]["net"] == 0, "order 1002 cancelled")
     tst = orders[("T-1", True)]
     check(tst["sale"] == 777 and tst["net"] == 770, f"test order {tst}")
-    check(len(shop["recent_rejections"]) >= 5, "rejections in the JSON")
+    check(len(shop["recent_rejections"]) >= 6, "rejections in the JSON")
 
 
 def down_is_closed():
@@ -349,10 +384,27 @@ def after_restart():
     check(status == 400, "slow_ms out of range refused")
 
 
+def followups_retry():
+    # Started with --followups retry on a fresh database: a follow-up before
+    # its sale is answered retry (unknown_order) and not recorded; sent
+    # again after the sale, it is accepted and nets.
+    got = results([refund("3001", "CN-30", 100), cancel("3002")],
+                  ["retry", "retry"])
+    check(all(r["reason"] == "unknown_order" and r["message"] for r in got),
+          f"retry answers {got}")
+    check(totals()[SHOP]["orders"] == [], "a retried event was recorded")
+    results([sale("3001", 1000), sale("3002", 500)], ["accepted"] * 2)
+    results([refund("3001", "CN-30", 100), cancel("3002")],
+            ["accepted", "accepted"])
+    eur = {x["currency"]: x for x in totals()[SHOP]["totals"]}["EUR"]
+    check(eur["net"] == 900 and eur["cancelled"] == 1, f"EUR {eur}")
+
+
 def main():
     global PORT
     if len(sys.argv) not in (3, 4) or sys.argv[1] not in (
-            "before-restart", "after-restart", "mode", "totals"):
+            "before-restart", "after-restart", "followups-retry", "mode",
+            "totals"):
         fail("usage: sandbox_client.py before-restart|after-restart|"
              "totals PORT, or mode PORT MODE")
     PORT = int(sys.argv[2])
@@ -362,7 +414,8 @@ def main():
         print(json.dumps(totals()[SHOP]["totals"]))
     else:
         {"before-restart": before_restart,
-         "after-restart": after_restart}[sys.argv[1]]()
+         "after-restart": after_restart,
+         "followups-retry": followups_retry}[sys.argv[1]]()
     print(f"sandbox_client: {sys.argv[1]}: {checks} checks passed")
 
 

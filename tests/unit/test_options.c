@@ -673,6 +673,31 @@ START_TEST(test_text_keys) {
 }
 END_TEST
 
+/* followup_wait: how long a "retry" event is tried again (72 h by default;
+ * 1 s to 90 days), by setter and by text key. */
+START_TEST(test_followup_wait) {
+  cashback_options *o = cashback_options_new();
+  ck_assert_int_eq(o->followup_wait_ms, INT64_C(72) * 3600 * 1000);
+  ck_assert_int_eq(cashback_options_set_followup_wait(o, 1000), CASHBACK_OK);
+  ck_assert_int_eq(o->followup_wait_ms, 1000);
+  ck_assert_int_eq(cashback_options_set(o, "followup_wait", "3d"), CASHBACK_OK);
+  ck_assert_int_eq(o->followup_wait_ms, INT64_C(3) * 86400 * 1000);
+  ck_assert_int_eq(cashback_options_set(o, "followup_wait", "1500ms"),
+                   CASHBACK_OK);
+  ck_assert_int_eq(o->followup_wait_ms, 1500);
+  EXPECT_FAIL(o, cashback_options_set_followup_wait(o, 999), CASHBACK_E_CONFIG,
+              "followup_wait: must be 1 s to 90 days");
+  EXPECT_FAIL(o, cashback_options_set_followup_wait(o, INT64_C(91) * 86400000),
+              CASHBACK_E_CONFIG, "followup_wait: must be 1 s to 90 days");
+  EXPECT_FAIL(o, cashback_options_set(o, "followup_wait", "soon"),
+              CASHBACK_E_CONFIG, "followup_wait: must be a duration");
+  ck_assert_int_eq(o->followup_wait_ms, 1500);
+  ck_assert_int_eq(cashback_options_set_followup_wait(NULL, 1000),
+                   CASHBACK_E_INVALID_ARGUMENT);
+  cashback_options_free(o);
+}
+END_TEST
+
 START_TEST(test_check_required) {
   cashback_options *o = cashback_options_new();
   ck_assert_int_eq(cashback__options_check(o), CASHBACK_E_CONFIG);
@@ -767,6 +792,7 @@ TCase *cashback_test_options(void) {
   tcase_add_test(tc, test_window);
   tcase_add_test(tc, test_logger_clock_level);
   tcase_add_test(tc, test_text_keys);
+  tcase_add_test(tc, test_followup_wait);
   tcase_add_test(tc, test_check_required);
   tcase_add_test(tc, test_check_consistency);
   tcase_add_test(tc, test_copyable);

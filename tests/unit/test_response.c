@@ -129,6 +129,39 @@ START_TEST(response_repeated_ids) {
 }
 END_TEST
 
+/* "retry" (docs/protocol.md, section 6): kept and sent again later, with
+ * its reason; it outranks accepted and duplicate in a contradictory answer
+ * (the event is kept), and a rejection outranks it. */
+START_TEST(response_retry) {
+  cashback__result r[3];
+  three(r);
+  ck_assert_int_eq(
+      parse("{\"results\":[{\"id\":\"" ID_A "\",\"status\":\"retry\","
+            "\"reason\":\"unknown_order\",\"message\":\"no sale of 1001 yet\"},"
+            "{\"id\":\"" ID_B "\",\"status\":\"accepted\"},"
+            "{\"id\":\"" ID_B "\",\"status\":\"retry\"},"
+            "{\"id\":\"" ID_C "\",\"status\":\"retry\","
+            "\"reason\":\"unknown_order\"},"
+            "{\"id\":\"" ID_C "\",\"status\":\"rejected\","
+            "\"reason\":\"amount_mismatch\"}]}",
+            r, 3),
+      CASHBACK_OK);
+  ck_assert_int_eq(r[0].outcome, CASHBACK__OUTCOME_RETRY);
+  ck_assert_str_eq(r[0].reason, "unknown_order");
+  ck_assert_str_eq(r[0].message, "no sale of 1001 yet");
+  ck_assert_int_eq(r[1].outcome, CASHBACK__OUTCOME_RETRY);
+  ck_assert_str_eq(r[1].reason, "");
+  ck_assert_int_eq(r[2].outcome, CASHBACK__OUTCOME_REJECTED);
+  ck_assert_str_eq(r[2].reason, "amount_mismatch");
+  /* Case matters, as for every status. */
+  three(r);
+  ck_assert_int_eq(
+      parse("{\"results\":[{\"id\":\"" ID_A "\",\"status\":\"Retry\"}]}", r, 1),
+      CASHBACK_OK);
+  ck_assert_int_eq(r[0].outcome, CASHBACK__OUTCOME_PENDING);
+}
+END_TEST
+
 START_TEST(response_not_the_protocol) {
   const char *bad[] = {
       "",
@@ -279,6 +312,7 @@ TCase *cashback_test_response(void) {
   tcase_add_test(tc, response_every_outcome);
   tcase_add_test(tc, response_partial_and_unknown);
   tcase_add_test(tc, response_repeated_ids);
+  tcase_add_test(tc, response_retry);
   tcase_add_test(tc, response_not_the_protocol);
   tcase_add_test(tc, response_wrong_types);
   tcase_add_test(tc, response_sanitised_text);

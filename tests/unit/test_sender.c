@@ -29,13 +29,15 @@ static void teardown(void) {
   ck_assert_int_eq(system(cmd), 0);
 }
 
-/* A client of shop-1 on the receiver, spooling under spool_root, with a
- * backoff of `base_ms` doubling to `cap_ms`. */
-static cashback_client *client_backoff(const char *secret, size_t batch,
-                                       int64_t base_ms, int64_t cap_ms) {
+/* A client of shop-1 on the receiver, spooling under spool_root/<sub>, with
+ * a backoff of `base_ms` doubling to `cap_ms`, and followup_wait (0: the
+ * default). */
+static cashback_client *client_full(const char *sub, const char *secret,
+                                    size_t batch, int64_t base_ms,
+                                    int64_t cap_ms, int64_t followup_wait_ms) {
   cashback_options *o = cashback_options_new();
   char dir[128];
-  snprintf(dir, sizeof(dir), "%s/spool", spool_root);
+  snprintf(dir, sizeof(dir), "%s/%s", spool_root, sub);
   ck_assert_int_eq(cashback_options_set_merchant_id(o, "shop-1"), CASHBACK_OK);
   ck_assert_int_eq(cashback_options_set_key(o, "k1", secret), CASHBACK_OK);
   ck_assert_int_eq(cashback_options_set_endpoint(o, rx.endpoint), CASHBACK_OK);
@@ -44,6 +46,9 @@ static cashback_client *client_backoff(const char *secret, size_t batch,
                    CASHBACK_OK);
   ck_assert_int_eq(cashback_options_set_timeouts(o, 1000, 700), CASHBACK_OK);
   ck_assert_int_eq(cashback_options_set_batch(o, batch, 1u << 20), CASHBACK_OK);
+  if (followup_wait_ms)
+    ck_assert_int_eq(cashback_options_set_followup_wait(o, followup_wait_ms),
+                     CASHBACK_OK);
   cashback_client *c = NULL;
   char d[CASHBACK_ERROR_MAX + 1];
   ck_assert_msg(cashback_client_new(o, &c, d, sizeof(d)) == CASHBACK_OK, "%s",
@@ -52,7 +57,17 @@ static cashback_client *client_backoff(const char *secret, size_t batch,
 }
 
 static cashback_client *client_with(const char *secret, size_t batch) {
-  return client_backoff(secret, batch, 50, 400);
+  return client_full("spool", secret, batch, 50, 400, 0);
+}
+
+static cashback_client *client_backoff(const char *secret, size_t batch,
+                                       int64_t base_ms, int64_t cap_ms) {
+  return client_full("spool", secret, batch, base_ms, cap_ms, 0);
+}
+
+static cashback_client *client_in(const char *sub, const char *secret,
+                                  size_t batch, int64_t followup_wait_ms) {
+  return client_full(sub, secret, batch, 50, 400, followup_wait_ms);
 }
 
 static cashback_client *client(void) {
@@ -199,6 +214,7 @@ typedef struct qlist {
   int n;
   char id[40];
   char reason[40];
+  char message[300];
 } qlist;
 
 static int on_quarantined(const cashback_quarantined *q, void *ud) {
@@ -206,6 +222,7 @@ static int on_quarantined(const cashback_quarantined *q, void *ud) {
   l->n++;
   snprintf(l->id, sizeof(l->id), "%s", q->id);
   snprintf(l->reason, sizeof(l->reason), "%s", q->reason);
+  snprintf(l->message, sizeof(l->message), "%s", q->message);
   ck_assert_ptr_nonnull(strstr(q->event_json, q->id));
   return 0;
 }
@@ -926,6 +943,147 @@ START_TEST(state_format_and_parse) {
 }
 END_TEST
 
+static void report_followup(cashback_client *c, cashback_event_type type,
+                            const char *order, char id[33]) {
+  cashback_event *ev = cashback_event_new(type, order);
+  if (type == CASHBACK_EVENT_REFUND) {
+    ck_assert_int_eq(cashback_event_set_amount(ev, 990, "EUR"), CASHBACK_OK);
+    ck_assert_int_eq(cashback_event_set_refund_id(ev, "CN-1"), CASHBACK_OK);
+  }
+  ck_assert_int_eq(cashback_report(c, ev, id), CASHBACK_OK);
+  cashback_event_free(ev);
+}
+
+/* Flushes until nothing is deferred any more (each deferred event is due
+ * on its own backoff, 25-400 ms here), at most `rounds` times. */
+static void flush_deferred(cashback_client *c, int rounds) {
+  cashback_queue_status s;
+  for (int i = 0; i < rounds; i++) {
+    cashback_flush(c, 2000);
+    ck_assert_int_eq(cashback_get_status(c, &s), CASHBACK_OK);
+    if (s.deferred == 0)
+      return;
+    receiver_sleep_ms(100);
+  }
+}
+
+static cJSON *order_of(cJSON *stats, const char *order) {
+  return cJSON_GetObjectItem(cJSON_GetObjectItem(stats, "orders"), order);
+}
+
+/* Two servers of one shop, each with its own spool: the cancel's server
+ * delivers first, to a network that cannot hold it and answers "retry".
+ * The cancel is deferred, the rest of its batch is settled and the cursor
+ * moves; the deferral survives a restart of the sender; once the other
+ * server delivered the sale, the cancel goes through and the order nets
+ * to 0. Nothing is quarantined. */
+START_TEST(followup_before_its_sale_is_deferred_then_delivered) {
+  receiver_control(&rx, "{\"followups\":\"retry\"}");
+  cashback_client *a = client_in("server-a", SECRET, 500, 0);
+  char cancel_id[33], refund_id[33];
+  report_followup(a, CASHBACK_EVENT_CANCEL, "F1", cancel_id);
+  report_followup(a, CASHBACK_EVENT_REFUND, "F2", refund_id);
+  report_sale(a, "F3");
+  ck_assert_int_eq(cashback_flush(a, 10000), CASHBACK_OK);
+  cashback_queue_status s;
+  ck_assert_int_eq(cashback_get_status(a, &s), CASHBACK_OK);
+  ck_assert_uint_eq(s.queued_events, 0); /* the cursor moved past them */
+  ck_assert_uint_eq(s.deferred, 2);
+  ck_assert_int_gt(s.deferred_next, 0);
+  ck_assert_uint_eq(s.quarantined, 0);
+  ck_assert_int_ge(receiver_stat(&rx, "retried"), 2);
+  ck_assert_int_eq(receiver_stat(&rx, "accepted"), 1);
+  /* The sender process goes away and comes back: still deferred. */
+  cashback_client_free(a);
+  a = client_in("server-a", SECRET, 500, 0);
+  ck_assert_int_eq(cashback_get_status(a, &s), CASHBACK_OK);
+  ck_assert_uint_eq(s.deferred, 2);
+  /* Still no sale: retried on its own backoff, still deferred. */
+  receiver_sleep_ms(450);
+  cashback_flush(a, 2000);
+  ck_assert_int_ge(receiver_stat(&rx, "retried"), 4);
+  ck_assert_int_eq(cashback_get_status(a, &s), CASHBACK_OK);
+  ck_assert_uint_eq(s.deferred, 2);
+  /* Server B delivers the sales. */
+  cashback_client *b = client_in("server-b", SECRET, 500, 0);
+  report_sale(b, "F1");
+  report_sale(b, "F2");
+  ck_assert_int_eq(cashback_flush(b, 10000), CASHBACK_OK);
+  flush_deferred(a, 50);
+  ck_assert_int_eq(cashback_get_status(a, &s), CASHBACK_OK);
+  ck_assert_uint_eq(s.deferred, 0);
+  ck_assert_uint_eq(s.quarantined, 0);
+  ck_assert_uint_eq(s.queued_events, 0);
+  cJSON *j = receiver_stats(&rx);
+  cJSON *f1 = order_of(j, "F1"), *f2 = order_of(j, "F2");
+  ck_assert(cJSON_IsTrue(cJSON_GetObjectItem(f1, "cancelled")));
+  ck_assert_int_eq((int)cJSON_GetObjectItem(f1, "net")->valuedouble, 0);
+  ck_assert_int_eq((int)cJSON_GetObjectItem(f2, "net")->valuedouble,
+                   4990 - 990);
+  cJSON_Delete(j);
+  cashback_client_free(b);
+  cashback_client_free(a);
+}
+END_TEST
+
+/* A follow-up whose sale never comes is tried for followup_wait (1 s
+ * here), then quarantined with a reason that says so. */
+START_TEST(deferred_event_expires_into_the_quarantine) {
+  receiver_control(&rx, "{\"followups\":\"retry\"}");
+  cashback_client *c = client_in("spool", SECRET, 500, 1000);
+  char id[33];
+  report_followup(c, CASHBACK_EVENT_CONFIRM, "NEVER", id);
+  report_sale(c, "OTHER");
+  ck_assert_int_eq(cashback_flush(c, 10000), CASHBACK_OK);
+  cashback_queue_status s;
+  ck_assert_int_eq(cashback_get_status(c, &s), CASHBACK_OK);
+  ck_assert_uint_eq(s.deferred, 1);
+  ck_assert_uint_eq(s.quarantined, 0);
+  flush_deferred(c, 60);
+  ck_assert_int_eq(cashback_get_status(c, &s), CASHBACK_OK);
+  ck_assert_uint_eq(s.deferred, 0);
+  ck_assert_uint_eq(s.quarantined, 1);
+  qlist l = {0};
+  cashback_quarantine_list(c, on_quarantined, &l);
+  ck_assert_str_eq(l.id, id);
+  ck_assert_str_eq(l.reason, "unknown_order");
+  ck_assert_msg(
+      strstr(l.message, "the network did not see the sale within 1 s"), "%s",
+      l.message);
+  ck_assert_int_ge(receiver_stat(&rx, "retried"), 2);
+  cashback_client_free(c);
+}
+END_TEST
+
+/* A network that holds follow-ups answers them "accepted": nothing is
+ * deferred, and the order nets correctly once its sale arrives. */
+START_TEST(held_followup_nets_when_its_sale_arrives) {
+  cashback_client *a = client_in("server-a", SECRET, 500, 0);
+  char id[33];
+  report_followup(a, CASHBACK_EVENT_REFUND, "H1", id);
+  ck_assert_int_eq(cashback_flush(a, 10000), CASHBACK_OK);
+  cashback_queue_status s;
+  ck_assert_int_eq(cashback_get_status(a, &s), CASHBACK_OK);
+  ck_assert_uint_eq(s.deferred, 0);
+  ck_assert_uint_eq(s.queued_events, 0);
+  cJSON *j = receiver_stats(&rx);
+  ck_assert(cJSON_IsNull(cJSON_GetObjectItem(order_of(j, "H1"), "net")));
+  ck_assert_int_eq(
+      (int)cJSON_GetObjectItem(order_of(j, "H1"), "held")->valuedouble, 1);
+  cJSON_Delete(j);
+  cashback_client *b = client_in("server-b", SECRET, 500, 0);
+  report_sale(b, "H1");
+  ck_assert_int_eq(cashback_flush(b, 10000), CASHBACK_OK);
+  j = receiver_stats(&rx);
+  ck_assert_int_eq(
+      (int)cJSON_GetObjectItem(order_of(j, "H1"), "net")->valuedouble,
+      4990 - 990);
+  cJSON_Delete(j);
+  cashback_client_free(b);
+  cashback_client_free(a);
+}
+END_TEST
+
 TCase *cashback_test_sender(void) {
   TCase *tc = tcase_create("sender");
   tcase_add_checked_fixture(tc, setup, teardown);
@@ -941,6 +1099,9 @@ TCase *cashback_test_sender(void) {
   tcase_add_test(tc, a_path_refusing_everything_quarantines_nothing);
   tcase_add_test(tc, unwritable_quarantine_backs_off);
   tcase_add_test(tc, one_id_twice_in_a_batch_is_sent_once);
+  tcase_add_test(tc, followup_before_its_sale_is_deferred_then_delivered);
+  tcase_add_test(tc, deferred_event_expires_into_the_quarantine);
+  tcase_add_test(tc, held_followup_nets_when_its_sale_arrives);
   tcase_add_test(tc, wrong_key_pauses_and_keeps_everything);
   tcase_add_test(tc, endless_response_is_a_failed_attempt);
   tcase_add_test(tc, record_that_is_not_json_is_quarantined_listably);

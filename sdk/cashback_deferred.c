@@ -1,0 +1,223 @@
+/* The spool's list of deferred events; see cashback_deferred.h. */
+#include "cashback_deferred.h"
+#include "cashback_record.h"
+
+#include <cjson/cJSON.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEFERRED_FILE "deferred"
+#define FILE_MAX                                                               \
+  ((size_t)CASHBACK__DEFERRED_MAX * (CASHBACK__RECORD_MAX + 1024))
+
+void cashback__deferred_init(cashback__deferred *d) {
+  memset(d, 0, sizeof(*d));
+}
+
+void cashback__deferred_free(cashback__deferred *d) {
+  for (size_t i = 0; i < d->n; i++)
+    free(d->e[i].event);
+  free(d->e);
+  cashback__deferred_init(d);
+}
+
+static void copy_text(char *dst, size_t size, const char *src) {
+  size_t n = src ? strlen(src) : 0;
+  if (n > size - 1)
+    n = size - 1;
+  if (n)
+    memcpy(dst, src, n);
+  dst[n] = '\0';
+}
+
+static int valid_id(const char *id) {
+  if (!id || strlen(id) != CASHBACK_EVENT_ID_LEN)
+    return 0;
+  for (const char *p = id; *p; p++)
+    if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+      return 0;
+  return 1;
+}
+
+cashback_status cashback__deferred_add(cashback__deferred *d, const char *id,
+                                       const char *event, size_t event_len,
+                                       int64_t now_ms, int64_t next_ms,
+                                       const char *reason,
+                                       const char *message) {
+  if (!valid_id(id) || !event || event_len == 0 ||
+      event_len > CASHBACK__RECORD_MAX - 1024)
+    return CASHBACK_E_INVALID_ARGUMENT;
+  if (d->n >= CASHBACK__DEFERRED_MAX)
+    return CASHBACK_E_SPOOL_FULL;
+  if (d->n == d->cap) {
+    size_t cap = d->cap ? d->cap * 2 : 16;
+    cashback__deferred_entry *e = realloc(d->e, cap * sizeof(*e));
+    if (!e)
+      return CASHBACK_E_NOMEM;
+    d->e = e;
+    d->cap = cap;
+  }
+  cashback__deferred_entry *x = &d->e[d->n];
+  memset(x, 0, sizeof(*x));
+  x->event = malloc(event_len);
+  if (!x->event)
+    return CASHBACK_E_NOMEM;
+  memcpy(x->event, event, event_len);
+  x->event_len = event_len;
+  memcpy(x->id, id, CASHBACK_EVENT_ID_LEN + 1);
+  x->first_ms = now_ms;
+  x->next_ms = next_ms;
+  x->attempts = 1;
+  copy_text(x->reason, sizeof(x->reason), reason);
+  copy_text(x->message, sizeof(x->message), message);
+  d->n++;
+  return CASHBACK_OK;
+}
+
+size_t cashback__deferred_find(const cashback__deferred *d, const char *id) {
+  for (size_t i = 0; i < d->n; i++)
+    if (strcmp(d->e[i].id, id) == 0)
+      return i;
+  return d->n;
+}
+
+void cashback__deferred_remove(cashback__deferred *d, size_t i) {
+  if (i >= d->n)
+    return;
+  free(d->e[i].event);
+  memmove(&d->e[i], &d->e[i + 1], (d->n - i - 1) * sizeof(d->e[0]));
+  d->n--;
+}
+
+void cashback__deferred_truncate(cashback__deferred *d, size_t n) {
+  while (d->n > n)
+    free(d->e[--d->n].event);
+}
+
+/* The bookkeeping line of one entry (cJSON_free() it). */
+static char *meta_json(const cashback__deferred_entry *x) {
+  cJSON *o = cJSON_CreateObject();
+  char num[3][24];
+  snprintf(num[0], sizeof(num[0]), "%lld", (long long)x->first_ms);
+  snprintf(num[1], sizeof(num[1]), "%lld", (long long)x->next_ms);
+  snprintf(num[2], sizeof(num[2]), "%u", x->attempts);
+  char *text = NULL;
+  if (o && cJSON_AddStringToObject(o, "id", x->id) &&
+      cJSON_AddRawToObject(o, "first_ms", num[0]) &&
+      cJSON_AddRawToObject(o, "next_ms", num[1]) &&
+      cJSON_AddRawToObject(o, "attempts", num[2]) &&
+      cJSON_AddStringToObject(o, "reason", x->reason) &&
+      cJSON_AddStringToObject(o, "message", x->message))
+    text = cJSON_PrintUnformatted(o);
+  cJSON_Delete(o);
+  return text;
+}
+
+cashback_status cashback__deferred_encode(const cashback__deferred *d,
+                                          cashback__buf *out) {
+  cashback__buf_reset(out);
+  cashback__buf payload;
+  cashback__buf_init(&payload, CASHBACK__RECORD_MAX);
+  cashback_status st = CASHBACK_OK;
+  for (size_t i = 0; st == CASHBACK_OK && i < d->n; i++) {
+    const cashback__deferred_entry *x = &d->e[i];
+    char *meta = meta_json(x);
+    cashback__buf_reset(&payload);
+    st = meta ? cashback__buf_adds(&payload, meta) : CASHBACK_E_NOMEM;
+    cJSON_free(meta);
+    if (st == CASHBACK_OK)
+      st = cashback__buf_add(&payload, "\n", 1);
+    if (st == CASHBACK_OK)
+      st = cashback__buf_add(&payload, x->event, x->event_len);
+    if (st != CASHBACK_OK)
+      break;
+    size_t total = 0;
+    uint8_t *rec =
+        cashback__record_encode(payload.data, payload.len, x->first_ms, &total);
+    st = rec ? cashback__buf_add(out, rec, total) : CASHBACK_E_NOMEM;
+    free(rec);
+  }
+  cashback__buf_free(&payload);
+  return st;
+}
+
+static int64_t num_field(const cJSON *o, const char *name) {
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+  return cJSON_IsNumber(v) ? (int64_t)v->valuedouble : -1;
+}
+
+/* One record's payload into an entry; 0 when it is not one. */
+static int decode_one(const char *p, size_t len, cashback__deferred *d) {
+  const char *nl = memchr(p, '\n', len);
+  if (!nl || (size_t)(nl - p) + 1 >= len)
+    return 0;
+  cJSON *o = cJSON_ParseWithLength(p, (size_t)(nl - p));
+  const cJSON *id = cJSON_GetObjectItemCaseSensitive(o, "id");
+  const cJSON *reason = cJSON_GetObjectItemCaseSensitive(o, "reason");
+  const cJSON *message = cJSON_GetObjectItemCaseSensitive(o, "message");
+  int64_t first = num_field(o, "first_ms"), next = num_field(o, "next_ms"),
+          attempts = num_field(o, "attempts");
+  int ok = 0;
+  if (cJSON_IsObject(o) && cJSON_IsString(id) && first >= 0 && next >= 0 &&
+      attempts >= 1 && attempts < 1000000000 &&
+      cashback__deferred_add(
+          d, id->valuestring, nl + 1, len - (size_t)(nl - p) - 1, first, next,
+          cJSON_IsString(reason) ? reason->valuestring : "",
+          cJSON_IsString(message) ? message->valuestring : "") == CASHBACK_OK) {
+    d->e[d->n - 1].attempts = (unsigned)attempts;
+    ok = 1;
+  }
+  cJSON_Delete(o);
+  return ok;
+}
+
+cashback_status cashback__deferred_decode(const void *data, size_t len,
+                                          cashback__deferred *d) {
+  cashback__deferred_free(d);
+  const uint8_t *p = data;
+  size_t off = 0;
+  while (off < len) {
+    size_t plen = 0;
+    int64_t t = 0;
+    cashback__rec r = cashback__record_decode(p + off, len - off, &plen, &t);
+    if (r == CASHBACK__REC_OK) {
+      if (!decode_one((const char *)p + off + CASHBACK__RECORD_HEADER, plen,
+                      d)) {
+        if (d->n >= CASHBACK__DEFERRED_MAX)
+          return CASHBACK_E_SPOOL_FULL;
+        d->damaged++;
+      }
+      off += CASHBACK__RECORD_HEADER + plen;
+      continue;
+    }
+    /* Damage (or a torn tail): skip to the next whole record. */
+    d->damaged++;
+    off = cashback__record_resync(p, len, off + 1);
+  }
+  return CASHBACK_OK;
+}
+
+cashback_status cashback__deferred_load(cashback__spool *s,
+                                        cashback__deferred *d) {
+  cashback__buf b;
+  cashback__buf_init(&b, FILE_MAX);
+  cashback_status st = cashback__spool_file_read(s, DEFERRED_FILE, &b);
+  if (st == CASHBACK_OK)
+    st = cashback__deferred_decode(b.data ? b.data : "", b.len, d);
+  cashback__buf_free(&b);
+  return st;
+}
+
+cashback_status cashback__deferred_save(cashback__spool *s,
+                                        const cashback__deferred *d) {
+  cashback__buf b;
+  cashback__buf_init(&b, FILE_MAX);
+  cashback_status st = cashback__deferred_encode(d, &b);
+  if (st == CASHBACK_OK)
+    st = cashback__spool_file_replace(s, DEFERRED_FILE, b.data ? b.data : "",
+                                      b.len);
+  cashback__buf_free(&b);
+  return st;
+}

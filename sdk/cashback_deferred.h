@@ -1,0 +1,82 @@
+/*
+ * Deferred events: those the network answered "retry" (docs/protocol.md,
+ * section 6), typically a refund, cancel or confirm that reached it before
+ * its sale (another server's spool had not delivered the sale yet). They
+ * leave the spool's segments, so that the rest moves on, and wait in the
+ * spool's `deferred` file, each with its own backoff, until the network
+ * takes them or `followup_wait` has passed since the first "retry" (then
+ * they are quarantined).
+ *
+ * The file is a sequence of spool records (cashback_record.h), one per
+ * event, in the order they were deferred. Each payload is one line of
+ * JSON with the bookkeeping, a newline, and the event's wire JSON exactly
+ * as it was spooled:
+ *
+ *   {"id":"<32 hex>","first_ms":..,"next_ms":..,"attempts":..,
+ *    "reason":"unknown_order","message":".."}\n{"id":"<32 hex>",...}
+ *
+ * It is replaced whole (temporary file, fsync, rename) on every change, and
+ * always written before the spool's cursor moves past an event it takes:
+ * a crash in between sends the event twice (the network dedupes), never
+ * loses it. A damaged record is skipped and counted.
+ */
+#ifndef CASHBACK_DEFERRED_H
+#define CASHBACK_DEFERRED_H
+
+#include "cashback.h"
+#include "cashback_buf.h"
+#include "cashback_spool.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CASHBACK__DEFERRED_MAX 10000 /* events; past it they stay queued */
+
+typedef struct cashback__deferred_entry {
+  char id[CASHBACK_EVENT_ID_LEN + 1];
+  int64_t first_ms;  /* Unix ms of the first "retry" answer */
+  int64_t next_ms;   /* Unix ms when it is due again */
+  unsigned attempts; /* "retry" answers so far */
+  char reason[CASHBACK_ID_MAX + 1];
+  char message[CASHBACK_ERROR_MAX + 1];
+  char *event; /* the event's wire JSON, owned; not NUL-terminated */
+  size_t event_len;
+} cashback__deferred_entry;
+
+typedef struct cashback__deferred {
+  cashback__deferred_entry *e;
+  size_t n, cap;
+  uint64_t damaged; /* records skipped by the last decode */
+} cashback__deferred;
+
+void cashback__deferred_init(cashback__deferred *d);
+void cashback__deferred_free(cashback__deferred *d); /* empty, reusable */
+
+/* The file's bytes from the list, and the list from them (replacing it;
+ * damaged records are skipped and counted in d->damaged). */
+cashback_status cashback__deferred_encode(const cashback__deferred *d,
+                                          cashback__buf *out);
+cashback_status cashback__deferred_decode(const void *data, size_t len,
+                                          cashback__deferred *d);
+
+/* Reads / replaces the spool's `deferred` file (none: an empty list). The
+ * caller holds the sender lock. */
+cashback_status cashback__deferred_load(cashback__spool *s,
+                                        cashback__deferred *d);
+cashback_status cashback__deferred_save(cashback__spool *s,
+                                        const cashback__deferred *d);
+
+/* The index of the entry with that id, or d->n. */
+size_t cashback__deferred_find(const cashback__deferred *d, const char *id);
+/* Appends an entry (copying the event); CASHBACK_E_SPOOL_FULL past
+ * CASHBACK__DEFERRED_MAX. */
+cashback_status cashback__deferred_add(cashback__deferred *d, const char *id,
+                                       const char *event, size_t event_len,
+                                       int64_t now_ms, int64_t next_ms,
+                                       const char *reason, const char *message);
+/* Removes entry i, keeping the order of the others. */
+void cashback__deferred_remove(cashback__deferred *d, size_t i);
+/* Drops the entries from index n on. */
+void cashback__deferred_truncate(cashback__deferred *d, size_t n);
+
+#endif

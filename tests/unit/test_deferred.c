@@ -1,0 +1,192 @@
+/* Unit tests for sdk/cashback_deferred.c: the list, its file format (the
+ * event kept byte for byte), damage skipped and counted, and the file in a
+ * real spool directory. */
+#include "cashback_deferred.h"
+#include "cashback_record.h"
+#include "tests.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define ID_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+#define ID_B "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+#define ID_C "cccccccccccccccccccccccccccccccc"
+/* A number cJSON would print as 1e+15: the event must not be re-printed. */
+#define EV_A                                                                   \
+  "{\"id\":\"" ID_A "\",\"type\":\"refund\",\"order_id\":\"1\","               \
+  "\"amount\":1000000000000000,\"currency\":\"EUR\",\"note\":\"a\\u00e9\"}"
+#define EV_B "{\"id\":\"" ID_B "\",\"type\":\"cancel\",\"order_id\":\"2\"}"
+#define EV_C "{\"id\":\"" ID_C "\",\"type\":\"confirm\",\"order_id\":\"3\"}"
+
+static void three(cashback__deferred *d) {
+  cashback__deferred_init(d);
+  ck_assert_int_eq(cashback__deferred_add(d, ID_A, EV_A, strlen(EV_A), 1000,
+                                          2000, "unknown_order", "no sale"),
+                   CASHBACK_OK);
+  ck_assert_int_eq(cashback__deferred_add(d, ID_B, EV_B, strlen(EV_B), 1100,
+                                          2100, "unknown_order", ""),
+                   CASHBACK_OK);
+  ck_assert_int_eq(
+      cashback__deferred_add(d, ID_C, EV_C, strlen(EV_C), 1200, 2200, "", ""),
+      CASHBACK_OK);
+  d->e[1].attempts = 7;
+}
+
+static void assert_entry(const cashback__deferred_entry *x, const char *id,
+                         const char *ev, int64_t first, int64_t next) {
+  ck_assert_str_eq(x->id, id);
+  ck_assert_uint_eq(x->event_len, strlen(ev));
+  ck_assert(memcmp(x->event, ev, x->event_len) == 0);
+  ck_assert_int_eq(x->first_ms, first);
+  ck_assert_int_eq(x->next_ms, next);
+}
+
+START_TEST(deferred_round_trip) {
+  cashback__deferred d, back;
+  three(&d);
+  cashback__buf b;
+  cashback__buf_init(&b, 1u << 20);
+  ck_assert_int_eq(cashback__deferred_encode(&d, &b), CASHBACK_OK);
+  cashback__deferred_init(&back);
+  ck_assert_int_eq(cashback__deferred_decode(b.data, b.len, &back),
+                   CASHBACK_OK);
+  ck_assert_uint_eq(back.n, 3);
+  ck_assert_uint_eq(back.damaged, 0);
+  assert_entry(&back.e[0], ID_A, EV_A, 1000, 2000);
+  assert_entry(&back.e[1], ID_B, EV_B, 1100, 2100);
+  assert_entry(&back.e[2], ID_C, EV_C, 1200, 2200);
+  ck_assert_str_eq(back.e[0].reason, "unknown_order");
+  ck_assert_str_eq(back.e[0].message, "no sale");
+  ck_assert_uint_eq(back.e[0].attempts, 1);
+  ck_assert_uint_eq(back.e[1].attempts, 7);
+  /* Find, and remove keeping the order. */
+  ck_assert_uint_eq(cashback__deferred_find(&back, ID_B), 1);
+  ck_assert_uint_eq(cashback__deferred_find(&back, "x"), 3);
+  cashback__deferred_remove(&back, 1);
+  ck_assert_uint_eq(back.n, 2);
+  ck_assert_str_eq(back.e[0].id, ID_A);
+  ck_assert_str_eq(back.e[1].id, ID_C);
+  cashback__deferred_truncate(&back, 1);
+  ck_assert_uint_eq(back.n, 1);
+  /* The empty list is the empty file. */
+  cashback__deferred_free(&back);
+  ck_assert_int_eq(cashback__deferred_encode(&back, &b), CASHBACK_OK);
+  ck_assert_uint_eq(b.len, 0);
+  ck_assert_int_eq(cashback__deferred_decode("", 0, &back), CASHBACK_OK);
+  ck_assert_uint_eq(back.n, 0);
+  cashback__buf_free(&b);
+  cashback__deferred_free(&d);
+}
+END_TEST
+
+START_TEST(deferred_damage_is_skipped_and_counted) {
+  cashback__deferred d, back;
+  three(&d);
+  cashback__buf b;
+  cashback__buf_init(&b, 1u << 20);
+  ck_assert_int_eq(cashback__deferred_encode(&d, &b), CASHBACK_OK);
+  /* A bit flipped in the second record's payload. */
+  size_t second = CASHBACK__RECORD_HEADER +
+                  (size_t)(strchr(b.data + 20, '\n') - b.data - 20) + 1 +
+                  strlen(EV_A);
+  ck_assert(memcmp(b.data + second, "CBR1", 4) == 0);
+  b.data[second + CASHBACK__RECORD_HEADER + 3] ^= 0x01;
+  cashback__deferred_init(&back);
+  ck_assert_int_eq(cashback__deferred_decode(b.data, b.len, &back),
+                   CASHBACK_OK);
+  ck_assert_uint_eq(back.n, 2);
+  ck_assert_str_eq(back.e[0].id, ID_A);
+  ck_assert_str_eq(back.e[1].id, ID_C);
+  ck_assert_uint_eq(back.damaged, 1);
+  /* With a torn tail too: one damaged region up to the end. */
+  ck_assert_int_eq(cashback__deferred_decode(b.data, b.len - 5, &back),
+                   CASHBACK_OK);
+  ck_assert_uint_eq(back.n, 1);
+  ck_assert_str_eq(back.e[0].id, ID_A);
+  ck_assert_uint_eq(back.damaged, 1);
+  /* A valid record whose payload is not an entry. */
+  size_t total = 0;
+  uint8_t *rec = cashback__record_encode("{\"id\":1}\nx", 10, 5, &total);
+  ck_assert_int_eq(cashback__deferred_decode(rec, total, &back), CASHBACK_OK);
+  ck_assert_uint_eq(back.n, 0);
+  ck_assert_uint_eq(back.damaged, 1);
+  free(rec);
+  cashback__buf_free(&b);
+  cashback__deferred_free(&back);
+  cashback__deferred_free(&d);
+}
+END_TEST
+
+START_TEST(deferred_bad_input) {
+  cashback__deferred d;
+  cashback__deferred_init(&d);
+  ck_assert_int_eq(cashback__deferred_add(&d, "short", EV_A, 3, 0, 0, "", ""),
+                   CASHBACK_E_INVALID_ARGUMENT);
+  ck_assert_int_eq(cashback__deferred_add(&d, ID_A, EV_A, 0, 0, 0, "", ""),
+                   CASHBACK_E_INVALID_ARGUMENT);
+  ck_assert_int_eq(cashback__deferred_add(&d,
+                                          "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+                                          EV_A, 3, 0, 0, "", ""),
+                   CASHBACK_E_INVALID_ARGUMENT);
+  ck_assert_uint_eq(d.n, 0);
+  cashback__deferred_free(&d);
+}
+END_TEST
+
+START_TEST(deferred_file_in_a_spool) {
+  char root[64], dir[128], path[192];
+  snprintf(root, sizeof(root), "/tmp/cbdefer-XXXXXX");
+  ck_assert_ptr_nonnull(mkdtemp(root));
+  snprintf(dir, sizeof(dir), "%s/spool", root);
+  snprintf(path, sizeof(path), "%s/deferred", dir);
+  cashback__spool_config cfg = {dir, CASHBACK__DURABLE_SYNC, 1u << 30,
+                                1u << 20};
+  cashback__spool *s = NULL;
+  char err[256] = "";
+  ck_assert_int_eq(cashback__spool_open(&cfg, &s, err, sizeof(err)),
+                   CASHBACK_OK);
+  cashback__deferred d, back;
+  cashback__deferred_init(&back);
+  /* No file: an empty list. */
+  ck_assert_int_eq(cashback__deferred_load(s, &back), CASHBACK_OK);
+  ck_assert_uint_eq(back.n, 0);
+  three(&d);
+  ck_assert_int_eq(cashback__deferred_save(s, &d), CASHBACK_OK);
+  struct stat st;
+  ck_assert_int_eq(stat(path, &st), 0);
+  ck_assert_int_eq(st.st_mode & 0777, 0600);
+  ck_assert_int_eq(cashback__deferred_load(s, &back), CASHBACK_OK);
+  ck_assert_uint_eq(back.n, 3);
+  assert_entry(&back.e[2], ID_C, EV_C, 1200, 2200);
+  /* Emptied: the file goes. */
+  cashback__deferred_free(&d);
+  ck_assert_int_eq(cashback__deferred_save(s, &d), CASHBACK_OK);
+  ck_assert_int_ne(stat(path, &st), 0);
+  /* A symlink in its place is not followed. */
+  char target[192];
+  snprintf(target, sizeof(target), "%s/elsewhere", root);
+  FILE *f = fopen(target, "w");
+  ck_assert_ptr_nonnull(f);
+  fclose(f);
+  ck_assert_int_eq(symlink(target, path), 0);
+  ck_assert_int_eq(cashback__deferred_load(s, &back), CASHBACK_E_IO);
+  cashback__spool_close(s);
+  cashback__deferred_free(&back);
+  char cmd[128];
+  snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+  ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
+TCase *cashback_test_deferred(void) {
+  TCase *tc = tcase_create("deferred");
+  tcase_add_test(tc, deferred_round_trip);
+  tcase_add_test(tc, deferred_damage_is_skipped_and_counted);
+  tcase_add_test(tc, deferred_bad_input);
+  tcase_add_test(tc, deferred_file_in_a_spool);
+  return tc;
+}
