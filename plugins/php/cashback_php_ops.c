@@ -156,6 +156,9 @@ void cashback_php_status(cashback_client *c, zval *return_value) {
   add_assoc_long(return_value, "unreadable_files",
                  clamp_u64(s.unreadable_files));
   add_assoc_string(return_value, "spool_problem", s.spool_problem);
+  add_assoc_long(return_value, "path_fault", (zend_long)s.path_fault);
+  add_assoc_long(return_value, "deferred", clamp_u64(s.deferred));
+  add_assoc_long(return_value, "deferred_next", (zend_long)s.deferred_next);
 }
 
 void cashback_php_flush(cashback_client *c, zend_long timeout_ms,

@@ -21,34 +21,40 @@ cb_try('negative timeout', fn() => Cashback\flush(-1));
 echo Cashback\status()['queued_events'], " queued\n";
 ?>
 --EXPECTF--
-array(14) {
+array(17) {
   [0]=>
   string(15) "corrupt_skipped"
   [1]=>
-  string(10) "last_error"
+  string(8) "deferred"
   [2]=>
-  string(11) "last_status"
+  string(13) "deferred_next"
   [3]=>
-  string(12) "last_success"
+  string(10) "last_error"
   [4]=>
-  string(11) "merchant_id"
+  string(11) "last_status"
   [5]=>
-  string(12) "next_attempt"
+  string(12) "last_success"
   [6]=>
-  string(12) "oldest_age_s"
+  string(11) "merchant_id"
   [7]=>
-  string(6) "paused"
+  string(12) "next_attempt"
   [8]=>
-  string(11) "quarantined"
+  string(12) "oldest_age_s"
   [9]=>
-  string(12) "queued_bytes"
+  string(10) "path_fault"
   [10]=>
-  string(13) "queued_events"
+  string(6) "paused"
   [11]=>
-  string(11) "read_errors"
+  string(11) "quarantined"
   [12]=>
-  string(13) "spool_problem"
+  string(12) "queued_bytes"
   [13]=>
+  string(13) "queued_events"
+  [14]=>
+  string(11) "read_errors"
+  [15]=>
+  string(13) "spool_problem"
+  [16]=>
   string(16) "unreadable_files"
 }
 int(0)
