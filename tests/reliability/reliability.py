@@ -1329,6 +1329,9 @@ def s_readerror(ctx, rng):
           % segments(spool))
     fig.update(read_errors=1, lost=0)
     rx.stop()
+    return fig
+
+
 def s_fleet(ctx, rng):
     """Two servers of one shop, each with its own spool: the sales are on
     server A, the refunds, cancels and confirms of the same orders on server
