@@ -811,16 +811,22 @@ static int defer_item(cashback__sender *s, size_t i, const cashback__result *r,
  * "retry" again: its own backoff, or the quarantine once followup_wait has
  * passed; anything else (a failed request, no answer for it): its own
  * backoff. The spool's step runs next and meets any fault of the path
- * itself. Returns 1 when it sent a request. */
+ * itself. Returns 1 when some were settled (progress: step again); events
+ * asked for again are no progress, so that a flush ends once each due one
+ * was tried. */
 static int deferred_step(cashback__sender *s, int64_t now_ms) {
   cashback__deferred *d = &s->deferred;
-  size_t limit = s->batch_limit ? s->batch_limit : 1, k = 0;
+  size_t limit = s->batch_limit ? s->batch_limit : 1, k = 0, bytes = 0;
   size_t *idx = NULL;
   for (size_t i = 0; i < d->n; i++)
     if (d->e[i].next_ms <= now_ms) {
+      /* The batch caps, as for the spool's batches (at least one). */
+      if (k && bytes + d->e[i].event_len > s->c->opts.batch_max_bytes)
+        break;
       if (!idx && !(idx = calloc(d->n, sizeof(*idx))))
         return 0;
       idx[k++] = i;
+      bytes += d->e[i].event_len;
       if (k == limit)
         break;
     }
@@ -834,6 +840,7 @@ static int deferred_step(cashback__sender *s, int64_t now_ms) {
   cashback__buf_init(&body, CASHBACK__BATCH_MAX_BYTES + 4096);
   cashback__http_response resp;
   cashback__http_response_init(&resp);
+  int progress = 0;
   if (!texts || !lens || !res || !drop) {
     cashback__fail(s->c, CASHBACK_E_NOMEM, "sender: out of memory");
     goto out;
@@ -909,6 +916,7 @@ static int deferred_step(cashback__sender *s, int64_t now_ms) {
                   resp.status);
   if (delivered + quarantined > 0)
     record_success(s);
+  progress = delivered + quarantined > 0;
 out:
   cashback__http_response_free(&resp);
   cashback__buf_free(&body);
@@ -917,7 +925,7 @@ out:
   free(lens);
   free(res);
   free(drop);
-  return 1;
+  return progress;
 }
 
 /* A short, printable excerpt of a response body for messages. */

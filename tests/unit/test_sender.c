@@ -14,6 +14,7 @@
 #define SECRET "sender-test-secret-0123456789"
 
 static receiver rx;
+static size_t batch_bytes = 1u << 20; /* of the clients a test makes */
 static char spool_root[64];
 
 static void setup(void) {
@@ -45,7 +46,8 @@ static cashback_client *client_full(const char *sub, const char *secret,
   ck_assert_int_eq(cashback_options_set_backoff(o, base_ms, cap_ms),
                    CASHBACK_OK);
   ck_assert_int_eq(cashback_options_set_timeouts(o, 1000, 700), CASHBACK_OK);
-  ck_assert_int_eq(cashback_options_set_batch(o, batch, 1u << 20), CASHBACK_OK);
+  ck_assert_int_eq(cashback_options_set_batch(o, batch, batch_bytes),
+                   CASHBACK_OK);
   if (followup_wait_ms)
     ck_assert_int_eq(cashback_options_set_followup_wait(o, followup_wait_ms),
                      CASHBACK_OK);
@@ -1055,6 +1057,53 @@ START_TEST(deferred_event_expires_into_the_quarantine) {
 }
 END_TEST
 
+/* Deferred events go again in requests within the batch caps (64 KiB of
+ * events here): 40 cancels of about 3.5 KiB each, all due at once after
+ * their sales arrived, take at least three requests, not one. */
+START_TEST(deferred_requests_keep_to_the_batch_caps) {
+  receiver_control(&rx, "{\"followups\":\"retry\"}");
+  batch_bytes = 64u << 10;
+  cashback_client *a = client_in("server-a", SECRET, 500, 0);
+  char pad[3501], order[16];
+  memset(pad, 'x', sizeof(pad) - 1);
+  pad[sizeof(pad) - 1] = '\0';
+  for (int i = 0; i < 40; i++) {
+    snprintf(order, sizeof(order), "K%d", i);
+    cashback_event *ev = cashback_event_new(CASHBACK_EVENT_CANCEL, order);
+    ck_assert_int_eq(cashback_event_set_metadata(ev, "note", pad), CASHBACK_OK);
+    ck_assert_int_eq(cashback_report(a, ev, NULL), CASHBACK_OK);
+    cashback_event_free(ev);
+  }
+  ck_assert_int_eq(cashback_flush(a, 10000), CASHBACK_OK);
+  cashback_queue_status s;
+  ck_assert_int_eq(cashback_get_status(a, &s), CASHBACK_OK);
+  ck_assert_uint_eq(s.deferred, 40);
+  cashback_client *b = client_in("server-b", SECRET, 500, 0);
+  report_n(b, 40, "K");
+  ck_assert_int_eq(cashback_flush(b, 10000), CASHBACK_OK);
+  cJSON *before = receiver_stats(&rx);
+  int first = cJSON_GetArraySize(cJSON_GetObjectItem(before, "log"));
+  cJSON_Delete(before);
+  flush_deferred(a, 50);
+  ck_assert_int_eq(cashback_get_status(a, &s), CASHBACK_OK);
+  ck_assert_uint_eq(s.deferred, 0);
+  ck_assert_uint_eq(s.quarantined, 0);
+  cJSON *j = receiver_stats(&rx);
+  cJSON *log = cJSON_GetObjectItem(j, "log");
+  int biggest = 0;
+  for (int i = first; i < cJSON_GetArraySize(log); i++) {
+    int ev = (int)cJSON_GetObjectItem(cJSON_GetArrayItem(log, i), "events")
+                 ->valuedouble;
+    biggest = ev > biggest ? ev : biggest;
+  }
+  cJSON_Delete(j);
+  ck_assert_int_le(biggest, 65536 / 3500);
+  ck_assert_int_gt(biggest, 0);
+  cashback_client_free(b);
+  cashback_client_free(a);
+}
+END_TEST
+
 /* A network that holds follow-ups answers them "accepted": nothing is
  * deferred, and the order nets correctly once its sale arrives. */
 START_TEST(held_followup_nets_when_its_sale_arrives) {
@@ -1102,6 +1151,7 @@ TCase *cashback_test_sender(void) {
   tcase_add_test(tc, followup_before_its_sale_is_deferred_then_delivered);
   tcase_add_test(tc, deferred_event_expires_into_the_quarantine);
   tcase_add_test(tc, held_followup_nets_when_its_sale_arrives);
+  tcase_add_test(tc, deferred_requests_keep_to_the_batch_caps);
   tcase_add_test(tc, wrong_key_pauses_and_keeps_everything);
   tcase_add_test(tc, endless_response_is_a_failed_attempt);
   tcase_add_test(tc, record_that_is_not_json_is_quarantined_listably);
