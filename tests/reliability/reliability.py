@@ -1340,7 +1340,8 @@ def s_fleet(ctx, rng):
     every order ends with its right net amount, nothing is quarantined.
     B also has sales of its own behind the follow-ups: they are delivered
     at once, the cursor moves past the deferred events, and the deferred
-    ones do not storm the network while they wait."""
+    ones do not storm the network while they wait. B's sender is killed
+    (-9) while they wait and another takes over."""
     count = setting("FLEET_ORDERS")
     orders = ["o%d" % i for i in range(count)]
     kinds = ("refund", "cancel", "confirm")
@@ -1403,6 +1404,14 @@ def s_fleet(ctx, rng):
                                        k in orders)}
         check(before_sales["counted"] == 0, "fleet: %s: an order counted "
               "before its sale: %r" % (mode, before_sales))
+        # B's sender is killed (-9) while its follow-ups wait, and a new
+        # one takes over: the deferred events survive it.
+        sender_b.kill()
+        wait(sender_b, 30, "sender B (killed)")
+        out_b = ctx.path(name, "sender-b2.out")
+        sender_b = ctx.spawn(reporter(b, rx, "--send", "--seconds", 60,
+                                      "--batch", 500), out=out_b,
+                             err=ctx.path(name, "sender-b2.err"))
         # Server A's sender is back.
         st_a = drain(ctx, a, rx, name + "/sender-a")
         rc = wait(sender_b, 60, "sender B")
