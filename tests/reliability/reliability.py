@@ -750,12 +750,12 @@ def s_faults(ctx, rng):
     # off (two requests per backoff once halved down to one event), status
     # says path_fault; then the path is fixed and everything goes.
     entries, st = phase("400-path", [{"status": 400, "count": -1}],
-                        sender_extra=["--seconds", 5, "--backoff", "50,1000"],
+                        sender_extra=["--seconds", 3, "--backoff", "50,1000"],
                         want_rc=2, clear_faults=True)
     check(st.get("quarantined") == 2 and st.get("path_fault") == 400 and
           st.get("queued") == count,
           "faults: 400-path: status %r" % st)
-    check(len(entries) <= 60, "faults: 400-path: %d requests in 5 s"
+    check(len(entries) <= 60, "faults: 400-path: %d requests in 3 s"
           % len(entries))
     rc, st = send(ctx, spool, rx, "faults/path-fixed", extra=timeouts)
     check(rc == 0 and st.get("queued") == 0 and st.get("path_fault") == 0,
