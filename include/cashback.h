@@ -332,7 +332,21 @@ cashback_options_last_error(const cashback_options *opts);
  *
  * A client serves one merchant. Thread-safety: every function taking a
  * client may be called from several threads at once, unless stated. Several
- * clients in one process are independent (there is no global state).
+ * clients in one process are independent.
+ *
+ * fork(): a client made before `fork()` may be used in both processes. The
+ * parent goes on as before. In the child, the client has no sender thread
+ * (`cashback_sender_start()` starts one of the child's own); a report goes
+ * into a segment of the child's own; `cashback_flush()` returns
+ * CASHBACK_E_BUSY while the parent's (or anyone's) sender holds the spool;
+ * `cashback_sender_stop()` and `cashback_client_free()` return at once and
+ * never touch the parent's thread, lock or connection. Nothing the child
+ * inherited keeps a lock or a file of the parent's alive: at the fork itself
+ * (through `pthread_atfork()`; the list of live clients and spools behind it
+ * is libcashback's one piece of global state, see docs/reliability.md) the
+ * child's copies of the parent's segment, `sender.lock` and HTTP socket are
+ * closed, whether or not the child ever calls libcashback. Call `fork()`
+ * from a thread that is not inside a libcashback call (a log callback).
  * --------------------------------------------------------------------- */
 
 typedef struct cashback_client cashback_client;
@@ -743,6 +757,17 @@ typedef struct cashback_queue_status {
   uint64_t deferred;
   /** Unix time when the next deferred event is due; 0: none. */
   int64_t deferred_next;
+  /** The last local failure of this client's spool or sender (opening the
+   * spool, writing to it, taking its sender lock), with the system's reason
+   * and the effective user, e.g. "cannot take the sender lock: spool
+   * /var/spool/cashback/m: cannot open sender.lock: Permission denied (as
+   * user www-data, uid 33)"; CASHBACK_OK and "" when none since the sender
+   * last took the lock. Kept in memory: another process's failures are not
+   * seen as such, but when there is none, a file of the spool that this
+   * user or the spool's owner cannot use is reported here (e.g. a root-owned
+   * sender.lock in www-data's spool). */
+  cashback_status spool_status;
+  char spool_error[CASHBACK_ERROR_MAX + 1]; /**< its detail, or "" */
 } cashback_queue_status;
 
 /**
@@ -904,6 +929,17 @@ typedef struct cashback_spool_info {
   uint64_t total_bytes;  /**< size of that file system */
   uint64_t queued_bytes; /**< what the spool holds, waiting to be sent */
   uint64_t max_bytes;    /**< the spool's cap (spool_max_bytes) */
+  /** Files of the spool (by the names the SDK uses, segments aside: they are
+   * counted in `cashback_queue_status.unreadable_files`) that this user or the
+   * spool's owner cannot use: a symlink, not a regular file, not readable
+   * and writable, or owned by another user than the directory (a root
+   * `cashback send` in www-data's spool, before this was fixed). Each one
+   * can stop a report or a sender. */
+  uint64_t foreign_files;
+  /** The first of them and why, with the system's reason and the effective
+   * user, e.g. "sender.lock cannot be read and written (owner uid 0):
+   * Permission denied (as user www-data, uid 33)"; "" when none. */
+  char foreign[CASHBACK_ERROR_MAX + 1];
 } cashback_spool_info;
 
 /**

@@ -48,6 +48,18 @@ static void copy_detail(char *detail, size_t size, const char *text) {
   }
 }
 
+/* In a child made by fork(): a lock held by a thread of the parent (its
+ * sender thread setting an error, another opening the spool) would stay
+ * held forever in the child. */
+static void client_fork_child(void *p) {
+  cashback_client *c = p;
+  cashback__fork_reset_mutex(&c->error_lock);
+  cashback__fork_reset_mutex(&c->lazy_lock);
+}
+
+static const cashback__fork_hooks client_fork_hooks = {NULL, NULL,
+                                                       client_fork_child};
+
 cashback_status cashback_client_new(cashback_options *opts,
                                     cashback_client **out, char *detail,
                                     size_t detail_size) {
@@ -86,6 +98,7 @@ cashback_status cashback_client_new(cashback_options *opts,
     free(c);
     return st;
   }
+  cashback__fork_register(&c->fork_node, &client_fork_hooks, c);
   *out = c;
   cashback__log(c, CASHBACK_LOG_INFO, "client ready for merchant '%s'",
                 c->opts.merchant_id);
@@ -96,6 +109,7 @@ void cashback_client_free(cashback_client *c) {
   if (!c)
     return;
   cashback__client_release_spool(c);
+  cashback__fork_unregister(&c->fork_node);
   pthread_mutex_destroy(&c->lazy_lock);
   pthread_mutex_destroy(&c->error_lock);
   cashback__wipe(c, sizeof(*c));
@@ -154,6 +168,36 @@ cashback_status cashback__fail(cashback_client *c, cashback_status st,
   memcpy(c->last_error, detail, sizeof(detail));
   pthread_mutex_unlock(&c->error_lock);
   cashback__log(c, CASHBACK_LOG_WARN, "%s: %s", cashback_strerror(st), detail);
+  return st;
+}
+
+cashback_status cashback__fail_spool(cashback_client *c, cashback_status st,
+                                     const char *fmt, ...) {
+  char detail[CASHBACK_ERROR_MAX + 1];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(detail, sizeof(detail), fmt, ap);
+  va_end(ap);
+  pthread_mutex_lock(&c->error_lock);
+  c->spool_status = st;
+  memcpy(c->spool_error, detail, sizeof(detail));
+  pthread_mutex_unlock(&c->error_lock);
+  return cashback__fail(c, st, "%s", detail);
+}
+
+void cashback__spool_ok(cashback_client *c) {
+  pthread_mutex_lock(&c->error_lock);
+  c->spool_status = CASHBACK_OK;
+  c->spool_error[0] = '\0';
+  pthread_mutex_unlock(&c->error_lock);
+}
+
+cashback_status cashback__spool_error(cashback_client *c, char *buf,
+                                      size_t size) {
+  pthread_mutex_lock(&c->error_lock);
+  cashback_status st = c->spool_status;
+  copy_detail(buf, size, c->spool_error);
+  pthread_mutex_unlock(&c->error_lock);
   return st;
 }
 

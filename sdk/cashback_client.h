@@ -3,6 +3,7 @@
 #define CASHBACK_CLIENT_H
 
 #include "cashback.h"
+#include "cashback_fork.h"
 #include "cashback_options.h"
 
 #include <pthread.h>
@@ -22,6 +23,11 @@ struct cashback_client {
   pthread_mutex_t lazy_lock;
   struct cashback__spool *spool;
   struct cashback__sender *sender;
+  /* The last local failure of the spool or the sender (not the
+   * network's), for status; under error_lock. */
+  cashback_status spool_status;
+  char spool_error[CASHBACK_ERROR_MAX + 1];
+  cashback__fork_node fork_node;
 };
 
 struct cashback__http_config;
@@ -40,6 +46,19 @@ int64_t cashback__now(const cashback_client *c);
 cashback_status cashback__fail(cashback_client *c, cashback_status st,
                                const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* cashback__fail() for a local failure of the spool or the sender: also
+ * kept as the client's spool error, which status shows. */
+cashback_status cashback__fail_spool(cashback_client *c, cashback_status st,
+                                     const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Clears it: the spool worked again. */
+void cashback__spool_ok(cashback_client *c);
+
+/* Copies the client's spool error (status and detail, "" when none). */
+cashback_status cashback__spool_error(cashback_client *c, char *buf,
+                                      size_t size);
 
 /* Logs a message if the level passes the configured minimum. */
 void cashback__log(const cashback_client *c, cashback_log_level level,

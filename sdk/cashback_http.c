@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct cashback__http {
   CURL *easy;
@@ -341,6 +342,15 @@ void cashback__http_free(cashback__http *h) {
   free(h->user_agent);
   free(h->ca_file);
   free(h);
+}
+
+void cashback__http_abandon(cashback__http *h) {
+  if (!h || !h->easy)
+    return;
+  curl_socket_t sock = CURL_SOCKET_BAD;
+  if (curl_easy_getinfo(h->easy, CURLINFO_ACTIVESOCKET, &sock) == CURLE_OK &&
+      sock != CURL_SOCKET_BAD)
+    close(sock);
 }
 
 cashback_status cashback__http_post(cashback__http *h, const char *url,

@@ -41,6 +41,11 @@ int cashback__http_url_allowed(const char *url, size_t len, int allow_insecure);
 
 cashback_status cashback__http_new(const cashback__http_config *cfg,
                                    cashback__http **out);
+/* In a child made by fork(): closes this process's copy of the socket of
+ * the connection kept alive (the parent's connection, which the parent goes
+ * on using) and leaves the handle alone: cleaning it up would speak on that
+ * connection (a TLS close). The handle is not to be used or freed after. */
+void cashback__http_abandon(cashback__http *h);
 void cashback__http_free(cashback__http *h);
 
 /* POSTs `body` with Content-Type: application/json and the signature

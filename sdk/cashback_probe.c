@@ -169,6 +169,9 @@ cashback_status cashback_spool_check(cashback_client *c,
   pthread_mutex_lock(&c->lazy_lock);
   const char *dir = c->spool ? cashback__spool_dir(c->spool) : "";
   snprintf(out->dir, sizeof(out->dir), "%s", dir);
+  if (c->spool)
+    out->foreign_files =
+        cashback__spool_foreign(c->spool, out->foreign, sizeof(out->foreign));
   pthread_mutex_unlock(&c->lazy_lock);
   struct stat sb;
   if (stat(out->dir, &sb) != 0)

@@ -65,7 +65,7 @@ static cashback_status get_spool(cashback_client *c, cashback__spool **out) {
       char err[CASHBACK_ERROR_MAX + 1] = "";
       st = cashback__spool_open(&cfg, &c->spool, err, sizeof(err));
       if (st != CASHBACK_OK)
-        cashback__fail(c, st, "%s", err);
+        cashback__fail_spool(c, st, "%s", err);
     }
   }
   *out = c->spool;
@@ -114,7 +114,7 @@ cashback_status cashback_report(cashback_client *c, cashback_event *ev,
     st = cashback__spool_append(spool, json.data, json.len, cashback__wall_ms(),
                                 err, sizeof(err));
     if (st != CASHBACK_OK)
-      cashback__fail(c, st, "%s", err);
+      cashback__fail_spool(c, st, "%s", err);
   }
   cashback__buf_free(&json);
   if (st == CASHBACK_OK) {
@@ -197,6 +197,17 @@ cashback_status cashback_get_status(cashback_client *c,
   if (oldest_ms > 0)
     out->oldest_age_s = now_ms > oldest_ms ? (now_ms - oldest_ms) / 1000 : 0;
   char text[CASHBACK__STATE_MAX];
+  out->spool_status =
+      cashback__spool_error(c, out->spool_error, sizeof(out->spool_error));
+  if (out->spool_status == CASHBACK_OK) {
+    /* Another process's failure leaves no trace it could write; what
+     * causes it is on disk. */
+    char why[CASHBACK_ERROR_MAX + 1 - 8];
+    if (cashback__spool_foreign(spool, why, sizeof(why)) > 0) {
+      out->spool_status = CASHBACK_E_IO;
+      snprintf(out->spool_error, sizeof(out->spool_error), "spool: %s", why);
+    }
+  }
   if (cashback__spool_state_read(spool, text, sizeof(text)) == CASHBACK_OK) {
     /* A damaged file reads as a fresh state with its damage counted, as
      * the sender will take it. */

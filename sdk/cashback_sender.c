@@ -28,6 +28,7 @@
 #include "cashback_crc32c.h"
 #include "cashback_crypto.h"
 #include "cashback_deferred.h"
+#include "cashback_fork.h"
 #include "cashback_http.h"
 #include "cashback_protocol.h"
 #include "cashback_record.h"
@@ -44,6 +45,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #define STANDBY_MS 2000 /* a standby sender tries for the lock this often */
 #define IDLE_POLL_MS 1000
@@ -67,10 +69,12 @@ struct cashback__sender {
   pthread_mutex_t mu; /* the thread's control */
   pthread_cond_t cv;
   pthread_t thread;
+  pid_t thread_pid; /* the process the thread runs in */
   int running;
   int stopping;
   int woken;
   int64_t stop_deadline_ms;
+  cashback__fork_node fork_node;
 };
 
 int64_t cashback__wall_ms(void) {
@@ -360,6 +364,30 @@ static void load_state(cashback__sender *s) {
 
 /* --- Construction ------------------------------------------------------- */
 
+/* In a child made by fork(): the thread, the lock it held and the HTTP
+ * connection are the parent's. The child has no sender thread (it may start
+ * its own), stepping and flushing work, and free() joins nothing. The spool's
+ * own hooks close the parent's sender.lock descriptor. */
+static void sender_fork_child(void *p) {
+  cashback__sender *s = p;
+  if (cashback__fork_reset_mutex(&s->step_lock)) {
+    /* A step was under way in the parent's thread: its batch may be torn.
+     * It stays allocated (the child owns none of its pieces for sure). */
+    cashback__batch_init(&s->batch, s->c->opts.batch_max_bytes);
+  }
+  cashback__fork_reset_mutex(&s->mu);
+  pthread_cond_init(&s->cv, NULL);
+  s->running = 0;
+  s->stopping = 0;
+  s->woken = 0;
+  s->state_loaded = 0; /* read it again: the parent's sender writes it */
+  cashback__http_abandon(s->http);
+  s->http = NULL; /* made again at the next step */
+}
+
+static const cashback__fork_hooks sender_fork_hooks = {NULL, NULL,
+                                                       sender_fork_child};
+
 cashback_status cashback__sender_new(cashback_client *c, cashback__spool *spool,
                                      cashback__sender **out) {
   *out = NULL;
@@ -380,6 +408,7 @@ cashback_status cashback__sender_new(cashback_client *c, cashback__spool *spool,
   pthread_mutex_init(&s->step_lock, NULL);
   pthread_mutex_init(&s->mu, NULL);
   pthread_cond_init(&s->cv, NULL);
+  cashback__fork_register(&s->fork_node, &sender_fork_hooks, s);
   *out = s;
   return CASHBACK_OK;
 }
@@ -388,6 +417,7 @@ void cashback__sender_free(cashback__sender *s) {
   if (!s)
     return;
   cashback__sender_stop(s, 0);
+  cashback__fork_unregister(&s->fork_node);
   cashback__http_free(s->http);
   cashback__batch_free(&s->batch);
   cashback__deferred_free(&s->deferred);
@@ -979,7 +1009,9 @@ cashback__step cashback__sender_step(cashback__sender *s, int64_t *wait_ms) {
   cashback__http_response resp;
   cashback__http_response_init(&resp);
 
-  cashback_status st = cashback__spool_lock_sender(s->spool);
+  char lockerr[CASHBACK_ERROR_MAX + 1] = "";
+  cashback_status st =
+      cashback__spool_take_sender(s->spool, lockerr, sizeof(lockerr));
   if (st == CASHBACK_E_BUSY) {
     s->state_loaded = 0; /* another process owns the state now */
     s->deferred_loaded = 0;
@@ -987,9 +1019,18 @@ cashback__step cashback__sender_step(cashback__sender *s, int64_t *wait_ms) {
     goto done;
   }
   if (st != CASHBACK_OK) {
-    cashback__fail(s->c, st, "spool %s: cannot take the sender lock",
-                   cashback__spool_dir(s->spool));
+    cashback__fail_spool(s->c, st, "cannot take the sender lock: %s", lockerr);
     goto done;
+  }
+  cashback__spool_ok(s->c);
+  if (!s->http) { /* after a fork */
+    cashback__http_config hc;
+    cashback__client_http_config(s->c, &hc);
+    st = cashback__http_new(&hc, &s->http);
+    if (st != CASHBACK_OK) {
+      cashback__fail(s->c, st, "sender: cannot set up the HTTP transport");
+      goto done;
+    }
   }
   if (!s->state_loaded)
     load_state(s);
@@ -1041,8 +1082,8 @@ cashback__step cashback__sender_step(cashback__sender *s, int64_t *wait_ms) {
     s->spool_problem[0] = '\0';
   }
   if (st != CASHBACK_OK) {
-    cashback__fail(s->c, st, "spool %s: cannot read",
-                   cashback__spool_dir(s->spool));
+    cashback__fail_spool(s->c, st, "spool %s: cannot read",
+                         cashback__spool_dir(s->spool));
     goto done;
   }
   size_t n = s->batch.n;
@@ -1480,10 +1521,12 @@ cashback_status cashback__sender_start(cashback__sender *s) {
   if (!s->running) {
     s->stopping = 0;
     s->woken = 1;
-    if (pthread_create(&s->thread, NULL, thread_main, s) != 0)
+    if (pthread_create(&s->thread, NULL, thread_main, s) != 0) {
       st = CASHBACK_E_INTERNAL;
-    else
+    } else {
       s->running = 1;
+      s->thread_pid = getpid();
+    }
   }
   pthread_mutex_unlock(&s->mu);
   return st;
@@ -1492,6 +1535,8 @@ cashback_status cashback__sender_start(cashback__sender *s) {
 cashback_status cashback__sender_stop(cashback__sender *s,
                                       int64_t flush_timeout_ms) {
   pthread_mutex_lock(&s->mu);
+  if (s->running && s->thread_pid != getpid())
+    s->running = 0; /* the parent's thread (a child without the hooks) */
   if (!s->running) {
     pthread_mutex_unlock(&s->mu);
     return CASHBACK_OK;

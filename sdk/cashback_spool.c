@@ -18,6 +18,7 @@
 #include "cashback_spool.h"
 #include "cashback_crc32c.h"
 #include "cashback_crypto.h"
+#include "cashback_fork.h"
 #include "cashback_record.h"
 
 #include <dirent.h>
@@ -25,6 +26,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -55,7 +57,16 @@
 
 struct cashback__spool {
   char dir[PATH_MAX];
+  /* The directory, opened once checked (open_spool_dir). It is replaced in
+   * place (dup3) when the configured path names another directory. */
   int dirfd;
+  dev_t dir_dev;
+  ino_t dir_ino;
+  /* Files we create are given to the directory's owner when we run as
+   * root and it is not root's (chown_files). */
+  uid_t owner_uid;
+  gid_t owner_gid;
+  int chown_files;
   cashback__durability durability;
   uint64_t max_bytes;
   uint64_t segment_bytes;
@@ -92,7 +103,9 @@ struct cashback__spool {
   /* How segments are read (pread; a test puts a failing one in). */
   ssize_t (*pread_fn)(int, void *, size_t, off_t);
 
-  int sender_fd; /* sender.lock while held, else -1 */
+  int sender_fd;        /* sender.lock while held, else -1 */
+  uint64_t dir_reopens; /* the configured path named a new directory */
+  cashback__fork_node fork_node;
 };
 
 static void errf(char *err, size_t size, const char *fmt, ...)
@@ -130,6 +143,9 @@ void cashback__spool_set_clock(cashback__spool *s, uint64_t (*now_us)(void *),
   pthread_mutex_unlock(&s->lock);
 }
 
+static int spool_openat(cashback__spool *s, const char *name, int flags,
+                        mode_t mode);
+
 /* Maps `seq` (creating it, 8 zero bytes, 0600). Mutex held. Retried at
  * most once a second while it fails (a spool this user cannot write). */
 static void map_seq(cashback__spool *s) {
@@ -139,8 +155,7 @@ static void map_seq(cashback__spool *s) {
   if (s->seq_tried_ms >= 0 && now - s->seq_tried_ms < 1000)
     return;
   s->seq_tried_ms = now;
-  int fd = openat(s->dirfd, "seq",
-                  O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
+  int fd = spool_openat(s, "seq", O_RDWR | O_CREAT | O_NONBLOCK, 0600);
   if (fd < 0)
     return;
   struct stat st;
@@ -215,40 +230,310 @@ static void ack_name(const char *seg, char out[SEG_NAME_MAX]) {
   side_name(seg, ".ack", out);
 }
 
-/* Creates `path` and its missing parents, 0700. A directory it creates is
- * made durable in its parent (fsync of the parent), or the events synced
- * into it could vanish with it in a power cut. */
-static int mkdirs(const char *path) {
-  char tmp[PATH_MAX];
-  size_t n = strlen(path);
-  if (n == 0 || n >= sizeof(tmp))
-    return ENAMETOOLONG;
-  memcpy(tmp, path, n + 1);
-  size_t parent = 0; /* length of the parent of tmp */
-  for (size_t i = 1; i <= n; i++) {
-    if (tmp[i] == '/' || tmp[i] == '\0') {
-      char c = tmp[i];
-      tmp[i] = '\0';
-      if (mkdir(tmp, 0700) == 0) {
-        char up = tmp[parent > 0 ? parent : 1];
-        tmp[parent > 0 ? parent : 1] = '\0';
-        int pfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        tmp[parent > 0 ? parent : 1] = up;
-        int bad = pfd < 0 || fsync(pfd) != 0;
-        int e = errno;
-        if (pfd >= 0)
-          close(pfd);
-        if (bad)
-          return e;
-      } else if (errno != EEXIST) {
-        return errno;
-      }
-      tmp[i] = c;
-      parent = i;
-    }
-  }
-  return 0;
+/* "user www-data, uid 33": the effective user, for error messages (a
+ * spool shared by root and the shop's user fails for one of them). */
+static void who(char *out, size_t size) {
+  uid_t u = geteuid();
+  struct passwd pw, *res = NULL;
+  char buf[1024];
+  if (getpwuid_r(u, &pw, buf, sizeof(buf), &res) == 0 && res)
+    snprintf(out, size, "user %s, uid %u", pw.pw_name, (unsigned)u);
+  else
+    snprintf(out, size, "uid %u", (unsigned)u);
 }
+
+/* errf() with the system's reason for `e` and the effective user appended:
+ * "<text>: Permission denied (as user www-data, uid 33)". */
+static void errf_sys(char *err, size_t size, int e, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void errf_sys(char *err, size_t size, int e, const char *fmt, ...) {
+  if (!err || !size)
+    return;
+  char text[PATH_MAX + 256], user[160];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(text, sizeof(text), fmt, ap);
+  va_end(ap);
+  who(user, sizeof(user));
+  snprintf(err, size, "%s: %s (as %s)", text, strerror(e), user);
+}
+
+/* Opens `name` in the spool directory, never through a symlink
+ * (O_NOFOLLOW: a planted link is refused with ELOOP, its target untouched).
+ * A file it may have created is given to the directory's owner when we run
+ * as root, so that a root `cashback send` or report leaves nothing the
+ * shop's user cannot open. -1 and errno on failure. */
+static int spool_openat(cashback__spool *s, const char *name, int flags,
+                        mode_t mode) {
+  int fd = openat(s->dirfd, name, flags | O_NOFOLLOW | O_CLOEXEC, mode);
+  if (fd >= 0 && (flags & O_CREAT) && s->chown_files &&
+      fchown(fd, s->owner_uid, s->owner_gid) != 0) {
+    int e = errno;
+    close(fd);
+    errno = e;
+    return -1;
+  }
+  return fd;
+}
+
+#define MAX_HOPS 40 /* symlinks and ".." followed in one spool path */
+
+/* Directories above the spool are only passed through: O_PATH needs no
+ * read permission on them (a 0711 home directory). */
+#ifdef O_PATH
+#define PASS_THROUGH O_PATH
+#else
+#define PASS_THROUGH O_RDONLY
+#endif
+
+/* Makes the entry `comp` just made in directory `fd` durable. */
+static int sync_parent(int fd) {
+  int rfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  int rc = rfd < 0 ? -1 : fsync(rfd);
+  int e = errno;
+  if (rfd >= 0)
+    close(rfd);
+  errno = e;
+  return rc;
+}
+
+static int others_may_write(const struct stat *st) {
+  return (st->st_mode & (S_IWGRP | S_IWOTH)) != 0;
+}
+
+/* Why `st` (a directory or a symlink met on the way to the spool, inside
+ * `parent`, NULL for "/") cannot be trusted, or NULL. `*other` is the one
+ * owner besides root and us that root accepts on the path: the spool's
+ * owner (docs/reliability.md, "Who may own a spool"). */
+static const char *untrusted(const struct stat *st, const struct stat *parent,
+                             int last, uid_t me, uid_t *other) {
+  uid_t u = st->st_uid;
+  if (parent && others_may_write(parent) && u != me && u != 0)
+    return "is in a directory other users may write to, and is not owned by "
+           "this user";
+  if (u != 0 && u != me) {
+    if (me != 0)
+      return "is owned by another user";
+    if (*other != (uid_t)-1 && *other != u)
+      return "is owned by another user than the rest of the path";
+    *other = u;
+  }
+  if (!last && S_ISDIR(st->st_mode) && others_may_write(st) &&
+      !(st->st_mode & S_ISVTX))
+    return "is writable by other users";
+  return NULL;
+}
+
+/* Opens the spool directory `path` one component at a time from "/",
+ * creating missing directories 0700 (each made durable in its parent),
+ * following a symlink only when it is owned as a directory there would
+ * have to be, and checking every directory on the way (untrusted()).
+ * 0 with the directory's descriptor and status, or -1 with `err` set. */
+static int open_spool_dir(const char *path, int *out, struct stat *out_st,
+                          char *err, size_t err_size) {
+  char pending[2 * PATH_MAX], resolved[PATH_MAX], comp[NAME_MAX + 1];
+  uid_t me = geteuid(), other = (uid_t)-1;
+  int hops = 0, fd = -1;
+  struct stat pst;
+  snprintf(pending, sizeof(pending), "%s", path);
+restart:
+  if (fd >= 0)
+    close(fd);
+  resolved[0] = '\0';
+  fd = open("/", PASS_THROUGH | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0 || fstat(fd, &pst) != 0) {
+    errf_sys(err, err_size, errno, "spool_dir %s: cannot open /", path);
+    goto fail;
+  }
+  const char *why = untrusted(&pst, NULL, 0, me, &other);
+  if (why) {
+    errf(err, err_size, "spool_dir %s: / %s (owner uid %u, mode %04o)", path,
+         why, (unsigned)pst.st_uid, (unsigned)(pst.st_mode & 07777));
+    goto fail;
+  }
+  const char *p = pending;
+  for (;;) {
+    while (*p == '/')
+      p++;
+    if (!*p)
+      break;
+    size_t n = strcspn(p, "/");
+    if (n > NAME_MAX) {
+      errf_sys(err, err_size, ENAMETOOLONG, "spool_dir %s", path);
+      goto fail;
+    }
+    memcpy(comp, p, n);
+    comp[n] = '\0';
+    p += n;
+    while (*p == '/')
+      p++;
+    int last = *p == '\0';
+    if (strcmp(comp, ".") == 0)
+      continue;
+    char next[2 * PATH_MAX];
+    if (strcmp(comp, "..") == 0) {
+      char *slash = strrchr(resolved, '/');
+      if (slash)
+        *slash = '\0';
+      if (++hops > MAX_HOPS) {
+        errf_sys(err, err_size, ELOOP, "spool_dir %s", path);
+        goto fail;
+      }
+      snprintf(next, sizeof(next), "%s/%s", resolved, p);
+      memcpy(pending, next, sizeof(pending));
+      goto restart;
+    }
+    int oflags =
+        (last ? O_RDONLY : PASS_THROUGH) | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+    int nfd = openat(fd, comp, oflags);
+    if (nfd < 0 && errno == ENOENT) {
+      if (mkdirat(fd, comp, 0700) == 0) {
+        if (sync_parent(fd) != 0) {
+          errf_sys(err, err_size, errno, "spool_dir %s: cannot create %s/%s",
+                   path, resolved, comp);
+          goto fail;
+        }
+      } else if (errno != EEXIST) {
+        errf_sys(err, err_size, errno, "spool_dir %s: cannot create %s/%s",
+                 path, resolved, comp);
+        goto fail;
+      }
+      nfd = openat(fd, comp, oflags);
+    }
+    if (nfd < 0) {
+      int e = errno;
+      struct stat lst;
+      if ((e == ELOOP || e == ENOTDIR) &&
+          fstatat(fd, comp, &lst, AT_SYMLINK_NOFOLLOW) == 0 &&
+          S_ISLNK(lst.st_mode)) {
+        why = untrusted(&lst, &pst, 1, me, &other);
+        if (why) {
+          errf(err, err_size,
+               "spool_dir %s: the symlink %s/%s %s (owner uid %u); it is not "
+               "followed",
+               path, resolved, comp, why, (unsigned)lst.st_uid);
+          goto fail;
+        }
+        char target[PATH_MAX];
+        ssize_t tl = readlinkat(fd, comp, target, sizeof(target) - 1);
+        if (tl <= 0 || ++hops > MAX_HOPS) {
+          errf_sys(err, err_size, tl <= 0 ? errno : ELOOP,
+                   "spool_dir %s: cannot follow %s/%s", path, resolved, comp);
+          goto fail;
+        }
+        target[tl] = '\0';
+        if (target[0] == '/')
+          snprintf(next, sizeof(next), "%s/%s", target, p);
+        else
+          snprintf(next, sizeof(next), "%s/%s/%s", resolved, target, p);
+        memcpy(pending, next, sizeof(pending));
+        goto restart;
+      }
+      errf_sys(err, err_size, e, "spool_dir %s: cannot open %s/%s", path,
+               resolved, comp);
+      goto fail;
+    }
+    struct stat st;
+    if (fstat(nfd, &st) != 0) {
+      errf_sys(err, err_size, errno, "spool_dir %s: cannot stat %s/%s", path,
+               resolved, comp);
+      close(nfd);
+      goto fail;
+    }
+    size_t rl = strlen(resolved);
+    if (rl + 1 + n >= sizeof(resolved)) {
+      close(nfd);
+      errf_sys(err, err_size, ENAMETOOLONG, "spool_dir %s", path);
+      goto fail;
+    }
+    resolved[rl] = '/';
+    memcpy(resolved + rl + 1, comp, n + 1);
+    why = untrusted(&st, &pst, last, me, &other);
+    if (why) {
+      errf(err, err_size,
+           "spool_dir %s: %s %s (owner uid %u, mode %04o); a spool is used "
+           "only when it and every directory above it are owned by root or "
+           "its owner and writable by no one else",
+           path, resolved, why, (unsigned)st.st_uid,
+           (unsigned)(st.st_mode & 07777));
+      close(nfd);
+      goto fail;
+    }
+    close(fd);
+    fd = nfd;
+    pst = st;
+  }
+  if (!S_ISDIR(pst.st_mode) || (other != (uid_t)-1 && pst.st_uid != other)) {
+    errf(err, err_size,
+         "spool_dir %s: the directories above it belong to uid %u, the spool "
+         "to uid %u",
+         path, (unsigned)other, (unsigned)pst.st_uid);
+    goto fail;
+  }
+  /* Events may carry personal data: the directory is the owner's only. */
+  if ((pst.st_mode & 077) != 0) {
+    if (pst.st_uid != me || fchmod(fd, 0700) != 0) {
+      errf(err, err_size,
+           "spool_dir %s: is accessible to others (mode %03o) and cannot be "
+           "made 0700",
+           path, (unsigned)(pst.st_mode & 0777));
+      goto fail;
+    }
+    pst.st_mode &= ~(mode_t)077;
+  }
+  *out = fd;
+  *out_st = pst;
+  return 0;
+fail:
+  if (fd >= 0)
+    close(fd);
+  return -1;
+}
+
+/* Takes the directory `fd` (status `st`) as the spool's. */
+static void set_dir(cashback__spool *s, const struct stat *st) {
+  s->dir_dev = st->st_dev;
+  s->dir_ino = st->st_ino;
+  s->owner_uid = st->st_uid;
+  s->owner_gid = st->st_gid;
+  s->chown_files = geteuid() == 0 && (st->st_uid != 0 || st->st_gid != 0);
+}
+
+/* --- fork() ------------------------------------------------------------- */
+
+static void spool_fork_prepare(void *p) {
+  pthread_mutex_lock(&((cashback__spool *)p)->lock);
+}
+
+static void spool_fork_parent(void *p) {
+  pthread_mutex_unlock(&((cashback__spool *)p)->lock);
+}
+
+static void close_segment(cashback__spool *s);
+
+/* In the child: the parent's open segment and sender lock stay the
+ * parent's. Closing our copies releases nothing of theirs (a flock belongs
+ * to the open file description, which the parent still holds) and leaves
+ * nothing that outlives the parent. The child opens its own segment at its
+ * first report. */
+static void spool_fork_child(void *p) {
+  cashback__spool *s = p;
+  close_segment(s);
+  if (s->sender_fd >= 0)
+    close(s->sender_fd);
+  s->sender_fd = -1;
+  s->syncing = 0;
+  s->waiters = 0;
+  s->poisoned = 0;
+  s->written_seq = s->synced_seq = s->failed_seq = 0;
+  s->pid = getpid();
+  pthread_cond_init(&s->cv, NULL); /* its waiters are the parent's */
+  pthread_mutex_unlock(&s->lock);  /* taken by the forking thread */
+}
+
+static const cashback__fork_hooks spool_fork_hooks = {
+    spool_fork_prepare, spool_fork_parent, spool_fork_child};
 
 cashback_status cashback__spool_open(const cashback__spool_config *cfg,
                                      cashback__spool **out, char *err,
@@ -258,32 +543,10 @@ cashback_status cashback__spool_open(const cashback__spool_config *cfg,
     errf(err, err_size, "spool_dir: must be an absolute path");
     return CASHBACK_E_CONFIG;
   }
-  int e = mkdirs(cfg->dir);
-  if (e) {
-    errf(err, err_size, "spool_dir %s: cannot create: %s", cfg->dir,
-         strerror(e));
-    return CASHBACK_E_IO;
-  }
-  int dirfd = open(cfg->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  int dirfd;
   struct stat st;
-  if (dirfd < 0 || fstat(dirfd, &st) != 0) {
-    errf(err, err_size, "spool_dir %s: cannot open: %s", cfg->dir,
-         strerror(errno));
-    if (dirfd >= 0)
-      close(dirfd);
+  if (open_spool_dir(cfg->dir, &dirfd, &st, err, err_size) != 0)
     return CASHBACK_E_IO;
-  }
-  /* Events may carry personal data: the directory is the owner's only. */
-  if ((st.st_mode & 077) != 0) {
-    if (st.st_uid != geteuid() || fchmod(dirfd, 0700) != 0) {
-      errf(err, err_size,
-           "spool_dir %s: is accessible to others (mode %03o) and cannot be "
-           "made 0700",
-           cfg->dir, (unsigned)(st.st_mode & 0777));
-      close(dirfd);
-      return CASHBACK_E_IO;
-    }
-  }
   cashback__spool *s = calloc(1, sizeof(*s));
   if (!s) {
     close(dirfd);
@@ -291,18 +554,21 @@ cashback_status cashback__spool_open(const cashback__spool_config *cfg,
   }
   memcpy(s->dir, cfg->dir, strlen(cfg->dir) + 1);
   s->dirfd = dirfd;
+  set_dir(s, &st);
   s->durability = cfg->durability;
   s->max_bytes = cfg->max_bytes;
   s->segment_bytes = cfg->segment_bytes ? cfg->segment_bytes : 4u << 20;
   s->fd = -1;
   s->sync_fd = -1;
   s->sender_fd = -1;
+  s->pid = getpid();
   s->used_at_ms = -1; /* never scanned */
   s->seq_tried_ms = -1;
   s->now_us = real_now_us;
   s->pread_fn = pread;
   pthread_mutex_init(&s->lock, NULL);
   pthread_cond_init(&s->cv, NULL);
+  cashback__fork_register(&s->fork_node, &spool_fork_hooks, s);
   *out = s;
   return CASHBACK_OK;
 }
@@ -314,6 +580,7 @@ const char *cashback__spool_dir(const cashback__spool *s) {
 void cashback__spool_close(cashback__spool *s) {
   if (!s)
     return;
+  cashback__fork_unregister(&s->fork_node);
   if (s->fd >= 0)
     close(s->fd);
   if (s->sync_fd >= 0)
@@ -328,6 +595,104 @@ void cashback__spool_close(cashback__spool *s) {
   free(s);
 }
 
+/* A name the SDK makes in a spool. */
+static int sdk_name(const char *n) {
+  static const char *const fixed[] = {"sender.lock",     "quarantine.log",
+                                      "quarantine.lock", "quarantine.tmp",
+                                      "state",           "seq",
+                                      "deferred"};
+  for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+    if (strcmp(n, fixed[i]) == 0)
+      return 1;
+  size_t len = strlen(n);
+  if ((strncmp(n, "state.", 6) == 0 || strncmp(n, "deferred.", 9) == 0) &&
+      len > 10 && strcmp(n + len - 4, ".tmp") == 0)
+    return 1;
+  /* Segments themselves are the collection's to name (unreadable_files). */
+  return strncmp(n, "seg-", 4) == 0 && !is_segment(n, NULL);
+}
+
+uint64_t cashback__spool_foreign(cashback__spool *s, char *detail,
+                                 size_t size) {
+  if (size)
+    detail[0] = '\0';
+  int fd = openat(s->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+  if (!d) {
+    if (fd >= 0)
+      close(fd);
+    return 0;
+  }
+  uid_t me = geteuid();
+  uint64_t n = 0;
+  struct dirent *de;
+  while ((de = readdir(d))) {
+    const char *name = de->d_name;
+    struct stat st;
+    if (!sdk_name(name) ||
+        fstatat(s->dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+      continue;
+    char why[160] = "";
+    int e = 0;
+    if (S_ISLNK(st.st_mode))
+      snprintf(why, sizeof(why), "is a symlink (never followed)");
+    else if (!S_ISREG(st.st_mode))
+      snprintf(why, sizeof(why), "is not a regular file");
+    else if (faccessat(s->dirfd, name, R_OK | W_OK, AT_EACCESS) != 0) {
+      e = errno;
+      snprintf(why, sizeof(why), "cannot be read and written (owner uid %u)",
+               (unsigned)st.st_uid);
+    } else if (st.st_uid != s->owner_uid && (me == 0 || st.st_uid != me))
+      snprintf(why, sizeof(why),
+               "is owned by uid %u, not by the spool's owner (uid %u), who "
+               "cannot use it",
+               (unsigned)st.st_uid, (unsigned)s->owner_uid);
+    else
+      continue;
+    if (n++ == 0) {
+      if (e)
+        errf_sys(detail, size, e, "%s %s", name, why);
+      else
+        errf(detail, size, "%s %s", name, why);
+    }
+  }
+  closedir(d);
+  return n;
+}
+
+/* 1 when the configured path still names the directory we hold open. */
+static int dir_current(cashback__spool *s) {
+  struct stat st;
+  return stat(s->dir, &st) == 0 && st.st_dev == s->dir_dev &&
+         st.st_ino == s->dir_ino;
+}
+
+/* The configured path names another directory (or none: it was removed):
+ * opens it again (creating it, as at open) in place of the old one's
+ * descriptor. dup3 replaces the number atomically, so a thread using it
+ * meanwhile sees one directory or the other, never a closed descriptor.
+ * The sender lock was the old directory's. Mutex held. */
+static cashback_status reopen_dir(cashback__spool *s, char *err,
+                                  size_t err_size) {
+  int fd;
+  struct stat st;
+  if (open_spool_dir(s->dir, &fd, &st, err, err_size) != 0)
+    return CASHBACK_E_IO;
+  if (dup3(fd, s->dirfd, O_CLOEXEC) < 0) {
+    errf_sys(err, err_size, errno, "spool %s: cannot reopen", s->dir);
+    close(fd);
+    return CASHBACK_E_IO;
+  }
+  close(fd);
+  set_dir(s, &st);
+  if (s->sender_fd >= 0)
+    close(s->sender_fd);
+  s->sender_fd = -1;
+  s->used_at_ms = -1;
+  s->dir_reopens++;
+  return CASHBACK_OK;
+}
+
 /* Reads a segment's cursor; 0 when there is none or it is damaged. */
 /* Reads an offset file ("<seg>.ack" or "<seg>.sync": 8 bytes and their
  * CRC-32C); -1 when there is none or it is damaged. */
@@ -335,7 +700,7 @@ static int read_offset(cashback__spool *s, const char *seg, const char *suffix,
                        uint64_t *off) {
   char name[SEG_NAME_MAX];
   side_name(seg, suffix, name);
-  int fd = openat(s->dirfd, name, SEG_OPEN_FLAGS);
+  int fd = spool_openat(s, name, O_RDONLY | O_NONBLOCK, 0);
   if (fd < 0)
     return -1;
   uint8_t b[12];
@@ -383,7 +748,8 @@ static cashback_status list_segments(cashback__spool *s, char ***out,
                                      size_t *count) {
   *out = NULL;
   *count = 0;
-  int fd = openat(s->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  int fd =
+      openat(s->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
   DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
   if (!d) {
     if (fd >= 0)
@@ -476,7 +842,7 @@ static void close_segment(cashback__spool *s) {
 static int create_sync_file(cashback__spool *s, const char *seg) {
   char name[SEG_NAME_MAX];
   side_name(seg, ".sync", name);
-  int fd = openat(s->dirfd, name, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  int fd = spool_openat(s, name, O_RDWR | O_CREAT | O_TRUNC, 0600);
   if (fd >= 0 && pwrite_offset(fd, 0) != 0) {
     close(fd);
     fd = -1;
@@ -499,12 +865,10 @@ static cashback_status new_segment(cashback__spool *s, char *err,
   snprintf(name, sizeof(name), "seg-%016llx-%ld-%s.log",
            (unsigned long long)stamp, (long)getpid(), hex);
   snprintf(tmp, sizeof(tmp), "%s.new", name); /* not a segment name */
-  int fd = openat(s->dirfd, tmp,
-                  O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0600);
+  int fd = spool_openat(s, tmp, O_WRONLY | O_CREAT | O_EXCL | O_APPEND, 0600);
   if (fd < 0) {
     int e = errno;
-    errf(err, err_size, "spool %s: cannot create a segment: %s", s->dir,
-         strerror(e));
+    errf_sys(err, err_size, e, "spool %s: cannot create a segment", s->dir);
     return e == ENOSPC || e == EDQUOT ? CASHBACK_E_DISK_FULL : CASHBACK_E_IO;
   }
   /* Locked while open: the sender sees the segment as in use. It gets its
@@ -527,8 +891,7 @@ static cashback_status new_segment(cashback__spool *s, char *err,
       close(sync_fd);
     unlinkat(s->dirfd, tmp, 0);
     remove_segment(s, name);
-    errf(err, err_size, "spool %s: cannot set up a segment: %s", s->dir,
-         strerror(e));
+    errf_sys(err, err_size, e, "spool %s: cannot set up a segment", s->dir);
     return e == ENOSPC || e == EDQUOT ? CASHBACK_E_DISK_FULL : CASHBACK_E_IO;
   }
   s->fd = fd;
@@ -542,12 +905,13 @@ static cashback_status new_segment(cashback__spool *s, char *err,
   return CASHBACK_OK;
 }
 
-/* Makes sure this process has a usable segment. Mutex held. */
+/* Makes sure this process has a usable segment, in the directory the
+ * configured path names now. Mutex held. */
 static cashback_status ensure_segment(cashback__spool *s, char *err,
                                       size_t err_size) {
   if (s->fd >= 0 && s->pid != getpid()) {
-    /* A forked child: the parent keeps the segment (and its lock, which
-     * belongs to the parent's open file description). */
+    /* A child made without the fork hooks (they normally did this): the
+     * parent keeps the segment and its lock. */
     close_segment(s);
     s->syncing = 0;
     s->waiters = 0;
@@ -555,6 +919,7 @@ static cashback_status ensure_segment(cashback__spool *s, char *err,
       close(s->sender_fd);
       s->sender_fd = -1;
     }
+    s->pid = getpid();
   }
   if (s->fd >= 0 && !s->poisoned && s->seg_size < s->segment_bytes)
     return CASHBACK_OK;
@@ -571,7 +936,20 @@ static cashback_status ensure_segment(cashback__spool *s, char *err,
     if (s->fd >= 0)
       return CASHBACK_OK;
   }
+  if (!dir_current(s)) {
+    cashback_status st = reopen_dir(s, err, err_size);
+    if (st != CASHBACK_OK)
+      return st;
+  }
   return new_segment(s, err, err_size);
+}
+
+/* 1 when the current segment still has its name in the directory that
+ * the configured path names: a record written to it is not lost with a
+ * removed or replaced directory. An fstat and a stat. Mutex held. */
+static int segment_reachable(cashback__spool *s) {
+  struct stat st;
+  return fstat(s->fd, &st) == 0 && st.st_nlink > 0 && dir_current(s);
 }
 
 static cashback_status check_capacity(cashback__spool *s, uint64_t need,
@@ -655,6 +1033,46 @@ static cashback_status wait_durable(cashback__spool *s, uint64_t ticket,
   return st;
 }
 
+/* Writes one encoded record to the current segment, and waits for it to be
+ * durable in SYNC mode. Mutex held. */
+static cashback_status append_once(cashback__spool *s, uint8_t *rec, size_t len,
+                                   int64_t time_ms, uint32_t payload_crc,
+                                   char *err, size_t err_size) {
+  size_t total = CASHBACK__RECORD_HEADER_V2 + len;
+  cashback_status st = check_capacity(s, total, err, err_size);
+  if (st == CASHBACK_OK)
+    st = ensure_segment(s, err, err_size);
+  if (st != CASHBACK_OK)
+    return st;
+  /* The stamp, right before the write and under the mutex: stamps grow
+   * along the segment, and every report that returned before this one
+   * began holds a smaller stamp. */
+  cashback__record_header_v2(rec, len, time_ms, take_stamp(s), payload_crc);
+  size_t done = 0;
+  while (done < total) {
+    ssize_t n = write(s->fd, rec + done, total - done);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0) {
+      int e = n < 0 ? errno : ENOSPC;
+      /* Cut a partial record back off: this process is the only writer
+       * of the segment. */
+      if (done && ftruncate(s->fd, (off_t)s->seg_size) != 0)
+        s->poisoned = 1;
+      errf_sys(err, err_size, e,
+               "spool %s: write failed; the event is not stored", s->dir);
+      return e == ENOSPC || e == EDQUOT ? CASHBACK_E_DISK_FULL : CASHBACK_E_IO;
+    }
+    done += (size_t)n;
+  }
+  s->seg_size += total;
+  s->used += total;
+  uint64_t ticket = ++s->written_seq;
+  if (s->durability == CASHBACK__DURABLE_SYNC)
+    st = wait_durable(s, ticket, err, err_size);
+  return st;
+}
+
 cashback_status cashback__spool_append(cashback__spool *s, const void *payload,
                                        size_t len, int64_t time_ms, char *err,
                                        size_t err_size) {
@@ -671,41 +1089,24 @@ cashback_status cashback__spool_append(cashback__spool *s, const void *payload,
   uint32_t payload_crc = cashback__crc32c(0, payload, len);
 
   pthread_mutex_lock(&s->lock);
-  cashback_status st = check_capacity(s, total, err, err_size);
-  if (st == CASHBACK_OK)
-    st = ensure_segment(s, err, err_size);
-  if (st == CASHBACK_OK) {
-    /* The stamp, right before the write and under the mutex: stamps grow
-     * along the segment, and every report that returned before this one
-     * began holds a smaller stamp. */
-    cashback__record_header_v2(rec, len, time_ms, take_stamp(s), payload_crc);
-    size_t done = 0;
-    while (done < total) {
-      ssize_t n = write(s->fd, rec + done, total - done);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n <= 0) {
-        int e = n < 0 ? errno : ENOSPC;
-        /* Cut a partial record back off: this process is the only writer
-         * of the segment. */
-        if (done && ftruncate(s->fd, (off_t)s->seg_size) != 0)
-          s->poisoned = 1;
-        errf(err, err_size,
-             "spool %s: write failed: %s; the event is not "
-             "stored",
-             s->dir, strerror(e));
-        st = e == ENOSPC || e == EDQUOT ? CASHBACK_E_DISK_FULL : CASHBACK_E_IO;
-        break;
-      }
-      done += (size_t)n;
+  cashback_status st =
+      append_once(s, rec, len, time_ms, payload_crc, err, err_size);
+  /* Checked once the record is written (and durable): a record in a
+   * segment that lost its name, or in a directory the configured path no
+   * longer names (removed, or replaced under a running shop), would be
+   * lost with a success. It is written again into a new segment of the
+   * directory the path names now; only a second such loss in a row fails. */
+  for (int tries = 0; st == CASHBACK_OK && !segment_reachable(s); tries++) {
+    s->poisoned = 1; /* rotate: start a new segment */
+    if (tries == 1) {
+      errf(err, err_size,
+           "spool %s: the directory was removed or replaced while the event "
+           "was written; the event is not stored",
+           s->dir);
+      st = CASHBACK_E_IO;
+      break;
     }
-  }
-  if (st == CASHBACK_OK) {
-    s->seg_size += total;
-    s->used += total;
-    uint64_t ticket = ++s->written_seq;
-    if (s->durability == CASHBACK__DURABLE_SYNC)
-      st = wait_durable(s, ticket, err, err_size);
+    st = append_once(s, rec, len, time_ms, payload_crc, err, err_size);
   }
   pthread_mutex_unlock(&s->lock);
   free(rec);
@@ -721,23 +1122,41 @@ uint64_t cashback__spool_syncs(cashback__spool *s) {
 
 /* --- Sender side -------------------------------------------------------- */
 
-cashback_status cashback__spool_lock_sender(cashback__spool *s) {
+cashback_status cashback__spool_take_sender(cashback__spool *s, char *err,
+                                            size_t err_size) {
   pthread_mutex_lock(&s->lock);
   cashback_status st = CASHBACK_OK;
-  if (s->sender_fd < 0) {
-    int fd =
-        openat(s->dirfd, "sender.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0)
+  /* A sender follows the configured path: a directory removed and made
+   * again under a running daemon is drained, not the old one. */
+  if (!dir_current(s))
+    st = reopen_dir(s, err, err_size);
+  if (st == CASHBACK_OK && s->sender_fd < 0) {
+    int fd = spool_openat(s, "sender.lock", O_RDWR | O_CREAT, 0600);
+    if (fd < 0) {
+      errf_sys(err, err_size, errno, "spool %s: cannot open sender.lock",
+               s->dir);
       st = CASHBACK_E_IO;
-    else if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    } else if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      int e = errno;
       close(fd);
-      st = errno == EWOULDBLOCK ? CASHBACK_E_BUSY : CASHBACK_E_IO;
+      if (e == EWOULDBLOCK) {
+        errf(err, err_size, "spool %s: another sender holds sender.lock",
+             s->dir);
+        st = CASHBACK_E_BUSY;
+      } else {
+        errf_sys(err, err_size, e, "spool %s: cannot lock sender.lock", s->dir);
+        st = CASHBACK_E_IO;
+      }
     } else {
       s->sender_fd = fd;
     }
   }
   pthread_mutex_unlock(&s->lock);
   return st;
+}
+
+cashback_status cashback__spool_lock_sender(cashback__spool *s) {
+  return cashback__spool_take_sender(s, NULL, 0);
 }
 
 void cashback__spool_unlock_sender(cashback__spool *s) {
@@ -797,9 +1216,7 @@ static cashback_status write_ack(cashback__spool *s, const char *seg,
   ack_name(seg, name);
   /* Never through a symlink, never waiting on a FIFO: only a regular
    * file is a cursor. */
-  int fd =
-      openat(s->dirfd, name,
-             O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
+  int fd = spool_openat(s, name, O_WRONLY | O_CREAT | O_NONBLOCK, 0600);
   if (fd < 0)
     return CASHBACK_E_IO;
   struct stat st;
@@ -886,7 +1303,7 @@ static void note_problem(char *out, size_t size, const cashback__spool *s,
  * errno (0: not a regular file) when it cannot be read; ENOENT: gone. */
 static int open_segment(cashback__spool *s, const char *name,
                         const char **what) {
-  int fd = openat(s->dirfd, name, SEG_OPEN_FLAGS);
+  int fd = spool_openat(s, name, O_RDONLY | O_NONBLOCK, 0);
   if (fd < 0) {
     *what = "cannot open";
     return -1;
@@ -1073,7 +1490,8 @@ static void reader_next(seg_reader *r, cashback__batch *b) {
  * writer renames its new segment within microseconds. */
 #define ORPHAN_AGE_S 60
 static void reclaim_orphans(cashback__spool *s) {
-  int fd = openat(s->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  int fd =
+      openat(s->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
   DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
   if (!d) {
     if (fd >= 0)
@@ -1475,8 +1893,7 @@ cashback_status cashback__spool_usage(cashback__spool *s, uint64_t *events,
 /* --- Quarantine --------------------------------------------------------- */
 
 static int lock_quarantine(cashback__spool *s) {
-  int fd =
-      openat(s->dirfd, "quarantine.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  int fd = spool_openat(s, "quarantine.lock", O_RDWR | O_CREAT, 0600);
   if (fd >= 0 && flock(fd, LOCK_EX) != 0) {
     close(fd);
     return -1;
@@ -1496,8 +1913,8 @@ cashback_status cashback__quarantine_append(cashback__spool *s,
   cashback_status st = CASHBACK_E_IO;
   int lk = lock_quarantine(s);
   int fd = lk < 0 ? -1
-                  : openat(s->dirfd, "quarantine.log",
-                           O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+                  : spool_openat(s, "quarantine.log",
+                                 O_WRONLY | O_CREAT | O_APPEND, 0600);
   struct stat sb;
   if (fd >= 0 && fstat(fd, &sb) == 0) {
     ssize_t n = write(fd, rec, total);
@@ -1520,7 +1937,7 @@ static cashback_status read_quarantine(cashback__spool *s, uint8_t **data,
                                        size_t *size) {
   *data = NULL;
   *size = 0;
-  int fd = openat(s->dirfd, "quarantine.log", O_RDONLY | O_CLOEXEC);
+  int fd = spool_openat(s, "quarantine.log", O_RDONLY, 0);
   if (fd < 0)
     return errno == ENOENT ? CASHBACK_OK : CASHBACK_E_IO;
   struct stat sb;
@@ -1667,8 +2084,8 @@ cashback_status cashback__quarantine_filter(cashback__spool *s,
   cashback_status st = read_quarantine(s, &p, &n);
   filter_ctx f = {keep, ud, -1, 0, 0};
   if (st == CASHBACK_OK) {
-    f.fd = openat(s->dirfd, "quarantine.tmp",
-                  O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    f.fd =
+        spool_openat(s, "quarantine.tmp", O_WRONLY | O_CREAT | O_TRUNC, 0600);
     if (f.fd < 0)
       st = CASHBACK_E_IO;
   }
@@ -1697,7 +2114,7 @@ cashback_status cashback__quarantine_filter(cashback__spool *s,
 cashback_status cashback__spool_state_read(cashback__spool *s, char *buf,
                                            size_t size) {
   buf[0] = '\0';
-  int fd = openat(s->dirfd, "state", O_RDONLY | O_CLOEXEC);
+  int fd = spool_openat(s, "state", O_RDONLY, 0);
   if (fd < 0)
     return errno == ENOENT ? CASHBACK_E_NOT_FOUND : CASHBACK_E_IO;
   /* Up to size - 1 bytes: a longer file is cut, and its checksum then
@@ -1725,8 +2142,7 @@ cashback_status cashback__spool_state_write(cashback__spool *s,
                                             const char *text) {
   char tmp[64];
   snprintf(tmp, sizeof(tmp), "state.%ld.tmp", (long)getpid());
-  int fd =
-      openat(s->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  int fd = spool_openat(s, tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
   if (fd < 0)
     return CASHBACK_E_IO;
   size_t len = strlen(text);
@@ -1744,7 +2160,7 @@ cashback_status cashback__spool_state_write(cashback__spool *s,
 cashback_status cashback__spool_file_read(cashback__spool *s, const char *name,
                                           cashback__buf *out) {
   cashback__buf_reset(out);
-  int fd = openat(s->dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  int fd = spool_openat(s, name, O_RDONLY, 0);
   if (fd < 0)
     return errno == ENOENT ? CASHBACK_OK : CASHBACK_E_IO;
   char chunk[8192];
@@ -1776,8 +2192,7 @@ cashback_status cashback__spool_file_replace(cashback__spool *s,
   }
   char tmp[SEG_NAME_MAX + 32];
   snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", name, (long)getpid());
-  int fd = openat(s->dirfd, tmp,
-                  O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+  int fd = spool_openat(s, tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
   if (fd < 0)
     return errno == ENOSPC || errno == EDQUOT ? CASHBACK_E_DISK_FULL
                                               : CASHBACK_E_IO;

@@ -54,19 +54,35 @@ typedef struct cashback__spool_config {
 
 typedef struct cashback__spool cashback__spool;
 
-/* Opens (creating it 0700 if needed) the spool directory. No segment is
- * created until the first append. `err` receives a detail on failure. */
+/* Opens (creating it 0700 if needed) the spool directory, once it and
+ * every directory above it pass the ownership rules of docs/reliability.md
+ * ("Who may own a spool"). No segment is created until the first append.
+ * `err` receives a detail on failure (with the system's reason and the
+ * effective user). Files inside are opened relative to the directory,
+ * never through a symlink; running as root, files it creates are given to
+ * the directory's owner. After fork() the child's copy holds none of the
+ * parent's descriptors of segments or locks (cashback_fork.c). */
 cashback_status cashback__spool_open(const cashback__spool_config *cfg,
                                      cashback__spool **out, char *err,
                                      size_t err_size);
 void cashback__spool_close(cashback__spool *s);
 const char *cashback__spool_dir(const cashback__spool *s);
 
+/* Files of the spool with names the SDK uses that this process or the
+ * directory's owner cannot use: a symlink, not a regular file, not readable
+ * and writable by us, or owned by another user than the directory's (a
+ * root-made file in the shop's spool). Counts them and describes the first
+ * in `detail` (with the system's reason and the effective user). */
+uint64_t cashback__spool_foreign(cashback__spool *s, char *detail, size_t size);
+
 /* Appends one record and, in SYNC mode, returns once it is on disk
  * (concurrent appends share an fdatasync). CASHBACK_E_SPOOL_FULL past the
  * cap, CASHBACK_E_DISK_FULL on ENOSPC/EDQUOT, CASHBACK_E_IO when a write or
- * fdatasync failed: in every error case the record is not stored. Thread-
- * safe; after fork() the child writes its own segment. */
+ * fdatasync failed: in every error case the record is not stored. Never
+ * succeeds into a segment that lost its name or a directory the configured
+ * path no longer names: the record is then written into a new segment of
+ * the directory the path names now (made again if missing). Thread-safe;
+ * after fork() the child writes its own segment. */
 cashback_status cashback__spool_append(cashback__spool *s, const void *payload,
                                        size_t len, int64_t time_ms, char *err,
                                        size_t err_size);
@@ -80,6 +96,12 @@ uint64_t cashback__spool_syncs(cashback__spool *s);
 /* Takes the sender lock without waiting: CASHBACK_OK when this spool object
  * now holds it (or already did), CASHBACK_E_BUSY when another does. */
 cashback_status cashback__spool_lock_sender(cashback__spool *s);
+/* The same, with the reason of a failure in `err`: the system's error and
+ * the effective user for CASHBACK_E_IO. Follows the configured path: when
+ * it names another directory than the one open, that one is opened (and
+ * the old directory's lock let go). */
+cashback_status cashback__spool_take_sender(cashback__spool *s, char *err,
+                                            size_t err_size);
 void cashback__spool_unlock_sender(cashback__spool *s);
 
 typedef struct cashback__batch_item {

@@ -74,7 +74,8 @@ static int loopback_http(const char *url) {
   return 0;
 }
 
-static void check_spool(report *r, cashback_client *client) {
+/* 1 when it reported files the shop's user cannot use. */
+static int check_spool(report *r, cashback_client *client) {
   cashback_spool_info si;
   cashback_status st = cashback_spool_check(client, &si);
   if (st != CASHBACK_OK) {
@@ -83,7 +84,7 @@ static void check_spool(report *r, cashback_client *client) {
     line(r, "FAIL", "spool: %s (%s)", cashback_strerror(st), detail);
     fix("set spool_dir to a directory this user may create, or create it: "
         "mkdir -p DIR && chown USER DIR && chmod 700 DIR");
-    return;
+    return 0;
   }
   char free_s[32], cap_s[32], queued_s[32];
   cli_bytes(si.free_bytes, free_s, sizeof(free_s));
@@ -102,6 +103,16 @@ static void check_spool(report *r, cashback_client *client) {
          "%u)",
          si.dir, (unsigned)geteuid());
     fix("run the shop and cashback as one user: chown USER %s", si.dir);
+    bad = 1;
+  }
+  if (si.foreign_files) {
+    line(r, "FAIL",
+         "spool: %llu file%s in %s that the shop's user cannot use, e.g. %s",
+         (unsigned long long)si.foreign_files, si.foreign_files == 1 ? "" : "s",
+         si.dir, si.foreign);
+    fix("give them to the spool's owner (as root): chown -R --reference=%s "
+        "%s; remove symlinks and other special files in it",
+        si.dir, si.dir);
     bad = 1;
   }
   if (si.mode & 077) {
@@ -131,9 +142,10 @@ static void check_spool(report *r, cashback_client *client) {
   if (!bad)
     line(r, " ok ", "spool: %s (mode %04o, %s free, %s queued, cap %s)", si.dir,
          (unsigned)si.mode, free_s, queued_s, cap_s);
+  return si.foreign_files > 0;
 }
 
-static void check_queue(report *r, cashback_client *client) {
+static void check_queue(report *r, cashback_client *client, int foreign) {
   cashback_queue_status q;
   cashback_status st = cashback_get_status(client, &q);
   if (st != CASHBACK_OK)
@@ -141,6 +153,12 @@ static void check_queue(report *r, cashback_client *client) {
   char age[32];
   cli_duration(q.oldest_age_s, age, sizeof(age));
   int bad = 0;
+  if (q.spool_status != CASHBACK_OK && !foreign) {
+    line(r, "FAIL", "spool: %s", q.spool_error);
+    fix("the reason is given above; a spool is used by one user (the shop's) "
+        "or root, and root gives its files to the spool's owner");
+    bad = 1;
+  }
   if (q.paused) {
     line(r, "FAIL",
          "queue: sending is paused: the network refused the key "
@@ -318,8 +336,8 @@ int cli_doctor(cli *c, int argc, char **argv) {
   endpoint_of(client, url, sizeof(url));
   line(&r, " ok ", "configuration: merchant %s, endpoint %s",
        cashback_client_merchant_id(client), url);
-  check_spool(&r, client);
-  check_queue(&r, client);
+  int foreign = check_spool(&r, client);
+  check_queue(&r, client, foreign);
   if (!offline)
     check_network(&r, client, url);
   printf("%d problem%s, %d warning%s\n", r.fails, r.fails == 1 ? "" : "s",

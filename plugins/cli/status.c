@@ -50,6 +50,8 @@ static void print_json(cashback_client *client,
   printf(",\"state_damaged\":%llu", (unsigned long long)q->state_damaged);
   printf(",\"deferred\":%llu", (unsigned long long)q->deferred);
   json_time("deferred_next", q->deferred_next);
+  printf(",\"spool_status\":%d,\"spool_error\":", (int)q->spool_status);
+  cli_json_string(stdout, q->spool_error);
   printf("}\n");
 }
 
@@ -109,6 +111,9 @@ static void print_text(cashback_client *client,
            q->last_error[0] ? ")" : "");
   else
     printf("last error:    none\n");
+  if (q->spool_status != CASHBACK_OK)
+    printf("spool error:   %s (%s)\n", cashback_strerror(q->spool_status),
+           q->spool_error);
   if (q->paused)
     printf("paused:        yes: the network refused the key; check key_id, "
            "secret and the clock ('cashback doctor')\n");

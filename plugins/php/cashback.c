@@ -184,11 +184,16 @@ cashback_client *cashback_php_client_make(const zend_string *connection,
 
 void cashback_php_client_release(cashback_client *c, pid_t owner,
                                  zend_long flush_ms) {
-  if (!c || owner != getpid())
+  if (!c)
     return;
-  if (flush_ms < 0)
-    flush_ms = 0;
-  (void)cashback_sender_stop(c, (int64_t)flush_ms);
+  /* In a forked child the parent's client is freed without a flush: at the
+   * fork libcashback left the child nothing of the parent's (no sender
+   * thread, no lock, no open segment), and its sender is the parent's. */
+  if (owner == getpid()) {
+    if (flush_ms < 0)
+      flush_ms = 0;
+    (void)cashback_sender_stop(c, (int64_t)flush_ms);
+  }
   cashback_client_free(c);
 }
 
@@ -271,7 +276,9 @@ static cashback_status default_get(cashback_client **out, char *err,
   pid_t pid = getpid();
   zend_string *key = settings_key();
   if (CASHBACK_G(client) && CASHBACK_G(client_pid) != pid) {
-    CASHBACK_G(client) = NULL; /* the parent's: not ours to free */
+    /* The parent's: the child makes its own (and its own sender). */
+    cashback_php_client_release(CASHBACK_G(client), CASHBACK_G(client_pid), 0);
+    CASHBACK_G(client) = NULL;
   } else if (CASHBACK_G(client) &&
              zend_string_equals(key, CASHBACK_G(client_key))) {
     zend_string_release(key);

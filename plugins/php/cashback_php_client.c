@@ -67,7 +67,9 @@ static cashback_client *this_client(zval *this_zv) {
   }
   if (o->client && o->pid == getpid())
     return o->client;
-  /* A fork (or a failed remake): the parent's client is the parent's. */
+  /* A fork (or a failed remake): the parent's client is the parent's; the
+   * child's copy is freed (it holds nothing of the parent's). */
+  cashback_php_client_release(o->client, o->pid, 0);
   o->client = cashback_php_client_make(
       o->connection,
       Z_TYPE(o->options) == IS_ARRAY ? Z_ARRVAL(o->options) : NULL);

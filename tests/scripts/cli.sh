@@ -314,6 +314,13 @@ out "0 problems"
 chmod 755 "$tmp/spool"
 run 0 "$CB" doctor --offline; out "\[ ok \] spool: .* (mode 0700"
 grep -q "test event" "$tmp/out" && fail "doctor --offline probed the network"
+# A file of the spool nobody may use (here a symlink planted as the state
+# file): doctor fails naming it, status shows it, and it is never followed.
+rm -f "$tmp/spool/state"; ln -s "$tmp/planted-target" "$tmp/spool/state"
+run 1 "$CB" doctor --offline; out "\[FAIL\] spool: 1 file in $tmp/spool that the shop's user cannot use, e.g. state is a symlink"
+run 0 "$CB" status; out "spool error:   .*state is a symlink"
+[ -e "$tmp/planted-target" ] && fail "the planted symlink was followed"
+rm -f "$tmp/spool/state"
 # A cap larger than the free space: a warning (when the disk has < 1 TiB).
 if "$PYTHON3" -c 'import shutil,sys; sys.exit(shutil.disk_usage(sys.argv[1]).free >= 1 << 40)' "$tmp"; then
   run 0 env CASHBACK_SPOOL_MAX_BYTES=1099511627776 "$CB" doctor --offline

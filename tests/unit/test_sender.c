@@ -7,7 +7,11 @@
 #include "receiver.h"
 #include "tests.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
 #include <inttypes.h>
+#include <pwd.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -1133,6 +1137,73 @@ START_TEST(held_followup_nets_when_its_sale_arrives) {
 }
 END_TEST
 
+START_TEST(the_shop_user_is_told_why_it_cannot_send) {
+  if (geteuid() != 0) {
+    fprintf(stderr, "sender: root and the shop's user: skipped (needs root)\n");
+    return;
+  }
+  struct passwd *pw = getpwnam("nobody");
+  ck_assert_ptr_nonnull(pw);
+  uid_t uid = pw->pw_uid;
+  gid_t gid = pw->pw_gid;
+  char dir[128], lock[160];
+  snprintf(dir, sizeof(dir), "%s/spool", spool_root);
+  snprintf(lock, sizeof(lock), "%s/sender.lock", dir);
+  ck_assert_int_eq(chmod(spool_root, 0711), 0);
+  ck_assert_int_eq(mkdir(dir, 0700), 0);
+  ck_assert_int_eq(chown(dir, uid, gid), 0);
+  /* What a root `cashback send` of an older version left behind. */
+  int fd = open(lock, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+  ck_assert_int_ge(fd, 0);
+  close(fd);
+  pid_t pid = fork();
+  ck_assert_int_ge(pid, 0);
+  if (pid == 0) {
+    alarm(20);
+    if (setgroups(0, NULL) != 0 || setgid(gid) != 0 || setuid(uid) != 0)
+      _exit(10);
+    cashback_client *c = client();
+    report_sale(c, "U1");
+    int rc = 0;
+    char err[CASHBACK_ERROR_MAX + 1], user[32];
+    snprintf(user, sizeof(user), "uid %u", (unsigned)uid);
+    if (cashback_flush(c, 2000) != CASHBACK_E_IO)
+      rc = 1;
+    cashback_client_last_error(c, err, sizeof(err));
+    if (!rc && (!strstr(err, strerror(EACCES)) || !strstr(err, user) ||
+                !strstr(err, "sender.lock")))
+      rc = 2;
+    cashback_queue_status q;
+    if (!rc && (cashback_get_status(c, &q) != CASHBACK_OK ||
+                q.spool_status != CASHBACK_E_IO ||
+                !strstr(q.spool_error, strerror(EACCES))))
+      rc = 3;
+    cashback_spool_info si;
+    if (!rc && (cashback_spool_check(c, &si) != CASHBACK_OK ||
+                si.foreign_files != 1 || !strstr(si.foreign, "sender.lock")))
+      rc = 4;
+    if (rc)
+      fprintf(stderr, "as uid %u, step %d: last error '%s'\n", (unsigned)uid,
+              rc, err);
+    cashback_client_free(c);
+    _exit(rc);
+  }
+  int status;
+  ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+  ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                "the shop's user was not told why (step %d)",
+                WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+  /* Root sending gives the lock back to the spool's owner, and delivers. */
+  cashback_client *c = client();
+  ck_assert_int_eq(cashback_flush(c, 10000), CASHBACK_OK);
+  ck_assert_int_eq(receiver_stat(&rx, "accepted"), 1);
+  cashback_client_free(c);
+  struct stat st;
+  ck_assert_int_eq(stat(lock, &st), 0);
+  ck_assert_uint_eq(st.st_uid, uid);
+}
+END_TEST
+
 TCase *cashback_test_sender(void) {
   TCase *tc = tcase_create("sender");
   tcase_add_checked_fixture(tc, setup, teardown);
@@ -1163,5 +1234,6 @@ TCase *cashback_test_sender(void) {
   tcase_add_test(tc, legacy_state_is_read_and_bounded);
   tcase_add_test(tc, retry_after_zero_does_not_cut_the_backoff);
   tcase_add_test(tc, retry_after_date_is_read_against_the_date_header);
+  tcase_add_test(tc, the_shop_user_is_told_why_it_cannot_send);
   return tc;
 }

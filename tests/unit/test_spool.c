@@ -3,9 +3,12 @@
 #include "cashback_spool.h"
 #include "tests.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <pthread.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1089,6 +1092,311 @@ START_TEST(a_fifo_for_a_cursor_does_not_hang) {
 }
 END_TEST
 
+/* --- The directory under a running shop, symlinks, ownership ------------ */
+
+/* Under a live spool: 0 removes the directory, 1 removes it and makes an
+ * empty one in its place, 2 moves it away and makes an empty one. */
+static void replace_dir(int how) {
+  char cmd[512];
+  if (how == 2)
+    snprintf(cmd, sizeof(cmd), "mv '%s' '%s.old' && mkdir -m 700 '%s'", dir,
+             dir, dir);
+  else
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'%s%s%s", dir,
+             how ? " && mkdir -m 700 '" : "", how ? dir : "", how ? "'" : "");
+  ck_assert_int_eq(system(cmd), 0);
+}
+
+START_TEST(reports_after_the_directory_was_replaced_are_kept) {
+  for (int how = 0; how < 3; how++) {
+    for (int mode = 0; mode < 2; mode++) {
+      cashback__spool *s = open_spool_mode(
+          0, 0, mode ? CASHBACK__DURABLE_PROCESS : CASHBACK__DURABLE_SYNC);
+      char p[64];
+      for (int i = 0; i < 3; i++) {
+        snprintf(p, sizeof(p), "{\"id\":\"before-%d\"}", i);
+        ck_assert_int_eq(put(s, p), CASHBACK_OK);
+      }
+      replace_dir(how);
+      /* Every report that succeeds now must be in the directory the path
+       * names: none into a file that lost its name. */
+      for (int i = 0; i < 3; i++) {
+        snprintf(p, sizeof(p), "{\"id\":\"after-%d\"}", i);
+        ck_assert_int_eq(put(s, p), CASHBACK_OK);
+      }
+      cashback__spool *r = open_spool(0, 0);
+      cashback__batch b;
+      ck_assert_msg(collect_all(r, &b) == 3,
+                    "how %d mode %d: %zu of 3 reports made after the "
+                    "directory was replaced are in it",
+                    how, mode, b.n);
+      for (size_t i = 0; i < 3; i++) {
+        snprintf(p, sizeof(p), "{\"id\":\"after-%zu\"}", i);
+        ck_assert_int_eq(memcmp(b.data.data + b.items[i].off, p, strlen(p)), 0);
+      }
+      cashback__batch_free(&b);
+      cashback__spool_close(r);
+      cashback__spool_close(s);
+      char cmd[512];
+      snprintf(cmd, sizeof(cmd), "rm -rf '%s' '%s.old'", dir, dir);
+      ck_assert_int_eq(system(cmd), 0);
+    }
+  }
+}
+END_TEST
+
+START_TEST(a_sender_follows_a_replaced_directory) {
+  cashback__spool *r = open_spool(0, 0);
+  ck_assert_int_eq(cashback__spool_lock_sender(r), CASHBACK_OK);
+  cashback__spool *w = open_spool(0, 0);
+  ck_assert_int_eq(put(w, "{\"id\":\"old\"}"), CASHBACK_OK);
+  cashback__spool_close(w);
+  replace_dir(1);
+  w = open_spool(0, 0);
+  ck_assert_int_eq(put(w, "{\"id\":\"new\"}"), CASHBACK_OK);
+  /* The sender's next step takes the lock of the directory the path names,
+   * and drains that one. */
+  ck_assert_int_eq(cashback__spool_lock_sender(r), CASHBACK_OK);
+  cashback__batch b;
+  ck_assert_uint_eq(collect_all(r, &b), 1);
+  ck_assert_int_eq(memcmp(b.data.data + b.items[0].off, "{\"id\":\"new\"}", 12),
+                   0);
+  cashback__batch_free(&b);
+  /* And it holds that directory's lock: another sender is refused. */
+  cashback__spool *o = open_spool(0, 0);
+  ck_assert_int_eq(cashback__spool_lock_sender(o), CASHBACK_E_BUSY);
+  cashback__spool_close(o);
+  cashback__spool_close(w);
+  cashback__spool_close(r);
+}
+END_TEST
+
+static int keep_none(const char *p, size_t len, int64_t t, void *ud) {
+  (void)p;
+  (void)len;
+  (void)t;
+  (void)ud;
+  return 0;
+}
+
+/* The content of `path` ("" when it cannot be read). */
+static void slurp(const char *path, char *out, size_t size) {
+  out[0] = '\0';
+  FILE *f = fopen(path, "r");
+  if (!f)
+    return;
+  size_t n = fread(out, 1, size - 1, f);
+  out[n] = '\0';
+  fclose(f);
+}
+
+/* Replaces `name` in the spool by a symlink to `target`. */
+static void plant(const char *name, const char *target) {
+  char path[512];
+  snprintf(path, sizeof(path), "%s/%s", dir, name);
+  unlink(path);
+  ck_assert_int_eq(symlink(target, path), 0);
+}
+
+START_TEST(symlinks_planted_in_the_spool_are_not_followed) {
+  cashback__spool *s = open_spool(0, 0);
+  ck_assert_int_eq(put(s, "{\"id\":\"a\"}"), CASHBACK_OK);
+  char victim[256], text[64];
+  snprintf(victim, sizeof(victim), "%s/victim", root);
+  FILE *f = fopen(victim, "w");
+  ck_assert_ptr_nonnull(f);
+  fputs("precious\n", f);
+  fclose(f);
+
+  plant("quarantine.log", victim);
+  ck_assert_int_ne(cashback__quarantine_append(s, "{\"x\":1}", 7, 1),
+                   CASHBACK_OK);
+  slurp(victim, text, sizeof(text));
+  ck_assert_str_eq(text, "precious\n"); /* not appended to */
+
+  char name[256];
+  snprintf(name, sizeof(name), "%s/quarantine.log", dir);
+  unlink(name);
+  plant("quarantine.tmp", victim);
+  size_t removed = 0;
+  ck_assert_int_ne(cashback__quarantine_filter(s, keep_none, NULL, &removed),
+                   CASHBACK_OK);
+  slurp(victim, text, sizeof(text));
+  ck_assert_str_eq(text, "precious\n"); /* not truncated */
+
+  snprintf(name, sizeof(name), "state.%ld.tmp", (long)getpid());
+  plant(name, victim);
+  ck_assert_int_ne(cashback__spool_state_write(s, "attempt=1\n"), CASHBACK_OK);
+  slurp(victim, text, sizeof(text));
+  ck_assert_str_eq(text, "precious\n");
+
+  plant("sender.lock", victim);
+  ck_assert_int_eq(cashback__spool_lock_sender(s), CASHBACK_E_IO);
+
+  /* A segment's cursor: moving it must not write through a link. */
+  char seg[512], ack[520];
+  segment_path(seg, sizeof(seg));
+  snprintf(ack, sizeof(ack), "%.*s.ack", (int)(strlen(seg) - 4), seg);
+  unlink(ack);
+  ck_assert_int_eq(symlink(victim, ack), 0);
+  cashback__spool_close(s); /* the segment is closed: ack would delete it */
+  cashback__spool *r = open_spool(0, 0);
+  cashback__batch b;
+  ck_assert_uint_eq(collect_all(r, &b), 1);
+  b.segs[0].closed = 0; /* as if still written: its cursor is moved */
+  unsigned char all[1] = {1};
+  ck_assert_int_eq(cashback__spool_ack(r, &b, all), CASHBACK_E_IO);
+  cashback__batch_free(&b);
+  slurp(victim, text, sizeof(text));
+  ck_assert_str_eq(text, "precious\n");
+  cashback__spool_close(r);
+}
+END_TEST
+
+/* Makes root's test directory usable by `uid` too (traverse only). */
+static void open_root_to_others(void) {
+  ck_assert_int_eq(chmod(root, 0711), 0);
+}
+
+START_TEST(a_spool_others_could_swap_is_refused) {
+  char path[256], err[512];
+  cashback__spool *s = NULL;
+  /* A parent directory anyone may write to (not sticky): refused. */
+  snprintf(path, sizeof(path), "%s/open", root);
+  ck_assert_int_eq(mkdir(path, 0700), 0);
+  ck_assert_int_eq(chmod(path, 0777), 0);
+  snprintf(path, sizeof(path), "%s/open/spool", root);
+  cashback__spool_config cfg = {path, CASHBACK__DURABLE_SYNC, 0, 0};
+  ck_assert_int_eq(cashback__spool_open(&cfg, &s, err, sizeof(err)),
+                   CASHBACK_E_IO);
+  ck_assert_msg(strstr(err, "writable by other users"), "%s", err);
+  /* A sticky one (like /tmp): a spool of ours in it is fine. */
+  snprintf(path, sizeof(path), "%s/sticky", root);
+  ck_assert_int_eq(mkdir(path, 0700), 0);
+  ck_assert_int_eq(chmod(path, 01777), 0);
+  snprintf(path, sizeof(path), "%s/sticky/mine", root);
+  ck_assert_msg(cashback__spool_open(&cfg, &s, err, sizeof(err)) == CASHBACK_OK,
+                "%s", err);
+  cashback__spool_close(s);
+  /* A symlink we own to a directory we own is followed. */
+  char link[256];
+  snprintf(link, sizeof(link), "%s/link", root);
+  ck_assert_int_eq(symlink("sticky/mine", link), 0);
+  cfg.dir = link;
+  ck_assert_msg(cashback__spool_open(&cfg, &s, err, sizeof(err)) == CASHBACK_OK,
+                "%s", err);
+  cashback__spool_close(s);
+  if (geteuid() != 0) {
+    fprintf(stderr, "spool: another user's spool in /tmp: skipped (needs "
+                    "root to make one)\n");
+    return;
+  }
+  /* Someone else made /tmp/x first (mode 0700, hers): refused, not used. */
+  struct passwd *pw = getpwnam("nobody");
+  ck_assert_ptr_nonnull(pw);
+  snprintf(path, sizeof(path), "%s/sticky/x", root);
+  ck_assert_int_eq(mkdir(path, 0700), 0);
+  ck_assert_int_eq(chown(path, pw->pw_uid, pw->pw_gid), 0);
+  cfg.dir = path;
+  ck_assert_int_eq(cashback__spool_open(&cfg, &s, err, sizeof(err)),
+                   CASHBACK_E_IO);
+  ck_assert_msg(strstr(err, "other users may write to"), "%s", err);
+  char ls[300];
+  snprintf(ls, sizeof(ls), "test -z \"$(ls -A '%s')\"", path);
+  ck_assert_int_eq(system(ls), 0); /* nothing created in it */
+  /* Her symlink in /tmp pointing at a directory of ours: not followed. */
+  snprintf(link, sizeof(link), "%s/sticky/hers", root);
+  snprintf(path, sizeof(path), "%s/sticky/mine", root);
+  ck_assert_int_eq(symlink(path, link), 0);
+  ck_assert_int_eq(lchown(link, pw->pw_uid, pw->pw_gid), 0);
+  cfg.dir = link;
+  ck_assert_int_eq(cashback__spool_open(&cfg, &s, err, sizeof(err)),
+                   CASHBACK_E_IO);
+  ck_assert_msg(strstr(err, "symlink"), "%s", err);
+}
+END_TEST
+
+/* Every entry of the spool directory is owned by `uid`. */
+static void all_owned_by(uid_t uid) {
+  DIR *d = opendir(dir);
+  ck_assert_ptr_nonnull(d);
+  struct dirent *de;
+  int n = 0;
+  while ((de = readdir(d))) {
+    if (de->d_name[0] == '.')
+      continue;
+    char path[512];
+    struct stat st;
+    snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+    ck_assert_int_eq(lstat(path, &st), 0);
+    ck_assert_msg(st.st_uid == uid, "%s is owned by uid %u, not %u", de->d_name,
+                  (unsigned)st.st_uid, (unsigned)uid);
+    n++;
+  }
+  closedir(d);
+  ck_assert_int_ge(n, 6);
+}
+
+START_TEST(files_root_makes_belong_to_the_spool_owner) {
+  if (geteuid() != 0) {
+    fprintf(stderr, "spool: root and the shop's user: skipped (needs root)\n");
+    return;
+  }
+  struct passwd *pw = getpwnam("nobody");
+  ck_assert_ptr_nonnull(pw);
+  uid_t uid = pw->pw_uid;
+  gid_t gid = pw->pw_gid;
+  open_root_to_others();
+  ck_assert_int_eq(mkdir(dir, 0700), 0);
+  ck_assert_int_eq(chown(dir, uid, gid), 0);
+  /* Root reports, sends, writes the state and the quarantine. */
+  cashback__spool *s = open_spool(0, 0);
+  ck_assert_int_eq(put(s, "{\"id\":\"root-1\"}"), CASHBACK_OK);
+  ck_assert_int_eq(put(s, "{\"id\":\"root-2\"}"), CASHBACK_OK);
+  ck_assert_int_eq(cashback__spool_lock_sender(s), CASHBACK_OK);
+  ck_assert_int_eq(cashback__spool_state_write(s, "attempt=1\n"), CASHBACK_OK);
+  ck_assert_int_eq(cashback__quarantine_append(s, "{\"q\":1}", 7, 1),
+                   CASHBACK_OK);
+  cashback__spool_close(s);
+  all_owned_by(uid);
+  /* The shop's user goes on with all of it. */
+  pid_t pid = fork();
+  ck_assert_int_ge(pid, 0);
+  if (pid == 0) {
+    alarm(10);
+    if (setgroups(0, NULL) != 0 || setgid(gid) != 0 || setuid(uid) != 0)
+      _exit(10);
+    cashback__spool_config cfg = {dir, CASHBACK__DURABLE_SYNC, 0, 0};
+    cashback__spool *u = NULL;
+    char err[512] = "";
+    int rc = 0;
+    cashback__batch b;
+    cashback__batch_init(&b, 1u << 20);
+    if (cashback__spool_open(&cfg, &u, err, sizeof(err)) != CASHBACK_OK)
+      rc = 1;
+    else if (cashback__spool_lock_sender(u) != CASHBACK_OK)
+      rc = 2;
+    else if (cashback__spool_collect(u, 100, &b) != CASHBACK_OK || b.n != 2)
+      rc = 3;
+    else if (cashback__spool_state_write(u, "attempt=2\n") != CASHBACK_OK)
+      rc = 4;
+    else if (cashback__quarantine_append(u, "{\"q\":2}", 7, 1) != CASHBACK_OK)
+      rc = 5;
+    else if (put(u, "{\"id\":\"user-1\"}") != CASHBACK_OK)
+      rc = 6;
+    if (rc)
+      fprintf(stderr, "as uid %u: step %d failed: %s\n", (unsigned)uid, rc,
+              err);
+    _exit(rc);
+  }
+  int status;
+  ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+  ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                "the spool's owner cannot use it after root did (step %d)",
+                WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+}
+END_TEST
+
 TCase *cashback_test_spool(void) {
   TCase *tc = tcase_create("spool");
   tcase_add_checked_fixture(tc, setup, teardown);
@@ -1122,5 +1430,10 @@ TCase *cashback_test_spool(void) {
   tcase_add_test(tc, a_read_error_mid_segment_keeps_the_rest);
   tcase_add_test(tc, unreadable_and_odd_files_are_skipped_and_named);
   tcase_add_test(tc, a_fifo_for_a_cursor_does_not_hang);
+  tcase_add_test(tc, reports_after_the_directory_was_replaced_are_kept);
+  tcase_add_test(tc, a_sender_follows_a_replaced_directory);
+  tcase_add_test(tc, symlinks_planted_in_the_spool_are_not_followed);
+  tcase_add_test(tc, a_spool_others_could_swap_is_refused);
+  tcase_add_test(tc, files_root_makes_belong_to_the_spool_owner);
   return tc;
 }
