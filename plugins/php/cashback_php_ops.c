@@ -159,6 +159,8 @@ void cashback_php_status(cashback_client *c, zval *return_value) {
   add_assoc_long(return_value, "path_fault", (zend_long)s.path_fault);
   add_assoc_long(return_value, "deferred", clamp_u64(s.deferred));
   add_assoc_long(return_value, "deferred_next", (zend_long)s.deferred_next);
+  add_assoc_long(return_value, "spool_status", (zend_long)s.spool_status);
+  add_assoc_string(return_value, "spool_error", s.spool_error);
 }
 
 void cashback_php_flush(cashback_client *c, zend_long timeout_ms,

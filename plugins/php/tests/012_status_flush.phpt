@@ -21,7 +21,7 @@ cb_try('negative timeout', fn() => Cashback\flush(-1));
 echo Cashback\status()['queued_events'], " queued\n";
 ?>
 --EXPECTF--
-array(17) {
+array(19) {
   [0]=>
   string(15) "corrupt_skipped"
   [1]=>
@@ -53,8 +53,12 @@ array(17) {
   [14]=>
   string(11) "read_errors"
   [15]=>
-  string(13) "spool_problem"
+  string(11) "spool_error"
   [16]=>
+  string(13) "spool_problem"
+  [17]=>
+  string(12) "spool_status"
+  [18]=>
   string(16) "unreadable_files"
 }
 int(0)
