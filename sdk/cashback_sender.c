@@ -809,13 +809,18 @@ static cashback_status post_events(cashback__sender *s, const char **texts,
                                    cashback__http_response *resp);
 
 /* Puts batch item i, answered "retry", into the deferred list (in memory;
- * the caller saves it). 0 when it is there. */
-static int defer_item(cashback__sender *s, size_t i, const cashback__result *r,
-                      int64_t now_ms) {
-  if (s->deferred_broken || !s->deferred_loaded)
-    return -1;
+ * the caller saves it). CASHBACK_OK when it is there, else why not. */
+static cashback_status defer_item(cashback__sender *s, size_t i,
+                                  const cashback__result *r, int64_t now_ms) {
+  if (s->deferred_broken || !s->deferred_loaded) {
+    cashback__log(s->c, CASHBACK_LOG_WARN,
+                  "event %s: the network asked for it later (%s), but the "
+                  "deferred events cannot be read; it stays queued",
+                  r->id, r->reason[0] ? r->reason : "retry");
+    return CASHBACK_E_IO;
+  }
   if (cashback__deferred_find(&s->deferred, r->id) < s->deferred.n)
-    return 0; /* already deferred (a copy sent again after a crash) */
+    return CASHBACK_OK; /* already deferred (a copy sent again after a crash) */
   const cashback__batch_item *it = &s->batch.items[i];
   cashback_status st = cashback__deferred_add(
       &s->deferred, r->id, s->batch.data.data + it->off, it->len, now_ms,
@@ -826,13 +831,31 @@ static int defer_item(cashback__sender *s, size_t i, const cashback__result *r,
                   "cannot be deferred (%s); it stays queued",
                   r->id, r->reason[0] ? r->reason : "retry",
                   cashback_strerror(st));
-    return -1;
+    return st;
   }
   cashback__log(s->c, CASHBACK_LOG_INFO,
                 "event %s deferred: the network asked for it later (%s%s%s)",
                 r->id, r->reason[0] ? r->reason : "retry",
                 r->message[0] ? ": " : "", r->message);
-  return 0;
+  return CASHBACK_OK;
+}
+
+/* Batch item i was answered "retry" and cannot be deferred: once it was
+ * written followup_wait ago, it goes to the quarantine as a deferred event
+ * would (so that followup_wait bounds it too). 0 when quarantined. */
+static int expire_undeferred(cashback__sender *s, size_t i,
+                             const cashback__result *r, int64_t now_ms) {
+  int64_t wait = s->c->opts.followup_wait_ms;
+  if (now_ms - s->batch.items[i].time_ms < wait)
+    return -1;
+  char waited[32], msg[CASHBACK_ERROR_MAX + 160];
+  human_ms(wait, waited, sizeof(waited));
+  snprintf(msg, sizeof(msg),
+           "the network did not see the sale within %s of the report, and "
+           "the event could not be deferred%s%s",
+           waited, r->message[0] ? ": " : "", r->message);
+  return quarantine_item(s, i, r->id,
+                         r->reason[0] ? r->reason : "retry_expired", msg, 200);
 }
 
 /* Sends the deferred events that are due, oldest deferral first, in one
@@ -1099,7 +1122,7 @@ cashback__step cashback__sender_step(cashback__sender *s, int64_t *wait_ms) {
     cashback__fail(s->c, CASHBACK_E_NOMEM, "sender: out of memory");
     goto done;
   }
-  size_t valid = 0;
+  size_t valid = 0, invalid_unsaved = 0;
   for (size_t i = 0; i < n; i++) {
     const cashback__batch_item *it = &s->batch.items[i];
     const char *p = s->batch.data.data + it->off;
@@ -1111,15 +1134,24 @@ cashback__step cashback__sender_step(cashback__sender *s, int64_t *wait_ms) {
       if (quarantine_item(s, i, "unknown", "invalid_record",
                           "spool record is not an event", 0) == 0)
         resolved[i] = 1;
+      else
+        invalid_unsaved++;
       texts[i] = NULL;
       continue;
     }
     valid++;
   }
   if (valid == 0) {
-    cashback__spool_ack(s->spool, &s->batch, resolved);
+    cashback_status acked = cashback__spool_ack(s->spool, &s->batch, resolved);
     result = CASHBACK__STEP_SENT;
-    goto done;
+    if (acked != CASHBACK_OK) {
+      schedule_retry(s, acked, -1,
+                     "spool %s: cannot move the cursor past records that are "
+                     "not events",
+                     cashback__spool_dir(s->spool));
+      result = CASHBACK__STEP_WAIT;
+    }
+    goto finish; /* invalid_unsaved: the back-off there */
   }
   /* The events to send: those with an id, each id once (a reloaded page
    * may spool one event twice; every copy is settled by the one answer).
@@ -1209,7 +1241,9 @@ cashback__step cashback__sender_step(cashback__sender *s, int64_t *wait_ms) {
       result = CASHBACK__STEP_WAIT;
     } else {
       size_t delivered = 0, rejected = 0, pending = 0, unsaved = 0;
-      size_t deferred = 0, deferred_before = s->deferred.n;
+      size_t deferred = 0, deferred_before = s->deferred.n, undeferred = 0;
+      cashback_status defer_st = CASHBACK_OK;
+      const char *undeferred_id = NULL;
       for (size_t i = 0; i < n; i++) {
         size_t j = rep[i];
         if (j == SIZE_MAX)
@@ -1239,13 +1273,25 @@ cashback__step cashback__sender_step(cashback__sender *s, int64_t *wait_ms) {
         case CASHBACK__OUTCOME_RETRY:
           /* Not now (a follow-up before its sale): out of the spool's
            * way, into the deferred list, once per event. */
-          if (!qdone[j])
-            qdone[j] = defer_item(s, i, r, now_ms) == 0 ? 3 : 4;
+          if (!qdone[j]) {
+            cashback_status ds = defer_item(s, i, r, now_ms);
+            qdone[j] = ds == CASHBACK_OK                         ? 3
+                       : expire_undeferred(s, i, r, now_ms) == 0 ? 5
+                                                                 : 4;
+            if (qdone[j] == 4 && defer_st == CASHBACK_OK) {
+              defer_st = ds;
+              undeferred_id = r->id;
+            }
+          }
           if (qdone[j] == 3) {
             resolved[i] = 1;
             deferred++;
+          } else if (qdone[j] == 5) {
+            resolved[i] = 1;
+            rejected++;
           } else {
             pending++;
+            undeferred++;
           }
           break;
         case CASHBACK__OUTCOME_PENDING:
@@ -1257,12 +1303,49 @@ cashback__step cashback__sender_step(cashback__sender *s, int64_t *wait_ms) {
       if (deferred && s->deferred.n > deferred_before &&
           save_deferred(s) != 0) {
         cashback__deferred_truncate(&s->deferred, deferred_before);
-        for (size_t i = 0; i < n; i++)
-          if (rep[i] != SIZE_MAX && qdone[rep[i]] == 3)
-            resolved[i] = 0;
-        pending += deferred;
+        for (size_t i = 0; i < n; i++) {
+          size_t j = rep[i];
+          if (j == SIZE_MAX || (qdone[j] != 3 && qdone[j] != 6))
+            continue;
+          if (qdone[j] == 3) /* once per event */
+            qdone[j] =
+                expire_undeferred(s, i, &send_results[j], now_ms) == 0 ? 5 : 6;
+          if (qdone[j] == 5) {
+            rejected++;
+            continue;
+          }
+          resolved[i] = 0;
+          pending++;
+          undeferred++;
+          if (!undeferred_id)
+            undeferred_id = send_results[j].id;
+        }
+        defer_st = CASHBACK_E_IO;
         deferred = 0;
       }
+      /* An item left unsettled ahead of settled ones in its segment holds
+       * the cursor there: the settled ones would go again at once, the
+       * unsettled one with them, in a loop. (The events a probe holds back
+       * are not sent, and the probe's next step settles them.) */
+      size_t held_back = 0;
+      const char *holder = NULL;
+      size_t nsegs = s->batch.nsegs;
+      unsigned char *seg_held = calloc(nsegs ? nsegs : 1, 1);
+      for (size_t i = 0; seg_held && i < n; i++) {
+        size_t g = s->batch.items[i].seg;
+        if (g >= nsegs)
+          continue;
+        if (!resolved[i]) {
+          if (texts[i] && rep[i] == SIZE_MAX)
+            continue; /* held back by the probe */
+          if (!seg_held[g] && !holder)
+            holder = results[i].id;
+          seg_held[g] = 1;
+        } else if (seg_held[g]) {
+          held_back++;
+        }
+      }
+      free(seg_held);
       /* The endpoint settled events: whatever 4xx came before were about
        * events, not the path. */
       if (delivered + rejected + deferred > 0) {
@@ -1283,12 +1366,35 @@ cashback__step cashback__sender_step(cashback__sender *s, int64_t *wait_ms) {
                        "events; they will be sent again",
                        cashback__spool_dir(s->spool), delivered + rejected);
         result = CASHBACK__STEP_WAIT;
-      } else if (unsaved) {
+      } else if (unsaved || invalid_unsaved) {
         /* A full disk: the same events would be answered again at once. */
         schedule_retry(s, CASHBACK_E_IO, -1,
                        "spool %s: cannot write the quarantine; %zu rejected "
-                       "events kept in the spool",
-                       cashback__spool_dir(s->spool), unsaved);
+                       "events and %zu records that are not events kept in "
+                       "the spool",
+                       cashback__spool_dir(s->spool), unsaved, invalid_unsaved);
+        result = CASHBACK__STEP_WAIT;
+        invalid_unsaved = 0; /* said */
+      } else if (undeferred) {
+        /* "Retry" for an event that cannot be deferred: it stays at the
+         * head of its segment; asking again at once would loop. */
+        schedule_retry(s, defer_st != CASHBACK_OK ? defer_st : CASHBACK_E_IO,
+                       -1,
+                       "spool %s: the network asked for %zu events later "
+                       "(first %s), but they cannot be deferred (%s); they "
+                       "stay queued and sending backs off until followup_wait "
+                       "has passed for them",
+                       cashback__spool_dir(s->spool), undeferred,
+                       undeferred_id ? undeferred_id : "?",
+                       cashback_strerror(
+                           defer_st != CASHBACK_OK ? defer_st : CASHBACK_E_IO));
+        result = CASHBACK__STEP_WAIT;
+      } else if (held_back) {
+        schedule_retry(s, CASHBACK_E_PROTOCOL, -1,
+                       "POST %s: the answer left event %s unsettled ahead of "
+                       "%zu settled events of its segment; they go again "
+                       "after a back-off",
+                       url, holder ? holder : "?", held_back);
         result = CASHBACK__STEP_WAIT;
       } else if (delivered + rejected + deferred > 0) {
         record_success(s);
@@ -1376,6 +1482,15 @@ cashback__step cashback__sender_step(cashback__sender *s, int64_t *wait_ms) {
             : CASHBACK_E_PROTOCOL;
     schedule_retry(s, why, ra, "POST %s: HTTP %ld%s%s", url, resp.status,
                    ex[0] ? ": " : "", ex);
+    result = CASHBACK__STEP_WAIT;
+  }
+finish:
+  if (invalid_unsaved && result == CASHBACK__STEP_SENT) {
+    /* Tried again at once, it would fail again at once: a hot loop. */
+    schedule_retry(s, CASHBACK_E_IO, -1,
+                   "spool %s: cannot write the quarantine; %zu records that "
+                   "are not events kept in the spool",
+                   cashback__spool_dir(s->spool), invalid_unsaved);
     result = CASHBACK__STEP_WAIT;
   }
   if (result == CASHBACK__STEP_WAIT)

@@ -340,6 +340,70 @@ START_TEST(a_path_refusing_everything_quarantines_nothing) {
 }
 END_TEST
 
+/* A spool record that is not an event, with the quarantine unwritable
+ * (quarantine.log is a directory): `followed` 1: a valid event after it in
+ * its segment; 0: the record alone. The sender backs off with
+ * CASHBACK_E_IO; before, the record alone was a busy loop (flush ended in
+ * CASHBACK_E_TIMEOUT) and with an event behind it a request storm. */
+static void invalid_record_unquarantinable(int followed) {
+  cashback_client *c = client();
+  char dir[128];
+  snprintf(dir, sizeof(dir), "%s/spool", spool_root);
+  cashback__spool_config cfg = {dir, CASHBACK__DURABLE_SYNC, 0, 0};
+  cashback__spool *side = NULL;
+  char err[256] = "";
+  ck_assert_int_eq(cashback__spool_open(&cfg, &side, err, sizeof(err)),
+                   CASHBACK_OK);
+  static const char junk[] = "not an event";
+  ck_assert_int_eq(cashback__spool_append(side, junk, sizeof(junk) - 1, 1000,
+                                          err, sizeof(err)),
+                   CASHBACK_OK);
+  if (followed) {
+    cashback_event *ev = cashback_event_new(CASHBACK_EVENT_SALE, "V-good");
+    ck_assert_int_eq(cashback_event_set_click(ev, "tok"), CASHBACK_OK);
+    ck_assert_int_eq(cashback_event_set_amount(ev, 4990, "EUR"), CASHBACK_OK);
+    ck_assert_int_eq(cashback_event_finalize(c, ev, NULL), CASHBACK_OK);
+    char *js = NULL;
+    size_t jl = 0;
+    ck_assert_int_eq(cashback_event_to_json(c, ev, &js, &jl), CASHBACK_OK);
+    ck_assert_int_eq(
+        cashback__spool_append(side, js, jl, 1000, err, sizeof(err)),
+        CASHBACK_OK);
+    cashback_free(js);
+    cashback_event_free(ev);
+  }
+  cashback__spool_close(side);
+  char path[160];
+  snprintf(path, sizeof(path), "%s/spool/quarantine.log", spool_root);
+  unlink(path);
+  ck_assert_int_eq(mkdir(path, 0700), 0); /* appends to it fail */
+  ck_assert_int_eq(cashback_flush(c, 2000), CASHBACK_E_IO);
+  ck_assert_int_le(receiver_stat(&rx, "requests"), followed ? 25 : 0);
+  ck_assert_int_eq(rmdir(path), 0);
+  cashback_queue_status s;
+  ck_assert_int_eq(cashback_get_status(c, &s), CASHBACK_OK);
+  ck_assert_int_eq(s.last_status, CASHBACK_E_IO);
+  ck_assert_ptr_nonnull(strstr(s.last_error, "not events"));
+  ck_assert_int_gt(s.next_attempt, 0);
+  /* Writable again: the record is quarantined and the spool drains. */
+  for (int i = 0; i < 20 && queued(c) > 0; i++) {
+    cashback_flush(c, 1000);
+    receiver_sleep_ms(100);
+  }
+  ck_assert_uint_eq(queued(c), 0);
+  cashback_client_free(c);
+}
+
+START_TEST(invalid_record_alone_unquarantinable_backs_off) {
+  invalid_record_unquarantinable(0);
+}
+END_TEST
+
+START_TEST(invalid_record_before_an_event_unquarantinable_backs_off) {
+  invalid_record_unquarantinable(1);
+}
+END_TEST
+
 /* A full disk under a 400: the bad event cannot be quarantined. It stays
  * in the spool and the sender backs off; no hot loop. */
 START_TEST(unwritable_quarantine_backs_off) {
@@ -1032,6 +1096,68 @@ START_TEST(followup_before_its_sale_is_deferred_then_delivered) {
 }
 END_TEST
 
+/* A "retry" answer for an event that cannot be deferred (here `deferred`
+ * is a directory, so the list cannot be read) with 20 events behind it in
+ * its segment: the event holds the cursor, and the sender backs off
+ * instead of sending the same batch again at once (it sent 43-45 requests
+ * in 2 s before). */
+START_TEST(undeferrable_retry_backs_off) {
+  receiver_control(&rx, "{\"followups\":\"retry\"}");
+  cashback_client *c = client_in("spool", SECRET, 500, 0);
+  char id[33];
+  report_followup(c, CASHBACK_EVENT_CONFIRM, "NEVER", id);
+  report_n(c, 20, "G");
+  char path[200];
+  snprintf(path, sizeof(path), "%s/spool/deferred", spool_root);
+  ck_assert_int_eq(mkdir(path, 0700), 0);
+  cashback_status fs = cashback_flush(c, 2000);
+  ck_assert_int_ne(fs, CASHBACK_OK);
+  ck_assert_int_ne(fs, CASHBACK_E_TIMEOUT); /* it waits, it does not loop */
+  ck_assert_int_le(receiver_stat(&rx, "requests"), 25);
+  ck_assert_int_eq(receiver_stat(&rx, "accepted"), 20);
+  cashback_queue_status s;
+  ck_assert_int_eq(cashback_get_status(c, &s), CASHBACK_OK);
+  ck_assert_ptr_nonnull(strstr(s.last_error, "cannot be deferred"));
+  ck_assert_ptr_nonnull(strstr(s.last_error, id));
+  ck_assert_int_gt(s.next_attempt, 0);
+  ck_assert_uint_ge(s.queued_events, 1);
+  ck_assert_uint_eq(s.quarantined, 0);
+  ck_assert_int_eq(rmdir(path), 0);
+  cashback_client_free(c);
+}
+END_TEST
+
+/* followup_wait bounds an event that cannot be deferred too: once it was
+ * reported that long ago (1 s here), a "retry" answer quarantines it, and
+ * the spool drains. */
+START_TEST(undeferrable_retry_expires_after_followup_wait) {
+  receiver_control(&rx, "{\"followups\":\"retry\"}");
+  cashback_client *c = client_in("spool", SECRET, 500, 1000);
+  char id[33];
+  report_followup(c, CASHBACK_EVENT_CONFIRM, "NEVER", id);
+  report_n(c, 3, "X");
+  char path[200];
+  snprintf(path, sizeof(path), "%s/spool/deferred", spool_root);
+  ck_assert_int_eq(mkdir(path, 0700), 0);
+  cashback_queue_status s;
+  for (int i = 0; i < 40 && queued(c) > 0; i++) {
+    cashback_flush(c, 500);
+    receiver_sleep_ms(100);
+  }
+  ck_assert_int_eq(cashback_get_status(c, &s), CASHBACK_OK);
+  ck_assert_uint_eq(s.queued_events, 0);
+  ck_assert_uint_eq(s.quarantined, 1);
+  qlist l = {0};
+  cashback_quarantine_list(c, on_quarantined, &l);
+  ck_assert_str_eq(l.id, id);
+  ck_assert_str_eq(l.reason, "unknown_order");
+  ck_assert_msg(strstr(l.message, "could not be deferred"), "%s", l.message);
+  ck_assert_int_le(receiver_stat(&rx, "requests"), 40);
+  ck_assert_int_eq(rmdir(path), 0);
+  cashback_client_free(c);
+}
+END_TEST
+
 /* A follow-up whose sale never comes is tried for followup_wait (1 s
  * here), then quarantined with a reason that says so. */
 START_TEST(deferred_event_expires_into_the_quarantine) {
@@ -1204,6 +1330,16 @@ START_TEST(the_shop_user_is_told_why_it_cannot_send) {
 }
 END_TEST
 
+/* SENDER_ONLY=name[,name...]: only those cases (while working on one). */
+static void add_test(TCase *tc, const TTest *t) {
+  const char *only = getenv("SENDER_ONLY");
+  if (only && !strstr(only, t->name))
+    return;
+  tcase_add_test(tc, t);
+}
+#undef tcase_add_test
+#define tcase_add_test(tc, t) add_test(tc, t)
+
 TCase *cashback_test_sender(void) {
   TCase *tc = tcase_create("sender");
   tcase_add_checked_fixture(tc, setup, teardown);
@@ -1218,9 +1354,13 @@ TCase *cashback_test_sender(void) {
   tcase_add_test(tc, bad_batch_is_split_down_to_the_bad_event);
   tcase_add_test(tc, a_path_refusing_everything_quarantines_nothing);
   tcase_add_test(tc, unwritable_quarantine_backs_off);
+  tcase_add_test(tc, invalid_record_alone_unquarantinable_backs_off);
+  tcase_add_test(tc, invalid_record_before_an_event_unquarantinable_backs_off);
   tcase_add_test(tc, one_id_twice_in_a_batch_is_sent_once);
   tcase_add_test(tc, followup_before_its_sale_is_deferred_then_delivered);
   tcase_add_test(tc, deferred_event_expires_into_the_quarantine);
+  tcase_add_test(tc, undeferrable_retry_backs_off);
+  tcase_add_test(tc, undeferrable_retry_expires_after_followup_wait);
   tcase_add_test(tc, held_followup_nets_when_its_sale_arrives);
   tcase_add_test(tc, deferred_requests_keep_to_the_batch_caps);
   tcase_add_test(tc, wrong_key_pauses_and_keeps_everything);
