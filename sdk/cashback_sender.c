@@ -49,7 +49,7 @@
 
 #define STANDBY_MS 2000 /* a standby sender tries for the lock this often */
 #define IDLE_POLL_MS 1000
-#define PROBE_COLLECT 16 /* records read to find an event after the head */
+#define PROBE_COLLECT 64 /* records read to find an event after the head */
 
 struct cashback__sender {
   cashback_client *c;
@@ -443,6 +443,19 @@ static int payload_id(const char *p, size_t len, char id[33]) {
   memcpy(id, p + pl, 32);
   id[32] = '\0';
   return 1;
+}
+
+/* The order id of an event payload (its top-level "order_id") into `out`;
+ * 0 when it has none. */
+static int event_order(const char *p, size_t len,
+                       char out[CASHBACK_ID_MAX + 1]) {
+  cJSON *o = cJSON_ParseWithLength(p, len);
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "order_id");
+  int ok = cJSON_IsString(v) && strlen(v->valuestring) <= CASHBACK_ID_MAX;
+  if (ok)
+    snprintf(out, CASHBACK_ID_MAX + 1, "%s", v->valuestring);
+  cJSON_Delete(o);
+  return ok;
 }
 
 /* Records a failed attempt and that the next one is `delay` ms away. */
@@ -1157,7 +1170,8 @@ cashback__step cashback__sender_step(cashback__sender *s, int64_t *wait_ms) {
    * may spool one event twice; every copy is settled by the one answer).
    * rep[i] is the sent entry that settles batch item i, SIZE_MAX for none.
    * A probe (section 7 of docs/protocol.md) holds back the batch's first
-   * event and sends the next one alone. */
+   * event and sends the next one of another order alone: an event of the
+   * head's own order (its cancel, say) must not go before it. */
   map = calloc(valid, sizeof(*map));
   rep = calloc(n, sizeof(*rep));
   qdone = calloc(valid, 1); /* 1: quarantined, 2: could not be */
@@ -1171,14 +1185,24 @@ cashback__step cashback__sender_step(cashback__sender *s, int64_t *wait_ms) {
   int probe = s->probe;
   s->probe = 0;
   const char *head_id = NULL;
+  char head_order[CASHBACK_ID_MAX + 1] = "", order[CASHBACK_ID_MAX + 1];
+  int head_has_order = 0;
   size_t k = 0;
   for (size_t i = 0; i < n; i++) {
     rep[i] = SIZE_MAX;
     if (!texts[i])
       continue;
-    if (!head_id)
+    if (!head_id) {
       head_id = results[i].id;
+      if (probe)
+        head_has_order = event_order(texts[i], lens[i], head_order);
+    }
     if (probe && (strcmp(results[i].id, head_id) == 0 || k == 1))
+      continue;
+    /* A head without an order id: nothing is known to be of another
+     * order, so nothing probes. */
+    if (probe && (!head_has_order || !event_order(texts[i], lens[i], order) ||
+                  strcmp(order, head_order) == 0))
       continue;
     size_t j = 0;
     while (j < k && strcmp(send_results[j].id, results[i].id) != 0)
@@ -1196,7 +1220,8 @@ cashback__step cashback__sender_step(cashback__sender *s, int64_t *wait_ms) {
   if (valid == 0) {
     /* A probe with no other event to send: nothing proves the path. */
     path_fault(s, s->state.path_fault ? s->state.path_fault : 400,
-               s->c->opts.endpoint, "no other event to probe the path with");
+               s->c->opts.endpoint,
+               "no event of another order to probe the path with");
     result = CASHBACK__STEP_WAIT;
     *wait_ms = s->state.next_attempt_ms - cashback__wall_ms();
     if (*wait_ms < 0)

@@ -1330,6 +1330,61 @@ START_TEST(the_shop_user_is_told_why_it_cannot_send) {
 }
 END_TEST
 
+/* The path probe never sends an event of the head's order before it: a
+ * sale and its cancel, two batch-level 400s (a flaky proxy), and a network
+ * that rejects a follow-up of an unknown order. The probe has no event of
+ * another order, so it backs off as a path fault; then the sale goes, then
+ * its cancel, and nothing is quarantined (before, the probe sent the cancel
+ * first and it was quarantined as unknown_order). */
+START_TEST(probe_never_sends_a_followup_before_its_sale) {
+  receiver_control(&rx, "{\"followups\":\"reject\"}");
+  cashback_client *c = client_in("spool", SECRET, 500, 0);
+  report_sale(c, "P1");
+  char id[33];
+  report_followup(c, CASHBACK_EVENT_CANCEL, "P1", id);
+  receiver_control(&rx, "{\"status\":400,\"count\":2}");
+  for (int i = 0; i < 20 && queued(c) > 0; i++)
+    cashback_flush(c, 1000);
+  cashback_queue_status s;
+  ck_assert_int_eq(cashback_get_status(c, &s), CASHBACK_OK);
+  ck_assert_uint_eq(s.queued_events, 0);
+  ck_assert_uint_eq(s.quarantined, 0);
+  ck_assert_int_eq(requests_with(400), 2);
+  cJSON *j = receiver_stats(&rx);
+  cJSON *p1 = order_of(j, "P1");
+  ck_assert(cJSON_IsTrue(cJSON_GetObjectItem(p1, "cancelled")));
+  ck_assert_int_eq((int)cJSON_GetObjectItem(p1, "net")->valuedouble, 0);
+  cJSON_Delete(j);
+  cashback_client_free(c);
+}
+END_TEST
+
+/* With an event of another order behind the head's cancel, the probe
+ * skips the cancel and sends that one (before, it sent the cancel, which
+ * was quarantined as unknown_order). */
+START_TEST(probe_skips_the_heads_order) {
+  receiver_control(&rx, "{\"followups\":\"reject\"}");
+  cashback_client *c = client_in("spool", SECRET, 500, 0);
+  report_sale(c, "P2");
+  char id[33];
+  report_followup(c, CASHBACK_EVENT_CANCEL, "P2", id);
+  report_sale(c, "P3");
+  receiver_control(&rx, "{\"status\":400,\"count\":2}");
+  for (int i = 0; i < 20 && queued(c) > 0; i++)
+    cashback_flush(c, 1000);
+  cashback_queue_status s;
+  ck_assert_int_eq(cashback_get_status(c, &s), CASHBACK_OK);
+  ck_assert_uint_eq(s.queued_events, 0);
+  ck_assert_uint_eq(s.quarantined, 0);
+  cJSON *j = receiver_stats(&rx);
+  ck_assert(cJSON_IsTrue(cJSON_GetObjectItem(order_of(j, "P2"), "cancelled")));
+  ck_assert_int_eq(
+      (int)cJSON_GetObjectItem(order_of(j, "P3"), "net")->valuedouble, 4990);
+  cJSON_Delete(j);
+  cashback_client_free(c);
+}
+END_TEST
+
 /* SENDER_ONLY=name[,name...]: only those cases (while working on one). */
 static void add_test(TCase *tc, const TTest *t) {
   const char *only = getenv("SENDER_ONLY");
@@ -1361,6 +1416,8 @@ TCase *cashback_test_sender(void) {
   tcase_add_test(tc, deferred_event_expires_into_the_quarantine);
   tcase_add_test(tc, undeferrable_retry_backs_off);
   tcase_add_test(tc, undeferrable_retry_expires_after_followup_wait);
+  tcase_add_test(tc, probe_never_sends_a_followup_before_its_sale);
+  tcase_add_test(tc, probe_skips_the_heads_order);
   tcase_add_test(tc, held_followup_nets_when_its_sale_arrives);
   tcase_add_test(tc, deferred_requests_keep_to_the_batch_caps);
   tcase_add_test(tc, wrong_key_pauses_and_keeps_everything);
