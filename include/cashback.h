@@ -691,9 +691,10 @@ CASHBACK_API cashback_status cashback_report(cashback_client *client,
 CASHBACK_API cashback_status cashback_sender_start(cashback_client *client);
 
 /**
- * Stops the sender thread after a final flush of at most `flush_timeout_ms`
- * (plus one request in flight, bounded by the request timeout). Events not
- * sent stay in the spool. CASHBACK_OK when it was not running.
+ * Stops the sender thread after a final flush of at most `flush_timeout_ms`;
+ * a request in flight ends by that deadline too (within about a second),
+ * not by its own timeout. Events not sent stay in the spool. CASHBACK_OK
+ * when it was not running.
  */
 CASHBACK_API cashback_status cashback_sender_stop(cashback_client *client,
                                                   int64_t flush_timeout_ms);
@@ -706,7 +707,11 @@ CASHBACK_API cashback_status cashback_sender_stop(cashback_client *client,
  * paused); CASHBACK_E_TIMEOUT, or the status of the last failure
  * (CASHBACK_E_NETWORK, CASHBACK_E_HTTP, CASHBACK_E_PROTOCOL), when events
  * remain because the network did not take them in time. Honours the backoff:
- * it does not send before a retry is due.
+ * it does not send before a retry is due. Returns by `timeout_ms`: a request
+ * is given the time left as its timeout when that is shorter than the
+ * request timeout (a network that does not answer costs `timeout_ms`, not
+ * the request timeout), none is started with less than 100 ms left, and a
+ * request of this client's sender thread in flight is not waited for.
  */
 CASHBACK_API cashback_status cashback_flush(cashback_client *client,
                                             int64_t timeout_ms);
@@ -768,6 +773,10 @@ typedef struct cashback_queue_status {
    * sender.lock in www-data's spool). */
   cashback_status spool_status;
   char spool_error[CASHBACK_ERROR_MAX + 1]; /**< its detail, or "" */
+  /** Unix time a send attempt began that has not ended yet (a request in
+   * flight, possibly to a network that accepted it and does not answer);
+   * 0: none. */
+  int64_t in_flight_since;
 } cashback_queue_status;
 
 /**

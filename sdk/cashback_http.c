@@ -11,19 +11,31 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <time.h>
 
 struct cashback__http {
   CURL *easy;
   char *user_agent;
   char *ca_file;
   int allow_insecure;
-  int nomem; /* the write callback ran out of memory */
+  int nomem;                 /* the write callback ran out of memory */
+  long connect_ms, total_ms; /* the configured timeouts */
+  int64_t deadline;          /* of the call in progress (monotonic ms), 0 */
+  int stopped;               /* the progress callback ended the transfer */
+  _Atomic int64_t abort_at;  /* cashback__http_abort_at(), 0: none */
   char errbuf[CURL_ERROR_SIZE];
 };
+
+static int64_t mono_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 /*
  * curl_global_init() is the one process-wide state libcashback touches, and
@@ -197,6 +209,7 @@ static void response_reset(cashback__http_response *r) {
   r->timed_out = 0;
   r->tls_error = 0;
   r->too_big = 0;
+  r->deadline_cut = 0;
   r->retry_after[0] = '\0';
   r->date[0] = '\0';
   r->error[0] = '\0';
@@ -262,6 +275,26 @@ static size_t on_body(char *p, size_t size, size_t nmemb, void *ud) {
   return n;
 }
 
+/* Ends a transfer at the call's deadline or at the time another thread set
+ * with cashback__http_abort_at() (libcurl calls this at least once a
+ * second, more often while data moves). */
+static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow,
+                       curl_off_t ultotal, curl_off_t ulnow) {
+  (void)dltotal;
+  (void)dlnow;
+  (void)ultotal;
+  (void)ulnow;
+  cashback__http *h = ud;
+  int64_t at = atomic_load(&h->abort_at);
+  if (h->deadline > 0 && (at <= 0 || h->deadline < at))
+    at = h->deadline;
+  if (at > 0 && mono_ms() >= at) {
+    h->stopped = 1;
+    return 1; /* CURLE_ABORTED_BY_CALLBACK */
+  }
+  return 0;
+}
+
 /* ------------------------------------------------------------------------
  * The handle
  * --------------------------------------------------------------------- */
@@ -302,6 +335,9 @@ cashback_status cashback__http_new(const cashback__http_config *cfg,
   long total_ms = cfg->total_timeout_ms > 0 && cfg->total_timeout_ms < 86400000
                       ? (long)cfg->total_timeout_ms
                       : 30000;
+  h->connect_ms = connect_ms;
+  h->total_ms = total_ms;
+  atomic_init(&h->abort_at, 0);
   int ok = 1;
   SET(CURLOPT_NOSIGNAL, 1L); /* no SIGALRM: we run in threads */
   SET(CURLOPT_ERRORBUFFER, h->errbuf);
@@ -325,6 +361,9 @@ cashback_status cashback__http_new(const cashback__http_config *cfg,
   SET(CURLOPT_USERAGENT, h->user_agent);
   SET(CURLOPT_HEADERFUNCTION, on_header);
   SET(CURLOPT_WRITEFUNCTION, on_body);
+  SET(CURLOPT_XFERINFOFUNCTION, on_progress);
+  SET(CURLOPT_XFERINFODATA, h);
+  SET(CURLOPT_NOPROGRESS, 0L);
   SET(CURLOPT_POST, 1L);
   if (!ok) {
     cashback__http_free(h);
@@ -353,9 +392,21 @@ void cashback__http_abandon(cashback__http *h) {
     close(sock);
 }
 
+void cashback__http_abort_at(cashback__http *h, int64_t mono_deadline_ms) {
+  if (h)
+    atomic_store(&h->abort_at, mono_deadline_ms > 0 ? mono_deadline_ms : 0);
+}
+
 cashback_status cashback__http_post(cashback__http *h, const char *url,
                                     const char *signature, const void *body,
                                     size_t len, cashback__http_response *resp) {
+  return cashback__http_post_by(h, url, signature, body, len, 0, resp);
+}
+
+cashback_status cashback__http_post_by(cashback__http *h, const char *url,
+                                       const char *signature, const void *body,
+                                       size_t len, int64_t mono_deadline_ms,
+                                       cashback__http_response *resp) {
   if (!resp)
     return CASHBACK_E_INVALID_ARGUMENT;
   response_reset(resp);
@@ -402,10 +453,40 @@ cashback_status cashback__http_post(cashback__http *h, const char *url,
     return CASHBACK_E_NOMEM;
   }
 
+  /* The request ends by the caller's deadline (and by any abort time set
+   * meanwhile): its timeout is the configured one or the time left,
+   * whichever is shorter. */
+  long total = h->total_ms, connect = h->connect_ms;
+  int64_t at = atomic_load(&h->abort_at);
+  int64_t by = mono_deadline_ms > 0 && (at <= 0 || mono_deadline_ms < at)
+                   ? mono_deadline_ms
+                   : at;
+  if (by > 0) {
+    int64_t left = by - mono_ms();
+    if (left < 1) {
+      curl_slist_free_all(headers);
+      resp->transport_error = 1;
+      resp->timed_out = 1;
+      resp->deadline_cut = 1;
+      snprintf(resp->error, sizeof(resp->error),
+               "http: no time left before the deadline; not sent");
+      return CASHBACK_E_NETWORK;
+    }
+    if (left < total) {
+      total = (long)left;
+      resp->deadline_cut = 1;
+    }
+    if (left < connect)
+      connect = (long)left;
+  }
   write_ctx w = {h, resp};
   h->nomem = 0;
+  h->stopped = 0;
+  h->deadline = mono_deadline_ms > 0 ? mono_deadline_ms : 0;
   h->errbuf[0] = '\0';
   int ok = 1;
+  SET(CURLOPT_TIMEOUT_MS, total);
+  SET(CURLOPT_CONNECTTIMEOUT_MS, connect);
   SET(CURLOPT_URL, url);
   SET(CURLOPT_HTTPHEADER, headers);
   SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
@@ -449,7 +530,13 @@ cashback_status cashback__http_post(cashback__http *h, const char *url,
   /* A status may have arrived before the failure: it is not an answer. */
   resp->status = 0;
   resp->transport_error = 1;
-  resp->timed_out = rc == CURLE_OPERATION_TIMEDOUT;
+  resp->timed_out = rc == CURLE_OPERATION_TIMEDOUT || h->stopped;
+  if (h->stopped) {
+    resp->deadline_cut = 1;
+    snprintf(resp->error, sizeof(resp->error),
+             "http: stopped at the deadline, no answer yet");
+    return CASHBACK_E_NETWORK;
+  }
   resp->tls_error =
       rc == CURLE_SSL_CONNECT_ERROR || rc == CURLE_PEER_FAILED_VERIFICATION ||
       rc == CURLE_SSL_CERTPROBLEM || rc == CURLE_SSL_CIPHER ||

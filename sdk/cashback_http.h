@@ -27,6 +27,8 @@ typedef struct cashback__http_response {
   int transport_error;  /* 1: connection failed, reset, timed out */
   int timed_out;        /* 1: the timeout hit */
   int tls_error;        /* 1: the TLS handshake or certificate check failed */
+  int deadline_cut;     /* 1: the caller's deadline, not the configured
+                           timeout, bounded the request */
   int too_big;          /* 1: the body passed CASHBACK__RESPONSE_MAX; the
                            transfer was aborted there (a transport error) */
   char retry_after[64]; /* the Retry-After header's value, or "" */
@@ -58,6 +60,21 @@ void cashback__http_free(cashback__http *h);
 cashback_status cashback__http_post(cashback__http *h, const char *url,
                                     const char *signature, const void *body,
                                     size_t len, cashback__http_response *resp);
+
+/* The same, ending by `mono_deadline_ms` (CLOCK_MONOTONIC milliseconds; 0:
+ * none): the request's timeout is the configured one or the time left,
+ * whichever is shorter, and `resp->deadline_cut` says when it was the time
+ * left. No time left: CASHBACK_E_NETWORK at once, nothing sent. */
+cashback_status cashback__http_post_by(cashback__http *h, const char *url,
+                                       const char *signature, const void *body,
+                                       size_t len, int64_t mono_deadline_ms,
+                                       cashback__http_response *resp);
+
+/* Ends the transfer in progress, and any later one, by `mono_deadline_ms`
+ * (0: no such limit any more), within about a second (libcurl's progress
+ * callback). The one call that another thread may make on a handle in
+ * use. */
+void cashback__http_abort_at(cashback__http *h, int64_t mono_deadline_ms);
 
 void cashback__http_response_init(cashback__http_response *r);
 void cashback__http_response_free(cashback__http_response *r);

@@ -228,6 +228,11 @@ cashback_status cashback_get_status(cashback_client *c,
     snprintf(out->spool_problem, sizeof(out->spool_problem), "%s",
              s.read_error);
     out->state_damaged = s.state_damaged;
+    /* A request lasts at most request_timeout: an older mark is of a
+     * sender that went away mid-request (the next one clears it). */
+    if (s.in_flight_since > 0 &&
+        now_ms - s.in_flight_since <= c->opts.total_timeout_ms + 60000)
+      out->in_flight_since = s.in_flight_since / 1000;
   }
   out->unreadable_files = issues.unreadable;
   if (issues.first[0])

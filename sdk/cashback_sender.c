@@ -47,7 +47,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define STANDBY_MS 2000 /* a standby sender tries for the lock this often */
+#define STANDBY_MS 2000    /* a standby sender tries for the lock this often */
+#define MIN_ATTEMPT_MS 100 /* no request is started with less time left */
 #define IDLE_POLL_MS 1000
 #define PROBE_COLLECT 64 /* records read to find an event after the head */
 
@@ -64,6 +65,7 @@ struct cashback__sender {
   int deferred_broken;         /* unreadable: nothing is deferred */
   cashback__sender_state state;
   int state_loaded;
+  int saved_in_flight;     /* the state file says a request is in flight */
   char spool_problem[256]; /* the last one logged (logged when it changes) */
 
   pthread_mutex_t mu; /* the thread's control */
@@ -80,6 +82,12 @@ struct cashback__sender {
 int64_t cashback__wall_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t mono_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
   return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
@@ -173,6 +181,8 @@ static int parse_lines(const char *text, size_t len, cashback__sender_state *st,
       st->corrupt = x > 0 ? (uint64_t)x : 0;
     else if (KEY("state_damaged"))
       st->state_damaged = x > 0 ? (uint64_t)x : 0;
+    else if (KEY("in_flight_since"))
+      st->in_flight_since = x > 0 ? x : 0;
     else if (KEY("fault_streak"))
       st->fault_streak = x > 0 && x < 1000000 ? (unsigned)x : 0;
     else if (KEY("fault_accepted"))
@@ -262,18 +272,18 @@ size_t cashback__sender_state_format(const cashback__sender_state *st,
   char err[CASHBACK_ERROR_MAX + 1], rerr[CASHBACK_ERROR_MAX + 1];
   one_line(err, sizeof(err), st->last_error);
   one_line(rerr, sizeof(rerr), st->read_error);
-  int n =
-      snprintf(out, size,
-               "attempt=%u\nnext_attempt_ms=%" PRId64
-               "\nretry_delay_ms=%" PRId64 "\npaused=%d\n"
-               "paused_key=%s\nlast_success=%" PRId64 "\nlast_status=%d\n"
-               "corrupt=%" PRIu64 "\nstate_damaged=%" PRIu64 "\nlast_error=%s\n"
-               "fault_streak=%u\nfault_accepted=%d\npath_fault=%ld\n"
-               "read_errors=%" PRIu64 "\nread_error=%s\n",
-               st->attempt, st->next_attempt_ms, st->retry_delay_ms, st->paused,
-               st->paused_key, st->last_success, (int)st->last_status,
-               st->corrupt, st->state_damaged, err, st->fault_streak,
-               st->fault_accepted, st->path_fault, st->read_errors, rerr);
+  int n = snprintf(
+      out, size,
+      "attempt=%u\nnext_attempt_ms=%" PRId64 "\nretry_delay_ms=%" PRId64
+      "\npaused=%d\n"
+      "paused_key=%s\nlast_success=%" PRId64 "\nlast_status=%d\n"
+      "corrupt=%" PRIu64 "\nstate_damaged=%" PRIu64 "\nlast_error=%s\n"
+      "fault_streak=%u\nfault_accepted=%d\npath_fault=%ld\n"
+      "read_errors=%" PRIu64 "\nread_error=%s\nin_flight_since=%" PRId64 "\n",
+      st->attempt, st->next_attempt_ms, st->retry_delay_ms, st->paused,
+      st->paused_key, st->last_success, (int)st->last_status, st->corrupt,
+      st->state_damaged, err, st->fault_streak, st->fault_accepted,
+      st->path_fault, st->read_errors, rerr, st->in_flight_since);
   if (n < 0 || (size_t)n + 14 > size)
     return 0;
   uint32_t crc = cashback__crc32c(0, out, (size_t)n);
@@ -289,6 +299,8 @@ static void save_state(cashback__sender *s) {
       cashback__spool_state_write(s->spool, text) != CASHBACK_OK)
     cashback__log(s->c, CASHBACK_LOG_WARN, "spool %s: cannot write state",
                   cashback__spool_dir(s->spool));
+  else
+    s->saved_in_flight = s->state.in_flight_since != 0;
 }
 
 /* Names the key in the state file without revealing it: 16 hex digits of
@@ -354,6 +366,12 @@ static void load_state(cashback__sender *s) {
     s->state.paused = 0;
     s->state.attempt = 0;
     s->state.next_attempt_ms = 0;
+    rewrite = 1;
+  }
+  /* We hold the sender lock: a request the file says is in flight was
+   * another sender's, which has gone. */
+  if (s->state.in_flight_since) {
+    s->state.in_flight_since = 0;
     rewrite = 1;
   }
   s->state_loaded = 1;
@@ -818,6 +836,7 @@ static int save_deferred(cashback__sender *s) {
 
 static cashback_status post_events(cashback__sender *s, const char **texts,
                                    const size_t *lens, size_t n, int64_t now_s,
+                                   int64_t mono_deadline_ms,
                                    cashback__buf *body,
                                    cashback__http_response *resp);
 
@@ -880,7 +899,8 @@ static int expire_undeferred(cashback__sender *s, size_t i,
  * itself. Returns 1 when some were settled (progress: step again); events
  * asked for again are no progress, so that a flush ends once each due one
  * was tried. */
-static int deferred_step(cashback__sender *s, int64_t now_ms) {
+static int deferred_step(cashback__sender *s, int64_t now_ms,
+                         int64_t mono_deadline_ms) {
   cashback__deferred *d = &s->deferred;
   size_t limit = s->batch_limit ? s->batch_limit : 1, k = 0, bytes = 0;
   size_t *idx = NULL;
@@ -918,8 +938,8 @@ static int deferred_step(cashback__sender *s, int64_t now_ms) {
     memcpy(res[j].id, x->id, sizeof(res[j].id));
   }
   const char *url = s->c->opts.endpoint;
-  cashback_status st =
-      post_events(s, texts, lens, k, now_ms / 1000, &body, &resp);
+  cashback_status st = post_events(s, texts, lens, k, now_ms / 1000,
+                                   mono_deadline_ms, &body, &resp);
   int answered = st == CASHBACK_OK && resp.status == 200 &&
                  cashback__response_parse(resp.body.data ? resp.body.data : "",
                                           resp.body.len, res, k) == CASHBACK_OK;
@@ -1007,6 +1027,7 @@ static void excerpt(const cashback__buf *b, char *out, size_t size) {
 /* Builds, signs (at send time) and posts one request of `n` events. */
 static cashback_status post_events(cashback__sender *s, const char **texts,
                                    const size_t *lens, size_t n, int64_t now_s,
+                                   int64_t mono_deadline_ms,
                                    cashback__buf *body,
                                    cashback__http_response *resp) {
   cashback_status st =
@@ -1024,13 +1045,49 @@ static cashback_status post_events(cashback__sender *s, const char **texts,
   }
   if (st != CASHBACK_OK)
     return st;
-  return cashback__http_post(s->http, s->c->opts.endpoint, sig, body->data,
-                             body->len, resp);
+  s->state.in_flight_since = cashback__wall_ms(); /* as in the step */
+  save_state(s);
+  st = cashback__http_post_by(s->http, s->c->opts.endpoint, sig, body->data,
+                              body->len, mono_deadline_ms, resp);
+  s->state.in_flight_since = 0;
+  save_state(s);
+  return st;
 }
 
 cashback__step cashback__sender_step(cashback__sender *s, int64_t *wait_ms) {
+  return cashback__sender_step_by(s, 0, wait_ms);
+}
+
+/* Takes the step lock, by the deadline when there is one (a flush must not
+ * wait out the sender thread's request); 0 when taken. */
+static int lock_step(cashback__sender *s, int64_t mono_deadline_ms) {
+  if (mono_deadline_ms <= 0)
+    return pthread_mutex_lock(&s->step_lock);
+  int64_t left = mono_deadline_ms - mono_ms();
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  if (left < 0)
+    left = 0;
+  ts.tv_sec += (time_t)(left / 1000);
+  ts.tv_nsec += (long)(left % 1000) * 1000000L;
+  if (ts.tv_nsec >= 1000000000L) {
+    ts.tv_sec++;
+    ts.tv_nsec -= 1000000000L;
+  }
+  return pthread_mutex_timedlock(&s->step_lock, &ts);
+}
+
+cashback__step cashback__sender_step_by(cashback__sender *s,
+                                        int64_t mono_deadline_ms,
+                                        int64_t *wait_ms) {
   *wait_ms = 0;
-  pthread_mutex_lock(&s->step_lock);
+  if (lock_step(s, mono_deadline_ms) != 0) {
+    cashback__fail(s->c, CASHBACK_E_TIMEOUT,
+                   "spool %s: the deadline came while this client's sender "
+                   "thread had a request in flight",
+                   cashback__spool_dir(s->spool));
+    return CASHBACK__STEP_DEADLINE;
+  }
   cashback__step result = CASHBACK__STEP_ERROR;
   cashback__result *results = NULL;
   unsigned char *resolved = NULL;
@@ -1079,7 +1136,10 @@ cashback__step cashback__sender_step(cashback__sender *s, int64_t *wait_ms) {
     result = CASHBACK__STEP_WAIT;
     goto done;
   }
-  if (deferred_step(s, now_ms)) {
+  /* (Deferred events too are sent only with time for a request left.) */
+  if ((mono_deadline_ms <= 0 ||
+       mono_deadline_ms - mono_ms() >= MIN_ATTEMPT_MS) &&
+      deferred_step(s, now_ms, mono_deadline_ms)) {
     result = CASHBACK__STEP_SENT;
     goto done;
   }
@@ -1249,11 +1309,47 @@ cashback__step cashback__sender_step(cashback__sender *s, int64_t *wait_ms) {
   }
 
   const char *url = s->c->opts.endpoint;
-  st = cashback__http_post(s->http, url, sig, body.data, body.len, &resp);
+  /* The request ends by the deadline: never started without time for it,
+   * and given no more than the time left. */
+  int64_t budget = s->c->opts.total_timeout_ms;
+  if (mono_deadline_ms > 0) {
+    int64_t left = mono_deadline_ms - mono_ms();
+    if (left < MIN_ATTEMPT_MS) {
+      /* As when the next retry is due after the deadline: the last
+       * attempt's failure, if any, says why events remain. */
+      if (s->state.last_status != CASHBACK_OK)
+        cashback__fail(s->c, s->state.last_status, "%s", s->state.last_error);
+      else
+        cashback__fail(s->c, CASHBACK_E_TIMEOUT,
+                       "events remain: no time left for a request before "
+                       "the deadline");
+      result = CASHBACK__STEP_DEADLINE;
+      goto done;
+    }
+    budget = left < budget ? left : budget;
+  }
+  /* Status shows that an attempt is in flight, and since when (a network
+   * that accepts and never answers looks like success otherwise). */
+  s->state.in_flight_since = cashback__wall_ms();
+  save_state(s);
+  st = cashback__http_post_by(s->http, url, sig, body.data, body.len,
+                              mono_deadline_ms, &resp);
+  s->state.in_flight_since = 0;
   char ex[200];
   excerpt(&resp.body, ex, sizeof(ex));
   result = CASHBACK__STEP_SENT;
-  if (st != CASHBACK_OK) {
+  if (st != CASHBACK_OK && resp.timed_out && resp.deadline_cut) {
+    if (mono_deadline_ms > 0)
+      schedule_retry(s, CASHBACK_E_TIMEOUT, -1,
+                     "POST %s: no answer within the %" PRId64
+                     " ms left before the deadline (request_timeout %" PRId64
+                     " ms): the network is not answering in time",
+                     url, budget, s->c->opts.total_timeout_ms);
+    else
+      schedule_retry(s, CASHBACK_E_TIMEOUT, -1,
+                     "POST %s: no answer yet when the sender was stopped", url);
+    result = CASHBACK__STEP_WAIT;
+  } else if (st != CASHBACK_OK) {
     schedule_retry(s, CASHBACK_E_NETWORK, -1, "POST %s: %s", url,
                    resp.error[0] ? resp.error : "transport error");
     result = CASHBACK__STEP_WAIT;
@@ -1523,6 +1619,10 @@ finish:
   if (*wait_ms < 0)
     *wait_ms = 0;
 done:
+  if (s->saved_in_flight) { /* a branch above did not save the state */
+    s->state.in_flight_since = 0;
+    save_state(s);
+  }
   free(map);
   free(rep);
   free(qdone);
@@ -1549,21 +1649,20 @@ static void sleep_ms(int64_t ms) {
     ;
 }
 
-static int64_t mono_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 cashback_status cashback__sender_flush(cashback__sender *s,
                                        int64_t timeout_ms) {
   int64_t deadline = mono_ms() + (timeout_ms > 0 ? timeout_ms : 0);
   for (;;) {
     int64_t wait = 0;
-    cashback__step r = cashback__sender_step(s, &wait);
+    cashback__step r = cashback__sender_step_by(s, deadline, &wait);
     switch (r) {
     case CASHBACK__STEP_IDLE:
       return CASHBACK_OK;
+    case CASHBACK__STEP_DEADLINE: { /* the step said why */
+      char d[8];
+      cashback_status st = cashback_client_last_error(s->c, d, sizeof(d));
+      return st != CASHBACK_OK ? st : CASHBACK_E_TIMEOUT;
+    }
     case CASHBACK__STEP_BUSY:
       return cashback__fail(s->c, CASHBACK_E_BUSY,
                             "spool %s: another sender is draining it",
@@ -1580,7 +1679,10 @@ cashback_status cashback__sender_flush(cashback__sender *s,
                               timeout_ms);
       break;
     case CASHBACK__STEP_WAIT: {
-      pthread_mutex_lock(&s->step_lock);
+      if (lock_step(s, deadline) != 0)
+        return cashback__fail(s->c, CASHBACK_E_TIMEOUT,
+                              "flush: events remain after %" PRId64 " ms",
+                              timeout_ms);
       cashback_status last = s->state.last_status;
       int paused = s->state.paused;
       pthread_mutex_unlock(&s->step_lock);
@@ -1684,10 +1786,13 @@ cashback_status cashback__sender_stop(cashback__sender *s,
   s->stopping = 1;
   s->stop_deadline_ms =
       mono_ms() + (flush_timeout_ms > 0 ? flush_timeout_ms : 0);
+  /* A request in flight ends by the deadline too, not by its timeout. */
+  cashback__http_abort_at(s->http, s->stop_deadline_ms);
   pthread_cond_broadcast(&s->cv);
   pthread_t t = s->thread;
   pthread_mutex_unlock(&s->mu);
   pthread_join(t, NULL);
+  cashback__http_abort_at(s->http, 0);
   pthread_mutex_lock(&s->mu);
   s->running = 0;
   pthread_mutex_unlock(&s->mu);

@@ -12,11 +12,12 @@ typedef struct cashback__sender cashback__sender;
 
 /* What one step of the sender did. */
 typedef enum cashback__step {
-  CASHBACK__STEP_IDLE = 0, /* nothing queued */
-  CASHBACK__STEP_SENT = 1, /* progress: step again */
-  CASHBACK__STEP_WAIT = 2, /* a retry is due later (backoff, pause) */
-  CASHBACK__STEP_BUSY = 3, /* another process's sender holds the spool */
-  CASHBACK__STEP_ERROR = 4 /* a local failure (see the client's last error) */
+  CASHBACK__STEP_IDLE = 0,  /* nothing queued */
+  CASHBACK__STEP_SENT = 1,  /* progress: step again */
+  CASHBACK__STEP_WAIT = 2,  /* a retry is due later (backoff, pause) */
+  CASHBACK__STEP_BUSY = 3,  /* another process's sender holds the spool */
+  CASHBACK__STEP_ERROR = 4, /* a local failure (see the client's last error) */
+  CASHBACK__STEP_DEADLINE = 5 /* the deadline came before a request could */
 } cashback__step;
 
 /* A sender for the client's spool. Thread-safe. */
@@ -28,6 +29,13 @@ void cashback__sender_free(cashback__sender *s);
 /* One step: collect a batch, post it, settle the answer. `*wait_ms` gets
  * the delay until a retry is due, for CASHBACK__STEP_WAIT. */
 cashback__step cashback__sender_step(cashback__sender *s, int64_t *wait_ms);
+/* The same, ending by `mono_deadline_ms` (CLOCK_MONOTONIC ms; 0: none): a
+ * request gets the time left as its timeout when that is shorter than the
+ * configured one, and none is started with less than 100 ms left
+ * (CASHBACK__STEP_DEADLINE). */
+cashback__step cashback__sender_step_by(cashback__sender *s,
+                                        int64_t mono_deadline_ms,
+                                        int64_t *wait_ms);
 
 cashback_status cashback__sender_start(cashback__sender *s);
 cashback_status cashback__sender_stop(cashback__sender *s,
@@ -48,7 +56,8 @@ typedef struct cashback__sender_state {
   int64_t last_success; /* Unix s */
   cashback_status last_status;
   uint64_t corrupt;
-  uint64_t state_damaged; /* times this file was found damaged and ignored */
+  uint64_t state_damaged;  /* times this file was found damaged and ignored */
+  int64_t in_flight_since; /* Unix ms a request began that has not ended */
   char last_error[CASHBACK_ERROR_MAX + 1];
   /* Batch-level 4xx (docs/protocol.md, section 7): answers in the current
    * streak, whether the endpoint settled any event since it began, and the

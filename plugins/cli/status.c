@@ -13,6 +13,8 @@ static const char usage[] =
     "  --json      one JSON object (fields in docs/cli.md)\n"
     "  --config FILE, --connection STRING, --verbose, --help\n";
 
+#define IN_FLIGHT_SLOW_S 5 /* an attempt this long is not answered */
+
 static void json_time(const char *name, int64_t t) {
   char iso[40];
   cli_iso_time(t, iso, sizeof(iso));
@@ -52,6 +54,7 @@ static void print_json(cashback_client *client,
   json_time("deferred_next", q->deferred_next);
   printf(",\"spool_status\":%d,\"spool_error\":", (int)q->spool_status);
   cli_json_string(stdout, q->spool_error);
+  json_time("in_flight_since", q->in_flight_since);
   printf("}\n");
 }
 
@@ -127,6 +130,15 @@ static void print_text(cashback_client *client,
     cli_iso_time(q->next_attempt, a, sizeof(a));
     cli_duration(q->next_attempt - now, b, sizeof(b));
     printf("next attempt:  %s (in %s)\n", a, b);
+  }
+  if (q->in_flight_since) {
+    /* Past a few seconds, a network that accepted the request and does not
+     * answer (or drips): say so, not "success". */
+    int64_t age = now > q->in_flight_since ? now - q->in_flight_since : 0;
+    cli_iso_time(q->in_flight_since, a, sizeof(a));
+    cli_duration(age, b, sizeof(b));
+    printf("in flight:     a request since %s (%s)%s\n", a, b,
+           age >= IN_FLIGHT_SLOW_S ? ": the network is not answering" : "");
   }
   if (q->state_damaged)
     printf("state file:    found damaged %llu time%s and ignored (the retry "

@@ -460,7 +460,11 @@ static int do_send(const config *cfg, cashback_client *c) {
       int64_t left = deadline - mono_ms();
       if (left <= 0)
         break;
-      cashback_status st = cashback_flush(c, left < 1000 ? left : 1000);
+      /* In slices (SIGTERM is looked at between them), each longer than
+       * a request: a flush's deadline bounds its request in flight, and a
+       * hung request is to end by the request timeout here. */
+      int64_t slice = (int64_t)cfg->total_ms + 1000;
+      cashback_status st = cashback_flush(c, left < slice ? left : slice);
       cashback_queue_status q;
       if (st == CASHBACK_OK && cashback_get_status(c, &q) == CASHBACK_OK &&
           q.deferred) {

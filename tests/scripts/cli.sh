@@ -9,7 +9,9 @@
 #  3. report: ids as docs/protocol.md derives them, --json, --dry-run with
 #     --test, and each bad option exiting 2 with the option named; a full
 #     spool exiting 4
-#  4. send: once (0, receiver counts), unreachable network (5), refused key
+#  4. send: once (0, receiver counts), unreachable network (5), a blackhole
+#     (accepts, never answers: --timeout bounds the run, 5; status shows the
+#     request in flight and says the network is not answering), refused key
 #     (5, status paused), bad --timeout (2); --watch delivers, a concurrent
 #     send is told the spool is busy (5), SIGTERM stops it (0)
 #  5. status --json fields
@@ -35,7 +37,9 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/cbcli.XXXXXX")
 rpid=""
 wpid=""
 tpid=""
+bpid=""
 cleanup() {
+  [ -n "$bpid" ] && kill "$bpid" 2>/dev/null && wait "$bpid" 2>/dev/null
   [ -n "$tpid" ] && kill "$tpid" 2>/dev/null && wait "$tpid" 2>/dev/null
   [ -n "$wpid" ] && kill "$wpid" 2>/dev/null && wait "$wpid" 2>/dev/null
   [ -n "$rpid" ] && kill "$rpid" 2>/dev/null && wait "$rpid" 2>/dev/null
@@ -183,6 +187,46 @@ down=$(conn spooldown "$SECRET" "http://127.0.0.1:1/v1/events")
 run 0 env CASHBACK_CONNECTION="$down" "$CB" report sale --order D-1 --click t --amount 1 --currency EUR
 run 5 env CASHBACK_CONNECTION="$down" "$CB" send --timeout 2; err "1 event not delivered yet"
 run 0 env CASHBACK_CONNECTION="$down" "$CB" status; out "queued: *1 event"; out "last error: *cannot reach the network"
+# A blackhole: a listener that never accepts (the kernel completes the
+# handshake) and so never answers, with a 30 s request timeout. While a
+# send is in flight, status says so, and after 5 s that the network is not
+# answering; `send --timeout N` ends by its deadline (the bounds below are
+# on a hang, not timings: before, `--timeout 2` took the 30 s).
+"$PYTHON3" -c 'import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(16)
+open(sys.argv[1] + ".tmp", "w").write(str(s.getsockname()[1]))
+import os; os.rename(sys.argv[1] + ".tmp", sys.argv[1]); time.sleep(120)' "$tmp/bhport" &
+bpid=$!
+i=0
+while [ ! -s "$tmp/bhport" ]; do
+  i=$((i + 1)); [ $i -gt 200 ] && break; sleep 0.05
+done
+hole=$(conn spoolhole "$SECRET" "http://127.0.0.1:$(cat "$tmp/bhport")/v1/events" | sed 's/request_timeout=5s/request_timeout=30s/')
+run 0 env CASHBACK_CONNECTION="$hole" "$CB" report sale --order B-1 --click t --amount 1 --currency EUR
+t0=$(date +%s)
+env CASHBACK_CONNECTION="$hole" "$CB" send --timeout 6 >"$tmp/hole.out" 2>"$tmp/hole.err" &
+spid=$!
+seen_flight=0 seen_silent=0 i=0
+while [ $i -lt 70 ] && [ $seen_silent = 0 ]; do
+  i=$((i + 1)); sleep 0.1
+  env CASHBACK_CONNECTION="$hole" "$CB" status >"$tmp/out" 2>"$tmp/err"
+  grep -q "^in flight: *a request since" "$tmp/out" && seen_flight=1
+  grep -q "the network is not answering" "$tmp/out" && seen_silent=1
+done
+wait "$spid"
+expect_eq "send --timeout 6 to a blackhole: exit" "$?" 5
+took=$(($(date +%s) - t0))
+[ "$took" -lt 15 ] || fail "send --timeout 6 to a blackhole took $took s"
+expect_eq "status: a request in flight" "$seen_flight" 1
+expect_eq "status: the network is not answering" "$seen_silent" 1
+grep -q "not delivered yet: .*no answer within" "$tmp/hole.err" || fail "send to a blackhole said: $(cat "$tmp/hole.err")"
+run 0 env CASHBACK_CONNECTION="$hole" "$CB" status
+grep -q "^in flight" "$tmp/out" && fail "status after the send still says in flight"
+t0=$(date +%s)
+run 5 env CASHBACK_CONNECTION="$hole" "$CB" send --timeout 2; err "1 event not delivered yet"
+took=$(($(date +%s) - t0))
+[ "$took" -lt 10 ] || fail "send --timeout 2 to a blackhole took $took s"
+kill "$bpid" 2>/dev/null; wait "$bpid" 2>/dev/null; bpid=""
 # A refused key: 401, sending paused.
 wrong=$(conn spoolwrong "wrong-secret-0123456789abcdef")
 run 0 env CASHBACK_CONNECTION="$wrong" "$CB" report sale --order W-1 --click t --amount 1 --currency EUR

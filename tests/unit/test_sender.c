@@ -7,13 +7,18 @@
 #include "receiver.h"
 #include "tests.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <inttypes.h>
+#include <netinet/in.h>
+#include <pthread.h>
 #include <pwd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #define SECRET "sender-test-secret-0123456789"
 
@@ -34,22 +39,25 @@ static void teardown(void) {
   ck_assert_int_eq(system(cmd), 0);
 }
 
-/* A client of shop-1 on the receiver, spooling under spool_root/<sub>, with
- * a backoff of `base_ms` doubling to `cap_ms`, and followup_wait (0: the
- * default). */
-static cashback_client *client_full(const char *sub, const char *secret,
+/* A client of shop-1 posting to `endpoint`, spooling under
+ * spool_root/<sub>, with a backoff of `base_ms` doubling to `cap_ms`,
+ * followup_wait (0: the default) and a request timeout. */
+static cashback_client *client_opts(const char *sub, const char *secret,
                                     size_t batch, int64_t base_ms,
-                                    int64_t cap_ms, int64_t followup_wait_ms) {
+                                    int64_t cap_ms, int64_t followup_wait_ms,
+                                    const char *endpoint,
+                                    int64_t request_timeout_ms) {
   cashback_options *o = cashback_options_new();
   char dir[128];
   snprintf(dir, sizeof(dir), "%s/%s", spool_root, sub);
   ck_assert_int_eq(cashback_options_set_merchant_id(o, "shop-1"), CASHBACK_OK);
   ck_assert_int_eq(cashback_options_set_key(o, "k1", secret), CASHBACK_OK);
-  ck_assert_int_eq(cashback_options_set_endpoint(o, rx.endpoint), CASHBACK_OK);
+  ck_assert_int_eq(cashback_options_set_endpoint(o, endpoint), CASHBACK_OK);
   ck_assert_int_eq(cashback_options_set_spool_dir(o, dir), CASHBACK_OK);
   ck_assert_int_eq(cashback_options_set_backoff(o, base_ms, cap_ms),
                    CASHBACK_OK);
-  ck_assert_int_eq(cashback_options_set_timeouts(o, 1000, 700), CASHBACK_OK);
+  ck_assert_int_eq(cashback_options_set_timeouts(o, 1000, request_timeout_ms),
+                   CASHBACK_OK);
   ck_assert_int_eq(cashback_options_set_batch(o, batch, batch_bytes),
                    CASHBACK_OK);
   if (followup_wait_ms)
@@ -60,6 +68,21 @@ static cashback_client *client_full(const char *sub, const char *secret,
   ck_assert_msg(cashback_client_new(o, &c, d, sizeof(d)) == CASHBACK_OK, "%s",
                 d);
   return c;
+}
+
+/* On the receiver, with a 700 ms request timeout. */
+static cashback_client *client_full(const char *sub, const char *secret,
+                                    size_t batch, int64_t base_ms,
+                                    int64_t cap_ms, int64_t followup_wait_ms) {
+  return client_opts(sub, secret, batch, base_ms, cap_ms, followup_wait_ms,
+                     rx.endpoint, 700);
+}
+
+/* Posting to `endpoint`. */
+static cashback_client *client_at(const char *endpoint,
+                                  int64_t request_timeout_ms) {
+  return client_opts("spool", SECRET, 500, 50, 400, 0, endpoint,
+                     request_timeout_ms);
 }
 
 static cashback_client *client_with(const char *secret, size_t batch) {
@@ -896,6 +919,148 @@ START_TEST(retry_after_date_is_read_against_the_date_header) {
 }
 END_TEST
 
+/* A listener on 127.0.0.1 that never accepts: the kernel completes the
+ * handshake (the backlog) and nothing ever answers. A blackhole. */
+static int blackhole(char *endpoint, size_t size) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ck_assert_int_ge(fd, 0);
+  struct sockaddr_in a;
+  memset(&a, 0, sizeof(a));
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+  ck_assert_int_eq(listen(fd, 16), 0);
+  socklen_t len = sizeof(a);
+  ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+  snprintf(endpoint, size, "http://127.0.0.1:%d/v1/events",
+           (int)ntohs(a.sin_port));
+  return fd;
+}
+
+static int64_t mono_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The generous bound on what must end by a deadline of 1-3 s: a bound on a
+ * hang (the request timeout here is 30 s), not a timing benchmark. */
+#define HANG_BOUND_MS 10000
+
+/* cashback_flush(1500) against a network that accepts and never answers
+ * waited out the whole 30 s request timeout; the deadline reaches the
+ * request now. */
+START_TEST(flush_ends_by_its_deadline_against_a_blackhole) {
+  char endpoint[96];
+  int bh = blackhole(endpoint, sizeof(endpoint));
+  cashback_client *c = client_at(endpoint, 30000);
+  report_n(c, 2, "Z");
+  int64_t t0 = mono_ms();
+  cashback_status st = cashback_flush(c, 1500);
+  int64_t took = mono_ms() - t0;
+  ck_assert_msg(took < HANG_BOUND_MS, "flush(1500) took %" PRId64 " ms", took);
+  ck_assert_int_eq(st, CASHBACK_E_TIMEOUT);
+  cashback_queue_status s;
+  ck_assert_int_eq(cashback_get_status(c, &s), CASHBACK_OK);
+  ck_assert_uint_eq(s.queued_events, 2);
+  ck_assert_int_eq(s.last_status, CASHBACK_E_TIMEOUT);
+  ck_assert_msg(strstr(s.last_error, "no answer within"), "%s", s.last_error);
+  ck_assert_int_eq(s.in_flight_since, 0);
+  ck_assert_int_gt(s.next_attempt, 0); /* a failed attempt: it backs off */
+  /* No time left for a request: none is started. */
+  ck_assert_int_eq(cashback_flush(c, 0), CASHBACK_E_TIMEOUT);
+  cashback_client_free(c);
+  close(bh);
+}
+END_TEST
+
+typedef struct flush_job {
+  cashback_client *c;
+  int64_t timeout_ms;
+  cashback_status st;
+} flush_job;
+
+static void *flush_thread(void *p) {
+  flush_job *j = p;
+  j->st = cashback_flush(j->c, j->timeout_ms);
+  return NULL;
+}
+
+/* Waits up to 5 s for status to show a request in flight; its start. */
+static int64_t wait_in_flight(cashback_client *c) {
+  cashback_queue_status s;
+  for (int i = 0; i < 250; i++) {
+    ck_assert_int_eq(cashback_get_status(c, &s), CASHBACK_OK);
+    if (s.in_flight_since)
+      return s.in_flight_since;
+    receiver_sleep_ms(20);
+  }
+  return 0;
+}
+
+/* During a blackhole status said "success" until the request timed out;
+ * it shows the request in flight, and since when, now. */
+START_TEST(status_shows_a_request_in_flight) {
+  char endpoint[96];
+  int bh = blackhole(endpoint, sizeof(endpoint));
+  cashback_client *c = client_at(endpoint, 30000);
+  report_n(c, 1, "Q");
+  flush_job j = {c, 2500, CASHBACK_OK};
+  pthread_t t;
+  int64_t before = wall_ms() / 1000;
+  ck_assert_int_eq(pthread_create(&t, NULL, flush_thread, &j), 0);
+  int64_t since = wait_in_flight(c);
+  ck_assert_int_ge(since, before);
+  ck_assert_int_le(since, wall_ms() / 1000);
+  cashback_queue_status s;
+  ck_assert_int_eq(cashback_get_status(c, &s), CASHBACK_OK);
+  ck_assert_int_eq(s.last_status, CASHBACK_OK); /* nothing ended yet */
+  pthread_join(t, NULL);
+  ck_assert_int_eq(j.st, CASHBACK_E_TIMEOUT);
+  ck_assert_int_eq(cashback_get_status(c, &s), CASHBACK_OK);
+  ck_assert_int_eq(s.in_flight_since, 0);
+  ck_assert_int_eq(s.last_status, CASHBACK_E_TIMEOUT);
+  cashback_client_free(c);
+  close(bh);
+}
+END_TEST
+
+/* The sender thread's request in flight: a flush on the same client and
+ * the bounded stop each end by their deadline, not by the request's 30 s
+ * timeout. */
+START_TEST(thread_request_in_flight_does_not_hold_flush_or_stop) {
+  char endpoint[96];
+  int bh = blackhole(endpoint, sizeof(endpoint));
+  cashback_client *c = client_at(endpoint, 30000);
+  ck_assert_int_eq(cashback_sender_start(c), CASHBACK_OK);
+  report_n(c, 1, "R");
+  ck_assert_int_gt(wait_in_flight(c), 0);
+  int64_t t0 = mono_ms();
+  ck_assert_int_eq(cashback_flush(c, 1000), CASHBACK_E_TIMEOUT);
+  int64_t took = mono_ms() - t0;
+  ck_assert_msg(took < HANG_BOUND_MS, "flush(1000) took %" PRId64 " ms", took);
+  t0 = mono_ms();
+  ck_assert_int_eq(cashback_sender_stop(c, 1000), CASHBACK_OK);
+  took = mono_ms() - t0;
+  ck_assert_msg(took < HANG_BOUND_MS, "sender_stop(1000) took %" PRId64 " ms",
+                took);
+  cashback_queue_status s;
+  ck_assert_int_eq(cashback_get_status(c, &s), CASHBACK_OK);
+  ck_assert_int_eq(s.in_flight_since, 0);
+  ck_assert_uint_eq(s.queued_events, 1);
+  /* And cashback_client_free() (a stop without a final flush). */
+  ck_assert_int_eq(cashback_sender_start(c), CASHBACK_OK);
+  ck_assert_int_eq(cashback_flush(c, 10), CASHBACK_E_TIMEOUT);
+  receiver_sleep_ms(1200); /* past the backoff: the thread sends again */
+  ck_assert_int_gt(wait_in_flight(c), 0);
+  t0 = mono_ms();
+  cashback_client_free(c);
+  took = mono_ms() - t0;
+  ck_assert_msg(took < HANG_BOUND_MS, "client_free took %" PRId64 " ms", took);
+  close(bh);
+}
+END_TEST
+
 START_TEST(state_format_and_parse) {
   cashback__sender_state a, b;
   memset(&a, 0, sizeof(a));
@@ -1432,5 +1597,8 @@ TCase *cashback_test_sender(void) {
   tcase_add_test(tc, retry_after_zero_does_not_cut_the_backoff);
   tcase_add_test(tc, retry_after_date_is_read_against_the_date_header);
   tcase_add_test(tc, the_shop_user_is_told_why_it_cannot_send);
+  tcase_add_test(tc, flush_ends_by_its_deadline_against_a_blackhole);
+  tcase_add_test(tc, status_shows_a_request_in_flight);
+  tcase_add_test(tc, thread_request_in_flight_does_not_hold_flush_or_stop);
   return tc;
 }
