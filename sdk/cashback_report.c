@@ -238,6 +238,12 @@ cashback_status cashback_get_status(cashback_client *c,
   if (issues.first[0])
     snprintf(out->spool_problem, sizeof(out->spool_problem), "%s",
              issues.first);
+  /* With nothing else to name: `seq`, if it cannot be used (the stamps
+   * then follow each process's clock). */
+  (void)cashback__spool_stamp(spool);
+  if (!out->spool_problem[0])
+    cashback__spool_seq_problem(spool, out->spool_problem,
+                                sizeof(out->spool_problem));
   return CASHBACK_OK;
 }
 

@@ -67,6 +67,7 @@ struct cashback__sender {
   int state_loaded;
   int saved_in_flight;     /* the state file says a request is in flight */
   char spool_problem[256]; /* the last one logged (logged when it changes) */
+  char seq_problem[512];   /* why `seq` cannot be used, as last logged */
 
   pthread_mutex_t mu; /* the thread's control */
   pthread_cond_t cv;
@@ -1145,6 +1146,18 @@ cashback__step cashback__sender_step_by(cashback__sender *s,
   }
   st = cashback__spool_collect(
       s->spool, s->probe ? PROBE_COLLECT : s->batch_limit, &s->batch);
+  {
+    /* Order across processes without `seq` is the wall clock's: said once
+     * when it starts (and when the reason changes), not every round. */
+    char why[sizeof(s->seq_problem)];
+    if (cashback__spool_seq_problem(s->spool, why, sizeof(why)) != 0) {
+      if (strcmp(why, s->seq_problem) != 0)
+        cashback__log(s->c, CASHBACK_LOG_WARN, "spool: %s", why);
+      memcpy(s->seq_problem, why, sizeof(why));
+    } else {
+      s->seq_problem[0] = '\0';
+    }
+  }
   if (s->batch.corrupt_regions) {
     s->state.corrupt += s->batch.corrupt_regions;
     cashback__log(s->c, CASHBACK_LOG_ERROR,

@@ -28,12 +28,10 @@
 #include <pthread.h>
 #include <pwd.h>
 #include <stdarg.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <time.h>
@@ -93,10 +91,14 @@ struct cashback__spool {
   int64_t used_at_ms;
   int64_t reclaimed_at_ms; /* last sweep of files left by crashed writers */
 
-  /* The sequence stamp: `seq` mapped shared (NULL until mapped, or when it
-   * cannot be: then a process-local clock of the same kind stands in). */
-  _Atomic uint64_t *seq;
-  int64_t seq_tried_ms; /* last attempt to map it; -1: never */
+  /* The sequence stamp: `seq`, open (-1 until opened, or when it cannot
+   * be: then a process-local clock of the same kind stands in). */
+  int seq_fd;
+  pid_t seq_pid;        /* the process that opened seq_fd */
+  int seq_errno;        /* why `seq` could not be used last time; 0: it was */
+  const char *seq_what; /* ... what failed */
+  uint64_t seq_damaged; /* damaged values read (taken as 0) */
+  int64_t seq_tried_ms; /* last attempt to open it; -1: never */
   uint64_t local_stamp; /* the last stamp this object took */
   uint64_t (*now_us)(void *);
   void *now_ud;
@@ -146,51 +148,171 @@ void cashback__spool_set_clock(cashback__spool *s, uint64_t (*now_us)(void *),
 static int spool_openat(cashback__spool *s, const char *name, int flags,
                         mode_t mode);
 
-/* Maps `seq` (creating it, 8 zero bytes, 0600). Mutex held. Retried at
- * most once a second while it fails (a spool this user cannot write). */
-static void map_seq(cashback__spool *s) {
-  if (s->seq)
-    return;
-  int64_t now = mono_ms();
-  if (s->seq_tried_ms >= 0 && now - s->seq_tried_ms < 1000)
-    return;
-  s->seq_tried_ms = now;
-  int fd = spool_openat(s, "seq", O_RDWR | O_CREAT | O_NONBLOCK, 0600);
-  if (fd < 0)
-    return;
-  struct stat st;
-  /* Creators race harmlessly: growing a file to the size it has keeps its
-   * bytes. */
-  if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
-      (st.st_size >= 8 || ftruncate(fd, 8) == 0)) {
-    void *p = mmap(NULL, 8, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    if (p != MAP_FAILED)
-      s->seq = p;
-  }
-  close(fd);
+/* `seq`: the stamp, 8 bytes little-endian, and their CRC-32C (4 bytes).
+ * An 8-byte file is the earlier format (native order, no CRC); an empty
+ * one a new spool. */
+#define SEQ_SIZE 12
+
+static void seq_fail(cashback__spool *s, const char *what, int e) {
+  s->seq_errno = e ? e : EIO;
+  s->seq_what = what;
 }
 
-/* A new stamp: larger than every stamp taken before in this spool (while
- * `seq` lives) and not behind the wall clock. Mutex held. */
-static uint64_t take_stamp(cashback__spool *s) {
-  map_seq(s);
-  uint64_t now = s->now_us(s->now_ud);
-  uint64_t v;
-  if (s->seq) {
-    uint64_t old = atomic_load(s->seq);
-    do {
-      v = old == UINT64_MAX ? old : old + 1;
-      if (v < now)
-        v = now;
-    } while (!atomic_compare_exchange_weak(s->seq, &old, v));
-  } else {
-    v = s->local_stamp == UINT64_MAX ? UINT64_MAX : s->local_stamp + 1;
-    if (v < now)
-      v = now;
+/* Opens `seq` (creating it, 0600, the spool directory's owner's when we run
+ * as root). Mutex held. Retried at most once a second while it fails (a
+ * spool this user cannot write). A forked child opens its own: a flock
+ * belongs to the open file, which a child shares with its parent. */
+static int open_seq(cashback__spool *s) {
+  if (s->seq_fd >= 0 && s->seq_pid == getpid())
+    return 0;
+  if (s->seq_fd >= 0) {
+    close(s->seq_fd);
+    s->seq_fd = -1;
+    s->seq_tried_ms = -1;
   }
+  int64_t now = mono_ms();
+  if (s->seq_tried_ms >= 0 && now - s->seq_tried_ms < 1000)
+    return -1;
+  s->seq_tried_ms = now;
+  int fd = spool_openat(s, "seq", O_RDWR | O_CREAT | O_NONBLOCK, 0600);
+  if (fd < 0) {
+    seq_fail(s, "cannot open", errno);
+    return -1;
+  }
+  struct stat st;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    seq_fail(s, "is no regular file", fstat(fd, &st) != 0 ? errno : EINVAL);
+    close(fd);
+    return -1;
+  }
+  s->seq_fd = fd;
+  s->seq_pid = getpid();
+  return 0;
+}
+
+/* Reads the stamp in `seq` (its lock held): 0 and *v, or -1 (read
+ * failed). A damaged or torn value reads as 0 (the wall clock and this
+ * process's last stamp carry the order on), counted in seq_damaged. */
+static int seq_read(cashback__spool *s, uint64_t *v) {
+  uint8_t b[SEQ_SIZE];
+  ssize_t n;
+  do
+    n = pread(s->seq_fd, b, sizeof(b), 0);
+  while (n < 0 && errno == EINTR);
+  *v = 0;
+  if (n < 0)
+    return -1;
+  if (n == 8) { /* the earlier format */
+    memcpy(v, b, 8);
+    return 0;
+  }
+  if (n == 0)
+    return 0;
+  uint32_t crc = (uint32_t)b[8] | (uint32_t)b[9] << 8 | (uint32_t)b[10] << 16 |
+                 (uint32_t)b[11] << 24;
+  if (n != SEQ_SIZE || cashback__crc32c(0, b, 8) != crc) {
+    s->seq_damaged++;
+    return 0;
+  }
+  for (int i = 7; i >= 0; i--)
+    *v = *v << 8 | b[i];
+  return 0;
+}
+
+static int seq_write(cashback__spool *s, uint64_t v) {
+  uint8_t b[SEQ_SIZE];
+  for (int i = 0; i < 8; i++)
+    b[i] = (uint8_t)(v >> (8 * i));
+  uint32_t crc = cashback__crc32c(0, b, 8);
+  for (int i = 0; i < 4; i++)
+    b[8 + i] = (uint8_t)(crc >> (8 * i));
+  ssize_t n;
+  do
+    n = pwrite(s->seq_fd, b, sizeof(b), 0);
+  while (n < 0 && errno == EINTR);
+  if (n == (ssize_t)sizeof(b))
+    return 0;
+  errno = n < 0 ? errno : ENOSPC;
+  return -1;
+}
+
+static int seq_lock(cashback__spool *s, int op) {
+  int r;
+  do
+    r = flock(s->seq_fd, op);
+  while (r != 0 && errno == EINTR);
+  return r;
+}
+
+/*
+ * A new stamp: larger than every stamp taken before in this spool (while
+ * `seq` lives) and not behind the wall clock. Mutex held. `seq` is read and
+ * written under its flock (a short critical section across processes; no
+ * mapping, so no page fault that a full disk or a truncation would answer
+ * with SIGBUS). Raises `seq` to at least `floor` first (0: no floor).
+ * *shared is 1 when the stamp was ordered through `seq`, 0 when `seq`
+ * could not be used: then it comes from this process's clock (its last
+ * stamp + 1, or the wall clock), the reason is in seq_errno/seq_what, and
+ * the stamp orders only this process's records reliably.
+ */
+static uint64_t take_stamp_floor(cashback__spool *s, uint64_t floor,
+                                 int *shared) {
+  uint64_t now = s->now_us(s->now_ud);
+  uint64_t v = s->local_stamp == UINT64_MAX ? UINT64_MAX : s->local_stamp + 1;
+  if (v < now)
+    v = now;
+  if (v < floor)
+    v = floor;
+  int ok = 0;
+  if (open_seq(s) == 0) {
+    uint64_t old;
+    if (seq_lock(s, LOCK_EX) != 0) {
+      seq_fail(s, "cannot be locked", errno);
+    } else {
+      if (seq_read(s, &old) != 0) {
+        seq_fail(s, "cannot be read", errno);
+      } else {
+        uint64_t next = old == UINT64_MAX ? old : old + 1;
+        if (v < next)
+          v = next;
+        if (seq_write(s, v) != 0)
+          seq_fail(s, "cannot be written", errno);
+        else
+          ok = 1;
+      }
+      seq_lock(s, LOCK_UN);
+    }
+    if (!ok) { /* retried on a later stamp, at most once a second */
+      close(s->seq_fd);
+      s->seq_fd = -1;
+    }
+  }
+  if (ok)
+    s->seq_errno = 0;
   if (v > s->local_stamp)
     s->local_stamp = v;
+  if (shared)
+    *shared = ok;
   return v;
+}
+
+static uint64_t take_stamp(cashback__spool *s) {
+  return take_stamp_floor(s, 0, NULL);
+}
+
+int cashback__spool_seq_problem(cashback__spool *s, char *out, size_t size) {
+  pthread_mutex_lock(&s->lock);
+  int e = s->seq_errno;
+  if (e)
+    errf(out, size,
+         "%s/seq %s: %s (euid %ld); stamps come from each process's own "
+         "clock, so order across processes follows the wall clock",
+         s->dir, s->seq_what ? s->seq_what : "cannot be used", strerror(e),
+         (long)geteuid());
+  else if (size)
+    out[0] = '\0';
+  pthread_mutex_unlock(&s->lock);
+  return e ? -1 : 0;
 }
 
 void cashback__spool_set_pread(cashback__spool *s,
@@ -200,8 +322,13 @@ void cashback__spool_set_pread(cashback__spool *s,
 
 uint64_t cashback__spool_stamp(cashback__spool *s) {
   pthread_mutex_lock(&s->lock);
-  map_seq(s);
-  uint64_t v = s->seq ? atomic_load(s->seq) : s->local_stamp;
+  uint64_t v = s->local_stamp;
+  if (open_seq(s) == 0 && seq_lock(s, LOCK_SH) == 0) {
+    uint64_t shared;
+    if (seq_read(s, &shared) == 0)
+      v = shared;
+    seq_lock(s, LOCK_UN);
+  }
   pthread_mutex_unlock(&s->lock);
   return v;
 }
@@ -523,6 +650,10 @@ static void spool_fork_child(void *p) {
   if (s->sender_fd >= 0)
     close(s->sender_fd);
   s->sender_fd = -1;
+  if (s->seq_fd >= 0)
+    close(s->seq_fd); /* its flock would be the parent's too */
+  s->seq_fd = -1;
+  s->seq_tried_ms = -1;
   s->syncing = 0;
   s->waiters = 0;
   s->poisoned = 0;
@@ -564,6 +695,7 @@ cashback_status cashback__spool_open(const cashback__spool_config *cfg,
   s->pid = getpid();
   s->used_at_ms = -1; /* never scanned */
   s->seq_tried_ms = -1;
+  s->seq_fd = -1;
   s->now_us = real_now_us;
   s->pread_fn = pread;
   pthread_mutex_init(&s->lock, NULL);
@@ -587,8 +719,8 @@ void cashback__spool_close(cashback__spool *s) {
     close(s->sync_fd);
   if (s->sender_fd >= 0)
     close(s->sender_fd);
-  if (s->seq)
-    munmap((void *)s->seq, 8);
+  if (s->seq_fd >= 0)
+    close(s->seq_fd);
   close(s->dirfd);
   pthread_cond_destroy(&s->cv);
   pthread_mutex_destroy(&s->lock);
@@ -1673,8 +1805,9 @@ static int key_before(uint64_t stamp, size_t idx, uint64_t stamp2,
  * A segment that cannot be read is skipped and named in the batch; what was
  * collected from the others is kept.
  */
-cashback_status cashback__spool_collect(cashback__spool *s, size_t max_events,
-                                        cashback__batch *b) {
+static cashback_status collect_once(cashback__spool *s, size_t max_events,
+                                    cashback__batch *b, uint64_t *ahead) {
+  *ahead = 0;
   batch_reset(b);
   int64_t now = mono_ms();
   if (s->reclaimed_at_ms == 0 || now - s->reclaimed_at_ms > 60000) {
@@ -1684,8 +1817,9 @@ cashback_status cashback__spool_collect(cashback__spool *s, size_t max_events,
   /* H first: every report that returned before this point wrote its record
    * (durable and published) before, so the listing below sees it. */
   pthread_mutex_lock(&s->lock);
-  uint64_t high = take_stamp(s);
-  if (!s->seq)
+  int shared;
+  uint64_t high = take_stamp_floor(s, 0, &shared);
+  if (!shared)
     high = UINT64_MAX; /* no shared stamp: no bound (docs: the limits) */
   pthread_mutex_unlock(&s->lock);
 
@@ -1726,7 +1860,17 @@ cashback_status cashback__spool_collect(cashback__spool *s, size_t max_events,
           (!best || key_before(rd[i].info.stamp, rd[i].idx, best->info.stamp,
                                best->idx)))
         best = &rd[i];
-    if (!best || best->info.stamp > high ||
+    if (best && best->info.stamp > high) {
+      /* Stamped ahead of `seq` (a clock that was ahead, then `seq` lost):
+       * the highest such stamp among the heads, each CRC-checked, raises
+       * `seq` (so the next H is past it) instead of waiting for the wall
+       * clock to catch up. */
+      for (size_t i = 0; i < nr; i++)
+        if (rd[i].state == RD_HEAD && rd[i].info.stamp > *ahead)
+          *ahead = rd[i].info.stamp;
+      break;
+    }
+    if (!best ||
         !key_before(best->info.stamp, best->idx, limit_stamp, limit_idx))
       break;
     if (b->n >= max_events)
@@ -1790,6 +1934,28 @@ cashback_status cashback__spool_collect(cashback__spool *s, size_t max_events,
   free(items);
   free(heads);
   free_names(names, count);
+  return st;
+}
+
+/* One collection (collect_once), and a second one at once if the first
+ * found only records stamped ahead of `seq`, which it raised past them. */
+cashback_status cashback__spool_collect(cashback__spool *s, size_t max_events,
+                                        cashback__batch *b) {
+  uint64_t ahead;
+  cashback_status st = collect_once(s, max_events, b, &ahead);
+  if (st != CASHBACK_OK || !ahead)
+    return st;
+  pthread_mutex_lock(&s->lock);
+  (void)take_stamp_floor(s, ahead, NULL);
+  pthread_mutex_unlock(&s->lock);
+  if (b->n)
+    return st; /* the next collection takes them */
+  /* Damage the first pass skipped (its cursor moved past it) is not seen
+   * again: keep its count. Read errors and unreadable files are. */
+  uint64_t regions = b->corrupt_regions, bytes = b->corrupt_bytes;
+  st = collect_once(s, max_events, b, &ahead);
+  b->corrupt_regions += regions;
+  b->corrupt_bytes += bytes;
   return st;
 }
 

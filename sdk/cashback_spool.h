@@ -7,8 +7,9 @@
  *     seg-<stamp>-<pid>-<rnd>.ack the sender's cursor in that segment
  *                                 (created with it: moving it later
  *                                 needs no new disk space)
- *     seq                         the spool's sequence stamp (8 bytes,
- *                                 mmap()ed shared by every process)
+ *     seq                         the spool's sequence stamp (8 bytes
+ *                                 and their CRC-32C; read and written
+ *                                 under its flock by every process)
  *     quarantine.log              events the network rejected (records)
  *     quarantine.lock, sender.lock   flock()ed while in use
  *     state                       the sender's status (atomic rename)
@@ -21,7 +22,7 @@
  * Order. Every record carries a stamp from `seq`, a hybrid logical clock
  * shared by every process of the spool: an append takes, under the spool's
  * mutex and just before its write(), new = max(old + 1, wall clock in us)
- * by an atomic compare-and-swap, so stamps only grow, whatever the clock
+ * with `seq` flock()ed (pread, pwrite), so stamps only grow, whatever the clock
  * does, for as long as the file lives (after a reboot, or if the file is
  * lost, the wall clock carries them forward). Segments are named by a stamp
  * too. The sender takes a stamp H when it starts a collection and merges
@@ -184,6 +185,11 @@ void cashback__spool_set_pread(cashback__spool *s,
 
 /* The spool's current sequence stamp (0 when it has none). */
 uint64_t cashback__spool_stamp(cashback__spool *s);
+
+/* 0 when the last stamp this object took was ordered through `seq`; -1
+ * when `seq` could not be used (stamps then come from this process's own
+ * clock), with `out` naming the file, what failed, why and the euid. */
+int cashback__spool_seq_problem(cashback__spool *s, char *out, size_t size);
 
 /* --- Quarantine --------------------------------------------------------- */
 

@@ -200,6 +200,13 @@ static void check_queue(report *r, cashback_client *client, int foreign) {
     fix("check the disk (dmesg, smartctl)");
     bad = 1;
   }
+  if (!q.unreadable_files && !q.read_errors &&
+      strstr(q.spool_problem, "/seq ")) {
+    line(r, "warn", "queue: %s", q.spool_problem);
+    fix("give the spool's seq file to the spool directory's owner, or "
+        "free disk space; the events are still sent");
+    bad = 1;
+  }
   if (q.quarantined) {
     line(r, "warn",
          "queue: %llu event%s in quarantine (the network rejected "
