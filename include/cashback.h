@@ -748,7 +748,8 @@ typedef struct cashback_queue_status {
    * a directory, a symlink): skipped, never deleted; the others go on. */
   uint64_t unreadable_files;
   /** The first unreadable file now, else the last read error: the file,
-   * the reason and the effective uid that tried; or "". */
+   * the reason and the effective uid that tried; else why the spool's
+   * `seq` cannot be used (stamps then follow each process's clock); or "". */
   char spool_problem[CASHBACK_ERROR_MAX + 1];
   /** Times the sender's `state` file (retry schedule, pause, counters) was
    * found damaged and ignored since the spool began; each is logged. */

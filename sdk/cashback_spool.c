@@ -1480,6 +1480,8 @@ typedef struct seg_reader {
   int err;
   ssize_t (*pread_fn)(int, void *, size_t, off_t);
   cashback__record_info info;
+  uint64_t last_stamp; /* the last stamp known in it: its next record's is
+                          above (the head scan's, then each record taken) */
 } seg_reader;
 
 /* Reads on so that the buffer holds at least `need` bytes from pos (or the
@@ -1658,11 +1660,21 @@ static void reclaim_orphans(cashback__spool *s) {
   closedir(d);
 }
 
-/* A segment's first pending record, as the head scan saw it. */
+/* A segment's first pending record, as the head scan saw it (or, for a
+ * segment a merge gave back, as its reader had it). */
 typedef struct seg_head {
   size_t idx;     /* in file-name order */
-  uint64_t stamp; /* from its header, unchecked; 0: unknown or CBR1 */
+  uint64_t stamp; /* its stamp, CRC-checked; 0: unknown (merged first) */
+  size_t seg;     /* its entry in the batch; SIZE_MAX: none yet */
+  uint64_t off;   /* with seg: where its reader stopped */
 } seg_head;
+
+/* The key a record is merged by: its stamp, then its segment's place in
+ * file-name order (older CBR1 records all have stamp 0). */
+static int key_before(uint64_t stamp, size_t idx, uint64_t stamp2,
+                      size_t idx2) {
+  return stamp < stamp2 || (stamp == stamp2 && idx < idx2);
+}
 
 static int cmp_heads(const void *a, const void *b) {
   const seg_head *x = a, *y = b;
@@ -1686,12 +1698,49 @@ static void segment_extent(cashback__spool *s, const char *name, uint64_t fsize,
     *cursor = *size; /* a cursor past the end: the file was cut */
 }
 
+/* The stamp in a segment's name ("seg-<16 hex>-..."): taken when it was
+ * created, so at most every record's stamp in it. 0 when not readable. */
+static uint64_t name_stamp(const char *name) {
+  uint64_t v = 0;
+  for (int i = 4; i < 20; i++) {
+    char c = name[i];
+    int d = c >= '0' && c <= '9'   ? c - '0'
+            : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                                   : -1;
+    if (d < 0)
+      return 0;
+    v = v << 4 | (uint64_t)d;
+  }
+  return name[20] == '-' ? v : 0;
+}
+
+/* The head scan reads this much at a segment's cursor; a larger head
+ * record is read whole, to check its CRC. */
+#define HEAD_READ 4096
+
+static ssize_t pread_full(cashback__spool *s, int fd, uint8_t *p, size_t n,
+                          uint64_t off) {
+  ssize_t got;
+  do
+    got = s->pread_fn(fd, p, n, (off_t)off);
+  while (got < 0 && errno == EINTR);
+  return got;
+}
+
 /* The head scan: for one segment, whether anything is pending and the stamp
- * of its first pending record. Deletes a closed segment with nothing left.
- * 1: a candidate; 0: nothing pending (or gone); -1: unreadable (noted). */
+ * of its first pending record, checked by the record's CRC (a head that
+ * does not check, or is not whole yet, gets stamp 0: merged first, its
+ * reader finds the next valid record). Deletes a closed segment with
+ * nothing left. 1: a candidate; 0: nothing pending (or gone); -1:
+ * unreadable (noted); -2: a read failed (noted; out->stamp is the stamp in
+ * its name, which no record in it is below). */
 static int scan_head(cashback__spool *s, const char *name, size_t idx,
                      seg_head *out, cashback__batch *b) {
   const char *what = "";
+  out->idx = idx;
+  out->stamp = 0;
+  out->seg = SIZE_MAX;
+  out->off = 0;
   int fd = open_segment(s, name, &what);
   if (fd < 0) {
     if (errno == ENOENT)
@@ -1717,33 +1766,52 @@ static int scan_head(cashback__spool *s, const char *name, size_t idx,
       remove_segment(s, name); /* closed, with nothing left to send */
     return 0;
   }
-  uint8_t h[CASHBACK__RECORD_HEADER_V2];
-  ssize_t got;
-  do
-    got = s->pread_fn(fd, h, sizeof(h), (off_t)cursor);
-  while (got < 0 && errno == EINTR);
+  uint8_t h[HEAD_READ], *big = NULL;
+  size_t want = size - cursor < sizeof(h) ? (size_t)(size - cursor) : sizeof(h);
+  ssize_t got = pread_full(s, fd, h, want, cursor);
+  cashback__record_info info;
+  cashback__rec rc = got > 0 ? cashback__record_parse(h, (size_t)got, &info)
+                             : CASHBACK__REC_SHORT;
+  if (got > 0 && rc == CASHBACK__REC_SHORT && got >= 8 &&
+      (memcmp(h, "CBR2", 4) == 0 || memcmp(h, "CBR1", 4) == 0)) {
+    /* A head record larger than the small read: read it whole. */
+    size_t n = (size_t)h[4] | (size_t)h[5] << 8 | (size_t)h[6] << 16 |
+               (size_t)h[7] << 24;
+    if (n <= CASHBACK__RECORD_MAX &&
+        cursor + n + CASHBACK__RECORD_HEADER_MAX <=
+            size + CASHBACK__RECORD_HEADER_MAX &&
+        (big = malloc(n + CASHBACK__RECORD_HEADER_MAX)) != NULL) {
+      size_t w = n + CASHBACK__RECORD_HEADER_MAX;
+      if (w > size - cursor)
+        w = (size_t)(size - cursor);
+      got = pread_full(s, fd, big, w, cursor);
+      if (got > 0)
+        rc = cashback__record_parse(big, (size_t)got, &info);
+    }
+  }
   int e = errno;
   close(fd);
+  free(big);
   if (got < 0) {
     b->read_errors++;
     note_problem(b->read_problem, sizeof(b->read_problem), s, name,
                  "read failed", e);
-    return -1;
+    out->stamp = name_stamp(name);
+    return -2;
   }
-  out->idx = idx;
-  out->stamp = 0;
-  if (got >= 24 && memcmp(h, "CBR2", 4) == 0)
-    for (int i = 23; i >= 16; i--)
-      out->stamp = out->stamp << 8 | h[i];
+  if (rc == CASHBACK__REC_OK)
+    out->stamp = info.stamp;
   return 1;
 }
 
-/* Opens a chosen segment for the merge, adding it to the batch. 0, or -1
- * when it cannot be read (noted) or is gone. */
-static int reader_open(cashback__spool *s, const char *name, size_t idx,
+/* Opens a chosen segment for the merge: a new entry of the batch, or, for a
+ * segment the merge gave back (h->seg), its entry again from where its
+ * reader stopped. 0, or -1 when it cannot be read (noted) or is gone. */
+static int reader_open(cashback__spool *s, const char *name, const seg_head *h,
                        seg_reader *r, cashback__batch *b) {
   memset(r, 0, sizeof(*r));
   r->fd = -1;
+  r->state = RD_END;
   const char *what = "";
   int fd = open_segment(s, name, &what);
   if (fd < 0) {
@@ -1753,7 +1821,7 @@ static int reader_open(cashback__spool *s, const char *name, size_t idx,
     }
     return -1;
   }
-  int closed = segment_closed(fd);
+  int closed = h->seg != SIZE_MAX ? b->segs[h->seg].closed : segment_closed(fd);
   struct stat st;
   if (fstat(fd, &st) != 0) {
     close(fd);
@@ -1762,7 +1830,8 @@ static int reader_open(cashback__spool *s, const char *name, size_t idx,
   uint64_t size, cursor;
   segment_extent(s, name, (uint64_t)st.st_size, closed, &size, &cursor);
   r->buf = malloc(READER_BUF);
-  if (!r->buf || add_seg(b, name, cursor, closed) != CASHBACK_OK) {
+  if (!r->buf ||
+      (h->seg == SIZE_MAX && add_seg(b, name, cursor, closed) != CASHBACK_OK)) {
     free(r->buf);
     r->buf = NULL;
     close(fd);
@@ -1770,40 +1839,74 @@ static int reader_open(cashback__spool *s, const char *name, size_t idx,
   }
   r->fd = fd;
   r->pread_fn = s->pread_fn;
-  r->idx = idx;
-  r->seg = b->nsegs - 1;
+  r->idx = h->idx;
+  r->seg = h->seg != SIZE_MAX ? h->seg : b->nsegs - 1;
   r->closed = closed;
   r->size = size;
-  r->off = cursor;
+  r->off = h->seg != SIZE_MAX ? h->off : cursor;
+  r->last_stamp = h->stamp;
   r->cap = READER_BUF;
   r->damage_at = UINT64_MAX;
-  if (reader_fill(r, READER_BUF) != 0)
+  r->state = RD_HEAD;
+  if (r->off > r->size)
+    r->state = RD_END; /* cut since: nothing more */
+  else if (reader_fill(r, READER_BUF) != 0)
     r->state = RD_ERROR;
   else
     reader_next(r, b);
   return 0;
 }
 
-/* The key a record is merged by: its stamp, then its segment's place in
- * file-name order (older CBR1 records all have stamp 0). */
-static int key_before(uint64_t stamp, size_t idx, uint64_t stamp2,
-                      size_t idx2) {
-  return stamp < stamp2 || (stamp == stamp2 && idx < idx2);
+/* Done with a reader: its segment is complete when read to its end; a
+ * failed read is counted and named. The slot is free afterwards. */
+static void reader_settle(cashback__spool *s, seg_reader *r,
+                          cashback__batch *b) {
+  if (r->fd < 0)
+    return;
+  cashback__batch_seg *g = &b->segs[r->seg];
+  if (r->state == RD_ERROR) {
+    b->read_errors++;
+    note_problem(b->read_problem, sizeof(b->read_problem), s, g->name,
+                 "read failed", r->err);
+  }
+  g->complete = r->state == RD_END;
+  close(r->fd);
+  free(r->buf);
+  r->fd = -1;
+  r->buf = NULL;
+  r->state = RD_END;
+}
+
+/* A reader whose read failed bounds the collection: nothing at or past the
+ * key of its next record (above its last known stamp) is taken, so no
+ * newer record of another segment overtakes what it could not read. */
+static void error_bound(const seg_reader *r, uint64_t *stamp, size_t *idx) {
+  if (r->state == RD_ERROR && key_before(r->last_stamp, r->idx, *stamp, *idx)) {
+    *stamp = r->last_stamp;
+    *idx = r->idx;
+  }
 }
 
 /*
  * One collection. H, a fresh stamp taken before anything is read, bounds
  * it: a record stamped after H waits for the next collection. Then:
- *  1. the head scan reads the stamp of each segment's first pending record
- *     (one small read per segment; a descriptor at a time);
- *  2. the MERGE_MAX segments with the smallest heads are merged by stamp,
- *     each through a small buffer; a record is taken only while its key is
- *     below the smallest head of the segments left out, so the batch is in
- *     stamp order across every segment however many there are;
+ *  1. the head scan reads the first pending record of each segment (one
+ *     small read per segment, a descriptor at a time) for its stamp;
+ *  2. a k-way merge by stamp over at most MERGE_MAX open segments, each
+ *     through a small buffer: the next record is the smallest key among
+ *     the open readers, taken only while it is below the smallest head of
+ *     the segments not open. When that head is smaller, its segment is
+ *     opened in the place of a reader that is exhausted, or else of the one
+ *     whose key is largest (given back with its position, to be opened
+ *     again when its turn comes). So the batch is in stamp order across
+ *     every segment, fills up to its caps however many segments there are,
+ *     and holds at most MERGE_MAX descriptors and buffers;
  *  3. each segment's cursor moves (cashback__spool_ack) past its longest
  *     resolved prefix, as before.
- * A segment that cannot be read is skipped and named in the batch; what was
- * collected from the others is kept.
+ * A segment that cannot be opened is skipped and named in the batch. A
+ * read that fails bounds the collection below that segment's next record
+ * (its head stamp, or the stamp in its name when the head scan failed):
+ * the others' older records still go, nothing newer does.
  */
 static cashback_status collect_once(cashback__spool *s, size_t max_events,
                                     cashback__batch *b, uint64_t *ahead) {
@@ -1833,47 +1936,95 @@ static cashback_status collect_once(cashback__spool *s, size_t max_events,
     free_names(names, count);
     return CASHBACK_E_NOMEM;
   }
+  /* The bound from failed reads. */
+  uint64_t err_stamp = UINT64_MAX;
+  size_t err_idx = SIZE_MAX;
   size_t nheads = 0;
-  for (size_t i = 0; i < count; i++)
-    if (scan_head(s, names[i], i, &heads[nheads], b) == 1)
+  for (size_t i = 0; i < count; i++) {
+    int r = scan_head(s, names[i], i, &heads[nheads], b);
+    if (r == 1)
       nheads++;
+    else if (r == -2 &&
+             key_before(heads[nheads].stamp, i, err_stamp, err_idx)) {
+      err_stamp = heads[nheads].stamp;
+      err_idx = i;
+    }
+  }
   if (nheads > 1)
     qsort(heads, nheads, sizeof(*heads), cmp_heads);
-  size_t k = nheads < MERGE_MAX ? nheads : MERGE_MAX;
-  /* The bound from the segments left out of this merge. */
-  uint64_t limit_stamp = UINT64_MAX;
-  size_t limit_idx = SIZE_MAX;
-  if (nheads > k) {
-    limit_stamp = heads[k].stamp;
-    limit_idx = heads[k].idx;
-  }
   seg_reader rd[MERGE_MAX];
-  size_t nr = 0;
-  for (size_t i = 0; i < k; i++)
-    if (reader_open(s, names[heads[i].idx], heads[i].idx, &rd[nr], b) == 0)
-      nr++;
+  size_t nr = 0, next = 0; /* heads[next..] are not open */
+  /* A bound on the swaps, in case of a cycle: nothing is taken after it,
+   * which costs only a shorter batch. */
+  size_t swaps = 0, swaps_max = 4 * nheads + 64;
 
   for (;;) {
     seg_reader *best = NULL;
     for (size_t i = 0; i < nr; i++)
-      if (rd[i].state == RD_HEAD &&
+      if (rd[i].fd >= 0 && rd[i].state == RD_HEAD &&
           (!best || key_before(rd[i].info.stamp, rd[i].idx, best->info.stamp,
                                best->idx)))
         best = &rd[i];
-    if (best && best->info.stamp > high) {
+    if (b->n >= max_events)
+      break;
+    int from_heads = next < nheads &&
+                     (!best || !key_before(best->info.stamp, best->idx,
+                                           heads[next].stamp, heads[next].idx));
+    if (from_heads &&
+        !key_before(heads[next].stamp, heads[next].idx, err_stamp, err_idx))
+      break; /* at or past a failed read's bound */
+    if (from_heads) {
+      /* The smallest head not open goes first: open it, in a free slot, or
+       * in an exhausted reader's, or in the place of the largest. */
+      if (swaps++ > swaps_max)
+        break;
+      seg_reader *slot = NULL, *worst = NULL;
+      for (size_t i = 0; i < nr && !slot; i++)
+        if (rd[i].fd < 0 || rd[i].state != RD_HEAD)
+          slot = &rd[i];
+      if (!slot && nr < MERGE_MAX) {
+        slot = &rd[nr++];
+        slot->fd = -1;
+      }
+      seg_head h = heads[next];
+      if (!slot) {
+        for (size_t i = 0; i < nr; i++)
+          if (!worst || key_before(worst->info.stamp, worst->idx,
+                                   rd[i].info.stamp, rd[i].idx))
+            worst = &rd[i];
+        slot = worst;
+        /* Given back: its head goes where it sorts among those not open. */
+        seg_head back = {worst->idx, worst->info.stamp, worst->seg,
+                         worst->off + worst->pos};
+        size_t j = next;
+        while (j + 1 < nheads && cmp_heads(&heads[j + 1], &back) < 0) {
+          heads[j] = heads[j + 1];
+          j++;
+        }
+        heads[j] = back;
+      } else {
+        next++;
+      }
+      if (slot->fd >= 0)
+        reader_settle(s, slot, b);
+      if (reader_open(s, names[h.idx], &h, slot, b) == 0)
+        error_bound(slot, &err_stamp, &err_idx);
+      continue;
+    }
+    if (!best)
+      break;
+    if (best->info.stamp > high) {
       /* Stamped ahead of `seq` (a clock that was ahead, then `seq` lost):
        * the highest such stamp among the heads, each CRC-checked, raises
        * `seq` (so the next H is past it) instead of waiting for the wall
        * clock to catch up. */
       for (size_t i = 0; i < nr; i++)
-        if (rd[i].state == RD_HEAD && rd[i].info.stamp > *ahead)
+        if (rd[i].fd >= 0 && rd[i].state == RD_HEAD &&
+            rd[i].info.stamp > *ahead)
           *ahead = rd[i].info.stamp;
       break;
     }
-    if (!best ||
-        !key_before(best->info.stamp, best->idx, limit_stamp, limit_idx))
-      break;
-    if (b->n >= max_events)
+    if (!key_before(best->info.stamp, best->idx, err_stamp, err_idx))
       break;
     uint64_t end = best->off + best->pos + best->info.header + best->info.len;
     cashback_status rc =
@@ -1886,28 +2037,20 @@ static cashback_status collect_once(cashback__spool *s, size_t max_events,
       break;
     }
     b->segs[best->seg].end = end;
+    best->last_stamp = best->info.stamp;
     best->pos += best->info.header + best->info.len;
     reader_next(best, b);
+    error_bound(best, &err_stamp, &err_idx);
   }
 
   /* Settle the readers; segments that gave no record are done with here
    * and left out of the batch. */
-  size_t *map = nr ? calloc(b->nsegs, sizeof(*map)) : NULL;
-  size_t *items = nr ? calloc(b->nsegs, sizeof(*items)) : NULL;
-  if (nr && (!map || !items) && st == CASHBACK_OK)
+  for (size_t i = 0; i < nr; i++)
+    reader_settle(s, &rd[i], b);
+  size_t *map = b->nsegs ? calloc(b->nsegs, sizeof(*map)) : NULL;
+  size_t *items = b->nsegs ? calloc(b->nsegs, sizeof(*items)) : NULL;
+  if (b->nsegs && (!map || !items) && st == CASHBACK_OK)
     st = CASHBACK_E_NOMEM;
-  for (size_t i = 0; i < nr; i++) {
-    seg_reader *r = &rd[i];
-    cashback__batch_seg *g = &b->segs[r->seg];
-    if (r->state == RD_ERROR) {
-      b->read_errors++;
-      note_problem(b->read_problem, sizeof(b->read_problem), s, g->name,
-                   "read failed", r->err);
-    }
-    g->complete = r->state == RD_END;
-    close(r->fd);
-    free(r->buf);
-  }
   if (map && items) {
     for (size_t i = 0; i < b->n; i++)
       items[b->items[i].seg]++;
