@@ -1701,7 +1701,9 @@ cashback_status cashback__sender_flush(cashback__sender *s,
       pthread_mutex_unlock(&s->step_lock);
       if (paused)
         return CASHBACK_E_AUTH;
-      if (mono_ms() + wait > deadline)
+      /* A retry due with too little time left for its request is one this
+       * flush will not make: it ends now, the retry scheduled. */
+      if (mono_ms() + wait + MIN_ATTEMPT_MS > deadline)
         return last != CASHBACK_OK ? last : CASHBACK_E_TIMEOUT;
       sleep_ms(wait);
       break;
