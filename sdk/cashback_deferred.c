@@ -12,6 +12,19 @@
 #define FILE_MAX                                                               \
   ((size_t)CASHBACK__DEFERRED_MAX * (CASHBACK__RECORD_MAX + 1024))
 
+int cashback__deferred_event_order(const char *event, size_t len,
+                                   char out[CASHBACK_ID_MAX + 1]) {
+  cJSON *o = cJSON_ParseWithLength(event, len);
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "order_id");
+  int ok = cJSON_IsString(v) && v->valuestring[0] &&
+           strlen(v->valuestring) <= CASHBACK_ID_MAX;
+  out[0] = '\0';
+  if (ok)
+    snprintf(out, CASHBACK_ID_MAX + 1, "%s", v->valuestring);
+  cJSON_Delete(o);
+  return ok;
+}
+
 void cashback__deferred_init(cashback__deferred *d) {
   memset(d, 0, sizeof(*d));
 }
@@ -72,6 +85,7 @@ cashback_status cashback__deferred_add(cashback__deferred *d, const char *id,
   x->attempts = 1;
   copy_text(x->reason, sizeof(x->reason), reason);
   copy_text(x->message, sizeof(x->message), message);
+  cashback__deferred_event_order(event, event_len, x->order);
   d->n++;
   return CASHBACK_OK;
 }
@@ -89,6 +103,67 @@ void cashback__deferred_remove(cashback__deferred *d, size_t i) {
   free(d->e[i].event);
   memmove(&d->e[i], &d->e[i + 1], (d->n - i - 1) * sizeof(d->e[0]));
   d->n--;
+}
+
+typedef struct order_ref {
+  const char *order;
+  size_t i;
+} order_ref;
+
+static int cmp_ref(const void *a, const void *b) {
+  const order_ref *x = a, *y = b;
+  int c = strcmp(x->order, y->order);
+  return c ? c : x->i < y->i ? -1 : x->i > y->i;
+}
+
+cashback_status cashback__deferred_heads(const cashback__deferred *d,
+                                         unsigned char *head) {
+  if (d->n == 0)
+    return CASHBACK_OK;
+  order_ref *r = malloc(d->n * sizeof(*r));
+  if (!r)
+    return CASHBACK_E_NOMEM;
+  for (size_t i = 0; i < d->n; i++)
+    r[i] = (order_ref){d->e[i].order, i};
+  qsort(r, d->n, sizeof(*r), cmp_ref);
+  for (size_t k = 0; k < d->n; k++)
+    head[r[k].i] =
+        !r[k].order[0] || k == 0 || strcmp(r[k - 1].order, r[k].order) != 0;
+  free(r);
+  return CASHBACK_OK;
+}
+
+static int cmp_str(const void *a, const void *b) {
+  return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+const char **cashback__deferred_orders(const cashback__deferred *d, size_t *n) {
+  *n = 0;
+  const char **o = d->n ? malloc(d->n * sizeof(*o)) : NULL;
+  if (!o)
+    return NULL;
+  for (size_t i = 0; i < d->n; i++)
+    if (d->e[i].order[0])
+      o[(*n)++] = d->e[i].order;
+  qsort(o, *n, sizeof(*o), cmp_str);
+  return o;
+}
+
+int cashback__deferred_orders_has(const char **orders, size_t n,
+                                  const char *order) {
+  return order[0] && n &&
+         bsearch(&order, orders, n, sizeof(*orders), cmp_str) != NULL;
+}
+
+int64_t cashback__deferred_next_due(const cashback__deferred *d) {
+  unsigned char *head = d->n ? calloc(d->n, 1) : NULL;
+  int64_t due = 0;
+  int ok = head && cashback__deferred_heads(d, head) == CASHBACK_OK;
+  for (size_t i = 0; i < d->n; i++)
+    if ((!ok || head[i]) && (!due || d->e[i].next_ms < due))
+      due = d->e[i].next_ms;
+  free(head);
+  return due;
 }
 
 void cashback__deferred_truncate(cashback__deferred *d, size_t n) {

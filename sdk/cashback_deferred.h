@@ -39,6 +39,7 @@ typedef struct cashback__deferred_entry {
   unsigned attempts; /* "retry" answers so far */
   char reason[CASHBACK_ID_MAX + 1];
   char message[CASHBACK_ERROR_MAX + 1];
+  char order[CASHBACK_ID_MAX + 1]; /* its order_id ("": none), not stored */
   char *event; /* the event's wire JSON, owned; not NUL-terminated */
   size_t event_len;
 } cashback__deferred_entry;
@@ -76,6 +77,26 @@ cashback_status cashback__deferred_add(cashback__deferred *d, const char *id,
                                        const char *reason, const char *message);
 /* Removes entry i, keeping the order of the others. */
 void cashback__deferred_remove(cashback__deferred *d, size_t i);
+
+/* The per-order barrier: head[i] (d->n bytes) is set to 1 when no earlier
+ * entry is of entry i's order, 0 otherwise (an entry without an order id
+ * is its own). Only a head may be sent: one order's deferred events go in
+ * the order they were deferred. CASHBACK_E_NOMEM when out of memory. */
+cashback_status cashback__deferred_heads(const cashback__deferred *d,
+                                         unsigned char *head);
+
+/* The order ids of the list, sorted, for cashback__deferred_orders_has();
+ * NULL (and *n 0) for none or out of memory. free() it. */
+const char **cashback__deferred_orders(const cashback__deferred *d, size_t *n);
+int cashback__deferred_orders_has(const char **orders, size_t n,
+                                  const char *order);
+
+/* When the first entry that may be sent (a head) is due; 0 for none. */
+int64_t cashback__deferred_next_due(const cashback__deferred *d);
+
+/* The top-level "order_id" of an event's JSON into out; 0 when none. */
+int cashback__deferred_event_order(const char *event, size_t len,
+                                   char out[CASHBACK_ID_MAX + 1]);
 /* Drops the entries from index n on. */
 void cashback__deferred_truncate(cashback__deferred *d, size_t n);
 

@@ -186,11 +186,9 @@ cashback_status cashback_get_status(cashback_client *c,
   cashback__deferred_init(&d);
   if (cashback__deferred_load(spool, &d) == CASHBACK_OK) {
     out->deferred = d.n;
-    for (size_t i = 0; i < d.n; i++) {
-      int64_t due = (d.e[i].next_ms + 999) / 1000;
-      if (!out->deferred_next || due < out->deferred_next)
-        out->deferred_next = due;
-    }
+    /* The first that may go (the per-order barrier holds the others). */
+    int64_t due_ms = cashback__deferred_next_due(&d);
+    out->deferred_next = due_ms > 0 ? (due_ms + 999) / 1000 : 0;
   }
   cashback__deferred_free(&d);
   int64_t now_ms = cashback__wall_ms();

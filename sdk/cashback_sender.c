@@ -464,19 +464,6 @@ static int payload_id(const char *p, size_t len, char id[33]) {
   return 1;
 }
 
-/* The order id of an event payload (its top-level "order_id") into `out`;
- * 0 when it has none. */
-static int event_order(const char *p, size_t len,
-                       char out[CASHBACK_ID_MAX + 1]) {
-  cJSON *o = cJSON_ParseWithLength(p, len);
-  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "order_id");
-  int ok = cJSON_IsString(v) && strlen(v->valuestring) <= CASHBACK_ID_MAX;
-  if (ok)
-    snprintf(out, CASHBACK_ID_MAX + 1, "%s", v->valuestring);
-  cJSON_Delete(o);
-  return ok;
-}
-
 /* Records a failed attempt and that the next one is `delay` ms away. */
 static void schedule_in(cashback__sender *s, cashback_status st, int64_t delay,
                         const char *fmt, va_list ap) {
@@ -905,18 +892,31 @@ static int deferred_step(cashback__sender *s, int64_t now_ms,
   cashback__deferred *d = &s->deferred;
   size_t limit = s->batch_limit ? s->batch_limit : 1, k = 0, bytes = 0;
   size_t *idx = NULL;
+  if (d->n == 0)
+    return 0;
+  /* The per-order barrier: an entry goes only when no earlier one of its
+   * order is still deferred (so one order's events keep their order). */
+  unsigned char *head = calloc(d->n, 1);
+  if (!head || cashback__deferred_heads(d, head) != CASHBACK_OK) {
+    free(head);
+    cashback__fail(s->c, CASHBACK_E_NOMEM, "sender: out of memory");
+    return 0;
+  }
   for (size_t i = 0; i < d->n; i++)
-    if (d->e[i].next_ms <= now_ms) {
+    if (head[i] && d->e[i].next_ms <= now_ms) {
       /* The batch caps, as for the spool's batches (at least one). */
       if (k && bytes + d->e[i].event_len > s->c->opts.batch_max_bytes)
         break;
-      if (!idx && !(idx = calloc(d->n, sizeof(*idx))))
+      if (!idx && !(idx = calloc(d->n, sizeof(*idx)))) {
+        free(head);
         return 0;
+      }
       idx[k++] = i;
       bytes += d->e[i].event_len;
       if (k == limit)
         break;
     }
+  free(head);
   if (k == 0)
     return 0;
   const char **texts = calloc(k, sizeof(*texts));
@@ -1227,6 +1227,64 @@ cashback__step cashback__sender_step_by(cashback__sender *s,
     }
     valid++;
   }
+  /* The per-order barrier (docs/reliability.md, section 13): an event of
+   * an order that has a deferred event goes behind it into the deferred
+   * list, due once the earlier ones are settled, instead of to the network
+   * before it. When that cannot be done, nothing is sent: back off. */
+  if (valid && s->deferred.n && s->deferred_loaded && !s->deferred_broken) {
+    size_t norders = 0, before = s->deferred.n, nb = 0;
+    const char **orders = cashback__deferred_orders(&s->deferred, &norders);
+    char(*bo)[CASHBACK_ID_MAX + 1] = calloc(n, sizeof(*bo));
+    size_t *bi = calloc(n, sizeof(*bi));
+    cashback_status bst = orders && bo && bi ? CASHBACK_OK : CASHBACK_E_NOMEM;
+    for (size_t i = 0; bst == CASHBACK_OK && i < n; i++) {
+      if (!texts[i] ||
+          !cashback__deferred_event_order(texts[i], lens[i], bo[nb]))
+        continue;
+      int has = cashback__deferred_orders_has(orders, norders, bo[nb]);
+      for (size_t j = 0; !has && j < nb; j++)
+        has = strcmp(bo[j], bo[nb]) == 0;
+      if (has)
+        bi[nb++] = i;
+    }
+    free(orders); /* it points into the list, which the adds may move */
+    for (size_t k = 0; bst == CASHBACK_OK && k < nb; k++) {
+      size_t i = bi[k];
+      char msg[CASHBACK_ID_MAX + 64];
+      snprintf(msg, sizeof(msg), "behind a deferred event of order %s", bo[k]);
+      if (cashback__deferred_find(&s->deferred, results[i].id) >= s->deferred.n)
+        bst = cashback__deferred_add(&s->deferred, results[i].id, texts[i],
+                                     lens[i], now_ms, now_ms, "", msg);
+    }
+    if (bst == CASHBACK_OK && s->deferred.n > before && save_deferred(s) != 0)
+      bst = CASHBACK_E_IO;
+    if (bst != CASHBACK_OK) {
+      cashback__deferred_truncate(&s->deferred, before);
+      schedule_retry(s, bst, -1,
+                     "spool %s: event %s of order %s cannot wait behind its "
+                     "order's deferred events (%s); nothing is sent before "
+                     "them, sending backs off",
+                     cashback__spool_dir(s->spool),
+                     nb ? results[bi[0]].id : "?", nb ? bo[0] : "?",
+                     cashback_strerror(bst));
+      free(bo);
+      free(bi);
+      result = CASHBACK__STEP_WAIT;
+      goto finish;
+    }
+    for (size_t k = 0; k < nb; k++) {
+      resolved[bi[k]] = 1;
+      texts[bi[k]] = NULL;
+      valid--;
+    }
+    if (nb)
+      cashback__log(s->c, CASHBACK_LOG_INFO,
+                    "%zu events wait behind deferred events of their order "
+                    "(first %s, order %s)",
+                    nb, results[bi[0]].id, bo[0]);
+    free(bo);
+    free(bi);
+  }
   if (valid == 0) {
     cashback_status acked = cashback__spool_ack(s->spool, &s->batch, resolved);
     result = CASHBACK__STEP_SENT;
@@ -1268,13 +1326,15 @@ cashback__step cashback__sender_step_by(cashback__sender *s,
     if (!head_id) {
       head_id = results[i].id;
       if (probe)
-        head_has_order = event_order(texts[i], lens[i], head_order);
+        head_has_order =
+            cashback__deferred_event_order(texts[i], lens[i], head_order);
     }
     if (probe && (strcmp(results[i].id, head_id) == 0 || k == 1))
       continue;
     /* A head without an order id: nothing is known to be of another
      * order, so nothing probes. */
-    if (probe && (!head_has_order || !event_order(texts[i], lens[i], order) ||
+    if (probe && (!head_has_order ||
+                  !cashback__deferred_event_order(texts[i], lens[i], order) ||
                   strcmp(order, head_order) == 0))
       continue;
     size_t j = 0;

@@ -182,11 +182,52 @@ START_TEST(deferred_file_in_a_spool) {
 }
 END_TEST
 
+/* The per-order barrier: only the first deferred entry of each order may
+ * go; the order id is read from the event. */
+START_TEST(deferred_heads_per_order) {
+  cashback__deferred d;
+  three(&d); /* orders 1, 2, 3 */
+  static const char ev_d[] = "{\"id\":\"dddddddddddddddddddddddddddddddd\","
+                             "\"type\":\"refund\",\"order_id\":\"2\"}";
+  static const char ev_e[] = "{\"id\":\"eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee\","
+                             "\"type\":\"cancel\",\"order_id\":\"1\"}";
+  ck_assert_int_eq(
+      cashback__deferred_add(&d, "dddddddddddddddddddddddddddddddd", ev_d,
+                             strlen(ev_d), 1300, 900, "", ""),
+      CASHBACK_OK);
+  ck_assert_int_eq(
+      cashback__deferred_add(&d, "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee", ev_e,
+                             strlen(ev_e), 1400, 800, "", ""),
+      CASHBACK_OK);
+  ck_assert_str_eq(d.e[3].order, "2");
+  unsigned char head[5];
+  ck_assert_int_eq(cashback__deferred_heads(&d, head), CASHBACK_OK);
+  ck_assert_int_eq(head[0], 1);
+  ck_assert_int_eq(head[1], 1);
+  ck_assert_int_eq(head[2], 1);
+  ck_assert_int_eq(head[3], 0); /* behind entry 1 (order 2) */
+  ck_assert_int_eq(head[4], 0); /* behind entry 0 (order 1) */
+  /* Due next: the earliest head (2000), not the held ones (800, 900). */
+  ck_assert_int_eq(cashback__deferred_next_due(&d), 2000);
+  size_t n = 0;
+  const char **orders = cashback__deferred_orders(&d, &n);
+  ck_assert_uint_eq(n, 5);
+  ck_assert(cashback__deferred_orders_has(orders, n, "3"));
+  ck_assert(!cashback__deferred_orders_has(orders, n, "4"));
+  free(orders);
+  cashback__deferred_remove(&d, 1);
+  ck_assert_int_eq(cashback__deferred_heads(&d, head), CASHBACK_OK);
+  ck_assert_int_eq(head[2], 1); /* the refund of order 2 may go now */
+  cashback__deferred_free(&d);
+}
+END_TEST
+
 TCase *cashback_test_deferred(void) {
   TCase *tc = tcase_create("deferred");
   tcase_add_test(tc, deferred_round_trip);
   tcase_add_test(tc, deferred_damage_is_skipped_and_counted);
   tcase_add_test(tc, deferred_bad_input);
   tcase_add_test(tc, deferred_file_in_a_spool);
+  tcase_add_test(tc, deferred_heads_per_order);
   return tc;
 }

@@ -1399,6 +1399,67 @@ START_TEST(deferred_requests_keep_to_the_batch_caps) {
 }
 END_TEST
 
+/* Times the receiver was sent event `id` (0: never). */
+static int times_sent(const char *id) {
+  cJSON *j = receiver_stats(&rx);
+  cJSON *t = cJSON_GetObjectItem(cJSON_GetObjectItem(j, "events"), id);
+  int n = cJSON_IsNumber(t) ? (int)t->valuedouble : 0;
+  cJSON_Delete(j);
+  return n;
+}
+
+/* The per-order barrier: a refund and a cancel of one order, answered
+ * "retry" in one batch, are deferred in that order, and the cancel is not
+ * sent again while the refund is still deferred; a confirm of that order
+ * reported later waits behind them in the deferred list instead of going
+ * to the network. Once the sale is there, all three go, in order. Before,
+ * each deferred event went on its own backoff (the cancel could overtake
+ * the refund) and the confirm was sent at once. */
+START_TEST(deferred_events_of_one_order_keep_their_order) {
+  receiver_control(&rx, "{\"followups\":\"retry\"}");
+  cashback_client *a = client_in("server-a", SECRET, 500, 0);
+  char refund[33], cancel[33], confirm[33];
+  report_followup(a, CASHBACK_EVENT_REFUND, "B1", refund);
+  report_followup(a, CASHBACK_EVENT_CANCEL, "B1", cancel);
+  ck_assert_int_eq(cashback_flush(a, 10000), CASHBACK_OK);
+  cashback_queue_status s;
+  ck_assert_int_eq(cashback_get_status(a, &s), CASHBACK_OK);
+  ck_assert_uint_eq(s.deferred, 2);
+  report_followup(a, CASHBACK_EVENT_CONFIRM, "B1", confirm);
+  report_sale(a, "B2"); /* another order goes on */
+  cashback_flush(a, 2000);
+  ck_assert_int_eq(cashback_get_status(a, &s), CASHBACK_OK);
+  ck_assert_uint_eq(s.deferred, 3);
+  ck_assert_uint_eq(s.queued_events, 0);
+  ck_assert_int_eq(times_sent(confirm), 0);
+  /* The refund is tried again on its backoff (25-400 ms); the others not. */
+  for (int i = 0; i < 4; i++) {
+    receiver_sleep_ms(150);
+    cashback_flush(a, 1000);
+  }
+  ck_assert_int_ge(times_sent(refund), 2);
+  ck_assert_int_eq(times_sent(cancel), 1);
+  ck_assert_int_eq(times_sent(confirm), 0);
+  cashback_client *b = client_in("server-b", SECRET, 500, 0);
+  report_sale(b, "B1");
+  ck_assert_int_eq(cashback_flush(b, 10000), CASHBACK_OK);
+  flush_deferred(a, 50);
+  ck_assert_int_eq(cashback_get_status(a, &s), CASHBACK_OK);
+  ck_assert_uint_eq(s.deferred, 0);
+  ck_assert_uint_eq(s.quarantined, 0);
+  ck_assert_int_eq(times_sent(cancel), 2);  /* once more, after the refund */
+  ck_assert_int_eq(times_sent(confirm), 1); /* once, after the cancel */
+  cJSON *j = receiver_stats(&rx);
+  cJSON *b1 = order_of(j, "B1");
+  ck_assert(cJSON_IsTrue(cJSON_GetObjectItem(b1, "cancelled")));
+  ck_assert(cJSON_IsTrue(cJSON_GetObjectItem(b1, "confirmed")));
+  ck_assert_int_eq((int)cJSON_GetObjectItem(b1, "refunds")->valuedouble, 1);
+  cJSON_Delete(j);
+  cashback_client_free(b);
+  cashback_client_free(a);
+}
+END_TEST
+
 /* A network that holds follow-ups answers them "accepted": nothing is
  * deferred, and the order nets correctly once its sale arrives. */
 START_TEST(held_followup_nets_when_its_sale_arrives) {
@@ -1583,6 +1644,7 @@ TCase *cashback_test_sender(void) {
   tcase_add_test(tc, undeferrable_retry_expires_after_followup_wait);
   tcase_add_test(tc, probe_never_sends_a_followup_before_its_sale);
   tcase_add_test(tc, probe_skips_the_heads_order);
+  tcase_add_test(tc, deferred_events_of_one_order_keep_their_order);
   tcase_add_test(tc, held_followup_nets_when_its_sale_arrives);
   tcase_add_test(tc, deferred_requests_keep_to_the_batch_caps);
   tcase_add_test(tc, wrong_key_pauses_and_keeps_everything);
