@@ -9,8 +9,8 @@
 #include <string.h>
 
 #define DEFERRED_FILE "deferred"
-#define FILE_MAX                                                               \
-  ((size_t)CASHBACK__DEFERRED_MAX * (CASHBACK__RECORD_MAX + 1024))
+#define FILE_MAX CASHBACK__DEFERRED_MAX_BYTES
+#define ENTRY_COST(len) ((len) + 1024) /* an upper bound of its record */
 
 int cashback__deferred_event_order(const char *event, size_t len,
                                    char out[CASHBACK_ID_MAX + 1]) {
@@ -62,7 +62,8 @@ cashback_status cashback__deferred_add(cashback__deferred *d, const char *id,
   if (!valid_id(id) || !event || event_len == 0 ||
       event_len > CASHBACK__RECORD_MAX - 1024)
     return CASHBACK_E_INVALID_ARGUMENT;
-  if (d->n >= CASHBACK__DEFERRED_MAX)
+  if (d->n >= CASHBACK__DEFERRED_MAX ||
+      d->bytes + ENTRY_COST(event_len) > CASHBACK__DEFERRED_MAX_BYTES)
     return CASHBACK_E_SPOOL_FULL;
   if (d->n == d->cap) {
     size_t cap = d->cap ? d->cap * 2 : 16;
@@ -83,6 +84,7 @@ cashback_status cashback__deferred_add(cashback__deferred *d, const char *id,
   x->first_ms = now_ms;
   x->next_ms = next_ms;
   x->attempts = 1;
+  d->bytes += ENTRY_COST(event_len);
   copy_text(x->reason, sizeof(x->reason), reason);
   copy_text(x->message, sizeof(x->message), message);
   cashback__deferred_event_order(event, event_len, x->order);
@@ -100,6 +102,7 @@ size_t cashback__deferred_find(const cashback__deferred *d, const char *id) {
 void cashback__deferred_remove(cashback__deferred *d, size_t i) {
   if (i >= d->n)
     return;
+  d->bytes -= ENTRY_COST(d->e[i].event_len);
   free(d->e[i].event);
   memmove(&d->e[i], &d->e[i + 1], (d->n - i - 1) * sizeof(d->e[0]));
   d->n--;
@@ -167,8 +170,11 @@ int64_t cashback__deferred_next_due(const cashback__deferred *d) {
 }
 
 void cashback__deferred_truncate(cashback__deferred *d, size_t n) {
-  while (d->n > n)
-    free(d->e[--d->n].event);
+  while (d->n > n) {
+    d->n--;
+    d->bytes -= ENTRY_COST(d->e[d->n].event_len);
+    free(d->e[d->n].event);
+  }
 }
 
 /* The bookkeeping line of one entry (cJSON_free() it). */
@@ -220,7 +226,10 @@ cashback_status cashback__deferred_encode(const cashback__deferred *d,
 
 static int64_t num_field(const cJSON *o, const char *name) {
   const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
-  return cJSON_IsNumber(v) ? (int64_t)v->valuedouble : -1;
+  /* The range first: casting a double past int64_t is undefined. */
+  return cJSON_IsNumber(v) && v->valuedouble >= -9e18 && v->valuedouble <= 9e18
+             ? (int64_t)v->valuedouble
+             : -1;
 }
 
 /* One record's payload into an entry; 0 when it is not one. */
@@ -260,7 +269,8 @@ cashback_status cashback__deferred_decode(const void *data, size_t len,
     if (r == CASHBACK__REC_OK) {
       if (!decode_one((const char *)p + off + CASHBACK__RECORD_HEADER, plen,
                       d)) {
-        if (d->n >= CASHBACK__DEFERRED_MAX)
+        if (d->n >= CASHBACK__DEFERRED_MAX ||
+            d->bytes + ENTRY_COST(plen) > CASHBACK__DEFERRED_MAX_BYTES)
           return CASHBACK_E_SPOOL_FULL;
         d->damaged++;
       }
@@ -276,9 +286,16 @@ cashback_status cashback__deferred_decode(const void *data, size_t len,
 
 cashback_status cashback__deferred_load(cashback__spool *s,
                                         cashback__deferred *d) {
+  return cashback__deferred_load_why(s, d, NULL, 0);
+}
+
+cashback_status cashback__deferred_load_why(cashback__spool *s,
+                                            cashback__deferred *d, char *why,
+                                            size_t why_size) {
   cashback__buf b;
   cashback__buf_init(&b, FILE_MAX);
-  cashback_status st = cashback__spool_file_read(s, DEFERRED_FILE, &b);
+  cashback_status st =
+      cashback__spool_file_read(s, DEFERRED_FILE, &b, why, why_size);
   if (st == CASHBACK_OK)
     st = cashback__deferred_decode(b.data ? b.data : "", b.len, d);
   cashback__buf_free(&b);

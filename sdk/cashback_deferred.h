@@ -30,7 +30,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CASHBACK__DEFERRED_MAX 10000 /* events; past it they stay queued */
+/* The list's bounds: events, and bytes of the file (each entry counts its
+ * event plus 1 KiB, a bound of its bookkeeping). Past either, an event
+ * answered "retry" cannot be deferred: it stays queued, the sender backs
+ * off, and followup_wait after its report quarantines it. A larger file is
+ * not read at all (CASHBACK_E_TOO_BIG). The whole file is rewritten per
+ * change, so one change writes at most CASHBACK__DEFERRED_MAX_BYTES. */
+#define CASHBACK__DEFERRED_MAX 10000
+#define CASHBACK__DEFERRED_MAX_BYTES ((size_t)16 << 20)
 
 typedef struct cashback__deferred_entry {
   char id[CASHBACK_EVENT_ID_LEN + 1];
@@ -47,6 +54,7 @@ typedef struct cashback__deferred_entry {
 typedef struct cashback__deferred {
   cashback__deferred_entry *e;
   size_t n, cap;
+  size_t bytes;     /* what the entries count against the byte bound */
   uint64_t damaged; /* records skipped by the last decode */
 } cashback__deferred;
 
@@ -64,6 +72,10 @@ cashback_status cashback__deferred_decode(const void *data, size_t len,
  * caller holds the sender lock. */
 cashback_status cashback__deferred_load(cashback__spool *s,
                                         cashback__deferred *d);
+/* The same, naming the problem in `why` (may be NULL with size 0). */
+cashback_status cashback__deferred_load_why(cashback__spool *s,
+                                            cashback__deferred *d, char *why,
+                                            size_t why_size);
 cashback_status cashback__deferred_save(cashback__spool *s,
                                         const cashback__deferred *d);
 

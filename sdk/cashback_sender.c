@@ -65,9 +65,15 @@ struct cashback__sender {
   int deferred_broken;         /* unreadable: nothing is deferred */
   cashback__sender_state state;
   int state_loaded;
-  int saved_in_flight;     /* the state file says a request is in flight */
-  char spool_problem[256]; /* the last one logged (logged when it changes) */
-  char seq_problem[512];   /* why `seq` cannot be used, as last logged */
+  int saved_in_flight; /* the state file says a request is in flight */
+  /* The names of the quarantine's entries for records that are not events,
+   * read once per step (not once per such record) and freed at its end. */
+  char (*qnames)[48];
+  size_t qn, qcap;
+  int qscanned;
+  uint64_t quarantine_scans; /* whole reads of the quarantine, for tests */
+  char spool_problem[256];   /* the last one logged (logged when it changes) */
+  char seq_problem[512];     /* why `seq` cannot be used, as last logged */
 
   pthread_mutex_t mu; /* the thread's control */
   pthread_cond_t cv;
@@ -539,6 +545,19 @@ static void record_success(cashback__sender *s) {
   save_state(s);
 }
 
+/* A deferred event was settled: the network takes events, so the retry
+ * schedule starts over, but the spool's batch size and 4xx streak are left
+ * alone (record_success() would undo a halving in progress). */
+static void deferred_success(cashback__sender *s) {
+  cashback__sender_state *S = &s->state;
+  S->attempt = 0;
+  S->paused = 0;
+  S->last_success = cashback__wall_ms() / 1000;
+  S->last_status = CASHBACK_OK;
+  S->last_error[0] = '\0';
+  save_state(s);
+}
+
 /* The path refuses every batch, also a second event alone, and has not
  * settled an event since: keep everything, back off, and say so. */
 static void path_fault(cashback__sender *s, long http_status, const char *url,
@@ -642,42 +661,77 @@ static cashback_status append_hex(cashback__sender *s, const char *id,
   return st;
 }
 
-typedef struct find_ctx {
-  char prefix[96];
-  size_t len;
-  int found;
-} find_ctx;
+/* Adds `name` (`len` bytes) to the step's set of quarantined names. */
+static void qname_add(cashback__sender *s, const char *name, size_t len) {
+  if (len >= sizeof(s->qnames[0]))
+    return;
+  if (s->qn == s->qcap) {
+    size_t cap = s->qcap ? s->qcap * 2 : 32;
+    char(*q)[48] = realloc(s->qnames, cap * sizeof(*q));
+    if (!q)
+      return; /* then it may be stored twice, never lost */
+    s->qnames = q;
+    s->qcap = cap;
+  }
+  memcpy(s->qnames[s->qn], name, len);
+  s->qnames[s->qn][len] = '\0';
+  s->qn++;
+}
 
-static int find_entry(const char *p, size_t len, int64_t t, void *ud) {
+static int collect_invalid(const char *p, size_t len, int64_t t, void *ud) {
   (void)t;
-  find_ctx *f = ud;
-  if (len >= f->len && memcmp(p, f->prefix, f->len) == 0 &&
-      (p[f->len] == '"' || (len > f->len + 1 && p[f->len] == '-')))
-    f->found = 1;
-  return f->found;
-}
-
-/* 1 when the quarantine has an entry named `name` (or its first part). */
-static int quarantined_already(cashback__sender *s, const char *name) {
-  find_ctx f = {.found = 0};
-  int n = snprintf(f.prefix, sizeof(f.prefix), "{\"id\":\"%s", name);
-  if (n <= 0 || (size_t)n >= sizeof(f.prefix))
+  static const char pre[] = "{\"id\":\"invalid-";
+  size_t pl = sizeof(pre) - 1, k = 7; /* the name starts after {"id":" */
+  if (len < pl || memcmp(p, pre, pl) != 0)
     return 0;
-  f.len = (size_t)n;
-  return cashback__quarantine_scan(s->spool, find_entry, &f, NULL) ==
-             CASHBACK_OK &&
-         f.found;
+  size_t end = k;
+  while (end < len && p[end] != '"')
+    end++;
+  /* "invalid-<crc>-<len>" or its first part "...-p1of<n>". */
+  size_t nl = end - k;
+  for (size_t j = 0; j + 1 < nl; j++)
+    if (p[k + j] == '-' && p[k + j + 1] == 'p') {
+      nl = j;
+      break;
+    }
+  qname_add(ud, p + k, nl);
+  return 0;
 }
 
-/* Quarantines item i with a reason; 0 when it is safely stored. `id` is
- * "unknown" for a record that is not an event: it is then named by its
- * bytes, "invalid-<crc32c>-<length>". */
-static int quarantine_item(cashback__sender *s, size_t i, const char *id,
-                           const char *reason, const char *message,
-                           long http_status) {
-  const cashback__batch_item *it = &s->batch.items[i];
-  const char *p = s->batch.data.data + it->off;
-  size_t len = it->len;
+/* 1 when the quarantine has an entry named `name` (or its first part). The
+ * quarantine is read once per step for this, whatever the number of such
+ * records (each used to read it whole: O(n^2) for n of them). */
+static int quarantined_already(cashback__sender *s, const char *name) {
+  if (!s->qscanned) {
+    s->quarantine_scans++;
+    s->qn = 0;
+    if (cashback__quarantine_scan(s->spool, collect_invalid, s, NULL) !=
+        CASHBACK_OK)
+      return 0; /* then it is stored again: a copy, never a loss */
+    s->qscanned = 1;
+  }
+  for (size_t i = 0; i < s->qn; i++)
+    if (strcmp(s->qnames[i], name) == 0)
+      return 1;
+  return 0;
+}
+
+uint64_t cashback__sender_quarantine_scans(cashback__sender *s) {
+  pthread_mutex_lock(&s->step_lock);
+  uint64_t n = s->quarantine_scans;
+  pthread_mutex_unlock(&s->step_lock);
+  return n;
+}
+
+/* Quarantines the payload `p` (`len` bytes: a batch item, or a deferred
+ * event) with a reason; 0 when it is safely stored. `id` is "unknown" for a
+ * record that is not an event: it is then named by its bytes,
+ * "invalid-<crc32c>-<length>". `kept` says where it stays when it cannot be
+ * stored. The one writer of quarantine entries. */
+static int quarantine_bytes(cashback__sender *s, const char *p, size_t len,
+                            const char *id, const char *reason,
+                            const char *message, long http_status,
+                            const char *kept) {
   char *event = malloc(len + 1);
   char iso[CASHBACK__ISO8601_MAX];
   int64_t now_ms = cashback__wall_ms();
@@ -709,6 +763,8 @@ static int quarantine_item(cashback__sender *s, size_t i, const char *id,
       else
         st = append_hex(s, name, reason, message, http_status, iso, p, len,
                         now_ms);
+      if (invalid && st == CASHBACK_OK && s->qscanned)
+        qname_add(s, name, strlen(name));
     }
   }
   free(event);
@@ -719,15 +775,32 @@ static int quarantine_item(cashback__sender *s, size_t i, const char *id,
                   name, reason, message[0] ? ": " : "", message);
   else
     cashback__fail(s->c, CASHBACK_E_IO,
-                   "event %s: cannot write the quarantine; kept in the spool",
-                   name);
+                   "event %s: cannot write the quarantine; kept %s", name,
+                   kept);
   return st == CASHBACK_OK ? 0 : -1;
+}
+
+/* Quarantines batch item i; see quarantine_bytes(). */
+static int quarantine_item(cashback__sender *s, size_t i, const char *id,
+                           const char *reason, const char *message,
+                           long http_status) {
+  const cashback__batch_item *it = &s->batch.items[i];
+  return quarantine_bytes(s, s->batch.data.data + it->off, it->len, id, reason,
+                          message, http_status, "in the spool");
 }
 
 /* --- Deferred events (cashback_deferred.h) ------------------------------ */
 
 static void load_deferred(cashback__sender *s) {
-  cashback_status st = cashback__deferred_load(s->spool, &s->deferred);
+  /* Under the sender lock: any deferred.<pid>.tmp is a crash's leftover. */
+  size_t swept = cashback__spool_sweep_tmp(s->spool, "deferred");
+  if (swept)
+    cashback__log(s->c, CASHBACK_LOG_INFO,
+                  "spool %s: removed %zu stale temporary deferred file(s)",
+                  cashback__spool_dir(s->spool), swept);
+  char why[256] = "";
+  cashback_status st =
+      cashback__deferred_load_why(s->spool, &s->deferred, why, sizeof(why));
   s->deferred_loaded = 1;
   s->deferred_broken = st != CASHBACK_OK;
   if (st != CASHBACK_OK) {
@@ -736,7 +809,8 @@ static void load_deferred(cashback__sender *s) {
     cashback__log(s->c, CASHBACK_LOG_ERROR,
                   "spool %s: cannot read the deferred events (%s); none is "
                   "deferred until it can be read",
-                  cashback__spool_dir(s->spool), cashback_strerror(st));
+                  cashback__spool_dir(s->spool),
+                  why[0] ? why : cashback_strerror(st));
   } else if (s->deferred.damaged) {
     s->state.corrupt += s->deferred.damaged;
     cashback__log(s->c, CASHBACK_LOG_ERROR,
@@ -768,47 +842,6 @@ static void human_ms(int64_t ms, char *out, size_t size) {
     snprintf(out, size, "%" PRId64 " s", ms / 1000);
   else
     snprintf(out, size, "%" PRId64 " ms", ms);
-}
-
-/* Quarantines an event given as text (a deferred one), in the entry format
- * of quarantine_item(); 0 when it is safely stored. */
-static int quarantine_text(cashback__sender *s, const char *event_text,
-                           size_t len, const char *id, const char *reason,
-                           const char *message, long http_status) {
-  char *event = malloc(len + 1);
-  cJSON *o = cJSON_CreateObject();
-  char iso[CASHBACK__ISO8601_MAX];
-  int64_t now_ms = cashback__wall_ms();
-  char *text = NULL;
-  if (event && o && cashback__iso8601(now_ms / 1000, 0, iso) == CASHBACK_OK) {
-    memcpy(event, event_text, len);
-    event[len] = '\0';
-    char status_num[16];
-    snprintf(status_num, sizeof(status_num), "%ld", http_status);
-    if (cJSON_AddStringToObject(o, "id", id) &&
-        cJSON_AddStringToObject(o, "reason", reason) &&
-        cJSON_AddStringToObject(o, "message", message) &&
-        cJSON_AddRawToObject(o, "http_status", status_num) &&
-        cJSON_AddStringToObject(o, "quarantined_at", iso) &&
-        cJSON_AddRawToObject(o, "event", event))
-      text = cJSON_PrintUnformatted(o);
-  }
-  cJSON_Delete(o);
-  free(event);
-  int rc = -1;
-  if (text && cashback__quarantine_append(s->spool, text, strlen(text),
-                                          now_ms) == CASHBACK_OK)
-    rc = 0;
-  if (rc == 0)
-    cashback__log(s->c, CASHBACK_LOG_WARN,
-                  "event %s quarantined: %s%s%s (replay with "
-                  "cashback_quarantine_replay)",
-                  id, reason, message[0] ? ": " : "", message);
-  else
-    cashback__fail(s->c, CASHBACK_E_IO,
-                   "event %s: cannot write the quarantine; kept deferred", id);
-  cJSON_free(text);
-  return rc;
 }
 
 /* Saves the deferred list; logs a failure. 0 when saved. */
@@ -884,9 +917,12 @@ static int expire_undeferred(cashback__sender *s, size_t i,
  * "retry" again: its own backoff, or the quarantine once followup_wait has
  * passed; anything else (a failed request, no answer for it): its own
  * backoff. The spool's step runs next and meets any fault of the path
- * itself. Returns 1 when some were settled (progress: step again); events
+ * itself. A 401/403 pauses sending, as for the spool's events (-1).
+ * Returns 1 when some were settled (progress: step again); events
  * asked for again are no progress, so that a flush ends once each due one
  * was tried. */
+static void excerpt(const cashback__buf *b, char *out, size_t size);
+
 static int deferred_step(cashback__sender *s, int64_t now_ms,
                          int64_t mono_deadline_ms) {
   cashback__deferred *d = &s->deferred;
@@ -941,6 +977,18 @@ static int deferred_step(cashback__sender *s, int64_t now_ms,
   const char *url = s->c->opts.endpoint;
   cashback_status st = post_events(s, texts, lens, k, now_ms / 1000,
                                    mono_deadline_ms, &body, &resp);
+  if (st == CASHBACK_OK && (resp.status == 401 || resp.status == 403)) {
+    /* A refused key refuses the spool's events too: pause, as there. */
+    char ex[200];
+    excerpt(&resp.body, ex, sizeof(ex));
+    schedule_pause(s,
+                   "POST %s: HTTP %ld to %zu deferred events: the network "
+                   "refused key '%s'; sending is paused, nothing is dropped: "
+                   "%s",
+                   url, resp.status, k, s->c->opts.key.id, ex);
+    progress = -1;
+    goto out;
+  }
   int answered = st == CASHBACK_OK && resp.status == 200 &&
                  cashback__response_parse(resp.body.data ? resp.body.data : "",
                                           resp.body.len, res, k) == CASHBACK_OK;
@@ -974,8 +1022,9 @@ static int deferred_step(cashback__sender *s, int64_t now_ms,
       const char *reason = o == CASHBACK__OUTCOME_REJECTED ? res[j].reason
                            : x->reason[0]                  ? x->reason
                                                            : "retry_expired";
-      if (quarantine_text(s, x->event, x->event_len, x->id,
-                          reason[0] ? reason : "other", msg, 200) == 0) {
+      if (quarantine_bytes(s, x->event, x->event_len, x->id,
+                           reason[0] ? reason : "other", msg, 200,
+                           "deferred") == 0) {
         drop[idx[j]] = 1;
         quarantined++;
         continue;
@@ -1002,7 +1051,7 @@ static int deferred_step(cashback__sender *s, int64_t now_ms,
                   url, k, resp.error[0] ? resp.error : "no valid results",
                   resp.status);
   if (delivered + quarantined > 0)
-    record_success(s);
+    deferred_success(s);
   progress = delivered + quarantined > 0;
 out:
   cashback__http_response_free(&resp);
@@ -1091,6 +1140,7 @@ cashback__step cashback__sender_step_by(cashback__sender *s,
   }
   cashback__step result = CASHBACK__STEP_ERROR;
   cashback__result *results = NULL;
+  size_t invalid_unsaved = 0; /* records that are not events, not stored */
   unsigned char *resolved = NULL;
   const char **texts = NULL;
   size_t *lens = NULL;
@@ -1138,11 +1188,17 @@ cashback__step cashback__sender_step_by(cashback__sender *s,
     goto done;
   }
   /* (Deferred events too are sent only with time for a request left.) */
-  if ((mono_deadline_ms <= 0 ||
-       mono_deadline_ms - mono_ms() >= MIN_ATTEMPT_MS) &&
-      deferred_step(s, now_ms, mono_deadline_ms)) {
+  int sent_deferred =
+      mono_deadline_ms <= 0 || mono_deadline_ms - mono_ms() >= MIN_ATTEMPT_MS
+          ? deferred_step(s, now_ms, mono_deadline_ms)
+          : 0;
+  if (sent_deferred > 0) {
     result = CASHBACK__STEP_SENT;
     goto done;
+  }
+  if (sent_deferred < 0) { /* paused */
+    result = CASHBACK__STEP_WAIT;
+    goto finish;
   }
   st = cashback__spool_collect(
       s->spool, s->probe ? PROBE_COLLECT : s->batch_limit, &s->batch);
@@ -1208,7 +1264,7 @@ cashback__step cashback__sender_step_by(cashback__sender *s,
     cashback__fail(s->c, CASHBACK_E_NOMEM, "sender: out of memory");
     goto done;
   }
-  size_t valid = 0, invalid_unsaved = 0;
+  size_t valid = 0;
   for (size_t i = 0; i < n; i++) {
     const cashback__batch_item *it = &s->batch.items[i];
     const char *p = s->batch.data.data + it->off;
@@ -1696,6 +1752,10 @@ done:
     s->state.in_flight_since = 0;
     save_state(s);
   }
+  free(s->qnames); /* the quarantine's names are read again next step */
+  s->qnames = NULL;
+  s->qn = s->qcap = 0;
+  s->qscanned = 0;
   free(map);
   free(rep);
   free(qdone);

@@ -37,6 +37,10 @@ cashback__step cashback__sender_step_by(cashback__sender *s,
                                         int64_t mono_deadline_ms,
                                         int64_t *wait_ms);
 
+/* How many times the sender read the whole quarantine to find records that
+ * are not events (at most once per step); for tests. Thread-safe. */
+uint64_t cashback__sender_quarantine_scans(cashback__sender *s);
+
 cashback_status cashback__sender_start(cashback__sender *s);
 cashback_status cashback__sender_stop(cashback__sender *s,
                                       int64_t flush_timeout_ms);

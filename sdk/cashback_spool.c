@@ -2467,11 +2467,35 @@ cashback_status cashback__spool_state_write(cashback__spool *s,
 /* --- Small files replaced whole (the sender's deferred list) ------------ */
 
 cashback_status cashback__spool_file_read(cashback__spool *s, const char *name,
-                                          cashback__buf *out) {
+                                          cashback__buf *out, char *why,
+                                          size_t why_size) {
   cashback__buf_reset(out);
-  int fd = spool_openat(s, name, O_RDONLY, 0);
-  if (fd < 0)
-    return errno == ENOENT ? CASHBACK_OK : CASHBACK_E_IO;
+  if (why_size)
+    why[0] = '\0';
+  /* O_NONBLOCK: a FIFO in its place must not hang the reader. */
+  int fd = spool_openat(s, name, O_RDONLY | O_NONBLOCK, 0);
+  if (fd < 0) {
+    if (errno == ENOENT)
+      return CASHBACK_OK;
+    if (why_size)
+      snprintf(why, why_size, "%s: %s (euid %u)", name, strerror(errno),
+               (unsigned)geteuid());
+    return CASHBACK_E_IO;
+  }
+  struct stat sb;
+  if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+    if (why_size)
+      snprintf(why, why_size, "%s: not a regular file", name);
+    close(fd);
+    return CASHBACK_E_IO;
+  }
+  if (out->max && (uint64_t)sb.st_size > out->max) {
+    if (why_size)
+      snprintf(why, why_size, "%s: %lld bytes, more than the %zu allowed", name,
+               (long long)sb.st_size, out->max);
+    close(fd);
+    return CASHBACK_E_TOO_BIG;
+  }
   char chunk[8192];
   cashback_status st = CASHBACK_OK;
   for (;;) {
@@ -2488,7 +2512,37 @@ cashback_status cashback__spool_file_read(cashback__spool *s, const char *name,
       break;
   }
   close(fd);
+  if (st != CASHBACK_OK && why_size && !why[0])
+    snprintf(why, why_size, "%s: %s", name, cashback_strerror(st));
   return st;
+}
+
+size_t cashback__spool_sweep_tmp(cashback__spool *s, const char *name) {
+  int fd = openat(s->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
+  if (!dir) {
+    if (fd >= 0)
+      close(fd);
+    return 0;
+  }
+  size_t nl = strlen(name), swept = 0;
+  struct dirent *e;
+  while ((e = readdir(dir)) != NULL) {
+    const char *n = e->d_name;
+    size_t len = strlen(n);
+    if (len < nl + 6 || strncmp(n, name, nl) != 0 || n[nl] != '.' ||
+        strcmp(n + len - 4, ".tmp") != 0)
+      continue;
+    size_t digits = 0;
+    while (n[nl + 1 + digits] >= '0' && n[nl + 1 + digits] <= '9')
+      digits++;
+    if (digits == 0 || nl + 1 + digits != len - 4)
+      continue;
+    if (unlinkat(s->dirfd, n, 0) == 0)
+      swept++;
+  }
+  closedir(dir);
+  return swept;
 }
 
 cashback_status cashback__spool_file_replace(cashback__spool *s,

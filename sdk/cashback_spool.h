@@ -237,9 +237,17 @@ cashback_status cashback__spool_state_write(cashback__spool *s,
 /* --- Small files replaced whole ----------------------------------------- */
 
 /* Reads the file `name` of the spool into `out` (empty when there is
- * none). Never follows a symlink. */
+ * none). Never follows a symlink, never waits on a FIFO (O_NONBLOCK, and
+ * anything but a regular file is CASHBACK_E_IO), and refuses a file larger
+ * than out->max (CASHBACK_E_TOO_BIG) without reading it. `why` (may be
+ * NULL with size 0) names the problem. */
 cashback_status cashback__spool_file_read(cashback__spool *s, const char *name,
-                                          cashback__buf *out);
+                                          cashback__buf *out, char *why,
+                                          size_t why_size);
+/* Removes stale temporary files of `name` ("<name>.<digits>.tmp", left by
+ * a crash while it was replaced); only the file's single writer may call
+ * it (the sender, under the sender lock). Returns how many. */
+size_t cashback__spool_sweep_tmp(cashback__spool *s, const char *name);
 /* Replaces the file `name` with `len` bytes atomically (temporary file,
  * fsync in SYNC mode, rename, directory fsync); `len` 0 removes it. */
 cashback_status cashback__spool_file_replace(cashback__spool *s,

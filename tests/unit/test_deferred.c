@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -222,6 +223,106 @@ START_TEST(deferred_heads_per_order) {
 }
 END_TEST
 
+/* A number past int64_t in the bookkeeping (the file is read after only
+ * a CRC check): the record is damage, not undefined behaviour (UBSan
+ * stops the sanitized suite on the cast). */
+START_TEST(deferred_huge_number_is_damage) {
+  static const char body[] =
+      "{\"id\":\"" ID_A "\",\"first_ms\":1e300,\"next_ms\":1,"
+      "\"attempts\":1}\n" EV_A;
+  size_t total = 0;
+  uint8_t *rec = cashback__record_encode(body, sizeof(body) - 1, 5, &total);
+  cashback__deferred back;
+  cashback__deferred_init(&back);
+  ck_assert_int_eq(cashback__deferred_decode(rec, total, &back), CASHBACK_OK);
+  ck_assert_uint_eq(back.n, 0);
+  ck_assert_uint_eq(back.damaged, 1);
+  free(rec);
+  cashback__deferred_free(&back);
+}
+END_TEST
+
+/* The byte bound: entries count their event plus 1 KiB, and past
+ * CASHBACK__DEFERRED_MAX_BYTES an add is CASHBACK_E_SPOOL_FULL; removing
+ * gives the room back. */
+START_TEST(deferred_list_is_bounded_in_bytes) {
+  size_t len = CASHBACK__RECORD_MAX - 1024;
+  char *ev = malloc(len);
+  ck_assert_ptr_nonnull(ev);
+  memset(ev, ' ', len);
+  memcpy(ev, EV_B, strlen(EV_B));
+  cashback__deferred d;
+  cashback__deferred_init(&d);
+  size_t fits = CASHBACK__DEFERRED_MAX_BYTES / (len + 1024);
+  char id[33];
+  for (size_t i = 0; i < fits; i++) {
+    snprintf(id, sizeof(id), "%032zx", i);
+    ck_assert_int_eq(cashback__deferred_add(&d, id, ev, len, 1, 2, "", ""),
+                     CASHBACK_OK);
+  }
+  snprintf(id, sizeof(id), "%032zx", fits);
+  ck_assert_int_eq(cashback__deferred_add(&d, id, ev, len, 1, 2, "", ""),
+                   CASHBACK_E_SPOOL_FULL);
+  cashback__deferred_remove(&d, 0);
+  ck_assert_int_eq(cashback__deferred_add(&d, id, ev, len, 1, 2, "", ""),
+                   CASHBACK_OK);
+  cashback__deferred_truncate(&d, 1);
+  ck_assert_uint_eq(d.bytes, len + 1024);
+  cashback__deferred_free(&d);
+  free(ev);
+}
+END_TEST
+
+/* A FIFO named `deferred` is refused at once (it hung the sender and
+ * `cashback status` in open()), a file past the byte bound is refused
+ * without being read, and stale deferred.<pid>.tmp files are swept. */
+START_TEST(deferred_file_fifo_big_and_stale_tmp) {
+  char root[64], dir[128], path[192], tmp[192];
+  snprintf(root, sizeof(root), "/tmp/cbdefer-XXXXXX");
+  ck_assert_ptr_nonnull(mkdtemp(root));
+  snprintf(dir, sizeof(dir), "%s/spool", root);
+  snprintf(path, sizeof(path), "%s/deferred", dir);
+  cashback__spool_config cfg = {dir, CASHBACK__DURABLE_SYNC, 1u << 30,
+                                1u << 20};
+  cashback__spool *s = NULL;
+  char err[256] = "", why[256];
+  ck_assert_int_eq(cashback__spool_open(&cfg, &s, err, sizeof(err)),
+                   CASHBACK_OK);
+  cashback__deferred back;
+  cashback__deferred_init(&back);
+  ck_assert_int_eq(mkfifo(path, 0600), 0);
+  ck_assert_int_eq(cashback__deferred_load_why(s, &back, why, sizeof(why)),
+                   CASHBACK_E_IO);
+  ck_assert_msg(strstr(why, "not a regular file"), "%s", why);
+  ck_assert_int_eq(unlink(path), 0);
+  int fd = open(path, O_WRONLY | O_CREAT, 0600);
+  ck_assert_int_ge(fd, 0);
+  ck_assert_int_eq(ftruncate(fd, (off_t)CASHBACK__DEFERRED_MAX_BYTES + 1), 0);
+  close(fd);
+  ck_assert_int_eq(cashback__deferred_load_why(s, &back, why, sizeof(why)),
+                   CASHBACK_E_TOO_BIG);
+  ck_assert_msg(strstr(why, "more than"), "%s", why);
+  ck_assert_int_eq(unlink(path), 0);
+  snprintf(tmp, sizeof(tmp), "%s/deferred.4242.tmp", dir);
+  FILE *f = fopen(tmp, "w");
+  ck_assert_ptr_nonnull(f);
+  fclose(f);
+  snprintf(path, sizeof(path), "%s/deferred.x.tmp", dir); /* not ours */
+  f = fopen(path, "w");
+  ck_assert_ptr_nonnull(f);
+  fclose(f);
+  ck_assert_uint_eq(cashback__spool_sweep_tmp(s, "deferred"), 1);
+  struct stat st;
+  ck_assert_int_ne(stat(tmp, &st), 0);
+  ck_assert_int_eq(stat(path, &st), 0);
+  cashback__spool_close(s);
+  cashback__deferred_free(&back);
+  char cmd[128];
+  snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+  ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 TCase *cashback_test_deferred(void) {
   TCase *tc = tcase_create("deferred");
   tcase_add_test(tc, deferred_round_trip);
@@ -229,5 +330,8 @@ TCase *cashback_test_deferred(void) {
   tcase_add_test(tc, deferred_bad_input);
   tcase_add_test(tc, deferred_file_in_a_spool);
   tcase_add_test(tc, deferred_heads_per_order);
+  tcase_add_test(tc, deferred_huge_number_is_damage);
+  tcase_add_test(tc, deferred_list_is_bounded_in_bytes);
+  tcase_add_test(tc, deferred_file_fifo_big_and_stale_tmp);
   return tc;
 }

@@ -1,6 +1,7 @@
 /* The sender against the in-tree receiver (tests/receiver/receiver.py) on
  * 127.0.0.1, scripted per case through its /_control endpoint. */
 #include "cashback.h"
+#include "cashback_client.h"
 #include "cashback_crc32c.h"
 #include "cashback_sender.h"
 #include "cashback_spool.h"
@@ -1611,6 +1612,65 @@ START_TEST(probe_skips_the_heads_order) {
 }
 END_TEST
 
+/* 40 spool records that are not events: the quarantine is read once for
+ * the step that stores them, not once per record (that was O(n^2) bytes
+ * read: 40 reads of a growing quarantine.log). */
+START_TEST(invalid_records_read_the_quarantine_once_per_step) {
+  cashback_client *c = client();
+  report_sale(c, "R0");
+  ck_assert_int_eq(cashback_flush(c, 10000), CASHBACK_OK);
+  ck_assert_ptr_nonnull(c->sender);
+  char dir[128];
+  snprintf(dir, sizeof(dir), "%s/spool", spool_root);
+  cashback__spool_config cfg = {dir, CASHBACK__DURABLE_SYNC, 0, 0};
+  cashback__spool *side = NULL;
+  char err[256] = "", junk[32];
+  ck_assert_int_eq(cashback__spool_open(&cfg, &side, err, sizeof(err)),
+                   CASHBACK_OK);
+  for (int i = 0; i < 40; i++) {
+    int n = snprintf(junk, sizeof(junk), "not an event %d", i);
+    ck_assert_int_eq(
+        cashback__spool_append(side, junk, (size_t)n, 1000, err, sizeof(err)),
+        CASHBACK_OK);
+  }
+  cashback__spool_close(side);
+  uint64_t before = cashback__sender_quarantine_scans(c->sender);
+  ck_assert_int_eq(cashback_flush(c, 10000), CASHBACK_OK);
+  uint64_t scans = cashback__sender_quarantine_scans(c->sender) - before;
+  ck_assert_msg(scans >= 1 && scans <= 2, "%" PRIu64 " reads", scans);
+  cashback_queue_status s;
+  ck_assert_int_eq(cashback_get_status(c, &s), CASHBACK_OK);
+  ck_assert_uint_eq(s.quarantined, 40);
+  ck_assert_uint_eq(s.queued_events, 0);
+  cashback_client_free(c);
+}
+END_TEST
+
+/* Deferred events sent with a key the network refuses: sending pauses (it
+ * did not: each deferred event only backed off, and status did not say
+ * paused), and nothing is dropped. */
+START_TEST(deferred_events_refused_key_pauses) {
+  receiver_control(&rx, "{\"followups\":\"retry\"}");
+  cashback_client *a = client_in("spool", SECRET, 500, 0);
+  char id[33];
+  report_followup(a, CASHBACK_EVENT_CANCEL, "K1", id);
+  ck_assert_int_eq(cashback_flush(a, 10000), CASHBACK_OK);
+  cashback_queue_status s;
+  ck_assert_int_eq(cashback_get_status(a, &s), CASHBACK_OK);
+  ck_assert_uint_eq(s.deferred, 1);
+  cashback_client_free(a);
+  receiver_sleep_ms(100); /* due again (25-50 ms) */
+  a = client_in("spool", "a-wrong-secret-0123456789abcd", 500, 0);
+  ck_assert_int_eq(cashback_flush(a, 2000), CASHBACK_E_AUTH);
+  ck_assert_int_eq(cashback_get_status(a, &s), CASHBACK_OK);
+  ck_assert_int_eq(s.paused, 1);
+  ck_assert_ptr_nonnull(strstr(s.last_error, "deferred"));
+  ck_assert_uint_eq(s.deferred, 1);
+  ck_assert_uint_eq(s.quarantined, 0);
+  cashback_client_free(a);
+}
+END_TEST
+
 /* SENDER_ONLY=name[,name...]: only those cases (while working on one). */
 static void add_test(TCase *tc, const TTest *t) {
   const char *only = getenv("SENDER_ONLY");
@@ -1645,6 +1705,8 @@ TCase *cashback_test_sender(void) {
   tcase_add_test(tc, probe_never_sends_a_followup_before_its_sale);
   tcase_add_test(tc, probe_skips_the_heads_order);
   tcase_add_test(tc, deferred_events_of_one_order_keep_their_order);
+  tcase_add_test(tc, invalid_records_read_the_quarantine_once_per_step);
+  tcase_add_test(tc, deferred_events_refused_key_pauses);
   tcase_add_test(tc, held_followup_nets_when_its_sale_arrives);
   tcase_add_test(tc, deferred_requests_keep_to_the_batch_caps);
   tcase_add_test(tc, wrong_key_pauses_and_keeps_everything);
