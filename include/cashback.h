@@ -741,8 +741,9 @@ typedef struct cashback_queue_status {
    * spans no entry can be read from. They are kept in the file as they are
    * and not counted in `quarantined`; 0 when there are none. */
   uint64_t quarantine_damaged;
-  /** Segment reads that failed (EIO...) since the spool began. Such a
-   * segment is left as it was and read again; the others go on. */
+  /** Segment reads that failed (EIO...) since the sender's last collection
+   * that had no read error (0 again once reads work). Such a segment is
+   * left as it was and read again; the others go on. */
   uint64_t read_errors;
   /** Files named like segments that cannot be read now (permission, a FIFO,
    * a directory, a symlink): skipped, never deleted; the others go on. */

@@ -233,9 +233,13 @@ cashback_status cashback_get_status(cashback_client *c,
       out->in_flight_since = s.in_flight_since / 1000;
   }
   out->unreadable_files = issues.unreadable;
+  out->read_errors += issues.read_errors; /* this status's own reads */
   if (issues.first[0])
     snprintf(out->spool_problem, sizeof(out->spool_problem), "%s",
              issues.first);
+  else if (issues.read_first[0])
+    snprintf(out->spool_problem, sizeof(out->spool_problem), "%s",
+             issues.read_first);
   /* With nothing else to name: `seq`, if it cannot be used (the stamps
    * then follow each process's clock). */
   (void)cashback__spool_stamp(spool);

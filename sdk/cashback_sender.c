@@ -1233,6 +1233,13 @@ cashback__step cashback__sender_step_by(cashback__sender *s,
                   "next round: %s",
                   s->batch.read_errors, s->batch.read_problem);
     save_state(s);
+  } else if (s->state.read_errors && st == CASHBACK_OK) {
+    /* Read without an error again: the count is of the failures since
+     * the last collection that had none, so a transient EIO does not
+     * leave doctor warning for good. */
+    s->state.read_errors = 0;
+    s->state.read_error[0] = '\0';
+    save_state(s);
   }
   if (s->batch.unreadable) {
     /* Skipped and left alone; logged when it changes, not every round. */

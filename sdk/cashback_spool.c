@@ -37,6 +37,11 @@
 #include <time.h>
 #include <unistd.h>
 
+/* Segment, quarantine and `deferred` offsets are 64-bit and go to pread()
+ * as off_t: a 32-bit off_t would cut them past 2 GiB (configure's
+ * AC_SYS_LARGEFILE gives a 64-bit one where the platform has it). */
+_Static_assert(sizeof(off_t) >= 8, "a 64-bit off_t is needed (large files)");
+
 #define SEG_NAME_MAX 64
 #define READ_CHUNK (CASHBACK__RECORD_MAX + CASHBACK__RECORD_HEADER_MAX)
 #define RESCAN_MS 1000
@@ -2169,9 +2174,9 @@ cashback_status cashback__spool_usage(cashback__spool *s, uint64_t *events,
       if (got < 0 && errno == EINTR)
         continue;
       if (got < 0 && issues) {
-        issues->unreadable++;
-        note_problem(issues->first, sizeof(issues->first), s, names[i],
-                     "read failed", errno);
+        issues->read_errors++; /* a read error, not an unreadable file */
+        note_problem(issues->read_first, sizeof(issues->read_first), s,
+                     names[i], "read failed", errno);
       }
       size_t hlen;
       if (got >= CASHBACK__RECORD_HEADER_V2 && memcmp(h, "CBR2", 4) == 0)

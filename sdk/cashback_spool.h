@@ -163,8 +163,10 @@ cashback_status cashback__spool_ack(cashback__spool *s,
 
 /* Files among the segments that cannot be read now. */
 typedef struct cashback__spool_issues {
-  uint64_t unreadable; /* cannot be opened or read, or no regular file */
-  char first[256];     /* the first: file, reason, effective uid; or "" */
+  uint64_t unreadable;  /* cannot be opened, or no regular file */
+  char first[256];      /* the first: file, reason, effective uid; or "" */
+  uint64_t read_errors; /* opened, but a read failed (EIO...) */
+  char read_first[256]; /* the first of those, named the same way */
 } cashback__spool_issues;
 
 /* Counts what is queued: events, bytes, and the write time of the oldest

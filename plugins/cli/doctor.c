@@ -192,8 +192,8 @@ static void check_queue(report *r, cashback_client *client, int foreign) {
   }
   if (q.read_errors) {
     line(r, "warn",
-         "queue: %llu segment read%s failed since the spool began (kept and "
-         "read again)%s%s",
+         "queue: %llu segment read%s failed since the last collection "
+         "without one (kept and read again)%s%s",
          (unsigned long long)q.read_errors, q.read_errors == 1 ? "" : "s",
          !q.unreadable_files && q.spool_problem[0] ? ": " : "",
          q.unreadable_files ? "" : q.spool_problem);

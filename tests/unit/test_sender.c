@@ -430,6 +430,52 @@ END_TEST
 
 /* A full disk under a 400: the bad event cannot be quarantined. It stays
  * in the spool and the sender backs off; no hot loop. */
+/* Reads of the spool fail while this is set (a test's own spool). */
+static int reads_fail;
+
+static ssize_t failing_pread(int fd, void *buf, size_t n, off_t off) {
+  if (reads_fail) {
+    errno = EIO;
+    return -1;
+  }
+  return pread(fd, buf, n, off);
+}
+
+/* read_errors counts failures since the last collection without one: a
+ * transient EIO no longer leaves the status (and doctor) warning for as
+ * long as the spool lives. */
+START_TEST(read_errors_clear_once_reads_work) {
+  cashback_client *c = client();
+  report_sale(c, "RE-1");
+  char dir[128];
+  snprintf(dir, sizeof(dir), "%s/spool", spool_root);
+  cashback__spool_config cfg = {dir, CASHBACK__DURABLE_SYNC, 0, 0};
+  cashback__spool *sp = NULL;
+  char err[256] = "";
+  ck_assert_int_eq(cashback__spool_open(&cfg, &sp, err, sizeof(err)),
+                   CASHBACK_OK);
+  cashback__spool_set_pread(sp, failing_pread);
+  cashback__sender *snd = NULL;
+  ck_assert_int_eq(cashback__sender_new(c, sp, &snd), CASHBACK_OK);
+  int64_t wait_ms = 0;
+  reads_fail = 1;
+  (void)cashback__sender_step(snd, &wait_ms);
+  cashback_queue_status q;
+  ck_assert_int_eq(cashback_get_status(c, &q), CASHBACK_OK);
+  ck_assert_uint_eq(q.read_errors, 1);
+  reads_fail = 0;
+  for (int i = 0; i < 5 && queued(c) > 0; i++)
+    (void)cashback__sender_step(snd, &wait_ms);
+  ck_assert_uint_eq(queued(c), 0);
+  ck_assert_int_eq(cashback_get_status(c, &q), CASHBACK_OK);
+  ck_assert_uint_eq(q.read_errors, 0);
+  ck_assert_str_eq(q.spool_problem, "");
+  cashback__sender_free(snd);
+  cashback__spool_close(sp);
+  cashback_client_free(c);
+}
+END_TEST
+
 START_TEST(unwritable_quarantine_backs_off) {
   cashback_client *c = client();
   receiver_control(&rx, "{\"bad_orders\":[\"Q-bad\"]}");
@@ -1706,6 +1752,7 @@ TCase *cashback_test_sender(void) {
   tcase_add_test(tc, bad_batch_is_split_down_to_the_bad_event);
   tcase_add_test(tc, a_path_refusing_everything_quarantines_nothing);
   tcase_add_test(tc, unwritable_quarantine_backs_off);
+  tcase_add_test(tc, read_errors_clear_once_reads_work);
   tcase_add_test(tc, invalid_record_alone_unquarantinable_backs_off);
   tcase_add_test(tc, invalid_record_before_an_event_unquarantinable_backs_off);
   tcase_add_test(tc, one_id_twice_in_a_batch_is_sent_once);

@@ -921,6 +921,27 @@ START_TEST(a_read_error_leaves_the_segment_as_it_was) {
 }
 END_TEST
 
+/* The status's own read that fails is a read error, not an unreadable
+ * file (it was counted as one). */
+START_TEST(usage_counts_a_read_error_as_one) {
+  char seg[512];
+  five_closed(seg, sizeof(seg), NULL);
+  cashback__spool *r = open_spool(0, 0);
+  cashback__spool_set_pread(r, flaky_pread);
+  eio_left = 1;
+  uint64_t events, bytes;
+  int64_t oldest;
+  cashback__spool_issues is;
+  ck_assert_int_eq(cashback__spool_usage(r, &events, &bytes, &oldest, &is),
+                   CASHBACK_OK);
+  ck_assert_uint_eq(is.unreadable, 0);
+  ck_assert_str_eq(is.first, "");
+  ck_assert_uint_eq(is.read_errors, 1);
+  ck_assert_ptr_nonnull(strstr(is.read_first, strerror(EIO)));
+  cashback__spool_close(r);
+}
+END_TEST
+
 /* A read error in the middle of a segment larger than one read: what came
  * before it goes, the cursor stops there, the rest is read next time. */
 static int pread_calls, pread_fail_at;
@@ -1718,6 +1739,7 @@ TCase *cashback_test_spool(void) {
   tcase_add_test(tc, older_records_still_drain_first);
   tcase_add_test(tc, a_read_error_leaves_the_segment_as_it_was);
   tcase_add_test(tc, a_read_error_mid_segment_keeps_the_rest);
+  tcase_add_test(tc, usage_counts_a_read_error_as_one);
   tcase_add_test(tc, unreadable_and_odd_files_are_skipped_and_named);
   tcase_add_test(tc, a_fifo_for_a_cursor_does_not_hang);
   tcase_add_test(tc, reports_after_the_directory_was_replaced_are_kept);
