@@ -241,12 +241,33 @@ static int seq_write(cashback__spool *s, uint64_t v) {
   return -1;
 }
 
-static int seq_lock(cashback__spool *s, int op) {
+/* Takes (or, LOCK_UN, drops) seq's flock, never blocking for long: the
+ * spool mutex is held, and a process of the spool stopped while it holds
+ * the flock (SIGSTOP, a debugger, a frozen cgroup) must not hang this
+ * process's reports, sender, status and fork() (whose prepare handler takes
+ * the mutex). Tried without blocking for at most `wait_ms` (1 ms sleeps;
+ * 0: once); then -1 and EWOULDBLOCK, and the caller stamps from this
+ * process's clock. */
+#define SEQ_LOCK_WAIT_MS 50
+
+static int seq_lock(cashback__spool *s, int op, int wait_ms) {
   int r;
-  do
-    r = flock(s->seq_fd, op);
-  while (r != 0 && errno == EINTR);
-  return r;
+  if (op == LOCK_UN) {
+    do
+      r = flock(s->seq_fd, op);
+    while (r != 0 && errno == EINTR);
+    return r;
+  }
+  int64_t until = mono_ms() + wait_ms;
+  for (;;) {
+    r = flock(s->seq_fd, op | LOCK_NB);
+    if (r == 0 || (errno != EWOULDBLOCK && errno != EINTR))
+      return r;
+    if (errno == EWOULDBLOCK && mono_ms() >= until)
+      return -1;
+    struct timespec ts = {0, 1000000};
+    nanosleep(&ts, NULL);
+  }
 }
 
 /*
@@ -271,7 +292,7 @@ static uint64_t take_stamp_floor(cashback__spool *s, uint64_t floor,
   int ok = 0;
   if (open_seq(s) == 0) {
     uint64_t old;
-    if (seq_lock(s, LOCK_EX) != 0) {
+    if (seq_lock(s, LOCK_EX, SEQ_LOCK_WAIT_MS) != 0) {
       seq_fail(s, "cannot be locked", errno);
     } else {
       if (seq_read(s, &old) != 0) {
@@ -285,7 +306,7 @@ static uint64_t take_stamp_floor(cashback__spool *s, uint64_t floor,
         else
           ok = 1;
       }
-      seq_lock(s, LOCK_UN);
+      seq_lock(s, LOCK_UN, 0);
     }
     if (!ok) { /* retried on a later stamp, at most once a second */
       close(s->seq_fd);
@@ -328,11 +349,11 @@ void cashback__spool_set_pread(cashback__spool *s,
 uint64_t cashback__spool_stamp(cashback__spool *s) {
   pthread_mutex_lock(&s->lock);
   uint64_t v = s->local_stamp;
-  if (open_seq(s) == 0 && seq_lock(s, LOCK_SH) == 0) {
+  if (open_seq(s) == 0 && seq_lock(s, LOCK_SH, 0) == 0) {
     uint64_t shared;
     if (seq_read(s, &shared) == 0)
       v = shared;
-    seq_lock(s, LOCK_UN);
+    seq_lock(s, LOCK_UN, 0);
   }
   pthread_mutex_unlock(&s->lock);
   return v;
@@ -392,16 +413,60 @@ static void errf_sys(char *err, size_t size, int e, const char *fmt, ...) {
 }
 
 /* Opens `name` in the spool directory, never through a symlink
- * (O_NOFOLLOW: a planted link is refused with ELOOP, its target untouched).
- * A file it may have created is given to the directory's owner when we run
- * as root, so that a root `cashback send` or report leaves nothing the
- * shop's user cannot open. -1 and errno on failure. */
+ * (O_NOFOLLOW: a planted link is refused with ELOOP, its target untouched),
+ * and never through a hard link: what is opened for writing or with O_CREAT
+ * must be a regular file with one link, owned by the directory's owner, by
+ * us or by root; anything else is refused (EINVAL: no regular file, EMLINK:
+ * more than one link, EPERM: another user's) before it is changed. Creation
+ * is told apart from opening an existing file (O_CREAT|O_EXCL first, then
+ * without O_CREAT), so that only a file this call created is given to the
+ * directory's owner when we run as root (and one of ours with one link, the
+ * leftover of an older root process: healed); O_TRUNC is done by
+ * ftruncate() after the checks. -1 and errno on failure. */
 static int spool_openat(cashback__spool *s, const char *name, int flags,
                         mode_t mode) {
-  int fd = openat(s->dirfd, name, flags | O_NOFOLLOW | O_CLOEXEC, mode);
-  if (fd >= 0 && (flags & O_CREAT) && s->chown_files &&
-      fchown(fd, s->owner_uid, s->owner_gid) != 0) {
-    int e = errno;
+  int base = (flags & ~(O_CREAT | O_EXCL | O_TRUNC)) | O_NOFOLLOW | O_CLOEXEC;
+  int checked =
+      (flags & (O_CREAT | O_TRUNC)) || (flags & O_ACCMODE) != O_RDONLY;
+  if (!checked)
+    return openat(s->dirfd, name, base, mode);
+  base |= O_NONBLOCK; /* a planted FIFO must not hang the open (no effect
+                         on the regular files that pass the checks) */
+  int fd = -1, created = 0;
+  for (int tries = 0; fd < 0 && tries < 8; tries++) {
+    if (flags & O_CREAT) {
+      fd = openat(s->dirfd, name, base | O_CREAT | O_EXCL, mode);
+      if (fd >= 0) {
+        created = 1;
+        break;
+      }
+      if (errno != EEXIST || (flags & O_EXCL))
+        return -1;
+    }
+    fd = openat(s->dirfd, name, base, mode);
+    if (fd < 0 && (errno != ENOENT || !(flags & O_CREAT)))
+      return -1; /* ENOENT with O_CREAT: removed meanwhile, create it */
+  }
+  if (fd < 0)
+    return -1;
+  struct stat st;
+  int e = 0;
+  uid_t me = geteuid();
+  if (fstat(fd, &st) != 0)
+    e = errno;
+  else if (!S_ISREG(st.st_mode))
+    e = EINVAL;
+  else if (st.st_nlink != 1)
+    e = EMLINK;
+  else if (st.st_uid != s->owner_uid && st.st_uid != me && st.st_uid != 0)
+    e = EPERM;
+  else if (s->chown_files && (created || st.st_uid == me) &&
+           (st.st_uid != s->owner_uid || st.st_gid != s->owner_gid) &&
+           fchown(fd, s->owner_uid, s->owner_gid) != 0)
+    e = errno;
+  else if ((flags & O_TRUNC) && st.st_size != 0 && ftruncate(fd, 0) != 0)
+    e = errno;
+  if (e) {
     close(fd);
     errno = e;
     return -1;

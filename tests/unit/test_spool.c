@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -1708,6 +1710,186 @@ START_TEST(files_root_makes_belong_to_the_spool_owner) {
 }
 END_TEST
 
+/* Replaces `name` in the spool by a hard link to `target`. */
+static void plant_hard(const char *name, const char *target) {
+  char path[512];
+  snprintf(path, sizeof(path), "%s/%s", dir, name);
+  unlink(path);
+  ck_assert_int_eq(link(target, path), 0);
+}
+
+static void unplant(const char *name) {
+  char path[512];
+  snprintf(path, sizeof(path), "%s/%s", dir, name);
+  ck_assert_int_eq(unlink(path), 0);
+}
+
+/* Root's file `victim`: still root's, 0644, "precious\n" and linked. */
+static void victim_untouched(const char *victim, const char *name) {
+  struct stat st;
+  char text[64];
+  ck_assert_int_eq(stat(victim, &st), 0);
+  ck_assert_msg(st.st_uid == 0 && st.st_gid == 0,
+                "%s: the target became uid %u's", name, (unsigned)st.st_uid);
+  ck_assert_msg((st.st_mode & 07777) == 0644, "%s: the target's mode is %o",
+                name, (unsigned)(st.st_mode & 07777));
+  slurp(victim, text, sizeof(text));
+  ck_assert_msg(strcmp(text, "precious\n") == 0,
+                "%s: the target was changed to \"%s\"", name, text);
+}
+
+/* As root, in a spool of `nobody`'s: a hard link the owner planted under
+ * any name the SDK opens with O_CREAT is refused, its target (root's)
+ * neither given away, truncated nor written. (A segment's `.sync` is
+ * created with the segment, under a name no one can know beforehand.) */
+START_TEST(hard_links_planted_in_the_spool_are_refused) {
+  if (geteuid() != 0) {
+    fprintf(stderr, "spool: hard links as root: skipped (needs root)\n");
+    return;
+  }
+  struct passwd *pw = getpwnam("nobody");
+  ck_assert_ptr_nonnull(pw);
+  open_root_to_others();
+  ck_assert_int_eq(mkdir(dir, 0700), 0);
+  ck_assert_int_eq(chown(dir, pw->pw_uid, pw->pw_gid), 0);
+  char victim[256], err[512] = "";
+  snprintf(victim, sizeof(victim), "%s/victim", root);
+  FILE *f = fopen(victim, "w");
+  ck_assert_ptr_nonnull(f);
+  fputs("precious\n", f);
+  fclose(f);
+  ck_assert_int_eq(chmod(victim, 0644), 0);
+
+  /* seq: refused, stamps come from the process's clock (and say why). */
+  plant_hard("seq", victim);
+  cashback__spool *s = open_spool(0, 0);
+  ck_assert_int_eq(put(s, "{\"id\":\"a\"}"), CASHBACK_OK);
+  victim_untouched(victim, "seq");
+  ck_assert_int_ne(cashback__spool_seq_problem(s, err, sizeof(err)), 0);
+  ck_assert_msg(strstr(err, "seq") && strstr(err, "Too many links") &&
+                    strstr(err, "euid 0"),
+                "%s", err);
+  unplant("seq");
+
+  plant_hard("sender.lock", victim);
+  ck_assert_int_eq(cashback__spool_take_sender(s, err, sizeof(err)),
+                   CASHBACK_E_IO);
+  ck_assert_msg(strstr(err, "sender.lock") && strstr(err, "Too many links") &&
+                    strstr(err, "uid 0"),
+                "%s", err);
+  victim_untouched(victim, "sender.lock");
+  unplant("sender.lock");
+
+  plant_hard("quarantine.lock", victim);
+  ck_assert_int_ne(cashback__quarantine_append(s, "{\"x\":1}", 7, 1),
+                   CASHBACK_OK);
+  victim_untouched(victim, "quarantine.lock");
+  unplant("quarantine.lock");
+  plant_hard("quarantine.log", victim);
+  ck_assert_int_ne(cashback__quarantine_append(s, "{\"x\":1}", 7, 1),
+                   CASHBACK_OK);
+  victim_untouched(victim, "quarantine.log");
+  unplant("quarantine.log");
+
+  ck_assert_int_eq(cashback__quarantine_append(s, "{\"x\":1}", 7, 1),
+                   CASHBACK_OK);
+  plant_hard("quarantine.tmp", victim);
+  size_t removed = 0;
+  ck_assert_int_ne(cashback__quarantine_filter(s, keep_none, NULL, &removed),
+                   CASHBACK_OK);
+  victim_untouched(victim, "quarantine.tmp");
+  unplant("quarantine.tmp");
+
+  char name[256];
+  snprintf(name, sizeof(name), "state.%ld.tmp", (long)getpid());
+  plant_hard(name, victim);
+  ck_assert_int_ne(cashback__spool_state_write(s, "attempt=1\n"), CASHBACK_OK);
+  victim_untouched(victim, name);
+  unplant(name);
+
+  snprintf(name, sizeof(name), "deferred.%ld.tmp", (long)getpid());
+  plant_hard(name, victim);
+  ck_assert_int_ne(cashback__spool_file_replace(s, "deferred", "x\n", 2),
+                   CASHBACK_OK);
+  victim_untouched(victim, name);
+  unplant(name);
+
+  /* A segment's cursor, moved while the segment is still written. */
+  char seg[512], ack[520];
+  segment_path(seg, sizeof(seg));
+  snprintf(ack, sizeof(ack), "%.*s.ack", (int)(strlen(seg) - 4), seg);
+  const char *ack_base = strrchr(ack, '/') + 1;
+  cashback__spool_close(s);
+  plant_hard(ack_base, victim);
+  cashback__spool *r = open_spool(0, 0);
+  cashback__batch b;
+  ck_assert_uint_eq(collect_all(r, &b), 1);
+  b.segs[0].closed = 0;
+  unsigned char all[1] = {1};
+  ck_assert_int_eq(cashback__spool_ack(r, &b, all), CASHBACK_E_IO);
+  cashback__batch_free(&b);
+  victim_untouched(victim, ack_base);
+  unplant(ack_base);
+  /* Without the links, everything works and is the owner's. */
+  ck_assert_int_eq(cashback__spool_take_sender(r, err, sizeof(err)),
+                   CASHBACK_OK);
+  ck_assert_int_eq(cashback__spool_seq_problem(r, err, sizeof(err)), 0);
+  cashback__spool_close(r);
+  struct stat st;
+  ck_assert_int_eq(stat(victim, &st), 0);
+  ck_assert_int_eq(st.st_nlink, 1);
+}
+END_TEST
+
+/* Another process of the spool stopped while it holds seq's flock: a
+ * report here still returns (stamped from this process's clock, the
+ * reason in seq_problem) and is collected. alarm() turns a hang into a
+ * failure of this test. */
+START_TEST(a_stopped_holder_of_seq_does_not_hang_reports) {
+  cashback__spool *s = open_spool(0, 0);
+  ck_assert_int_eq(put(s, "{\"id\":\"before\"}"), CASHBACK_OK);
+  int p[2];
+  ck_assert_int_eq(pipe(p), 0);
+  pid_t pid = fork();
+  ck_assert_int_ge(pid, 0);
+  if (pid == 0) {
+    alarm(20); /* bounded even if the parent dies */
+    char path[256];
+    snprintf(path, sizeof(path), "%s/seq", dir);
+    int fd = open(path, O_RDWR);
+    if (fd < 0 || flock(fd, LOCK_EX) != 0)
+      _exit(1);
+    if (write(p[1], "x", 1) != 1)
+      _exit(2);
+    raise(SIGSTOP);
+    _exit(0);
+  }
+  close(p[1]);
+  char c;
+  ck_assert_int_eq(read(p[0], &c, 1), 1);
+  close(p[0]);
+  alarm(10);
+  ck_assert_int_eq(put(s, "{\"id\":\"during-1\"}"), CASHBACK_OK);
+  ck_assert_int_eq(put(s, "{\"id\":\"during-2\"}"), CASHBACK_OK);
+  (void)cashback__spool_stamp(s); /* status does not wait either */
+  char err[512] = "";
+  ck_assert_int_ne(cashback__spool_seq_problem(s, err, sizeof(err)), 0);
+  ck_assert_msg(strstr(err, "cannot be locked"), "%s", err);
+  pid_t f = fork(); /* the prepare handler takes the spool's mutex */
+  ck_assert_int_ge(f, 0);
+  if (f == 0)
+    _exit(0);
+  ck_assert_int_eq(waitpid(f, NULL, 0), f);
+  alarm(0);
+  kill(pid, SIGKILL);
+  ck_assert_int_eq(waitpid(pid, NULL, 0), pid);
+  char ids[256];
+  collected_ids(s, ids, sizeof(ids));
+  ck_assert_str_eq(ids, "before,during-1,during-2");
+  cashback__spool_close(s);
+}
+END_TEST
+
 TCase *cashback_test_spool(void) {
   TCase *tc = tcase_create("spool");
   tcase_add_checked_fixture(tc, setup, teardown);
@@ -1754,5 +1936,7 @@ TCase *cashback_test_spool(void) {
   tcase_add_test(tc, a_damaged_head_stamp_does_not_move_a_segment_back);
   tcase_add_test(tc, full_disk_without_seq_is_disk_full_not_a_crash);
   tcase_add_test(tc, seq_created_by_root_belongs_to_the_spool_owner);
+  tcase_add_test(tc, hard_links_planted_in_the_spool_are_refused);
+  tcase_add_test(tc, a_stopped_holder_of_seq_does_not_hang_reports);
   return tc;
 }
