@@ -91,3 +91,23 @@ int cashback__fork_reset_mutex(pthread_mutex_t *m) {
   pthread_mutex_init(m, NULL);
   return 1;
 }
+
+void cashback__fork_owner_set(cashback__fork_owner *o) {
+  o->tid = pthread_self();
+  atomic_store(&o->held, 1);
+}
+
+void cashback__fork_owner_clear(cashback__fork_owner *o) {
+  atomic_store(&o->held, 0);
+}
+
+int cashback__fork_reset_owned_mutex(pthread_mutex_t *m,
+                                     cashback__fork_owner *o) {
+  /* The child has one thread, the forking one: `tid` was written by the
+   * holder before `held` was set, so when `held` is seen set and the holder
+   * was this thread, `tid` is this thread's own write. */
+  if (atomic_load(&o->held) && pthread_equal(o->tid, pthread_self()))
+    return -1;
+  atomic_store(&o->held, 0);
+  return cashback__fork_reset_mutex(m);
+}

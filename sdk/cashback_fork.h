@@ -38,6 +38,25 @@ void cashback__fork_unregister(cashback__fork_node *n);
  * at the fork, made anew if a thread of the parent (gone in the child) did.
  * Returns 1 when it had to be made anew (what it guarded may be torn). */
 #include <pthread.h>
+#include <stdatomic.h>
 int cashback__fork_reset_mutex(pthread_mutex_t *m);
+
+/* Who holds a mutex, for the child: set by its holder right after locking
+ * (cashback__fork_owner_set) and cleared right before unlocking
+ * (cashback__fork_owner_clear). A mutex the forking thread holds itself (a
+ * fork() from a callback run with it held) must not be made anew in the
+ * child: the holder is on the child's own stack and unlocks it when it
+ * returns, and what it guards is in use, not torn. */
+typedef struct cashback__fork_owner {
+  pthread_t tid; /* valid while `held` */
+  atomic_int held;
+} cashback__fork_owner;
+void cashback__fork_owner_set(cashback__fork_owner *o);
+void cashback__fork_owner_clear(cashback__fork_owner *o);
+/* In the child: -1 when the forking thread holds `m` itself (it is left as
+ * it is), else as cashback__fork_reset_mutex (0 kept, 1 made anew, and the
+ * owner cleared). */
+int cashback__fork_reset_owned_mutex(pthread_mutex_t *m,
+                                     cashback__fork_owner *o);
 
 #endif

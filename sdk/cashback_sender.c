@@ -55,7 +55,8 @@
 struct cashback__sender {
   cashback_client *c;
   cashback__spool *spool;
-  pthread_mutex_t step_lock; /* one step at a time (thread and flush) */
+  pthread_mutex_t step_lock;       /* one step at a time (thread and flush) */
+  cashback__fork_owner step_owner; /* who holds step_lock (for fork) */
   cashback__http *http;
   cashback__batch batch;
   size_t batch_limit; /* shrinks on 400/413, grows back on success */
@@ -65,6 +66,11 @@ struct cashback__sender {
   int deferred_broken;         /* unreadable: nothing is deferred */
   cashback__sender_state state;
   int state_loaded;
+  /* The acquisition of sender.lock that `state` and `deferred` were read
+   * under (cashback__spool_sender_gen). They are valid only while that
+   * same acquisition is held: a new one reloads both, and nothing is
+   * written once it is lost (a fork, a directory reopen, a let go). */
+  uint64_t lock_gen;
   int saved_in_flight; /* the state file says a request is in flight */
   /* The names of the quarantine's entries for records that are not events,
    * read once per step (not once per such record) and freed at its end. */
@@ -300,8 +306,22 @@ size_t cashback__sender_state_format(const cashback__sender_state *st,
   return (size_t)n + 13;
 }
 
+/* Whether this sender still holds the acquisition of sender.lock that its
+ * state and deferred list were read under. When not, both are dropped (read
+ * again at the next acquisition) and the caller writes nothing. */
+static int lock_held(cashback__sender *s) {
+  if (s->lock_gen && cashback__spool_sender_gen(s->spool) == s->lock_gen)
+    return 1;
+  s->state_loaded = 0;
+  s->deferred_loaded = 0;
+  s->deferred_broken = 0;
+  return 0;
+}
+
 static void save_state(cashback__sender *s) {
   char text[CASHBACK__STATE_MAX];
+  if (!lock_held(s))
+    return; /* another sender's file now, or a stale copy of ours */
   if (cashback__sender_state_format(&s->state, text, sizeof(text)) == 0 ||
       cashback__spool_state_write(s->spool, text) != CASHBACK_OK)
     cashback__log(s->c, CASHBACK_LOG_WARN, "spool %s: cannot write state",
@@ -395,9 +415,16 @@ static void load_state(cashback__sender *s) {
  * own hooks close the parent's sender.lock descriptor. */
 static void sender_fork_child(void *p) {
   cashback__sender *s = p;
-  if (cashback__fork_reset_mutex(&s->step_lock)) {
-    /* A step was under way in the parent's thread: its batch may be torn.
-     * It stays allocated (the child owns none of its pieces for sure). */
+  /* A step under way in the forking thread itself (a fork() from a log
+   * callback run inside a step) is on the child's stack: it resumes there,
+   * so its lock and batch are left alone. It sends nothing more (its
+   * connection is dropped below: a request fails) and writes nothing (the
+   * sender.lock it read its state under is the parent's, see lock_held).
+   * Such a child should exec(). */
+  if (cashback__fork_reset_owned_mutex(&s->step_lock, &s->step_owner) == 1) {
+    /* A step was under way in another thread of the parent, which the
+     * child does not have: its batch may be torn. It stays allocated (the
+     * child owns none of its pieces for sure). */
     cashback__batch_init(&s->batch, s->c->opts.batch_max_bytes);
   }
   cashback__fork_reset_mutex(&s->mu);
@@ -405,7 +432,12 @@ static void sender_fork_child(void *p) {
   s->running = 0;
   s->stopping = 0;
   s->woken = 0;
-  s->state_loaded = 0; /* read it again: the parent's sender writes it */
+  /* Both read again at the child's own acquisition of sender.lock: the
+   * parent's sender goes on writing them (and its list may be torn). */
+  s->state_loaded = 0;
+  s->deferred_loaded = 0;
+  s->deferred_broken = 0;
+  s->lock_gen = 0;
   cashback__http_abandon(s->http);
   s->http = NULL; /* made again at the next step */
 }
@@ -717,7 +749,7 @@ static int quarantined_already(cashback__sender *s, const char *name) {
 }
 
 uint64_t cashback__sender_quarantine_scans(cashback__sender *s) {
-  pthread_mutex_lock(&s->step_lock);
+  pthread_mutex_lock(&s->step_lock); /* no callback runs under it here */
   uint64_t n = s->quarantine_scans;
   pthread_mutex_unlock(&s->step_lock);
   return n;
@@ -846,6 +878,13 @@ static void human_ms(int64_t ms, char *out, size_t size) {
 
 /* Saves the deferred list; logs a failure. 0 when saved. */
 static int save_deferred(cashback__sender *s) {
+  if (!lock_held(s)) {
+    cashback__log(s->c, CASHBACK_LOG_WARN,
+                  "spool %s: sender.lock was lost during the step; the "
+                  "deferred events are not written (read again next step)",
+                  cashback__spool_dir(s->spool));
+    return -1;
+  }
   cashback_status st = cashback__deferred_save(s->spool, &s->deferred);
   if (st == CASHBACK_OK)
     return 0;
@@ -853,6 +892,16 @@ static int save_deferred(cashback__sender *s) {
                 "spool %s: cannot write the deferred events: %s",
                 cashback__spool_dir(s->spool), cashback_strerror(st));
   return -1;
+}
+
+/* Acknowledges the batch's resolved records, only while the acquisition of
+ * sender.lock the batch was read under is held: after a directory reopen,
+ * the segment names would be the old directory's. */
+static cashback_status ack_batch(cashback__sender *s,
+                                 const unsigned char *resolved) {
+  if (!lock_held(s))
+    return CASHBACK_E_BUSY;
+  return cashback__spool_ack(s->spool, &s->batch, resolved);
 }
 
 static cashback_status post_events(cashback__sender *s, const char **texts,
@@ -1110,7 +1159,7 @@ cashback__step cashback__sender_step(cashback__sender *s, int64_t *wait_ms) {
 
 /* Takes the step lock, by the deadline when there is one (a flush must not
  * wait out the sender thread's request); 0 when taken. */
-static int lock_step(cashback__sender *s, int64_t mono_deadline_ms) {
+static int lock_step_raw(cashback__sender *s, int64_t mono_deadline_ms) {
   if (mono_deadline_ms <= 0)
     return pthread_mutex_lock(&s->step_lock);
   int64_t left = mono_deadline_ms - mono_ms();
@@ -1125,6 +1174,18 @@ static int lock_step(cashback__sender *s, int64_t mono_deadline_ms) {
     ts.tv_nsec -= 1000000000L;
   }
   return pthread_mutex_timedlock(&s->step_lock, &ts);
+}
+
+static int lock_step(cashback__sender *s, int64_t mono_deadline_ms) {
+  int rc = lock_step_raw(s, mono_deadline_ms);
+  if (rc == 0)
+    cashback__fork_owner_set(&s->step_owner);
+  return rc;
+}
+
+static void unlock_step(cashback__sender *s) {
+  cashback__fork_owner_clear(&s->step_owner);
+  pthread_mutex_unlock(&s->step_lock);
 }
 
 cashback__step cashback__sender_step_by(cashback__sender *s,
@@ -1167,14 +1228,35 @@ cashback__step cashback__sender_step_by(cashback__sender *s,
     goto done;
   }
   cashback__spool_ok(s->c);
+  {
+    uint64_t gen = cashback__spool_sender_gen(s->spool);
+    if (gen != s->lock_gen) { /* a new acquisition: nothing read is valid */
+      s->lock_gen = gen;
+      s->state_loaded = 0;
+      s->deferred_loaded = 0;
+      s->deferred_broken = 0;
+    }
+    if (!gen) { /* lost again at once (a directory reopen) */
+      result = CASHBACK__STEP_BUSY;
+      goto done;
+    }
+  }
   if (!s->http) { /* after a fork */
     cashback__http_config hc;
     cashback__client_http_config(s->c, &hc);
-    st = cashback__http_new(&hc, &s->http);
+    cashback__http *h = NULL;
+    st = cashback__http_new(&hc, &h);
     if (st != CASHBACK_OK) {
       cashback__fail(s->c, st, "sender: cannot set up the HTTP transport");
       goto done;
     }
+    /* Replaced under s->mu too: stop() reads it there to cut a request at
+     * its deadline, and one already stopping cuts this one. */
+    pthread_mutex_lock(&s->mu);
+    s->http = h;
+    if (s->stopping)
+      cashback__http_abort_at(h, s->stop_deadline_ms);
+    pthread_mutex_unlock(&s->mu);
   }
   if (!s->state_loaded)
     load_state(s);
@@ -1349,7 +1431,7 @@ cashback__step cashback__sender_step_by(cashback__sender *s,
     free(bi);
   }
   if (valid == 0) {
-    cashback_status acked = cashback__spool_ack(s->spool, &s->batch, resolved);
+    cashback_status acked = ack_batch(s, resolved);
     result = CASHBACK__STEP_SENT;
     if (acked != CASHBACK_OK) {
       schedule_retry(s, acked, -1,
@@ -1610,8 +1692,7 @@ cashback__step cashback__sender_step_by(cashback__sender *s,
           s->state.fault_accepted = 1;
         s->state.path_fault = 0;
       }
-      cashback_status acked =
-          cashback__spool_ack(s->spool, &s->batch, resolved);
+      cashback_status acked = ack_batch(s, resolved);
       cashback__log(s->c, CASHBACK_LOG_INFO,
                     "sent %zu events: %zu delivered, %zu quarantined, %zu "
                     "deferred, %zu to send again",
@@ -1707,9 +1788,7 @@ cashback__step cashback__sender_step_by(cashback__sender *s,
       for (size_t i = 0; saved && i < n; i++)
         if (rep[i] == 0)
           resolved[i] = 1;
-      cashback_status acked =
-          saved ? cashback__spool_ack(s->spool, &s->batch, resolved)
-                : CASHBACK_E_IO;
+      cashback_status acked = saved ? ack_batch(s, resolved) : CASHBACK_E_IO;
       if (acked != CASHBACK_OK) {
         schedule_retry(s, acked, -1,
                        "POST %s: HTTP %ld for event %s; %s, it stays in the "
@@ -1775,7 +1854,7 @@ done:
   free(resolved);
   free(texts);
   free(lens);
-  pthread_mutex_unlock(&s->step_lock);
+  unlock_step(s);
   return result;
 }
 
@@ -1825,7 +1904,7 @@ cashback_status cashback__sender_flush(cashback__sender *s,
                               timeout_ms);
       cashback_status last = s->state.last_status;
       int paused = s->state.paused;
-      pthread_mutex_unlock(&s->step_lock);
+      unlock_step(s);
       if (paused)
         return CASHBACK_E_AUTH;
       /* A retry due with too little time left for its request is one this
@@ -1934,8 +2013,8 @@ cashback_status cashback__sender_stop(cashback__sender *s,
   pthread_t t = s->thread;
   pthread_mutex_unlock(&s->mu);
   pthread_join(t, NULL);
-  cashback__http_abort_at(s->http, 0);
   pthread_mutex_lock(&s->mu);
+  cashback__http_abort_at(s->http, 0);
   s->running = 0;
   pthread_mutex_unlock(&s->mu);
   return CASHBACK_OK;

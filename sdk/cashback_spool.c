@@ -112,6 +112,7 @@ struct cashback__spool {
 
   int sender_fd;        /* sender.lock while held, else -1 */
   uint64_t dir_reopens; /* the configured path named a new directory */
+  uint64_t sender_gen;  /* counts acquisitions of sender.lock */
   cashback__fork_node fork_node;
 };
 
@@ -1351,10 +1352,18 @@ cashback_status cashback__spool_take_sender(cashback__spool *s, char *err,
       }
     } else {
       s->sender_fd = fd;
+      s->sender_gen++;
     }
   }
   pthread_mutex_unlock(&s->lock);
   return st;
+}
+
+uint64_t cashback__spool_sender_gen(cashback__spool *s) {
+  pthread_mutex_lock(&s->lock);
+  uint64_t g = s->sender_fd >= 0 ? s->sender_gen : 0;
+  pthread_mutex_unlock(&s->lock);
+  return g;
 }
 
 cashback_status cashback__spool_lock_sender(cashback__spool *s) {

@@ -104,6 +104,10 @@ cashback_status cashback__spool_lock_sender(cashback__spool *s);
 cashback_status cashback__spool_take_sender(cashback__spool *s, char *err,
                                             size_t err_size);
 void cashback__spool_unlock_sender(cashback__spool *s);
+/* Which acquisition of sender.lock this spool object holds: a number that
+ * changes at every new acquisition, 0 while the lock is not held (never
+ * taken, let go, closed by a directory reopen or in a child after fork). */
+uint64_t cashback__spool_sender_gen(cashback__spool *s);
 
 typedef struct cashback__batch_item {
   size_t seg;      /* index in the batch's segments */

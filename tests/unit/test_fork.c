@@ -280,6 +280,125 @@ START_TEST(a_child_of_a_child_of_a_busy_parent) {
 }
 END_TEST
 
+static void report_cancel(cashback_client *c, const char *order) {
+  cashback_event *ev = cashback_event_new(CASHBACK_EVENT_CANCEL, order);
+  ck_assert_ptr_nonnull(ev);
+  ck_assert_int_eq(cashback_report(c, ev, NULL), CASHBACK_OK);
+  cashback_event_free(ev);
+}
+
+static uint64_t deferred_now(cashback_client *c) {
+  cashback_queue_status q;
+  ck_assert_int_eq(cashback_get_status(c, &q), CASHBACK_OK);
+  return q.deferred;
+}
+
+/* The parent's sender read the (empty) deferred list, then forked; after
+ * the fork the parent defers X (its cursor moves past X) and goes away. The
+ * child's flush takes sender.lock anew: it must read the list again, not
+ * save its fork-time copy over the file (X was lost: acknowledged to the
+ * application, in no segment and no longer deferred). */
+START_TEST(a_child_sender_does_not_write_its_fork_time_deferred_list) {
+  receiver_control(&rx, "{\"followups\":\"retry\"}");
+  cashback_client *c = client_at(NULL);
+  ck_assert_int_eq(report(c, "S0"), CASHBACK_OK);
+  ck_assert_int_eq(cashback_flush(c, 10000), CASHBACK_OK); /* list read */
+  int gate[2];
+  ck_assert_int_eq(pipe(gate), 0);
+  pid_t pid = fork();
+  ck_assert_int_ge(pid, 0);
+  if (pid == 0) {
+    bound_child();
+    close(gate[1]);
+    char b;
+    while (read(gate[0], &b, 1) < 0 && errno == EINTR)
+      ;
+    report_cancel(c, "Y1"); /* deferred too: the list is saved */
+    cashback_flush(c, 5000);
+    cashback_client_free(c);
+    _exit(0);
+  }
+  close(gate[0]);
+  report_cancel(c, "X1");
+  ck_assert_int_eq(cashback_flush(c, 10000), CASHBACK_OK);
+  ck_assert_uint_eq(deferred_now(c), 1); /* X: the cursor moved past it */
+  cashback_client_free(c);               /* lets go of sender.lock */
+  close(gate[1]);
+  ck_assert_int_eq(wait_child(pid), 0);
+  cashback_client *d = client_at(NULL);
+  ck_assert_uint_eq(deferred_now(d), 2); /* X and Y (was 1: X lost) */
+  /* The network can hold them now, and the sales follow (behind the
+   * cancels, the per-order barrier): both cancels count, X included. */
+  receiver_control(&rx, "{\"followups\":\"hold\"}");
+  ck_assert_int_eq(report(d, "X1"), CASHBACK_OK);
+  ck_assert_int_eq(report(d, "Y1"), CASHBACK_OK);
+  for (int i = 0; i < 50 && deferred_now(d); i++) {
+    cashback_flush(d, 2000);
+    receiver_sleep_ms(50);
+  }
+  ck_assert_uint_eq(deferred_now(d), 0);
+  cJSON *j = receiver_stats(&rx);
+  cJSON *orders = cJSON_GetObjectItem(j, "orders");
+  ck_assert(cJSON_IsTrue(
+      cJSON_GetObjectItem(cJSON_GetObjectItem(orders, "X1"), "cancelled")));
+  ck_assert(cJSON_IsTrue(
+      cJSON_GetObjectItem(cJSON_GetObjectItem(orders, "Y1"), "cancelled")));
+  cJSON_Delete(j);
+  cashback_client_free(d);
+}
+END_TEST
+
+/* The logger below forks once, at the first deferral (inside a step, with
+ * the step lock held by the forking thread and the batch in use). */
+static pid_t logger_child = -1; /* in the parent: the child; 0 in it */
+
+static void forking_logger(cashback_log_level level, const char *message,
+                           void *ud) {
+  (void)level;
+  (void)ud;
+  if (logger_child < 0 && strstr(message, "deferred: the network asked")) {
+    logger_child = fork();
+    if (logger_child == 0)
+      bound_child();
+  }
+}
+
+/* An application forks from its log callback in the middle of a step. The
+ * child's copy of the step resumes on its own stack: its step lock and batch
+ * must not be made anew under it (the next deferral then read item 1 of a
+ * reset batch: SIGSEGV), and it writes nothing into the spool, whose
+ * sender.lock is the parent's. The parent is unaffected. */
+START_TEST(a_fork_from_a_log_callback_inside_a_step) {
+  receiver_control(&rx, "{\"followups\":\"retry\"}");
+  cashback_options *o = cashback_options_new();
+  ck_assert_int_eq(cashback_options_set_merchant_id(o, "shop-1"), CASHBACK_OK);
+  ck_assert_int_eq(cashback_options_set_key(o, "k1", SECRET), CASHBACK_OK);
+  ck_assert_int_eq(cashback_options_set_endpoint(o, rx.endpoint), CASHBACK_OK);
+  ck_assert_int_eq(cashback_options_set_spool_dir(o, spool_dir), CASHBACK_OK);
+  ck_assert_int_eq(cashback_options_set_backoff(o, 50, 400), CASHBACK_OK);
+  ck_assert_int_eq(
+      cashback_options_set_logger(o, forking_logger, NULL, CASHBACK_LOG_INFO),
+      CASHBACK_OK);
+  cashback_client *c = NULL;
+  ck_assert_int_eq(cashback_client_new(o, &c, NULL, 0), CASHBACK_OK);
+  report_cancel(c, "L1");
+  report_cancel(c, "L2");
+  report_cancel(c, "L3");
+  cashback_flush(c, 5000);
+  if (logger_child == 0) { /* the child, back from its copy of the step */
+    cashback_client_free(c);
+    _exit(0);
+  }
+  ck_assert_int_gt(logger_child, 0);
+  ck_assert_int_eq(wait_child(logger_child), 0);
+  ck_assert_uint_eq(deferred_now(c), 3); /* the parent's step went on */
+  cashback_client_free(c);
+  cashback_client *d = client_at(NULL);
+  ck_assert_uint_eq(deferred_now(d), 3);
+  cashback_client_free(d);
+}
+END_TEST
+
 TCase *cashback_test_fork(void) {
   TCase *tc = tcase_create("fork");
   tcase_add_checked_fixture(tc, setup, teardown);
@@ -288,5 +407,7 @@ TCase *cashback_test_fork(void) {
   tcase_add_test(tc, a_child_keeps_no_lock_or_segment_of_the_parent);
   tcase_add_test(tc, a_child_drains_when_no_sender_holds_the_spool);
   tcase_add_test(tc, a_child_of_a_child_of_a_busy_parent);
+  tcase_add_test(tc, a_child_sender_does_not_write_its_fork_time_deferred_list);
+  tcase_add_test(tc, a_fork_from_a_log_callback_inside_a_step);
   return tc;
 }
