@@ -1123,25 +1123,35 @@ static void excerpt(const cashback__buf *b, char *out, size_t size) {
   out[n] = '\0';
 }
 
+/* Builds the body of one request of `n` events and signs it at send time
+ * (`now_s`) under the key, and the incoming key during a rotation. */
+static cashback_status sign_events(cashback__sender *s, const char **texts,
+                                   const size_t *lens, size_t n, int64_t now_s,
+                                   cashback__buf *body,
+                                   char sig[CASHBACK__SIG_HEADER_MAX + 1]) {
+  cashback_status st =
+      cashback__batch_body(s->c->opts.merchant_id, now_s, texts, lens, n, body);
+  if (st != CASHBACK_OK)
+    return st;
+  cashback__key keys[2];
+  size_t nk = 0;
+  keys[nk++] = s->c->opts.key;
+  if (s->c->opts.next_key.id[0])
+    keys[nk++] = s->c->opts.next_key;
+  st = cashback__sign_header(keys, nk, now_s, body->data, body->len, sig,
+                             CASHBACK__SIG_HEADER_MAX + 1);
+  cashback__wipe(keys, sizeof(keys));
+  return st;
+}
+
 /* Builds, signs (at send time) and posts one request of `n` events. */
 static cashback_status post_events(cashback__sender *s, const char **texts,
                                    const size_t *lens, size_t n, int64_t now_s,
                                    int64_t mono_deadline_ms,
                                    cashback__buf *body,
                                    cashback__http_response *resp) {
-  cashback_status st =
-      cashback__batch_body(s->c->opts.merchant_id, now_s, texts, lens, n, body);
   char sig[CASHBACK__SIG_HEADER_MAX + 1];
-  if (st == CASHBACK_OK) {
-    cashback__key keys[2];
-    size_t nk = 0;
-    keys[nk++] = s->c->opts.key;
-    if (s->c->opts.next_key.id[0])
-      keys[nk++] = s->c->opts.next_key;
-    st = cashback__sign_header(keys, nk, now_s, body->data, body->len, sig,
-                               sizeof(sig));
-    cashback__wipe(keys, sizeof(keys));
-  }
+  cashback_status st = sign_events(s, texts, lens, n, now_s, body, sig);
   if (st != CASHBACK_OK)
     return st;
   s->state.in_flight_since = cashback__wall_ms(); /* as in the step */
@@ -1507,19 +1517,8 @@ cashback__step cashback__sender_step_by(cashback__sender *s,
     goto done;
   }
   int64_t now_s = now_ms / 1000;
-  st = cashback__batch_body(s->c->opts.merchant_id, now_s, send_texts,
-                            send_lens, valid, &body);
   char sig[CASHBACK__SIG_HEADER_MAX + 1];
-  if (st == CASHBACK_OK) {
-    cashback__key keys[2];
-    size_t nk = 0;
-    keys[nk++] = s->c->opts.key;
-    if (s->c->opts.next_key.id[0])
-      keys[nk++] = s->c->opts.next_key;
-    st = cashback__sign_header(keys, nk, now_s, body.data, body.len, sig,
-                               sizeof(sig));
-    cashback__wipe(keys, sizeof(keys));
-  }
+  st = sign_events(s, send_texts, send_lens, valid, now_s, &body, sig);
   if (st != CASHBACK_OK) {
     cashback__fail(s->c, st, "sender: cannot build a batch of %zu events",
                    valid);
