@@ -8,6 +8,7 @@
 #include "cashback_event.h"
 #include "cashback_protocol.h"
 #include "cashback_sign.h"
+#include "cashback_text.h"
 #include "cashback_time.h"
 
 #include <cjson/cJSON.h>
@@ -51,7 +52,7 @@ static void set_detail(char *detail, size_t size, const char *fmt, ...) {
     size = CASHBACK_ERROR_MAX + 1;
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(detail, size, fmt, ap);
+  cashback__vprintablef(detail, size, fmt, ap);
   va_end(ap);
 }
 
@@ -61,21 +62,16 @@ static int invalid(rx_event *e, const char *fmt, ...)
 static int invalid(rx_event *e, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(e->error, sizeof(e->error), fmt, ap);
+  cashback__vprintablef(e->error, sizeof(e->error), fmt, ap);
   va_end(ap);
   e->valid = 0;
   return 0;
 }
 
-/* Copies text as printable ASCII ('?' for anything else), cut to fit: the
- * id and order id of an invalid event are echoed in answers and logs. */
+/* Copies text made printable, cut to fit: the id and order id of an
+ * invalid event are echoed in answers and logs. */
 static void copy_ascii(char *dst, size_t size, const char *src) {
-  size_t o = 0;
-  for (; *src && o + 1 < size; src++) {
-    unsigned char c = (unsigned char)*src;
-    dst[o++] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
-  }
-  dst[o] = '\0';
+  cashback__printable(dst, size, src, strlen(src));
 }
 
 /* A JSON number that is an integer from 0 to `max`. cJSON holds numbers as

@@ -1,6 +1,7 @@
 #include "cashback_client.h"
 #include "cashback_crypto.h"
 #include "cashback_http.h"
+#include "cashback_text.h"
 #include "cashback_time.h"
 
 #include <stdarg.h>
@@ -144,7 +145,7 @@ static void vlog(const cashback_client *c, cashback_log_level level,
   if (!c->opts.log_fn || level < c->opts.log_min)
     return;
   char msg[CASHBACK_ERROR_MAX + 64];
-  vsnprintf(msg, sizeof(msg), fmt, ap);
+  cashback__vprintablef(msg, sizeof(msg), fmt, ap);
   c->opts.log_fn(level, msg, c->opts.log_userdata);
 }
 
@@ -161,7 +162,7 @@ cashback_status cashback__fail(cashback_client *c, cashback_status st,
   char detail[CASHBACK_ERROR_MAX + 1];
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(detail, sizeof(detail), fmt, ap);
+  cashback__vprintablef(detail, sizeof(detail), fmt, ap);
   va_end(ap);
   pthread_mutex_lock(&c->error_lock);
   c->last_status = st;
@@ -176,7 +177,7 @@ cashback_status cashback__fail_spool(cashback_client *c, cashback_status st,
   char detail[CASHBACK_ERROR_MAX + 1];
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(detail, sizeof(detail), fmt, ap);
+  cashback__vprintablef(detail, sizeof(detail), fmt, ap);
   va_end(ap);
   pthread_mutex_lock(&c->error_lock);
   c->spool_status = st;

@@ -7,6 +7,7 @@
 #include "cashback_client.h"
 #include "cashback_crypto.h"
 #include "cashback_money.h"
+#include "cashback_text.h"
 #include "cashback_time.h"
 
 #include <cjson/cJSON.h>
@@ -110,7 +111,7 @@ static cashback_status fail(cashback_event *ev, cashback_status st,
                             const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(ev->error, sizeof(ev->error), fmt, ap);
+  cashback__vprintablef(ev->error, sizeof(ev->error), fmt, ap);
   va_end(ap);
   return st;
 }
@@ -119,7 +120,7 @@ cashback_status cashback__event_fail(cashback_event *ev, cashback_status st,
                                      const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(ev->error, sizeof(ev->error), fmt, ap);
+  cashback__vprintablef(ev->error, sizeof(ev->error), fmt, ap);
   va_end(ap);
   return st;
 }

@@ -7,6 +7,7 @@
 #include "cashback_import.h"
 #include "cashback_client.h"
 #include "cashback_event.h"
+#include "cashback_text.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -31,7 +32,7 @@ static void say(char *err, size_t size, const char *fmt, ...) {
   if (err && size) {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(err, size, fmt, ap);
+    cashback__vprintablef(err, size, fmt, ap);
     va_end(ap);
   }
 }

@@ -6,6 +6,7 @@
 #include "cashback_crypto.h"
 #include "cashback_http.h"
 #include "cashback_sign.h"
+#include "cashback_text.h"
 #include "cashback_time.h"
 
 #include <stdarg.h>
@@ -44,21 +45,12 @@ static void field_set(char *field, size_t field_size, const char *s,
   memcpy(field, s, len);
 }
 
-/* Writes a printable, truncated copy of untrusted text (a key or a name the
- * user gave) into `out` for use in an error detail. Never used for values
- * that may be secrets. */
+/* A printable, truncated copy of untrusted text (a key or a name the user
+ * gave) in `out`, for an error detail (cashback_text.h). Never used for
+ * values that may be secrets. */
 static const char *printable(const char *s, size_t len, char *out,
                              size_t size) {
-  size_t n = 0;
-  for (size_t i = 0; i < len && n + 1 < size; i++) {
-    unsigned char c = (unsigned char)s[i];
-    out[n++] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
-  }
-  if (len >= size && size > 4) {
-    memcpy(out + size - 4, "...", 3);
-    n = size - 1;
-  }
-  out[n] = '\0';
+  cashback__printable(out, size, s, len);
   return out;
 }
 
@@ -107,10 +99,8 @@ cashback_status cashback__options_fail(cashback_options *o, cashback_status st,
   char buf[CASHBACK_ERROR_MAX + 1];
   va_list ap;
   va_start(ap, fmt);
-  int n = vsnprintf(buf, sizeof(buf), fmt, ap);
+  cashback__vprintablef(buf, sizeof(buf), fmt, ap);
   va_end(ap);
-  if (n < 0)
-    buf[0] = '\0';
   memcpy(o->error, buf, sizeof(buf));
   return st;
 }

@@ -9,6 +9,7 @@
 #include "cashback_http.h"
 #include "cashback_response.h"
 #include "cashback_spool.h"
+#include "cashback_text.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -26,16 +27,6 @@ static int64_t mono_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Printable ASCII of `len` bytes at `p`, cut to fit `out`. */
-static void printable(char *out, size_t size, const char *p, size_t len) {
-  size_t o = 0;
-  for (size_t i = 0; i < len && o + 1 < size; i++) {
-    unsigned char ch = (unsigned char)p[i];
-    out[o++] = ch >= 0x20 && ch < 0x7f ? (char)ch : ' ';
-  }
-  out[o] = '\0';
 }
 
 /* The test event: a zero-amount sale of its own order, marked test. */
@@ -72,8 +63,8 @@ static cashback_status judge(cashback_client *c,
     if (cashback__response_parse(resp->body.data, resp->body.len, &r, 1) !=
             CASHBACK_OK ||
         r.outcome == CASHBACK__OUTCOME_PENDING) {
-      printable(out->detail, sizeof(out->detail), resp->body.data,
-                resp->body.len);
+      cashback__printable(out->detail, sizeof(out->detail), resp->body.data,
+                          resp->body.len);
       return cashback__fail(c, CASHBACK_E_PROTOCOL,
                             "probe: the answer has no result for the test "
                             "event %s",
@@ -88,7 +79,8 @@ static cashback_status judge(cashback_client *c,
     }
     return CASHBACK_OK;
   }
-  printable(out->detail, sizeof(out->detail), resp->body.data, resp->body.len);
+  cashback__printable(out->detail, sizeof(out->detail), resp->body.data,
+                      resp->body.len);
   if (code == 401 || code == 403)
     return cashback__fail(c, CASHBACK_E_AUTH,
                           "probe: the network answered %ld: %.120s", code,

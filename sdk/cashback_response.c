@@ -15,32 +15,16 @@
  * rather than deleting an event the network may not have kept.
  */
 #include "cashback_response.h"
+#include "cashback_text.h"
 
 #include <cjson/cJSON.h>
 
 #include <stdlib.h>
 #include <string.h>
 
-/* Copies `s` into `out` (`size` bytes, NUL-terminated) as printable ASCII:
- * control characters and DEL become '?', each UTF-8 sequence becomes one
- * '?', and the text is cut at `size` - 1 bytes. */
+/* Copies the network's text into `out` made printable (cashback_text.h). */
 static void sanitize(const char *s, char *out, size_t size) {
-  size_t o = 0;
-  int prev_high = 0;
-  for (const unsigned char *p = (const unsigned char *)s; *p && o + 1 < size;
-       p++) {
-    unsigned char c = *p;
-    if (c >= 0x80) {
-      int continuation = (c & 0xC0) == 0x80;
-      if (!(continuation && prev_high))
-        out[o++] = '?';
-      prev_high = 1;
-      continue;
-    }
-    prev_high = 0;
-    out[o++] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
-  }
-  out[o] = '\0';
+  cashback__printable(out, size, s, strlen(s));
 }
 
 static int rank(cashback__outcome o) {

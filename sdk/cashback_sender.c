@@ -34,6 +34,7 @@
 #include "cashback_record.h"
 #include "cashback_response.h"
 #include "cashback_sign.h"
+#include "cashback_text.h"
 #include "cashback_time.h"
 
 #include <cjson/cJSON.h>
@@ -506,7 +507,7 @@ static int payload_id(const char *p, size_t len, char id[33]) {
 static void schedule_in(cashback__sender *s, cashback_status st, int64_t delay,
                         const char *fmt, va_list ap) {
   cashback__sender_state *S = &s->state;
-  vsnprintf(S->last_error, sizeof(S->last_error), fmt, ap);
+  cashback__vprintablef(S->last_error, sizeof(S->last_error), fmt, ap);
   S->last_status = st;
   int64_t bound = cashback__retry_bound_ms(s->c->opts.backoff_cap_ms);
   delay = delay < 0 ? 0 : delay > bound ? bound : delay;
@@ -1115,12 +1116,8 @@ out:
 
 /* A short, printable excerpt of a response body for messages. */
 static void excerpt(const cashback__buf *b, char *out, size_t size) {
-  size_t n = 0;
-  for (size_t i = 0; i < b->len && n + 1 < size && n < 160; i++) {
-    unsigned char ch = (unsigned char)b->data[i];
-    out[n++] = ch >= 0x20 && ch < 0x7f ? (char)ch : ' ';
-  }
-  out[n] = '\0';
+  cashback__printable(out, size < 161 ? size : 161, b->data,
+                      b->data ? b->len : 0);
 }
 
 /* Builds the body of one request of `n` events and signs it at send time

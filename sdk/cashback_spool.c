@@ -20,6 +20,7 @@
 #include "cashback_crypto.h"
 #include "cashback_fork.h"
 #include "cashback_record.h"
+#include "cashback_text.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -124,7 +125,7 @@ static void errf(char *err, size_t size, const char *fmt, ...) {
     return;
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(err, size, fmt, ap);
+  cashback__vprintablef(err, size, fmt, ap);
   va_end(ap);
 }
 
@@ -410,7 +411,7 @@ static void errf_sys(char *err, size_t size, int e, const char *fmt, ...) {
   vsnprintf(text, sizeof(text), fmt, ap);
   va_end(ap);
   who(user, sizeof(user));
-  snprintf(err, size, "%s: %s (as %s)", text, strerror(e), user);
+  cashback__printablef(err, size, "%s: %s (as %s)", text, strerror(e), user);
 }
 
 /* Opens `name` in the spool directory, never through a symlink

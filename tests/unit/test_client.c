@@ -97,6 +97,37 @@ START_TEST(log_level_filter) {
 }
 END_TEST
 
+/* A path with a terminal escape reaches the last error and the log line
+ * made printable: no ESC (or any other control byte) gets through. */
+START_TEST(last_error_and_log_are_printable) {
+  log_capture lc = {0};
+  cashback_options *o = cashback_options_new();
+  cashback_options_set_merchant_id(o, "shop-1");
+  cashback_options_set_key(o, "k1", FIXTURE_SECRET);
+  cashback_options_set_endpoint(o, "https://n.example/v1/events");
+  cashback_options_set_logger(o, capture_log, &lc, CASHBACK_LOG_DEBUG);
+  cashback_client *c = NULL;
+  ck_assert_int_eq(cashback_client_new(o, &c, NULL, 0), CASHBACK_OK);
+  ck_assert_int_eq(cashback_import_csv(c,
+                                       "/nonexistent/\x1b[2J\x1b]0;t\x07\xff",
+                                       0, NULL, NULL, NULL),
+                   CASHBACK_E_IO);
+  char detail[CASHBACK_ERROR_MAX + 1];
+  cashback_client_last_error(c, detail, sizeof(detail));
+  ck_assert_ptr_nonnull(
+      strstr(detail, "'/nonexistent/\\x1b[2J\\x1b]0;t\\x07\\xff'"));
+  for (const char *p = detail; *p; p++)
+    ck_assert_int_ge((unsigned char)*p, 0x20);
+  /* The log lines joined by '\n' (the capture's own separator). */
+  ck_assert_ptr_nonnull(strstr(lc.text, "\\x1b[2J"));
+  for (const char *p = lc.text; *p; p++)
+    ck_assert_msg(*p == '\n' ||
+                      ((unsigned char)*p >= 0x20 && (unsigned char)*p < 0x7f),
+                  "byte 0x%02x in the log", (unsigned char)*p);
+  cashback_client_free(c);
+}
+END_TEST
+
 static void *fail_many(void *arg) {
   cashback_client *c = arg;
   for (int i = 0; i < 200; i++) {
@@ -162,6 +193,7 @@ TCase *cashback_test_client(void) {
   tcase_add_test(tc, missing_keys_are_named);
   tcase_add_test(tc, logs_and_last_error_without_secrets);
   tcase_add_test(tc, log_level_filter);
+  tcase_add_test(tc, last_error_and_log_are_printable);
   tcase_add_test(tc, one_client_many_threads);
   tcase_add_test(tc, clients_are_independent);
   return tc;

@@ -520,6 +520,41 @@ START_TEST(json_minimal_cancel) {
 }
 END_TEST
 
+/* No control byte, DEL or byte above 0x7e anywhere in `s`. */
+static void assert_printable(const char *s) {
+  for (const char *p = s; *p; p++)
+    ck_assert_msg((unsigned char)*p >= 0x20 && (unsigned char)*p < 0x7f,
+                  "byte 0x%02x in '%s'", (unsigned char)*p, s);
+}
+
+START_TEST(errors_show_caller_bytes_printable) {
+  cashback_event *ev = cashback_event_new(CASHBACK_EVENT_SALE, "1001");
+  /* A terminal escape in the currency and in the amount. */
+  ck_assert_int_eq(cashback_event_set_amount(ev, 1, "E\x1b]0;x\x07"),
+                   CASHBACK_E_CURRENCY);
+  assert_printable(cashback_event_last_error(ev));
+  ck_assert_ptr_nonnull(
+      strstr(cashback_event_last_error(ev), "'E\\x1b]0;x\\x07'"));
+  ck_assert_int_eq(cashback_event_set_amount_decimal(ev, "4\x1b[2J9\r", "EUR"),
+                   CASHBACK_E_AMOUNT);
+  assert_printable(cashback_event_last_error(ev));
+  ck_assert_ptr_nonnull(
+      strstr(cashback_event_last_error(ev), "'4\\x1b[2J9\\x0d'"));
+  /* Bytes above 0x7e too (a C1 CSI is 0x9b in some terminals). */
+  ck_assert_int_eq(cashback_event_set_amount_decimal(ev,
+                                                     "\x9b"
+                                                     "2J",
+                                                     "EUR"),
+                   CASHBACK_E_AMOUNT);
+  assert_printable(cashback_event_last_error(ev));
+  ck_assert_ptr_nonnull(strstr(cashback_event_last_error(ev), "\\x9b2J"));
+  ck_assert_int_eq(cashback_event_set_metadata(ev, "note", "a\x1b[1mb"),
+                   CASHBACK_E_FIELD);
+  assert_printable(cashback_event_last_error(ev));
+  cashback_event_free(ev);
+}
+END_TEST
+
 TCase *cashback_test_event(void) {
   TCase *tc = tcase_create("event");
   tcase_add_test(tc, new_validates_order_id);
@@ -528,6 +563,7 @@ TCase *cashback_test_event(void) {
   tcase_add_test(tc, refund_ids);
   tcase_add_test(tc, completeness_per_type);
   tcase_add_test(tc, field_errors_name_the_field);
+  tcase_add_test(tc, errors_show_caller_bytes_printable);
   tcase_add_test(tc, caps);
   tcase_add_test(tc, largest_event_the_setters_take_serializes);
   tcase_add_test(tc, largest_event_is_reported_and_quarantinable);

@@ -190,6 +190,29 @@ START_TEST(bad_rows_name_the_column) {
 }
 END_TEST
 
+/* Cells echoed in a row's error are shown printable (a CSV from a shop
+ * export may hold anything). */
+START_TEST(row_errors_are_printable) {
+  char err[CASHBACK_ERROR_MAX + 1];
+  cashback_status st;
+  char *json = row_json(FULL_HEADER, "\"sa\x1b[31mle\",1,t,1,EUR,,,,,,,,\n",
+                        &st, err, sizeof(err));
+  ck_assert_ptr_null(json);
+  ck_assert_int_eq(st, CASHBACK_E_FIELD);
+  ck_assert_str_eq(err, "type: 'sa\\x1b[31mle' must be sale, refund, cancel "
+                        "or confirm");
+  json = row_json(FULL_HEADER, "sale,1,t,\"4\x1b[2J9\",EUR,,,,,,,,\n", &st, err,
+                  sizeof(err));
+  ck_assert_ptr_null(json);
+  ck_assert_int_eq(st, CASHBACK_E_AMOUNT);
+  ck_assert_ptr_nonnull(strstr(err, "'4\\x1b[2J9'"));
+  json = row_json(FULL_HEADER, "sale,1,t,1,EUR,\"2026\x1b[2J\",,,,,,,\n", &st,
+                  err, sizeof(err));
+  ck_assert_ptr_null(json);
+  ck_assert_ptr_nonnull(strstr(err, "'2026\\x1b[2J'"));
+}
+END_TEST
+
 START_TEST(item_text) {
   cashback_event *ev = cashback_event_new(CASHBACK_EVENT_SALE, "1");
   ck_assert_ptr_nonnull(ev);
@@ -421,6 +444,7 @@ TCase *cashback_test_import(void) {
   tcase_add_test(tc, header_columns);
   tcase_add_test(tc, rows_as_events);
   tcase_add_test(tc, bad_rows_name_the_column);
+  tcase_add_test(tc, row_errors_are_printable);
   tcase_add_test(tc, item_text);
   tcase_add_test(tc, import_file);
   tcase_add_test(tc, import_whole_file_errors);

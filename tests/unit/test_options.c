@@ -383,7 +383,7 @@ START_TEST(test_landing_params) {
   EXPECT_FAIL(o, cashback_options_set_landing_params(o, "a=b"),
               CASHBACK_E_CONFIG, "'a=b'");
   EXPECT_FAIL(o, cashback_options_set_landing_params(o, "a\x01"),
-              CASHBACK_E_CONFIG, "'a?'");
+              CASHBACK_E_CONFIG, "'a\\x01'");
   EXPECT_FAIL(o, cashback_options_set_landing_params(o, "cb_click,@foo"),
               CASHBACK_E_CONFIG, "landing_params: unknown network '@foo'");
   EXPECT_FAIL(o, cashback_options_set_landing_params(o, "@"), CASHBACK_E_CONFIG,
@@ -660,7 +660,7 @@ START_TEST(test_text_keys) {
   EXPECT_FAIL(o, cashback_options_set(o, "merchant_id ", "x"),
               CASHBACK_E_CONFIG, "unknown key 'merchant_id '");
   EXPECT_FAIL(o, cashback_options_set(o, "bad\nkey", "x"), CASHBACK_E_CONFIG,
-              "unknown key 'bad?key'");
+              "unknown key 'bad\\x0akey'");
   char longkey[300];
   fill(longkey, 'k', 299);
   EXPECT_FAIL(o, cashback_options_set(o, longkey, "x"), CASHBACK_E_CONFIG,

@@ -236,8 +236,8 @@ END_TEST
 START_TEST(response_sanitised_text) {
   cashback__result r[3];
   three(r);
-  /* Control characters (escaped and DEL) become '?', UTF-8 sequences one
-   * '?' each. */
+  /* Control characters (JSON-escaped or not), DEL and every byte of UTF-8
+   * sequences are shown as \xNN (cashback_text.h). */
   ck_assert_int_eq(parse("{\"results\":[{\"id\":\"" ID_A
                          "\",\"status\":\"rejected\","
                          "\"reason\":\"bad\\nclick\\u0007\","
@@ -245,10 +245,11 @@ START_TEST(response_sanitised_text) {
                          "e \xe2\x82\xac\\t\\r\x7f ok\"}]}",
                          r, 3),
                    CASHBACK_OK);
-  ck_assert_str_eq(r[0].reason, "bad?click?");
-  ck_assert_str_eq(r[0].message, "Gr??e ???? ok");
+  ck_assert_str_eq(r[0].reason, "bad\\x0aclick\\x07");
+  ck_assert_str_eq(r[0].message,
+                   "Gr\\xc3\\xbc\\xc3\\x9fe \\xe2\\x82\\xac\\x09\\x0d\\x7f ok");
 
-  /* Very long texts are cut at the field's size. */
+  /* Very long texts are cut at the field's size, marked "...". */
   size_t big = 5000;
   char *reason = malloc(big + 1);
   char *message = malloc(big + 1);
@@ -269,7 +270,8 @@ START_TEST(response_sanitised_text) {
   ck_assert_uint_eq(strlen(r[1].reason), CASHBACK_ID_MAX);
   ck_assert_uint_eq(strlen(r[1].message), CASHBACK_ERROR_MAX);
   ck_assert_int_eq(r[1].reason[0], 'r');
-  ck_assert_int_eq(r[1].message[CASHBACK_ERROR_MAX - 1], 'm');
+  ck_assert_int_eq(r[1].message[CASHBACK_ERROR_MAX - 4], 'm');
+  ck_assert_str_eq(r[1].message + CASHBACK_ERROR_MAX - 3, "...");
   free(reason);
   free(message);
   free(doc);

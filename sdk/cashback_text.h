@@ -1,0 +1,28 @@
+/* Text that came from a caller, a file or the network, made safe for a
+ * message (an error detail, a log line, an exception, a terminal): the one
+ * place that decides how a byte is shown (docs/security.md). */
+#ifndef CASHBACK_TEXT_H
+#define CASHBACK_TEXT_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+/* Writes the `len` bytes at `in` (NULs included) into `out` (`size` bytes)
+ * as printable ASCII, NUL-terminated when `size` > 0: bytes 0x20-0x7e as
+ * they are, every other byte (NUL, control characters, DEL, 0x80-0xff) as
+ * the four characters \xNN (lowercase hex). When the result does not fit,
+ * it is cut between two shown bytes and ends with "..." (the marker, inside
+ * `size`). Returns the length written. Backslashes are left alone, so that
+ * text which is already printable is copied unchanged (applying it twice
+ * changes nothing). Never allocates; thread-safe. */
+size_t cashback__printable(char *out, size_t size, const void *in, size_t len);
+
+/* vsnprintf() into `out`, then cashback__printable() of the result: the
+ * sink of every message. A formatted text longer than `size` - 1 bytes is
+ * cut and ends with "...". Returns the length written. */
+size_t cashback__vprintablef(char *out, size_t size, const char *fmt,
+                             va_list ap) __attribute__((format(printf, 3, 0)));
+size_t cashback__printablef(char *out, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#endif
