@@ -5,7 +5,11 @@ Standard library only. Serves POST /v1/events (any path ending in it) as
 docs/protocol.md describes: verifies the Cashback-Signature header with hmac
 (401 {"error":"bad_signature","check":"malformed"|"timestamp"|"unknown_key"|
 "mismatch"}), parses the batch (400 {"error":"bad_request"}; 413 above 4 MiB;
-403 for another merchant with --merchant), dedupes events by id, and answers
+403 for another merchant with --merchant), dedupes events per merchant
+(merchant_id + id: one merchant's event never makes another's a duplicate),
+checks that a sale's, cancel's, confirm's and a refund-with-refund_id's id is
+the one derived from the batch's merchant_id (docs/protocol.md, section 4;
+rejected invalid_event otherwise; --no-check-ids turns that off), and answers
 200 {"results":[{"id","status"[,"reason","message"]}]}. Everything
 is kept in memory; --store appends one JSON line per newly accepted event.
 
@@ -15,14 +19,17 @@ held: answered "accepted" and counted into the order once its sale is
 there; with --followups retry it is answered
 {"status":"retry","reason":"unknown_order"} and not recorded (sent again
 later, the SDK's deferred path); with --followups reject it is rejected
-(unknown_order), as receivers did before. /_stats "orders" gives each
-order's sale, refunds, cancel, confirm, held follow-ups and net amount
-(null while it has no sale).
+(unknown_order), as receivers did before. /_stats "merchant_orders" gives,
+per merchant and order, the order's sale, refunds, cancel, confirm, held
+follow-ups and net amount (null while it has no sale); "orders" is the same
+by order id alone while one merchant has orders, by "merchant/order" once
+several have.
 
 Usage:
   receiver.py --port 0 --port-file F --keys kid:secret[,kid2:secret2]
               [--tolerance 300] [--merchant ID] [--log FILE] [--store FILE]
               [--max-seconds 600] [--followups hold|retry|reject]
+              [--no-check-ids]
 
 Fault control, POST /_control with a JSON object, applied to the next batch
 requests (POST /v1/events); "count" defaults to 1, -1 means until changed.
@@ -85,17 +92,18 @@ class State:
     """Everything the receiver knows, behind one lock."""
 
     def __init__(self, keys, tolerance, store, log, merchant=None,
-                 followups="hold"):
+                 followups="hold", check_ids=True):
         self.lock = threading.Lock()
         self.followups = followups
-        self.orders = {}  # order id -> Order
+        self.check_ids = check_ids
+        self.orders = {}  # (merchant id, order id) -> Order
         self.retried = 0
         self.merchant = merchant
         self.keys = keys
         self.tolerance = tolerance
         self.store = store
         self.logfile = log
-        self.accepted_ids = set()
+        self.accepted_ids = set()  # (merchant id, event id): the dedupe
         self.times = {}
         self.requests = 0
         self.batches_ok = 0
@@ -224,8 +232,32 @@ def verify(state, header, body):
     return "mismatch"
 
 
+def derived_id(merchant, kind, order, refund_id=None):
+    """The event id docs/protocol.md section 4 derives."""
+    parts = ["cashback-event-v1", merchant, kind, order]
+    if refund_id is not None:
+        parts.append(refund_id)
+    return hashlib.sha256(b"\x00".join(p.encode("utf-8") for p in parts)) \
+        .digest()[:16].hex()
+
+
+def id_error(merchant, ev):
+    """Why the event's id is not the derived one, or None (a refund without
+    refund_id has a random id: nothing to check)."""
+    kind, refund_id = ev["type"], ev.get("refund_id")
+    if kind == "refund" and not isinstance(refund_id, str):
+        return None
+    want = derived_id(merchant, kind, ev["order_id"],
+                      refund_id if kind == "refund" else None)
+    if ev["id"] == want:
+        return None
+    return "id: not the id derived for this %s of order %s (%s)" \
+        % (kind, ev["order_id"], want)
+
+
 def parse_batch(body, merchant):
-    """The list of event objects, or raises ValueError naming the fault.
+    """(merchant_id, the list of event objects), or raises ValueError naming
+    the fault.
     PermissionError when `merchant` is set and the batch is another's."""
     try:
         doc = json.loads(body.decode("utf-8"))
@@ -254,7 +286,7 @@ def parse_batch(body, merchant):
             raise ValueError("events[%d].type invalid" % i)
         if not isinstance(ev.get("order_id"), str):
             raise ValueError("events[%d].order_id missing" % i)
-    return events
+    return doc["merchant_id"], events
 
 
 def reset_connection(handler):
@@ -358,7 +390,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                    "streamed_bytes": st.streamed_bytes,
                    "events": dict(st.times), "log": list(st.log),
                    "retried": st.retried, "followups": st.followups,
-                   "orders": {k: v.as_json() for k, v in st.orders.items()},
+                   "merchant_orders": merchant_orders(st.orders),
+                   "orders": flat_orders(st.orders),
                    "faults": json.loads(json.dumps(st.faults))}
         self.answer(200, obj)
 
@@ -477,7 +510,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.answer(401, {"error": "bad_signature", "check": err})
             return
         try:
-            events = parse_batch(body, st.merchant)
+            merchant, events = parse_batch(body, st.merchant)
         except PermissionError as e:
             with st.lock:
                 st.note(403, 0, "merchant")
@@ -506,10 +539,18 @@ class Handler(http.server.BaseHTTPRequestHandler):
             in_batch = set()
             for i, ev in enumerate(events):
                 eid = ev["id"]
+                key = (merchant, eid)
+                okey = (merchant, ev["order_id"])
                 st.times[eid] = st.times.get(eid, 0) + 1
                 repeat = eid in in_batch
                 in_batch.add(eid)
-                if repeat and st.reject_repeats:
+                bad_id = id_error(merchant, ev) if st.check_ids else None
+                if bad_id:
+                    st.rejected += 1
+                    results.append({"id": eid, "status": "rejected",
+                                    "reason": "invalid_event",
+                                    "message": bad_id})
+                elif repeat and st.reject_repeats:
                     st.rejected += 1
                     results.append({"id": eid, "status": "rejected",
                                     "reason": "duplicate_in_batch",
@@ -522,11 +563,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     results.append({"id": eid, "status": "rejected",
                                     "reason": reason,
                                     "message": "rejected by the test receiver"})
-                elif eid in st.accepted_ids:
+                elif key in st.accepted_ids:
                     st.duplicates += 1
                     results.append({"id": eid, "status": "duplicate"})
                 elif ev["type"] != "sale" and st.followups != "hold" and \
-                        st.orders.get(ev["order_id"], Order()).sale is None:
+                        st.orders.get(okey, Order()).sale is None:
                     message = "no sale of order %s yet" % ev["order_id"]
                     if st.followups == "retry":
                         st.retried += 1
@@ -539,8 +580,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                                         "reason": "unknown_order",
                                         "message": message})
                 else:
-                    st.orders.setdefault(ev["order_id"], Order()).apply(ev)
-                    st.accepted_ids.add(eid)
+                    st.orders.setdefault(okey, Order()).apply(ev)
+                    st.accepted_ids.add(key)
                     st.accepted += 1
                     results.append({"id": eid, "status": "accepted"})
                     if st.store:
@@ -564,6 +605,19 @@ class Handler(http.server.BaseHTTPRequestHandler):
             reset_connection(self)
             return
         self.answer(200, {"results": results})
+
+
+def merchant_orders(orders):
+    out = {}
+    for (merchant, order), o in orders.items():
+        out.setdefault(merchant, {})[order] = o.as_json()
+    return out
+
+
+def flat_orders(orders):
+    several = len({m for m, _ in orders}) > 1
+    return {("%s/%s" % (m, order) if several else order): o.as_json()
+            for (m, order), o in orders.items()}
 
 
 class Server(http.server.ThreadingHTTPServer):
@@ -596,12 +650,14 @@ def main(argv=None):
                     help="a follow-up before its sale: held (answered "
                     "accepted, counted once the sale is there), retry, or "
                     "reject")
+    ap.add_argument("--no-check-ids", dest="check_ids", action="store_false",
+                    help="accept ids that are not the derived ones")
     args = ap.parse_args(argv)
 
     log = open(args.log, "a") if args.log else None
     store = open(args.store, "a") if args.store else None
     Handler.state = State(args.keys, args.tolerance, store, log,
-                          args.merchant, args.followups)
+                          args.merchant, args.followups, args.check_ids)
     server = Server(("127.0.0.1", args.port), Handler)
     port = server.server_address[1]
     if args.port_file:

@@ -25,14 +25,21 @@ KID, SECRET = "k1", "test-secret-0123456789abcdef"
 KID2, SECRET2 = "k2", "second-secret-0123456789abcdef"
 
 
-def event(n, etype="sale"):
-    eid = hashlib.sha256(b"ev%d" % n).hexdigest()[:32]
-    return {"id": eid, "type": etype, "order_id": "o%d" % n,
-            "amount": 100 * n, "currency": "EUR"}
+def derived(merchant, etype, order, refund_id=None):
+    """The id docs/protocol.md section 4 derives."""
+    parts = [b"cashback-event-v1", merchant.encode(), etype.encode(),
+             order.encode()] + ([refund_id.encode()] if refund_id else [])
+    return hashlib.sha256(b"\x00".join(parts)).digest()[:16].hex()
 
 
-def batch_body(events):
-    return json.dumps({"protocol": 1, "merchant_id": "shop-1",
+def event(n, etype="sale", order=None, merchant="shop-1"):
+    order = "o%d" % n if order is None else order
+    return {"id": derived(merchant, etype, order), "type": etype,
+            "order_id": order, "amount": 100 * n, "currency": "EUR"}
+
+
+def batch_body(events, merchant="shop-1"):
+    return json.dumps({"protocol": 1, "merchant_id": merchant,
                        "sent_at": "2026-01-01T00:00:00Z",
                        "events": events}).encode()
 
@@ -58,8 +65,8 @@ class Client:
         except urllib.error.HTTPError as e:
             return e.code, json.loads(e.read()), e.headers
 
-    def batch(self, events, sig=None, timeout=5):
-        body = batch_body(events)
+    def batch(self, events, sig=None, timeout=5, merchant="shop-1"):
+        body = batch_body(events, merchant)
         headers = {"Content-Type": "application/json"}
         sig = sign(body) if sig is None else sig
         if sig:
@@ -289,12 +296,14 @@ def run_checks(c, tmp):
     @check("follow-ups before their sale: held, retry, reject")
     def _():
         def follow(n, etype, order, amount=None):
-            eid = hashlib.sha256(b"fu%d" % n).hexdigest()[:32]
+            eid = hashlib.sha256(b"fu%d" % n).hexdigest()[:32]  # a refund
+            if etype != "refund":                               # derived
+                eid = derived("shop-1", etype, order)
             ev = {"id": eid, "type": etype, "order_id": order}
             if amount is not None:
                 ev.update(amount=amount, currency="EUR")
             return ev
-        sale = dict(event(50), order_id="h1", amount=1000)
+        sale = dict(event(50, order="h1"), amount=1000)
         refund = follow(1, "refund", "h1", 300)
         # Held: accepted now, counted once the sale is there.
         st, doc, _ = c.batch([refund])
@@ -313,7 +322,7 @@ def run_checks(c, tmp):
                                    "reason": "unknown_order",
                                    "message": "no sale of order h2 yet"}], doc
         assert "h2" not in c.stats()["orders"]
-        st, doc, _ = c.batch([dict(event(51), order_id="h2"), cancel])
+        st, doc, _ = c.batch([event(51, order="h2"), cancel])
         assert statuses(doc) == ["accepted", "accepted"], doc
         assert c.stats()["orders"]["h2"]["net"] == 0
         assert c.stats()["retried"] == 1
@@ -341,6 +350,56 @@ def run_checks(c, tmp):
         c.control({"clear": True})
         st, doc, _ = c.batch([event(61)])
         assert st == 200, (st, doc)
+
+    @check("dedupe per merchant: another merchant's copy of an id")
+    def _():
+        # shop-2 sends a refund (no refund_id: any id) carrying shop-1's
+        # sale id, before and after that sale: shop-1's sale is still
+        # accepted, never a "duplicate", and each merchant's order is its own.
+        sale = event(70, order="m1")
+        spoof = {"id": sale["id"], "type": "refund", "order_id": "m1",
+                 "amount": 100, "currency": "EUR"}
+        st, doc, _ = c.batch([spoof], merchant="shop-2")
+        assert st == 200 and statuses(doc) == ["accepted"], doc
+        st, doc, _ = c.batch([sale])
+        assert st == 200 and statuses(doc) == ["accepted"], doc
+        st, doc, _ = c.batch([sale])
+        assert statuses(doc) == ["duplicate"], doc
+        st, doc, _ = c.batch([spoof], merchant="shop-2")
+        assert statuses(doc) == ["duplicate"], doc
+        s = c.stats()
+        mine = s["merchant_orders"]["shop-1"]["m1"]
+        assert mine["sale"] == 7000 and mine["refunded"] == 0, mine
+        theirs = s["merchant_orders"]["shop-2"]["m1"]
+        assert theirs["sale"] is None and theirs["held"] == 1, theirs
+        assert "shop-1/m1" in s["orders"], sorted(s["orders"])
+
+    @check("ids must be the derived ones (sale, cancel, confirm, refund_id)")
+    def _():
+        # shop-1's sale id sent as shop-2's sale: not shop-2's id.
+        theirs = event(71, order="m2")
+        st, doc, _ = c.batch([theirs], merchant="shop-2")
+        r = doc["results"][0]
+        assert r["status"] == "rejected" and r["reason"] == "invalid_event" \
+            and r["message"].startswith("id: ") and \
+            derived("shop-2", "sale", "m2") in r["message"], doc
+        cases = [dict(event(72), type="cancel"),           # a sale's id
+                 dict(event(73, "confirm"), order_id="o74"),
+                 {"id": derived("shop-1", "refund", "o75", "CN-1"),
+                  "type": "refund", "order_id": "o75", "refund_id": "CN-2",
+                  "amount": 1, "currency": "EUR"}]
+        st, doc, _ = c.batch(cases)
+        assert statuses(doc) == ["rejected"] * 3, doc
+        assert all(r["reason"] == "invalid_event" and "id: " in r["message"]
+                   for r in doc["results"]), doc
+        # The right ones are accepted.
+        good = [event(75), {"id": derived("shop-1", "refund", "o75", "CN-2"),
+                            "type": "refund", "order_id": "o75",
+                            "refund_id": "CN-2", "amount": 1,
+                            "currency": "EUR"},
+                event(75, "cancel"), event(75, "confirm")]
+        st, doc, _ = c.batch(good)
+        assert statuses(doc) == ["accepted"] * 4, doc
 
     @check("stats and log")
     def _():

@@ -4,16 +4,21 @@
 Reads every ```vector block (signature vectors) and ```event-id block (event
 id examples) of the document, recomputes the expected values with Python's
 hmac and hashlib only, and runs the document's Python snippet, checking that
-it prints one of the vectors' headers. Exits 1, naming the vector and both
-values, on any mismatch; 0 when everything agrees.
+it prints one of the vectors' headers. With --sdk-cli, every event-id block
+is also derived by the SDK itself (`cashback report ... --dry-run`, which
+prints the event the SDK would spool), so that the document and the SDK
+cannot drift. Exits 1, naming the vector and both values, on any mismatch;
+0 when everything agrees.
 
-Usage: vectors.py [path/to/protocol.md]
+Usage: vectors.py [--sdk-cli path/to/cashback] [path/to/protocol.md]
 """
 import hashlib
 import hmac
 import io
 import os
+import json
 import re
+import subprocess
 import sys
 from contextlib import redirect_stdout
 
@@ -100,7 +105,29 @@ def check_vector(line, body_text):
     return header
 
 
-def check_event_id(line, body_text):
+def sdk_event_id(cli, f):
+    """The id the SDK derives for the event-id block `f`, by the CLI."""
+    args = [cli, "report", f["type"], "--order", f["order_id"], "--dry-run"]
+    if f["type"] == "sale":
+        args += ["--voucher", "V1", "--amount", "1", "--currency", "EUR"]
+    elif f["type"] == "refund":
+        args += ["--amount", "1", "--currency", "EUR"]
+        if "refund_id" in f:
+            args += ["--refund-id", f["refund_id"]]
+    env = dict(os.environ)
+    env["CASHBACK_CONNECTION"] = (
+        "cashback:merchant_id=%s;key_id=vectors;"
+        "secret=vectors-secret-not-used-0001;"
+        "endpoint=http://127.0.0.1:9/cashback/v1/events" % f["merchant_id"])
+    out = subprocess.run(args, env=env, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, timeout=30)
+    if out.returncode != 0:
+        raise ValueError("%s exited %d: %s" % (" ".join(args), out.returncode,
+                                               out.stderr.decode()[:300]))
+    return json.loads(out.stdout.decode())["id"]
+
+
+def check_event_id(line, body_text, cli=None):
     where = "event-id at line %d" % line
     f = dict(fields(body_text, where))
     for k in ("merchant_id", "type", "order_id", "id"):
@@ -119,6 +146,13 @@ def check_event_id(line, body_text):
     else:
         print("ok: %s (%s %s %s)" % (where, f["merchant_id"], f["type"],
                                       f["order_id"]))
+    if cli:
+        got = sdk_event_id(cli, f)
+        if got != f["id"]:
+            fail("%s (%s %s):\n  document: %s\n  the SDK:  %s"
+                 % (where, f["type"], f["order_id"], f["id"], got))
+        else:
+            print("ok: %s derived by the SDK too" % where)
 
 
 def check_snippets(text, headers):
@@ -142,7 +176,10 @@ def check_snippets(text, headers):
 
 
 def main():
-    path = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
+    argv, cli = sys.argv[1:], None
+    if argv[:1] == ["--sdk-cli"] and len(argv) >= 2:
+        cli, argv = argv[1], argv[2:]
+    path = argv[0] if argv else os.path.join(
         os.path.dirname(os.path.abspath(__file__)), "..", "..", "docs",
         "protocol.md")
     with open(path, encoding="utf-8") as fh:
@@ -159,7 +196,7 @@ def main():
         if not ids:
             fail("%s: no event-id block" % path)
         for line, body in ids:
-            check_event_id(line, body)
+            check_event_id(line, body, cli)
     except ValueError as e:
         fail(str(e))
     check_snippets(text, headers)
