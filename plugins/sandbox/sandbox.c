@@ -47,6 +47,11 @@ static const char usage_text[] =
     "hold\n"
     "                        (recorded, counted once the sale arrives; the\n"
     "                        default) or retry (answered \"retry\")\n"
+    "  --request-timeout SECONDS\n"
+    "                        a request must be complete within this time of "
+    "its\n"
+    "                        connection's start or previous request (default "
+    "30)\n"
     "  --max-seconds N       exit by itself after N seconds\n"
     "  -h, --help            this help\n"
     "  -V, --version         the version\n"
@@ -129,22 +134,6 @@ const sb_merchant *sb_find_merchant(const sandbox *sb, const char *id) {
     if (strcmp(sb->merchants[i].id, id) == 0)
       return &sb->merchants[i];
   return NULL;
-}
-
-void sb_sleep(sandbox *sb, int ms) {
-  struct timespec until;
-  clock_gettime(CLOCK_REALTIME, &until);
-  until.tv_sec += ms / 1000;
-  until.tv_nsec += (long)(ms % 1000) * 1000000L;
-  if (until.tv_nsec >= 1000000000L) {
-    until.tv_sec++;
-    until.tv_nsec -= 1000000000L;
-  }
-  pthread_mutex_lock(&sb->lock);
-  while (!sb->stopping &&
-         pthread_cond_timedwait(&sb->wake, &sb->lock, &until) != ETIMEDOUT)
-    ;
-  pthread_mutex_unlock(&sb->lock);
 }
 
 static int parse_long(const char *s, long min, long max, long *out) {
@@ -269,7 +258,8 @@ int main(int argc, char **argv) {
     O_SLOW_MS,
     O_TOLERANCE,
     O_MAX_SECONDS,
-    O_FOLLOWUPS
+    O_FOLLOWUPS,
+    O_REQUEST_TIMEOUT
   };
   static const struct option longopts[] = {
       {"listen", required_argument, NULL, O_LISTEN},
@@ -283,6 +273,7 @@ int main(int argc, char **argv) {
       {"tolerance", required_argument, NULL, O_TOLERANCE},
       {"max-seconds", required_argument, NULL, O_MAX_SECONDS},
       {"followups", required_argument, NULL, O_FOLLOWUPS},
+      {"request-timeout", required_argument, NULL, O_REQUEST_TIMEOUT},
       {"help", no_argument, NULL, 'h'},
       {"version", no_argument, NULL, 'V'},
       {NULL, 0, NULL, 0}};
@@ -291,10 +282,10 @@ int main(int argc, char **argv) {
   sandbox *sb = &sb_storage;
   sb->tolerance = 300;
   sb->slow_ms = SB_SLOW_MS_DEFAULT;
+  sb->request_timeout = SB_REQUEST_TIMEOUT_DEFAULT;
   sb->log = stderr;
   pthread_mutex_init(&sb->log_lock, NULL);
   pthread_mutex_init(&sb->lock, NULL);
-  pthread_cond_init(&sb->wake, NULL);
 
   const char *listen = DEFAULT_LISTEN, *port_file = NULL, *db = DEFAULT_DB,
              *log_path = NULL, *keys_file = NULL;
@@ -348,6 +339,12 @@ int main(int argc, char **argv) {
       else
         die_usage("--followups: '%s' is not hold or retry", optarg);
       break;
+    case O_REQUEST_TIMEOUT:
+      if (parse_long(optarg, 1, SB_REQUEST_TIMEOUT_MAX, &v) != 0)
+        die_usage("--request-timeout: '%s' is not 1 to %d seconds", optarg,
+                  SB_REQUEST_TIMEOUT_MAX);
+      sb->request_timeout = (int)v;
+      break;
     case 'h':
       fputs(usage_text, stdout);
       return 0;
@@ -376,8 +373,14 @@ int main(int argc, char **argv) {
       die("--log %s: %s", log_path, strerror(errno));
   }
   char err[512];
-  if (sb_store_open(db, &sb->store, err, sizeof(err)) != 0)
+  int migrated = 0;
+  if (sb_store_open(db, &sb->store, &migrated, err, sizeof(err)) != 0)
     die("--db %s: %s", db, err);
+  if (migrated)
+    sb_log(sb,
+           "database %s migrated from schema 1 to 2: events are now deduped "
+           "per merchant (merchant id + event id)",
+           db);
   sb_store_set_followups(sb->store, sb->followups_retry);
 
   /* Signals are taken by sigtimedwait() below; the server's threads
@@ -390,7 +393,7 @@ int main(int argc, char **argv) {
   signal(SIGPIPE, SIG_IGN);
 
   unsigned port = 0;
-  struct MHD_Daemon *d = sb_http_start(sb, listen, &port, err, sizeof(err));
+  sb_http *d = sb_http_start(sb, listen, &port, err, sizeof(err));
   if (!d)
     die("--listen %s: %s", listen, err);
   if (port_file)
@@ -421,11 +424,7 @@ int main(int argc, char **argv) {
   else
     sb_log(sb, "stopping after --max-seconds %ld", max_seconds);
 
-  pthread_mutex_lock(&sb->lock);
-  sb->stopping = 1;
-  pthread_cond_broadcast(&sb->wake);
-  pthread_mutex_unlock(&sb->lock);
-  MHD_stop_daemon(d);
+  sb_http_stop(d);
   sb_store_close(sb->store);
   if (port_file)
     unlink(port_file);

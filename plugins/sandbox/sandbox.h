@@ -12,6 +12,12 @@
 #define SB_KEYS_MAX 16 /* keys of one merchant (the verifier's cap) */
 #define SB_SLOW_MS_MAX 60000
 #define SB_SLOW_MS_DEFAULT 2000
+#define SB_REQUEST_TIMEOUT_DEFAULT 30 /* seconds a request may take */
+#define SB_REQUEST_TIMEOUT_MAX 3600
+#define SB_HTTP_THREADS 4         /* libmicrohttpd's thread pool */
+#define SB_CONNECTIONS_MAX 10000u /* at once, within the fd limit */
+/* The largest amount of docs/protocol.md section 3, in minor units. */
+#define SB_AMOUNT_MAX INT64_C(1000000000000000)
 
 typedef struct sb_merchant {
   char id[CASHBACK_ID_MAX + 1];
@@ -36,12 +42,11 @@ typedef struct sandbox {
   int64_t tolerance;
   FILE *log;
   pthread_mutex_t log_lock;
-  pthread_mutex_t lock; /* mode, slow_ms, stopping */
-  pthread_cond_t wake;  /* stopping */
+  pthread_mutex_t lock; /* mode, slow_ms */
   sb_mode mode;
   int slow_ms;
-  int stopping;
   int followups_retry; /* --followups retry */
+  int request_timeout; /* --request-timeout, seconds */
 } sandbox;
 
 /* sandbox.c */
@@ -50,8 +55,6 @@ void sb_log(sandbox *sb, const char *fmt, ...)
 const char *sb_mode_name(sb_mode m);
 int sb_mode_parse(const char *s, sb_mode *out);
 const sb_merchant *sb_find_merchant(const sandbox *sb, const char *id);
-/* Waits `ms` or until the sandbox stops. */
-void sb_sleep(sandbox *sb, int ms);
 
 /* sandbox_store.c: the SQLite database. Every function is thread-safe. */
 typedef struct sb_result {
@@ -61,7 +64,11 @@ typedef struct sb_result {
   char message[CASHBACK_ERROR_MAX + 1];
 } sb_result;
 
-int sb_store_open(const char *path, sb_store **out, char *err, size_t size);
+/* Opens or creates the database. A file of the schema before per-merchant
+ * dedupe (version 1) is migrated, and *migrated set; a file of another
+ * schema is refused with the reason in `err`. */
+int sb_store_open(const char *path, sb_store **out, int *migrated, char *err,
+                  size_t size);
 void sb_store_close(sb_store *s);
 /* How a refund, cancel or confirm for an order with no sale yet is answered
  * (docs/protocol.md, section 6): held (0, the default: recorded, answered
@@ -118,9 +125,11 @@ int sb_store_report(sb_store *s, const sb_report_fns *fns, void *ud,
 char *sb_report_html(sandbox *sb, size_t *len);
 char *sb_report_json(sandbox *sb, size_t *len);
 
-/* sandbox_http.c */
-struct MHD_Daemon;
-struct MHD_Daemon *sb_http_start(sandbox *sb, const char *listen,
-                                 unsigned *port, char *err, size_t size);
+/* sandbox_http.c: the HTTP server, running until sb_http_stop(). */
+typedef struct sb_http sb_http;
+sb_http *sb_http_start(sandbox *sb, const char *listen, unsigned *port,
+                       char *err, size_t size);
+/* Resumes slow-mode answers, waits for requests in progress, stops. */
+void sb_http_stop(sb_http *h);
 
 #endif

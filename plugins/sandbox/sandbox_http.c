@@ -1,11 +1,20 @@
 /*
- * The sandbox's HTTP side (libmicrohttpd, one thread per connection):
+ * The sandbox's HTTP side (libmicrohttpd: a few threads polling every
+ * connection with epoll, so that a slow client holds a socket, never a
+ * thread):
  *   POST /cashback/v1/events   a batch: verify, parse, record, answer
  *   GET  /                     the conversions page
  *   GET  /api/totals           the same as JSON
  *   GET|POST /_admin/mode      the fault mode (loopback clients only)
  * The fault modes apply to the events endpoint only, so that the page and
  * the admin endpoint keep working while "the network" is down.
+ *
+ * Slow clients: every request must be complete within the request timeout
+ * (--request-timeout) of the connection's start or of its previous
+ * request's end, however it trickles; a sweeper thread shuts down the
+ * socket of one that is not (libmicrohttpd's own timeout is an idle
+ * timeout, reset by every byte). A slow-mode answer suspends its
+ * connection and a waker thread resumes it: no thread sleeps.
  */
 #include "sandbox.h"
 
@@ -15,8 +24,10 @@
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -33,7 +44,53 @@ typedef struct request {
   size_t len, cap, max;
   size_t dropped; /* bytes read past `max` */
   int too_big;
+  char *pending; /* slow mode: the answer, sent once resumed */
 } request;
+
+/* One TCP connection (its MHD socket context), in the list the sweeper
+ * reads. The fd is valid while the entry is listed: libmicrohttpd calls
+ * the CLOSED notification, which unlists it, before closing the fd. */
+typedef struct conn {
+  struct conn *prev, *next;
+  struct MHD_Connection *c;
+  int fd;
+  int64_t deadline_ms; /* monotonic: the current request must end by then */
+  int shut;            /* the sweeper shut it down */
+} conn;
+
+/* A suspended slow-mode connection, resumed at `due_ms`. */
+typedef struct wake {
+  struct wake *next;
+  struct MHD_Connection *c;
+  int64_t due_ms;
+  int ready; /* MHD_suspend_connection() has returned */
+} wake;
+
+struct sb_http {
+  sandbox *sb;
+  struct MHD_Daemon *d;
+  int64_t timeout_ms;
+  pthread_mutex_t mu; /* conns, waits, stop, n_conns */
+  pthread_cond_t cv;
+  conn *conns;
+  size_t n_conns;
+  wake *waits;
+  int stop;
+  pthread_t sweeper, waker;
+  int have_sweeper, have_waker;
+};
+
+static int64_t mono_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void abs_time(int64_t mono_deadline, struct timespec *out) {
+  /* pthread_cond_timedwait on a CLOCK_MONOTONIC condition variable. */
+  out->tv_sec = (time_t)(mono_deadline / 1000);
+  out->tv_nsec = (long)(mono_deadline % 1000) * 1000000L;
+}
 
 /* ------------------------------------------------------------- answers */
 
@@ -164,8 +221,64 @@ static void log_event(sandbox *sb, const char *merchant,
            r->held ? " (held until its sale arrives)" : "", e->id);
 }
 
-static enum MHD_Result post_events(sandbox *sb, struct MHD_Connection *c,
+/* Which failure to answer when no configured merchant's keys verify the
+ * request: a header-level fault (malformed, timestamp) is the same for
+ * every merchant; a mismatch (a known key id, a wrong MAC) says more than
+ * an unknown key. */
+static int sig_rank(cashback_status st) {
+  switch (st) {
+  case CASHBACK_E_SIG_MALFORMED:
+    return 4;
+  case CASHBACK_E_SIG_TIMESTAMP:
+    return 3;
+  case CASHBACK_E_SIG_MISMATCH:
+    return 2;
+  case CASHBACK_E_SIG_UNKNOWN_KEY:
+    return 1;
+  default:
+    return 0;
+  }
+}
+
+/* Slow mode: hands `body` to the connection's request, suspends the
+ * connection and has the waker resume it after `ms`. 0, or -1 when the
+ * sandbox is stopping (answer at once). No libmicrohttpd function is
+ * called with h->mu held. */
+static int suspend_for(sb_http *h, struct MHD_Connection *c, request *rq,
+                       char *body, int ms) {
+  wake *w = calloc(1, sizeof(*w));
+  if (!w)
+    return -1;
+  const union MHD_ConnectionInfo *ci =
+      MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+  conn *k = ci ? ci->socket_context : NULL;
+  pthread_mutex_lock(&h->mu);
+  if (h->stop) {
+    pthread_mutex_unlock(&h->mu);
+    free(w);
+    return -1;
+  }
+  rq->pending = body;
+  w->c = c;
+  w->due_ms = mono_ms() + ms;
+  w->next = h->waits;
+  h->waits = w;
+  /* The slow wait is the sandbox's, not the client's: not held against
+   * its request timeout. */
+  if (k)
+    k->deadline_ms += ms;
+  pthread_mutex_unlock(&h->mu);
+  MHD_suspend_connection(c);
+  pthread_mutex_lock(&h->mu);
+  w->ready = 1; /* suspended: the waker may resume it now */
+  pthread_cond_broadcast(&h->cv);
+  pthread_mutex_unlock(&h->mu);
+  return 0;
+}
+
+static enum MHD_Result post_events(sb_http *h, struct MHD_Connection *c,
                                    request *rq) {
+  sandbox *sb = h->sb;
   char remote[64];
   remote_of(c, remote, sizeof(remote));
   if (rq->too_big) {
@@ -173,17 +286,48 @@ static enum MHD_Result post_events(sandbox *sb, struct MHD_Connection *c,
     return answer_error(c, MHD_HTTP_CONTENT_TOO_LARGE, "too_large",
                         "the body is over 4 MiB");
   }
+  /* The signature first, before anything reads the body: the keys of
+   * every configured merchant are tried (a verifier computes a MAC only
+   * for a key id of its own in the header). Who the body says it is does
+   * not matter yet, so an unknown merchant is answered exactly like a bad
+   * signature. */
+  const char *sig = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                                CASHBACK_SIGNATURE_HEADER);
+  const char *body = rq->body ? rq->body : "";
+  int64_t now = (int64_t)time(NULL);
+  char key_id[CASHBACK_ID_MAX + 1] = "";
+  const sb_merchant *signer = NULL;
+  cashback_status st = CASHBACK_E_SIG_MALFORMED;
+  if (sig) {
+    st = CASHBACK_E_SIG_UNKNOWN_KEY;
+    for (size_t i = 0; i < sb->n_merchants && !signer; i++) {
+      cashback_status one =
+          cashback_verifier_verify(sb->merchants[i].verifier, sig, strlen(sig),
+                                   body, rq->len, now, key_id);
+      if (one == CASHBACK_OK)
+        signer = &sb->merchants[i];
+      else if (sig_rank(one) > sig_rank(st))
+        st = one;
+    }
+  }
+  if (!signer) {
+    sb_log(sb, "401 from %s: %s%s", remote, sig_error(st),
+           sig ? "" : " (no Cashback-Signature header)");
+    return answer_error(c, MHD_HTTP_UNAUTHORIZED, sig_error(st),
+                        sig ? cashback_strerror(st)
+                            : "no Cashback-Signature header");
+  }
+
   char detail[CASHBACK_ERROR_MAX + 1];
   cashback_batch *b = NULL;
-  cashback_status st = cashback_batch_parse(rq->body ? rq->body : "", rq->len,
-                                            CASHBACK_BATCH_CHECK_IDS, &b,
-                                            detail, sizeof(detail));
+  st = cashback_batch_parse(body, rq->len, CASHBACK_BATCH_CHECK_IDS, &b, detail,
+                            sizeof(detail));
   if (st == CASHBACK_E_TOO_BIG) {
-    sb_log(sb, "413 from %s: %s", remote, detail);
+    sb_log(sb, "413 from %s: merchant %s: %s", remote, signer->id, detail);
     return answer_error(c, MHD_HTTP_CONTENT_TOO_LARGE, "too_large", detail);
   }
   if (st != CASHBACK_OK) {
-    sb_log(sb, "400 from %s: %s", remote,
+    sb_log(sb, "400 from %s: merchant %s: %s", remote, signer->id,
            st == CASHBACK_E_PROTOCOL ? detail : cashback_strerror(st));
     if (st != CASHBACK_E_PROTOCOL)
       return answer_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal",
@@ -191,51 +335,29 @@ static enum MHD_Result post_events(sandbox *sb, struct MHD_Connection *c,
     return answer_error(c, MHD_HTTP_BAD_REQUEST, "malformed_body", detail);
   }
   const char *merchant = cashback_batch_merchant_id(b);
-  const sb_merchant *m = sb_find_merchant(sb, merchant);
-  if (!m) {
-    sb_log(sb, "403 from %s: unknown merchant %s", remote, merchant);
-    cashback_batch_free(b);
-    return answer_error(c, MHD_HTTP_FORBIDDEN, "unknown_merchant",
-                        "no such merchant");
-  }
-  const char *sig = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-                                                CASHBACK_SIGNATURE_HEADER);
-  int64_t now = (int64_t)time(NULL);
-  char key_id[CASHBACK_ID_MAX + 1] = "";
-  st = sig ? cashback_verifier_verify(m->verifier, sig, strlen(sig), rq->body,
-                                      rq->len, now, key_id)
-           : CASHBACK_E_SIG_MALFORMED;
-  if (st == CASHBACK_E_SIG_UNKNOWN_KEY) {
-    /* A key of another merchant: the key is good, the merchant is not. */
-    for (size_t i = 0; i < sb->n_merchants; i++) {
-      char other[CASHBACK_ID_MAX + 1];
-      if (&sb->merchants[i] != m &&
-          cashback_verifier_verify(sb->merchants[i].verifier, sig, strlen(sig),
-                                   rq->body, rq->len, now,
-                                   other) == CASHBACK_OK) {
-        sb_log(sb, "403 from %s: merchant %s signed with key %s of %s", remote,
-               merchant, other, sb->merchants[i].id);
-        cashback_batch_free(b);
-        return answer_error(c, MHD_HTTP_FORBIDDEN, "merchant_mismatch",
-                            "the key belongs to another merchant");
-      }
+  if (strcmp(merchant, signer->id) != 0) {
+    /* Two merchants may share a key (id and secret): the body's own
+     * merchant decides then. Otherwise the key is not one of its keys,
+     * whether that merchant is configured or not: one answer for both. */
+    const sb_merchant *m = sb_find_merchant(sb, merchant);
+    char kid[CASHBACK_ID_MAX + 1];
+    if (m && cashback_verifier_verify(m->verifier, sig, strlen(sig), body,
+                                      rq->len, now, kid) == CASHBACK_OK) {
+      memcpy(key_id, kid, sizeof(kid));
+    } else {
+      sb_log(sb, "403 from %s: a batch of merchant %s signed with key %s of %s",
+             remote, merchant, key_id, signer->id);
+      cashback_batch_free(b);
+      return answer_error(c, MHD_HTTP_FORBIDDEN, "merchant_mismatch",
+                          "the signing key is not a key of this merchant");
     }
-  }
-  if (st != CASHBACK_OK) {
-    sb_log(sb, "401 from %s: merchant %s: %s%s", remote, merchant,
-           sig_error(st), sig ? "" : " (no Cashback-Signature header)");
-    cashback_batch_free(b);
-    return answer_error(c, MHD_HTTP_UNAUTHORIZED, sig_error(st),
-                        sig ? cashback_strerror(st)
-                            : "no Cashback-Signature header");
   }
 
   size_t n = cashback_batch_count(b);
   sb_result *results = calloc(n, sizeof(*results));
   char err[256];
-  if (!results ||
-      sb_store_batch(sb->store, b, key_id, remote, rq->body, rq->len, now,
-                     results, err, sizeof(err)) != 0) {
+  if (!results || sb_store_batch(sb->store, b, key_id, remote, body, rq->len,
+                                 now, results, err, sizeof(err)) != 0) {
     sb_log(sb, "500 from %s: merchant %s: %s", remote, merchant,
            results ? err : "out of memory");
     free(results);
@@ -268,8 +390,18 @@ static enum MHD_Result post_events(sandbox *sb, struct MHD_Connection *c,
   sb_mode mode;
   int slow_ms;
   current_mode(sb, &mode, &slow_ms);
-  if (mode == SB_MODE_SLOW)
-    sb_sleep(sb, slow_ms); /* recorded already: a retry sees "duplicate" */
+  if (mode == SB_MODE_SLOW && slow_ms > 0 && root) {
+    /* Recorded already: a retry sees "duplicate". */
+    char *text = cJSON_PrintUnformatted(root);
+    char *copy = text ? strdup(text) : NULL;
+    cJSON_free(text);
+    if (copy) {
+      cJSON_Delete(root);
+      if (suspend_for(h, c, rq, copy, slow_ms) == 0)
+        return MHD_YES;
+      return answer(c, MHD_HTTP_OK, "application/json", copy, strlen(copy));
+    }
+  }
   return answer_json(c, MHD_HTTP_OK, root);
 }
 
@@ -325,9 +457,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
                                   const char *url, const char *method,
                                   const char *version, const char *data,
                                   size_t *data_size, void **ctx) {
-  sandbox *sb = cls;
+  sb_http *h = cls;
+  sandbox *sb = h->sb;
   request *rq = *ctx;
   (void)version;
+  if (rq && rq->pending) { /* resumed after a slow-mode wait */
+    char *body = rq->pending;
+    rq->pending = NULL;
+    return answer(c, MHD_HTTP_OK, "application/json", body, strlen(body));
+  }
   if (!rq) { /* headers are in: route, and refuse early what we can */
     route r = strcmp(url, EVENTS_PATH) == 0      ? R_EVENTS
               : strcmp(url, "/_admin/mode") == 0 ? R_ADMIN
@@ -412,21 +550,141 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
     return MHD_YES;
   }
   if (rq->route == R_EVENTS)
-    return post_events(sb, c, rq);
+    return post_events(h, c, rq);
   return admin_mode(sb, c, method, rq);
 }
 
+/* A request is over: the connection's next request has a full request
+ * timeout from now. */
 static void on_done(void *cls, struct MHD_Connection *c, void **ctx,
                     enum MHD_RequestTerminationCode toe) {
-  (void)cls;
-  (void)c;
+  sb_http *h = cls;
   (void)toe;
   request *rq = *ctx;
   if (rq) {
     free(rq->body);
+    free(rq->pending);
     free(rq);
     *ctx = NULL;
   }
+  const union MHD_ConnectionInfo *ci =
+      MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+  conn *k = ci ? ci->socket_context : NULL;
+  if (k) {
+    pthread_mutex_lock(&h->mu);
+    k->deadline_ms = mono_ms() + h->timeout_ms;
+    pthread_mutex_unlock(&h->mu);
+  }
+}
+
+/* Connections come and go: listed for the sweeper. */
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket,
+                          enum MHD_ConnectionNotificationCode toe) {
+  sb_http *h = cls;
+  if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+    conn *k = ci ? calloc(1, sizeof(*k)) : NULL;
+    if (!k)
+      return; /* not watched: libmicrohttpd's idle timeout still applies */
+    k->c = c;
+    k->fd = ci->connect_fd;
+    pthread_mutex_lock(&h->mu);
+    k->deadline_ms = mono_ms() + h->timeout_ms;
+    k->next = h->conns;
+    if (h->conns)
+      h->conns->prev = k;
+    h->conns = k;
+    h->n_conns++;
+    pthread_mutex_unlock(&h->mu);
+    *socket = k;
+  } else if (toe == MHD_CONNECTION_NOTIFY_CLOSED && *socket) {
+    conn *k = *socket;
+    pthread_mutex_lock(&h->mu);
+    if (k->prev)
+      k->prev->next = k->next;
+    else
+      h->conns = k->next;
+    if (k->next)
+      k->next->prev = k->prev;
+    h->n_conns--;
+    pthread_mutex_unlock(&h->mu);
+    free(k);
+    *socket = NULL;
+  }
+}
+
+/* Once a second: shuts down every connection whose request is past its
+ * deadline. libmicrohttpd then sees the socket fail and closes it. */
+static void *sweeper_main(void *arg) {
+  sb_http *h = arg;
+  pthread_mutex_lock(&h->mu);
+  while (!h->stop) {
+    struct timespec until;
+    abs_time(mono_ms() + 1000, &until);
+    pthread_cond_timedwait(&h->cv, &h->mu, &until);
+    int64_t now = mono_ms();
+    size_t shut = 0;
+    for (conn *k = h->conns; k && !h->stop; k = k->next)
+      if (!k->shut && now > k->deadline_ms) {
+        k->shut = 1;
+        shutdown(k->fd, SHUT_RDWR);
+        shut++;
+      }
+    if (shut) {
+      pthread_mutex_unlock(&h->mu);
+      sb_log(h->sb,
+             "closed %zu connection(s) whose request took over %lld s "
+             "(--request-timeout)",
+             shut, (long long)(h->timeout_ms / 1000));
+      pthread_mutex_lock(&h->mu);
+    }
+  }
+  pthread_mutex_unlock(&h->mu);
+  return NULL;
+}
+
+/* Resumes the slow-mode connections that are due; all of them once the
+ * sandbox stops (libmicrohttpd must not stop with one suspended). */
+static void *waker_main(void *arg) {
+  sb_http *h = arg;
+  pthread_mutex_lock(&h->mu);
+  for (;;) {
+    int64_t now = mono_ms(), next = now + 1000;
+    wake *due = NULL;
+    for (wake **p = &h->waits; *p;) {
+      wake *w = *p;
+      if (w->ready && (h->stop || w->due_ms <= now)) {
+        *p = w->next;
+        w->next = due;
+        due = w;
+      } else {
+        if (w->due_ms < next)
+          next = w->due_ms;
+        p = &w->next;
+      }
+    }
+    if (due) {
+      pthread_mutex_unlock(&h->mu);
+      while (due) {
+        wake *w = due;
+        due = w->next;
+        MHD_resume_connection(w->c);
+        free(w);
+      }
+      pthread_mutex_lock(&h->mu);
+      continue;
+    }
+    if (h->stop && !h->waits)
+      break;
+    if (h->stop) /* one is being suspended: ready in a moment */
+      next = now + 10;
+    struct timespec until;
+    abs_time(next, &until);
+    pthread_cond_timedwait(&h->cv, &h->mu, &until);
+  }
+  pthread_mutex_unlock(&h->mu);
+  return NULL;
 }
 
 static void on_mhd_log(void *cls, const char *fmt, va_list ap) {
@@ -438,15 +696,37 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap) {
   sb_log(cls, "http: %s", buf);
 }
 
+/* How many connections at once: far more than a load test's, within the
+ * file descriptors the process may open (the soft limit is raised to the
+ * hard one). */
+static unsigned connection_limit(void) {
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+    return 256;
+  if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < rl.rlim_max) {
+    struct rlimit up = rl;
+    up.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > 65536
+                      ? 65536
+                      : rl.rlim_max;
+    if (up.rlim_cur > rl.rlim_cur && setrlimit(RLIMIT_NOFILE, &up) == 0)
+      rl = up;
+  }
+  rlim_t fds = rl.rlim_cur == RLIM_INFINITY ? 65536 : rl.rlim_cur;
+  if (fds <= 128)
+    return 32;
+  fds -= 64; /* the database, the log, the listener, threads' pipes */
+  return fds > SB_CONNECTIONS_MAX ? SB_CONNECTIONS_MAX : (unsigned)fds;
+}
+
 /* "HOST:PORT", "[V6]:PORT"; HOST a name or a numeric address. */
-struct MHD_Daemon *sb_http_start(sandbox *sb, const char *listen,
-                                 unsigned *port, char *err, size_t size) {
+sb_http *sb_http_start(sandbox *sb, const char *listen, unsigned *port,
+                       char *err, size_t size) {
   char host[256];
   const char *colon = strrchr(listen, ':');
-  const char *h = listen;
+  const char *hp = listen;
   size_t hlen = colon ? (size_t)(colon - listen) : 0;
   if (hlen >= 2 && listen[0] == '[' && listen[hlen - 1] == ']') {
-    h++;
+    hp++;
     hlen -= 2;
   }
   char *end = NULL;
@@ -456,7 +736,7 @@ struct MHD_Daemon *sb_http_start(sandbox *sb, const char *listen,
     snprintf(err, size, "expected HOST:PORT, e.g. 127.0.0.1:8787");
     return NULL;
   }
-  memcpy(host, h, hlen);
+  memcpy(host, hp, hlen);
   host[hlen] = '\0';
   struct addrinfo hints, *ai = NULL;
   memset(&hints, 0, sizeof(hints));
@@ -467,33 +747,83 @@ struct MHD_Daemon *sb_http_start(sandbox *sb, const char *listen,
     snprintf(err, size, "%s", gai_strerror(rc));
     return NULL;
   }
-  unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD |
-                   MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL |
+  sb_http *h = calloc(1, sizeof(*h));
+  if (!h) {
+    freeaddrinfo(ai);
+    snprintf(err, size, "out of memory");
+    return NULL;
+  }
+  h->sb = sb;
+  h->timeout_ms = (int64_t)sb->request_timeout * 1000;
+  pthread_mutex_init(&h->mu, NULL);
+  pthread_condattr_t ca;
+  pthread_condattr_init(&ca);
+  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+  pthread_cond_init(&h->cv, &ca);
+  pthread_condattr_destroy(&ca);
+  unsigned limit = connection_limit();
+  unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME |
                    MHD_USE_ERROR_LOG;
   if (ai->ai_family == AF_INET6)
     flags |= MHD_USE_IPv6;
-  struct MHD_Daemon *d = MHD_start_daemon(
-      flags, 0, NULL, NULL, on_request, sb, MHD_OPTION_EXTERNAL_LOGGER,
+  h->d = MHD_start_daemon(
+      flags, 0, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER,
       on_mhd_log, sb, MHD_OPTION_SOCK_ADDR, ai->ai_addr,
-      MHD_OPTION_NOTIFY_COMPLETED, on_done, sb, MHD_OPTION_CONNECTION_LIMIT,
-      (unsigned)64, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
-      MHD_OPTION_END);
+      MHD_OPTION_NOTIFY_COMPLETED, on_done, h, MHD_OPTION_NOTIFY_CONNECTION,
+      on_connection, h, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)SB_HTTP_THREADS,
+      MHD_OPTION_CONNECTION_LIMIT, limit, MHD_OPTION_CONNECTION_TIMEOUT,
+      (unsigned)sb->request_timeout, MHD_OPTION_END);
   freeaddrinfo(ai);
-  if (!d) {
+  if (!h->d) {
     snprintf(err, size, "cannot listen (address in use or not available)");
+    sb_http_stop(h);
     return NULL;
   }
   const union MHD_DaemonInfo *di =
-      MHD_get_daemon_info(d, MHD_DAEMON_INFO_LISTEN_FD);
+      MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_LISTEN_FD);
   struct sockaddr_storage ss;
   socklen_t sl = sizeof(ss);
   if (!di || getsockname(di->listen_fd, (struct sockaddr *)&ss, &sl) != 0) {
-    MHD_stop_daemon(d);
     snprintf(err, size, "cannot read the listening port");
+    sb_http_stop(h);
     return NULL;
   }
   *port =
       ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
                                      : ((struct sockaddr_in *)&ss)->sin_port);
-  return d;
+  if ((rc = pthread_create(&h->sweeper, NULL, sweeper_main, h)) == 0)
+    h->have_sweeper = 1;
+  if (rc == 0 && (rc = pthread_create(&h->waker, NULL, waker_main, h)) == 0)
+    h->have_waker = 1;
+  if (rc != 0) {
+    snprintf(err, size, "cannot start a thread: %s", strerror(rc));
+    sb_http_stop(h);
+    return NULL;
+  }
+  sb_log(sb, "at most %u connections, %d threads, request timeout %d s", limit,
+         SB_HTTP_THREADS, sb->request_timeout);
+  return h;
+}
+
+void sb_http_stop(sb_http *h) {
+  if (!h)
+    return;
+  pthread_mutex_lock(&h->mu);
+  h->stop = 1;
+  pthread_cond_broadcast(&h->cv);
+  pthread_mutex_unlock(&h->mu);
+  if (h->have_waker) /* resumes every suspended connection first */
+    pthread_join(h->waker, NULL);
+  if (h->have_sweeper)
+    pthread_join(h->sweeper, NULL);
+  if (h->d)
+    MHD_stop_daemon(h->d);
+  for (wake *w = h->waits; w;) { /* none once the waker ran */
+    wake *next = w->next;
+    free(w);
+    w = next;
+  }
+  pthread_cond_destroy(&h->cv);
+  pthread_mutex_destroy(&h->mu);
+  free(h);
 }

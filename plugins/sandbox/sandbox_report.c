@@ -16,10 +16,28 @@
 #define ORDERS_LISTED 1000 /* per merchant; totals count them all */
 #define REJECTIONS_LISTED 20
 
+/* The fields of a total. Every sum is checked: one that would pass
+ * INT64_MAX is marked overflowed (sticky) and shown as such, never
+ * wrapped (10,000 sales of 10^15 minor units are 10^19). */
+enum { T_ORDERS, T_CANCELLED, T_CONFIRMED, T_SALES, T_REFUNDS, T_NET, T_N };
+
 typedef struct rep_total {
   char currency[4];
-  int64_t orders, cancelled, confirmed, sales, refunds, net;
+  int64_t v[T_N];
+  int overflow[T_N];
 } rep_total;
+
+/* *acc += v (v >= 0), or marks the field overflowed. */
+static void add_to(rep_total *t, int field, int64_t v) {
+  if (t->overflow[field])
+    return;
+  if (v > 0 && t->v[field] > INT64_MAX - v) {
+    t->overflow[field] = 1;
+    t->v[field] = INT64_MAX;
+  } else {
+    t->v[field] += v;
+  }
+}
 
 typedef struct rep_order {
   char *order_id;
@@ -104,12 +122,12 @@ static void on_order(void *ud, const sb_order *o) {
       memset(t, 0, sizeof(*t));
       snprintf(t->currency, sizeof(t->currency), "%s", o->currency);
     }
-    t->orders++;
-    t->cancelled += o->cancelled;
-    t->confirmed += o->confirmed && !o->cancelled;
-    t->sales += o->sale;
-    t->refunds += o->refunded;
-    t->net += o->net;
+    add_to(t, T_ORDERS, 1);
+    add_to(t, T_CANCELLED, o->cancelled != 0);
+    add_to(t, T_CONFIRMED, o->confirmed && !o->cancelled);
+    add_to(t, T_SALES, o->sale);
+    add_to(t, T_REFUNDS, o->refunded);
+    add_to(t, T_NET, o->net);
   }
   if (m->n_orders >= ORDERS_LISTED) {
     m->not_listed++;
@@ -227,6 +245,26 @@ static int add_money(cJSON *o, const char *name, int64_t v,
   return add_int(o, name, v) && cJSON_AddStringToObject(o, key, text);
 }
 
+/* A field of a total: its value, or null (and "overflow" for a money
+ * field's _decimal) once it overflowed. */
+static int add_total(cJSON *o, const rep_total *t, int field,
+                     const char *name) {
+  char key[48];
+  if (!t->overflow[field])
+    return field >= T_SALES ? add_money(o, name, t->v[field], t->currency)
+                            : add_int(o, name, t->v[field]);
+  snprintf(key, sizeof(key), "%s_decimal", name);
+  return cJSON_AddNullToObject(o, name) &&
+         (field < T_SALES || cJSON_AddStringToObject(o, key, "overflow"));
+}
+
+static int total_overflowed(const rep_total *t) {
+  for (int i = 0; i < T_N; i++)
+    if (t->overflow[i])
+      return 1;
+  return 0;
+}
+
 static cJSON *merchant_json(const rep_merchant *m) {
   cJSON *o = cJSON_CreateObject();
   int ok = o && cJSON_AddStringToObject(o, "merchant_id", m->id) &&
@@ -238,12 +276,13 @@ static cJSON *merchant_json(const rep_merchant *m) {
     cJSON *j = cJSON_CreateObject();
     ok = j && cJSON_AddItemToArray(totals, j) &&
          cJSON_AddStringToObject(j, "currency", t->currency) &&
-         add_int(j, "orders", t->orders) &&
-         add_int(j, "cancelled", t->cancelled) &&
-         add_int(j, "confirmed", t->confirmed) &&
-         add_money(j, "sales", t->sales, t->currency) &&
-         add_money(j, "refunds", t->refunds, t->currency) &&
-         add_money(j, "net", t->net, t->currency);
+         add_total(j, t, T_ORDERS, "orders") &&
+         add_total(j, t, T_CANCELLED, "cancelled") &&
+         add_total(j, t, T_CONFIRMED, "confirmed") &&
+         add_total(j, t, T_SALES, "sales") &&
+         add_total(j, t, T_REFUNDS, "refunds") &&
+         add_total(j, t, T_NET, "net") &&
+         cJSON_AddBoolToObject(j, "overflow", total_overflowed(t));
   }
   cJSON *orders = ok ? cJSON_AddArrayToObject(o, "orders") : NULL;
   ok = orders != NULL;
@@ -409,15 +448,18 @@ static void merchant_html(html *h, const rep_merchant *m) {
       puts_raw(h, "<tr><td>");
       esc(h, t->currency);
       puts_raw(h, "</td>");
-      const int64_t counts[3] = {t->orders, t->cancelled, t->confirmed};
-      for (size_t k = 0; k < 3; k++) {
-        puts_raw(h, "<td class=n>");
-        printf_esc(h, "%lld", (long long)counts[k]);
-        puts_raw(h, "</td>");
+      for (int k = 0; k < T_N; k++) {
+        if (t->overflow[k])
+          puts_raw(h, "<td class=n><b>overflow</b> (over 9223372036854775807"
+                      ")</td>");
+        else if (k >= T_SALES)
+          cell_money(h, t->v[k], t->currency);
+        else {
+          puts_raw(h, "<td class=n>");
+          printf_esc(h, "%lld", (long long)t->v[k]);
+          puts_raw(h, "</td>");
+        }
       }
-      cell_money(h, t->sales, t->currency);
-      cell_money(h, t->refunds, t->currency);
-      cell_money(h, t->net, t->currency);
       puts_raw(h, "</tr>\n");
     }
     puts_raw(h, "</table>\n");

@@ -26,6 +26,12 @@ void sb_store_set_followups(sb_store *s, int retry) {
   pthread_mutex_unlock(&s->lock);
 }
 
+/* Version 2: events are keyed by (merchant, id), the dedupe of
+ * docs/protocol.md section 4. Version 1 keyed them by id alone, so one
+ * merchant could make another's event a "duplicate"; a version 1 file is
+ * migrated when opened (see migrate_v1). */
+#define SB_SCHEMA_VERSION 2
+
 static const char schema[] =
     "CREATE TABLE IF NOT EXISTS batches ("
     " seq INTEGER PRIMARY KEY AUTOINCREMENT,"
@@ -35,12 +41,12 @@ static const char schema[] =
     "DEFAULT 0,"
     " rejected INTEGER NOT NULL DEFAULT 0, body BLOB NOT NULL);"
     "CREATE TABLE IF NOT EXISTS events ("
-    " id TEXT PRIMARY KEY, merchant TEXT NOT NULL, type TEXT NOT NULL,"
+    " id TEXT NOT NULL, merchant TEXT NOT NULL, type TEXT NOT NULL,"
     " order_id TEXT NOT NULL, amount INTEGER, currency TEXT,"
     " test INTEGER NOT NULL DEFAULT 0, click TEXT, refund_id TEXT,"
     " received_at INTEGER NOT NULL, batch INTEGER NOT NULL REFERENCES "
     "batches(seq),"
-    " raw TEXT NOT NULL);"
+    " raw TEXT NOT NULL, PRIMARY KEY (merchant, id));"
     "CREATE INDEX IF NOT EXISTS events_order ON events(merchant, test, "
     "order_id);"
     "CREATE TABLE IF NOT EXISTS rejections ("
@@ -50,15 +56,86 @@ static const char schema[] =
     " received_at INTEGER NOT NULL, batch INTEGER NOT NULL, raw TEXT NOT NULL);"
     "CREATE INDEX IF NOT EXISTS rejections_merchant ON rejections(merchant, "
     "seq);"
-    "PRAGMA user_version = 1;";
+    "PRAGMA user_version = 2;";
+
+/* Version 1 to 2: the events table rebuilt with the (merchant, id) key.
+ * Ids were unique across merchants then, so every row is kept. One
+ * transaction: a crash leaves the file at version 1, migrated again at the
+ * next start. */
+static const char migrate_v1[] =
+    "BEGIN IMMEDIATE;"
+    "CREATE TABLE events_v2 ("
+    " id TEXT NOT NULL, merchant TEXT NOT NULL, type TEXT NOT NULL,"
+    " order_id TEXT NOT NULL, amount INTEGER, currency TEXT,"
+    " test INTEGER NOT NULL DEFAULT 0, click TEXT, refund_id TEXT,"
+    " received_at INTEGER NOT NULL, batch INTEGER NOT NULL REFERENCES "
+    "batches(seq),"
+    " raw TEXT NOT NULL, PRIMARY KEY (merchant, id));"
+    "INSERT INTO events_v2 (id, merchant, type, order_id, amount, currency,"
+    " test, click, refund_id, received_at, batch, raw)"
+    " SELECT id, merchant, type, order_id, amount, currency, test, click,"
+    " refund_id, received_at, batch, raw FROM events ORDER BY rowid;"
+    "DROP TABLE events;"
+    "ALTER TABLE events_v2 RENAME TO events;"
+    "CREATE INDEX events_order ON events(merchant, test, order_id);"
+    "PRAGMA user_version = 2;"
+    "COMMIT;";
 
 static int fail(sqlite3 *db, char *err, size_t size, const char *what) {
   snprintf(err, size, "%s: %s", what, db ? sqlite3_errmsg(db) : "no database");
   return -1;
 }
 
-int sb_store_open(const char *path, sb_store **out, char *err, size_t size) {
+/* The file's schema version: 0 with no table (a new file, created by
+ * `schema`), SB_SCHEMA_VERSION (used as it is) or 1 (migrated, *migrated
+ * set); anything else is refused, never used as if it were ours. */
+static int check_schema(sqlite3 *db, int *migrated, char *err, size_t size) {
+  sqlite3_stmt *st = NULL;
+  int version = -1, tables = -1;
+  if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) ==
+          SQLITE_OK &&
+      sqlite3_step(st) == SQLITE_ROW)
+    version = sqlite3_column_int(st, 0);
+  sqlite3_finalize(st);
+  st = NULL;
+  if (sqlite3_prepare_v2(db,
+                         "SELECT COUNT(*) FROM sqlite_master WHERE type ="
+                         " 'table' AND name NOT LIKE 'sqlite_%'",
+                         -1, &st, NULL) == SQLITE_OK &&
+      sqlite3_step(st) == SQLITE_ROW)
+    tables = sqlite3_column_int(st, 0);
+  sqlite3_finalize(st);
+  if (version < 0 || tables < 0)
+    return fail(db, err, size, "reading the schema version");
+  if (version == SB_SCHEMA_VERSION || (version == 0 && tables == 0))
+    return 0;
+  if (version == 1) {
+    if (sqlite3_exec(db, migrate_v1, NULL, NULL, NULL) != SQLITE_OK) {
+      fail(db, err, size,
+           "migrating the database from schema 1 to 2 (nothing changed)");
+      sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+      return -1;
+    }
+    *migrated = 1;
+    return 0;
+  }
+  if (version == 0)
+    snprintf(err, size,
+             "not a cashback-sandbox database (it has tables but no schema "
+             "version); give another --db file");
+  else
+    snprintf(err, size,
+             "schema version %d is not one this cashback-sandbox knows (it "
+             "reads 1 and %d): made by a newer version? give another --db "
+             "file",
+             version, SB_SCHEMA_VERSION);
+  return -1;
+}
+
+int sb_store_open(const char *path, sb_store **out, int *migrated, char *err,
+                  size_t size) {
   *out = NULL;
+  *migrated = 0;
   /* The file holds order data: created 0600 (SQLite gives its -wal and
    * -shm files the same mode). */
   int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
@@ -93,7 +170,11 @@ int sb_store_open(const char *path, sb_store **out, char *err, size_t size) {
   }
   if (sqlite3_exec(s->db, "PRAGMA synchronous=FULL", NULL, NULL, NULL) !=
           SQLITE_OK ||
-      sqlite3_exec(s->db, schema, NULL, NULL, NULL) != SQLITE_OK) {
+      check_schema(s->db, migrated, err, size) != 0) {
+    sb_store_close(s);
+    return -1;
+  }
+  if (sqlite3_exec(s->db, schema, NULL, NULL, NULL) != SQLITE_OK) {
     fail(s->db, err, size, "schema");
     sb_store_close(s);
     return -1;
@@ -133,6 +214,23 @@ typedef struct stmts {
   int followups_retry;
 } stmts;
 
+/* The refunds recorded for the order of `e` (at most SB_AMOUNT_MAX: see
+ * check_order). */
+static int refunds_of(stmts *q, const char *merchant,
+                      const cashback_received_event *e, int64_t *out) {
+  sqlite3_reset(q->refunded);
+  bind_text(q->refunded, 1, merchant);
+  sqlite3_bind_int(q->refunded, 2, e->test);
+  bind_text(q->refunded, 3, e->order_id);
+  int rc = sqlite3_step(q->refunded);
+  if (rc == SQLITE_ROW) {
+    *out = sqlite3_column_int64(q->refunded, 0);
+    rc = SQLITE_OK;
+  }
+  sqlite3_reset(q->refunded);
+  return rc;
+}
+
 /* The order rules of docs/protocol.md section 6 that need the stored
  * history: a refund, cancel or confirm needs the order's sale, in the same
  * currency; refunds may not total more than the sale. One before its sale
@@ -155,9 +253,27 @@ static int check_order(stmts *q, const char *merchant,
       snprintf(r->message, sizeof(r->message),
                "no %ssale of order %s is recorded yet", e->test ? "test " : "",
                e->order_id);
-    } else {
-      r->held = 1;
+      return SQLITE_OK;
     }
+    if (e->type == CASHBACK_EVENT_REFUND) {
+      /* No sale can be above SB_AMOUNT_MAX, so held refunds past it can
+       * never fit: refused now. This also keeps every order's refund sum
+       * within SB_AMOUNT_MAX, so that no sum of one order overflows. */
+      int64_t held;
+      if ((rc = refunds_of(q, merchant, e, &held)) != SQLITE_OK)
+        return rc;
+      if (held > SB_AMOUNT_MAX - e->amount) {
+        char a[48], b[48];
+        cashback_money_format(e->amount, e->currency, a, sizeof(a));
+        cashback_money_format(held, e->currency, b, sizeof(b));
+        reject(r, "amount_mismatch",
+               "a refund of %s %s after %s held for order %s (no sale yet) "
+               "exceeds any possible sale (at most 10^15 minor units)",
+               a, e->currency, b, e->order_id);
+        return SQLITE_OK;
+      }
+    }
+    r->held = 1;
     return SQLITE_OK;
   }
   if (rc != SQLITE_ROW)
@@ -174,15 +290,10 @@ static int check_order(stmts *q, const char *merchant,
   }
   if (e->type != CASHBACK_EVENT_REFUND)
     return SQLITE_OK;
-  sqlite3_reset(q->refunded);
-  bind_text(q->refunded, 1, merchant);
-  sqlite3_bind_int(q->refunded, 2, e->test);
-  bind_text(q->refunded, 3, e->order_id);
-  if ((rc = sqlite3_step(q->refunded)) != SQLITE_ROW)
+  int64_t refunded;
+  if ((rc = refunds_of(q, merchant, e, &refunded)) != SQLITE_OK)
     return rc;
-  int64_t refunded = sqlite3_column_int64(q->refunded, 0);
-  sqlite3_reset(q->refunded);
-  if (refunded + e->amount > sale) {
+  if (refunded > sale - e->amount) { /* refunded + amount > sale */
     char a[48], b[48], c[48];
     cashback_money_format(e->amount, currency, a, sizeof(a));
     cashback_money_format(refunded, currency, b, sizeof(b));
@@ -224,7 +335,7 @@ static int release_held(stmts *q, const char *merchant,
                "held until its sale arrived: order %s was sold in %s, not %s",
                sale->order_id, sale->currency, cur);
     } else if (strcmp(type, "refund") == 0) {
-      if (refunded + amount > sale->amount) {
+      if (refunded > sale->amount - amount) { /* both <= SB_AMOUNT_MAX */
         reason = "amount_mismatch";
         snprintf(msg, sizeof(msg),
                  "held until its sale arrived: refunds of order %s exceed "
@@ -249,13 +360,15 @@ static int release_held(stmts *q, const char *merchant,
     bind_text(q->unhold_rej, 1, reasons[i]);
     bind_text(q->unhold_rej, 2, why[i]);
     sqlite3_bind_int64(q->unhold_rej, 3, now);
-    bind_text(q->unhold_rej, 4, ids[i]);
+    bind_text(q->unhold_rej, 4, merchant);
+    bind_text(q->unhold_rej, 5, ids[i]);
     rc = sqlite3_step(q->unhold_rej);
     sqlite3_reset(q->unhold_rej);
     if (rc != SQLITE_DONE)
       return rc;
     sqlite3_reset(q->unhold_del);
-    bind_text(q->unhold_del, 1, ids[i]);
+    bind_text(q->unhold_del, 1, merchant);
+    bind_text(q->unhold_del, 2, ids[i]);
     rc = sqlite3_step(q->unhold_del);
     sqlite3_reset(q->unhold_del);
     if (rc != SQLITE_DONE)
@@ -275,7 +388,8 @@ static int one_event(stmts *q, const char *merchant, sqlite3_int64 batch,
     reject(r, "invalid_event", "%s", e->error);
   } else {
     sqlite3_reset(q->exists);
-    bind_text(q->exists, 1, e->id);
+    bind_text(q->exists, 1, merchant);
+    bind_text(q->exists, 2, e->id);
     rc = sqlite3_step(q->exists);
     sqlite3_reset(q->exists);
     if (rc == SQLITE_ROW) {
@@ -345,7 +459,7 @@ static int one_event(stmts *q, const char *merchant, sqlite3_int64 batch,
 
 static int prepare(sqlite3 *db, stmts *q) {
   static const char *const sql[] = {
-      "SELECT 1 FROM events WHERE id = ?1",
+      "SELECT 1 FROM events WHERE merchant = ?1 AND id = ?2",
       "SELECT amount, currency FROM events WHERE merchant = ?1 AND test = ?2"
       " AND order_id = ?3 AND type = 'sale'",
       "SELECT COALESCE(SUM(amount), 0) FROM events WHERE merchant = ?1 AND"
@@ -360,8 +474,9 @@ static int prepare(sqlite3 *db, stmts *q) {
       " AND test = ?2 AND order_id = ?3 AND type != 'sale' ORDER BY rowid",
       "INSERT INTO rejections (id, merchant, type, order_id, test, reason,"
       " message, received_at, batch, raw) SELECT id, merchant, type,"
-      " order_id, test, ?1, ?2, ?3, batch, raw FROM events WHERE id = ?4",
-      "DELETE FROM events WHERE id = ?1"};
+      " order_id, test, ?1, ?2, ?3, batch, raw FROM events WHERE merchant ="
+      " ?4 AND id = ?5",
+      "DELETE FROM events WHERE merchant = ?1 AND id = ?2"};
   sqlite3_stmt **slots[] = {&q->exists,     &q->sale,       &q->refunded,
                             &q->insert,     &q->insert_rej, &q->held,
                             &q->unhold_rej, &q->unhold_del};

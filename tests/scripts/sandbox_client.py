@@ -9,6 +9,16 @@
                                             fault modes (started in 503)
     sandbox_client.py mode PORT MODE        sets the fault mode
     sandbox_client.py totals PORT           prints shop-42's totals (JSON)
+    sandbox_client.py cross-merchant PORT   dedupe and ids per merchant
+    sandbox_client.py unauthenticated PORT  signature before the body; an
+                                            unknown merchant like a bad
+                                            signature
+    sandbox_client.py overflow PORT         totals past 64 bits
+    sandbox_client.py slow-clients PORT     80 trickling connections
+    sandbox_client.py request-deadline PORT a trickler cut off (started
+                                            with --request-timeout 2)
+    sandbox_client.py make-v1-db FILE       a database of schema 1
+    sandbox_client.py migrated PORT         that database, migrated
 
 Everything it sends is signed here with hmac/hashlib, as docs/protocol.md
 says, independently of the C SDK. Exits 1 on the first failed check.
@@ -245,9 +255,10 @@ def before_restart():
     results([sale("1007", 300)], ["duplicate"],
             sig=signature(body_of([sale("1007", 300)]),
                           keys=((KEY, SECRET), (KEY2, SECRET2))))
-    # Merchants: unknown; and a key of another configured merchant.
+    # Merchants: a batch of another merchant, configured or not, signed
+    # with a good key of shop-42: one answer for both.
     ghost = body_of([sale("1", 1, merchant="ghost")], "ghost")
-    error(403, "unknown_merchant", body=ghost, sig=signature(ghost))
+    error(403, "merchant_mismatch", body=ghost, sig=signature(ghost))
     error(403, "merchant_mismatch", body=body,
           sig=signature(body, keys=((OTHER_KEY, OTHER_SECRET),)))
     # Bodies malformed as a whole, and too big.
@@ -400,13 +411,206 @@ def followups_retry():
     check(eur["net"] == 900 and eur["cancelled"] == 1, f"EUR {eur}")
 
 
+def cross_merchant():
+    # Dedupe is per merchant: shop-7 knows shop-42's merchant id and can
+    # guess an order id, so it can compute shop-42's sale id. Sent as a
+    # refund without refund_id (whose id is random, so not checked), before
+    # and after that sale, it must never make shop-42's sale a "duplicate"
+    # (the SDK would delete the sale as delivered).
+    spoof = {"id": event_id(SHOP, "sale", "X-1"), "type": "refund",
+             "order_id": "X-1", **TIMES, "amount": 100, "currency": "EUR"}
+    results([spoof], ["accepted"], merchant=OTHER,
+            sig=signature(body_of([spoof], OTHER),
+                          keys=((OTHER_KEY, OTHER_SECRET),)))
+    results([sale("X-1", 2000)], ["accepted"])
+    results([sale("X-1", 2000)], ["duplicate"])
+    spoof2 = dict(spoof, id=event_id(SHOP, "sale", "X-2"), order_id="X-2")
+    results([sale("X-2", 3000)], ["accepted"])
+    results([spoof2], ["accepted"], merchant=OTHER,
+            sig=signature(body_of([spoof2], OTHER),
+                          keys=((OTHER_KEY, OTHER_SECRET),)))
+    t = totals()
+    orders = {o["order_id"]: o for o in t[SHOP]["orders"]}
+    check(orders["X-1"]["sale"] == 2000 and orders["X-1"]["refunded"] == 0
+          and orders["X-2"]["refunded"] == 0,
+          f"shop-42's orders touched by shop-7: {orders}")
+    check(t[OTHER]["held_orders"] == 2, f"shop-7's held refunds {t[OTHER]}")
+    # A sale, cancel or confirm must carry the id derived from its own
+    # merchant: shop-42's sale id in a sale of shop-7 is invalid_event, and
+    # the message names the field.
+    theirs = sale("X-3", 100)  # shop-42's id
+    body = body_of([theirs], OTHER)
+    got = results([theirs], ["rejected:invalid_event"], merchant=OTHER,
+                  body=body, sig=signature(body,
+                                           keys=((OTHER_KEY, OTHER_SECRET),)))
+    check(got[0]["message"].startswith("id: ") and
+          event_id(OTHER, "sale", "X-3") in got[0]["message"],
+          f"invalid id message {got[0]}")
+
+
+def unauthenticated():
+    # (b) The signature is checked before the body is read: a body that is
+    # not even JSON, unsigned or badly signed, is a 401, never a 400.
+    for sig in ("", signature(b"not json", keys=((KEY, SECRET2),))):
+        error(401, "signature_malformed" if sig == "" else
+              "signature_mismatch", body=b"not json", sig=sig)
+    # (c) An unknown merchant is answered exactly like a bad signature of a
+    # known one: same status, same body.
+    for keys in (((KEY, SECRET2),), (("k9", SECRET),)):
+        answers = []
+        for merchant in (SHOP, "ghost"):
+            b = body_of([sale("U-1", 100, merchant=merchant)], merchant)
+            status, _, raw = post(body=b, sig=signature(b, keys=keys))
+            answers.append((status, raw))
+        check(answers[0][0] == 401 and answers[0] == answers[1],
+              f"known and unknown merchant answered apart: {answers}")
+
+
+def overflow():
+    # (d) 10,000 sales of 10^15 minor units: a total of 10^19 does not fit
+    # in 64 bits. It must be reported as an overflow, never wrapped.
+    big = 10 ** 15
+    for k in range(10):
+        evs = [sale(f"B-{k}-{i}", big, merchant=OTHER) for i in range(1000)]
+        body = body_of(evs, OTHER)
+        status, _, raw = post(body=body, sig=signature(
+            body, keys=((OTHER_KEY, OTHER_SECRET),)), timeout=60)
+        check(status == 200 and raw.count(b'"accepted"') == 1000,
+              f"big batch {k}: {status} {raw[:200]!r}")
+    eur = {x["currency"]: x for x in totals()[OTHER]["totals"]}["EUR"]
+    check(eur["orders"] == 10000, f"orders {eur['orders']}")
+    check(eur["overflow"] is True and eur["sales"] is None and
+          eur["net"] is None and eur["sales_decimal"] == "overflow" and
+          eur["net_decimal"] == "overflow" and eur["refunds"] == 0,
+          f"overflowed totals {eur}")
+    check("<b>overflow</b>" in request("GET", "/")[2].decode(),
+          "overflow on the page")
+    # Held refunds (no sale yet) past the largest possible sale are refused
+    # at once: no order's refunds can sum past 64 bits.
+    evs = [refund("H-1", "CN-1", big), refund("H-1", "CN-2", 1)]
+    got = results(evs, ["accepted", "rejected:amount_mismatch"])
+    check("exceeds any possible sale" in got[1]["message"], f"{got[1]}")
+
+
+def slow_clients(n=80, hold=3.0):
+    # (a) n connections trickling a request's header a byte a second hold no
+    # thread and no more than a socket each: a normal client's requests are
+    # answered meanwhile (bounded: n sockets, `hold` seconds).
+    socks = []
+    try:
+        for _ in range(n):
+            s = socket.create_connection(("127.0.0.1", PORT), timeout=5)
+            s.sendall(b"POST /cashback/v1/events HTTP/1.1\r\nHost: x\r\n")
+            socks.append(s)
+        end = time.monotonic() + hold
+        answered = False
+        while time.monotonic() < end:
+            for s in socks:
+                try:
+                    s.send(b"X")
+                except OSError:
+                    pass
+            if not answered:
+                results([sale(f"SL-{n}", 100)], ["accepted"], timeout=10)
+                check(request("GET", "/api/totals", timeout=10)[0] == 200,
+                      "totals during the slow clients")
+                answered = True
+            time.sleep(1.0)
+    finally:
+        for s in socks:
+            s.close()
+
+
+def request_deadline(limit=10.0):
+    # Started with --request-timeout 2: a client trickling its header a
+    # byte every 0.3 s, so that no idle timeout ever fires, is cut off
+    # (the server closes) well before `limit` seconds; a normal request on
+    # a fresh connection is answered.
+    s = socket.create_connection(("127.0.0.1", PORT), timeout=5)
+    closed = False
+    try:
+        s.sendall(b"GET /api/totals HTTP/1.1\r\nHost: x\r\n")
+        s.settimeout(0.3)
+        end = time.monotonic() + limit
+        while time.monotonic() < end and not closed:
+            try:
+                s.send(b"X")
+                if s.recv(4096) == b"":
+                    closed = True
+            except socket.timeout:
+                continue
+            except OSError:
+                closed = True
+    finally:
+        s.close()
+    check(closed, f"a trickling request was still open after {limit} s")
+    check(request("GET", "/api/totals")[0] == 200, "totals after the cut")
+
+
+V1_SCHEMA = """
+CREATE TABLE batches (seq INTEGER PRIMARY KEY AUTOINCREMENT,
+ merchant TEXT NOT NULL, key_id TEXT NOT NULL, remote TEXT,
+ received_at INTEGER NOT NULL, events INTEGER NOT NULL,
+ accepted INTEGER NOT NULL DEFAULT 0, duplicates INTEGER NOT NULL DEFAULT 0,
+ rejected INTEGER NOT NULL DEFAULT 0, body BLOB NOT NULL);
+CREATE TABLE events (id TEXT PRIMARY KEY, merchant TEXT NOT NULL,
+ type TEXT NOT NULL, order_id TEXT NOT NULL, amount INTEGER, currency TEXT,
+ test INTEGER NOT NULL DEFAULT 0, click TEXT, refund_id TEXT,
+ received_at INTEGER NOT NULL, batch INTEGER NOT NULL REFERENCES batches(seq),
+ raw TEXT NOT NULL);
+CREATE INDEX events_order ON events(merchant, test, order_id);
+CREATE TABLE rejections (seq INTEGER PRIMARY KEY AUTOINCREMENT,
+ id TEXT NOT NULL, merchant TEXT NOT NULL, type TEXT, order_id TEXT,
+ test INTEGER NOT NULL, reason TEXT NOT NULL, message TEXT NOT NULL,
+ received_at INTEGER NOT NULL, batch INTEGER NOT NULL, raw TEXT NOT NULL);
+CREATE INDEX rejections_merchant ON rejections(merchant, seq);
+PRAGMA user_version = 1;
+"""
+
+
+def make_v1_db(path):
+    """A database as the sandbox before per-merchant dedupe wrote it: one
+    sale of shop-42's order M-1."""
+    import sqlite3
+    ev = sale("M-1", 1234)
+    db = sqlite3.connect(path)
+    db.executescript(V1_SCHEMA)
+    db.execute("INSERT INTO batches (merchant, key_id, remote, received_at,"
+               " events, accepted, body) VALUES (?, ?, '127.0.0.1', 1, 1, 1,"
+               " ?)", (SHOP, KEY, body_of([ev])))
+    db.execute("INSERT INTO events (id, merchant, type, order_id, amount,"
+               " currency, click, received_at, batch, raw) VALUES (?, ?,"
+               " 'sale', 'M-1', 1234, 'EUR', 'tok_9f8e7d', 1, 1, ?)",
+               (ev["id"], SHOP, json.dumps(ev)))
+    db.commit()
+    db.close()
+
+
+def migrated():
+    # The old sale is still there (a duplicate), counted; shop-7 may now use
+    # the same id for an event of its own.
+    results([sale("M-1", 1234)], ["duplicate"])
+    t = totals()
+    check({o["order_id"]: o for o in t[SHOP]["orders"]}["M-1"]["sale"] == 1234,
+          "the migrated sale is counted")
+    spoof = {"id": event_id(SHOP, "sale", "M-1"), "type": "refund",
+             "order_id": "M-1", **TIMES, "amount": 100, "currency": "EUR"}
+    results([spoof], ["accepted"], merchant=OTHER,
+            sig=signature(body_of([spoof], OTHER),
+                          keys=((OTHER_KEY, OTHER_SECRET),)))
+
+
 def main():
     global PORT
     if len(sys.argv) not in (3, 4) or sys.argv[1] not in (
             "before-restart", "after-restart", "followups-retry", "mode",
-            "totals"):
+            "totals", "cross-merchant", "unauthenticated", "overflow",
+            "slow-clients", "request-deadline", "migrated", "make-v1-db"):
         fail("usage: sandbox_client.py before-restart|after-restart|"
              "totals PORT, or mode PORT MODE")
+    if sys.argv[1] == "make-v1-db":
+        make_v1_db(sys.argv[2])
+        return
     PORT = int(sys.argv[2])
     if sys.argv[1] == "mode":
         set_mode(sys.argv[3])
@@ -415,7 +619,13 @@ def main():
     else:
         {"before-restart": before_restart,
          "after-restart": after_restart,
-         "followups-retry": followups_retry}[sys.argv[1]]()
+         "followups-retry": followups_retry,
+         "cross-merchant": cross_merchant,
+         "unauthenticated": unauthenticated,
+         "overflow": overflow,
+         "slow-clients": slow_clients,
+         "request-deadline": request_deadline,
+         "migrated": migrated}[sys.argv[1]]()
     print(f"sandbox_client: {sys.argv[1]}: {checks} checks passed")
 
 
