@@ -25,7 +25,9 @@ and [links](target). It is converted, not interpreted:
   per row (its first cell as the tag, the other cells labelled with their
   column heading), a code block an indented .nf/.fi block;
 - `code` and **bold** become bold, *emphasis* italic, a link to another
-  API page its name in bold followed by "(3)", any other link its text;
+  API page its name in bold followed by "(3)", a link to another page of
+  docs/ its text naming the file in italic ("docs/errors.md"), any other
+  link its text;
 - roff is escaped: a backslash is \\e, a line never starts with "." or "'",
   hyphens in code are \\-, quotes and the characters that groff would
   typeset differently (`, ', ^, ~) in code are their ASCII glyphs, and any
@@ -126,6 +128,19 @@ def inline(text, where):
             api = API_LINK.match(target)
             if api and label.strip("`") == api.group(1):
                 out.append("\\fB" + escape_text(api.group(1)) + "\\f" + cur() + "(3)")
+            elif target.startswith("../") and not re.search(r"[:#]", target):
+                # Another page of docs/: the manual's reader has no link to
+                # follow, so name the file in the source tree.
+                doc = "docs/" + target[3:]
+                base = os.path.basename(doc)
+                if base in label:
+                    a, b = label.split(base, 1)
+                    out.append(
+                        inline(a, where) + "\\fI" + escape_text(doc) + "\\f" + cur()
+                        + inline(b, where)
+                    )
+                else:
+                    out.append(inline(label, where) + " (\\fI" + escape_text(doc) + "\\f" + cur() + ")")
             else:
                 out.append(inline(label, where))
             i = m.end()
