@@ -8,7 +8,9 @@ on every docs/api/<function>.md and installs the result as
 <function>.3 (Makefile.am, "API man pages"); tests/scripts/man.sh renders
 every installed page and fails on any warning.
 
-The page starts with a front matter block (docs/api/README.md):
+The page starts with a front matter block (docs/api/README.md); the index,
+docs/api/README.md, becomes libcashback.3, an overview whose front matter
+also has "Name: libcashback - <what it is>":
 
     ---
     Title: cashback_report
@@ -228,6 +230,15 @@ def convert(path, version, date):
         ".nh",
         ".ad l",
     ]
+    # An overview page (docs/api/README.md, installed as libcashback.3) has
+    # no NAME section: its front matter names it, and its title heading
+    # opens the DESCRIPTION.
+    overview = "Name" in meta
+    if overview:
+        nm = re.match(r"^([a-z0-9_]+) - (.+)$", meta["Name"])
+        if not nm or nm.group(1) != title:
+            raise Error('%s:1: Name: must read "%s - what it is"' % (path, title))
+        out += [".SH NAME", escape_text(title) + " \\- " + inline(nm.group(2), path)]
 
     lines = src[k + 1 :]
     first = k + 2  # the line number of lines[0]
@@ -275,7 +286,11 @@ def convert(path, version, date):
         m = re.match(r"^(#{1,2}) (.+)$", line)
         if m:
             heading = m.group(2).strip()
-            if m.group(1) == "#":
+            if m.group(1) == "#" and overview:
+                overview = False
+                sect = "DESCRIPTION"
+                out.append(".SH DESCRIPTION")
+            elif m.group(1) == "#":
                 sect = heading
                 out.append('.SH "%s"' % heading.upper().replace('"', ""))
             else:

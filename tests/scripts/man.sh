@@ -4,8 +4,8 @@
 #
 #  1. `make install-man DESTDIR=<tmp>` installs a section 3 page for every
 #     public function (the CASHBACK_API declarations of include/cashback.h,
-#     and every symbol the built library exports) and none for anything
-#     else, and a section 1 page for every installed program; `man -M
+#     and every symbol the built library exports), libcashback.3 (the
+#     overview, from docs/api/README.md) and none for anything else, and a section 1 page for every installed program; `man -M
 #     <tmp>/.../man -w 3 <function>` finds each (when man-db is there);
 #  2. every installed page renders without a warning: `groff -k -t -man -ww
 #     -Tutf8` (what `man --warnings -E UTF-8 -l` runs) and, when installed,
@@ -13,7 +13,7 @@
 #     whatis and apropos index;
 #  3. a section 3 page says what its docs/api page says: it is ASCII, its
 #     .TH names the function in section 3, its rendered NAME line is
-#     "<function> - <summary>" as in the page, and every line of every ```
+#     "<function> - <summary>" as in the page (the overview: its Name:), and every line of every ```
 #     block of the page (SYNOPSIS, EXAMPLE) is a line of the rendered text,
 #     so that the conversion (docs/md2man.py) lost no backslash, quote or
 #     hyphen of the code.
@@ -65,6 +65,9 @@ if [ -f "$lib" ] && command -v nm >/dev/null 2>&1; then
 fi
 sort -u "$work/functions" -o "$work/functions"
 [ -s "$work/functions" ] || { echo "man: FAIL: no public function found in $hdr"; exit 1; }
+# ... and libcashback.3, the overview (from docs/api/README.md).
+echo libcashback >>"$work/functions"
+sort -u "$work/functions" -o "$work/functions"
 (cd "$man3" && ls) | sed -n 's/\.3$//p' | sort >"$work/pages3"
 comm -23 "$work/functions" "$work/pages3" | while read -r f; do
   echo "man: FAIL: $f() is public but no $f.3 is installed (add docs/api/$f.md to API_PAGES in Makefile.am)"
@@ -142,16 +145,18 @@ fi
 (cd "$man3" && groff -k -t -man -Tutf8 -P-cbou $(sed 's/$/.3/' "$work/pages3")) |
   awk -v dir="$work" -v list="$work/pages3" '
     BEGIN { while ((getline l < list) > 0) names[++n] = l }
-    /^CASHBACK_[A-Z0-9_]*.*\(3\)$/ { f = dir "/" names[++k] ".txt" }
+    /^[A-Z][A-Z0-9_]*.*\(3\)$/ { f = dir "/" names[++k] ".txt" }
     f { print > f }'
 for f in $(cat "$work/pages3"); do
   md="$top_srcdir/docs/api/$f.md"
+  [ "$f" = libcashback ] && md="$top_srcdir/docs/api/README.md"
   txt="$work/$f.txt"
   [ -f "$md" ] || { problem "$f.3 has no source docs/api/$f.md"; continue; }
   [ -s "$txt" ] || { problem "$f.3 rendered to nothing"; continue; }
-  name=$(awk '/^# NAME$/ { s = 1; next } s && /^# / { exit }
+  name=$(awk '/^Name: / && !s { sub(/^Name: /, ""); print; exit }
+              /^# NAME$/ { s = 1; next } s && /^# / { exit }
               s && NF { sub(/^ +/, ""); line = line (line ? " " : "") $0 }
-              END { print line }' "$md")
+              END { if (s) print line }' "$md")
   got=$(awk '/^NAME$/ { s = 1; next } s && /^[^ ]/ { exit }
              s && NF { line = line (line ? " " : "") $0 } END { print line }' "$txt" |
     sed -e 's/  */ /g' -e 's/^ //' -e 's/ $//')
