@@ -98,6 +98,18 @@ CASHBACK_API const char *cashback_strerror(cashback_status status);
 /** Version string of the library, e.g. "0.1.0". Static; thread-safe. */
 CASHBACK_API const char *cashback_version(void);
 
+/**
+ * Copies the `len` bytes at `text` (NULs included; NULL with any `len` is
+ * "") into `out` (`size` bytes, NUL-terminated when `size` > 0) as
+ * printable ASCII, for a message, a log line or a terminal: bytes 0x20-0x7e
+ * as they are, every other byte as the four characters `\xNN`. A result that
+ * does not fit is cut between two shown bytes and ends with "...". The rule
+ * of libcashback's own error details and log lines. Returns the length
+ * written. No allocation; thread-safe.
+ */
+CASHBACK_API size_t cashback_printable(char *out, size_t size, const char *text,
+                                       size_t len);
+
 /* ------------------------------------------------------------------------
  * Logging
  * --------------------------------------------------------------------- */

@@ -57,6 +57,11 @@ size_t cashback__printable(char *out, size_t size, const void *in, size_t len) {
   return printable(out, size, in, len, 0);
 }
 
+size_t cashback_printable(char *out, size_t size, const char *text,
+                          size_t len) {
+  return printable(out, size, (const unsigned char *)text, len, 0);
+}
+
 size_t cashback__vprintablef(char *out, size_t size, const char *fmt,
                              va_list ap) {
   if (!out || size == 0)

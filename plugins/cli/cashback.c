@@ -33,14 +33,24 @@ static const char usage_text[] =
     "disk,\n"
     "5 network (not delivered).\n";
 
+const char *cli_shown(char *buf, size_t size, const char *s) {
+  cashback_printable(buf, size, s, s ? strlen(s) : 0);
+  return buf;
+}
+
 int cli_error(const cli *c, int code, const char *fmt, ...) {
+  char msg[2048], shown[2048];
   va_list ap;
   va_start(ap, fmt);
-  fprintf(stderr, "cashback%s%s: ", c && c->command ? " " : "",
-          c && c->command ? c->command : "");
-  vfprintf(stderr, fmt, ap);
-  fputc('\n', stderr);
+  int n = vsnprintf(msg, sizeof(msg), fmt, ap);
   va_end(ap);
+  if (n < 0)
+    msg[0] = '\0';
+  else if ((size_t)n >= sizeof(msg))
+    memcpy(msg + sizeof(msg) - 4, "...", 4);
+  fprintf(stderr, "cashback%s%s: %s\n", c && c->command ? " " : "",
+          c && c->command ? c->command : "",
+          cli_shown(shown, sizeof(shown), msg));
   return code;
 }
 
@@ -69,12 +79,13 @@ int cli_common_option(cli *c, int opt, const char *usage) {
 static void log_line(cashback_log_level level, const char *message,
                      void *userdata) {
   static const char *const names[] = {"debug", "info", "warning", "error"};
+  char shown[CASHBACK_ERROR_MAX * 2];
   (void)userdata;
   fprintf(stderr, "cashback: %s: %s\n",
           level >= CASHBACK_LOG_DEBUG && level <= CASHBACK_LOG_ERROR
               ? names[level]
               : "log",
-          message);
+          cli_shown(shown, sizeof(shown), message));
 }
 
 int cli_client(cli *c, cashback_client **out) {
@@ -331,9 +342,10 @@ int main(int argc, char **argv) {
       optind = 0; /* glibc: the subcommand's getopt starts afresh */
       return commands[i].run(&c, sub_argc, sub_argv);
     }
+  char shown[256];
   fprintf(stderr,
           "cashback: unknown command '%s' (report, send, status, quarantine, "
           "import, verify, doctor)\nTry 'cashback --help'.\n",
-          name);
+          cli_shown(shown, sizeof(shown), name));
   return CLI_USAGE;
 }

@@ -36,7 +36,14 @@ typedef struct cli {
   int daemon;             /* send --watch: SDK warnings on stderr */
 } cli;
 
-/* "cashback <command>: <message>" on stderr; returns `code`. */
+/* `s` made printable (cashback_printable(): \xNN for any byte that is not
+ * printable ASCII, cut with "...") in `buf`, which it returns: for every
+ * value printed that came from an argument, a file, the spool or the
+ * network. */
+const char *cli_shown(char *buf, size_t size, const char *s);
+
+/* "cashback <command>: <message>" on stderr, the message made printable
+ * (one line: it cannot hold a newline either); returns `code`. */
 int cli_error(const cli *c, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

@@ -30,12 +30,21 @@ typedef struct report {
 static void line(report *r, const char *tag, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* One line of the report, made printable: it shows paths, the network's
+ * answers and configured values. */
+static void vshow(const char *prefix, const char *fmt, va_list ap) {
+  char msg[2048], shown[2048];
+  if (vsnprintf(msg, sizeof(msg), fmt, ap) < 0)
+    msg[0] = '\0';
+  printf("%s%s\n", prefix, cli_shown(shown, sizeof(shown), msg));
+}
+
 static void line(report *r, const char *tag, const char *fmt, ...) {
+  char prefix[16];
+  snprintf(prefix, sizeof(prefix), "[%s] ", tag);
   va_list ap;
   va_start(ap, fmt);
-  printf("[%s] ", tag);
-  vprintf(fmt, ap);
-  putchar('\n');
+  vshow(prefix, fmt, ap);
   va_end(ap);
   if (strcmp(tag, "FAIL") == 0)
     r->fails++;
@@ -48,9 +57,7 @@ static void fix(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void fix(const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  printf("       fix: ");
-  vprintf(fmt, ap);
-  putchar('\n');
+  vshow("       fix: ", fmt, ap);
   va_end(ap);
 }
 

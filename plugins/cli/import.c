@@ -33,11 +33,16 @@ typedef struct ctx {
 static void on_row(const cashback_import_row *row, void *ud) {
   ctx *x = ud;
   if (row->status != CASHBACK_OK && !x->quiet) {
+    /* The cells are the file's bytes: shown printable, never as they are. */
+    char file[1024], order[4 * 64 + 4], error[4 * CASHBACK_ERROR_MAX];
     if (x->bar.on)
       fputc('\n', stderr); /* keep the bar's line */
-    fprintf(stderr, "%s:%llu: skipped%s%s%s: %s\n", x->file,
+    fprintf(stderr, "%s:%llu: skipped%s%s%s: %s\n",
+            cli_shown(file, sizeof(file), x->file),
             (unsigned long long)row->line, row->order_id[0] ? " (order " : "",
-            row->order_id, row->order_id[0] ? ")" : "", row->error);
+            cli_shown(order, sizeof(order), row->order_id),
+            row->order_id[0] ? ")" : "",
+            cli_shown(error, sizeof(error), row->error));
   }
   if (row->bytes_total)
     cli_progress_draw(&x->bar, row->bytes_read, row->bytes_total, "bytes");
@@ -121,12 +126,15 @@ int cli_import(cli *c, int argc, char **argv) {
              "\"dry_run\":%s}\n",
              (unsigned long long)stats.rows, (unsigned long long)stats.imported,
              (unsigned long long)stats.skipped, dry ? "true" : "false");
-    } else
-      printf("%s: %llu row%s, %llu %s, %llu skipped\n", x.file,
+    } else {
+      char shown[1024];
+      printf("%s: %llu row%s, %llu %s, %llu skipped\n",
+             cli_shown(shown, sizeof(shown), x.file),
              (unsigned long long)stats.rows, stats.rows == 1 ? "" : "s",
              (unsigned long long)stats.imported,
              dry ? "valid (dry run: nothing stored)" : "imported",
              (unsigned long long)stats.skipped);
+    }
   }
   cashback_client_free(client);
   return rc;

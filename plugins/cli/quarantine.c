@@ -1,6 +1,7 @@
 /* cashback quarantine: the events the network rejected, kept for review. */
 #include "cli.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static const char usage[] =
@@ -39,12 +40,19 @@ static int list_one(const cashback_quarantined *q, void *ud) {
     cli_json_string(stdout, q->message);
     printf(",\"event\":%.*s}", (int)q->event_len, q->event_json);
   } else {
-    printf("%s  %s  %s%s%s\n", q->id, when, q->reason,
-           q->message[0] ? ": " : "", q->message);
-    if (q->event_len && q->event_json[0] == '"') /* not an event: its bytes */
-      printf("    bytes: %.*s%s\n",
-             q->event_len > 200 ? 200 : (int)q->event_len, q->event_json,
+    /* What the quarantine file holds: shown printable, never as it is. */
+    char id[4 * 64 + 4], reason[4 * 64 + 4], message[4 * CASHBACK_ERROR_MAX];
+    printf("%s  %s  %s%s%s\n", cli_shown(id, sizeof(id), q->id), when,
+           cli_shown(reason, sizeof(reason), q->reason),
+           q->message[0] ? ": " : "",
+           cli_shown(message, sizeof(message), q->message));
+    if (q->event_len && q->event_json[0] == '"') { /* not an event: bytes */
+      char bytes[4 * 200 + 1];
+      cashback_printable(bytes, sizeof(bytes), q->event_json,
+                         q->event_len > 200 ? 200 : q->event_len);
+      printf("    bytes: %s%s\n", bytes,
              q->event_len > 200 ? "... (see show)" : "");
+    }
   }
   x->n++;
   return 0;
@@ -56,9 +64,18 @@ static int show_one(const cashback_quarantined *q, void *ud) {
     return 0;
   char when[40];
   cli_iso_time(q->quarantined_at, when, sizeof(when));
+  char id[4 * 64 + 4], reason[4 * 64 + 4], message[4 * CASHBACK_ERROR_MAX];
+  size_t size = 4 * q->event_len + 1;
+  char *event = malloc(size);
+  if (event)
+    cashback_printable(event, size, q->event_json, q->event_len);
   printf("id:          %s\nquarantined: %s\nreason:      %s\nmessage:     "
-         "%s\nevent:       %.*s\n",
-         q->id, when, q->reason, q->message, (int)q->event_len, q->event_json);
+         "%s\nevent:       %s\n",
+         cli_shown(id, sizeof(id), q->id), when,
+         cli_shown(reason, sizeof(reason), q->reason),
+         cli_shown(message, sizeof(message), q->message),
+         event ? event : "(out of memory)");
+  free(event);
   x->n++;
   return 1; /* found: stop */
 }
@@ -83,9 +100,11 @@ int cli_quarantine(cli *c, int argc, char **argv) {
     else
       return CLI_USAGE;
   }
-  if (optind >= argc)
-    return cli_error(c, CLI_USAGE, "list, show ID or replay ID|--all?\n%s",
-                     usage);
+  if (optind >= argc) {
+    cli_error(c, CLI_USAGE, "list, show ID or replay ID|--all?");
+    fputs(usage, stderr);
+    return CLI_USAGE;
+  }
   const char *action = argv[optind++];
   const char *id = optind < argc ? argv[optind++] : NULL;
   if (optind < argc)

@@ -253,8 +253,9 @@ int cli_report(cli *c, int argc, char **argv) {
   }
   cashback_event_type type;
   if (optind >= argc) {
-    rc = cli_error(c, CLI_USAGE,
-                   "which event? sale, refund, cancel or confirm\n%s", usage);
+    rc =
+        cli_error(c, CLI_USAGE, "which event? sale, refund, cancel or confirm");
+    fputs(usage, stderr);
     goto out;
   }
   if (optind + 1 < argc) {

@@ -61,6 +61,12 @@ static void print_json(cashback_client *client,
 static void print_text(cashback_client *client,
                        const cashback_queue_status *q) {
   char a[64], b[64];
+  /* Texts from the spool's files, shown printable (cli_shown()). */
+  char problem[4 * CASHBACK_ERROR_MAX], last[4 * CASHBACK_ERROR_MAX],
+      spool[4 * CASHBACK_ERROR_MAX];
+  cli_shown(problem, sizeof(problem), q->spool_problem);
+  cli_shown(last, sizeof(last), q->last_error);
+  cli_shown(spool, sizeof(spool), q->spool_error);
   int64_t now = (int64_t)time(NULL);
   printf("merchant:      %s\n", cashback_client_merchant_id(client));
   cli_bytes(q->queued_bytes, a, sizeof(a));
@@ -95,12 +101,12 @@ static void print_text(cashback_client *client,
   if (q->unreadable_files)
     printf("unreadable:    %llu file%s skipped in the spool: %s\n",
            (unsigned long long)q->unreadable_files,
-           q->unreadable_files == 1 ? "" : "s", q->spool_problem);
+           q->unreadable_files == 1 ? "" : "s", problem);
   if (q->read_errors)
     printf("read errors:   %llu (segments kept and read again)%s%s\n",
            (unsigned long long)q->read_errors,
            q->unreadable_files || !q->spool_problem[0] ? "" : ": ",
-           q->unreadable_files ? "" : q->spool_problem);
+           q->unreadable_files ? "" : problem);
   if (q->last_success) {
     cli_iso_time(q->last_success, a, sizeof(a));
     cli_duration(now - q->last_success, b, sizeof(b));
@@ -110,13 +116,12 @@ static void print_text(cashback_client *client,
   }
   if (q->last_status != CASHBACK_OK)
     printf("last error:    %s%s%s%s\n", cashback_strerror(q->last_status),
-           q->last_error[0] ? " (" : "", q->last_error,
-           q->last_error[0] ? ")" : "");
+           q->last_error[0] ? " (" : "", last, q->last_error[0] ? ")" : "");
   else
     printf("last error:    none\n");
   if (q->spool_status != CASHBACK_OK)
     printf("spool error:   %s (%s)\n", cashback_strerror(q->spool_status),
-           q->spool_error);
+           spool);
   if (q->paused)
     printf("paused:        yes: the network refused the key; check key_id, "
            "secret and the clock ('cashback doctor')\n");

@@ -15,8 +15,10 @@
 #     (5, status paused), bad --timeout (2); --watch delivers, a concurrent
 #     send is told the spool is busy (5), SIGTERM stops it (0)
 #  5. status --json fields
-#  6. quarantine: list/show/replay, --json, unknown ids (1), usage (2)
+#  6. quarantine: list/show/replay, --json, unknown ids (1), usage (2);
+#     an entry with terminal escapes is shown printable (no control byte)
 #  7. import: tests/cli/orders.csv with its bad rows (line numbers), exit 1;
+#     cells and file names with terminal escapes are shown printable;
 #     a re-import is only duplicates at the receiver; --dry-run, stdin,
 #     a bad header (1), a missing file (2)
 #  8. verify: python-made signatures valid (0); mismatch, unknown key,
@@ -90,6 +92,15 @@ run() {
 # out PATTERN / err PATTERN: the last run's stdout / stderr has it.
 out() { grep -q -- "$1" "$tmp/out" || { fail "stdout lacks '$1'"; sed 's/^/   out: /' "$tmp/out" | head -5; }; }
 err() { grep -q -- "$1" "$tmp/err" || { fail "stderr lacks '$1'"; sed 's/^/   err: /' "$tmp/err" | head -5; }; }
+# outF TEXT / errF TEXT: likewise, a fixed string.
+outF() { grep -qF -- "$1" "$tmp/out" || { fail "stdout lacks '$1'"; sed 's/^/   out: /' "$tmp/out" | head -5; }; }
+errF() { grep -qF -- "$1" "$tmp/err" || { fail "stderr lacks '$1'"; sed 's/^/   err: /' "$tmp/err" | head -5; }; }
+# no_control FILE WHAT: FILE holds no control byte (but newline) and no DEL.
+no_control() {
+  if LC_ALL=C grep -q "$(printf '[\001-\011\013-\037\177]')" "$1"; then
+    fail "$2: a control byte reached the terminal"; sed -n l "$1" | head -5
+  fi
+}
 # stat NAME: a counter of the receiver.
 stat() {
   "$PYTHON3" -c "import json,sys,urllib.request as u; print(json.load(u.urlopen(sys.argv[1]+'/_stats'))[sys.argv[2]])" "$base" "$1"
@@ -292,6 +303,33 @@ run 0 "$CB" status; out "quarantine: *1 damaged region"
 run 0 "$CB" status --json
 "$PYTHON3" -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["quarantine_damaged"]==1 and d["quarantined"]==0, d' "$tmp/out" || fail "status --json quarantine_damaged"
 rm -f "$tmp/spool/quarantine.log"
+# An entry holding terminal escapes (the spool directory is writable by the
+# shop's user, the list is read by an operator): shown printable.
+"$PYTHON3" -c '
+import json, struct, sys
+def crc32c(data, crc=0):
+    crc ^= 0xffffffff
+    for b in data:
+        crc ^= b
+        for _ in range(8):
+            crc = (crc >> 1) ^ (0x82F63B78 & -(crc & 1))
+    return crc ^ 0xffffffff
+doc = {"id": "q\u001b[2J1", "reason": "bad\u001b]0;pwned\u0007",
+       "message": "m\u009b2J\r\n", "event": {"type": "sale", "note": "\u001b[5m"}}
+p = json.dumps(doc).encode()
+h = struct.pack("<III", len(p), 1764000000000 & 0xffffffff, 1764000000000 >> 32)
+open(sys.argv[1], "wb").write(b"CBR1" + h + struct.pack("<I", crc32c(h + p) & 0xffffffff) + p)
+' "$tmp/spool/quarantine.log"
+run 0 "$CB" quarantine list
+outF 'q\x1b[2J1  '; outF 'bad\x1b]0;pwned\x07: m\xc2\x9b2J\x0d\x0a'
+no_control "$tmp/out" "quarantine list"
+run 0 "$CB" quarantine show "$(printf 'q\033[2J1')"
+outF 'reason:      bad\x1b]0;pwned\x07'; no_control "$tmp/out" "quarantine show"
+run 1 "$CB" quarantine show "$(printf 'x\033[2Jy')"; errF "id 'x\x1b[2Jy'"
+no_control "$tmp/err" "quarantine show, unknown id"
+run 2 "$CB" quarantine "$(printf 'li\033]0;t\007st')"; errF "unknown action 'li\x1b]0;t\x07st'"
+no_control "$tmp/err" "quarantine, unknown action"
+rm -f "$tmp/spool/quarantine.log"
 
 # 7. Import --------------------------------------------------------------
 csv="$top_srcdir/tests/cli/orders.csv"
@@ -318,6 +356,16 @@ run 1 "$CB" import "$tmp/bad.csv"; err "bad.csv:1: header: unknown column 'ammou
 printf 'type,order_id,click,amount,currency\nsale,7001,t,1,EUR\n' >"$tmp/good.csv"
 run 0 "$CB" import --no-progress "$tmp/good.csv"; out "1 row, 1 imported, 0 skipped"
 run 2 "$CB" import "$tmp/missing.csv"; err "cannot read"
+# Cells and file names with terminal escapes reach the terminal printable.
+printf 'type,order_id,click,amount,currency\nsale,"70\033[2J\033]0;pwned\007",t,1,EUR\nsale,7002,t,"1\033[31m",EUR\n' >"$tmp/esc.csv"
+run 1 "$CB" import --dry-run "$tmp/esc.csv"
+errF 'esc.csv:2: skipped (order 70\x1b[2J\x1b]0;pwned\x07): order_id'
+errF "esc.csv:3: skipped (order 7002): amount: '1\x1b[31m'"
+no_control "$tmp/err" "import, bad cells"
+cp "$tmp/esc.csv" "$tmp/$(printf 'e\033[2Jsc.csv')"
+run 1 "$CB" import --dry-run "$tmp/$(printf 'e\033[2Jsc.csv')"
+outF 'e\x1b[2Jsc.csv: 2 rows, 0 valid'; errF 'e\x1b[2Jsc.csv:2: skipped'
+no_control "$tmp/out" "import, file name"; no_control "$tmp/err" "import, file name"
 run 2 "$CB" import; err "which file"
 
 # 8. Verify --------------------------------------------------------------
