@@ -26,12 +26,18 @@ zend_class_entry *cashback_php_exception_ce;
 /* ------------------------------------------------------------------------
  * Errors */
 
+/* The message is made printable (cashback_printable()): it echoes the
+ * script's values, and exceptions end up in logs and on terminals. */
 void cashback_php_throw(cashback_status st, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
   zend_string *msg = zend_vstrpprintf(0, fmt, ap);
   va_end(ap);
-  zend_throw_exception(cashback_php_exception_ce, ZSTR_VAL(msg), (zend_long)st);
+  size_t size = 4 * ZSTR_LEN(msg) + 1;
+  char *shown = emalloc(size);
+  cashback_printable(shown, size, ZSTR_VAL(msg), ZSTR_LEN(msg));
+  zend_throw_exception(cashback_php_exception_ce, shown, (zend_long)st);
+  efree(shown);
   zend_string_release(msg);
 }
 
@@ -131,6 +137,13 @@ static cashback_status apply_options(cashback_options *o, HashTable *options,
     const char *text = NULL;
     if (!key) {
       snprintf(err, size, "options: key " ZEND_ULONG_FMT " is not a name", idx);
+      return CASHBACK_E_CONFIG;
+    }
+    if (strlen(ZSTR_VAL(key)) != ZSTR_LEN(key)) {
+      /* Cut at the NUL, "secret\0x" would set secret. */
+      char shown[4 * 64 + 4];
+      cashback_printable(shown, sizeof(shown), ZSTR_VAL(key), ZSTR_LEN(key));
+      snprintf(err, size, "options: key '%s' contains a NUL byte", shown);
       return CASHBACK_E_CONFIG;
     }
     if (!option_text(v, num, sizeof(num), &text)) {
@@ -387,11 +400,12 @@ static PHP_RINIT_FUNCTION(cashback) {
   cashback_status st = default_get(&c, err, sizeof(err));
   if (st != CASHBACK_OK) {
     if (!CASHBACK_G(warned)) {
-      char line[CASHBACK_ERROR_MAX + 200];
+      char line[CASHBACK_ERROR_MAX + 200], shown[4 * sizeof(line)];
       snprintf(line, sizeof(line),
                "cashback.auto_capture: no client (status %d): %s", (int)st,
                err);
-      php_log_err(line);
+      cashback_printable(shown, sizeof(shown), line, strlen(line));
+      php_log_err(shown);
       CASHBACK_G(warned) = true;
     }
     return SUCCESS;

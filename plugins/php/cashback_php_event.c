@@ -45,8 +45,9 @@ static int check_keys(HashTable *ht, const char *const *keys,
       return 0;
     }
     if (!known(keys, key)) {
-      cashback_php_throw(CASHBACK_E_FIELD, "%sunknown key '%s'", where,
-                         ZSTR_VAL(key));
+      char shown[4 * 64 + 4]; /* by its length: NULs shown too */
+      cashback_printable(shown, sizeof(shown), ZSTR_VAL(key), ZSTR_LEN(key));
+      cashback_php_throw(CASHBACK_E_FIELD, "%sunknown key '%s'", where, shown);
       return 0;
     }
   }
@@ -233,7 +234,15 @@ static int add_metadata(cashback_event *ev, HashTable *md) {
                          "metadata: keys must be names, not numbers");
       return 0;
     }
-    snprintf(name, sizeof(name), "metadata[%.64s]", ZSTR_VAL(key));
+    char shown[4 * 64 + 4];
+    cashback_printable(shown, sizeof(shown), ZSTR_VAL(key), ZSTR_LEN(key));
+    if (strlen(ZSTR_VAL(key)) != ZSTR_LEN(key)) {
+      /* The C API takes a NUL-terminated key: "note\0x" would be "note". */
+      cashback_php_throw(CASHBACK_E_FIELD,
+                         "metadata: key '%s' contains a NUL byte", shown);
+      return 0;
+    }
+    snprintf(name, sizeof(name), "metadata[%.64s]", shown);
     ZVAL_DEREF(v);
     const char *s;
     if (Z_TYPE_P(v) == IS_TRUE || Z_TYPE_P(v) == IS_FALSE)

@@ -62,12 +62,21 @@ static const char usage_text[] =
 static void die_usage(const char *fmt, ...)
     __attribute__((format(printf, 1, 2))) __attribute__((noreturn));
 
+/* "cashback-sandbox: <message>" on stderr, made printable (it echoes
+ * arguments). */
+static void vsay(const char *fmt, va_list ap) {
+  char msg[1024], shown[1024];
+  if (vsnprintf(msg, sizeof(msg), fmt, ap) < 0)
+    msg[0] = '\0';
+  cashback_printable(shown, sizeof(shown), msg, strlen(msg));
+  fprintf(stderr, "cashback-sandbox: %s\n", shown);
+}
+
 static void die_usage(const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  fputs("cashback-sandbox: ", stderr);
-  vfprintf(stderr, fmt, ap);
-  fputs("\n(see cashback-sandbox --help)\n", stderr);
+  vsay(fmt, ap);
+  fputs("(see cashback-sandbox --help)\n", stderr);
   va_end(ap);
   exit(2);
 }
@@ -78,23 +87,20 @@ __attribute__((noreturn));
 static void die(const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  fputs("cashback-sandbox: ", stderr);
-  vfprintf(stderr, fmt, ap);
-  fputc('\n', stderr);
+  vsay(fmt, ap);
   va_end(ap);
   exit(1);
 }
 
 void sb_log(sandbox *sb, const char *fmt, ...) {
-  char line[2048], stamp[32];
+  char raw[2048], line[2048], stamp[32];
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(line, sizeof(line), fmt, ap);
+  if (vsnprintf(raw, sizeof(raw), fmt, ap) < 0)
+    raw[0] = '\0';
   va_end(ap);
   /* One line, printable: values come from the network's clients. */
-  for (char *p = line; *p; p++)
-    if ((unsigned char)*p < 0x20 || (unsigned char)*p == 0x7f)
-      *p = '?';
+  cashback_printable(line, sizeof(line), raw, strlen(raw));
   time_t now = time(NULL);
   struct tm tm;
   gmtime_r(&now, &tm);
