@@ -411,9 +411,10 @@ cashback_status cashback_click_read(cashback_client *client,
   const char *cname = client->opts.cookie_name;
   size_t cname_len = strlen(cname);
   int64_t now = cashback__now(client);
-  int have_valid = 0, seen = 0;
-  cashback_status fail_st = CASHBACK_OK;
+  int have_valid = 0, seen = 0, bad = 0, first_bad = 0;
+  cashback_status fail_st = CASHBACK_OK, first_st = CASHBACK_OK;
   char fail_why[CASHBACK_ERROR_MAX + 1] = "";
+  char first_why[CASHBACK_ERROR_MAX + 1] = "";
 
   size_t pos = 0;
   const char *n, *v;
@@ -436,13 +437,30 @@ cashback_status cashback_click_read(cashback_client *client,
       fail_st = st;
       memcpy(fail_why, why, sizeof(why));
     }
-    cashback__log(client, CASHBACK_LOG_INFO, "cookie '%s' #%d: %s: %s", cname,
-                  seen, cashback_strerror(st), why);
+    if (bad++ == 0) {
+      first_bad = seen;
+      first_st = st;
+      memcpy(first_why, why, sizeof(why));
+    }
   }
-  if (have_valid)
+  /* One log line per header, however many bad cookies it holds (a header
+   * of 8 KiB made 482 lines): the count and the first reason. */
+  if (have_valid) {
+    if (bad)
+      cashback__log(client, CASHBACK_LOG_INFO,
+                    "cookie '%s': %d of %d ignored (first, #%d: %s: %s)", cname,
+                    bad, seen, first_bad, cashback_strerror(first_st),
+                    first_why);
     return CASHBACK_OK;
+  }
   memset(out, 0, sizeof(*out));
   if (seen == 0)
     return CASHBACK_E_CLICK_NONE;
-  return cashback__fail(client, fail_st, "cookie '%s': %s", cname, fail_why);
+  if (seen == 1)
+    return cashback__fail(client, fail_st, "cookie '%s': %s", cname, fail_why);
+  return cashback__fail(client, fail_st,
+                        "cookie '%s': %s (%d cookies of that name, none "
+                        "valid; first, #%d: %s)",
+                        cname, fail_why, seen, first_bad,
+                        cashback_strerror(first_st));
 }

@@ -8,6 +8,7 @@
 #include <inttypes.h>
 #include <mbedtls/md.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Test inputs are composed with snprintf into buffers sized for the
@@ -31,11 +32,15 @@ static int64_t clock_fn(void *userdata) {
 typedef struct test_log {
   int n_warn;
   char last[512]; /* the last WARN message */
+  int n_all;      /* lines of any level */
+  char last_any[512];
 } test_log;
 
 static void log_fn(cashback_log_level level, const char *message,
                    void *userdata) {
   test_log *l = userdata;
+  l->n_all++;
+  snprintf(l->last_any, sizeof(l->last_any), "%s", message);
   if (level == CASHBACK_LOG_WARN) {
     l->n_warn++;
     snprintf(l->last, sizeof(l->last), "%s", message);
@@ -612,6 +617,56 @@ START_TEST(click_several_cookies) {
 }
 END_TEST
 
+/* A Cookie header full of bad cookies of our name is one log line, with
+ * the count and the first reason, not a line per cookie. */
+START_TEST(click_bad_cookies_one_log_line) {
+  test_clock clk = {T0 + 1000};
+  test_log log = {0};
+  client_spec s = {.log = &log};
+  cashback_client *c = make(&clk, &s);
+  char good[CASHBACK_SET_COOKIE_MAX + 1];
+  capture_pair(c, &clk, T0, "cb_click=GOOD", good, sizeof(good));
+  /* 8 KiB of bad cookies: 362 of "cashback_click=bad" and a number. */
+  size_t cap = 16384, o = 0;
+  char *header = malloc(cap);
+  ck_assert_ptr_nonnull(header);
+  int n = 0;
+  while (o < 8192) {
+    int w = snprintf(header + o, cap - o, "%s" CK "=bad%d", o ? "; " : "", n);
+    o += (size_t)w;
+    n++;
+  }
+  ck_assert_int_ge(n, 300);
+  cashback_click click;
+  log.n_all = 0;
+  log.n_warn = 0;
+  ck_assert_int_eq(cashback_click_read(c, header, o, &click),
+                   CASHBACK_E_CLICK_MALFORMED);
+  ck_assert_int_eq(log.n_all, 1);
+  ck_assert_int_eq(log.n_warn, 1);
+  char want[64];
+  snprintf(want, sizeof(want), "(%d cookies of that name, none valid;", n);
+  ck_assert_msg(strstr(log.last_any, want), "%s", log.last_any);
+  ck_assert_ptr_nonnull(strstr(log.last_any, "first, #1: "));
+  /* With a valid one among them: still one line, at INFO, with the count. */
+  snprintf(header + o, cap - o, "; %s", good);
+  log.n_all = 0;
+  log.n_warn = 0;
+  ck_assert_int_eq(read_back(c, header, &click), CASHBACK_OK);
+  ck_assert_str_eq(click.token, "GOOD");
+  ck_assert_int_eq(log.n_all, 1);
+  ck_assert_int_eq(log.n_warn, 0);
+  snprintf(want, sizeof(want), "%d of %d ignored (first, #1: ", n, n + 1);
+  ck_assert_msg(strstr(log.last_any, want), "%s", log.last_any);
+  /* A valid cookie alone: no line at all. */
+  log.n_all = 0;
+  ck_assert_int_eq(read_back(c, good, &click), CASHBACK_OK);
+  ck_assert_int_eq(log.n_all, 0);
+  free(header);
+  cashback_client_free(c);
+}
+END_TEST
+
 START_TEST(click_read_malformed) {
   test_clock clk = {T0};
   cashback_client *c = make_default(&clk);
@@ -886,6 +941,7 @@ END_TEST
 TCase *cashback_test_click(void) {
   TCase *tc = tcase_create("click");
   tcase_add_test(tc, cookies_outlive_a_key_rotation);
+  tcase_add_test(tc, click_bad_cookies_one_log_line);
   tcase_add_test(tc, cookie_secret_is_independent_of_the_key);
   tcase_add_test(tc, click_round_trip);
   tcase_add_test(tc, click_set_cookie_attributes);
