@@ -45,6 +45,7 @@ typedef struct request {
   size_t dropped; /* bytes read past `max` */
   int too_big;
   char *pending; /* slow mode: the answer, sent once resumed */
+  int suspended; /* counted in sb_http.n_suspended until done */
 } request;
 
 /* One TCP connection (its MHD socket context), in the list the sweeper
@@ -75,6 +76,7 @@ struct sb_http {
   conn *conns;
   size_t n_conns;
   wake *waits;
+  size_t n_suspended; /* slow-mode requests not yet done */
   int stop;
   pthread_t sweeper, waker;
   int have_sweeper, have_waker;
@@ -259,6 +261,8 @@ static int suspend_for(sb_http *h, struct MHD_Connection *c, request *rq,
     return -1;
   }
   rq->pending = body;
+  rq->suspended = 1;
+  h->n_suspended++;
   w->c = c;
   w->due_ms = mono_ms() + ms;
   w->next = h->waits;
@@ -562,6 +566,12 @@ static void on_done(void *cls, struct MHD_Connection *c, void **ctx,
   (void)toe;
   request *rq = *ctx;
   if (rq) {
+    if (rq->suspended) {
+      pthread_mutex_lock(&h->mu);
+      h->n_suspended--;
+      pthread_cond_broadcast(&h->cv);
+      pthread_mutex_unlock(&h->mu);
+    }
     free(rq->body);
     free(rq->pending);
     free(rq);
@@ -814,6 +824,16 @@ void sb_http_stop(sb_http *h) {
   pthread_mutex_unlock(&h->mu);
   if (h->have_waker) /* resumes every suspended connection first */
     pthread_join(h->waker, NULL);
+  /* Lets the resumed slow-mode answers go out (at most 2 s): their events
+   * are recorded, and a client that hears the answer need not resend. */
+  pthread_mutex_lock(&h->mu);
+  int64_t until_ms = mono_ms() + 2000;
+  while (h->n_suspended && mono_ms() < until_ms) {
+    struct timespec until;
+    abs_time(until_ms, &until);
+    pthread_cond_timedwait(&h->cv, &h->mu, &until);
+  }
+  pthread_mutex_unlock(&h->mu);
   if (h->have_sweeper)
     pthread_join(h->sweeper, NULL);
   if (h->d)

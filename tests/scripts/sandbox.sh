@@ -25,7 +25,8 @@
 #     body is parsed, an unknown merchant answered exactly like a bad
 #     signature; totals past 64 bits reported as overflowed, held refunds
 #     past any sale refused; 80 connections trickling bytes while a normal
-#     client is answered; a trickler cut off by --request-timeout;
+#     client is answered; a trickler cut off by --request-timeout; SIGTERM
+#     while 8 slow-mode answers wait: all 8 answered, exit 0;
 #  7. a database of schema 1 migrated, one of an unknown schema refused;
 #  8. --max-seconds: the sandbox exits by itself.
 #
@@ -216,7 +217,13 @@ start --merchant "shop-42:k1:$S1" --request-timeout 2
 timeout 60 "$PYTHON3" "$client" request-deadline "$port" ||
   fail "request-deadline"
 log_has "whose request took over 2 s (--request-timeout)"
-stop TERM
+# SIGTERM during a slow-mode answer: answered, then exit 0.
+timeout 60 "$PYTHON3" "$client" slow-stop "$port" "$pid" || fail "slow-stop"
+wait "$pid"
+rc=$?
+pid=""
+[ "$rc" = 0 ] || fail "exit status $rc after SIGTERM during a slow answer"
+log_has "stopping on signal 15"
 expect_exit 2 "is not 1 to 3600 seconds" --merchant "shop-42:k1:$S1" \
   --request-timeout 0
 echo "sandbox: hardening ok"

@@ -17,6 +17,7 @@
     sandbox_client.py slow-clients PORT     80 trickling connections
     sandbox_client.py request-deadline PORT a trickler cut off (started
                                             with --request-timeout 2)
+    sandbox_client.py slow-stop PORT PID    SIGTERM during a slow answer
     sandbox_client.py make-v1-db FILE       a database of schema 1
     sandbox_client.py migrated PORT         that database, migrated
 
@@ -521,6 +522,30 @@ def slow_clients(n=80, hold=3.0):
             s.close()
 
 
+def slow_stop(pid, n=8):
+    # SIGTERM while n slow-mode answers wait (suspended): the sandbox
+    # resumes them and every client hears its 200 before the sandbox exits.
+    import os
+    import signal
+    import threading
+    set_mode("slow", slow_ms=60000)
+    got = []
+
+    def send(k):
+        try:
+            got.append(post([sale(f"SS-{k}", 100)], timeout=10)[0])
+        except OSError as e:
+            got.append(repr(e))
+    threads = [threading.Thread(target=send, args=(k,)) for k in range(n)]
+    for t in threads:
+        t.start()
+    time.sleep(1.0)
+    os.kill(pid, signal.SIGTERM)
+    for t in threads:
+        t.join(15)
+    check(got == [200] * n, f"slow answers at SIGTERM: {got}")
+
+
 def request_deadline(limit=10.0):
     # Started with --request-timeout 2: a client trickling its header a
     # byte every 0.3 s, so that no idle timeout ever fires, is cut off
@@ -605,14 +630,17 @@ def main():
     if len(sys.argv) not in (3, 4) or sys.argv[1] not in (
             "before-restart", "after-restart", "followups-retry", "mode",
             "totals", "cross-merchant", "unauthenticated", "overflow",
-            "slow-clients", "request-deadline", "migrated", "make-v1-db"):
+            "slow-clients", "request-deadline", "migrated", "make-v1-db",
+            "slow-stop"):
         fail("usage: sandbox_client.py before-restart|after-restart|"
              "totals PORT, or mode PORT MODE")
     if sys.argv[1] == "make-v1-db":
         make_v1_db(sys.argv[2])
         return
     PORT = int(sys.argv[2])
-    if sys.argv[1] == "mode":
+    if sys.argv[1] == "slow-stop":
+        slow_stop(int(sys.argv[3]))
+    elif sys.argv[1] == "mode":
         set_mode(sys.argv[3])
     elif sys.argv[1] == "totals":
         print(json.dumps(totals()[SHOP]["totals"]))
