@@ -493,7 +493,7 @@ def overflow():
     check("exceeds any possible sale" in got[1]["message"], f"{got[1]}")
 
 
-def slow_clients(n=80, hold=3.0):
+def slow_clients(n=80, hold=2.0):
     # (a) n connections trickling a request's header a byte a second hold no
     # thread and no more than a socket each: a normal client's requests are
     # answered meanwhile (bounded: n sockets, `hold` seconds).
