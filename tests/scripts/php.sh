@@ -9,7 +9,9 @@
 #      (samples/php/woocommerce/test-mapping.php: WordPress cannot run here);
 #   5. end to end: samples/php served by `php -S` on 127.0.0.1 with the
 #      extension loaded, the test receiver as the network
-#      (tests/scripts/php_e2e.py).
+#      (tests/scripts/php_e2e.py);
+# and first, that the extension as `make install` installs it is hardened
+# (tests/scripts/elfcheck.sh).
 # Skips (77) only when PHP's development files are not installed.
 set -eu
 : "${top_srcdir:?}" "${top_builddir:?}"
@@ -65,6 +67,38 @@ ext=$work/ext/modules/cashback.so
 echo "php: built $(php -n -d extension="$ext" -r 'echo "cashback ", phpversion("cashback"), " for PHP ", PHP_VERSION;') against $libdir"
 LD_LIBRARY_PATH=$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 export LD_LIBRARY_PATH
+
+# --- 0. the installed extension is hardened (docs/security.md) ----------------
+# `make install` of the extension into a scratch INSTALL_ROOT, then the checks
+# of tests/scripts/hardening.sh. FORTIFY leaves no trace in this file: it
+# calls nothing that FORTIFY checks with a size known at compile time (PHP's
+# headers make snprintf their own), so the build log is read for it instead:
+# every compile command has -D_FORTIFY_SOURCE=2.
+if [ "${HARDENING:-yes}" = no ]; then
+  echo "php: configured with --disable-hardening: hardening not checked"
+elif ! command -v "${READELF:-readelf}" >/dev/null 2>&1; then
+  echo "php: no readelf (Debian: binutils): hardening not checked"
+else
+  (cd "$work/ext" && make install INSTALL_ROOT="$work/phproot") >"$work/install.log" 2>&1 ||
+    { show "$work/install.log"; fail "make install of the extension failed"; }
+  installed=$(find "$work/phproot" -type f -name cashback.so)
+  [ -n "$installed" ] || fail "make install INSTALL_ROOT=$work/phproot installed no cashback.so"
+  case " ${HARDEN_MISSING:-} " in
+    *" fortify "*) ;;
+    *)
+      ncc=$(grep -c -e '--mode=compile' "$work/make.log" || :)
+      nfort=$(grep -e '--mode=compile' "$work/make.log" | grep -c -e '-D_FORTIFY_SOURCE=2' || :)
+      [ "${ncc:-0}" -gt 0 ] && [ "$ncc" = "$nfort" ] ||
+        fail "hardening: $nfort of ${ncc:-0} compile commands of the extension have -D_FORTIFY_SOURCE=2"
+      ;;
+  esac
+  ELFCHECK_SKIP=fortify ELFCHECK_SKIP_WHY="every compile command had -D_FORTIFY_SOURCE=2" \
+    sh "$top_srcdir/tests/scripts/elfcheck.sh" "$installed" | sed "s|$work/phproot||" >"$work/elfcheck.log" || :
+  cat "$work/elfcheck.log"
+  grep -q '^FAIL' "$work/elfcheck.log" && fail "the installed extension is not hardened"
+  grep -q '^ok ' "$work/elfcheck.log" || fail "hardening: elfcheck.sh checked nothing"
+  echo "php: the installed extension is hardened"
+fi
 
 # --- 1. arginfo ---------------------------------------------------------------
 mkdir "$work/gen"

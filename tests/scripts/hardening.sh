@@ -1,0 +1,52 @@
+#!/bin/sh
+# Every ELF file that `make install` installs is hardened (docs/security.md):
+# full RELRO (GNU_RELRO + BIND_NOW), stack protector, FORTIFY, PIE programs,
+# stack clash protection (tests/scripts/elfcheck.sh says how each is read).
+# Installs into a temporary DESTDIR (nothing outside it is touched, and the
+# install hook does not run ldconfig for a DESTDIR install), then reads the
+# files with readelf. The PHP extension is checked by tests/scripts/php.sh,
+# which builds and installs it.
+# Skips (77) when configured with --disable-hardening or without readelf.
+set -eu
+: "${top_srcdir:?}" "${top_builddir:?}"
+if [ "${HARDENING:-yes}" = no ]; then
+  echo "hardening: configured with --disable-hardening, skipped"; exit 77
+fi
+command -v "${READELF:-readelf}" >/dev/null 2>&1 ||
+  { echo "hardening: no readelf (Debian: binutils), skipped"; exit 77; }
+work=$(mktemp -d "${TMPDIR:-/tmp}/cashback-hardening.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+trap 'exit 1' INT TERM HUP
+# Our own make, not the outer one's variables (TESTS=..., -j).
+unset MAKEFLAGS MFLAGS MAKELEVEL MAKEOVERRIDES TESTS || :
+
+root=$work/root
+if ! make -C "$top_builddir" install DESTDIR="$root" >"$work/install.log" 2>&1; then
+  tail -n 40 "$work/install.log"
+  echo "hardening: make install DESTDIR=$root failed" >&2; exit 1
+fi
+# Every installed regular file that is ELF or an ar archive.
+find "$root" -type f | sort >"$work/files"
+: >"$work/elf"
+while IFS= read -r f; do
+  case $(od -An -c -N7 "$f" | tr -d ' \n') in
+    177ELF* | '!<arch>') echo "$f" >>"$work/elf" ;;
+  esac
+done <"$work/files"
+n=$(wc -l <"$work/elf")
+echo "hardening: $n ELF files of $(wc -l <"$work/files") installed"
+# What must be among them (an install that lost one must not pass).
+for want in /lib/libcashback.so. /lib/libcashback.a /bin/cashback /bin/cashback-sandbox; do
+  grep -q "$want" "$work/elf" ||
+    { cat "$work/files"; echo "hardening: nothing installed matches *$want*" >&2; exit 1; }
+done
+rc=0
+old_ifs=$IFS; IFS='
+'
+# shellcheck disable=SC2046
+set -- $(cat "$work/elf")
+IFS=$old_ifs
+sh "$top_srcdir/tests/scripts/elfcheck.sh" "$@" >"$work/check.out" || rc=$?
+sed "s|$root||" "$work/check.out"
+[ "$rc" = 0 ] || { echo "hardening: installed files are not hardened (above)" >&2; exit 1; }
+echo "hardening: all $n installed ELF files hardened"
