@@ -5,18 +5,20 @@
 #  1. `make install-man DESTDIR=<tmp>` installs a section 3 page for every
 #     public function (the CASHBACK_API declarations of include/cashback.h,
 #     and every symbol the built library exports), libcashback.3 (the
-#     overview, from docs/api/README.md) and none for anything else, and a section 1 page for every installed program; `man -M
-#     <tmp>/.../man -w 3 <function>` finds each (when man-db is there);
+#     overview, from docs/api/README.md) and none for anything else; a
+#     section 1 page for every installed program and for every command
+#     that `cashback --help` lists (cashback-COMMAND.1); and
+#     `man -M <tmp>/.../man -w 3 <function>` finds each (with man-db);
 #  2. every installed page renders without a warning: `groff -k -t -man -ww
 #     -Tutf8` (what `man --warnings -E UTF-8 -l` runs) and, when installed,
 #     `mandoc -T lint -W warning`; lexgrog(1) reads each NAME line, which
 #     whatis and apropos index;
 #  3. a section 3 page says what its docs/api page says: it is ASCII, its
 #     .TH names the function in section 3, its rendered NAME line is
-#     "<function> - <summary>" as in the page (the overview: its Name:), and every line of every ```
-#     block of the page (SYNOPSIS, EXAMPLE) is a line of the rendered text,
-#     so that the conversion (docs/md2man.py) lost no backslash, quote or
-#     hyphen of the code.
+#     "<function> - <summary>" as in the page (the overview: its Name:),
+#     and every line of every ``` block of the page (SYNOPSIS, EXAMPLE) is
+#     a line of the rendered text, so that the conversion (docs/md2man.py)
+#     lost no backslash, quote or hyphen of the code.
 #
 # groff is needed (Debian: groff-base, in bootstrap's PACKAGES): without it
 # the page checks run and the test then exits 77 (skipped).
@@ -84,6 +86,17 @@ for p in $BIN_PROGRAMS; do
   b=$(basename "$p")
   [ -f "$man1/$b.1" ] || problem "the program $b has no installed $b.1"
 done
+# `cashback --help` sends the reader to `man cashback-COMMAND`.
+cli="$top_builddir/plugins/cli/cashback"
+if [ -x "$cli" ]; then
+  "$cli" --help 2>&1 | awk '/^Commands:/ { s = 1; next } s && !NF { exit }
+                             s { print $1 }' >"$work/commands"
+  [ -s "$work/commands" ] || problem "cashback --help lists no command"
+  for c in $(cat "$work/commands"); do
+    [ -f "$man1/cashback-$c.1" ] ||
+      problem "cashback $c has no installed cashback-$c.1 (add it to CLI_MANS in Makefile.am)"
+  done
+fi
 if command -v man >/dev/null 2>&1 && man --version 2>/dev/null | grep -q man-db; then
   # shellcheck disable=SC2046
   man -M "$mandir" -w 3 $(cat "$work/pages3") >"$work/found" 2>"$work/notfound"
