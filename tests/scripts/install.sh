@@ -83,6 +83,13 @@ echo "install.sh: 1. $libdir not scanned: ld.so.conf.d / LD_LIBRARY_PATH hint"
 # --- 2. the real thing, in a private mount namespace --------------------------
 skip() { echo "install.sh: 2. skipped: $*"; exit 0; }
 [ "$prefix" = /usr/local ] || skip "configured for $prefix, not /usr/local"
+# /usr/local is hidden in there: the tools the install and the check use
+# must not live in it.
+for tool in make "${CC%% *}" pkg-config sh python3; do
+  case $(command -v "$tool" 2>/dev/null) in
+    /usr/local/*) skip "$tool is in /usr/local, which the private install hides" ;;
+  esac
+done
 command -v unshare >/dev/null 2>&1 || skip "no unshare (util-linux)"
 if [ "$(id -u)" = 0 ]; then ns="unshare --mount --propagation private"
 else ns="unshare --user --map-root-user --mount --propagation private"; fi
