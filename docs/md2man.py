@@ -20,12 +20,14 @@ also has "Name: libcashback - <what it is>":
 
 and then uses only what the API pages use: "# " sections, "## "
 subsections, paragraphs, "- " and "1. " lists (continuation lines
-indented), pipe tables, fenced code blocks, `code`, **bold**, *emphasis*
-and [links](target). It is converted, not interpreted:
+indented), pipe tables, fenced and indented code blocks, `code`,
+**bold**, *emphasis* and [links](target). It is converted, not
+interpreted:
 
 - sections become .SH/.SS, paragraphs .PP, list items .IP, a table one .TP
-  per row (its first cell as the tag, the other cells labelled with their
-  column heading), a code block an indented .nf/.fi block;
+  per row (its first cell as the tag, the second as the text, any further
+  cell on a line of its own after its column heading), a code block an
+  indented .nf/.fi block;
 - `code` and **bold** become bold, *emphasis* italic, a link to another
   API page its name in bold followed by "(3)", a link to another page of
   docs/ its text naming the file in italic ("docs/errors.md"), any other
@@ -343,14 +345,15 @@ def convert(path, version, date):
                         "%s: %d cells, the heading has %d" % (where(i + 2 + r), len(row), len(head))
                     )
             out += [".PP", ".TP", "\\fI" + inline(head[0], where(i)) + "\\fR"]
-            out += text_lines("\\fI" + "; ".join(inline(c, where(i)) for c in head[1:]) + "\\fR")
+            for c, h in enumerate(head[1:]):
+                out += ([".br"] if c else []) + text_lines("\\fI" + inline(h, where(i)) + "\\fR")
             for r, row in enumerate(body):
                 w = where(i + 2 + r)
                 out += [".TP"] + text_lines(inline(row[0], w))
-                parts = [inline(row[1], w)]
+                out += text_lines(inline(row[1], w))
+                # A third column and more: a line each, "heading: cell".
                 for h, c in zip(head[2:], row[2:]):
-                    parts.append(inline(h, w) + ": " + inline(c, w))
-                out += text_lines("; ".join(parts))
+                    out += [".br"] + text_lines(inline(h, w) + ": " + inline(c, w))
             i = j
             continue
         lm = re.match(r"^(- |([0-9]+)\. )(.*)$", line)
