@@ -105,16 +105,18 @@ if command -v man >/dev/null 2>&1 && man --version 2>/dev/null | grep -q man-db;
     problem "man -w found $(wc -l <"$work/found") of $(wc -l <"$work/pages3") section 3 pages"
 fi
 
-# 3 (the part that needs no groff). The pages against their source.
-for f in $(cat "$work/pages3"); do
-  page="$man3/$f.3"
-  if LC_ALL=C grep -n '[^ -~]' "$page" | head -1 | grep -q .; then
-    problem "$f.3 is not ASCII: $(LC_ALL=C grep -n '[^ -~]' "$page" | head -1)"
-  fi
-  th=$(grep '^\.TH ' "$page" | head -1 | cut -d' ' -f2-3)
-  want=$(echo "$f" | tr 'a-z' 'A-Z')
-  [ "$th" = "$want 3" ] || problem "$f.3: .TH \"$th\", want \"$want 3\""
-done
+# 3 (the part that needs no groff). The pages against their source: one awk
+# run over all of them (a process per page and check took seconds).
+(cd "$man3" && awk '
+  FNR == 1 { f = FILENAME; sub(/\.3$/, "", f); th = 0 }
+  /[^ -~]/ && !ascii[f]++ { print "man: FAIL: " f ".3:" FNR ": not ASCII" }
+  /^\.TH / && !th++ && $2 " " $3 != toupper(f) " 3" {
+    print "man: FAIL: " f ".3: .TH \"" $2 " " $3 "\", want \"" toupper(f) " 3\"" }
+  ' $(sed 's/$/.3/' "$work/pages3")) >"$work/th"
+if [ -s "$work/th" ]; then
+  cat "$work/th"
+  problems=$((problems + $(wc -l <"$work/th")))
+fi
 
 # 2. Rendering, all pages in one run of each tool (warnings name the file).
 if ! command -v groff >/dev/null 2>&1; then
@@ -155,33 +157,56 @@ fi
 # header line "<NAME>(3) ... <NAME>(3)" at the left margin (cut short when the
 # name is long), the k-th one is the k-th page.
 # shellcheck disable=SC2046
-(cd "$man3" && groff -k -t -man -Tutf8 -P-cbou $(sed 's/$/.3/' "$work/pages3")) |
+(cd "$man3" && groff -k -t -man -Tutf8 -P-cbou $(sed 's/$/.3/' "$work/pages3") 2>/dev/null) |
   awk -v dir="$work" -v list="$work/pages3" '
     BEGIN { while ((getline l < list) > 0) names[++n] = l }
     /^[A-Z][A-Z0-9_]*.*\(3\)$/ { f = dir "/" names[++k] ".txt" }
     f { print > f }'
-for f in $(cat "$work/pages3"); do
-  md="$top_srcdir/docs/api/$f.md"
-  [ "$f" = libcashback ] && md="$top_srcdir/docs/api/README.md"
-  txt="$work/$f.txt"
-  [ -f "$md" ] || { problem "$f.3 has no source docs/api/$f.md"; continue; }
-  [ -s "$txt" ] || { problem "$f.3 rendered to nothing"; continue; }
-  name=$(awk '/^Name: / && !s { sub(/^Name: /, ""); print; exit }
-              /^# NAME$/ { s = 1; next } s && /^# / { exit }
-              s && NF { sub(/^ +/, ""); line = line (line ? " " : "") $0 }
-              END { if (s) print line }' "$md")
-  got=$(awk '/^NAME$/ { s = 1; next } s && /^[^ ]/ { exit }
-             s && NF { line = line (line ? " " : "") $0 } END { print line }' "$txt" |
-    sed -e 's/  */ /g' -e 's/^ //' -e 's/ $//')
-  [ "$got" = "$name" ] || problem "$f.3: NAME renders as \"$got\", docs/api/$f.md says \"$name\""
-  awk '/^```/ { b = !b; next } b { sub(/^ +/, ""); sub(/ +$/, ""); if (length) print }' \
-    "$md" | sort -u >"$work/code"
-  sed -e 's/^ *//' -e 's/ *$//' "$txt" | sort -u | comm -23 "$work/code" - >"$work/lost"
-  if [ -s "$work/lost" ]; then
-    problem "$f.3 renders these code lines of docs/api/$f.md otherwise:"
-    sed 's/^/  /; 5q' "$work/lost"
-  fi
-done
+awk -v list="$work/pages3" -v dir="$work" -v api="$top_srcdir/docs/api" '
+  function trim(x) { sub(/^ +/, "", x); sub(/ +$/, "", x); return x }
+  function fail(m) { print "man: FAIL: " m; bad++ }
+  BEGIN {
+    while ((getline f < list) > 0) {
+      md = api "/" f ".md"
+      if (f == "libcashback") md = api "/README.md"
+      txt = dir "/" f ".txt"
+      # The source: its NAME (or Name:) line and its code lines.
+      name = ""; s = 0; b = 0; n = 0; split("", code)
+      if ((getline l < md) <= 0) { fail(f ".3 has no source " md); continue }
+      do {
+        if (l ~ /^```/) { b = !b; continue }
+        if (b) { l = trim(l); if (l != "") code[++n] = l; continue }
+        if (l ~ /^Name: / && name == "") { name = substr(l, 7); continue }
+        if (l == "# NAME") { s = 1; continue }
+        if (s && l ~ /^# /) s = 0
+        if (s && trim(l) != "") name = name (name == "" ? "" : " ") trim(l)
+      } while ((getline l < md) > 0)
+      close(md)
+      # The rendered text: its NAME paragraph and the set of its lines.
+      got = ""; s = 0; m = 0; split("", line)
+      while ((getline l < txt) > 0) {
+        m++
+        if (l == "NAME") { s = 1; continue }
+        if (s && l ~ /^[^ ]/) s = 0
+        if (s && trim(l) != "") got = got (got == "" ? "" : " ") trim(l)
+        line[trim(l)] = 1
+      }
+      close(txt)
+      if (!m) { fail(f ".3 rendered to nothing"); continue }
+      gsub(/  +/, " ", got)
+      if (got != name)
+        fail(f ".3: NAME renders as \"" got "\", its source says \"" name "\"")
+      lost = 0
+      for (i = 1; i <= n; i++)
+        if (!(code[i] in line) && lost++ < 5)
+          fail(f ".3 renders this code line of its source otherwise: " code[i])
+    }
+    exit bad > 0
+  }' >"$work/fidelity"
+if [ -s "$work/fidelity" ]; then
+  cat "$work/fidelity"
+  problems=$((problems + $(wc -l <"$work/fidelity")))
+fi
 
 n1=$(find "$man1" -type f | wc -l)
 n3=$(wc -l <"$work/pages3")
