@@ -795,7 +795,9 @@ typedef struct cashback_queue_status {
 
 /**
  * Fills `out` from the spool on disk (every process's events). Cost grows
- * with the number of queued events (it reads record headers).
+ * with the number of queued events (it reads record headers). Its texts are
+ * printable ASCII (as `cashback_printable()` makes them), whatever the
+ * spool's files hold.
  */
 CASHBACK_API cashback_status cashback_get_status(cashback_client *client,
                                                  cashback_queue_status *out);

@@ -12,6 +12,7 @@
 #include "cashback_event.h"
 #include "cashback_sender.h"
 #include "cashback_spool.h"
+#include "cashback_text.h"
 #include "cashback_time.h"
 
 #include <cjson/cJSON.h>
@@ -160,6 +161,15 @@ static int count_one(const char *p, size_t len, int64_t t, void *ud) {
   return 0;
 }
 
+/* A text field of the status made printable in place (cashback_text.h):
+ * it holds the configured spool path and what the spool's files say. */
+static void shown(char *field, size_t size) {
+  char raw[CASHBACK_ERROR_MAX + 1];
+  size_t len = strnlen(field, size < sizeof(raw) ? size : sizeof(raw));
+  memcpy(raw, field, len);
+  cashback__printable(field, size, raw, len);
+}
+
 cashback_status cashback_get_status(cashback_client *c,
                                     cashback_queue_status *out) {
   if (!c || !out)
@@ -246,6 +256,11 @@ cashback_status cashback_get_status(cashback_client *c,
   if (!out->spool_problem[0])
     cashback__spool_seq_problem(spool, out->spool_problem,
                                 sizeof(out->spool_problem));
+  /* The texts reach terminals, logs and pages: printable, whatever bytes
+   * the path or another process's state file held. */
+  shown(out->last_error, sizeof(out->last_error));
+  shown(out->spool_problem, sizeof(out->spool_problem));
+  shown(out->spool_error, sizeof(out->spool_error));
   return CASHBACK_OK;
 }
 

@@ -1,11 +1,13 @@
 /* The reporting API on a real spool directory (the sender's side is in
  * test_sender.c, against the in-tree receiver). */
 #include "cashback.h"
+#include "cashback_crc32c.h"
 #include "cashback_record.h"
 #include "cashback_spool.h"
 #include "fixture.h"
 #include "tests.h"
 
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,6 +104,49 @@ START_TEST(status_names_an_unreadable_file) {
   ck_assert_str_eq(s.spool_problem, "");
   cashback_client_free(c);
   alarm(0);
+}
+END_TEST
+
+static int printable_ascii(const char *s) {
+  for (; *s; s++)
+    if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f)
+      return 0;
+  return 1;
+}
+
+/* The status's texts come from the spool's files (the state file another
+ * process, maybe of another user, wrote): they reach terminals, logs and
+ * web pages, so every one is printable (cashback_printable()), whatever
+ * bytes the file holds. */
+START_TEST(status_texts_are_printable) {
+  cashback_client *c = client("s", 0, CASHBACK_DURABLE_SYNC);
+  cashback_event *ev = sale("1");
+  ck_assert_int_eq(cashback_report(c, ev, NULL), CASHBACK_OK);
+  cashback_event_free(ev);
+  const char *body = "last_status=21\n"
+                     "last_error=\x1b]0;owned\x07 sent\r\n"
+                     "read_errors=1\n"
+                     "read_error=seg-1: \x1b[2J\x9b"
+                     "31m EIO\n";
+  char path[256], text[512];
+  snprintf(text, sizeof(text), "%scrc=%08" PRIx32 "\n", body,
+           cashback__crc32c(0, body, strlen(body)));
+  snprintf(path, sizeof(path), "%s/s/state", root);
+  FILE *f = fopen(path, "w");
+  ck_assert_ptr_nonnull(f);
+  fputs(text, f);
+  ck_assert_int_eq(fclose(f), 0);
+  cashback_queue_status s;
+  ck_assert_int_eq(cashback_get_status(c, &s), CASHBACK_OK);
+  ck_assert_int_eq(s.last_status, CASHBACK_E_NETWORK);
+  ck_assert_uint_eq(s.read_errors, 1);
+  ck_assert_msg(printable_ascii(s.last_error), "last_error: %s", s.last_error);
+  ck_assert_str_eq(s.last_error, "\\x1b]0;owned\\x07 sent\\x0d");
+  ck_assert_msg(printable_ascii(s.spool_problem), "spool_problem: %s",
+                s.spool_problem);
+  ck_assert_str_eq(s.spool_problem, "seg-1: \\x1b[2J\\x9b31m EIO");
+  ck_assert(printable_ascii(s.spool_error));
+  cashback_client_free(c);
 }
 END_TEST
 
@@ -417,6 +462,7 @@ TCase *cashback_test_report(void) {
   tcase_add_test(tc, empty_quarantine);
   tcase_add_test(tc, default_spool_directory);
   tcase_add_test(tc, status_names_an_unreadable_file);
+  tcase_add_test(tc, status_texts_are_printable);
   tcase_add_test(tc, quarantine_damage_is_counted_and_kept);
   tcase_add_test(tc, unreadable_entry_is_listed);
   return tc;
