@@ -57,8 +57,7 @@ __attribute__((unused)) static const char *errtext_xsi(int r, char *buf) {
       default: errtext_xsi)(strerror_r((e), (buf), sizeof(buf)), (buf))
 
 /* Copies a key into `out` (CONFIG_KEY_MAX + 1 bytes). Keys longer than any
- * known key are cut; cashback_options_set() then reports them as unknown
- * (with the cut text, which is enough to recognise them). */
+ * known key are cut (the callers only copy known keys). */
 static void key_copy(const char *k, size_t len, char *out) {
   if (len > CONFIG_KEY_MAX)
     len = CONFIG_KEY_MAX;
@@ -121,6 +120,15 @@ cashback_status cashback__config_parse_text(cashback_options *o,
       break;
     }
     key_copy(k, klen, key);
+    if (!cashback__options_key_known(k, klen)) {
+      /* Named by its line; its text only when it looks like a key name (it
+       * may be a secret, cut before its base64 padding '='). */
+      char shown[160];
+      st = cashback__options_fail(
+          o, CASHBACK_E_CONFIG, "%s:%zu: unknown key %s", origin, line,
+          cashback__options_key_shown(k, klen, shown, sizeof(shown)));
+      break;
+    }
     if (vlen > CONFIG_VALUE_MAX) {
       st = cashback__options_fail(o, CASHBACK_E_CONFIG,
                                   "%s:%zu: %s: value longer than %d bytes",
@@ -208,6 +216,15 @@ cashback_status cashback__config_parse_connection(cashback_options *o,
                                   "connection string: pair %zu: the key "
                                   "contains a NUL byte",
                                   pair);
+      break;
+    }
+    /* Named only once known: an unknown one may be a secret (cut before its
+     * base64 padding '='), and is named by its position. */
+    if (!cashback__options_key_known(k, klen)) {
+      char shown[160];
+      st = cashback__options_fail(
+          o, CASHBACK_E_CONFIG, "connection string: pair %zu: unknown key %s",
+          pair, cashback__options_key_shown(k, klen, shown, sizeof(shown)));
       break;
     }
     key_copy(k, klen, key);

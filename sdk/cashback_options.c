@@ -998,6 +998,74 @@ const char *cashback__options_key(size_t i) {
   return i < sizeof(text_keys) / sizeof(text_keys[0]) ? text_keys[i].key : NULL;
 }
 
+int cashback__options_key_known(const char *k, size_t len) {
+  for (size_t i = 0; i < sizeof(text_keys) / sizeof(text_keys[0]); i++)
+    if (strlen(text_keys[i].key) == len &&
+        memcmp(text_keys[i].key, k, len) == 0)
+      return 1;
+  return 0;
+}
+
+/* Levenshtein distance of `a` (`n` bytes) and `b`, both at most 64. */
+static size_t distance(const char *a, size_t n, const char *b) {
+  size_t m = strlen(b), row[65];
+  for (size_t j = 0; j <= m; j++)
+    row[j] = j;
+  for (size_t i = 1; i <= n; i++) {
+    size_t diag = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= m; j++) {
+      size_t up = row[j];
+      size_t best = diag + (a[i - 1] != b[j - 1]);
+      if (up + 1 < best)
+        best = up + 1;
+      if (row[j - 1] + 1 < best)
+        best = row[j - 1] + 1;
+      row[j] = best;
+      diag = up;
+    }
+  }
+  return row[m];
+}
+
+const char *cashback__options_key_shown(const char *k, size_t len, char *buf,
+                                        size_t size) {
+  /* Shorter than any secret (16 or more): never a secret. */
+  int name = len >= 1 && len < 16;
+  for (size_t i = 0; name && i < len; i++)
+    name = (k[i] >= 'a' && k[i] <= 'z') || k[i] == '_';
+  /* The nearest key of ours, case and blanks aside: named, not theirs. */
+  char norm[65];
+  size_t nn = 0;
+  for (size_t i = 0; i < len && nn < sizeof(norm) - 1; i++)
+    if (k[i] != ' ' && k[i] != '\t')
+      norm[nn++] = (char)ascii_lower((unsigned char)k[i]);
+  const char *like = NULL;
+  size_t best = 3; /* at most 2 edits */
+  for (size_t i = 0; len <= 64 && i < sizeof(text_keys) / sizeof(text_keys[0]);
+       i++) {
+    size_t d = distance(norm, nn, text_keys[i].key);
+    if (d < best) {
+      best = d;
+      like = text_keys[i].key;
+    }
+  }
+  char hint[64] = "";
+  if (like)
+    snprintf(hint, sizeof(hint), "; did you mean '%s'?", like);
+  if (name)
+    snprintf(buf, size, "'%.*s'%s%s%s", (int)len, k, like ? " (" : "",
+             like ? hint + 2 : "", like ? ")" : "");
+  else if (len == 0)
+    snprintf(buf, size, "'' (empty)");
+  else
+    snprintf(buf, size,
+             "of %zu characters (not shown: it may be a value written "
+             "without its key%s)",
+             len, hint);
+  return buf;
+}
+
 cashback_status cashback_options_set(cashback_options *opts, const char *key,
                                      const char *value) {
   if (!opts)
@@ -1011,8 +1079,8 @@ cashback_status cashback_options_set(cashback_options *opts, const char *key,
       return null_arg(opts, text_keys[i].key);
     return text_keys[i].set(opts, value, strlen(value));
   }
-  char shown[CASHBACK_ID_MAX + 8];
+  char shown[160];
   return cashback__options_fail(
-      opts, CASHBACK_E_CONFIG, "unknown key '%s'",
-      printable(key, strlen(key), shown, sizeof(shown)));
+      opts, CASHBACK_E_CONFIG, "unknown key %s",
+      cashback__options_key_shown(key, strlen(key), shown, sizeof(shown)));
 }

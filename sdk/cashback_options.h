@@ -56,6 +56,19 @@ cashback_status cashback__options_fail(cashback_options *o, cashback_status st,
  * that the environment loader reads exactly the keys the table knows. */
 const char *cashback__options_key(size_t i);
 
+/* How an error names a key that a user wrote (`len` bytes at `k`), in
+ * `buf`, which it returns: as written, quoted, when it looks like a key
+ * name and cannot be a secret (1-15 of [a-z_]: a secret has 16 or more
+ * characters); else by its length only. Either way with the table's key
+ * nearest to it (case and blanks aside, at most 2 edits), as a hint. Never
+ * echoes anything else: it may be a secret written without its "secret="
+ * (a base64 secret ends in '=', so "c2Vj...ZWQ=" reads as a key). */
+const char *cashback__options_key_shown(const char *k, size_t len, char *buf,
+                                        size_t size);
+
+/* 1 when `k` (`len` bytes) is a key of the table. */
+int cashback__options_key_known(const char *k, size_t len);
+
 /* Checks that the required keys are present; names the first missing one. */
 cashback_status cashback__options_check(cashback_options *o);
 

@@ -45,11 +45,13 @@ static int add_key(cli *c, cashback_verifier *v, const char *spec,
   id[n] = '\0';
   cashback_status st = cashback_verifier_add_key(v, id, colon + 1);
   if (st != CASHBACK_OK)
+    /* Not even the id: a KEY_ID:SECRET written the other way round has the
+     * secret before the ':'. */
     return cli_error(c, CLI_USAGE,
-                     "%s: key '%s': %s (the id is 1-64 of [A-Za-z0-9._-]; the "
+                     "%s: %s (the id is 1-64 of [A-Za-z0-9._-]; the "
                      "secret 16-256 printable characters without space, ';' "
                      "or '#'; at most 16 keys)",
-                     where, id, cashback_strerror(st));
+                     where, cashback_strerror(st));
   return CLI_OK;
 }
 

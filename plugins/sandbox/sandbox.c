@@ -174,11 +174,13 @@ static void add_key(sandbox *sb, const char *mid, const char *key_id,
   if (m->n_keys >= SB_KEYS_MAX)
     die_usage("%s: merchant %s has more than %d keys", where, mid, SB_KEYS_MAX);
   cashback_status st = cashback_verifier_add_key(m->verifier, key_id, secret);
+  /* Not even the key id: KEY:SECRET the other way round has the secret
+   * where the id should be. */
   if (st != CASHBACK_OK)
-    die_usage("%s: merchant %s, key '%.80s': %s (a key id is 1-64 of "
+    die_usage("%s: merchant %s, key %zu: %s (a key id is 1-64 of "
               "[A-Za-z0-9._-]; a secret 16-256 printable characters without "
               "space, ';' or '#')",
-              where, mid, key_id, cashback_strerror(st));
+              where, mid, m->n_keys + 1, cashback_strerror(st));
   size_t n = strlen(key_id);
   memcpy(m->key_ids[m->n_keys++], key_id, n + 1);
 }

@@ -125,6 +125,16 @@ run 0 "$CB" report --help; out "usage: cashback report"
 run 3 env -u CASHBACK_CONNECTION "$CB" status; err "missing required key 'merchant_id'"
 run 3 "$CB" --connection 'cashback:merchant_id=shop 42' status; err "(--connection).*merchant_id"
 run 3 "$CB" status --config "$tmp/nonexistent.conf"; err "cannot open"
+# A secret written without its "secret=" (base64, ending in '=') is never
+# echoed: the pair is named by its position.
+B64=c2VjcmV0LXZhbHVlLW9mLXRoZS1zaG9wcw+/ZWQ=
+run 3 "$CB" --connection "cashback:merchant_id=shop-42;key_id=k1;$B64;endpoint=$base/v1/events" status
+errF "pair 3: unknown key of 39 characters (not shown"
+grep -qF "c2VjcmV0" "$tmp/err" && fail "--connection: the secret was echoed"
+printf 'merchant_id = shop-42\nkey_id = k1\n%s\n' "$B64" >"$tmp/nokey.conf"
+run 3 env -u CASHBACK_CONNECTION "$CB" --config "$tmp/nokey.conf" status
+errF "nokey.conf:3: unknown key of 39 characters (not shown"
+grep -qF "c2VjcmV0" "$tmp/err" && fail "--config: the secret was echoed"
 run 3 env CASHBACK_ENDPOINT=ftp://x "$CB" status; err "CASHBACK_ENDPOINT"
 cat >"$tmp/shop.conf" <<EOF
 merchant_id = shop-43
@@ -390,7 +400,11 @@ run 1 "$CB" verify --key "k1:$SECRET" --signature "t=1,v1=k1:zz" --body "$tmp/bo
 printf '# keys\nk1:%s\n' "$SECRET" >"$tmp/keys"
 run 0 "$CB" verify --key-file "$tmp/keys" --signature "$H" --body "$tmp/body"
 run 2 "$CB" verify --signature "$H" --body "$tmp/body"; err "\-\-key KEY_ID:SECRET or \-\-key-file is required"
-run 2 "$CB" verify --key "k1:short" --signature "$H" --body "$tmp/body"; err "\-\-key: key 'k1'"
+run 2 "$CB" verify --key "k1:short" --signature "$H" --body "$tmp/body"; err "\-\-key: invalid argument"
+# KEY_ID:SECRET the other way round: the secret is before the ':', and is
+# not echoed either.
+run 2 "$CB" verify --key "$B64:k1" --signature "$H" --body "$tmp/body"; err "\-\-key: "
+grep -qF "c2VjcmV0" "$tmp/err" && fail "verify --key: the secret was echoed"
 grep -q short "$tmp/err" && fail "verify echoed a secret"
 run 2 "$CB" verify --key "k1:$SECRET" --body "$tmp/body"; err "\-\-signature HEADER is required"
 run 2 "$CB" verify --key "k1:$SECRET" --signature "$H"; err "\-\-body FILE is required"

@@ -121,6 +121,10 @@ expect_exit 2 "not ok, down, 503 or slow" --merchant "shop-42:k1:$S1" \
   --fail-mode sideways
 expect_exit 2 "a secret 16-256" --merchant "shop-42:k1:short"
 grep -q short "$work/out" && fail "a refused secret was echoed"
+# KEY:SECRET the other way round: the secret stands where the key id
+# should be, and is not echoed either.
+expect_exit 2 "merchant shop-42, key 1:" --merchant "shop-42:$S1:k1"
+grep -qF -- "$S1" "$work/out" && fail "a secret given as a key id was echoed"
 printf 'shop-42 k1 %s\n' "$S1" >"$work/keys"
 chmod 644 "$work/keys"
 expect_exit 1 "chmod 600" --keys-file "$work/keys"

@@ -653,19 +653,22 @@ START_TEST(test_text_keys) {
   EXPECT_FAIL(o, cashback_options_set(o, "foo", "x"), CASHBACK_E_CONFIG,
               "unknown key 'foo'");
   ck_assert_str_eq(cashback_options_last_error(o), "unknown key 'foo'");
+  /* Only what looks like a key name is echoed (anything else may be a
+   * secret written without its key). */
   EXPECT_FAIL(o, cashback_options_set(o, "Merchant_ID", "x"), CASHBACK_E_CONFIG,
-              "unknown key 'Merchant_ID'");
+              "unknown key of 11 characters (not shown: it may be a value "
+              "written without its key; did you mean 'merchant_id'?)");
   EXPECT_FAIL(o, cashback_options_set(o, "", "x"), CASHBACK_E_CONFIG,
-              "unknown key ''");
+              "unknown key '' (empty)");
   EXPECT_FAIL(o, cashback_options_set(o, "merchant_id ", "x"),
-              CASHBACK_E_CONFIG, "unknown key 'merchant_id '");
+              CASHBACK_E_CONFIG, "did you mean 'merchant_id'?");
   EXPECT_FAIL(o, cashback_options_set(o, "bad\nkey", "x"), CASHBACK_E_CONFIG,
-              "unknown key 'bad\\x0akey'");
+              "unknown key of 7 characters (not shown: it may be a value");
   char longkey[300];
   fill(longkey, 'k', 299);
   EXPECT_FAIL(o, cashback_options_set(o, longkey, "x"), CASHBACK_E_CONFIG,
-              "...'");
-  ck_assert_uint_lt(strlen(cashback_options_last_error(o)), 100);
+              "unknown key of 299 characters");
+  ck_assert_ptr_null(strstr(cashback_options_last_error(o), "kkkk"));
   /* The key names are not settable by their typed-setter spelling. */
   EXPECT_FAIL(o, cashback_options_set(o, "key", "x"), CASHBACK_E_CONFIG,
               "unknown key 'key'");

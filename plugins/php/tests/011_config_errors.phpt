@@ -60,7 +60,7 @@ nothing, status: 3: missing required key 'merchant_id' (set cashback.connection 
 no prefix: 3: cashback.connection: connection string: must start with 'cashback:'
 no secret: 3: missing required key 'secret'
 bad window: 3: cashback.connection: connection string: attribution_window: %s
-unknown key: 3: cashback.connection: connection string: unknown key 'merchnt_id'
+unknown key: 3: cashback.connection: connection string: pair 5: unknown key 'merchnt_id' (did you mean 'merchant_id'?)
 int(3)
 bool(false)
 relative spool_dir: 3: cashback.spool_dir: spool_dir: %s

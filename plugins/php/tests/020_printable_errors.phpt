@@ -26,7 +26,7 @@ cb_shown('unknown key', $with(["amo\x1b[8munt" => '1.00']));
 cb_shown('unknown key with NUL', $with(["amount\0x" => '1.00']));
 cb_shown('item unknown key', $with(['items' => [['sku' => 'a', 'price' => '1.00', "q\x1bty" => 2]]]));
 cb_shown('item price', $with(['items' => [['sku' => 'a', 'price' => "1\x1b[31m"]]]));
-cb_shown('option key', fn() => new Cashback\Client(cb_conn(), ["spool\x1b[2J" => '/tmp']));
+cb_shown('option value', fn() => new Cashback\Client(cb_conn(), ['landing_params' => "cb\x1b[2J"]));
 cb_shown('connection value', fn() => new Cashback\Client("cashback:merchant_id=a\x1b[2Jb"));
 echo Cashback\status()['queued_events'], " queued\n";
 ?>
@@ -38,6 +38,6 @@ unknown key: 10: unknown key 'amo\x1b[8munt'
 unknown key with NUL: 10: unknown key 'amount\x00x'
 item unknown key: 10: items[0]: unknown key 'q\x1bty'
 item price: 8: items[0].price: amount is not exact or out of range ('1\x1b[31m' EUR)
-option key: 3: options: unknown key 'spool\x1b[2J'
+option value: 3: options: landing_params: 'cb\x1b[2J' is not a parameter name (1-32 of [A-Za-z0-9_.-]) or an '@network'
 connection value: 3: connection: connection string: merchant_id: must be 1-64 of [A-Za-z0-9._-]
 0 queued
