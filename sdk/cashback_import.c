@@ -18,7 +18,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define READ_BUF (256 * 1024) /* > twice the longest record, quoted */
 #define QUANTITY_MAX 1000000
 
 static const char *const column_names[CASHBACK__COL_COUNT] = {
@@ -437,6 +436,7 @@ typedef struct importer {
   cashback__columns cols;
   int have_header;
   uint64_t bytes_read, bytes_total;
+  size_t buf_size; /* the read buffer: a longer record is skipped */
 } importer;
 
 static void tell(importer *im, uint64_t line, cashback_status st,
@@ -511,7 +511,7 @@ static cashback_status skip_long_line(importer *im, int fd, char *buf,
       return CASHBACK_OK;
     ssize_t r;
     do
-      r = read(fd, buf, READ_BUF);
+      r = read(fd, buf, im->buf_size);
     while (r < 0 && errno == EINTR);
     if (r < 0)
       return CASHBACK_E_IO;
@@ -523,7 +523,7 @@ static cashback_status skip_long_line(importer *im, int fd, char *buf,
 }
 
 static cashback_status run(importer *im, int fd, const char *path) {
-  char *buf = malloc(READ_BUF);
+  char *buf = malloc(im->buf_size);
   cashback__csv_record *rec = malloc(sizeof(*rec));
   cashback_status st = CASHBACK_OK;
   if (!buf || !rec) {
@@ -555,15 +555,15 @@ static cashback_status run(importer *im, int fd, const char *path) {
         have -= off;
         off = 0;
       }
-      if (have == READ_BUF) {
+      if (have == im->buf_size) {
         uint64_t at = line++;
         st = skip_long_line(im, fd, buf, &have, &eof);
         if (st != CASHBACK_OK)
           break;
         if (!im->have_header) {
           st = cashback__fail(im->c, CASHBACK_E_FIELD,
-                              "%s:%llu: the header is longer than %d bytes",
-                              path, (unsigned long long)at, READ_BUF);
+                              "%s:%llu: the header is longer than %zu bytes",
+                              path, (unsigned long long)at, im->buf_size);
           break;
         }
         im->stats->rows++;
@@ -573,7 +573,7 @@ static cashback_status run(importer *im, int fd, const char *path) {
       }
       ssize_t n;
       do
-        n = read(fd, buf + have, READ_BUF - have);
+        n = read(fd, buf + have, im->buf_size - have);
       while (n < 0 && errno == EINTR);
       if (n < 0) {
         st = cashback__fail(im->c, CASHBACK_E_IO, "cannot read '%s': %s", path,
@@ -622,6 +622,37 @@ static cashback_status run(importer *im, int fd, const char *path) {
   return st;
 }
 
+cashback_status cashback__import_fd(cashback_client *client, int fd,
+                                    const char *name, unsigned flags,
+                                    size_t buf_size, cashback_import_fn fn,
+                                    void *userdata,
+                                    cashback_import_stats *stats) {
+  cashback_import_stats local;
+  if (!stats)
+    stats = &local;
+  memset(stats, 0, sizeof(*stats));
+  if (!client || !name || fd < 0 || buf_size < CASHBACK__IMPORT_BUF_MIN)
+    return CASHBACK_E_INVALID_ARGUMENT;
+  if (flags & ~(unsigned)CASHBACK_IMPORT_DRY_RUN)
+    return cashback__fail(client, CASHBACK_E_INVALID_ARGUMENT,
+                          "import: unknown flags 0x%x", flags);
+  importer *im = calloc(1, sizeof(*im));
+  if (!im)
+    return cashback__fail(client, CASHBACK_E_NOMEM, "import: out of memory");
+  im->c = client;
+  im->flags = flags;
+  im->fn = fn;
+  im->ud = userdata;
+  im->stats = stats;
+  im->buf_size = buf_size;
+  struct stat sb;
+  if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode))
+    im->bytes_total = (uint64_t)sb.st_size;
+  cashback_status st = run(im, fd, name);
+  free(im);
+  return st;
+}
+
 cashback_status cashback_import_csv(cashback_client *client, const char *path,
                                     unsigned flags, cashback_import_fn fn,
                                     void *userdata,
@@ -639,21 +670,8 @@ cashback_status cashback_import_csv(cashback_client *client, const char *path,
   if (fd < 0)
     return cashback__fail(client, CASHBACK_E_IO, "cannot open '%s': %s", path,
                           strerror(errno));
-  importer *im = calloc(1, sizeof(*im));
-  if (!im) {
-    close(fd);
-    return cashback__fail(client, CASHBACK_E_NOMEM, "import: out of memory");
-  }
-  im->c = client;
-  im->flags = flags;
-  im->fn = fn;
-  im->ud = userdata;
-  im->stats = stats;
-  struct stat sb;
-  if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode))
-    im->bytes_total = (uint64_t)sb.st_size;
-  cashback_status st = run(im, fd, path);
-  free(im);
+  cashback_status st = cashback__import_fd(
+      client, fd, path, flags, CASHBACK__IMPORT_READ_BUF, fn, userdata, stats);
   close(fd);
   return st;
 }

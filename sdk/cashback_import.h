@@ -49,4 +49,20 @@ cashback_status cashback__import_row(const cashback__columns *cols,
                                      cashback_event **out, char *err,
                                      size_t err_size);
 
+/* The read buffer of cashback_import_csv(): a record longer than this
+ * (quotes and all) is skipped whole, see docs/api/cashback_import_csv.md. */
+#define CASHBACK__IMPORT_READ_BUF (256 * 1024)
+#define CASHBACK__IMPORT_BUF_MIN 16
+
+/* cashback_import_csv() from an open `fd` (not closed), `name` standing for
+ * it in messages, with a read buffer of `buf_size` bytes (at least
+ * CASHBACK__IMPORT_BUF_MIN). The public function passes
+ * CASHBACK__IMPORT_READ_BUF; the tests and the fuzz target pass tiny sizes
+ * to drive the same code through the record-longer-than-the-buffer path. */
+cashback_status cashback__import_fd(cashback_client *client, int fd,
+                                    const char *name, unsigned flags,
+                                    size_t buf_size, cashback_import_fn fn,
+                                    void *userdata,
+                                    cashback_import_stats *stats);
+
 #endif
