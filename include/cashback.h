@@ -890,7 +890,10 @@ typedef struct cashback_import_stats {
  * columns is required): each data row becomes a sale, refund, cancel or
  * confirm event, reported with `cashback_report()`. A bad row is skipped and
  * passed to `fn` with its line number and the reason; good rows are
- * reported. Ids are derived from the order (and for a refund from its
+ * reported. A bad record, or one longer than 256 KiB as written (status
+ * CASHBACK_E_TOO_BIG to `fn`), is skipped whole, to the end its quotes give
+ * it: a line inside a quoted field is never read as a row.
+ * Ids are derived from the order (and for a refund from its
  * `refund_id`, which an import requires), so importing the same file again
  * reports the same ids, which the network counts once. `fn` (may be NULL)
  * is called from this thread for every data row; `stats` (may be NULL)

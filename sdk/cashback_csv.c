@@ -46,14 +46,6 @@ static void end_field(parse *p, size_t start) {
   r->n++;
 }
 
-/* After an unrecoverable problem: to the next line end, quotes ignored.
- * 0 when the line does not end within the bytes given (and more follow). */
-static int skip_line(parse *p) {
-  while (p->i < p->len && p->buf[p->i] != '\n' && p->buf[p->i] != '\r')
-    p->i++;
-  return p->i < p->len || p->eof;
-}
-
 /* A quoted field, p->i just past its opening quote. 1: done (p->i past
  * the closing quote); 0: more bytes needed; -1: not closed at the end. */
 static int quoted(parse *p) {
@@ -97,7 +89,6 @@ cashback__csv_result cashback__csv_next(const char *buf, size_t len, int eof,
     return eof ? CASHBACK__CSV_END : CASHBACK__CSV_MORE;
   for (;;) {
     size_t start = p.dlen;
-    int broken = 0; /* the line's structure is lost: skip to its end */
     if (p.i < len && buf[p.i] == '"') {
       p.i++;
       int q = quoted(&p);
@@ -108,35 +99,26 @@ cashback__csv_result cashback__csv_next(const char *buf, size_t len, int eof,
         *why = "a quoted field is not closed before the end of the file";
         return CASHBACK__CSV_BAD;
       }
-      if (p.i < len && buf[p.i] != ',' && buf[p.i] != '\r' &&
-          buf[p.i] != '\n') {
+      if (p.i < len && buf[p.i] != ',' && buf[p.i] != '\r' && buf[p.i] != '\n')
         problem(&p, "text after the closing quote of a field");
-        broken = 1;
-      }
-    } else {
-      while (p.i < len && buf[p.i] != ',' && buf[p.i] != '\r' &&
-             buf[p.i] != '\n') {
-        if (buf[p.i] == '"') {
-          problem(&p, "a quote inside a field that does not start with one "
-                      "(quote the whole field, and double the quote)");
-          broken = 1;
-          break;
-        }
-        append(&p, buf[p.i++]);
-      }
-      if (!broken && p.i >= len && !eof)
-        return CASHBACK__CSV_MORE;
     }
-    if (broken) {
-      if (!skip_line(&p))
-        return CASHBACK__CSV_MORE;
-    } else {
-      end_field(&p, start);
+    /* An unquoted field, or text after a closing quote (a problem). A
+     * problem never changes where the record ends: a quote that opens a
+     * later field is still one, so that a bad record is skipped whole. */
+    while (p.i < len && buf[p.i] != ',' && buf[p.i] != '\r' &&
+           buf[p.i] != '\n') {
+      if (buf[p.i] == '"')
+        problem(&p, "a quote inside a field that does not start with one "
+                    "(quote the whole field, and double the quote)");
+      append(&p, buf[p.i++]);
     }
+    if (p.i >= len && !eof)
+      return CASHBACK__CSV_MORE;
+    end_field(&p, start);
     if (p.i >= len)
       break; /* the last line, without a line end */
     char c = buf[p.i];
-    if (c == ',' && !broken) {
+    if (c == ',') {
       p.i++;
       continue;
     }
@@ -156,4 +138,74 @@ cashback__csv_result cashback__csv_next(const char *buf, size_t len, int eof,
     return CASHBACK__CSV_BAD;
   }
   return CASHBACK__CSV_RECORD;
+}
+
+/* --- The end of a record too long to keep ------------------------------ */
+
+/* The states of the skip, between two bytes. */
+enum {
+  SKIP_FIELD = 0, /* at the start of a field */
+  SKIP_TEXT,      /* in an unquoted field, or after a closing quote */
+  SKIP_QUOTED,    /* in a quoted field */
+  SKIP_QUOTE,     /* a quote in a quoted field: doubled, or closing? */
+  SKIP_CR         /* a CR ended the record: is an LF next? */
+};
+
+void cashback__csv_skip_init(cashback__csv_skip *s) {
+  memset(s, 0, sizeof(*s));
+}
+
+int cashback__csv_skip_feed(cashback__csv_skip *s, const char *buf, size_t len,
+                            int eof, size_t *used) {
+  size_t i = 0;
+  for (; i < len; i++) {
+    char c = buf[i];
+    if (s->state == SKIP_CR) {
+      *used = i + (c == '\n'); /* CRLF, or a lone CR before this byte */
+      s->ended = 1;
+      return 1;
+    }
+    /* Line ends for the count: CRLF once, a lone CR or LF once. */
+    if (c == '\r' || (c == '\n' && !s->prev_cr))
+      s->lines++;
+    s->prev_cr = c == '\r';
+    switch (s->state) {
+    case SKIP_QUOTED:
+      if (c == '"')
+        s->state = SKIP_QUOTE;
+      continue;
+    case SKIP_QUOTE:
+      if (c == '"') {
+        s->state = SKIP_QUOTED; /* a doubled quote */
+        continue;
+      }
+      break; /* closed: the byte is read as after it */
+    case SKIP_FIELD:
+      if (c == '"') {
+        s->state = SKIP_QUOTED;
+        continue;
+      }
+      break;
+    default:
+      break;
+    }
+    /* Outside quotes. */
+    if (c == ',') {
+      s->state = SKIP_FIELD;
+    } else if (c == '\n') {
+      *used = i + 1;
+      s->ended = 1;
+      return 1;
+    } else if (c == '\r') {
+      s->state = SKIP_CR;
+    } else {
+      s->state = SKIP_TEXT;
+    }
+  }
+  *used = len;
+  if (!eof)
+    return 0;
+  s->unclosed = s->state == SKIP_QUOTED;
+  s->ended = s->state == SKIP_CR;
+  return 1;
 }

@@ -495,31 +495,51 @@ static cashback_status one_row(importer *im, uint64_t line,
   return CASHBACK_OK;
 }
 
-/* Skips the rest of a line too long for the buffer (quotes ignored). */
-static cashback_status skip_long_line(importer *im, int fd, char *buf,
-                                      size_t *have, int *eof) {
+/* Reads `n` bytes at most into `buf`: the count, 0 at the end, -1 with
+ * errno on an error. */
+static ssize_t read_some(importer *im, int fd, char *buf, size_t n) {
+  ssize_t r;
+  do
+    r = read(fd, buf, n);
+  while (r < 0 && errno == EINTR);
+  if (r > 0)
+    im->bytes_read += (uint64_t)r;
+  return r;
+}
+
+/* Skips, whole, the record at the start of the full buffer: its end is
+ * found as cashback__csv_next() would find it (quotes, "" and line ends
+ * across refills), so that the rows after it are read from their start,
+ * never from inside one of its quoted fields. The bytes after it are left
+ * at the start of the buffer; `sk` has its line ends. */
+static cashback_status skip_record(importer *im, int fd, const char *path,
+                                   char *buf, size_t *have, int *eof,
+                                   cashback__csv_skip *sk) {
+  cashback__csv_skip_init(sk);
   for (;;) {
-    char *nl = memchr(buf, '\n', *have);
-    if (nl) {
-      size_t used = (size_t)(nl - buf) + 1;
+    size_t used;
+    if (cashback__csv_skip_feed(sk, buf, *have, *eof, &used)) {
       memmove(buf, buf + used, *have - used);
       *have -= used;
       return CASHBACK_OK;
     }
     *have = 0;
-    if (*eof)
-      return CASHBACK_OK;
-    ssize_t r;
-    do
-      r = read(fd, buf, im->buf_size);
-    while (r < 0 && errno == EINTR);
+    ssize_t r = read_some(im, fd, buf, im->buf_size);
     if (r < 0)
-      return CASHBACK_E_IO;
+      return cashback__fail(im->c, CASHBACK_E_IO, "cannot read '%s': %s", path,
+                            strerror(errno));
     if (r == 0)
       *eof = 1;
     *have = (size_t)r;
-    im->bytes_read += (uint64_t)r;
   }
+}
+
+/* "256 KiB", or "64 bytes" for a buffer that is not a whole KiB. */
+static void size_text(char *out, size_t size, size_t n) {
+  if (n % 1024 == 0)
+    snprintf(out, size, "%zu KiB", n / 1024);
+  else
+    snprintf(out, size, "%zu bytes", n);
 }
 
 static cashback_status run(importer *im, int fd, const char *path) {
@@ -556,25 +576,40 @@ static cashback_status run(importer *im, int fd, const char *path) {
         off = 0;
       }
       if (have == im->buf_size) {
-        uint64_t at = line++;
-        st = skip_long_line(im, fd, buf, &have, &eof);
-        if (st != CASHBACK_OK)
-          break;
+        /* The record does not fit: skipped whole and counted, or, for the
+         * header, the end. */
+        char cap[32];
+        size_text(cap, sizeof(cap), im->buf_size);
         if (!im->have_header) {
           st = cashback__fail(im->c, CASHBACK_E_FIELD,
-                              "%s:%llu: the header is longer than %zu bytes",
-                              path, (unsigned long long)at, im->buf_size);
+                              "%s:%llu: the header is longer than %s", path,
+                              (unsigned long long)line, cap);
           break;
         }
+        uint64_t at = line;
+        cashback__csv_skip sk;
+        st = skip_record(im, fd, path, buf, &have, &eof, &sk);
+        if (st != CASHBACK_OK)
+          break;
+        line += sk.lines;
+        uint64_t last = sk.ended ? line - 1 : line;
+        char msg[CASHBACK_ERROR_MAX + 1], span[64] = "";
+        if (last > at)
+          snprintf(span, sizeof(span), ", lines %llu-%llu",
+                   (unsigned long long)at, (unsigned long long)last);
+        if (sk.unclosed)
+          snprintf(msg, sizeof(msg),
+                   "the row is longer than %s and a quoted field in it is not "
+                   "closed before the end of the file: skipped to the end",
+                   cap);
+        else
+          snprintf(msg, sizeof(msg),
+                   "the row is longer than %s: skipped whole%s", cap, span);
         im->stats->rows++;
-        tell(im, at, CASHBACK_E_TOO_BIG, "the row is longer than 256 KiB", NULL,
-             NULL);
+        tell(im, at, CASHBACK_E_TOO_BIG, msg, NULL, NULL);
         continue;
       }
-      ssize_t n;
-      do
-        n = read(fd, buf + have, im->buf_size - have);
-      while (n < 0 && errno == EINTR);
+      ssize_t n = read_some(im, fd, buf + have, im->buf_size - have);
       if (n < 0) {
         st = cashback__fail(im->c, CASHBACK_E_IO, "cannot read '%s': %s", path,
                             strerror(errno));
@@ -583,7 +618,6 @@ static cashback_status run(importer *im, int fd, const char *path) {
       if (n == 0)
         eof = 1;
       have += (size_t)n;
-      im->bytes_read += (uint64_t)n;
       continue;
     }
     uint64_t at = line;

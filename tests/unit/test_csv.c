@@ -79,12 +79,23 @@ START_TEST(records) {
 }
 END_TEST
 
-START_TEST(bad_records_are_skipped_to_their_line_end) {
+START_TEST(bad_records_are_skipped_whole) {
   expect("a\"b,c\nd\n",
          "!a quote inside a field that does not start with one (quote the "
          "whole field, and double the quote)/1;d/1;");
   expect("\"a\"b,c\nd\n", "!text after the closing quote of a field/1;d/1;");
   expect("x,\"open\nmore\n",
+         "!a quoted field is not closed before the end of the file/2;");
+  /* Issue 10: a problem does not end the record at the next line end: a
+   * later quoted field holding a line end is still one (the bad record was
+   * cut there, and its quoted text read as the next row). */
+  expect("a\"b,\"x\nsale,INJ\ny\",c\nd\n",
+         "!a quote inside a field that does not start with one (quote the "
+         "whole field, and double the quote)/3;d/1;");
+  expect("\"a\"b,\"x\r\nsale,INJ\r\n\"\r\nd\r\n",
+         "!text after the closing quote of a field/3;d/1;");
+  expect("\"a\"b\"c,d\ne\n", "!text after the closing quote of a field/1;e/1;");
+  expect("a\"b,\"open\nmore\n",
          "!a quoted field is not closed before the end of the file/2;");
   char nul[] = "a\0b,c\nd\n";
   char got[512];
@@ -189,6 +200,59 @@ START_TEST(incremental) {
 }
 END_TEST
 
+/* cashback__csv_skip_feed() fed `in` in pieces of `piece` bytes from each
+ * record's start ends every record where cashback__csv_next() does, with
+ * the same line ends, and says when its quote is not closed. */
+static void skip_equals_next(const char *in, size_t piece) {
+  size_t len = strlen(in), pos = 0;
+  cashback__csv_record *r = new_rec();
+  for (;;) {
+    size_t used;
+    const char *why;
+    cashback__csv_result res =
+        cashback__csv_next(in + pos, len - pos, 1, r, &used, &why);
+    if (res == CASHBACK__CSV_END)
+      break;
+    cashback__csv_skip sk;
+    cashback__csv_skip_init(&sk);
+    size_t at = pos, got;
+    for (;;) {
+      size_t n = len - at < piece ? len - at : piece;
+      if (cashback__csv_skip_feed(&sk, in + at, n, at + n >= len, &got))
+        break;
+      ck_assert_uint_eq(got, n);
+      at += n;
+    }
+    ck_assert_msg(at + got - pos == used && sk.lines == r->lines,
+                  "'%s' at %zu, pieces of %zu: skip %zu bytes %zu lines, next "
+                  "%zu bytes %zu lines",
+                  in, pos, piece, at + got - pos, sk.lines, used, r->lines);
+    ck_assert_int_eq(sk.unclosed, res == CASHBACK__CSV_BAD &&
+                                      strstr(why, "not closed") != NULL);
+    ck_assert_int_eq(sk.ended, !sk.unclosed && (in[pos + used - 1] == '\n' ||
+                                                in[pos + used - 1] == '\r'));
+    pos += used;
+  }
+  free(r);
+}
+
+START_TEST(skip_finds_the_same_end) {
+  static const char *const in[] = {
+      "a,b,c\nd\n",
+      "a,b\r\nc,d\rx\r",
+      "\"q\nq\",\"r\"\"\r\n\"\n\"\"\n\"\"\"\"\r\"x\r\n\",e",
+      "a\"b,\"x\nINJ\ny\",c\nd\n",
+      "\"a\"b,\"x\r\nINJ\r\n\"\r\nd\r\n\"a\"b\"c,d\ne",
+      "\n\r\n\r\r\n\"\"\n",
+      "x,\"open\r\nmore\r",
+      "\"cr\r\"\r\n\"lf\n\"\n,,\n\"",
+  };
+  for (size_t i = 0; i < sizeof in / sizeof in[0]; i++)
+    for (size_t piece = 1; piece <= 8; piece++)
+      skip_equals_next(in[i], piece);
+}
+END_TEST
+
 START_TEST(more_and_end) {
   cashback__csv_record *r = new_rec();
   size_t used = 99;
@@ -221,7 +285,8 @@ END_TEST
 TCase *cashback_test_csv(void) {
   TCase *tc = tcase_create("csv");
   tcase_add_test(tc, records);
-  tcase_add_test(tc, bad_records_are_skipped_to_their_line_end);
+  tcase_add_test(tc, bad_records_are_skipped_whole);
+  tcase_add_test(tc, skip_finds_the_same_end);
   tcase_add_test(tc, limits);
   tcase_add_test(tc, incremental);
   tcase_add_test(tc, more_and_end);

@@ -6,6 +6,7 @@
 #include "fixture.h"
 
 #include <check.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -263,7 +264,8 @@ END_TEST
 /* --- Whole files -------------------------------------------------------- */
 
 typedef struct seen {
-  char lines[64];
+  char lines[128];
+  char orders[256]; /* of the rows imported, each followed by a space */
   char ids[8][CASHBACK_EVENT_ID_LEN + 1];
   size_t n_ids;
   char first_error[CASHBACK_ERROR_MAX + 1];
@@ -276,6 +278,10 @@ static void on_row(const cashback_import_row *row, void *ud) {
   snprintf(s->lines + o, sizeof(s->lines) - o, "%s%llu",
            row->status == CASHBACK_OK ? "+" : "-",
            (unsigned long long)row->line);
+  if (row->status == CASHBACK_OK) {
+    o = strlen(s->orders);
+    snprintf(s->orders + o, sizeof(s->orders) - o, "%s ", row->order_id);
+  }
   if (row->status == CASHBACK_OK && s->n_ids < 8) {
     ck_assert_uint_eq(strlen(row->event_id), CASHBACK_EVENT_ID_LEN);
     snprintf(s->ids[s->n_ids++], sizeof(s->ids[0]), "%s", row->event_id);
@@ -433,7 +439,226 @@ START_TEST(import_long_row) {
   ck_assert_int_eq(cashback_import_csv(c, path, 0, on_row, &s, &st),
                    CASHBACK_OK);
   ck_assert_msg(strcmp(s.lines, "-2+3") == 0, "%s: %s", s.lines, s.first_error);
-  ck_assert_str_eq(s.first_error, "the row is longer than 256 KiB");
+  ck_assert_str_eq(s.first_error,
+                   "the row is longer than 256 KiB: skipped whole");
+  cashback_client_free(c);
+  remove_dir(dir);
+}
+END_TEST
+
+/* Issue 10: a record longer than the read buffer was skipped to the next
+ * LF, quotes ignored, so the import resumed inside a quoted field. A 300 KiB
+ * order note holding a line of its own imported a fake sale under the
+ * attacker's click, and the genuine row was lost. Now the record is skipped
+ * whole, quotes respected, and reported; the rows around it are stored. */
+START_TEST(import_long_quoted_note_smuggles_no_row) {
+  char dir[64], path[128];
+  cashback_client *c = spool_client(dir);
+  snprintf(path, sizeof(path), "%s/export.csv", dir);
+  static const char inject[] =
+      "\nsale,INJECTED-1,attacker-click,9999.00,EUR,x\n";
+  size_t before = 270 * 1024, after = 30 * 1024;
+  char *text = malloc(before + after + 512);
+  ck_assert_ptr_nonnull(text);
+  size_t o = (size_t)snprintf(text, 512,
+                              "type,order_id,click,amount,currency,meta.note\n"
+                              "sale,1001,tok_1,49.90,EUR,ok\n"
+                              "sale,1002,tok_2,10.00,EUR,\"");
+  memset(text + o, 'a', before);
+  o += before;
+  memcpy(text + o, inject, sizeof(inject) - 1);
+  o += sizeof(inject) - 1;
+  memset(text + o, 'b', after);
+  o += after;
+  snprintf(text + o, 512, "\"\nsale,1003,tok_3,5.00,EUR,after\n");
+  write_file(path, text);
+  free(text);
+
+  seen s = {0};
+  cashback_import_stats st;
+  ck_assert_int_eq(cashback_import_csv(c, path, 0, on_row, &s, &st),
+                   CASHBACK_OK);
+  ck_assert_msg(strcmp(s.lines, "+2-3+6") == 0, "%s (%s)", s.lines, s.orders);
+  ck_assert_str_eq(s.orders, "1001 1003 ");
+  ck_assert_str_eq(s.first_error,
+                   "the row is longer than 256 KiB: skipped whole, lines 3-5");
+  ck_assert_uint_eq(st.rows, 3);
+  ck_assert_uint_eq(st.imported, 2);
+  ck_assert_uint_eq(st.skipped, 1);
+  cashback_queue_status q;
+  ck_assert_int_eq(cashback_get_status(c, &q), CASHBACK_OK);
+  ck_assert_uint_eq(q.queued_events, 2);
+  ck_assert_str_eq(s.ids[0], "c8a9d4c385cc850fbc2aa93b160c738f"); /* 1001 */
+  cashback_client_free(c);
+  remove_dir(dir);
+}
+END_TEST
+
+/* The text of `n` repetitions of `unit`, in a static buffer. */
+static const char *rep(const char *unit, size_t n) {
+  static char out[4][1024];
+  static int next;
+  char *b = out[next++ % 4];
+  size_t u = strlen(unit);
+  ck_assert_uint_lt(n * u, sizeof(out[0]));
+  for (size_t i = 0; i < n; i++)
+    memcpy(b + i * u, unit, u);
+  b[n * u] = '\0';
+  return b;
+}
+
+/* Imports `text` (a dry run) with a read buffer of `buf_size` bytes. */
+static cashback_status import_with_buffer(cashback_client *c, const char *dir,
+                                          const char *text, size_t buf_size,
+                                          seen *s, cashback_import_stats *st) {
+  char path[128];
+  snprintf(path, sizeof(path), "%s/export.csv", dir);
+  write_file(path, text);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  ck_assert_int_ge(fd, 0);
+  memset(s, 0, sizeof(*s));
+  cashback_status r = cashback__import_fd(
+      c, fd, "export.csv", CASHBACK_IMPORT_DRY_RUN, buf_size, on_row, s, st);
+  close(fd);
+  return r;
+}
+
+#define NOTE_HEADER "type,order_id,click,amount,currency,meta.note\n"
+
+/* The same mechanism with a tiny buffer, so that every quote, doubled
+ * quote, CR and LF of a long record falls on a refill boundary for one of
+ * the sizes: each record that does not fit is skipped whole (its line ends
+ * counted, so the later rows keep their line numbers), the others imported
+ * as with one pass; never a row from inside a quoted field. */
+START_TEST(import_long_records_tiny_buffer) {
+  char dir[64];
+  cashback_client *c = spool_client(dir);
+  char files[6][2048];
+  static const struct {
+    const char *lines, *orders, *error; /* after "the row is longer than N
+                                            bytes" */
+  } want[] = {
+      /* LF, the attack in small */
+      {"+2-3+6", "1 3 ", ": skipped whole, lines 3-5"},
+      /* doubled quotes, one right before the LF of the injected line */
+      {"+2-3+6", "1 3 ", ": skipped whole, lines 3-5"},
+      /* CRLF, and a lone CR inside the note */
+      {"+2-3+7", "1 3 ", ": skipped whole, lines 3-6"},
+      /* unterminated at the end of the file */
+      {"+2-3", "1 ",
+       " and a quoted field in it is not closed before the end of the file: "
+       "skipped to the end"},
+      /* several long records in a row, quoted and not */
+      {"+2-3-6-9+12-13+14", "1 2 1 ", ": skipped whole, lines 3-5"},
+      /* a long first row, a last one without a line end */
+      {"-2+5", "3 ", ": skipped whole, lines 2-4"},
+  };
+  const char *inj = "\nsale,INJ-1,evil,9.00,EUR,x\n";
+  snprintf(files[0], sizeof(files[0]),
+           NOTE_HEADER "sale,1,t1,1.00,EUR,a\nsale,2,t2,2.00,EUR,\"%s%s%s\"\n"
+                       "sale,3,t3,3.00,EUR,b\n",
+           rep("n", 130), inj, rep("m", 20));
+  snprintf(files[1], sizeof(files[1]),
+           NOTE_HEADER
+           "sale,1,t1,1.00,EUR,a\nsale,2,t2,2.00,EUR,\"%s%s%s\"\"\"\n"
+           "sale,3,t3,3.00,EUR,b\n",
+           rep("\"\"", 70), inj, rep("\"\"", 3));
+  snprintf(files[2], sizeof(files[2]),
+           "type,order_id,click,amount,currency,meta.note\r\n"
+           "sale,1,t1,1.00,EUR,a\r\nsale,2,t2,2.00,EUR,\"%s\r\nsale,INJ-3,"
+           "evil,9.00,EUR,x\r\n%s\r\"\r\nsale,3,t3,3.00,EUR,b\r\n",
+           rep("n\"\"", 50), rep("m", 20));
+  snprintf(files[3], sizeof(files[3]),
+           NOTE_HEADER "sale,1,t1,1.00,EUR,a\nsale,2,t2,2.00,EUR,\"open%s%s"
+                       "sale,INJ-5,evil,9.00,EUR,y\n",
+           rep("z", 130), inj);
+  snprintf(files[4], sizeof(files[4]),
+           NOTE_HEADER "sale,1,t1,1.00,EUR,a\n"
+                       "sale,7,t7,1.00,EUR,\"%s%s\"\n"
+                       "sale,8,t8,1.00,EUR,\"%s%s\"\n"
+                       "sale,9,t9,1.00,EUR,\"%s%s\"\n"
+                       "sale,2,t2,2.00,EUR,b\n"
+                       "sale,10,t10,1.00,EUR,%s\n"
+                       "confirm,1,,,,",
+           rep("p", 130), inj, rep("\"\"", 70), inj, rep("q,", 70), inj,
+           rep("u", 150));
+  snprintf(files[5], sizeof(files[5]),
+           NOTE_HEADER "sale,2,t2,2.00,EUR,\"%s%s\"\nsale,3,t3,3.00,EUR,b",
+           rep("n", 130), inj);
+  for (size_t f = 0; f < sizeof want / sizeof want[0]; f++)
+    for (size_t buf = 48; buf <= 120; buf++) {
+      seen s;
+      cashback_import_stats st;
+      ck_assert_int_eq(import_with_buffer(c, dir, files[f], buf, &s, &st),
+                       CASHBACK_OK);
+      ck_assert_msg(strcmp(s.lines, want[f].lines) == 0 &&
+                        strcmp(s.orders, want[f].orders) == 0,
+                    "file %zu, buffer %zu: %s (%s)", f, buf, s.lines, s.orders);
+      char err[CASHBACK_ERROR_MAX + 1];
+      snprintf(err, sizeof(err), "the row is longer than %zu bytes%s", buf,
+               want[f].error);
+      ck_assert_msg(strcmp(s.first_error, err) == 0,
+                    "file %zu, buffer %zu: '%s'", f, buf, s.first_error);
+      ck_assert_uint_eq(st.imported + st.skipped, st.rows);
+    }
+  /* In one pass (the 256 KiB buffer of cashback_import_csv) the same files
+   * have no row too long: the notes are imported, the injected lines are
+   * text in them (the CR in the third is refused in metadata: the row is
+   * bad, the line numbers after it hold). */
+  static const char *const one_pass[][2] = {
+      {"+2+3+6", "1 2 3 "}, {"+2+3+6", "1 2 3 "}, {"+2-3+7", "1 3 "}};
+  for (size_t f = 0; f < 3; f++) {
+    seen s;
+    cashback_import_stats st;
+    ck_assert_int_eq(import_with_buffer(c, dir, files[f],
+                                        CASHBACK__IMPORT_READ_BUF, &s, &st),
+                     CASHBACK_OK);
+    ck_assert_msg(strcmp(s.lines, one_pass[f][0]) == 0 &&
+                      strcmp(s.orders, one_pass[f][1]) == 0,
+                  "file %zu: %s (%s)", f, s.lines, s.orders);
+  }
+  /* A header that does not fit: the import stops, nothing reported. */
+  seen s;
+  cashback_import_stats st;
+  ck_assert_int_eq(import_with_buffer(c, dir, files[0], 40, &s, &st),
+                   CASHBACK_E_FIELD);
+  char err[CASHBACK_ERROR_MAX + 1];
+  cashback_client_last_error(c, err, sizeof(err));
+  ck_assert_str_eq(err, "export.csv:1: the header is longer than 40 bytes");
+  ck_assert_uint_eq(st.rows, 0);
+  ck_assert_str_eq(s.lines, "");
+  ck_assert_int_eq(import_with_buffer(c, dir, files[0], 8, &s, &st),
+                   CASHBACK_E_INVALID_ARGUMENT);
+  cashback_client_free(c);
+  remove_dir(dir);
+}
+END_TEST
+
+/* The same smuggling through a bad record of one pass: after a stray quote
+ * (or text after a closing quote) the parser skipped to the next line end,
+ * quotes ignored, into a later quoted field of the same record. A bad
+ * record is now skipped whole, wherever its quoted fields end. */
+START_TEST(import_bad_record_smuggles_no_row) {
+  char dir[64];
+  cashback_client *c = spool_client(dir);
+  seen s;
+  cashback_import_stats st;
+  ck_assert_int_eq(
+      import_with_buffer(c, dir,
+                         NOTE_HEADER
+                         "sale,1,t1,1.00,EUR,a\n"
+                         "sale,2,5\" screen,2.00,EUR,\"x\nsale,INJ-1,evil,"
+                         "9.00,EUR,x\n\"\n"
+                         "sale,3,\"t3\"x,3.00,EUR,\"y\nsale,INJ-2,evil,"
+                         "9.00,EUR,x\n\"\n"
+                         "sale,4,t4,4.00,EUR,b\n",
+                         CASHBACK__IMPORT_READ_BUF, &s, &st),
+      CASHBACK_OK);
+  ck_assert_msg(strcmp(s.lines, "+2-3-6+9") == 0, "%s (%s)", s.lines, s.orders);
+  ck_assert_str_eq(s.orders, "1 4 ");
+  ck_assert_str_eq(s.first_error,
+                   "a quote inside a field that does not start with one "
+                   "(quote the whole field, and double the quote)");
   cashback_client_free(c);
   remove_dir(dir);
 }
@@ -449,5 +674,8 @@ TCase *cashback_test_import(void) {
   tcase_add_test(tc, import_file);
   tcase_add_test(tc, import_whole_file_errors);
   tcase_add_test(tc, import_long_row);
+  tcase_add_test(tc, import_long_quoted_note_smuggles_no_row);
+  tcase_add_test(tc, import_long_records_tiny_buffer);
+  tcase_add_test(tc, import_bad_record_smuggles_no_row);
   return tc;
 }
