@@ -7,7 +7,10 @@
  *   never more than given; END only when nothing is left;
  * - every field lies inside the record's data, has the stated length (no
  *   NUL inside), and is NUL-terminated; the decoded total is within the cap;
- * - the line ends counted never exceed those in the consumed bytes.
+ * - the line ends counted never exceed those in the consumed bytes;
+ * - cashback__csv_skip_feed(), fed each record from its start in pieces
+ *   (1 to 8 bytes), ends it at the same byte with the same line ends, and
+ *   reports an unclosed quote exactly when the parser does.
  */
 #include "cashback_csv.h"
 
@@ -61,6 +64,24 @@ static uint32_t hash_fields(const cashback__csv_record *rec) {
   return h;
 }
 
+static void check_skip(const char *in, size_t len, cashback__csv_result r,
+                       const char *why, size_t used, size_t lines) {
+  cashback__csv_skip sk;
+  cashback__csv_skip_init(&sk);
+  size_t at = 0, got = 0;
+  for (;;) {
+    size_t piece = 1 + (at * 7 + len) % 8;
+    size_t n = len - at < piece ? len - at : piece;
+    if (cashback__csv_skip_feed(&sk, in + at, n, at + n >= len, &got))
+      break;
+    CHECK(got == n);
+    at += n;
+  }
+  CHECK(at + got == used && sk.lines == lines);
+  CHECK(sk.unclosed ==
+        (r == CASHBACK__CSV_BAD && strstr(why, "not closed") != NULL));
+}
+
 static size_t run(const char *in, size_t len, int incremental,
                   cashback__csv_record *rec, result *out) {
   size_t pos = 0, avail = incremental ? 0 : len, n = 0;
@@ -81,6 +102,8 @@ static size_t run(const char *in, size_t len, int incremental,
     }
     CHECK(r == CASHBACK__CSV_RECORD || r == CASHBACK__CSV_BAD);
     CHECK(used > 0 && used <= avail);
+    if (!incremental)
+      check_skip(in + pos, avail, r, why, used, rec->lines);
     if (r == CASHBACK__CSV_RECORD) {
       CHECK(why == NULL);
       check_record(rec, in + pos, used);
