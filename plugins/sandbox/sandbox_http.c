@@ -44,8 +44,10 @@ typedef struct request {
   size_t len, cap, max;
   size_t dropped; /* bytes read past `max` */
   int too_big;
-  char *pending; /* slow mode: the answer, sent once resumed */
-  int suspended; /* counted in sb_http.n_suspended until done */
+  int cannot_verify;      /* no configured key can sign it: read and dropped */
+  cashback_status sig_st; /* why (for the 401), when `cannot_verify` */
+  char *pending;          /* slow mode: the answer, sent once resumed */
+  int suspended;          /* counted in sb_http.n_suspended until done */
 } request;
 
 /* One TCP connection (its MHD socket context), in the list the sweeper
@@ -242,6 +244,44 @@ static int sig_rank(cashback_status st) {
   }
 }
 
+/* The configured merchant whose key signed `body` under the header `sig`,
+ * with the key id in `key_id`; NULL and the failure to answer in `*st`
+ * when none did. Every merchant's keys are tried (a verifier computes a MAC
+ * only for a key id of its own in the header). */
+static const sb_merchant *signer_of(sandbox *sb, const char *sig,
+                                    const char *body, size_t len, int64_t now,
+                                    char key_id[CASHBACK_ID_MAX + 1],
+                                    cashback_status *st) {
+  *st = CASHBACK_E_SIG_MALFORMED;
+  if (!sig)
+    return NULL;
+  *st = CASHBACK_E_SIG_UNKNOWN_KEY;
+  for (size_t i = 0; i < sb->n_merchants; i++) {
+    cashback_status one = cashback_verifier_verify(
+        sb->merchants[i].verifier, sig, strlen(sig), body, len, now, key_id);
+    if (one == CASHBACK_OK)
+      return &sb->merchants[i];
+    if (sig_rank(one) > sig_rank(*st))
+      *st = one;
+  }
+  return NULL;
+}
+
+/* Before the body: can any configured key sign this request? The header
+ * verified over an empty body fails only on the MAC (a mismatch) when it
+ * is well formed, in time and names a key id of ours; anything else
+ * (no header, malformed, out of time, no key id of ours) can never
+ * verify, whatever the body, so the body is read and dropped rather than
+ * kept: an unauthenticated client holds no memory (it held up to 4 MiB a
+ * connection). */
+static int can_verify(sandbox *sb, const char *sig, int64_t now,
+                      cashback_status *st) {
+  char kid[CASHBACK_ID_MAX + 1];
+  if (signer_of(sb, sig, "", 0, now, kid, st))
+    return 1;
+  return *st == CASHBACK_E_SIG_MISMATCH;
+}
+
 /* Slow mode: hands `body` to the connection's request, suspends the
  * connection and has the waker resume it after `ms`. 0, or -1 when the
  * sandbox is stopping (answer at once). No libmicrohttpd function is
@@ -285,7 +325,7 @@ static enum MHD_Result post_events(sb_http *h, struct MHD_Connection *c,
   sandbox *sb = h->sb;
   char remote[64];
   remote_of(c, remote, sizeof(remote));
-  if (rq->too_big) {
+  if (rq->too_big && !rq->cannot_verify) {
     sb_log(sb, "413 from %s: body over %u bytes", remote, BODY_MAX);
     return answer_error(c, MHD_HTTP_CONTENT_TOO_LARGE, "too_large",
                         "the body is over 4 MiB");
@@ -300,20 +340,10 @@ static enum MHD_Result post_events(sb_http *h, struct MHD_Connection *c,
   const char *body = rq->body ? rq->body : "";
   int64_t now = (int64_t)time(NULL);
   char key_id[CASHBACK_ID_MAX + 1] = "";
-  const sb_merchant *signer = NULL;
-  cashback_status st = CASHBACK_E_SIG_MALFORMED;
-  if (sig) {
-    st = CASHBACK_E_SIG_UNKNOWN_KEY;
-    for (size_t i = 0; i < sb->n_merchants && !signer; i++) {
-      cashback_status one =
-          cashback_verifier_verify(sb->merchants[i].verifier, sig, strlen(sig),
-                                   body, rq->len, now, key_id);
-      if (one == CASHBACK_OK)
-        signer = &sb->merchants[i];
-      else if (sig_rank(one) > sig_rank(st))
-        st = one;
-    }
-  }
+  cashback_status st = rq->sig_st;
+  const sb_merchant *signer =
+      rq->cannot_verify ? NULL
+                        : signer_of(sb, sig, body, rq->len, now, key_id, &st);
   if (!signer) {
     sb_log(sb, "401 from %s: %s%s", remote, sig_error(st),
            sig ? "" : " (no Cashback-Signature header)");
@@ -527,12 +557,22 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
     rq->route = r;
     rq->max = max;
     rq->too_big = declared > max;
+    if (r == R_EVENTS &&
+        !can_verify(sb,
+                    MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                                CASHBACK_SIGNATURE_HEADER),
+                    (int64_t)time(NULL), &rq->sig_st))
+      rq->cannot_verify = 1; /* answered 401 at the end */
     *ctx = rq;
     return MHD_YES;
   }
   if (*data_size) { /* a piece of the body */
     size_t n = *data_size;
     *data_size = 0;
+    if (rq->cannot_verify) { /* never kept: it cannot verify */
+      rq->dropped += n;
+      return rq->dropped <= DISCARD_MAX ? MHD_YES : MHD_NO;
+    }
     if (rq->too_big || rq->len + n > rq->max) {
       rq->too_big = 1; /* read and dropped; answered 413 at the end */
       rq->dropped += n;

@@ -23,7 +23,8 @@
 #  6. hardening: dedupe and ids per merchant (another merchant's copy of an
 #     id never makes a sale a duplicate); the signature checked before the
 #     body is parsed, an unknown merchant answered exactly like a bad
-#     signature; totals past 64 bits reported as overflowed, held refunds
+#     signature, a body no key can sign dropped unread (never kept in
+#     memory); totals past 64 bits reported as overflowed, held refunds
 #     past any sale refused; 80 connections trickling bytes while a normal
 #     client is answered; a trickler cut off by --request-timeout; SIGTERM
 #     while 8 slow-mode answers wait: all 8 answered, exit 0;
@@ -214,6 +215,11 @@ start --merchant "shop-42:k1:$S1,k2:$S2" --merchant "shop-7:k7:$S7"
 for step in cross-merchant unauthenticated overflow slow-clients; do
   timeout 120 "$PYTHON3" "$client" "$step" "$port" || fail "$step"
 done
+# Bodies no key can sign are dropped as they arrive, never kept.
+if [ -r "/proc/$pid/status" ]; then
+  timeout 120 "$PYTHON3" "$client" unsigned-bodies "$port" "$pid" ||
+    fail "unsigned-bodies"
+fi
 log_has "401 from 127.0.0.1: signature_malformed (no Cashback-Signature header)"
 grep -q " 400 from" "$work/log" && fail "an unauthenticated body was parsed"
 stop TERM

@@ -18,6 +18,9 @@
     sandbox_client.py request-deadline PORT a trickler cut off (started
                                             with --request-timeout 2)
     sandbox_client.py slow-stop PORT PID    SIGTERM during a slow answer
+    sandbox_client.py unsigned-bodies PORT PID
+                                            bodies no key can sign are not
+                                            kept in memory
     sandbox_client.py make-v1-db FILE       a database of schema 1
     sandbox_client.py migrated PORT         that database, migrated
 
@@ -572,6 +575,57 @@ def request_deadline(limit=10.0):
     check(request("GET", "/api/totals")[0] == 200, "totals after the cut")
 
 
+def vm_kib(pid, field):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    fail(f"no {field} in /proc/{pid}/status")
+
+
+def unsigned_bodies(pid, n=24, size=4 * 1024 * 1024):
+    # (e) Bodies that no configured key can sign (no header, an unknown key
+    # id, a stale timestamp) are read and dropped, never kept: n
+    # connections each sending a 4 MiB body held n * 4 MiB of the sandbox's
+    # memory at once before (up to 10,000 connections). Bounded: n sockets,
+    # n * 4 MiB through loopback, 10 s timeouts. The peak resident size
+    # (VmHWM) of the sandbox may grow by less than 8 bodies' worth.
+    sigs = ["", "t=%d,v1=k9:%s" % (int(time.time()), "0" * 64),
+            "t=1000,v1=%s:%s" % (KEY, "0" * 64)]
+    base = vm_kib(pid, "VmHWM")
+    chunk = b"x" * (256 * 1024)
+    socks = []
+    try:
+        for k in range(n):
+            s = socket.create_connection(("127.0.0.1", PORT), timeout=10)
+            sig = sigs[k % len(sigs)]
+            head = ("POST /cashback/v1/events HTTP/1.1\r\nHost: x\r\n"
+                    "Content-Type: application/json\r\n"
+                    "Content-Length: %d\r\n%s\r\n" %
+                    (size, "Cashback-Signature: %s\r\n" % sig if sig else ""))
+            s.sendall(head.encode())
+            for _ in range(size // len(chunk) - 1):
+                s.sendall(chunk)
+            s.sendall(chunk[:-1])  # all but the last byte: still open
+            socks.append(s)
+        for s in socks:
+            s.sendall(b"x")
+        for k, s in enumerate(socks):
+            f = s.makefile("rb")
+            line = f.readline()
+            check(line.startswith(b"HTTP/1.1 401"),
+                  f"unsigned body {k}: {line!r}")
+    finally:
+        for s in socks:
+            s.close()
+    grew = (vm_kib(pid, "VmHWM") - base) * 1024
+    check(grew < 8 * size,
+          f"{n} unsigned bodies of {size} bytes grew the sandbox's peak "
+          f"memory by {grew} bytes (kept, not dropped)")
+    # A signed request is still read and answered.
+    results([sale("UB-1", 100)], ["accepted"])
+
+
 V1_SCHEMA = """
 CREATE TABLE batches (seq INTEGER PRIMARY KEY AUTOINCREMENT,
  merchant TEXT NOT NULL, key_id TEXT NOT NULL, remote TEXT,
@@ -631,7 +685,7 @@ def main():
             "before-restart", "after-restart", "followups-retry", "mode",
             "totals", "cross-merchant", "unauthenticated", "overflow",
             "slow-clients", "request-deadline", "migrated", "make-v1-db",
-            "slow-stop"):
+            "slow-stop", "unsigned-bodies"):
         fail("usage: sandbox_client.py before-restart|after-restart|"
              "totals PORT, or mode PORT MODE")
     if sys.argv[1] == "make-v1-db":
@@ -640,6 +694,8 @@ def main():
     PORT = int(sys.argv[2])
     if sys.argv[1] == "slow-stop":
         slow_stop(int(sys.argv[3]))
+    elif sys.argv[1] == "unsigned-bodies":
+        unsigned_bodies(int(sys.argv[3]))
     elif sys.argv[1] == "mode":
         set_mode(sys.argv[3])
     elif sys.argv[1] == "totals":
