@@ -815,7 +815,9 @@ CASHBACK_API cashback_status cashback_get_status(cashback_client *client,
  * For those, `event_json` is a JSON string whose characters U+0000 to
  * U+00FF are the bytes, one each (printable ASCII as it is, the rest as
  * `\u00XX`), and they cannot be replayed. Damaged regions of the file are
- * counted in `cashback_queue_status.quarantine_damaged`.
+ * counted in `cashback_queue_status.quarantine_damaged`. `id`, `reason` and
+ * `message` are printable ASCII (`cashback_printable()`: they come from a
+ * file of the spool); `cashback_quarantine_replay()` takes `id` as shown.
  */
 typedef struct cashback_quarantined {
   const char *id;      /**< event id */

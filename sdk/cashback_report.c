@@ -313,7 +313,8 @@ static int with_entry(const char *p, size_t len, int64_t t,
   const cJSON *id = cJSON_GetObjectItemCaseSensitive(o, "id");
   char *event = NULL;
   uint8_t *raw = NULL;
-  char name[64];
+  char name[64], sid[4 * CASHBACK_ID_MAX + 4], sreason[4 * CASHBACK_ID_MAX + 4];
+  char smessage[CASHBACK_ERROR_MAX + 1];
   entry e = {.q = {.quarantined_at = t / 1000}};
   char *printed = NULL; /* cJSON's allocation, or event is ours */
   if (cJSON_IsObject(o) && cJSON_IsString(id) && ev) {
@@ -344,9 +345,17 @@ static int with_entry(const char *p, size_t len, int64_t t,
                   "are shown as they are";
     event = bytes_as_json_string((const uint8_t *)p, len);
   } else {
-    e.q.id = id->valuestring;
-    e.q.reason = str_field(o, "reason");
-    e.q.message = str_field(o, "message");
+    /* The file's texts, made printable as they leave the SDK: the spool
+     * directory is writable by the shop's user, and older versions kept
+     * the network's texts as they came. The event stays JSON. */
+    cashback__printable(sid, sizeof(sid), id->valuestring,
+                        strlen(id->valuestring));
+    const char *r = str_field(o, "reason"), *m = str_field(o, "message");
+    cashback__printable(sreason, sizeof(sreason), r, strlen(r));
+    cashback__printable(smessage, sizeof(smessage), m, strlen(m));
+    e.q.id = sid;
+    e.q.reason = sreason;
+    e.q.message = smessage;
   }
   int ok = event != NULL;
   if (ok) {

@@ -333,7 +333,7 @@ open(sys.argv[1], "wb").write(b"CBR1" + h + struct.pack("<I", crc32c(h + p) & 0x
 run 0 "$CB" quarantine list
 outF 'q\x1b[2J1  '; outF 'bad\x1b]0;pwned\x07: m\xc2\x9b2J\x0d\x0a'
 no_control "$tmp/out" "quarantine list"
-run 0 "$CB" quarantine show "$(printf 'q\033[2J1')"
+run 0 "$CB" quarantine show 'q\x1b[2J1' # the id as listed
 outF 'reason:      bad\x1b]0;pwned\x07'; no_control "$tmp/out" "quarantine show"
 run 1 "$CB" quarantine show "$(printf 'x\033[2Jy')"; errF "id 'x\x1b[2Jy'"
 no_control "$tmp/err" "quarantine show, unknown id"

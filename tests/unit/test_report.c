@@ -421,6 +421,34 @@ START_TEST(unreadable_entry_is_listed) {
 }
 END_TEST
 
+/* An entry holding terminal escapes (the spool directory is writable by
+ * the shop's user; older versions kept the network's texts as they came):
+ * its id, reason and message are listed printable, and it is replayed by
+ * the id as listed. */
+START_TEST(quarantine_texts_are_printable) {
+  cashback_client *c = client("qp", 0, CASHBACK_DURABLE_SYNC);
+  cashback__spool *sp = side_spool("qp");
+  static const char hostile[] =
+      "{\"id\":\"q\\u001b[2J1\",\"reason\":\"bad\\u001b]0;x\\u0007\","
+      "\"message\":\"m\\u009b2J\\r\\n\",\"event\":{\"id\":\"q\","
+      "\"type\":\"sale\",\"order_id\":\"1\"}}";
+  ck_assert_int_eq(
+      cashback__quarantine_append(sp, hostile, strlen(hostile), 1000),
+      CASHBACK_OK);
+  seen x = {0};
+  ck_assert_int_eq(cashback_quarantine_list(c, see, &x), CASHBACK_OK);
+  ck_assert_int_eq(x.n, 1);
+  ck_assert_str_eq(x.ids[0], "q\\x1b[2J1");
+  ck_assert_str_eq(x.reasons[0], "bad\\x1b]0;x\\x07");
+  size_t replayed = 0;
+  ck_assert_int_eq(cashback_quarantine_replay(c, "q\\x1b[2J1", &replayed),
+                   CASHBACK_OK);
+  ck_assert_uint_eq(replayed, 1);
+  cashback__spool_close(sp);
+  cashback_client_free(c);
+}
+END_TEST
+
 START_TEST(default_spool_directory) {
   /* Without spool_dir: $XDG_STATE_HOME/cashback/<merchant> for a normal
    * user, /var/spool/cashback/<merchant> for root. */
@@ -465,5 +493,6 @@ TCase *cashback_test_report(void) {
   tcase_add_test(tc, status_texts_are_printable);
   tcase_add_test(tc, quarantine_damage_is_counted_and_kept);
   tcase_add_test(tc, unreadable_entry_is_listed);
+  tcase_add_test(tc, quarantine_texts_are_printable);
   return tc;
 }
