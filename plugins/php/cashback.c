@@ -27,13 +27,18 @@ zend_class_entry *cashback_php_exception_ce;
  * Errors */
 
 /* The message is made printable (cashback_printable()): it echoes the
- * script's values, and exceptions end up in logs and on terminals. */
+ * script's values, and exceptions end up in logs and on terminals. It is
+ * cut (ending "...") at as many characters as the SDK's own longest detail
+ * can show: a value of any length is echoed, and a 100 MB one made a 400 MB
+ * message. */
+#define THROW_SHOWN_MAX (4 * CASHBACK_ERROR_MAX + 1)
 void cashback_php_throw(cashback_status st, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
   zend_string *msg = zend_vstrpprintf(0, fmt, ap);
   va_end(ap);
-  size_t size = 4 * ZSTR_LEN(msg) + 1;
+  size_t size = ZSTR_LEN(msg) < CASHBACK_ERROR_MAX + 1 ? 4 * ZSTR_LEN(msg) + 1
+                                                       : THROW_SHOWN_MAX;
   char *shown = emalloc(size);
   cashback_printable(shown, size, ZSTR_VAL(msg), ZSTR_LEN(msg));
   zend_throw_exception(cashback_php_exception_ce, shown, (zend_long)st);
