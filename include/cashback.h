@@ -332,6 +332,29 @@ CASHBACK_API cashback_status cashback_options_load_connection_string(
 CASHBACK_API cashback_status cashback_options_load_env(cashback_options *opts);
 
 /**
+ * Opens a file that holds a secret (a config file, a connection string, a
+ * keys file) for reading, under the one rule every reader of such a file in
+ * libcashback and its tools follows: the opened file (fstat of the
+ * descriptor, so what is checked is what is read) must be a regular file,
+ * owned by the effective user or root, not writable by its group or others,
+ * and not readable by others (group-readable is allowed: root:www-data 0640).
+ * Symbolic links are followed; the file they lead to is checked.
+ * `cashback_options_load_file()` and CASHBACK_CONFIG use it.
+ *
+ * On success `*fd` is a descriptor (close-on-exec) the caller reads and
+ * closes. On failure `*fd` is -1 and `err` (may be NULL; `err_size` bytes,
+ * CASHBACK_ERROR_MAX + 1 is enough) names the path, what is wrong and the
+ * fix, e.g. "'/etc/shop/cashback.conf' holds a secret but every user can read
+ * it (mode 0644); fix: chmod 600 FILE ...". CASHBACK_E_IO: it cannot be
+ * opened, or is not a regular file; CASHBACK_E_CONFIG: its owner or mode
+ * breaks the rule; CASHBACK_E_INVALID_ARGUMENT: `path` or `fd` is NULL.
+ * Thread-safe.
+ */
+CASHBACK_API cashback_status cashback_secret_file_open(const char *path,
+                                                       int *fd, char *err,
+                                                       size_t err_size);
+
+/**
  * Detail of the last failure on these options, e.g.
  * "/etc/cashback.conf:3: unknown key 'merchnt_id'". Never NULL (empty when
  * none); valid until the next call on `opts`.

@@ -281,13 +281,13 @@ cashback_status cashback__config_parse_connection(cashback_options *o,
 /* Reads `path` (at most CONFIG_TEXT_MAX bytes) and applies it to `o`, all or
  * nothing. */
 static cashback_status load_file_into(cashback_options *o, const char *path) {
-  char ebuf[128];
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    int e = errno;
-    return cashback__options_fail(o, CASHBACK_E_IO, "cannot open '%s': %s",
-                                  path, ERRTEXT(e, ebuf));
-  }
+  char ebuf[CASHBACK_ERROR_MAX + 1];
+  int fd;
+  /* The one rule for files holding a secret (owner, mode, regular file). */
+  cashback_status opened =
+      cashback_secret_file_open(path, &fd, ebuf, sizeof(ebuf));
+  if (opened != CASHBACK_OK)
+    return cashback__options_fail(o, opened, "%s", ebuf);
   /* One byte more than allowed, to tell "exactly the cap" from "more". */
   char *buf = malloc(CONFIG_TEXT_MAX + 1);
   if (!buf) {

@@ -3,8 +3,10 @@
 #include "cli.h"
 
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static const char usage[] =
@@ -316,6 +318,29 @@ static void check_network(report *r, cashback_client *client, const char *url) {
   }
 }
 
+/* The check named "config file": a file holding a secret follows
+ * libcashback's rule (cashback_secret_file_open(), docs/security.md). */
+static void check_secret_file(report *r, const char *what, const char *path) {
+  char err[CASHBACK_ERROR_MAX + 1];
+  int fd;
+  if (cashback_secret_file_open(path, &fd, err, sizeof(err)) != CASHBACK_OK) {
+    line(r, "FAIL", "config file (%s): %s", what, err);
+    fix("a file holding the secret belongs to the user cashback runs as (or "
+        "root) and is not readable by others: chown USER FILE && chmod 600 "
+        "FILE; to share it with the shop's workers: chown root:GROUP FILE "
+        "&& chmod 640 FILE (docs/security.md)");
+    return;
+  }
+  struct stat sb;
+  int ok = fstat(fd, &sb) == 0;
+  close(fd);
+  line(r, " ok ",
+       "config file (%s): %s (mode %04o, owner uid %u): group and others "
+       "cannot change it, others cannot read it",
+       what, path, ok ? (unsigned)(sb.st_mode & 07777) : 0u,
+       ok ? (unsigned)sb.st_uid : 0u);
+}
+
 int cli_doctor(cli *c, int argc, char **argv) {
   enum { O_OFFLINE = 256 };
   static const struct option opts[] = {
@@ -337,6 +362,12 @@ int cli_doctor(cli *c, int argc, char **argv) {
   if (optind < argc)
     return cli_error(c, CLI_USAGE, "unexpected argument '%s'", argv[optind]);
   report r = {0, 0};
+  /* The files the configuration is read from, in cli_client()'s order. */
+  const char *env_config = getenv("CASHBACK_CONFIG");
+  if (env_config && env_config[0])
+    check_secret_file(&r, "CASHBACK_CONFIG", env_config);
+  if (c->config)
+    check_secret_file(&r, "--config", c->config);
   cashback_client *client;
   int rc = cli_client(c, &client);
   if (rc != CLI_OK) {

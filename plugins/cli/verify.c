@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 static const char usage[] =
     "usage: cashback verify --key KEY_ID:SECRET [--key ...] --signature "
@@ -22,7 +23,10 @@ static const char usage[] =
     "  --key KEY_ID:SECRET     a key to accept (repeat, at most 16); a\n"
     "                          command line is visible to other users: on a\n"
     "                          shared machine prefer --key-file\n"
-    "  --key-file FILE         keys, one KEY_ID:SECRET per line, '#' comments\n"
+    "  --key-file FILE         keys, one KEY_ID:SECRET per line, '#' "
+    "comments;\n"
+    "                          refused unless 0600 (or 0640) and owned by\n"
+    "                          this user or root\n"
     "  --signature HEADER      the header's value\n"
     "  --body FILE             the request body as received\n"
     "  --now TIME              Unix seconds or RFC 3339 (default: the clock)\n"
@@ -57,10 +61,16 @@ static int add_key(cli *c, cashback_verifier *v, const char *spec,
 
 static int add_key_file(cli *c, cashback_verifier *v, const char *path,
                         int *count) {
-  FILE *f = fopen(path, "r");
-  if (!f)
-    return cli_error(c, CLI_USAGE, "--key-file: cannot open '%s': %s", path,
-                     strerror(errno));
+  /* libcashback's rule for files holding a secret (owner, mode). */
+  char err[CASHBACK_ERROR_MAX + 1];
+  int fd;
+  if (cashback_secret_file_open(path, &fd, err, sizeof(err)) != CASHBACK_OK)
+    return cli_error(c, CLI_USAGE, "--key-file: %s", err);
+  FILE *f = fdopen(fd, "r");
+  if (!f) {
+    close(fd);
+    return cli_error(c, CLI_USAGE, "--key-file: %s", strerror(errno));
+  }
   char line[1024];
   int rc = CLI_OK, ln = 0;
   while (rc == CLI_OK && fgets(line, sizeof(line), f)) {
@@ -74,6 +84,7 @@ static int add_key_file(cli *c, cashback_verifier *v, const char *path,
     rc = add_key(c, v, p, where);
     (*count)++;
   }
+  memset(line, 0, sizeof(line));
   fclose(f);
   return rc;
 }

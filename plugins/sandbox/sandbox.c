@@ -211,15 +211,14 @@ static void add_merchant_arg(sandbox *sb, char *arg) {
 }
 
 static void load_keys_file(sandbox *sb, const char *path) {
-  FILE *f = fopen(path, "r");
+  /* libcashback's one rule for files holding a secret (owner, mode). */
+  char err[CASHBACK_ERROR_MAX + 1];
+  int fd;
+  if (cashback_secret_file_open(path, &fd, err, sizeof(err)) != CASHBACK_OK)
+    die("--keys-file: %s", err);
+  FILE *f = fdopen(fd, "r");
   if (!f)
-    die("--keys-file %s: %s", path, strerror(errno));
-  struct stat stt;
-  if (fstat(fileno(f), &stt) != 0)
-    die("--keys-file %s: %s", path, strerror(errno));
-  if (stt.st_mode & 077)
-    die("--keys-file %s: readable by others (mode %03o); chmod 600 it", path,
-        (unsigned)(stt.st_mode & 0777));
+    die("--keys-file: %s", strerror(errno));
   char line[1024], where[PATH_MAX + 32];
   unsigned lineno = 0;
   while (fgets(line, sizeof(line), f)) {

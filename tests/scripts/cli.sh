@@ -5,7 +5,9 @@
 #
 #  1. global: --help, --version, no command, an unknown command (2)
 #  2. configuration: missing (3), a bad connection string naming the key
-#     (3), a missing --config file (3), --config and --connection applied
+#     (3), a missing --config file (3), --config and --connection applied;
+#     a config file others may read or change, or another user owns, is
+#     refused (3), as root and as nobody (setpriv), and doctor says so
 #  3. report: ids as docs/protocol.md derives them, --json, --dry-run with
 #     --test, and each bad option exiting 2 with the option named; a full
 #     spool exiting 4
@@ -143,7 +145,46 @@ secret = $SECRET
 endpoint = $base/v1/events
 spool_dir = $tmp/spool43
 EOF
+# A file holding the secret: refused when others may read or change it, or
+# when another user owns it (docs/security.md); doctor names the check.
+chmod 644 "$tmp/shop.conf"
+run 3 env -u CASHBACK_CONNECTION "$CB" --config "$tmp/shop.conf" status
+err "(--config): '$tmp/shop.conf' holds a secret but every user can read it (mode 0644); fix: chmod 600 FILE"
+grep -q "$SECRET" "$tmp/err" && fail "a refused config file's secret was echoed"
+run 3 env -u CASHBACK_CONNECTION "$CB" doctor --offline --config "$tmp/shop.conf"
+out "\[FAIL\] config file (--config): '$tmp/shop.conf' holds a secret but every user can read it"
+out "fix: .*chmod 600 FILE"
+chmod 620 "$tmp/shop.conf"
+run 3 env -u CASHBACK_CONNECTION CASHBACK_CONFIG="$tmp/shop.conf" "$CB" status; err "CASHBACK_CONFIG: .*other users can change it (mode 0620)"
+if [ "$(id -u)" = 0 ]; then
+  chmod 600 "$tmp/shop.conf"
+  chown 65534 "$tmp/shop.conf"
+  run 3 env -u CASHBACK_CONNECTION "$CB" --config "$tmp/shop.conf" status; err "owned by uid 65534, not this user (uid 0) or root"
+  chown 0 "$tmp/shop.conf"
+else
+  echo "cli: the config file of another user: skipped (chown needs root)"
+fi
+chmod 600 "$tmp/shop.conf"
 run 0 env -u CASHBACK_CONNECTION "$CB" --config "$tmp/shop.conf" status; out "merchant: *shop-43"
+run 0 env -u CASHBACK_CONNECTION "$CB" doctor --offline --config "$tmp/shop.conf"
+out "\[ ok \] config file (--config): $tmp/shop.conf (mode 0600"
+run 0 env -u CASHBACK_CONNECTION CASHBACK_CONFIG="$tmp/shop.conf" "$CB" doctor --offline
+out "\[ ok \] config file (CASHBACK_CONFIG): $tmp/shop.conf (mode 0600"
+# As an unprivileged user (a PHP worker's): root:GROUP 0640 is shared with
+# it; a third user's file is not.
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null 2>&1; then
+  nb="$tmp/nobody"
+  mkdir -p "$nb/spool" && chown 65534:65534 "$nb/spool" && chmod 711 "$tmp" "$nb"
+  printf 'merchant_id = shop-45\nkey_id = k1\nsecret = %s\nendpoint = %s/v1/events\nspool_dir = %s/spool\n' "$SECRET" "$base" "$nb" >"$nb/shop.conf"
+  chown 0:65534 "$nb/shop.conf" && chmod 640 "$nb/shop.conf"
+  asnobody() { setpriv --reuid=65534 --regid=65534 --clear-groups env -u CASHBACK_CONNECTION "$@"; }
+  run 0 asnobody "$CB" --config "$nb/shop.conf" status; out "merchant: *shop-45"
+  chown 54321:65534 "$nb/shop.conf"
+  run 3 asnobody "$CB" --config "$nb/shop.conf" status; err "owned by uid 54321, not this user (uid 65534) or root"
+  chmod 700 "$tmp"
+else
+  echo "cli: config files as an unprivileged user: skipped (needs root and setpriv)"
+fi
 # --connection wins over --config, key by key.
 run 0 env -u CASHBACK_CONNECTION "$CB" status --config "$tmp/shop.conf" --connection "cashback:merchant_id=shop-44"
 out "merchant: *shop-44"
@@ -398,6 +439,10 @@ run 0 "$CB" verify --key "k1:$SECRET" --signature "$H0" --body "$tmp/body" --now
 run 1 "$CB" verify --key "k1:$SECRET" --signature "$H0" --body "$tmp/body" --now 1700000100 --tolerance 60; err "outside the 60 s window"
 run 1 "$CB" verify --key "k1:$SECRET" --signature "t=1,v1=k1:zz" --body "$tmp/body"; err "invalid: malformed"
 printf '# keys\nk1:%s\n' "$SECRET" >"$tmp/keys"
+chmod 644 "$tmp/keys"
+run 2 "$CB" verify --key-file "$tmp/keys" --signature "$H" --body "$tmp/body"
+err "\-\-key-file: '$tmp/keys' holds a secret but every user can read it (mode 0644); fix: chmod 600 FILE"
+chmod 600 "$tmp/keys"
 run 0 "$CB" verify --key-file "$tmp/keys" --signature "$H" --body "$tmp/body"
 run 2 "$CB" verify --signature "$H" --body "$tmp/body"; err "\-\-key KEY_ID:SECRET or \-\-key-file is required"
 run 2 "$CB" verify --key "k1:short" --signature "$H" --body "$tmp/body"; err "\-\-key: invalid argument"

@@ -15,7 +15,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <grp.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define SECRET "s3cr3t-value-0123456789"
@@ -266,10 +269,10 @@ START_TEST(test_load_file_unreadable) {
            strerror(ENOENT));
   ck_assert_str_eq(o->error, want);
   ck_assert(same_except_error(o, &before));
-  /* A directory opens but cannot be read. */
+  /* A directory is refused before anything is read. */
   ck_assert_int_eq(cashback_options_load_file(o, "/tmp"), CASHBACK_E_IO);
-  snprintf(want, sizeof(want), "cannot read '/tmp': %s", strerror(EISDIR));
-  ck_assert_str_eq(o->error, want);
+  ck_assert_str_eq(o->error,
+                   "cannot use '/tmp': a directory, not a regular file");
   ck_assert(same_except_error(o, &before));
   ck_assert_int_eq(cashback_options_load_file(o, NULL),
                    CASHBACK_E_INVALID_ARGUMENT);
@@ -668,6 +671,192 @@ START_TEST(test_secret_without_key_not_echoed) {
 }
 END_TEST
 
+/* ------------------------------------------------------------------------
+ * Files holding a secret: owner and mode (cashback_secret_file_open)
+ * --------------------------------------------------------------------- */
+
+static const char GOOD_FILE[] = "merchant_id = shop-42\n"
+                                "key_id = k1\n"
+                                "secret = " SECRET "\n";
+
+/* Loads `path` into fresh options; the status, and the error in `err`. */
+static cashback_status load_fresh(const char *path, char *err, size_t size) {
+  cashback_options *o = cashback_options_new();
+  ck_assert_ptr_nonnull(o);
+  cashback_options before;
+  memcpy(&before, o, sizeof(before));
+  cashback_status st = cashback_options_load_file(o, path);
+  snprintf(err, size, "%s", o->error);
+  if (st != CASHBACK_OK) {
+    ck_assert(same_except_error(o, &before));
+    ck_assert_msg(strstr(err, SECRET) == NULL, "secret in '%s'", err);
+  }
+  cashback_options_free(o);
+  return st;
+}
+
+START_TEST(test_load_file_mode) {
+  char path[64], err[CASHBACK_ERROR_MAX + 1];
+  temp_file(GOOD_FILE, strlen(GOOD_FILE), path);
+  static const struct {
+    mode_t mode;
+    cashback_status st;
+    const char *what;
+  } cases[] = {
+      {0600, CASHBACK_OK, NULL},
+      {0400, CASHBACK_OK, NULL},
+      {0640, CASHBACK_OK, NULL}, /* root:www-data 0640 shares it */
+      {0644, CASHBACK_E_CONFIG, "every user can read it (mode 0644)"},
+      {0604, CASHBACK_E_CONFIG, "every user can read it (mode 0604)"},
+      {0666, CASHBACK_E_CONFIG, "other users can change it (mode 0666)"},
+      {0620, CASHBACK_E_CONFIG, "other users can change it (mode 0620)"},
+      {0602, CASHBACK_E_CONFIG, "other users can change it (mode 0602)"},
+  };
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    ck_assert_int_eq(chmod(path, cases[i].mode), 0);
+    cashback_status st = load_fresh(path, err, sizeof(err));
+    ck_assert_msg(st == cases[i].st, "mode %04o: status %d, want %d (%s)",
+                  (unsigned)cases[i].mode, (int)st, (int)cases[i].st, err);
+    if (cases[i].what) {
+      ck_assert_msg(strstr(err, cases[i].what) && strstr(err, path) &&
+                        strstr(err, "chmod 600"),
+                    "mode %04o: '%s'", (unsigned)cases[i].mode, err);
+    }
+  }
+  /* CASHBACK_CONFIG follows the same rule. */
+  ck_assert_int_eq(chmod(path, 0644), 0);
+  setenv("CASHBACK_CONFIG", path, 1);
+  cashback_options *o = cashback_options_new();
+  ck_assert_int_eq(cashback_options_load_env(o), CASHBACK_E_CONFIG);
+  expect_error(o, "CASHBACK_CONFIG: '");
+  expect_error(o, "every user can read it");
+  ck_assert_str_eq(o->merchant_id, "");
+  cashback_options_free(o);
+  unsetenv("CASHBACK_CONFIG");
+
+  /* A symbolic link is followed, and the file it leads to is checked. */
+  char link[80];
+  snprintf(link, sizeof(link), "%s.link", path);
+  ck_assert_int_eq(symlink(path, link), 0);
+  ck_assert_int_eq(load_fresh(link, err, sizeof(err)), CASHBACK_E_CONFIG);
+  ck_assert_int_eq(chmod(path, 0600), 0);
+  ck_assert_int_eq(load_fresh(link, err, sizeof(err)), CASHBACK_OK);
+  unlink(link);
+
+  /* A FIFO in the file's place is refused, without blocking on the open. */
+  char fifo[80];
+  snprintf(fifo, sizeof(fifo), "%s.fifo", path);
+  ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+  ck_assert_int_eq(load_fresh(fifo, err, sizeof(err)), CASHBACK_E_IO);
+  ck_assert_msg(strstr(err, "a FIFO, not a regular file"), "'%s'", err);
+  unlink(fifo);
+
+  /* Control bytes of the path are not written into the message. */
+  char odd[96];
+  snprintf(odd, sizeof(odd), "%s-\x1b[31m", path);
+  int fd = open(odd, O_WRONLY | O_CREAT | O_EXCL, 0644);
+  ck_assert_int_ge(fd, 0);
+  ck_assert_int_eq(fchmod(fd, 0644), 0);
+  close(fd);
+  ck_assert_int_eq(load_fresh(odd, err, sizeof(err)), CASHBACK_E_CONFIG);
+  ck_assert_msg(strchr(err, '\x1b') == NULL && strstr(err, "-\\x1b[31m'"),
+                "'%s'", err);
+  unlink(odd);
+  unlink(path);
+}
+END_TEST
+
+START_TEST(test_secret_file_open) {
+  char path[64], err[CASHBACK_ERROR_MAX + 1];
+  temp_file(GOOD_FILE, strlen(GOOD_FILE), path);
+  int fd = 12345;
+  ck_assert_int_eq(cashback_secret_file_open(path, &fd, err, sizeof(err)),
+                   CASHBACK_OK);
+  ck_assert_int_ge(fd, 0);
+  ck_assert_str_eq(err, "");
+  ck_assert(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+  ck_assert_int_eq(fcntl(fd, F_GETFL) & O_NONBLOCK, 0);
+  char buf[16];
+  ck_assert_int_eq(read(fd, buf, 11), 11);
+  ck_assert(memcmp(buf, "merchant_id", 11) == 0);
+  close(fd);
+  ck_assert_int_eq(chmod(path, 0644), 0);
+  ck_assert_int_eq(cashback_secret_file_open(path, &fd, err, sizeof(err)),
+                   CASHBACK_E_CONFIG);
+  ck_assert_int_eq(fd, -1);
+  /* A NULL or small error buffer is fine. */
+  ck_assert_int_eq(cashback_secret_file_open(path, &fd, NULL, 0),
+                   CASHBACK_E_CONFIG);
+  ck_assert_int_eq(cashback_secret_file_open(path, &fd, err, 8),
+                   CASHBACK_E_CONFIG);
+  ck_assert_int_eq(strlen(err), 7);
+  ck_assert_int_eq(cashback_secret_file_open(NULL, &fd, err, sizeof(err)),
+                   CASHBACK_E_INVALID_ARGUMENT);
+  ck_assert_int_eq(cashback_secret_file_open(path, NULL, err, sizeof(err)),
+                   CASHBACK_E_INVALID_ARGUMENT);
+  unlink(path);
+}
+END_TEST
+
+#define NOBODY 65534 /* an unprivileged uid and gid */
+#define STRANGER 54321
+
+/* Runs cashback_options_load_file(path) in a child as uid and gid NOBODY;
+ * its status, or -1 when the child could not become NOBODY. */
+static int load_as_nobody(const char *path) {
+  pid_t pid = fork();
+  ck_assert_int_ge(pid, 0);
+  if (pid == 0) {
+    if (setgroups(0, NULL) != 0 || setgid(NOBODY) != 0 || setuid(NOBODY) != 0 ||
+        geteuid() != NOBODY)
+      _exit(255);
+    cashback_options *o = cashback_options_new();
+    cashback_status st = cashback_options_load_file(o, path);
+    cashback_options_free(o);
+    _exit((int)st);
+  }
+  int ws;
+  ck_assert_int_eq(waitpid(pid, &ws, 0), pid);
+  ck_assert(WIFEXITED(ws));
+  return WEXITSTATUS(ws) == 255 ? -1 : WEXITSTATUS(ws);
+}
+
+START_TEST(test_load_file_owner) {
+  if (geteuid() != 0) {
+    /* Giving a file to another user needs root (the tests run as root in
+     * CI); as another user, only the own-file cases apply, above. */
+    fprintf(stderr, "config owner test: skipped, not root (chown needs "
+                    "root)\n");
+    return;
+  }
+  char path[64], err[CASHBACK_ERROR_MAX + 1];
+  temp_file(GOOD_FILE, strlen(GOOD_FILE), path);
+  /* root reading a file another user owns (and so may change). */
+  ck_assert_int_eq(chown(path, NOBODY, NOBODY), 0);
+  ck_assert_int_eq(chmod(path, 0600), 0);
+  ck_assert_int_eq(load_fresh(path, err, sizeof(err)), CASHBACK_E_CONFIG);
+  ck_assert_msg(strstr(err, path) &&
+                    strstr(err, "owned by uid 65534, not this user "
+                                "(uid 0) or root") &&
+                    strstr(err, "chown root FILE"),
+                "'%s'", err);
+  /* The same file is fine for its owner, as an unprivileged process. */
+  ck_assert_int_eq(load_as_nobody(path), CASHBACK_OK);
+  ck_assert_int_eq(chmod(path, 0644), 0);
+  ck_assert_int_eq(load_as_nobody(path), CASHBACK_E_CONFIG);
+  /* root:nogroup 0640: root's, shared with a group (php-fpm workers). */
+  ck_assert_int_eq(chown(path, 0, NOBODY), 0);
+  ck_assert_int_eq(chmod(path, 0640), 0);
+  ck_assert_int_eq(load_as_nobody(path), CASHBACK_OK);
+  /* A third user's file, readable through the group: refused. */
+  ck_assert_int_eq(chown(path, STRANGER, NOBODY), 0);
+  ck_assert_int_eq(load_as_nobody(path), CASHBACK_E_CONFIG);
+  ck_assert_int_eq(load_fresh(path, err, sizeof(err)), CASHBACK_E_CONFIG);
+  ck_assert_msg(strstr(err, "owned by uid 54321"), "'%s'", err);
+  unlink(path);
+}
+END_TEST
+
 TCase *cashback_test_config(void) {
   TCase *tc = tcase_create("config");
   tcase_add_test(tc, test_file_text);
@@ -677,6 +866,9 @@ TCase *cashback_test_config(void) {
   tcase_add_test(tc, test_file_size_cap);
   tcase_add_test(tc, test_load_file);
   tcase_add_test(tc, test_load_file_unreadable);
+  tcase_add_test(tc, test_load_file_mode);
+  tcase_add_test(tc, test_secret_file_open);
+  tcase_add_test(tc, test_load_file_owner);
   tcase_add_test(tc, test_connection_string);
   tcase_add_test(tc, test_connection_errors);
   tcase_add_test(tc, test_env_precedence);

@@ -35,6 +35,12 @@ ini_set('cashback.config', sys_get_temp_dir() . '/no-such-cashback.conf');
 cb_try('missing file', $sale);
 $file = cb_spool('config') . '/cashback.conf';
 file_put_contents($file, "merchant_id = php-shop\nkey_id = k\nsecret = 0123456789abcdef0\nendpoint = ftp://x\n");
+// A file holding a secret that every user can read is refused (0600 or 0640).
+chmod($file, 0644);
+ini_set('cashback.config', $file);
+cb_try('readable by all', $sale);
+chmod($file, 0640);
+ini_set('cashback.config', '');
 ini_set('cashback.config', $file);
 cb_try('bad file', $sale);
 // Fixing the file is picked up by the next call (settings changed).
@@ -66,6 +72,7 @@ bool(false)
 relative spool_dir: 3: cashback.spool_dir: spool_dir: %s
 bad durability: 3: cashback.durability: durability: %s
 missing file: 17: cashback.config: cannot open '%s/no-such-cashback.conf': No such file or directory
+readable by all: 3: cashback.config: '%s/cashback.conf' holds a secret but every user can read it (mode 0644); fix: chmod 600 FILE (or 640 for a group)
 bad file: 3: cashback.config: %s/cashback.conf:4: endpoint: %s
 file-shop
 client, bad connection: 3: connection: connection string: merchant_id: %s
