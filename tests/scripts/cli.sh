@@ -134,6 +134,7 @@ run 3 "$CB" --connection "cashback:merchant_id=shop-42;key_id=k1;$B64;endpoint=$
 errF "pair 3: unknown key of 39 characters (not shown"
 grep -qF "c2VjcmV0" "$tmp/err" && fail "--connection: the secret was echoed"
 printf 'merchant_id = shop-42\nkey_id = k1\n%s\n' "$B64" >"$tmp/nokey.conf"
+chmod 600 "$tmp/nokey.conf" # a file holding a secret must be 0600 (security.md)
 run 3 env -u CASHBACK_CONNECTION "$CB" --config "$tmp/nokey.conf" status
 errF "nokey.conf:3: unknown key of 39 characters (not shown"
 grep -qF "c2VjcmV0" "$tmp/err" && fail "--config: the secret was echoed"
