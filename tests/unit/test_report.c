@@ -107,13 +107,6 @@ START_TEST(status_names_an_unreadable_file) {
 }
 END_TEST
 
-static int printable_ascii(const char *s) {
-  for (; *s; s++)
-    if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f)
-      return 0;
-  return 1;
-}
-
 /* The status's texts come from the spool's files (the state file another
  * process, maybe of another user, wrote): they reach terminals, logs and
  * web pages, so every one is printable (cashback_printable()), whatever
@@ -140,12 +133,13 @@ START_TEST(status_texts_are_printable) {
   ck_assert_int_eq(cashback_get_status(c, &s), CASHBACK_OK);
   ck_assert_int_eq(s.last_status, CASHBACK_E_NETWORK);
   ck_assert_uint_eq(s.read_errors, 1);
-  ck_assert_msg(printable_ascii(s.last_error), "last_error: %s", s.last_error);
+  ck_assert_msg(test_all_printable(s.last_error), "last_error: %s",
+                s.last_error);
   ck_assert_str_eq(s.last_error, "\\x1b]0;owned\\x07 sent\\x0d");
-  ck_assert_msg(printable_ascii(s.spool_problem), "spool_problem: %s",
+  ck_assert_msg(test_all_printable(s.spool_problem), "spool_problem: %s",
                 s.spool_problem);
   ck_assert_str_eq(s.spool_problem, "seg-1: \\x1b[2J\\x9b31m EIO");
-  ck_assert(printable_ascii(s.spool_error));
+  ck_assert(test_all_printable(s.spool_error));
   cashback_client_free(c);
 }
 END_TEST

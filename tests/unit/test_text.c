@@ -4,14 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* No byte of `s` is a control byte, DEL or above 0x7e. */
-static int all_printable(const char *s) {
-  for (; *s; s++)
-    if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f)
-      return 0;
-  return 1;
-}
-
 START_TEST(escapes_every_unprintable_byte) {
   char out[64];
   ck_assert_uint_eq(cashback__printable(out, sizeof(out), "EU\x1b[2JR", 7), 10);
@@ -25,7 +17,7 @@ START_TEST(escapes_every_unprintable_byte) {
   for (int c = 0; c < 256; c++) {
     unsigned char b = (unsigned char)c;
     size_t n = cashback__printable(out, sizeof(out), &b, 1);
-    ck_assert(all_printable(out));
+    ck_assert(test_all_printable(out));
     ck_assert_uint_eq(n, (c >= 0x20 && c < 0x7f) ? 1 : 4);
   }
 }
@@ -62,7 +54,7 @@ START_TEST(cuts_with_a_marker_never_inside_an_escape) {
     size_t n = cashback__printable(p, size, "\x1b\x1b\x1b\x1b", 4);
     ck_assert_uint_lt(n, size);
     ck_assert_uint_eq(strlen(p), n);
-    ck_assert(all_printable(p));
+    ck_assert(test_all_printable(p));
     free(p);
   }
   ck_assert_uint_eq(cashback__printable(out, 0, "abc", 3), 0);
