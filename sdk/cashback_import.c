@@ -656,6 +656,20 @@ static cashback_status run(importer *im, int fd, const char *path) {
   return st;
 }
 
+/* The checks both entry points make first: `stats` (when not NULL) zeroed,
+ * a client, and no flag this version does not know. */
+static cashback_status check_args(cashback_client *client, unsigned flags,
+                                  cashback_import_stats *stats) {
+  if (stats)
+    memset(stats, 0, sizeof(*stats));
+  if (!client)
+    return CASHBACK_E_INVALID_ARGUMENT;
+  if (flags & ~(unsigned)CASHBACK_IMPORT_DRY_RUN)
+    return cashback__fail(client, CASHBACK_E_INVALID_ARGUMENT,
+                          "import: unknown flags 0x%x", flags);
+  return CASHBACK_OK;
+}
+
 cashback_status cashback__import_fd(cashback_client *client, int fd,
                                     const char *name, unsigned flags,
                                     size_t buf_size, cashback_import_fn fn,
@@ -664,12 +678,11 @@ cashback_status cashback__import_fd(cashback_client *client, int fd,
   cashback_import_stats local;
   if (!stats)
     stats = &local;
-  memset(stats, 0, sizeof(*stats));
-  if (!client || !name || fd < 0 || buf_size < CASHBACK__IMPORT_BUF_MIN)
+  cashback_status st = check_args(client, flags, stats);
+  if (st != CASHBACK_OK)
+    return st;
+  if (!name || fd < 0 || buf_size < CASHBACK__IMPORT_BUF_MIN)
     return CASHBACK_E_INVALID_ARGUMENT;
-  if (flags & ~(unsigned)CASHBACK_IMPORT_DRY_RUN)
-    return cashback__fail(client, CASHBACK_E_INVALID_ARGUMENT,
-                          "import: unknown flags 0x%x", flags);
   importer *im = calloc(1, sizeof(*im));
   if (!im)
     return cashback__fail(client, CASHBACK_E_NOMEM, "import: out of memory");
@@ -682,7 +695,7 @@ cashback_status cashback__import_fd(cashback_client *client, int fd,
   struct stat sb;
   if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode))
     im->bytes_total = (uint64_t)sb.st_size;
-  cashback_status st = run(im, fd, name);
+  st = run(im, fd, name);
   free(im);
   return st;
 }
@@ -691,21 +704,17 @@ cashback_status cashback_import_csv(cashback_client *client, const char *path,
                                     unsigned flags, cashback_import_fn fn,
                                     void *userdata,
                                     cashback_import_stats *stats) {
-  cashback_import_stats local;
-  if (!stats)
-    stats = &local;
-  memset(stats, 0, sizeof(*stats));
-  if (!client || !path)
+  cashback_status st = check_args(client, flags, stats);
+  if (st != CASHBACK_OK)
+    return st;
+  if (!path)
     return CASHBACK_E_INVALID_ARGUMENT;
-  if (flags & ~(unsigned)CASHBACK_IMPORT_DRY_RUN)
-    return cashback__fail(client, CASHBACK_E_INVALID_ARGUMENT,
-                          "import: unknown flags 0x%x", flags);
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     return cashback__fail(client, CASHBACK_E_IO, "cannot open '%s': %s", path,
                           strerror(errno));
-  cashback_status st = cashback__import_fd(
-      client, fd, path, flags, CASHBACK__IMPORT_READ_BUF, fn, userdata, stats);
+  st = cashback__import_fd(client, fd, path, flags, CASHBACK__IMPORT_READ_BUF,
+                           fn, userdata, stats);
   close(fd);
   return st;
 }

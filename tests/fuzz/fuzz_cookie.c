@@ -11,44 +11,22 @@
  * Seeds in corpus/cookie/ hold cookies signed by this very client.
  */
 #include "cashback.h"
+#include "fuzz.h"
 #include "cashback_cookie.h"
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define CHECK(cond)                                                            \
-  do {                                                                         \
-    if (!(cond))                                                               \
-      abort();                                                                 \
-  } while (0)
-
-#define FUZZ_NOW INT64_C(1790000000)
 #define FUZZ_WINDOW INT64_C(2592000)
 
-static int64_t fixed_clock(void *userdata) {
-  (void)userdata;
-  return FUZZ_NOW;
+/* The target's own options (fuzz.h sets the common ones). */
+static void cookie_options(cashback_options *o) {
+  CHECK(cashback_options_set_attribution_window(o, FUZZ_WINDOW) == CASHBACK_OK);
 }
 
-/* The fuzzer's one client, made on the first call and kept (a fuzzer may
- * hold state; it is reachable, so not a leak). */
 static cashback_client *fuzz_client(void) {
-  static cashback_client *c;
-  if (c == NULL) {
-    cashback_options *o = cashback_options_new();
-    CHECK(o != NULL);
-    CHECK(cashback_options_set_merchant_id(o, "fuzz-shop") == CASHBACK_OK);
-    CHECK(cashback_options_set_key(o, "k1", "fuzz-secret-0123456789") ==
-          CASHBACK_OK);
-    CHECK(cashback_options_set_endpoint(
-              o, "https://api.network.example/v1/events") == CASHBACK_OK);
-    CHECK(cashback_options_set_attribution_window(o, FUZZ_WINDOW) ==
-          CASHBACK_OK);
-    CHECK(cashback_options_set_clock(o, fixed_clock, NULL) == CASHBACK_OK);
-    CHECK(cashback_client_new(o, &c, NULL, 0) == CASHBACK_OK);
-  }
-  return c;
+  return fuzz_client_with(cookie_options);
 }
 
 static int is_ws(char c) {

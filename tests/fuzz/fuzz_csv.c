@@ -13,16 +13,11 @@
  *   reports an unclosed quote exactly when the parser does.
  */
 #include "cashback_csv.h"
+#include "fuzz.h"
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define CHECK(cond)                                                            \
-  do {                                                                         \
-    if (!(cond))                                                               \
-      abort();                                                                 \
-  } while (0)
 
 #define MAX_RESULTS 4096
 

@@ -8,37 +8,15 @@
  * does not change when it is serialized again (it came from refund_id).
  */
 #include "cashback.h"
+#include "fuzz.h"
 #include "cashback_import.h"
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define CHECK(cond)                                                            \
-  do {                                                                         \
-    if (!(cond))                                                               \
-      abort();                                                                 \
-  } while (0)
-
-static int64_t fixed_clock(void *userdata) {
-  (void)userdata;
-  return INT64_C(1790000000);
-}
-
 static cashback_client *fuzz_client(void) {
-  static cashback_client *c;
-  if (c == NULL) {
-    cashback_options *o = cashback_options_new();
-    CHECK(o != NULL);
-    CHECK(cashback_options_set_merchant_id(o, "fuzz-shop") == CASHBACK_OK);
-    CHECK(cashback_options_set_key(o, "k1", "fuzz-secret-0123456789") ==
-          CASHBACK_OK);
-    CHECK(cashback_options_set_endpoint(
-              o, "https://api.network.example/v1/events") == CASHBACK_OK);
-    CHECK(cashback_options_set_clock(o, fixed_clock, NULL) == CASHBACK_OK);
-    CHECK(cashback_client_new(o, &c, NULL, 0) == CASHBACK_OK);
-  }
-  return c;
+  return fuzz_client_with(NULL);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

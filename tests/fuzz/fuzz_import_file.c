@@ -18,6 +18,7 @@
  *   one-pass import does, or when the header does not fit the buffer.
  */
 #include "cashback.h"
+#include "fuzz.h"
 #include "cashback_import.h"
 
 #include <stdint.h>
@@ -26,33 +27,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#define CHECK(cond)                                                            \
-  do {                                                                         \
-    if (!(cond))                                                               \
-      abort();                                                                 \
-  } while (0)
-
 #define SKIP_PREFIX "the row is longer than"
 
-static int64_t fixed_clock(void *userdata) {
-  (void)userdata;
-  return INT64_C(1790000000);
-}
-
 static cashback_client *fuzz_client(void) {
-  static cashback_client *c;
-  if (c == NULL) {
-    cashback_options *o = cashback_options_new();
-    CHECK(o != NULL);
-    CHECK(cashback_options_set_merchant_id(o, "fuzz-shop") == CASHBACK_OK);
-    CHECK(cashback_options_set_key(o, "k1", "fuzz-secret-0123456789") ==
-          CASHBACK_OK);
-    CHECK(cashback_options_set_endpoint(
-              o, "https://api.network.example/v1/events") == CASHBACK_OK);
-    CHECK(cashback_options_set_clock(o, fixed_clock, NULL) == CASHBACK_OK);
-    CHECK(cashback_client_new(o, &c, NULL, 0) == CASHBACK_OK);
-  }
-  return c;
+  return fuzz_client_with(NULL);
 }
 
 /* The file the importer reads: one for the whole run, rewritten per input. */

@@ -6,16 +6,11 @@
  * stay within the cap, format back, and parse again to the same value.
  */
 #include "cashback_money.h"
+#include "fuzz.h"
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define CHECK(cond)                                                            \
-  do {                                                                         \
-    if (!(cond))                                                               \
-      abort();                                                                 \
-  } while (0)
 
 static void roundtrip(int64_t v, int exponent) {
   char buf[32];
