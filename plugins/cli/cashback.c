@@ -13,7 +13,8 @@
 #include <unistd.h>
 
 static const char usage_text[] =
-    "usage: cashback [--config FILE] [--connection STRING] COMMAND [ARGS]\n"
+    "usage: cashback [--config FILE] [--connection-file FILE|-]\n"
+    "                [--connection STRING|-] COMMAND [ARGS]\n"
     "\n"
     "Commands:\n"
     "  report sale|refund|cancel|confirm --order ID ...  store an event\n"
@@ -27,8 +28,12 @@ static const char usage_text[] =
     "  doctor                           check the setup, and what to fix\n"
     "\n"
     "The configuration comes from CASHBACK_CONFIG, CASHBACK_CONNECTION and\n"
-    "CASHBACK_<KEY>, then --config FILE, then --connection STRING (later\n"
-    "wins). 'cashback COMMAND --help' and 'man cashback-COMMAND' say more.\n"
+    "CASHBACK_<KEY>, then --config FILE, then --connection-file FILE, then\n"
+    "--connection STRING (later wins). A command line is visible to every\n"
+    "user of the machine (ps): give the connection string in\n"
+    "CASHBACK_CONNECTION, in a 0600 --connection-file, or as\n"
+    "'--connection -' (one line of standard input), not as STRING.\n"
+    "'cashback COMMAND --help' and 'man cashback-COMMAND' say more.\n"
     "Exit status: 0 ok, 1 failure, 2 usage, 3 configuration, 4 spool or "
     "disk,\n"
     "5 network (not delivered).\n";
@@ -62,6 +67,9 @@ int cli_common_option(cli *c, int opt, const char *usage) {
   case 'K':
     c->connection = optarg;
     return 1;
+  case 'F':
+    c->connection_file = optarg;
+    return 1;
   case 'v':
     c->verbose = 1;
     return 1;
@@ -88,6 +96,77 @@ static void log_line(cashback_log_level level, const char *message,
           cli_shown(shown, sizeof(shown), message));
 }
 
+#define CONNECTION_MAX 65536 /* as the SDK's cap on a connection string */
+
+/* A connection string kept off the command line: the file `path` (under
+ * libcashback's rule for files holding a secret), or, for "-", standard
+ * input; `line` reads up to the first newline only (read byte by byte, so
+ * that nothing after it is taken from a command's own input). Returns a
+ * malloc'ed string the caller wipes and frees, or NULL with a message. */
+static char *read_connection(cli *c, const char *what, const char *path,
+                             int line) {
+  int fd = STDIN_FILENO;
+  if (strcmp(path, "-") != 0) {
+    char err[CASHBACK_ERROR_MAX + 1];
+    if (cashback_secret_file_open(path, &fd, err, sizeof(err)) != CASHBACK_OK) {
+      cli_error(c, CLI_CONFIG, "configuration (%s): %s", what, err);
+      return NULL;
+    }
+  }
+  char *buf = malloc(CONNECTION_MAX + 2);
+  size_t n = 0;
+  int failed = buf == NULL;
+  while (buf && n < CONNECTION_MAX + 1) {
+    ssize_t r = read(fd, buf + n, line ? 1 : CONNECTION_MAX + 1 - n);
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r < 0) {
+      failed = 1;
+      break;
+    }
+    if (r == 0 || (line && buf[n] == '\n'))
+      break;
+    n += (size_t)r;
+  }
+  if (fd != STDIN_FILENO)
+    close(fd);
+  if (failed || n > CONNECTION_MAX) {
+    cli_error(c, CLI_CONFIG, "configuration (%s): %s", what,
+              failed ? "cannot read it" : "larger than 65536 bytes");
+    if (buf)
+      memset(buf, 0, CONNECTION_MAX + 2);
+    free(buf);
+    return NULL;
+  }
+  buf[n] = '\0';
+  return buf;
+}
+
+/* Loads the connection string of `what` (--connection-file, or
+ * --connection -) into `o`. */
+static cashback_status load_connection_from(cli *c, cashback_options *o,
+                                            const char *what, const char *path,
+                                            int line, int *printed) {
+  char *text = read_connection(c, what, path, line);
+  if (!text) {
+    *printed = 1;
+    return CASHBACK_E_CONFIG;
+  }
+  if (text[strspn(text, " \t\r\n")] == '\0') {
+    cli_error(c, CLI_CONFIG,
+              "configuration (%s): %s is empty (it holds one "
+              "connection string, 'cashback:...')",
+              what, strcmp(path, "-") == 0 ? "standard input" : "the file");
+    free(text);
+    *printed = 1;
+    return CASHBACK_E_CONFIG;
+  }
+  cashback_status st = cashback_options_load_connection_string(o, text);
+  memset(text, 0, strlen(text));
+  free(text);
+  return st;
+}
+
 int cli_client(cli *c, cashback_client **out) {
   *out = NULL;
   cashback_options *o = cashback_options_new();
@@ -103,12 +182,24 @@ int cli_client(cli *c, cashback_client **out) {
     from = "--config";
     st = cashback_options_load_file(o, c->config);
   }
+  int printed = 0;
+  if (st == CASHBACK_OK && c->connection_file) {
+    from = "--connection-file";
+    st = load_connection_from(c, o, from, c->connection_file, 0, &printed);
+  }
   if (st == CASHBACK_OK && c->connection) {
     from = "--connection";
-    st = cashback_options_load_connection_string(o, c->connection);
+    if (strcmp(c->connection, "-") == 0)
+      st = load_connection_from(c, o, from, "-", 1, &printed);
+    else
+      st = cashback_options_load_connection_string(o, c->connection);
   }
   if (st == CASHBACK_OK && c->verbose)
     st = cashback_options_set_logger(o, log_line, NULL, CASHBACK_LOG_DEBUG);
+  if (printed) {
+    cashback_options_free(o);
+    return CLI_CONFIG;
+  }
   if (st != CASHBACK_OK) {
     cli_error(c, CLI_CONFIG, "configuration (%s): %s", from,
               cashback_options_last_error(o));
@@ -289,6 +380,7 @@ int main(int argc, char **argv) {
   static const struct option opts[] = {
       {"config", required_argument, NULL, 'C'},
       {"connection", required_argument, NULL, 'K'},
+      {"connection-file", required_argument, NULL, 'F'},
       {"verbose", no_argument, NULL, 'v'},
       {"help", no_argument, NULL, 'h'},
       {"version", no_argument, NULL, 'V'},
@@ -302,6 +394,9 @@ int main(int argc, char **argv) {
       break;
     case 'K':
       c.connection = optarg;
+      break;
+    case 'F':
+      c.connection_file = optarg;
       break;
     case 'v':
       c.verbose = 1;

@@ -24,16 +24,18 @@
 #define CLI_COMMON_OPTIONS                                                     \
   {"config", required_argument, NULL, 'C'},                                    \
       {"connection", required_argument, NULL, 'K'},                            \
+      {"connection-file", required_argument, NULL, 'F'},                       \
       {"verbose", no_argument, NULL, 'v'}, {                                   \
     "help", no_argument, NULL, 'h'                                             \
   }
 
 typedef struct cli {
-  const char *command;    /* "report", ... for messages */
-  const char *config;     /* --config FILE */
-  const char *connection; /* --connection STRING */
-  int verbose;            /* --verbose: SDK log lines on stderr */
-  int daemon;             /* send --watch: SDK warnings on stderr */
+  const char *command;         /* "report", ... for messages */
+  const char *config;          /* --config FILE */
+  const char *connection;      /* --connection STRING ("-": a line of stdin) */
+  const char *connection_file; /* --connection-file FILE ("-": stdin) */
+  int verbose;                 /* --verbose: SDK log lines on stderr */
+  int daemon;                  /* send --watch: SDK warnings on stderr */
 } cli;
 
 /* `s` made printable (cashback_printable(): \xNN for any byte that is not
@@ -47,7 +49,7 @@ const char *cli_shown(char *buf, size_t size, const char *s);
 int cli_error(const cli *c, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* Handles a common option (C, K, v, h); 1 when it was one. For 'h' prints
+/* Handles a common option (C, K, F, v, h); 1 when it was one. For 'h' prints
  * `usage` and exits 0; for '?' (getopt's error) prints the hint and
  * returns -1. */
 int cli_common_option(cli *c, int opt, const char *usage);

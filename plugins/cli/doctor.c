@@ -21,7 +21,8 @@ static const char usage[] =
     "3 the configuration is missing or invalid.\n"
     "\n"
     "  --offline    skip the network checks\n"
-    "  --config FILE, --connection STRING, --verbose, --help\n";
+    "  --config FILE, --connection-file FILE, --connection STRING|-,\n"
+    "  --verbose, --help\n";
 
 #define MIN_FREE (64u * 1024 * 1024)
 
@@ -368,6 +369,8 @@ int cli_doctor(cli *c, int argc, char **argv) {
     check_secret_file(&r, "CASHBACK_CONFIG", env_config);
   if (c->config)
     check_secret_file(&r, "--config", c->config);
+  if (c->connection_file && strcmp(c->connection_file, "-") != 0)
+    check_secret_file(&r, "--connection-file", c->connection_file);
   cashback_client *client;
   int rc = cli_client(c, &client);
   if (rc != CLI_OK) {

@@ -22,7 +22,8 @@ static const char usage[] =
     "  --json                  the summary as JSON\n"
     "  --progress, --no-progress   a progress bar on a terminal (default: "
     "on)\n"
-    "  --config FILE, --connection STRING, --verbose, --help\n";
+    "  --config FILE, --connection-file FILE, --connection STRING|-,\n"
+    "  --verbose, --help\n";
 
 typedef struct ctx {
   const char *file;

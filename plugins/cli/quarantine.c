@@ -17,7 +17,8 @@ static const char usage[] =
     "         to be sent again once the cause is fixed (the sale arrived,\n"
     "         the click is known...)\n"
     "\n"
-    "  --config FILE, --connection STRING, --verbose, --help\n";
+    "  --config FILE, --connection-file FILE, --connection STRING|-,\n"
+    "  --verbose, --help\n";
 
 typedef struct ctx {
   int json;

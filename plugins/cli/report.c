@@ -25,7 +25,8 @@ static const char usage[] =
     "  --test                a test event: recorded, never paid\n"
     "  --json                print {\"id\":...} instead of the bare id\n"
     "  --dry-run             print the event as JSON; store nothing\n"
-    "  --config FILE, --connection STRING, --verbose, --help\n";
+    "  --config FILE, --connection-file FILE, --connection STRING|-,\n"
+    "  --verbose, --help\n";
 
 enum {
   O_ORDER = 256,

@@ -21,7 +21,8 @@ static const char usage[] =
     "  --progress, --no-progress   a progress bar on a terminal (default:\n"
     "                          when 1000 or more events are queued)\n"
     "  --quiet                 no summary line\n"
-    "  --config FILE, --connection STRING, --verbose, --help\n";
+    "  --config FILE, --connection-file FILE, --connection STRING|-,\n"
+    "  --verbose, --help\n";
 
 #define PROGRESS_THRESHOLD 1000
 

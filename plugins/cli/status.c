@@ -11,7 +11,8 @@ static const char usage[] =
     "was refused), and when the next retry is due.\n"
     "\n"
     "  --json      one JSON object (fields in docs/cli.md)\n"
-    "  --config FILE, --connection STRING, --verbose, --help\n";
+    "  --config FILE, --connection-file FILE, --connection STRING|-,\n"
+    "  --verbose, --help\n";
 
 #define IN_FLIGHT_SLOW_S 5 /* an attempt this long is not answered */
 

@@ -26,7 +26,7 @@ static const char usage[] =
     "  --key-file FILE         keys, one KEY_ID:SECRET per line, '#' "
     "comments;\n"
     "                          refused unless 0600 (or 0640) and owned by\n"
-    "                          this user or root\n"
+    "                          this user or root; '-' reads standard input\n"
     "  --signature HEADER      the header's value\n"
     "  --body FILE             the request body as received\n"
     "  --now TIME              Unix seconds or RFC 3339 (default: the clock)\n"
@@ -61,15 +61,19 @@ static int add_key(cli *c, cashback_verifier *v, const char *spec,
 
 static int add_key_file(cli *c, cashback_verifier *v, const char *path,
                         int *count) {
-  /* libcashback's rule for files holding a secret (owner, mode). */
+  /* libcashback's rule for files holding a secret (owner, mode); "-" is
+   * standard input (a pipe: off the command line, out of any file). */
   char err[CASHBACK_ERROR_MAX + 1];
   int fd;
-  if (cashback_secret_file_open(path, &fd, err, sizeof(err)) != CASHBACK_OK)
-    return cli_error(c, CLI_USAGE, "--key-file: %s", err);
-  FILE *f = fdopen(fd, "r");
-  if (!f) {
-    close(fd);
-    return cli_error(c, CLI_USAGE, "--key-file: %s", strerror(errno));
+  FILE *f = stdin;
+  if (strcmp(path, "-") != 0) {
+    if (cashback_secret_file_open(path, &fd, err, sizeof(err)) != CASHBACK_OK)
+      return cli_error(c, CLI_USAGE, "--key-file: %s", err);
+    f = fdopen(fd, "r");
+    if (!f) {
+      close(fd);
+      return cli_error(c, CLI_USAGE, "--key-file: %s", strerror(errno));
+    }
   }
   char line[1024];
   int rc = CLI_OK, ln = 0;
@@ -85,7 +89,8 @@ static int add_key_file(cli *c, cashback_verifier *v, const char *path,
     (*count)++;
   }
   memset(line, 0, sizeof(line));
-  fclose(f);
+  if (f != stdin)
+    fclose(f);
   return rc;
 }
 
@@ -173,7 +178,7 @@ int cli_verify(cli *c, int argc, char **argv) {
     return cli_error(c, CLI_FAIL, "out of memory");
   const char *sig = NULL, *body_path = NULL;
   int64_t now = (int64_t)time(NULL), tol = 300;
-  int keys = 0, rc = CLI_OK, opt;
+  int keys = 0, rc = CLI_OK, opt, stdin_keys = 0;
   char *body = NULL;
   while (rc == CLI_OK &&
          (opt = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
@@ -190,7 +195,13 @@ int cli_verify(cli *c, int argc, char **argv) {
       keys++;
       break;
     case O_KEY_FILE:
-      rc = add_key_file(c, v, optarg, &keys);
+      if (strcmp(optarg, "-") == 0 && body_path && strcmp(body_path, "-") == 0)
+        rc = cli_error(c, CLI_USAGE,
+                       "--key-file - and --body - cannot both read standard "
+                       "input");
+      else
+        rc = add_key_file(c, v, optarg, &keys);
+      stdin_keys |= strcmp(optarg, "-") == 0;
       break;
     case O_SIG:
       sig = optarg;
@@ -230,6 +241,10 @@ int cli_verify(cli *c, int argc, char **argv) {
     rc = cli_error(c, CLI_USAGE, "--signature HEADER is required");
   if (rc == CLI_OK && !body_path)
     rc = cli_error(c, CLI_USAGE, "--body FILE is required");
+  if (rc == CLI_OK && stdin_keys && strcmp(body_path, "-") == 0)
+    rc = cli_error(c, CLI_USAGE,
+                   "--key-file - and --body - cannot both read standard "
+                   "input");
   size_t len = 0;
   if (rc == CLI_OK && !(body = read_body(c, body_path, &len)))
     rc = CLI_USAGE;

@@ -25,6 +25,10 @@
 #     a bad header (1), a missing file (2)
 #  8. verify: python-made signatures valid (0); mismatch, unknown key,
 #     timestamp, malformed (1); --key-file; usage (2)
+#  8b. secrets off the command line: --connection-file (0600; refused at
+#     0644, doctor's check), --connection - (one line of stdin),
+#     --connection-file -, CASHBACK_CONNECTION, verify --key-file -; a
+#     running sender's /proc/PID/cmdline holds no secret with them
 #  9. doctor: passing (0), a 0755 spool made 0700 again, a cap above the
 #     free space (warning, 0), a refused key (1), no network (1), an
 #     untrusted TLS certificate (1), --offline, no configuration (3);
@@ -456,6 +460,58 @@ run 2 "$CB" verify --key "k1:$SECRET" --body "$tmp/body"; err "\-\-signature HEA
 run 2 "$CB" verify --key "k1:$SECRET" --signature "$H"; err "\-\-body FILE is required"
 run 2 "$CB" verify --key "k1:$SECRET" --signature "$H" --body "$tmp/none"; err "\-\-body: cannot open"
 run 2 "$CB" verify --key "k1:$SECRET" --signature "$H" --body "$tmp/body" --now soon; err "\-\-now: 'soon'"
+
+# 8b. Secrets off the command line ---------------------------------------
+# The connection string from a 0600 file, from standard input, or from
+# CASHBACK_CONNECTION; verify's keys from standard input.
+conn spool >"$tmp/conn"
+chmod 600 "$tmp/conn"
+run 0 env -u CASHBACK_CONNECTION "$CB" --connection-file "$tmp/conn" status; out "merchant: *shop-42"
+run 0 env -u CASHBACK_CONNECTION "$CB" status --connection - <"$tmp/conn"; out "merchant: *shop-42"
+run 0 env -u CASHBACK_CONNECTION "$CB" status --connection-file - <"$tmp/conn"; out "merchant: *shop-42"
+run 0 env CASHBACK_CONNECTION="$(cat "$tmp/conn")" "$CB" status; out "merchant: *shop-42"
+# --connection - takes one line: the rest of the input is the command's.
+printf 'cashback:merchant_id=shop-46\nnot read\n' >"$tmp/conn2"
+run 0 "$CB" status --connection - <"$tmp/conn2"; out "merchant: *shop-46"
+run 3 env -u CASHBACK_CONNECTION "$CB" status --connection - </dev/null; err "(--connection): standard input is empty"
+chmod 644 "$tmp/conn"
+run 3 env -u CASHBACK_CONNECTION "$CB" status --connection-file "$tmp/conn"
+err "configuration (--connection-file): '$tmp/conn' holds a secret but every user can read it (mode 0644); fix: chmod 600 FILE"
+grep -q "$SECRET" "$tmp/err" && fail "a refused connection file's secret was echoed"
+run 3 env -u CASHBACK_CONNECTION "$CB" doctor --offline --connection-file "$tmp/conn"; out "\[FAIL\] config file (--connection-file)"
+chmod 600 "$tmp/conn"
+run 0 env -u CASHBACK_CONNECTION "$CB" doctor --offline --connection-file "$tmp/conn"; out "\[ ok \] config file (--connection-file): $tmp/conn (mode 0600"
+run 3 env -u CASHBACK_CONNECTION "$CB" status --connection-file "$tmp/none"; err "(--connection-file): cannot open '$tmp/none'"
+run 0 "$CB" verify --key-file - --signature "$H" --body "$tmp/body" <"$tmp/keys"; out "valid: signed by key 'k1'"
+run 2 "$CB" verify --key-file - --signature "$H" --body - <"$tmp/keys"; err "cannot both read standard input"
+run 2 "$CB" verify --body - --key-file - --signature "$H" <"$tmp/keys"; err "cannot both read standard input"
+# What every local user sees of a running sender: the secret only when it
+# was given as --connection STRING (the documented exception).
+cmdline_of() { # cmdline_of ARGS...: a `send --watch` sender's argv, as ps sees it
+  "$CB" send --watch "$@" </dev/null >/dev/null 2>&1 &
+  cpid=$!
+  i=0
+  while [ $i -lt 100 ]; do
+    c=$(tr '\0' ' ' <"/proc/$cpid/cmdline" 2>/dev/null)
+    case "$c" in *"send --watch"*) break ;; esac
+    i=$((i + 1))
+    sleep 0.05
+  done
+  kill -TERM "$cpid" 2>/dev/null
+  wait "$cpid" 2>/dev/null
+  echo "$c"
+}
+conn spoolps >"$tmp/connps"
+chmod 600 "$tmp/connps"
+seen=$(CASHBACK_CONNECTION= cmdline_of --connection-file "$tmp/connps")
+checks=$((checks + 1))
+case "$seen" in *"send --watch"*) ;; *) fail "no command line read for the sender: '$seen'" ;; esac
+case "$seen" in *"$SECRET"*) fail "--connection-file: the secret is in /proc/PID/cmdline" ;; esac
+seen=$(cmdline_of --connection - <"$tmp/connps")
+case "$seen" in *"$SECRET"*) fail "--connection -: the secret is in /proc/PID/cmdline" ;; esac
+seen=$(cmdline_of --connection "$(cat "$tmp/connps")")
+checks=$((checks + 1))
+case "$seen" in *"$SECRET"*) ;; *) fail "the check of /proc/PID/cmdline cannot see a secret given there" ;; esac
 
 # 9. Doctor, progress ----------------------------------------------------
 run 0 "$CB" doctor
