@@ -10,6 +10,7 @@
 #include "cashback_pct.h"
 #include "cashback_crypto.h"
 #include "cashback_options.h"
+#include "cashback_text.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -41,20 +42,6 @@ static void trim(const char **s, size_t *len) {
   *s = p;
   *len = n;
 }
-
-/* strerror_r comes in two flavours (XSI returns int, GNU returns char *);
- * pick the right reading of its result at compile time. */
-__attribute__((unused)) static const char *errtext_gnu(char *r, char *buf) {
-  (void)buf;
-  return r;
-}
-__attribute__((unused)) static const char *errtext_xsi(int r, char *buf) {
-  return r == 0 ? buf : "unknown error";
-}
-#define ERRTEXT(e, buf)                                                        \
-  _Generic(strerror_r((e), (buf), sizeof(buf)),                                \
-      char *: errtext_gnu,                                                     \
-      default: errtext_xsi)(strerror_r((e), (buf), sizeof(buf)), (buf))
 
 /* Copies a key into `out` (CONFIG_KEY_MAX + 1 bytes). Keys longer than any
  * known key are cut (the callers only copy known keys). */
@@ -303,8 +290,9 @@ static cashback_status load_file_into(cashback_options *o, const char *path) {
       continue;
     if (n < 0) {
       int e = errno;
-      st = cashback__options_fail(o, CASHBACK_E_IO, "cannot read '%s': %s",
-                                  path, ERRTEXT(e, ebuf));
+      st =
+          cashback__options_fail(o, CASHBACK_E_IO, "cannot read '%s': %s", path,
+                                 cashback__errtext(e, ebuf, sizeof(ebuf)));
       break;
     }
     if (n == 0)

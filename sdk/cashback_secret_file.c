@@ -25,20 +25,6 @@
 
 #define PATH_SHOWN 100 /* bytes of the path shown in a message, at most */
 
-/* strerror_r comes in two flavours (XSI returns int, GNU returns char *);
- * pick the right reading of its result at compile time. */
-__attribute__((unused)) static const char *errtext_gnu(char *r, char *buf) {
-  (void)buf;
-  return r;
-}
-__attribute__((unused)) static const char *errtext_xsi(int r, char *buf) {
-  return r == 0 ? buf : "unknown error";
-}
-#define ERRTEXT(e, buf)                                                        \
-  _Generic(strerror_r((e), (buf), sizeof(buf)),                                \
-      char *: errtext_gnu,                                                     \
-      default: errtext_xsi)(strerror_r((e), (buf), sizeof(buf)), (buf))
-
 /* The path for a message: printable (cashback__printable), at most
  * PATH_SHOWN bytes. */
 static const char *shown(const char *path, char *out) {
@@ -82,7 +68,7 @@ cashback_status cashback_secret_file_open(const char *path, int *fd_out,
   if (fd < 0) {
     int e = errno;
     snprintf(err, err_size, "cannot open '%s': %s", shown(path, p),
-             ERRTEXT(e, ebuf));
+             cashback__errtext(e, ebuf, sizeof(ebuf)));
     return CASHBACK_E_IO;
   }
   struct stat st;
@@ -90,7 +76,7 @@ cashback_status cashback_secret_file_open(const char *path, int *fd_out,
     int e = errno;
     close(fd);
     snprintf(err, err_size, "cannot examine '%s': %s", shown(path, p),
-             ERRTEXT(e, ebuf));
+             cashback__errtext(e, ebuf, sizeof(ebuf)));
     return CASHBACK_E_IO;
   }
   cashback_status rc = CASHBACK_OK;

@@ -83,3 +83,21 @@ size_t cashback__printablef(char *out, size_t size, const char *fmt, ...) {
   va_end(ap);
   return n;
 }
+
+/* strerror_r comes in two flavours (XSI returns int, GNU returns char *);
+ * the right reading of its result is picked at compile time. */
+__attribute__((unused)) static const char *errtext_gnu(char *r, char *buf) {
+  (void)buf;
+  return r;
+}
+__attribute__((unused)) static const char *errtext_xsi(int r, char *buf) {
+  return r == 0 ? buf : "unknown error";
+}
+
+const char *cashback__errtext(int e, char *buf, size_t size) {
+  if (size == 0)
+    return "unknown error";
+  buf[0] = '\0';
+  return _Generic(strerror_r(e, buf, size), char *: errtext_gnu,
+                  default: errtext_xsi)(strerror_r(e, buf, size), buf);
+}

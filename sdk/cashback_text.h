@@ -25,4 +25,9 @@ size_t cashback__vprintablef(char *out, size_t size, const char *fmt,
 size_t cashback__printablef(char *out, size_t size, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* strerror_r() of `e` into `buf` (`size` bytes): the text of an errno for a
+ * message, thread-safe (strerror() is not). Returns the text, which may be a
+ * static string rather than `buf`. */
+const char *cashback__errtext(int e, char *buf, size_t size);
+
 #endif

@@ -32,6 +32,16 @@ void sb_store_set_followups(sb_store *s, int retry) {
  * migrated when opened (see migrate_v1). */
 #define SB_SCHEMA_VERSION 2
 
+/* The events table's columns and key, in the schema and in the migration
+ * that rebuilds the table (one definition). */
+#define EVENTS_COLUMNS                                                         \
+  " id TEXT NOT NULL, merchant TEXT NOT NULL, type TEXT NOT NULL,"             \
+  " order_id TEXT NOT NULL, amount INTEGER, currency TEXT,"                    \
+  " test INTEGER NOT NULL DEFAULT 0, click TEXT, refund_id TEXT,"              \
+  " received_at INTEGER NOT NULL, batch INTEGER NOT NULL REFERENCES "          \
+  "batches(seq),"                                                              \
+  " raw TEXT NOT NULL, PRIMARY KEY (merchant, id));"
+
 static const char schema[] =
     "CREATE TABLE IF NOT EXISTS batches ("
     " seq INTEGER PRIMARY KEY AUTOINCREMENT,"
@@ -40,13 +50,7 @@ static const char schema[] =
     " accepted INTEGER NOT NULL DEFAULT 0, duplicates INTEGER NOT NULL "
     "DEFAULT 0,"
     " rejected INTEGER NOT NULL DEFAULT 0, body BLOB NOT NULL);"
-    "CREATE TABLE IF NOT EXISTS events ("
-    " id TEXT NOT NULL, merchant TEXT NOT NULL, type TEXT NOT NULL,"
-    " order_id TEXT NOT NULL, amount INTEGER, currency TEXT,"
-    " test INTEGER NOT NULL DEFAULT 0, click TEXT, refund_id TEXT,"
-    " received_at INTEGER NOT NULL, batch INTEGER NOT NULL REFERENCES "
-    "batches(seq),"
-    " raw TEXT NOT NULL, PRIMARY KEY (merchant, id));"
+    "CREATE TABLE IF NOT EXISTS events (" EVENTS_COLUMNS
     "CREATE INDEX IF NOT EXISTS events_order ON events(merchant, test, "
     "order_id);"
     "CREATE TABLE IF NOT EXISTS rejections ("
@@ -64,13 +68,7 @@ static const char schema[] =
  * next start. */
 static const char migrate_v1[] =
     "BEGIN IMMEDIATE;"
-    "CREATE TABLE events_v2 ("
-    " id TEXT NOT NULL, merchant TEXT NOT NULL, type TEXT NOT NULL,"
-    " order_id TEXT NOT NULL, amount INTEGER, currency TEXT,"
-    " test INTEGER NOT NULL DEFAULT 0, click TEXT, refund_id TEXT,"
-    " received_at INTEGER NOT NULL, batch INTEGER NOT NULL REFERENCES "
-    "batches(seq),"
-    " raw TEXT NOT NULL, PRIMARY KEY (merchant, id));"
+    "CREATE TABLE events_v2 (" EVENTS_COLUMNS
     "INSERT INTO events_v2 (id, merchant, type, order_id, amount, currency,"
     " test, click, refund_id, received_at, batch, raw)"
     " SELECT id, merchant, type, order_id, amount, currency, test, click,"
