@@ -1733,16 +1733,6 @@ START_TEST(deferred_events_refused_key_pauses) {
 }
 END_TEST
 
-/* SENDER_ONLY=name[,name...]: only those cases (while working on one). */
-static void add_test(TCase *tc, const TTest *t) {
-  const char *only = getenv("SENDER_ONLY");
-  if (only && !strstr(only, t->name))
-    return;
-  tcase_add_test(tc, t);
-}
-#undef tcase_add_test
-#define tcase_add_test(tc, t) add_test(tc, t)
-
 TCase *cashback_test_sender(void) {
   TCase *tc = tcase_create("sender");
   tcase_add_checked_fixture(tc, setup, teardown);
