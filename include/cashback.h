@@ -257,6 +257,17 @@ typedef enum cashback_durability {
 CASHBACK_API cashback_status
 cashback_options_set_spool_dir(cashback_options *opts, const char *dir);
 
+/**
+ * File of CA certificates (PEM) that the sender trusts for the endpoint's TLS
+ * certificate, instead of the system's CA store: for a network behind a
+ * private CA. Absolute path, no control byte; checked readable by
+ * `cashback_client_new()` (CASHBACK_E_CONFIG naming `ca_file` otherwise).
+ * `path` is borrowed and copied. Text key `ca_file`. Not thread-safe, as
+ * every options call: one thread at a time per options object.
+ */
+CASHBACK_API cashback_status
+cashback_options_set_ca_file(cashback_options *opts, const char *path);
+
 /** Durability of `cashback_report()` (default CASHBACK_DURABLE_SYNC). */
 CASHBACK_API cashback_status cashback_options_set_durability(
     cashback_options *opts, cashback_durability durability);

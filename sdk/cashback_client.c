@@ -209,5 +209,5 @@ void cashback__client_http_config(const cashback_client *c,
   hc->total_timeout_ms = c->opts.total_timeout_ms;
   hc->allow_insecure = c->opts.allow_insecure_http;
   hc->user_agent = "libcashback/" CASHBACK_VERSION;
-  hc->ca_file = NULL; /* the system's CA store */
+  hc->ca_file = c->opts.ca_file[0] ? c->opts.ca_file : NULL; /* NULL: system */
 }

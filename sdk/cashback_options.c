@@ -9,10 +9,14 @@
 #include "cashback_text.h"
 #include "cashback_time.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define ID_RULE "must be 1-64 of [A-Za-z0-9._-]"
 #define SECRET_RULE                                                            \
@@ -143,6 +147,26 @@ cashback_status cashback__options_check(cashback_options *o) {
     return cashback__options_fail(
         o, CASHBACK_E_CONFIG,
         "cookie_domain: must be empty for a '__Host-' cookie_name");
+  if (o->ca_file[0] != '\0') {
+    /* Checked here so that a wrong path fails the client's creation, not
+     * every later delivery. */
+    int fd = open(o->ca_file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    int e = errno;
+    struct stat sb;
+    if (fd >= 0 && fstat(fd, &sb) == 0 && !S_ISREG(sb.st_mode)) {
+      close(fd);
+      return cashback__options_fail(o, CASHBACK_E_CONFIG,
+                                    "ca_file: '%s' is not a regular file",
+                                    o->ca_file);
+    }
+    if (fd < 0) {
+      char eb[128];
+      return cashback__options_fail(o, CASHBACK_E_CONFIG,
+                                    "ca_file: cannot read '%s': %s", o->ca_file,
+                                    cashback__errtext(e, eb, sizeof(eb)));
+    }
+    close(fd);
+  }
   return CASHBACK_OK;
 }
 
@@ -580,24 +604,39 @@ cashback_status cashback_options_set_clock(cashback_options *opts,
  * Spool and sender settings
  * --------------------------------------------------------------------- */
 
-cashback_status cashback_options_set_spool_dir(cashback_options *opts,
-                                               const char *dir) {
+/* A path option's rule (spool_dir, ca_file): absolute, at most
+ * CASHBACK__PATH_MAX bytes, no control byte; stored into `field`. */
+static cashback_status set_path(cashback_options *opts, const char *key,
+                                char *field, size_t field_size,
+                                const char *path) {
   if (!opts)
     return CASHBACK_E_INVALID_ARGUMENT;
-  if (!dir)
-    return null_arg(opts, "spool_dir");
-  size_t len = strlen(dir);
-  if (len == 0 || dir[0] != '/' || len > CASHBACK__PATH_MAX)
+  if (!path)
+    return null_arg(opts, key);
+  size_t len = strlen(path);
+  if (len == 0 || path[0] != '/' || len > CASHBACK__PATH_MAX)
     return cashback__options_fail(
         opts, CASHBACK_E_CONFIG,
-        "spool_dir: must be an absolute path of at most %d bytes",
+        "%s: must be an absolute path of at most %d bytes", key,
         CASHBACK__PATH_MAX);
   for (size_t i = 0; i < len; i++)
-    if ((unsigned char)dir[i] < 0x20 || dir[i] == 0x7f)
+    if ((unsigned char)path[i] < 0x20 || path[i] == 0x7f)
       return cashback__options_fail(opts, CASHBACK_E_CONFIG,
-                                    "spool_dir: control character in path");
-  field_set(opts->spool_dir, sizeof(opts->spool_dir), dir, len);
+                                    "%s: control character in path", key);
+  field_set(field, field_size, path, len);
   return CASHBACK_OK;
+}
+
+cashback_status cashback_options_set_spool_dir(cashback_options *opts,
+                                               const char *dir) {
+  return set_path(opts, "spool_dir", opts ? opts->spool_dir : NULL,
+                  opts ? sizeof(opts->spool_dir) : 0, dir);
+}
+
+cashback_status cashback_options_set_ca_file(cashback_options *opts,
+                                             const char *path) {
+  return set_path(opts, "ca_file", opts ? opts->ca_file : NULL,
+                  opts ? sizeof(opts->ca_file) : 0, path);
 }
 
 cashback_status cashback_options_set_durability(cashback_options *opts,
@@ -815,6 +854,12 @@ static cashback_status text_spool_dir(cashback_options *o, const char *v,
   return cashback_options_set_spool_dir(o, v);
 }
 
+static cashback_status text_ca_file(cashback_options *o, const char *v,
+                                    size_t len) {
+  (void)len;
+  return cashback_options_set_ca_file(o, v);
+}
+
 static cashback_status text_durability(cashback_options *o, const char *v,
                                        size_t len) {
   if (ascii_ieq(v, len, "sync"))
@@ -992,6 +1037,7 @@ static const struct {
     {"backoff_max", text_backoff_max},
     {"followup_wait", text_followup_wait},
     {"allow_insecure_http", text_insecure},
+    {"ca_file", text_ca_file},
 };
 
 const char *cashback__options_key(size_t i) {

@@ -43,6 +43,7 @@ struct cashback_options {
   int64_t backoff_cap_ms;
   int64_t followup_wait_ms; /* how long a "retry" event is tried again */
   int allow_insecure_http;
+  char ca_file[CASHBACK__PATH_MAX + 1]; /* empty: the system's CA store */
   char error[CASHBACK_ERROR_MAX + 1];
 };
 

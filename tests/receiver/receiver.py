@@ -70,6 +70,7 @@ import os
 import re
 import signal
 import socket
+import ssl
 import struct
 import sys
 import threading
@@ -644,6 +645,8 @@ def main(argv=None):
     ap.add_argument("--tolerance", type=int, default=300)
     ap.add_argument("--merchant", help="only this merchant_id (else 403)")
     ap.add_argument("--log")
+    ap.add_argument("--tls-cert", help="serve HTTPS with this PEM chain")
+    ap.add_argument("--tls-key", help="the private key of --tls-cert")
     ap.add_argument("--store")
     ap.add_argument("--max-seconds", type=float, default=600)
     ap.add_argument("--followups", choices=FOLLOWUPS, default="hold",
@@ -659,6 +662,10 @@ def main(argv=None):
     Handler.state = State(args.keys, args.tolerance, store, log,
                           args.merchant, args.followups, args.check_ids)
     server = Server(("127.0.0.1", args.port), Handler)
+    if args.tls_cert:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(args.tls_cert, args.tls_key)
+        server.socket = ctx.wrap_socket(server.socket, server_side=True)
     port = server.server_address[1]
     if args.port_file:
         tmp = "%s.tmp.%d" % (args.port_file, os.getpid())

@@ -32,6 +32,7 @@
 #  9. doctor: passing (0), a 0755 spool made 0700 again, a cap above the
 #     free space (warning, 0), a refused key (1), no network (1), an
 #     untrusted TLS certificate (1), --offline, no configuration (3);
+#     ca_file: a private CA's receiver is reached only with it
 #     progress bars on a terminal (script(1)) for import and send, none on
 #     a pipe
 set -u
@@ -569,6 +570,33 @@ while __import__("time").time() < end:
   while [ ! -s "$tmp/tls.port" ] && [ $i -lt 100 ]; do i=$((i + 1)); sleep 0.05; done
   tls=$(conn spooltls "$SECRET" "https://127.0.0.1:$(cat "$tmp/tls.port")/v1/events")
   run 1 env CASHBACK_CONNECTION="$tls" "$CB" doctor; out "\[FAIL\] TLS: "; out "fix: the endpoint's certificate"
+  kill "$tpid"; wait "$tpid" 2>/dev/null; tpid=""
+fi
+# ca_file: a receiver behind a private CA (made here, thrown away) is
+# reached only when ca_file names that CA.
+if command -v openssl >/dev/null 2>&1 &&
+    openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=cli-test-ca -days 1 \
+      -keyout "$tmp/ca.key" -out "$tmp/ca.pem" >/dev/null 2>&1 &&
+    openssl req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 \
+      -keyout "$tmp/srv.key" -out "$tmp/srv.csr" >/dev/null 2>&1 &&
+    printf 'subjectAltName=IP:127.0.0.1\n' >"$tmp/srv.ext" &&
+    openssl x509 -req -in "$tmp/srv.csr" -CA "$tmp/ca.pem" -CAkey "$tmp/ca.key" \
+      -CAcreateserial -days 1 -extfile "$tmp/srv.ext" -out "$tmp/srv.pem" >/dev/null 2>&1; then
+  "$PYTHON3" "$top_srcdir/tests/receiver/receiver.py" --port 0 \
+    --port-file "$tmp/tlsr.port" --keys "k1:$SECRET" --max-seconds 120 \
+    --tls-cert "$tmp/srv.pem" --tls-key "$tmp/srv.key" 2>/dev/null &
+  tpid=$!
+  i=0
+  while [ ! -s "$tmp/tlsr.port" ] && [ $i -lt 200 ]; do i=$((i + 1)); sleep 0.05; done
+  tls=$(conn spoolca "$SECRET" "https://127.0.0.1:$(cat "$tmp/tlsr.port")/v1/events")
+  run 0 env CASHBACK_CONNECTION="$tls" "$CB" report sale --order CA-1 --click t --amount 1 --currency EUR
+  run 5 env CASHBACK_CONNECTION="$tls" "$CB" send --timeout 2; err "1 event not delivered yet"
+  run 0 env CASHBACK_CONNECTION="$tls" "$CB" status; out "queued: *1 event"; out "last error: .*certificate"
+  run 3 env CASHBACK_CONNECTION="$tls;ca_file=$tmp/no-such-ca.pem" "$CB" send --timeout 2
+  err "ca_file: cannot read '$tmp/no-such-ca.pem'"
+  run 3 env CASHBACK_CONNECTION="$tls;ca_file=ca.pem" "$CB" send --timeout 2; err "ca_file: must be an absolute path"
+  run 0 env CASHBACK_CONNECTION="$tls;ca_file=$tmp/ca.pem" "$CB" send --timeout 5; out "delivered 1 event"
+  run 0 env CASHBACK_CONNECTION="$tls" "$CB" status; out "queued: *0 event"
   kill "$tpid"; wait "$tpid" 2>/dev/null; tpid=""
 fi
 

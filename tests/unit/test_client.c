@@ -4,7 +4,9 @@
 
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 START_TEST(missing_keys_are_named) {
   static const char *const keys[] = {"merchant_id", "key_id", "endpoint"};
@@ -29,6 +31,65 @@ START_TEST(missing_keys_are_named) {
   /* Options are taken even when `out` is missing (no leak under ASan). */
   ck_assert_int_eq(cashback_client_new(cashback_options_new(), NULL, NULL, 0),
                    CASHBACK_E_INVALID_ARGUMENT);
+}
+END_TEST
+
+/* ca_file: the setter refuses what cannot be a path; the client refuses a
+ * file it cannot read, naming the option; a readable file is taken. */
+START_TEST(ca_file_checked) {
+  cashback_options *o = cashback_options_new();
+  static const char *const bad[] = {"", "ca.pem", "/etc/ca\n.pem"};
+  for (size_t i = 0; i < 3; i++) {
+    ck_assert_int_eq(cashback_options_set_ca_file(o, bad[i]),
+                     CASHBACK_E_CONFIG);
+    ck_assert_msg(strstr(cashback_options_last_error(o), "ca_file"), "%s",
+                  cashback_options_last_error(o));
+  }
+  ck_assert_int_eq(cashback_options_set_ca_file(o, NULL),
+                   CASHBACK_E_INVALID_ARGUMENT);
+  ck_assert_int_eq(cashback_options_set_ca_file(NULL, "/x"),
+                   CASHBACK_E_INVALID_ARGUMENT);
+  static const char *const unreadable[] = {"/nonexistent/cashback-ca.pem",
+                                           "/tmp"};
+  char detail[CASHBACK_ERROR_MAX + 1];
+  cashback_client *c = NULL;
+  for (size_t i = 0; i < 2; i++) {
+    if (!o)
+      o = cashback_options_new();
+    cashback_options_set_merchant_id(o, "shop-1");
+    cashback_options_set_key(o, "k1", FIXTURE_SECRET);
+    cashback_options_set_endpoint(o, "https://n.example/v1/events");
+    ck_assert_int_eq(cashback_options_set_ca_file(o, unreadable[i]),
+                     CASHBACK_OK);
+    ck_assert_int_eq(cashback_client_new(o, &c, detail, sizeof(detail)),
+                     CASHBACK_E_CONFIG);
+    o = NULL; /* taken by cashback_client_new() */
+    ck_assert_ptr_null(c);
+    ck_assert_msg(strstr(detail, "ca_file") && strstr(detail, unreadable[i]),
+                  "%s", detail);
+  }
+  /* The text key, through the one option table. */
+  o = cashback_options_new();
+  cashback_options_set_merchant_id(o, "shop-1");
+  cashback_options_set_key(o, "k1", FIXTURE_SECRET);
+  cashback_options_set_endpoint(o, "https://n.example/v1/events");
+  ck_assert_int_eq(cashback_options_set(o, "ca_file", "/dev/null/x"),
+                   CASHBACK_OK);
+  ck_assert_int_eq(cashback_client_new(o, &c, detail, sizeof(detail)),
+                   CASHBACK_E_CONFIG);
+  char path[] = "/tmp/cbca-XXXXXX";
+  int fd = mkstemp(path);
+  ck_assert_int_ge(fd, 0);
+  close(fd);
+  o = cashback_options_new();
+  cashback_options_set_merchant_id(o, "shop-1");
+  cashback_options_set_key(o, "k1", FIXTURE_SECRET);
+  cashback_options_set_endpoint(o, "https://n.example/v1/events");
+  ck_assert_int_eq(cashback_options_set(o, "ca_file", path), CASHBACK_OK);
+  ck_assert_int_eq(cashback_client_new(o, &c, detail, sizeof(detail)),
+                   CASHBACK_OK);
+  cashback_client_free(c);
+  unlink(path);
 }
 END_TEST
 
@@ -191,6 +252,7 @@ END_TEST
 TCase *cashback_test_client(void) {
   TCase *tc = tcase_create("client");
   tcase_add_test(tc, missing_keys_are_named);
+  tcase_add_test(tc, ca_file_checked);
   tcase_add_test(tc, logs_and_last_error_without_secrets);
   tcase_add_test(tc, log_level_filter);
   tcase_add_test(tc, last_error_and_log_are_printable);
