@@ -103,7 +103,7 @@ if [ -n "${BENCH_TABLE_FROM:-}" ]; then
 fi
 
 for p in cashback_bench fast_receiver bench_sqlite; do
-  [ -x "$bin/$p" ] || { echo "bench: $bin/$p is not built (make bench)" >&2; exit 1; }
+  [ -x "$bin/$p" ] || { echo "bench: $bin/$p is not built (make bench; bench_sqlite needs sqlite3 at configure)" >&2; exit 1; }
 done
 
 if [ "${BENCH_SMOKE:-0}" = 1 ]; then

@@ -5,6 +5,11 @@
 # `make bench` and docs/performance.md.
 set -eu
 : "${top_srcdir:?}" "${top_builddir:?}"
+# bench_sqlite, a baseline of the table, needs sqlite3 (configure).
+if [ "${HAVE_SQLITE:-yes}" = no ]; then
+  echo "bench-smoke: SKIP: bench_sqlite is not built (configure found no sqlite3)"
+  exit 77
+fi
 out=$(mktemp "${TMPDIR:-/tmp}/bench-smoke.XXXXXX")
 res=$out.results
 trap 'rm -f "$out" "$res" "$res.zero" "$out.zero"' EXIT

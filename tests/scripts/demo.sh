@@ -8,6 +8,11 @@
 # outage. Exits non-zero if any step fails; leaves no process running.
 set -eu
 : "${top_srcdir:?}" "${top_builddir:?}"
+# Without libmicrohttpd or sqlite3 configure leaves the sandbox out.
+if [ "${BUILD_SANDBOX:-yes}" = no ]; then
+  echo "demo: SKIP: cashback-sandbox is not built (configure: no libmicrohttpd or sqlite3, or --without-sandbox)"
+  exit 77
+fi
 PYTHON3=${PYTHON3:-python3}
 command -v "$PYTHON3" >/dev/null 2>&1 || { echo "demo: no python3, skipped"; exit 77; }
 quiet=--quiet

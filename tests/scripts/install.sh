@@ -121,7 +121,7 @@ make -C "$TOP_BUILDDIR" install >"$WORK/real-install.out" 2>&1 ||
   { tail -n 30 "$WORK/real-install.out"; echo "make install failed" >&2; exit 1; }
 unset LD_LIBRARY_PATH
 /usr/local/bin/cashback --version
-/usr/local/bin/cashback-sandbox --version
+[ "${BUILD_SANDBOX:-yes}" = no ] || /usr/local/bin/cashback-sandbox --version
 PKG_CONFIG_PATH=/usr/local/lib/pkgconfig
 export PKG_CONFIG_PATH
 # shellcheck disable=SC2046

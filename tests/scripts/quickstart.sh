@@ -21,6 +21,11 @@ set -u
 : "${MAKE:=make}"
 : "${CC:=cc}"
 : "${PKG_CONFIG:=pkg-config}"
+# Without libmicrohttpd or sqlite3 configure leaves the sandbox out.
+if [ "${BUILD_SANDBOX:-yes}" = no ]; then
+  echo "quickstart: SKIP: cashback-sandbox is not built (configure: no libmicrohttpd or sqlite3, or --without-sandbox)"
+  exit 77
+fi
 src="$top_srcdir/samples/quickstart.c"
 bin="$top_builddir/samples/quickstart"
 sandbox="$top_builddir/plugins/sandbox/cashback-sandbox"

@@ -37,6 +37,11 @@ set -u
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${top_builddir:=$(pwd)}"
 : "${PYTHON3:=python3}"
+# Without libmicrohttpd or sqlite3 configure leaves the sandbox out.
+if [ "${BUILD_SANDBOX:-yes}" = no ]; then
+  echo "sandbox: SKIP: cashback-sandbox is not built (configure: no libmicrohttpd or sqlite3, or --without-sandbox)"
+  exit 77
+fi
 bin="$top_builddir/plugins/sandbox/cashback-sandbox"
 sdk_client="$top_builddir/tests/sandbox/sdk_client"
 client="$top_srcdir/tests/scripts/sandbox_client.py"
