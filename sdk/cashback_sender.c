@@ -1164,22 +1164,29 @@ cashback__step cashback__sender_step(cashback__sender *s, int64_t *wait_ms) {
   return cashback__sender_step_by(s, 0, wait_ms);
 }
 
+/* The CLOCK_REALTIME time `ms` milliseconds from now (0 when `ms` < 0), the
+ * absolute timeout pthread_mutex_timedlock() and pthread_cond_timedwait()
+ * take. */
+static struct timespec realtime_after(int64_t ms) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  if (ms < 0)
+    ms = 0;
+  ts.tv_sec += (time_t)(ms / 1000);
+  ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+  if (ts.tv_nsec >= 1000000000L) {
+    ts.tv_sec++;
+    ts.tv_nsec -= 1000000000L;
+  }
+  return ts;
+}
+
 /* Takes the step lock, by the deadline when there is one (a flush must not
  * wait out the sender thread's request); 0 when taken. */
 static int lock_step_raw(cashback__sender *s, int64_t mono_deadline_ms) {
   if (mono_deadline_ms <= 0)
     return pthread_mutex_lock(&s->step_lock);
-  int64_t left = mono_deadline_ms - mono_ms();
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  if (left < 0)
-    left = 0;
-  ts.tv_sec += (time_t)(left / 1000);
-  ts.tv_nsec += (long)(left % 1000) * 1000000L;
-  if (ts.tv_nsec >= 1000000000L) {
-    ts.tv_sec++;
-    ts.tv_nsec -= 1000000000L;
-  }
+  struct timespec ts = realtime_after(mono_deadline_ms - mono_ms());
   return pthread_mutex_timedlock(&s->step_lock, &ts);
 }
 
@@ -1950,17 +1957,8 @@ static void *thread_main(void *arg) {
       continue;
     }
     while (!s->stopping && mono_ms() < until && !(wake_ok && s->woken)) {
-      struct timespec ts;
-      clock_gettime(CLOCK_REALTIME, &ts);
       int64_t left = until - mono_ms();
-      if (left > 1000)
-        left = 1000;
-      ts.tv_sec += (time_t)(left / 1000);
-      ts.tv_nsec += (long)(left % 1000) * 1000000L;
-      if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-      }
+      struct timespec ts = realtime_after(left > 1000 ? 1000 : left);
       pthread_cond_timedwait(&s->cv, &s->mu, &ts);
     }
     s->woken = 0;
