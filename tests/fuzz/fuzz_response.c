@@ -44,7 +44,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     check_text(r[i].reason, sizeof(r[i].reason));
     check_text(r[i].message, sizeof(r[i].message));
     if (r[i].outcome < CASHBACK__OUTCOME_PENDING ||
-        r[i].outcome > CASHBACK__OUTCOME_REJECTED)
+        r[i].outcome > CASHBACK__OUTCOME_RETRY)
       abort();
     if (r[i].outcome == CASHBACK__OUTCOME_PENDING) {
       if (r[i].reason[0] || r[i].message[0])
@@ -55,6 +55,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (st != CASHBACK_OK || !memmem(body, size, IDS[i], CASHBACK_EVENT_ID_LEN))
       abort();
     if (r[i].outcome != CASHBACK__OUTCOME_REJECTED &&
+        r[i].outcome != CASHBACK__OUTCOME_RETRY &&
         (r[i].reason[0] || r[i].message[0]))
       abort();
   }
