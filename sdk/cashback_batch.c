@@ -6,7 +6,7 @@
  * (JSON types, the id, reported_at) is checked here.
  */
 #include "cashback_event.h"
-#include "cashback_protocol.h"
+#include "cashback_request.h"
 #include "cashback_sign.h"
 #include "cashback_text.h"
 #include "cashback_time.h"

@@ -30,7 +30,7 @@
 #include "cashback_deferred.h"
 #include "cashback_fork.h"
 #include "cashback_http.h"
-#include "cashback_protocol.h"
+#include "cashback_request.h"
 #include "cashback_record.h"
 #include "cashback_response.h"
 #include "cashback_sign.h"

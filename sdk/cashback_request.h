@@ -1,6 +1,7 @@
-/* The wire protocol: batch bodies (see docs/protocol.md). */
-#ifndef CASHBACK_PROTOCOL_H
-#define CASHBACK_PROTOCOL_H
+/* The request builder: batch bodies of the wire protocol (docs/protocol.md).
+ */
+#ifndef CASHBACK_REQUEST_H
+#define CASHBACK_REQUEST_H
 
 #include "cashback.h"
 #include "cashback_buf.h"

@@ -1,5 +1,5 @@
 #include "cashback.h"
-#include "cashback_protocol.h"
+#include "cashback_request.h"
 #include "fixture.h"
 #include "tests.h"
 
@@ -140,8 +140,8 @@ START_TEST(request_errors) {
 }
 END_TEST
 
-TCase *cashback_test_protocol(void) {
-  TCase *tc = tcase_create("protocol");
+TCase *cashback_test_request(void) {
+  TCase *tc = tcase_create("request");
   tcase_add_test(tc, batch_body_exact);
   tcase_add_test(tc, request_is_signed_and_verifiable);
   tcase_add_test(tc, request_signs_with_both_keys_during_rotation);

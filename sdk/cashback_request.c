@@ -1,8 +1,8 @@
 /*
- * The wire protocol (docs/protocol.md): batch bodies, and requests built as
+ * The request builder (docs/protocol.md): batch bodies, and requests built as
  * plain data (URL, body, signature) before any network I/O.
  */
-#include "cashback_protocol.h"
+#include "cashback_request.h"
 #include "cashback_client.h"
 #include "cashback_event.h"
 #include "cashback_sign.h"
