@@ -35,6 +35,11 @@ struct cashback__http_config;
 void cashback__client_http_config(const cashback_client *c,
                                   struct cashback__http_config *hc);
 
+/* The client's spool, opened on first use (the options' spool_dir, or the
+ * default directory); records the failure on the client. */
+cashback_status cashback__client_spool(cashback_client *c,
+                                       struct cashback__spool **out);
+
 /* Releases the spool and the sender (stopping its thread). */
 void cashback__client_release_spool(cashback_client *c);
 

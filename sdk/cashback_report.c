@@ -42,8 +42,8 @@ static int default_dir(const cashback_client *c, char *out, size_t size) {
   return n > 0 && (size_t)n < size ? 0 : -1;
 }
 
-/* The client's spool, opened on first use. */
-static cashback_status get_spool(cashback_client *c, cashback__spool **out) {
+cashback_status cashback__client_spool(cashback_client *c,
+                                       cashback__spool **out) {
   cashback_status st = CASHBACK_OK;
   pthread_mutex_lock(&c->lazy_lock);
   if (!c->spool) {
@@ -57,9 +57,7 @@ static cashback_status get_spool(cashback_client *c, cashback__spool **out) {
     if (st == CASHBACK_OK) {
       cashback__spool_config cfg = {
           .dir = dir,
-          .durability = c->opts.durability == CASHBACK_DURABLE_PROCESS
-                            ? CASHBACK__DURABLE_PROCESS
-                            : CASHBACK__DURABLE_SYNC,
+          .durability = c->opts.durability,
           .max_bytes = c->opts.spool_max_bytes,
           .segment_bytes = 0,
       };
@@ -76,7 +74,7 @@ static cashback_status get_spool(cashback_client *c, cashback__spool **out) {
 
 static cashback_status get_sender(cashback_client *c, cashback__sender **out) {
   cashback__spool *spool;
-  cashback_status st = get_spool(c, &spool);
+  cashback_status st = cashback__client_spool(c, &spool);
   if (st != CASHBACK_OK)
     return st;
   pthread_mutex_lock(&c->lazy_lock);
@@ -109,7 +107,7 @@ cashback_status cashback_report(cashback_client *c, cashback_event *ev,
   st = cashback__event_json(c, ev, &json);
   cashback__spool *spool = NULL;
   if (st == CASHBACK_OK)
-    st = get_spool(c, &spool);
+    st = cashback__client_spool(c, &spool);
   if (st == CASHBACK_OK) {
     char err[CASHBACK_ERROR_MAX + 1] = "";
     st = cashback__spool_append(spool, json.data, json.len, cashback__wall_ms(),
@@ -151,117 +149,6 @@ cashback_status cashback_flush(cashback_client *c, int64_t timeout_ms) {
   cashback__sender *s;
   cashback_status st = get_sender(c, &s);
   return st != CASHBACK_OK ? st : cashback__sender_flush(s, timeout_ms);
-}
-
-static int count_one(const char *p, size_t len, int64_t t, void *ud) {
-  (void)p;
-  (void)len;
-  (void)t;
-  (*(uint64_t *)ud)++;
-  return 0;
-}
-
-/* A text field of the status made printable in place (cashback_text.h):
- * it holds the configured spool path and what the spool's files say. */
-static void shown(char *field, size_t size) {
-  char raw[CASHBACK_ERROR_MAX + 1];
-  size_t len = strnlen(field, size < sizeof(raw) ? size : sizeof(raw));
-  memcpy(raw, field, len);
-  cashback__printable(field, size, raw, len);
-}
-
-cashback_status cashback_get_status(cashback_client *c,
-                                    cashback_queue_status *out) {
-  if (!c || !out)
-    return CASHBACK_E_INVALID_ARGUMENT;
-  memset(out, 0, sizeof(*out));
-  cashback__spool *spool;
-  cashback_status st = get_spool(c, &spool);
-  if (st != CASHBACK_OK)
-    return st;
-  int64_t oldest_ms = 0;
-  cashback__spool_issues issues;
-  st = cashback__spool_usage(spool, &out->queued_events, &out->queued_bytes,
-                             &oldest_ms, &issues);
-  cashback__quarantine_damage damage;
-  if (st == CASHBACK_OK)
-    st =
-        cashback__quarantine_scan(spool, count_one, &out->quarantined, &damage);
-  if (st == CASHBACK_OK)
-    out->quarantine_damaged = damage.regions;
-  if (st != CASHBACK_OK)
-    return cashback__fail(c, st, "spool %s: cannot read its status",
-                          cashback__spool_dir(spool));
-  cashback__deferred d;
-  cashback__deferred_init(&d);
-  if (cashback__deferred_load(spool, &d) == CASHBACK_OK) {
-    out->deferred = d.n;
-    /* The first that may go (the per-order barrier holds the others). */
-    int64_t due_ms = cashback__deferred_next_due(&d);
-    out->deferred_next = due_ms > 0 ? (due_ms + 999) / 1000 : 0;
-  }
-  cashback__deferred_free(&d);
-  int64_t now_ms = cashback__wall_ms();
-  if (oldest_ms > 0)
-    out->oldest_age_s = now_ms > oldest_ms ? (now_ms - oldest_ms) / 1000 : 0;
-  char text[CASHBACK__STATE_MAX];
-  out->spool_status =
-      cashback__spool_error(c, out->spool_error, sizeof(out->spool_error));
-  if (out->spool_status == CASHBACK_OK) {
-    /* Another process's failure leaves no trace it could write; what
-     * causes it is on disk. */
-    char why[CASHBACK_ERROR_MAX + 1 - 8];
-    if (cashback__spool_foreign(spool, why, sizeof(why)) > 0) {
-      out->spool_status = CASHBACK_E_IO;
-      snprintf(out->spool_error, sizeof(out->spool_error), "spool: %s", why);
-    }
-  }
-  if (cashback__spool_state_read(spool, text, sizeof(text)) == CASHBACK_OK) {
-    /* A damaged file reads as a fresh state with its damage counted, as
-     * the sender will take it. */
-    cashback__sender_state s;
-    cashback__sender_state_parse(text, &s);
-    out->corrupt_skipped = s.corrupt;
-    out->last_success = s.last_success;
-    /* Never further than it was scheduled for, whatever the clock or the
-     * file says (as the sender keeps to it). */
-    int64_t next = cashback__retry_clamp_ms(s.next_attempt_ms, s.retry_delay_ms,
-                                            now_ms, c->opts.backoff_cap_ms);
-    out->next_attempt = next > now_ms ? (next + 999) / 1000 : 0;
-    out->paused = s.paused;
-    out->path_fault = s.path_fault;
-    out->last_status = s.last_status;
-    snprintf(out->last_error, sizeof(out->last_error), "%s", s.last_error);
-    out->read_errors = s.read_errors;
-    snprintf(out->spool_problem, sizeof(out->spool_problem), "%s",
-             s.read_error);
-    out->state_damaged = s.state_damaged;
-    /* A request lasts at most request_timeout: an older mark is of a
-     * sender that went away mid-request (the next one clears it). */
-    if (s.in_flight_since > 0 &&
-        now_ms - s.in_flight_since <= c->opts.total_timeout_ms + 60000)
-      out->in_flight_since = s.in_flight_since / 1000;
-  }
-  out->unreadable_files = issues.unreadable;
-  out->read_errors += issues.read_errors; /* this status's own reads */
-  if (issues.first[0])
-    snprintf(out->spool_problem, sizeof(out->spool_problem), "%s",
-             issues.first);
-  else if (issues.read_first[0])
-    snprintf(out->spool_problem, sizeof(out->spool_problem), "%s",
-             issues.read_first);
-  /* With nothing else to name: `seq`, if it cannot be used (the stamps
-   * then follow each process's clock). */
-  (void)cashback__spool_stamp(spool);
-  if (!out->spool_problem[0])
-    cashback__spool_seq_problem(spool, out->spool_problem,
-                                sizeof(out->spool_problem));
-  /* The texts reach terminals, logs and pages: printable, whatever bytes
-   * the path or another process's state file held. */
-  shown(out->last_error, sizeof(out->last_error));
-  shown(out->spool_problem, sizeof(out->spool_problem));
-  shown(out->spool_error, sizeof(out->spool_error));
-  return CASHBACK_OK;
 }
 
 /* --- Quarantine --------------------------------------------------------- */
@@ -399,7 +286,7 @@ cashback_status cashback_quarantine_list(cashback_client *c,
   if (!c || !fn)
     return CASHBACK_E_INVALID_ARGUMENT;
   cashback__spool *spool;
-  cashback_status st = get_spool(c, &spool);
+  cashback_status st = cashback__client_spool(c, &spool);
   if (st != CASHBACK_OK)
     return st;
   list_ctx l = {fn, userdata, 0};
@@ -469,7 +356,7 @@ cashback_status cashback_quarantine_replay(cashback_client *c, const char *id,
   if (!c)
     return CASHBACK_E_INVALID_ARGUMENT;
   cashback__spool *spool;
-  cashback_status st = get_spool(c, &spool);
+  cashback_status st = cashback__client_spool(c, &spool);
   if (st != CASHBACK_OK)
     return st;
   replay_ctx r = {c, spool, id, 0, 0, 0, CASHBACK_OK};

@@ -71,7 +71,7 @@ struct cashback__spool {
   uid_t owner_uid;
   gid_t owner_gid;
   int chown_files;
-  cashback__durability durability;
+  cashback_durability durability;
   uint64_t max_bytes;
   uint64_t segment_bytes;
 
@@ -1084,10 +1084,10 @@ static cashback_status new_segment(cashback__spool *s, char *err,
   errno = 0;
   if (flock(fd, LOCK_EX | LOCK_NB) != 0 ||
       write_ack(s, name, 0) != CASHBACK_OK ||
-      (s->durability == CASHBACK__DURABLE_SYNC &&
+      (s->durability == CASHBACK_DURABLE_SYNC &&
        (sync_fd = create_sync_file(s, name)) < 0) ||
       renameat(s->dirfd, tmp, s->dirfd, name) != 0 ||
-      (s->durability == CASHBACK__DURABLE_SYNC && fsync(s->dirfd) != 0))
+      (s->durability == CASHBACK_DURABLE_SYNC && fsync(s->dirfd) != 0))
     e = errno ? errno : EIO;
   if (e) {
     close(fd);
@@ -1133,7 +1133,7 @@ static cashback_status ensure_segment(cashback__spool *s, char *err,
      * with the new segment). */
     while (s->syncing || s->waiters > 0 ||
            (s->synced_seq < s->written_seq && s->failed_seq < s->written_seq &&
-            s->durability == CASHBACK__DURABLE_SYNC))
+            s->durability == CASHBACK_DURABLE_SYNC))
       pthread_cond_wait(&s->cv, &s->lock);
     if (s->fd >= 0 && (s->poisoned || s->seg_size >= s->segment_bytes))
       close_segment(s);
@@ -1272,7 +1272,7 @@ static cashback_status append_once(cashback__spool *s, uint8_t *rec, size_t len,
   s->seg_size += total;
   s->used += total;
   uint64_t ticket = ++s->written_seq;
-  if (s->durability == CASHBACK__DURABLE_SYNC)
+  if (s->durability == CASHBACK_DURABLE_SYNC)
     st = wait_durable(s, ticket, err, err_size);
   return st;
 }
@@ -2653,7 +2653,7 @@ cashback_status cashback__spool_file_replace(cashback__spool *s,
     p += n;
     left -= (size_t)n;
   }
-  int sync = s->durability == CASHBACK__DURABLE_SYNC;
+  int sync = s->durability == CASHBACK_DURABLE_SYNC;
   if (!e && sync && fsync(fd) != 0)
     e = errno;
   close(fd);

@@ -40,17 +40,12 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-typedef enum cashback__durability {
-  CASHBACK__DURABLE_SYNC = 0,   /* fdatasync before report returns */
-  CASHBACK__DURABLE_PROCESS = 1 /* in the page cache: survives a crash of
-                                   the process, not of the machine */
-} cashback__durability;
-
 typedef struct cashback__spool_config {
   const char *dir;
-  cashback__durability durability;
-  uint64_t max_bytes;     /* cap of queued + quarantined bytes */
-  uint64_t segment_bytes; /* a writer starts a new segment past this */
+  cashback_durability durability; /* CASHBACK_DURABLE_SYNC: fdatasync before
+                                     report returns (include/cashback.h) */
+  uint64_t max_bytes;             /* cap of queued + quarantined bytes */
+  uint64_t segment_bytes;         /* a writer starts a new segment past this */
 } cashback__spool_config;
 
 typedef struct cashback__spool cashback__spool;

@@ -147,7 +147,7 @@ static void drain(const uint8_t *p, size_t n, size_t per_batch) {
     return; /* too many to compare; not reachable with -max_len 4096 */
   }
 
-  cashback__spool_config cfg = {spool, CASHBACK__DURABLE_PROCESS, 0, 0};
+  cashback__spool_config cfg = {spool, CASHBACK_DURABLE_PROCESS, 0, 0};
   cashback__spool *s = NULL;
   char err[256];
   if (cashback__spool_open(&cfg, &s, err, sizeof(err)) != CASHBACK_OK ||

@@ -144,8 +144,7 @@ START_TEST(deferred_file_in_a_spool) {
   ck_assert_ptr_nonnull(mkdtemp(root));
   snprintf(dir, sizeof(dir), "%s/spool", root);
   snprintf(path, sizeof(path), "%s/deferred", dir);
-  cashback__spool_config cfg = {dir, CASHBACK__DURABLE_SYNC, 1u << 30,
-                                1u << 20};
+  cashback__spool_config cfg = {dir, CASHBACK_DURABLE_SYNC, 1u << 30, 1u << 20};
   cashback__spool *s = NULL;
   char err[256] = "";
   ck_assert_int_eq(cashback__spool_open(&cfg, &s, err, sizeof(err)),
@@ -282,8 +281,7 @@ START_TEST(deferred_file_fifo_big_and_stale_tmp) {
   ck_assert_ptr_nonnull(mkdtemp(root));
   snprintf(dir, sizeof(dir), "%s/spool", root);
   snprintf(path, sizeof(path), "%s/deferred", dir);
-  cashback__spool_config cfg = {dir, CASHBACK__DURABLE_SYNC, 1u << 30,
-                                1u << 20};
+  cashback__spool_config cfg = {dir, CASHBACK_DURABLE_SYNC, 1u << 30, 1u << 20};
   cashback__spool *s = NULL;
   char err[256] = "", why[256];
   ck_assert_int_eq(cashback__spool_open(&cfg, &s, err, sizeof(err)),

@@ -246,7 +246,7 @@ END_TEST
 static cashback__spool *side_spool(const char *sub) {
   char dir[128];
   snprintf(dir, sizeof(dir), "%s/%s", root, sub);
-  cashback__spool_config cfg = {dir, CASHBACK__DURABLE_SYNC, 0, 0};
+  cashback__spool_config cfg = {dir, CASHBACK_DURABLE_SYNC, 0, 0};
   cashback__spool *s = NULL;
   char err[256] = "";
   ck_assert_msg(cashback__spool_open(&cfg, &s, err, sizeof(err)) == CASHBACK_OK,

@@ -388,7 +388,7 @@ static void invalid_record_unquarantinable(int followed) {
   cashback_client *c = client();
   char dir[128];
   snprintf(dir, sizeof(dir), "%s/spool", spool_root);
-  cashback__spool_config cfg = {dir, CASHBACK__DURABLE_SYNC, 0, 0};
+  cashback__spool_config cfg = {dir, CASHBACK_DURABLE_SYNC, 0, 0};
   cashback__spool *side = NULL;
   char err[256] = "";
   ck_assert_int_eq(cashback__spool_open(&cfg, &side, err, sizeof(err)),
@@ -464,7 +464,7 @@ START_TEST(read_errors_clear_once_reads_work) {
   report_sale(c, "RE-1");
   char dir[128];
   snprintf(dir, sizeof(dir), "%s/spool", spool_root);
-  cashback__spool_config cfg = {dir, CASHBACK__DURABLE_SYNC, 0, 0};
+  cashback__spool_config cfg = {dir, CASHBACK_DURABLE_SYNC, 0, 0};
   cashback__spool *sp = NULL;
   char err[256] = "";
   ck_assert_int_eq(cashback__spool_open(&cfg, &sp, err, sizeof(err)),
@@ -660,7 +660,7 @@ START_TEST(record_that_is_not_json_is_quarantined_listably) {
   report_n(c, 2, "N");
   char dir[128];
   snprintf(dir, sizeof(dir), "%s/spool", spool_root);
-  cashback__spool_config cfg = {dir, CASHBACK__DURABLE_SYNC, 0, 0};
+  cashback__spool_config cfg = {dir, CASHBACK_DURABLE_SYNC, 0, 0};
   cashback__spool *side = NULL;
   char err[256] = "";
   ck_assert_int_eq(cashback__spool_open(&cfg, &side, err, sizeof(err)),
@@ -712,7 +712,7 @@ START_TEST(big_invalid_record_is_kept_whole_in_parts) {
   cashback_client *c = client();
   char dir[128];
   snprintf(dir, sizeof(dir), "%s/spool", spool_root);
-  cashback__spool_config cfg = {dir, CASHBACK__DURABLE_SYNC, 0, 0};
+  cashback__spool_config cfg = {dir, CASHBACK_DURABLE_SYNC, 0, 0};
   cashback__spool *side = NULL;
   char err[256] = "";
   ck_assert_int_eq(cashback__spool_open(&cfg, &side, err, sizeof(err)),
@@ -1684,7 +1684,7 @@ START_TEST(invalid_records_read_the_quarantine_once_per_step) {
   ck_assert_ptr_nonnull(c->sender);
   char dir[128];
   snprintf(dir, sizeof(dir), "%s/spool", spool_root);
-  cashback__spool_config cfg = {dir, CASHBACK__DURABLE_SYNC, 0, 0};
+  cashback__spool_config cfg = {dir, CASHBACK_DURABLE_SYNC, 0, 0};
   cashback__spool *side = NULL;
   char err[256] = "", junk[32];
   ck_assert_int_eq(cashback__spool_open(&cfg, &side, err, sizeof(err)),

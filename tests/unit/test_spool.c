@@ -35,7 +35,7 @@ static void teardown(void) {
 }
 
 static cashback__spool *open_spool_mode(uint64_t max_bytes, uint64_t seg_bytes,
-                                        cashback__durability mode) {
+                                        cashback_durability mode) {
   cashback__spool_config cfg = {dir, mode, max_bytes, seg_bytes};
   cashback__spool *s = NULL;
   char err[256] = "";
@@ -45,7 +45,7 @@ static cashback__spool *open_spool_mode(uint64_t max_bytes, uint64_t seg_bytes,
 }
 
 static cashback__spool *open_spool(uint64_t max_bytes, uint64_t seg_bytes) {
-  return open_spool_mode(max_bytes, seg_bytes, CASHBACK__DURABLE_SYNC);
+  return open_spool_mode(max_bytes, seg_bytes, CASHBACK_DURABLE_SYNC);
 }
 
 static cashback_status put(cashback__spool *s, const char *payload) {
@@ -109,7 +109,7 @@ START_TEST(creates_private_directory) {
   ck_assert_int_eq(stat(dir, &st), 0);
   ck_assert_int_eq(st.st_mode & 0777, 0700);
   cashback__spool_close(s);
-  cashback__spool_config cfg = {"relative/dir", CASHBACK__DURABLE_SYNC, 0, 0};
+  cashback__spool_config cfg = {"relative/dir", CASHBACK_DURABLE_SYNC, 0, 0};
   char err[256];
   ck_assert_int_eq(cashback__spool_open(&cfg, &s, err, sizeof(err)),
                    CASHBACK_E_CONFIG);
@@ -391,7 +391,7 @@ END_TEST
 START_TEST(partial_tail_of_open_segment_waits) {
   /* In process mode a sender reads an open segment to its end, where a
    * write may be in progress. */
-  cashback__spool *w = open_spool_mode(0, 0, CASHBACK__DURABLE_PROCESS);
+  cashback__spool *w = open_spool_mode(0, 0, CASHBACK_DURABLE_PROCESS);
   ck_assert_int_eq(put(w, "{\"id\":\"one\"}"), CASHBACK_OK);
   char seg[512];
   segment_path(seg, sizeof(seg));
@@ -811,7 +811,7 @@ START_TEST(many_segments_merge_in_stamp_order) {
   enum { WRITERS = 40, ROUNDS = 3 };
   cashback__spool *w[WRITERS];
   for (int i = 0; i < WRITERS; i++)
-    w[i] = open_spool_mode(0, 0, CASHBACK__DURABLE_PROCESS);
+    w[i] = open_spool_mode(0, 0, CASHBACK_DURABLE_PROCESS);
   char p[64];
   /* Round-robin, newest segment first: the order of reports runs against
    * the order of segment names. */
@@ -957,7 +957,7 @@ static ssize_t nth_pread_fails(int fd, void *buf, size_t n, off_t off) {
 }
 
 START_TEST(a_read_error_mid_segment_keeps_the_rest) {
-  cashback__spool *w = open_spool_mode(0, 0, CASHBACK__DURABLE_PROCESS);
+  cashback__spool *w = open_spool_mode(0, 0, CASHBACK_DURABLE_PROCESS);
   char p[2100];
   for (int i = 0; i < 40; i++) {
     snprintf(p, sizeof(p), "{\"id\":\"%02d\",\"pad\":\"%01900d\"}", i, 0);
@@ -1057,7 +1057,7 @@ static int check_odd_files(void) {
  * carries them over the loss). */
 START_TEST(seq_truncated_under_a_writer_does_not_crash) {
   alarm(30);
-  cashback__spool *w = open_spool_mode(0, 0, CASHBACK__DURABLE_PROCESS);
+  cashback__spool *w = open_spool_mode(0, 0, CASHBACK_DURABLE_PROCESS);
   ck_assert_int_eq(put(w, "{\"id\":\"a\"}"), CASHBACK_OK);
   char p[200];
   snprintf(p, sizeof(p), "%s/seq", dir);
@@ -1107,7 +1107,7 @@ START_TEST(full_disk_without_seq_is_disk_full_not_a_crash) {
   if (pid == 0) {
     snprintf(dir, sizeof(dir), "%s/spool", mnt);
     /* 1: a report on a full disk, no `seq`. */
-    cashback__spool *w = open_spool_mode(0, 0, CASHBACK__DURABLE_PROCESS);
+    cashback__spool *w = open_spool_mode(0, 0, CASHBACK_DURABLE_PROCESS);
     char fill[200], p[200];
     snprintf(fill, sizeof(fill), "%s/fill", mnt);
     snprintf(p, sizeof(p), "%s/seq", dir);
@@ -1120,7 +1120,7 @@ START_TEST(full_disk_without_seq_is_disk_full_not_a_crash) {
     cashback__spool_close(w);
     /* 2: three events queued, then `seq` gone and the disk full. */
     unlink(fill);
-    w = open_spool_mode(0, 0, CASHBACK__DURABLE_PROCESS);
+    w = open_spool_mode(0, 0, CASHBACK_DURABLE_PROCESS);
     for (int i = 0; i < 3; i++)
       if (cashback__spool_append(w, "{\"x\":1}", 7, 1000, err, sizeof(err)) !=
           CASHBACK_OK)
@@ -1160,7 +1160,7 @@ START_TEST(seq_created_by_root_belongs_to_the_spool_owner) {
   }
   ck_assert_int_eq(mkdir(dir, 0700), 0);
   ck_assert_int_eq(chown(dir, 65534, 65534), 0);
-  cashback__spool *w = open_spool_mode(0, 0, CASHBACK__DURABLE_PROCESS);
+  cashback__spool *w = open_spool_mode(0, 0, CASHBACK_DURABLE_PROCESS);
   (void)cashback__spool_stamp(w); /* creates `seq` */
   cashback__spool_close(w);
   char p[200];
@@ -1213,7 +1213,7 @@ START_TEST(more_segments_than_a_merge_holds_fill_one_batch) {
   enum { W = 40, R = 5 };
   cashback__spool *w[W];
   for (int i = 0; i < W; i++)
-    w[i] = open_spool_mode(0, 0, CASHBACK__DURABLE_PROCESS);
+    w[i] = open_spool_mode(0, 0, CASHBACK_DURABLE_PROCESS);
   for (int r = 0; r < R; r++)
     for (int i = 0; i < W; i++)
       ck_assert_int_eq(put(w[i], "{\"x\":1}"), CASHBACK_OK);
@@ -1309,12 +1309,12 @@ END_TEST
 START_TEST(a_damaged_head_stamp_does_not_move_a_segment_back) {
   enum { F = 33 };
   for (int i = 0; i < F; i++) {
-    cashback__spool *f = open_spool_mode(0, 0, CASHBACK__DURABLE_PROCESS);
+    cashback__spool *f = open_spool_mode(0, 0, CASHBACK_DURABLE_PROCESS);
     ck_assert_int_eq(put(f, "{\"id\":\"f\"}"), CASHBACK_OK);
     cashback__spool_close(f);
   }
-  cashback__spool *a = open_spool_mode(0, 0, CASHBACK__DURABLE_PROCESS),
-                  *c = open_spool_mode(0, 0, CASHBACK__DURABLE_PROCESS);
+  cashback__spool *a = open_spool_mode(0, 0, CASHBACK_DURABLE_PROCESS),
+                  *c = open_spool_mode(0, 0, CASHBACK_DURABLE_PROCESS);
   ck_assert_int_eq(put(a, "{\"id\":\"a1\"}"), CASHBACK_OK);
   ck_assert_int_eq(put(c, "{\"id\":\"b1\"}"), CASHBACK_OK);
   ck_assert_int_eq(put(a, "{\"id\":\"a2\"}"), CASHBACK_OK);
@@ -1344,12 +1344,12 @@ END_TEST
 START_TEST(unreadable_and_odd_files_are_skipped_and_named) {
   alarm(30); /* before the fix a FIFO hung the reader forever */
   ck_assert_int_eq(mkdir(dir, 0700), 0);
-  cashback__spool *w = open_spool_mode(0, 0, CASHBACK__DURABLE_PROCESS);
+  cashback__spool *w = open_spool_mode(0, 0, CASHBACK_DURABLE_PROCESS);
   ck_assert_int_eq(put(w, "{\"id\":\"before\"}"), CASHBACK_OK);
   uint64_t stamp = cashback__spool_stamp(w);
   cashback__spool_close(w);
   make_odd_files(stamp); /* named to sort between the two good segments */
-  w = open_spool_mode(0, 0, CASHBACK__DURABLE_PROCESS);
+  w = open_spool_mode(0, 0, CASHBACK_DURABLE_PROCESS);
   ck_assert_int_eq(put(w, "{\"id\":\"after\"}"), CASHBACK_OK);
   cashback__spool_close(w);
   int rc;
@@ -1386,7 +1386,7 @@ END_TEST
  * cursor nor its writing: it reads as no cursor, and moving it fails. */
 START_TEST(a_fifo_for_a_cursor_does_not_hang) {
   alarm(30); /* before, the sender hung opening it */
-  cashback__spool *w = open_spool_mode(0, 0, CASHBACK__DURABLE_PROCESS);
+  cashback__spool *w = open_spool_mode(0, 0, CASHBACK_DURABLE_PROCESS);
   ck_assert_int_eq(put(w, "{\"id\":\"one\"}"), CASHBACK_OK);
   char seg[512], ack[520];
   segment_path(seg, sizeof(seg));
@@ -1424,7 +1424,7 @@ START_TEST(reports_after_the_directory_was_replaced_are_kept) {
   for (int how = 0; how < 3; how++) {
     for (int mode = 0; mode < 2; mode++) {
       cashback__spool *s = open_spool_mode(
-          0, 0, mode ? CASHBACK__DURABLE_PROCESS : CASHBACK__DURABLE_SYNC);
+          0, 0, mode ? CASHBACK_DURABLE_PROCESS : CASHBACK_DURABLE_SYNC);
       char p[64];
       for (int i = 0; i < 3; i++) {
         snprintf(p, sizeof(p), "{\"id\":\"before-%d\"}", i);
@@ -1579,7 +1579,7 @@ START_TEST(a_spool_others_could_swap_is_refused) {
   ck_assert_int_eq(mkdir(path, 0700), 0);
   ck_assert_int_eq(chmod(path, 0777), 0);
   snprintf(path, sizeof(path), "%s/open/spool", root);
-  cashback__spool_config cfg = {path, CASHBACK__DURABLE_SYNC, 0, 0};
+  cashback__spool_config cfg = {path, CASHBACK_DURABLE_SYNC, 0, 0};
   ck_assert_int_eq(cashback__spool_open(&cfg, &s, err, sizeof(err)),
                    CASHBACK_E_IO);
   ck_assert_msg(strstr(err, "writable by other users"), "%s", err);
@@ -1679,7 +1679,7 @@ START_TEST(files_root_makes_belong_to_the_spool_owner) {
     alarm(10);
     if (setgroups(0, NULL) != 0 || setgid(gid) != 0 || setuid(uid) != 0)
       _exit(10);
-    cashback__spool_config cfg = {dir, CASHBACK__DURABLE_SYNC, 0, 0};
+    cashback__spool_config cfg = {dir, CASHBACK_DURABLE_SYNC, 0, 0};
     cashback__spool *u = NULL;
     char err[512] = "";
     int rc = 0;

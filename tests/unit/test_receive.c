@@ -1,4 +1,4 @@
-/* Unit tests for sdk/cashback_batch.c: the protocol's vector 1, a round trip
+/* Unit tests for sdk/cashback_receive.c: the protocol's vector 1, a round trip
  * of what the SDK itself sends, bodies malformed as a whole, each way an
  * event can break the protocol (the others of the batch stay valid), the
  * derived-id check, null as absent, unknown fields, and the sanitising of
@@ -387,8 +387,8 @@ START_TEST(batch_null_unknown_and_echo) {
 }
 END_TEST
 
-TCase *cashback_test_batch(void) {
-  TCase *tc = tcase_create("batch");
+TCase *cashback_test_receive(void) {
+  TCase *tc = tcase_create("receive");
   tcase_add_test(tc, batch_vector1);
   tcase_add_test(tc, batch_sdk_round_trip);
   tcase_add_test(tc, batch_malformed_as_a_whole);

@@ -30,8 +30,8 @@ START_TEST(numbers_are_fixed) {
 }
 END_TEST
 
-TCase *cashback_test_status(void) {
-  TCase *tc = tcase_create("status");
+TCase *cashback_test_strerror(void) {
+  TCase *tc = tcase_create("strerror");
   tcase_add_test(tc, every_status_has_distinct_text);
   tcase_add_test(tc, numbers_are_fixed);
   return tc;
