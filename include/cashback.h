@@ -412,9 +412,19 @@ CASHBACK_API cashback_status cashback_client_new(cashback_options *opts,
 CASHBACK_API void cashback_client_free(cashback_client *client);
 
 /**
- * Copies the detail of this client's most recent failure (from any thread)
- * into `buf`, truncated and NUL-terminated. Returns the status of that
- * failure, CASHBACK_OK when there was none.
+ * The calling thread's last error on this client: copies the detail of the
+ * most recent call this thread made on `client`, if that call failed, into
+ * `buf` (truncated and NUL-terminated), and returns its status; returns
+ * CASHBACK_OK and "" when that call succeeded or there was none. Each
+ * thread has its own record: another thread's failures never show here
+ * (nor does the sender thread's; its failures are in
+ * `cashback_queue_status`). Every call below that takes a client starts by
+ * clearing the calling thread's record, so right after a call returns a
+ * failure the detail is that call's (a call refused before it looks at the
+ * client, e.g. a NULL argument, may leave no detail: then CASHBACK_OK and
+ * ""). Kept per client, for at most 256 threads at once (past that, the
+ * thread that failed longest ago loses its record); no state is shared
+ * between clients. Thread-safe. See docs/errors.md.
  */
 CASHBACK_API cashback_status cashback_client_last_error(cashback_client *client,
                                                         char *buf, size_t size);

@@ -144,6 +144,7 @@ static cashback_status landing_token(const char *target, size_t len,
 cashback_status cashback_capture(cashback_client *client, const char *target,
                                  size_t len, char *set_cookie,
                                  size_t set_cookie_size) {
+  cashback__call_begin(client);
   if (client == NULL)
     return CASHBACK_E_INVALID_ARGUMENT;
   if (set_cookie == NULL)
@@ -395,6 +396,7 @@ static int failure_rank(cashback_status st) {
 cashback_status cashback_click_read(cashback_client *client,
                                     const char *cookie_header, size_t len,
                                     cashback_click *out) {
+  cashback__call_begin(client);
   if (client == NULL)
     return CASHBACK_E_INVALID_ARGUMENT;
   if (out == NULL)

@@ -5,6 +5,7 @@
 #include "cashback_time.h"
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,13 +50,111 @@ static void copy_detail(char *detail, size_t size, const char *text) {
   }
 }
 
+/*
+ * Last errors, per thread. cashback_client_last_error() shows the calling
+ * thread's most recent failed call on this client, never another thread's
+ * (a failing report in one request is not overwritten by the invalid
+ * cookies of bot traffic in the next). Each public call that can fail starts
+ * with cashback__call_begin(), which drops the calling thread's record, so a
+ * record only exists for a thread whose last call failed, and its detail is
+ * that call's.
+ *
+ * The records are a small array per client, keyed by pthread_t, under
+ * error_lock; not a pthread key: keys are a process-wide resource
+ * (PTHREAD_KEYS_MAX, 1024 on glibc, would cap the clients of a process) and
+ * a key's destructor, run at a thread's exit, can race with
+ * cashback_client_free(). What that leaves, and how it is bounded:
+ * - a thread that exits right after a failed call leaves its record; it is
+ *   reused by a new thread given the same pthread_t (which clears it at its
+ *   first call), dropped when CASHBACK__ERROR_THREADS records are in use
+ *   and another thread fails (the least recently written one goes; that
+ *   thread's last_error then reads CASHBACK_OK, ""), and freed with the
+ *   client;
+ * - in a child made by fork() only the forking thread exists: the other
+ *   threads' records are dropped there (client_fork_child).
+ * A call that succeeds costs one atomic load while no thread has a record.
+ */
+typedef struct cashback__thread_error {
+  pthread_t thread;
+  uint64_t stamp; /* order of writing, for dropping the oldest */
+  cashback_status status;
+  char detail[CASHBACK_ERROR_MAX + 1];
+} cashback__thread_error;
+
+/* The calling thread's record, or -1. Under error_lock. */
+static ptrdiff_t find_record(const cashback_client *c) {
+  size_t n = atomic_load(&c->n_errors);
+  pthread_t self = pthread_self();
+  for (size_t i = 0; i < n; i++)
+    if (pthread_equal(c->errors[i].thread, self))
+      return (ptrdiff_t)i;
+  return -1;
+}
+
+/* Drops record i. Under error_lock. */
+static void drop_record(cashback_client *c, size_t i) {
+  size_t n = atomic_load(&c->n_errors);
+  if (i + 1 < n)
+    c->errors[i] = c->errors[n - 1];
+  atomic_store(&c->n_errors, n - 1);
+}
+
+/* The calling thread's record, made when missing (growing the array, or
+ * reusing the oldest record at the cap); NULL only when memory is short.
+ * Under error_lock. */
+static cashback__thread_error *own_record(cashback_client *c) {
+  ptrdiff_t at = find_record(c);
+  if (at >= 0)
+    return &c->errors[at];
+  size_t n = atomic_load(&c->n_errors);
+  if (n == c->cap_errors && n < CASHBACK__ERROR_THREADS) {
+    size_t cap = n ? 2 * n : 4;
+    if (cap > CASHBACK__ERROR_THREADS)
+      cap = CASHBACK__ERROR_THREADS;
+    cashback__thread_error *grown =
+        realloc(c->errors, cap * sizeof(*c->errors));
+    if (!grown)
+      return NULL;
+    c->errors = grown;
+    c->cap_errors = cap;
+  }
+  cashback__thread_error *r;
+  if (n < c->cap_errors) {
+    r = &c->errors[n];
+    atomic_store(&c->n_errors, n + 1);
+  } else { /* at the cap: the least recently written goes */
+    r = &c->errors[0];
+    for (size_t i = 1; i < n; i++)
+      if (c->errors[i].stamp < r->stamp)
+        r = &c->errors[i];
+  }
+  r->thread = pthread_self();
+  return r;
+}
+
+void cashback__call_begin(cashback_client *c) {
+  if (!c || atomic_load(&c->n_errors) == 0)
+    return; /* only this thread adds its own record */
+  pthread_mutex_lock(&c->error_lock);
+  ptrdiff_t at = find_record(c);
+  if (at >= 0)
+    drop_record(c, (size_t)at);
+  pthread_mutex_unlock(&c->error_lock);
+}
+
 /* In a child made by fork(): a lock held by a thread of the parent (its
  * sender thread setting an error, another opening the spool) would stay
- * held forever in the child. */
+ * held forever in the child; the records of the parent's other threads
+ * belong to threads the child does not have. */
 static void client_fork_child(void *p) {
   cashback_client *c = p;
   cashback__fork_reset_mutex(&c->error_lock);
   cashback__fork_reset_mutex(&c->lazy_lock);
+  size_t n = atomic_load(&c->n_errors), kept = 0;
+  for (size_t i = 0; i < n; i++)
+    if (pthread_equal(c->errors[i].thread, pthread_self()))
+      c->errors[kept++] = c->errors[i];
+  atomic_store(&c->n_errors, kept);
 }
 
 static const cashback__fork_hooks client_fork_hooks = {NULL, NULL,
@@ -113,6 +212,9 @@ void cashback_client_free(cashback_client *c) {
   cashback__fork_unregister(&c->fork_node);
   pthread_mutex_destroy(&c->lazy_lock);
   pthread_mutex_destroy(&c->error_lock);
+  if (c->errors)
+    cashback__wipe(c->errors, c->cap_errors * sizeof(*c->errors));
+  free(c->errors);
   cashback__wipe(c, sizeof(*c));
   free(c);
 }
@@ -127,9 +229,15 @@ cashback_status cashback_client_last_error(cashback_client *c, char *buf,
     copy_detail(buf, size, "");
     return CASHBACK_E_INVALID_ARGUMENT;
   }
+  cashback_status st = CASHBACK_OK;
+  const char *detail = "";
   pthread_mutex_lock(&c->error_lock);
-  cashback_status st = c->last_status;
-  copy_detail(buf, size, c->last_error);
+  ptrdiff_t at = find_record(c);
+  if (at >= 0) {
+    st = c->errors[at].status;
+    detail = c->errors[at].detail;
+  }
+  copy_detail(buf, size, detail);
   pthread_mutex_unlock(&c->error_lock);
   return st;
 }
@@ -165,8 +273,12 @@ cashback_status cashback__fail(cashback_client *c, cashback_status st,
   cashback__vprintablef(detail, sizeof(detail), fmt, ap);
   va_end(ap);
   pthread_mutex_lock(&c->error_lock);
-  c->last_status = st;
-  memcpy(c->last_error, detail, sizeof(detail));
+  cashback__thread_error *r = own_record(c);
+  if (r) { /* else out of memory: the status still tells the failure */
+    r->stamp = ++c->error_stamp;
+    r->status = st;
+    memcpy(r->detail, detail, sizeof(detail));
+  }
   pthread_mutex_unlock(&c->error_lock);
   cashback__log(c, CASHBACK_LOG_WARN, "%s: %s", cashback_strerror(st), detail);
   return st;

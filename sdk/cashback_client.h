@@ -7,6 +7,7 @@
 #include "cashback_options.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 struct cashback_client {
@@ -17,8 +18,13 @@ struct cashback_client {
   uint8_t cookie_keys[3][32];
   size_t n_cookie_keys;
   pthread_mutex_t error_lock;
-  cashback_status last_status;
-  char last_error[CASHBACK_ERROR_MAX + 1];
+  /* The last-error records, one per thread whose last call failed (see
+   * cashback_client.c); under error_lock, except `n_errors`, also read
+   * without it to skip the lock when there is no record at all. */
+  struct cashback__thread_error *errors;
+  size_t cap_errors;
+  atomic_size_t n_errors;
+  uint64_t error_stamp;
   /* Opened on first use (cashback_report.c). */
   pthread_mutex_t lazy_lock;
   struct cashback__spool *spool;
@@ -46,8 +52,17 @@ void cashback__client_release_spool(cashback_client *c);
 /* The client's notion of now (its clock callback, or the system clock). */
 int64_t cashback__now(const cashback_client *c);
 
-/* Records `st` and a detail as the client's last error, logs it at WARN, and
- * returns `st`. The detail must not contain a secret. */
+/* Most threads a client keeps a last-error record for at once; past it the
+ * oldest record is dropped (see cashback_client.c). */
+#define CASHBACK__ERROR_THREADS 256
+
+/* Starts a public call of the calling thread: clears its last-error record,
+ * so that what cashback_client_last_error() shows next belongs to this call.
+ * Cheap when no thread has a record (one atomic load). */
+void cashback__call_begin(cashback_client *c);
+
+/* Records `st` and a detail as the calling thread's last error on `c`, logs
+ * it at WARN, and returns `st`. The detail must not contain a secret. */
 cashback_status cashback__fail(cashback_client *c, cashback_status st,
                                const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

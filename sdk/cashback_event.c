@@ -636,6 +636,7 @@ cashback_status cashback__event_check(cashback_event *ev,
 
 cashback_status cashback_event_finalize(cashback_client *c, cashback_event *ev,
                                         char *id) {
+  cashback__call_begin(c);
   if (!c || !ev)
     return CASHBACK_E_INVALID_ARGUMENT;
   if (ev->id[0] && strcmp(ev->id_merchant, c->opts.merchant_id) != 0)
@@ -769,6 +770,7 @@ cashback_status cashback__event_json(cashback_client *c,
 
 cashback_status cashback_event_to_json(cashback_client *c, cashback_event *ev,
                                        char **json, size_t *len) {
+  cashback__call_begin(c);
   if (!c || !ev || !json)
     return CASHBACK_E_INVALID_ARGUMENT;
   *json = NULL;

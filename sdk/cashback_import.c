@@ -697,6 +697,8 @@ cashback_status cashback__import_fd(cashback_client *client, int fd,
     im->bytes_total = (uint64_t)sb.st_size;
   st = run(im, fd, name);
   free(im);
+  if (st == CASHBACK_OK) /* a skipped row is not a failure of the import */
+    cashback__call_begin(client);
   return st;
 }
 
@@ -704,6 +706,7 @@ cashback_status cashback_import_csv(cashback_client *client, const char *path,
                                     unsigned flags, cashback_import_fn fn,
                                     void *userdata,
                                     cashback_import_stats *stats) {
+  cashback__call_begin(client);
   cashback_status st = check_args(client, flags, stats);
   if (st != CASHBACK_OK)
     return st;

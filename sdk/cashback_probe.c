@@ -91,6 +91,7 @@ static cashback_status judge(cashback_client *c,
 }
 
 cashback_status cashback_probe(cashback_client *c, cashback_probe_result *out) {
+  cashback__call_begin(c);
   if (!c || !out)
     return CASHBACK_E_INVALID_ARGUMENT;
   memset(out, 0, sizeof(*out));
@@ -147,6 +148,7 @@ done:
 
 cashback_status cashback_spool_check(cashback_client *c,
                                      cashback_spool_info *out) {
+  cashback__call_begin(c);
   if (!c || !out)
     return CASHBACK_E_INVALID_ARGUMENT;
   memset(out, 0, sizeof(*out));

@@ -97,6 +97,7 @@ void cashback__client_release_spool(cashback_client *c) {
 
 cashback_status cashback_report(cashback_client *c, cashback_event *ev,
                                 char *id) {
+  cashback__call_begin(c);
   if (!c || !ev)
     return CASHBACK_E_INVALID_ARGUMENT;
   cashback_status st = cashback_event_finalize(c, ev, id);
@@ -126,6 +127,7 @@ cashback_status cashback_report(cashback_client *c, cashback_event *ev,
 }
 
 cashback_status cashback_sender_start(cashback_client *c) {
+  cashback__call_begin(c);
   if (!c)
     return CASHBACK_E_INVALID_ARGUMENT;
   cashback__sender *s;
@@ -135,6 +137,7 @@ cashback_status cashback_sender_start(cashback_client *c) {
 
 cashback_status cashback_sender_stop(cashback_client *c,
                                      int64_t flush_timeout_ms) {
+  cashback__call_begin(c);
   if (!c)
     return CASHBACK_E_INVALID_ARGUMENT;
   pthread_mutex_lock(&c->lazy_lock);
@@ -144,6 +147,7 @@ cashback_status cashback_sender_stop(cashback_client *c,
 }
 
 cashback_status cashback_flush(cashback_client *c, int64_t timeout_ms) {
+  cashback__call_begin(c);
   if (!c)
     return CASHBACK_E_INVALID_ARGUMENT;
   cashback__sender *s;
@@ -283,6 +287,7 @@ static int list_one(const char *p, size_t len, int64_t t, void *ud) {
 cashback_status cashback_quarantine_list(cashback_client *c,
                                          cashback_quarantine_fn fn,
                                          void *userdata) {
+  cashback__call_begin(c);
   if (!c || !fn)
     return CASHBACK_E_INVALID_ARGUMENT;
   cashback__spool *spool;
@@ -351,6 +356,7 @@ static int replay_keep(const char *p, size_t len, int64_t t, void *ud) {
 
 cashback_status cashback_quarantine_replay(cashback_client *c, const char *id,
                                            size_t *replayed) {
+  cashback__call_begin(c);
   if (replayed)
     *replayed = 0;
   if (!c)

@@ -58,6 +58,7 @@ static size_t signing_keys(const cashback_client *c, cashback__key keys[2]) {
 cashback_status cashback_request_new(cashback_client *c,
                                      cashback_event *const *events, size_t n,
                                      cashback_request **out) {
+  cashback__call_begin(c);
   if (!c || !events || !out)
     return CASHBACK_E_INVALID_ARGUMENT;
   *out = NULL;

@@ -1969,6 +1969,7 @@ static void *thread_main(void *arg) {
   if (left > 0)
     cashback__sender_flush(s, left);
   cashback__spool_unlock_sender(s->spool);
+  cashback__call_begin(s->c); /* drops this thread's last-error record */
   return NULL;
 }
 

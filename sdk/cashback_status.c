@@ -33,6 +33,7 @@ static void shown(char *field, size_t size) {
 
 cashback_status cashback_get_status(cashback_client *c,
                                     cashback_queue_status *out) {
+  cashback__call_begin(c);
   if (!c || !out)
     return CASHBACK_E_INVALID_ARGUMENT;
   memset(out, 0, sizeof(*out));

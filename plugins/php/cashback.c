@@ -48,8 +48,10 @@ void cashback_php_throw(cashback_status st, const char *fmt, ...) {
 
 void cashback_php_throw_client(cashback_client *c, cashback_status st) {
   char detail[CASHBACK_ERROR_MAX + 1] = "";
-  /* The detail belongs to this failure only if the statuses agree. */
-  if (c && cashback_client_last_error(c, detail, sizeof(detail)) == st &&
+  /* The client's last error is this thread's last call's: the one that just
+   * failed (a call that fails before it looks at the client leaves none). */
+  if (c &&
+      cashback_client_last_error(c, detail, sizeof(detail)) != CASHBACK_OK &&
       detail[0])
     cashback_php_throw(st, "%s", detail);
   else

@@ -249,6 +249,123 @@ START_TEST(clients_are_independent) {
 }
 END_TEST
 
+/* Issue 11: the last error is per thread. One thread's report fails; while
+ * it holds that failure, another thread reads a stream of forged click
+ * cookies (bot traffic). Each must see its own detail: before, the clicks'
+ * detail overwrote the report's (one record per client). */
+typedef struct {
+  cashback_client *c;
+  pthread_barrier_t *b;
+  const char *cookie;
+  size_t len;
+  int bad; /* what went wrong, for the message */
+} errors_arg;
+
+static void *report_fails(void *arg) {
+  errors_arg *a = arg;
+  cashback_event *ev = cashback_event_new(CASHBACK_EVENT_SALE, "4242");
+  if (cashback_report(a->c, ev, NULL) != CASHBACK_E_FIELD)
+    a->bad = 1;
+  cashback_event_free(ev);
+  pthread_barrier_wait(a->b); /* failed: the clicks may begin */
+  pthread_barrier_wait(a->b); /* the clicks are done */
+  char d[CASHBACK_ERROR_MAX + 1];
+  if (cashback_client_last_error(a->c, d, sizeof(d)) != CASHBACK_E_FIELD ||
+      !strstr(d, "order 4242"))
+    a->bad = 2;
+  return NULL;
+}
+
+static void *bad_clicks(void *arg) {
+  errors_arg *a = arg;
+  pthread_barrier_wait(a->b);
+  for (int i = 0; i < 100 && !a->bad; i++) {
+    cashback_click click;
+    if (cashback_click_read(a->c, a->cookie, a->len, &click) !=
+        CASHBACK_E_CLICK_TAMPERED)
+      a->bad = 3;
+    char d[CASHBACK_ERROR_MAX + 1];
+    if (cashback_client_last_error(a->c, d, sizeof(d)) !=
+            CASHBACK_E_CLICK_TAMPERED ||
+        strstr(d, "4242"))
+      a->bad = 4;
+  }
+  pthread_barrier_wait(a->b);
+  return NULL;
+}
+
+START_TEST(last_error_is_per_thread) {
+  int64_t now = 1000000;
+  cashback_client *c = fixture_client("shop-1", &now);
+  char sc[CASHBACK_SET_COOKIE_MAX + 1];
+  ck_assert_int_eq(cashback_capture(c, "cb_click=T1", 11, sc, sizeof(sc)),
+                   CASHBACK_OK);
+  char cookie[CASHBACK_SET_COOKIE_MAX + 1];
+  size_t n = strcspn(sc, ";");
+  memcpy(cookie, sc, n);
+  cookie[n] = '\0';
+  cookie[n - 1] = cookie[n - 1] == 'A' ? 'B' : 'A'; /* a forged MAC */
+  pthread_barrier_t b;
+  ck_assert_int_eq(pthread_barrier_init(&b, NULL, 2), 0);
+  errors_arg ra = {c, &b, NULL, 0, 0}, ca = {c, &b, cookie, n, 0};
+  pthread_t t1, t2;
+  ck_assert_int_eq(pthread_create(&t1, NULL, report_fails, &ra), 0);
+  ck_assert_int_eq(pthread_create(&t2, NULL, bad_clicks, &ca), 0);
+  pthread_join(t1, NULL);
+  pthread_join(t2, NULL);
+  pthread_barrier_destroy(&b);
+  ck_assert_msg(ra.bad == 0, "the report's thread: case %d", ra.bad);
+  ck_assert_msg(ca.bad == 0, "the clicks' thread: case %d", ca.bad);
+  /* Neither thread's failure shows in this one, which made no call. */
+  char d[CASHBACK_ERROR_MAX + 1];
+  ck_assert_int_eq(cashback_client_last_error(c, d, sizeof(d)), CASHBACK_OK);
+  ck_assert_str_eq(d, "");
+  cashback_client_free(c);
+}
+END_TEST
+
+/* Each call starts with a clear record: after a call that succeeds the
+ * detail of an earlier failure is gone, so a detail is always the last
+ * call's. */
+START_TEST(success_clears_the_threads_record) {
+  cashback_client *c = fixture_client("shop-1", NULL);
+  cashback_event *ev = cashback_event_new(CASHBACK_EVENT_SALE, "77");
+  ck_assert_int_eq(cashback_event_finalize(c, ev, NULL), CASHBACK_E_FIELD);
+  cashback_event_free(ev);
+  char d[CASHBACK_ERROR_MAX + 1];
+  ck_assert_int_eq(cashback_client_last_error(c, d, sizeof(d)),
+                   CASHBACK_E_FIELD);
+  char sc[CASHBACK_SET_COOKIE_MAX + 1];
+  ck_assert_int_eq(cashback_capture(c, "cb_click=T1", 11, sc, sizeof(sc)),
+                   CASHBACK_OK);
+  ck_assert_int_eq(cashback_client_last_error(c, d, sizeof(d)), CASHBACK_OK);
+  ck_assert_str_eq(d, "");
+  cashback_client_free(c);
+}
+END_TEST
+
+static void *fail_and_exit(void *arg) {
+  cashback_event *ev = cashback_event_new(CASHBACK_EVENT_SALE, "5");
+  cashback_event_finalize(arg, ev, NULL);
+  cashback_event_free(ev);
+  return NULL;
+}
+
+/* Threads that fail and exit leave records, bounded, freed with the client
+ * (ASan: no leak); the main thread's own record is never theirs. */
+START_TEST(exited_threads_records_are_bounded) {
+  cashback_client *c = fixture_client("shop-1", NULL);
+  for (int i = 0; i < 40; i++) {
+    pthread_t t;
+    ck_assert_int_eq(pthread_create(&t, NULL, fail_and_exit, c), 0);
+    pthread_join(t, NULL);
+  }
+  char d[CASHBACK_ERROR_MAX + 1];
+  ck_assert_int_eq(cashback_client_last_error(c, d, sizeof(d)), CASHBACK_OK);
+  cashback_client_free(c);
+}
+END_TEST
+
 TCase *cashback_test_client(void) {
   TCase *tc = tcase_create("client");
   tcase_add_test(tc, missing_keys_are_named);
@@ -257,6 +374,9 @@ TCase *cashback_test_client(void) {
   tcase_add_test(tc, log_level_filter);
   tcase_add_test(tc, last_error_and_log_are_printable);
   tcase_add_test(tc, one_client_many_threads);
+  tcase_add_test(tc, last_error_is_per_thread);
+  tcase_add_test(tc, success_clears_the_threads_record);
+  tcase_add_test(tc, exited_threads_records_are_bounded);
   tcase_add_test(tc, clients_are_independent);
   return tc;
 }
