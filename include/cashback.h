@@ -969,8 +969,9 @@ typedef struct cashback_probe_result {
   int64_t clock_skew_s; /**< this client's clock minus `server_time` */
   int64_t elapsed_ms;   /**< the round trip */
   char event_id[CASHBACK_EVENT_ID_LEN + 1]; /**< id of the test event */
-  char outcome[16]; /**< "accepted", "duplicate", "rejected"; "" if none */
-  char reason[CASHBACK_ID_MAX + 1];    /**< the network's reason, if rejected */
+  char outcome[16]; /**< "accepted", "duplicate", "rejected", "retry"; "" */
+  char reason[CASHBACK_ID_MAX + 1];    /**< the network's reason, if rejected
+                                          or retry */
   char detail[CASHBACK_ERROR_MAX + 1]; /**< transport error, error answer or
                                           rejection message; "" */
 } cashback_probe_result;

@@ -6,6 +6,7 @@
  */
 #include "cashback_backoff.h"
 #include "cashback_client.h"
+#include "cashback_decide.h"
 #include "cashback_http.h"
 #include "cashback_response.h"
 #include "cashback_spool.h"
@@ -51,29 +52,33 @@ static cashback_status test_event(cashback_client *c, cashback_event **out) {
   return st;
 }
 
-/* Reads the answer of a completed exchange into `out`; the status. */
+/* Reads the answer of a completed exchange into `out`, by the sender's
+ * table (cashback_decide.c); the status. */
 static cashback_status judge(cashback_client *c,
                              const cashback__http_response *resp,
                              cashback_probe_result *out) {
   long code = resp->status;
-  if (code == 200) {
-    cashback__result r;
-    memset(&r, 0, sizeof(r));
-    memcpy(r.id, out->event_id, sizeof(r.id));
-    if (cashback__response_parse(resp->body.data, resp->body.len, &r, 1) !=
-            CASHBACK_OK ||
-        r.outcome == CASHBACK__OUTCOME_PENDING) {
-      cashback__printable(out->detail, sizeof(out->detail), resp->body.data,
-                          resp->body.len);
-      return cashback__fail(c, CASHBACK_E_PROTOCOL,
-                            "probe: the answer has no result for the test "
-                            "event %s",
-                            out->event_id);
-    }
-    static const char *const names[] = {"", "accepted", "duplicate",
-                                        "rejected"};
-    snprintf(out->outcome, sizeof(out->outcome), "%s", names[r.outcome]);
-    if (r.outcome == CASHBACK__OUTCOME_REJECTED) {
+  cashback__result r;
+  memset(&r, 0, sizeof(r));
+  memcpy(r.id, out->event_id, sizeof(r.id));
+  cashback__answer a = {CASHBACK_OK,
+                        0,
+                        code,
+                        resp->retry_after,
+                        strlen(resp->retry_after),
+                        resp->date,
+                        strlen(resp->date),
+                        resp->body.data,
+                        resp->body.data ? resp->body.len : 0,
+                        cashback__now(c)};
+  cashback__sent b = {&r, 1, 1, 1, 0};
+  cashback__decision d;
+  cashback__decide(&a, &b, &d);
+  if (d.next == CASHBACK__NEXT_SETTLE) {
+    snprintf(out->outcome, sizeof(out->outcome), "%s",
+             cashback__outcome_name(r.outcome));
+    if (r.outcome == CASHBACK__OUTCOME_REJECTED ||
+        r.outcome == CASHBACK__OUTCOME_RETRY) {
       snprintf(out->reason, sizeof(out->reason), "%s", r.reason);
       snprintf(out->detail, sizeof(out->detail), "%s", r.message);
     }
@@ -81,13 +86,15 @@ static cashback_status judge(cashback_client *c,
   }
   cashback__printable(out->detail, sizeof(out->detail), resp->body.data,
                       resp->body.len);
-  if (code == 401 || code == 403)
-    return cashback__fail(c, CASHBACK_E_AUTH,
-                          "probe: the network answered %ld: %.120s", code,
-                          out->detail);
-  return cashback__fail(c, CASHBACK_E_HTTP,
-                        "probe: the network answered %ld: %.120s", code,
-                        out->detail);
+  if (d.cause == CASHBACK__CAUSE_NO_RESULTS ||
+      d.cause == CASHBACK__CAUSE_SETTLED_NONE)
+    return cashback__fail(c, CASHBACK_E_PROTOCOL,
+                          "probe: the answer has no result for the test "
+                          "event %s",
+                          out->event_id);
+  return cashback__fail(
+      c, d.next == CASHBACK__NEXT_PAUSE ? CASHBACK_E_AUTH : CASHBACK_E_HTTP,
+      "probe: the network answered %ld: %.120s", code, out->detail);
 }
 
 cashback_status cashback_probe(cashback_client *c, cashback_probe_result *out) {

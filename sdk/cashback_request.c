@@ -45,14 +45,25 @@ cashback_status cashback__batch_body(const char *merchant_id, int64_t sent_at,
   return st;
 }
 
-/* The keys a client signs with: the current one, and the next during a
- * rotation. */
-static size_t signing_keys(const cashback_client *c, cashback__key keys[2]) {
-  size_t n = 0;
-  keys[n++] = c->opts.key;
-  if (c->opts.next_key.id[0])
-    keys[n++] = c->opts.next_key;
-  return n;
+cashback_status
+cashback__request_build(const char *merchant_id, const cashback__key *key,
+                        const cashback__key *next_key, int64_t now_s,
+                        const char *const *events, const size_t *lens, size_t n,
+                        cashback__buf *body, char *sig, size_t sig_size) {
+  cashback_status st =
+      cashback__batch_body(merchant_id, now_s, events, lens, n, body);
+  if (st != CASHBACK_OK)
+    return st;
+  /* The current key, and the next one during a rotation. */
+  cashback__key keys[2];
+  size_t nk = 0;
+  keys[nk++] = *key;
+  if (next_key && next_key->id[0])
+    keys[nk++] = *next_key;
+  st = cashback__sign_header(keys, nk, now_s, body->data, body->len, sig,
+                             sig_size);
+  cashback__wipe(keys, sizeof(keys));
+  return st;
 }
 
 cashback_status cashback_request_new(cashback_client *c,
@@ -92,15 +103,9 @@ cashback_status cashback_request_new(cashback_client *c,
       texts[i] = all.data + offs[i];
     cashback__buf body;
     cashback__buf_init(&body, CASHBACK__BATCH_MAX_BYTES);
-    int64_t now = cashback__now(c);
-    st = cashback__batch_body(c->opts.merchant_id, now, texts, lens, n, &body);
-    if (st == CASHBACK_OK) {
-      cashback__key keys[2];
-      size_t nk = signing_keys(c, keys);
-      st = cashback__sign_header(keys, nk, now, body.data, body.len,
-                                 req->signature, sizeof(req->signature));
-      cashback__wipe(keys, sizeof(keys));
-    }
+    st = cashback__request_build(
+        c->opts.merchant_id, &c->opts.key, &c->opts.next_key, cashback__now(c),
+        texts, lens, n, &body, req->signature, sizeof(req->signature));
     if (st == CASHBACK_OK) {
       req->url = strdup(c->opts.endpoint);
       req->body = cashback__buf_detach(&body, &req->body_len);

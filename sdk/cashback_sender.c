@@ -27,6 +27,7 @@
 #include "cashback_client.h"
 #include "cashback_crc32c.h"
 #include "cashback_crypto.h"
+#include "cashback_decide.h"
 #include "cashback_deferred.h"
 #include "cashback_fork.h"
 #include "cashback_http.h"
@@ -906,10 +907,10 @@ static cashback_status ack_batch(cashback__sender *s,
 }
 
 static cashback_status post_events(cashback__sender *s, const char **texts,
-                                   const size_t *lens, size_t n, int64_t now_s,
+                                   const size_t *lens, size_t n,
                                    int64_t mono_deadline_ms,
                                    cashback__buf *body,
-                                   cashback__http_response *resp);
+                                   cashback__http_response *resp, int *built);
 
 /* Puts batch item i, answered "retry", into the deferred list (in memory;
  * the caller saves it). CASHBACK_OK when it is there, else why not. */
@@ -1025,8 +1026,9 @@ static int deferred_step(cashback__sender *s, int64_t now_ms,
     memcpy(res[j].id, x->id, sizeof(res[j].id));
   }
   const char *url = s->c->opts.endpoint;
-  cashback_status st = post_events(s, texts, lens, k, now_ms / 1000,
-                                   mono_deadline_ms, &body, &resp);
+  int built;
+  cashback_status st =
+      post_events(s, texts, lens, k, mono_deadline_ms, &body, &resp, &built);
   if (st == CASHBACK_OK && (resp.status == 401 || resp.status == 403)) {
     /* A refused key refuses the spool's events too: pause, as there. */
     char ex[200];
@@ -1120,38 +1122,25 @@ static void excerpt(const cashback__buf *b, char *out, size_t size) {
                       b->data ? b->len : 0);
 }
 
-/* Builds the body of one request of `n` events and signs it at send time
- * (`now_s`) under the key, and the incoming key during a rotation. */
-static cashback_status sign_events(cashback__sender *s, const char **texts,
-                                   const size_t *lens, size_t n, int64_t now_s,
-                                   cashback__buf *body,
-                                   char sig[CASHBACK__SIG_HEADER_MAX + 1]) {
-  cashback_status st =
-      cashback__batch_body(s->c->opts.merchant_id, now_s, texts, lens, n, body);
-  if (st != CASHBACK_OK)
-    return st;
-  cashback__key keys[2];
-  size_t nk = 0;
-  keys[nk++] = s->c->opts.key;
-  if (s->c->opts.next_key.id[0])
-    keys[nk++] = s->c->opts.next_key;
-  st = cashback__sign_header(keys, nk, now_s, body->data, body->len, sig,
-                             CASHBACK__SIG_HEADER_MAX + 1);
-  cashback__wipe(keys, sizeof(keys));
-  return st;
-}
-
-/* Builds, signs (at send time) and posts one request of `n` events. */
+/* Builds, signs (at send time, by the client's clock) and posts one request
+ * of `n` events (`*built`: 1 once built), as cashback_request_new() builds the
+ * demo's. */
 static cashback_status post_events(cashback__sender *s, const char **texts,
-                                   const size_t *lens, size_t n, int64_t now_s,
+                                   const size_t *lens, size_t n,
                                    int64_t mono_deadline_ms,
                                    cashback__buf *body,
-                                   cashback__http_response *resp) {
+                                   cashback__http_response *resp, int *built) {
+  *built = 0;
   char sig[CASHBACK__SIG_HEADER_MAX + 1];
-  cashback_status st = sign_events(s, texts, lens, n, now_s, body, sig);
+  cashback_status st = cashback__request_build(
+      s->c->opts.merchant_id, &s->c->opts.key, &s->c->opts.next_key,
+      cashback__now(s->c), texts, lens, n, body, sig, sizeof(sig));
   if (st != CASHBACK_OK)
     return st;
-  s->state.in_flight_since = cashback__wall_ms(); /* as in the step */
+  *built = 1;
+  /* Status shows that an attempt is in flight, and since when (a network
+   * that accepts and never answers looks like success otherwise). */
+  s->state.in_flight_since = cashback__wall_ms();
   save_state(s);
   st = cashback__http_post_by(s->http, s->c->opts.endpoint, sig, body->data,
                               body->len, mono_deadline_ms, resp);
@@ -1202,113 +1191,141 @@ static void unlock_step(cashback__sender *s) {
   pthread_mutex_unlock(&s->step_lock);
 }
 
-cashback__step cashback__sender_step_by(cashback__sender *s,
-                                        int64_t mono_deadline_ms,
-                                        int64_t *wait_ms) {
-  *wait_ms = 0;
-  if (lock_step(s, mono_deadline_ms) != 0) {
-    cashback__fail(s->c, CASHBACK_E_TIMEOUT,
-                   "spool %s: the deadline came while this client's sender "
-                   "thread had a request in flight",
-                   cashback__spool_dir(s->spool));
-    return CASHBACK__STEP_DEADLINE;
-  }
-  cashback__step result = CASHBACK__STEP_ERROR;
-  cashback__result *results = NULL;
-  size_t invalid_unsaved = 0; /* records that are not events, not stored */
-  unsigned char *resolved = NULL;
-  const char **texts = NULL;
-  size_t *lens = NULL;
-  size_t *map = NULL, *rep = NULL, *send_lens = NULL;
-  unsigned char *qdone = NULL;
-  const char **send_texts = NULL;
-  cashback__result *send_results = NULL;
+/* One step's working set: the records collected, what is sent of them, and
+ * the answer. Freed by step_free(). */
+typedef struct step_ctx {
+  cashback__sender *s;
+  int64_t deadline;          /* CLOCK_MONOTONIC ms; 0: none */
+  int64_t now_ms;            /* wall ms the step began at */
+  size_t n;                  /* records collected */
+  cashback__result *results; /* per record: its id */
+  unsigned char *resolved;   /* per record: settled, the cursor passes it */
+  const char **texts;        /* per record: the event; NULL: not to send */
+  size_t *lens;
+  size_t valid;           /* events to send */
+  size_t invalid_unsaved; /* records that are not events, not stored */
+  /* The request: `valid` events, each id once. */
+  size_t *map;          /* sent entry -> its first record */
+  size_t *rep;          /* record -> the sent entry settling it; SIZE_MAX */
+  unsigned char *qdone; /* per sent entry: what settling did (SETTLED_*) */
+  const char **send_texts;
+  size_t *send_lens;
+  cashback__result *send_results;
+  int probe; /* this request is a probe */
+  cashback_status posted;
+  int64_t budget; /* the time the request was given, ms */
+  const char *url;
+  char ex[200]; /* an excerpt of the answer's body */
   cashback__buf body;
-  cashback__buf_init(&body, CASHBACK__BATCH_MAX_BYTES + 4096);
   cashback__http_response resp;
-  cashback__http_response_init(&resp);
+} step_ctx;
 
+/* What settling did with a sent entry, once per event (all its copies). */
+enum {
+  SETTLED_NOT_YET = 0,
+  SETTLED_QUARANTINED,  /* rejected, in the quarantine */
+  SETTLED_UNSAVED,      /* rejected, the quarantine could not be written */
+  SETTLED_DEFERRED,     /* "retry", in the deferred list */
+  SETTLED_UNDEFERRED,   /* "retry", could not be deferred: stays queued */
+  SETTLED_EXPIRED,      /* "retry", undeferrable and past followup_wait:
+                           in the quarantine */
+  SETTLED_DEFER_UNSAVED /* deferred, but the list could not be saved */
+};
+
+static void step_free(step_ctx *x) {
+  free(x->map);
+  free(x->rep);
+  free(x->qdone);
+  free(x->send_texts);
+  free(x->send_lens);
+  free(x->send_results);
+  cashback__http_response_free(&x->resp);
+  cashback__buf_free(&x->body);
+  free(x->results);
+  free(x->resolved);
+  free(x->texts);
+  free(x->lens);
+}
+
+/* Makes the HTTP transport again (after a fork). */
+static cashback_status renew_http(cashback__sender *s) {
+  cashback__http_config hc;
+  cashback__client_http_config(s->c, &hc);
+  cashback__http *h = NULL;
+  cashback_status st = cashback__http_new(&hc, &h);
+  if (st != CASHBACK_OK) {
+    cashback__fail(s->c, st, "sender: cannot set up the HTTP transport");
+    return st;
+  }
+  /* Replaced under s->mu too: stop() reads it there to cut a request at
+   * its deadline, and one already stopping cuts this one. */
+  pthread_mutex_lock(&s->mu);
+  s->http = h;
+  if (s->stopping)
+    cashback__http_abort_at(h, s->stop_deadline_ms);
+  pthread_mutex_unlock(&s->mu);
+  return CASHBACK_OK;
+}
+
+/* Takes sender.lock, reads the state under it, and sends the deferred
+ * events that are due. -1: go on to the spool's events. */
+static int step_begin(step_ctx *x) {
+  cashback__sender *s = x->s;
   char lockerr[CASHBACK_ERROR_MAX + 1] = "";
   cashback_status st =
       cashback__spool_take_sender(s->spool, lockerr, sizeof(lockerr));
   if (st == CASHBACK_E_BUSY) {
     s->state_loaded = 0; /* another process owns the state now */
     s->deferred_loaded = 0;
-    result = CASHBACK__STEP_BUSY;
-    goto done;
+    return CASHBACK__STEP_BUSY;
   }
   if (st != CASHBACK_OK) {
     cashback__fail_spool(s->c, st, "cannot take the sender lock: %s", lockerr);
-    goto done;
+    return CASHBACK__STEP_ERROR;
   }
   cashback__spool_ok(s->c);
-  {
-    uint64_t gen = cashback__spool_sender_gen(s->spool);
-    if (gen != s->lock_gen) { /* a new acquisition: nothing read is valid */
-      s->lock_gen = gen;
-      s->state_loaded = 0;
-      s->deferred_loaded = 0;
-      s->deferred_broken = 0;
-    }
-    if (!gen) { /* lost again at once (a directory reopen) */
-      result = CASHBACK__STEP_BUSY;
-      goto done;
-    }
+  uint64_t gen = cashback__spool_sender_gen(s->spool);
+  if (gen != s->lock_gen) { /* a new acquisition: nothing read is valid */
+    s->lock_gen = gen;
+    s->state_loaded = 0;
+    s->deferred_loaded = 0;
+    s->deferred_broken = 0;
   }
-  if (!s->http) { /* after a fork */
-    cashback__http_config hc;
-    cashback__client_http_config(s->c, &hc);
-    cashback__http *h = NULL;
-    st = cashback__http_new(&hc, &h);
-    if (st != CASHBACK_OK) {
-      cashback__fail(s->c, st, "sender: cannot set up the HTTP transport");
-      goto done;
-    }
-    /* Replaced under s->mu too: stop() reads it there to cut a request at
-     * its deadline, and one already stopping cuts this one. */
-    pthread_mutex_lock(&s->mu);
-    s->http = h;
-    if (s->stopping)
-      cashback__http_abort_at(h, s->stop_deadline_ms);
-    pthread_mutex_unlock(&s->mu);
-  }
+  if (!gen) /* lost again at once (a directory reopen) */
+    return CASHBACK__STEP_BUSY;
+  if (!s->http && renew_http(s) != CASHBACK_OK)
+    return CASHBACK__STEP_ERROR;
   if (!s->state_loaded)
     load_state(s);
   if (!s->deferred_loaded)
     load_deferred(s);
-  int64_t now_ms = cashback__wall_ms();
-  clamp_retry(s, now_ms);
-  if (s->state.next_attempt_ms > now_ms) {
-    *wait_ms = s->state.next_attempt_ms - now_ms;
-    result = CASHBACK__STEP_WAIT;
-    goto done;
-  }
+  x->now_ms = cashback__wall_ms();
+  clamp_retry(s, x->now_ms);
+  if (s->state.next_attempt_ms > x->now_ms)
+    return CASHBACK__STEP_WAIT;
   /* (Deferred events too are sent only with time for a request left.) */
   int sent_deferred =
-      mono_deadline_ms <= 0 || mono_deadline_ms - mono_ms() >= MIN_ATTEMPT_MS
-          ? deferred_step(s, now_ms, mono_deadline_ms)
+      x->deadline <= 0 || x->deadline - mono_ms() >= MIN_ATTEMPT_MS
+          ? deferred_step(s, x->now_ms, x->deadline)
           : 0;
-  if (sent_deferred > 0) {
-    result = CASHBACK__STEP_SENT;
-    goto done;
-  }
-  if (sent_deferred < 0) { /* paused */
-    result = CASHBACK__STEP_WAIT;
-    goto finish;
-  }
-  st = cashback__spool_collect(
-      s->spool, s->probe ? PROBE_COLLECT : s->batch_limit, &s->batch);
-  {
-    /* Order across processes without `seq` is the wall clock's: said once
-     * when it starts (and when the reason changes), not every round. */
-    char why[sizeof(s->seq_problem)];
-    if (cashback__spool_seq_problem(s->spool, why, sizeof(why)) != 0) {
-      if (strcmp(why, s->seq_problem) != 0)
-        cashback__log(s->c, CASHBACK_LOG_WARN, "spool: %s", why);
-      memcpy(s->seq_problem, why, sizeof(why));
-    } else {
-      s->seq_problem[0] = '\0';
-    }
+  if (sent_deferred > 0)
+    return CASHBACK__STEP_SENT;
+  if (sent_deferred < 0) /* paused */
+    return CASHBACK__STEP_WAIT;
+  return -1;
+}
+
+/* Counts and logs what the collection met besides events. */
+static void note_collection(cashback__sender *s, cashback_status st) {
+  /* Order across processes without `seq` is the wall clock's: said once
+   * when it starts (and when the reason changes), not every round. */
+  char why[sizeof(s->seq_problem)];
+  if (cashback__spool_seq_problem(s->spool, why, sizeof(why)) != 0) {
+    if (strcmp(why, s->seq_problem) != 0)
+      cashback__log(s->c, CASHBACK_LOG_WARN, "spool: %s", why);
+    memcpy(s->seq_problem, why, sizeof(why));
+  } else {
+    s->seq_problem[0] = '\0';
   }
   if (s->batch.corrupt_regions) {
     s->state.corrupt += s->batch.corrupt_regions;
@@ -1349,494 +1366,574 @@ cashback__step cashback__sender_step_by(cashback__sender *s,
   } else {
     s->spool_problem[0] = '\0';
   }
+}
+
+/* Collects a batch from the spool and quarantines the records in it that
+ * are not events. -1: go on. */
+static int step_collect(step_ctx *x) {
+  cashback__sender *s = x->s;
+  cashback_status st = cashback__spool_collect(
+      s->spool, s->probe ? PROBE_COLLECT : s->batch_limit, &s->batch);
+  note_collection(s, st);
   if (st != CASHBACK_OK) {
     cashback__fail_spool(s->c, st, "spool %s: cannot read",
                          cashback__spool_dir(s->spool));
-    goto done;
+    return CASHBACK__STEP_ERROR;
   }
-  size_t n = s->batch.n;
-  if (n == 0) {
-    result = CASHBACK__STEP_IDLE;
-    goto done;
-  }
-  results = calloc(n, sizeof(*results));
-  resolved = calloc(n, 1);
-  texts = calloc(n, sizeof(*texts));
-  lens = calloc(n, sizeof(*lens));
-  if (!results || !resolved || !texts || !lens) {
+  size_t n = x->n = s->batch.n;
+  if (n == 0)
+    return CASHBACK__STEP_IDLE;
+  x->results = calloc(n, sizeof(*x->results));
+  x->resolved = calloc(n, 1);
+  x->texts = calloc(n, sizeof(*x->texts));
+  x->lens = calloc(n, sizeof(*x->lens));
+  if (!x->results || !x->resolved || !x->texts || !x->lens) {
     cashback__fail(s->c, CASHBACK_E_NOMEM, "sender: out of memory");
-    goto done;
+    return CASHBACK__STEP_ERROR;
   }
-  size_t valid = 0;
   for (size_t i = 0; i < n; i++) {
     const cashback__batch_item *it = &s->batch.items[i];
     const char *p = s->batch.data.data + it->off;
-    texts[i] = p;
-    lens[i] = it->len;
-    if (!payload_id(p, it->len, results[i].id)) {
+    x->texts[i] = p;
+    x->lens[i] = it->len;
+    if (!payload_id(p, it->len, x->results[i].id)) {
       /* Not an event we wrote: keep it, out of the way. */
-      snprintf(results[i].id, sizeof(results[i].id), "unknown");
+      snprintf(x->results[i].id, sizeof(x->results[i].id), "unknown");
       if (quarantine_item(s, i, "unknown", "invalid_record",
                           "spool record is not an event", 0) == 0)
-        resolved[i] = 1;
+        x->resolved[i] = 1;
       else
-        invalid_unsaved++;
-      texts[i] = NULL;
+        x->invalid_unsaved++;
+      x->texts[i] = NULL;
       continue;
     }
-    valid++;
+    x->valid++;
   }
-  /* The per-order barrier (docs/reliability.md, section 13): an event of
-   * an order that has a deferred event goes behind it into the deferred
-   * list, due once the earlier ones are settled, instead of to the network
-   * before it. When that cannot be done, nothing is sent: back off. */
-  if (valid && s->deferred.n && s->deferred_loaded && !s->deferred_broken) {
-    size_t norders = 0, before = s->deferred.n, nb = 0;
-    const char **orders = cashback__deferred_orders(&s->deferred, &norders);
-    char(*bo)[CASHBACK_ID_MAX + 1] = calloc(n, sizeof(*bo));
-    size_t *bi = calloc(n, sizeof(*bi));
-    cashback_status bst = orders && bo && bi ? CASHBACK_OK : CASHBACK_E_NOMEM;
-    for (size_t i = 0; bst == CASHBACK_OK && i < n; i++) {
-      if (!texts[i] ||
-          !cashback__deferred_event_order(texts[i], lens[i], bo[nb]))
-        continue;
-      int has = cashback__deferred_orders_has(orders, norders, bo[nb]);
-      for (size_t j = 0; !has && j < nb; j++)
-        has = strcmp(bo[j], bo[nb]) == 0;
-      if (has)
-        bi[nb++] = i;
-    }
-    free(orders); /* it points into the list, which the adds may move */
-    for (size_t k = 0; bst == CASHBACK_OK && k < nb; k++) {
-      size_t i = bi[k];
-      char msg[CASHBACK_ID_MAX + 64];
-      snprintf(msg, sizeof(msg), "behind a deferred event of order %s", bo[k]);
-      if (cashback__deferred_find(&s->deferred, results[i].id) >= s->deferred.n)
-        bst = cashback__deferred_add(&s->deferred, results[i].id, texts[i],
-                                     lens[i], now_ms, now_ms, "", msg);
-    }
-    if (bst == CASHBACK_OK && s->deferred.n > before && save_deferred(s) != 0)
-      bst = CASHBACK_E_IO;
-    if (bst != CASHBACK_OK) {
-      cashback__deferred_truncate(&s->deferred, before);
-      schedule_retry(s, bst, -1,
-                     "spool %s: event %s of order %s cannot wait behind its "
-                     "order's deferred events (%s); nothing is sent before "
-                     "them, sending backs off",
-                     cashback__spool_dir(s->spool),
-                     nb ? results[bi[0]].id : "?", nb ? bo[0] : "?",
-                     cashback_strerror(bst));
-      free(bo);
-      free(bi);
-      result = CASHBACK__STEP_WAIT;
-      goto finish;
-    }
+  return -1;
+}
+
+/* The per-order barrier (docs/reliability.md, section 13): an event of an
+ * order that has a deferred event goes behind it into the deferred list,
+ * due once the earlier ones are settled, instead of to the network before
+ * it. When that cannot be done, nothing is sent: back off. -1: go on. */
+static int step_order_barrier(step_ctx *x) {
+  cashback__sender *s = x->s;
+  size_t n = x->n, norders = 0, before = s->deferred.n, nb = 0;
+  const char **orders = cashback__deferred_orders(&s->deferred, &norders);
+  char(*bo)[CASHBACK_ID_MAX + 1] = calloc(n, sizeof(*bo));
+  size_t *bi = calloc(n, sizeof(*bi));
+  cashback_status bst = orders && bo && bi ? CASHBACK_OK : CASHBACK_E_NOMEM;
+  for (size_t i = 0; bst == CASHBACK_OK && i < n; i++) {
+    if (!x->texts[i] ||
+        !cashback__deferred_event_order(x->texts[i], x->lens[i], bo[nb]))
+      continue;
+    int has = cashback__deferred_orders_has(orders, norders, bo[nb]);
+    for (size_t j = 0; !has && j < nb; j++)
+      has = strcmp(bo[j], bo[nb]) == 0;
+    if (has)
+      bi[nb++] = i;
+  }
+  free(orders); /* it points into the list, which the adds may move */
+  for (size_t k = 0; bst == CASHBACK_OK && k < nb; k++) {
+    size_t i = bi[k];
+    char msg[CASHBACK_ID_MAX + 64];
+    snprintf(msg, sizeof(msg), "behind a deferred event of order %s", bo[k]);
+    if (cashback__deferred_find(&s->deferred, x->results[i].id) >=
+        s->deferred.n)
+      bst = cashback__deferred_add(&s->deferred, x->results[i].id, x->texts[i],
+                                   x->lens[i], x->now_ms, x->now_ms, "", msg);
+  }
+  if (bst == CASHBACK_OK && s->deferred.n > before && save_deferred(s) != 0)
+    bst = CASHBACK_E_IO;
+  int result = -1;
+  if (bst != CASHBACK_OK) {
+    cashback__deferred_truncate(&s->deferred, before);
+    schedule_retry(s, bst, -1,
+                   "spool %s: event %s of order %s cannot wait behind its "
+                   "order's deferred events (%s); nothing is sent before "
+                   "them, sending backs off",
+                   cashback__spool_dir(s->spool),
+                   nb ? x->results[bi[0]].id : "?", nb ? bo[0] : "?",
+                   cashback_strerror(bst));
+    result = CASHBACK__STEP_WAIT;
+  } else {
     for (size_t k = 0; k < nb; k++) {
-      resolved[bi[k]] = 1;
-      texts[bi[k]] = NULL;
-      valid--;
+      x->resolved[bi[k]] = 1;
+      x->texts[bi[k]] = NULL;
+      x->valid--;
     }
     if (nb)
       cashback__log(s->c, CASHBACK_LOG_INFO,
                     "%zu events wait behind deferred events of their order "
                     "(first %s, order %s)",
-                    nb, results[bi[0]].id, bo[0]);
-    free(bo);
-    free(bi);
+                    nb, x->results[bi[0]].id, bo[0]);
   }
-  if (valid == 0) {
-    cashback_status acked = ack_batch(s, resolved);
-    result = CASHBACK__STEP_SENT;
-    if (acked != CASHBACK_OK) {
-      schedule_retry(s, acked, -1,
-                     "spool %s: cannot move the cursor past records that are "
-                     "not events",
-                     cashback__spool_dir(s->spool));
-      result = CASHBACK__STEP_WAIT;
-    }
-    goto finish; /* invalid_unsaved: the back-off there */
-  }
-  /* The events to send: those with an id, each id once (a reloaded page
-   * may spool one event twice; every copy is settled by the one answer).
-   * rep[i] is the sent entry that settles batch item i, SIZE_MAX for none.
-   * A probe (section 7 of docs/protocol.md) holds back the batch's first
-   * event and sends the next one of another order alone: an event of the
-   * head's own order (its cancel, say) must not go before it. */
-  map = calloc(valid, sizeof(*map));
-  rep = calloc(n, sizeof(*rep));
-  qdone = calloc(valid, 1); /* 1: quarantined, 2: could not be */
-  send_texts = calloc(valid, sizeof(*send_texts));
-  send_lens = calloc(valid, sizeof(*send_lens));
-  send_results = calloc(valid, sizeof(*send_results));
-  if (!map || !rep || !qdone || !send_texts || !send_lens || !send_results) {
+  free(bo);
+  free(bi);
+  return result;
+}
+
+/* Nothing to send: the cursor passes the records settled already. */
+static int step_nothing_to_send(step_ctx *x) {
+  cashback__sender *s = x->s;
+  cashback_status acked = ack_batch(s, x->resolved);
+  if (acked == CASHBACK_OK)
+    return CASHBACK__STEP_SENT; /* invalid_unsaved: the back-off at the end */
+  schedule_retry(s, acked, -1,
+                 "spool %s: cannot move the cursor past records that are "
+                 "not events",
+                 cashback__spool_dir(s->spool));
+  return CASHBACK__STEP_WAIT;
+}
+
+/* 1 when record i goes in the request: with a probe (section 7 of
+ * docs/protocol.md) the batch's first event is held back and the next one
+ * of another order goes alone (an event of the head's own order, its
+ * cancel say, must not go before it). */
+static int probe_takes(step_ctx *x, size_t i, const char *head_id,
+                       const char *head_order, int head_has_order, size_t k) {
+  char order[CASHBACK_ID_MAX + 1];
+  if (strcmp(x->results[i].id, head_id) == 0 || k == 1)
+    return 0;
+  /* A head without an order id: nothing is known to be of another order,
+   * so nothing probes. */
+  return head_has_order &&
+         cashback__deferred_event_order(x->texts[i], x->lens[i], order) &&
+         strcmp(order, head_order) != 0;
+}
+
+/* Picks the events to send: those with an id, each id once (a reloaded
+ * page may spool one event twice; every copy is settled by the one answer),
+ * or the one a probe sends. -1: go on. */
+static int step_pick(step_ctx *x) {
+  cashback__sender *s = x->s;
+  size_t n = x->n, valid = x->valid;
+  x->map = calloc(valid, sizeof(*x->map));
+  x->rep = calloc(n, sizeof(*x->rep));
+  x->qdone = calloc(valid, 1);
+  x->send_texts = calloc(valid, sizeof(*x->send_texts));
+  x->send_lens = calloc(valid, sizeof(*x->send_lens));
+  x->send_results = calloc(valid, sizeof(*x->send_results));
+  if (!x->map || !x->rep || !x->qdone || !x->send_texts || !x->send_lens ||
+      !x->send_results) {
     cashback__fail(s->c, CASHBACK_E_NOMEM, "sender: out of memory");
-    goto done;
+    return CASHBACK__STEP_ERROR;
   }
-  int probe = s->probe;
+  x->probe = s->probe;
   s->probe = 0;
   const char *head_id = NULL;
-  char head_order[CASHBACK_ID_MAX + 1] = "", order[CASHBACK_ID_MAX + 1];
+  char head_order[CASHBACK_ID_MAX + 1] = "";
   int head_has_order = 0;
   size_t k = 0;
   for (size_t i = 0; i < n; i++) {
-    rep[i] = SIZE_MAX;
-    if (!texts[i])
+    x->rep[i] = SIZE_MAX;
+    if (!x->texts[i])
       continue;
     if (!head_id) {
-      head_id = results[i].id;
-      if (probe)
+      head_id = x->results[i].id;
+      if (x->probe)
         head_has_order =
-            cashback__deferred_event_order(texts[i], lens[i], head_order);
+            cashback__deferred_event_order(x->texts[i], x->lens[i], head_order);
     }
-    if (probe && (strcmp(results[i].id, head_id) == 0 || k == 1))
-      continue;
-    /* A head without an order id: nothing is known to be of another
-     * order, so nothing probes. */
-    if (probe && (!head_has_order ||
-                  !cashback__deferred_event_order(texts[i], lens[i], order) ||
-                  strcmp(order, head_order) == 0))
+    if (x->probe && !probe_takes(x, i, head_id, head_order, head_has_order, k))
       continue;
     size_t j = 0;
-    while (j < k && strcmp(send_results[j].id, results[i].id) != 0)
+    while (j < k && strcmp(x->send_results[j].id, x->results[i].id) != 0)
       j++;
-    rep[i] = j;
+    x->rep[i] = j;
     if (j < k)
       continue; /* a copy of an event already in the request */
-    map[k] = i;
-    send_texts[k] = texts[i];
-    send_lens[k] = lens[i];
-    send_results[k] = results[i];
+    x->map[k] = i;
+    x->send_texts[k] = x->texts[i];
+    x->send_lens[k] = x->lens[i];
+    x->send_results[k] = x->results[i];
     k++;
   }
-  valid = k;
-  if (valid == 0) {
+  x->valid = k;
+  if (k == 0) {
     /* A probe with no other event to send: nothing proves the path. */
     path_fault(s, s->state.path_fault ? s->state.path_fault : 400,
                s->c->opts.endpoint,
                "no event of another order to probe the path with");
-    result = CASHBACK__STEP_WAIT;
-    *wait_ms = s->state.next_attempt_ms - cashback__wall_ms();
-    if (*wait_ms < 0)
-      *wait_ms = 0;
-    goto done;
+    return CASHBACK__STEP_WAIT;
   }
-  int64_t now_s = now_ms / 1000;
-  char sig[CASHBACK__SIG_HEADER_MAX + 1];
-  st = sign_events(s, send_texts, send_lens, valid, now_s, &body, sig);
-  if (st != CASHBACK_OK) {
-    cashback__fail(s->c, st, "sender: cannot build a batch of %zu events",
-                   valid);
-    goto done;
-  }
+  return -1;
+}
 
-  const char *url = s->c->opts.endpoint;
-  /* The request ends by the deadline: never started without time for it,
-   * and given no more than the time left. */
-  int64_t budget = s->c->opts.total_timeout_ms;
-  if (mono_deadline_ms > 0) {
-    int64_t left = mono_deadline_ms - mono_ms();
-    if (left < MIN_ATTEMPT_MS) {
-      /* As when the next retry is due after the deadline: the last
-       * attempt's failure, if any, says why events remain. */
-      if (s->state.last_status != CASHBACK_OK)
-        cashback__fail(s->c, s->state.last_status, "%s", s->state.last_error);
-      else
-        cashback__fail(s->c, CASHBACK_E_TIMEOUT,
-                       "events remain: no time left for a request before "
-                       "the deadline");
-      result = CASHBACK__STEP_DEADLINE;
-      goto done;
-    }
-    budget = left < budget ? left : budget;
+/* Posts the request, by the deadline: never started without time for it,
+ * and given no more than the time left. -1: answered or failed, go on. */
+static int step_post(step_ctx *x) {
+  cashback__sender *s = x->s;
+  x->url = s->c->opts.endpoint;
+  x->budget = s->c->opts.total_timeout_ms;
+  int64_t left = x->deadline > 0 ? x->deadline - mono_ms() : x->budget;
+  if (left < x->budget)
+    x->budget = left;
+  if (x->deadline > 0 && left < MIN_ATTEMPT_MS) {
+    /* As when the next retry is due after the deadline: the last
+     * attempt's failure, if any, says why events remain. */
+    if (s->state.last_status != CASHBACK_OK)
+      cashback__fail(s->c, s->state.last_status, "%s", s->state.last_error);
+    else
+      cashback__fail(s->c, CASHBACK_E_TIMEOUT,
+                     "events remain: no time left for a request before "
+                     "the deadline");
+    return CASHBACK__STEP_DEADLINE;
   }
-  /* Status shows that an attempt is in flight, and since when (a network
-   * that accepts and never answers looks like success otherwise). */
-  s->state.in_flight_since = cashback__wall_ms();
+  int built = 0;
+  x->posted = post_events(s, x->send_texts, x->send_lens, x->valid, x->deadline,
+                          &x->body, &x->resp, &built);
+  if (!built) {
+    cashback__fail(s->c, x->posted,
+                   "sender: cannot build a batch of %zu events", x->valid);
+    return CASHBACK__STEP_ERROR;
+  }
+  excerpt(&x->resp.body, x->ex, sizeof(x->ex));
+  return -1;
+}
+
+/* What settling a 200's results did, in counts. */
+typedef struct settle_tally {
+  size_t delivered, rejected, pending, unsaved;
+  size_t deferred, deferred_before, undeferred;
+  cashback_status defer_st; /* why the first undeferred one could not be */
+  const char *undeferred_id;
+} settle_tally;
+
+/* Settles record i by the result of its sent entry j: delivered,
+ * quarantined or deferred (once per event, whatever its copies). */
+static void settle_record(step_ctx *x, size_t i, size_t j, settle_tally *t) {
+  cashback__sender *s = x->s;
+  const cashback__result *r = &x->send_results[j];
+  unsigned char *q = &x->qdone[j];
+  switch (r->outcome) {
+  case CASHBACK__OUTCOME_ACCEPTED:
+  case CASHBACK__OUTCOME_DUPLICATE:
+    x->resolved[i] = 1;
+    t->delivered++;
+    break;
+  case CASHBACK__OUTCOME_REJECTED:
+    if (!*q)
+      *q = quarantine_item(s, i, r->id, r->reason[0] ? r->reason : "other",
+                           r->message, 200) == 0
+               ? SETTLED_QUARANTINED
+               : SETTLED_UNSAVED;
+    if (*q == SETTLED_QUARANTINED) {
+      x->resolved[i] = 1;
+      t->rejected++;
+    } else {
+      t->unsaved++;
+    }
+    break;
+  case CASHBACK__OUTCOME_RETRY:
+    /* Not now (a follow-up before its sale): out of the spool's way, into
+     * the deferred list. */
+    if (!*q) {
+      cashback_status ds = defer_item(s, i, r, x->now_ms);
+      *q = ds == CASHBACK_OK                            ? SETTLED_DEFERRED
+           : expire_undeferred(s, i, r, x->now_ms) == 0 ? SETTLED_EXPIRED
+                                                        : SETTLED_UNDEFERRED;
+      if (*q == SETTLED_UNDEFERRED && t->defer_st == CASHBACK_OK) {
+        t->defer_st = ds;
+        t->undeferred_id = r->id;
+      }
+    }
+    if (*q == SETTLED_DEFERRED) {
+      x->resolved[i] = 1;
+      t->deferred++;
+    } else if (*q == SETTLED_EXPIRED) {
+      x->resolved[i] = 1;
+      t->rejected++;
+    } else {
+      t->pending++;
+      t->undeferred++;
+    }
+    break;
+  case CASHBACK__OUTCOME_PENDING:
+    t->pending++;
+    break;
+  }
+}
+
+/* The deferred list could not be saved: the events deferred this step are
+ * not (the cursor must not pass them); those past followup_wait go to the
+ * quarantine instead. */
+static void undo_deferrals(step_ctx *x, settle_tally *t) {
+  cashback__sender *s = x->s;
+  cashback__deferred_truncate(&s->deferred, t->deferred_before);
+  for (size_t i = 0; i < x->n; i++) {
+    size_t j = x->rep[i];
+    if (j == SIZE_MAX || (x->qdone[j] != SETTLED_DEFERRED &&
+                          x->qdone[j] != SETTLED_DEFER_UNSAVED))
+      continue;
+    if (x->qdone[j] == SETTLED_DEFERRED) /* once per event */
+      x->qdone[j] = expire_undeferred(s, i, &x->send_results[j], x->now_ms) == 0
+                        ? SETTLED_EXPIRED
+                        : SETTLED_DEFER_UNSAVED;
+    if (x->qdone[j] == SETTLED_EXPIRED) {
+      t->rejected++;
+      continue;
+    }
+    x->resolved[i] = 0;
+    t->pending++;
+    t->undeferred++;
+    if (!t->undeferred_id)
+      t->undeferred_id = x->send_results[j].id;
+  }
+  t->defer_st = CASHBACK_E_IO;
+  t->deferred = 0;
+}
+
+/* Settled records behind an unsettled one of their segment; `*holder` is
+ * the first unsettled one. Those hold the cursor there: the settled ones
+ * would go again at once, the unsettled one with them, in a loop. (The
+ * events a probe holds back are not sent, and its next step settles them.) */
+static size_t held_back(step_ctx *x, const char **holder) {
+  size_t held = 0, nsegs = x->s->batch.nsegs;
+  *holder = NULL;
+  unsigned char *seg_held = calloc(nsegs ? nsegs : 1, 1);
+  for (size_t i = 0; seg_held && i < x->n; i++) {
+    size_t g = x->s->batch.items[i].seg;
+    if (g >= nsegs)
+      continue;
+    if (!x->resolved[i]) {
+      if (x->texts[i] && x->rep[i] == SIZE_MAX)
+        continue; /* held back by the probe */
+      if (!seg_held[g] && !*holder)
+        *holder = x->results[i].id;
+      seg_held[g] = 1;
+    } else if (seg_held[g]) {
+      held++;
+    }
+  }
+  free(seg_held);
+  return held;
+}
+
+/* After the cursor moved: what comes next, by what settling could not do. */
+static int settle_next(step_ctx *x, const settle_tally *t,
+                       cashback_status acked, size_t held, const char *holder) {
+  cashback__sender *s = x->s;
+  if (acked != CASHBACK_OK) {
+    /* The same events would go again at once: not in a loop. */
+    schedule_retry(s, acked, -1,
+                   "spool %s: cannot move the cursor past %zu settled "
+                   "events; they will be sent again",
+                   cashback__spool_dir(s->spool), t->delivered + t->rejected);
+  } else if (t->unsaved || x->invalid_unsaved) {
+    /* A full disk: the same events would be answered again at once. */
+    schedule_retry(s, CASHBACK_E_IO, -1,
+                   "spool %s: cannot write the quarantine; %zu rejected "
+                   "events and %zu records that are not events kept in "
+                   "the spool",
+                   cashback__spool_dir(s->spool), t->unsaved,
+                   x->invalid_unsaved);
+    x->invalid_unsaved = 0; /* said */
+  } else if (t->undeferred) {
+    /* "Retry" for an event that cannot be deferred: it stays at the head
+     * of its segment; asking again at once would loop. */
+    cashback_status why =
+        t->defer_st != CASHBACK_OK ? t->defer_st : CASHBACK_E_IO;
+    schedule_retry(s, why, -1,
+                   "spool %s: the network asked for %zu events later "
+                   "(first %s), but they cannot be deferred (%s); they "
+                   "stay queued and sending backs off until followup_wait "
+                   "has passed for them",
+                   cashback__spool_dir(s->spool), t->undeferred,
+                   t->undeferred_id ? t->undeferred_id : "?",
+                   cashback_strerror(why));
+  } else if (held) {
+    schedule_retry(s, CASHBACK_E_PROTOCOL, -1,
+                   "POST %s: the answer left event %s unsettled ahead of "
+                   "%zu settled events of its segment; they go again "
+                   "after a back-off",
+                   x->url, holder ? holder : "?", held);
+  } else if (t->delivered + t->rejected + t->deferred > 0) {
+    record_success(s);
+    return CASHBACK__STEP_SENT;
+  } else {
+    schedule_retry(s, CASHBACK_E_PROTOCOL, -1,
+                   "POST %s: the answer settled none of %zu events", x->url,
+                   x->valid);
+  }
+  return CASHBACK__STEP_WAIT;
+}
+
+/* A 200 with results: settles every record by its event's outcome, moves
+ * the cursor past the settled ones, and says what comes next. */
+static int settle_results(step_ctx *x) {
+  cashback__sender *s = x->s;
+  settle_tally t = {0};
+  t.deferred_before = s->deferred.n;
+  for (size_t i = 0; i < x->n; i++)
+    if (x->rep[i] != SIZE_MAX)
+      settle_record(x, i, x->rep[i], &t);
+  /* The deferred list is on disk before the cursor moves past them. */
+  if (t.deferred && s->deferred.n > t.deferred_before && save_deferred(s) != 0)
+    undo_deferrals(x, &t);
+  /* The endpoint settled events: whatever 4xx came before were about
+   * events, not the path. */
+  if (t.delivered + t.rejected + t.deferred > 0) {
+    if (s->state.fault_streak)
+      s->state.fault_accepted = 1;
+    s->state.path_fault = 0;
+  }
+  const char *holder = NULL;
+  size_t held = held_back(x, &holder);
+  cashback_status acked = ack_batch(s, x->resolved);
+  cashback__log(s->c, CASHBACK_LOG_INFO,
+                "sent %zu events: %zu delivered, %zu quarantined, %zu "
+                "deferred, %zu to send again",
+                x->valid, t.delivered, t.rejected, t.deferred,
+                t.pending + t.unsaved);
+  return settle_next(x, &t, acked, held, holder);
+}
+
+/* A batch-level 4xx (decided: split, probe, quarantine or path fault). */
+static int settle_4xx(step_ctx *x, const cashback__decision *d) {
+  cashback__sender *s = x->s;
+  cashback__sender_state *S = &s->state;
+  long code = x->resp.status;
+  const char *id = x->send_results[0].id;
+  if (d->next == CASHBACK__NEXT_PATH_FAULT) {
+    path_fault(s, code, x->url, x->ex);
+    return CASHBACK__STEP_WAIT;
+  }
+  if (d->next == CASHBACK__NEXT_SPLIT) {
+    /* One bad event must not hold the others back: halve until alone. */
+    s->batch_limit = d->batch_limit;
+    cashback__log(s->c, CASHBACK_LOG_WARN,
+                  "POST %s: HTTP %ld for %zu events; retrying in batches "
+                  "of %zu",
+                  x->url, code, x->valid, s->batch_limit);
+    save_state(s);
+    return CASHBACK__STEP_SENT;
+  }
+  if (d->next == CASHBACK__NEXT_PROBE) {
+    /* Alone, and nothing settled since the streak began: send the next
+     * event alone to tell a bad event from a bad path. */
+    s->probe = 1;
+    cashback__log(s->c, CASHBACK_LOG_WARN,
+                  "POST %s: HTTP %ld for event %s alone; probing the path "
+                  "with the next event",
+                  x->url, code, id);
+    save_state(s);
+    return CASHBACK__STEP_SENT;
+  }
+  char reason[32];
+  snprintf(reason, sizeof(reason), "http_%ld", code);
+  int saved = quarantine_item(s, x->map[0], id, reason, x->ex, code) == 0;
+  for (size_t i = 0; saved && i < x->n; i++)
+    if (x->rep[i] == 0)
+      x->resolved[i] = 1;
+  cashback_status acked = saved ? ack_batch(s, x->resolved) : CASHBACK_E_IO;
+  if (acked != CASHBACK_OK) {
+    schedule_retry(s, acked, -1,
+                   "POST %s: HTTP %ld for event %s; %s, it stays in the "
+                   "spool",
+                   x->url, code, id,
+                   saved ? "cannot move the cursor past it"
+                         : "cannot write the quarantine");
+    return CASHBACK__STEP_WAIT;
+  }
+  S->fault_streak = 0; /* the bad event is found */
+  S->fault_accepted = 0;
   save_state(s);
-  st = cashback__http_post_by(s->http, url, sig, body.data, body.len,
-                              mono_deadline_ms, &resp);
-  s->state.in_flight_since = 0;
-  char ex[200];
-  excerpt(&resp.body, ex, sizeof(ex));
-  result = CASHBACK__STEP_SENT;
-  if (st != CASHBACK_OK && resp.timed_out && resp.deadline_cut) {
-    if (mono_deadline_ms > 0)
-      schedule_retry(s, CASHBACK_E_TIMEOUT, -1,
+  return CASHBACK__STEP_SENT;
+}
+
+/* A retry the decision asked for: the backoff, and why. */
+static void settle_retry(step_ctx *x, const cashback__decision *d) {
+  cashback__sender *s = x->s;
+  const char *url = x->url;
+  switch (d->cause) {
+  case CASHBACK__CAUSE_DEADLINE:
+    if (x->deadline > 0)
+      schedule_retry(s, d->status, -1,
                      "POST %s: no answer within the %" PRId64
                      " ms left before the deadline (request_timeout %" PRId64
                      " ms): the network is not answering in time",
-                     url, budget, s->c->opts.total_timeout_ms);
+                     url, x->budget, s->c->opts.total_timeout_ms);
     else
-      schedule_retry(s, CASHBACK_E_TIMEOUT, -1,
+      schedule_retry(s, d->status, -1,
                      "POST %s: no answer yet when the sender was stopped", url);
-    result = CASHBACK__STEP_WAIT;
-  } else if (st != CASHBACK_OK) {
-    schedule_retry(s, CASHBACK_E_NETWORK, -1, "POST %s: %s", url,
-                   resp.error[0] ? resp.error : "transport error");
-    result = CASHBACK__STEP_WAIT;
-  } else if (resp.status == 200) {
-    if (cashback__response_parse(resp.body.data ? resp.body.data : "",
-                                 resp.body.len, send_results,
-                                 valid) != CASHBACK_OK) {
-      schedule_retry(s, CASHBACK_E_PROTOCOL, -1,
-                     "POST %s: HTTP 200 without valid results: %s", url, ex);
-      result = CASHBACK__STEP_WAIT;
-    } else {
-      size_t delivered = 0, rejected = 0, pending = 0, unsaved = 0;
-      size_t deferred = 0, deferred_before = s->deferred.n, undeferred = 0;
-      cashback_status defer_st = CASHBACK_OK;
-      const char *undeferred_id = NULL;
-      for (size_t i = 0; i < n; i++) {
-        size_t j = rep[i];
-        if (j == SIZE_MAX)
-          continue;
-        const cashback__result *r = &send_results[j];
-        switch (r->outcome) {
-        case CASHBACK__OUTCOME_ACCEPTED:
-        case CASHBACK__OUTCOME_DUPLICATE:
-          resolved[i] = 1;
-          delivered++;
-          break;
-        case CASHBACK__OUTCOME_REJECTED:
-          /* One quarantine entry per event, whatever its copies. */
-          if (!qdone[j])
-            qdone[j] =
-                quarantine_item(s, i, r->id, r->reason[0] ? r->reason : "other",
-                                r->message, 200) == 0
-                    ? 1
-                    : 2;
-          if (qdone[j] == 1) {
-            resolved[i] = 1;
-            rejected++;
-          } else {
-            unsaved++;
-          }
-          break;
-        case CASHBACK__OUTCOME_RETRY:
-          /* Not now (a follow-up before its sale): out of the spool's
-           * way, into the deferred list, once per event. */
-          if (!qdone[j]) {
-            cashback_status ds = defer_item(s, i, r, now_ms);
-            qdone[j] = ds == CASHBACK_OK                         ? 3
-                       : expire_undeferred(s, i, r, now_ms) == 0 ? 5
-                                                                 : 4;
-            if (qdone[j] == 4 && defer_st == CASHBACK_OK) {
-              defer_st = ds;
-              undeferred_id = r->id;
-            }
-          }
-          if (qdone[j] == 3) {
-            resolved[i] = 1;
-            deferred++;
-          } else if (qdone[j] == 5) {
-            resolved[i] = 1;
-            rejected++;
-          } else {
-            pending++;
-            undeferred++;
-          }
-          break;
-        case CASHBACK__OUTCOME_PENDING:
-          pending++;
-          break;
-        }
-      }
-      /* The deferred list is on disk before the cursor moves past them. */
-      if (deferred && s->deferred.n > deferred_before &&
-          save_deferred(s) != 0) {
-        cashback__deferred_truncate(&s->deferred, deferred_before);
-        for (size_t i = 0; i < n; i++) {
-          size_t j = rep[i];
-          if (j == SIZE_MAX || (qdone[j] != 3 && qdone[j] != 6))
-            continue;
-          if (qdone[j] == 3) /* once per event */
-            qdone[j] =
-                expire_undeferred(s, i, &send_results[j], now_ms) == 0 ? 5 : 6;
-          if (qdone[j] == 5) {
-            rejected++;
-            continue;
-          }
-          resolved[i] = 0;
-          pending++;
-          undeferred++;
-          if (!undeferred_id)
-            undeferred_id = send_results[j].id;
-        }
-        defer_st = CASHBACK_E_IO;
-        deferred = 0;
-      }
-      /* An item left unsettled ahead of settled ones in its segment holds
-       * the cursor there: the settled ones would go again at once, the
-       * unsettled one with them, in a loop. (The events a probe holds back
-       * are not sent, and the probe's next step settles them.) */
-      size_t held_back = 0;
-      const char *holder = NULL;
-      size_t nsegs = s->batch.nsegs;
-      unsigned char *seg_held = calloc(nsegs ? nsegs : 1, 1);
-      for (size_t i = 0; seg_held && i < n; i++) {
-        size_t g = s->batch.items[i].seg;
-        if (g >= nsegs)
-          continue;
-        if (!resolved[i]) {
-          if (texts[i] && rep[i] == SIZE_MAX)
-            continue; /* held back by the probe */
-          if (!seg_held[g] && !holder)
-            holder = results[i].id;
-          seg_held[g] = 1;
-        } else if (seg_held[g]) {
-          held_back++;
-        }
-      }
-      free(seg_held);
-      /* The endpoint settled events: whatever 4xx came before were about
-       * events, not the path. */
-      if (delivered + rejected + deferred > 0) {
-        if (s->state.fault_streak)
-          s->state.fault_accepted = 1;
-        s->state.path_fault = 0;
-      }
-      cashback_status acked = ack_batch(s, resolved);
-      cashback__log(s->c, CASHBACK_LOG_INFO,
-                    "sent %zu events: %zu delivered, %zu quarantined, %zu "
-                    "deferred, %zu to send again",
-                    valid, delivered, rejected, deferred, pending + unsaved);
-      if (acked != CASHBACK_OK) {
-        /* The same events would go again at once: not in a loop. */
-        schedule_retry(s, acked, -1,
-                       "spool %s: cannot move the cursor past %zu settled "
-                       "events; they will be sent again",
-                       cashback__spool_dir(s->spool), delivered + rejected);
-        result = CASHBACK__STEP_WAIT;
-      } else if (unsaved || invalid_unsaved) {
-        /* A full disk: the same events would be answered again at once. */
-        schedule_retry(s, CASHBACK_E_IO, -1,
-                       "spool %s: cannot write the quarantine; %zu rejected "
-                       "events and %zu records that are not events kept in "
-                       "the spool",
-                       cashback__spool_dir(s->spool), unsaved, invalid_unsaved);
-        result = CASHBACK__STEP_WAIT;
-        invalid_unsaved = 0; /* said */
-      } else if (undeferred) {
-        /* "Retry" for an event that cannot be deferred: it stays at the
-         * head of its segment; asking again at once would loop. */
-        schedule_retry(s, defer_st != CASHBACK_OK ? defer_st : CASHBACK_E_IO,
-                       -1,
-                       "spool %s: the network asked for %zu events later "
-                       "(first %s), but they cannot be deferred (%s); they "
-                       "stay queued and sending backs off until followup_wait "
-                       "has passed for them",
-                       cashback__spool_dir(s->spool), undeferred,
-                       undeferred_id ? undeferred_id : "?",
-                       cashback_strerror(
-                           defer_st != CASHBACK_OK ? defer_st : CASHBACK_E_IO));
-        result = CASHBACK__STEP_WAIT;
-      } else if (held_back) {
-        schedule_retry(s, CASHBACK_E_PROTOCOL, -1,
-                       "POST %s: the answer left event %s unsettled ahead of "
-                       "%zu settled events of its segment; they go again "
-                       "after a back-off",
-                       url, holder ? holder : "?", held_back);
-        result = CASHBACK__STEP_WAIT;
-      } else if (delivered + rejected + deferred > 0) {
-        record_success(s);
-      } else {
-        schedule_retry(s, CASHBACK_E_PROTOCOL, -1,
-                       "POST %s: the answer settled none of %zu events", url,
-                       valid);
-        result = CASHBACK__STEP_WAIT;
-      }
-    }
-  } else if (resp.status == 401 || resp.status == 403) {
+    break;
+  case CASHBACK__CAUSE_TRANSPORT:
+    schedule_retry(s, d->status, -1, "POST %s: %s", url,
+                   x->resp.error[0] ? x->resp.error : "transport error");
+    break;
+  case CASHBACK__CAUSE_NO_RESULTS:
+    schedule_retry(s, d->status, -1,
+                   "POST %s: HTTP 200 without valid results: %s", url, x->ex);
+    break;
+  default:
+    schedule_retry(s, d->status, d->retry_after_ms, "POST %s: HTTP %ld%s%s",
+                   url, x->resp.status, x->ex[0] ? ": " : "", x->ex);
+    break;
+  }
+}
+
+/* Decides what the answer means (cashback_decide.c) and acts on it. */
+static int step_settle(step_ctx *x) {
+  cashback__sender *s = x->s;
+  cashback__sender_state *S = &s->state;
+  const cashback__http_response *resp = &x->resp;
+  cashback__answer a = {x->posted,
+                        resp->timed_out && resp->deadline_cut,
+                        resp->status,
+                        resp->retry_after,
+                        strlen(resp->retry_after),
+                        resp->date,
+                        strlen(resp->date),
+                        resp->body.data,
+                        resp->body.data ? resp->body.len : 0,
+                        cashback__wall_ms() / 1000};
+  cashback__sent b = {x->send_results, x->valid, x->n, x->probe,
+                      S->fault_streak ? S->fault_accepted : 0};
+  cashback__decision d;
+  cashback__decide(&a, &b, &d);
+  switch (d.next) {
+  case CASHBACK__NEXT_SETTLE:
+    return settle_results(x);
+  case CASHBACK__NEXT_PAUSE:
     schedule_pause(s,
                    "POST %s: HTTP %ld: the network refused key '%s'; sending "
                    "is paused, nothing is dropped: %s",
-                   url, resp.status, s->c->opts.key.id, ex);
-    result = CASHBACK__STEP_WAIT;
-  } else if (resp.status == 413 || (resp.status >= 400 && resp.status < 500 &&
-                                    resp.status != 408 && resp.status != 429)) {
-    /* A batch-level 4xx. It is about one bad event only if the endpoint
-     * settles other events: a path that refuses everything (a proxy, a
-     * wrong endpoint) must not empty the spool into the quarantine. */
-    cashback__sender_state *S = &s->state;
+                   x->url, resp->status, s->c->opts.key.id, x->ex);
+    return CASHBACK__STEP_WAIT;
+  case CASHBACK__NEXT_RETRY:
+    /* Results that settle none still move the cursor past the records
+     * settled before the request (not events, behind a deferred one). */
+    if (d.cause == CASHBACK__CAUSE_SETTLED_NONE)
+      return settle_results(x);
+    settle_retry(x, &d);
+    return CASHBACK__STEP_WAIT;
+  default: /* a batch-level 4xx: a new streak, or one more in it */
     if (S->fault_streak == 0)
       S->fault_accepted = 0;
     if (S->fault_streak < 1000000)
       S->fault_streak++;
-    if (probe) {
-      path_fault(s, resp.status, url, ex);
-      result = CASHBACK__STEP_WAIT;
-    } else if (valid > 1) {
-      /* One bad event must not hold the others back: halve until it is
-       * alone. */
-      s->batch_limit = n / 2;
-      cashback__log(s->c, CASHBACK_LOG_WARN,
-                    "POST %s: HTTP %ld for %zu events; retrying in batches "
-                    "of %zu",
-                    url, resp.status, valid, s->batch_limit);
-      save_state(s);
-    } else if (!S->fault_accepted) {
-      /* Alone, and nothing settled since the streak began: send the next
-       * event alone to tell a bad event from a bad path. */
-      s->probe = 1;
-      cashback__log(s->c, CASHBACK_LOG_WARN,
-                    "POST %s: HTTP %ld for event %s alone; probing the path "
-                    "with the next event",
-                    url, resp.status, send_results[0].id);
-      save_state(s);
-    } else {
-      char reason[32];
-      snprintf(reason, sizeof(reason), "http_%ld", resp.status);
-      int saved = quarantine_item(s, map[0], send_results[0].id, reason, ex,
-                                  resp.status) == 0;
-      for (size_t i = 0; saved && i < n; i++)
-        if (rep[i] == 0)
-          resolved[i] = 1;
-      cashback_status acked = saved ? ack_batch(s, resolved) : CASHBACK_E_IO;
-      if (acked != CASHBACK_OK) {
-        schedule_retry(s, acked, -1,
-                       "POST %s: HTTP %ld for event %s; %s, it stays in the "
-                       "spool",
-                       url, resp.status, send_results[0].id,
-                       saved ? "cannot move the cursor past it"
-                             : "cannot write the quarantine");
-        result = CASHBACK__STEP_WAIT;
-      } else {
-        S->fault_streak = 0; /* the bad event is found */
-        S->fault_accepted = 0;
-        save_state(s);
-      }
-    }
-  } else {
-    /* Retry-After adds to the backoff (a "0" or a past date must not turn
-     * it into a loop); a date is read against the response's Date. */
-    int64_t ra = -1;
-    if (resp.retry_after[0] &&
-        cashback__retry_after_ms(resp.retry_after, strlen(resp.retry_after),
-                                 resp.date, strlen(resp.date),
-                                 cashback__wall_ms() / 1000, &ra) != 0)
-      ra = -1;
-    cashback_status why =
-        resp.status == 408 || resp.status == 429 || resp.status >= 500
-            ? CASHBACK_E_HTTP
-            : CASHBACK_E_PROTOCOL;
-    schedule_retry(s, why, ra, "POST %s: HTTP %ld%s%s", url, resp.status,
-                   ex[0] ? ": " : "", ex);
-    result = CASHBACK__STEP_WAIT;
+    return settle_4xx(x, &d);
   }
-finish:
-  if (invalid_unsaved && result == CASHBACK__STEP_SENT) {
+}
+
+/* The end of every step: a back-off for what could not be stored, the
+ * wait, and the state no longer in flight. */
+static cashback__step step_finish(step_ctx *x, cashback__step result,
+                                  int64_t *wait_ms) {
+  cashback__sender *s = x->s;
+  if (x->invalid_unsaved && result == CASHBACK__STEP_SENT) {
     /* Tried again at once, it would fail again at once: a hot loop. */
     schedule_retry(s, CASHBACK_E_IO, -1,
                    "spool %s: cannot write the quarantine; %zu records that "
                    "are not events kept in the spool",
-                   cashback__spool_dir(s->spool), invalid_unsaved);
+                   cashback__spool_dir(s->spool), x->invalid_unsaved);
     result = CASHBACK__STEP_WAIT;
   }
   if (result == CASHBACK__STEP_WAIT)
     *wait_ms = s->state.next_attempt_ms - cashback__wall_ms();
   if (*wait_ms < 0)
     *wait_ms = 0;
-done:
   if (s->saved_in_flight) { /* a branch above did not save the state */
     s->state.in_flight_since = 0;
     save_state(s);
@@ -1845,18 +1942,44 @@ done:
   s->qnames = NULL;
   s->qn = s->qcap = 0;
   s->qscanned = 0;
-  free(map);
-  free(rep);
-  free(qdone);
-  free(send_texts);
-  free(send_lens);
-  free(send_results);
-  cashback__http_response_free(&resp);
-  cashback__buf_free(&body);
-  free(results);
-  free(resolved);
-  free(texts);
-  free(lens);
+  return result;
+}
+
+cashback__step cashback__sender_step_by(cashback__sender *s,
+                                        int64_t mono_deadline_ms,
+                                        int64_t *wait_ms) {
+  *wait_ms = 0;
+  if (lock_step(s, mono_deadline_ms) != 0) {
+    cashback__fail(s->c, CASHBACK_E_TIMEOUT,
+                   "spool %s: the deadline came while this client's sender "
+                   "thread had a request in flight",
+                   cashback__spool_dir(s->spool));
+    return CASHBACK__STEP_DEADLINE;
+  }
+  step_ctx x;
+  memset(&x, 0, sizeof(x));
+  x.s = s;
+  x.deadline = mono_deadline_ms;
+  x.posted = CASHBACK_OK;
+  cashback__buf_init(&x.body, CASHBACK__BATCH_MAX_BYTES + 4096);
+  cashback__http_response_init(&x.resp);
+  /* Collect, pick, post, decide, settle: each says -1 to go on. */
+  int r = step_begin(&x);
+  if (r < 0)
+    r = step_collect(&x);
+  if (r < 0 && x.valid && s->deferred.n && s->deferred_loaded &&
+      !s->deferred_broken)
+    r = step_order_barrier(&x);
+  if (r < 0 && x.valid == 0)
+    r = step_nothing_to_send(&x);
+  if (r < 0)
+    r = step_pick(&x);
+  if (r < 0)
+    r = step_post(&x);
+  if (r < 0)
+    r = step_settle(&x);
+  cashback__step result = step_finish(&x, (cashback__step)r, wait_ms);
+  step_free(&x);
   unlock_step(s);
   return result;
 }

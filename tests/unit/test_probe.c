@@ -2,6 +2,7 @@
  * receiver (tests/receiver/receiver.py), and the spool directory check. */
 #include "tests.h"
 
+#include "capture.h"
 #include "fixture.h"
 #include "receiver.h"
 
@@ -114,6 +115,27 @@ START_TEST(probe_outcomes) {
 }
 END_TEST
 
+/* The network answers "retry" for the test event (a follow-up before its
+ * sale, say): an answer, named as the protocol names it, with its reason.
+ * (The probe's own table indexed its names by the outcome and read past
+ * them for "retry".) */
+START_TEST(probe_reports_a_retry_answer) {
+  capture cap;
+  capture_start(&cap, "retry");
+  cashback_client *c = probe_client(cap.url, FIXTURE_SECRET, NULL);
+  cashback_probe_result p;
+  ck_assert_int_eq(cashback_probe(c, &p), CASHBACK_OK);
+  ck_assert_int_eq(p.http_status, 200);
+  ck_assert_str_eq(p.outcome, "retry");
+  pthread_mutex_lock(&cap.mu);
+  ck_assert_int_eq(cap.requests, 1);
+  ck_assert_ptr_nonnull(strstr(cap.body, p.event_id));
+  pthread_mutex_unlock(&cap.mu);
+  cashback_client_free(c);
+  capture_stop(&cap);
+}
+END_TEST
+
 START_TEST(spool_directory) {
   char dir[64], spool[96];
   snprintf(dir, sizeof(dir), "/tmp/cbprobe-XXXXXX");
@@ -159,6 +181,7 @@ TCase *cashback_test_probe(void) {
   TCase *tc = tcase_create("probe");
   tcase_set_timeout(tc, 60);
   tcase_add_test(tc, probe_outcomes);
+  tcase_add_test(tc, probe_reports_a_retry_answer);
   tcase_add_test(tc, spool_directory);
   return tc;
 }

@@ -5,6 +5,7 @@
 #include "cashback_crc32c.h"
 #include "cashback_sender.h"
 #include "cashback_spool.h"
+#include "capture.h"
 #include "receiver.h"
 #include "tests.h"
 
@@ -153,6 +154,70 @@ static int requests_with(int status) {
   cJSON_Delete(j);
   return n;
 }
+
+static int64_t fixed_clock(void *ud) {
+  return *(const int64_t *)ud;
+}
+
+/* What the sender POSTs is what cashback_request_new() builds for the same
+ * events, keys (during a rotation: both) and clock: one builder, one
+ * signing-key choice, the client's clock (the sender used to sign by the
+ * system clock, whatever cashback_options_set_clock said). */
+START_TEST(sender_posts_what_request_new_builds) {
+  capture cap;
+  capture_start(&cap, "accepted");
+  int64_t now = 1700000000; /* far from the system clock */
+  cashback_options *o = cashback_options_new();
+  char dir[128];
+  snprintf(dir, sizeof(dir), "%s/same", spool_root);
+  ck_assert_int_eq(cashback_options_set_merchant_id(o, "shop-1"), CASHBACK_OK);
+  ck_assert_int_eq(cashback_options_set_key(o, "k1", SECRET), CASHBACK_OK);
+  ck_assert_int_eq(
+      cashback_options_set_next_key(o, "k2", "next-secret-0123456789abcdef"),
+      CASHBACK_OK);
+  ck_assert_int_eq(cashback_options_set_endpoint(o, cap.url), CASHBACK_OK);
+  ck_assert_int_eq(cashback_options_set_spool_dir(o, dir), CASHBACK_OK);
+  ck_assert_int_eq(cashback_options_set_clock(o, fixed_clock, &now),
+                   CASHBACK_OK);
+  cashback_client *c = NULL;
+  ck_assert_int_eq(cashback_client_new(o, &c, NULL, 0), CASHBACK_OK);
+  cashback_event *ev[2];
+  const char *orders[2] = {"1001", "1002"};
+  for (int i = 0; i < 2; i++) {
+    ev[i] = cashback_event_new(CASHBACK_EVENT_SALE, orders[i]);
+    ck_assert_int_eq(cashback_event_set_click(ev[i], "tok"), CASHBACK_OK);
+    ck_assert_int_eq(cashback_event_set_amount(ev[i], 4990 + i, "EUR"),
+                     CASHBACK_OK);
+    ck_assert_int_eq(
+        cashback_event_add_item(ev[i], "SKU-1", "Shoes", 1, 4990 + i, NULL),
+        CASHBACK_OK);
+    ck_assert_int_eq(cashback_report(c, ev[i], NULL), CASHBACK_OK);
+  }
+  ck_assert_int_eq(cashback_flush(c, 5000), CASHBACK_OK);
+  ck_assert_uint_eq(queued(c), 0);
+  cashback_request *req = NULL;
+  ck_assert_int_eq(cashback_request_new(c, ev, 2, &req), CASHBACK_OK);
+  size_t len = 0;
+  const char *body = cashback_request_body(req, &len);
+  pthread_mutex_lock(&cap.mu);
+  ck_assert_int_eq(cap.requests, 1);
+  ck_assert_ptr_nonnull(cap.body);
+  ck_assert_str_eq(cap.body, body);
+  ck_assert_uint_eq(cap.body_len, len);
+  ck_assert_str_eq(cap.sig, cashback_request_signature(req));
+  pthread_mutex_unlock(&cap.mu);
+  /* Signed at the client's time, under both keys of the rotation. */
+  ck_assert_ptr_nonnull(
+      strstr(cashback_request_signature(req), "t=1700000000,"));
+  ck_assert_ptr_nonnull(strstr(cashback_request_signature(req), ",v1=k2:"));
+  ck_assert_ptr_nonnull(strstr(body, "\"sent_at\":\"2023-11-14T22:13:20Z\""));
+  cashback_request_free(req);
+  for (int i = 0; i < 2; i++)
+    cashback_event_free(ev[i]);
+  cashback_client_free(c);
+  capture_stop(&cap);
+}
+END_TEST
 
 START_TEST(delivers_and_empties_the_spool) {
   cashback_client *c = client();
@@ -1738,6 +1803,7 @@ TCase *cashback_test_sender(void) {
   tcase_add_checked_fixture(tc, setup, teardown);
   tcase_set_timeout(tc, 60);
   tcase_add_test(tc, delivers_and_empties_the_spool);
+  tcase_add_test(tc, sender_posts_what_request_new_builds);
   tcase_add_test(tc, batches_are_bounded);
   tcase_add_test(tc, retries_5xx_with_backoff);
   tcase_add_test(tc, honours_retry_after);
