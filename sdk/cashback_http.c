@@ -2,14 +2,15 @@
  * HTTP transport over libcurl: the only file that knows libcurl. One easy
  * handle per cashback__http, reused so that libcurl keeps the connection
  * alive between batches. TLS verification is always on; only http and https
- * are spoken, redirects are never followed.
+ * are spoken, redirects are never followed; a URL is checked by
+ * cashback__url_allowed() (cashback_url.h) before each request.
  */
 #include "cashback_http.h"
+#include "cashback_ascii.h"
+#include "cashback_url.h"
 
 #include <curl/curl.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -53,138 +54,6 @@ static void curl_init_once(void) {
 }
 
 /* ------------------------------------------------------------------------
- * URL policy
- * --------------------------------------------------------------------- */
-
-static int ascii_lower(int c) {
-  return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
-}
-
-static int prefix_nocase(const char *s, size_t len, const char *p) {
-  size_t k = strlen(p);
-  if (len < k)
-    return 0;
-  for (size_t i = 0; i < k; i++)
-    if (ascii_lower((unsigned char)s[i]) != p[i])
-      return 0;
-  return 1;
-}
-
-static int is_alnum(int c) {
-  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
-         (c >= 'A' && c <= 'Z');
-}
-
-/* A dotted quad 127.x.y.z: four decimal octets 0-255 without leading
- * zeros. */
-static int ipv4_loopback(const char *h, size_t len) {
-  int octets = 0;
-  size_t i = 0;
-  int first = -1;
-  while (octets < 4) {
-    size_t start = i;
-    int v = 0;
-    while (i < len && h[i] >= '0' && h[i] <= '9' && i - start < 3)
-      v = v * 10 + (h[i++] - '0');
-    size_t digits = i - start;
-    if (digits == 0 || v > 255 || (digits > 1 && h[start] == '0'))
-      return 0;
-    if (octets == 0)
-      first = v;
-    octets++;
-    if (octets < 4) {
-      if (i >= len || h[i] != '.')
-        return 0;
-      i++;
-    }
-  }
-  return i == len && first == 127;
-}
-
-/* A host name: letters, digits, '-' and '.'; no empty label at the start. */
-static int host_name_valid(const char *h, size_t len) {
-  if (len == 0 || len > 253 || h[0] == '.' || h[0] == '-')
-    return 0;
-  for (size_t i = 0; i < len; i++)
-    if (!is_alnum((unsigned char)h[i]) && h[i] != '-' && h[i] != '.')
-      return 0;
-  return 1;
-}
-
-int cashback__http_url_allowed(const char *url, size_t len,
-                               int allow_insecure) {
-  if (!url)
-    return 0;
-  int https;
-  size_t i;
-  if (prefix_nocase(url, len, "https://")) {
-    https = 1;
-    i = 8;
-  } else if (prefix_nocase(url, len, "http://")) {
-    https = 0;
-    i = 7;
-  } else {
-    return 0;
-  }
-  /* Printable ASCII only, no space or backslash anywhere (parsers disagree
-   * about them). */
-  for (size_t k = 0; k < len; k++)
-    if (url[k] <= ' ' || url[k] >= 0x7f || url[k] == '\\')
-      return 0;
-  size_t auth = i;
-  while (i < len && url[i] != '/' && url[i] != '?' && url[i] != '#')
-    i++;
-  const char *a = url + auth;
-  size_t alen = i - auth;
-  if (alen == 0 || memchr(a, '@', alen)) /* no host, or userinfo */
-    return 0;
-  const char *host;
-  size_t hlen;
-  size_t rest; /* after the host, within the authority */
-  int loopback = 0;
-  if (a[0] == '[') {
-    const char *close = memchr(a, ']', alen);
-    if (!close)
-      return 0;
-    host = a + 1;
-    hlen = (size_t)(close - host);
-    rest = hlen + 2;
-    char text[INET6_ADDRSTRLEN];
-    struct in6_addr addr;
-    if (hlen == 0 || hlen >= sizeof(text))
-      return 0;
-    memcpy(text, host, hlen);
-    text[hlen] = '\0';
-    if (inet_pton(AF_INET6, text, &addr) != 1)
-      return 0;
-    loopback = memcmp(&addr, &in6addr_loopback, sizeof(addr)) == 0;
-  } else {
-    const char *colon = memchr(a, ':', alen);
-    host = a;
-    hlen = colon ? (size_t)(colon - a) : alen;
-    rest = hlen;
-    if (!host_name_valid(host, hlen))
-      return 0;
-    loopback = ipv4_loopback(host, hlen) ||
-               (hlen == 9 && prefix_nocase(host, hlen, "localhost"));
-  }
-  if (rest < alen) {
-    /* ":port", 1-65535 */
-    if (a[rest] != ':' || alen - rest < 2 || alen - rest > 6)
-      return 0;
-    long port = 0;
-    for (size_t k = rest + 1; k < alen; k++) {
-      if (a[k] < '0' || a[k] > '9')
-        return 0;
-      port = port * 10 + (a[k] - '0');
-    }
-    if (port < 1 || port > 65535)
-      return 0;
-  }
-  return https || loopback || allow_insecure;
-}
-
-/* ------------------------------------------------------------------------
  * Responses
  * --------------------------------------------------------------------- */
 
@@ -222,7 +91,7 @@ static void response_reset(cashback__http_response *r) {
 static void capture_header(const char *p, size_t n, const char *name, char *out,
                            size_t size) {
   size_t k = strlen(name);
-  if (n <= k || p[k] != ':' || !prefix_nocase(p, n, name))
+  if (n <= k || p[k] != ':' || !cashback__ascii_iprefix(p, n, name))
     return;
   size_t s = k + 1, e = n;
   while (e > s && (p[e - 1] == '\r' || p[e - 1] == '\n' || p[e - 1] == ' ' ||
@@ -415,7 +284,7 @@ cashback_status cashback__http_post_by(cashback__http *h, const char *url,
              "http: NULL handle, url, signature or body");
     return CASHBACK_E_INVALID_ARGUMENT;
   }
-  if (!cashback__http_url_allowed(url, strlen(url), h->allow_insecure)) {
+  if (!cashback__url_allowed(url, strlen(url), h->allow_insecure)) {
     snprintf(resp->error, sizeof(resp->error),
              "http: endpoint refused: only https://, or http:// to a "
              "loopback host unless allow_insecure is set");

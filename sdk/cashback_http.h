@@ -37,10 +37,6 @@ typedef struct cashback__http_response {
   char error[CASHBACK_ERROR_MAX + 1]; /* transport error text */
 } cashback__http_response;
 
-/* 1 when `url` (`len` bytes) is https://, or http:// to a loopback host
- * (127.0.0.0/8, [::1], localhost), or http:// and `allow_insecure`. */
-int cashback__http_url_allowed(const char *url, size_t len, int allow_insecure);
-
 cashback_status cashback__http_new(const cashback__http_config *cfg,
                                    cashback__http **out);
 /* In a child made by fork(): closes this process's copy of the socket of

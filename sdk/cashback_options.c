@@ -1,13 +1,17 @@
-/* The options object: defaults, typed setters with validation, and the one
- * table that maps text keys (config file, environment, connection string) to
- * those setters. Every setter validates before it writes, so a failure leaves
- * the options unchanged except for the error detail. */
+/* The options object: defaults, the typed setters with their validation, and
+ * the check that a client's options are complete. Every setter validates
+ * before it writes, so a failure leaves the options unchanged except for the
+ * error detail. The text keys (config file, environment, connection string)
+ * are in cashback_options_text.c, the '@network' presets in
+ * cashback_presets.c, the endpoint URL rule in cashback_url.c. */
 #include "cashback_options.h"
+#include "cashback_ascii.h"
 #include "cashback_crypto.h"
-#include "cashback_http.h"
+#include "cashback_presets.h"
 #include "cashback_sign.h"
 #include "cashback_text.h"
 #include "cashback_time.h"
+#include "cashback_url.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -25,21 +29,6 @@
 /* ------------------------------------------------------------------------
  * Small helpers
  * --------------------------------------------------------------------- */
-
-static int ascii_lower(int c) {
-  return (c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c;
-}
-
-/* 1 when `a` (alen bytes) equals NUL-terminated `b`, ignoring ASCII case. */
-static int ascii_ieq(const char *a, size_t alen, const char *b) {
-  size_t blen = strlen(b);
-  if (alen != blen)
-    return 0;
-  for (size_t i = 0; i < alen; i++)
-    if (ascii_lower((unsigned char)a[i]) != ascii_lower((unsigned char)b[i]))
-      return 0;
-  return 1;
-}
 
 /* Copies a string that is known to fit into a fixed field, zeroing the rest
  * (so no stale secret bytes stay behind a shorter value). */
@@ -109,9 +98,26 @@ cashback_status cashback__options_fail(cashback_options *o, cashback_status st,
   return st;
 }
 
-static int has_prefix_ci(const char *s, const char *prefix) {
-  size_t plen = strlen(prefix);
-  return strlen(s) >= plen && ascii_ieq(s, plen, prefix);
+/* ca_file, when set: checked here so that a wrong path fails the client's
+ * creation, not every later delivery. */
+static cashback_status check_ca_file(cashback_options *o) {
+  int fd = open(o->ca_file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  int e = errno;
+  struct stat sb;
+  if (fd >= 0 && fstat(fd, &sb) == 0 && !S_ISREG(sb.st_mode)) {
+    close(fd);
+    return cashback__options_fail(o, CASHBACK_E_CONFIG,
+                                  "ca_file: '%s' is not a regular file",
+                                  o->ca_file);
+  }
+  if (fd < 0) {
+    char eb[128];
+    return cashback__options_fail(o, CASHBACK_E_CONFIG,
+                                  "ca_file: cannot read '%s': %s", o->ca_file,
+                                  cashback__errtext(e, eb, sizeof(eb)));
+  }
+  close(fd);
+  return CASHBACK_OK;
 }
 
 cashback_status cashback__options_check(cashback_options *o) {
@@ -133,8 +139,8 @@ cashback_status cashback__options_check(cashback_options *o) {
   if (o->next_key.id[0] == '\0' && o->next_key.secret[0] != '\0')
     return cashback__options_fail(
         o, CASHBACK_E_CONFIG, "missing key 'next_key_id' (next_secret is set)");
-  if (!cashback__http_url_allowed(o->endpoint, strlen(o->endpoint),
-                                  o->allow_insecure_http))
+  if (!cashback__url_allowed(o->endpoint, strlen(o->endpoint),
+                             o->allow_insecure_http))
     return cashback__options_fail(
         o, CASHBACK_E_CONFIG,
         "endpoint: plain http:// is only allowed to a loopback host "
@@ -143,31 +149,13 @@ cashback_status cashback__options_check(cashback_options *o) {
     return cashback__options_fail(o, CASHBACK_E_CONFIG,
                                   "next_key_id: must differ from key_id");
   /* Browsers drop a __Host- cookie that has a Domain attribute. */
-  if (has_prefix_ci(o->cookie_name, "__Host-") && o->cookie_domain[0] != '\0')
+  if (cashback__ascii_iprefix(o->cookie_name, strlen(o->cookie_name),
+                              "__Host-") &&
+      o->cookie_domain[0] != '\0')
     return cashback__options_fail(
         o, CASHBACK_E_CONFIG,
         "cookie_domain: must be empty for a '__Host-' cookie_name");
-  if (o->ca_file[0] != '\0') {
-    /* Checked here so that a wrong path fails the client's creation, not
-     * every later delivery. */
-    int fd = open(o->ca_file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-    int e = errno;
-    struct stat sb;
-    if (fd >= 0 && fstat(fd, &sb) == 0 && !S_ISREG(sb.st_mode)) {
-      close(fd);
-      return cashback__options_fail(o, CASHBACK_E_CONFIG,
-                                    "ca_file: '%s' is not a regular file",
-                                    o->ca_file);
-    }
-    if (fd < 0) {
-      char eb[128];
-      return cashback__options_fail(o, CASHBACK_E_CONFIG,
-                                    "ca_file: cannot read '%s': %s", o->ca_file,
-                                    cashback__errtext(e, eb, sizeof(eb)));
-    }
-    close(fd);
-  }
-  return CASHBACK_OK;
+  return o->ca_file[0] != '\0' ? check_ca_file(o) : CASHBACK_OK;
 }
 
 /* ------------------------------------------------------------------------
@@ -197,87 +185,13 @@ static cashback_status check_endpoint(cashback_options *o, const char *s,
     return cashback__options_fail(o, CASHBACK_E_CONFIG,
                                   "endpoint: longer than %d characters",
                                   CASHBACK__ENDPOINT_MAX);
-  for (size_t i = 0; i < len; i++) {
-    unsigned char c = (unsigned char)s[i];
-    if (c <= 0x20 || c >= 0x7f)
-      return cashback__options_fail(
-          o, CASHBACK_E_CONFIG,
-          "endpoint: character %zu is a space, control or non-ASCII "
-          "character (percent-encode it)",
-          i + 1);
-  }
-  size_t p;
-  if (len >= 8 && ascii_ieq(s, 8, "https://"))
-    p = 8;
-  else if (len >= 7 && ascii_ieq(s, 7, "http://"))
-    p = 7;
-  else
-    return cashback__options_fail(
-        o, CASHBACK_E_CONFIG,
-        "endpoint: must be an absolute http:// or https:// URL");
-  size_t a = p; /* authority: up to '/', '?' or '#' */
-  while (a < len && s[a] != '/' && s[a] != '?' && s[a] != '#')
-    a++;
-  const char *auth = s + p;
-  size_t alen = a - p;
-  if (memchr(auth, '@', alen))
-    return cashback__options_fail(
-        o, CASHBACK_E_CONFIG,
-        "endpoint: must not contain user credentials ('user@host')");
-  size_t hlen, port_at;
-  if (alen > 0 && auth[0] == '[') {
-    const char *close = memchr(auth, ']', alen);
-    if (!close)
-      return cashback__options_fail(o, CASHBACK_E_CONFIG,
-                                    "endpoint: unterminated '[' in host");
-    hlen = (size_t)(close - auth) - 1;
-    port_at = (size_t)(close - auth) + 1;
-    if (port_at < alen && auth[port_at] != ':')
-      return cashback__options_fail(o, CASHBACK_E_CONFIG,
-                                    "endpoint: unexpected text after ']'");
-  } else {
-    const char *colon = memchr(auth, ':', alen);
-    hlen = colon ? (size_t)(colon - auth) : alen;
-    port_at = hlen;
-  }
-  if (hlen == 0)
-    return cashback__options_fail(o, CASHBACK_E_CONFIG,
-                                  "endpoint: the host is empty");
-  if (port_at < alen) { /* ':' then the port */
-    const char *port = auth + port_at + 1;
-    size_t plen = alen - port_at - 1;
-    long v = 0;
-    int ok = plen >= 1 && plen <= 5;
-    for (size_t i = 0; ok && i < plen; i++) {
-      if (port[i] < '0' || port[i] > '9')
-        ok = 0;
-      else
-        v = v * 10 + (port[i] - '0');
-    }
-    if (!ok || v < 1 || v > 65535)
-      return cashback__options_fail(o, CASHBACK_E_CONFIG,
-                                    "endpoint: the port must be 1-65535");
-  }
+  /* The rule the HTTP transport applies too (one answer for a URL). */
+  char why[160];
+  int plain_remote;
+  if (cashback__url_check(s, len, &plain_remote, why, sizeof(why)) != 0)
+    return cashback__options_fail(o, CASHBACK_E_CONFIG, "endpoint: %s", why);
   return CASHBACK_OK;
 }
-
-/* The landing-parameter presets, per network (docs/onboarding.md). */
-static const struct {
-  const char *name;
-  const char *params[2];
-} presets[] = {
-    {"awin", {"awc", NULL}},
-    {"cj", {"cjevent", NULL}},
-    {"impact", {"irclickid", "clickid"}},
-    {"rakuten", {"ranSiteID", NULL}},
-    {"tradedoubler", {"tduid", "tdclid_sn"}},
-    {"partnerize", {"clickref", NULL}},
-    {"everflow", {"transaction_id", NULL}},
-    {"cashback", {"cb_click", NULL}},
-};
-#define PRESET_NAMES                                                           \
-  "@awin, @cj, @impact, @rakuten, @tradedoubler, @partnerize, @everflow, "     \
-  "@cashback"
 
 typedef struct landing_list {
   char names[CASHBACK__LANDING_MAX][CASHBACK_PARAM_MAX + 1];
@@ -315,18 +229,16 @@ static cashback_status parse_landing(cashback_options *o, const char *s,
     const char *item = s + b;
     size_t ilen = e - b;
     if (ilen > 0 && item[0] == '@') {
-      size_t k;
-      for (k = 0; k < sizeof(presets) / sizeof(presets[0]); k++)
-        if (ascii_ieq(item + 1, ilen - 1, presets[k].name))
-          break;
-      if (k == sizeof(presets) / sizeof(presets[0]))
+      const char *const *params = cashback__preset(item + 1, ilen - 1);
+      char known[160];
+      if (!params)
         return cashback__options_fail(
             o, CASHBACK_E_CONFIG,
-            "landing_params: unknown network '%s' (known: " PRESET_NAMES ")",
-            printable(item, ilen, shown, sizeof(shown)));
-      for (size_t j = 0; j < 2 && presets[k].params[j]; j++) {
-        cashback_status st = landing_add(o, l, presets[k].params[j],
-                                         strlen(presets[k].params[j]));
+            "landing_params: unknown network '%s' (known: %s)",
+            printable(item, ilen, shown, sizeof(shown)),
+            cashback__preset_names(known, sizeof(known)));
+      for (size_t j = 0; j < CASHBACK__PRESET_PARAMS && params[j]; j++) {
+        cashback_status st = landing_add(o, l, params[j], strlen(params[j]));
         if (st != CASHBACK_OK)
           return st;
       }
@@ -406,7 +318,7 @@ static cashback_status check_window(cashback_options *o, int64_t seconds) {
   return CASHBACK_OK;
 }
 
-static cashback_status null_arg(cashback_options *o, const char *what) {
+cashback_status cashback__options_null(cashback_options *o, const char *what) {
   return cashback__options_fail(o, CASHBACK_E_INVALID_ARGUMENT,
                                 "%s: must not be NULL", what);
 }
@@ -438,7 +350,7 @@ cashback_status cashback_options_set_merchant_id(cashback_options *opts,
   if (!opts)
     return CASHBACK_E_INVALID_ARGUMENT;
   if (!id)
-    return null_arg(opts, "merchant_id");
+    return cashback__options_null(opts, "merchant_id");
   size_t len = strlen(id);
   cashback_status st = check_id(opts, "merchant_id", id, len);
   if (st != CASHBACK_OK)
@@ -452,9 +364,9 @@ static cashback_status set_key_pair(cashback_options *o, cashback__key *k,
                                     const char *secret_name, const char *id,
                                     const char *secret) {
   if (!id)
-    return null_arg(o, id_name);
+    return cashback__options_null(o, id_name);
   if (!secret)
-    return null_arg(o, secret_name);
+    return cashback__options_null(o, secret_name);
   size_t id_len = strlen(id), secret_len = strlen(secret);
   cashback_status st = check_id(o, id_name, id, id_len);
   if (st == CASHBACK_OK)
@@ -509,7 +421,7 @@ cashback_status cashback_options_set_endpoint(cashback_options *opts,
   if (!opts)
     return CASHBACK_E_INVALID_ARGUMENT;
   if (!url)
-    return null_arg(opts, "endpoint");
+    return cashback__options_null(opts, "endpoint");
   size_t len = strlen(url);
   cashback_status st = check_endpoint(opts, url, len);
   if (st != CASHBACK_OK)
@@ -523,7 +435,7 @@ cashback_status cashback_options_set_landing_params(cashback_options *opts,
   if (!opts)
     return CASHBACK_E_INVALID_ARGUMENT;
   if (!list)
-    return null_arg(opts, "landing_params");
+    return cashback__options_null(opts, "landing_params");
   landing_list l;
   cashback_status st = parse_landing(opts, list, strlen(list), &l);
   if (st != CASHBACK_OK)
@@ -539,7 +451,7 @@ cashback_status cashback_options_set_cookie_name(cashback_options *opts,
   if (!opts)
     return CASHBACK_E_INVALID_ARGUMENT;
   if (!name)
-    return null_arg(opts, "cookie_name");
+    return cashback__options_null(opts, "cookie_name");
   size_t len = strlen(name);
   cashback_status st = check_cookie_name(opts, name, len);
   if (st != CASHBACK_OK)
@@ -612,7 +524,7 @@ static cashback_status set_path(cashback_options *opts, const char *key,
   if (!opts)
     return CASHBACK_E_INVALID_ARGUMENT;
   if (!path)
-    return null_arg(opts, key);
+    return cashback__options_null(opts, key);
   size_t len = strlen(path);
   if (len == 0 || path[0] != '/' || len > CASHBACK__PATH_MAX)
     return cashback__options_fail(
@@ -735,398 +647,26 @@ cashback_status cashback_options_set_allow_insecure_http(cashback_options *opts,
 }
 
 /* ------------------------------------------------------------------------
- * Text keys: the single table used by files, the environment and connection
- * strings. Each entry validates `value` (NUL-terminated, `len` bytes) and
- * writes only after it is valid.
+ * Key halves, for the text keys
  * --------------------------------------------------------------------- */
 
-static cashback_status text_merchant_id(cashback_options *o, const char *v,
-                                        size_t len) {
-  (void)len;
-  return cashback_options_set_merchant_id(o, v);
-}
-
-/* key_id and secret may come from different sources (a file and an
- * environment variable), so each is stored alone; cashback__options_check()
- * reports a half-set key. An empty next_* value removes that half. */
-static cashback_status text_key_part(cashback_options *o, const char *name,
-                                     int is_secret, int empty_clears,
-                                     char *field, size_t field_size,
-                                     const char *v, size_t len) {
-  if (len == 0 && empty_clears) {
+cashback_status cashback__options_set_key_part(cashback_options *o,
+                                               cashback__key_part part,
+                                               const char *v, size_t len) {
+  static const char *const names[] = {"key_id", "secret", "next_key_id",
+                                      "next_secret"};
+  cashback__key *k = part >= CASHBACK__NEXT_KEY_ID ? &o->next_key : &o->key;
+  int is_secret = part == CASHBACK__SECRET || part == CASHBACK__NEXT_SECRET;
+  char *field = is_secret ? k->secret : k->id;
+  size_t field_size = is_secret ? sizeof(k->secret) : sizeof(k->id);
+  if (len == 0 && part >= CASHBACK__NEXT_KEY_ID) {
     cashback__wipe(field, field_size);
     return CASHBACK_OK;
   }
-  cashback_status st =
-      is_secret ? check_secret(o, name, v, len) : check_id(o, name, v, len);
+  cashback_status st = is_secret ? check_secret(o, names[part], v, len)
+                                 : check_id(o, names[part], v, len);
   if (st != CASHBACK_OK)
     return st;
   field_set(field, field_size, v, len);
   return CASHBACK_OK;
-}
-
-static cashback_status text_key_id(cashback_options *o, const char *v,
-                                   size_t len) {
-  return text_key_part(o, "key_id", 0, 0, o->key.id, sizeof(o->key.id), v, len);
-}
-
-static cashback_status text_secret(cashback_options *o, const char *v,
-                                   size_t len) {
-  return text_key_part(o, "secret", 1, 0, o->key.secret, sizeof(o->key.secret),
-                       v, len);
-}
-
-static cashback_status text_next_key_id(cashback_options *o, const char *v,
-                                        size_t len) {
-  return text_key_part(o, "next_key_id", 0, 1, o->next_key.id,
-                       sizeof(o->next_key.id), v, len);
-}
-
-static cashback_status text_next_secret(cashback_options *o, const char *v,
-                                        size_t len) {
-  return text_key_part(o, "next_secret", 1, 1, o->next_key.secret,
-                       sizeof(o->next_key.secret), v, len);
-}
-
-static cashback_status text_cookie_secret(cashback_options *o, const char *v,
-                                          size_t len) {
-  (void)len;
-  return cashback_options_set_cookie_secret(o, v);
-}
-
-static cashback_status text_endpoint(cashback_options *o, const char *v,
-                                     size_t len) {
-  (void)len;
-  return cashback_options_set_endpoint(o, v);
-}
-
-static cashback_status text_landing(cashback_options *o, const char *v,
-                                    size_t len) {
-  (void)len;
-  return cashback_options_set_landing_params(o, v);
-}
-
-static cashback_status text_cookie_name(cashback_options *o, const char *v,
-                                        size_t len) {
-  (void)len;
-  return cashback_options_set_cookie_name(o, v);
-}
-
-static cashback_status text_cookie_domain(cashback_options *o, const char *v,
-                                          size_t len) {
-  (void)len;
-  return cashback_options_set_cookie_domain(o, v);
-}
-
-static cashback_status text_window(cashback_options *o, const char *v,
-                                   size_t len) {
-  int64_t seconds = 0;
-  if (cashback__duration_parse(v, len, &seconds) != CASHBACK_OK)
-    return cashback__options_fail(
-        o, CASHBACK_E_CONFIG,
-        "attribution_window: must be a duration such as '30d', '720h' or "
-        "'2592000' (seconds)");
-  return cashback_options_set_attribution_window(o, seconds);
-}
-
-static cashback_status text_log_level(cashback_options *o, const char *v,
-                                      size_t len) {
-  static const struct {
-    const char *name;
-    cashback_log_level level;
-  } levels[] = {{"debug", CASHBACK_LOG_DEBUG},
-                {"info", CASHBACK_LOG_INFO},
-                {"warn", CASHBACK_LOG_WARN},
-                {"warning", CASHBACK_LOG_WARN},
-                {"error", CASHBACK_LOG_ERROR}};
-  for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++)
-    if (ascii_ieq(v, len, levels[i].name)) {
-      o->log_min = levels[i].level;
-      return CASHBACK_OK;
-    }
-  return cashback__options_fail(
-      o, CASHBACK_E_CONFIG, "log_level: must be debug, info, warn or error");
-}
-
-static cashback_status text_spool_dir(cashback_options *o, const char *v,
-                                      size_t len) {
-  (void)len;
-  return cashback_options_set_spool_dir(o, v);
-}
-
-static cashback_status text_ca_file(cashback_options *o, const char *v,
-                                    size_t len) {
-  (void)len;
-  return cashback_options_set_ca_file(o, v);
-}
-
-static cashback_status text_durability(cashback_options *o, const char *v,
-                                       size_t len) {
-  if (ascii_ieq(v, len, "sync"))
-    return cashback_options_set_durability(o, CASHBACK_DURABLE_SYNC);
-  if (ascii_ieq(v, len, "process"))
-    return cashback_options_set_durability(o, CASHBACK_DURABLE_PROCESS);
-  return cashback__options_fail(o, CASHBACK_E_CONFIG,
-                                "durability: must be sync or process");
-}
-
-/* "1048576", "64k", "512m", "1g" (binary multiples). */
-static int parse_size(const char *v, size_t len, uint64_t *out) {
-  uint64_t n = 0, mult = 1;
-  size_t i = 0;
-  for (; i < len && v[i] >= '0' && v[i] <= '9'; i++) {
-    if (n > (UINT64_MAX - 9) / 10)
-      return -1;
-    n = n * 10 + (uint64_t)(v[i] - '0');
-  }
-  if (i == 0)
-    return -1;
-  if (i + 1 == len) {
-    switch (v[i] | 0x20) {
-    case 'k':
-      mult = UINT64_C(1) << 10;
-      break;
-    case 'm':
-      mult = UINT64_C(1) << 20;
-      break;
-    case 'g':
-      mult = UINT64_C(1) << 30;
-      break;
-    default:
-      return -1;
-    }
-  } else if (i != len) {
-    return -1;
-  }
-  if (n > UINT64_MAX / mult)
-    return -1;
-  *out = n * mult;
-  return 0;
-}
-
-static cashback_status text_spool_max(cashback_options *o, const char *v,
-                                      size_t len) {
-  uint64_t n;
-  if (parse_size(v, len, &n) != 0)
-    return cashback__options_fail(
-        o, CASHBACK_E_CONFIG,
-        "spool_max_bytes: must be a size such as '1g', '512m' or '65536'");
-  return cashback_options_set_spool_max_bytes(o, n);
-}
-
-static cashback_status text_batch_events(cashback_options *o, const char *v,
-                                         size_t len) {
-  uint64_t n;
-  if (parse_size(v, len, &n) != 0 || n > 1000 || v[len - 1] > '9')
-    return cashback__options_fail(o, CASHBACK_E_CONFIG,
-                                  "batch_max_events: must be 1 to 1000");
-  return cashback_options_set_batch(o, (size_t)n, o->batch_max_bytes);
-}
-
-static cashback_status text_batch_bytes(cashback_options *o, const char *v,
-                                        size_t len) {
-  uint64_t n;
-  if (parse_size(v, len, &n) != 0 || n > (4u << 20))
-    return cashback__options_fail(o, CASHBACK_E_CONFIG,
-                                  "batch_max_bytes: must be 64 KiB to 4 MiB");
-  return cashback_options_set_batch(o, o->batch_max_events, (size_t)n);
-}
-
-/* A duration in milliseconds: "250ms", or one cashback__duration_parse()
- * takes ("30s", "10m"). */
-static int parse_ms(const char *v, size_t len, int64_t *ms) {
-  if (len > 2 && v[len - 2] == 'm' && v[len - 1] == 's') {
-    int64_t n;
-    if (cashback__duration_parse(v, len - 2, &n) != CASHBACK_OK)
-      return -1; /* digits only: a bare number is seconds, so n is ms */
-    *ms = n;
-    return 0;
-  }
-  int64_t s;
-  if (cashback__duration_parse(v, len, &s) != CASHBACK_OK ||
-      s > INT64_MAX / 1000)
-    return -1;
-  *ms = s * 1000;
-  return 0;
-}
-
-static cashback_status text_ms(cashback_options *o, const char *key,
-                               const char *v, size_t len, int64_t *out) {
-  if (parse_ms(v, len, out) != 0)
-    return cashback__options_fail(
-        o, CASHBACK_E_CONFIG,
-        "%s: must be a duration such as '500ms', '10s' or '5m'", key);
-  return CASHBACK_OK;
-}
-
-static cashback_status text_connect_timeout(cashback_options *o, const char *v,
-                                            size_t len) {
-  int64_t ms;
-  cashback_status st = text_ms(o, "connect_timeout", v, len, &ms);
-  return st ? st : cashback_options_set_timeouts(o, ms, o->total_timeout_ms);
-}
-
-static cashback_status text_request_timeout(cashback_options *o, const char *v,
-                                            size_t len) {
-  int64_t ms;
-  cashback_status st = text_ms(o, "request_timeout", v, len, &ms);
-  return st ? st : cashback_options_set_timeouts(o, o->connect_timeout_ms, ms);
-}
-
-static cashback_status text_backoff_base(cashback_options *o, const char *v,
-                                         size_t len) {
-  int64_t ms;
-  cashback_status st = text_ms(o, "backoff_base", v, len, &ms);
-  return st ? st
-            : cashback_options_set_backoff(
-                  o, ms, ms > o->backoff_cap_ms ? ms : o->backoff_cap_ms);
-}
-
-static cashback_status text_backoff_max(cashback_options *o, const char *v,
-                                        size_t len) {
-  int64_t ms;
-  cashback_status st = text_ms(o, "backoff_max", v, len, &ms);
-  return st ? st : cashback_options_set_backoff(o, o->backoff_base_ms, ms);
-}
-
-static cashback_status text_followup_wait(cashback_options *o, const char *v,
-                                          size_t len) {
-  int64_t ms;
-  cashback_status st = text_ms(o, "followup_wait", v, len, &ms);
-  return st ? st : cashback_options_set_followup_wait(o, ms);
-}
-
-static cashback_status text_insecure(cashback_options *o, const char *v,
-                                     size_t len) {
-  static const char *const yes[] = {"1", "true", "yes", "on"};
-  static const char *const no[] = {"0", "false", "no", "off"};
-  for (size_t i = 0; i < 4; i++) {
-    if (ascii_ieq(v, len, yes[i]))
-      return cashback_options_set_allow_insecure_http(o, 1);
-    if (ascii_ieq(v, len, no[i]))
-      return cashback_options_set_allow_insecure_http(o, 0);
-  }
-  return cashback__options_fail(o, CASHBACK_E_CONFIG,
-                                "allow_insecure_http: must be true or false");
-}
-
-static const struct {
-  const char *key;
-  cashback_status (*set)(cashback_options *o, const char *v, size_t len);
-} text_keys[] = {
-    {"merchant_id", text_merchant_id},
-    {"key_id", text_key_id},
-    {"secret", text_secret},
-    {"next_key_id", text_next_key_id},
-    {"next_secret", text_next_secret},
-    {"cookie_secret", text_cookie_secret},
-    {"endpoint", text_endpoint},
-    {"landing_params", text_landing},
-    {"cookie_name", text_cookie_name},
-    {"cookie_domain", text_cookie_domain},
-    {"attribution_window", text_window},
-    {"log_level", text_log_level},
-    {"spool_dir", text_spool_dir},
-    {"durability", text_durability},
-    {"spool_max_bytes", text_spool_max},
-    {"batch_max_events", text_batch_events},
-    {"batch_max_bytes", text_batch_bytes},
-    {"connect_timeout", text_connect_timeout},
-    {"request_timeout", text_request_timeout},
-    {"backoff_base", text_backoff_base},
-    {"backoff_max", text_backoff_max},
-    {"followup_wait", text_followup_wait},
-    {"allow_insecure_http", text_insecure},
-    {"ca_file", text_ca_file},
-};
-
-const char *cashback__options_key(size_t i) {
-  return i < sizeof(text_keys) / sizeof(text_keys[0]) ? text_keys[i].key : NULL;
-}
-
-int cashback__options_key_known(const char *k, size_t len) {
-  for (size_t i = 0; i < sizeof(text_keys) / sizeof(text_keys[0]); i++)
-    if (strlen(text_keys[i].key) == len &&
-        memcmp(text_keys[i].key, k, len) == 0)
-      return 1;
-  return 0;
-}
-
-/* Levenshtein distance of `a` (`n` bytes) and `b`, both at most 64. */
-static size_t distance(const char *a, size_t n, const char *b) {
-  size_t m = strlen(b), row[65];
-  for (size_t j = 0; j <= m; j++)
-    row[j] = j;
-  for (size_t i = 1; i <= n; i++) {
-    size_t diag = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= m; j++) {
-      size_t up = row[j];
-      size_t best = diag + (a[i - 1] != b[j - 1]);
-      if (up + 1 < best)
-        best = up + 1;
-      if (row[j - 1] + 1 < best)
-        best = row[j - 1] + 1;
-      row[j] = best;
-      diag = up;
-    }
-  }
-  return row[m];
-}
-
-const char *cashback__options_key_shown(const char *k, size_t len, char *buf,
-                                        size_t size) {
-  /* Shorter than any secret (16 or more): never a secret. */
-  int name = len >= 1 && len < 16;
-  for (size_t i = 0; name && i < len; i++)
-    name = (k[i] >= 'a' && k[i] <= 'z') || k[i] == '_';
-  /* The nearest key of ours, case and blanks aside: named, not theirs. */
-  char norm[65];
-  size_t nn = 0;
-  for (size_t i = 0; i < len && nn < sizeof(norm) - 1; i++)
-    if (k[i] != ' ' && k[i] != '\t')
-      norm[nn++] = (char)ascii_lower((unsigned char)k[i]);
-  const char *like = NULL;
-  size_t best = 3; /* at most 2 edits */
-  for (size_t i = 0; len <= 64 && i < sizeof(text_keys) / sizeof(text_keys[0]);
-       i++) {
-    size_t d = distance(norm, nn, text_keys[i].key);
-    if (d < best) {
-      best = d;
-      like = text_keys[i].key;
-    }
-  }
-  char hint[64] = "";
-  if (like)
-    snprintf(hint, sizeof(hint), "; did you mean '%s'?", like);
-  if (name)
-    snprintf(buf, size, "'%.*s'%s%s%s", (int)len, k, like ? " (" : "",
-             like ? hint + 2 : "", like ? ")" : "");
-  else if (len == 0)
-    snprintf(buf, size, "'' (empty)");
-  else
-    snprintf(buf, size,
-             "of %zu characters (not shown: it may be a value written "
-             "without its key%s)",
-             len, hint);
-  return buf;
-}
-
-cashback_status cashback_options_set(cashback_options *opts, const char *key,
-                                     const char *value) {
-  if (!opts)
-    return CASHBACK_E_INVALID_ARGUMENT;
-  if (!key)
-    return null_arg(opts, "key");
-  for (size_t i = 0; i < sizeof(text_keys) / sizeof(text_keys[0]); i++) {
-    if (strcmp(key, text_keys[i].key) != 0)
-      continue;
-    if (!value)
-      return null_arg(opts, text_keys[i].key);
-    return text_keys[i].set(opts, value, strlen(value));
-  }
-  char shown[160];
-  return cashback__options_fail(
-      opts, CASHBACK_E_CONFIG, "unknown key %s",
-      cashback__options_key_shown(key, strlen(key), shown, sizeof(shown)));
 }

@@ -1,4 +1,6 @@
-/* The options object: plain data, copyable by value. */
+/* The options object: plain data, copyable by value. Setters, defaults and
+ * the completeness check in cashback_options.c; the text keys' table and
+ * parsers in cashback_options_text.c. */
 #ifndef CASHBACK_OPTIONS_H
 #define CASHBACK_OPTIONS_H
 
@@ -53,6 +55,24 @@ void cashback__options_defaults(cashback_options *o);
 cashback_status cashback__options_fail(cashback_options *o, cashback_status st,
                                        const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* Records "`what`: must not be NULL" on `o`; returns
+ * CASHBACK_E_INVALID_ARGUMENT. */
+cashback_status cashback__options_null(cashback_options *o, const char *what);
+
+/* One half of a signing key, as the text keys set it: key_id and secret may
+ * come from different sources (a file and an environment variable), so each
+ * is stored alone, after the setters' validation; cashback__options_check()
+ * reports a half-set key. An empty next_* value removes that half. */
+typedef enum cashback__key_part {
+  CASHBACK__KEY_ID = 0,
+  CASHBACK__SECRET = 1,
+  CASHBACK__NEXT_KEY_ID = 2,
+  CASHBACK__NEXT_SECRET = 3
+} cashback__key_part;
+cashback_status cashback__options_set_key_part(cashback_options *o,
+                                               cashback__key_part part,
+                                               const char *v, size_t len);
+
 /* The i-th text key of cashback_options_set() (NULL past the last), so
  * that the environment loader reads exactly the keys the table knows. */
 const char *cashback__options_key(size_t i);

@@ -3,6 +3,7 @@
 #include "tests.h"
 
 #include "cashback_options.h"
+#include "cashback_url.h"
 
 #include <check.h>
 #include <stddef.h>
@@ -317,6 +318,60 @@ START_TEST(test_endpoint) {
   EXPECT_FAIL(o, cashback_options_set_endpoint(o, too_long), CASHBACK_E_CONFIG,
               "endpoint: longer than 2048");
   ck_assert_str_eq(o->endpoint, "https://n.example/e");
+  cashback_options_free(o);
+}
+END_TEST
+
+/* The endpoint is checked by the rule the HTTP transport applies
+ * (cashback_url.c): before, set_endpoint had a looser rule of its own, so
+ * these were accepted when set and refused by the transport, or by
+ * cashback_client_new() as if they were plain http. Now one answer, when
+ * set, saying what is wrong. */
+START_TEST(test_endpoint_one_rule) {
+  cashback_options *o = cashback_options_new();
+  struct {
+    const char *url, *why;
+  } bad[] = {
+      {"https://exa_mple.com/", "the host must be a name"},
+      {"https://-example.com/", "the host must be a name"},
+      {"https://%65xample.com/", "the host must be a name"},
+      {"https://[zz::1]/", "not an IPv6 address"},
+      {"https://[::1::2]/", "not an IPv6 address"},
+      {"https://example.com/a\\b", "character 22 is a backslash"},
+  };
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+    EXPECT_FAIL(o, cashback_options_set_endpoint(o, bad[i].url),
+                CASHBACK_E_CONFIG, bad[i].why);
+    ck_assert_int_eq(strncmp(cashback_options_last_error(o), "endpoint: ", 10),
+                     0);
+    ck_assert(!cashback__url_allowed(bad[i].url, strlen(bad[i].url), 1));
+  }
+  /* Whatever the URL, the options take it exactly when the transport
+   * would send to it (insecure http aside, which the check refuses). */
+  const char *urls[] = {"https://api.network.example/v1/events",
+                        "http://127.0.0.1:8080/e",
+                        "https://[2001:db8::1]:443/e",
+                        "http://example.com/e",
+                        "https://exa_mple.com/",
+                        "https://[zz::1]/",
+                        "https://h/a\\b",
+                        "https://h:0/",
+                        "https://u@h/",
+                        "ftp://h/",
+                        "https://h/\x01"};
+  for (size_t i = 0; i < sizeof(urls) / sizeof(urls[0]); i++) {
+    int set = cashback_options_set_endpoint(o, urls[i]) == CASHBACK_OK;
+    ck_assert_msg(set == cashback__url_allowed(urls[i], strlen(urls[i]), 1),
+                  "options and transport disagree on '%s'", urls[i]);
+  }
+  /* Plain http to a remote host: set, then refused by the check with the
+   * reason (the one case the check decides). */
+  cashback_options_set_merchant_id(o, "shop-1");
+  cashback_options_set_key(o, "k1", SECRET);
+  ck_assert_int_eq(cashback_options_set_endpoint(o, "http://example.com/e"),
+                   CASHBACK_OK);
+  EXPECT_FAIL(o, cashback__options_check(o), CASHBACK_E_CONFIG,
+              "plain http:// is only allowed to a loopback host");
   cashback_options_free(o);
 }
 END_TEST
@@ -788,6 +843,7 @@ TCase *cashback_test_options(void) {
   tcase_add_test(tc, test_key);
   tcase_add_test(tc, test_next_key);
   tcase_add_test(tc, test_endpoint);
+  tcase_add_test(tc, test_endpoint_one_rule);
   tcase_add_test(tc, test_landing_params);
   tcase_add_test(tc, test_landing_presets);
   tcase_add_test(tc, test_cookie_name);

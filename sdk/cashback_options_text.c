@@ -1,0 +1,380 @@
+/* The text keys: the single table that the config file, the environment
+ * and the connection string share (cashback_options_set()), each key's
+ * parser from text to a typed setter, and how an unknown key is named in
+ * an error. Each parser takes `value` (NUL-terminated, `len` bytes) and
+ * writes only after it is valid. */
+#include "cashback_ascii.h"
+#include "cashback_options.h"
+#include "cashback_time.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static cashback_status text_merchant_id(cashback_options *o, const char *v,
+                                        size_t len) {
+  (void)len;
+  return cashback_options_set_merchant_id(o, v);
+}
+
+static cashback_status text_key_id(cashback_options *o, const char *v,
+                                   size_t len) {
+  return cashback__options_set_key_part(o, CASHBACK__KEY_ID, v, len);
+}
+
+static cashback_status text_secret(cashback_options *o, const char *v,
+                                   size_t len) {
+  return cashback__options_set_key_part(o, CASHBACK__SECRET, v, len);
+}
+
+static cashback_status text_next_key_id(cashback_options *o, const char *v,
+                                        size_t len) {
+  return cashback__options_set_key_part(o, CASHBACK__NEXT_KEY_ID, v, len);
+}
+
+static cashback_status text_next_secret(cashback_options *o, const char *v,
+                                        size_t len) {
+  return cashback__options_set_key_part(o, CASHBACK__NEXT_SECRET, v, len);
+}
+
+static cashback_status text_cookie_secret(cashback_options *o, const char *v,
+                                          size_t len) {
+  (void)len;
+  return cashback_options_set_cookie_secret(o, v);
+}
+
+static cashback_status text_endpoint(cashback_options *o, const char *v,
+                                     size_t len) {
+  (void)len;
+  return cashback_options_set_endpoint(o, v);
+}
+
+static cashback_status text_landing(cashback_options *o, const char *v,
+                                    size_t len) {
+  (void)len;
+  return cashback_options_set_landing_params(o, v);
+}
+
+static cashback_status text_cookie_name(cashback_options *o, const char *v,
+                                        size_t len) {
+  (void)len;
+  return cashback_options_set_cookie_name(o, v);
+}
+
+static cashback_status text_cookie_domain(cashback_options *o, const char *v,
+                                          size_t len) {
+  (void)len;
+  return cashback_options_set_cookie_domain(o, v);
+}
+
+static cashback_status text_window(cashback_options *o, const char *v,
+                                   size_t len) {
+  int64_t seconds = 0;
+  if (cashback__duration_parse(v, len, &seconds) != CASHBACK_OK)
+    return cashback__options_fail(
+        o, CASHBACK_E_CONFIG,
+        "attribution_window: must be a duration such as '30d', '720h' or "
+        "'2592000' (seconds)");
+  return cashback_options_set_attribution_window(o, seconds);
+}
+
+static cashback_status text_log_level(cashback_options *o, const char *v,
+                                      size_t len) {
+  static const struct {
+    const char *name;
+    cashback_log_level level;
+  } levels[] = {{"debug", CASHBACK_LOG_DEBUG},
+                {"info", CASHBACK_LOG_INFO},
+                {"warn", CASHBACK_LOG_WARN},
+                {"warning", CASHBACK_LOG_WARN},
+                {"error", CASHBACK_LOG_ERROR}};
+  for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++)
+    if (cashback__ascii_ieq(v, len, levels[i].name)) {
+      o->log_min = levels[i].level;
+      return CASHBACK_OK;
+    }
+  return cashback__options_fail(
+      o, CASHBACK_E_CONFIG, "log_level: must be debug, info, warn or error");
+}
+
+static cashback_status text_spool_dir(cashback_options *o, const char *v,
+                                      size_t len) {
+  (void)len;
+  return cashback_options_set_spool_dir(o, v);
+}
+
+static cashback_status text_ca_file(cashback_options *o, const char *v,
+                                    size_t len) {
+  (void)len;
+  return cashback_options_set_ca_file(o, v);
+}
+
+static cashback_status text_durability(cashback_options *o, const char *v,
+                                       size_t len) {
+  if (cashback__ascii_ieq(v, len, "sync"))
+    return cashback_options_set_durability(o, CASHBACK_DURABLE_SYNC);
+  if (cashback__ascii_ieq(v, len, "process"))
+    return cashback_options_set_durability(o, CASHBACK_DURABLE_PROCESS);
+  return cashback__options_fail(o, CASHBACK_E_CONFIG,
+                                "durability: must be sync or process");
+}
+
+/* "1048576", "64k", "512m", "1g" (binary multiples). */
+static int parse_size(const char *v, size_t len, uint64_t *out) {
+  uint64_t n = 0, mult = 1;
+  size_t i = 0;
+  for (; i < len && v[i] >= '0' && v[i] <= '9'; i++) {
+    if (n > (UINT64_MAX - 9) / 10)
+      return -1;
+    n = n * 10 + (uint64_t)(v[i] - '0');
+  }
+  if (i == 0)
+    return -1;
+  if (i + 1 == len) {
+    switch (v[i] | 0x20) {
+    case 'k':
+      mult = UINT64_C(1) << 10;
+      break;
+    case 'm':
+      mult = UINT64_C(1) << 20;
+      break;
+    case 'g':
+      mult = UINT64_C(1) << 30;
+      break;
+    default:
+      return -1;
+    }
+  } else if (i != len) {
+    return -1;
+  }
+  if (n > UINT64_MAX / mult)
+    return -1;
+  *out = n * mult;
+  return 0;
+}
+
+static cashback_status text_spool_max(cashback_options *o, const char *v,
+                                      size_t len) {
+  uint64_t n;
+  if (parse_size(v, len, &n) != 0)
+    return cashback__options_fail(
+        o, CASHBACK_E_CONFIG,
+        "spool_max_bytes: must be a size such as '1g', '512m' or '65536'");
+  return cashback_options_set_spool_max_bytes(o, n);
+}
+
+static cashback_status text_batch_events(cashback_options *o, const char *v,
+                                         size_t len) {
+  uint64_t n;
+  if (parse_size(v, len, &n) != 0 || n > 1000 || v[len - 1] > '9')
+    return cashback__options_fail(o, CASHBACK_E_CONFIG,
+                                  "batch_max_events: must be 1 to 1000");
+  return cashback_options_set_batch(o, (size_t)n, o->batch_max_bytes);
+}
+
+static cashback_status text_batch_bytes(cashback_options *o, const char *v,
+                                        size_t len) {
+  uint64_t n;
+  if (parse_size(v, len, &n) != 0 || n > (4u << 20))
+    return cashback__options_fail(o, CASHBACK_E_CONFIG,
+                                  "batch_max_bytes: must be 64 KiB to 4 MiB");
+  return cashback_options_set_batch(o, o->batch_max_events, (size_t)n);
+}
+
+/* A duration in milliseconds: "250ms", or one cashback__duration_parse()
+ * takes ("30s", "10m"). */
+static int parse_ms(const char *v, size_t len, int64_t *ms) {
+  if (len > 2 && v[len - 2] == 'm' && v[len - 1] == 's') {
+    int64_t n;
+    if (cashback__duration_parse(v, len - 2, &n) != CASHBACK_OK)
+      return -1; /* digits only: a bare number is seconds, so n is ms */
+    *ms = n;
+    return 0;
+  }
+  int64_t s;
+  if (cashback__duration_parse(v, len, &s) != CASHBACK_OK ||
+      s > INT64_MAX / 1000)
+    return -1;
+  *ms = s * 1000;
+  return 0;
+}
+
+static cashback_status text_ms(cashback_options *o, const char *key,
+                               const char *v, size_t len, int64_t *out) {
+  if (parse_ms(v, len, out) != 0)
+    return cashback__options_fail(
+        o, CASHBACK_E_CONFIG,
+        "%s: must be a duration such as '500ms', '10s' or '5m'", key);
+  return CASHBACK_OK;
+}
+
+static cashback_status text_connect_timeout(cashback_options *o, const char *v,
+                                            size_t len) {
+  int64_t ms;
+  cashback_status st = text_ms(o, "connect_timeout", v, len, &ms);
+  return st ? st : cashback_options_set_timeouts(o, ms, o->total_timeout_ms);
+}
+
+static cashback_status text_request_timeout(cashback_options *o, const char *v,
+                                            size_t len) {
+  int64_t ms;
+  cashback_status st = text_ms(o, "request_timeout", v, len, &ms);
+  return st ? st : cashback_options_set_timeouts(o, o->connect_timeout_ms, ms);
+}
+
+static cashback_status text_backoff_base(cashback_options *o, const char *v,
+                                         size_t len) {
+  int64_t ms;
+  cashback_status st = text_ms(o, "backoff_base", v, len, &ms);
+  return st ? st
+            : cashback_options_set_backoff(
+                  o, ms, ms > o->backoff_cap_ms ? ms : o->backoff_cap_ms);
+}
+
+static cashback_status text_backoff_max(cashback_options *o, const char *v,
+                                        size_t len) {
+  int64_t ms;
+  cashback_status st = text_ms(o, "backoff_max", v, len, &ms);
+  return st ? st : cashback_options_set_backoff(o, o->backoff_base_ms, ms);
+}
+
+static cashback_status text_followup_wait(cashback_options *o, const char *v,
+                                          size_t len) {
+  int64_t ms;
+  cashback_status st = text_ms(o, "followup_wait", v, len, &ms);
+  return st ? st : cashback_options_set_followup_wait(o, ms);
+}
+
+static cashback_status text_insecure(cashback_options *o, const char *v,
+                                     size_t len) {
+  static const char *const yes[] = {"1", "true", "yes", "on"};
+  static const char *const no[] = {"0", "false", "no", "off"};
+  for (size_t i = 0; i < 4; i++) {
+    if (cashback__ascii_ieq(v, len, yes[i]))
+      return cashback_options_set_allow_insecure_http(o, 1);
+    if (cashback__ascii_ieq(v, len, no[i]))
+      return cashback_options_set_allow_insecure_http(o, 0);
+  }
+  return cashback__options_fail(o, CASHBACK_E_CONFIG,
+                                "allow_insecure_http: must be true or false");
+}
+
+static const struct {
+  const char *key;
+  cashback_status (*set)(cashback_options *o, const char *v, size_t len);
+} text_keys[] = {
+    {"merchant_id", text_merchant_id},
+    {"key_id", text_key_id},
+    {"secret", text_secret},
+    {"next_key_id", text_next_key_id},
+    {"next_secret", text_next_secret},
+    {"cookie_secret", text_cookie_secret},
+    {"endpoint", text_endpoint},
+    {"landing_params", text_landing},
+    {"cookie_name", text_cookie_name},
+    {"cookie_domain", text_cookie_domain},
+    {"attribution_window", text_window},
+    {"log_level", text_log_level},
+    {"spool_dir", text_spool_dir},
+    {"durability", text_durability},
+    {"spool_max_bytes", text_spool_max},
+    {"batch_max_events", text_batch_events},
+    {"batch_max_bytes", text_batch_bytes},
+    {"connect_timeout", text_connect_timeout},
+    {"request_timeout", text_request_timeout},
+    {"backoff_base", text_backoff_base},
+    {"backoff_max", text_backoff_max},
+    {"followup_wait", text_followup_wait},
+    {"allow_insecure_http", text_insecure},
+    {"ca_file", text_ca_file},
+};
+
+const char *cashback__options_key(size_t i) {
+  return i < sizeof(text_keys) / sizeof(text_keys[0]) ? text_keys[i].key : NULL;
+}
+
+int cashback__options_key_known(const char *k, size_t len) {
+  for (size_t i = 0; i < sizeof(text_keys) / sizeof(text_keys[0]); i++)
+    if (strlen(text_keys[i].key) == len &&
+        memcmp(text_keys[i].key, k, len) == 0)
+      return 1;
+  return 0;
+}
+
+/* Levenshtein distance of `a` (`n` bytes) and `b`, both at most 64. */
+static size_t distance(const char *a, size_t n, const char *b) {
+  size_t m = strlen(b), row[65];
+  for (size_t j = 0; j <= m; j++)
+    row[j] = j;
+  for (size_t i = 1; i <= n; i++) {
+    size_t diag = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= m; j++) {
+      size_t up = row[j];
+      size_t best = diag + (a[i - 1] != b[j - 1]);
+      if (up + 1 < best)
+        best = up + 1;
+      if (row[j - 1] + 1 < best)
+        best = row[j - 1] + 1;
+      row[j] = best;
+      diag = up;
+    }
+  }
+  return row[m];
+}
+
+const char *cashback__options_key_shown(const char *k, size_t len, char *buf,
+                                        size_t size) {
+  /* Shorter than any secret (16 or more): never a secret. */
+  int name = len >= 1 && len < 16;
+  for (size_t i = 0; name && i < len; i++)
+    name = (k[i] >= 'a' && k[i] <= 'z') || k[i] == '_';
+  /* The nearest key of ours, case and blanks aside: named, not theirs. */
+  char norm[65];
+  size_t nn = 0;
+  for (size_t i = 0; i < len && nn < sizeof(norm) - 1; i++)
+    if (k[i] != ' ' && k[i] != '\t')
+      norm[nn++] = (char)cashback__ascii_lower((unsigned char)k[i]);
+  const char *like = NULL;
+  size_t best = 3; /* at most 2 edits */
+  for (size_t i = 0; len <= 64 && i < sizeof(text_keys) / sizeof(text_keys[0]);
+       i++) {
+    size_t d = distance(norm, nn, text_keys[i].key);
+    if (d < best) {
+      best = d;
+      like = text_keys[i].key;
+    }
+  }
+  char hint[64] = "";
+  if (like)
+    snprintf(hint, sizeof(hint), "; did you mean '%s'?", like);
+  if (name)
+    snprintf(buf, size, "'%.*s'%s%s%s", (int)len, k, like ? " (" : "",
+             like ? hint + 2 : "", like ? ")" : "");
+  else if (len == 0)
+    snprintf(buf, size, "'' (empty)");
+  else
+    snprintf(buf, size,
+             "of %zu characters (not shown: it may be a value written "
+             "without its key%s)",
+             len, hint);
+  return buf;
+}
+
+cashback_status cashback_options_set(cashback_options *opts, const char *key,
+                                     const char *value) {
+  if (!opts)
+    return CASHBACK_E_INVALID_ARGUMENT;
+  if (!key)
+    return cashback__options_null(opts, "key");
+  for (size_t i = 0; i < sizeof(text_keys) / sizeof(text_keys[0]); i++) {
+    if (strcmp(key, text_keys[i].key) != 0)
+      continue;
+    if (!value)
+      return cashback__options_null(opts, text_keys[i].key);
+    return text_keys[i].set(opts, value, strlen(value));
+  }
+  char shown[160];
+  return cashback__options_fail(
+      opts, CASHBACK_E_CONFIG, "unknown key %s",
+      cashback__options_key_shown(key, strlen(key), shown, sizeof(shown)));
+}
