@@ -31,6 +31,7 @@
 #include "cashback_deferred.h"
 #include "cashback_fork.h"
 #include "cashback_http.h"
+#include "cashback_quarantine.h"
 #include "cashback_request.h"
 #include "cashback_record.h"
 #include "cashback_response.h"
@@ -76,12 +77,9 @@ struct cashback__sender {
   int saved_in_flight; /* the state file says a request is in flight */
   /* The names of the quarantine's entries for records that are not events,
    * read once per step (not once per such record) and freed at its end. */
-  char (*qnames)[48];
-  size_t qn, qcap;
-  int qscanned;
-  uint64_t quarantine_scans; /* whole reads of the quarantine, for tests */
-  char spool_problem[256];   /* the last one logged (logged when it changes) */
-  char seq_problem[512];     /* why `seq` cannot be used, as last logged */
+  cashback__quarantine_seen qseen;
+  char spool_problem[256]; /* the last one logged (logged when it changes) */
+  char seq_problem[512];   /* why `seq` cannot be used, as last logged */
 
   pthread_mutex_t mu; /* the thread's control */
   pthread_cond_t cv;
@@ -604,204 +602,25 @@ static void path_fault(cashback__sender *s, long http_status, const char *url,
                  url, http_status, detail);
 }
 
-/* Quarantine entries (docs/reliability.md, "The quarantine"): one record of
- * JSON each,
- *   {"id","reason","message","http_status","quarantined_at","event":{...}}
- * with the event spliced in as sent. A payload that is not one whole JSON
- * value (a spool record that is not an event, or an event the network
- * refused that is not valid JSON) is never spliced: its exact bytes go in
- * "event_hex" with "raw_len", split over several entries ("part", "parts",
- * "raw_offset") when the hex would pass the record cap. So is an event whose
- * entry would pass the cap (the event setters keep new ones below it). */
-#define QUARANTINE_HEX_PART ((CASHBACK__RECORD_MAX - 4096) / 2)
-
-/* 1 when `p` (`len` bytes, NUL-terminated at p[len]) is exactly one JSON
- * value and nothing else. */
-static int is_one_json_value(const char *p, size_t len) {
-  if (memchr(p, '\0', len))
-    return 0;
-  const char *end = NULL;
-  cJSON *v = cJSON_ParseWithLengthOpts(p, len + 1, &end, 1);
-  cJSON_Delete(v);
-  return v != NULL;
-}
-
-static cJSON *entry_head(const char *id, const char *reason,
-                         const char *message, long http_status,
-                         const char *iso) {
-  cJSON *o = cJSON_CreateObject();
-  if (o && cJSON_AddStringToObject(o, "id", id) &&
-      cJSON_AddStringToObject(o, "reason", reason) &&
-      cJSON_AddStringToObject(o, "message", message) &&
-      cJSON_AddNumberToObject(o, "http_status", (double)http_status) &&
-      cJSON_AddStringToObject(o, "quarantined_at", iso))
-    return o;
-  cJSON_Delete(o);
-  return NULL;
-}
-
-/* Appends entry `o` (and frees it): CASHBACK_OK, CASHBACK_E_TOO_BIG when it
- * would pass the record cap, or the failure. */
-static cashback_status append_entry(cashback__sender *s, cJSON *o,
-                                    int64_t now_ms) {
-  char *text = o ? cJSON_PrintUnformatted(o) : NULL;
-  cJSON_Delete(o);
-  if (!text)
-    return CASHBACK_E_NOMEM;
-  size_t n = strlen(text);
-  cashback_status st =
-      n > CASHBACK__RECORD_MAX
-          ? CASHBACK_E_TOO_BIG
-          : cashback__quarantine_append(s->spool, text, n, now_ms);
-  cJSON_free(text);
-  return st;
-}
-
-/* The bytes of `p` as hex entries; `id` names them. */
-static cashback_status append_hex(cashback__sender *s, const char *id,
-                                  const char *reason, const char *message,
-                                  long http_status, const char *iso,
-                                  const char *p, size_t len, int64_t now_ms) {
-  size_t parts =
-      len ? (len + QUARANTINE_HEX_PART - 1) / QUARANTINE_HEX_PART : 1;
-  char *hex =
-      malloc(2 * (len < QUARANTINE_HEX_PART ? len : QUARANTINE_HEX_PART) + 1);
-  if (!hex)
-    return CASHBACK_E_NOMEM;
-  cashback_status st = CASHBACK_OK;
-  for (size_t k = 0; k < parts && st == CASHBACK_OK; k++) {
-    size_t off = k * QUARANTINE_HEX_PART;
-    size_t n =
-        len - off < QUARANTINE_HEX_PART ? len - off : QUARANTINE_HEX_PART;
-    char part_id[128];
-    if (parts > 1)
-      snprintf(part_id, sizeof(part_id), "%s-p%zuof%zu", id, k + 1, parts);
-    else
-      snprintf(part_id, sizeof(part_id), "%s", id);
-    cashback__hex((const uint8_t *)p + off, n, hex);
-    cJSON *o = entry_head(part_id, reason, message, http_status, iso);
-    if (o && (!cJSON_AddStringToObject(o, "event_hex", hex) ||
-              !cJSON_AddNumberToObject(o, "raw_len", (double)len) ||
-              (parts > 1 &&
-               (!cJSON_AddNumberToObject(o, "part", (double)(k + 1)) ||
-                !cJSON_AddNumberToObject(o, "parts", (double)parts) ||
-                !cJSON_AddNumberToObject(o, "raw_offset", (double)off))))) {
-      cJSON_Delete(o);
-      o = NULL;
-    }
-    st = o ? append_entry(s, o, now_ms) : CASHBACK_E_NOMEM;
-  }
-  free(hex);
-  return st;
-}
-
-/* Adds `name` (`len` bytes) to the step's set of quarantined names. */
-static void qname_add(cashback__sender *s, const char *name, size_t len) {
-  if (len >= sizeof(s->qnames[0]))
-    return;
-  if (s->qn == s->qcap) {
-    size_t cap = s->qcap ? s->qcap * 2 : 32;
-    char(*q)[48] = realloc(s->qnames, cap * sizeof(*q));
-    if (!q)
-      return; /* then it may be stored twice, never lost */
-    s->qnames = q;
-    s->qcap = cap;
-  }
-  memcpy(s->qnames[s->qn], name, len);
-  s->qnames[s->qn][len] = '\0';
-  s->qn++;
-}
-
-static int collect_invalid(const char *p, size_t len, int64_t t, void *ud) {
-  (void)t;
-  static const char pre[] = "{\"id\":\"invalid-";
-  size_t pl = sizeof(pre) - 1, k = 7; /* the name starts after {"id":" */
-  if (len < pl || memcmp(p, pre, pl) != 0)
-    return 0;
-  size_t end = k;
-  while (end < len && p[end] != '"')
-    end++;
-  /* "invalid-<crc>-<len>" or its first part "...-p1of<n>". */
-  size_t nl = end - k;
-  for (size_t j = 0; j + 1 < nl; j++)
-    if (p[k + j] == '-' && p[k + j + 1] == 'p') {
-      nl = j;
-      break;
-    }
-  qname_add(ud, p + k, nl);
-  return 0;
-}
-
-/* 1 when the quarantine has an entry named `name` (or its first part). The
- * quarantine is read once per step for this, whatever the number of such
- * records (each used to read it whole: O(n^2) for n of them). */
-static int quarantined_already(cashback__sender *s, const char *name) {
-  if (!s->qscanned) {
-    s->quarantine_scans++;
-    s->qn = 0;
-    if (cashback__quarantine_scan(s->spool, collect_invalid, s, NULL) !=
-        CASHBACK_OK)
-      return 0; /* then it is stored again: a copy, never a loss */
-    s->qscanned = 1;
-  }
-  for (size_t i = 0; i < s->qn; i++)
-    if (strcmp(s->qnames[i], name) == 0)
-      return 1;
-  return 0;
-}
-
 uint64_t cashback__sender_quarantine_scans(cashback__sender *s) {
   pthread_mutex_lock(&s->step_lock); /* no callback runs under it here */
-  uint64_t n = s->quarantine_scans;
+  uint64_t n = s->qseen.scans;
   pthread_mutex_unlock(&s->step_lock);
   return n;
 }
 
 /* Quarantines the payload `p` (`len` bytes: a batch item, or a deferred
- * event) with a reason; 0 when it is safely stored. `id` is "unknown" for a
- * record that is not an event: it is then named by its bytes,
- * "invalid-<crc32c>-<length>". `kept` says where it stays when it cannot be
- * stored. The one writer of quarantine entries. */
+ * event) with a reason (cashback__quarantine_put); 0 when it is safely
+ * stored. `id` is "unknown" for a record that is not an event. `kept` says
+ * where it stays when it cannot be stored. */
 static int quarantine_bytes(cashback__sender *s, const char *p, size_t len,
                             const char *id, const char *reason,
                             const char *message, long http_status,
                             const char *kept) {
-  char *event = malloc(len + 1);
-  char iso[CASHBACK__ISO8601_MAX];
-  int64_t now_ms = cashback__wall_ms();
   char name[64];
-  snprintf(name, sizeof(name), "%s", id);
-  cashback_status st = CASHBACK_E_NOMEM;
-  if (event && cashback__iso8601(now_ms / 1000, 0, iso) == CASHBACK_OK) {
-    memcpy(event, p, len);
-    event[len] = '\0';
-    int invalid = strcmp(reason, "invalid_record") == 0;
-    st = CASHBACK_E_TOO_BIG;
-    if (!invalid && is_one_json_value(event, len)) {
-      cJSON *o = entry_head(id, reason, message, http_status, iso);
-      if (o && !cJSON_AddRawToObject(o, "event", event)) {
-        cJSON_Delete(o);
-        o = NULL;
-      }
-      st = o ? append_entry(s, o, now_ms) : CASHBACK_E_NOMEM;
-    }
-    if (st == CASHBACK_E_TOO_BIG) {
-      if (invalid || strcmp(id, "unknown") == 0)
-        snprintf(name, sizeof(name), "invalid-%08" PRIx32 "-%zu",
-                 cashback__crc32c(0, p, len), len);
-      /* Such a record is quarantined before the batch is sent, and read
-       * again when the batch is not settled (a failed attempt, a batch
-       * halved): stored once, named by its bytes. */
-      if (invalid && quarantined_already(s, name))
-        st = CASHBACK_OK;
-      else
-        st = append_hex(s, name, reason, message, http_status, iso, p, len,
-                        now_ms);
-      if (invalid && st == CASHBACK_OK && s->qscanned)
-        qname_add(s, name, strlen(name));
-    }
-  }
-  free(event);
+  cashback_status st = cashback__quarantine_put(
+      s->spool, &s->qseen, p, len, id, reason, message, http_status,
+      cashback__wall_ms(), name, sizeof(name));
   if (st == CASHBACK_OK)
     cashback__log(s->c, CASHBACK_LOG_WARN,
                   "event %s quarantined: %s%s%s (replay with "
@@ -1938,10 +1757,8 @@ static cashback__step step_finish(step_ctx *x, cashback__step result,
     s->state.in_flight_since = 0;
     save_state(s);
   }
-  free(s->qnames); /* the quarantine's names are read again next step */
-  s->qnames = NULL;
-  s->qn = s->qcap = 0;
-  s->qscanned = 0;
+  /* the quarantine's names are read again next step */
+  cashback__quarantine_seen_clear(&s->qseen);
   return result;
 }
 

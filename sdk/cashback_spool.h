@@ -192,38 +192,6 @@ uint64_t cashback__spool_stamp(cashback__spool *s);
  * clock), with `out` naming the file, what failed, why and the euid. */
 int cashback__spool_seq_problem(cashback__spool *s, char *out, size_t size);
 
-/* --- Quarantine --------------------------------------------------------- */
-
-/* Appends a record to quarantine.log and fdatasyncs it. */
-cashback_status cashback__quarantine_append(cashback__spool *s,
-                                            const void *payload, size_t len,
-                                            int64_t time_ms);
-
-/* Damage in quarantine.log: spans that are not whole valid records (bad
- * magic, length or checksum, a torn tail), each up to where a valid record
- * starts again. */
-typedef struct cashback__quarantine_damage {
-  uint64_t regions;
-  uint64_t bytes;
-} cashback__quarantine_damage;
-
-/* Calls `fn` for each quarantined record in order; stops when it returns
- * non-zero. `*damage` (may be NULL) counts the damage met on the way (all
- * of it when `fn` never stops the walk). */
-typedef int (*cashback__record_fn)(const char *payload, size_t len,
-                                   int64_t time_ms, void *ud);
-cashback_status cashback__quarantine_scan(cashback__spool *s,
-                                          cashback__record_fn fn, void *ud,
-                                          cashback__quarantine_damage *damage);
-
-/* Rewrites quarantine.log keeping the records for which `keep` returns
- * non-zero (atomically: temporary file, fsync, rename). Kept records and
- * damaged spans are copied byte for byte, so the damage stays counted.
- * `*removed` counts the others. */
-cashback_status cashback__quarantine_filter(cashback__spool *s,
-                                            cashback__record_fn keep, void *ud,
-                                            size_t *removed);
-
 /* --- Sender state ------------------------------------------------------- */
 
 /* Reads / replaces the small `state` file (atomic rename). Read gives at
@@ -234,6 +202,18 @@ cashback_status cashback__spool_state_read(cashback__spool *s, char *buf,
                                            size_t size);
 cashback_status cashback__spool_state_write(cashback__spool *s,
                                             const char *text);
+
+/* --- The spool's own files (for cashback_quarantine.c) ----------------- */
+
+/* Opens `name` in the spool directory with the spool's rules: never
+ * through a symlink or a hard link; a file opened for writing or created
+ * must be a regular file owned by the directory's owner, us or root, and
+ * one created running as root is given to the directory's owner. -1 and
+ * errno on failure. */
+int cashback__spool_openat(cashback__spool *s, const char *name, int flags,
+                           mode_t mode);
+/* The open spool directory (for fsync, renameat and unlinkat). */
+int cashback__spool_dirfd(const cashback__spool *s);
 
 /* --- Small files replaced whole ----------------------------------------- */
 

@@ -6,6 +6,7 @@
 #include "cashback_backoff.h"
 #include "cashback_client.h"
 #include "cashback_deferred.h"
+#include "cashback_quarantine.h"
 #include "cashback_sender.h"
 #include "cashback_spool.h"
 #include "cashback_text.h"
@@ -13,14 +14,6 @@
 
 #include <stdio.h>
 #include <string.h>
-
-static int count_one(const char *p, size_t len, int64_t t, void *ud) {
-  (void)p;
-  (void)len;
-  (void)t;
-  (*(uint64_t *)ud)++;
-  return 0;
-}
 
 /* A text field of the status made printable in place (cashback_text.h):
  * it holds the configured spool path and what the spool's files say. */
@@ -47,8 +40,7 @@ cashback_status cashback_get_status(cashback_client *c,
                              &oldest_ms, &issues);
   cashback__quarantine_damage damage;
   if (st == CASHBACK_OK)
-    st =
-        cashback__quarantine_scan(spool, count_one, &out->quarantined, &damage);
+    st = cashback__quarantine_count(spool, &out->quarantined, &damage);
   if (st == CASHBACK_OK)
     out->quarantine_damaged = damage.regions;
   if (st != CASHBACK_OK)

@@ -3,6 +3,7 @@
 #include "cashback.h"
 #include "cashback_crc32c.h"
 #include "cashback_record.h"
+#include "cashback_quarantine.h"
 #include "cashback_spool.h"
 #include "fixture.h"
 #include "tests.h"

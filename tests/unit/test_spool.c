@@ -1,5 +1,6 @@
 /* The spool on a real file system, in a fresh directory under /tmp. */
 #include "cashback_record.h"
+#include "cashback_quarantine.h"
 #include "cashback_spool.h"
 #include "tests.h"
 
