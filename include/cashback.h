@@ -436,12 +436,50 @@ CASHBACK_API const char *cashback_client_merchant_id(const cashback_client *c);
  * Click capture (landing) and read-back (checkout)
  * --------------------------------------------------------------------- */
 
-/** A click read back at checkout. A plain value; copy it freely. */
+/**
+ * A click handle: the signed value of the click cookie,
+ * "1.<captured_at>.<mac>.<param>.<token>", today at most 216 bytes; the
+ * limit leaves room for a later version. Opaque: store it with the order as
+ * it is and give it back to `cashback_click_verify()`; do not parse it.
+ */
+#define CASHBACK_HANDLE_MAX 256
+#define CASHBACK_COOKIE_NAME_MAX 64    /**< the click cookie's name */
+#define CASHBACK_COOKIE_DOMAIN_MAX 253 /**< its Domain attribute */
+
+/**
+ * A click read back at checkout, or verified from a handle. An output
+ * struct that may grow: set `size` to `sizeof(cashback_click)` before the
+ * call (a smaller or zero size is CASHBACK_E_INVALID_ARGUMENT; the library
+ * never writes past `size`). A plain value; copy it freely.
+ */
 typedef struct cashback_click {
+  size_t size;                         /**< set by the caller: sizeof */
   char token[CASHBACK_TOKEN_MAX + 1];  /**< the network's click token */
   char source[CASHBACK_PARAM_MAX + 1]; /**< landing parameter it came in */
   int64_t captured_at;                 /**< Unix time of the landing */
+  /** The click handle (the verified cookie value): store this with the
+   * order; `cashback_click_verify()` gives the whole click back from it. */
+  char handle[CASHBACK_HANDLE_MAX + 1];
 } cashback_click;
+
+/**
+ * The click cookie as parts, for frameworks that set cookies through their
+ * own API (Django's set_cookie, Express's res.cookie). An output struct that
+ * may grow: set `size` to `sizeof(cashback_cookie)` before the call. The
+ * Set-Cookie string of `cashback_capture()` is formatted from exactly these
+ * parts. A plain value; copy it freely.
+ */
+typedef struct cashback_cookie {
+  size_t size;                                 /**< set by the caller: sizeof */
+  char name[CASHBACK_COOKIE_NAME_MAX + 1];     /**< the cookie's name */
+  char value[CASHBACK_HANDLE_MAX + 1];         /**< its value: the handle */
+  int64_t max_age;                             /**< Max-Age, seconds (window) */
+  char path[2];                                /**< Path: always "/" */
+  char domain[CASHBACK_COOKIE_DOMAIN_MAX + 1]; /**< Domain, "" for none */
+  int secure;                                  /**< Secure: always 1 */
+  int http_only;                               /**< HttpOnly: always 1 */
+  char same_site[8];                           /**< SameSite: always "Lax" */
+} cashback_cookie;
 
 /**
  * Landing: looks for a click token in `target` (a raw query string, or a
@@ -454,6 +492,7 @@ typedef struct cashback_click {
  * CASHBACK_E_CLICK_MALFORMED when there is one but it is not valid (bad
  * character, too long, bad percent-encoding, two different values), and
  * CASHBACK_E_TOO_BIG when `set_cookie_size` is too small.
+ * `target` is borrowed. Thread-safe.
  */
 CASHBACK_API cashback_status cashback_capture(cashback_client *client,
                                               const char *target, size_t len,
@@ -461,15 +500,48 @@ CASHBACK_API cashback_status cashback_capture(cashback_client *client,
                                               size_t set_cookie_size);
 
 /**
+ * Landing, as parts: the same search and the same cookie as
+ * `cashback_capture()` (which formats its string from these parts), given
+ * as name, value and attributes in `*out` (its `size` set by the caller).
+ * Same statuses; on any failure `*out` holds empty strings and zeros (its
+ * `size` kept). `target` is borrowed. Thread-safe.
+ */
+CASHBACK_API CASHBACK_MUST_USE cashback_status
+cashback_capture_parts(cashback_client *client, const char *target, size_t len,
+                       cashback_cookie *out);
+
+/**
  * Checkout: reads the click back from a raw Cookie header (`len` bytes).
- * Returns CASHBACK_OK and fills `out`, or CASHBACK_E_CLICK_NONE (no click
- * cookie), CASHBACK_E_CLICK_EXPIRED (older than the window),
- * CASHBACK_E_CLICK_TAMPERED (signature wrong) or CASHBACK_E_CLICK_MALFORMED.
- * Several cookies of that name: the newest valid one wins.
+ * Returns CASHBACK_OK and fills `out` (its `size` set by the caller), or
+ * CASHBACK_E_CLICK_NONE (no click cookie), CASHBACK_E_CLICK_EXPIRED (older
+ * than the window), CASHBACK_E_CLICK_TAMPERED (signature wrong) or
+ * CASHBACK_E_CLICK_MALFORMED. Several cookies of that name: the newest
+ * valid one wins. `out->handle` is the one to store with the order.
+ * `cookie_header` is borrowed. Thread-safe.
  */
 CASHBACK_API CASHBACK_MUST_USE cashback_status
 cashback_click_read(cashback_client *client, const char *cookie_header,
                     size_t len, cashback_click *out);
+
+/**
+ * Verifies a click handle (`len` bytes, not NUL-terminated: the
+ * `handle` of a `cashback_click`, or the value of one click cookie)
+ * exactly as `cashback_click_read()` checks a cookie: its form, its MAC
+ * (constant time, against every cookie key of the client), a capture time
+ * at most 300 s ahead of the client's clock, and its age against the
+ * attribution window. Returns CASHBACK_OK and fills `out` (its `size` set
+ * by the caller) with token, source, capture time and the handle, or
+ * CASHBACK_E_CLICK_NONE (`len` 0), CASHBACK_E_CLICK_EXPIRED,
+ * CASHBACK_E_CLICK_TAMPERED or CASHBACK_E_CLICK_MALFORMED (over
+ * CASHBACK_HANDLE_MAX bytes, a NUL or any byte out of place), the detail on
+ * the client. On failure the click is zeroed (its `size` kept). This is how
+ * a request without the shopper's cookie (a payment webhook) reports the
+ * sale: verify the stored handle, then `cashback_event_set_click_full()`.
+ * `handle` is borrowed. Thread-safe.
+ */
+CASHBACK_API CASHBACK_MUST_USE cashback_status
+cashback_click_verify(cashback_client *client, const char *handle, size_t len,
+                      cashback_click *out);
 
 /* ------------------------------------------------------------------------
  * Money
@@ -568,7 +640,12 @@ CASHBACK_API const char *cashback_event_last_error(const cashback_event *ev);
 CASHBACK_API cashback_status cashback_event_set_click(cashback_event *ev,
                                                       const char *token);
 
-/** The whole click read back by `cashback_click_read()`. */
+/**
+ * The whole click (token, source parameter and capture time) read back by
+ * `cashback_click_read()` or verified by `cashback_click_verify()`: the
+ * path that keeps what the network needs. Only those three fields are read
+ * (not `size` nor `handle`), so a click built by hand works too.
+ */
 CASHBACK_API cashback_status
 cashback_event_set_click_full(cashback_event *ev, const cashback_click *click);
 

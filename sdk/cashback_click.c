@@ -37,18 +37,29 @@
  *
  * Set-Cookie: "<cookie_name>=<value>; Max-Age=<window>; Path=/;
  * [Domain=<domain>; ]Secure; HttpOnly; SameSite=Lax". CASHBACK_E_TOO_BIG
- * when the caller's buffer is short; the buffer then holds "".
+ * when the caller's buffer is short; the buffer then holds "". One function,
+ * capture_cookie(), makes the cookie as parts (cashback_cookie); the
+ * Set-Cookie string of cashback_capture() is formatted from those parts by
+ * set_cookie_text(), and cashback_capture_parts() hands them out as they
+ * are, so the two can never disagree.
+ *
+ * Handle. The cookie value is also the click handle an application stores
+ * with its order (cashback_click.handle) and gives back later, e.g. from a
+ * payment webhook that carries no cookie. cashback_click_verify() checks a
+ * handle with check_cookie(), the one function that checks every cookie
+ * value of a Cookie header too, so a handle is exactly as trusted as the
+ * cookie it was.
  *
  * Read-back: every cookie of the configured name in the Cookie header is
- * checked, in this order: shape, version and character set (else
- * malformed); MAC, compared in constant time (else tampered); capture time
- * more than 300 s ahead of now (malformed, "in the future": clocks of a
- * server fleet drift a little, but not that much); captured_at + window <
- * now (expired; exactly at the boundary is still valid). The newest valid
- * one wins, the later one in the header on a tie (browsers list older
- * cookies first), so the last click wins. When none is valid the status
- * returned is tampered, else expired, else malformed, with the detail of the
- * first cookie of that status; no cookie of that name is
+ * checked, in this order: length (at most CASHBACK_HANDLE_MAX), shape,
+ * version and character set (else malformed); MAC, compared in constant time
+ * (else tampered); capture time more than 300 s ahead of now (malformed, "in
+ * the future": clocks of a server fleet drift a little, but not that much);
+ * captured_at + window < now (expired; exactly at the boundary is still valid).
+ * The newest valid one wins, the later one in the header on a tie (browsers
+ * list older cookies first), so the last click wins. When none is valid the
+ * status returned is tampered, else expired, else malformed, with the detail of
+ * the first cookie of that status; no cookie of that name is
  * CASHBACK_E_CLICK_NONE. */
 #include "cashback_client.h"
 #include "cashback_cookie.h"
@@ -57,6 +68,7 @@
 #include "cashback_query.h"
 
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -141,38 +153,52 @@ static cashback_status landing_token(const char *target, size_t len,
   return CASHBACK_OK;
 }
 
-cashback_status cashback_capture(cashback_client *client, const char *target,
-                                 size_t len, char *set_cookie,
-                                 size_t set_cookie_size) {
-  cashback__call_begin(client);
-  if (client == NULL)
-    return CASHBACK_E_INVALID_ARGUMENT;
-  if (set_cookie == NULL)
-    return cashback__fail(client, CASHBACK_E_INVALID_ARGUMENT,
-                          "capture: set_cookie must not be NULL");
-  if (set_cookie_size > 0)
-    set_cookie[0] = '\0';
-  if (target == NULL && len > 0)
-    return cashback__fail(client, CASHBACK_E_INVALID_ARGUMENT,
-                          "capture: target is NULL but len is %zu", len);
+/* Size rules of the public output structs (see include/cashback.h): the
+ * caller sets `size`; less than the first published layout is refused. */
+static cashback_status check_size(cashback_client *c, size_t size, size_t min,
+                                  const char *what) {
+  if (size >= min)
+    return CASHBACK_OK;
+  return cashback__fail(c, CASHBACK_E_INVALID_ARGUMENT,
+                        "%s: size is %zu, at least %zu needed (set it to "
+                        "sizeof the struct)",
+                        what, size, min);
+}
 
+#define CLICK_SIZE_V1                                                          \
+  (offsetof(cashback_click, handle) + sizeof(((cashback_click *)0)->handle))
+#define COOKIE_SIZE_V1                                                         \
+  (offsetof(cashback_cookie, same_site) +                                      \
+   sizeof(((cashback_cookie *)0)->same_site))
+
+_Static_assert(CASHBACK_COOKIE_NAME_MAX == CASHBACK__COOKIE_NAME_MAX,
+               "public and internal cookie name limits differ");
+_Static_assert(CASHBACK_COOKIE_DOMAIN_MAX == CASHBACK__DOMAIN_MAX,
+               "public and internal cookie domain limits differ");
+_Static_assert(CASHBACK_HANDLE_MAX >= 2 + 19 + 1 + 32 + 1 + CASHBACK_PARAM_MAX +
+                                          1 + CASHBACK_TOKEN_MAX,
+               "a version 1 cookie value must fit a handle");
+
+/* The first landing parameter that carries a valid token (see the top of
+ * this file): its name in *param and the token in tok, or a status. */
+static cashback_status find_landing(cashback_client *client, const char *target,
+                                    size_t len, const char **param, char *tok,
+                                    size_t *tok_len) {
   const cashback_options *o = &client->opts;
-  char tok[CASHBACK_TOKEN_MAX + 1];
-  size_t tok_len = 0;
-  const char *param = NULL;
   char first_why[CASHBACK_ERROR_MAX + 1] = "";
-  for (size_t i = 0; i < o->n_landing && param == NULL; i++) {
+  *param = NULL;
+  for (size_t i = 0; i < o->n_landing && *param == NULL; i++) {
     char why[CASHBACK_ERROR_MAX + 1];
-    cashback_status st = landing_token(target, len, o->landing[i], tok,
-                                       &tok_len, why, sizeof(why));
+    cashback_status st = landing_token(target, len, o->landing[i], tok, tok_len,
+                                       why, sizeof(why));
     if (st == CASHBACK_OK)
-      param = o->landing[i];
+      *param = o->landing[i];
     else if (st == CASHBACK_E_CLICK_MALFORMED && first_why[0] == '\0')
       memcpy(first_why, why, sizeof(why));
     else if (st == CASHBACK_E_CLICK_MALFORMED)
       cashback__log(client, CASHBACK_LOG_WARN, "click ignored: %s", why);
   }
-  if (param == NULL) {
+  if (*param == NULL) {
     if (first_why[0] != '\0')
       return cashback__fail(client, CASHBACK_E_CLICK_MALFORMED, "%s",
                             first_why);
@@ -180,7 +206,22 @@ cashback_status cashback_capture(cashback_client *client, const char *target,
   }
   if (first_why[0] != '\0')
     cashback__log(client, CASHBACK_LOG_WARN, "click ignored: %s (using '%s')",
-                  first_why, param);
+                  first_why, *param);
+  return CASHBACK_OK;
+}
+
+/* The click cookie for `target`, as parts: the one place a cookie is made.
+ * `ck` is a whole struct of this library's layout. */
+static cashback_status capture_cookie(cashback_client *client,
+                                      const char *target, size_t len,
+                                      cashback_cookie *ck) {
+  const cashback_options *o = &client->opts;
+  char tok[CASHBACK_TOKEN_MAX + 1];
+  size_t tok_len = 0;
+  const char *param = NULL;
+  cashback_status st = find_landing(client, target, len, &param, tok, &tok_len);
+  if (st != CASHBACK_OK)
+    return st;
 
   /* The parameter name, with '.' as '~' (see the top of this file). */
   char pfield[CASHBACK_PARAM_MAX + 1];
@@ -208,23 +249,70 @@ cashback_status cashback_capture(cashback_client *client, const char *target,
   snprintf(ts, sizeof(ts), "%" PRId64, now);
 
   uint8_t mac[MAC_LEN];
-  cashback_status st =
-      cookie_mac(client, 0, ts, param, plen, tok, tok_len, mac);
+  st = cookie_mac(client, 0, ts, param, plen, tok, tok_len, mac);
   if (st != CASHBACK_OK)
     return cashback__fail(client, st, "click cookie: cannot compute its MAC");
   char mac_hex[2 * MAC_LEN + 1];
   cashback__hex(mac, MAC_LEN, mac_hex);
 
-  /* Worst case (64-byte name, 253-byte domain, 128-byte token) is under
+  int w = snprintf(ck->value, sizeof(ck->value), COOKIE_VERSION ".%s.%s.%s.%s",
+                   ts, mac_hex, pfield, tok);
+  if (w < 0 || (size_t)w >= sizeof(ck->value))
+    return cashback__fail(client, CASHBACK_E_INTERNAL,
+                          "click cookie: value does not fit");
+  ck->size = sizeof(*ck);
+  snprintf(ck->name, sizeof(ck->name), "%s", o->cookie_name);
+  ck->max_age = o->window;
+  snprintf(ck->path, sizeof(ck->path), "%s", "/");
+  snprintf(ck->domain, sizeof(ck->domain), "%s", o->cookie_domain);
+  ck->secure = 1;
+  ck->http_only = 1;
+  snprintf(ck->same_site, sizeof(ck->same_site), "%s", "Lax");
+  cashback__log(client, CASHBACK_LOG_DEBUG,
+                "click captured from landing parameter '%s'", param);
+  return CASHBACK_OK;
+}
+
+/* The Set-Cookie value of a cookie given as parts. Returns the length it
+ * needs (not counting the NUL), or -1; writes only when it fits. */
+static int set_cookie_text(const cashback_cookie *ck, char *buf, size_t size) {
+  /* Worst case (64-byte name, 253-byte domain, 216-byte value) is under
    * 700 bytes; the buffer has room to spare. */
   char sc[2 * CASHBACK_SET_COOKIE_MAX];
   int w = snprintf(sc, sizeof(sc),
-                   "%s=" COOKIE_VERSION ".%s.%s.%s.%s; Max-Age=%" PRId64
-                   "; Path=/%s%s; Secure; HttpOnly; SameSite=Lax",
-                   o->cookie_name, ts, mac_hex, pfield, tok, o->window,
-                   o->cookie_domain[0] != '\0' ? "; Domain=" : "",
-                   o->cookie_domain);
+                   "%s=%s; Max-Age=%" PRId64 "; Path=%s%s%s%s%s; SameSite=%s",
+                   ck->name, ck->value, ck->max_age, ck->path,
+                   ck->domain[0] != '\0' ? "; Domain=" : "", ck->domain,
+                   ck->secure ? "; Secure" : "",
+                   ck->http_only ? "; HttpOnly" : "", ck->same_site);
   if (w < 0 || (size_t)w >= sizeof(sc))
+    return -1;
+  if ((size_t)w < size)
+    memcpy(buf, sc, (size_t)w + 1);
+  return w;
+}
+
+cashback_status cashback_capture(cashback_client *client, const char *target,
+                                 size_t len, char *set_cookie,
+                                 size_t set_cookie_size) {
+  cashback__call_begin(client);
+  if (client == NULL)
+    return CASHBACK_E_INVALID_ARGUMENT;
+  if (set_cookie == NULL)
+    return cashback__fail(client, CASHBACK_E_INVALID_ARGUMENT,
+                          "capture: set_cookie must not be NULL");
+  if (set_cookie_size > 0)
+    set_cookie[0] = '\0';
+  if (target == NULL && len > 0)
+    return cashback__fail(client, CASHBACK_E_INVALID_ARGUMENT,
+                          "capture: target is NULL but len is %zu", len);
+  cashback_cookie ck;
+  memset(&ck, 0, sizeof(ck));
+  cashback_status st = capture_cookie(client, target, len, &ck);
+  if (st != CASHBACK_OK)
+    return st;
+  int w = set_cookie_text(&ck, set_cookie, set_cookie_size);
+  if (w < 0)
     return cashback__fail(client, CASHBACK_E_INTERNAL,
                           "click cookie: Set-Cookie value does not fit");
   if ((size_t)w >= set_cookie_size)
@@ -232,9 +320,35 @@ cashback_status cashback_capture(cashback_client *client, const char *target,
                           "capture: Set-Cookie value needs %d bytes, "
                           "set_cookie_size is %zu",
                           w + 1, set_cookie_size);
-  memcpy(set_cookie, sc, (size_t)w + 1);
-  cashback__log(client, CASHBACK_LOG_DEBUG,
-                "click captured from landing parameter '%s'", param);
+  return CASHBACK_OK;
+}
+
+cashback_status cashback_capture_parts(cashback_client *client,
+                                       const char *target, size_t len,
+                                       cashback_cookie *out) {
+  cashback__call_begin(client);
+  if (client == NULL)
+    return CASHBACK_E_INVALID_ARGUMENT;
+  if (out == NULL)
+    return cashback__fail(client, CASHBACK_E_INVALID_ARGUMENT,
+                          "capture_parts: out must not be NULL");
+  size_t size = out->size;
+  cashback_status st =
+      check_size(client, size, COOKIE_SIZE_V1, "capture_parts: out->size");
+  if (st != CASHBACK_OK)
+    return st;
+  memset(out, 0, COOKIE_SIZE_V1);
+  out->size = size;
+  if (target == NULL && len > 0)
+    return cashback__fail(client, CASHBACK_E_INVALID_ARGUMENT,
+                          "capture_parts: target is NULL but len is %zu", len);
+  cashback_cookie ck;
+  memset(&ck, 0, sizeof(ck));
+  st = capture_cookie(client, target, len, &ck);
+  if (st != CASHBACK_OK)
+    return st;
+  memcpy(out, &ck, COOKIE_SIZE_V1);
+  out->size = size;
   return CASHBACK_OK;
 }
 
@@ -271,12 +385,19 @@ static int parse_time(const char *s, size_t len, int64_t *out) {
   return 0;
 }
 
-/* Checks one cookie value. Returns CASHBACK_OK and fills `out`, or a click
+/* Checks one cookie value, or a handle (the same thing): the one check of
+ * both. Returns CASHBACK_OK and fills the token, source, capture time and
+ * handle of `out` (a whole struct of this library's layout), or a click
  * status with a reason in `why`. */
 static cashback_status check_cookie(const cashback_client *c, const char *v,
                                     size_t len, int64_t now,
                                     cashback_click *out, char *why,
                                     size_t why_size) {
+  if (len > CASHBACK_HANDLE_MAX) {
+    snprintf(why, why_size, "%zu bytes, at most %d allowed", len,
+             CASHBACK_HANDLE_MAX);
+    return CASHBACK_E_CLICK_MALFORMED;
+  }
   size_t pos = 0;
   const char *ver, *ts, *mac_hex, *pf;
   size_t ver_len, ts_len, mac_len, pf_len;
@@ -376,7 +497,22 @@ static cashback_status check_cookie(const cashback_client *c, const char *v,
   out->token[tok_len] = '\0';
   memcpy(out->source, param, pf_len + 1);
   out->captured_at = captured_at;
+  memcpy(out->handle, v, len);
+  out->handle[len] = '\0';
   return CASHBACK_OK;
+}
+
+/* Zeroes the first published layout of a caller's click, keeping `size`. */
+static void click_clear(cashback_click *out, size_t size) {
+  memset(out, 0, CLICK_SIZE_V1);
+  out->size = size;
+}
+
+/* Copies a whole click of this library's layout to the caller's. */
+static void click_give(cashback_click *out, size_t size,
+                       const cashback_click *c) {
+  memcpy(out, c, CLICK_SIZE_V1);
+  out->size = size;
 }
 
 /* Precedence of a failure when no cookie is valid. */
@@ -402,7 +538,12 @@ cashback_status cashback_click_read(cashback_client *client,
   if (out == NULL)
     return cashback__fail(client, CASHBACK_E_INVALID_ARGUMENT,
                           "click_read: out must not be NULL");
-  memset(out, 0, sizeof(*out));
+  size_t size = out->size;
+  cashback_status st =
+      check_size(client, size, CLICK_SIZE_V1, "click_read: out->size");
+  if (st != CASHBACK_OK)
+    return st;
+  click_clear(out, size);
   if (cookie_header == NULL && len > 0)
     return cashback__fail(client, CASHBACK_E_INVALID_ARGUMENT,
                           "click_read: cookie_header is NULL but len is %zu",
@@ -417,6 +558,8 @@ cashback_status cashback_click_read(cashback_client *client,
   cashback_status fail_st = CASHBACK_OK, first_st = CASHBACK_OK;
   char fail_why[CASHBACK_ERROR_MAX + 1] = "";
   char first_why[CASHBACK_ERROR_MAX + 1] = "";
+  cashback_click best;
+  memset(&best, 0, sizeof(best));
 
   size_t pos = 0;
   const char *n, *v;
@@ -427,11 +570,10 @@ cashback_status cashback_click_read(cashback_client *client,
     seen++;
     cashback_click cand;
     char why[CASHBACK_ERROR_MAX + 1];
-    cashback_status st =
-        check_cookie(client, v, vl, now, &cand, why, sizeof(why));
+    st = check_cookie(client, v, vl, now, &cand, why, sizeof(why));
     if (st == CASHBACK_OK) {
-      if (!have_valid || cand.captured_at >= out->captured_at)
-        *out = cand;
+      if (!have_valid || cand.captured_at >= best.captured_at)
+        best = cand;
       have_valid = 1;
       continue;
     }
@@ -453,9 +595,9 @@ cashback_status cashback_click_read(cashback_client *client,
                     "cookie '%s': %d of %d ignored (first, #%d: %s: %s)", cname,
                     bad, seen, first_bad, cashback_strerror(first_st),
                     first_why);
+    click_give(out, size, &best);
     return CASHBACK_OK;
   }
-  memset(out, 0, sizeof(*out));
   if (seen == 0)
     return CASHBACK_E_CLICK_NONE;
   if (seen == 1)
@@ -465,4 +607,34 @@ cashback_status cashback_click_read(cashback_client *client,
                         "valid; first, #%d: %s)",
                         cname, fail_why, seen, first_bad,
                         cashback_strerror(first_st));
+}
+
+cashback_status cashback_click_verify(cashback_client *client,
+                                      const char *handle, size_t len,
+                                      cashback_click *out) {
+  cashback__call_begin(client);
+  if (client == NULL)
+    return CASHBACK_E_INVALID_ARGUMENT;
+  if (out == NULL)
+    return cashback__fail(client, CASHBACK_E_INVALID_ARGUMENT,
+                          "click_verify: out must not be NULL");
+  size_t size = out->size;
+  cashback_status st =
+      check_size(client, size, CLICK_SIZE_V1, "click_verify: out->size");
+  if (st != CASHBACK_OK)
+    return st;
+  click_clear(out, size);
+  if (handle == NULL && len > 0)
+    return cashback__fail(client, CASHBACK_E_INVALID_ARGUMENT,
+                          "click_verify: handle is NULL but len is %zu", len);
+  if (len == 0)
+    return CASHBACK_E_CLICK_NONE;
+  cashback_click c;
+  char why[CASHBACK_ERROR_MAX + 1];
+  st = check_cookie(client, handle, len, cashback__now(client), &c, why,
+                    sizeof(why));
+  if (st != CASHBACK_OK)
+    return cashback__fail(client, st, "click handle: %s", why);
+  click_give(out, size, &c);
+  return CASHBACK_OK;
 }

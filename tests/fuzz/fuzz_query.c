@@ -93,7 +93,7 @@ static void check_capture(const char *q, size_t len) {
   for (size_t i = 0; i < pair_len; i++)
     CHECK(strchr(" \",\\", sc[i]) == NULL);
 
-  cashback_click click;
+  cashback_click click = {.size = sizeof(cashback_click)};
   CHECK(cashback_click_read(c, sc, pair_len, &click) == CASHBACK_OK);
   CHECK(click.captured_at == FUZZ_NOW);
   /* The winner is the first configured parameter with a valid token. */

@@ -1,15 +1,17 @@
-/* Unit tests: sdk/cashback_click.c (cashback_capture, cashback_click_read),
- * through the public API only. */
+/* Unit tests: sdk/cashback_click.c (cashback_capture, cashback_capture_parts,
+ * cashback_click_read, cashback_click_verify), through the public API only. */
 #include "tests.h"
 
 #include "cashback.h"
 
 #include <check.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <mbedtls/md.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* Test inputs are composed with snprintf into buffers sized for the
  * documented caps; GCC cannot see those bounds at -O2. */
@@ -196,7 +198,7 @@ START_TEST(click_round_trip) {
   pair_of(sc, pair, sizeof(pair));
   snprintf(header, sizeof(header), "session=xyz; %s; theme=dark", pair);
   clk.now = T0 + 3600;
-  cashback_click click;
+  cashback_click click = {.size = sizeof(cashback_click)};
   ck_assert_int_eq(read_back(c, header, &click), CASHBACK_OK);
   ck_assert_str_eq(click.token, "abc.DEF_123~-x");
   ck_assert_str_eq(click.source, "cb_click");
@@ -230,7 +232,7 @@ START_TEST(click_set_cookie_attributes) {
   /* Read back under the configured name only. */
   char pair[CASHBACK_SET_COOKIE_MAX + 1], header[1024];
   pair_of(sc, pair, sizeof(pair));
-  cashback_click click;
+  cashback_click click = {.size = sizeof(cashback_click)};
   ck_assert_int_eq(read_back(c, pair, &click), CASHBACK_OK);
   ck_assert_str_eq(click.token, "T1");
   ck_assert_str_eq(click.source, "awc");
@@ -322,7 +324,7 @@ START_TEST(click_token_length) {
   ck_assert_int_eq(capture(c, target, sc), CASHBACK_OK);
   char pair[CASHBACK_SET_COOKIE_MAX + 1];
   pair_of(sc, pair, sizeof(pair));
-  cashback_click click;
+  cashback_click click = {.size = sizeof(cashback_click)};
   ck_assert_int_eq(read_back(c, pair, &click), CASHBACK_OK);
   ck_assert_str_eq(click.token, target + base);
 
@@ -344,7 +346,7 @@ START_TEST(click_capture_decoding) {
   test_clock clk = {T0};
   cashback_client *c = make_default(&clk);
   char sc[CASHBACK_SET_COOKIE_MAX + 1], pair[CASHBACK_SET_COOKIE_MAX + 1];
-  cashback_click click;
+  cashback_click click = {.size = sizeof(cashback_click)};
   /* Encoded unreserved characters are fine; identical repeats too. */
   ck_assert_int_eq(capture(c, "/p?cb_click=a%2Db%7e&cb_click=a-b~", sc),
                    CASHBACK_OK);
@@ -361,7 +363,7 @@ START_TEST(click_priority) {
   client_spec s = {.landing = "cb_click,awc", .log = &log};
   cashback_client *c = make(&clk, &s);
   char sc[CASHBACK_SET_COOKIE_MAX + 1], pair[CASHBACK_SET_COOKIE_MAX + 1];
-  cashback_click click;
+  cashback_click click = {.size = sizeof(cashback_click)};
 
   /* Both present: the first configured wins, whatever the query order. */
   ck_assert_int_eq(capture(c, "/p?awc=A1&cb_click=C1", sc), CASHBACK_OK);
@@ -412,7 +414,7 @@ START_TEST(click_presets) {
   client_spec s = {.landing = "@awin,cb_click"};
   cashback_client *c = make(&clk, &s);
   char sc[CASHBACK_SET_COOKIE_MAX + 1], pair[CASHBACK_SET_COOKIE_MAX + 1];
-  cashback_click click;
+  cashback_click click = {.size = sizeof(cashback_click)};
   ck_assert_int_eq(capture(c, "/p?cb_click=C&awc=123_abc", sc), CASHBACK_OK);
   pair_of(sc, pair, sizeof(pair));
   ck_assert_int_eq(read_back(c, pair, &click), CASHBACK_OK);
@@ -441,7 +443,7 @@ START_TEST(click_param_with_dot) {
   snprintf(want, sizeof(want), CK "=1.%s.%s.utm~click.a.b", ts, mac);
   pair_of(sc, pair, sizeof(pair));
   ck_assert_str_eq(pair, want);
-  cashback_click click;
+  cashback_click click = {.size = sizeof(cashback_click)};
   ck_assert_int_eq(read_back(c, pair, &click), CASHBACK_OK);
   ck_assert_str_eq(click.source, "utm.click");
   ck_assert_str_eq(click.token, "a.b");
@@ -463,7 +465,7 @@ START_TEST(click_tampered) {
   cashback_client *c = make_default(&clk);
   char good[CASHBACK_SET_COOKIE_MAX + 1], bad[CASHBACK_SET_COOKIE_MAX + 8];
   capture_pair(c, &clk, T0, "cb_click=TOKEN1", good, sizeof(good));
-  cashback_click click;
+  cashback_click click = {.size = sizeof(cashback_click)};
   size_t mac_at = strlen(CK "=1.") + 11; /* 10 time digits and a '.' */
 
   /* Each MAC byte flipped (one hex digit changed). */
@@ -524,7 +526,7 @@ START_TEST(click_expiry_boundary) {
   cashback_client *c = make(&clk, &s);
   char pair[CASHBACK_SET_COOKIE_MAX + 1];
   capture_pair(c, &clk, T0, "cb_click=E1", pair, sizeof(pair));
-  cashback_click click;
+  cashback_click click = {.size = sizeof(cashback_click)};
   clk.now = T0 + 3600;
   ck_assert_int_eq(read_back(c, pair, &click), CASHBACK_OK);
   ck_assert_str_eq(click.token, "E1");
@@ -553,7 +555,7 @@ START_TEST(click_future) {
   cashback_client *c = make_default(&clk);
   char pair[CASHBACK_SET_COOKIE_MAX + 1];
   capture_pair(c, &clk, T0, "cb_click=F1", pair, sizeof(pair));
-  cashback_click click;
+  cashback_click click = {.size = sizeof(cashback_click)};
   /* Up to 300 s of clock skew is tolerated. */
   clk.now = T0 - 300;
   ck_assert_int_eq(read_back(c, pair, &click), CASHBACK_OK);
@@ -579,7 +581,7 @@ START_TEST(click_several_cookies) {
   const char *tampered = CK "=1.1790000999.00000000000000000000000000000000."
                             "cb_click.FORGED";
   const char *malformed = CK "=garbage";
-  cashback_click click;
+  cashback_click click = {.size = sizeof(cashback_click)};
 
   /* Newest valid wins, in either order. */
   snprintf(header, sizeof(header), "%s; %s", old_, new_);
@@ -637,7 +639,7 @@ START_TEST(click_bad_cookies_one_log_line) {
     n++;
   }
   ck_assert_int_ge(n, 300);
-  cashback_click click;
+  cashback_click click = {.size = sizeof(cashback_click)};
   log.n_all = 0;
   log.n_warn = 0;
   ck_assert_int_eq(cashback_click_read(c, header, o, &click),
@@ -702,7 +704,7 @@ START_TEST(click_read_malformed) {
   snprintf(cases[n++], 256, CK "=1.%s.%s.M1", ts_mac,
            "p23456789012345678901234567890123"); /* 33-byte param */
   snprintf(cases[n++], 256, CK "=1..%.32s.cb_click.M1", ts_mac + 11);
-  cashback_click click;
+  cashback_click click = {.size = sizeof(cashback_click)};
   for (int i = 0; i < n; i++) {
     ck_assert_msg(read_back(c, cases[i], &click) == CASHBACK_E_CLICK_MALFORMED,
                   "cookie '%s'", cases[i]);
@@ -728,7 +730,7 @@ END_TEST
 START_TEST(click_read_none) {
   test_clock clk = {T0};
   cashback_client *c = make_default(&clk);
-  cashback_click click;
+  cashback_click click = {.size = sizeof(cashback_click)};
   memset(&click, 'x', sizeof(click));
   const char *headers[] = {"",       ";",         "a=1; b=2",        CK,
                            CK "x=1", "x" CK "=1", "cashback_Click=1"};
@@ -804,7 +806,7 @@ START_TEST(click_long_fits) {
   ck_assert_ptr_nonnull(strstr(sc, "; Max-Age=34560000; Path=/; Domain="));
   char pair[CASHBACK_SET_COOKIE_MAX + 1];
   pair_of(sc, pair, sizeof(pair));
-  cashback_click click;
+  cashback_click click = {.size = sizeof(cashback_click)};
   ck_assert_int_eq(read_back(c, pair, &click), CASHBACK_OK);
   ck_assert_str_eq(click.source, param);
   ck_assert_uint_eq(strlen(click.token), CASHBACK_TOKEN_MAX);
@@ -816,7 +818,7 @@ START_TEST(click_null_args) {
   test_clock clk = {T0};
   cashback_client *c = make_default(&clk);
   char sc[CASHBACK_SET_COOKIE_MAX + 1];
-  cashback_click click;
+  cashback_click click = {.size = sizeof(cashback_click)};
   ck_assert_int_eq(cashback_capture(NULL, "cb_click=1", 10, sc, sizeof(sc)),
                    CASHBACK_E_INVALID_ARGUMENT);
   ck_assert_int_eq(cashback_capture(c, "cb_click=1", 10, NULL, 100),
@@ -879,7 +881,7 @@ static void captured_pair(cashback_client *c, char *pair, size_t size) {
 }
 
 static cashback_status read_pair(cashback_client *c, const char *pair) {
-  cashback_click click;
+  cashback_click click = {.size = sizeof(cashback_click)};
   return cashback_click_read(c, pair, strlen(pair), &click);
 }
 
@@ -938,6 +940,342 @@ START_TEST(cookie_secret_is_independent_of_the_key) {
 }
 END_TEST
 
+/* ------------------------------------------------------------------------
+ * Handles (cashback_click_verify) and capture as parts */
+
+/* Captures "cb_click=<token>" at `at` and returns its handle, as read back
+ * from the cookie at the same time. */
+static void handle_of(cashback_client *c, test_clock *clk, int64_t at,
+                      const char *token, char handle[CASHBACK_HANDLE_MAX + 1]) {
+  char target[256], pair[CASHBACK_SET_COOKIE_MAX + 1];
+  snprintf(target, sizeof(target), "cb_click=%s", token);
+  capture_pair(c, clk, at, target, pair, sizeof(pair));
+  int64_t saved = clk->now;
+  clk->now = at;
+  cashback_click click = {.size = sizeof(cashback_click)};
+  ck_assert_int_eq(read_back(c, pair, &click), CASHBACK_OK);
+  clk->now = saved;
+  /* The handle is the cookie's value. */
+  ck_assert_str_eq(click.handle, strchr(pair, '=') + 1);
+  memcpy(handle, click.handle, CASHBACK_HANDLE_MAX + 1);
+}
+
+static cashback_status verify(cashback_client *c, const char *handle,
+                              cashback_click *out) {
+  return cashback_click_verify(c, handle, strlen(handle), out);
+}
+
+/* A failed call leaves the click zeroed, its size kept. */
+static void assert_cleared(const cashback_click *k) {
+  ck_assert_uint_eq(k->size, sizeof(cashback_click));
+  ck_assert_str_eq(k->token, "");
+  ck_assert_str_eq(k->source, "");
+  ck_assert_str_eq(k->handle, "");
+  ck_assert_int_eq(k->captured_at, 0);
+}
+
+START_TEST(handle_round_trip) {
+  test_clock clk = {T0 + 3600};
+  client_spec s = {.landing = "cb.src"};
+  cashback_client *c = make(&clk, &s);
+  char pair[CASHBACK_SET_COOKIE_MAX + 1];
+  capture_pair(c, &clk, T0, "cb.src=tok.1~x", pair, sizeof(pair));
+  cashback_click read = {.size = sizeof(cashback_click)};
+  ck_assert_int_eq(read_back(c, pair, &read), CASHBACK_OK);
+  ck_assert_str_eq(read.handle, strchr(pair, '=') + 1);
+  ck_assert_uint_le(strlen(read.handle), CASHBACK_HANDLE_MAX);
+
+  /* Later, without any cookie (a payment webhook): the whole click. */
+  clk.now = T0 + 86400;
+  cashback_click k = {.size = sizeof(cashback_click)};
+  ck_assert_int_eq(verify(c, read.handle, &k), CASHBACK_OK);
+  ck_assert_uint_eq(k.size, sizeof(cashback_click));
+  ck_assert_str_eq(k.token, "tok.1~x");
+  ck_assert_str_eq(k.source, "cb.src");
+  ck_assert_int_eq(k.captured_at, T0);
+  ck_assert_str_eq(k.handle, read.handle);
+  /* Counted: bytes after the handle are not read. */
+  char longer[CASHBACK_HANDLE_MAX + 8];
+  snprintf(longer, sizeof(longer), "%sZZZ", read.handle);
+  ck_assert_int_eq(cashback_click_verify(c, longer, strlen(read.handle), &k),
+                   CASHBACK_OK);
+  ck_assert_str_eq(k.token, "tok.1~x");
+  cashback_client_free(c);
+}
+END_TEST
+
+START_TEST(handle_sale_keeps_source_and_time) {
+  test_clock clk = {T0};
+  cashback_client *c = make_default(&clk);
+  char h[CASHBACK_HANDLE_MAX + 1];
+  handle_of(c, &clk, T0 - 7200, "sale-tok", h);
+  cashback_click k = {.size = sizeof(cashback_click)};
+  ck_assert_int_eq(verify(c, h, &k), CASHBACK_OK);
+  cashback_event *ev = cashback_event_new(CASHBACK_EVENT_SALE, "h-1001");
+  ck_assert_ptr_nonnull(ev);
+  ck_assert_int_eq(cashback_event_set_click_full(ev, &k), CASHBACK_OK);
+  ck_assert_int_eq(cashback_event_set_amount(ev, 4990, "EUR"), CASHBACK_OK);
+  char *json = NULL;
+  ck_assert_int_eq(cashback_event_to_json(c, ev, &json, NULL), CASHBACK_OK);
+  char want[64];
+  time_t landed = (time_t)(T0 - 7200);
+  struct tm tm;
+  ck_assert_ptr_nonnull(gmtime_r(&landed, &tm));
+  ck_assert_uint_gt(strftime(want, sizeof(want), "\"%Y-%m-%dT%H:%M:%SZ\"", &tm),
+                    0);
+  ck_assert_msg(strstr(json, "\"click\":{\"token\":\"sale-tok\",\"source\":"
+                             "\"cb_click\",\"captured_at\":\"") != NULL,
+                "%s", json);
+  ck_assert_msg(strstr(json, want) != NULL, "%s not in %s", want, json);
+  cashback_free(json);
+  cashback_event_free(ev);
+  cashback_client_free(c);
+}
+END_TEST
+
+START_TEST(handle_verify_failures) {
+  test_clock clk = {T0};
+  client_spec s = {.window = 3600};
+  cashback_client *c = make(&clk, &s);
+  char h[CASHBACK_HANDLE_MAX + 1], bad[2 * CASHBACK_HANDLE_MAX];
+  handle_of(c, &clk, T0, "fail-tok", h);
+  cashback_click k = {.size = sizeof(cashback_click)};
+
+  /* Tampered: one byte of the token, of the time, of the MAC. */
+  snprintf(bad, sizeof(bad), "%s", h);
+  bad[strlen(bad) - 1] = 'X';
+  ck_assert_int_eq(verify(c, bad, &k), CASHBACK_E_CLICK_TAMPERED);
+  assert_cleared(&k);
+  expect_last_error(c, CASHBACK_E_CLICK_TAMPERED,
+                    "click handle: signature does not match");
+  snprintf(bad, sizeof(bad), "%s", h);
+  bad[2] = bad[2] == '1' ? '2' : '1';
+  ck_assert_int_eq(verify(c, bad, &k), CASHBACK_E_CLICK_TAMPERED);
+  char *mac = strchr(strchr(bad, '.') + 1, '.') + 1;
+  snprintf(bad, sizeof(bad), "%s", h);
+  mac = strchr(strchr(bad, '.') + 1, '.') + 1;
+  mac[0] = mac[0] == 'a' ? 'b' : 'a';
+  ck_assert_int_eq(verify(c, bad, &k), CASHBACK_E_CLICK_TAMPERED);
+
+  /* Expired: exactly at the window still valid, one second later not. */
+  clk.now = T0 + 3600;
+  ck_assert_int_eq(verify(c, h, &k), CASHBACK_OK);
+  clk.now = T0 + 3601;
+  ck_assert_int_eq(verify(c, h, &k), CASHBACK_E_CLICK_EXPIRED);
+  assert_cleared(&k);
+  expect_last_error(c, CASHBACK_E_CLICK_EXPIRED, "attribution window");
+
+  /* In the future: more than 300 s ahead of the clock. */
+  char ahead[CASHBACK_HANDLE_MAX + 1];
+  handle_of(c, &clk, T0 + 1000, "future-tok", ahead);
+  clk.now = T0 + 1000 - 300;
+  ck_assert_int_eq(verify(c, ahead, &k), CASHBACK_OK);
+  clk.now = T0 + 1000 - 301;
+  ck_assert_int_eq(verify(c, ahead, &k), CASHBACK_E_CLICK_MALFORMED);
+  assert_cleared(&k);
+  expect_last_error(c, CASHBACK_E_CLICK_MALFORMED, "in the future");
+  clk.now = T0;
+
+  /* Malformed: shape, version, characters, a NUL, too long; empty is none. */
+  static const char *const malformed[] = {
+      "garbage",
+      "1.",
+      "2.1790000000.00000000000000000000000000000000.cb_click.t",
+      "1.01790000000.00000000000000000000000000000000.cb_click.t",
+      "1.1790000000.0000000000000000000000000000000.cb_click.t",
+      "1.1790000000.0000000000000000000000000000000A.cb_click.t",
+      "1.1790000000.00000000000000000000000000000000.cb click.t",
+      "1.1790000000.00000000000000000000000000000000.cb_click.",
+      "1.1790000000.00000000000000000000000000000000.cb_click.t;x",
+      "cashback_click=1.1790000000.00000000000000000000000000000000.a.t",
+  };
+  for (size_t i = 0; i < sizeof(malformed) / sizeof(malformed[0]); i++) {
+    ck_assert_msg(verify(c, malformed[i], &k) == CASHBACK_E_CLICK_MALFORMED,
+                  "%s", malformed[i]);
+    assert_cleared(&k);
+  }
+  snprintf(bad, sizeof(bad), "%s", h);
+  bad[strlen(bad) - 2] = '\0'; /* a NUL inside the counted handle */
+  ck_assert_int_eq(cashback_click_verify(c, bad, strlen(h), &k),
+                   CASHBACK_E_CLICK_MALFORMED);
+  expect_last_error(c, CASHBACK_E_CLICK_MALFORMED, "0x00");
+  memset(bad, 'a', CASHBACK_HANDLE_MAX + 1);
+  memcpy(bad, h, strlen(h)); /* a valid prefix, too long in all */
+  ck_assert_int_eq(cashback_click_verify(c, bad, CASHBACK_HANDLE_MAX + 1, &k),
+                   CASHBACK_E_CLICK_MALFORMED);
+  expect_last_error(c, CASHBACK_E_CLICK_MALFORMED, "at most 256");
+  ck_assert_int_eq(cashback_click_verify(c, "", 0, &k), CASHBACK_E_CLICK_NONE);
+  ck_assert_int_eq(cashback_click_verify(c, NULL, 0, &k),
+                   CASHBACK_E_CLICK_NONE);
+  assert_cleared(&k);
+  cashback_client_free(c);
+}
+END_TEST
+
+START_TEST(handle_other_merchant_and_secret) {
+  test_clock clk = {T0};
+  cashback_client *c = make_default(&clk);
+  client_spec other_m = {.merchant = "shop-43"};
+  client_spec other_s = {.secret = "another-secret-0123456789"};
+  cashback_client *m = make(&clk, &other_m);
+  cashback_client *o = make(&clk, &other_s);
+  char h[CASHBACK_HANDLE_MAX + 1];
+  handle_of(c, &clk, T0, "mine", h);
+  cashback_click k = {.size = sizeof(cashback_click)};
+  ck_assert_int_eq(verify(c, h, &k), CASHBACK_OK);
+  ck_assert_int_eq(verify(m, h, &k), CASHBACK_E_CLICK_TAMPERED);
+  assert_cleared(&k);
+  ck_assert_int_eq(verify(o, h, &k), CASHBACK_E_CLICK_TAMPERED);
+  cashback_client_free(c);
+  cashback_client_free(m);
+  cashback_client_free(o);
+}
+END_TEST
+
+START_TEST(handle_next_secret_accepted) {
+  /* A handle stored before a key rotation still verifies during it, and
+   * one made during it verifies after it (signed with the incoming key). */
+  cashback_client *old_only = keyed_client(OLD, NULL, NULL);
+  cashback_client *both = keyed_client(OLD, NEW, NULL);
+  cashback_client *new_only = keyed_client(NEW, NULL, NULL);
+  char before[CASHBACK_SET_COOKIE_MAX + 1], during[CASHBACK_SET_COOKIE_MAX + 1];
+  captured_pair(old_only, before, sizeof(before));
+  captured_pair(both, during, sizeof(during));
+  const char *hb = strchr(before, '=') + 1, *hd = strchr(during, '=') + 1;
+  cashback_click k = {.size = sizeof(cashback_click)};
+  ck_assert_int_eq(verify(both, hb, &k), CASHBACK_OK);
+  ck_assert_str_eq(k.token, "T-1");
+  ck_assert_int_eq(verify(new_only, hd, &k), CASHBACK_OK);
+  ck_assert_int_eq(verify(new_only, hb, &k), CASHBACK_E_CLICK_TAMPERED);
+  ck_assert_int_eq(verify(old_only, hd, &k), CASHBACK_E_CLICK_TAMPERED);
+  cashback_client_free(old_only);
+  cashback_client_free(both);
+  cashback_client_free(new_only);
+}
+END_TEST
+
+START_TEST(handle_bad_arguments_and_size) {
+  test_clock clk = {T0};
+  cashback_client *c = make_default(&clk);
+  char h[CASHBACK_HANDLE_MAX + 1];
+  handle_of(c, &clk, T0, "size-tok", h);
+  cashback_click k = {.size = sizeof(cashback_click)};
+  ck_assert_int_eq(cashback_click_verify(NULL, h, strlen(h), &k),
+                   CASHBACK_E_INVALID_ARGUMENT);
+  ck_assert_int_eq(cashback_click_verify(c, h, strlen(h), NULL),
+                   CASHBACK_E_INVALID_ARGUMENT);
+  expect_last_error(c, CASHBACK_E_INVALID_ARGUMENT, "out must not be NULL");
+  ck_assert_int_eq(cashback_click_verify(c, NULL, 3, &k),
+                   CASHBACK_E_INVALID_ARGUMENT);
+  expect_last_error(c, CASHBACK_E_INVALID_ARGUMENT, "handle is NULL");
+  /* size 0 or short: refused, nothing written. */
+  cashback_click z;
+  memset(&z, 0x5a, sizeof(z));
+  z.size = 0;
+  ck_assert_int_eq(cashback_click_verify(c, h, strlen(h), &z),
+                   CASHBACK_E_INVALID_ARGUMENT);
+  expect_last_error(c, CASHBACK_E_INVALID_ARGUMENT, "size is 0");
+  ck_assert_int_eq((unsigned char)z.token[0], 0x5a);
+  z.size = offsetof(cashback_click, handle) + sizeof(z.handle) - 1;
+  ck_assert_int_eq(cashback_click_verify(c, h, strlen(h), &z),
+                   CASHBACK_E_INVALID_ARGUMENT);
+  ck_assert_int_eq(cashback_click_read(c, "a=1", 3, &z),
+                   CASHBACK_E_INVALID_ARGUMENT);
+  expect_last_error(c, CASHBACK_E_INVALID_ARGUMENT, "click_read: out->size");
+  ck_assert_int_eq((unsigned char)z.token[0], 0x5a);
+  /* A larger size (a caller built against a later, longer struct) is fine;
+   * the bytes past this layout are left alone. */
+  struct {
+    cashback_click k;
+    char tail[8];
+  } big;
+  memset(&big, 0x5a, sizeof(big));
+  big.k.size = sizeof(big);
+  ck_assert_int_eq(cashback_click_verify(c, h, strlen(h), &big.k), CASHBACK_OK);
+  ck_assert_uint_eq(big.k.size, sizeof(big));
+  ck_assert_str_eq(big.k.token, "size-tok");
+  ck_assert_int_eq((unsigned char)big.tail[7], 0x5a);
+  cashback_client_free(c);
+}
+END_TEST
+
+START_TEST(capture_parts_match_the_string) {
+  test_clock clk = {T0};
+  client_spec specs[] = {
+      {0},
+      {.cookie_name = "cbk", .domain = "shop.example", .window = 604800},
+  };
+  for (size_t i = 0; i < 2; i++) {
+    cashback_client *c = make(&clk, &specs[i]);
+    cashback_cookie ck = {.size = sizeof(cashback_cookie)};
+    char sc[CASHBACK_SET_COOKIE_MAX + 1];
+    ck_assert_int_eq(cashback_capture_parts(c, "x=1&cb_click=P-1", 16, &ck),
+                     CASHBACK_OK);
+    ck_assert_int_eq(capture(c, "x=1&cb_click=P-1", sc), CASHBACK_OK);
+    ck_assert_uint_eq(ck.size, sizeof(cashback_cookie));
+    ck_assert_str_eq(ck.name, i ? "cbk" : CK);
+    ck_assert_int_eq(ck.max_age, i ? 604800 : WINDOW_DEFAULT);
+    ck_assert_str_eq(ck.path, "/");
+    ck_assert_str_eq(ck.domain, i ? "shop.example" : "");
+    ck_assert_int_eq(ck.secure, 1);
+    ck_assert_int_eq(ck.http_only, 1);
+    ck_assert_str_eq(ck.same_site, "Lax");
+    /* The string is the parts, formatted. */
+    char want[CASHBACK_SET_COOKIE_MAX + 1];
+    snprintf(want, sizeof(want),
+             "%s=%s; Max-Age=%" PRId64 "; Path=/%s%s; Secure; HttpOnly; "
+             "SameSite=Lax",
+             ck.name, ck.value, ck.max_age, ck.domain[0] ? "; Domain=" : "",
+             ck.domain);
+    ck_assert_str_eq(sc, want);
+    /* The value is a handle. */
+    cashback_click k = {.size = sizeof(cashback_click)};
+    ck_assert_int_eq(verify(c, ck.value, &k), CASHBACK_OK);
+    ck_assert_str_eq(k.token, "P-1");
+    ck_assert_str_eq(k.handle, ck.value);
+    cashback_client_free(c);
+  }
+}
+END_TEST
+
+START_TEST(capture_parts_failures) {
+  test_clock clk = {T0};
+  cashback_client *c = make_default(&clk);
+  cashback_cookie ck;
+  memset(&ck, 0x5a, sizeof(ck));
+  ck.size = sizeof(ck);
+  ck_assert_int_eq(cashback_capture_parts(c, "utm=1", 5, &ck),
+                   CASHBACK_E_CLICK_NONE);
+  ck_assert_uint_eq(ck.size, sizeof(ck));
+  ck_assert_str_eq(ck.name, "");
+  ck_assert_str_eq(ck.value, "");
+  ck_assert_int_eq(ck.max_age, 0);
+  memset(&ck, 0x5a, sizeof(ck));
+  ck.size = sizeof(ck);
+  ck_assert_int_eq(cashback_capture_parts(c, "cb_click=a%20b", 14, &ck),
+                   CASHBACK_E_CLICK_MALFORMED);
+  expect_last_error(c, CASHBACK_E_CLICK_MALFORMED, "cb_click");
+  ck_assert_str_eq(ck.value, "");
+  ck_assert_int_eq(cashback_capture_parts(NULL, "cb_click=a", 10, &ck),
+                   CASHBACK_E_INVALID_ARGUMENT);
+  ck_assert_int_eq(cashback_capture_parts(c, "cb_click=a", 10, NULL),
+                   CASHBACK_E_INVALID_ARGUMENT);
+  ck_assert_int_eq(cashback_capture_parts(c, NULL, 10, &ck),
+                   CASHBACK_E_INVALID_ARGUMENT);
+  expect_last_error(c, CASHBACK_E_INVALID_ARGUMENT, "target is NULL");
+  memset(&ck, 0x5a, sizeof(ck));
+  ck.size = 0;
+  ck_assert_int_eq(cashback_capture_parts(c, "cb_click=a", 10, &ck),
+                   CASHBACK_E_INVALID_ARGUMENT);
+  expect_last_error(c, CASHBACK_E_INVALID_ARGUMENT, "out->size");
+  ck_assert_int_eq((unsigned char)ck.name[0], 0x5a);
+  ck.size = offsetof(cashback_cookie, same_site) + sizeof(ck.same_site) - 1;
+  ck_assert_int_eq(cashback_capture_parts(c, "cb_click=a", 10, &ck),
+                   CASHBACK_E_INVALID_ARGUMENT);
+  cashback_client_free(c);
+}
+END_TEST
+
 TCase *cashback_test_click(void) {
   TCase *tc = tcase_create("click");
   tcase_add_test(tc, cookies_outlive_a_key_rotation);
@@ -962,5 +1300,13 @@ TCase *cashback_test_click(void) {
   tcase_add_test(tc, click_long_fits);
   tcase_add_test(tc, click_null_args);
   tcase_add_test(tc, click_negative_clock);
+  tcase_add_test(tc, handle_round_trip);
+  tcase_add_test(tc, handle_sale_keeps_source_and_time);
+  tcase_add_test(tc, handle_verify_failures);
+  tcase_add_test(tc, handle_other_merchant_and_secret);
+  tcase_add_test(tc, handle_next_secret_accepted);
+  tcase_add_test(tc, handle_bad_arguments_and_size);
+  tcase_add_test(tc, capture_parts_match_the_string);
+  tcase_add_test(tc, capture_parts_failures);
   return tc;
 }

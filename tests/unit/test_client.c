@@ -236,7 +236,7 @@ START_TEST(clients_are_independent) {
   size_t n = strcspn(sc, ";");
   memcpy(cookie, sc, n);
   cookie[n] = '\0';
-  cashback_click click;
+  cashback_click click = {.size = sizeof(cashback_click)};
   ck_assert_int_eq(cashback_click_read(a, cookie, n, &click), CASHBACK_OK);
   ck_assert_int_eq(click.captured_at, 1000000);
   ck_assert_int_eq(cashback_click_read(b, cookie, n, &click),
