@@ -20,9 +20,11 @@ namespace Cashback {
     function capture(?string $query = null, bool $send = true, bool $strict = false): ?string {}
 
     /**
-     * Checkout: the click token read back from the click cookie ($cookie_header
-     * is a raw Cookie header; null: this request's). Null when there is no
-     * click, or (unless $strict) when it is expired, tampered or malformed.
+     * Checkout: the click handle read back from the click cookie
+     * ($cookie_header is a raw Cookie header; null: this request's): an
+     * opaque string to store with the order and pass as the sale's 'click'.
+     * Null when there is no click, or (unless $strict) when it is expired,
+     * tampered or malformed.
      */
     function click(?string $cookie_header = null, bool $strict = false): ?string {}
 

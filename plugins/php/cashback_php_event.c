@@ -277,7 +277,7 @@ static int customer(cashback_event *ev, zval *v) {
 }
 
 /* Everything but the order id, in a fixed order (amount before items). */
-static int fill(cashback_event *ev, HashTable *f) {
+static int fill(cashback_client *c, cashback_event *ev, HashTable *f) {
   char num[32];
   zval *v;
   const char *currency = NULL;
@@ -309,7 +309,7 @@ static int fill(cashback_event *ev, HashTable *f) {
   }
   if ((v = field(f, "click"))) {
     const char *s = text(v, 0, num, sizeof(num), "click");
-    if (!s || !set(ev, cashback_event_set_click(ev, s)))
+    if (!s || !cashback_php_event_click(c, ev, s, Z_STRLEN_P(v)))
       return 0;
   }
   if ((v = field(f, "items"))) {
@@ -373,7 +373,8 @@ static int fill(cashback_event *ev, HashTable *f) {
   return 1;
 }
 
-cashback_event *cashback_php_event_from_array(cashback_event_type type,
+cashback_event *cashback_php_event_from_array(cashback_client *c,
+                                              cashback_event_type type,
                                               HashTable *fields) {
   if (!check_keys(fields, event_keys, ""))
     return NULL;
@@ -394,7 +395,7 @@ cashback_event *cashback_php_event_from_array(cashback_event_type type,
                        CASHBACK_ID_MAX);
     return NULL;
   }
-  if (!fill(ev, fields)) {
+  if (!fill(c, ev, fields)) {
     cashback_event_free(ev);
     return NULL;
   }

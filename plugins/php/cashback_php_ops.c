@@ -96,12 +96,14 @@ void cashback_php_click(cashback_client *c, zend_string *cookie, bool strict,
   zend_string *header = cookie ? zend_string_copy(cookie) : request_cookies();
   if (!header)
     RETURN_NULL();
-  cashback_click click;
+  cashback_click click = {.size = sizeof(cashback_click)};
   cashback_status st =
       cashback_click_read(c, ZSTR_VAL(header), ZSTR_LEN(header), &click);
   zend_string_release(header);
+  /* The handle, not the bare token: a sale reported with it keeps the
+   * landing parameter and the capture time (docs/php.md). */
   if (st == CASHBACK_OK)
-    RETURN_STRING(click.token);
+    RETURN_STRING(click.handle);
   if (st == CASHBACK_E_CLICK_NONE)
     RETURN_NULL();
   if (!strict &&
@@ -112,9 +114,40 @@ void cashback_php_click(cashback_client *c, zend_string *cookie, bool strict,
   RETURN_THROWS();
 }
 
+/* A click handle, by its look: "1." and four dots at least. A bare token
+ * of that shape would be refused as a handle, which no network's token
+ * format comes near. */
+static int looks_like_handle(const char *s, size_t len) {
+  size_t dots = 0;
+  for (size_t i = 0; i < len; i++)
+    dots += s[i] == '.';
+  return len > 2 && s[0] == '1' && s[1] == '.' && dots >= 4;
+}
+
+int cashback_php_event_click(cashback_client *c, cashback_event *ev,
+                             const char *s, size_t len) {
+  cashback_status st;
+  if (!looks_like_handle(s, len)) {
+    st = cashback_event_set_click(ev, s);
+    if (st != CASHBACK_OK)
+      cashback_php_throw(st, "%s", cashback_event_last_error(ev));
+    return st == CASHBACK_OK;
+  }
+  cashback_click click = {.size = sizeof(cashback_click)};
+  st = cashback_click_verify(c, s, len, &click);
+  if (st != CASHBACK_OK) {
+    cashback_php_throw_client(c, st); /* "click handle: <why>" */
+    return 0;
+  }
+  st = cashback_event_set_click_full(ev, &click);
+  if (st != CASHBACK_OK)
+    cashback_php_throw(st, "%s", cashback_event_last_error(ev));
+  return st == CASHBACK_OK;
+}
+
 void cashback_php_report(cashback_client *c, cashback_event_type type,
                          HashTable *fields, zval *return_value) {
-  cashback_event *ev = cashback_php_event_from_array(type, fields);
+  cashback_event *ev = cashback_php_event_from_array(c, type, fields);
   if (!ev)
     RETURN_THROWS();
   char id[CASHBACK_EVENT_ID_LEN + 1];

@@ -90,8 +90,15 @@ void cashback_php_replay(cashback_client *c, zend_string *id,
 /* Builds an event from a PHP array (cashback_php_event.c). Returns NULL
  * with an exception thrown when a field is missing, of the wrong type, a
  * float amount, or refused by the SDK. */
-cashback_event *cashback_php_event_from_array(cashback_event_type type,
+cashback_event *cashback_php_event_from_array(cashback_client *c,
+                                              cashback_event_type type,
                                               HashTable *fields);
+
+/* The "click" field: a click handle (from Cashback\click()) is verified
+ * with client `c` and sets token, source and capture time; any other text
+ * is a bare token. Throws and returns 0 on failure. */
+int cashback_php_event_click(cashback_client *c, cashback_event *ev,
+                             const char *s, size_t len);
 
 /* Installs the object handlers of the Client class once it is
  * registered (cashback_php_client.c). */

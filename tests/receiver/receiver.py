@@ -56,8 +56,9 @@ When several are armed, the first of reset, hang, status, slow_ms applies
   {"followups":"retry"}           how follow-ups before their sale are
                                   answered from now on (hold, retry, reject)
   {"clear":true}                  no faults any more (followups unchanged)
-GET /_stats gives the counters, the times each event id was received, and
-a log of the last 10000 batch requests.
+GET /_stats gives the counters, the times each event id was received, the
+click (token, source, captured_at as sent) of each accepted event that has
+one ("clicks"), and a log of the last 10000 batch requests.
 
 Exits on SIGTERM or SIGINT, and by itself after --max-seconds.
 """
@@ -106,6 +107,7 @@ class State:
         self.logfile = log
         self.accepted_ids = set()  # (merchant id, event id): the dedupe
         self.times = {}
+        self.clicks = {}  # event id -> the "click" object of an accepted event
         self.requests = 0
         self.batches_ok = 0
         self.accepted = 0
@@ -390,6 +392,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                    "bad_signature": st.bad_signature,
                    "streamed_bytes": st.streamed_bytes,
                    "events": dict(st.times), "log": list(st.log),
+                   "clicks": dict(st.clicks),
                    "retried": st.retried, "followups": st.followups,
                    "merchant_orders": merchant_orders(st.orders),
                    "orders": flat_orders(st.orders),
@@ -584,6 +587,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     st.orders.setdefault(okey, Order()).apply(ev)
                     st.accepted_ids.add(key)
                     st.accepted += 1
+                    if isinstance(ev.get("click"), dict):
+                        st.clicks[eid] = ev["click"]
                     results.append({"id": eid, "status": "accepted"})
                     if st.store:
                         st.store.write(json.dumps(

@@ -15,6 +15,7 @@ import json
 import re
 import subprocess
 import sys
+import time
 import urllib.parse
 
 passed = 0
@@ -122,11 +123,27 @@ def main():
     check(ev == {"id": sale_id, "type": "sale", "order_id": order,
                  "amount": 7480, "currency": "EUR"},
           "the sale carries the order id and 2 x 37.40 EUR", json.dumps(ev))
+    # The sale carries what the network needs: the landing parameter and
+    # the capture time (the cookie's second field), not only the token. A
+    # PHP sale used to lose both: click() gave the bare token, which the
+    # shop stored and reported.
+    click = st.get("clicks", {}).get(sale_id)
+    landed = int(pair.split("=", 1)[1].split(".")[1])
+    check(click is not None and click.get("token") == "e2e-tok.1" and
+          click.get("source") == "cb_click" and
+          click.get("captured_at") == time.strftime(
+              "%Y-%m-%dT%H:%M:%SZ", time.gmtime(landed)),
+          "the sale carries the click's source and capture time",
+          json.dumps(click))
     # (The receiver stores no click; a sale without a voucher is only valid
-    # with one, and the shop kept the token read back at checkout.)
+    # with one, and the shop kept the click handle read back at checkout:
+    # the signed cookie value, whose last field is the token.)
     with open("%s/order-%s.json" % (shop_data, order)) as f:
-        check(json.load(f)["click"] == "e2e-tok.1",
-              "checkout read the click token back from the cookie")
+        handle = json.load(f)["click"]
+    check(handle.startswith("1.") and handle.split(".", 4)[4] == "e2e-tok.1",
+          "checkout read the click handle back from the cookie", handle)
+    check(handle == pair.split("=", 1)[1],
+          "the handle is the cookie's value", handle)
 
     # 6. The shopper reloads the thank-you page: same event id again, and the
     #    network counts it as a duplicate, not a second sale.

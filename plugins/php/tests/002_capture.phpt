@@ -9,9 +9,9 @@ ob_start(); // headers go out with the first output; keep them until the end
 // A token in a raw query string and in a request target.
 $c = Cashback\capture('utm_source=x&cb_click=tok-123', send: false);
 var_dump(preg_match('/^cashback_click=[^;]+; Max-Age=2592000; Path=\/; Secure; HttpOnly; SameSite=Lax$/', $c));
-var_dump(Cashback\click(cb_pair($c)));
+var_dump(cb_token(Cashback\click(cb_pair($c))));
 $c2 = Cashback\capture('/landing?cb_click=other.9', send: false);
-var_dump(Cashback\click(cb_pair($c2)));
+var_dump(cb_token(Cashback\click(cb_pair($c2))));
 
 // No token: nothing to do.
 var_dump(Cashback\capture('a=1&b=2'));
@@ -31,7 +31,7 @@ var_dump(str_starts_with(Cashback\capture('cb_click=tok-456'), 'cashback_click='
 ini_set('cashback.connection', cb_conn('landing_params=@awin,cb_click;cookie_name=cb'));
 $c3 = Cashback\capture('awc=1234_abc', send: false);
 echo substr($c3, 0, 3), "\n";
-var_dump(Cashback\click(cb_pair($c3)));
+var_dump(cb_token(Cashback\click(cb_pair($c3))));
 
 // After output, the header can no longer be sent.
 ob_end_flush();

@@ -14,7 +14,7 @@ $cookies = array_values(array_filter(headers_list(),
     fn($h) => str_starts_with($h, 'Set-Cookie: cashback_click=')));
 echo count($cookies), "\n";
 $pair = cb_pair(substr($cookies[0], strlen('Set-Cookie: ')));
-var_dump(Cashback\click($pair));
+var_dump(cb_token(Cashback\click($pair)));
 // The merchant's own call on top of it returns the cookie, not a second one.
 var_dump(str_starts_with(Cashback\capture(), 'cashback_click='));
 echo count(array_filter(headers_list(), fn($h) => str_starts_with($h, 'Set-Cookie: cashback_click='))), "\n";

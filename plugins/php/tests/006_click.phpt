@@ -7,24 +7,24 @@ cb_default('click');
 $pair = cb_pair(Cashback\capture('cb_click=chk-1', send: false));
 
 // An explicit Cookie header, among other cookies.
-var_dump(Cashback\click("theme=dark; $pair; lang=fr"));
+var_dump(cb_token(Cashback\click("theme=dark; $pair; lang=fr")));
 // No click cookie at all.
-var_dump(Cashback\click('theme=dark'));
-var_dump(Cashback\click(''));
+var_dump(cb_token(Cashback\click('theme=dark')));
+var_dump(cb_token(Cashback\click('')));
 // The CLI has no Cookie header: $_COOKIE is used.
-var_dump(Cashback\click());
+var_dump(cb_token(Cashback\click()));
 [$name, $value] = explode('=', $pair, 2);
 $_COOKIE = ['theme' => 'dark', $name => $value];
-var_dump(Cashback\click());
+var_dump(cb_token(Cashback\click()));
 // Two click cookies: the newest valid one wins.
 sleep(1);
 $newer = cb_pair(Cashback\capture('cb_click=chk-2', send: false));
-var_dump(Cashback\click("$pair; $newer"));
-var_dump(Cashback\click("$newer; $pair"));
+var_dump(cb_token(Cashback\click("$pair; $newer")));
+var_dump(cb_token(Cashback\click("$newer; $pair")));
 // Another merchant's client does not accept this merchant's cookie.
 $other = new Cashback\Client(str_replace('merchant_id=php-shop', 'merchant_id=other-shop', cb_conn()),
                              ['spool_dir' => cb_spool('click-other')]);
-var_dump($other->click($pair));
+var_dump(cb_token($other->click($pair)));
 cb_try('other merchant, strict', fn() => $other->click($pair, strict: true));
 ?>
 --EXPECTF--

@@ -15,7 +15,7 @@ echo $a->merchantId(), ' ', $b->merchantId(), "\n";
 // Each client has its own landing parameters and cookie key.
 $pa = cb_pair($a->capture('cjevent=cj-1', send: false));
 var_dump($a->capture('cb_click=x', send: false));
-var_dump($a->click($pa), $b->click($pa), Cashback\click($pa));
+var_dump(cb_token($a->click($pa)), cb_token($b->click($pa)), cb_token(Cashback\click($pa)));
 
 // Each has its own spool.
 $id = $a->sale(['order_id' => '1', 'click' => 'cj-1', 'amount' => '2.00', 'currency' => 'EUR']);
