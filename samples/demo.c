@@ -132,7 +132,7 @@ int main(int argc, char **argv) {
   memcpy(cookie_header + used, set_cookie, pair);
   cookie_header[used + pair] = '\0';
   step("   Cookie: %s", cookie_header);
-  cashback_click click;
+  cashback_click click = {.size = sizeof(cashback_click)};
   st = cashback_click_read(c, cookie_header, strlen(cookie_header), &click);
   if (st != CASHBACK_OK)
     return die(c, "click read-back", st);

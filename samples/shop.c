@@ -113,7 +113,7 @@ static int click_of(cashback_client *c, const char *cookie,
 }
 
 static void checkout(cashback_client *c, int fd, const char *cookie) {
-  cashback_click click;
+  cashback_click click = {.size = sizeof(cashback_click)};
   cashback_status why;
   char body[512];
   if (click_of(c, cookie, &click, &why) == 0)
@@ -135,7 +135,7 @@ static void pay(cashback_client *c, int fd, const char *target,
     respond(fd, 400, NULL, "text/plain", "order, amount, currency needed\n");
     return;
   }
-  cashback_click click;
+  cashback_click click = {.size = sizeof(cashback_click)};
   cashback_status why;
   if (click_of(c, cookie, &click, &why) != 0) {
     snprintf(body, sizeof(body),

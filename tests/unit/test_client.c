@@ -280,7 +280,7 @@ static void *bad_clicks(void *arg) {
   errors_arg *a = arg;
   pthread_barrier_wait(a->b);
   for (int i = 0; i < 100 && !a->bad; i++) {
-    cashback_click click;
+    cashback_click click = {.size = sizeof(cashback_click)};
     if (cashback_click_read(a->c, a->cookie, a->len, &click) !=
         CASHBACK_E_CLICK_TAMPERED)
       a->bad = 3;
