@@ -164,6 +164,20 @@ CASHBACK_API cashback_status cashback_options_set(cashback_options *opts,
                                                   const char *key,
                                                   const char *value);
 
+/**
+ * `cashback_options_set()` with explicit lengths, for bindings whose strings
+ * are counted (`key_len` bytes at `key`, `value_len` bytes at `value`; no
+ * NUL needed, none read past the length). A NUL byte inside the key or the
+ * value is refused (`CASHBACK_E_CONFIG`, the detail names the key), never
+ * taken as the end; a value longer than 65536 bytes is refused. `key` and
+ * `value` are borrowed; the value is copied for parsing and the copy wiped.
+ */
+CASHBACK_API cashback_status cashback_options_set_n(cashback_options *opts,
+                                                    const char *key,
+                                                    size_t key_len,
+                                                    const char *value,
+                                                    size_t value_len);
+
 /** Merchant id given by the network: 1-64 of [A-Za-z0-9._-]. */
 CASHBACK_API cashback_status
 cashback_options_set_merchant_id(cashback_options *opts, const char *id);
@@ -333,6 +347,14 @@ CASHBACK_API cashback_status cashback_options_load_file(cashback_options *opts,
  */
 CASHBACK_API cashback_status cashback_options_load_connection_string(
     cashback_options *opts, const char *connection);
+
+/**
+ * `cashback_options_load_connection_string()` with an explicit length (`len`
+ * bytes at `connection`, borrowed, no NUL needed). A NUL byte inside a key
+ * or a value is refused, naming the pair or the key, never taken as the end.
+ */
+CASHBACK_API cashback_status cashback_options_load_connection_string_n(
+    cashback_options *opts, const char *connection, size_t len);
 
 /**
  * Loads the environment: first the file named by CASHBACK_CONFIG, then the

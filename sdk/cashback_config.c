@@ -322,15 +322,21 @@ cashback_status cashback_options_load_file(cashback_options *opts,
 }
 
 cashback_status
-cashback_options_load_connection_string(cashback_options *opts,
-                                        const char *connection) {
+cashback_options_load_connection_string_n(cashback_options *opts,
+                                          const char *connection, size_t len) {
   if (!opts)
     return CASHBACK_E_INVALID_ARGUMENT;
   if (!connection)
     return cashback__options_fail(opts, CASHBACK_E_INVALID_ARGUMENT,
                                   "connection string: NULL");
-  return cashback__config_parse_connection(opts, connection,
-                                           strlen(connection));
+  return cashback__config_parse_connection(opts, connection, len);
+}
+
+cashback_status
+cashback_options_load_connection_string(cashback_options *opts,
+                                        const char *connection) {
+  return cashback_options_load_connection_string_n(
+      opts, connection, connection ? strlen(connection) : 0);
 }
 
 cashback_status cashback_options_load_env(cashback_options *opts) {

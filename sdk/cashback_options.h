@@ -16,6 +16,9 @@
 #define CASHBACK__WINDOW_MAX (INT64_C(400) * 86400)
 #define CASHBACK__WINDOW_DEFAULT (INT64_C(30) * 86400)
 #define CASHBACK__PATH_MAX 1024
+/* A text value of cashback_options_set_n(), at most (longer than any valid
+ * one: a bound on the copy it makes). */
+#define CASHBACK__OPTION_VALUE_MAX 65536
 
 struct cashback_options {
   char merchant_id[CASHBACK_ID_MAX + 1];

@@ -4,10 +4,12 @@
  * an error. Each parser takes `value` (NUL-terminated, `len` bytes) and
  * writes only after it is valid. */
 #include "cashback_ascii.h"
+#include "cashback_crypto.h"
 #include "cashback_options.h"
 #include "cashback_time.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static cashback_status text_merchant_id(cashback_options *o, const char *v,
@@ -360,21 +362,53 @@ const char *cashback__options_key_shown(const char *k, size_t len, char *buf,
   return buf;
 }
 
-cashback_status cashback_options_set(cashback_options *opts, const char *key,
-                                     const char *value) {
+cashback_status cashback_options_set_n(cashback_options *opts, const char *key,
+                                       size_t key_len, const char *value,
+                                       size_t value_len) {
   if (!opts)
     return CASHBACK_E_INVALID_ARGUMENT;
   if (!key)
     return cashback__options_null(opts, "key");
-  for (size_t i = 0; i < sizeof(text_keys) / sizeof(text_keys[0]); i++) {
-    if (strcmp(key, text_keys[i].key) != 0)
-      continue;
-    if (!value)
-      return cashback__options_null(opts, text_keys[i].key);
-    return text_keys[i].set(opts, value, strlen(value));
+  size_t i = 0, n = sizeof(text_keys) / sizeof(text_keys[0]);
+  while (i < n && !(strlen(text_keys[i].key) == key_len &&
+                    memcmp(text_keys[i].key, key, key_len) == 0))
+    i++;
+  if (i == n) {
+    char shown[160];
+    if (memchr(key, '\0', key_len))
+      return cashback__options_fail(opts, CASHBACK_E_CONFIG,
+                                    "the key contains a NUL byte");
+    return cashback__options_fail(
+        opts, CASHBACK_E_CONFIG, "unknown key %s",
+        cashback__options_key_shown(key, key_len, shown, sizeof(shown)));
   }
-  char shown[160];
-  return cashback__options_fail(
-      opts, CASHBACK_E_CONFIG, "unknown key %s",
-      cashback__options_key_shown(key, strlen(key), shown, sizeof(shown)));
+  const char *name = text_keys[i].key;
+  if (!value)
+    return cashback__options_null(opts, name);
+  /* Never cut at a NUL: "secret\0..." is not the secret "secret". */
+  if (memchr(value, '\0', value_len))
+    return cashback__options_fail(opts, CASHBACK_E_CONFIG,
+                                  "%s: the value contains a NUL byte", name);
+  if (value_len > CASHBACK__OPTION_VALUE_MAX)
+    return cashback__options_fail(opts, CASHBACK_E_CONFIG,
+                                  "%s: value longer than %d bytes", name,
+                                  CASHBACK__OPTION_VALUE_MAX);
+  /* The parsers take NUL-terminated text: a copy, wiped after (it may be a
+   * secret). */
+  char *copy = malloc(value_len + 1);
+  if (!copy)
+    return cashback__options_fail(opts, CASHBACK_E_NOMEM, "%s: out of memory",
+                                  name);
+  memcpy(copy, value, value_len);
+  copy[value_len] = '\0';
+  cashback_status st = text_keys[i].set(opts, copy, value_len);
+  cashback__wipe(copy, value_len);
+  free(copy);
+  return st;
+}
+
+cashback_status cashback_options_set(cashback_options *opts, const char *key,
+                                     const char *value) {
+  return cashback_options_set_n(opts, key, key ? strlen(key) : 0, value,
+                                value ? strlen(value) : 0);
 }

@@ -449,6 +449,40 @@ static void env_clear(void) {
     unsetenv(env_names[i]);
 }
 
+/* The counted form: reads `len` bytes only, and a NUL inside is refused
+ * naming the key (or the pair), never taken as the end of the string. */
+START_TEST(test_connection_string_n) {
+  cashback_options *o = cashback_options_new();
+  const char text[] = "cashback:merchant_id=shop-42;key_id=k1JUNK";
+  ck_assert_int_eq(
+      cashback_options_load_connection_string_n(o, text, sizeof(text) - 5),
+      CASHBACK_OK);
+  ck_assert_str_eq(o->merchant_id, "shop-42");
+  ck_assert_str_eq(o->key.id, "k1");
+  cashback_options before;
+  memcpy(&before, o, sizeof(before));
+  const char nul_value[] =
+      "cashback:merchant_id=shop-43;secret=" SECRET "\0tail";
+  ck_assert_int_eq(cashback_options_load_connection_string_n(
+                       o, nul_value, sizeof(nul_value) - 1),
+                   CASHBACK_E_CONFIG);
+  expect_error(o, "secret: the value contains a NUL byte");
+  ck_assert(strstr(cashback_options_last_error(o), SECRET) == NULL);
+  ck_assert(same_except_error(o, &before)); /* all or nothing */
+  const char nul_key[] = "cashback:merchant_id=shop-43;key\0_id=k2";
+  ck_assert_int_eq(cashback_options_load_connection_string_n(
+                       o, nul_key, sizeof(nul_key) - 1),
+                   CASHBACK_E_CONFIG);
+  expect_error(o, "pair 2");
+  ck_assert(same_except_error(o, &before));
+  ck_assert_int_eq(cashback_options_load_connection_string_n(o, NULL, 0),
+                   CASHBACK_E_INVALID_ARGUMENT);
+  ck_assert_int_eq(cashback_options_load_connection_string_n(NULL, text, 9),
+                   CASHBACK_E_INVALID_ARGUMENT);
+  cashback_options_free(o);
+}
+END_TEST
+
 START_TEST(test_env_precedence) {
   env_clear();
   const char *text = "merchant_id = from-file\n"
@@ -871,6 +905,7 @@ TCase *cashback_test_config(void) {
   tcase_add_test(tc, test_load_file_owner);
   tcase_add_test(tc, test_connection_string);
   tcase_add_test(tc, test_connection_errors);
+  tcase_add_test(tc, test_connection_string_n);
   tcase_add_test(tc, test_env_precedence);
   tcase_add_test(tc, test_env_every_key);
   tcase_add_test(tc, test_env_errors);

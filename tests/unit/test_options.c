@@ -8,6 +8,7 @@
 #include <check.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define SECRET "s3cr3t-value-0123456789"
@@ -372,6 +373,51 @@ START_TEST(test_endpoint_one_rule) {
                    CASHBACK_OK);
   EXPECT_FAIL(o, cashback__options_check(o), CASHBACK_E_CONFIG,
               "plain http:// is only allowed to a loopback host");
+  cashback_options_free(o);
+}
+END_TEST
+
+/* cashback_options_set_n(): counted key and value, never read past their
+ * length; a NUL inside either is refused naming the key, never taken as
+ * the end (a secret cut at a NUL would be a different secret). */
+START_TEST(test_set_n) {
+  cashback_options *o = cashback_options_new();
+  const char key[] = "merchant_idXX", value[] = "shop-42junk";
+  ck_assert_int_eq(cashback_options_set_n(o, key, 11, value, 7), CASHBACK_OK);
+  ck_assert_str_eq(o->merchant_id, "shop-42");
+  ck_assert_int_eq(
+      cashback_options_set_n(o, "secret", 6, SECRET, strlen(SECRET)),
+      CASHBACK_OK);
+  ck_assert_str_eq(o->key.secret, SECRET);
+  const char nul_secret[] = SECRET "\0tail";
+  EXPECT_FAIL(o,
+              cashback_options_set_n(o, "secret", 6, nul_secret,
+                                     sizeof(nul_secret) - 1),
+              CASHBACK_E_CONFIG, "secret: the value contains a NUL byte");
+  ck_assert(strstr(cashback_options_last_error(o), SECRET) == NULL);
+  EXPECT_FAIL(o, cashback_options_set_n(o, "merchant_id\0x", 13, "shop", 4),
+              CASHBACK_E_CONFIG, "the key contains a NUL byte");
+  EXPECT_FAIL(o, cashback_options_set_n(o, "merchant_id", 11, "sh\0op", 5),
+              CASHBACK_E_CONFIG, "merchant_id: the value contains a NUL");
+  EXPECT_FAIL(o, cashback_options_set_n(o, "merchant_id", 11, NULL, 0),
+              CASHBACK_E_INVALID_ARGUMENT, "merchant_id: must not be NULL");
+  EXPECT_FAIL(o, cashback_options_set_n(o, NULL, 0, "x", 1),
+              CASHBACK_E_INVALID_ARGUMENT, "key: must not be NULL");
+  EXPECT_FAIL(o, cashback_options_set_n(o, "merchant", 8, "x", 1),
+              CASHBACK_E_CONFIG, "unknown key 'merchant'");
+  size_t big = CASHBACK__OPTION_VALUE_MAX + 1;
+  char *long_value = malloc(big);
+  ck_assert_ptr_nonnull(long_value);
+  memset(long_value, 'a', big);
+  EXPECT_FAIL(o, cashback_options_set_n(o, "endpoint", 8, long_value, big),
+              CASHBACK_E_CONFIG, "endpoint: value longer than 65536 bytes");
+  free(long_value);
+  /* The NUL form is the counted one with strlen(). */
+  EXPECT_FAIL(o, cashback_options_set(o, "merchant_id", "bad id"),
+              CASHBACK_E_CONFIG, "merchant_id: must be 1-64");
+  ck_assert_str_eq(o->merchant_id, "shop-42");
+  ck_assert_int_eq(cashback_options_set_n(NULL, "secret", 6, "x", 1),
+                   CASHBACK_E_INVALID_ARGUMENT);
   cashback_options_free(o);
 }
 END_TEST
@@ -851,6 +897,7 @@ TCase *cashback_test_options(void) {
   tcase_add_test(tc, test_window);
   tcase_add_test(tc, test_logger_clock_level);
   tcase_add_test(tc, test_text_keys);
+  tcase_add_test(tc, test_set_n);
   tcase_add_test(tc, test_followup_wait);
   tcase_add_test(tc, test_check_required);
   tcase_add_test(tc, test_check_consistency);
