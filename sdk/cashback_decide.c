@@ -25,6 +25,21 @@ const char *cashback__outcome_name(cashback__outcome o) {
   return "";
 }
 
+void cashback__answer_of(cashback__answer *a, cashback_status transport,
+                         const cashback__http_response *resp, int64_t now_s) {
+  memset(a, 0, sizeof(*a));
+  a->transport = transport;
+  a->deadline_cut = resp->timed_out && resp->deadline_cut;
+  a->status = resp->status;
+  a->retry_after = resp->retry_after;
+  a->retry_after_len = strlen(resp->retry_after);
+  a->date = resp->date;
+  a->date_len = strlen(resp->date);
+  a->body = resp->body.data;
+  a->body_len = resp->body.data ? resp->body.len : 0;
+  a->now_s = now_s;
+}
+
 static void retry(cashback__decision *d, cashback__cause cause,
                   cashback_status st) {
   d->next = CASHBACK__NEXT_RETRY;

@@ -5,6 +5,7 @@
 #define CASHBACK_DECIDE_H
 
 #include "cashback.h"
+#include "cashback_http.h"
 #include "cashback_response.h"
 
 #include <stddef.h>
@@ -53,6 +54,11 @@ typedef struct cashback__answer {
   int64_t now_s; /* Unix s the answer came at: a Retry-After date is read
                     against it when Date is missing */
 } cashback__answer;
+
+/* The answer as the transport gave it (`transport`: what the post returned,
+ * `resp`: its response, read not kept), at `now_s`. */
+void cashback__answer_of(cashback__answer *a, cashback_status transport,
+                         const cashback__http_response *resp, int64_t now_s);
 
 /* The request the answer is about. */
 typedef struct cashback__sent {

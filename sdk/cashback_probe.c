@@ -61,16 +61,8 @@ static cashback_status judge(cashback_client *c,
   cashback__result r;
   memset(&r, 0, sizeof(r));
   memcpy(r.id, out->event_id, sizeof(r.id));
-  cashback__answer a = {CASHBACK_OK,
-                        0,
-                        code,
-                        resp->retry_after,
-                        strlen(resp->retry_after),
-                        resp->date,
-                        strlen(resp->date),
-                        resp->body.data,
-                        resp->body.data ? resp->body.len : 0,
-                        cashback__now(c)};
+  cashback__answer a;
+  cashback__answer_of(&a, CASHBACK_OK, resp, cashback__now(c));
   cashback__sent b = {&r, 1, 1, 1, 0};
   cashback__decision d;
   cashback__decide(&a, &b, &d);

@@ -781,27 +781,14 @@ static int expire_undeferred(cashback__sender *s, size_t i,
                          r->reason[0] ? r->reason : "retry_expired", msg, 200);
 }
 
-/* Sends the deferred events that are due, oldest deferral first, in one
- * request of their own (so that they never hold the spool's events back),
- * and settles them: accepted or duplicate: gone; rejected: quarantined;
- * "retry" again: its own backoff, or the quarantine once followup_wait has
- * passed; anything else (a failed request, no answer for it): its own
- * backoff. The spool's step runs next and meets any fault of the path
- * itself. A 401/403 pauses sending, as for the spool's events (-1).
- * Returns 1 when some were settled (progress: step again); events
- * asked for again are no progress, so that a flush ends once each due one
- * was tried. */
-static void excerpt(const cashback__buf *b, char *out, size_t size);
-
-static int deferred_step(cashback__sender *s, int64_t now_ms,
-                         int64_t mono_deadline_ms) {
+/* The deferred events that are due, oldest deferral first, within the
+ * batch caps (at least one): their indexes in `*idx`, their count. The
+ * per-order barrier: an entry goes only when no earlier one of its order is
+ * still deferred (so one order's events keep their order). */
+static size_t deferred_due(cashback__sender *s, int64_t now_ms, size_t **idx) {
   cashback__deferred *d = &s->deferred;
   size_t limit = s->batch_limit ? s->batch_limit : 1, k = 0, bytes = 0;
-  size_t *idx = NULL;
-  if (d->n == 0)
-    return 0;
-  /* The per-order barrier: an entry goes only when no earlier one of its
-   * order is still deferred (so one order's events keep their order). */
+  *idx = NULL;
   unsigned char *head = calloc(d->n, 1);
   if (!head || cashback__deferred_heads(d, head) != CASHBACK_OK) {
     free(head);
@@ -810,21 +797,78 @@ static int deferred_step(cashback__sender *s, int64_t now_ms,
   }
   for (size_t i = 0; i < d->n; i++)
     if (head[i] && d->e[i].next_ms <= now_ms) {
-      /* The batch caps, as for the spool's batches (at least one). */
       if (k && bytes + d->e[i].event_len > s->c->opts.batch_max_bytes)
         break;
-      if (!idx && !(idx = calloc(d->n, sizeof(*idx)))) {
-        free(head);
-        return 0;
-      }
-      idx[k++] = i;
+      if (!*idx && !(*idx = calloc(d->n, sizeof(**idx))))
+        break;
+      (*idx)[k++] = i;
       bytes += d->e[i].event_len;
       if (k == limit)
         break;
     }
   free(head);
-  if (k == 0)
+  return k;
+}
+
+/* Settles deferred entry `x` by its result `r` (outcome PENDING when the
+ * request was not answered): 1 delivered, 2 quarantined (both: drop it),
+ * 0 deferred again on its own backoff. */
+static int deferred_settle(cashback__sender *s, cashback__deferred_entry *x,
+                           const cashback__result *r, int64_t now_ms) {
+  cashback__outcome o = r->outcome;
+  if (o == CASHBACK__OUTCOME_ACCEPTED || o == CASHBACK__OUTCOME_DUPLICATE)
+    return 1;
+  int64_t wait = s->c->opts.followup_wait_ms;
+  if (o == CASHBACK__OUTCOME_RETRY && r->reason[0]) {
+    memcpy(x->reason, r->reason, sizeof(x->reason));
+    memcpy(x->message, r->message, sizeof(x->message));
+  }
+  if (o == CASHBACK__OUTCOME_REJECTED ||
+      (o == CASHBACK__OUTCOME_RETRY && now_ms - x->first_ms >= wait)) {
+    char msg[CASHBACK_ERROR_MAX + 160], waited[32];
+    human_ms(wait, waited, sizeof(waited));
+    if (o == CASHBACK__OUTCOME_REJECTED)
+      snprintf(msg, sizeof(msg), "%s", r->message);
+    else
+      snprintf(msg, sizeof(msg),
+               "the network did not see the sale within %s (%u retry "
+               "answers)%s%s",
+               waited, x->attempts + 1, x->message[0] ? ": " : "", x->message);
+    const char *reason = o == CASHBACK__OUTCOME_REJECTED ? r->reason
+                         : x->reason[0]                  ? x->reason
+                                                         : "retry_expired";
+    if (quarantine_bytes(s, x->event, x->event_len, x->id,
+                         reason[0] ? reason : "other", msg, 200,
+                         "deferred") == 0)
+      return 2;
+  }
+  if (x->attempts < 1000000000)
+    x->attempts++;
+  x->next_ms = now_ms + deferred_delay(s, x->attempts);
+  return 0;
+}
+
+/* Sends the deferred events that are due, oldest deferral first, in one
+ * request of their own (so that they never hold the spool's events back),
+ * and settles them by the answer (cashback_decide.c): accepted or
+ * duplicate: gone; rejected: quarantined; "retry" again: its own backoff,
+ * or the quarantine once followup_wait has passed; anything else (a failed
+ * request, no answer for it): its own backoff. The spool's step runs next
+ * and meets any fault of the path itself. A 401/403 pauses sending, as for
+ * the spool's events (-1). Returns 1 when some were settled (progress: step
+ * again); events asked for again are no progress, so that a flush ends
+ * once each due one was tried. */
+static void excerpt(const cashback__buf *b, char *out, size_t size);
+
+static int deferred_step(cashback__sender *s, int64_t now_ms,
+                         int64_t mono_deadline_ms) {
+  cashback__deferred *d = &s->deferred;
+  size_t *idx = NULL;
+  size_t k = d->n ? deferred_due(s, now_ms, &idx) : 0;
+  if (k == 0) {
+    free(idx);
     return 0;
+  }
   const char **texts = calloc(k, sizeof(*texts));
   size_t *lens = calloc(k, sizeof(*lens));
   cashback__result *res = calloc(k, sizeof(*res));
@@ -848,7 +892,12 @@ static int deferred_step(cashback__sender *s, int64_t now_ms,
   int built;
   cashback_status st =
       post_events(s, texts, lens, k, mono_deadline_ms, &body, &resp, &built);
-  if (st == CASHBACK_OK && (resp.status == 401 || resp.status == 403)) {
+  cashback__answer a;
+  cashback__answer_of(&a, st, &resp, cashback__wall_ms() / 1000);
+  cashback__sent b = {res, k, k, 0, 0};
+  cashback__decision dec;
+  cashback__decide(&a, &b, &dec);
+  if (dec.next == CASHBACK__NEXT_PAUSE) {
     /* A refused key refuses the spool's events too: pause, as there. */
     char ex[200];
     excerpt(&resp.body, ex, sizeof(ex));
@@ -860,51 +909,14 @@ static int deferred_step(cashback__sender *s, int64_t now_ms,
     progress = -1;
     goto out;
   }
-  int answered = st == CASHBACK_OK && resp.status == 200 &&
-                 cashback__response_parse(resp.body.data ? resp.body.data : "",
-                                          resp.body.len, res, k) == CASHBACK_OK;
-  size_t delivered = 0, quarantined = 0, again = 0;
-  int64_t wait = s->c->opts.followup_wait_ms;
-  char waited[32];
-  human_ms(wait, waited, sizeof(waited));
+  /* Results that settle none are an answer, each event pending. */
+  int answered = dec.next == CASHBACK__NEXT_SETTLE ||
+                 dec.cause == CASHBACK__CAUSE_SETTLED_NONE;
+  size_t settled[3] = {0, 0, 0}; /* again, delivered, quarantined */
   for (size_t j = 0; j < k; j++) {
-    cashback__deferred_entry *x = &d->e[idx[j]];
-    cashback__outcome o = answered ? res[j].outcome : CASHBACK__OUTCOME_PENDING;
-    if (o == CASHBACK__OUTCOME_ACCEPTED || o == CASHBACK__OUTCOME_DUPLICATE) {
-      drop[idx[j]] = 1;
-      delivered++;
-      continue;
-    }
-    if (o == CASHBACK__OUTCOME_RETRY && res[j].reason[0]) {
-      memcpy(x->reason, res[j].reason, sizeof(x->reason));
-      memcpy(x->message, res[j].message, sizeof(x->message));
-    }
-    if (o == CASHBACK__OUTCOME_REJECTED ||
-        (o == CASHBACK__OUTCOME_RETRY && now_ms - x->first_ms >= wait)) {
-      char msg[CASHBACK_ERROR_MAX + 160];
-      if (o == CASHBACK__OUTCOME_REJECTED)
-        snprintf(msg, sizeof(msg), "%s", res[j].message);
-      else
-        snprintf(msg, sizeof(msg),
-                 "the network did not see the sale within %s (%u retry "
-                 "answers)%s%s",
-                 waited, x->attempts + 1, x->message[0] ? ": " : "",
-                 x->message);
-      const char *reason = o == CASHBACK__OUTCOME_REJECTED ? res[j].reason
-                           : x->reason[0]                  ? x->reason
-                                                           : "retry_expired";
-      if (quarantine_bytes(s, x->event, x->event_len, x->id,
-                           reason[0] ? reason : "other", msg, 200,
-                           "deferred") == 0) {
-        drop[idx[j]] = 1;
-        quarantined++;
-        continue;
-      }
-    }
-    if (x->attempts < 1000000000)
-      x->attempts++;
-    x->next_ms = now_ms + deferred_delay(s, x->attempts);
-    again++;
+    int r = deferred_settle(s, &d->e[idx[j]], &res[j], now_ms);
+    settled[r]++;
+    drop[idx[j]] = r != 0;
   }
   for (size_t i = d->n; i-- > 0;)
     if (drop[i])
@@ -914,16 +926,16 @@ static int deferred_step(cashback__sender *s, int64_t now_ms,
     cashback__log(s->c, CASHBACK_LOG_INFO,
                   "sent %zu deferred events: %zu delivered, %zu quarantined, "
                   "%zu deferred again",
-                  k, delivered, quarantined, again);
+                  k, settled[1], settled[2], settled[0]);
   else
     cashback__log(s->c, CASHBACK_LOG_WARN,
                   "POST %s: %zu deferred events not answered (%s, HTTP %ld); "
                   "each tried again on its own backoff",
                   url, k, resp.error[0] ? resp.error : "no valid results",
                   resp.status);
-  if (delivered + quarantined > 0)
+  if (settled[1] + settled[2] > 0)
     deferred_success(s);
-  progress = delivered + quarantined > 0;
+  progress = settled[1] + settled[2] > 0;
 out:
   cashback__http_response_free(&resp);
   cashback__buf_free(&body);
@@ -1697,16 +1709,8 @@ static int step_settle(step_ctx *x) {
   cashback__sender *s = x->s;
   cashback__sender_state *S = &s->state;
   const cashback__http_response *resp = &x->resp;
-  cashback__answer a = {x->posted,
-                        resp->timed_out && resp->deadline_cut,
-                        resp->status,
-                        resp->retry_after,
-                        strlen(resp->retry_after),
-                        resp->date,
-                        strlen(resp->date),
-                        resp->body.data,
-                        resp->body.data ? resp->body.len : 0,
-                        cashback__wall_ms() / 1000};
+  cashback__answer a;
+  cashback__answer_of(&a, x->posted, resp, cashback__wall_ms() / 1000);
   cashback__sent b = {x->send_results, x->valid, x->n, x->probe,
                       S->fault_streak ? S->fault_accepted : 0};
   cashback__decision d;
