@@ -104,208 +104,6 @@ static int64_t mono_ms(void) {
   return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* --- State file --------------------------------------------------------- */
-
-/* A decimal integer, optionally negative, and nothing else; 0 when so. */
-static int parse_int(const char *v, size_t n, long long *out) {
-  size_t i = 0;
-  int neg = 0;
-  if (i < n && v[i] == '-') {
-    neg = 1;
-    i++;
-  }
-  if (i == n || n - i > 18)
-    return -1;
-  long long x = 0;
-  for (; i < n; i++) {
-    if (v[i] < '0' || v[i] > '9')
-      return -1;
-    x = x * 10 + (v[i] - '0');
-  }
-  *out = neg ? -x : x;
-  return 0;
-}
-
-/* The keys versions before the checksum wrote, all of them every time. */
-static const char *const LEGACY_KEYS[] = {
-    "attempt",      "next_attempt_ms", "paused",  "paused_key",
-    "last_success", "last_status",     "corrupt", "last_error"};
-
-static int is_text_key(const char *k, size_t klen) {
-  return (klen == 10 && memcmp(k, "paused_key", 10) == 0) ||
-         (klen == 10 && memcmp(k, "last_error", 10) == 0);
-}
-
-/* Parses the `key=value` lines of `text` (`len` bytes) into `*st`. With
- * `strict`, every line must be a legacy key with a well-formed value, each
- * key once; gives -1 otherwise. */
-static int parse_lines(const char *text, size_t len, cashback__sender_state *st,
-                       int strict) {
-  unsigned seen = 0;
-  const char *p = text, *end = text + len;
-  while (p < end) {
-    const char *eol = memchr(p, '\n', (size_t)(end - p));
-    if (!eol) {
-      if (strict)
-        return -1; /* cut short */
-      eol = end;
-    }
-    size_t n = (size_t)(eol - p);
-    const char *eq = memchr(p, '=', n);
-    if (!eq) {
-      if (strict)
-        return -1;
-      p = eol + 1;
-      continue;
-    }
-    size_t klen = (size_t)(eq - p);
-    const char *v = eq + 1;
-    size_t vlen = n - klen - 1;
-    if (strict) {
-      size_t i = 0;
-      for (; i < sizeof(LEGACY_KEYS) / sizeof(LEGACY_KEYS[0]); i++)
-        if (strlen(LEGACY_KEYS[i]) == klen &&
-            memcmp(LEGACY_KEYS[i], p, klen) == 0)
-          break;
-      long long dummy;
-      if (i == sizeof(LEGACY_KEYS) / sizeof(LEGACY_KEYS[0]) ||
-          (seen & (1u << i)) ||
-          (!is_text_key(p, klen) && parse_int(v, vlen, &dummy) != 0))
-        return -1;
-      seen |= 1u << i;
-    }
-    long long x = 0;
-    if (parse_int(v, vlen, &x) != 0)
-      x = 0;
-#define KEY(k) (klen == sizeof(k) - 1 && memcmp(p, k, klen) == 0)
-    if (KEY("attempt"))
-      st->attempt = x > 0 && x < 1000000 ? (unsigned)x : 0;
-    else if (KEY("next_attempt_ms"))
-      st->next_attempt_ms = x;
-    else if (KEY("retry_delay_ms"))
-      st->retry_delay_ms = x > 0 ? x : 0;
-    else if (KEY("paused"))
-      st->paused = x != 0;
-    else if (KEY("last_success"))
-      st->last_success = x;
-    else if (KEY("last_status"))
-      st->last_status = (cashback_status)x;
-    else if (KEY("corrupt"))
-      st->corrupt = x > 0 ? (uint64_t)x : 0;
-    else if (KEY("state_damaged"))
-      st->state_damaged = x > 0 ? (uint64_t)x : 0;
-    else if (KEY("in_flight_since"))
-      st->in_flight_since = x > 0 ? x : 0;
-    else if (KEY("fault_streak"))
-      st->fault_streak = x > 0 && x < 1000000 ? (unsigned)x : 0;
-    else if (KEY("fault_accepted"))
-      st->fault_accepted = x != 0;
-    else if (KEY("path_fault"))
-      st->path_fault = x >= 400 && x < 500 ? (long)x : 0;
-    else if (KEY("read_errors"))
-      st->read_errors = x > 0 ? (uint64_t)x : 0;
-    else if (KEY("paused_key") || KEY("last_error") || KEY("read_error")) {
-      char *dst = KEY("paused_key")   ? st->paused_key
-                  : KEY("read_error") ? st->read_error
-                                      : st->last_error;
-      size_t size = KEY("paused_key")   ? sizeof(st->paused_key)
-                    : KEY("read_error") ? sizeof(st->read_error)
-                                        : sizeof(st->last_error);
-      size_t m = vlen < size - 1 ? vlen : size - 1;
-      memcpy(dst, v, m);
-      dst[m] = '\0';
-    }
-#undef KEY
-    p = eol + 1;
-  }
-  if (strict &&
-      seen != (1u << (sizeof(LEGACY_KEYS) / sizeof(LEGACY_KEYS[0]))) - 1)
-    return -1;
-  return 0;
-}
-
-int cashback__sender_state_parse(const char *text, cashback__sender_state *st) {
-  memset(st, 0, sizeof(*st));
-  size_t len = strlen(text);
-  /* The last line: "crc=" and 8 lowercase hex digits. */
-  static const size_t crc_line = 4 + 8 + 1;
-  if (len >= crc_line && text[len - 1] == '\n' &&
-      memcmp(text + len - crc_line, "crc=", 4) == 0 &&
-      (len == crc_line || text[len - crc_line - 1] == '\n')) {
-    uint32_t want = 0;
-    int ok = 1;
-    for (size_t i = 0; i < 8; i++) {
-      char ch = text[len - crc_line + 4 + i];
-      int d = ch >= '0' && ch <= '9'   ? ch - '0'
-              : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10
-                                       : -1;
-      if (d < 0)
-        ok = 0;
-      want = want << 4 | (uint32_t)(d < 0 ? 0 : d);
-    }
-    size_t body = len - crc_line;
-    if (ok && cashback__crc32c(0, text, body) == want) {
-      parse_lines(text, body, st, 0);
-      return CASHBACK__STATE_VALID;
-    }
-  } else if (len > 0 && parse_lines(text, len, st, 1) == 0) {
-    return CASHBACK__STATE_LEGACY;
-  }
-  /* Damaged: nothing in it is trusted, but its damage count goes on when
-   * it can be read. */
-  memset(st, 0, sizeof(*st));
-  uint64_t before = 0;
-  static const char key[] = "state_damaged=";
-  for (const char *p = text; (p = strstr(p, key)) != NULL; p++) {
-    if (p != text && p[-1] != '\n')
-      continue;
-    const char *v = p + sizeof(key) - 1;
-    const char *eol = strchr(v, '\n');
-    long long x;
-    if (eol && parse_int(v, (size_t)(eol - v), &x) == 0 && x > 0 &&
-        x < 1000000000)
-      before = (uint64_t)x;
-    break;
-  }
-  st->state_damaged = before + 1;
-  return CASHBACK__STATE_DAMAGED;
-}
-
-/* The text on one line. */
-static void one_line(char *out, size_t size, const char *in) {
-  size_t i = 0;
-  for (; in[i] && i < size - 1; i++)
-    out[i] = in[i] == '\n' || in[i] == '\r' ? ' ' : in[i];
-  out[i] = '\0';
-}
-
-size_t cashback__sender_state_format(const cashback__sender_state *st,
-                                     char *out, size_t size) {
-  /* The error texts are ours (no secrets); keep each on one line. */
-  char err[CASHBACK_ERROR_MAX + 1], rerr[CASHBACK_ERROR_MAX + 1];
-  one_line(err, sizeof(err), st->last_error);
-  one_line(rerr, sizeof(rerr), st->read_error);
-  int n = snprintf(
-      out, size,
-      "attempt=%u\nnext_attempt_ms=%" PRId64 "\nretry_delay_ms=%" PRId64
-      "\npaused=%d\n"
-      "paused_key=%s\nlast_success=%" PRId64 "\nlast_status=%d\n"
-      "corrupt=%" PRIu64 "\nstate_damaged=%" PRIu64 "\nlast_error=%s\n"
-      "fault_streak=%u\nfault_accepted=%d\npath_fault=%ld\n"
-      "read_errors=%" PRIu64 "\nread_error=%s\nin_flight_since=%" PRId64 "\n",
-      st->attempt, st->next_attempt_ms, st->retry_delay_ms, st->paused,
-      st->paused_key, st->last_success, (int)st->last_status, st->corrupt,
-      st->state_damaged, err, st->fault_streak, st->fault_accepted,
-      st->path_fault, st->read_errors, rerr, st->in_flight_since);
-  if (n < 0 || (size_t)n + 14 > size)
-    return 0;
-  uint32_t crc = cashback__crc32c(0, out, (size_t)n);
-  int m = snprintf(out + n, size - (size_t)n, "crc=%08" PRIx32 "\n", crc);
-  if (m != 13)
-    return 0;
-  return (size_t)n + 13;
-}
-
 /* Whether this sender still holds the acquisition of sender.lock that its
  * state and deferred list were read under. When not, both are dropped (read
  * again at the next acquisition) and the caller writes nothing. */
@@ -319,36 +117,21 @@ static int lock_held(cashback__sender *s) {
 }
 
 static void save_state(cashback__sender *s) {
-  char text[CASHBACK__STATE_MAX];
   if (!lock_held(s))
     return; /* another sender's file now, or a stale copy of ours */
-  if (cashback__sender_state_format(&s->state, text, sizeof(text)) == 0 ||
-      cashback__spool_state_write(s->spool, text) != CASHBACK_OK)
+  if (cashback__sender_state_write(s->spool, &s->state) != CASHBACK_OK)
     cashback__log(s->c, CASHBACK_LOG_WARN, "spool %s: cannot write state",
                   cashback__spool_dir(s->spool));
   else
     s->saved_in_flight = s->state.in_flight_since != 0;
 }
 
-/* Names the key in the state file without revealing it: 16 hex digits of
- * an HMAC under the secret. A pause is about that exact key. */
-static void key_fingerprint(const cashback_client *c,
-                            char out[CASHBACK_ID_MAX + 1]) {
-  static const char label[] = "cashback-key-fingerprint-v1";
-  cashback__span part = {label, sizeof(label) - 1};
-  uint8_t mac[CASHBACK__SHA256_LEN];
-  if (cashback__hmac_sha256(c->opts.key.secret, strlen(c->opts.key.secret),
-                            &part, 1, mac) != CASHBACK_OK)
-    memset(mac, 0, sizeof(mac));
-  cashback__hex(mac, 8, out);
-}
-
 /* Keeps the retry time within the delay it was scheduled with from now
  * (the clock may have been set back since, or the file damaged). */
 static void clamp_retry(cashback__sender *s, int64_t now_ms) {
   cashback__sender_state *S = &s->state;
-  int64_t next = cashback__retry_clamp_ms(S->next_attempt_ms, S->retry_delay_ms,
-                                          now_ms, s->c->opts.backoff_cap_ms);
+  int64_t next =
+      cashback__sender_state_next_ms(S, now_ms, s->c->opts.backoff_cap_ms);
   if (next == S->next_attempt_ms)
     return;
   cashback__log(s->c, CASHBACK_LOG_WARN,
@@ -362,16 +145,12 @@ static void clamp_retry(cashback__sender *s, int64_t now_ms) {
 }
 
 static void load_state(cashback__sender *s) {
-  char text[CASHBACK__STATE_MAX];
-  cashback_status rd = cashback__spool_state_read(s->spool, text, sizeof(text));
-  int found =
-      cashback__sender_state_parse(rd == CASHBACK_OK ? text : "", &s->state);
-  int rewrite = 0;
+  int found = 0, rewrite = 0;
+  cashback_status rd = cashback__sender_state_read(s->spool, &s->state, &found);
   if (rd == CASHBACK_E_NOT_FOUND) {
-    memset(&s->state, 0, sizeof(s->state)); /* a new spool */
+    /* a new spool */
   } else if (rd != CASHBACK_OK) {
     /* Unreadable: start afresh in memory; the write below says more. */
-    memset(&s->state, 0, sizeof(s->state));
     cashback__log(s->c, CASHBACK_LOG_WARN,
                   "spool %s: cannot read the state file; starting afresh",
                   cashback__spool_dir(s->spool));
@@ -385,22 +164,10 @@ static void load_state(cashback__sender *s) {
   } else if (found == CASHBACK__STATE_LEGACY) {
     rewrite = 1; /* with a checksum from now on */
   }
-  /* A pause was about the key the network refused; a new key is tried at
-   * once. */
-  char fp[CASHBACK_ID_MAX + 1];
-  key_fingerprint(s->c, fp);
-  if (s->state.paused && strcmp(s->state.paused_key, fp) != 0) {
-    s->state.paused = 0;
-    s->state.attempt = 0;
-    s->state.next_attempt_ms = 0;
+  /* A pause was about the key the network refused; a request in flight
+   * was another sender's (we hold the sender lock). */
+  if (cashback__sender_state_adopt(&s->state, &s->c->opts.key))
     rewrite = 1;
-  }
-  /* We hold the sender lock: a request the file says is in flight was
-   * another sender's, which has gone. */
-  if (s->state.in_flight_since) {
-    s->state.in_flight_since = 0;
-    rewrite = 1;
-  }
   s->state_loaded = 1;
   if (rewrite)
     save_state(s);
@@ -507,11 +274,8 @@ static void schedule_in(cashback__sender *s, cashback_status st, int64_t delay,
                         const char *fmt, va_list ap) {
   cashback__sender_state *S = &s->state;
   cashback__vprintablef(S->last_error, sizeof(S->last_error), fmt, ap);
-  S->last_status = st;
-  int64_t bound = cashback__retry_bound_ms(s->c->opts.backoff_cap_ms);
-  delay = delay < 0 ? 0 : delay > bound ? bound : delay;
-  S->retry_delay_ms = delay;
-  S->next_attempt_ms = cashback__wall_ms() + delay;
+  delay = cashback__sender_state_retry_in(S, st, delay, cashback__wall_ms(),
+                                          s->c->opts.backoff_cap_ms);
   cashback__fail(s->c, st, "%s; retry %u in %" PRId64 " ms", S->last_error,
                  S->attempt, delay);
   save_state(s);
@@ -525,20 +289,15 @@ static void schedule_retry(cashback__sender *s, cashback_status st,
 
 static void schedule_retry(cashback__sender *s, cashback_status st,
                            int64_t retry_after_ms, const char *fmt, ...) {
-  cashback__sender_state *S = &s->state;
-  if (S->attempt < 1000000)
-    S->attempt++;
   uint64_t r = 0;
   if (cashback__random(&r, sizeof(r)) != CASHBACK_OK)
     r = (uint64_t)cashback__wall_ms() * 0x9e3779b97f4a7c15u;
-  int64_t backoff = cashback__backoff_ms(S->attempt, s->c->opts.backoff_base_ms,
-                                         s->c->opts.backoff_cap_ms, r);
+  int64_t delay = cashback__sender_state_backoff(
+      &s->state, s->c->opts.backoff_base_ms, s->c->opts.backoff_cap_ms, r,
+      retry_after_ms);
   va_list ap;
   va_start(ap, fmt);
-  schedule_in(s, st,
-              cashback__retry_delay_ms(backoff, retry_after_ms,
-                                       s->c->opts.backoff_cap_ms),
-              fmt, ap);
+  schedule_in(s, st, delay, fmt, ap);
   va_end(ap);
 }
 
@@ -547,27 +306,17 @@ static void schedule_pause(cashback__sender *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 static void schedule_pause(cashback__sender *s, const char *fmt, ...) {
-  cashback__sender_state *S = &s->state;
-  S->paused = 1;
-  key_fingerprint(s->c, S->paused_key);
-  S->attempt = S->attempt > 30 ? S->attempt : 30;
-  if (S->attempt < 1000000)
-    S->attempt++;
+  int64_t delay = cashback__sender_state_pause(&s->state, &s->c->opts.key,
+                                               s->c->opts.backoff_cap_ms);
   va_list ap;
   va_start(ap, fmt);
-  schedule_in(s, CASHBACK_E_AUTH, s->c->opts.backoff_cap_ms, fmt, ap);
+  schedule_in(s, CASHBACK_E_AUTH, delay, fmt, ap);
   va_end(ap);
 }
 
 static void record_success(cashback__sender *s) {
   cashback__sender_state *S = &s->state;
-  S->attempt = 0;
-  S->next_attempt_ms = 0;
-  S->retry_delay_ms = 0;
-  S->paused = 0;
-  S->last_success = cashback__wall_ms() / 1000;
-  S->last_status = CASHBACK_OK;
-  S->last_error[0] = '\0';
+  cashback__sender_state_success(S, cashback__wall_ms(), 1);
   size_t max = s->c->opts.batch_max_events;
   s->batch_limit = s->batch_limit * 2 > max ? max : s->batch_limit * 2;
   if (s->batch_limit == max) { /* recovered: a later 4xx is a new streak */
@@ -581,12 +330,7 @@ static void record_success(cashback__sender *s) {
  * schedule starts over, but the spool's batch size and 4xx streak are left
  * alone (record_success() would undo a halving in progress). */
 static void deferred_success(cashback__sender *s) {
-  cashback__sender_state *S = &s->state;
-  S->attempt = 0;
-  S->paused = 0;
-  S->last_success = cashback__wall_ms() / 1000;
-  S->last_status = CASHBACK_OK;
-  S->last_error[0] = '\0';
+  cashback__sender_state_success(&s->state, cashback__wall_ms(), 0);
   save_state(s);
 }
 

@@ -4,6 +4,7 @@
 #define CASHBACK_SENDER_H
 
 #include "cashback.h"
+#include "cashback_sender_state.h"
 #include "cashback_spool.h"
 
 #include <stdint.h>
@@ -49,48 +50,6 @@ cashback_status cashback__sender_flush(cashback__sender *s, int64_t timeout_ms);
  * waiting out a backoff does not). */
 void cashback__sender_wake(cashback__sender *s);
 
-/* The sender state kept in the spool's `state` file: `key=value` lines,
- * the last one `crc=<8 hex>`, the CRC-32C of every byte before it. */
-typedef struct cashback__sender_state {
-  unsigned attempt;        /* consecutive failed attempts */
-  int64_t next_attempt_ms; /* Unix ms; 0: now */
-  int64_t retry_delay_ms;  /* the delay next_attempt_ms was scheduled with */
-  int paused;              /* the network refused the key */
-  char paused_key[CASHBACK_ID_MAX + 1];
-  int64_t last_success; /* Unix s */
-  cashback_status last_status;
-  uint64_t corrupt;
-  uint64_t state_damaged;  /* times this file was found damaged and ignored */
-  int64_t in_flight_since; /* Unix ms a request began that has not ended */
-  char last_error[CASHBACK_ERROR_MAX + 1];
-  /* Batch-level 4xx (docs/protocol.md, section 7): answers in the current
-   * streak, whether the endpoint settled any event since it began, and the
-   * HTTP status of a path fault (0: none). */
-  unsigned fault_streak;
-  int fault_accepted;
-  long path_fault;
-  uint64_t read_errors;                    /* segment reads that failed */
-  char read_error[CASHBACK_ERROR_MAX + 1]; /* the last one */
-} cashback__sender_state;
-
-/* The largest state file read; a longer one is damaged. */
-#define CASHBACK__STATE_MAX 4096
-
-/* What cashback__sender_state_parse() found. */
-#define CASHBACK__STATE_VALID 0   /* checksummed and intact */
-#define CASHBACK__STATE_LEGACY 1  /* an older version's file: no checksum */
-#define CASHBACK__STATE_DAMAGED 2 /* ignored: `*st` is a fresh state */
-
-/* Parses the text of a state file into `*st`. A file without a valid
- * `crc=` last line is damaged, unless it is exactly what versions before
- * the checksum wrote (those keys, well formed). A damaged file gives a
- * fresh state whose state_damaged is one more than the file's own count
- * when that much is readable. Unknown keys are ignored. */
-int cashback__sender_state_parse(const char *text, cashback__sender_state *st);
-/* Writes `*st` as a state file (NUL-terminated); its length, 0 when `size`
- * is too small. */
-size_t cashback__sender_state_format(const cashback__sender_state *st,
-                                     char *out, size_t size);
 /* Wall-clock milliseconds. */
 int64_t cashback__wall_ms(void);
 

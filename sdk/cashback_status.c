@@ -58,7 +58,6 @@ cashback_status cashback_get_status(cashback_client *c,
   int64_t now_ms = cashback__wall_ms();
   if (oldest_ms > 0)
     out->oldest_age_s = now_ms > oldest_ms ? (now_ms - oldest_ms) / 1000 : 0;
-  char text[CASHBACK__STATE_MAX];
   out->spool_status =
       cashback__spool_error(c, out->spool_error, sizeof(out->spool_error));
   if (out->spool_status == CASHBACK_OK) {
@@ -70,17 +69,17 @@ cashback_status cashback_get_status(cashback_client *c,
       snprintf(out->spool_error, sizeof(out->spool_error), "spool: %s", why);
     }
   }
-  if (cashback__spool_state_read(spool, text, sizeof(text)) == CASHBACK_OK) {
-    /* A damaged file reads as a fresh state with its damage counted, as
-     * the sender will take it. */
-    cashback__sender_state s;
-    cashback__sender_state_parse(text, &s);
+  /* A damaged file reads as a fresh state with its damage counted, as the
+   * sender will take it. */
+  cashback__sender_state s;
+  int found;
+  if (cashback__sender_state_read(spool, &s, &found) == CASHBACK_OK) {
     out->corrupt_skipped = s.corrupt;
     out->last_success = s.last_success;
     /* Never further than it was scheduled for, whatever the clock or the
      * file says (as the sender keeps to it). */
-    int64_t next = cashback__retry_clamp_ms(s.next_attempt_ms, s.retry_delay_ms,
-                                            now_ms, c->opts.backoff_cap_ms);
+    int64_t next =
+        cashback__sender_state_next_ms(&s, now_ms, c->opts.backoff_cap_ms);
     out->next_attempt = next > now_ms ? (next + 999) / 1000 : 0;
     out->paused = s.paused;
     out->path_fault = s.path_fault;
