@@ -4,6 +4,7 @@
  * locale (own month table, own days-from-civil; no strptime or timegm).
  */
 #include "cashback_backoff.h"
+#include "cashback_ascii.h"
 #include "cashback_time.h"
 
 #include <string.h>
@@ -23,19 +24,6 @@ int64_t cashback__backoff_ms(unsigned attempt, int64_t base_ms, int64_t cap_ms,
     ceiling = ceiling > cap_ms / 2 ? cap_ms : ceiling * 2;
   /* Uniform in [0, ceiling]; the modulo bias is below 2^-63 * ceiling. */
   return (int64_t)(random % ((uint64_t)ceiling + 1));
-}
-
-static int leap(int64_t y) {
-  return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
-static int days_in_month(int64_t y, int m) {
-  static const int days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  return m == 2 && leap(y) ? 29 : days[m - 1];
-}
-
-static int lower(int c) {
-  return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
 }
 
 /* A cursor over the value; every reader checks the remaining length. */
@@ -73,14 +61,15 @@ static int digits(cur *c, size_t k, int *out) {
  * by a non-letter or the end; gives its index. */
 static int name(cur *c, const char *const *names, int count, int *out) {
   size_t k = 0;
-  while (k < c->n && lower((unsigned char)c->p[k]) >= 'a' &&
-         lower((unsigned char)c->p[k]) <= 'z')
+  while (k < c->n && cashback__ascii_lower((unsigned char)c->p[k]) >= 'a' &&
+         cashback__ascii_lower((unsigned char)c->p[k]) <= 'z')
     k++;
   for (int i = 0; i < count; i++) {
     if (strlen(names[i]) != k)
       continue;
     size_t j = 0;
-    while (j < k && lower((unsigned char)c->p[j]) == names[i][j])
+    while (j < k &&
+           cashback__ascii_lower((unsigned char)c->p[j]) == names[i][j])
       j++;
     if (j == k) {
       c->p += k;
@@ -111,7 +100,7 @@ static int hms(cur *c, int *h, int *m, int *s) {
 
 static int assemble(int64_t y, int mon, int d, int h, int mi, int s,
                     int64_t *out) {
-  if (mon < 1 || mon > 12 || d < 1 || d > days_in_month(y, mon))
+  if (mon < 1 || mon > 12 || d < 1 || d > cashback__days_in_month(y, mon))
     return -1;
   *out = cashback__days_from_civil(y, mon, d) * 86400 + h * 3600 + mi * 60 + s;
   return 0;

@@ -7,6 +7,7 @@
 #endif
 
 #include "cashback_config.h"
+#include "cashback_ascii.h"
 #include "cashback_pct.h"
 #include "cashback_crypto.h"
 #include "cashback_options.h"
@@ -144,19 +145,6 @@ cashback_status cashback__config_parse_text(cashback_options *o,
 static const char CONN_PREFIX[] = "cashback:";
 #define CONN_PREFIX_LEN (sizeof(CONN_PREFIX) - 1)
 
-static int conn_prefix_ok(const char *s, size_t len) {
-  if (len < CONN_PREFIX_LEN)
-    return 0;
-  for (size_t i = 0; i < CONN_PREFIX_LEN; i++) {
-    char c = s[i];
-    if (c >= 'A' && c <= 'Z')
-      c = (char)(c - 'A' + 'a');
-    if (c != CONN_PREFIX[i])
-      return 0;
-  }
-  return 1;
-}
-
 cashback_status cashback__config_parse_connection(cashback_options *o,
                                                   const char *s, size_t len) {
   if (len > CONFIG_TEXT_MAX)
@@ -164,7 +152,7 @@ cashback_status cashback__config_parse_connection(cashback_options *o,
                                   "connection string: larger than %d bytes",
                                   CONFIG_TEXT_MAX);
   trim(&s, &len);
-  if (!conn_prefix_ok(s, len))
+  if (!cashback__ascii_iprefix(s, len, CONN_PREFIX))
     return cashback__options_fail(
         o, CASHBACK_E_CONFIG, "connection string: must start with 'cashback:'");
   s += CONN_PREFIX_LEN;

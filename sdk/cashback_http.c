@@ -7,6 +7,7 @@
  */
 #include "cashback_http.h"
 #include "cashback_ascii.h"
+#include "cashback_time.h"
 #include "cashback_url.h"
 
 #include <curl/curl.h>
@@ -31,12 +32,6 @@ struct cashback__http {
   _Atomic int64_t abort_at;  /* cashback__http_abort_at(), 0: none */
   char errbuf[CURL_ERROR_SIZE];
 };
-
-static int64_t mono_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /*
  * curl_global_init() is the one process-wide state libcashback touches, and
@@ -157,7 +152,7 @@ static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow,
   int64_t at = atomic_load(&h->abort_at);
   if (h->deadline > 0 && (at <= 0 || h->deadline < at))
     at = h->deadline;
-  if (at > 0 && mono_ms() >= at) {
+  if (at > 0 && cashback__mono_ms() >= at) {
     h->stopped = 1;
     return 1; /* CURLE_ABORTED_BY_CALLBACK */
   }
@@ -331,7 +326,7 @@ cashback_status cashback__http_post_by(cashback__http *h, const char *url,
                    ? mono_deadline_ms
                    : at;
   if (by > 0) {
-    int64_t left = by - mono_ms();
+    int64_t left = by - cashback__mono_ms();
     if (left < 1) {
       curl_slist_free_all(headers);
       resp->transport_error = 1;

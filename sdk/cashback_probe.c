@@ -11,6 +11,7 @@
 #include "cashback_response.h"
 #include "cashback_spool.h"
 #include "cashback_text.h"
+#include "cashback_time.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -23,12 +24,6 @@
 #include <unistd.h>
 
 #define PROBE_TOKEN "cashback-probe"
-
-static int64_t mono_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* The test event: a zero-amount sale of its own order, marked test. */
 static cashback_status test_event(cashback_client *c, cashback_event **out) {
@@ -118,10 +113,10 @@ cashback_status cashback_probe(cashback_client *c, cashback_probe_result *out) {
   size_t len;
   const char *body = cashback_request_body(req, &len);
   const char *url = cashback_request_url(req);
-  int64_t t0 = mono_ms();
+  int64_t t0 = cashback__mono_ms();
   st = cashback__http_post(http, url, cashback_request_signature(req), body,
                            len, &resp);
-  out->elapsed_ms = mono_ms() - t0;
+  out->elapsed_ms = cashback__mono_ms() - t0;
   out->http_status = resp.status;
   out->tls_error = resp.tls_error;
   int64_t server;

@@ -90,10 +90,16 @@ int64_t cashback__days_from_civil(int64_t y, int m, int d) {
   return era * 146097 + doe - 719468;
 }
 
-static int days_in_month(int y, int m) {
+int cashback__days_in_month(int64_t y, int m) {
   static const int days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
   return m == 2 && leap ? 29 : days[m - 1];
+}
+
+int64_t cashback__mono_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* `n` digits at s[*i] (bounded by len) as a number; -1 when not digits. */
@@ -133,7 +139,7 @@ cashback_status cashback__iso8601_parse(const char *s, size_t len,
   if (mo < 1 || mo > 12 || !expect(s, len, &i, '-'))
     return CASHBACK_E_FIELD;
   int d = digits(s, len, &i, 2);
-  if (d < 1 || d > days_in_month(y, mo))
+  if (d < 1 || d > cashback__days_in_month(y, mo))
     return CASHBACK_E_FIELD;
   if (i >= len || (s[i] != 'T' && s[i] != 't' && s[i] != ' '))
     return CASHBACK_E_FIELD;

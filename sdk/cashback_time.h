@@ -31,6 +31,14 @@ cashback_status cashback__duration_parse(const char *s, size_t len,
 /* Days since 1970-01-01 of a proleptic Gregorian date (month 1-12). */
 int64_t cashback__days_from_civil(int64_t y, int m, int d);
 
+/* The number of days of month `m` (1-12) of the proleptic Gregorian year
+ * `y`. */
+int cashback__days_in_month(int64_t y, int m);
+
+/* The monotonic clock in milliseconds (for deadlines and elapsed times;
+ * not a date). */
+int64_t cashback__mono_ms(void);
+
 /* The current time of the system clock, Unix seconds. */
 int64_t cashback__system_now(void);
 
