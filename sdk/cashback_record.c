@@ -132,3 +132,29 @@ size_t cashback__record_resync(const uint8_t *p, size_t avail, size_t from) {
   }
   return avail;
 }
+
+cashback__rec cashback__record_peek(const uint8_t *p, size_t avail,
+                                    cashback__record_info *info) {
+  size_t check = avail < 4 ? avail : 4;
+  size_t header;
+  if (memcmp(p, magic2, check) == 0)
+    header = CASHBACK__RECORD_HEADER_V2;
+  else if (memcmp(p, magic, check) == 0)
+    header = CASHBACK__RECORD_HEADER;
+  else
+    return CASHBACK__REC_CORRUPT;
+  if (avail < 8)
+    return CASHBACK__REC_SHORT;
+  uint32_t n = get32(p + 4);
+  if (n == 0 || n > CASHBACK__RECORD_MAX)
+    return CASHBACK__REC_CORRUPT;
+  info->header = header;
+  info->len = n;
+  if (avail < header)
+    return CASHBACK__REC_SHORT;
+  /* Both versions keep the time at 8 (CBR1 as two u32 halves, the same
+   * bytes); only CBR2 has a stamp. */
+  info->time_ms = (int64_t)get64(p + 8);
+  info->stamp = header == CASHBACK__RECORD_HEADER_V2 ? get64(p + 16) : 0;
+  return CASHBACK__REC_OK;
+}

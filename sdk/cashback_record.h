@@ -84,4 +84,14 @@ cashback__rec cashback__record_parse(const uint8_t *p, size_t avail,
  * corruption). */
 size_t cashback__record_resync(const uint8_t *p, size_t avail, size_t from);
 
+/* Reads the header of the record at `p` (`avail` bytes available) without
+ * its checksum, for readers that need only lengths and times (the payload
+ * need not be there): CASHBACK__REC_CORRUPT on a bad magic or length;
+ * CASHBACK__REC_SHORT when fewer bytes than the header are there (once 8
+ * are, info->header and info->len are set); CASHBACK__REC_OK with every
+ * field of *info. A record it takes may still fail its checksum. Never
+ * reads past `avail`. */
+cashback__rec cashback__record_peek(const uint8_t *p, size_t avail,
+                                    cashback__record_info *info);
+
 #endif

@@ -441,6 +441,84 @@ START_TEST(usage_counts) {
 }
 END_TEST
 
+/* Usage reads record headers only (cashback__record_peek), never a
+ * payload: a record whose payload is damaged still counts (the collection
+ * skips it), and counting stops at a damaged header (it cannot tell where
+ * the next record starts without reading on); the bytes count whole. */
+START_TEST(usage_counts_headers_up_to_a_damaged_one) {
+  char seg[512];
+  size_t ends[5];
+  five_closed(seg, sizeof(seg), ends);
+  int fd = open(seg, O_RDWR);
+  unsigned char byte;
+  /* A payload byte of r1: its checksum fails, its header is intact. */
+  ck_assert_int_eq(pread(fd, &byte, 1, (off_t)ends[0] + 35), 1);
+  byte ^= 0x20;
+  ck_assert_int_eq(pwrite(fd, &byte, 1, (off_t)ends[0] + 35), 1);
+  cashback__spool *r = open_spool(0, 0);
+  uint64_t ev, bytes;
+  int64_t oldest;
+  ck_assert_int_eq(cashback__spool_usage(r, &ev, &bytes, &oldest, NULL),
+                   CASHBACK_OK);
+  ck_assert_uint_eq(ev, 5);
+  ck_assert_uint_eq(bytes, ends[4]);
+  ck_assert_int_eq(oldest, 1000);
+  /* The magic of r3: the headers are read up to it. */
+  ck_assert_int_eq(pwrite(fd, "X", 1, (off_t)ends[2]), 1);
+  close(fd);
+  ck_assert_int_eq(cashback__spool_usage(r, &ev, &bytes, &oldest, NULL),
+                   CASHBACK_OK);
+  ck_assert_uint_eq(ev, 3);
+  ck_assert_uint_eq(bytes, ends[4]);
+  cashback__batch b;
+  ck_assert_uint_eq(collect_all(r, &b), 3); /* r0, r2, r4 */
+  ck_assert_uint_eq(b.corrupt_regions, 2);
+  cashback__batch_free(&b);
+  cashback__spool_close(r);
+}
+END_TEST
+
+/* The header decoder usage and the readers share with the record format:
+ * lengths, time and stamp without the payload, refusing what is no
+ * header. */
+START_TEST(record_peek_reads_a_header_without_its_payload) {
+  uint8_t h[CASHBACK__RECORD_HEADER_V2];
+  cashback__record_header_v2(h, 100, 1234, 77, 0);
+  cashback__record_info in;
+  memset(&in, 0, sizeof(in));
+  ck_assert_int_eq(cashback__record_peek(h, sizeof(h), &in), CASHBACK__REC_OK);
+  ck_assert_uint_eq(in.header, CASHBACK__RECORD_HEADER_V2);
+  ck_assert_uint_eq(in.len, 100);
+  ck_assert_int_eq(in.time_ms, 1234);
+  ck_assert_uint_eq(in.stamp, 77);
+  /* The whole record is not there: the full decoder waits for it. */
+  ck_assert_int_eq(cashback__record_parse(h, sizeof(h), NULL),
+                   CASHBACK__REC_SHORT);
+  memset(&in, 0, sizeof(in));
+  ck_assert_int_eq(cashback__record_peek(h, 10, &in), CASHBACK__REC_SHORT);
+  ck_assert_uint_eq(in.len, 100); /* known from 8 bytes on */
+  ck_assert_int_eq(cashback__record_peek(h, 3, &in), CASHBACK__REC_SHORT);
+  uint8_t v1[CASHBACK__RECORD_HEADER + 3];
+  cashback__record_header(v1, "abc", 3, 5678);
+  memcpy(v1 + CASHBACK__RECORD_HEADER, "abc", 3);
+  ck_assert_int_eq(cashback__record_peek(v1, sizeof(v1), &in),
+                   CASHBACK__REC_OK);
+  ck_assert_uint_eq(in.header, CASHBACK__RECORD_HEADER);
+  ck_assert_uint_eq(in.len, 3);
+  ck_assert_int_eq(in.time_ms, 5678);
+  ck_assert_uint_eq(in.stamp, 0);
+  h[0] = 'X';
+  ck_assert_int_eq(cashback__record_peek(h, sizeof(h), &in),
+                   CASHBACK__REC_CORRUPT);
+  cashback__record_header_v2(h, CASHBACK__RECORD_MAX + 1, 1, 1, 0);
+  ck_assert_int_eq(cashback__record_peek(h, sizeof(h), &in),
+                   CASHBACK__REC_CORRUPT);
+  memset(h + 4, 0, 4); /* length 0 */
+  ck_assert_int_eq(cashback__record_peek(h, sizeof(h), &in),
+                   CASHBACK__REC_CORRUPT);
+}
+END_TEST
+
 static int collect_payload(const char *p, size_t len, int64_t t, void *ud) {
   (void)t;
   char *out = ud;
@@ -1907,6 +1985,8 @@ TCase *cashback_test_spool(void) {
   tcase_add_test(tc, zero_filled_tail);
   tcase_add_test(tc, partial_tail_of_open_segment_waits);
   tcase_add_test(tc, usage_counts);
+  tcase_add_test(tc, usage_counts_headers_up_to_a_damaged_one);
+  tcase_add_test(tc, record_peek_reads_a_header_without_its_payload);
   tcase_add_test(tc, quarantine_and_state);
   tcase_add_test(tc, one_sender_at_a_time);
   tcase_add_test(tc, too_big_record);

@@ -1,0 +1,358 @@
+/*
+ * The writer: cashback__spool_append. Each process appends to its own
+ * segment under the spool's mutex, one write() per record, stamped just
+ * before it; in SYNC mode a reporter waits until an fdatasync that started
+ * after its write succeeded, concurrent reporters sharing one (group
+ * commit). A failed fdatasync is never retried: every record not yet known
+ * durable fails, the segment is cut back and abandoned. Also the capacity
+ * check and segment rotation.
+ */
+#include "cashback_spool_internal.h"
+#include "cashback_crc32c.h"
+#include "cashback_crypto.h"
+#include "cashback_record.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#define RESCAN_MS 1000
+
+static uint64_t take_stamp(cashback__spool *s) {
+  return cashback__spool_take_stamp_floor(s, 0, NULL);
+}
+
+/* Queued bytes: every segment past its cursor, plus the quarantine. */
+static uint64_t scan_used(cashback__spool *s) {
+  uint64_t used = 0;
+  struct stat st;
+  if (fstatat(s->dirfd, "quarantine.log", &st, 0) == 0)
+    used += (uint64_t)st.st_size;
+  if (fstatat(s->dirfd, "deferred", &st, AT_SYMLINK_NOFOLLOW) == 0)
+    used += (uint64_t)st.st_size; /* events the network will take later */
+  char **names;
+  size_t n;
+  if (cashback__spool_list_segments(s, &names, &n) != CASHBACK_OK)
+    return used;
+  for (size_t i = 0; i < n; i++) {
+    if (fstatat(s->dirfd, names[i], &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+        !S_ISREG(st.st_mode))
+      continue;
+    uint64_t size = (uint64_t)st.st_size,
+             ack = cashback__spool_read_ack(s, names[i]);
+    used += size > ack ? size - ack : 0;
+  }
+  cashback__spool_free_names(names, n);
+  return used;
+}
+
+/* Closes this process's segment (its lock goes with the descriptor). */
+void cashback__spool_close_segment(cashback__spool *s) {
+  if (s->fd >= 0)
+    close(s->fd);
+  if (s->sync_fd >= 0)
+    close(s->sync_fd);
+  s->fd = -1;
+  s->sync_fd = -1;
+}
+
+/* "<seg>.sync", created with the segment in SYNC mode, holds how far the
+ * writer knows the segment durable; a sender reads an open segment only
+ * that far, so it never sends a record whose report may still fail. */
+static int create_sync_file(cashback__spool *s, const char *seg) {
+  char name[CASHBACK__SEG_NAME_MAX];
+  cashback__spool_side_name(seg, ".sync", name);
+  int fd = cashback__spool_openat(s, name, O_RDWR | O_CREAT | O_TRUNC, 0600);
+  if (fd >= 0 && cashback__spool_pwrite_offset(fd, 0) != 0) {
+    close(fd);
+    fd = -1;
+  }
+  return fd;
+}
+
+/* Opens a new segment for this process. Called with the mutex held. */
+static cashback_status new_segment(cashback__spool *s, char *err,
+                                   size_t err_size) {
+  uint8_t rnd[4];
+  if (cashback__random(rnd, sizeof(rnd)) != CASHBACK_OK)
+    return CASHBACK_E_CRYPTO;
+  /* Named by a stamp: file-name order is creation order, whatever the
+   * clock does (the records' own stamps decide the order they are sent). */
+  uint64_t stamp = take_stamp(s);
+  char hex[9];
+  cashback__hex(rnd, sizeof(rnd), hex);
+  char name[CASHBACK__SEG_NAME_MAX], tmp[CASHBACK__SEG_NAME_MAX + 4];
+  snprintf(name, sizeof(name), "seg-%016llx-%ld-%s.log",
+           (unsigned long long)stamp, (long)getpid(), hex);
+  snprintf(tmp, sizeof(tmp), "%s.new", name); /* not a segment name */
+  int fd = cashback__spool_openat(s, tmp,
+                                  O_WRONLY | O_CREAT | O_EXCL | O_APPEND, 0600);
+  if (fd < 0) {
+    int e = errno;
+    cashback__spool_errf_sys(err, err_size, e,
+                             "spool %s: cannot create a segment", s->dir);
+    return e == ENOSPC || e == EDQUOT ? CASHBACK_E_DISK_FULL : CASHBACK_E_IO;
+  }
+  /* Locked while open: the sender sees the segment as in use. It gets its
+   * name only once locked (a sender seeing it unlocked would take it for a
+   * finished segment and delete it), and its cursor file now, so that a
+   * sender can move the cursor without new disk space: a full disk must
+   * not stop the spool from draining. */
+  int e = 0, sync_fd = -1;
+  errno = 0;
+  if (flock(fd, LOCK_EX | LOCK_NB) != 0 ||
+      cashback__spool_write_ack(s, name, 0) != CASHBACK_OK ||
+      (s->durability == CASHBACK_DURABLE_SYNC &&
+       (sync_fd = create_sync_file(s, name)) < 0) ||
+      renameat(s->dirfd, tmp, s->dirfd, name) != 0 ||
+      (s->durability == CASHBACK_DURABLE_SYNC && fsync(s->dirfd) != 0))
+    e = errno ? errno : EIO;
+  if (e) {
+    close(fd);
+    if (sync_fd >= 0)
+      close(sync_fd);
+    unlinkat(s->dirfd, tmp, 0);
+    cashback__spool_remove_segment(s, name);
+    cashback__spool_errf_sys(err, err_size, e,
+                             "spool %s: cannot set up a segment", s->dir);
+    return e == ENOSPC || e == EDQUOT ? CASHBACK_E_DISK_FULL : CASHBACK_E_IO;
+  }
+  s->fd = fd;
+  s->sync_fd = sync_fd;
+  s->pid = getpid();
+  memcpy(s->seg, name, sizeof(name));
+  s->seg_size = 0;
+  s->poisoned = 0;
+  s->written_seq = s->synced_seq = s->failed_seq = 0;
+  s->synced_size = 0;
+  return CASHBACK_OK;
+}
+
+/* Makes sure this process has a usable segment, in the directory the
+ * configured path names now. Mutex held. */
+static cashback_status ensure_segment(cashback__spool *s, char *err,
+                                      size_t err_size) {
+  if (s->fd >= 0 && s->pid != getpid()) {
+    /* A child made without the fork hooks (they normally did this): the
+     * parent keeps the segment and its lock. */
+    cashback__spool_close_segment(s);
+    s->syncing = 0;
+    s->waiters = 0;
+    if (s->sender_fd >= 0) {
+      close(s->sender_fd);
+      s->sender_fd = -1;
+    }
+    s->pid = getpid();
+  }
+  if (s->fd >= 0 && !s->poisoned && s->seg_size < s->segment_bytes)
+    return CASHBACK_OK;
+  if (s->fd >= 0) {
+    /* Rotate once every record of the old segment is settled and every
+     * reporter waiting on it has seen the outcome (the counters restart
+     * with the new segment). */
+    while (s->syncing || s->waiters > 0 ||
+           (s->synced_seq < s->written_seq && s->failed_seq < s->written_seq &&
+            s->durability == CASHBACK_DURABLE_SYNC))
+      pthread_cond_wait(&s->cv, &s->lock);
+    if (s->fd >= 0 && (s->poisoned || s->seg_size >= s->segment_bytes))
+      cashback__spool_close_segment(s);
+    if (s->fd >= 0)
+      return CASHBACK_OK;
+  }
+  if (!cashback__spool_dir_current(s)) {
+    cashback_status st = cashback__spool_reopen_dir(s, err, err_size);
+    if (st != CASHBACK_OK)
+      return st;
+  }
+  return new_segment(s, err, err_size);
+}
+
+/* 1 when the current segment still has its name in the directory that
+ * the configured path names: a record written to it is not lost with a
+ * removed or replaced directory. An fstat and a stat. Mutex held. */
+static int segment_reachable(cashback__spool *s) {
+  struct stat st;
+  return fstat(s->fd, &st) == 0 && st.st_nlink > 0 &&
+         cashback__spool_dir_current(s);
+}
+
+static cashback_status check_capacity(cashback__spool *s, uint64_t need,
+                                      char *err, size_t err_size) {
+  if (!s->max_bytes)
+    return CASHBACK_OK;
+  int64_t now = cashback__spool_mono_ms();
+  if (s->used_at_ms < 0 || now - s->used_at_ms > RESCAN_MS ||
+      s->used + need > s->max_bytes) {
+    s->used = scan_used(s);
+    s->used_at_ms = now;
+  }
+  if (s->used + need > s->max_bytes) {
+    cashback__spool_errf(
+        err, err_size,
+        "spool %s: full (%llu of %llu bytes queued); the event is not "
+        "stored",
+        s->dir, (unsigned long long)s->used, (unsigned long long)s->max_bytes);
+    return CASHBACK_E_SPOOL_FULL;
+  }
+  return CASHBACK_OK;
+}
+
+/* Waits until record `ticket` of segment generation `fd` is durable or
+ * lost, taking part in group commit. Mutex held. */
+static cashback_status wait_durable(cashback__spool *s, uint64_t ticket,
+                                    char *err, size_t err_size) {
+  int fd = s->fd;
+  cashback_status st;
+  s->waiters++;
+  for (;;) {
+    if (s->fd != fd) {
+      st = CASHBACK_E_INTERNAL; /* cannot happen: rotation waits */
+      break;
+    }
+    if (ticket <= s->synced_seq) {
+      st = CASHBACK_OK;
+      break;
+    }
+    if (ticket <= s->failed_seq) {
+      cashback__spool_errf(
+          err, err_size,
+          "spool %s: fdatasync failed (%s); the event is not stored", s->dir,
+          strerror(s->sync_errno));
+      st = s->sync_errno == ENOSPC || s->sync_errno == EDQUOT
+               ? CASHBACK_E_DISK_FULL
+               : CASHBACK_E_IO;
+      break;
+    }
+    if (!s->syncing) {
+      s->syncing = 1;
+      uint64_t target = s->written_seq;
+      uint64_t size = s->seg_size;
+      pthread_mutex_unlock(&s->lock);
+      int rc = fdatasync(fd);
+      int e = errno;
+      pthread_mutex_lock(&s->lock);
+      s->syncing = 0;
+      s->sync_count++;
+      if (rc == 0) {
+        s->synced_seq = target;
+        s->synced_size = size;
+        /* Publish it for the sender. If this fails, the sender only sees
+         * less for now: no record is reported durable that is not. */
+        if (s->sync_fd >= 0)
+          (void)cashback__spool_pwrite_offset(s->sync_fd, size);
+      } else {
+        /* Never retry: what the kernel failed to write may be gone, and a
+         * second fdatasync could report success for it. */
+        s->failed_seq = s->written_seq;
+        s->sync_errno = e;
+        s->poisoned = 1;
+        if (ftruncate(fd, (off_t)s->synced_size) == 0)
+          s->seg_size = s->synced_size;
+      }
+      pthread_cond_broadcast(&s->cv);
+      continue;
+    }
+    pthread_cond_wait(&s->cv, &s->lock);
+  }
+  if (--s->waiters == 0)
+    pthread_cond_broadcast(&s->cv); /* a rotation may wait for us */
+  return st;
+}
+
+/* Writes one encoded record to the current segment, and waits for it to be
+ * durable in SYNC mode. Mutex held. */
+static cashback_status append_once(cashback__spool *s, uint8_t *rec, size_t len,
+                                   int64_t time_ms, uint32_t payload_crc,
+                                   char *err, size_t err_size) {
+  size_t total = CASHBACK__RECORD_HEADER_V2 + len;
+  cashback_status st = check_capacity(s, total, err, err_size);
+  if (st == CASHBACK_OK)
+    st = ensure_segment(s, err, err_size);
+  if (st != CASHBACK_OK)
+    return st;
+  /* The stamp, right before the write and under the mutex: stamps grow
+   * along the segment, and every report that returned before this one
+   * began holds a smaller stamp. */
+  cashback__record_header_v2(rec, len, time_ms, take_stamp(s), payload_crc);
+  size_t done = 0;
+  while (done < total) {
+    ssize_t n = write(s->fd, rec + done, total - done);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0) {
+      int e = n < 0 ? errno : ENOSPC;
+      /* Cut a partial record back off: this process is the only writer
+       * of the segment. */
+      if (done && ftruncate(s->fd, (off_t)s->seg_size) != 0)
+        s->poisoned = 1;
+      cashback__spool_errf_sys(
+          err, err_size, e, "spool %s: write failed; the event is not stored",
+          s->dir);
+      return e == ENOSPC || e == EDQUOT ? CASHBACK_E_DISK_FULL : CASHBACK_E_IO;
+    }
+    done += (size_t)n;
+  }
+  s->seg_size += total;
+  s->used += total;
+  uint64_t ticket = ++s->written_seq;
+  if (s->durability == CASHBACK_DURABLE_SYNC)
+    st = wait_durable(s, ticket, err, err_size);
+  return st;
+}
+
+cashback_status cashback__spool_append(cashback__spool *s, const void *payload,
+                                       size_t len, int64_t time_ms, char *err,
+                                       size_t err_size) {
+  if (len == 0 || len > CASHBACK__RECORD_MAX) {
+    cashback__spool_errf(err, err_size,
+                         "spool: a record is 1 to %d bytes, not %zu",
+                         CASHBACK__RECORD_MAX, len);
+    return CASHBACK_E_TOO_BIG;
+  }
+  size_t total = CASHBACK__RECORD_HEADER_V2 + len;
+  uint8_t *rec = malloc(total);
+  if (!rec)
+    return CASHBACK_E_NOMEM;
+  memcpy(rec + CASHBACK__RECORD_HEADER_V2, payload, len);
+  uint32_t payload_crc = cashback__crc32c(0, payload, len);
+
+  pthread_mutex_lock(&s->lock);
+  cashback_status st =
+      append_once(s, rec, len, time_ms, payload_crc, err, err_size);
+  /* Checked once the record is written (and durable): a record in a
+   * segment that lost its name, or in a directory the configured path no
+   * longer names (removed, or replaced under a running shop), would be
+   * lost with a success. It is written again into a new segment of the
+   * directory the path names now; only a second such loss in a row fails. */
+  for (int tries = 0; st == CASHBACK_OK && !segment_reachable(s); tries++) {
+    s->poisoned = 1; /* rotate: start a new segment */
+    if (tries == 1) {
+      cashback__spool_errf(
+          err, err_size,
+          "spool %s: the directory was removed or replaced while the event "
+          "was written; the event is not stored",
+          s->dir);
+      st = CASHBACK_E_IO;
+      break;
+    }
+    st = append_once(s, rec, len, time_ms, payload_crc, err, err_size);
+  }
+  pthread_mutex_unlock(&s->lock);
+  free(rec);
+  return st;
+}
+
+uint64_t cashback__spool_syncs(cashback__spool *s) {
+  pthread_mutex_lock(&s->lock);
+  uint64_t n = s->sync_count;
+  pthread_mutex_unlock(&s->lock);
+  return n;
+}
