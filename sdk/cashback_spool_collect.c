@@ -541,7 +541,7 @@ static cashback_status collect_once(cashback__spool *s, size_t max_events,
                                     cashback__batch *b, uint64_t *ahead) {
   *ahead = 0;
   batch_reset(b);
-  int64_t now = cashback__spool_mono_ms();
+  int64_t now = cashback__mono_ms();
   if (s->reclaimed_at_ms == 0 || now - s->reclaimed_at_ms > 60000) {
     s->reclaimed_at_ms = now;
     cashback__spool_reclaim_orphans(s);

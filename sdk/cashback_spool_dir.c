@@ -34,12 +34,6 @@ void cashback__spool_errf(char *err, size_t size, const char *fmt, ...) {
   va_end(ap);
 }
 
-int64_t cashback__spool_mono_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* "user www-data, uid 33": the effective user, for error messages (a
  * spool shared by root and the shop's user fails for one of them). */
 static void who(char *out, size_t size) {

@@ -28,6 +28,7 @@
 #include "cashback_fork.h"
 #include "cashback_record.h"
 #include "cashback_spool.h"
+#include "cashback_time.h"
 
 #include <limits.h>
 #include <pthread.h>
@@ -111,8 +112,6 @@ void cashback__spool_errf(char *err, size_t size, const char *fmt, ...)
  * appended: "<text>: Permission denied (as user www-data, uid 33)". */
 void cashback__spool_errf_sys(char *err, size_t size, int e, const char *fmt,
                               ...) __attribute__((format(printf, 4, 5)));
-/* The monotonic clock, in milliseconds. */
-int64_t cashback__spool_mono_ms(void);
 /* 1 when the configured path still names the directory we hold open. */
 int cashback__spool_dir_current(cashback__spool *s);
 /* Opens the directory the configured path names now in place of the old

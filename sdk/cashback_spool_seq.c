@@ -64,7 +64,7 @@ static int open_seq(cashback__spool *s) {
     s->seq_fd = -1;
     s->seq_tried_ms = -1;
   }
-  int64_t now = cashback__spool_mono_ms();
+  int64_t now = cashback__mono_ms();
   if (s->seq_tried_ms >= 0 && now - s->seq_tried_ms < 1000)
     return -1;
   s->seq_tried_ms = now;
@@ -148,12 +148,12 @@ static int seq_lock(cashback__spool *s, int op, int wait_ms) {
     while (r != 0 && errno == EINTR);
     return r;
   }
-  int64_t until = cashback__spool_mono_ms() + wait_ms;
+  int64_t until = cashback__mono_ms() + wait_ms;
   for (;;) {
     r = flock(s->seq_fd, op | LOCK_NB);
     if (r == 0 || (errno != EWOULDBLOCK && errno != EINTR))
       return r;
-    if (errno == EWOULDBLOCK && cashback__spool_mono_ms() >= until)
+    if (errno == EWOULDBLOCK && cashback__mono_ms() >= until)
       return -1;
     struct timespec ts = {0, 1000000};
     nanosleep(&ts, NULL);

@@ -188,7 +188,7 @@ static cashback_status check_capacity(cashback__spool *s, uint64_t need,
                                       char *err, size_t err_size) {
   if (!s->max_bytes)
     return CASHBACK_OK;
-  int64_t now = cashback__spool_mono_ms();
+  int64_t now = cashback__mono_ms();
   if (s->used_at_ms < 0 || now - s->used_at_ms > RESCAN_MS ||
       s->used + need > s->max_bytes) {
     s->used = scan_used(s);
