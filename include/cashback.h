@@ -644,10 +644,39 @@ CASHBACK_API const char *cashback_event_type_name(cashback_event_type type);
 /**
  * New event of `type` for the order `order_id` (1-64 printable ASCII
  * characters, no space). Caller owns it. NULL when an argument is invalid or
- * memory is short.
+ * memory is short; `cashback_event_create()` says which.
  */
 CASHBACK_API cashback_event *cashback_event_new(cashback_event_type type,
                                                 const char *order_id);
+
+/**
+ * New event of `type` for the order `order_id` (`len` bytes, 1-64 printable
+ * ASCII characters, no space, no NUL) into `*out`; the caller owns it. On
+ * failure `*out` is NULL and `detail` (`detail_size` bytes, may be NULL;
+ * CASHBACK_ERROR_MAX + 1 is enough) names the field: CASHBACK_E_FIELD
+ * (order_id), CASHBACK_E_INVALID_ARGUMENT (type, NULL pointers),
+ * CASHBACK_E_NOMEM. `cashback_event_new()` is this call without the reason.
+ * Thread-safe.
+ */
+CASHBACK_API CASHBACK_MUST_USE cashback_status cashback_event_create(
+    cashback_event_type type, const char *order_id, size_t len,
+    cashback_event **out, char *detail, size_t detail_size);
+
+/**
+ * Builds an event from its text form (docs/events.md): `key=value` pairs
+ * separated by ';', e.g. "type=sale;order_id=1001;amount=49.90;
+ * currency=EUR;voucher=WELCOME10", values percent-decoded as in a
+ * connection string. `len` bytes (not NUL-terminated, at most 65536); all
+ * or nothing: on CASHBACK_OK `*out` is a new event the caller owns, on
+ * failure `*out` is NULL and `detail` (`detail_size` bytes, may be NULL;
+ * CASHBACK_ERROR_MAX + 1 is enough) names the key, or the position of a
+ * pair without '='. `client` verifies a `click=` handle and may be NULL for
+ * text without one. The event is not finalized. Thread-safe when each
+ * thread passes its own `out` and `detail`.
+ */
+CASHBACK_API CASHBACK_MUST_USE cashback_status
+cashback_event_parse(cashback_client *client, const char *text, size_t len,
+                     cashback_event **out, char *detail, size_t detail_size);
 
 /** Frees an event (NULL is fine). */
 CASHBACK_API void cashback_event_free(cashback_event *ev);
@@ -661,6 +690,11 @@ CASHBACK_API const char *cashback_event_last_error(const cashback_event *ev);
 /** Click token (as read back at checkout, 1-128 of [A-Za-z0-9._~-]). */
 CASHBACK_API cashback_status cashback_event_set_click(cashback_event *ev,
                                                       const char *token);
+
+/** `cashback_event_set_click()` with a length: `len` bytes, no NUL. */
+CASHBACK_API cashback_status cashback_event_set_click_n(cashback_event *ev,
+                                                        const char *token,
+                                                        size_t len);
 
 /**
  * The whole click (token, source parameter and capture time) read back by
@@ -684,6 +718,11 @@ CASHBACK_API cashback_status cashback_event_set_amount(cashback_event *ev,
 CASHBACK_API cashback_status cashback_event_set_amount_decimal(
     cashback_event *ev, const char *decimal, const char *currency);
 
+/** `cashback_event_set_amount_decimal()` with lengths (no NUL inside). */
+CASHBACK_API cashback_status cashback_event_set_amount_decimal_n(
+    cashback_event *ev, const char *decimal, size_t len, const char *currency,
+    size_t currency_len);
+
 /**
  * When the order was placed: Unix seconds (UTC) and the shop's UTC offset
  * in minutes (-840 to 840), e.g. 60 for CET. Default: report time, UTC.
@@ -705,6 +744,20 @@ CASHBACK_API cashback_status cashback_event_add_item(
     int64_t unit_price_minor, const char *category);
 
 /**
+ * `cashback_event_add_item()` with the unit price as an exact decimal
+ * amount of `currency` (see `cashback_money_parse()`), e.g. "19.95" "EUR",
+ * and every string counted (no NUL inside). The name (0-256 bytes) and the
+ * category (0-64) are free-form UTF-8, ':' included; NULL or length 0 is
+ * absent. `cashback_event_last_error()` names the part at fault
+ * ("items[i].unit_price: ...").
+ */
+CASHBACK_API cashback_status cashback_event_add_item_decimal(
+    cashback_event *ev, const char *sku, size_t sku_len, const char *name,
+    size_t name_len, int64_t quantity, const char *unit_price,
+    size_t unit_price_len, const char *currency, size_t currency_len,
+    const char *category, size_t category_len);
+
+/**
  * Adds an order line from its text form
  * "sku:quantity:unit_price[:name[:category]]", the unit price an exact
  * decimal amount of `currency` (see `cashback_money_parse()`), e.g.
@@ -717,6 +770,11 @@ CASHBACK_API cashback_status cashback_event_add_item_text(cashback_event *ev,
                                                           const char *spec,
                                                           const char *currency);
 
+/** `cashback_event_add_item_text()` with lengths (no NUL inside). */
+CASHBACK_API cashback_status
+cashback_event_add_item_text_n(cashback_event *ev, const char *spec, size_t len,
+                               const char *currency, size_t currency_len);
+
 /**
  * Adds a voucher (coupon) code used on the order (1-64, at most 20).
  * CASHBACK_E_TOO_BIG past 20, or when the event would pass
@@ -724,6 +782,11 @@ CASHBACK_API cashback_status cashback_event_add_item_text(cashback_event *ev,
  */
 CASHBACK_API cashback_status cashback_event_add_voucher(cashback_event *ev,
                                                         const char *code);
+
+/** `cashback_event_add_voucher()` with a length: `len` bytes, no NUL. */
+CASHBACK_API cashback_status cashback_event_add_voucher_n(cashback_event *ev,
+                                                          const char *code,
+                                                          size_t len);
 
 /** New or returning customer (default unknown). */
 CASHBACK_API cashback_status
@@ -739,6 +802,13 @@ CASHBACK_API cashback_status cashback_event_set_metadata(cashback_event *ev,
                                                          const char *key,
                                                          const char *value);
 
+/** `cashback_event_set_metadata()` with lengths (no NUL inside). */
+CASHBACK_API cashback_status cashback_event_set_metadata_n(cashback_event *ev,
+                                                           const char *key,
+                                                           size_t key_len,
+                                                           const char *value,
+                                                           size_t value_len);
+
 /**
  * For a refund: the shop's own id of this refund (credit note), 1-64. The
  * refund's event id is derived from it, so reporting the same refund twice
@@ -747,9 +817,19 @@ CASHBACK_API cashback_status cashback_event_set_metadata(cashback_event *ev,
 CASHBACK_API cashback_status cashback_event_set_refund_id(cashback_event *ev,
                                                           const char *id);
 
+/** `cashback_event_set_refund_id()` with a length: `len` bytes, no NUL. */
+CASHBACK_API cashback_status cashback_event_set_refund_id_n(cashback_event *ev,
+                                                            const char *id,
+                                                            size_t len);
+
 /** For a refund or cancel: a reason code (1-64 of [A-Za-z0-9._-]). */
 CASHBACK_API cashback_status cashback_event_set_reason(cashback_event *ev,
                                                        const char *reason);
+
+/** `cashback_event_set_reason()` with a length: `len` bytes, no NUL. */
+CASHBACK_API cashback_status cashback_event_set_reason_n(cashback_event *ev,
+                                                         const char *reason,
+                                                         size_t len);
 
 /** Marks the event as a test: the network records it but pays nothing. */
 CASHBACK_API cashback_status cashback_event_set_test(cashback_event *ev,

@@ -8,7 +8,7 @@
 
 #include "cashback_config.h"
 #include "cashback_ascii.h"
-#include "cashback_pct.h"
+#include "cashback_pairs.h"
 #include "cashback_crypto.h"
 #include "cashback_options.h"
 #include "cashback_text.h"
@@ -26,23 +26,6 @@
 /* ------------------------------------------------------------------------
  * Helpers
  * --------------------------------------------------------------------- */
-
-static int blank(char c) {
-  return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
-static void trim(const char **s, size_t *len) {
-  const char *p = *s;
-  size_t n = *len;
-  while (n > 0 && blank(p[0])) {
-    p++;
-    n--;
-  }
-  while (n > 0 && blank(p[n - 1]))
-    n--;
-  *s = p;
-  *len = n;
-}
 
 /* Copies a key into `out` (CONFIG_KEY_MAX + 1 bytes). Keys longer than any
  * known key are cut (the callers only copy known keys). */
@@ -82,7 +65,7 @@ cashback_status cashback__config_parse_text(cashback_options *o,
     const char *s = text + pos;
     size_t n = end - pos;
     pos = end + 1;
-    trim(&s, &n); /* also drops the '\r' of a CRLF line */
+    cashback__pairs_trim(&s, &n); /* also drops the '\r' of a CRLF line */
     if (n == 0 || s[0] == '#')
       continue;
     if (memchr(s, '\0', n)) {
@@ -98,8 +81,8 @@ cashback_status cashback__config_parse_text(cashback_options *o,
     }
     const char *k = s, *v = eq + 1;
     size_t klen = (size_t)(eq - s), vlen = n - klen - 1;
-    trim(&k, &klen);
-    trim(&v, &vlen);
+    cashback__pairs_trim(&k, &klen);
+    cashback__pairs_trim(&v, &vlen);
     if (klen == 0) {
       st = cashback__options_fail(o, CASHBACK_E_CONFIG,
                                   "%s:%zu: expected key = value (the key is "
@@ -151,7 +134,7 @@ cashback_status cashback__config_parse_connection(cashback_options *o,
     return cashback__options_fail(o, CASHBACK_E_TOO_BIG,
                                   "connection string: larger than %d bytes",
                                   CONFIG_TEXT_MAX);
-  trim(&s, &len);
+  cashback__pairs_trim(&s, &len);
   if (!cashback__ascii_iprefix(s, len, CONN_PREFIX))
     return cashback__options_fail(
         o, CASHBACK_E_CONFIG, "connection string: must start with 'cashback:'");
@@ -163,23 +146,14 @@ cashback_status cashback__config_parse_connection(cashback_options *o,
   cashback_status st = CASHBACK_OK;
   memcpy(&tmp, o, sizeof(tmp));
 
-  size_t pos = 0, pair = 0;
-  while (pos <= len && st == CASHBACK_OK) {
-    const char *semi = memchr(s + pos, ';', len - pos);
-    size_t end = semi ? (size_t)(semi - s) : len;
-    const char *p = s + pos;
-    size_t n = end - pos;
-    pos = end + 1;
-    pair++;
-    trim(&p, &n);
-    if (n == 0)
-      continue; /* ";;" or a trailing ';' */
+  cashback__pairs it;
+  cashback__pair pr;
+  cashback__pairs_init(&it, s, len);
+  while (st == CASHBACK_OK && cashback__pairs_next(&it, &pr)) {
     /* The pair is not echoed: it may be a secret missing its "secret=". */
-    const char *eq = memchr(p, '=', n);
-    size_t klen = eq ? (size_t)(eq - p) : 0;
-    const char *k = p;
-    trim(&k, &klen);
-    if (!eq || klen == 0) {
+    const char *k = pr.key;
+    size_t klen = pr.key_len, pair = pr.index;
+    if (!pr.eq || klen == 0) {
       st = cashback__options_fail(o, CASHBACK_E_CONFIG,
                                   "connection string: pair %zu: expected "
                                   "key=value",
@@ -203,41 +177,33 @@ cashback_status cashback__config_parse_connection(cashback_options *o,
       break;
     }
     key_copy(k, klen, key);
-    const char *v = eq + 1;
-    size_t vlen = n - (size_t)(v - p), out = 0;
-    trim(&v, &vlen);
-    for (size_t i = 0; i < vlen; i++) {
-      size_t at = i;
-      int b = cashback__pct_next(v, vlen, &at, 0);
-      if (b < 0) {
-        st = cashback__options_fail(
-            o, CASHBACK_E_CONFIG,
-            "connection string: %s: bad percent-encoding ('%%' must be "
-            "followed by two hex digits)",
-            key);
-        break;
-      }
-      i = at - 1;
-      unsigned char c = (unsigned char)b;
-      if (c == '\0') {
-        st = cashback__options_fail(o, CASHBACK_E_CONFIG,
-                                    "connection string: %s: the value "
-                                    "contains a NUL byte",
-                                    key);
-        break;
-      }
-      if (out == CONFIG_VALUE_MAX) {
-        st = cashback__options_fail(o, CASHBACK_E_CONFIG,
-                                    "connection string: %s: value longer "
-                                    "than %d bytes",
-                                    key, CONFIG_VALUE_MAX);
-        break;
-      }
-      value[out++] = (char)c;
+    size_t out;
+    switch (cashback__pairs_decode(pr.value, pr.value_len, value,
+                                   CONFIG_VALUE_MAX, &out)) {
+    case CASHBACK__PAIRS_OK:
+      break;
+    case CASHBACK__PAIRS_BAD_ESCAPE:
+      st = cashback__options_fail(
+          o, CASHBACK_E_CONFIG,
+          "connection string: %s: bad percent-encoding ('%%' must be "
+          "followed by two hex digits)",
+          key);
+      break;
+    case CASHBACK__PAIRS_NUL:
+      st = cashback__options_fail(o, CASHBACK_E_CONFIG,
+                                  "connection string: %s: the value "
+                                  "contains a NUL byte",
+                                  key);
+      break;
+    case CASHBACK__PAIRS_TOO_LONG:
+      st = cashback__options_fail(o, CASHBACK_E_CONFIG,
+                                  "connection string: %s: value longer "
+                                  "than %d bytes",
+                                  key, CONFIG_VALUE_MAX);
+      break;
     }
     if (st != CASHBACK_OK)
       break;
-    value[out] = '\0';
     st = cashback_options_set(&tmp, key, value);
     if (st != CASHBACK_OK)
       st = cashback__options_fail(o, st, "connection string: %s", tmp.error);

@@ -77,9 +77,10 @@ static cashback_status fail(cashback_event *ev, cashback_status st,
 /* The length of `s` as cJSON prints it, quotes included: '"', '\\' and
  * \b \f \n \r \t take two bytes, other control characters six (\u00XX),
  * everything else (UTF-8 included) one. */
-static size_t json_string_len(const char *s) {
+static size_t json_string_len(const char *s, size_t len) {
   size_t n = 2;
-  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+  const unsigned char *p = (const unsigned char *)s;
+  for (const unsigned char *end = p + len; p < end; p++) {
     if (*p == '"' || *p == '\\' || *p == '\b' || *p == '\f' || *p == '\n' ||
         *p == '\r' || *p == '\t')
       n += 2;
@@ -125,39 +126,44 @@ cashback_status cashback__event_fail(cashback_event *ev, cashback_status st,
   return st;
 }
 
+/* A NUL byte inside a counted string: refused, never cut at. */
+#define HAS_NUL(s, len) ((len) > 0 && memchr((s), '\0', (len)) != NULL)
+
 /* 1-max bytes of printable ASCII without space: ids, skus, vouchers. */
-static int id_text_valid(const char *s, size_t max) {
-  size_t n = 0;
-  for (; s[n]; n++) {
+static int id_text_valid(const char *s, size_t len, size_t max) {
+  if (len < 1 || len > max)
+    return 0;
+  for (size_t n = 0; n < len; n++) {
     unsigned char ch = (unsigned char)s[n];
-    if (n >= max || ch < 0x21 || ch > 0x7e)
+    if (ch < 0x21 || ch > 0x7e)
       return 0;
   }
-  return n > 0;
+  return 1;
 }
 
 /* 1-64 of [A-Za-z0-9._-]: reasons and metadata keys. */
-static int word_valid(const char *s) {
-  size_t n = 0;
-  for (; s[n]; n++) {
+static int word_valid(const char *s, size_t len) {
+  if (len < 1 || len > CASHBACK_ID_MAX)
+    return 0;
+  for (size_t n = 0; n < len; n++) {
     char ch = s[n];
-    if (n >= CASHBACK_ID_MAX ||
-        !((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+    if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
           (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' || ch == '-'))
       return 0;
   }
-  return n > 0;
+  return 1;
 }
 
 /* Valid UTF-8 (no overlongs, surrogates or code points past U+10FFFF) of at
- * most `max` bytes without control characters other than tab and newline
- * when `allow_newline`. */
-static int text_valid(const char *s, size_t max, int allow_newline) {
+ * most `max` bytes without control characters (NUL included) other than tab
+ * and newline when `allow_newline`. */
+static int text_valid(const char *s, size_t len, size_t max,
+                      int allow_newline) {
   const unsigned char *p = (const unsigned char *)s;
+  if (len > max)
+    return 0;
   size_t i = 0;
-  while (p[i]) {
-    if (i >= max)
-      return 0;
+  while (i < len) {
     unsigned char c = p[i];
     if (c < 0x80) {
       if ((c < 0x20 && !(allow_newline && (c == '\n' || c == '\t'))) ||
@@ -166,31 +172,33 @@ static int text_valid(const char *s, size_t max, int allow_newline) {
       i++;
       continue;
     }
-    size_t len;
+    size_t n;
     uint32_t cp;
     if (c >= 0xc2 && c <= 0xdf) {
-      len = 2;
+      n = 2;
       cp = c & 0x1f;
     } else if (c >= 0xe0 && c <= 0xef) {
-      len = 3;
+      n = 3;
       cp = c & 0x0f;
     } else if (c >= 0xf0 && c <= 0xf4) {
-      len = 4;
+      n = 4;
       cp = c & 0x07;
     } else {
       return 0;
     }
-    for (size_t k = 1; k < len; k++) {
+    if (len - i < n)
+      return 0;
+    for (size_t k = 1; k < n; k++) {
       if ((p[i + k] & 0xc0) != 0x80)
-        return 0; /* also stops at the NUL */
+        return 0;
       cp = (cp << 6) | (p[i + k] & 0x3f);
     }
-    if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-        cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+    if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
+        (cp >= 0xd800 && cp <= 0xdfff))
       return 0;
-    i += len;
+    i += n;
   }
-  return i <= max;
+  return 1;
 }
 
 size_t cashback__token_bad_at(const char *t, size_t len) {
@@ -205,17 +213,32 @@ size_t cashback__token_bad_at(const char *t, size_t len) {
   return i;
 }
 
-static int token_valid(const char *s) {
-  size_t n = strnlen(s, CASHBACK_TOKEN_MAX + 1);
+static int token_valid(const char *s, size_t n) {
   return n > 0 && n <= CASHBACK_TOKEN_MAX && cashback__token_bad_at(s, n) == n;
 }
 
-static void set_str(char *dst, size_t size, const char *src) {
-  size_t n = strlen(src);
-  if (n >= size)
-    n = size - 1;
-  memcpy(dst, src, n);
-  dst[n] = '\0';
+/* Copies `len` bytes (cut to `size` - 1) and a NUL. */
+static void set_str(char *dst, size_t size, const char *src, size_t len) {
+  if (len >= size)
+    len = size - 1;
+  memcpy(dst, src, len);
+  dst[len] = '\0';
+}
+
+/* A NUL-terminated heap copy of `len` bytes, or NULL. */
+static char *dup_n(const char *s, size_t len) {
+  char *p = malloc(len + 1);
+  if (p) {
+    memcpy(p, s, len);
+    p[len] = '\0';
+  }
+  return p;
+}
+
+/* The length of a NUL-terminated argument of a wrapper; 0 for NULL (the _n
+ * call then refuses the NULL pointer). */
+static size_t len_of(const char *s) {
+  return s ? strlen(s) : 0;
 }
 
 const char *cashback_event_type_name(cashback_event_type t) {
@@ -232,17 +255,70 @@ const char *cashback_event_type_name(cashback_event_type t) {
   return NULL;
 }
 
+int cashback__event_type_from_name(const char *s, size_t len,
+                                   cashback_event_type *out) {
+  static const cashback_event_type all[] = {
+      CASHBACK_EVENT_SALE, CASHBACK_EVENT_REFUND, CASHBACK_EVENT_CANCEL,
+      CASHBACK_EVENT_CONFIRM};
+  for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+    const char *n = cashback_event_type_name(all[i]);
+    if (strlen(n) == len && memcmp(n, s, len) == 0) {
+      *out = all[i];
+      return 0;
+    }
+  }
+  return -1;
+}
+
+cashback_status cashback_event_create(cashback_event_type type,
+                                      const char *order_id, size_t len,
+                                      cashback_event **out, char *detail,
+                                      size_t detail_size) {
+  if (detail && detail_size)
+    detail[0] = '\0';
+  if (!out) {
+    if (detail && detail_size)
+      cashback__printablef(detail, detail_size, "event: out is NULL");
+    return CASHBACK_E_INVALID_ARGUMENT;
+  }
+  *out = NULL;
+  const char *why = NULL;
+  cashback_status st = CASHBACK_E_FIELD;
+  if (!cashback_event_type_name(type)) {
+    why = "type: must be sale, refund, cancel or confirm";
+    st = CASHBACK_E_INVALID_ARGUMENT;
+  } else if (!order_id) {
+    why = "order_id: must not be NULL";
+    st = CASHBACK_E_INVALID_ARGUMENT;
+  } else if (HAS_NUL(order_id, len)) {
+    why = "order_id: contains a NUL byte";
+  } else if (!id_text_valid(order_id, len, CASHBACK_ID_MAX)) {
+    why = "order_id: must be 1-64 printable ASCII characters, no space";
+  }
+  if (why) {
+    if (detail && detail_size)
+      cashback__printablef(detail, detail_size, "%s", why);
+    return st;
+  }
+  cashback_event *ev = calloc(1, sizeof(*ev));
+  if (!ev) {
+    if (detail && detail_size)
+      cashback__printablef(detail, detail_size, "event: out of memory");
+    return CASHBACK_E_NOMEM;
+  }
+  ev->type = type;
+  set_str(ev->order_id, sizeof(ev->order_id), order_id, len);
+  *out = ev;
+  return CASHBACK_OK;
+}
+
 cashback_event *cashback_event_new(cashback_event_type type,
                                    const char *order_id) {
-  if (!cashback_event_type_name(type) || !order_id ||
-      !id_text_valid(order_id, CASHBACK_ID_MAX))
-    return NULL;
-  cashback_event *ev = calloc(1, sizeof(*ev));
-  if (!ev)
-    return NULL;
-  ev->type = type;
-  set_str(ev->order_id, sizeof(ev->order_id), order_id);
-  return ev;
+  cashback_event *ev;
+  return cashback_event_create(type, order_id, len_of(order_id), &ev, NULL,
+                               0) == CASHBACK_OK
+             ? ev
+             : NULL;
 }
 
 void cashback_event_free(cashback_event *ev) {
@@ -275,16 +351,30 @@ const char *cashback_event_last_error(const cashback_event *ev) {
                   "event: already finalized, it cannot change");               \
   } while (0)
 
-cashback_status cashback_event_set_click(cashback_event *ev,
-                                         const char *token) {
+/* A counted string argument holds no NUL byte (NULL is refused by the
+ * field's own rule). */
+#define CHECK_STR(ev, s, len, name)                                            \
+  do {                                                                         \
+    if ((s) && HAS_NUL((s), (len)))                                            \
+      return fail((ev), CASHBACK_E_FIELD, "%s: contains a NUL byte", (name));  \
+  } while (0)
+
+cashback_status cashback_event_set_click_n(cashback_event *ev,
+                                           const char *token, size_t len) {
   CHECK_EV(ev);
-  if (!token || !token_valid(token))
+  CHECK_STR(ev, token, len, "click");
+  if (!token_valid(token, len))
     return fail(ev, CASHBACK_E_FIELD, "click: must be 1-%d of [A-Za-z0-9._~-]",
                 CASHBACK_TOKEN_MAX);
-  set_str(ev->token, sizeof(ev->token), token);
+  set_str(ev->token, sizeof(ev->token), token, len);
   ev->source[0] = '\0';
   ev->captured_at = 0;
   return CASHBACK_OK;
+}
+
+cashback_status cashback_event_set_click(cashback_event *ev,
+                                         const char *token) {
+  return cashback_event_set_click_n(ev, token, len_of(token));
 }
 
 cashback_status cashback_event_set_click_full(cashback_event *ev,
@@ -295,26 +385,28 @@ cashback_status cashback_event_set_click_full(cashback_event *ev,
   if (!memchr(click->token, '\0', sizeof(click->token)) ||
       !memchr(click->source, '\0', sizeof(click->source)))
     return fail(ev, CASHBACK_E_FIELD, "click: not NUL-terminated");
-  if (click->source[0] && !word_valid(click->source))
+  if (click->source[0] && !word_valid(click->source, strlen(click->source)))
     return fail(ev, CASHBACK_E_FIELD, "click.source: invalid parameter name");
   if (click->captured_at < 0)
     return fail(ev, CASHBACK_E_FIELD, "click.captured_at: negative");
   cashback_status st = cashback_event_set_click(ev, click->token);
   if (st != CASHBACK_OK)
     return st;
-  set_str(ev->source, sizeof(ev->source), click->source);
+  set_str(ev->source, sizeof(ev->source), click->source, strlen(click->source));
   ev->captured_at = click->captured_at;
   return CASHBACK_OK;
 }
 
 static cashback_status check_currency(cashback_event *ev, const char *currency,
-                                      int *exponent) {
+                                      size_t len, int *exponent) {
   if (!currency)
     return fail(ev, CASHBACK_E_CURRENCY, "currency: must not be NULL");
-  int e = cashback__currency_exponent(currency, strlen(currency));
+  int e =
+      HAS_NUL(currency, len) ? -1 : cashback__currency_exponent(currency, len);
   if (e < 0)
     return fail(ev, CASHBACK_E_CURRENCY,
-                "currency: '%.8s' is not an active ISO 4217 code", currency);
+                "currency: '%.*s' is not an active ISO 4217 code",
+                (int)(len < 8 ? len : 8), currency);
   if (exponent)
     *exponent = e;
   return CASHBACK_OK;
@@ -323,7 +415,8 @@ static cashback_status check_currency(cashback_event *ev, const char *currency,
 cashback_status cashback_event_set_amount(cashback_event *ev, int64_t minor,
                                           const char *currency) {
   CHECK_EV(ev);
-  cashback_status st = check_currency(ev, currency, NULL);
+  size_t clen = len_of(currency);
+  cashback_status st = check_currency(ev, currency, clen, NULL);
   if (st != CASHBACK_OK)
     return st;
   if (minor < 0 || minor > CASHBACK__AMOUNT_MAX)
@@ -331,26 +424,54 @@ cashback_status cashback_event_set_amount(cashback_event *ev, int64_t minor,
                 "amount: must be 0 to 10^15 minor units");
   ev->has_amount = 1;
   ev->amount = minor;
-  set_str(ev->currency, sizeof(ev->currency), currency);
+  set_str(ev->currency, sizeof(ev->currency), currency, clen);
+  return CASHBACK_OK;
+}
+
+/* An exact decimal amount of `currency` into minor units; names `what`. */
+static cashback_status decimal_minor(cashback_event *ev, const char *what,
+                                     const char *decimal, size_t len,
+                                     const char *currency, size_t clen,
+                                     int64_t *minor) {
+  int e;
+  cashback_status st = check_currency(ev, currency, clen, &e);
+  if (st != CASHBACK_OK)
+    return st;
+  if (!decimal || HAS_NUL(decimal, len) ||
+      cashback__money_parse(decimal, len, e, minor) != CASHBACK_OK)
+    return fail(ev, CASHBACK_E_AMOUNT,
+                "%s: '%.*s' is not an exact %.3s amount (at most %d "
+                "decimals, no exponent or spaces)",
+                what, decimal ? (int)(len < 40 ? len : 40) : 6,
+                decimal ? decimal : "(null)", currency, e);
+  return CASHBACK_OK;
+}
+
+cashback_status cashback_event_set_amount_decimal_n(cashback_event *ev,
+                                                    const char *decimal,
+                                                    size_t len,
+                                                    const char *currency,
+                                                    size_t currency_len) {
+  CHECK_EV(ev);
+  int64_t minor;
+  cashback_status st =
+      decimal_minor(ev, "amount", decimal, len, currency, currency_len, &minor);
+  if (st != CASHBACK_OK)
+    return st;
+  if (minor < 0 || minor > CASHBACK__AMOUNT_MAX)
+    return fail(ev, CASHBACK_E_AMOUNT,
+                "amount: must be 0 to 10^15 minor units");
+  ev->has_amount = 1;
+  ev->amount = minor;
+  set_str(ev->currency, sizeof(ev->currency), currency, currency_len);
   return CASHBACK_OK;
 }
 
 cashback_status cashback_event_set_amount_decimal(cashback_event *ev,
                                                   const char *decimal,
                                                   const char *currency) {
-  CHECK_EV(ev);
-  int e;
-  cashback_status st = check_currency(ev, currency, &e);
-  if (st != CASHBACK_OK)
-    return st;
-  int64_t minor;
-  if (!decimal ||
-      cashback__money_parse(decimal, strlen(decimal), e, &minor) != CASHBACK_OK)
-    return fail(ev, CASHBACK_E_AMOUNT,
-                "amount: '%.40s' is not an exact %s amount (at most %d "
-                "decimals, no exponent or spaces)",
-                decimal ? decimal : "(null)", currency, e);
-  return cashback_event_set_amount(ev, minor, currency);
+  return cashback_event_set_amount_decimal_n(ev, decimal, len_of(decimal),
+                                             currency, len_of(currency));
 }
 
 cashback_status cashback_event_set_order_time(cashback_event *ev,
@@ -370,19 +491,29 @@ cashback_status cashback_event_set_order_time(cashback_event *ev,
   return CASHBACK_OK;
 }
 
-cashback_status cashback_event_add_item(cashback_event *ev, const char *sku,
-                                        const char *name, int64_t quantity,
-                                        int64_t unit_price_minor,
-                                        const char *category) {
-  CHECK_EV(ev);
+static cashback_status add_item(cashback_event *ev, const char *sku,
+                                size_t sku_len, const char *name,
+                                size_t name_len, int64_t quantity,
+                                int64_t unit_price_minor, const char *category,
+                                size_t category_len) {
   size_t i = ev->n_items;
+  char field[48];
   if (i >= ITEMS_MAX)
     return fail(ev, CASHBACK_E_TOO_BIG, "items: at most %d items", ITEMS_MAX);
-  if (!sku || !id_text_valid(sku, CASHBACK_ID_MAX))
+  snprintf(field, sizeof(field), "items[%zu].sku", i);
+  CHECK_STR(ev, sku, sku_len, field);
+  if (!id_text_valid(sku, sku_len, CASHBACK_ID_MAX))
     return fail(ev, CASHBACK_E_FIELD,
                 "items[%zu].sku: must be 1-64 printable characters, no space",
                 i);
-  if (name && !text_valid(name, NAME_MAX_LEN, 0))
+  if (!name)
+    name_len = 0;
+  if (!category)
+    category_len = 0;
+  snprintf(field, sizeof(field), "items[%zu].name", i);
+  if (HAS_NUL(name, name_len))
+    return fail(ev, CASHBACK_E_FIELD, "%s: contains a NUL byte", field);
+  if (!text_valid(name ? name : "", name_len, NAME_MAX_LEN, 0))
     return fail(ev, CASHBACK_E_FIELD,
                 "items[%zu].name: must be UTF-8 of at most 256 bytes without "
                 "control characters",
@@ -393,19 +524,22 @@ cashback_status cashback_event_add_item(cashback_event *ev, const char *sku,
   if (unit_price_minor < 0 || unit_price_minor > CASHBACK__AMOUNT_MAX)
     return fail(ev, CASHBACK_E_AMOUNT,
                 "items[%zu].unit_price: must be 0 to 10^15 minor units", i);
-  if (category && !text_valid(category, CASHBACK_ID_MAX, 0))
+  snprintf(field, sizeof(field), "items[%zu].category", i);
+  if (HAS_NUL(category, category_len))
+    return fail(ev, CASHBACK_E_FIELD, "%s: contains a NUL byte", field);
+  if (!text_valid(category ? category : "", category_len, CASHBACK_ID_MAX, 0))
     return fail(ev, CASHBACK_E_FIELD,
                 "items[%zu].category: must be UTF-8 of at most 64 bytes "
                 "without control characters",
                 i);
   /* {"sku":..,"name":..,"quantity":..,"unit_price":..,"category":..}, and
    * a comma before it, or ,"items":[] around the first */
-  size_t size = 7 + json_string_len(sku) + 12 + digits(quantity) + 14 +
+  size_t size = 7 + json_string_len(sku, sku_len) + 12 + digits(quantity) + 14 +
                 digits(unit_price_minor) + 1 + (i == 0 ? 11 : 1);
-  if (name && *name)
-    size += 8 + json_string_len(name);
-  if (category && *category)
-    size += 12 + json_string_len(category);
+  if (name_len)
+    size += 8 + json_string_len(name, name_len);
+  if (category_len)
+    size += 12 + json_string_len(category, category_len);
   if (!fits(ev, size))
     return fail(ev, CASHBACK_E_TOO_BIG,
                 "items[%zu]: the event would pass %d bytes serialized (the "
@@ -420,11 +554,11 @@ cashback_status cashback_event_add_item(cashback_event *ev, const char *sku,
     ev->cap_items = cap;
   }
   item it = {0};
-  set_str(it.sku, sizeof(it.sku), sku);
+  set_str(it.sku, sizeof(it.sku), sku, sku_len);
   it.quantity = quantity;
   it.unit_price = unit_price_minor;
-  if ((name && *name && !(it.name = strdup(name))) ||
-      (category && *category && !(it.category = strdup(category)))) {
+  if ((name_len && !(it.name = dup_n(name, name_len))) ||
+      (category_len && !(it.category = dup_n(category, category_len)))) {
     free(it.name);
     return fail(ev, CASHBACK_E_NOMEM, "items: out of memory");
   }
@@ -433,29 +567,73 @@ cashback_status cashback_event_add_item(cashback_event *ev, const char *sku,
   return CASHBACK_OK;
 }
 
-cashback_status cashback_event_add_voucher(cashback_event *ev,
-                                           const char *code) {
+cashback_status cashback_event_add_item(cashback_event *ev, const char *sku,
+                                        const char *name, int64_t quantity,
+                                        int64_t unit_price_minor,
+                                        const char *category) {
+  CHECK_EV(ev);
+  return add_item(ev, sku, len_of(sku), name, len_of(name), quantity,
+                  unit_price_minor, category, len_of(category));
+}
+
+cashback_status cashback__event_add_item_minor(
+    cashback_event *ev, const char *sku, size_t sku_len, const char *name,
+    size_t name_len, int64_t quantity, int64_t unit_price_minor,
+    const char *category, size_t category_len) {
+  CHECK_EV(ev);
+  return add_item(ev, sku, sku_len, name, name_len, quantity, unit_price_minor,
+                  category, category_len);
+}
+
+cashback_status cashback_event_add_item_decimal(
+    cashback_event *ev, const char *sku, size_t sku_len, const char *name,
+    size_t name_len, int64_t quantity, const char *unit_price,
+    size_t unit_price_len, const char *currency, size_t currency_len,
+    const char *category, size_t category_len) {
+  CHECK_EV(ev);
+  char what[48];
+  snprintf(what, sizeof(what), "items[%zu].unit_price", ev->n_items);
+  int64_t minor;
+  cashback_status st = decimal_minor(ev, what, unit_price, unit_price_len,
+                                     currency, currency_len, &minor);
+  if (st != CASHBACK_OK)
+    return st;
+  return add_item(ev, sku, sku_len, name, name_len, quantity, minor, category,
+                  category_len);
+}
+
+cashback_status cashback_event_add_voucher_n(cashback_event *ev,
+                                             const char *code, size_t len) {
   CHECK_EV(ev);
   if (ev->n_vouchers >= VOUCHERS_MAX)
     return fail(ev, CASHBACK_E_TOO_BIG, "vouchers: at most %d codes",
                 VOUCHERS_MAX);
-  if (!code || !id_text_valid(code, CASHBACK_ID_MAX))
+  if (code && HAS_NUL(code, len))
+    return fail(ev, CASHBACK_E_FIELD, "vouchers[%zu]: contains a NUL byte",
+                ev->n_vouchers);
+  if (!code || !id_text_valid(code, len, CASHBACK_ID_MAX))
     return fail(ev, CASHBACK_E_FIELD,
                 "vouchers[%zu]: must be 1-64 printable characters, no space",
                 ev->n_vouchers);
   for (size_t i = 0; i < ev->n_vouchers; i++)
-    if (strcmp(ev->vouchers[i], code) == 0)
+    if (strlen(ev->vouchers[i]) == len &&
+        memcmp(ev->vouchers[i], code, len) == 0)
       return CASHBACK_OK; /* the same code twice is one code */
   /* the code, and a comma, or ,"vouchers":[] around the first */
-  size_t size = json_string_len(code) + (ev->n_vouchers ? 1 : 14);
+  size_t size = json_string_len(code, len) + (ev->n_vouchers ? 1 : 14);
   if (!fits(ev, size))
     return fail(ev, CASHBACK_E_TOO_BIG,
                 "vouchers[%zu]: the event would pass %d bytes serialized (the "
                 "cap of one event)",
                 ev->n_vouchers, CASHBACK__EVENT_JSON_MAX);
-  set_str(ev->vouchers[ev->n_vouchers++], sizeof(ev->vouchers[0]), code);
+  set_str(ev->vouchers[ev->n_vouchers++], sizeof(ev->vouchers[0]), code, len);
   ev->var_json += size;
   return CASHBACK_OK;
+}
+
+cashback_status cashback_event_add_voucher(cashback_event *ev,
+                                           const char *code) {
+  return cashback_event_add_voucher_n(ev, code, len_of(code));
 }
 
 cashback_status cashback_event_set_customer(cashback_event *ev,
@@ -470,40 +648,60 @@ cashback_status cashback_event_set_customer(cashback_event *ev,
   return CASHBACK_OK;
 }
 
-cashback_status cashback_event_set_metadata(cashback_event *ev, const char *key,
-                                            const char *value) {
+/* The index of metadata `key`, or ev->n_meta. */
+static size_t meta_find(const cashback_event *ev, const char *key,
+                        size_t klen) {
+  size_t i = 0;
+  while (i < ev->n_meta && !(strlen(ev->meta[i].key) == klen &&
+                             memcmp(ev->meta[i].key, key, klen) == 0))
+    i++;
+  return i;
+}
+
+int cashback__event_has_metadata(const cashback_event *ev, const char *key,
+                                 size_t klen) {
+  return meta_find(ev, key, klen) < ev->n_meta;
+}
+
+cashback_status cashback_event_set_metadata_n(cashback_event *ev,
+                                              const char *key, size_t klen,
+                                              const char *value, size_t vlen) {
   CHECK_EV(ev);
-  if (!key || !word_valid(key))
+  if (key && HAS_NUL(key, klen))
+    return fail(ev, CASHBACK_E_FIELD, "metadata: the key contains a NUL byte");
+  if (!key || !word_valid(key, klen))
     return fail(ev, CASHBACK_E_FIELD,
                 "metadata: key must be 1-64 of [A-Za-z0-9._-]");
-  if (!value || !text_valid(value, CASHBACK_METADATA_MAX, 1))
+  if (value && HAS_NUL(value, vlen))
     return fail(ev, CASHBACK_E_FIELD,
-                "metadata.%s: value must be UTF-8 without control characters",
-                key);
-  size_t klen = strlen(key), vlen = strlen(value);
-  size_t i = 0;
-  while (i < ev->n_meta && strcmp(ev->meta[i].key, key) != 0)
-    i++;
+                "metadata.%.*s: the value contains a NUL byte", (int)klen, key);
+  if (!value || !text_valid(value, vlen, CASHBACK_METADATA_MAX, 1))
+    return fail(ev, CASHBACK_E_FIELD,
+                "metadata.%.*s: value must be UTF-8 without control characters",
+                (int)klen, key);
+  size_t i = meta_find(ev, key, klen);
   size_t old = i < ev->n_meta ? klen + strlen(ev->meta[i].value) : 0;
   if (ev->meta_bytes - old + klen + vlen > CASHBACK_METADATA_MAX)
     return fail(ev, CASHBACK_E_TOO_BIG,
-                "metadata.%s: all metadata together must fit %d bytes", key,
-                CASHBACK_METADATA_MAX);
+                "metadata.%.*s: all metadata together must fit %d bytes",
+                (int)klen, key, CASHBACK_METADATA_MAX);
   /* "key":"value", and a comma, or ,"metadata":{} around the first; a
    * new value for a key keeps its share of those */
-  size_t size = json_string_len(key) + 1 + json_string_len(value) +
+  size_t size = json_string_len(key, klen) + 1 + json_string_len(value, vlen) +
                 (i < ev->n_meta ? 0
                  : ev->n_meta   ? 1
                                 : 14);
-  size_t old_size = i < ev->n_meta ? json_string_len(key) + 1 +
-                                         json_string_len(ev->meta[i].value)
-                                   : 0;
+  size_t old_size =
+      i < ev->n_meta
+          ? json_string_len(key, klen) + 1 +
+                json_string_len(ev->meta[i].value, strlen(ev->meta[i].value))
+          : 0;
   if (!fits(ev, size > old_size ? size - old_size : 0))
     return fail(ev, CASHBACK_E_TOO_BIG,
-                "metadata.%s: the event would pass %d bytes serialized (the "
+                "metadata.%.*s: the event would pass %d bytes serialized (the "
                 "cap of one event)",
-                key, CASHBACK__EVENT_JSON_MAX);
-  char *v = strdup(value);
+                (int)klen, key, CASHBACK__EVENT_JSON_MAX);
+  char *v = dup_n(value, vlen);
   if (!v)
     return fail(ev, CASHBACK_E_NOMEM, "metadata: out of memory");
   if (i < ev->n_meta) {
@@ -511,7 +709,7 @@ cashback_status cashback_event_set_metadata(cashback_event *ev, const char *key,
     ev->meta[i].value = v;
   } else {
     meta *p = realloc(ev->meta, (ev->n_meta + 1) * sizeof(*p));
-    char *k = p ? strdup(key) : NULL;
+    char *k = p ? dup_n(key, klen) : NULL;
     if (p)
       ev->meta = p;
     if (!k) {
@@ -527,27 +725,47 @@ cashback_status cashback_event_set_metadata(cashback_event *ev, const char *key,
   return CASHBACK_OK;
 }
 
-cashback_status cashback_event_set_refund_id(cashback_event *ev,
-                                             const char *id) {
+cashback_status cashback_event_set_metadata(cashback_event *ev, const char *key,
+                                            const char *value) {
+  return cashback_event_set_metadata_n(ev, key, len_of(key), value,
+                                       len_of(value));
+}
+
+cashback_status cashback_event_set_refund_id_n(cashback_event *ev,
+                                               const char *id, size_t len) {
   CHECK_EV(ev);
   if (ev->type != CASHBACK_EVENT_REFUND)
     return fail(ev, CASHBACK_E_FIELD, "refund_id: only for a refund");
-  if (!id || !id_text_valid(id, CASHBACK_ID_MAX))
+  if (id && HAS_NUL(id, len))
+    return fail(ev, CASHBACK_E_FIELD, "refund_id: contains a NUL byte");
+  if (!id || !id_text_valid(id, len, CASHBACK_ID_MAX))
     return fail(ev, CASHBACK_E_FIELD,
                 "refund_id: must be 1-64 printable characters, no space");
-  set_str(ev->refund_id, sizeof(ev->refund_id), id);
+  set_str(ev->refund_id, sizeof(ev->refund_id), id, len);
+  return CASHBACK_OK;
+}
+
+cashback_status cashback_event_set_refund_id(cashback_event *ev,
+                                             const char *id) {
+  return cashback_event_set_refund_id_n(ev, id, len_of(id));
+}
+
+cashback_status cashback_event_set_reason_n(cashback_event *ev,
+                                            const char *reason, size_t len) {
+  CHECK_EV(ev);
+  if (ev->type != CASHBACK_EVENT_REFUND && ev->type != CASHBACK_EVENT_CANCEL)
+    return fail(ev, CASHBACK_E_FIELD, "reason: only for a refund or cancel");
+  if (reason && HAS_NUL(reason, len))
+    return fail(ev, CASHBACK_E_FIELD, "reason: contains a NUL byte");
+  if (!reason || !word_valid(reason, len))
+    return fail(ev, CASHBACK_E_FIELD, "reason: must be 1-64 of [A-Za-z0-9._-]");
+  set_str(ev->reason, sizeof(ev->reason), reason, len);
   return CASHBACK_OK;
 }
 
 cashback_status cashback_event_set_reason(cashback_event *ev,
                                           const char *reason) {
-  CHECK_EV(ev);
-  if (ev->type != CASHBACK_EVENT_REFUND && ev->type != CASHBACK_EVENT_CANCEL)
-    return fail(ev, CASHBACK_E_FIELD, "reason: only for a refund or cancel");
-  if (!reason || !word_valid(reason))
-    return fail(ev, CASHBACK_E_FIELD, "reason: must be 1-64 of [A-Za-z0-9._-]");
-  set_str(ev->reason, sizeof(ev->reason), reason);
-  return CASHBACK_OK;
+  return cashback_event_set_reason_n(ev, reason, len_of(reason));
 }
 
 cashback_status cashback_event_set_test(cashback_event *ev, int is_test) {
@@ -651,7 +869,8 @@ cashback_status cashback_event_finalize(cashback_client *c, cashback_event *ev,
     if (st != CASHBACK_OK)
       return cashback__fail(c, st, "order %s: cannot compute the event id",
                             ev->order_id);
-    set_str(ev->id_merchant, sizeof(ev->id_merchant), c->opts.merchant_id);
+    set_str(ev->id_merchant, sizeof(ev->id_merchant), c->opts.merchant_id,
+            strlen(c->opts.merchant_id));
     ev->reported_at = cashback__now(c);
     if (!ev->has_order_time) {
       ev->order_time = ev->reported_at;

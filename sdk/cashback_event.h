@@ -50,4 +50,19 @@ cashback_status cashback__event_fail(cashback_event *ev, cashback_status st,
                                      const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* The event type named `len` bytes at `s` ("sale", ...): 0 and `*out`,
+ * or -1. */
+int cashback__event_type_from_name(const char *s, size_t len,
+                                   cashback_event_type *out);
+
+/* 1 when the event has metadata `key` (`klen` bytes). */
+int cashback__event_has_metadata(const cashback_event *ev, const char *key,
+                                 size_t klen);
+
+/* cashback_event_add_item() with counted strings (NULL or 0: absent). */
+cashback_status cashback__event_add_item_minor(
+    cashback_event *ev, const char *sku, size_t sku_len, const char *name,
+    size_t name_len, int64_t quantity, int64_t unit_price_minor,
+    const char *category, size_t category_len);
+
 #endif
