@@ -559,6 +559,8 @@ cashback_status cashback_event_parse(cashback_client *client, const char *text,
   cashback__fields x;
   cashback__fields_init(&x, client);
   cashback_status st = CASHBACK_OK;
+  if (client)
+    cashback__call_begin(client);
   if (out)
     *out = NULL;
   if (!out || (!text && len))
