@@ -242,9 +242,9 @@ static cashback_status set_click_token(cashback__fields *x, const char *key,
   return from_event(x, cashback_event_set_click_n(x->ev, v, n), key, klen);
 }
 
-/* A click handle: the signed cookie value, verified like the cookie (by
- * the cookie reader, given a Cookie header of that one cookie; the handle
- * is first checked to hold only cookie-value characters). */
+/* A click handle: the signed cookie value, verified like the cookie by
+ * cashback_click_verify(); the event keeps token, landing parameter and
+ * capture time. */
 static cashback_status set_click(cashback__fields *x, const char *key,
                                  size_t klen, const char *v, size_t n) {
   NEED_EVENT(x);
@@ -253,27 +253,18 @@ static cashback_status set_click(cashback__fields *x, const char *key,
                                  "%.*s: a click handle needs a client to "
                                  "verify it",
                                  (int)klen, key);
-  if (n == 0 || n > CASHBACK__CLICK_HANDLE_MAX ||
-      cashback__token_bad_at(v, n) != n)
-    return cashback__fields_fail(x, CASHBACK_E_CLICK_MALFORMED,
-                                 "%.*s: not a click handle (1-%d of "
-                                 "[A-Za-z0-9._~-])",
-                                 (int)klen, key, CASHBACK__CLICK_HANDLE_MAX);
-  const char *cname = x->client->opts.cookie_name;
-  char header[CASHBACK__CLICK_HANDLE_MAX + 128];
-  int hl = snprintf(header, sizeof(header), "%s=%.*s", cname, (int)n, v);
-  if (hl < 0 || (size_t)hl >= sizeof(header))
-    return cashback__fields_fail(x, CASHBACK_E_INTERNAL,
-                                 "%.*s: the handle does not fit", (int)klen,
-                                 key);
-  cashback_click click;
-  cashback_status st =
-      cashback_click_read(x->client, header, (size_t)hl, &click);
-  if (st != CASHBACK_OK)
+  cashback_click click = {.size = sizeof(click)};
+  cashback_status st = cashback_click_verify(x->client, v, n, &click);
+  if (st != CASHBACK_OK) {
+    char why[CASHBACK_ERROR_MAX + 1];
+    if (cashback_client_last_error(x->client, why, sizeof(why)) !=
+            CASHBACK_OK ||
+        !why[0])
+      cashback__printablef(why, sizeof(why), "%s", cashback_strerror(st));
     return cashback__fields_fail(
         x, st == CASHBACK_E_CLICK_NONE ? CASHBACK_E_CLICK_MALFORMED : st,
-        "%.*s: the click handle is not valid: %s", (int)klen, key,
-        cashback_strerror(st));
+        "%.*s: the click handle is not valid: %s", (int)klen, key, why);
+  }
   return from_event(x, cashback_event_set_click_full(x->ev, &click), key, klen);
 }
 
@@ -402,7 +393,7 @@ static const cashback__field fields[] = {
     {"currency", "currency", 0, 1, 32, set_currency},
     {"amount", "decimal", 0, 0, 40, set_amount},
     {"amount_minor", "integer", 0, 0, 32, set_amount_minor},
-    {"click", "click handle", 0, 0, CASHBACK__CLICK_HANDLE_MAX, set_click},
+    {"click", "click handle", 0, 0, CASHBACK_HANDLE_MAX, set_click},
     {"click_token", "token", 0, 0, CASHBACK_TOKEN_MAX, set_click_token},
     {"voucher", "id", 1, 0, CASHBACK_ID_MAX, set_voucher},
     {"customer", "new|returning|unknown", 0, 0, 32, set_customer},

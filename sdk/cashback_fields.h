@@ -15,9 +15,6 @@
 #define CASHBACK__EVENT_TEXT_MAX 65536
 #define CASHBACK__FIELD_VALUE_MAX CASHBACK_METADATA_MAX
 
-/* Longest click handle "1.<captured_at>.<mac>.<param>.<token>". */
-#define CASHBACK__CLICK_HANDLE_MAX 512
-
 typedef struct cashback__fields cashback__fields;
 
 typedef struct cashback__field {

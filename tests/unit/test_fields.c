@@ -80,7 +80,7 @@ static void handle_for(cashback_client *c, const char *tok, char *out,
 
 START_TEST(every_key_sets_its_field) {
   cashback_client *c = fixture_client("shop-1", &now);
-  char handle[CASHBACK__CLICK_HANDLE_MAX + 1], text[2048];
+  char handle[CASHBACK_HANDLE_MAX + 1], text[2048];
   handle_for(c, "tok-42", handle, sizeof(handle));
   snprintf(text, sizeof(text),
            " type=sale ; order_id=1001;amount=49.90;currency=EUR;click=%s;"
@@ -199,7 +199,8 @@ START_TEST(errors_name_the_key) {
   R("click=1.2.3", CASHBACK_E_CLICK_MALFORMED,
     "click: the click handle is not valid");
   R("click=a;b", CASHBACK_E_FIELD, "pair 6: expected key=value");
-  R("click=%3B", CASHBACK_E_CLICK_MALFORMED, "click: not a click handle");
+  R("click=%3B", CASHBACK_E_CLICK_MALFORMED,
+    "click: the click handle is not valid");
   R("voucher=a b", CASHBACK_E_FIELD, "voucher: vouchers[0]: must be 1-64");
   R("customer=vip", CASHBACK_E_FIELD,
     "customer: 'vip' must be new, returning or unknown");
@@ -515,7 +516,7 @@ END_TEST
 START_TEST(click_handle_verified_like_the_cookie) {
   int64_t t = now;
   cashback_client *c = fixture_client("shop-1", &t);
-  char handle[CASHBACK__CLICK_HANDLE_MAX + 1], text[1024];
+  char handle[CASHBACK_HANDLE_MAX + 1], text[1024];
   handle_for(c, "abc", handle, sizeof(handle));
   t += 3600;
   snprintf(text, sizeof(text), "type=sale;order_id=9;click=%s", handle);
