@@ -19,6 +19,14 @@
  * - Money is never a float: amounts are `int64_t` minor units of an ISO 4217
  *   currency (4990 EUR is 49.90 EUR, 1000 JPY is 1000 JPY).
  * - Times are Unix seconds (UTC) as `int64_t`.
+ * - Structs that grow: an output struct that may get members in a later
+ *   version starts with `size_t size`. Set it to sizeof the struct before
+ *   the call (`cashback_queue_status s = {.size = sizeof(s)};`); the library
+ *   writes no more than `size` bytes (a program built against an older
+ *   header gets the members it knows) and refuses a size below the struct's
+ *   first layout with CASHBACK_E_INVALID_ARGUMENT. In a struct passed to a
+ *   callback the library sets `size`: read a member added later only when
+ *   `size` covers it. See docs/abi.md.
  */
 #ifndef CASHBACK_H
 #define CASHBACK_H
@@ -953,6 +961,8 @@ CASHBACK_API cashback_status cashback_flush(cashback_client *client,
 
 /** What the spool and the sender are doing. A plain value. */
 typedef struct cashback_queue_status {
+  size_t size; /**< set by the caller to sizeof(cashback_queue_status)
+                  (docs/abi.md) */
   uint64_t queued_events; /**< waiting to be sent */
   uint64_t queued_bytes;  /**< their size on disk */
   int64_t oldest_age_s;   /**< age of the oldest queued event; 0: none */
@@ -1043,7 +1053,8 @@ CASHBACK_API cashback_status cashback_get_status(cashback_client *client,
  * file of the spool); `cashback_quarantine_replay()` takes `id` as shown.
  */
 typedef struct cashback_quarantined {
-  const char *id;      /**< event id */
+  size_t size;    /**< set by the library: the bytes it filled (docs/abi.md) */
+  const char *id; /**< event id */
   const char *reason;  /**< the network's reason code, e.g. "unknown_click" */
   const char *message; /**< the network's message, or "" */
   int64_t quarantined_at; /**< Unix time */
@@ -1086,7 +1097,8 @@ CASHBACK_API cashback_status cashback_quarantine_replay(cashback_client *client,
 
 /** What happened to one row, as passed to a `cashback_import_fn`. */
 typedef struct cashback_import_row {
-  uint64_t line;          /**< line of the file where the row starts */
+  size_t size;   /**< set by the library: the bytes it filled (docs/abi.md) */
+  uint64_t line; /**< line of the file where the row starts */
   cashback_status status; /**< CASHBACK_OK: reported; else skipped */
   const char *error;      /**< why it was skipped, naming the column; "" */
   const char *event_id;   /**< its event id when reported, else "" */
@@ -1102,6 +1114,8 @@ typedef void (*cashback_import_fn)(const cashback_import_row *row,
 
 /** Counts of one import. A plain value. */
 typedef struct cashback_import_stats {
+  size_t size;       /**< set by the caller to sizeof(cashback_import_stats)
+                        (docs/abi.md) */
   uint64_t rows;     /**< data rows read (blank lines not counted) */
   uint64_t imported; /**< rows reported (or valid, in a dry run) */
   uint64_t skipped;  /**< bad rows, skipped */
@@ -1141,6 +1155,8 @@ CASHBACK_API cashback_status cashback_import_csv(
 
 /** What `cashback_probe()` found. A plain value. */
 typedef struct cashback_probe_result {
+  size_t size;          /**< set by the caller to sizeof(cashback_probe_result)
+                           (docs/abi.md) */
   long http_status;     /**< the HTTP status of the answer; 0: none */
   int tls;              /**< 1: answered over https, certificate verified */
   int tls_error;        /**< 1: the TLS handshake or certificate failed */
@@ -1175,6 +1191,8 @@ CASHBACK_API cashback_status cashback_probe(cashback_client *client,
 
 /** The spool directory as `cashback_spool_check()` finds it. A plain value. */
 typedef struct cashback_spool_info {
+  size_t size;           /**< set by the caller to sizeof(cashback_spool_info)
+                            (docs/abi.md) */
   char dir[4096];        /**< its path */
   uint32_t mode;         /**< its permission bits, e.g. 0700 */
   int owned;             /**< 1: owned by this process's effective user */
@@ -1305,9 +1323,11 @@ CASHBACK_API size_t cashback_batch_count(const cashback_batch *b);
  * owned by the batch, valid until `cashback_batch_free()`, never NULL.
  */
 typedef struct cashback_received_event {
-  int valid;                /**< 1: follows the protocol; 0: see `error` */
-  const char *error;        /**< why it is invalid, naming the field; "" */
-  const char *id;           /**< as sent, as printable ASCII, cut to 64 */
+  size_t size;       /**< set by the caller to sizeof(cashback_received_event)
+                        (docs/abi.md) */
+  int valid;         /**< 1: follows the protocol; 0: see `error` */
+  const char *error; /**< why it is invalid, naming the field; "" */
+  const char *id;    /**< as sent, as printable ASCII, cut to 64 */
   cashback_event_type type; /**< 0 when not one of the four */
   const char *order_id;     /**< as sent, as printable ASCII, cut to 64 */
   int has_amount;           /**< 1 when `amount` and `currency` are set */

@@ -77,7 +77,7 @@ int main(int argc, char **argv) {
   /* 3. Flush: send the spool now, for at most 10 s (a shop's web process
    * would run cashback_sender_start() or `cashback send --watch` instead). */
   st = cashback_flush(client, 10000);
-  cashback_queue_status qs;
+  cashback_queue_status qs = {.size = sizeof(qs)};
   if (st == CASHBACK_OK)
     st = cashback_get_status(client, &qs);
   if (st != CASHBACK_OK) {

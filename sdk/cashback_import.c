@@ -7,6 +7,7 @@
 #include "cashback_import.h"
 #include "cashback_client.h"
 #include "cashback_event.h"
+#include "cashback_sized.h"
 #include "cashback_text.h"
 
 #include <errno.h>
@@ -372,6 +373,7 @@ static void tell(importer *im, uint64_t line, cashback_status st,
     cell_str(rec, im->cols.at[CASHBACK__COL_ORDER_ID], order, sizeof(order));
   }
   cashback_import_row row = {
+      .size = sizeof(row),
       .line = line,
       .status = st,
       .error = error ? error : "",
@@ -574,12 +576,23 @@ static cashback_status run(importer *im, int fd, const char *path) {
   return st;
 }
 
-/* The checks both entry points make first: `stats` (when not NULL) zeroed,
- * a client, and no flag this version does not know. */
+/* The checks both entry points make first: `stats` (when not NULL) of a
+ * size this version can write, and zeroed; a client; no flag this version
+ * does not know. */
 static cashback_status check_args(cashback_client *client, unsigned flags,
                                   cashback_import_stats *stats) {
-  if (stats)
-    memset(stats, 0, sizeof(*stats));
+  if (stats) {
+    char why[CASHBACK_ERROR_MAX + 1];
+    if (cashback__sized_check(
+            stats->size, CASHBACK__SIZED_MIN(cashback_import_stats, skipped),
+            "cashback_import_csv: stats->size", sizeof(*stats), why,
+            sizeof(why)) != CASHBACK_OK)
+      return client ? cashback__fail(client, CASHBACK_E_INVALID_ARGUMENT, "%s",
+                                     why)
+                    : CASHBACK_E_INVALID_ARGUMENT;
+    cashback_import_stats zero = {0};
+    cashback__sized_copy(stats, &zero, sizeof(zero));
+  }
   if (!client)
     return CASHBACK_E_INVALID_ARGUMENT;
   if (flags & ~(unsigned)CASHBACK_IMPORT_DRY_RUN)
@@ -593,9 +606,7 @@ cashback_status cashback__import_fd(cashback_client *client, int fd,
                                     size_t buf_size, cashback_import_fn fn,
                                     void *userdata,
                                     cashback_import_stats *stats) {
-  cashback_import_stats local;
-  if (!stats)
-    stats = &local;
+  cashback_import_stats full = {.size = sizeof(full)};
   cashback_status st = check_args(client, flags, stats);
   if (st != CASHBACK_OK)
     return st;
@@ -608,13 +619,15 @@ cashback_status cashback__import_fd(cashback_client *client, int fd,
   im->flags = flags;
   im->fn = fn;
   im->ud = userdata;
-  im->stats = stats;
+  im->stats = &full;
   im->buf_size = buf_size;
   struct stat sb;
   if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode))
     im->bytes_total = (uint64_t)sb.st_size;
   st = run(im, fd, name);
   free(im);
+  if (stats)
+    cashback__sized_copy(stats, &full, sizeof(full));
   if (st == CASHBACK_OK) /* a skipped row is not a failure of the import */
     cashback__call_begin(client);
   return st;

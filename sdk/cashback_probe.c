@@ -7,6 +7,7 @@
 #include "cashback_backoff.h"
 #include "cashback_client.h"
 #include "cashback_decide.h"
+#include "cashback_sized.h"
 #include "cashback_http.h"
 #include "cashback_response.h"
 #include "cashback_spool.h"
@@ -84,10 +85,9 @@ static cashback_status judge(cashback_client *c,
       "probe: the network answered %ld: %.120s", code, out->detail);
 }
 
-cashback_status cashback_probe(cashback_client *c, cashback_probe_result *out) {
-  cashback__call_begin(c);
-  if (!c || !out)
-    return CASHBACK_E_INVALID_ARGUMENT;
+/* Fills all of `out` (this version's layout). */
+static cashback_status probe_full(cashback_client *c,
+                                  cashback_probe_result *out) {
   memset(out, 0, sizeof(*out));
   cashback_event *ev = NULL;
   cashback_request *req = NULL;
@@ -140,15 +140,13 @@ done:
   return st;
 }
 
-cashback_status cashback_spool_check(cashback_client *c,
-                                     cashback_spool_info *out) {
-  cashback__call_begin(c);
-  if (!c || !out)
-    return CASHBACK_E_INVALID_ARGUMENT;
+/* Fills all of `out` (this version's layout). */
+static cashback_status spool_check_full(cashback_client *c,
+                                        cashback_spool_info *out) {
   memset(out, 0, sizeof(*out));
   /* Opens the spool (creating its directory when missing) as a report
    * would, and counts what it holds. */
-  cashback_queue_status qs;
+  cashback_queue_status qs = {.size = sizeof(qs)};
   cashback_status st = cashback_get_status(c, &qs);
   if (st != CASHBACK_OK)
     return st;
@@ -175,4 +173,37 @@ cashback_status cashback_spool_check(cashback_client *c,
   out->free_bytes = (uint64_t)vfs.f_bavail * (uint64_t)vfs.f_frsize;
   out->total_bytes = (uint64_t)vfs.f_blocks * (uint64_t)vfs.f_frsize;
   return CASHBACK_OK;
+}
+
+cashback_status cashback_probe(cashback_client *c, cashback_probe_result *out) {
+  cashback__call_begin(c);
+  if (!c || !out)
+    return CASHBACK_E_INVALID_ARGUMENT;
+  char why[CASHBACK_ERROR_MAX + 1];
+  if (cashback__sized_check(out->size,
+                            CASHBACK__SIZED_MIN(cashback_probe_result, detail),
+                            "cashback_probe: out->size", sizeof(*out), why,
+                            sizeof(why)) != CASHBACK_OK)
+    return cashback__fail(c, CASHBACK_E_INVALID_ARGUMENT, "%s", why);
+  cashback_probe_result full;
+  cashback_status st = probe_full(c, &full);
+  cashback__sized_copy(out, &full, sizeof(full));
+  return st;
+}
+
+cashback_status cashback_spool_check(cashback_client *c,
+                                     cashback_spool_info *out) {
+  cashback__call_begin(c);
+  if (!c || !out)
+    return CASHBACK_E_INVALID_ARGUMENT;
+  char why[CASHBACK_ERROR_MAX + 1];
+  if (cashback__sized_check(out->size,
+                            CASHBACK__SIZED_MIN(cashback_spool_info, foreign),
+                            "cashback_spool_check: out->size", sizeof(*out),
+                            why, sizeof(why)) != CASHBACK_OK)
+    return cashback__fail(c, CASHBACK_E_INVALID_ARGUMENT, "%s", why);
+  cashback_spool_info full;
+  cashback_status st = spool_check_full(c, &full);
+  cashback__sized_copy(out, &full, sizeof(full));
+  return st;
 }

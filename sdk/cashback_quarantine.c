@@ -511,7 +511,8 @@ static int with_entry(const char *p, size_t len, int64_t t,
   uint8_t *raw = NULL;
   char name[64], sid[4 * CASHBACK_ID_MAX + 4], sreason[4 * CASHBACK_ID_MAX + 4];
   char smessage[CASHBACK_ERROR_MAX + 1];
-  entry e = {.q = {.quarantined_at = t / 1000}};
+  entry e = {
+      .q = {.size = sizeof(cashback_quarantined), .quarantined_at = t / 1000}};
   char *printed = NULL; /* cJSON's allocation, or event is ours */
   if (cJSON_IsObject(o) && cJSON_IsString(id) && ev) {
     event = printed = cJSON_PrintUnformatted(ev);

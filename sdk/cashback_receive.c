@@ -8,6 +8,7 @@
 #include "cashback_event.h"
 #include "cashback_request.h"
 #include "cashback_sign.h"
+#include "cashback_sized.h"
 #include "cashback_text.h"
 #include "cashback_time.h"
 
@@ -439,9 +440,15 @@ size_t cashback_batch_count(const cashback_batch *b) {
 
 cashback_status cashback_batch_event(const cashback_batch *b, size_t index,
                                      cashback_received_event *out) {
-  if (!b || !out || index >= b->n)
+  /* No client to hold a detail: the header says what is refused. */
+  if (!b || !out || index >= b->n ||
+      cashback__sized_check(
+          out->size, CASHBACK__SIZED_MIN(cashback_received_event, json_len),
+          "out->size", sizeof(*out), NULL, 0) != CASHBACK_OK)
     return CASHBACK_E_INVALID_ARGUMENT;
   const rx_event *e = &b->events[index];
+  cashback_received_event full, *user = out;
+  out = &full;
   memset(out, 0, sizeof(*out));
   out->valid = e->valid;
   out->error = e->error;
@@ -456,6 +463,7 @@ cashback_status cashback_batch_event(const cashback_batch *b, size_t index,
   out->refund_id = e->refund_id;
   out->json = e->json;
   out->json_len = e->json_len;
+  cashback__sized_copy(user, &full, sizeof(full));
   return CASHBACK_OK;
 }
 

@@ -8,6 +8,7 @@
 #include "cashback_deferred.h"
 #include "cashback_quarantine.h"
 #include "cashback_sender.h"
+#include "cashback_sized.h"
 #include "cashback_spool.h"
 #include "cashback_text.h"
 #include "cashback_time.h"
@@ -24,11 +25,9 @@ static void shown(char *field, size_t size) {
   cashback__printable(field, size, raw, len);
 }
 
-cashback_status cashback_get_status(cashback_client *c,
-                                    cashback_queue_status *out) {
-  cashback__call_begin(c);
-  if (!c || !out)
-    return CASHBACK_E_INVALID_ARGUMENT;
+/* Fills all of `out` (this version's layout). */
+static cashback_status fill_status(cashback_client *c,
+                                   cashback_queue_status *out) {
   memset(out, 0, sizeof(*out));
   cashback__spool *spool;
   cashback_status st = cashback__client_spool(c, &spool);
@@ -115,4 +114,22 @@ cashback_status cashback_get_status(cashback_client *c,
   shown(out->spool_problem, sizeof(out->spool_problem));
   shown(out->spool_error, sizeof(out->spool_error));
   return CASHBACK_OK;
+}
+
+cashback_status cashback_get_status(cashback_client *c,
+                                    cashback_queue_status *out) {
+  cashback__call_begin(c);
+  if (!c || !out)
+    return CASHBACK_E_INVALID_ARGUMENT;
+  char why[CASHBACK_ERROR_MAX + 1];
+  if (cashback__sized_check(
+          out->size,
+          CASHBACK__SIZED_MIN(cashback_queue_status, in_flight_since),
+          "cashback_get_status: out->size", sizeof(*out), why,
+          sizeof(why)) != CASHBACK_OK)
+    return cashback__fail(c, CASHBACK_E_INVALID_ARGUMENT, "%s", why);
+  cashback_queue_status full;
+  cashback_status st = fill_status(c, &full);
+  cashback__sized_copy(out, &full, sizeof(full));
+  return st;
 }

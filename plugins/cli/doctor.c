@@ -86,7 +86,7 @@ static int loopback_http(const char *url) {
 
 /* 1 when it reported files the shop's user cannot use. */
 static int check_spool(report *r, cashback_client *client) {
-  cashback_spool_info si;
+  cashback_spool_info si = {.size = sizeof(si)};
   cashback_status st = cashback_spool_check(client, &si);
   if (st != CASHBACK_OK) {
     char detail[CASHBACK_ERROR_MAX + 1] = "";
@@ -156,7 +156,7 @@ static int check_spool(report *r, cashback_client *client) {
 }
 
 static void check_queue(report *r, cashback_client *client, int foreign) {
-  cashback_queue_status q;
+  cashback_queue_status q = {.size = sizeof(q)};
   cashback_status st = cashback_get_status(client, &q);
   if (st != CASHBACK_OK)
     return; /* check_spool said why */
@@ -242,7 +242,7 @@ static void check_queue(report *r, cashback_client *client, int foreign) {
 }
 
 static void check_network(report *r, cashback_client *client, const char *url) {
-  cashback_probe_result p;
+  cashback_probe_result p = {.size = sizeof(p)};
   cashback_status st = cashback_probe(client, &p);
   /* Transport. */
   if (st == CASHBACK_E_NETWORK || st == CASHBACK_E_CONFIG) {

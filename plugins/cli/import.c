@@ -103,7 +103,7 @@ int cli_import(cli *c, int argc, char **argv) {
   if (rc != CLI_OK)
     return rc;
   cli_progress_start(&x.bar, dry ? "checking" : "importing", progress);
-  cashback_import_stats stats;
+  cashback_import_stats stats = {.size = sizeof(stats)};
   cashback_status st = cashback_import_csv(
       client, path, dry ? CASHBACK_IMPORT_DRY_RUN : 0, on_row, &x, &stats);
   cli_progress_end(&x.bar);

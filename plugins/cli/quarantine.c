@@ -140,7 +140,7 @@ int cli_quarantine(cli *c, int argc, char **argv) {
     st = cashback_quarantine_list(client, list_one, &x);
     if (json)
       printf("]\n");
-    cashback_queue_status qs;
+    cashback_queue_status qs = {.size = sizeof(qs)};
     uint64_t damaged = 0;
     if (st == CASHBACK_OK && cashback_get_status(client, &qs) == CASHBACK_OK)
       damaged = qs.quarantine_damaged;

@@ -63,7 +63,7 @@ static cashback_status flush_with_progress(cashback_client *client,
   cli_progress bar;
   cli_progress_start(&bar, "sending", 1);
   while (!job_done(&j)) {
-    cashback_queue_status qs;
+    cashback_queue_status qs = {.size = sizeof(qs)};
     if (cashback_get_status(client, &qs) == CASHBACK_OK)
       cli_progress_draw(
           &bar, qs.queued_events < backlog ? backlog - qs.queued_events : 0,
@@ -72,7 +72,7 @@ static cashback_status flush_with_progress(cashback_client *client,
     nanosleep(&ts, NULL);
   }
   pthread_join(t, NULL);
-  cashback_queue_status qs;
+  cashback_queue_status qs = {.size = sizeof(qs)};
   if (cashback_get_status(client, &qs) == CASHBACK_OK)
     cli_progress_draw(
         &bar, qs.queued_events < backlog ? backlog - qs.queued_events : 0,
@@ -84,7 +84,7 @@ static cashback_status flush_with_progress(cashback_client *client,
 
 static int once(cli *c, cashback_client *client, int64_t timeout_s,
                 int progress, int quiet) {
-  cashback_queue_status before;
+  cashback_queue_status before = {.size = sizeof(before)};
   cashback_status st = cashback_get_status(client, &before);
   if (st != CASHBACK_OK)
     return cli_sdk_error(c, client, "cannot read the spool", st);
@@ -93,8 +93,7 @@ static int once(cli *c, cashback_client *client, int64_t timeout_s,
   st = progress
            ? flush_with_progress(client, timeout_s * 1000, before.queued_events)
            : cashback_flush(client, timeout_s * 1000);
-  cashback_queue_status after;
-  memset(&after, 0, sizeof(after));
+  cashback_queue_status after = {.size = sizeof(after)};
   cashback_get_status(client, &after);
   if (!quiet) {
     uint64_t gone = before.queued_events > after.queued_events
@@ -172,7 +171,7 @@ static int watch(cli *c, cashback_client *client, int64_t stop_timeout_s) {
           "cashback send: %s, stopping (final flush of at most %lld s)\n",
           strsignal(sig), (long long)stop_timeout_s);
   st = cashback_sender_stop(client, stop_timeout_s * 1000);
-  cashback_queue_status qs;
+  cashback_queue_status qs = {.size = sizeof(qs)};
   if (cashback_get_status(client, &qs) == CASHBACK_OK && qs.queued_events)
     fprintf(stderr,
             "cashback send: %llu event%s left in the spool, for the next "

@@ -176,7 +176,7 @@ int cli_status(cli *c, int argc, char **argv) {
   int rc = cli_client(c, &client);
   if (rc != CLI_OK)
     return rc;
-  cashback_queue_status q;
+  cashback_queue_status q = {.size = sizeof(q)};
   cashback_status st = cashback_get_status(client, &q);
   if (st != CASHBACK_OK)
     rc = cli_sdk_error(c, client, "cannot read the spool", st);

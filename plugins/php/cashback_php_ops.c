@@ -166,7 +166,7 @@ static zend_long clamp_u64(uint64_t v) {
 }
 
 void cashback_php_status(cashback_client *c, zval *return_value) {
-  cashback_queue_status s;
+  cashback_queue_status s = {.size = sizeof(s)};
   cashback_status st = cashback_get_status(c, &s);
   if (st != CASHBACK_OK) {
     cashback_php_throw_client(c, st);

@@ -403,7 +403,7 @@ static enum MHD_Result post_events(sb_http *h, struct MHD_Connection *c,
   cJSON *list = root ? cJSON_AddArrayToObject(root, "results") : NULL;
   int ok = list != NULL;
   for (size_t i = 0; i < n; i++) {
-    cashback_received_event e;
+    cashback_received_event e = {.size = sizeof(e)};
     if (cashback_batch_event(b, i, &e) != CASHBACK_OK)
       continue;
     log_event(sb, merchant, &e, &results[i]);

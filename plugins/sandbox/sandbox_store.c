@@ -528,7 +528,7 @@ int sb_store_batch(sb_store *s, const cashback_batch *b, const char *key_id,
   sqlite3_int64 batch = sqlite3_last_insert_rowid(s->db);
   int counts[3] = {0, 0, 0}; /* accepted, duplicates, not recorded */
   for (size_t i = 0; rc == SQLITE_OK && i < n; i++) {
-    cashback_received_event e;
+    cashback_received_event e = {.size = sizeof(e)};
     if (cashback_batch_event(b, i, &e) != CASHBACK_OK) {
       rc = SQLITE_ERROR;
       break;

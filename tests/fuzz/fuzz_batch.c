@@ -44,7 +44,7 @@ static void check(const char *body, size_t size, unsigned flags) {
   if (!*m || strlen(m) > CASHBACK_ID_MAX)
     abort();
   for (size_t i = 0; i < n; i++) {
-    cashback_received_event e;
+    cashback_received_event e = {.size = sizeof(e)};
     if (cashback_batch_event(b, i, &e) != CASHBACK_OK)
       abort();
     printable(e.id, CASHBACK_ID_MAX);
@@ -66,7 +66,7 @@ static void check(const char *body, size_t size, unsigned flags) {
         (e.type == CASHBACK_EVENT_SALE || e.type == CASHBACK_EVENT_REFUND))
       abort();
   }
-  cashback_received_event e;
+  cashback_received_event e = {.size = sizeof(e)};
   if (cashback_batch_event(b, n, &e) != CASHBACK_E_INVALID_ARGUMENT)
     abort();
   cashback_batch_free(b);

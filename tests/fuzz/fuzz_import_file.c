@@ -173,7 +173,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   size_t n_ref = reference(in, len, ref), first = 0;
   while (first < n_ref && ref[first].blank)
     first++; /* the header */
-  cashback_import_stats sa, sb;
+  cashback_import_stats sa = {.size = sizeof(sa)}, sb = {.size = sizeof(sb)};
   cashback_status st_a = import(fd, len + CASHBACK__IMPORT_BUF_MIN, &a, &sa);
   cashback_status st_b = import(fd, small, &b, &sb);
 

@@ -402,7 +402,7 @@ static int do_report(const config *cfg, cashback_client *c) {
 }
 
 static void print_status(cashback_client *c) {
-  cashback_queue_status s;
+  cashback_queue_status s = {.size = sizeof(s)};
   cashback_status st = cashback_get_status(c, &s);
   if (st != CASHBACK_OK) {
     fail(c, "get_status", st);
@@ -446,7 +446,7 @@ static int do_send(const config *cfg, cashback_client *c) {
     if (st != CASHBACK_OK)
       return fail(c, "sender_start", st);
     while (!terminated && mono_ms() < deadline) {
-      cashback_queue_status s;
+      cashback_queue_status s = {.size = sizeof(s)};
       if (!cfg->linger && cashback_get_status(c, &s) == CASHBACK_OK &&
           s.queued_events == 0) {
         rc = 0;
@@ -465,7 +465,7 @@ static int do_send(const config *cfg, cashback_client *c) {
        * hung request is to end by the request timeout here. */
       int64_t slice = (int64_t)cfg->total_ms + 1000;
       cashback_status st = cashback_flush(c, left < slice ? left : slice);
-      cashback_queue_status q;
+      cashback_queue_status q = {.size = sizeof(q)};
       if (st == CASHBACK_OK && cashback_get_status(c, &q) == CASHBACK_OK &&
           q.deferred) {
         rc = 2; /* deferred events are due later: keep going */

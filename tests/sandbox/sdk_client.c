@@ -50,7 +50,7 @@ static int report(cashback_client *c, cashback_event_type type,
 }
 
 static int queue(cashback_client *c, uint64_t queued, uint64_t quarantined) {
-  cashback_queue_status s;
+  cashback_queue_status s = {.size = sizeof(s)};
   cashback_status st = cashback_get_status(c, &s);
   if (st != CASHBACK_OK)
     return fail("status", st);
@@ -82,7 +82,7 @@ static int run(cashback_client *c, const char *step) {
       return 1;
     if ((st = cashback_flush(c, 10000)) != CASHBACK_OK)
       return fail("flush", st);
-    cashback_queue_status s;
+    cashback_queue_status s = {.size = sizeof(s)};
     if ((st = cashback_get_status(c, &s)) != CASHBACK_OK)
       return fail("status", st);
     if (s.deferred != 0) {

@@ -419,7 +419,7 @@ START_TEST(largest_event_is_reported_and_quarantinable) {
   while (cashback_event_add_item(ev, sku, name, 1, 1, sku) == CASHBACK_OK)
     ;
   ck_assert_int_eq(cashback_report(c, ev, NULL), CASHBACK_OK);
-  cashback_queue_status s;
+  cashback_queue_status s = {.size = sizeof(s)};
   ck_assert_int_eq(cashback_get_status(c, &s), CASHBACK_OK);
   ck_assert_uint_eq(s.queued_events, 1);
   ck_assert_uint_ge(s.queued_bytes, CASHBACK__EVENT_JSON_MAX - 2048);

@@ -154,7 +154,7 @@ START_TEST(child_reports_flushes_and_frees_while_the_parent_sends) {
   /* The parent goes on: it reports, and its sender still holds the spool. */
   ck_assert_int_eq(report(c, "P2"), CASHBACK_OK);
   ck_assert(locked("sender.lock"));
-  cashback_queue_status q;
+  cashback_queue_status q = {.size = sizeof(q)};
   ck_assert_int_eq(cashback_get_status(c, &q), CASHBACK_OK);
   ck_assert_uint_eq(q.queued_events, 3);
   ck_assert_int_eq(cashback_sender_stop(c, 0), CASHBACK_OK);
@@ -272,7 +272,7 @@ START_TEST(a_child_of_a_child_of_a_busy_parent) {
     }
     ck_assert_int_eq(wait_child(pid), 0);
   }
-  cashback_queue_status q;
+  cashback_queue_status q = {.size = sizeof(q)};
   ck_assert_int_eq(cashback_get_status(c, &q), CASHBACK_OK);
   ck_assert_uint_eq(q.queued_events, 60);
   ck_assert_int_eq(cashback_sender_stop(c, 0), CASHBACK_OK);
@@ -288,7 +288,7 @@ static void report_cancel(cashback_client *c, const char *order) {
 }
 
 static uint64_t deferred_now(cashback_client *c) {
-  cashback_queue_status q;
+  cashback_queue_status q = {.size = sizeof(q)};
   ck_assert_int_eq(cashback_get_status(c, &q), CASHBACK_OK);
   return q.deferred;
 }

@@ -274,6 +274,7 @@ typedef struct seen {
 
 static void on_row(const cashback_import_row *row, void *ud) {
   seen *s = ud;
+  ck_assert_uint_eq(row->size, sizeof(*row)); /* set by the library */
   size_t o = strlen(s->lines);
   snprintf(s->lines + o, sizeof(s->lines) - o, "%s%llu",
            row->status == CASHBACK_OK ? "+" : "-",
@@ -345,7 +346,7 @@ START_TEST(import_file) {
   write_file(path, export_csv);
 
   seen s = {0};
-  cashback_import_stats st;
+  cashback_import_stats st = {.size = sizeof(st)};
   ck_assert_int_eq(cashback_import_csv(c, path, 0, on_row, &s, &st),
                    CASHBACK_OK);
   ck_assert_str_eq(s.lines, "+2+3-4+6-7+9-10+11");
@@ -359,7 +360,7 @@ START_TEST(import_file) {
   ck_assert_uint_eq(s.last_bytes, sizeof(export_csv) - 1);
   /* The sale of 1001 and its refund CN-1 get the ids of docs/protocol.md. */
   ck_assert_str_eq(s.ids[0], "c8a9d4c385cc850fbc2aa93b160c738f");
-  cashback_queue_status q;
+  cashback_queue_status q = {.size = sizeof(q)};
   ck_assert_int_eq(cashback_get_status(c, &q), CASHBACK_OK);
   ck_assert_uint_eq(q.queued_events, 5);
 
@@ -389,7 +390,7 @@ START_TEST(import_whole_file_errors) {
   char dir[64], path[128], err[CASHBACK_ERROR_MAX + 1];
   cashback_client *c = spool_client(dir);
   snprintf(path, sizeof(path), "%s/export.csv", dir);
-  cashback_import_stats st;
+  cashback_import_stats st = {.size = sizeof(st)};
 
   ck_assert_int_eq(cashback_import_csv(c, path, 0, NULL, NULL, &st),
                    CASHBACK_E_IO);
@@ -435,7 +436,7 @@ START_TEST(import_long_row) {
   write_file(path, text);
   free(text);
   seen s = {0};
-  cashback_import_stats st;
+  cashback_import_stats st = {.size = sizeof(st)};
   ck_assert_int_eq(cashback_import_csv(c, path, 0, on_row, &s, &st),
                    CASHBACK_OK);
   ck_assert_msg(strcmp(s.lines, "-2+3") == 0, "%s: %s", s.lines, s.first_error);
@@ -475,7 +476,7 @@ START_TEST(import_long_quoted_note_smuggles_no_row) {
   free(text);
 
   seen s = {0};
-  cashback_import_stats st;
+  cashback_import_stats st = {.size = sizeof(st)};
   ck_assert_int_eq(cashback_import_csv(c, path, 0, on_row, &s, &st),
                    CASHBACK_OK);
   ck_assert_msg(strcmp(s.lines, "+2-3+6") == 0, "%s (%s)", s.lines, s.orders);
@@ -485,7 +486,7 @@ START_TEST(import_long_quoted_note_smuggles_no_row) {
   ck_assert_uint_eq(st.rows, 3);
   ck_assert_uint_eq(st.imported, 2);
   ck_assert_uint_eq(st.skipped, 1);
-  cashback_queue_status q;
+  cashback_queue_status q = {.size = sizeof(q)};
   ck_assert_int_eq(cashback_get_status(c, &q), CASHBACK_OK);
   ck_assert_uint_eq(q.queued_events, 2);
   ck_assert_str_eq(s.ids[0], "c8a9d4c385cc850fbc2aa93b160c738f"); /* 1001 */
@@ -588,7 +589,7 @@ START_TEST(import_long_records_tiny_buffer) {
   for (size_t f = 0; f < sizeof want / sizeof want[0]; f++)
     for (size_t buf = 48; buf <= 120; buf++) {
       seen s;
-      cashback_import_stats st;
+      cashback_import_stats st = {.size = sizeof(st)};
       ck_assert_int_eq(import_with_buffer(c, dir, files[f], buf, &s, &st),
                        CASHBACK_OK);
       ck_assert_msg(strcmp(s.lines, want[f].lines) == 0 &&
@@ -609,7 +610,7 @@ START_TEST(import_long_records_tiny_buffer) {
       {"+2+3+6", "1 2 3 "}, {"+2+3+6", "1 2 3 "}, {"+2-3+7", "1 3 "}};
   for (size_t f = 0; f < 3; f++) {
     seen s;
-    cashback_import_stats st;
+    cashback_import_stats st = {.size = sizeof(st)};
     ck_assert_int_eq(import_with_buffer(c, dir, files[f],
                                         CASHBACK__IMPORT_READ_BUF, &s, &st),
                      CASHBACK_OK);
@@ -619,7 +620,7 @@ START_TEST(import_long_records_tiny_buffer) {
   }
   /* A header that does not fit: the import stops, nothing reported. */
   seen s;
-  cashback_import_stats st;
+  cashback_import_stats st = {.size = sizeof(st)};
   ck_assert_int_eq(import_with_buffer(c, dir, files[0], 40, &s, &st),
                    CASHBACK_E_FIELD);
   char err[CASHBACK_ERROR_MAX + 1];
@@ -642,7 +643,7 @@ START_TEST(import_bad_record_smuggles_no_row) {
   char dir[64];
   cashback_client *c = spool_client(dir);
   seen s;
-  cashback_import_stats st;
+  cashback_import_stats st = {.size = sizeof(st)};
   ck_assert_int_eq(
       import_with_buffer(c, dir,
                          NOTE_HEADER

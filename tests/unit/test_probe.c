@@ -49,7 +49,7 @@ START_TEST(probe_outcomes) {
   receiver r;
   receiver_start(&r, "k1:" FIXTURE_SECRET);
   cashback_client *c = probe_client(r.endpoint, FIXTURE_SECRET, NULL);
-  cashback_probe_result p;
+  cashback_probe_result p = {.size = sizeof(p)};
   time_t before = time(NULL);
   ck_assert_int_eq(cashback_probe(c, &p), CASHBACK_OK);
   ck_assert_int_eq(p.http_status, 200);
@@ -153,7 +153,7 @@ START_TEST(spool_directory) {
                    CASHBACK_OK);
   cashback_client *c = NULL;
   ck_assert_int_eq(cashback_client_new(o, &c, NULL, 0), CASHBACK_OK);
-  cashback_spool_info si;
+  cashback_spool_info si = {.size = sizeof(si)};
   ck_assert_int_eq(cashback_spool_check(c, &si), CASHBACK_OK);
   ck_assert_str_eq(si.dir, spool);
   ck_assert_uint_eq(si.mode, 0700); /* created by the check */

@@ -57,7 +57,7 @@ static char *batch_of(const char *events) {
 }
 
 static cashback_received_event event_at(const cashback_batch *b, size_t i) {
-  cashback_received_event e;
+  cashback_received_event e = {.size = sizeof(e)};
   ck_assert_int_eq(cashback_batch_event(b, i, &e), CASHBACK_OK);
   return e;
 }
@@ -82,7 +82,7 @@ START_TEST(batch_vector1) {
   ck_assert_ptr_nonnull(
       strstr(e.json, "\"captured_at\":\"2026-11-20T09:15:00Z\""));
   ck_assert_int_eq(e.json[0], '{');
-  cashback_received_event out;
+  cashback_received_event out = {.size = sizeof(out)};
   ck_assert_int_eq(cashback_batch_event(b, 1, &out),
                    CASHBACK_E_INVALID_ARGUMENT);
   cashback_batch_free(b);

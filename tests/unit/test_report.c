@@ -65,7 +65,7 @@ START_TEST(report_stores_and_counts) {
   ck_assert_int_eq(cashback_report(c, ev, fin), CASHBACK_OK);
   ck_assert_str_eq(id, fin);
   cashback_event_free(ev);
-  cashback_queue_status s;
+  cashback_queue_status s = {.size = sizeof(s)};
   ck_assert_int_eq(cashback_get_status(c, &s), CASHBACK_OK);
   ck_assert_uint_eq(s.queued_events, 2);
   ck_assert_uint_gt(s.queued_bytes, 0);
@@ -90,7 +90,7 @@ START_TEST(status_names_an_unreadable_file) {
   snprintf(fifo, sizeof(fifo), "%s/s/seg-0000000000000001-1-fifo0000.log",
            root);
   ck_assert_int_eq(mkfifo(fifo, 0600), 0);
-  cashback_queue_status s;
+  cashback_queue_status s = {.size = sizeof(s)};
   ck_assert_int_eq(cashback_get_status(c, &s), CASHBACK_OK);
   ck_assert_uint_eq(s.queued_events, 1);
   ck_assert_uint_eq(s.unreadable_files, 1);
@@ -130,7 +130,7 @@ START_TEST(status_texts_are_printable) {
   ck_assert_ptr_nonnull(f);
   fputs(text, f);
   ck_assert_int_eq(fclose(f), 0);
-  cashback_queue_status s;
+  cashback_queue_status s = {.size = sizeof(s)};
   ck_assert_int_eq(cashback_get_status(c, &s), CASHBACK_OK);
   ck_assert_int_eq(s.last_status, CASHBACK_E_NETWORK);
   ck_assert_uint_eq(s.read_errors, 1);
@@ -178,7 +178,7 @@ START_TEST(full_spool_is_a_clear_error) {
   ck_assert_int_eq(cashback_client_last_error(c, detail, sizeof(detail)),
                    CASHBACK_E_SPOOL_FULL);
   ck_assert_ptr_nonnull(strstr(detail, "not stored"));
-  cashback_queue_status s;
+  cashback_queue_status s = {.size = sizeof(s)};
   ck_assert_int_eq(cashback_get_status(c, &s), CASHBACK_OK);
   ck_assert_uint_eq(s.queued_events, (uint64_t)stored);
   ck_assert_uint_le(s.queued_bytes, 64 * 1024);
@@ -210,7 +210,7 @@ START_TEST(threads_share_a_client) {
     pthread_join(t[i], &r);
     ck_assert_ptr_null(r);
   }
-  cashback_queue_status s;
+  cashback_queue_status s = {.size = sizeof(s)};
   ck_assert_int_eq(cashback_get_status(c, &s), CASHBACK_OK);
   ck_assert_uint_eq(s.queued_events, 400);
   cashback_client_free(c);
@@ -299,6 +299,7 @@ typedef struct seen {
 
 static int see(const cashback_quarantined *q, void *ud) {
   seen *x = ud;
+  ck_assert_uint_eq(q->size, sizeof(*q)); /* set by the library */
   if (x->n < 8) {
     snprintf(x->ids[x->n], sizeof(x->ids[0]), "%s", q->id);
     snprintf(x->reasons[x->n], sizeof(x->reasons[0]), "%s", q->reason);
@@ -332,7 +333,7 @@ START_TEST(quarantine_damage_is_counted_and_kept) {
   n += 30;
   spit(path, p, n);
 
-  cashback_queue_status s;
+  cashback_queue_status s = {.size = sizeof(s)};
   ck_assert_int_eq(cashback_get_status(c, &s), CASHBACK_OK);
   ck_assert_uint_eq(s.quarantined, 2);
   ck_assert_uint_eq(s.quarantine_damaged, 2);
@@ -385,7 +386,7 @@ START_TEST(unreadable_entry_is_listed) {
       cashback__quarantine_append(sp, legacy, strlen(legacy), 2000),
       CASHBACK_OK);
   put_entry(sp, ID_C, "C");
-  cashback_queue_status s;
+  cashback_queue_status s = {.size = sizeof(s)};
   ck_assert_int_eq(cashback_get_status(c, &s), CASHBACK_OK);
   ck_assert_uint_eq(s.quarantined, 3);
   ck_assert_uint_eq(s.quarantine_damaged, 0);

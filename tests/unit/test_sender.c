@@ -137,7 +137,7 @@ static void report_n(cashback_client *c, int n, const char *prefix) {
 }
 
 static uint64_t queued(cashback_client *c) {
-  cashback_queue_status s;
+  cashback_queue_status s = {.size = sizeof(s)};
   ck_assert_int_eq(cashback_get_status(c, &s), CASHBACK_OK);
   return s.queued_events;
 }
@@ -227,7 +227,7 @@ START_TEST(delivers_and_empties_the_spool) {
   ck_assert_int_eq(receiver_stat(&rx, "accepted"), 3);
   ck_assert_int_eq(receiver_stat(&rx, "bad_signature"), 0);
   ck_assert_uint_eq(queued(c), 0);
-  cashback_queue_status s;
+  cashback_queue_status s = {.size = sizeof(s)};
   cashback_get_status(c, &s);
   ck_assert_int_gt(s.last_success, 0);
   ck_assert_int_eq(s.last_status, CASHBACK_OK);
@@ -279,7 +279,7 @@ START_TEST(honours_retry_after) {
   /* The first attempt fails and schedules the retry 1 s later (more than
    * the 400 ms backoff cap), and a short flush gives up before then. */
   ck_assert_int_eq(cashback_flush(c, 300), CASHBACK_E_HTTP);
-  cashback_queue_status s;
+  cashback_queue_status s = {.size = sizeof(s)};
   cashback_get_status(c, &s);
   ck_assert_int_eq(s.last_status, CASHBACK_E_HTTP);
   ck_assert_ptr_nonnull(strstr(s.last_error, "503"));
@@ -345,7 +345,7 @@ START_TEST(rejected_event_is_quarantined_then_replayed) {
   ck_assert_int_eq(receiver_stat(&rx, "accepted"), 2);
   ck_assert_int_eq(receiver_stat(&rx, "rejected"), 1);
   ck_assert_uint_eq(queued(c), 0);
-  cashback_queue_status s;
+  cashback_queue_status s = {.size = sizeof(s)};
   cashback_get_status(c, &s);
   ck_assert_uint_eq(s.quarantined, 1);
   qlist l = {0};
@@ -398,7 +398,7 @@ START_TEST(bad_batch_is_split_down_to_the_bad_event) {
   report_sale(c, "H-bad");
   report_sale(c, "H-good");
   ck_assert_int_eq(cashback_flush(c, 10000), CASHBACK_OK);
-  cashback_queue_status s;
+  cashback_queue_status s = {.size = sizeof(s)};
   cashback_get_status(c, &s);
   ck_assert_uint_eq(s.quarantined, 1);
   ck_assert_uint_eq(s.queued_events, 0);
@@ -420,7 +420,7 @@ START_TEST(a_path_refusing_everything_quarantines_nothing) {
   report_n(c, 40, "P");
   receiver_control(&rx, "{\"status\":400,\"count\":-1}");
   ck_assert_int_ne(cashback_flush(c, 3000), CASHBACK_OK);
-  cashback_queue_status s;
+  cashback_queue_status s = {.size = sizeof(s)};
   ck_assert_int_eq(cashback_get_status(c, &s), CASHBACK_OK);
   ck_assert_uint_eq(s.quarantined, 0);
   ck_assert_uint_eq(s.queued_events, 40);
@@ -484,7 +484,7 @@ static void invalid_record_unquarantinable(int followed) {
   ck_assert_int_eq(cashback_flush(c, 2000), CASHBACK_E_IO);
   ck_assert_int_le(receiver_stat(&rx, "requests"), followed ? 25 : 0);
   ck_assert_int_eq(rmdir(path), 0);
-  cashback_queue_status s;
+  cashback_queue_status s = {.size = sizeof(s)};
   ck_assert_int_eq(cashback_get_status(c, &s), CASHBACK_OK);
   ck_assert_int_eq(s.last_status, CASHBACK_E_IO);
   ck_assert_ptr_nonnull(strstr(s.last_error, "not events"));
@@ -540,7 +540,7 @@ START_TEST(read_errors_clear_once_reads_work) {
   int64_t wait_ms = 0;
   reads_fail = 1;
   (void)cashback__sender_step(snd, &wait_ms);
-  cashback_queue_status q;
+  cashback_queue_status q = {.size = sizeof(q)};
   ck_assert_int_eq(cashback_get_status(c, &q), CASHBACK_OK);
   ck_assert_uint_eq(q.read_errors, 1);
   reads_fail = 0;
@@ -570,7 +570,7 @@ START_TEST(unwritable_quarantine_backs_off) {
   ck_assert_int_le(receiver_stat(&rx, "requests"), 30);
   ck_assert_int_eq(receiver_stat(&rx, "accepted"), 1);
   ck_assert_int_eq(rmdir(path), 0);
-  cashback_queue_status s;
+  cashback_queue_status s = {.size = sizeof(s)};
   ck_assert_int_eq(cashback_get_status(c, &s), CASHBACK_OK);
   ck_assert_int_eq(s.last_status, CASHBACK_E_IO);
   ck_assert_ptr_nonnull(strstr(s.last_error, "cannot write the quarantine"));
@@ -600,7 +600,7 @@ START_TEST(one_id_twice_in_a_batch_is_sent_once) {
   ck_assert_uint_eq(queued(c), 4);
   receiver_control(&rx, "{\"reject_repeats\":true}");
   ck_assert_int_eq(cashback_flush(c, 10000), CASHBACK_OK);
-  cashback_queue_status s;
+  cashback_queue_status s = {.size = sizeof(s)};
   cashback_get_status(c, &s);
   ck_assert_uint_eq(s.quarantined, 0);
   ck_assert_uint_eq(s.queued_events, 0);
@@ -619,7 +619,7 @@ START_TEST(wrong_key_pauses_and_keeps_everything) {
   cashback_client *bad = client_with("not-the-right-secret-0000", 500);
   report_n(bad, 2, "I");
   ck_assert_int_eq(cashback_flush(bad, 3000), CASHBACK_E_AUTH);
-  cashback_queue_status s;
+  cashback_queue_status s = {.size = sizeof(s)};
   cashback_get_status(bad, &s);
   ck_assert_int_eq(s.paused, 1);
   ck_assert_uint_eq(s.queued_events, 2);
@@ -670,7 +670,7 @@ START_TEST(endless_response_is_a_failed_attempt) {
   report_n(c, 3, "M");
   receiver_control(&rx, "{\"endless_body\":true,\"count\":-1}");
   ck_assert_int_eq(cashback_flush(c, 1500), CASHBACK_E_NETWORK);
-  cashback_queue_status s;
+  cashback_queue_status s = {.size = sizeof(s)};
   ck_assert_int_eq(cashback_get_status(c, &s), CASHBACK_OK);
   ck_assert_uint_eq(s.queued_events, 3);
   ck_assert_uint_eq(s.quarantined, 0);
@@ -742,7 +742,7 @@ START_TEST(record_that_is_not_json_is_quarantined_listably) {
   cashback__spool_close(side);
   ck_assert_int_eq(cashback_flush(c, 10000), CASHBACK_OK);
   ck_assert_int_eq(receiver_stat(&rx, "accepted"), 2);
-  cashback_queue_status s;
+  cashback_queue_status s = {.size = sizeof(s)};
   ck_assert_int_eq(cashback_get_status(c, &s), CASHBACK_OK);
   ck_assert_uint_eq(s.queued_events, 0);
   ck_assert_uint_eq(s.quarantined, 2);
@@ -794,7 +794,7 @@ START_TEST(big_invalid_record_is_kept_whole_in_parts) {
   receiver_control(&rx, "{\"status\":503,\"count\":2}");
   report_n(c, 1, "P");
   ck_assert_int_eq(cashback_flush(c, 10000), CASHBACK_OK);
-  cashback_queue_status s;
+  cashback_queue_status s = {.size = sizeof(s)};
   ck_assert_int_eq(cashback_get_status(c, &s), CASHBACK_OK);
   ck_assert_uint_eq(s.queued_events, 0);
   ck_assert_uint_eq(s.quarantined, 2); /* once, whatever the retries */
@@ -869,7 +869,7 @@ START_TEST(damaged_state_is_ignored_and_counted) {
   char text[2048];
   read_state(text, sizeof(text));
   ck_assert_ptr_nonnull(strstr(text, "next_attempt_ms=9807000000000"));
-  cashback_queue_status s;
+  cashback_queue_status s = {.size = sizeof(s)};
   ck_assert_int_eq(cashback_get_status(c, &s), CASHBACK_OK);
   ck_assert_int_eq(s.next_attempt, 0);
   ck_assert_int_eq(cashback_flush(c, 5000), CASHBACK_OK);
@@ -916,7 +916,7 @@ START_TEST(clock_set_back_keeps_to_the_scheduled_delay) {
            "corrupt=0\nstate_damaged=0\nlast_error=POST: HTTP 503\n",
            wall_ms() + 600000);
   write_checksummed_state(body, 0);
-  cashback_queue_status s;
+  cashback_queue_status s = {.size = sizeof(s)};
   ck_assert_int_eq(cashback_get_status(c, &s), CASHBACK_OK);
   ck_assert_int_le(s.next_attempt, wall_ms() / 1000 + 2);
   ck_assert_int_eq(cashback_flush(c, 5000), CASHBACK_OK);
@@ -941,7 +941,7 @@ START_TEST(legacy_state_is_read_and_bounded) {
            "last_error=POST: HTTP 503\n",
            now + INT64_C(10) * 86400 * 1000);
   write_state(text);
-  cashback_queue_status s;
+  cashback_queue_status s = {.size = sizeof(s)};
   ck_assert_int_eq(cashback_get_status(c, &s), CASHBACK_OK);
   ck_assert_int_gt(s.next_attempt, now / 1000);
   ck_assert_int_le(s.next_attempt, now / 1000 + 3600 + 2);
@@ -1087,7 +1087,7 @@ START_TEST(flush_ends_by_its_deadline_against_a_blackhole) {
   int64_t took = mono_ms() - t0;
   ck_assert_msg(took < HANG_BOUND_MS, "flush(1500) took %" PRId64 " ms", took);
   ck_assert_int_eq(st, CASHBACK_E_TIMEOUT);
-  cashback_queue_status s;
+  cashback_queue_status s = {.size = sizeof(s)};
   ck_assert_int_eq(cashback_get_status(c, &s), CASHBACK_OK);
   ck_assert_uint_eq(s.queued_events, 2);
   ck_assert_int_eq(s.last_status, CASHBACK_E_TIMEOUT);
@@ -1116,7 +1116,7 @@ static void *flush_thread(void *p) {
 
 /* Waits up to 5 s for status to show a request in flight; its start. */
 static int64_t wait_in_flight(cashback_client *c) {
-  cashback_queue_status s;
+  cashback_queue_status s = {.size = sizeof(s)};
   for (int i = 0; i < 250; i++) {
     ck_assert_int_eq(cashback_get_status(c, &s), CASHBACK_OK);
     if (s.in_flight_since)
@@ -1140,7 +1140,7 @@ START_TEST(status_shows_a_request_in_flight) {
   int64_t since = wait_in_flight(c);
   ck_assert_int_ge(since, before);
   ck_assert_int_le(since, wall_ms() / 1000);
-  cashback_queue_status s;
+  cashback_queue_status s = {.size = sizeof(s)};
   ck_assert_int_eq(cashback_get_status(c, &s), CASHBACK_OK);
   ck_assert_int_eq(s.last_status, CASHBACK_OK); /* nothing ended yet */
   pthread_join(t, NULL);
@@ -1172,7 +1172,7 @@ START_TEST(thread_request_in_flight_does_not_hold_flush_or_stop) {
   took = mono_ms() - t0;
   ck_assert_msg(took < HANG_BOUND_MS, "sender_stop(1000) took %" PRId64 " ms",
                 took);
-  cashback_queue_status s;
+  cashback_queue_status s = {.size = sizeof(s)};
   ck_assert_int_eq(cashback_get_status(c, &s), CASHBACK_OK);
   ck_assert_int_eq(s.in_flight_since, 0);
   ck_assert_uint_eq(s.queued_events, 1);
@@ -1320,7 +1320,7 @@ static void report_followup(cashback_client *c, cashback_event_type type,
 /* Flushes until nothing is deferred any more (each deferred event is due
  * on its own backoff, 25-400 ms here), at most `rounds` times. */
 static void flush_deferred(cashback_client *c, int rounds) {
-  cashback_queue_status s;
+  cashback_queue_status s = {.size = sizeof(s)};
   for (int i = 0; i < rounds; i++) {
     cashback_flush(c, 2000);
     ck_assert_int_eq(cashback_get_status(c, &s), CASHBACK_OK);
@@ -1348,7 +1348,7 @@ START_TEST(followup_before_its_sale_is_deferred_then_delivered) {
   report_followup(a, CASHBACK_EVENT_REFUND, "F2", refund_id);
   report_sale(a, "F3");
   ck_assert_int_eq(cashback_flush(a, 10000), CASHBACK_OK);
-  cashback_queue_status s;
+  cashback_queue_status s = {.size = sizeof(s)};
   ck_assert_int_eq(cashback_get_status(a, &s), CASHBACK_OK);
   ck_assert_uint_eq(s.queued_events, 0); /* the cursor moved past them */
   ck_assert_uint_eq(s.deferred, 2);
@@ -1408,7 +1408,7 @@ START_TEST(undeferrable_retry_backs_off) {
   ck_assert_int_ne(fs, CASHBACK_E_TIMEOUT); /* it waits, it does not loop */
   ck_assert_int_le(receiver_stat(&rx, "requests"), 25);
   ck_assert_int_eq(receiver_stat(&rx, "accepted"), 20);
-  cashback_queue_status s;
+  cashback_queue_status s = {.size = sizeof(s)};
   ck_assert_int_eq(cashback_get_status(c, &s), CASHBACK_OK);
   ck_assert_ptr_nonnull(strstr(s.last_error, "cannot be deferred"));
   ck_assert_ptr_nonnull(strstr(s.last_error, id));
@@ -1432,7 +1432,7 @@ START_TEST(undeferrable_retry_expires_after_followup_wait) {
   char path[200];
   snprintf(path, sizeof(path), "%s/spool/deferred", spool_root);
   ck_assert_int_eq(mkdir(path, 0700), 0);
-  cashback_queue_status s;
+  cashback_queue_status s = {.size = sizeof(s)};
   for (int i = 0; i < 40 && queued(c) > 0; i++) {
     cashback_flush(c, 500);
     receiver_sleep_ms(100);
@@ -1460,7 +1460,7 @@ START_TEST(deferred_event_expires_into_the_quarantine) {
   report_followup(c, CASHBACK_EVENT_CONFIRM, "NEVER", id);
   report_sale(c, "OTHER");
   ck_assert_int_eq(cashback_flush(c, 10000), CASHBACK_OK);
-  cashback_queue_status s;
+  cashback_queue_status s = {.size = sizeof(s)};
   ck_assert_int_eq(cashback_get_status(c, &s), CASHBACK_OK);
   ck_assert_uint_eq(s.deferred, 1);
   ck_assert_uint_eq(s.quarantined, 0);
@@ -1498,7 +1498,7 @@ START_TEST(deferred_requests_keep_to_the_batch_caps) {
     cashback_event_free(ev);
   }
   ck_assert_int_eq(cashback_flush(a, 10000), CASHBACK_OK);
-  cashback_queue_status s;
+  cashback_queue_status s = {.size = sizeof(s)};
   ck_assert_int_eq(cashback_get_status(a, &s), CASHBACK_OK);
   ck_assert_uint_eq(s.deferred, 40);
   cashback_client *b = client_in("server-b", SECRET, 500, 0);
@@ -1550,7 +1550,7 @@ START_TEST(deferred_events_of_one_order_keep_their_order) {
   report_followup(a, CASHBACK_EVENT_REFUND, "B1", refund);
   report_followup(a, CASHBACK_EVENT_CANCEL, "B1", cancel);
   ck_assert_int_eq(cashback_flush(a, 10000), CASHBACK_OK);
-  cashback_queue_status s;
+  cashback_queue_status s = {.size = sizeof(s)};
   ck_assert_int_eq(cashback_get_status(a, &s), CASHBACK_OK);
   ck_assert_uint_eq(s.deferred, 2);
   report_followup(a, CASHBACK_EVENT_CONFIRM, "B1", confirm);
@@ -1595,7 +1595,7 @@ START_TEST(held_followup_nets_when_its_sale_arrives) {
   char id[33];
   report_followup(a, CASHBACK_EVENT_REFUND, "H1", id);
   ck_assert_int_eq(cashback_flush(a, 10000), CASHBACK_OK);
-  cashback_queue_status s;
+  cashback_queue_status s = {.size = sizeof(s)};
   ck_assert_int_eq(cashback_get_status(a, &s), CASHBACK_OK);
   ck_assert_uint_eq(s.deferred, 0);
   ck_assert_uint_eq(s.queued_events, 0);
@@ -1653,12 +1653,12 @@ START_TEST(the_shop_user_is_told_why_it_cannot_send) {
     if (!rc && (!strstr(err, strerror(EACCES)) || !strstr(err, user) ||
                 !strstr(err, "sender.lock")))
       rc = 2;
-    cashback_queue_status q;
+    cashback_queue_status q = {.size = sizeof(q)};
     if (!rc && (cashback_get_status(c, &q) != CASHBACK_OK ||
                 q.spool_status != CASHBACK_E_IO ||
                 !strstr(q.spool_error, strerror(EACCES))))
       rc = 3;
-    cashback_spool_info si;
+    cashback_spool_info si = {.size = sizeof(si)};
     if (!rc && (cashback_spool_check(c, &si) != CASHBACK_OK ||
                 si.foreign_files != 1 || !strstr(si.foreign, "sender.lock")))
       rc = 4;
@@ -1699,7 +1699,7 @@ START_TEST(probe_never_sends_a_followup_before_its_sale) {
   receiver_control(&rx, "{\"status\":400,\"count\":2}");
   for (int i = 0; i < 20 && queued(c) > 0; i++)
     cashback_flush(c, 1000);
-  cashback_queue_status s;
+  cashback_queue_status s = {.size = sizeof(s)};
   ck_assert_int_eq(cashback_get_status(c, &s), CASHBACK_OK);
   ck_assert_uint_eq(s.queued_events, 0);
   ck_assert_uint_eq(s.quarantined, 0);
@@ -1726,7 +1726,7 @@ START_TEST(probe_skips_the_heads_order) {
   receiver_control(&rx, "{\"status\":400,\"count\":2}");
   for (int i = 0; i < 20 && queued(c) > 0; i++)
     cashback_flush(c, 1000);
-  cashback_queue_status s;
+  cashback_queue_status s = {.size = sizeof(s)};
   ck_assert_int_eq(cashback_get_status(c, &s), CASHBACK_OK);
   ck_assert_uint_eq(s.queued_events, 0);
   ck_assert_uint_eq(s.quarantined, 0);
@@ -1765,7 +1765,7 @@ START_TEST(invalid_records_read_the_quarantine_once_per_step) {
   ck_assert_int_eq(cashback_flush(c, 10000), CASHBACK_OK);
   uint64_t scans = cashback__sender_quarantine_scans(c->sender) - before;
   ck_assert_msg(scans >= 1 && scans <= 2, "%" PRIu64 " reads", scans);
-  cashback_queue_status s;
+  cashback_queue_status s = {.size = sizeof(s)};
   ck_assert_int_eq(cashback_get_status(c, &s), CASHBACK_OK);
   ck_assert_uint_eq(s.quarantined, 40);
   ck_assert_uint_eq(s.queued_events, 0);
@@ -1782,7 +1782,7 @@ START_TEST(deferred_events_refused_key_pauses) {
   char id[33];
   report_followup(a, CASHBACK_EVENT_CANCEL, "K1", id);
   ck_assert_int_eq(cashback_flush(a, 10000), CASHBACK_OK);
-  cashback_queue_status s;
+  cashback_queue_status s = {.size = sizeof(s)};
   ck_assert_int_eq(cashback_get_status(a, &s), CASHBACK_OK);
   ck_assert_uint_eq(s.deferred, 1);
   cashback_client_free(a);
