@@ -123,7 +123,7 @@ START_TEST(probe_reports_a_retry_answer) {
   capture cap;
   capture_start(&cap, "retry");
   cashback_client *c = probe_client(cap.url, FIXTURE_SECRET, NULL);
-  cashback_probe_result p;
+  cashback_probe_result p = {.size = sizeof(p)};
   ck_assert_int_eq(cashback_probe(c, &p), CASHBACK_OK);
   ck_assert_int_eq(p.http_status, 200);
   ck_assert_str_eq(p.outcome, "retry");
