@@ -61,7 +61,7 @@
  * status returned is tampered, else expired, else malformed, with the detail of
  * the first cookie of that status; no cookie of that name is
  * CASHBACK_E_CLICK_NONE. */
-#include "cashback_client.h"
+#include "cashback_core.h"
 #include "cashback_cookie.h"
 #include "cashback_crypto.h"
 #include "cashback_event.h"

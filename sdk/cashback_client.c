@@ -1,14 +1,18 @@
+/*
+ * The client as the owner (layer 4, sdk/LAYERS): made and freed here, with
+ * its spool and sender opened on first use and released with it. What the
+ * lower layers use of a client is cashback_core.c.
+ */
 #include "cashback_client.h"
 #include "cashback_crypto.h"
-#include "cashback_http.h"
-#include "cashback_text.h"
-#include "cashback_time.h"
+#include "cashback_sender.h"
+#include "cashback_spool.h"
 
-#include <stdarg.h>
-#include <stddef.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Label of the derivation of the click-cookie key from the signing secret. */
 static const char cookie_key_label[] = "cashback-cookie-key-v1";
@@ -40,121 +44,12 @@ static cashback_status derive_cookie_keys(cashback_client *c) {
   return CASHBACK_OK;
 }
 
-static void copy_detail(char *detail, size_t size, const char *text) {
-  if (detail && size) {
-    size_t n = strlen(text);
-    if (n >= size)
-      n = size - 1;
-    memcpy(detail, text, n);
-    detail[n] = '\0';
-  }
-}
-
-/*
- * Last errors, per thread. cashback_client_last_error() shows the calling
- * thread's most recent failed call on this client, never another thread's
- * (a failing report in one request is not overwritten by the invalid
- * cookies of bot traffic in the next). Each public call that can fail starts
- * with cashback__call_begin(), which drops the calling thread's record, so a
- * record only exists for a thread whose last call failed, and its detail is
- * that call's.
- *
- * The records are a small array per client, keyed by pthread_t, under
- * error_lock; not a pthread key: keys are a process-wide resource
- * (PTHREAD_KEYS_MAX, 1024 on glibc, would cap the clients of a process) and
- * a key's destructor, run at a thread's exit, can race with
- * cashback_client_free(). What that leaves, and how it is bounded:
- * - a thread that exits right after a failed call leaves its record; it is
- *   reused by a new thread given the same pthread_t (which clears it at its
- *   first call), dropped when CASHBACK__ERROR_THREADS records are in use
- *   and another thread fails (the least recently written one goes; that
- *   thread's last_error then reads CASHBACK_OK, ""), and freed with the
- *   client;
- * - in a child made by fork() only the forking thread exists: the other
- *   threads' records are dropped there (client_fork_child).
- * A call that succeeds costs one atomic load while no thread has a record.
- */
-typedef struct cashback__thread_error {
-  pthread_t thread;
-  uint64_t stamp; /* order of writing, for dropping the oldest */
-  cashback_status status;
-  char detail[CASHBACK_ERROR_MAX + 1];
-} cashback__thread_error;
-
-/* The calling thread's record, or -1. Under error_lock. */
-static ptrdiff_t find_record(const cashback_client *c) {
-  size_t n = atomic_load(&c->n_errors);
-  pthread_t self = pthread_self();
-  for (size_t i = 0; i < n; i++)
-    if (pthread_equal(c->errors[i].thread, self))
-      return (ptrdiff_t)i;
-  return -1;
-}
-
-/* Drops record i. Under error_lock. */
-static void drop_record(cashback_client *c, size_t i) {
-  size_t n = atomic_load(&c->n_errors);
-  if (i + 1 < n)
-    c->errors[i] = c->errors[n - 1];
-  atomic_store(&c->n_errors, n - 1);
-}
-
-/* The calling thread's record, made when missing (growing the array, or
- * reusing the oldest record at the cap); NULL only when memory is short.
- * Under error_lock. */
-static cashback__thread_error *own_record(cashback_client *c) {
-  ptrdiff_t at = find_record(c);
-  if (at >= 0)
-    return &c->errors[at];
-  size_t n = atomic_load(&c->n_errors);
-  if (n == c->cap_errors && n < CASHBACK__ERROR_THREADS) {
-    size_t cap = n ? 2 * n : 4;
-    if (cap > CASHBACK__ERROR_THREADS)
-      cap = CASHBACK__ERROR_THREADS;
-    cashback__thread_error *grown =
-        realloc(c->errors, cap * sizeof(*c->errors));
-    if (!grown)
-      return NULL;
-    c->errors = grown;
-    c->cap_errors = cap;
-  }
-  cashback__thread_error *r;
-  if (n < c->cap_errors) {
-    r = &c->errors[n];
-    atomic_store(&c->n_errors, n + 1);
-  } else { /* at the cap: the least recently written goes */
-    r = &c->errors[0];
-    for (size_t i = 1; i < n; i++)
-      if (c->errors[i].stamp < r->stamp)
-        r = &c->errors[i];
-  }
-  r->thread = pthread_self();
-  return r;
-}
-
-void cashback__call_begin(cashback_client *c) {
-  if (!c || atomic_load(&c->n_errors) == 0)
-    return; /* only this thread adds its own record */
-  pthread_mutex_lock(&c->error_lock);
-  ptrdiff_t at = find_record(c);
-  if (at >= 0)
-    drop_record(c, (size_t)at);
-  pthread_mutex_unlock(&c->error_lock);
-}
-
-/* In a child made by fork(): a lock held by a thread of the parent (its
- * sender thread setting an error, another opening the spool) would stay
- * held forever in the child; the records of the parent's other threads
- * belong to threads the child does not have. */
+/* In a child made by fork(): a lock held by a thread of the parent (one
+ * opening the spool) would stay held forever in the child. */
 static void client_fork_child(void *p) {
   cashback_client *c = p;
-  cashback__fork_reset_mutex(&c->error_lock);
+  cashback__core_fork_child(c);
   cashback__fork_reset_mutex(&c->lazy_lock);
-  size_t n = atomic_load(&c->n_errors), kept = 0;
-  for (size_t i = 0; i < n; i++)
-    if (pthread_equal(c->errors[i].thread, pthread_self()))
-      c->errors[kept++] = c->errors[i];
-  atomic_store(&c->n_errors, kept);
 }
 
 static const cashback__fork_hooks client_fork_hooks = {NULL, NULL,
@@ -163,24 +58,25 @@ static const cashback__fork_hooks client_fork_hooks = {NULL, NULL,
 cashback_status cashback_client_new(cashback_options *opts,
                                     cashback_client **out, char *detail,
                                     size_t detail_size) {
-  copy_detail(detail, detail_size, "");
+  cashback__copy_detail(detail, detail_size, "");
   if (out)
     *out = NULL;
   if (!opts || !out) {
-    copy_detail(detail, detail_size,
-                opts ? "out: must not be NULL" : "opts: must not be NULL");
+    cashback__copy_detail(detail, detail_size,
+                          opts ? "out: must not be NULL"
+                               : "opts: must not be NULL");
     cashback_options_free(opts);
     return CASHBACK_E_INVALID_ARGUMENT;
   }
   cashback_status st = cashback__options_check(opts);
   if (st != CASHBACK_OK) {
-    copy_detail(detail, detail_size, opts->error);
+    cashback__copy_detail(detail, detail_size, opts->error);
     cashback_options_free(opts);
     return st;
   }
   cashback_client *c = calloc(1, sizeof(*c));
   if (!c) {
-    copy_detail(detail, detail_size, "out of memory");
+    cashback__copy_detail(detail, detail_size, "out of memory");
     cashback_options_free(opts);
     return CASHBACK_E_NOMEM;
   }
@@ -189,11 +85,11 @@ cashback_status cashback_client_new(cashback_options *opts,
   cashback_options_free(opts);
 
   st = derive_cookie_keys(c);
-  if (st == CASHBACK_OK && (pthread_mutex_init(&c->error_lock, NULL) != 0 ||
+  if (st == CASHBACK_OK && (cashback__core_init(c) != CASHBACK_OK ||
                             pthread_mutex_init(&c->lazy_lock, NULL) != 0))
     st = CASHBACK_E_INTERNAL;
   if (st != CASHBACK_OK) {
-    copy_detail(detail, detail_size, "cannot derive the cookie key");
+    cashback__copy_detail(detail, detail_size, "cannot derive the cookie key");
     cashback__wipe(c, sizeof(*c));
     free(c);
     return st;
@@ -211,115 +107,80 @@ void cashback_client_free(cashback_client *c) {
   cashback__client_release_spool(c);
   cashback__fork_unregister(&c->fork_node);
   pthread_mutex_destroy(&c->lazy_lock);
-  pthread_mutex_destroy(&c->error_lock);
-  if (c->errors)
-    cashback__wipe(c->errors, c->cap_errors * sizeof(*c->errors));
-  free(c->errors);
+  cashback__core_fini(c);
   cashback__wipe(c, sizeof(*c));
   free(c);
 }
 
-const char *cashback_client_merchant_id(const cashback_client *c) {
-  return c ? c->opts.merchant_id : "";
+/* The default spool directory for this merchant. */
+static int default_dir(const cashback_client *c, char *out, size_t size) {
+  const char *m = c->opts.merchant_id;
+  int n;
+  if (geteuid() == 0) {
+    n = snprintf(out, size, "/var/spool/cashback/%s", m);
+  } else {
+    const char *xdg = getenv("XDG_STATE_HOME");
+    const char *home = getenv("HOME");
+    if (xdg && xdg[0] == '/')
+      n = snprintf(out, size, "%s/cashback/%s", xdg, m);
+    else if (home && home[0] == '/')
+      n = snprintf(out, size, "%s/.local/state/cashback/%s", home, m);
+    else
+      return -1;
+  }
+  return n > 0 && (size_t)n < size ? 0 : -1;
 }
 
-cashback_status cashback_client_last_error(cashback_client *c, char *buf,
-                                           size_t size) {
-  if (!c) {
-    copy_detail(buf, size, "");
-    return CASHBACK_E_INVALID_ARGUMENT;
-  }
+cashback_status cashback__client_spool(cashback_client *c,
+                                       cashback__spool **out) {
   cashback_status st = CASHBACK_OK;
-  const char *detail = "";
-  pthread_mutex_lock(&c->error_lock);
-  ptrdiff_t at = find_record(c);
-  if (at >= 0) {
-    st = c->errors[at].status;
-    detail = c->errors[at].detail;
+  pthread_mutex_lock(&c->lazy_lock);
+  if (!c->spool) {
+    char dir[PATH_MAX];
+    if (c->opts.spool_dir[0])
+      snprintf(dir, sizeof(dir), "%s", c->opts.spool_dir);
+    else if (default_dir(c, dir, sizeof(dir)) != 0)
+      st = cashback__fail(c, CASHBACK_E_CONFIG,
+                          "spool_dir: not set, and neither XDG_STATE_HOME "
+                          "nor HOME gives a default");
+    if (st == CASHBACK_OK) {
+      cashback__spool_config cfg = {
+          .dir = dir,
+          .durability = c->opts.durability,
+          .max_bytes = c->opts.spool_max_bytes,
+          .segment_bytes = 0,
+      };
+      char err[CASHBACK_ERROR_MAX + 1] = "";
+      st = cashback__spool_open(&cfg, &c->spool, err, sizeof(err));
+      if (st != CASHBACK_OK)
+        cashback__fail_spool(c, st, "%s", err);
+    }
   }
-  copy_detail(buf, size, detail);
-  pthread_mutex_unlock(&c->error_lock);
+  *out = c->spool;
+  pthread_mutex_unlock(&c->lazy_lock);
   return st;
 }
 
-int64_t cashback__now(const cashback_client *c) {
-  if (c && c->opts.clock_fn)
-    return c->opts.clock_fn(c->opts.clock_userdata);
-  return cashback__system_now();
-}
-
-static void vlog(const cashback_client *c, cashback_log_level level,
-                 const char *fmt, va_list ap) {
-  if (!c->opts.log_fn || level < c->opts.log_min)
-    return;
-  char msg[CASHBACK_ERROR_MAX + 64];
-  cashback__vprintablef(msg, sizeof(msg), fmt, ap);
-  c->opts.log_fn(level, msg, c->opts.log_userdata);
-}
-
-void cashback__log(const cashback_client *c, cashback_log_level level,
-                   const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  vlog(c, level, fmt, ap);
-  va_end(ap);
-}
-
-cashback_status cashback__fail(cashback_client *c, cashback_status st,
-                               const char *fmt, ...) {
-  char detail[CASHBACK_ERROR_MAX + 1];
-  va_list ap;
-  va_start(ap, fmt);
-  cashback__vprintablef(detail, sizeof(detail), fmt, ap);
-  va_end(ap);
-  pthread_mutex_lock(&c->error_lock);
-  cashback__thread_error *r = own_record(c);
-  if (r) { /* else out of memory: the status still tells the failure */
-    r->stamp = ++c->error_stamp;
-    r->status = st;
-    memcpy(r->detail, detail, sizeof(detail));
+cashback_status cashback__client_sender(cashback_client *c,
+                                        cashback__sender **out) {
+  cashback__spool *spool;
+  cashback_status st = cashback__client_spool(c, &spool);
+  if (st != CASHBACK_OK)
+    return st;
+  pthread_mutex_lock(&c->lazy_lock);
+  if (!c->sender) {
+    st = cashback__sender_new(c, spool, &c->sender);
+    if (st != CASHBACK_OK)
+      cashback__fail(c, st, "sender: cannot set up the HTTP transport");
   }
-  pthread_mutex_unlock(&c->error_lock);
-  cashback__log(c, CASHBACK_LOG_WARN, "%s: %s", cashback_strerror(st), detail);
+  *out = c->sender;
+  pthread_mutex_unlock(&c->lazy_lock);
   return st;
 }
 
-cashback_status cashback__fail_spool(cashback_client *c, cashback_status st,
-                                     const char *fmt, ...) {
-  char detail[CASHBACK_ERROR_MAX + 1];
-  va_list ap;
-  va_start(ap, fmt);
-  cashback__vprintablef(detail, sizeof(detail), fmt, ap);
-  va_end(ap);
-  pthread_mutex_lock(&c->error_lock);
-  c->spool_status = st;
-  memcpy(c->spool_error, detail, sizeof(detail));
-  pthread_mutex_unlock(&c->error_lock);
-  return cashback__fail(c, st, "%s", detail);
-}
-
-void cashback__spool_ok(cashback_client *c) {
-  pthread_mutex_lock(&c->error_lock);
-  c->spool_status = CASHBACK_OK;
-  c->spool_error[0] = '\0';
-  pthread_mutex_unlock(&c->error_lock);
-}
-
-cashback_status cashback__spool_error(cashback_client *c, char *buf,
-                                      size_t size) {
-  pthread_mutex_lock(&c->error_lock);
-  cashback_status st = c->spool_status;
-  copy_detail(buf, size, c->spool_error);
-  pthread_mutex_unlock(&c->error_lock);
-  return st;
-}
-
-void cashback__client_http_config(const cashback_client *c,
-                                  cashback__http_config *hc) {
-  memset(hc, 0, sizeof(*hc));
-  hc->connect_timeout_ms = c->opts.connect_timeout_ms;
-  hc->total_timeout_ms = c->opts.total_timeout_ms;
-  hc->allow_insecure = c->opts.allow_insecure_http;
-  hc->user_agent = "libcashback/" CASHBACK_VERSION;
-  hc->ca_file = c->opts.ca_file[0] ? c->opts.ca_file : NULL; /* NULL: system */
+void cashback__client_release_spool(cashback_client *c) {
+  cashback__sender_free(c->sender);
+  c->sender = NULL;
+  cashback__spool_close(c->spool);
+  c->spool = NULL;
 }

@@ -1,46 +1,13 @@
-/* The client handle and its error and log plumbing. */
+/* The client as the owner of its spool and sender (layer 4, sdk/LAYERS):
+ * made and freed by cashback_client.c; the lower layers include only
+ * cashback_core.h. */
 #ifndef CASHBACK_CLIENT_H
 #define CASHBACK_CLIENT_H
 
-#include "cashback.h"
-#include "cashback_fork.h"
-#include "cashback_options.h"
+#include "cashback_core.h"
 
-#include <pthread.h>
-#include <stdatomic.h>
-#include <stdint.h>
-
-struct cashback_client {
-  cashback_options opts;
-  /* Keys of click cookies: [0] signs new cookies; all of them are accepted
-   * at read-back, so that cookies outlive a rotation of the signing key
-   * (see cashback_client.c). */
-  uint8_t cookie_keys[3][32];
-  size_t n_cookie_keys;
-  pthread_mutex_t error_lock;
-  /* The last-error records, one per thread whose last call failed (see
-   * cashback_client.c); under error_lock, except `n_errors`, also read
-   * without it to skip the lock when there is no record at all. */
-  struct cashback__thread_error *errors;
-  size_t cap_errors;
-  atomic_size_t n_errors;
-  uint64_t error_stamp;
-  /* Opened on first use (cashback_report.c). */
-  pthread_mutex_t lazy_lock;
-  struct cashback__spool *spool;
-  struct cashback__sender *sender;
-  /* The last local failure of the spool or the sender (not the
-   * network's), for status; under error_lock. */
-  cashback_status spool_status;
-  char spool_error[CASHBACK_ERROR_MAX + 1];
-  cashback__fork_node fork_node;
-};
-
-struct cashback__http_config;
-/* The HTTP transport settings of the client's options. */
-void cashback__client_http_config(const cashback_client *c,
-                                  struct cashback__http_config *hc);
-
+struct cashback__spool;
+struct cashback__sender;
 /* The client's spool, opened on first use (the options' spool_dir, or the
  * default directory); records the failure on the client. */
 cashback_status cashback__client_spool(cashback_client *c,
@@ -49,39 +16,8 @@ cashback_status cashback__client_spool(cashback_client *c,
 /* Releases the spool and the sender (stopping its thread). */
 void cashback__client_release_spool(cashback_client *c);
 
-/* The client's notion of now (its clock callback, or the system clock). */
-int64_t cashback__now(const cashback_client *c);
-
-/* Most threads a client keeps a last-error record for at once; past it the
- * oldest record is dropped (see cashback_client.c). */
-#define CASHBACK__ERROR_THREADS 256
-
-/* Starts a public call of the calling thread: clears its last-error record,
- * so that what cashback_client_last_error() shows next belongs to this call.
- * Cheap when no thread has a record (one atomic load). */
-void cashback__call_begin(cashback_client *c);
-
-/* Records `st` and a detail as the calling thread's last error on `c`, logs
- * it at WARN, and returns `st`. The detail must not contain a secret. */
-cashback_status cashback__fail(cashback_client *c, cashback_status st,
-                               const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-/* cashback__fail() for a local failure of the spool or the sender: also
- * kept as the client's spool error, which status shows. */
-cashback_status cashback__fail_spool(cashback_client *c, cashback_status st,
-                                     const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-/* Clears it: the spool worked again. */
-void cashback__spool_ok(cashback_client *c);
-
-/* Copies the client's spool error (status and detail, "" when none). */
-cashback_status cashback__spool_error(cashback_client *c, char *buf,
-                                      size_t size);
-
-/* Logs a message if the level passes the configured minimum. */
-void cashback__log(const cashback_client *c, cashback_log_level level,
-                   const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* The client's sender, made on first use over its spool. */
+cashback_status cashback__client_sender(cashback_client *c,
+                                        struct cashback__sender **out);
 
 #endif

@@ -4,7 +4,7 @@
  * type and fixes the event id (the idempotency key, see docs/protocol.md).
  */
 #include "cashback_event.h"
-#include "cashback_client.h"
+#include "cashback_core.h"
 #include "cashback_crypto.h"
 #include "cashback_money.h"
 #include "cashback_text.h"

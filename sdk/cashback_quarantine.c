@@ -6,7 +6,7 @@
  */
 #include "cashback_quarantine.h"
 #include "cashback_buf.h"
-#include "cashback_client.h"
+#include "cashback_core.h"
 #include "cashback_crc32c.h"
 #include "cashback_crypto.h"
 #include "cashback_record.h"

@@ -1,7 +1,8 @@
 /*
  * The reporting API: report into the spool, the sender's controls, status
  * and the quarantine. The spool and the sender of a client are made on
- * first use, so a client that only captures clicks touches no disk.
+ * first use (cashback_client.c), so a client that only captures clicks
+ * touches no disk.
  */
 #include "cashback_buf.h"
 #include "cashback_backoff.h"
@@ -23,78 +24,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-/* The default spool directory for this merchant. */
-static int default_dir(const cashback_client *c, char *out, size_t size) {
-  const char *m = c->opts.merchant_id;
-  int n;
-  if (geteuid() == 0) {
-    n = snprintf(out, size, "/var/spool/cashback/%s", m);
-  } else {
-    const char *xdg = getenv("XDG_STATE_HOME");
-    const char *home = getenv("HOME");
-    if (xdg && xdg[0] == '/')
-      n = snprintf(out, size, "%s/cashback/%s", xdg, m);
-    else if (home && home[0] == '/')
-      n = snprintf(out, size, "%s/.local/state/cashback/%s", home, m);
-    else
-      return -1;
-  }
-  return n > 0 && (size_t)n < size ? 0 : -1;
-}
-
-cashback_status cashback__client_spool(cashback_client *c,
-                                       cashback__spool **out) {
-  cashback_status st = CASHBACK_OK;
-  pthread_mutex_lock(&c->lazy_lock);
-  if (!c->spool) {
-    char dir[PATH_MAX];
-    if (c->opts.spool_dir[0])
-      snprintf(dir, sizeof(dir), "%s", c->opts.spool_dir);
-    else if (default_dir(c, dir, sizeof(dir)) != 0)
-      st = cashback__fail(c, CASHBACK_E_CONFIG,
-                          "spool_dir: not set, and neither XDG_STATE_HOME "
-                          "nor HOME gives a default");
-    if (st == CASHBACK_OK) {
-      cashback__spool_config cfg = {
-          .dir = dir,
-          .durability = c->opts.durability,
-          .max_bytes = c->opts.spool_max_bytes,
-          .segment_bytes = 0,
-      };
-      char err[CASHBACK_ERROR_MAX + 1] = "";
-      st = cashback__spool_open(&cfg, &c->spool, err, sizeof(err));
-      if (st != CASHBACK_OK)
-        cashback__fail_spool(c, st, "%s", err);
-    }
-  }
-  *out = c->spool;
-  pthread_mutex_unlock(&c->lazy_lock);
-  return st;
-}
-
-static cashback_status get_sender(cashback_client *c, cashback__sender **out) {
-  cashback__spool *spool;
-  cashback_status st = cashback__client_spool(c, &spool);
-  if (st != CASHBACK_OK)
-    return st;
-  pthread_mutex_lock(&c->lazy_lock);
-  if (!c->sender) {
-    st = cashback__sender_new(c, spool, &c->sender);
-    if (st != CASHBACK_OK)
-      cashback__fail(c, st, "sender: cannot set up the HTTP transport");
-  }
-  *out = c->sender;
-  pthread_mutex_unlock(&c->lazy_lock);
-  return st;
-}
-
-void cashback__client_release_spool(cashback_client *c) {
-  cashback__sender_free(c->sender);
-  c->sender = NULL;
-  cashback__spool_close(c->spool);
-  c->spool = NULL;
-}
 
 cashback_status cashback_report(cashback_client *c, cashback_event *ev,
                                 char *id) {
@@ -132,7 +61,7 @@ cashback_status cashback_sender_start(cashback_client *c) {
   if (!c)
     return CASHBACK_E_INVALID_ARGUMENT;
   cashback__sender *s;
-  cashback_status st = get_sender(c, &s);
+  cashback_status st = cashback__client_sender(c, &s);
   return st != CASHBACK_OK ? st : cashback__sender_start(s);
 }
 
@@ -152,7 +81,7 @@ cashback_status cashback_flush(cashback_client *c, int64_t timeout_ms) {
   if (!c)
     return CASHBACK_E_INVALID_ARGUMENT;
   cashback__sender *s;
-  cashback_status st = get_sender(c, &s);
+  cashback_status st = cashback__client_sender(c, &s);
   return st != CASHBACK_OK ? st : cashback__sender_flush(s, timeout_ms);
 }
 

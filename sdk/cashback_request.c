@@ -3,7 +3,7 @@
  * plain data (URL, body, signature) before any network I/O.
  */
 #include "cashback_request.h"
-#include "cashback_client.h"
+#include "cashback_core.h"
 #include "cashback_event.h"
 #include "cashback_sign.h"
 #include "cashback_time.h"

@@ -24,7 +24,7 @@
  */
 #include "cashback_sender.h"
 #include "cashback_backoff.h"
-#include "cashback_client.h"
+#include "cashback_core.h"
 #include "cashback_crc32c.h"
 #include "cashback_crypto.h"
 #include "cashback_decide.h"
