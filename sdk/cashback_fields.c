@@ -6,7 +6,7 @@
  * shim map their own names onto the same table.
  */
 #include "cashback_fields.h"
-#include "cashback_client.h"
+#include "cashback_core.h"
 #include "cashback_event.h"
 #include "cashback_money.h"
 #include "cashback_pairs.h"

@@ -39,7 +39,7 @@ for f in "$top_srcdir"/sdk/cashback_*.c "$top_srcdir"/sdk/cashback_*.h; do
     while read -r inc; do echo "sdk/${f##*/} $stem $inc"; done
 done >"$tmp/includes"
 awk 'NR == FNR {layer[$1] = $2; next}
-  !($3 in layer) {print "sdk/" $1 " includes cashback_" $3 ".h, which has no layer"; next}
+  !($3 in layer) {print $1 " includes cashback_" $3 ".h, which has no layer"; next}
   ($2 in layer) && layer[$3] > layer[$2] {
     print $1 " (layer " layer[$2] ") includes cashback_" $3 ".h (layer " layer[$3] ")"
   }' "$tmp/layers" "$tmp/includes" >"$tmp/bad"
@@ -59,7 +59,7 @@ for o in "$@"; do
 done
 awk 'FILENAME == ARGV[1] {layer[$1] = $2; next}
   FILENAME == ARGV[2] {def[$1] = $2; next}
-  !($2 in def) {next} # from outside the SDK
+  !($2 in def) || !($1 in layer) {next} # from outside the SDK; unlisted
   def[$2] != $1 && layer[def[$2]] > layer[$1] {
     print "sdk/cashback_" $1 ".c (layer " layer[$1] ") calls " $2 \
       ", defined in sdk/cashback_" def[$2] ".c (layer " layer[def[$2]] ")"
