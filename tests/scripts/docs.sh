@@ -334,6 +334,25 @@ else
   fi
 fi
 
+# 4. docs/internals.md names only files of the tree and functions of sdk/:
+#    each sdk/... path exists, and each `cashback_...` in backquotes is a
+#    word of sdk/*.c (files get split and renamed; the walk must follow).
+internals="$top_srcdir/docs/internals.md"
+if [ -f "$internals" ]; then
+  grep -n -o 'sdk/[A-Za-z0-9_.]*[A-Za-z0-9_]' "$internals" | while IFS=: read -r line path; do
+    [ -e "$top_srcdir/$path" ] || echo "$line $path"
+  done >"$out/internals-files.txt"
+  while read -r line path; do
+    problem "$internals" "$line" "$path: no such file"
+  done <"$out/internals-files.txt"
+  grep -n -o '`cashback_[a-z0-9_]*[`(]' "$internals" | tr -d '`(' | while IFS=: read -r line name; do
+    cat "$top_srcdir"/sdk/*.c | grep -qw "$name" || echo "$line $name"
+  done >"$out/internals-names.txt"
+  while read -r line name; do
+    problem "$internals" "$line" "$name: not in sdk/*.c"
+  done <"$out/internals-names.txt"
+fi
+
 echo "docs: $(echo $functions | wc -w) functions, $(echo $pages | wc -w) pages, $examples examples, $(wc -l <"$out/status-header.txt") status codes"
 if [ "$problems" -gt 0 ]; then
   echo "docs: $problems problem(s)"
