@@ -35,34 +35,50 @@ void cashback__copy_detail(char *detail, size_t size, const char *text) {
  * record only exists for a thread whose last call failed, and its detail is
  * that call's.
  *
- * The records are a small array per client, keyed by pthread_t, under
- * error_lock; not a pthread key: keys are a process-wide resource
- * (PTHREAD_KEYS_MAX, 1024 on glibc, would cap the clients of a process) and
- * a key's destructor, run at a thread's exit, can race with
- * cashback_client_free(). What that leaves, and how it is bounded:
- * - a thread that exits right after a failed call leaves its record; it is
- *   reused by a new thread given the same pthread_t (which clears it at its
- *   first call), dropped when CASHBACK__ERROR_THREADS records are in use
- *   and another thread fails (the least recently written one goes; that
- *   thread's last_error then reads CASHBACK_OK, ""), and freed with the
- *   client;
+ * The records are a small array per client, keyed by a thread id under
+ * error_lock. The id is not the pthread_t: glibc hands a new thread the
+ * pthread_t of one that just exited, which would then read the dead
+ * thread's detail before its own first call. It is a number given to each
+ * thread at its first use, from a process-wide counter, never reused: the
+ * one piece of process-wide state in the library (a thread's identity is
+ * process-wide by nature; nothing else is kept there). Not a pthread key: keys
+ * are a process-wide resource (PTHREAD_KEYS_MAX, 1024 on glibc, would cap the
+ * clients of a process) and a key's destructor, run at a thread's exit, can
+ * race with cashback_client_free(). What that leaves, and how it is bounded:
+ * - a thread that exits right after a failed call leaves its record; no
+ *   other thread ever reads it; it is dropped when CASHBACK__ERROR_THREADS
+ * records are in use and another thread fails (the least recently written one
+ * goes; that thread's last_error then reads CASHBACK_OK, ""), and freed with
+ * the client;
  * - in a child made by fork() only the forking thread exists: the other
  *   threads' records are dropped there (client_fork_child).
  * A call that succeeds costs one atomic load while no thread has a record.
  */
 typedef struct cashback__thread_error {
-  pthread_t thread;
-  uint64_t stamp; /* order of writing, for dropping the oldest */
+  uint64_t thread; /* thread_id() of its thread */
+  uint64_t stamp;  /* order of writing, for dropping the oldest */
   cashback_status status;
   char detail[CASHBACK_ERROR_MAX + 1];
 } cashback__thread_error;
 
+/* The calling thread's id: 1, 2, ... in the order threads first ask, never
+ * reused in the process (64 bits do not wrap). A fork child's thread keeps
+ * the id of the thread that forked. */
+static _Atomic uint64_t thread_ids;
+static _Thread_local uint64_t this_thread_id;
+
+static uint64_t thread_id(void) {
+  if (this_thread_id == 0)
+    this_thread_id = atomic_fetch_add(&thread_ids, 1) + 1;
+  return this_thread_id;
+}
+
 /* The calling thread's record, or -1. Under error_lock. */
 static ptrdiff_t find_record(const cashback_client *c) {
   size_t n = atomic_load(&c->n_errors);
-  pthread_t self = pthread_self();
+  uint64_t self = thread_id();
   for (size_t i = 0; i < n; i++)
-    if (pthread_equal(c->errors[i].thread, self))
+    if (c->errors[i].thread == self)
       return (ptrdiff_t)i;
   return -1;
 }
@@ -104,7 +120,7 @@ static cashback__thread_error *own_record(cashback_client *c) {
       if (c->errors[i].stamp < r->stamp)
         r = &c->errors[i];
   }
-  r->thread = pthread_self();
+  r->thread = thread_id();
   return r;
 }
 
@@ -139,7 +155,7 @@ void cashback__core_fork_child(cashback_client *c) {
   cashback__fork_reset_mutex(&c->error_lock);
   size_t n = atomic_load(&c->n_errors), kept = 0;
   for (size_t i = 0; i < n; i++)
-    if (pthread_equal(c->errors[i].thread, pthread_self()))
+    if (c->errors[i].thread == thread_id())
       c->errors[kept++] = c->errors[i];
   atomic_store(&c->n_errors, kept);
 }

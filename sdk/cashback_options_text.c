@@ -385,14 +385,16 @@ cashback_status cashback_options_set_n(cashback_options *opts, const char *key,
   const char *name = text_keys[i].key;
   if (!value)
     return cashback__options_null(opts, name);
-  /* Never cut at a NUL: "secret\0..." is not the secret "secret". */
-  if (memchr(value, '\0', value_len))
-    return cashback__options_fail(opts, CASHBACK_E_CONFIG,
-                                  "%s: the value contains a NUL byte", name);
+  /* The length first: a wrong length is refused before a byte past the
+   * cap is read. */
   if (value_len > CASHBACK__OPTION_VALUE_MAX)
     return cashback__options_fail(opts, CASHBACK_E_CONFIG,
                                   "%s: value longer than %d bytes", name,
                                   CASHBACK__OPTION_VALUE_MAX);
+  /* Never cut at a NUL: "secret\0..." is not the secret "secret". */
+  if (memchr(value, '\0', value_len))
+    return cashback__options_fail(opts, CASHBACK_E_CONFIG,
+                                  "%s: the value contains a NUL byte", name);
   /* The parsers take NUL-terminated text: a copy, wiped after (it may be a
    * secret). */
   char *copy = malloc(value_len + 1);

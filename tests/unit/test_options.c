@@ -411,6 +411,11 @@ START_TEST(test_set_n) {
   memset(long_value, 'a', big);
   EXPECT_FAIL(o, cashback_options_set_n(o, "endpoint", 8, long_value, big),
               CASHBACK_E_CONFIG, "endpoint: value longer than 65536 bytes");
+  /* A wrong length is refused on the length alone, before any byte is
+   * read (the NUL scan used to come first and ran over the buffer). */
+  const char short_value[] = "a\0b";
+  EXPECT_FAIL(o, cashback_options_set_n(o, "endpoint", 8, short_value, big),
+              CASHBACK_E_CONFIG, "endpoint: value longer than 65536 bytes");
   free(long_value);
   /* The NUL form is the counted one with strlen(). */
   EXPECT_FAIL(o, cashback_options_set(o, "merchant_id", "bad id"),
