@@ -27,6 +27,18 @@
  *   first layout with CASHBACK_E_INVALID_ARGUMENT. In a struct passed to a
  *   callback the library sets `size`: read a member added later only when
  *   `size` covers it. See docs/abi.md.
+ * - `CASHBACK_MUST_USE` (warn_unused_result) marks the calls whose ignored
+ *   failure loses a sale or leaves the caller without a result: client_new,
+ *   the options loaders (load_file, load_connection_string[_n], load_env),
+ *   secret_file_open, capture, capture_parts, click_read, click_verify,
+ *   event_create, event_parse, event_finalize, event_to_json, request_new,
+ *   report, sender_start, flush, get_status, quarantine_replay, import_csv,
+ *   probe, spool_check, money_parse, money_format, time_parse, sign,
+ *   verifier_verify, batch_parse and batch_event (all cashback_). Check
+ *   their status. The option and event setters do not carry it yet, but
+ *   their status matters too: an event whose add_item or set_metadata was
+ *   refused is sent without that part. sender_stop always returns
+ *   CASHBACK_OK.
  */
 #ifndef CASHBACK_H
 #define CASHBACK_H
@@ -345,24 +357,26 @@ cashback_options_set_allow_insecure_http(cashback_options *opts, int allow);
  * lines ignored. Later settings override earlier ones. On error nothing from
  * the file is applied, and the last error names the line and key.
  */
-CASHBACK_API cashback_status cashback_options_load_file(cashback_options *opts,
-                                                        const char *path);
+CASHBACK_API CASHBACK_MUST_USE cashback_status
+cashback_options_load_file(cashback_options *opts, const char *path);
 
 /**
  * Loads a connection string: "cashback:" followed by `key=value` pairs
  * separated by ';', values percent-encoded where needed. On error nothing is
  * applied, and the last error names the key.
  */
-CASHBACK_API cashback_status cashback_options_load_connection_string(
-    cashback_options *opts, const char *connection);
+CASHBACK_API CASHBACK_MUST_USE cashback_status
+cashback_options_load_connection_string(cashback_options *opts,
+                                        const char *connection);
 
 /**
  * `cashback_options_load_connection_string()` with an explicit length (`len`
  * bytes at `connection`, borrowed, no NUL needed). A NUL byte inside a key
  * or a value is refused, naming the pair or the key, never taken as the end.
  */
-CASHBACK_API cashback_status cashback_options_load_connection_string_n(
-    cashback_options *opts, const char *connection, size_t len);
+CASHBACK_API CASHBACK_MUST_USE cashback_status
+cashback_options_load_connection_string_n(cashback_options *opts,
+                                          const char *connection, size_t len);
 
 /**
  * Loads the environment: first the file named by CASHBACK_CONFIG, then the
@@ -370,7 +384,8 @@ CASHBACK_API cashback_status cashback_options_load_connection_string_n(
  * CASHBACK_MERCHANT_ID) variable, each overriding the ones before. Reads the
  * process environment: do not call while another thread changes it.
  */
-CASHBACK_API cashback_status cashback_options_load_env(cashback_options *opts);
+CASHBACK_API CASHBACK_MUST_USE cashback_status
+cashback_options_load_env(cashback_options *opts);
 
 /**
  * Opens a file that holds a secret (a config file, a connection string, a
@@ -391,9 +406,8 @@ CASHBACK_API cashback_status cashback_options_load_env(cashback_options *opts);
  * breaks the rule; CASHBACK_E_INVALID_ARGUMENT: `path` or `fd` is NULL.
  * Thread-safe.
  */
-CASHBACK_API cashback_status cashback_secret_file_open(const char *path,
-                                                       int *fd, char *err,
-                                                       size_t err_size);
+CASHBACK_API CASHBACK_MUST_USE cashback_status cashback_secret_file_open(
+    const char *path, int *fd, char *err, size_t err_size);
 
 /**
  * Detail of the last failure on these options, e.g.
@@ -433,10 +447,9 @@ typedef struct cashback_client cashback_client;
  * (merchant_id, key_id, secret, endpoint); `detail`, when not NULL, receives
  * the reason (CASHBACK_ERROR_MAX + 1 bytes).
  */
-CASHBACK_API cashback_status cashback_client_new(cashback_options *opts,
-                                                 cashback_client **out,
-                                                 char *detail,
-                                                 size_t detail_size);
+CASHBACK_API CASHBACK_MUST_USE cashback_status
+cashback_client_new(cashback_options *opts, cashback_client **out, char *detail,
+                    size_t detail_size);
 
 /** Frees a client (NULL is fine). No other thread may be using it. */
 CASHBACK_API void cashback_client_free(cashback_client *client);
@@ -524,10 +537,9 @@ typedef struct cashback_cookie {
  * CASHBACK_E_TOO_BIG when `set_cookie_size` is too small.
  * `target` is borrowed. Thread-safe.
  */
-CASHBACK_API cashback_status cashback_capture(cashback_client *client,
-                                              const char *target, size_t len,
-                                              char *set_cookie,
-                                              size_t set_cookie_size);
+CASHBACK_API CASHBACK_MUST_USE cashback_status
+cashback_capture(cashback_client *client, const char *target, size_t len,
+                 char *set_cookie, size_t set_cookie_size);
 
 /**
  * Landing, as parts: the same search and the same cookie as
@@ -590,18 +602,15 @@ CASHBACK_API int cashback_currency_exponent(const char *code);
  * exponent, spaces, or a value past 10^15 minor units is CASHBACK_E_AMOUNT;
  * an unknown currency CASHBACK_E_CURRENCY. Reads `len` bytes. Thread-safe.
  */
-CASHBACK_API cashback_status cashback_money_parse(const char *decimal,
-                                                  size_t len,
-                                                  const char *currency,
-                                                  int64_t *minor);
+CASHBACK_API CASHBACK_MUST_USE cashback_status cashback_money_parse(
+    const char *decimal, size_t len, const char *currency, int64_t *minor);
 
 /**
  * Formats minor units as a decimal string of `currency` (4990 EUR gives
  * "49.90"). Thread-safe.
  */
-CASHBACK_API cashback_status cashback_money_format(int64_t minor,
-                                                   const char *currency,
-                                                   char *buf, size_t size);
+CASHBACK_API CASHBACK_MUST_USE cashback_status cashback_money_format(
+    int64_t minor, const char *currency, char *buf, size_t size);
 
 /* ------------------------------------------------------------------------
  * Time
@@ -616,9 +625,8 @@ CASHBACK_API cashback_status cashback_money_format(int64_t minor,
  * CASHBACK_E_FIELD when the text is not such a timestamp, has no offset, or
  * lies outside 1970 to 9999; the outputs are then unchanged. Thread-safe.
  */
-CASHBACK_API cashback_status cashback_time_parse(const char *text, size_t len,
-                                                 int64_t *unix_time,
-                                                 int *utc_offset_min);
+CASHBACK_API CASHBACK_MUST_USE cashback_status cashback_time_parse(
+    const char *text, size_t len, int64_t *unix_time, int *utc_offset_min);
 
 /* ------------------------------------------------------------------------
  * Events
@@ -852,17 +860,15 @@ CASHBACK_API cashback_status cashback_event_set_test(cashback_event *ev,
  * Returns CASHBACK_E_FIELD naming the missing field (see
  * `cashback_event_last_error()`).
  */
-CASHBACK_API cashback_status cashback_event_finalize(cashback_client *client,
-                                                     cashback_event *ev,
-                                                     char *id);
+CASHBACK_API CASHBACK_MUST_USE cashback_status
+cashback_event_finalize(cashback_client *client, cashback_event *ev, char *id);
 
 /**
  * Serializes the finalized event as the JSON object sent on the wire (see
  * docs/protocol.md). `*json` is allocated; free it with `cashback_free()`.
  */
-CASHBACK_API cashback_status cashback_event_to_json(cashback_client *client,
-                                                    cashback_event *ev,
-                                                    char **json, size_t *len);
+CASHBACK_API CASHBACK_MUST_USE cashback_status cashback_event_to_json(
+    cashback_client *client, cashback_event *ev, char **json, size_t *len);
 
 /** Frees memory that libcashback allocated for the caller. */
 CASHBACK_API void cashback_free(void *p);
@@ -878,10 +884,9 @@ typedef struct cashback_request cashback_request;
  * sender posts it: URL, JSON body and Cashback-Signature header, signed at
  * the client's current time. Finalizes the events. Caller owns `*out`.
  */
-CASHBACK_API cashback_status cashback_request_new(cashback_client *client,
-                                                  cashback_event *const *events,
-                                                  size_t n,
-                                                  cashback_request **out);
+CASHBACK_API CASHBACK_MUST_USE cashback_status
+cashback_request_new(cashback_client *client, cashback_event *const *events,
+                     size_t n, cashback_request **out);
 
 /** The URL to POST to. Owned by the request. */
 CASHBACK_API const char *cashback_request_url(const cashback_request *req);
@@ -923,15 +928,16 @@ CASHBACK_API void cashback_request_free(cashback_request *req);
  * checked by the setters (CASHBACK_EVENT_JSON_MAX), never here.
  * The event stays owned by the caller. `id` as in `cashback_event_finalize()`.
  */
-CASHBACK_API cashback_status cashback_report(cashback_client *client,
-                                             cashback_event *ev, char *id);
+CASHBACK_API CASHBACK_MUST_USE cashback_status
+cashback_report(cashback_client *client, cashback_event *ev, char *id);
 
 /**
  * Starts the background sender thread of this client. It drains the spool
  * whenever it holds the spool's sender lock, and otherwise stands by,
  * trying again every few seconds. CASHBACK_OK if it runs (or already ran).
  */
-CASHBACK_API cashback_status cashback_sender_start(cashback_client *client);
+CASHBACK_API CASHBACK_MUST_USE cashback_status
+cashback_sender_start(cashback_client *client);
 
 /**
  * Stops the sender thread after a final flush of at most `flush_timeout_ms`;
@@ -956,8 +962,8 @@ CASHBACK_API cashback_status cashback_sender_stop(cashback_client *client,
  * the request timeout), none is started with less than 100 ms left, and a
  * request of this client's sender thread in flight is not waited for.
  */
-CASHBACK_API cashback_status cashback_flush(cashback_client *client,
-                                            int64_t timeout_ms);
+CASHBACK_API CASHBACK_MUST_USE cashback_status
+cashback_flush(cashback_client *client, int64_t timeout_ms);
 
 /** What the spool and the sender are doing. A plain value. */
 typedef struct cashback_queue_status {
@@ -1032,8 +1038,8 @@ typedef struct cashback_queue_status {
  * printable ASCII (as `cashback_printable()` makes them), whatever the
  * spool's files hold.
  */
-CASHBACK_API cashback_status cashback_get_status(cashback_client *client,
-                                                 cashback_queue_status *out);
+CASHBACK_API CASHBACK_MUST_USE cashback_status
+cashback_get_status(cashback_client *client, cashback_queue_status *out);
 
 /**
  * A quarantined event, as passed to a `cashback_quarantine_fn`. Every entry
@@ -1083,9 +1089,8 @@ CASHBACK_API cashback_status cashback_quarantine_list(cashback_client *client,
  * could only bring it back). Those stay in the quarantine; with `id` NULL
  * they are skipped (and logged).
  */
-CASHBACK_API cashback_status cashback_quarantine_replay(cashback_client *client,
-                                                        const char *id,
-                                                        size_t *replayed);
+CASHBACK_API CASHBACK_MUST_USE cashback_status cashback_quarantine_replay(
+    cashback_client *client, const char *id, size_t *replayed);
 
 /* ------------------------------------------------------------------------
  * Importing a shop's CSV export
@@ -1145,7 +1150,7 @@ typedef struct cashback_import_stats {
  * the file again once the cause is fixed is safe. The detail is in
  * `cashback_client_last_error()`. Thread-safe like `cashback_report()`.
  */
-CASHBACK_API cashback_status cashback_import_csv(
+CASHBACK_API CASHBACK_MUST_USE cashback_status cashback_import_csv(
     cashback_client *client, const char *path, unsigned flags,
     cashback_import_fn fn, void *userdata, cashback_import_stats *stats);
 
@@ -1186,8 +1191,8 @@ typedef struct cashback_probe_result {
  * CASHBACK_E_CONFIG when the endpoint is not allowed (plain http:// to a
  * host other than loopback). Thread-safe.
  */
-CASHBACK_API cashback_status cashback_probe(cashback_client *client,
-                                            cashback_probe_result *out);
+CASHBACK_API CASHBACK_MUST_USE cashback_status
+cashback_probe(cashback_client *client, cashback_probe_result *out);
 
 /** The spool directory as `cashback_spool_check()` finds it. A plain value. */
 typedef struct cashback_spool_info {
@@ -1221,8 +1226,8 @@ typedef struct cashback_spool_info {
  * `cashback_get_status()`; CASHBACK_E_IO when the directory cannot be
  * examined. Thread-safe.
  */
-CASHBACK_API cashback_status cashback_spool_check(cashback_client *client,
-                                                  cashback_spool_info *out);
+CASHBACK_API CASHBACK_MUST_USE cashback_status
+cashback_spool_check(cashback_client *client, cashback_spool_info *out);
 
 /* ------------------------------------------------------------------------
  * Signing and verification (the network side, and tools)
@@ -1236,11 +1241,9 @@ CASHBACK_API cashback_status cashback_spool_check(cashback_client *client,
  * Cashback-Signature value ("t=<ts>,v1=<key_id>:<hex>") into `buf`
  * (at least 200 bytes). Thread-safe.
  */
-CASHBACK_API cashback_status cashback_sign(const char *key_id,
-                                           const char *secret,
-                                           int64_t timestamp, const void *body,
-                                           size_t body_len, char *buf,
-                                           size_t size);
+CASHBACK_API CASHBACK_MUST_USE cashback_status
+cashback_sign(const char *key_id, const char *secret, int64_t timestamp,
+              const void *body, size_t body_len, char *buf, size_t size);
 
 /**
  * A verifier checks Cashback-Signature headers against a set of keys.
@@ -1306,11 +1309,9 @@ typedef struct cashback_batch cashback_batch;
  * CASHBACK_E_TOO_BIG past 4 MiB or 1000 events (413), CASHBACK_E_NOMEM,
  * CASHBACK_E_INVALID_ARGUMENT. Thread-safe.
  */
-CASHBACK_API cashback_status cashback_batch_parse(const char *body, size_t len,
-                                                  unsigned flags,
-                                                  cashback_batch **out,
-                                                  char *detail,
-                                                  size_t detail_size);
+CASHBACK_API CASHBACK_MUST_USE cashback_status
+cashback_batch_parse(const char *body, size_t len, unsigned flags,
+                     cashback_batch **out, char *detail, size_t detail_size);
 
 /** The batch's merchant id. Owned by the batch. */
 CASHBACK_API const char *cashback_batch_merchant_id(const cashback_batch *b);
@@ -1345,9 +1346,8 @@ typedef struct cashback_received_event {
  * answer is `rejected` with reason `invalid_event` and `error` as message.
  * CASHBACK_E_INVALID_ARGUMENT when `index` is out of range.
  */
-CASHBACK_API cashback_status cashback_batch_event(const cashback_batch *b,
-                                                  size_t index,
-                                                  cashback_received_event *out);
+CASHBACK_API CASHBACK_MUST_USE cashback_status cashback_batch_event(
+    const cashback_batch *b, size_t index, cashback_received_event *out);
 
 /** Frees a batch (NULL is fine). */
 CASHBACK_API void cashback_batch_free(cashback_batch *b);

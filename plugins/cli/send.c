@@ -94,8 +94,10 @@ static int once(cli *c, cashback_client *client, int64_t timeout_s,
            ? flush_with_progress(client, timeout_s * 1000, before.queued_events)
            : cashback_flush(client, timeout_s * 1000);
   cashback_queue_status after = {.size = sizeof(after)};
-  cashback_get_status(client, &after);
-  if (!quiet) {
+  cashback_status gst = cashback_get_status(client, &after);
+  if (gst != CASHBACK_OK && st == CASHBACK_OK)
+    return cli_sdk_error(c, client, "cannot read the spool after sending", gst);
+  if (!quiet && gst == CASHBACK_OK) {
     uint64_t gone = before.queued_events > after.queued_events
                         ? before.queued_events - after.queued_events
                         : 0;

@@ -214,6 +214,15 @@ typedef struct stmts {
 
 /* The refunds recorded for the order of `e` (at most SB_AMOUNT_MAX: see
  * check_order). */
+/* An amount as text for a rejection: decimal in its currency, or, should
+ * the currency have no known exponent, the minor units and the code as
+ * they came. */
+static void money_text(char *buf, size_t size, int64_t minor,
+                       const char *currency) {
+  if (cashback_money_format(minor, currency, buf, size) != CASHBACK_OK)
+    snprintf(buf, size, "%lld minor units", (long long)minor);
+}
+
 static int refunds_of(stmts *q, const char *merchant,
                       const cashback_received_event *e, int64_t *out) {
   sqlite3_reset(q->refunded);
@@ -262,8 +271,8 @@ static int check_order(stmts *q, const char *merchant,
         return rc;
       if (held > SB_AMOUNT_MAX - e->amount) {
         char a[48], b[48];
-        cashback_money_format(e->amount, e->currency, a, sizeof(a));
-        cashback_money_format(held, e->currency, b, sizeof(b));
+        money_text(a, sizeof(a), e->amount, e->currency);
+        money_text(b, sizeof(b), held, e->currency);
         reject(r, "amount_mismatch",
                "a refund of %s %s after %s held for order %s (no sale yet) "
                "exceeds any possible sale (at most 10^15 minor units)",
@@ -293,9 +302,9 @@ static int check_order(stmts *q, const char *merchant,
     return rc;
   if (refunded > sale - e->amount) { /* refunded + amount > sale */
     char a[48], b[48], c[48];
-    cashback_money_format(e->amount, currency, a, sizeof(a));
-    cashback_money_format(refunded, currency, b, sizeof(b));
-    cashback_money_format(sale, currency, c, sizeof(c));
+    money_text(a, sizeof(a), e->amount, currency);
+    money_text(b, sizeof(b), refunded, currency);
+    money_text(c, sizeof(c), sale, currency);
     reject(r, "amount_mismatch",
            "a refund of %s after %s refunded exceeds the sale of %s %s", a, b,
            c, currency);

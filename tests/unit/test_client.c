@@ -346,9 +346,10 @@ END_TEST
 
 static void *fail_and_exit(void *arg) {
   cashback_event *ev = cashback_event_new(CASHBACK_EVENT_SALE, "5");
-  cashback_event_finalize(arg, ev, NULL);
+  /* No amount, no click: refused, and the refusal leaves a record. */
+  cashback_status st = cashback_event_finalize(arg, ev, NULL);
   cashback_event_free(ev);
-  return NULL;
+  return (void *)(intptr_t)st;
 }
 
 /* Threads that fail and exit leave records, bounded, freed with the client
@@ -357,8 +358,10 @@ START_TEST(exited_threads_records_are_bounded) {
   cashback_client *c = fixture_client("shop-1", NULL);
   for (int i = 0; i < 40; i++) {
     pthread_t t;
+    void *st = NULL;
     ck_assert_int_eq(pthread_create(&t, NULL, fail_and_exit, c), 0);
-    pthread_join(t, NULL);
+    pthread_join(t, &st);
+    ck_assert_int_ne((int)(intptr_t)st, CASHBACK_OK);
   }
   char d[CASHBACK_ERROR_MAX + 1];
   ck_assert_int_eq(cashback_client_last_error(c, d, sizeof(d)), CASHBACK_OK);

@@ -228,7 +228,7 @@ START_TEST(delivers_and_empties_the_spool) {
   ck_assert_int_eq(receiver_stat(&rx, "bad_signature"), 0);
   ck_assert_uint_eq(queued(c), 0);
   cashback_queue_status s = {.size = sizeof(s)};
-  cashback_get_status(c, &s);
+  ck_assert_int_eq(cashback_get_status(c, &s), CASHBACK_OK);
   ck_assert_int_gt(s.last_success, 0);
   ck_assert_int_eq(s.last_status, CASHBACK_OK);
   /* A reloaded thank-you page: the same sale again is a duplicate. */
@@ -280,7 +280,7 @@ START_TEST(honours_retry_after) {
    * the 400 ms backoff cap), and a short flush gives up before then. */
   ck_assert_int_eq(cashback_flush(c, 300), CASHBACK_E_HTTP);
   cashback_queue_status s = {.size = sizeof(s)};
-  cashback_get_status(c, &s);
+  ck_assert_int_eq(cashback_get_status(c, &s), CASHBACK_OK);
   ck_assert_int_eq(s.last_status, CASHBACK_E_HTTP);
   ck_assert_ptr_nonnull(strstr(s.last_error, "503"));
   ck_assert_int_gt(s.next_attempt, 0);
@@ -346,7 +346,7 @@ START_TEST(rejected_event_is_quarantined_then_replayed) {
   ck_assert_int_eq(receiver_stat(&rx, "rejected"), 1);
   ck_assert_uint_eq(queued(c), 0);
   cashback_queue_status s = {.size = sizeof(s)};
-  cashback_get_status(c, &s);
+  ck_assert_int_eq(cashback_get_status(c, &s), CASHBACK_OK);
   ck_assert_uint_eq(s.quarantined, 1);
   qlist l = {0};
   ck_assert_int_eq(cashback_quarantine_list(c, on_quarantined, &l),
@@ -359,7 +359,7 @@ START_TEST(rejected_event_is_quarantined_then_replayed) {
                    CASHBACK_E_NOT_FOUND);
   ck_assert_int_eq(cashback_quarantine_replay(c, l.id, &replayed), CASHBACK_OK);
   ck_assert_uint_eq(replayed, 1);
-  cashback_get_status(c, &s);
+  ck_assert_int_eq(cashback_get_status(c, &s), CASHBACK_OK);
   ck_assert_uint_eq(s.quarantined, 0);
   ck_assert_uint_eq(s.queued_events, 1);
   ck_assert_int_eq(cashback_flush(c, 10000), CASHBACK_OK);
@@ -399,7 +399,7 @@ START_TEST(bad_batch_is_split_down_to_the_bad_event) {
   report_sale(c, "H-good");
   ck_assert_int_eq(cashback_flush(c, 10000), CASHBACK_OK);
   cashback_queue_status s = {.size = sizeof(s)};
-  cashback_get_status(c, &s);
+  ck_assert_int_eq(cashback_get_status(c, &s), CASHBACK_OK);
   ck_assert_uint_eq(s.quarantined, 1);
   ck_assert_uint_eq(s.queued_events, 0);
   ck_assert_int_eq(s.path_fault, 0);
@@ -432,7 +432,7 @@ START_TEST(a_path_refusing_everything_quarantines_nothing) {
   long storm = receiver_stat(&rx, "requests");
   ck_assert_int_le(storm, 60);
   /* Another flush while backing off does not hammer the path either. */
-  cashback_flush(c, 100);
+  ck_assert_int_ne(cashback_flush(c, 100), CASHBACK_OK); /* still queued */
   ck_assert_int_le(receiver_stat(&rx, "requests"), storm + 2);
   receiver_control(&rx, "{\"clear\":true}");
   ck_assert_int_eq(cashback_flush(c, 10000), CASHBACK_OK);
@@ -490,11 +490,13 @@ static void invalid_record_unquarantinable(int followed) {
   ck_assert_ptr_nonnull(strstr(s.last_error, "not events"));
   ck_assert_uint_ge(state_attempt("spool"), 1); /* it backs off */
   /* Writable again: the record is quarantined and the spool drains. */
+  cashback_status fst = CASHBACK_E_TIMEOUT;
   for (int i = 0; i < 20 && queued(c) > 0; i++) {
-    cashback_flush(c, 1000);
+    fst = cashback_flush(c, 1000);
     receiver_sleep_ms(100);
   }
   ck_assert_uint_eq(queued(c), 0);
+  ck_assert_int_eq(fst, CASHBACK_OK); /* the flush that emptied it */
   cashback_client_free(c);
 }
 
@@ -601,7 +603,7 @@ START_TEST(one_id_twice_in_a_batch_is_sent_once) {
   receiver_control(&rx, "{\"reject_repeats\":true}");
   ck_assert_int_eq(cashback_flush(c, 10000), CASHBACK_OK);
   cashback_queue_status s = {.size = sizeof(s)};
-  cashback_get_status(c, &s);
+  ck_assert_int_eq(cashback_get_status(c, &s), CASHBACK_OK);
   ck_assert_uint_eq(s.quarantined, 0);
   ck_assert_uint_eq(s.queued_events, 0);
   ck_assert_int_eq(receiver_stat(&rx, "accepted"), 3);
@@ -620,7 +622,7 @@ START_TEST(wrong_key_pauses_and_keeps_everything) {
   report_n(bad, 2, "I");
   ck_assert_int_eq(cashback_flush(bad, 3000), CASHBACK_E_AUTH);
   cashback_queue_status s = {.size = sizeof(s)};
-  cashback_get_status(bad, &s);
+  ck_assert_int_eq(cashback_get_status(bad, &s), CASHBACK_OK);
   ck_assert_int_eq(s.paused, 1);
   ck_assert_uint_eq(s.queued_events, 2);
   ck_assert_ptr_nonnull(strstr(s.last_error, "refused key 'k1'"));
@@ -634,7 +636,7 @@ START_TEST(wrong_key_pauses_and_keeps_everything) {
   cashback_client *good = client();
   ck_assert_int_eq(cashback_flush(good, 5000), CASHBACK_OK);
   ck_assert_int_eq(receiver_stat(&rx, "accepted"), 2);
-  cashback_get_status(good, &s);
+  ck_assert_int_eq(cashback_get_status(good, &s), CASHBACK_OK);
   ck_assert_int_eq(s.paused, 0);
   cashback_client_free(good);
 }
@@ -1322,7 +1324,8 @@ static void report_followup(cashback_client *c, cashback_event_type type,
 static void flush_deferred(cashback_client *c, int rounds) {
   cashback_queue_status s = {.size = sizeof(s)};
   for (int i = 0; i < rounds; i++) {
-    cashback_flush(c, 2000);
+    /* Deferred events are not queued: the spool counts as sent. */
+    ck_assert_int_eq(cashback_flush(c, 2000), CASHBACK_OK);
     ck_assert_int_eq(cashback_get_status(c, &s), CASHBACK_OK);
     if (s.deferred == 0)
       return;
@@ -1363,7 +1366,7 @@ START_TEST(followup_before_its_sale_is_deferred_then_delivered) {
   ck_assert_uint_eq(s.deferred, 2);
   /* Still no sale: retried on its own backoff, still deferred. */
   receiver_sleep_ms(450);
-  cashback_flush(a, 2000);
+  ck_assert_int_eq(cashback_flush(a, 2000), CASHBACK_OK);
   ck_assert_int_ge(receiver_stat(&rx, "retried"), 4);
   ck_assert_int_eq(cashback_get_status(a, &s), CASHBACK_OK);
   ck_assert_uint_eq(s.deferred, 2);
@@ -1433,10 +1436,12 @@ START_TEST(undeferrable_retry_expires_after_followup_wait) {
   snprintf(path, sizeof(path), "%s/spool/deferred", spool_root);
   ck_assert_int_eq(mkdir(path, 0700), 0);
   cashback_queue_status s = {.size = sizeof(s)};
+  cashback_status fst = CASHBACK_E_TIMEOUT;
   for (int i = 0; i < 40 && queued(c) > 0; i++) {
-    cashback_flush(c, 500);
+    fst = cashback_flush(c, 500);
     receiver_sleep_ms(100);
   }
+  ck_assert_int_eq(fst, CASHBACK_OK); /* the flush that emptied it */
   ck_assert_int_eq(cashback_get_status(c, &s), CASHBACK_OK);
   ck_assert_uint_eq(s.queued_events, 0);
   ck_assert_uint_eq(s.quarantined, 1);
@@ -1555,7 +1560,7 @@ START_TEST(deferred_events_of_one_order_keep_their_order) {
   ck_assert_uint_eq(s.deferred, 2);
   report_followup(a, CASHBACK_EVENT_CONFIRM, "B1", confirm);
   report_sale(a, "B2"); /* another order goes on */
-  cashback_flush(a, 2000);
+  ck_assert_int_eq(cashback_flush(a, 2000), CASHBACK_OK);
   ck_assert_int_eq(cashback_get_status(a, &s), CASHBACK_OK);
   ck_assert_uint_eq(s.deferred, 3);
   ck_assert_uint_eq(s.queued_events, 0);
@@ -1563,7 +1568,7 @@ START_TEST(deferred_events_of_one_order_keep_their_order) {
   /* The refund is tried again on its backoff (25-400 ms); the others not. */
   for (int i = 0; i < 4; i++) {
     receiver_sleep_ms(150);
-    cashback_flush(a, 1000);
+    ck_assert_int_eq(cashback_flush(a, 1000), CASHBACK_OK);
   }
   ck_assert_int_ge(times_sent(refund), 2);
   ck_assert_int_eq(times_sent(cancel), 1);
@@ -1697,8 +1702,10 @@ START_TEST(probe_never_sends_a_followup_before_its_sale) {
   char id[33];
   report_followup(c, CASHBACK_EVENT_CANCEL, "P1", id);
   receiver_control(&rx, "{\"status\":400,\"count\":2}");
+  cashback_status fst = CASHBACK_E_TIMEOUT;
   for (int i = 0; i < 20 && queued(c) > 0; i++)
-    cashback_flush(c, 1000);
+    fst = cashback_flush(c, 1000);
+  ck_assert_int_eq(fst, CASHBACK_OK); /* the flush that emptied it */
   cashback_queue_status s = {.size = sizeof(s)};
   ck_assert_int_eq(cashback_get_status(c, &s), CASHBACK_OK);
   ck_assert_uint_eq(s.queued_events, 0);
@@ -1724,8 +1731,10 @@ START_TEST(probe_skips_the_heads_order) {
   report_followup(c, CASHBACK_EVENT_CANCEL, "P2", id);
   report_sale(c, "P3");
   receiver_control(&rx, "{\"status\":400,\"count\":2}");
+  cashback_status fst = CASHBACK_E_TIMEOUT;
   for (int i = 0; i < 20 && queued(c) > 0; i++)
-    cashback_flush(c, 1000);
+    fst = cashback_flush(c, 1000);
+  ck_assert_int_eq(fst, CASHBACK_OK); /* the flush that emptied it */
   cashback_queue_status s = {.size = sizeof(s)};
   ck_assert_int_eq(cashback_get_status(c, &s), CASHBACK_OK);
   ck_assert_uint_eq(s.queued_events, 0);
