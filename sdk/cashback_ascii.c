@@ -1,4 +1,4 @@
-/* ASCII case folding and comparison (cashback_ascii.h). */
+/* ASCII case folding, comparison and trimming (cashback_ascii.h). */
 #include "cashback_ascii.h"
 
 #include <string.h>
@@ -20,4 +20,17 @@ int cashback__ascii_iprefix(const char *s, size_t len, const char *prefix) {
 
 int cashback__ascii_ieq(const char *a, size_t alen, const char *b) {
   return alen == strlen(b) && cashback__ascii_iprefix(a, alen, b);
+}
+
+void cashback__ascii_trim(const char **s, size_t *len, const char *blanks) {
+  const char *p = *s;
+  size_t n = *len;
+  while (n > 0 && p[0] != '\0' && strchr(blanks, p[0]) != NULL) {
+    p++;
+    n--;
+  }
+  while (n > 0 && p[n - 1] != '\0' && strchr(blanks, p[n - 1]) != NULL)
+    n--;
+  *s = p;
+  *len = n;
 }

@@ -152,12 +152,7 @@ int cashback__retry_after_ms(const char *value, size_t len, const char *date,
   if (!value || !delay_ms)
     return -1;
   /* Optional white space around the field value (RFC 9110 OWS). */
-  while (len > 0 && (value[0] == ' ' || value[0] == '\t')) {
-    value++;
-    len--;
-  }
-  while (len > 0 && (value[len - 1] == ' ' || value[len - 1] == '\t'))
-    len--;
+  cashback__ascii_trim(&value, &len, " \t");
   if (len == 0)
     return -1;
   if (value[0] >= '0' && value[0] <= '9') {

@@ -6,20 +6,12 @@
  * empty name ("=v") is returned with `name_len` 0, so callers never match
  * it. The first '=' splits name and value: "a=b=c" is "a" and "b=c". */
 #include "cashback_cookie.h"
+#include "cashback_ascii.h"
 
 #include <string.h>
 
-static int is_ws(char c) {
-  return c == ' ' || c == '\t';
-}
-
 static void trim(const char **p, size_t *n) {
-  while (*n > 0 && is_ws(**p)) {
-    (*p)++;
-    (*n)--;
-  }
-  while (*n > 0 && is_ws((*p)[*n - 1]))
-    (*n)--;
+  cashback__ascii_trim(p, n, " \t");
 }
 
 int cashback__cookie_next(const char *h, size_t len, size_t *pos,

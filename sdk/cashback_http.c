@@ -88,20 +88,17 @@ static void capture_header(const char *p, size_t n, const char *name, char *out,
   size_t k = strlen(name);
   if (n <= k || p[k] != ':' || !cashback__ascii_iprefix(p, n, name))
     return;
-  size_t s = k + 1, e = n;
-  while (e > s && (p[e - 1] == '\r' || p[e - 1] == '\n' || p[e - 1] == ' ' ||
-                   p[e - 1] == '\t'))
-    e--;
-  while (s < e && (p[s] == ' ' || p[s] == '\t'))
-    s++;
+  const char *v = p + k + 1;
+  size_t vlen = n - k - 1;
+  cashback__ascii_trim(&v, &vlen, " \t\r\n");
   out[0] = '\0';
-  if (e - s >= size)
+  if (vlen >= size)
     return;
-  for (size_t i = s; i < e; i++)
-    if ((unsigned char)p[i] < 0x20 && p[i] != '\t')
+  for (size_t i = 0; i < vlen; i++)
+    if ((unsigned char)v[i] < 0x20 && v[i] != '\t')
       return;
-  memcpy(out, p + s, e - s);
-  out[e - s] = '\0';
+  memcpy(out, v, vlen);
+  out[vlen] = '\0';
 }
 
 static size_t on_header(char *p, size_t size, size_t nitems, void *ud) {

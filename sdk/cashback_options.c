@@ -221,13 +221,9 @@ static cashback_status parse_landing(cashback_options *o, const char *s,
     size_t end = i;
     while (end < len && s[end] != ',')
       end++;
-    size_t b = i, e = end; /* trim blanks around the item */
-    while (b < e && (s[b] == ' ' || s[b] == '\t'))
-      b++;
-    while (e > b && (s[e - 1] == ' ' || s[e - 1] == '\t'))
-      e--;
-    const char *item = s + b;
-    size_t ilen = e - b;
+    const char *item = s + i;
+    size_t ilen = end - i;
+    cashback__ascii_trim(&item, &ilen, " \t"); /* blanks around the item */
     if (ilen > 0 && item[0] == '@') {
       const char *const *params = cashback__preset(item + 1, ilen - 1);
       char known[160];

@@ -2,25 +2,13 @@
  * connection string (cashback_config.c) and the event text
  * (cashback_fields.c). */
 #include "cashback_pairs.h"
+#include "cashback_ascii.h"
 #include "cashback_pct.h"
 
 #include <string.h>
 
-static int blank(char c) {
-  return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
 void cashback__pairs_trim(const char **s, size_t *len) {
-  const char *p = *s;
-  size_t n = *len;
-  while (n > 0 && blank(p[0])) {
-    p++;
-    n--;
-  }
-  while (n > 0 && blank(p[n - 1]))
-    n--;
-  *s = p;
-  *len = n;
+  cashback__ascii_trim(s, len, " \t\r\n");
 }
 
 void cashback__pairs_init(cashback__pairs *it, const char *s, size_t len) {

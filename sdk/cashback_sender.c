@@ -98,12 +98,6 @@ int64_t cashback__wall_ms(void) {
   return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int64_t mono_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Whether this sender still holds the acquisition of sender.lock that its
  * state and deferred list were read under. When not, both are dropped (read
  * again at the next acquisition) and the caller writes nothing. */
@@ -750,7 +744,7 @@ static struct timespec realtime_after(int64_t ms) {
 static int lock_step_raw(cashback__sender *s, int64_t mono_deadline_ms) {
   if (mono_deadline_ms <= 0)
     return pthread_mutex_lock(&s->step_lock);
-  struct timespec ts = realtime_after(mono_deadline_ms - mono_ms());
+  struct timespec ts = realtime_after(mono_deadline_ms - cashback__mono_ms());
   return pthread_mutex_timedlock(&s->step_lock, &ts);
 }
 
@@ -880,7 +874,7 @@ static int step_begin(step_ctx *x) {
     return CASHBACK__STEP_WAIT;
   /* (Deferred events too are sent only with time for a request left.) */
   int sent_deferred =
-      x->deadline <= 0 || x->deadline - mono_ms() >= MIN_ATTEMPT_MS
+      x->deadline <= 0 || x->deadline - cashback__mono_ms() >= MIN_ATTEMPT_MS
           ? deferred_step(s, x->now_ms, x->deadline)
           : 0;
   if (sent_deferred > 0)
@@ -1141,7 +1135,8 @@ static int step_post(step_ctx *x) {
   cashback__sender *s = x->s;
   x->url = s->c->opts.endpoint;
   x->budget = s->c->opts.total_timeout_ms;
-  int64_t left = x->deadline > 0 ? x->deadline - mono_ms() : x->budget;
+  int64_t left =
+      x->deadline > 0 ? x->deadline - cashback__mono_ms() : x->budget;
   if (left < x->budget)
     x->budget = left;
   if (x->deadline > 0 && left < MIN_ATTEMPT_MS) {
@@ -1561,7 +1556,7 @@ static void sleep_ms(int64_t ms) {
 
 cashback_status cashback__sender_flush(cashback__sender *s,
                                        int64_t timeout_ms) {
-  int64_t deadline = mono_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+  int64_t deadline = cashback__mono_ms() + (timeout_ms > 0 ? timeout_ms : 0);
   for (;;) {
     int64_t wait = 0;
     cashback__step r = cashback__sender_step_by(s, deadline, &wait);
@@ -1583,7 +1578,7 @@ cashback_status cashback__sender_flush(cashback__sender *s,
       return st != CASHBACK_OK ? st : CASHBACK_E_INTERNAL;
     }
     case CASHBACK__STEP_SENT:
-      if (mono_ms() >= deadline)
+      if (cashback__mono_ms() >= deadline)
         return cashback__fail(s->c, CASHBACK_E_TIMEOUT,
                               "flush: events remain after %" PRId64 " ms",
                               timeout_ms);
@@ -1600,7 +1595,7 @@ cashback_status cashback__sender_flush(cashback__sender *s,
         return CASHBACK_E_AUTH;
       /* A retry due with too little time left for its request is one this
        * flush will not make: it ends now, the retry scheduled. */
-      if (mono_ms() + wait + MIN_ATTEMPT_MS > deadline)
+      if (cashback__mono_ms() + wait + MIN_ATTEMPT_MS > deadline)
         return last != CASHBACK_OK ? last : CASHBACK_E_TIMEOUT;
       sleep_ms(wait);
       break;
@@ -1639,20 +1634,21 @@ static void *thread_main(void *arg) {
       wake_ok = 0;
       break;
     }
-    int64_t until = mono_ms() + delay;
+    int64_t until = cashback__mono_ms() + delay;
     if (wake_ok && s->woken) {
       s->woken = 0;
       continue;
     }
-    while (!s->stopping && mono_ms() < until && !(wake_ok && s->woken)) {
-      int64_t left = until - mono_ms();
+    while (!s->stopping && cashback__mono_ms() < until &&
+           !(wake_ok && s->woken)) {
+      int64_t left = until - cashback__mono_ms();
       struct timespec ts = realtime_after(left > 1000 ? 1000 : left);
       pthread_cond_timedwait(&s->cv, &s->mu, &ts);
     }
     s->woken = 0;
   }
   /* The final flush, bounded by the deadline stop() gave. */
-  int64_t left = s->stop_deadline_ms - mono_ms();
+  int64_t left = s->stop_deadline_ms - cashback__mono_ms();
   pthread_mutex_unlock(&s->mu);
   if (left > 0)
     cashback__sender_flush(s, left);
@@ -1689,7 +1685,7 @@ cashback_status cashback__sender_stop(cashback__sender *s,
   }
   s->stopping = 1;
   s->stop_deadline_ms =
-      mono_ms() + (flush_timeout_ms > 0 ? flush_timeout_ms : 0);
+      cashback__mono_ms() + (flush_timeout_ms > 0 ? flush_timeout_ms : 0);
   /* A request in flight ends by the deadline too, not by its timeout. */
   cashback__http_abort_at(s->http, s->stop_deadline_ms);
   pthread_cond_broadcast(&s->cv);

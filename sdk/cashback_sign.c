@@ -1,5 +1,6 @@
 /* The Cashback-Signature header: building, parsing, checking. */
 #include "cashback_sign.h"
+#include "cashback_ascii.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -108,10 +109,6 @@ cashback_status cashback__sign_header(const cashback__key *keys, size_t n,
   return CASHBACK_OK;
 }
 
-static int is_ows(char c) {
-  return c == ' ' || c == '\t';
-}
-
 static int is_alnum(char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
          (c >= '0' && c <= '9');
@@ -188,16 +185,14 @@ cashback_status cashback__sig_parse(const char *h, size_t len,
   if (h == NULL || len == 0 || len > SIG_PARSE_MAX)
     return CASHBACK_E_SIG_MALFORMED;
   for (;;) {
-    size_t end = pos, a = pos, b;
+    size_t end = pos;
     while (end < len && h[end] != ',')
       end++;
-    b = end;
-    while (a < b && is_ows(h[a]))
-      a++;
-    while (b > a && is_ows(h[b - 1]))
-      b--;
+    const char *item = h + pos;
+    size_t n = end - pos;
+    cashback__ascii_trim(&item, &n, " \t"); /* OWS around the item */
     /* an empty item: leading, doubled or trailing comma, or blank header */
-    if (a == b || parse_item(h + a, b - a, &have_t, out) != CASHBACK_OK) {
+    if (n == 0 || parse_item(item, n, &have_t, out) != CASHBACK_OK) {
       memset(out, 0, sizeof *out);
       return CASHBACK_E_SIG_MALFORMED;
     }
