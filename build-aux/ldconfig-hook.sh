@@ -1,6 +1,6 @@
 #!/bin/sh
 # ldconfig-hook.sh LIBDIR: run by `make install` (install-exec-hook in
-# Makefile.am) once libcashback.so.0 is in LIBDIR, so that the programs
+# Makefile.am) once libcashback.so.1 is in LIBDIR, so that the programs
 # (cashback, cashback-sandbox) and any program linked with
 # `pkg-config --libs libcashback` find it. libtool only makes the symbolic
 # links (ldconfig -n); the dynamic loader reads its cache, /etc/ld.so.cache,
@@ -18,7 +18,7 @@ libdir=${1:?usage: ldconfig-hook.sh LIBDIR}
 say() { echo "libcashback: $*"; }
 ldconfig=$(PATH=$PATH:/sbin:/usr/sbin command -v ldconfig 2>/dev/null) || ldconfig=
 if [ -z "$ldconfig" ]; then
-  say "no ldconfig here: if programs do not find libcashback.so.0, run them with LD_LIBRARY_PATH=$libdir"
+  say "no ldconfig here: if programs do not find libcashback.so.1, run them with LD_LIBRARY_PATH=$libdir"
   exit 0
 fi
 # The directories ldconfig scans, read without changing anything (-N: no
@@ -33,14 +33,14 @@ for d in $("$ldconfig" -v -N -X 2>/dev/null | sed -n 's|^\(/[^:]*\):.*|\1|p'); d
 done
 if [ "$known" = no ]; then
   say "$libdir is not a directory the dynamic loader searches: programs do not find"
-  say "libcashback.so.0 there until either (as root)"
+  say "libcashback.so.1 there until either (as root)"
   say "  echo $libdir >/etc/ld.so.conf.d/libcashback.conf && ldconfig"
   say "or, in the environment of each program, LD_LIBRARY_PATH=$libdir"
 elif [ "$(id -u)" = 0 ]; then
-  say "running ldconfig: the dynamic loader's cache gets libcashback.so.0 in $libdir"
-  "$ldconfig" || say "warning: ldconfig failed: run it again as root, or programs do not find libcashback.so.0"
+  say "running ldconfig: the dynamic loader's cache gets libcashback.so.1 in $libdir"
+  "$ldconfig" || say "warning: ldconfig failed: run it again as root, or programs do not find libcashback.so.1"
 else
-  say "run ldconfig as root: programs find libcashback.so.0 in $libdir only once the"
+  say "run ldconfig as root: programs find libcashback.so.1 in $libdir only once the"
   say "dynamic loader's cache has it"
 fi
 exit 0

@@ -59,7 +59,7 @@ extern "C" {
 #endif
 
 /** Version of this header; `cashback_version()` gives the library's. */
-#define CASHBACK_VERSION "0.1.0"
+#define CASHBACK_VERSION "0.2.0"
 
 /* Limits, in bytes, not counting the terminating NUL. */
 #define CASHBACK_TOKEN_MAX 128       /**< click token */
@@ -115,7 +115,7 @@ typedef enum cashback_status {
  */
 CASHBACK_API const char *cashback_strerror(cashback_status status);
 
-/** Version string of the library, e.g. "0.1.0". Static; thread-safe. */
+/** Version string of the library, e.g. "0.2.0". Static; thread-safe. */
 CASHBACK_API const char *cashback_version(void);
 
 /**

@@ -17,7 +17,7 @@ PHP_ARG_ENABLE([cashback-hardening],
   [yes], [no])
 
 if test "$PHP_CASHBACK" != "no"; then
-  PKG_CHECK_MODULES([LIBCASHBACK], [libcashback >= 0.1.0])
+  PKG_CHECK_MODULES([LIBCASHBACK], [libcashback >= 0.2.0])
 
   PHP_EVAL_INCLINE([$LIBCASHBACK_CFLAGS])
   PHP_EVAL_LIBLINE([$LIBCASHBACK_LIBS], [CASHBACK_SHARED_LIBADD])

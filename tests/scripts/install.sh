@@ -1,5 +1,5 @@
 #!/bin/sh
-# After `make install`, programs find libcashback.so.0 (build-aux/ldconfig-hook.sh,
+# After `make install`, programs find libcashback.so.1 (build-aux/ldconfig-hook.sh,
 # the README's "Installing"). Nothing on this machine is changed:
 #   1. the hook's decisions, with a stand-in ldconfig and id first on PATH:
 #      a DESTDIR install (a real one, into a scratch directory) runs
@@ -62,7 +62,7 @@ PATH=$bin:$PATH FAKE_LOG=$log FAKE_UID=0 FAKE_DIRS="$libdir" \
   mk install DESTDIR="$work/root" >"$work/install.out" 2>&1 ||
   { tail -n 30 "$work/install.out"; fail "make install DESTDIR=... failed"; }
 [ ! -s "$log" ] || { cat "$log"; fail "1: a DESTDIR install ran ldconfig"; }
-ls "$work/root$libdir"/libcashback.so.0 >/dev/null || fail "1: DESTDIR install has no libcashback.so.0"
+ls "$work/root$libdir"/libcashback.so.1 >/dev/null || fail "1: DESTDIR install has no libcashback.so.1"
 echo "install.sh: 1. make install DESTDIR=...: ldconfig not run"
 
 hook 0 "/usr/lib $libdir"

@@ -50,7 +50,7 @@ mkdir "$work/pc" "$work/tmp"
 cat >"$work/pc/libcashback.pc" <<EOF
 Name: libcashback
 Description: libcashback of the build tree $top_builddir (uninstalled)
-Version: 0.1.0
+Version: 0.2.0
 Libs: -L$libdir -lcashback
 Cflags: -I$top_srcdir/include
 EOF

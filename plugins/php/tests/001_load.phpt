@@ -13,7 +13,7 @@ var_dump($rc->isFinal());
 echo Cashback\Exception::CLICK_TAMPERED, ' ', Cashback\Exception::AMOUNT, ' ',
      Cashback\Exception::SPOOL_FULL, ' ', Cashback\Exception::PROTOCOL, "\n";
 echo (new ReflectionFunction('Cashback\sale')), "\n";
-var_dump(phpversion('cashback') === '0.1.0');
+var_dump(phpversion('cashback') === '0.2.0');
 ?>
 --EXPECT--
 bool(true)

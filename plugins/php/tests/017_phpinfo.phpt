@@ -10,7 +10,7 @@ phpinfo(INFO_MODULES);
 $info = ob_get_clean();
 var_dump(str_contains($info, 'php-test-secret'));
 var_dump(str_contains($info, 'cashback.connection => (set, hidden: it holds the secret)'));
-var_dump(str_contains($info, 'libcashback version => 0.1.0'));
+var_dump(str_contains($info, 'libcashback version => 0.2.0'));
 var_dump(str_contains($info, 'cashback.auto_capture => Off'));
 var_dump(str_contains($info, 'default client => not made yet'));
 Cashback\capture('cb_click=x', send: false);
