@@ -114,9 +114,11 @@ void cashback_php_click(cashback_client *c, zend_string *cookie, bool strict,
   RETURN_THROWS();
 }
 
-/* A click handle, by its look: "1." and four dots at least. A bare token
- * of that shape would be refused as a handle, which no network's token
- * format comes near. */
+/* A click handle, by its look: "1." and four dots at least. Tokens may hold
+ * dots, so a bare token can look like this too: one that is not a handle
+ * (malformed as a handle) is taken as the bare token it then is, rather
+ * than refused (which would lose the sale); a handle that is well formed
+ * but tampered with or expired is still refused. */
 static int looks_like_handle(const char *s, size_t len) {
   size_t dots = 0;
   for (size_t i = 0; i < len; i++)
@@ -135,6 +137,12 @@ int cashback_php_event_click(cashback_client *c, cashback_event *ev,
   }
   cashback_click click = {.size = sizeof(cashback_click)};
   st = cashback_click_verify(c, s, len, &click);
+  if (st == CASHBACK_E_CLICK_MALFORMED) {
+    st = cashback_event_set_click_n(ev, s, len);
+    if (st != CASHBACK_OK)
+      cashback_php_throw(st, "%s", cashback_event_last_error(ev));
+    return st == CASHBACK_OK;
+  }
   if (st != CASHBACK_OK) {
     cashback_php_throw_client(c, st); /* "click handle: <why>" */
     return 0;
