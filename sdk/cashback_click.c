@@ -529,25 +529,38 @@ static int failure_rank(cashback_status st) {
   }
 }
 
-cashback_status cashback_click_read(cashback_client *client,
-                                    const char *cookie_header, size_t len,
-                                    cashback_click *out) {
+/* The start both readers share: the client call, `out` and its size
+ * checked and cleared, and `in` (len bytes) not NULL unless empty. */
+static cashback_status click_call_begin(cashback_client *client,
+                                        cashback_click *out, const char *in,
+                                        size_t len, const char *call,
+                                        const char *in_name) {
   cashback__call_begin(client);
   if (client == NULL)
     return CASHBACK_E_INVALID_ARGUMENT;
   if (out == NULL)
     return cashback__fail(client, CASHBACK_E_INVALID_ARGUMENT,
-                          "click_read: out must not be NULL");
-  size_t size = out->size;
-  cashback_status st =
-      check_size(client, size, CLICK_SIZE_V1, "click_read: out->size");
+                          "%s: out must not be NULL", call);
+  char what[48];
+  snprintf(what, sizeof(what), "%s: out->size", call);
+  cashback_status st = check_size(client, out->size, CLICK_SIZE_V1, what);
   if (st != CASHBACK_OK)
     return st;
-  click_clear(out, size);
-  if (cookie_header == NULL && len > 0)
+  click_clear(out, out->size);
+  if (in == NULL && len > 0)
     return cashback__fail(client, CASHBACK_E_INVALID_ARGUMENT,
-                          "click_read: cookie_header is NULL but len is %zu",
-                          len);
+                          "%s: %s is NULL but len is %zu", call, in_name, len);
+  return CASHBACK_OK;
+}
+
+cashback_status cashback_click_read(cashback_client *client,
+                                    const char *cookie_header, size_t len,
+                                    cashback_click *out) {
+  cashback_status st = click_call_begin(client, out, cookie_header, len,
+                                        "click_read", "cookie_header");
+  if (st != CASHBACK_OK)
+    return st;
+  size_t size = out->size;
   if (cookie_header == NULL)
     return CASHBACK_E_CLICK_NONE;
 
@@ -612,21 +625,11 @@ cashback_status cashback_click_read(cashback_client *client,
 cashback_status cashback_click_verify(cashback_client *client,
                                       const char *handle, size_t len,
                                       cashback_click *out) {
-  cashback__call_begin(client);
-  if (client == NULL)
-    return CASHBACK_E_INVALID_ARGUMENT;
-  if (out == NULL)
-    return cashback__fail(client, CASHBACK_E_INVALID_ARGUMENT,
-                          "click_verify: out must not be NULL");
-  size_t size = out->size;
   cashback_status st =
-      check_size(client, size, CLICK_SIZE_V1, "click_verify: out->size");
+      click_call_begin(client, out, handle, len, "click_verify", "handle");
   if (st != CASHBACK_OK)
     return st;
-  click_clear(out, size);
-  if (handle == NULL && len > 0)
-    return cashback__fail(client, CASHBACK_E_INVALID_ARGUMENT,
-                          "click_verify: handle is NULL but len is %zu", len);
+  size_t size = out->size;
   if (len == 0)
     return CASHBACK_E_CLICK_NONE;
   cashback_click c;
