@@ -10,10 +10,6 @@
 
 #include <string.h>
 
-static void trim(const char **p, size_t *n) {
-  cashback__ascii_trim(p, n, " \t");
-}
-
 int cashback__cookie_next(const char *h, size_t len, size_t *pos,
                           const char **name, size_t *name_len,
                           const char **value, size_t *value_len) {
@@ -34,8 +30,8 @@ int cashback__cookie_next(const char *h, size_t len, size_t *pos,
     size_t nl = (size_t)(eq - piece);
     const char *v = eq + 1;
     size_t vl = piece_len - nl - 1;
-    trim(&n, &nl);
-    trim(&v, &vl);
+    cashback__ascii_trim(&n, &nl, " \t");
+    cashback__ascii_trim(&v, &vl, " \t");
     if (vl >= 2 && v[0] == '"' && v[vl - 1] == '"') {
       v++;
       vl -= 2;

@@ -356,6 +356,15 @@ typedef struct importer {
   int have_header;
   uint64_t bytes_read, bytes_total;
   size_t buf_size; /* the read buffer: a longer record is skipped */
+  /* The file being read: `have` bytes in `buf`, parsed up to `off`; `line`
+   * is the line the next record starts on. */
+  int fd;
+  const char *path;
+  char *buf;
+  size_t have, off;
+  int eof;
+  uint64_t line;
+  cashback__csv_record *rec;
 } importer;
 
 static void tell(importer *im, uint64_t line, cashback_status st,
@@ -417,14 +426,43 @@ static cashback_status one_row(importer *im, uint64_t line,
 
 /* Reads `n` bytes at most into `buf`: the count, 0 at the end, -1 with
  * errno on an error. */
-static ssize_t read_some(importer *im, int fd, char *buf, size_t n) {
+static ssize_t read_some(importer *im, char *buf, size_t n) {
   ssize_t r;
   do
-    r = read(fd, buf, n);
+    r = read(im->fd, buf, n);
   while (r < 0 && errno == EINTR);
   if (r > 0)
     im->bytes_read += (uint64_t)r;
   return r;
+}
+
+static cashback_status read_failed(importer *im) {
+  return cashback__fail(im->c, CASHBACK_E_IO, "cannot read '%s': %s", im->path,
+                        strerror(errno));
+}
+
+/* Appends what the file has next to the buffer (not full); at the end of
+ * the file sets `eof`. */
+static cashback_status read_more(importer *im) {
+  ssize_t n = read_some(im, im->buf + im->have, im->buf_size - im->have);
+  if (n < 0)
+    return read_failed(im);
+  if (n == 0)
+    im->eof = 1;
+  im->have += (size_t)n;
+  return CASHBACK_OK;
+}
+
+/* Reads the first bytes and steps over a UTF-8 byte order mark. */
+static cashback_status skip_bom(importer *im) {
+  while (im->have < 3 && !im->eof) {
+    cashback_status st = read_more(im);
+    if (st != CASHBACK_OK)
+      return st;
+  }
+  if (im->have >= 3 && memcmp(im->buf, "\xef\xbb\xbf", 3) == 0)
+    im->off = 3;
+  return CASHBACK_OK;
 }
 
 /* Skips, whole, the record at the start of the full buffer: its end is
@@ -432,25 +470,22 @@ static ssize_t read_some(importer *im, int fd, char *buf, size_t n) {
  * across refills), so that the rows after it are read from their start,
  * never from inside one of its quoted fields. The bytes after it are left
  * at the start of the buffer; `sk` has its line ends. */
-static cashback_status skip_record(importer *im, int fd, const char *path,
-                                   char *buf, size_t *have, int *eof,
-                                   cashback__csv_skip *sk) {
+static cashback_status skip_record(importer *im, cashback__csv_skip *sk) {
   cashback__csv_skip_init(sk);
   for (;;) {
     size_t used;
-    if (cashback__csv_skip_feed(sk, buf, *have, *eof, &used)) {
-      memmove(buf, buf + used, *have - used);
-      *have -= used;
+    if (cashback__csv_skip_feed(sk, im->buf, im->have, im->eof, &used)) {
+      memmove(im->buf, im->buf + used, im->have - used);
+      im->have -= used;
       return CASHBACK_OK;
     }
-    *have = 0;
-    ssize_t r = read_some(im, fd, buf, im->buf_size);
+    im->have = 0;
+    ssize_t r = read_some(im, im->buf, im->buf_size);
     if (r < 0)
-      return cashback__fail(im->c, CASHBACK_E_IO, "cannot read '%s': %s", path,
-                            strerror(errno));
+      return read_failed(im);
     if (r == 0)
-      *eof = 1;
-    *have = (size_t)r;
+      im->eof = 1;
+    im->have = (size_t)r;
   }
 }
 
@@ -462,117 +497,108 @@ static void size_text(char *out, size_t size, size_t n) {
     snprintf(out, size, "%zu bytes", n);
 }
 
-static cashback_status run(importer *im, int fd, const char *path) {
-  char *buf = malloc(im->buf_size);
-  cashback__csv_record *rec = malloc(sizeof(*rec));
-  cashback_status st = CASHBACK_OK;
-  if (!buf || !rec) {
-    free(buf);
-    free(rec);
-    return cashback__fail(im->c, CASHBACK_E_NOMEM, "import: out of memory");
+/* The record at the start of the full buffer does not fit: skipped whole
+ * and counted, or, for the header, the end of the import. */
+static cashback_status skip_too_long(importer *im) {
+  char cap[32];
+  size_text(cap, sizeof(cap), im->buf_size);
+  if (!im->have_header)
+    return cashback__fail(im->c, CASHBACK_E_FIELD,
+                          "%s:%llu: the header is longer than %s", im->path,
+                          (unsigned long long)im->line, cap);
+  uint64_t at = im->line;
+  cashback__csv_skip sk;
+  cashback_status st = skip_record(im, &sk);
+  if (st != CASHBACK_OK)
+    return st;
+  im->line += sk.lines;
+  uint64_t last = sk.ended ? im->line - 1 : im->line;
+  char msg[CASHBACK_ERROR_MAX + 1], span[64] = "";
+  if (last > at)
+    snprintf(span, sizeof(span), ", lines %llu-%llu", (unsigned long long)at,
+             (unsigned long long)last);
+  if (sk.unclosed)
+    snprintf(msg, sizeof(msg),
+             "the row is longer than %s and a quoted field in it is not "
+             "closed before the end of the file: skipped to the end",
+             cap);
+  else
+    snprintf(msg, sizeof(msg), "the row is longer than %s: skipped whole%s",
+             cap, span);
+  im->stats->rows++;
+  tell(im, at, CASHBACK_E_TOO_BIG, msg, NULL, NULL);
+  return CASHBACK_OK;
+}
+
+/* No whole record in the buffer: the rest moves to its start and more is
+ * read, or, when the buffer is full, the record is skipped. */
+static cashback_status refill(importer *im) {
+  if (im->off) {
+    memmove(im->buf, im->buf + im->off, im->have - im->off);
+    im->have -= im->off;
+    im->off = 0;
   }
-  size_t have = 0, off = 0;
-  int eof = 0, bom_checked = 0;
-  uint64_t line = 1;
+  if (im->have == im->buf_size)
+    return skip_too_long(im);
+  return read_more(im);
+}
+
+/* One record the parser returned (`r`, with `why` when it is bad),
+ * starting on line `at`: the header, a blank line or a data row. */
+static cashback_status on_record(importer *im, cashback__csv_result r,
+                                 uint64_t at, const char *why) {
+  if (r == CASHBACK__CSV_BAD) {
+    if (!im->have_header)
+      return cashback__fail(im->c, CASHBACK_E_FIELD, "%s:%llu: header: %s",
+                            im->path, (unsigned long long)at, why);
+    im->stats->rows++;
+    tell(im, at, CASHBACK_E_FIELD, why, NULL, NULL);
+    return CASHBACK_OK;
+  }
+  if (im->rec->n == 1 && im->rec->len[0] == 0)
+    return CASHBACK_OK; /* a blank line */
+  if (im->have_header)
+    return one_row(im, at, im->rec);
+  char err[CASHBACK_ERROR_MAX + 1];
+  if (cashback__import_header(im->rec, &im->cols, err, sizeof(err)) !=
+      CASHBACK_OK)
+    return cashback__fail(im->c, CASHBACK_E_FIELD, "%s:%llu: %s", im->path,
+                          (unsigned long long)at, err);
+  im->have_header = 1;
+  return CASHBACK_OK;
+}
+
+static cashback_status run(importer *im) {
+  im->buf = malloc(im->buf_size);
+  im->rec = malloc(sizeof(*im->rec));
+  im->line = 1;
+  cashback_status st =
+      im->buf && im->rec
+          ? skip_bom(im)
+          : cashback__fail(im->c, CASHBACK_E_NOMEM, "import: out of memory");
   while (st == CASHBACK_OK) {
     size_t used = 0;
     const char *why = NULL;
-    cashback__csv_result r =
-        bom_checked
-            ? cashback__csv_next(buf + off, have - off, eof, rec, &used, &why)
-            : CASHBACK__CSV_MORE;
-    if (!bom_checked && (have >= 3 || eof)) {
-      if (have >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0)
-        off = 3;
-      bom_checked = 1;
-      continue;
-    }
+    cashback__csv_result r = cashback__csv_next(
+        im->buf + im->off, im->have - im->off, im->eof, im->rec, &used, &why);
     if (r == CASHBACK__CSV_END)
       break;
     if (r == CASHBACK__CSV_MORE) {
-      if (off) {
-        memmove(buf, buf + off, have - off);
-        have -= off;
-        off = 0;
-      }
-      if (have == im->buf_size) {
-        /* The record does not fit: skipped whole and counted, or, for the
-         * header, the end. */
-        char cap[32];
-        size_text(cap, sizeof(cap), im->buf_size);
-        if (!im->have_header) {
-          st = cashback__fail(im->c, CASHBACK_E_FIELD,
-                              "%s:%llu: the header is longer than %s", path,
-                              (unsigned long long)line, cap);
-          break;
-        }
-        uint64_t at = line;
-        cashback__csv_skip sk;
-        st = skip_record(im, fd, path, buf, &have, &eof, &sk);
-        if (st != CASHBACK_OK)
-          break;
-        line += sk.lines;
-        uint64_t last = sk.ended ? line - 1 : line;
-        char msg[CASHBACK_ERROR_MAX + 1], span[64] = "";
-        if (last > at)
-          snprintf(span, sizeof(span), ", lines %llu-%llu",
-                   (unsigned long long)at, (unsigned long long)last);
-        if (sk.unclosed)
-          snprintf(msg, sizeof(msg),
-                   "the row is longer than %s and a quoted field in it is not "
-                   "closed before the end of the file: skipped to the end",
-                   cap);
-        else
-          snprintf(msg, sizeof(msg),
-                   "the row is longer than %s: skipped whole%s", cap, span);
-        im->stats->rows++;
-        tell(im, at, CASHBACK_E_TOO_BIG, msg, NULL, NULL);
-        continue;
-      }
-      ssize_t n = read_some(im, fd, buf + have, im->buf_size - have);
-      if (n < 0) {
-        st = cashback__fail(im->c, CASHBACK_E_IO, "cannot read '%s': %s", path,
-                            strerror(errno));
-        break;
-      }
-      if (n == 0)
-        eof = 1;
-      have += (size_t)n;
+      st = refill(im);
       continue;
     }
-    uint64_t at = line;
-    line += rec->lines;
-    off += used;
-    if (r == CASHBACK__CSV_BAD) {
-      if (!im->have_header) {
-        st = cashback__fail(im->c, CASHBACK_E_FIELD, "%s:%llu: header: %s",
-                            path, (unsigned long long)at, why);
-        break;
-      }
-      im->stats->rows++;
-      tell(im, at, CASHBACK_E_FIELD, why, NULL, NULL);
-      continue;
-    }
-    if (rec->n == 1 && rec->len[0] == 0)
-      continue; /* a blank line */
-    if (!im->have_header) {
-      char err[CASHBACK_ERROR_MAX + 1];
-      if (cashback__import_header(rec, &im->cols, err, sizeof(err)) !=
-          CASHBACK_OK) {
-        st = cashback__fail(im->c, CASHBACK_E_FIELD, "%s:%llu: %s", path,
-                            (unsigned long long)at, err);
-        break;
-      }
-      im->have_header = 1;
-      continue;
-    }
-    st = one_row(im, at, rec);
+    uint64_t at = im->line;
+    im->line += im->rec->lines;
+    im->off += used;
+    st = on_record(im, r, at, why);
   }
   if (st == CASHBACK_OK && !im->have_header)
     st = cashback__fail(im->c, CASHBACK_E_FIELD,
-                        "%s: no header row (the file is empty)", path);
-  free(buf);
-  free(rec);
+                        "%s: no header row (the file is empty)", im->path);
+  free(im->buf);
+  free(im->rec);
+  im->buf = NULL;
+  im->rec = NULL;
   return st;
 }
 
@@ -624,7 +650,9 @@ cashback_status cashback__import_fd(cashback_client *client, int fd,
   struct stat sb;
   if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode))
     im->bytes_total = (uint64_t)sb.st_size;
-  st = run(im, fd, name);
+  im->fd = fd;
+  im->path = name;
+  st = run(im);
   free(im);
   if (stats)
     cashback__sized_copy(stats, &full, sizeof(full));
