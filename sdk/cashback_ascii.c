@@ -1,4 +1,5 @@
-/* ASCII case folding, comparison and trimming (cashback_ascii.h). */
+/* ASCII case folding, comparison, trimming and character classes
+ * (cashback_ascii.h). */
 #include "cashback_ascii.h"
 
 #include <string.h>
@@ -33,4 +34,34 @@ void cashback__ascii_trim(const char **s, size_t *len, const char *blanks) {
     n--;
   *s = p;
   *len = n;
+}
+
+static int in_class(unsigned char c, cashback__ascii_class cls) {
+  int alnum = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+              (c >= '0' && c <= '9');
+  switch (cls) {
+  case CASHBACK__ASCII_ID:
+    return alnum || c == '.' || c == '_' || c == '-';
+  case CASHBACK__ASCII_TOKEN:
+    return alnum || c == '.' || c == '_' || c == '-' || c == '~';
+  case CASHBACK__ASCII_GRAPH:
+    return c >= 0x21 && c <= 0x7e;
+  case CASHBACK__ASCII_HEX:
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+  }
+  return 0;
+}
+
+size_t cashback__ascii_span(const char *s, size_t len,
+                            cashback__ascii_class cls) {
+  size_t i = 0;
+  while (i < len && in_class((unsigned char)s[i], cls))
+    i++;
+  return i;
+}
+
+int cashback__ascii_all(const char *s, size_t len, size_t min, size_t max,
+                        cashback__ascii_class cls) {
+  return s != NULL && len >= min && len <= max &&
+         cashback__ascii_span(s, len, cls) == len;
 }

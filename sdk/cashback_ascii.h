@@ -1,6 +1,7 @@
 /* ASCII text helpers, locale-free (tolower() and strcasecmp() follow the
- * locale): case folding, case-insensitive comparison and trimming of
- * counted text. */
+ * locale): case folding, case-insensitive comparison, trimming of counted
+ * text and the SDK's character classes (the one place each id, key, token
+ * and hex rule is written). */
 #ifndef CASHBACK_ASCII_H
 #define CASHBACK_ASCII_H
 
@@ -20,5 +21,29 @@ int cashback__ascii_iprefix(const char *s, size_t len, const char *prefix);
  * both ends (" \t" for blanks within a line, " \t\r\n" also for a line's
  * end). Reads only the `*len` bytes. */
 void cashback__ascii_trim(const char **s, size_t *len, const char *blanks);
+
+/* The character classes of the SDK's identifiers; a byte outside ASCII (or
+ * a NUL) is in none of them. */
+typedef enum {
+  /* A-Z a-z 0-9 . _ -: merchant and key ids, metadata keys, reasons,
+   * landing parameter names. */
+  CASHBACK__ASCII_ID,
+  /* CASHBACK__ASCII_ID and ~: click tokens (RFC 3986 unreserved). */
+  CASHBACK__ASCII_TOKEN,
+  /* 0x21-0x7e, printable without space: order ids, skus, vouchers. */
+  CASHBACK__ASCII_GRAPH,
+  /* 0-9 a-f, lowercase hex as the SDK writes it: event ids, MACs. */
+  CASHBACK__ASCII_HEX
+} cashback__ascii_class;
+
+/* How many leading bytes of `s` (`len` bytes) are of class `cls`: `len`
+ * when all are. Reads only the `len` bytes. */
+size_t cashback__ascii_span(const char *s, size_t len,
+                            cashback__ascii_class cls);
+
+/* 1 when `s` is `min` to `max` bytes (`len`), each of class `cls`; 0
+ * otherwise, and when `s` is NULL. */
+int cashback__ascii_all(const char *s, size_t len, size_t min, size_t max,
+                        cashback__ascii_class cls);
 
 #endif

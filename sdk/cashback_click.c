@@ -61,6 +61,7 @@
  * status returned is tampered, else expired, else malformed, with the detail of
  * the first cookie of that status; no cookie of that name is
  * CASHBACK_E_CLICK_NONE. */
+#include "cashback_ascii.h"
 #include "cashback_core.h"
 #include "cashback_cookie.h"
 #include "cashback_crypto.h"
@@ -83,8 +84,7 @@
 static const char mac_label[] = "cashback-cookie-v1"; /* hashed with its NUL */
 
 static int param_char(unsigned char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-         (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+  return cashback__ascii_span((const char *)&c, 1, CASHBACK__ASCII_ID) == 1;
 }
 
 /* The MAC of a cookie under cookie key `k` of the client. */
@@ -140,7 +140,7 @@ static cashback_status landing_token(const char *target, size_t len,
              name, n, CASHBACK_TOKEN_MAX);
     return CASHBACK_E_CLICK_MALFORMED;
   }
-  size_t bad = cashback__token_bad_at(v, n);
+  size_t bad = cashback__ascii_span(v, n, CASHBACK__ASCII_TOKEN);
   if (bad < n) {
     snprintf(why, why_size,
              "landing parameter '%s': character 0x%02x not allowed in a click "
@@ -420,11 +420,9 @@ static cashback_status check_cookie(const cashback_client *c, const char *v,
     return CASHBACK_E_CLICK_MALFORMED;
   }
   uint8_t mac[MAC_LEN];
-  int lower = mac_len == 2 * MAC_LEN;
-  for (size_t i = 0; lower && i < mac_len; i++)
-    lower = (mac_hex[i] >= '0' && mac_hex[i] <= '9') ||
-            (mac_hex[i] >= 'a' && mac_hex[i] <= 'f');
-  if (!lower || cashback__unhex(mac_hex, mac_len, mac, MAC_LEN) != 0) {
+  if (!cashback__ascii_all(mac_hex, mac_len, 2 * MAC_LEN, 2 * MAC_LEN,
+                           CASHBACK__ASCII_HEX) ||
+      cashback__unhex(mac_hex, mac_len, mac, MAC_LEN) != 0) {
     snprintf(why, why_size, "MAC is not %d lowercase hex digits", 2 * MAC_LEN);
     return CASHBACK_E_CLICK_MALFORMED;
   }
@@ -453,7 +451,7 @@ static cashback_status check_cookie(const cashback_client *c, const char *v,
              CASHBACK_TOKEN_MAX);
     return CASHBACK_E_CLICK_MALFORMED;
   }
-  size_t bad = cashback__token_bad_at(tok, tok_len);
+  size_t bad = cashback__ascii_span(tok, tok_len, CASHBACK__ASCII_TOKEN);
   if (bad < tok_len) {
     snprintf(why, why_size, "character 0x%02x not allowed in the token",
              (unsigned char)tok[bad]);

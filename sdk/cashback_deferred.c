@@ -1,5 +1,6 @@
 /* The spool's list of deferred events; see cashback_deferred.h. */
 #include "cashback_deferred.h"
+#include "cashback_ascii.h"
 #include "cashback_record.h"
 
 #include <cjson/cJSON.h>
@@ -46,12 +47,8 @@ static void copy_text(char *dst, size_t size, const char *src) {
 }
 
 static int valid_id(const char *id) {
-  if (!id || strlen(id) != CASHBACK_EVENT_ID_LEN)
-    return 0;
-  for (const char *p = id; *p; p++)
-    if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
-      return 0;
-  return 1;
+  return id && cashback__ascii_all(id, strlen(id), CASHBACK_EVENT_ID_LEN,
+                                   CASHBACK_EVENT_ID_LEN, CASHBACK__ASCII_HEX);
 }
 
 cashback_status cashback__deferred_add(cashback__deferred *d, const char *id,

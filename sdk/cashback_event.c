@@ -4,9 +4,11 @@
  * type and fixes the event id (the idempotency key, see docs/protocol.md).
  */
 #include "cashback_event.h"
+#include "cashback_ascii.h"
 #include "cashback_core.h"
 #include "cashback_crypto.h"
 #include "cashback_money.h"
+#include "cashback_sign.h"
 #include "cashback_text.h"
 #include "cashback_time.h"
 
@@ -129,29 +131,10 @@ cashback_status cashback__event_fail(cashback_event *ev, cashback_status st,
 /* A NUL byte inside a counted string: refused, never cut at. */
 #define HAS_NUL(s, len) ((len) > 0 && memchr((s), '\0', (len)) != NULL)
 
-/* 1-max bytes of printable ASCII without space: ids, skus, vouchers. */
-static int id_text_valid(const char *s, size_t len, size_t max) {
-  if (len < 1 || len > max)
-    return 0;
-  for (size_t n = 0; n < len; n++) {
-    unsigned char ch = (unsigned char)s[n];
-    if (ch < 0x21 || ch > 0x7e)
-      return 0;
-  }
-  return 1;
-}
-
-/* 1-64 of [A-Za-z0-9._-]: reasons and metadata keys. */
-static int word_valid(const char *s, size_t len) {
-  if (len < 1 || len > CASHBACK_ID_MAX)
-    return 0;
-  for (size_t n = 0; n < len; n++) {
-    char ch = s[n];
-    if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-          (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' || ch == '-'))
-      return 0;
-  }
-  return 1;
+/* 1-64 bytes of printable ASCII without space: order ids, refund ids, skus,
+ * vouchers. (Reasons and metadata keys are cashback__id_valid().) */
+static int id_text_valid(const char *s, size_t len) {
+  return cashback__ascii_all(s, len, 1, CASHBACK_ID_MAX, CASHBACK__ASCII_GRAPH);
 }
 
 /* Valid UTF-8 (no overlongs, surrogates or code points past U+10FFFF) of at
@@ -201,20 +184,9 @@ static int text_valid(const char *s, size_t len, size_t max,
   return 1;
 }
 
-size_t cashback__token_bad_at(const char *t, size_t len) {
-  size_t i = 0;
-  for (; i < len; i++) {
-    char ch = t[i];
-    if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-          (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' || ch == '-' ||
-          ch == '~'))
-      break;
-  }
-  return i;
-}
-
 static int token_valid(const char *s, size_t n) {
-  return n > 0 && n <= CASHBACK_TOKEN_MAX && cashback__token_bad_at(s, n) == n;
+  return cashback__ascii_all(s, n, 1, CASHBACK_TOKEN_MAX,
+                             CASHBACK__ASCII_TOKEN);
 }
 
 /* Copies `len` bytes (cut to `size` - 1) and a NUL. */
@@ -292,7 +264,7 @@ cashback_status cashback_event_create(cashback_event_type type,
     st = CASHBACK_E_INVALID_ARGUMENT;
   } else if (HAS_NUL(order_id, len)) {
     why = "order_id: contains a NUL byte";
-  } else if (!id_text_valid(order_id, len, CASHBACK_ID_MAX)) {
+  } else if (!id_text_valid(order_id, len)) {
     why = "order_id: must be 1-64 printable ASCII characters, no space";
   }
   if (why) {
@@ -385,7 +357,8 @@ cashback_status cashback_event_set_click_full(cashback_event *ev,
   if (!memchr(click->token, '\0', sizeof(click->token)) ||
       !memchr(click->source, '\0', sizeof(click->source)))
     return fail(ev, CASHBACK_E_FIELD, "click: not NUL-terminated");
-  if (click->source[0] && !word_valid(click->source, strlen(click->source)))
+  if (click->source[0] &&
+      !cashback__id_valid(click->source, strlen(click->source)))
     return fail(ev, CASHBACK_E_FIELD, "click.source: invalid parameter name");
   if (click->captured_at < 0)
     return fail(ev, CASHBACK_E_FIELD, "click.captured_at: negative");
@@ -502,7 +475,7 @@ static cashback_status add_item(cashback_event *ev, const char *sku,
     return fail(ev, CASHBACK_E_TOO_BIG, "items: at most %d items", ITEMS_MAX);
   snprintf(field, sizeof(field), "items[%zu].sku", i);
   CHECK_STR(ev, sku, sku_len, field);
-  if (!id_text_valid(sku, sku_len, CASHBACK_ID_MAX))
+  if (!id_text_valid(sku, sku_len))
     return fail(ev, CASHBACK_E_FIELD,
                 "items[%zu].sku: must be 1-64 printable characters, no space",
                 i);
@@ -611,7 +584,7 @@ cashback_status cashback_event_add_voucher_n(cashback_event *ev,
   if (code && HAS_NUL(code, len))
     return fail(ev, CASHBACK_E_FIELD, "vouchers[%zu]: contains a NUL byte",
                 ev->n_vouchers);
-  if (!code || !id_text_valid(code, len, CASHBACK_ID_MAX))
+  if (!code || !id_text_valid(code, len))
     return fail(ev, CASHBACK_E_FIELD,
                 "vouchers[%zu]: must be 1-64 printable characters, no space",
                 ev->n_vouchers);
@@ -669,7 +642,7 @@ cashback_status cashback_event_set_metadata_n(cashback_event *ev,
   CHECK_EV(ev);
   if (key && HAS_NUL(key, klen))
     return fail(ev, CASHBACK_E_FIELD, "metadata: the key contains a NUL byte");
-  if (!key || !word_valid(key, klen))
+  if (!key || !cashback__id_valid(key, klen))
     return fail(ev, CASHBACK_E_FIELD,
                 "metadata: key must be 1-64 of [A-Za-z0-9._-]");
   if (value && HAS_NUL(value, vlen))
@@ -738,7 +711,7 @@ cashback_status cashback_event_set_refund_id_n(cashback_event *ev,
     return fail(ev, CASHBACK_E_FIELD, "refund_id: only for a refund");
   if (id && HAS_NUL(id, len))
     return fail(ev, CASHBACK_E_FIELD, "refund_id: contains a NUL byte");
-  if (!id || !id_text_valid(id, len, CASHBACK_ID_MAX))
+  if (!id || !id_text_valid(id, len))
     return fail(ev, CASHBACK_E_FIELD,
                 "refund_id: must be 1-64 printable characters, no space");
   set_str(ev->refund_id, sizeof(ev->refund_id), id, len);
@@ -757,7 +730,7 @@ cashback_status cashback_event_set_reason_n(cashback_event *ev,
     return fail(ev, CASHBACK_E_FIELD, "reason: only for a refund or cancel");
   if (reason && HAS_NUL(reason, len))
     return fail(ev, CASHBACK_E_FIELD, "reason: contains a NUL byte");
-  if (!reason || !word_valid(reason, len))
+  if (!reason || !cashback__id_valid(reason, len))
     return fail(ev, CASHBACK_E_FIELD, "reason: must be 1-64 of [A-Za-z0-9._-]");
   set_str(ev->reason, sizeof(ev->reason), reason, len);
   return CASHBACK_OK;

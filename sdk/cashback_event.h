@@ -6,10 +6,6 @@
 #include "cashback_buf.h"
 #include "cashback_record.h"
 
-/* The first byte of `t` (`len` bytes) outside the click-token alphabet
- * [A-Za-z0-9._~-], or `len` when there is none. */
-size_t cashback__token_bad_at(const char *t, size_t len);
-
 /* Room kept in a spool record for the quarantine entry that wraps an event
  * (id, reason, message, status, time: under 1 KiB). */
 #define CASHBACK__QUARANTINE_RESERVE 4096

@@ -7,6 +7,7 @@
 #include "cashback_import.h"
 #include "cashback_client.h"
 #include "cashback_event.h"
+#include "cashback_sign.h"
 #include "cashback_sized.h"
 #include "cashback_text.h"
 
@@ -72,18 +73,6 @@ static const char *cell_str(const cashback__csv_record *rec, int at, char *buf,
   return buf;
 }
 
-static int meta_key_valid(const char *k, size_t n) {
-  if (n < 1 || n > CASHBACK_ID_MAX)
-    return 0;
-  for (size_t i = 0; i < n; i++) {
-    char c = k[i];
-    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-          (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
-      return 0;
-  }
-  return 1;
-}
-
 cashback_status cashback__import_header(const cashback__csv_record *rec,
                                         cashback__columns *cols, char *err,
                                         size_t err_size) {
@@ -99,7 +88,7 @@ cashback_status cashback__import_header(const cashback__csv_record *rec,
       return CASHBACK_E_FIELD;
     }
     if (n > 5 && strncasecmp(name, "meta.", 5) == 0) {
-      if (!meta_key_valid(name + 5, n - 5)) {
+      if (!cashback__id_valid(name + 5, n - 5)) {
         say(err, err_size,
             "header: column %zu '%.*s': a metadata key must be 1-64 of "
             "[A-Za-z0-9._-]",

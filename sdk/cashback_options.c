@@ -47,11 +47,6 @@ static const char *printable(const char *s, size_t len, char *out,
   return out;
 }
 
-static int param_char(unsigned char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-         (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
-}
-
 /* RFC 6265 cookie-name: an RFC 2616 token (no CTL, no separator). */
 static int cookie_token_char(unsigned char c) {
   if (c <= 0x20 || c >= 0x7f)
@@ -239,10 +234,8 @@ static cashback_status parse_landing(cashback_options *o, const char *s,
           return st;
       }
     } else if (ilen > 0) {
-      int ok = ilen <= CASHBACK_PARAM_MAX;
-      for (size_t j = 0; ok && j < ilen; j++)
-        ok = param_char((unsigned char)item[j]);
-      if (!ok)
+      if (!cashback__ascii_all(item, ilen, 1, CASHBACK_PARAM_MAX,
+                               CASHBACK__ASCII_ID))
         return cashback__options_fail(
             o, CASHBACK_E_CONFIG,
             "landing_params: '%s' is not a parameter name (1-32 of "

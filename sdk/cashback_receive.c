@@ -5,6 +5,7 @@
  * sender's SDK applies when it builds one; only what the setters cannot see
  * (JSON types, the id, reported_at) is checked here.
  */
+#include "cashback_ascii.h"
 #include "cashback_event.h"
 #include "cashback_request.h"
 #include "cashback_sign.h"
@@ -96,12 +97,8 @@ static const cJSON *field(const cJSON *o, const char *name) {
 }
 
 static int id_hex(const char *s) {
-  size_t n = 0;
-  for (; s[n]; n++)
-    if (n >= CASHBACK_EVENT_ID_LEN ||
-        !((s[n] >= '0' && s[n] <= '9') || (s[n] >= 'a' && s[n] <= 'f')))
-      return 0;
-  return n == CASHBACK_EVENT_ID_LEN;
+  return cashback__ascii_all(s, strlen(s), CASHBACK_EVENT_ID_LEN,
+                             CASHBACK_EVENT_ID_LEN, CASHBACK__ASCII_HEX);
 }
 
 static cashback_event_type type_of(const char *s) {

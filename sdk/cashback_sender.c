@@ -23,6 +23,7 @@
  * process (a daemon, cron runs) keeps to it.
  */
 #include "cashback_sender.h"
+#include "cashback_ascii.h"
 #include "cashback_backoff.h"
 #include "cashback_core.h"
 #include "cashback_crc32c.h"
@@ -253,11 +254,8 @@ static int payload_id(const char *p, size_t len, char id[33]) {
   size_t pl = sizeof(pre) - 1;
   if (len < pl + 33 || memcmp(p, pre, pl) != 0 || p[pl + 32] != '"')
     return 0;
-  for (size_t i = 0; i < 32; i++) {
-    char ch = p[pl + i];
-    if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f')))
-      return 0;
-  }
+  if (!cashback__ascii_all(p + pl, 32, 32, 32, CASHBACK__ASCII_HEX))
+    return 0;
   memcpy(id, p + pl, 32);
   id[32] = '\0';
   return 1;

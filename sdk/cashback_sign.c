@@ -8,15 +8,7 @@
 #include <string.h>
 
 int cashback__id_valid(const char *s, size_t len) {
-  if (s == NULL || len < 1 || len > CASHBACK_ID_MAX)
-    return 0;
-  for (size_t i = 0; i < len; i++) {
-    unsigned char c = (unsigned char)s[i];
-    if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-          (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
-      return 0;
-  }
-  return 1;
+  return cashback__ascii_all(s, len, 1, CASHBACK_ID_MAX, CASHBACK__ASCII_ID);
 }
 
 int cashback__secret_valid(const char *s, size_t len) {
@@ -134,11 +126,9 @@ static cashback_status parse_item(const char *p, size_t n, int *have_t,
                                   cashback__sig_parsed *out) {
   size_t eq = 0;
 
-  for (size_t i = 0; i < n; i++) {
-    unsigned char c = (unsigned char)p[i];
-    if (c < 0x21 || c > 0x7e) /* no space, control or non-ASCII inside */
-      return CASHBACK_E_SIG_MALFORMED;
-  }
+  /* no space, control or non-ASCII inside */
+  if (cashback__ascii_span(p, n, CASHBACK__ASCII_GRAPH) != n)
+    return CASHBACK_E_SIG_MALFORMED;
   while (eq < n && p[eq] != '=') {
     if (!is_alnum(p[eq]))
       return CASHBACK_E_SIG_MALFORMED;

@@ -1,5 +1,5 @@
-/* Unit tests for sdk/cashback_ascii.c: locale-free case folding, comparison
- * and trimming of counted text. */
+/* Unit tests for sdk/cashback_ascii.c: locale-free case folding, comparison,
+ * trimming of counted text and the character classes. */
 #include "cashback_ascii.h"
 #include "tests.h"
 
@@ -48,9 +48,59 @@ START_TEST(ascii_trim) {
 }
 END_TEST
 
+START_TEST(ascii_classes) {
+  /* Each class, byte by byte over all 256 values. */
+  for (int c = 0; c < 256; c++) {
+    char b = (char)c;
+    int alnum = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                (c >= '0' && c <= '9');
+    int id = alnum || c == '.' || c == '_' || c == '-';
+    ck_assert_int_eq(cashback__ascii_span(&b, 1, CASHBACK__ASCII_ID), id);
+    ck_assert_int_eq(cashback__ascii_span(&b, 1, CASHBACK__ASCII_TOKEN),
+                     id || c == '~');
+    ck_assert_int_eq(cashback__ascii_span(&b, 1, CASHBACK__ASCII_GRAPH),
+                     c > 0x20 && c < 0x7f);
+    ck_assert_int_eq(cashback__ascii_span(&b, 1, CASHBACK__ASCII_HEX),
+                     (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'));
+  }
+  /* The span stops at the first byte outside, and reads only `len`. */
+  ck_assert_int_eq(cashback__ascii_span("ab-c d", 6, CASHBACK__ASCII_ID), 4);
+  ck_assert_int_eq(cashback__ascii_span("a~b", 3, CASHBACK__ASCII_ID), 1);
+  ck_assert_int_eq(cashback__ascii_span("a~b", 3, CASHBACK__ASCII_TOKEN), 3);
+  ck_assert_int_eq(cashback__ascii_span("abc!", 3, CASHBACK__ASCII_ID), 3);
+  ck_assert_int_eq(cashback__ascii_span("a\0b", 3, CASHBACK__ASCII_GRAPH), 1);
+  ck_assert_int_eq(cashback__ascii_span("", 0, CASHBACK__ASCII_HEX), 0);
+  ck_assert_int_eq(cashback__ascii_span("0fA", 3, CASHBACK__ASCII_HEX), 2);
+}
+END_TEST
+
+START_TEST(ascii_all_bounds) {
+  /* Length bounds are inclusive at both ends. */
+  ck_assert_int_eq(cashback__ascii_all("ab", 2, 1, 2, CASHBACK__ASCII_ID), 1);
+  ck_assert_int_eq(cashback__ascii_all("abc", 3, 1, 2, CASHBACK__ASCII_ID), 0);
+  ck_assert_int_eq(cashback__ascii_all("", 0, 1, 2, CASHBACK__ASCII_ID), 0);
+  ck_assert_int_eq(cashback__ascii_all("", 0, 0, 2, CASHBACK__ASCII_ID), 1);
+  ck_assert_int_eq(cashback__ascii_all("a b", 3, 1, 9, CASHBACK__ASCII_ID), 0);
+  ck_assert_int_eq(cashback__ascii_all("a b", 3, 1, 9, CASHBACK__ASCII_GRAPH),
+                   0);
+  ck_assert_int_eq(cashback__ascii_all("A#1", 3, 1, 9, CASHBACK__ASCII_GRAPH),
+                   1);
+  ck_assert_int_eq(cashback__ascii_all(NULL, 0, 0, 9, CASHBACK__ASCII_ID), 0);
+  /* An event id: exactly 32 lowercase hex digits. */
+  const char *id = "0123456789abcdef0123456789abcdef";
+  ck_assert_int_eq(cashback__ascii_all(id, 32, 32, 32, CASHBACK__ASCII_HEX), 1);
+  ck_assert_int_eq(cashback__ascii_all(id, 31, 32, 32, CASHBACK__ASCII_HEX), 0);
+  ck_assert_int_eq(cashback__ascii_all("0123456789ABCDEF0123456789abcdef", 32,
+                                       32, 32, CASHBACK__ASCII_HEX),
+                   0);
+}
+END_TEST
+
 TCase *cashback_test_ascii(void) {
   TCase *tc = tcase_create("ascii");
   tcase_add_test(tc, ascii_case);
   tcase_add_test(tc, ascii_trim);
+  tcase_add_test(tc, ascii_classes);
+  tcase_add_test(tc, ascii_all_bounds);
   return tc;
 }
