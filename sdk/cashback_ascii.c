@@ -1,5 +1,5 @@
-/* ASCII case folding, comparison, trimming and character classes
- * (cashback_ascii.h). */
+/* ASCII case folding, comparison, trimming, character classes and the
+ * bounded copy (cashback_ascii.h). */
 #include "cashback_ascii.h"
 
 #include <string.h>
@@ -64,4 +64,16 @@ int cashback__ascii_all(const char *s, size_t len, size_t min, size_t max,
                         cashback__ascii_class cls) {
   return s != NULL && len >= min && len <= max &&
          cashback__ascii_span(s, len, cls) == len;
+}
+
+size_t cashback__ascii_copy(char *dst, size_t size, const char *src,
+                            size_t len) {
+  if (size == 0)
+    return 0;
+  if (len >= size)
+    len = size - 1;
+  if (len > 0)
+    memcpy(dst, src, len);
+  dst[len] = '\0';
+  return len;
 }

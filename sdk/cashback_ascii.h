@@ -1,7 +1,7 @@
 /* ASCII text helpers, locale-free (tolower() and strcasecmp() follow the
  * locale): case folding, case-insensitive comparison, trimming of counted
- * text and the SDK's character classes (the one place each id, key, token
- * and hex rule is written). */
+ * text, the SDK's character classes (the one place each id, key, token and
+ * hex rule is written) and the bounded copy of counted text. */
 #ifndef CASHBACK_ASCII_H
 #define CASHBACK_ASCII_H
 
@@ -45,5 +45,13 @@ size_t cashback__ascii_span(const char *s, size_t len,
  * otherwise, and when `s` is NULL. */
 int cashback__ascii_all(const char *s, size_t len, size_t min, size_t max,
                         cashback__ascii_class cls);
+
+/* Copies the `len` bytes at `src` into `dst` (`size` bytes), cut to `size`
+ * - 1, and a NUL after them; nothing when `size` is 0. `src` may be NULL
+ * when `len` is 0. Returns the number of bytes copied (without the NUL).
+ * For text whose cut is harmless or checked before (a detail, a field the
+ * setters validated); never splits anything but bytes. */
+size_t cashback__ascii_copy(char *dst, size_t size, const char *src,
+                            size_t len);
 
 #endif

@@ -30,10 +30,7 @@
 /* Copies a key into `out` (CONFIG_KEY_MAX + 1 bytes). Keys longer than any
  * known key are cut (the callers only copy known keys). */
 static void key_copy(const char *k, size_t len, char *out) {
-  if (len > CONFIG_KEY_MAX)
-    len = CONFIG_KEY_MAX;
-  memcpy(out, k, len);
-  out[len] = '\0';
+  cashback__ascii_copy(out, CONFIG_KEY_MAX + 1, k, len);
 }
 
 /* ------------------------------------------------------------------------

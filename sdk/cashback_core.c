@@ -5,6 +5,7 @@
  * is cashback_client.c.
  */
 #include "cashback_core.h"
+#include "cashback_ascii.h"
 #include "cashback_crypto.h"
 #include "cashback_http.h"
 #include "cashback_text.h"
@@ -17,13 +18,8 @@
 #include <string.h>
 
 void cashback__copy_detail(char *detail, size_t size, const char *text) {
-  if (detail && size) {
-    size_t n = strlen(text);
-    if (n >= size)
-      n = size - 1;
-    memcpy(detail, text, n);
-    detail[n] = '\0';
-  }
+  if (detail)
+    cashback__ascii_copy(detail, size, text, strlen(text));
 }
 
 /*

@@ -38,12 +38,7 @@ void cashback__deferred_free(cashback__deferred *d) {
 }
 
 static void copy_text(char *dst, size_t size, const char *src) {
-  size_t n = src ? strlen(src) : 0;
-  if (n > size - 1)
-    n = size - 1;
-  if (n)
-    memcpy(dst, src, n);
-  dst[n] = '\0';
+  cashback__ascii_copy(dst, size, src, src ? strlen(src) : 0);
 }
 
 static int valid_id(const char *id) {

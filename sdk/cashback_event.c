@@ -189,14 +189,6 @@ static int token_valid(const char *s, size_t n) {
                              CASHBACK__ASCII_TOKEN);
 }
 
-/* Copies `len` bytes (cut to `size` - 1) and a NUL. */
-static void set_str(char *dst, size_t size, const char *src, size_t len) {
-  if (len >= size)
-    len = size - 1;
-  memcpy(dst, src, len);
-  dst[len] = '\0';
-}
-
 /* A NUL-terminated heap copy of `len` bytes, or NULL. */
 static char *dup_n(const char *s, size_t len) {
   char *p = malloc(len + 1);
@@ -279,7 +271,7 @@ cashback_status cashback_event_create(cashback_event_type type,
     return CASHBACK_E_NOMEM;
   }
   ev->type = type;
-  set_str(ev->order_id, sizeof(ev->order_id), order_id, len);
+  cashback__ascii_copy(ev->order_id, sizeof(ev->order_id), order_id, len);
   *out = ev;
   return CASHBACK_OK;
 }
@@ -338,7 +330,7 @@ cashback_status cashback_event_set_click_n(cashback_event *ev,
   if (!token_valid(token, len))
     return fail(ev, CASHBACK_E_FIELD, "click: must be 1-%d of [A-Za-z0-9._~-]",
                 CASHBACK_TOKEN_MAX);
-  set_str(ev->token, sizeof(ev->token), token, len);
+  cashback__ascii_copy(ev->token, sizeof(ev->token), token, len);
   ev->source[0] = '\0';
   ev->captured_at = 0;
   return CASHBACK_OK;
@@ -365,7 +357,8 @@ cashback_status cashback_event_set_click_full(cashback_event *ev,
   cashback_status st = cashback_event_set_click(ev, click->token);
   if (st != CASHBACK_OK)
     return st;
-  set_str(ev->source, sizeof(ev->source), click->source, strlen(click->source));
+  cashback__ascii_copy(ev->source, sizeof(ev->source), click->source,
+                       strlen(click->source));
   ev->captured_at = click->captured_at;
   return CASHBACK_OK;
 }
@@ -397,7 +390,7 @@ cashback_status cashback_event_set_amount(cashback_event *ev, int64_t minor,
                 "amount: must be 0 to 10^15 minor units");
   ev->has_amount = 1;
   ev->amount = minor;
-  set_str(ev->currency, sizeof(ev->currency), currency, clen);
+  cashback__ascii_copy(ev->currency, sizeof(ev->currency), currency, clen);
   return CASHBACK_OK;
 }
 
@@ -436,7 +429,8 @@ cashback_status cashback_event_set_amount_decimal_n(cashback_event *ev,
                 "amount: must be 0 to 10^15 minor units");
   ev->has_amount = 1;
   ev->amount = minor;
-  set_str(ev->currency, sizeof(ev->currency), currency, currency_len);
+  cashback__ascii_copy(ev->currency, sizeof(ev->currency), currency,
+                       currency_len);
   return CASHBACK_OK;
 }
 
@@ -527,7 +521,7 @@ static cashback_status add_item(cashback_event *ev, const char *sku,
     ev->cap_items = cap;
   }
   item it = {0};
-  set_str(it.sku, sizeof(it.sku), sku, sku_len);
+  cashback__ascii_copy(it.sku, sizeof(it.sku), sku, sku_len);
   it.quantity = quantity;
   it.unit_price = unit_price_minor;
   if ((name_len && !(it.name = dup_n(name, name_len))) ||
@@ -599,7 +593,8 @@ cashback_status cashback_event_add_voucher_n(cashback_event *ev,
                 "vouchers[%zu]: the event would pass %d bytes serialized (the "
                 "cap of one event)",
                 ev->n_vouchers, CASHBACK__EVENT_JSON_MAX);
-  set_str(ev->vouchers[ev->n_vouchers++], sizeof(ev->vouchers[0]), code, len);
+  cashback__ascii_copy(ev->vouchers[ev->n_vouchers++], sizeof(ev->vouchers[0]),
+                       code, len);
   ev->var_json += size;
   return CASHBACK_OK;
 }
@@ -714,7 +709,7 @@ cashback_status cashback_event_set_refund_id_n(cashback_event *ev,
   if (!id || !id_text_valid(id, len))
     return fail(ev, CASHBACK_E_FIELD,
                 "refund_id: must be 1-64 printable characters, no space");
-  set_str(ev->refund_id, sizeof(ev->refund_id), id, len);
+  cashback__ascii_copy(ev->refund_id, sizeof(ev->refund_id), id, len);
   return CASHBACK_OK;
 }
 
@@ -732,7 +727,7 @@ cashback_status cashback_event_set_reason_n(cashback_event *ev,
     return fail(ev, CASHBACK_E_FIELD, "reason: contains a NUL byte");
   if (!reason || !cashback__id_valid(reason, len))
     return fail(ev, CASHBACK_E_FIELD, "reason: must be 1-64 of [A-Za-z0-9._-]");
-  set_str(ev->reason, sizeof(ev->reason), reason, len);
+  cashback__ascii_copy(ev->reason, sizeof(ev->reason), reason, len);
   return CASHBACK_OK;
 }
 
@@ -842,8 +837,8 @@ cashback_status cashback_event_finalize(cashback_client *c, cashback_event *ev,
     if (st != CASHBACK_OK)
       return cashback__fail(c, st, "order %s: cannot compute the event id",
                             ev->order_id);
-    set_str(ev->id_merchant, sizeof(ev->id_merchant), c->opts.merchant_id,
-            strlen(c->opts.merchant_id));
+    cashback__ascii_copy(ev->id_merchant, sizeof(ev->id_merchant),
+                         c->opts.merchant_id, strlen(c->opts.merchant_id));
     ev->reported_at = cashback__now(c);
     if (!ev->has_order_time) {
       ev->order_time = ev->reported_at;

@@ -5,6 +5,7 @@
  * the same ids, which the network counts once.
  */
 #include "cashback_import.h"
+#include "cashback_ascii.h"
 #include "cashback_client.h"
 #include "cashback_event.h"
 #include "cashback_sign.h"
@@ -66,10 +67,7 @@ static const char *cell_str(const cashback__csv_record *rec, int at, char *buf,
                             size_t size) {
   size_t n;
   const char *s = cell(rec, at, &n);
-  if (n >= size)
-    n = size - 1;
-  memcpy(buf, s, n);
-  buf[n] = '\0';
+  cashback__ascii_copy(buf, size, s, n);
   return buf;
 }
 

@@ -96,11 +96,39 @@ START_TEST(ascii_all_bounds) {
 }
 END_TEST
 
+START_TEST(ascii_copy) {
+  char buf[5];
+  memset(buf, 'x', sizeof(buf));
+  ck_assert_int_eq(cashback__ascii_copy(buf, sizeof(buf), "abc", 3), 3);
+  ck_assert_str_eq(buf, "abc");
+  ck_assert_int_eq(buf[4], 'x'); /* nothing written past the NUL */
+  /* Cut to size - 1, always NUL-terminated. */
+  ck_assert_int_eq(cashback__ascii_copy(buf, sizeof(buf), "abcdefg", 7), 4);
+  ck_assert_str_eq(buf, "abcd");
+  ck_assert_int_eq(cashback__ascii_copy(buf, sizeof(buf), "abcd", 4), 4);
+  ck_assert_str_eq(buf, "abcd");
+  /* Only `len` bytes are read, a NUL among them is copied as a byte. */
+  ck_assert_int_eq(cashback__ascii_copy(buf, sizeof(buf), "ab\0cd", 4), 4);
+  ck_assert_int_eq(memcmp(buf, "ab\0c\0", 5), 0);
+  ck_assert_int_eq(cashback__ascii_copy(buf, sizeof(buf), "abc", 1), 1);
+  ck_assert_str_eq(buf, "a");
+  ck_assert_int_eq(cashback__ascii_copy(buf, sizeof(buf), NULL, 0), 0);
+  ck_assert_str_eq(buf, "");
+  /* Size 1 holds only the NUL; size 0 writes nothing. */
+  ck_assert_int_eq(cashback__ascii_copy(buf, 1, "abc", 3), 0);
+  ck_assert_int_eq(buf[0], '\0');
+  buf[0] = 'y';
+  ck_assert_int_eq(cashback__ascii_copy(buf, 0, "abc", 3), 0);
+  ck_assert_int_eq(buf[0], 'y');
+}
+END_TEST
+
 TCase *cashback_test_ascii(void) {
   TCase *tc = tcase_create("ascii");
   tcase_add_test(tc, ascii_case);
   tcase_add_test(tc, ascii_trim);
   tcase_add_test(tc, ascii_classes);
   tcase_add_test(tc, ascii_all_bounds);
+  tcase_add_test(tc, ascii_copy);
   return tc;
 }
