@@ -11,7 +11,8 @@
 #      (holding copies of ld.so.conf and alternatives), the real ldconfig, then the
 #      installed cashback and cashback-sandbox run with nothing but the
 #      loader's cache, and so does a program built with
-#      `pkg-config --cflags --libs libcashback`. Needs root (or user
+#      `pkg-config --cflags --libs libcashback` (Apache's module directory,
+#      where mod_cashback goes, is a scratch one too). Needs root (or user
 #      namespaces), unshare and a build configured for /usr/local; says so
 #      when skipped.
 set -eu
@@ -26,6 +27,9 @@ mk() { make -C "$top_builddir" "$@"; }
 # The build's libdir and prefix, as make expands them.
 printf 'print-dirs:\n\t@echo "$(prefix) $(libdir)"\n' >"$work/print.mk"
 dirs=$(mk -s --no-print-directory -f Makefile -f "$work/print.mk" print-dirs)
+# mod_cashback's directory (empty when it is not built): Apache's own.
+printf 'print-moddir:\n\t@echo "$(apachemod_LTLIBRARIES:%%=$(apachemoddir))"\n' >>"$work/print.mk"
+apache_moddir=$(mk -s --no-print-directory -f Makefile -f "$work/print.mk" print-moddir)
 prefix=${dirs%% *}
 libdir=${dirs#* }
 [ -n "$prefix" ] && [ -n "$libdir" ] || fail "could not read prefix and libdir from the Makefile"
@@ -117,6 +121,12 @@ mount -t tmpfs cashback-test /etc
 [ "$(stat -f -c %T /usr/local)" = tmpfs ] && [ "$(stat -f -c %T /etc)" = tmpfs ] ||
   { echo "scratch file systems not mounted" >&2; exit 1; }
 cp -a "$WORK/etc/." /etc/
+# mod_cashback goes into Apache's module directory: a scratch one too.
+if [ -n "$APACHE_MODDIR" ]; then
+  [ -d "$APACHE_MODDIR" ] || { echo "no $APACHE_MODDIR to mount over" >&2; exit 1; }
+  mount -t tmpfs cashback-test "$APACHE_MODDIR"
+  [ "$(stat -f -c %T "$APACHE_MODDIR")" = tmpfs ] || { echo "$APACHE_MODDIR not scratch" >&2; exit 1; }
+fi
 make -C "$TOP_BUILDDIR" install >"$WORK/real-install.out" 2>&1 ||
   { tail -n 30 "$WORK/real-install.out"; echo "make install failed" >&2; exit 1; }
 unset LD_LIBRARY_PATH
@@ -129,7 +139,7 @@ export PKG_CONFIG_PATH
 "$WORK/app"
 EOF
 rc=0
-OUTER_NS=$outer_ns WORK=$work TOP_BUILDDIR=$top_builddir CC=$CC \
+OUTER_NS=$outer_ns WORK=$work TOP_BUILDDIR=$top_builddir CC=$CC APACHE_MODDIR=$apache_moddir \
   $ns sh "$work/inner.sh" >"$work/inner.out" 2>&1 || rc=$?
 sed 's/^/  /' "$work/inner.out"
 if [ "$rc" != 0 ]; then

@@ -1,0 +1,39 @@
+#!/bin/sh
+# mod_cashback (plugins/apache) in a real Apache httpd: /usr/sbin/apache2
+# with a generated self-contained configuration on 127.0.0.1, under the
+# prefork and the event MPM, with a CGI shop and a proxied python3
+# backend, against cashback-sandbox (tests/scripts/apache_e2e.py says
+# what is checked). Skips (77) only when Apache or the module is not
+# there: configure builds the module when apxs is found, and bootstrap
+# installs apache2 and apache2-dev.
+set -eu
+: "${top_srcdir:?}" "${top_builddir:?}"
+PYTHON3=${PYTHON3:-python3}
+APACHE2=${APACHE2:-/usr/sbin/apache2}
+if [ "${BUILD_APACHE:-yes}" = no ]; then
+  echo "apache: SKIP: mod_cashback is not built (configure: no apxs, Debian: apache2-dev; or --without-apache)"
+  exit 77
+fi
+[ -x "$APACHE2" ] || { echo "apache: SKIP: no $APACHE2 (Debian: apache2)"; exit 77; }
+if [ "${BUILD_SANDBOX:-yes}" = no ]; then
+  echo "apache: SKIP: cashback-sandbox is not built (configure: no libmicrohttpd or sqlite3)"
+  exit 77
+fi
+module=$top_builddir/plugins/apache/.libs/mod_cashback.so
+sandbox=$top_builddir/plugins/sandbox/cashback-sandbox
+[ -f "$module" ] || { echo "apache: FAIL: $module is not built" >&2; exit 1; }
+[ -x "$sandbox" ] || { echo "apache: FAIL: $sandbox is not built" >&2; exit 1; }
+moddir=$(apxs -q LIBEXECDIR 2>/dev/null || echo /usr/lib/apache2/modules)
+for m in mpm_prefork mpm_event authz_core alias cgi proxy proxy_http; do
+  [ -f "$moddir/mod_$m.so" ] || { echo "apache: SKIP: no $moddir/mod_$m.so"; exit 77; }
+done
+work=$(mktemp -d "${TMPDIR:-/tmp}/cashback-apache.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+trap 'exit 1' INT TERM HUP
+unset CASHBACK_CONFIG CASHBACK_CONNECTION
+for v in $(env | sed -n 's/^\(CASHBACK_[A-Z_]*\)=.*/\1/p'); do unset "$v"; done
+LD_LIBRARY_PATH=$top_builddir/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+export LD_LIBRARY_PATH
+# Bounded as a whole, whatever hangs.
+exec timeout -k 5 120 "$PYTHON3" "$top_srcdir/tests/scripts/apache_e2e.py" \
+  "$work" "$module" "$sandbox" "$APACHE2" "$moddir" prefork event

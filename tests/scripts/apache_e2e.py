@@ -1,0 +1,434 @@
+#!/usr/bin/env python3
+"""mod_cashback under a real Apache httpd, against cashback-sandbox.
+
+Called by tests/scripts/apache.sh. Everything on 127.0.0.1, in WORK:
+the sandbox (the network), a python3 http.server backend (a proxied
+application), CGI scripts (a CGI shop), and /usr/sbin/apache2 with a
+generated self-contained configuration, once per MPM given. Checks, per
+MPM:
+  1. landing with a click (200, 301 from Redirect, 404): the cookie is set
+     exactly once, with Cache-Control: private;
+  2. the verified click handle reaches the application: CGI environment
+     and the request header of a proxied application, also on the landing
+     request itself; a click header sent by the client is never passed on;
+  3. a paid-order response (CGI and proxied) with X-Cashback-Event: the
+     header is gone from the response, the sale is delivered to the sandbox
+     (which verifies its signature) with the click's capture time; a reload
+     gives the same event id (the sandbox counts a duplicate, one order);
+  4. a payment webhook with no cookie but click=<handle>: delivered, with
+     the capture time of the original landing;
+  5. the header in a location without CashbackReport: removed, not reported;
+  6. configtest: a bad directive value and a bad configuration file fail
+     `apache2 -t`, naming the directive and the reason.
+Every process it starts is stopped on exit; every wait is bounded.
+
+Usage: apache_e2e.py WORK MODULE SANDBOX APACHE2 MODULES_DIR MPM...
+"""
+import http.client
+import json
+import os
+import pwd
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+
+WORK, MODULE, SANDBOX, APACHE2, MODDIR = sys.argv[1:6]
+MPMS = sys.argv[6:]
+SECRET = "s3cr3t-for-apache-tests-0001"
+procs = []
+passed = 0
+
+
+def fail(what, detail=""):
+    print("apache: FAIL: %s %s" % (what, detail))
+    for name in ("error.log", "sandbox.log"):
+        path = os.path.join(WORK, name)
+        if os.path.exists(path):
+            print("--- %s (last 30 lines)" % name)
+            with open(path, errors="replace") as f:
+                print("".join(f.readlines()[-30:]), end="")
+    stop_all()
+    sys.exit(1)
+
+
+def check(cond, what, detail=""):
+    global passed
+    if not cond:
+        fail(what, detail)
+    passed += 1
+    print("ok %d - %s" % (passed, what))
+
+
+def stop(p, grace=10):
+    if p.poll() is None:
+        try:
+            os.killpg(p.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        try:
+            p.wait(grace)
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait(5)
+    if p in procs:
+        procs.remove(p)
+
+
+def stop_all():
+    for p in list(procs):
+        stop(p, 5)
+
+
+def start(argv, **kw):
+    p = subprocess.Popen(argv, start_new_session=True, **kw)
+    procs.append(p)
+    return p
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def wait_for(cond, what, seconds=20):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        v = cond()
+        if v:
+            return v
+        time.sleep(0.1)
+    fail("timed out waiting for " + what)
+
+
+def request(port, path, headers=None):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
+    conn.request("GET", path, headers=headers or {})
+    r = conn.getresponse()
+    body = r.read().decode("utf-8", "replace")
+    conn.close()
+    return r.status, r.getheaders(), body
+
+
+def header_values(headers, name):
+    return [v for k, v in headers if k.lower() == name.lower()]
+
+
+def cookie_of(headers):
+    """The click cookie's name=value, from the one Set-Cookie header."""
+    sc = [v for v in header_values(headers, "Set-Cookie")
+          if v.startswith("cashback_click=")]
+    return sc
+
+
+def listening(port):
+    try:
+        socket.create_connection(("127.0.0.1", port), 0.5).close()
+        return True
+    except OSError:
+        return False
+
+
+# --- the sandbox, the backend, the CGI shop ---------------------------------
+os.chmod(WORK, 0o755)  # the children (User) run the scripts in it
+run_as = None
+if os.geteuid() == 0:
+    for name in ("nobody", "daemon"):
+        try:
+            run_as = pwd.getpwnam(name)
+            break
+        except KeyError:
+            pass
+    if run_as is None:
+        fail("running as root, and no user nobody or daemon for Apache's User")
+spool = os.path.join(WORK, "spool")
+os.mkdir(spool, 0o700)
+if run_as:
+    os.chown(spool, run_as.pw_uid, run_as.pw_gid)
+
+db = os.path.join(WORK, "sandbox.db")
+portfile = os.path.join(WORK, "sandbox.port")
+start([SANDBOX, "--merchant", "shop-42:k1:" + SECRET, "--listen",
+       "127.0.0.1:0", "--port-file", portfile, "--db", db, "--log",
+       os.path.join(WORK, "sandbox.log"), "--max-seconds", "120"])
+wait_for(lambda: os.path.exists(portfile) and open(portfile).read().strip(),
+         "the sandbox's port file", 10)
+sandbox_port = int(open(portfile).read())
+
+conf = os.path.join(WORK, "cashback.conf")
+with open(os.open(conf, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
+    f.write("merchant_id = shop-42\nkey_id = k1\nsecret = %s\n"
+            "endpoint = http://127.0.0.1:%d/cashback/v1/events\n"
+            "spool_dir = %s\n" % (SECRET, sandbox_port, spool))
+
+backend_port = free_port()
+backend = os.path.join(WORK, "backend.py")
+with open(backend, "w") as f:
+    f.write(r'''
+import sys, urllib.parse
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+class App(BaseHTTPRequestHandler):
+    def log_message(self, *a):
+        pass
+
+    def do_GET(self):
+        u = urllib.parse.urlsplit(self.path)
+        q = dict(urllib.parse.parse_qsl(u.query))
+        click = self.headers.get("X-Cashback-Click", "")
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        if u.path == "/app/paid":
+            self.send_header("X-Cashback-Event",
+                             "type=sale;order_id=%s;amount=19.90;currency=EUR;"
+                             "click=%s" % (q["order"], click))
+        elif u.path == "/hook/paid":
+            self.send_header("X-Cashback-Event",
+                             "type=sale;order_id=%s;amount=29.90;currency=EUR;"
+                             "click=%s" % (q["order"], q["click"]))
+        self.end_headers()
+        self.wfile.write(("click=%s\n" % click).encode())
+
+HTTPServer(("127.0.0.1", int(sys.argv[1])), App).serve_forever()
+''')
+start([sys.executable, backend, str(backend_port)])
+wait_for(lambda: listening(backend_port), "the backend", 10)
+
+htdocs = os.path.join(WORK, "htdocs")
+cgi = os.path.join(WORK, "cgi-bin")
+os.mkdir(htdocs)
+os.mkdir(cgi)
+with open(os.path.join(htdocs, "landing.html"), "w") as f:
+    f.write("<p>landing</p>\n")
+SHOP = r'''#!/bin/sh
+# A CGI shop: shows the click it was given; ?order=N reports a sale with it.
+order=$(printf '%s' "$QUERY_STRING" | sed -n 's/^order=\([0-9]*\)$/\1/p')
+echo "Content-Type: text/plain"
+[ -z "$order" ] ||
+  echo "X-Cashback-Event: type=sale;order_id=$order;amount=49.90;currency=EUR;click=$CASHBACK_CLICK"
+echo
+echo "click=$CASHBACK_CLICK"
+echo "header=$HTTP_X_CASHBACK_CLICK"
+'''
+for name in ("shop.cgi", "noreport.cgi"):
+    path = os.path.join(cgi, name)
+    with open(path, "w") as f:
+        f.write(SHOP)
+    os.chmod(path, 0o755)
+
+
+def write_conf(path, mpm, port, extra=""):
+    lines = [
+        'ServerRoot "%s"' % WORK,
+        'DefaultRuntimeDir "%s"' % WORK,
+        'PidFile "%s/httpd.pid"' % WORK,
+        'ErrorLog "%s/error.log"' % WORK,
+        "LogLevel warn cashback:info",
+        "Listen 127.0.0.1:%d" % port,
+        "ServerName 127.0.0.1",
+        'DocumentRoot "%s"' % htdocs,
+        "LoadModule mpm_%s_module %s/mod_mpm_%s.so" % (mpm, MODDIR, mpm),
+    ]
+    for m in ("authz_core", "alias", "cgi", "proxy", "proxy_http"):
+        lines.append("LoadModule %s_module %s/mod_%s.so" % (m, MODDIR, m))
+    lines.append("LoadModule cashback_module %s" % MODULE)
+    if run_as:
+        lines += ["User %s" % run_as.pw_name, "Group #%d" % run_as.pw_gid]
+    if mpm == "prefork":
+        lines += ["StartServers 2", "MinSpareServers 1", "MaxSpareServers 4"]
+    else:
+        lines += ["StartServers 1", "ServerLimit 2", "ThreadsPerChild 8",
+                  "MaxRequestWorkers 16"]
+    lines += [
+        "CashbackConfigFile %s" % conf,
+        '<Location "/">', "Require all granted", "</Location>",
+        "Redirect 301 /go /landing.html",
+        'ScriptAlias /cgi-bin/ "%s/"' % cgi,
+        "ProxyPass /app/ http://127.0.0.1:%d/app/" % backend_port,
+        "ProxyPass /hook/ http://127.0.0.1:%d/hook/" % backend_port,
+        '<Location "/cgi-bin/shop.cgi">', "CashbackReport On", "</Location>",
+        '<Location "/app/">', "CashbackReport On", "</Location>",
+        '<Location "/hook/">', "CashbackReport On",
+        "CashbackOnFailure 503", "</Location>",
+        extra,
+    ]
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
+def events_of(order):
+    """The sandbox's accepted events of an order, as JSON."""
+    try:
+        c = sqlite3.connect("file:%s?mode=ro" % db, uri=True, timeout=5)
+        try:
+            rows = c.execute("SELECT id, raw FROM events WHERE order_id = ?",
+                             (order,)).fetchall()
+        finally:
+            c.close()
+    except sqlite3.Error:
+        return []
+    return [(i, json.loads(raw)) for i, raw in rows]
+
+
+def duplicates():
+    c = sqlite3.connect("file:%s?mode=ro" % db, uri=True, timeout=5)
+    try:
+        return c.execute("SELECT COALESCE(SUM(duplicates), 0) FROM batches"
+                         ).fetchone()[0]
+    finally:
+        c.close()
+
+
+def iso(t):
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+
+
+def handle_time(h):
+    return int(h.split(".")[1])
+
+
+# --- 6. configtest ------------------------------------------------------------
+def configtest(extra, conffile=None):
+    path = os.path.join(WORK, "t.conf")
+    write_conf(path, "prefork", free_port(), extra)
+    if conffile is not None:
+        text = open(path).read().replace(conf, conffile)
+        with open(path, "w") as f:
+            f.write(text)
+    r = subprocess.run([APACHE2, "-t", "-f", path], capture_output=True,
+                       text=True, timeout=30)
+    return r.returncode, r.stdout + r.stderr
+
+
+rc, out = configtest("")
+check(rc == 0, "configtest: the test configuration is valid", out)
+rc, out = configtest('<Location "/x">\nCashbackOnFailure 502\n</Location>')
+check(rc != 0 and "CashbackOnFailure" in out and "'502'" in out,
+      "configtest: a bad CashbackOnFailure is refused, naming it", out)
+bad = os.path.join(WORK, "bad.conf")
+with open(os.open(bad, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
+    f.write("merchant_id = shop-42\nmerchnt = x\n")
+rc, out = configtest("", bad)
+check(rc != 0 and "CashbackConfigFile" in out and "merchnt" in out
+      and SECRET not in out,
+      "configtest: an unknown key in the file fails, naming directive, "
+      "file and key", out)
+incomplete = os.path.join(WORK, "incomplete.conf")
+with open(os.open(incomplete, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
+    f.write("merchant_id = shop-42\n")
+rc, out = configtest("", incomplete)
+check(rc != 0 and "CashbackConfigFile" in out,
+      "configtest: an incomplete configuration fails, naming the directive",
+      out)
+
+
+# --- 1-5 per MPM ----------------------------------------------------------------
+def run(mpm, base):
+    port = free_port()
+    path = os.path.join(WORK, "httpd-%s.conf" % mpm)
+    write_conf(path, mpm, port)
+    log = open(os.path.join(WORK, "apache-%s.out" % mpm), "w")
+    httpd = start([APACHE2, "-f", path, "-DFOREGROUND"], stdout=log,
+                  stderr=subprocess.STDOUT)
+    wait_for(lambda: listening(port) or httpd.poll() is not None,
+             "apache2 (%s) to listen" % mpm, 15)
+    check(httpd.poll() is None, "%s: apache2 runs" % mpm)
+
+    # 1. landing: 200, 301, 404
+    landed = {}
+    for path_, status, tok in (("/landing.html", 200, "tokA"),
+                               ("/go", 301, "tokB"),
+                               ("/nothing-here", 404, "tokC")):
+        st, hs, _ = request(port, "%s?cb_click=%s%s" % (path_, tok, base))
+        sc = cookie_of(hs)
+        cc = ",".join(header_values(hs, "Cache-Control"))
+        check(st == status and len(sc) == 1 and "private" in cc,
+              "%s: landing %d sets the cookie once, Cache-Control private"
+              % (mpm, status), "%d %r" % (st, hs))
+        landed[status] = sc[0].split(";")[0]
+    cookie = landed[200]
+    st, hs, _ = request(port, "/landing.html")
+    check(not cookie_of(hs), "%s: no click, no cookie" % mpm, repr(hs))
+
+    # 2. the click reaches the application
+    st, _, body = request(port, "/cgi-bin/noreport.cgi?cb_click=tokD%s" % base)
+    check(st == 200 and "click=1." in body and
+          body.split("click=")[1].split("\n")[0].endswith(".tokD%s" % base),
+          "%s: CGI sees the click it lands with" % mpm, body)
+    st, _, body = request(port, "/cgi-bin/noreport.cgi", {"Cookie": cookie})
+    handle = body.split("click=")[1].split("\n")[0]
+    check(handle.startswith("1.") and handle.endswith(".tokA%s" % base)
+          and "header=" + handle in body,
+          "%s: CGI gets the cookie's handle (environment and header)" % mpm,
+          body)
+    st, _, body = request(port, "/app/echo", {"Cookie": cookie})
+    check(st == 200 and body == "click=%s\n" % handle,
+          "%s: the proxied application gets the handle" % mpm, body)
+    st, _, body = request(port, "/app/echo",
+                          {"X-Cashback-Click": "1.1.forged.cb_click.x"})
+    check(st == 200 and body == "click=\n",
+          "%s: a client's click header is not passed on" % mpm, body)
+    st, _, body = request(port, "/app/echo",
+                          {"X-Cashback-Click": "forged", "Cookie": cookie})
+    check(body == "click=%s\n" % handle,
+          "%s: ... it is replaced by the verified one" % mpm, body)
+    st, _, body = request(port, "/cgi-bin/noreport.cgi",
+                          {"X-Cashback-Click": "forged"})
+    check("click=\n" in body and "header=\n" in body,
+          "%s: ... and never reaches CGI" % mpm, body)
+
+    # 3. paid orders, CGI and proxied; 5. a location without reporting
+    cgi_order, app_order = "%d1" % base, "%d2" % base
+    hook_order, quiet_order = "%d3" % base, "%d4" % base
+    for path_, order in (("/cgi-bin/shop.cgi", cgi_order),
+                         ("/app/paid", app_order)):
+        st, hs, _ = request(port, "%s?order=%s" % (path_, order),
+                            {"Cookie": cookie})
+        check(st == 200 and not header_values(hs, "X-Cashback-Event"),
+              "%s: paid order %s: 200, the report header removed"
+              % (mpm, path_), repr(hs))
+    st, hs, _ = request(port, "/cgi-bin/noreport.cgi?order=%s" % quiet_order,
+                        {"Cookie": cookie})
+    check(st == 200 and not header_values(hs, "X-Cashback-Event"),
+          "%s: the header is removed where reporting is off" % mpm, repr(hs))
+    # 4. the webhook: no cookie, the stored handle
+    time.sleep(1.1)  # the capture time must not be mistaken for "now"
+    st, hs, _ = request(port, "/hook/paid?order=%s&click=%s"
+                        % (hook_order, handle))
+    check(st == 200 and not header_values(hs, "X-Cashback-Event"),
+          "%s: webhook answered, header removed" % mpm, repr(hs))
+
+    for order in (cgi_order, app_order, hook_order):
+        evs = wait_for(lambda: events_of(order),
+                       "order %s at the sandbox" % order)
+        ev = evs[0][1]
+        check(len(evs) == 1 and ev["click"]["token"] == "tokA%s" % base
+              and ev["click"]["captured_at"] == iso(handle_time(handle)),
+              "%s: order %s delivered, signature verified, with the click's "
+              "capture time" % (mpm, order), repr(evs))
+    first_id = events_of(cgi_order)[0][0]
+    dups = duplicates()
+    st, hs, _ = request(port, "/cgi-bin/shop.cgi?order=%s" % cgi_order,
+                        {"Cookie": cookie})
+    check(st == 200 and not header_values(hs, "X-Cashback-Event"),
+          "%s: thank-you page reloaded" % mpm)
+    wait_for(lambda: duplicates() > dups, "the reload's duplicate")
+    evs = events_of(cgi_order)
+    check(len(evs) == 1 and evs[0][0] == first_id,
+          "%s: the reload is the same event id, counted once" % mpm, repr(evs))
+    check(not events_of(quiet_order),
+          "%s: the non-reporting location's event was not reported" % mpm)
+    stop(httpd)
+    check(httpd.returncode is not None, "%s: apache2 stopped" % mpm)
+    log.close()
+
+
+for i, mpm in enumerate(MPMS):
+    run(mpm, 100 + i)
+stop_all()
+print("%d passed, 0 failed" % passed)
