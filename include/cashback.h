@@ -475,6 +475,15 @@ CASHBACK_API cashback_status cashback_client_last_error(cashback_client *client,
 /** The merchant id of the client. Owned by the client; thread-safe. */
 CASHBACK_API const char *cashback_client_merchant_id(const cashback_client *c);
 
+/**
+ * The name of the client's click cookie (option `cookie_name`, default
+ * "cashback_click"): for a shim that is handed the request's cookies by
+ * name (PHP's $_COOKIE, a framework's cookie jar) and verifies the value
+ * with `cashback_click_verify()`. Owned by the client, valid until
+ * `cashback_client_free()`; never NULL (NULL `c` gives ""). Thread-safe.
+ */
+CASHBACK_API const char *cashback_client_cookie_name(const cashback_client *c);
+
 /* ------------------------------------------------------------------------
  * Click capture (landing) and read-back (checkout)
  * --------------------------------------------------------------------- */

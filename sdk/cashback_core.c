@@ -160,6 +160,10 @@ const char *cashback_client_merchant_id(const cashback_client *c) {
   return c ? c->opts.merchant_id : "";
 }
 
+const char *cashback_client_cookie_name(const cashback_client *c) {
+  return c ? c->opts.cookie_name : "";
+}
+
 cashback_status cashback_client_last_error(cashback_client *c, char *buf,
                                            size_t size) {
   if (!c) {

@@ -75,14 +75,14 @@ static ZEND_INI_DISP(display_hidden) {
 }
 
 PHP_INI_BEGIN()
-STD_PHP_INI_ENTRY_EX("cashback.connection", "", PHP_INI_ALL, OnUpdateString,
+STD_PHP_INI_ENTRY_EX("cashback.connection", "", PHP_INI_ALL, OnUpdateStr,
                      connection, zend_cashback_globals, cashback_globals,
                      display_hidden)
-STD_PHP_INI_ENTRY("cashback.config", "", PHP_INI_ALL, OnUpdateString, config,
+STD_PHP_INI_ENTRY("cashback.config", "", PHP_INI_ALL, OnUpdateStr, config,
                   zend_cashback_globals, cashback_globals)
-STD_PHP_INI_ENTRY("cashback.spool_dir", "", PHP_INI_ALL, OnUpdateString,
-                  spool_dir, zend_cashback_globals, cashback_globals)
-STD_PHP_INI_ENTRY("cashback.durability", "", PHP_INI_ALL, OnUpdateString,
+STD_PHP_INI_ENTRY("cashback.spool_dir", "", PHP_INI_ALL, OnUpdateStr, spool_dir,
+                  zend_cashback_globals, cashback_globals)
+STD_PHP_INI_ENTRY("cashback.durability", "", PHP_INI_ALL, OnUpdateStr,
                   durability, zend_cashback_globals, cashback_globals)
 STD_PHP_INI_BOOLEAN("cashback.auto_capture", "0", PHP_INI_ALL, OnUpdateBool,
                     auto_capture, zend_cashback_globals, cashback_globals)
@@ -94,9 +94,9 @@ STD_PHP_INI_ENTRY("cashback.shutdown_flush_ms", "1000",
                   shutdown_flush_ms, zend_cashback_globals, cashback_globals)
 PHP_INI_END()
 
-static const char *ini_connection(void) {
-  const char *v = CASHBACK_G(connection);
-  return v ? v : "";
+/* A php.ini string setting, "" when unset. */
+static zend_string *ini_str(zend_string *v) {
+  return v ? v : ZSTR_EMPTY_ALLOC();
 }
 
 /* ------------------------------------------------------------------------
@@ -110,28 +110,42 @@ static cashback_status loaded(cashback_status st, const char *label,
   return st;
 }
 
-/* The text form of an options-array value; 0 when it has none. */
-static int option_text(zval *v, char *num, size_t size, const char **out) {
+/* The text form of an options-array value (`*len` bytes, NUL bytes
+ * included: the SDK refuses them); 0 when it has none. */
+static int option_text(zval *v, char *num, size_t size, const char **out,
+                       size_t *len) {
   ZVAL_DEREF(v);
   switch (Z_TYPE_P(v)) {
   case IS_STRING:
-    if (strlen(Z_STRVAL_P(v)) != Z_STRLEN_P(v))
-      return 0;
     *out = Z_STRVAL_P(v);
+    *len = Z_STRLEN_P(v);
     return 1;
   case IS_LONG:
     snprintf(num, size, ZEND_LONG_FMT, Z_LVAL_P(v));
     *out = num;
+    *len = strlen(num);
     return 1;
   case IS_TRUE:
-    *out = "1";
-    return 1;
   case IS_FALSE:
-    *out = "0";
+    *out = Z_TYPE_P(v) == IS_TRUE ? "1" : "0";
+    *len = 1;
     return 1;
   default:
     return 0;
   }
+}
+
+/* Loads a configuration file. A path is a C string to the SDK's loader
+ * (and to the system): one with a NUL inside is refused here, as PHP's
+ * own file functions refuse it, never cut at the NUL. */
+static cashback_status load_file(cashback_options *o, const char *path,
+                                 size_t len, const char *label, char *err,
+                                 size_t size) {
+  if (memchr(path, '\0', len)) {
+    snprintf(err, size, "%s: the path contains a NUL byte", label);
+    return CASHBACK_E_CONFIG;
+  }
+  return loaded(cashback_options_load_file(o, path), label, o, err, size);
 }
 
 static cashback_status apply_options(cashback_options *o, HashTable *options,
@@ -142,30 +156,27 @@ static cashback_status apply_options(cashback_options *o, HashTable *options,
   ZEND_HASH_FOREACH_KEY_VAL(options, idx, key, v) {
     char num[32];
     const char *text = NULL;
+    size_t len = 0;
     if (!key) {
       snprintf(err, size, "options: key " ZEND_ULONG_FMT " is not a name", idx);
       return CASHBACK_E_CONFIG;
     }
-    if (strlen(ZSTR_VAL(key)) != ZSTR_LEN(key)) {
-      /* Cut at the NUL, "secret\0x" would set secret. */
+    if (!option_text(v, num, sizeof(num), &text, &len)) {
       char shown[4 * 64 + 4];
       cashback_printable(shown, sizeof(shown), ZSTR_VAL(key), ZSTR_LEN(key));
-      snprintf(err, size, "options: key '%s' contains a NUL byte", shown);
-      return CASHBACK_E_CONFIG;
-    }
-    if (!option_text(v, num, sizeof(num), &text)) {
       snprintf(err, size,
                "options[%s]: must be a string, an int or a bool (without "
                "NUL bytes)",
-               ZSTR_VAL(key));
+               shown);
       return CASHBACK_E_CONFIG;
     }
-    cashback_status st;
-    if (zend_string_equals_literal(key, "config"))
-      st = cashback_options_load_file(o, text);
-    else
-      st = cashback_options_set(o, ZSTR_VAL(key), text);
-    if (loaded(st, "options", o, err, size) != CASHBACK_OK)
+    cashback_status st =
+        zend_string_equals_literal(key, "config")
+            ? load_file(o, text, len, "options", err, size)
+            : loaded(cashback_options_set_n(o, ZSTR_VAL(key), ZSTR_LEN(key),
+                                            text, len),
+                     "options", o, err, size);
+    if (st != CASHBACK_OK)
       return st;
   }
   ZEND_HASH_FOREACH_END();
@@ -183,9 +194,9 @@ cashback_client *cashback_php_client_make(const zend_string *connection,
   }
   cashback_status st = CASHBACK_OK;
   if (connection)
-    st =
-        loaded(cashback_options_load_connection_string(o, ZSTR_VAL(connection)),
-               "connection", o, err, sizeof(err));
+    st = loaded(cashback_options_load_connection_string_n(
+                    o, ZSTR_VAL(connection), ZSTR_LEN(connection)),
+                "connection", o, err, sizeof(err));
   if (st == CASHBACK_OK && options)
     st = apply_options(o, options, err, sizeof(err));
   if (st != CASHBACK_OK) {
@@ -220,11 +231,14 @@ void cashback_php_client_release(cashback_client *c, pid_t owner,
 /* The settings the default client is made from, as one string. */
 static zend_string *settings_key(void) {
   smart_str s = {0};
-  const char *parts[] = {ini_connection(), CASHBACK_G(config),
-                         CASHBACK_G(spool_dir), CASHBACK_G(durability)};
+  zend_string *parts[] = {
+      ini_str(CASHBACK_G(connection)), ini_str(CASHBACK_G(config)),
+      ini_str(CASHBACK_G(spool_dir)), ini_str(CASHBACK_G(durability))};
   for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
-    smart_str_appends(&s, parts[i] ? parts[i] : "");
-    smart_str_appendc(&s, '\0');
+    /* By length, then the bytes: a NUL inside one cannot fake another. */
+    smart_str_append_unsigned(&s, ZSTR_LEN(parts[i]));
+    smart_str_appendc(&s, ':');
+    smart_str_append(&s, parts[i]);
   }
   smart_str_appendc(&s, CASHBACK_G(sender) ? '1' : '0');
   smart_str_0(&s);
@@ -235,29 +249,32 @@ static zend_string *settings_key(void) {
  * stack frame to throw from). */
 static cashback_status default_make(cashback_client **out, char *err,
                                     size_t size) {
-  const char *conn = ini_connection();
-  const char *file = CASHBACK_G(config) ? CASHBACK_G(config) : "";
-  const char *spool = CASHBACK_G(spool_dir) ? CASHBACK_G(spool_dir) : "";
-  const char *dur = CASHBACK_G(durability) ? CASHBACK_G(durability) : "";
+  zend_string *conn = ini_str(CASHBACK_G(connection));
+  zend_string *file = ini_str(CASHBACK_G(config));
+  zend_string *spool = ini_str(CASHBACK_G(spool_dir));
+  zend_string *dur = ini_str(CASHBACK_G(durability));
   cashback_options *o = cashback_options_new();
   if (!o) {
     snprintf(err, size, "%s", cashback_strerror(CASHBACK_E_NOMEM));
     return CASHBACK_E_NOMEM;
   }
   cashback_status st = CASHBACK_OK;
-  if (!conn[0] && !file[0])
+  if (!ZSTR_LEN(conn) && !ZSTR_LEN(file))
     st = loaded(cashback_options_load_env(o), "environment", o, err, size);
-  if (st == CASHBACK_OK && file[0])
-    st = loaded(cashback_options_load_file(o, file), "cashback.config", o, err,
-                size);
-  if (st == CASHBACK_OK && conn[0])
-    st = loaded(cashback_options_load_connection_string(o, conn),
+  if (st == CASHBACK_OK && ZSTR_LEN(file))
+    st = load_file(o, ZSTR_VAL(file), ZSTR_LEN(file), "cashback.config", err,
+                   size);
+  if (st == CASHBACK_OK && ZSTR_LEN(conn))
+    st = loaded(cashback_options_load_connection_string_n(o, ZSTR_VAL(conn),
+                                                          ZSTR_LEN(conn)),
                 "cashback.connection", o, err, size);
-  if (st == CASHBACK_OK && spool[0])
-    st = loaded(cashback_options_set(o, "spool_dir", spool),
+  if (st == CASHBACK_OK && ZSTR_LEN(spool))
+    st = loaded(cashback_options_set_n(o, "spool_dir", 9, ZSTR_VAL(spool),
+                                       ZSTR_LEN(spool)),
                 "cashback.spool_dir", o, err, size);
-  if (st == CASHBACK_OK && dur[0])
-    st = loaded(cashback_options_set(o, "durability", dur),
+  if (st == CASHBACK_OK && ZSTR_LEN(dur))
+    st = loaded(cashback_options_set_n(o, "durability", 10, ZSTR_VAL(dur),
+                                       ZSTR_LEN(dur)),
                 "cashback.durability", o, err, size);
   if (st != CASHBACK_OK) {
     cashback_options_free(o);
@@ -266,7 +283,7 @@ static cashback_status default_make(cashback_client **out, char *err,
   char detail[CASHBACK_ERROR_MAX + 1] = "";
   st = cashback_client_new(o, out, detail, sizeof(detail));
   if (st != CASHBACK_OK) {
-    if (!conn[0] && !file[0])
+    if (!ZSTR_LEN(conn) && !ZSTR_LEN(file))
       snprintf(err, size,
                "%s (set cashback.connection or cashback.config in php.ini)",
                detail[0] ? detail : cashback_strerror(st));
@@ -468,92 +485,31 @@ ZEND_GET_MODULE(cashback)
 /* ------------------------------------------------------------------------
  * Cashback\ functions: the default client */
 
-#define WITH_DEFAULT(c)                                                        \
-  cashback_client *c = cashback_php_default_client();                          \
-  if (!c)                                                                      \
-  RETURN_THROWS()
-
-ZEND_FUNCTION(Cashback_capture) {
-  zend_string *query = NULL;
-  bool send = true, strict = false;
-  ZEND_PARSE_PARAMETERS_START(0, 3)
-  Z_PARAM_OPTIONAL
-  Z_PARAM_STR_OR_NULL(query)
-  Z_PARAM_BOOL(send)
-  Z_PARAM_BOOL(strict)
-  ZEND_PARSE_PARAMETERS_END();
-  WITH_DEFAULT(c);
-  cashback_php_capture(c, query, send, strict, return_value);
+static cashback_client *default_of(zval *this_zv) {
+  (void)this_zv;
+  return cashback_php_default_client();
 }
 
-ZEND_FUNCTION(Cashback_click) {
-  zend_string *cookie = NULL;
-  bool strict = false;
-  ZEND_PARSE_PARAMETERS_START(0, 2)
-  Z_PARAM_OPTIONAL
-  Z_PARAM_STR_OR_NULL(cookie)
-  Z_PARAM_BOOL(strict)
-  ZEND_PARSE_PARAMETERS_END();
-  WITH_DEFAULT(c);
-  cashback_php_click(c, cookie, strict, return_value);
-}
+#define DEFAULT_OP(name, op)                                                   \
+  ZEND_FUNCTION(Cashback_##name) {                                             \
+    cashback_php_op_##op(INTERNAL_FUNCTION_PARAM_PASSTHRU, default_of);        \
+  }
+#define DEFAULT_REPORT(name, type)                                             \
+  ZEND_FUNCTION(Cashback_##name) {                                             \
+    cashback_php_op_report(INTERNAL_FUNCTION_PARAM_PASSTHRU, default_of,       \
+                           type);                                              \
+  }
 
-static void report_fn(INTERNAL_FUNCTION_PARAMETERS, cashback_event_type type) {
-  HashTable *fields;
-  ZEND_PARSE_PARAMETERS_START(1, 1)
-  Z_PARAM_ARRAY_HT(fields)
-  ZEND_PARSE_PARAMETERS_END();
-  WITH_DEFAULT(c);
-  cashback_php_report(c, type, fields, return_value);
-}
-
-ZEND_FUNCTION(Cashback_sale) {
-  report_fn(INTERNAL_FUNCTION_PARAM_PASSTHRU, CASHBACK_EVENT_SALE);
-}
-
-ZEND_FUNCTION(Cashback_refund) {
-  report_fn(INTERNAL_FUNCTION_PARAM_PASSTHRU, CASHBACK_EVENT_REFUND);
-}
-
-ZEND_FUNCTION(Cashback_cancel) {
-  report_fn(INTERNAL_FUNCTION_PARAM_PASSTHRU, CASHBACK_EVENT_CANCEL);
-}
-
-ZEND_FUNCTION(Cashback_confirm) {
-  report_fn(INTERNAL_FUNCTION_PARAM_PASSTHRU, CASHBACK_EVENT_CONFIRM);
-}
-
-ZEND_FUNCTION(Cashback_status) {
-  ZEND_PARSE_PARAMETERS_NONE();
-  WITH_DEFAULT(c);
-  cashback_php_status(c, return_value);
-}
-
-ZEND_FUNCTION(Cashback_flush) {
-  zend_long timeout_ms = 10000;
-  ZEND_PARSE_PARAMETERS_START(0, 1)
-  Z_PARAM_OPTIONAL
-  Z_PARAM_LONG(timeout_ms)
-  ZEND_PARSE_PARAMETERS_END();
-  WITH_DEFAULT(c);
-  cashback_php_flush(c, timeout_ms, return_value);
-}
-
-ZEND_FUNCTION(Cashback_quarantine) {
-  ZEND_PARSE_PARAMETERS_NONE();
-  WITH_DEFAULT(c);
-  cashback_php_quarantine(c, return_value);
-}
-
-ZEND_FUNCTION(Cashback_replay) {
-  zend_string *id = NULL;
-  ZEND_PARSE_PARAMETERS_START(0, 1)
-  Z_PARAM_OPTIONAL
-  Z_PARAM_STR_OR_NULL(id)
-  ZEND_PARSE_PARAMETERS_END();
-  WITH_DEFAULT(c);
-  cashback_php_replay(c, id, return_value);
-}
+DEFAULT_OP(capture, capture)
+DEFAULT_OP(click, click)
+DEFAULT_REPORT(sale, CASHBACK_EVENT_SALE)
+DEFAULT_REPORT(refund, CASHBACK_EVENT_REFUND)
+DEFAULT_REPORT(cancel, CASHBACK_EVENT_CANCEL)
+DEFAULT_REPORT(confirm, CASHBACK_EVENT_CONFIRM)
+DEFAULT_OP(status, status)
+DEFAULT_OP(flush, flush)
+DEFAULT_OP(quarantine, quarantine)
+DEFAULT_OP(replay, replay)
 
 ZEND_FUNCTION(Cashback_client) {
   ZEND_PARSE_PARAMETERS_NONE();

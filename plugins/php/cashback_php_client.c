@@ -97,11 +97,6 @@ ZEND_METHOD(Cashback_Client, __construct) {
                        "Cashback\\Client: already constructed");
     RETURN_THROWS();
   }
-  if (connection && strlen(ZSTR_VAL(connection)) != ZSTR_LEN(connection)) {
-    cashback_php_throw(CASHBACK_E_CONFIG,
-                       "connection: the string contains a NUL byte");
-    RETURN_THROWS();
-  }
   cashback_client *c = cashback_php_client_make(connection, options);
   if (!c)
     RETURN_THROWS();
@@ -113,99 +108,34 @@ ZEND_METHOD(Cashback_Client, __construct) {
     ZVAL_ARR(&o->options, zend_array_dup(options));
 }
 
-#define THIS_CLIENT(c)                                                         \
-  cashback_client *c = this_client(ZEND_THIS);                                 \
-  if (!c)                                                                      \
-  RETURN_THROWS()
-
 ZEND_METHOD(Cashback_Client, merchantId) {
   ZEND_PARSE_PARAMETERS_NONE();
-  THIS_CLIENT(c);
+  cashback_client *c = this_client(ZEND_THIS);
+  if (!c)
+    RETURN_THROWS();
   RETURN_STRING(cashback_client_merchant_id(c));
 }
 
-ZEND_METHOD(Cashback_Client, capture) {
-  zend_string *query = NULL;
-  bool send = true, strict = false;
-  ZEND_PARSE_PARAMETERS_START(0, 3)
-  Z_PARAM_OPTIONAL
-  Z_PARAM_STR_OR_NULL(query)
-  Z_PARAM_BOOL(send)
-  Z_PARAM_BOOL(strict)
-  ZEND_PARSE_PARAMETERS_END();
-  THIS_CLIENT(c);
-  cashback_php_capture(c, query, send, strict, return_value);
-}
+#define CLIENT_OP(name, op)                                                    \
+  ZEND_METHOD(Cashback_Client, name) {                                         \
+    cashback_php_op_##op(INTERNAL_FUNCTION_PARAM_PASSTHRU, this_client);       \
+  }
+#define CLIENT_REPORT(name, type)                                              \
+  ZEND_METHOD(Cashback_Client, name) {                                         \
+    cashback_php_op_report(INTERNAL_FUNCTION_PARAM_PASSTHRU, this_client,      \
+                           type);                                              \
+  }
 
-ZEND_METHOD(Cashback_Client, click) {
-  zend_string *cookie = NULL;
-  bool strict = false;
-  ZEND_PARSE_PARAMETERS_START(0, 2)
-  Z_PARAM_OPTIONAL
-  Z_PARAM_STR_OR_NULL(cookie)
-  Z_PARAM_BOOL(strict)
-  ZEND_PARSE_PARAMETERS_END();
-  THIS_CLIENT(c);
-  cashback_php_click(c, cookie, strict, return_value);
-}
-
-static void report_method(INTERNAL_FUNCTION_PARAMETERS,
-                          cashback_event_type type) {
-  HashTable *fields;
-  ZEND_PARSE_PARAMETERS_START(1, 1)
-  Z_PARAM_ARRAY_HT(fields)
-  ZEND_PARSE_PARAMETERS_END();
-  THIS_CLIENT(c);
-  cashback_php_report(c, type, fields, return_value);
-}
-
-ZEND_METHOD(Cashback_Client, sale) {
-  report_method(INTERNAL_FUNCTION_PARAM_PASSTHRU, CASHBACK_EVENT_SALE);
-}
-
-ZEND_METHOD(Cashback_Client, refund) {
-  report_method(INTERNAL_FUNCTION_PARAM_PASSTHRU, CASHBACK_EVENT_REFUND);
-}
-
-ZEND_METHOD(Cashback_Client, cancel) {
-  report_method(INTERNAL_FUNCTION_PARAM_PASSTHRU, CASHBACK_EVENT_CANCEL);
-}
-
-ZEND_METHOD(Cashback_Client, confirm) {
-  report_method(INTERNAL_FUNCTION_PARAM_PASSTHRU, CASHBACK_EVENT_CONFIRM);
-}
-
-ZEND_METHOD(Cashback_Client, status) {
-  ZEND_PARSE_PARAMETERS_NONE();
-  THIS_CLIENT(c);
-  cashback_php_status(c, return_value);
-}
-
-ZEND_METHOD(Cashback_Client, flush) {
-  zend_long timeout_ms = 10000;
-  ZEND_PARSE_PARAMETERS_START(0, 1)
-  Z_PARAM_OPTIONAL
-  Z_PARAM_LONG(timeout_ms)
-  ZEND_PARSE_PARAMETERS_END();
-  THIS_CLIENT(c);
-  cashback_php_flush(c, timeout_ms, return_value);
-}
-
-ZEND_METHOD(Cashback_Client, quarantine) {
-  ZEND_PARSE_PARAMETERS_NONE();
-  THIS_CLIENT(c);
-  cashback_php_quarantine(c, return_value);
-}
-
-ZEND_METHOD(Cashback_Client, replay) {
-  zend_string *id = NULL;
-  ZEND_PARSE_PARAMETERS_START(0, 1)
-  Z_PARAM_OPTIONAL
-  Z_PARAM_STR_OR_NULL(id)
-  ZEND_PARSE_PARAMETERS_END();
-  THIS_CLIENT(c);
-  cashback_php_replay(c, id, return_value);
-}
+CLIENT_OP(capture, capture)
+CLIENT_OP(click, click)
+CLIENT_REPORT(sale, CASHBACK_EVENT_SALE)
+CLIENT_REPORT(refund, CASHBACK_EVENT_REFUND)
+CLIENT_REPORT(cancel, CASHBACK_EVENT_CANCEL)
+CLIENT_REPORT(confirm, CASHBACK_EVENT_CONFIRM)
+CLIENT_OP(status, status)
+CLIENT_OP(flush, flush)
+CLIENT_OP(quarantine, quarantine)
+CLIENT_OP(replay, replay)
 
 void cashback_php_client_setup(void) {
   cashback_php_client_ce->create_object = client_create;

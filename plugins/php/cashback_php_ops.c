@@ -27,8 +27,8 @@ void cashback_php_add_set_cookie(const char *value) {
   smart_str_free(&line);
 }
 
-void cashback_php_capture(cashback_client *c, zend_string *query, bool send,
-                          bool strict, zval *return_value) {
+static void run_capture(cashback_client *c, zend_string *query, bool send,
+                        bool strict, zval *return_value) {
   const char *q = query ? ZSTR_VAL(query) : SG(request_info).query_string;
   size_t len = query ? ZSTR_LEN(query) : (q ? strlen(q) : 0);
   char cookie[CASHBACK_SET_COOKIE_MAX + 1];
@@ -61,45 +61,46 @@ void cashback_php_capture(cashback_client *c, zend_string *query, bool send,
   RETURN_STRING(cookie);
 }
 
-/* The raw Cookie header of this request; rebuilt from $_COOKIE when the
- * SAPI has none (the CLI, or a framework that filled $_COOKIE itself). */
-static zend_string *request_cookies(void) {
-  const char *raw = SG(request_info).cookie_data;
-  if (raw)
-    return zend_string_init(raw, strlen(raw), 0);
+/* The click cookie's value in $_COOKIE (the CLI, or a framework that
+ * filled $_COOKIE itself), looked up by the client's cookie name; PHP
+ * keeps a name with '.' under '_' ("shop.cb" is $_COOKIE['shop_cb']; a
+ * cookie name holds no space or '['). NULL when there is none. */
+static zval *cookie_value(cashback_client *c) {
   zval *cookies = zend_hash_str_find_ind(&EG(symbol_table), "_COOKIE",
                                          sizeof("_COOKIE") - 1);
   if (cookies)
     ZVAL_DEREF(cookies);
   if (!cookies || Z_TYPE_P(cookies) != IS_ARRAY)
     return NULL;
-  smart_str s = {0};
-  zend_string *name;
-  zval *v;
-  ZEND_HASH_FOREACH_STR_KEY_VAL(Z_ARRVAL_P(cookies), name, v) {
-    ZVAL_DEREF(v);
-    if (!name || Z_TYPE_P(v) != IS_STRING)
-      continue;
-    if (s.s)
-      smart_str_appends(&s, "; ");
-    smart_str_append(&s, name);
-    smart_str_appendc(&s, '=');
-    smart_str_append(&s, Z_STR_P(v));
+  const char *name = cashback_client_cookie_name(c);
+  size_t len = strlen(name);
+  zval *v = zend_hash_str_find_deref(Z_ARRVAL_P(cookies), name, len);
+  if (!v && memchr(name, '.', len)) {
+    char php_name[CASHBACK_COOKIE_NAME_MAX + 1];
+    snprintf(php_name, sizeof(php_name), "%s", name);
+    for (char *p = php_name; *p; p++)
+      if (*p == '.')
+        *p = '_';
+    v = zend_hash_str_find_deref(Z_ARRVAL_P(cookies), php_name, len);
   }
-  ZEND_HASH_FOREACH_END();
-  smart_str_0(&s);
-  return s.s;
+  return v && Z_TYPE_P(v) == IS_STRING ? v : NULL;
 }
 
-void cashback_php_click(cashback_client *c, zend_string *cookie, bool strict,
-                        zval *return_value) {
-  zend_string *header = cookie ? zend_string_copy(cookie) : request_cookies();
-  if (!header)
-    RETURN_NULL();
+static void run_click(cashback_client *c, zend_string *cookie, bool strict,
+                      zval *return_value) {
   cashback_click click = {.size = sizeof(cashback_click)};
-  cashback_status st =
-      cashback_click_read(c, ZSTR_VAL(header), ZSTR_LEN(header), &click);
-  zend_string_release(header);
+  const char *raw = SG(request_info).cookie_data;
+  cashback_status st;
+  if (cookie) /* a Cookie header given by the caller */
+    st = cashback_click_read(c, ZSTR_VAL(cookie), ZSTR_LEN(cookie), &click);
+  else if (raw) /* this request's Cookie header */
+    st = cashback_click_read(c, raw, strlen(raw), &click);
+  else { /* no header: the cookie's value, verified as such */
+    zval *v = cookie_value(c);
+    if (!v)
+      RETURN_NULL();
+    st = cashback_click_verify(c, Z_STRVAL_P(v), Z_STRLEN_P(v), &click);
+  }
   /* The handle, not the bare token: a sale reported with it keeps the
    * landing parameter and the capture time (docs/php.md). */
   if (st == CASHBACK_OK)
@@ -153,8 +154,8 @@ int cashback_php_event_click(cashback_client *c, cashback_event *ev,
   return st == CASHBACK_OK;
 }
 
-void cashback_php_report(cashback_client *c, cashback_event_type type,
-                         HashTable *fields, zval *return_value) {
+static void run_report(cashback_client *c, cashback_event_type type,
+                       HashTable *fields, zval *return_value) {
   cashback_event *ev = cashback_php_event_from_array(c, type, fields);
   if (!ev)
     RETURN_THROWS();
@@ -173,7 +174,7 @@ static zend_long clamp_u64(uint64_t v) {
   return v > (uint64_t)ZEND_LONG_MAX ? ZEND_LONG_MAX : (zend_long)v;
 }
 
-void cashback_php_status(cashback_client *c, zval *return_value) {
+static void run_status(cashback_client *c, zval *return_value) {
   cashback_queue_status s = {.size = sizeof(s)};
   cashback_status st = cashback_get_status(c, &s);
   if (st != CASHBACK_OK) {
@@ -204,8 +205,8 @@ void cashback_php_status(cashback_client *c, zval *return_value) {
   add_assoc_string(return_value, "spool_error", s.spool_error);
 }
 
-void cashback_php_flush(cashback_client *c, zend_long timeout_ms,
-                        zval *return_value) {
+static void run_flush(cashback_client *c, zend_long timeout_ms,
+                      zval *return_value) {
   if (timeout_ms < 0) {
     cashback_php_throw(CASHBACK_E_INVALID_ARGUMENT,
                        "flush: timeout_ms must be 0 or more");
@@ -232,7 +233,7 @@ static int quarantine_one(const cashback_quarantined *q, void *userdata) {
   return 0;
 }
 
-void cashback_php_quarantine(cashback_client *c, zval *return_value) {
+static void run_quarantine(cashback_client *c, zval *return_value) {
   array_init(return_value);
   cashback_status st =
       cashback_quarantine_list(c, quarantine_one, return_value);
@@ -244,8 +245,8 @@ void cashback_php_quarantine(cashback_client *c, zval *return_value) {
   }
 }
 
-void cashback_php_replay(cashback_client *c, zend_string *id,
-                         zval *return_value) {
+static void run_replay(cashback_client *c, zend_string *id,
+                       zval *return_value) {
   if (id && strlen(ZSTR_VAL(id)) != ZSTR_LEN(id)) {
     cashback_php_throw(CASHBACK_E_INVALID_ARGUMENT,
                        "replay: the id contains a NUL byte");
@@ -259,4 +260,88 @@ void cashback_php_replay(cashback_client *c, zend_string *id,
     RETURN_THROWS();
   }
   RETURN_LONG((zend_long)n);
+}
+
+/* ------------------------------------------------------------------------
+ * The entry points: parameters parsed once for a Cashback\ function and
+ * the Client method of the same name; `client_of` gives the client (the
+ * default one, or the object's). */
+
+#define CLIENT_OF(c)                                                           \
+  cashback_client *c = client_of(ZEND_THIS);                                   \
+  if (!c)                                                                      \
+  RETURN_THROWS()
+
+void cashback_php_op_capture(INTERNAL_FUNCTION_PARAMETERS,
+                             cashback_php_client_of client_of) {
+  zend_string *query = NULL;
+  bool send = true, strict = false;
+  ZEND_PARSE_PARAMETERS_START(0, 3)
+  Z_PARAM_OPTIONAL
+  Z_PARAM_STR_OR_NULL(query)
+  Z_PARAM_BOOL(send)
+  Z_PARAM_BOOL(strict)
+  ZEND_PARSE_PARAMETERS_END();
+  CLIENT_OF(c);
+  run_capture(c, query, send, strict, return_value);
+}
+
+void cashback_php_op_click(INTERNAL_FUNCTION_PARAMETERS,
+                           cashback_php_client_of client_of) {
+  zend_string *cookie = NULL;
+  bool strict = false;
+  ZEND_PARSE_PARAMETERS_START(0, 2)
+  Z_PARAM_OPTIONAL
+  Z_PARAM_STR_OR_NULL(cookie)
+  Z_PARAM_BOOL(strict)
+  ZEND_PARSE_PARAMETERS_END();
+  CLIENT_OF(c);
+  run_click(c, cookie, strict, return_value);
+}
+
+void cashback_php_op_report(INTERNAL_FUNCTION_PARAMETERS,
+                            cashback_php_client_of client_of,
+                            cashback_event_type type) {
+  HashTable *fields;
+  ZEND_PARSE_PARAMETERS_START(1, 1)
+  Z_PARAM_ARRAY_HT(fields)
+  ZEND_PARSE_PARAMETERS_END();
+  CLIENT_OF(c);
+  run_report(c, type, fields, return_value);
+}
+
+void cashback_php_op_status(INTERNAL_FUNCTION_PARAMETERS,
+                            cashback_php_client_of client_of) {
+  ZEND_PARSE_PARAMETERS_NONE();
+  CLIENT_OF(c);
+  run_status(c, return_value);
+}
+
+void cashback_php_op_flush(INTERNAL_FUNCTION_PARAMETERS,
+                           cashback_php_client_of client_of) {
+  zend_long timeout_ms = 10000;
+  ZEND_PARSE_PARAMETERS_START(0, 1)
+  Z_PARAM_OPTIONAL
+  Z_PARAM_LONG(timeout_ms)
+  ZEND_PARSE_PARAMETERS_END();
+  CLIENT_OF(c);
+  run_flush(c, timeout_ms, return_value);
+}
+
+void cashback_php_op_quarantine(INTERNAL_FUNCTION_PARAMETERS,
+                                cashback_php_client_of client_of) {
+  ZEND_PARSE_PARAMETERS_NONE();
+  CLIENT_OF(c);
+  run_quarantine(c, return_value);
+}
+
+void cashback_php_op_replay(INTERNAL_FUNCTION_PARAMETERS,
+                            cashback_php_client_of client_of) {
+  zend_string *id = NULL;
+  ZEND_PARSE_PARAMETERS_START(0, 1)
+  Z_PARAM_OPTIONAL
+  Z_PARAM_STR_OR_NULL(id)
+  ZEND_PARSE_PARAMETERS_END();
+  CLIENT_OF(c);
+  run_replay(c, id, return_value);
 }

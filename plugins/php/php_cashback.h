@@ -20,11 +20,11 @@ extern zend_module_entry cashback_module_entry;
 #define phpext_cashback_ptr &cashback_module_entry
 
 ZEND_BEGIN_MODULE_GLOBALS(cashback)
-/* php.ini settings */
-char *connection;
-char *config;
-char *spool_dir;
-char *durability;
+/* php.ini settings (counted: a NUL inside is the SDK's to refuse) */
+zend_string *connection;
+zend_string *config;
+zend_string *spool_dir;
+zend_string *durability;
 bool auto_capture;
 bool sender;
 zend_long shutdown_flush_ms;
@@ -72,20 +72,28 @@ void cashback_php_client_release(cashback_client *c, pid_t owner,
 /* Adds a Set-Cookie header to the response (alongside any others). */
 void cashback_php_add_set_cookie(const char *value);
 
-/* The operations shared by the functions and the Client methods. Each
- * fills return_value, or throws. */
-void cashback_php_capture(cashback_client *c, zend_string *query, bool send,
-                          bool strict, zval *return_value);
-void cashback_php_click(cashback_client *c, zend_string *cookie, bool strict,
-                        zval *return_value);
-void cashback_php_report(cashback_client *c, cashback_event_type type,
-                         HashTable *fields, zval *return_value);
-void cashback_php_status(cashback_client *c, zval *return_value);
-void cashback_php_flush(cashback_client *c, zend_long timeout_ms,
-                        zval *return_value);
-void cashback_php_quarantine(cashback_client *c, zval *return_value);
-void cashback_php_replay(cashback_client *c, zend_string *id,
-                         zval *return_value);
+/* The client a Cashback\ function or Client method works on: the
+ * default client, or `this_zv`'s. NULL with an exception thrown. */
+typedef cashback_client *(*cashback_php_client_of)(zval *this_zv);
+
+/* The body of a Cashback\ function and of the Client method of the same
+ * name (cashback_php_ops.c): parses the parameters, gets the client from
+ * `client_of`, fills return_value or throws. */
+void cashback_php_op_capture(INTERNAL_FUNCTION_PARAMETERS,
+                             cashback_php_client_of client_of);
+void cashback_php_op_click(INTERNAL_FUNCTION_PARAMETERS,
+                           cashback_php_client_of client_of);
+void cashback_php_op_report(INTERNAL_FUNCTION_PARAMETERS,
+                            cashback_php_client_of client_of,
+                            cashback_event_type type);
+void cashback_php_op_status(INTERNAL_FUNCTION_PARAMETERS,
+                            cashback_php_client_of client_of);
+void cashback_php_op_flush(INTERNAL_FUNCTION_PARAMETERS,
+                           cashback_php_client_of client_of);
+void cashback_php_op_quarantine(INTERNAL_FUNCTION_PARAMETERS,
+                                cashback_php_client_of client_of);
+void cashback_php_op_replay(INTERNAL_FUNCTION_PARAMETERS,
+                            cashback_php_client_of client_of);
 
 /* Builds an event from a PHP array (cashback_php_event.c). Returns NULL
  * with an exception thrown when a field is missing, of the wrong type, a

@@ -1276,6 +1276,30 @@ START_TEST(capture_parts_failures) {
 }
 END_TEST
 
+/* cashback_client_cookie_name(): the name the cookie is set under, so a
+ * shim handed cookies by name (PHP's $_COOKIE) finds it and verifies its
+ * value. */
+START_TEST(client_cookie_name_is_the_cookies) {
+  test_clock clk = {T0};
+  cashback_client *dflt = make_default(&clk);
+  ck_assert_str_eq(cashback_client_cookie_name(dflt), "cashback_click");
+  client_spec s = {.cookie_name = "shop.cb"};
+  cashback_client *c = make(&clk, &s);
+  ck_assert_str_eq(cashback_client_cookie_name(c), "shop.cb");
+  cashback_cookie ck = {.size = sizeof(ck)};
+  ck_assert_int_eq(cashback_capture_parts(c, "cb_click=T9", 11, &ck),
+                   CASHBACK_OK);
+  ck_assert_str_eq(ck.name, cashback_client_cookie_name(c));
+  cashback_click click = {.size = sizeof(click)};
+  ck_assert_int_eq(cashback_click_verify(c, ck.value, strlen(ck.value), &click),
+                   CASHBACK_OK);
+  ck_assert_str_eq(click.token, "T9");
+  ck_assert_str_eq(cashback_client_cookie_name(NULL), "");
+  cashback_client_free(c);
+  cashback_client_free(dflt);
+}
+END_TEST
+
 TCase *cashback_test_click(void) {
   TCase *tc = tcase_create("click");
   tcase_add_test(tc, cookies_outlive_a_key_rotation);
@@ -1308,5 +1332,6 @@ TCase *cashback_test_click(void) {
   tcase_add_test(tc, handle_bad_arguments_and_size);
   tcase_add_test(tc, capture_parts_match_the_string);
   tcase_add_test(tc, capture_parts_failures);
+  tcase_add_test(tc, client_cookie_name_is_the_cookies);
   return tc;
 }

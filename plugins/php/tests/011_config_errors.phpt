@@ -80,6 +80,6 @@ client, no endpoint: 3: missing required key 'endpoint'
 client, unknown option: 3: options: unknown key 'spool'
 client, array option: 3: options[spool_dir]: must be a string, an int or a bool (without NUL bytes)
 client, list options: 3: options: key 0 is not a name
-client, NUL: 3: connection: the string contains a NUL byte
+client, NUL: 3: connection: connection string: endpoint: the value contains a NUL byte
 client, missing config file: 17: options: cannot open '/nonexistent/cashback.conf': No such file or directory
 client, huge connection: 11: connection: connection string: larger than 65536 bytes

@@ -16,6 +16,11 @@ cb_try('metadata value', fn() => Cashback\sale($sale + ['metadata' => ['note' =>
 cb_try('options value', fn() => new Cashback\Client(cb_conn(), ['spool_dir' => "$dir\0x"]));
 cb_try('connection', fn() => new Cashback\Client(cb_conn() . "\0;x=y"));
 cb_try('replay id', fn() => Cashback\replay("abc\0def"));
+/* A php.ini value with a NUL: refused, not cut at it (it was cut: the
+ * spool went to the directory before the NUL). */
+ini_set('cashback.spool_dir', "$dir/cut\0/rest");
+cb_try('ini value', fn() => Cashback\status());
+ini_set('cashback.spool_dir', $dir);
 /* Without NUL, metadata is taken. */
 echo strlen(Cashback\sale($sale + ['metadata' => ['note' => 'kept']])), "\n";
 ?>
@@ -23,9 +28,10 @@ echo strlen(Cashback\sale($sale + ['metadata' => ['note' => 'kept']])), "\n";
 metadata key: 10: metadata: key 'note\x00x' contains a NUL byte
 metadata key, NUL first: 10: metadata: key '\x00' contains a NUL byte
 0 queued
-options key: 3: options: key 'spool_dir\x00x' contains a NUL byte
+options key: 3: options: the key contains a NUL byte
 metadata value: 10: metadata[note]: contains a NUL byte
-options value: 3: options[spool_dir]: must be a string, an int or a bool (without NUL bytes)
-connection: 3: connection: the string contains a NUL byte
+options value: 3: options: spool_dir: the value contains a NUL byte
+connection: 3: connection: connection string: endpoint: the value contains a NUL byte
 replay id: 1: replay: the id contains a NUL byte
+ini value: 3: cashback.spool_dir: spool_dir: the value contains a NUL byte
 32
