@@ -27,18 +27,24 @@
  *   first layout with CASHBACK_E_INVALID_ARGUMENT. In a struct passed to a
  *   callback the library sets `size`: read a member added later only when
  *   `size` covers it. See docs/abi.md.
- * - `CASHBACK_MUST_USE` (warn_unused_result) marks the calls whose ignored
- *   failure loses a sale or leaves the caller without a result: client_new,
- *   the options loaders (load_file, load_connection_string[_n], load_env),
+ * - `CASHBACK_MUST_USE` (warn_unused_result) marks every call that returns
+ *   a `cashback_status` whose ignored failure loses data or leaves the
+ *   caller without a result: all of them but two. That is client_new, the
+ *   options loaders and every option setter (options_set[_n] and each
+ *   options_set_*: a refused setting leaves the default in place),
  *   secret_file_open, capture, capture_parts, click_read, click_verify,
- *   event_create, event_parse, event_finalize, event_to_json, request_new,
- *   report, sender_start, flush, get_status, quarantine_replay, import_csv,
- *   probe, spool_check, money_parse, money_format, time_parse, sign,
- *   verifier_verify, batch_parse and batch_event (all cashback_). Check
- *   their status. The option and event setters do not carry it yet, but
- *   their status matters too: an event whose add_item or set_metadata was
- *   refused is sent without that part. sender_stop always returns
- *   CASHBACK_OK.
+ *   event_create, event_parse, every event setter (set_click[_n|_full],
+ *   set_amount[_decimal[_n]], set_order_time, add_item[_decimal|_text[_n]],
+ *   add_voucher[_n], set_customer, set_metadata[_n], set_refund_id[_n],
+ *   set_reason[_n], set_test: an event whose setter was refused would be
+ *   sent without that part), event_finalize, event_to_json, request_new,
+ *   report, sender_start, flush, get_status, quarantine_list,
+ *   quarantine_replay, import_csv, probe, spool_check, money_parse,
+ *   money_format, time_parse, sign, verifier_add_key,
+ *   verifier_set_tolerance, verifier_verify, batch_parse and batch_event
+ *   (all cashback_), and each new call that returns a status. Check their
+ *   status. Not marked: client_last_error (a query: its status is the
+ *   failure it describes) and sender_stop (always CASHBACK_OK).
  */
 #ifndef CASHBACK_H
 #define CASHBACK_H
@@ -180,9 +186,8 @@ CASHBACK_API void cashback_options_free(cashback_options *opts);
  * `key` and `value` are borrowed. On error the options are unchanged and
  * `cashback_options_last_error()` names the key.
  */
-CASHBACK_API cashback_status cashback_options_set(cashback_options *opts,
-                                                  const char *key,
-                                                  const char *value);
+CASHBACK_API CASHBACK_MUST_USE cashback_status cashback_options_set(
+    cashback_options *opts, const char *key, const char *value);
 
 /**
  * `cashback_options_set()` with explicit lengths, for bindings whose strings
@@ -192,29 +197,26 @@ CASHBACK_API cashback_status cashback_options_set(cashback_options *opts,
  * taken as the end; a value longer than 65536 bytes is refused. `key` and
  * `value` are borrowed; the value is copied for parsing and the copy wiped.
  */
-CASHBACK_API cashback_status cashback_options_set_n(cashback_options *opts,
-                                                    const char *key,
-                                                    size_t key_len,
-                                                    const char *value,
-                                                    size_t value_len);
+CASHBACK_API CASHBACK_MUST_USE cashback_status
+cashback_options_set_n(cashback_options *opts, const char *key, size_t key_len,
+                       const char *value, size_t value_len);
 
 /** Merchant id given by the network: 1-64 of [A-Za-z0-9._-]. */
-CASHBACK_API cashback_status
+CASHBACK_API CASHBACK_MUST_USE cashback_status
 cashback_options_set_merchant_id(cashback_options *opts, const char *id);
 
 /**
  * The signing key: its id (1-64 of [A-Za-z0-9._-]) and secret (16-256
  * printable ASCII characters, no space, ';' or '#'). Both borrowed and copied.
  */
-CASHBACK_API cashback_status cashback_options_set_key(cashback_options *opts,
-                                                      const char *key_id,
-                                                      const char *secret);
+CASHBACK_API CASHBACK_MUST_USE cashback_status cashback_options_set_key(
+    cashback_options *opts, const char *key_id, const char *secret);
 
 /**
  * A second key, signed with alongside the first during a key rotation
  * (NULL `key_id` removes it). Same rules as `cashback_options_set_key()`.
  */
-CASHBACK_API cashback_status cashback_options_set_next_key(
+CASHBACK_API CASHBACK_MUST_USE cashback_status cashback_options_set_next_key(
     cashback_options *opts, const char *key_id, const char *secret);
 
 /**
@@ -225,14 +227,14 @@ CASHBACK_API cashback_status cashback_options_set_next_key(
  * read back under any of them; set it before a rotation whose overlap is
  * shorter than the attribution window. Copied.
  */
-CASHBACK_API cashback_status
+CASHBACK_API CASHBACK_MUST_USE cashback_status
 cashback_options_set_cookie_secret(cashback_options *opts, const char *secret);
 
 /**
  * The network's batch endpoint, an absolute http:// or https:// URL.
  * Borrowed and copied.
  */
-CASHBACK_API cashback_status
+CASHBACK_API CASHBACK_MUST_USE cashback_status
 cashback_options_set_endpoint(cashback_options *opts, const char *url);
 
 /**
@@ -241,15 +243,15 @@ cashback_options_set_endpoint(cashback_options *opts, const char *url);
  * '@' stands for that network's parameters ("@awin" is "awc", "@cj" is
  * "cjevent"; see docs/onboarding.md). Default: "cb_click".
  */
-CASHBACK_API cashback_status
+CASHBACK_API CASHBACK_MUST_USE cashback_status
 cashback_options_set_landing_params(cashback_options *opts, const char *list);
 
 /** Name of the click cookie: a cookie token of 1-64 characters. */
-CASHBACK_API cashback_status
+CASHBACK_API CASHBACK_MUST_USE cashback_status
 cashback_options_set_cookie_name(cashback_options *opts, const char *name);
 
 /** Domain attribute of the cookie, e.g. "shop.example"; NULL for none. */
-CASHBACK_API cashback_status
+CASHBACK_API CASHBACK_MUST_USE cashback_status
 cashback_options_set_cookie_domain(cashback_options *opts, const char *domain);
 
 /**
@@ -257,21 +259,21 @@ cashback_options_set_cookie_domain(cashback_options *opts, const char *domain);
  * the age past which a click read back at checkout is expired.
  * Default: 30 days.
  */
-CASHBACK_API cashback_status cashback_options_set_attribution_window(
-    cashback_options *opts, int64_t seconds);
+CASHBACK_API CASHBACK_MUST_USE cashback_status
+cashback_options_set_attribution_window(cashback_options *opts,
+                                        int64_t seconds);
 
 /**
  * Log callback, its user data, and the lowest level passed to it
  * (default: no logging).
  */
-CASHBACK_API cashback_status
+CASHBACK_API CASHBACK_MUST_USE cashback_status
 cashback_options_set_logger(cashback_options *opts, cashback_log_fn fn,
                             void *userdata, cashback_log_level min_level);
 
 /** Clock callback (NULL: the system clock). */
-CASHBACK_API cashback_status cashback_options_set_clock(cashback_options *opts,
-                                                        cashback_clock_fn fn,
-                                                        void *userdata);
+CASHBACK_API CASHBACK_MUST_USE cashback_status cashback_options_set_clock(
+    cashback_options *opts, cashback_clock_fn fn, void *userdata);
 
 /** How durable an event is when `cashback_report()` returns. */
 typedef enum cashback_durability {
@@ -288,7 +290,7 @@ typedef enum cashback_durability {
  * /var/spool/cashback/<merchant_id> for root, else
  * $XDG_STATE_HOME/cashback/<merchant_id> (~/.local/state/...).
  */
-CASHBACK_API cashback_status
+CASHBACK_API CASHBACK_MUST_USE cashback_status
 cashback_options_set_spool_dir(cashback_options *opts, const char *dir);
 
 /**
@@ -299,40 +301,39 @@ cashback_options_set_spool_dir(cashback_options *opts, const char *dir);
  * `path` is borrowed and copied. Text key `ca_file`. Not thread-safe, as
  * every options call: one thread at a time per options object.
  */
-CASHBACK_API cashback_status
+CASHBACK_API CASHBACK_MUST_USE cashback_status
 cashback_options_set_ca_file(cashback_options *opts, const char *path);
 
 /** Durability of `cashback_report()` (default CASHBACK_DURABLE_SYNC). */
-CASHBACK_API cashback_status cashback_options_set_durability(
+CASHBACK_API CASHBACK_MUST_USE cashback_status cashback_options_set_durability(
     cashback_options *opts, cashback_durability durability);
 
 /**
  * Cap of the spool in bytes (queued and quarantined events), 64 KiB to
  * 1 TiB; default 1 GiB. A report past it fails with CASHBACK_E_SPOOL_FULL.
  */
-CASHBACK_API cashback_status
+CASHBACK_API CASHBACK_MUST_USE cashback_status
 cashback_options_set_spool_max_bytes(cashback_options *opts, uint64_t bytes);
 
 /**
  * Largest batch the sender posts: events (1-1000, default 500) and body
  * bytes (64 KiB to 4 MiB, default 1 MiB).
  */
-CASHBACK_API cashback_status cashback_options_set_batch(cashback_options *opts,
-                                                        size_t max_events,
-                                                        size_t max_bytes);
+CASHBACK_API CASHBACK_MUST_USE cashback_status cashback_options_set_batch(
+    cashback_options *opts, size_t max_events, size_t max_bytes);
 
 /**
  * Sender timeouts in milliseconds: to connect (default 10000) and for a
  * whole request (default 30000); each 100 ms to 10 minutes.
  */
-CASHBACK_API cashback_status cashback_options_set_timeouts(
+CASHBACK_API CASHBACK_MUST_USE cashback_status cashback_options_set_timeouts(
     cashback_options *opts, int64_t connect_ms, int64_t total_ms);
 
 /**
  * Retry backoff in milliseconds: the base of the exponential backoff
  * (default 1000) and its cap (default 600000); full jitter.
  */
-CASHBACK_API cashback_status cashback_options_set_backoff(
+CASHBACK_API CASHBACK_MUST_USE cashback_status cashback_options_set_backoff(
     cashback_options *opts, int64_t base_ms, int64_t cap_ms);
 
 /**
@@ -342,14 +343,14 @@ CASHBACK_API cashback_status cashback_options_set_backoff(
  * next "retry" quarantines the event. Not thread-safe (an options object is
  * used from one thread at a time).
  */
-CASHBACK_API cashback_status
+CASHBACK_API CASHBACK_MUST_USE cashback_status
 cashback_options_set_followup_wait(cashback_options *opts, int64_t wait_ms);
 
 /**
  * Allows a plain http:// endpoint on a host other than loopback (default:
  * refused; https:// is always verified).
  */
-CASHBACK_API cashback_status
+CASHBACK_API CASHBACK_MUST_USE cashback_status
 cashback_options_set_allow_insecure_http(cashback_options *opts, int allow);
 
 /**
@@ -713,13 +714,12 @@ CASHBACK_API void cashback_event_free(cashback_event *ev);
 CASHBACK_API const char *cashback_event_last_error(const cashback_event *ev);
 
 /** Click token (as read back at checkout, 1-128 of [A-Za-z0-9._~-]). */
-CASHBACK_API cashback_status cashback_event_set_click(cashback_event *ev,
-                                                      const char *token);
+CASHBACK_API CASHBACK_MUST_USE cashback_status
+cashback_event_set_click(cashback_event *ev, const char *token);
 
 /** `cashback_event_set_click()` with a length: `len` bytes, no NUL. */
-CASHBACK_API cashback_status cashback_event_set_click_n(cashback_event *ev,
-                                                        const char *token,
-                                                        size_t len);
+CASHBACK_API CASHBACK_MUST_USE cashback_status
+cashback_event_set_click_n(cashback_event *ev, const char *token, size_t len);
 
 /**
  * The whole click (token, source parameter and capture time) read back by
@@ -727,7 +727,7 @@ CASHBACK_API cashback_status cashback_event_set_click_n(cashback_event *ev,
  * path that keeps what the network needs. Only those three fields are read
  * (not `size` nor `handle`), so a click built by hand works too.
  */
-CASHBACK_API cashback_status
+CASHBACK_API CASHBACK_MUST_USE cashback_status
 cashback_event_set_click_full(cashback_event *ev, const cashback_click *click);
 
 /**
@@ -735,26 +735,26 @@ cashback_event_set_click_full(cashback_event *ev, const cashback_click *click);
  * commission is on (after discounts, without tax and shipping). For a
  * refund: the amount refunded. 0 to 10^15.
  */
-CASHBACK_API cashback_status cashback_event_set_amount(cashback_event *ev,
-                                                       int64_t minor,
-                                                       const char *currency);
+CASHBACK_API CASHBACK_MUST_USE cashback_status cashback_event_set_amount(
+    cashback_event *ev, int64_t minor, const char *currency);
 
 /** Amount from an exact decimal string, see `cashback_money_parse()`. */
-CASHBACK_API cashback_status cashback_event_set_amount_decimal(
-    cashback_event *ev, const char *decimal, const char *currency);
+CASHBACK_API CASHBACK_MUST_USE cashback_status
+cashback_event_set_amount_decimal(cashback_event *ev, const char *decimal,
+                                  const char *currency);
 
 /** `cashback_event_set_amount_decimal()` with lengths (no NUL inside). */
-CASHBACK_API cashback_status cashback_event_set_amount_decimal_n(
-    cashback_event *ev, const char *decimal, size_t len, const char *currency,
-    size_t currency_len);
+CASHBACK_API CASHBACK_MUST_USE cashback_status
+cashback_event_set_amount_decimal_n(cashback_event *ev, const char *decimal,
+                                    size_t len, const char *currency,
+                                    size_t currency_len);
 
 /**
  * When the order was placed: Unix seconds (UTC) and the shop's UTC offset
  * in minutes (-840 to 840), e.g. 60 for CET. Default: report time, UTC.
  */
-CASHBACK_API cashback_status cashback_event_set_order_time(cashback_event *ev,
-                                                           int64_t unix_time,
-                                                           int utc_offset_min);
+CASHBACK_API CASHBACK_MUST_USE cashback_status cashback_event_set_order_time(
+    cashback_event *ev, int64_t unix_time, int utc_offset_min);
 
 /**
  * Adds an order line: sku (1-64), name (0-256, may be NULL), quantity
@@ -764,7 +764,7 @@ CASHBACK_API cashback_status cashback_event_set_order_time(cashback_event *ev,
  * ("items[i]: ...") for the item that would pass either cap (about 300
  * items with every field at its longest fit).
  */
-CASHBACK_API cashback_status cashback_event_add_item(
+CASHBACK_API CASHBACK_MUST_USE cashback_status cashback_event_add_item(
     cashback_event *ev, const char *sku, const char *name, int64_t quantity,
     int64_t unit_price_minor, const char *category);
 
@@ -776,7 +776,7 @@ CASHBACK_API cashback_status cashback_event_add_item(
  * absent. `cashback_event_last_error()` names the part at fault
  * ("items[i].unit_price: ...").
  */
-CASHBACK_API cashback_status cashback_event_add_item_decimal(
+CASHBACK_API CASHBACK_MUST_USE cashback_status cashback_event_add_item_decimal(
     cashback_event *ev, const char *sku, size_t sku_len, const char *name,
     size_t name_len, int64_t quantity, const char *unit_price,
     size_t unit_price_len, const char *currency, size_t currency_len,
@@ -791,12 +791,11 @@ CASHBACK_API cashback_status cashback_event_add_item_decimal(
  * Otherwise as `cashback_event_add_item()`; `cashback_event_last_error()`
  * names the part at fault. `spec` and `currency` are borrowed.
  */
-CASHBACK_API cashback_status cashback_event_add_item_text(cashback_event *ev,
-                                                          const char *spec,
-                                                          const char *currency);
+CASHBACK_API CASHBACK_MUST_USE cashback_status cashback_event_add_item_text(
+    cashback_event *ev, const char *spec, const char *currency);
 
 /** `cashback_event_add_item_text()` with lengths (no NUL inside). */
-CASHBACK_API cashback_status
+CASHBACK_API CASHBACK_MUST_USE cashback_status
 cashback_event_add_item_text_n(cashback_event *ev, const char *spec, size_t len,
                                const char *currency, size_t currency_len);
 
@@ -805,16 +804,15 @@ cashback_event_add_item_text_n(cashback_event *ev, const char *spec, size_t len,
  * CASHBACK_E_TOO_BIG past 20, or when the event would pass
  * CASHBACK_EVENT_JSON_MAX serialized.
  */
-CASHBACK_API cashback_status cashback_event_add_voucher(cashback_event *ev,
-                                                        const char *code);
+CASHBACK_API CASHBACK_MUST_USE cashback_status
+cashback_event_add_voucher(cashback_event *ev, const char *code);
 
 /** `cashback_event_add_voucher()` with a length: `len` bytes, no NUL. */
-CASHBACK_API cashback_status cashback_event_add_voucher_n(cashback_event *ev,
-                                                          const char *code,
-                                                          size_t len);
+CASHBACK_API CASHBACK_MUST_USE cashback_status
+cashback_event_add_voucher_n(cashback_event *ev, const char *code, size_t len);
 
 /** New or returning customer (default unknown). */
-CASHBACK_API cashback_status
+CASHBACK_API CASHBACK_MUST_USE cashback_status
 cashback_event_set_customer(cashback_event *ev, cashback_customer customer);
 
 /**
@@ -823,42 +821,37 @@ cashback_event_set_customer(cashback_event *ev, cashback_customer customer);
  * CASHBACK_E_TOO_BIG ("metadata.<key>: ...") past that, or when the event
  * would pass CASHBACK_EVENT_JSON_MAX serialized.
  */
-CASHBACK_API cashback_status cashback_event_set_metadata(cashback_event *ev,
-                                                         const char *key,
-                                                         const char *value);
+CASHBACK_API CASHBACK_MUST_USE cashback_status cashback_event_set_metadata(
+    cashback_event *ev, const char *key, const char *value);
 
 /** `cashback_event_set_metadata()` with lengths (no NUL inside). */
-CASHBACK_API cashback_status cashback_event_set_metadata_n(cashback_event *ev,
-                                                           const char *key,
-                                                           size_t key_len,
-                                                           const char *value,
-                                                           size_t value_len);
+CASHBACK_API CASHBACK_MUST_USE cashback_status cashback_event_set_metadata_n(
+    cashback_event *ev, const char *key, size_t key_len, const char *value,
+    size_t value_len);
 
 /**
  * For a refund: the shop's own id of this refund (credit note), 1-64. The
  * refund's event id is derived from it, so reporting the same refund twice
  * cannot count twice. Without it each refund event gets a random id.
  */
-CASHBACK_API cashback_status cashback_event_set_refund_id(cashback_event *ev,
-                                                          const char *id);
+CASHBACK_API CASHBACK_MUST_USE cashback_status
+cashback_event_set_refund_id(cashback_event *ev, const char *id);
 
 /** `cashback_event_set_refund_id()` with a length: `len` bytes, no NUL. */
-CASHBACK_API cashback_status cashback_event_set_refund_id_n(cashback_event *ev,
-                                                            const char *id,
-                                                            size_t len);
+CASHBACK_API CASHBACK_MUST_USE cashback_status
+cashback_event_set_refund_id_n(cashback_event *ev, const char *id, size_t len);
 
 /** For a refund or cancel: a reason code (1-64 of [A-Za-z0-9._-]). */
-CASHBACK_API cashback_status cashback_event_set_reason(cashback_event *ev,
-                                                       const char *reason);
+CASHBACK_API CASHBACK_MUST_USE cashback_status
+cashback_event_set_reason(cashback_event *ev, const char *reason);
 
 /** `cashback_event_set_reason()` with a length: `len` bytes, no NUL. */
-CASHBACK_API cashback_status cashback_event_set_reason_n(cashback_event *ev,
-                                                         const char *reason,
-                                                         size_t len);
+CASHBACK_API CASHBACK_MUST_USE cashback_status
+cashback_event_set_reason_n(cashback_event *ev, const char *reason, size_t len);
 
 /** Marks the event as a test: the network records it but pays nothing. */
-CASHBACK_API cashback_status cashback_event_set_test(cashback_event *ev,
-                                                     int is_test);
+CASHBACK_API CASHBACK_MUST_USE cashback_status
+cashback_event_set_test(cashback_event *ev, int is_test);
 
 /**
  * Checks the event is complete for its type and computes its id for the
@@ -1085,9 +1078,8 @@ typedef int (*cashback_quarantine_fn)(const cashback_quarantined *q,
                                       void *userdata);
 
 /** Lists the quarantine, oldest first. */
-CASHBACK_API cashback_status cashback_quarantine_list(cashback_client *client,
-                                                      cashback_quarantine_fn fn,
-                                                      void *userdata);
+CASHBACK_API CASHBACK_MUST_USE cashback_status cashback_quarantine_list(
+    cashback_client *client, cashback_quarantine_fn fn, void *userdata);
 
 /**
  * Puts the quarantined event `id` (NULL: every one) back into the spool to
@@ -1268,12 +1260,11 @@ CASHBACK_API cashback_verifier *cashback_verifier_new(void);
 CASHBACK_API void cashback_verifier_free(cashback_verifier *v);
 
 /** Accepts signatures by this key (at most 16 keys). Copies both strings. */
-CASHBACK_API cashback_status cashback_verifier_add_key(cashback_verifier *v,
-                                                       const char *key_id,
-                                                       const char *secret);
+CASHBACK_API CASHBACK_MUST_USE cashback_status cashback_verifier_add_key(
+    cashback_verifier *v, const char *key_id, const char *secret);
 
 /** Replay window: how far the timestamp may be from now, in seconds. */
-CASHBACK_API cashback_status
+CASHBACK_API CASHBACK_MUST_USE cashback_status
 cashback_verifier_set_tolerance(cashback_verifier *v, int64_t seconds);
 
 /**

@@ -201,7 +201,8 @@ static int check_fields(rx_event *e, cashback_event *ev, const cJSON *o) {
   if (test && !cJSON_IsBool(test))
     return invalid(e, "test: must be true or false");
   e->test = cJSON_IsTrue(test);
-  (void)cashback_event_set_test(ev, e->test);
+  if (cashback_event_set_test(ev, e->test) != CASHBACK_OK)
+    return invalid(e, "%s", cashback_event_last_error(ev));
 
   const cJSON *click = field(o, "click");
   if (click && !check_click(e, ev, click))
@@ -234,7 +235,8 @@ static int check_fields(rx_event *e, cashback_event *ev, const cJSON *o) {
       c = CASHBACK_CUSTOMER_RETURNING;
     else
       return invalid(e, "customer: must be \"new\" or \"returning\"");
-    (void)cashback_event_set_customer(ev, c);
+    if (cashback_event_set_customer(ev, c) != CASHBACK_OK)
+      return invalid(e, "%s", cashback_event_last_error(ev));
   }
 
   const cJSON *vouchers = field(o, "vouchers"), *v;

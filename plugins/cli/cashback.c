@@ -174,10 +174,14 @@ int cli_client(cli *c, cashback_client **out) {
     return cli_error(c, CLI_FAIL, "out of memory");
   /* A daemon logs warnings by default; the configuration's log_level may
    * change that. --verbose shows more, whatever the configuration says. */
+  cashback_status st = CASHBACK_OK;
+  const char *from = "daemon logger";
   if (c->daemon)
-    cashback_options_set_logger(o, log_line, NULL, CASHBACK_LOG_WARN);
-  cashback_status st = cashback_options_load_env(o);
-  const char *from = "environment";
+    st = cashback_options_set_logger(o, log_line, NULL, CASHBACK_LOG_WARN);
+  if (st == CASHBACK_OK) {
+    from = "environment";
+    st = cashback_options_load_env(o);
+  }
   if (st == CASHBACK_OK && c->config) {
     from = "--config";
     st = cashback_options_load_file(o, c->config);

@@ -113,7 +113,9 @@ static int build(cli *c, const args *a, cashback_event *ev) {
       return cli_error(c, CLI_USAGE,
                        "--customer: '%s' must be new or returning",
                        a->customer);
-    cashback_event_set_customer(ev, cu);
+    if (cashback_event_set_customer(ev, cu) != CASHBACK_OK)
+      return cli_error(c, CLI_USAGE, "--customer: %s",
+                       cashback_event_last_error(ev));
   }
   for (size_t i = 0; i < a->n_items; i++)
     if (cashback_event_add_item_text(ev, a->items[i], a->currency) !=
@@ -146,8 +148,8 @@ static int build(cli *c, const args *a, cashback_event *ev) {
       return cli_error(c, CLI_USAGE, "--meta: %s",
                        cashback_event_last_error(ev));
   }
-  if (a->test)
-    cashback_event_set_test(ev, 1);
+  if (a->test && cashback_event_set_test(ev, 1) != CASHBACK_OK)
+    return cli_error(c, CLI_USAGE, "--test: %s", cashback_event_last_error(ev));
   return CLI_OK;
 }
 

@@ -13,11 +13,15 @@ START_TEST(missing_keys_are_named) {
   for (size_t k = 0; k < 3; k++) {
     cashback_options *o = cashback_options_new();
     if (k != 0)
-      cashback_options_set_merchant_id(o, "shop-1");
+      ck_assert_int_eq(cashback_options_set_merchant_id(o, "shop-1"),
+                       CASHBACK_OK);
     if (k != 1)
-      cashback_options_set_key(o, "k1", FIXTURE_SECRET);
+      ck_assert_int_eq(cashback_options_set_key(o, "k1", FIXTURE_SECRET),
+                       CASHBACK_OK);
     if (k != 2)
-      cashback_options_set_endpoint(o, "https://n.example/v1/events");
+      ck_assert_int_eq(
+          cashback_options_set_endpoint(o, "https://n.example/v1/events"),
+          CASHBACK_OK);
     cashback_client *c = (cashback_client *)&o; /* must be reset to NULL */
     char detail[CASHBACK_ERROR_MAX + 1];
     ck_assert_int_eq(cashback_client_new(o, &c, detail, sizeof(detail)),
@@ -56,9 +60,13 @@ START_TEST(ca_file_checked) {
   for (size_t i = 0; i < 2; i++) {
     if (!o)
       o = cashback_options_new();
-    cashback_options_set_merchant_id(o, "shop-1");
-    cashback_options_set_key(o, "k1", FIXTURE_SECRET);
-    cashback_options_set_endpoint(o, "https://n.example/v1/events");
+    ck_assert_int_eq(cashback_options_set_merchant_id(o, "shop-1"),
+                     CASHBACK_OK);
+    ck_assert_int_eq(cashback_options_set_key(o, "k1", FIXTURE_SECRET),
+                     CASHBACK_OK);
+    ck_assert_int_eq(
+        cashback_options_set_endpoint(o, "https://n.example/v1/events"),
+        CASHBACK_OK);
     ck_assert_int_eq(cashback_options_set_ca_file(o, unreadable[i]),
                      CASHBACK_OK);
     ck_assert_int_eq(cashback_client_new(o, &c, detail, sizeof(detail)),
@@ -70,9 +78,12 @@ START_TEST(ca_file_checked) {
   }
   /* The text key, through the one option table. */
   o = cashback_options_new();
-  cashback_options_set_merchant_id(o, "shop-1");
-  cashback_options_set_key(o, "k1", FIXTURE_SECRET);
-  cashback_options_set_endpoint(o, "https://n.example/v1/events");
+  ck_assert_int_eq(cashback_options_set_merchant_id(o, "shop-1"), CASHBACK_OK);
+  ck_assert_int_eq(cashback_options_set_key(o, "k1", FIXTURE_SECRET),
+                   CASHBACK_OK);
+  ck_assert_int_eq(
+      cashback_options_set_endpoint(o, "https://n.example/v1/events"),
+      CASHBACK_OK);
   ck_assert_int_eq(cashback_options_set(o, "ca_file", "/dev/null/x"),
                    CASHBACK_OK);
   ck_assert_int_eq(cashback_client_new(o, &c, detail, sizeof(detail)),
@@ -82,9 +93,12 @@ START_TEST(ca_file_checked) {
   ck_assert_int_ge(fd, 0);
   close(fd);
   o = cashback_options_new();
-  cashback_options_set_merchant_id(o, "shop-1");
-  cashback_options_set_key(o, "k1", FIXTURE_SECRET);
-  cashback_options_set_endpoint(o, "https://n.example/v1/events");
+  ck_assert_int_eq(cashback_options_set_merchant_id(o, "shop-1"), CASHBACK_OK);
+  ck_assert_int_eq(cashback_options_set_key(o, "k1", FIXTURE_SECRET),
+                   CASHBACK_OK);
+  ck_assert_int_eq(
+      cashback_options_set_endpoint(o, "https://n.example/v1/events"),
+      CASHBACK_OK);
   ck_assert_int_eq(cashback_options_set(o, "ca_file", path), CASHBACK_OK);
   ck_assert_int_eq(cashback_client_new(o, &c, detail, sizeof(detail)),
                    CASHBACK_OK);
@@ -110,10 +124,15 @@ static void capture_log(cashback_log_level level, const char *msg, void *ud) {
 START_TEST(logs_and_last_error_without_secrets) {
   log_capture lc = {0};
   cashback_options *o = cashback_options_new();
-  cashback_options_set_merchant_id(o, "shop-1");
-  cashback_options_set_key(o, "k1", FIXTURE_SECRET);
-  cashback_options_set_endpoint(o, "https://n.example/v1/events");
-  cashback_options_set_logger(o, capture_log, &lc, CASHBACK_LOG_DEBUG);
+  ck_assert_int_eq(cashback_options_set_merchant_id(o, "shop-1"), CASHBACK_OK);
+  ck_assert_int_eq(cashback_options_set_key(o, "k1", FIXTURE_SECRET),
+                   CASHBACK_OK);
+  ck_assert_int_eq(
+      cashback_options_set_endpoint(o, "https://n.example/v1/events"),
+      CASHBACK_OK);
+  ck_assert_int_eq(
+      cashback_options_set_logger(o, capture_log, &lc, CASHBACK_LOG_DEBUG),
+      CASHBACK_OK);
   cashback_client *c = NULL;
   ck_assert_int_eq(cashback_client_new(o, &c, NULL, 0), CASHBACK_OK);
   ck_assert_int_ge(lc.count, 1);
@@ -144,10 +163,15 @@ END_TEST
 START_TEST(log_level_filter) {
   log_capture lc = {0};
   cashback_options *o = cashback_options_new();
-  cashback_options_set_merchant_id(o, "shop-1");
-  cashback_options_set_key(o, "k1", FIXTURE_SECRET);
-  cashback_options_set_endpoint(o, "https://n.example/v1/events");
-  cashback_options_set_logger(o, capture_log, &lc, CASHBACK_LOG_ERROR);
+  ck_assert_int_eq(cashback_options_set_merchant_id(o, "shop-1"), CASHBACK_OK);
+  ck_assert_int_eq(cashback_options_set_key(o, "k1", FIXTURE_SECRET),
+                   CASHBACK_OK);
+  ck_assert_int_eq(
+      cashback_options_set_endpoint(o, "https://n.example/v1/events"),
+      CASHBACK_OK);
+  ck_assert_int_eq(
+      cashback_options_set_logger(o, capture_log, &lc, CASHBACK_LOG_ERROR),
+      CASHBACK_OK);
   cashback_client *c = NULL;
   ck_assert_int_eq(cashback_client_new(o, &c, NULL, 0), CASHBACK_OK);
   cashback_event *ev = cashback_event_new(CASHBACK_EVENT_SALE, "77");
@@ -163,10 +187,15 @@ END_TEST
 START_TEST(last_error_and_log_are_printable) {
   log_capture lc = {0};
   cashback_options *o = cashback_options_new();
-  cashback_options_set_merchant_id(o, "shop-1");
-  cashback_options_set_key(o, "k1", FIXTURE_SECRET);
-  cashback_options_set_endpoint(o, "https://n.example/v1/events");
-  cashback_options_set_logger(o, capture_log, &lc, CASHBACK_LOG_DEBUG);
+  ck_assert_int_eq(cashback_options_set_merchant_id(o, "shop-1"), CASHBACK_OK);
+  ck_assert_int_eq(cashback_options_set_key(o, "k1", FIXTURE_SECRET),
+                   CASHBACK_OK);
+  ck_assert_int_eq(
+      cashback_options_set_endpoint(o, "https://n.example/v1/events"),
+      CASHBACK_OK);
+  ck_assert_int_eq(
+      cashback_options_set_logger(o, capture_log, &lc, CASHBACK_LOG_DEBUG),
+      CASHBACK_OK);
   cashback_client *c = NULL;
   ck_assert_int_eq(cashback_client_new(o, &c, NULL, 0), CASHBACK_OK);
   ck_assert_int_eq(cashback_import_csv(c,

@@ -367,8 +367,8 @@ START_TEST(test_endpoint_one_rule) {
   }
   /* Plain http to a remote host: set, then refused by the check with the
    * reason (the one case the check decides). */
-  cashback_options_set_merchant_id(o, "shop-1");
-  cashback_options_set_key(o, "k1", SECRET);
+  ck_assert_int_eq(cashback_options_set_merchant_id(o, "shop-1"), CASHBACK_OK);
+  ck_assert_int_eq(cashback_options_set_key(o, "k1", SECRET), CASHBACK_OK);
   ck_assert_int_eq(cashback_options_set_endpoint(o, "http://example.com/e"),
                    CASHBACK_OK);
   EXPECT_FAIL(o, cashback__options_check(o), CASHBACK_E_CONFIG,

@@ -34,9 +34,12 @@ static cashback_client *client(const char *sub, uint64_t max_bytes,
   cashback_options *o = cashback_options_new();
   char dir[128];
   snprintf(dir, sizeof(dir), "%s/%s", root, sub);
-  cashback_options_set_merchant_id(o, "shop-1");
-  cashback_options_set_key(o, "k1", FIXTURE_SECRET);
-  cashback_options_set_endpoint(o, "https://api.network.example/v1/events");
+  ck_assert_int_eq(cashback_options_set_merchant_id(o, "shop-1"), CASHBACK_OK);
+  ck_assert_int_eq(cashback_options_set_key(o, "k1", FIXTURE_SECRET),
+                   CASHBACK_OK);
+  ck_assert_int_eq(
+      cashback_options_set_endpoint(o, "https://api.network.example/v1/events"),
+      CASHBACK_OK);
   ck_assert_int_eq(cashback_options_set_spool_dir(o, dir), CASHBACK_OK);
   if (max_bytes)
     ck_assert_int_eq(cashback_options_set_spool_max_bytes(o, max_bytes),
@@ -47,10 +50,16 @@ static cashback_client *client(const char *sub, uint64_t max_bytes,
   return c;
 }
 
+/* No ck_assert here: report_many() calls it from its threads. A refused
+ * setter gives NULL, which cashback_report() refuses, so the caller's check
+ * of the report fails. */
 static cashback_event *sale(const char *order) {
   cashback_event *ev = cashback_event_new(CASHBACK_EVENT_SALE, order);
-  cashback_event_set_click(ev, "tok");
-  cashback_event_set_amount(ev, 100, "EUR");
+  if (cashback_event_set_click(ev, "tok") != CASHBACK_OK ||
+      cashback_event_set_amount(ev, 100, "EUR") != CASHBACK_OK) {
+    cashback_event_free(ev);
+    return NULL;
+  }
   return ev;
 }
 
@@ -457,9 +466,12 @@ START_TEST(default_spool_directory) {
   else
     snprintf(want, sizeof(want), "%s/cashback/%s", xdg, merchant);
   cashback_options *o = cashback_options_new();
-  cashback_options_set_merchant_id(o, merchant);
-  cashback_options_set_key(o, "k1", FIXTURE_SECRET);
-  cashback_options_set_endpoint(o, "https://api.network.example/v1/events");
+  ck_assert_int_eq(cashback_options_set_merchant_id(o, merchant), CASHBACK_OK);
+  ck_assert_int_eq(cashback_options_set_key(o, "k1", FIXTURE_SECRET),
+                   CASHBACK_OK);
+  ck_assert_int_eq(
+      cashback_options_set_endpoint(o, "https://api.network.example/v1/events"),
+      CASHBACK_OK);
   cashback_client *c = NULL;
   ck_assert_int_eq(cashback_client_new(o, &c, NULL, 0), CASHBACK_OK);
   cashback_event *ev = sale("1");

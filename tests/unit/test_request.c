@@ -83,11 +83,17 @@ END_TEST
 
 START_TEST(request_signs_with_both_keys_during_rotation) {
   cashback_options *o = cashback_options_new();
-  cashback_options_set_merchant_id(o, "shop-42");
-  cashback_options_set_key(o, "old", FIXTURE_SECRET);
-  cashback_options_set_next_key(o, "new", "another-secret-0123456789");
-  cashback_options_set_endpoint(o, "https://api.network.example/v1/events");
-  cashback_options_set_clock(o, fixture_clock, &now);
+  ck_assert_int_eq(cashback_options_set_merchant_id(o, "shop-42"), CASHBACK_OK);
+  ck_assert_int_eq(cashback_options_set_key(o, "old", FIXTURE_SECRET),
+                   CASHBACK_OK);
+  ck_assert_int_eq(
+      cashback_options_set_next_key(o, "new", "another-secret-0123456789"),
+      CASHBACK_OK);
+  ck_assert_int_eq(
+      cashback_options_set_endpoint(o, "https://api.network.example/v1/events"),
+      CASHBACK_OK);
+  ck_assert_int_eq(cashback_options_set_clock(o, fixture_clock, &now),
+                   CASHBACK_OK);
   cashback_client *c = NULL;
   ck_assert_int_eq(cashback_client_new(o, &c, NULL, 0), CASHBACK_OK);
   cashback_event *ev = confirm("1");
@@ -98,7 +104,9 @@ START_TEST(request_signs_with_both_keys_during_rotation) {
   ck_assert_ptr_nonnull(strstr(sig, ",v1=new:"));
   /* A network that knows only the new key accepts it. */
   cashback_verifier *v = cashback_verifier_new();
-  cashback_verifier_add_key(v, "new", "another-secret-0123456789");
+  ck_assert_int_eq(
+      cashback_verifier_add_key(v, "new", "another-secret-0123456789"),
+      CASHBACK_OK);
   size_t len;
   const char *body = cashback_request_body(req, &len);
   char kid[CASHBACK_ID_MAX + 1];

@@ -405,7 +405,8 @@ START_TEST(bad_batch_is_split_down_to_the_bad_event) {
   ck_assert_int_eq(s.path_fault, 0);
   ck_assert_int_eq(receiver_stat(&rx, "accepted"), 9);
   qlist l = {0};
-  cashback_quarantine_list(c, on_quarantined, &l);
+  ck_assert_int_eq(cashback_quarantine_list(c, on_quarantined, &l),
+                   CASHBACK_OK);
   ck_assert_str_eq(l.reason, "http_400");
   cashback_client_free(c);
 }
@@ -1446,7 +1447,8 @@ START_TEST(undeferrable_retry_expires_after_followup_wait) {
   ck_assert_uint_eq(s.queued_events, 0);
   ck_assert_uint_eq(s.quarantined, 1);
   qlist l = {0};
-  cashback_quarantine_list(c, on_quarantined, &l);
+  ck_assert_int_eq(cashback_quarantine_list(c, on_quarantined, &l),
+                   CASHBACK_OK);
   ck_assert_str_eq(l.id, id);
   ck_assert_str_eq(l.reason, "unknown_order");
   ck_assert_msg(strstr(l.message, "could not be deferred"), "%s", l.message);
@@ -1474,7 +1476,8 @@ START_TEST(deferred_event_expires_into_the_quarantine) {
   ck_assert_uint_eq(s.deferred, 0);
   ck_assert_uint_eq(s.quarantined, 1);
   qlist l = {0};
-  cashback_quarantine_list(c, on_quarantined, &l);
+  ck_assert_int_eq(cashback_quarantine_list(c, on_quarantined, &l),
+                   CASHBACK_OK);
   ck_assert_str_eq(l.id, id);
   ck_assert_str_eq(l.reason, "unknown_order");
   ck_assert_msg(

@@ -77,11 +77,15 @@ START_TEST(public_fillers_check_size) {
   char dir[] = "/tmp/cashback-sized-XXXXXX";
   ck_assert_ptr_nonnull(mkdtemp(dir));
   cashback_options *o = cashback_options_new();
-  cashback_options_set_merchant_id(o, "shop-1");
-  cashback_options_set_key(o, "k1", FIXTURE_SECRET);
-  cashback_options_set_endpoint(o, "http://127.0.0.1:9/v1/events");
-  cashback_options_set_spool_dir(o, dir);
-  cashback_options_set_clock(o, fixture_clock, &now);
+  ck_assert_int_eq(cashback_options_set_merchant_id(o, "shop-1"), CASHBACK_OK);
+  ck_assert_int_eq(cashback_options_set_key(o, "k1", FIXTURE_SECRET),
+                   CASHBACK_OK);
+  ck_assert_int_eq(
+      cashback_options_set_endpoint(o, "http://127.0.0.1:9/v1/events"),
+      CASHBACK_OK);
+  ck_assert_int_eq(cashback_options_set_spool_dir(o, dir), CASHBACK_OK);
+  ck_assert_int_eq(cashback_options_set_clock(o, fixture_clock, &now),
+                   CASHBACK_OK);
   cashback_client *c = NULL;
   ck_assert_int_eq(cashback_client_new(o, &c, NULL, 0), CASHBACK_OK);
   char d[CASHBACK_ERROR_MAX + 1];
