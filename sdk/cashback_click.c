@@ -67,6 +67,7 @@
 #include "cashback_crypto.h"
 #include "cashback_event.h"
 #include "cashback_query.h"
+#include "cashback_sized.h"
 
 #include <inttypes.h>
 #include <stddef.h>
@@ -153,23 +154,10 @@ static cashback_status landing_token(const char *target, size_t len,
   return CASHBACK_OK;
 }
 
-/* Size rules of the public output structs (see include/cashback.h): the
- * caller sets `size`; less than the first published layout is refused. */
-static cashback_status check_size(cashback_client *c, size_t size, size_t min,
-                                  const char *what) {
-  if (size >= min)
-    return CASHBACK_OK;
-  return cashback__fail(c, CASHBACK_E_INVALID_ARGUMENT,
-                        "%s: size is %zu, at least %zu needed (set it to "
-                        "sizeof the struct)",
-                        what, size, min);
-}
-
-#define CLICK_SIZE_V1                                                          \
-  (offsetof(cashback_click, handle) + sizeof(((cashback_click *)0)->handle))
-#define COOKIE_SIZE_V1                                                         \
-  (offsetof(cashback_cookie, same_site) +                                      \
-   sizeof(((cashback_cookie *)0)->same_site))
+/* The first published layouts of the public output structs (see
+ * cashback_sized.h): a caller's `size` below them is refused. */
+#define CLICK_SIZE_V1 CASHBACK__SIZED_MIN(cashback_click, handle)
+#define COOKIE_SIZE_V1 CASHBACK__SIZED_MIN(cashback_cookie, same_site)
 
 _Static_assert(CASHBACK_COOKIE_NAME_MAX == CASHBACK__COOKIE_NAME_MAX,
                "public and internal cookie name limits differ");
@@ -326,17 +314,11 @@ cashback_status cashback_capture(cashback_client *client, const char *target,
 cashback_status cashback_capture_parts(cashback_client *client,
                                        const char *target, size_t len,
                                        cashback_cookie *out) {
-  cashback__call_begin(client);
-  if (client == NULL)
-    return CASHBACK_E_INVALID_ARGUMENT;
-  if (out == NULL)
-    return cashback__fail(client, CASHBACK_E_INVALID_ARGUMENT,
-                          "capture_parts: out must not be NULL");
-  size_t size = out->size;
-  cashback_status st =
-      check_size(client, size, COOKIE_SIZE_V1, "capture_parts: out->size");
+  cashback_status st = cashback__sized_begin(
+      client, out, 0, COOKIE_SIZE_V1, sizeof(*out), "capture_parts: out");
   if (st != CASHBACK_OK)
     return st;
+  size_t size = out->size;
   memset(out, 0, COOKIE_SIZE_V1);
   out->size = size;
   if (target == NULL && len > 0)
@@ -533,15 +515,10 @@ static cashback_status click_call_begin(cashback_client *client,
                                         cashback_click *out, const char *in,
                                         size_t len, const char *call,
                                         const char *in_name) {
-  cashback__call_begin(client);
-  if (client == NULL)
-    return CASHBACK_E_INVALID_ARGUMENT;
-  if (out == NULL)
-    return cashback__fail(client, CASHBACK_E_INVALID_ARGUMENT,
-                          "%s: out must not be NULL", call);
   char what[48];
-  snprintf(what, sizeof(what), "%s: out->size", call);
-  cashback_status st = check_size(client, out->size, CLICK_SIZE_V1, what);
+  snprintf(what, sizeof(what), "%s: out", call);
+  cashback_status st =
+      cashback__sized_begin(client, out, 0, CLICK_SIZE_V1, sizeof(*out), what);
   if (st != CASHBACK_OK)
     return st;
   click_clear(out, out->size);

@@ -8,6 +8,7 @@
 #include "cashback_ascii.h"
 #include "cashback_crypto.h"
 #include "cashback_http.h"
+#include "cashback_sized.h"
 #include "cashback_text.h"
 #include "cashback_time.h"
 
@@ -128,6 +129,26 @@ void cashback__call_begin(cashback_client *c) {
   if (at >= 0)
     drop_record(c, (size_t)at);
   pthread_mutex_unlock(&c->error_lock);
+}
+
+cashback_status cashback__sized_begin(cashback_client *c, const void *out,
+                                      int optional, size_t min, size_t full,
+                                      const char *what) {
+  cashback__call_begin(c);
+  if (!c)
+    return CASHBACK_E_INVALID_ARGUMENT;
+  if (!out)
+    return optional ? CASHBACK_OK
+                    : cashback__fail(c, CASHBACK_E_INVALID_ARGUMENT,
+                                     "%s must not be NULL", what);
+  size_t size;
+  memcpy(&size, out, sizeof(size));
+  char name[64], why[CASHBACK_ERROR_MAX + 1];
+  snprintf(name, sizeof(name), "%s->size", what);
+  if (cashback__sized_check(size, min, name, full, why, sizeof(why)) !=
+      CASHBACK_OK)
+    return cashback__fail(c, CASHBACK_E_INVALID_ARGUMENT, "%s", why);
+  return CASHBACK_OK;
 }
 
 cashback_status cashback__core_init(cashback_client *c) {

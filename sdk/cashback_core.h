@@ -59,6 +59,18 @@ int64_t cashback__now(const cashback_client *c);
  * Cheap when no thread has a record (one atomic load). */
 void cashback__call_begin(cashback_client *c);
 
+/* The opening of a public call that fills a caller's sized struct `out`
+ * (cashback_sized.h): cashback__call_begin(c), then
+ * CASHBACK_E_INVALID_ARGUMENT when `c` is NULL (no client to hold a
+ * detail), when `out` is NULL unless `optional` (detail "<what> must not be
+ * NULL"), or when the `size_t size` that `out` starts with is less than
+ * `min`, the end of the struct's first published layout (detail of
+ * cashback__sized_check(), naming "<what>->size"; `full` is the struct's
+ * sizeof in this version). Writes nothing of `out`. */
+cashback_status cashback__sized_begin(cashback_client *c, const void *out,
+                                      int optional, size_t min, size_t full,
+                                      const char *what);
+
 /* Records `st` and a detail as the calling thread's last error on `c`, logs
  * it at WARN, and returns `st`. The detail must not contain a secret. */
 cashback_status cashback__fail(cashback_client *c, cashback_status st,

@@ -589,25 +589,20 @@ static cashback_status run(importer *im) {
   return st;
 }
 
-/* The checks both entry points make first: `stats` (when not NULL) of a
- * size this version can write, and zeroed; a client; no flag this version
- * does not know. */
+/* The start both entry points make (cashback__sized_begin()): the call
+ * begun, a client, `stats` (when not NULL) of a size this version can
+ * write, and zeroed; no flag this version does not know. */
 static cashback_status check_args(cashback_client *client, unsigned flags,
                                   cashback_import_stats *stats) {
+  cashback_status st = cashback__sized_begin(
+      client, stats, 1, CASHBACK__SIZED_MIN(cashback_import_stats, skipped),
+      sizeof(*stats), "cashback_import_csv: stats");
+  if (st != CASHBACK_OK)
+    return st;
   if (stats) {
-    char why[CASHBACK_ERROR_MAX + 1];
-    if (cashback__sized_check(
-            stats->size, CASHBACK__SIZED_MIN(cashback_import_stats, skipped),
-            "cashback_import_csv: stats->size", sizeof(*stats), why,
-            sizeof(why)) != CASHBACK_OK)
-      return client ? cashback__fail(client, CASHBACK_E_INVALID_ARGUMENT, "%s",
-                                     why)
-                    : CASHBACK_E_INVALID_ARGUMENT;
     cashback_import_stats zero = {0};
     cashback__sized_copy(stats, &zero, sizeof(zero));
   }
-  if (!client)
-    return CASHBACK_E_INVALID_ARGUMENT;
   if (flags & ~(unsigned)CASHBACK_IMPORT_DRY_RUN)
     return cashback__fail(client, CASHBACK_E_INVALID_ARGUMENT,
                           "import: unknown flags 0x%x", flags);
@@ -652,7 +647,6 @@ cashback_status cashback_import_csv(cashback_client *client, const char *path,
                                     unsigned flags, cashback_import_fn fn,
                                     void *userdata,
                                     cashback_import_stats *stats) {
-  cashback__call_begin(client);
   cashback_status st = check_args(client, flags, stats);
   if (st != CASHBACK_OK)
     return st;

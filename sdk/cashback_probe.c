@@ -176,34 +176,26 @@ static cashback_status spool_check_full(cashback_client *c,
 }
 
 cashback_status cashback_probe(cashback_client *c, cashback_probe_result *out) {
-  cashback__call_begin(c);
-  if (!c || !out)
-    return CASHBACK_E_INVALID_ARGUMENT;
-  char why[CASHBACK_ERROR_MAX + 1];
-  if (cashback__sized_check(out->size,
-                            CASHBACK__SIZED_MIN(cashback_probe_result, detail),
-                            "cashback_probe: out->size", sizeof(*out), why,
-                            sizeof(why)) != CASHBACK_OK)
-    return cashback__fail(c, CASHBACK_E_INVALID_ARGUMENT, "%s", why);
+  cashback_status st = cashback__sized_begin(
+      c, out, 0, CASHBACK__SIZED_MIN(cashback_probe_result, detail),
+      sizeof(*out), "cashback_probe: out");
+  if (st != CASHBACK_OK)
+    return st;
   cashback_probe_result full;
-  cashback_status st = probe_full(c, &full);
+  st = probe_full(c, &full);
   cashback__sized_copy(out, &full, sizeof(full));
   return st;
 }
 
 cashback_status cashback_spool_check(cashback_client *c,
                                      cashback_spool_info *out) {
-  cashback__call_begin(c);
-  if (!c || !out)
-    return CASHBACK_E_INVALID_ARGUMENT;
-  char why[CASHBACK_ERROR_MAX + 1];
-  if (cashback__sized_check(out->size,
-                            CASHBACK__SIZED_MIN(cashback_spool_info, foreign),
-                            "cashback_spool_check: out->size", sizeof(*out),
-                            why, sizeof(why)) != CASHBACK_OK)
-    return cashback__fail(c, CASHBACK_E_INVALID_ARGUMENT, "%s", why);
+  cashback_status st = cashback__sized_begin(
+      c, out, 0, CASHBACK__SIZED_MIN(cashback_spool_info, foreign),
+      sizeof(*out), "cashback_spool_check: out");
+  if (st != CASHBACK_OK)
+    return st;
   cashback_spool_info full;
-  cashback_status st = spool_check_full(c, &full);
+  st = spool_check_full(c, &full);
   cashback__sized_copy(out, &full, sizeof(full));
   return st;
 }

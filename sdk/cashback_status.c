@@ -118,18 +118,13 @@ static cashback_status fill_status(cashback_client *c,
 
 cashback_status cashback_get_status(cashback_client *c,
                                     cashback_queue_status *out) {
-  cashback__call_begin(c);
-  if (!c || !out)
-    return CASHBACK_E_INVALID_ARGUMENT;
-  char why[CASHBACK_ERROR_MAX + 1];
-  if (cashback__sized_check(
-          out->size,
-          CASHBACK__SIZED_MIN(cashback_queue_status, in_flight_since),
-          "cashback_get_status: out->size", sizeof(*out), why,
-          sizeof(why)) != CASHBACK_OK)
-    return cashback__fail(c, CASHBACK_E_INVALID_ARGUMENT, "%s", why);
+  cashback_status st = cashback__sized_begin(
+      c, out, 0, CASHBACK__SIZED_MIN(cashback_queue_status, in_flight_since),
+      sizeof(*out), "cashback_get_status: out");
+  if (st != CASHBACK_OK)
+    return st;
   cashback_queue_status full;
-  cashback_status st = fill_status(c, &full);
+  st = fill_status(c, &full);
   cashback__sized_copy(out, &full, sizeof(full));
   return st;
 }

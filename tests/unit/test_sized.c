@@ -1,4 +1,5 @@
 #include "cashback_sized.h"
+#include "cashback_core.h"
 #include "fixture.h"
 #include "tests.h"
 
@@ -170,11 +171,49 @@ START_TEST(received_event_checks_size) {
 }
 END_TEST
 
+/* cashback__sized_begin(), the opening every filler shares: the call
+ * begun (an earlier failure's detail dropped), client and struct checked,
+ * nothing of the struct written. */
+START_TEST(sized_begin_opens_a_call) {
+  size_t min = CASHBACK__SIZED_MIN(v1, b);
+  v2 s;
+  memset(&s, 0x5A, sizeof(s));
+  s.size = sizeof(s);
+  ck_assert_int_eq(cashback__sized_begin(NULL, &s, 0, min, sizeof(s), "f: s"),
+                   CASHBACK_E_INVALID_ARGUMENT);
+  cashback_client *c = fixture_client("shop-1", NULL);
+  char d[CASHBACK_ERROR_MAX + 1];
+  ck_assert_int_eq(cashback__sized_begin(c, NULL, 0, min, sizeof(s), "f: s"),
+                   CASHBACK_E_INVALID_ARGUMENT);
+  ck_assert_int_eq(cashback_client_last_error(c, d, sizeof(d)),
+                   CASHBACK_E_INVALID_ARGUMENT);
+  ck_assert_str_eq(d, "f: s must not be NULL");
+  /* Optional: NULL is fine, and the call's start dropped that detail. */
+  ck_assert_int_eq(cashback__sized_begin(c, NULL, 1, min, sizeof(s), "f: s"),
+                   CASHBACK_OK);
+  ck_assert_int_eq(cashback_client_last_error(c, d, sizeof(d)), CASHBACK_OK);
+  s.size = min - 1;
+  ck_assert_int_eq(cashback__sized_begin(c, &s, 1, min, sizeof(s), "f: s"),
+                   CASHBACK_E_INVALID_ARGUMENT);
+  cashback_client_last_error(c, d, sizeof(d));
+  ck_assert_msg(strstr(d, "f: s->size is ") && strstr(d, "sizeof"), "%s", d);
+  ck_assert_uint_eq(s.size, min - 1);
+  ck_assert_int_eq(s.a, 0x5A5A5A5A); /* nothing written */
+  s.size = min;
+  ck_assert_int_eq(cashback__sized_begin(c, &s, 0, min, sizeof(s), "f: s"),
+                   CASHBACK_OK);
+  ck_assert_int_eq(cashback_client_last_error(c, d, sizeof(d)), CASHBACK_OK);
+  ck_assert_int_eq(s.a, 0x5A5A5A5A);
+  cashback_client_free(c);
+}
+END_TEST
+
 TCase *cashback_test_sized(void) {
   TCase *tc = tcase_create("sized");
   tcase_add_test(tc, older_caller_gets_its_prefix);
   tcase_add_test(tc, too_small_is_refused_with_a_reason);
   tcase_add_test(tc, public_fillers_check_size);
   tcase_add_test(tc, received_event_checks_size);
+  tcase_add_test(tc, sized_begin_opens_a_call);
   return tc;
 }
