@@ -162,8 +162,65 @@ static void header_keys(const char *h, char *out, size_t size) {
   }
 }
 
-int cli_verify(cli *c, int argc, char **argv) {
-  enum { O_KEY = 256, O_KEY_FILE, O_SIG, O_BODY, O_NOW, O_TOL };
+enum { O_KEY = 256, O_KEY_FILE, O_SIG, O_BODY, O_NOW, O_TOL };
+
+/* What the command line asks for. */
+typedef struct request {
+  const char *sig, *body_path;
+  int64_t now, tol;
+  int keys, stdin_keys;
+} request;
+
+/* One option into `r` (keys into `v`); an exit code. */
+static int take_option(cli *c, cashback_verifier *v, request *r, int opt) {
+  switch (opt) {
+  case O_KEY:
+    r->keys++;
+    return add_key(c, v, optarg, "--key");
+  case O_KEY_FILE: {
+    int rc;
+    if (strcmp(optarg, "-") == 0 && r->body_path &&
+        strcmp(r->body_path, "-") == 0)
+      rc = cli_error(c, CLI_USAGE,
+                     "--key-file - and --body - cannot both read standard "
+                     "input");
+    else
+      rc = add_key_file(c, v, optarg, &r->keys);
+    r->stdin_keys |= strcmp(optarg, "-") == 0;
+    return rc;
+  }
+  case O_SIG:
+    r->sig = optarg;
+    return CLI_OK;
+  case O_BODY:
+    r->body_path = optarg;
+    return CLI_OK;
+  case O_NOW: {
+    int off;
+    if (cli_parse_int(optarg, 0, INT64_C(253402300799), &r->now) != 0 &&
+        cashback_time_parse(optarg, strlen(optarg), &r->now, &off) !=
+            CASHBACK_OK)
+      return cli_error(c, CLI_USAGE,
+                       "--now: '%s' must be Unix seconds or an RFC 3339 time",
+                       optarg);
+    return CLI_OK;
+  }
+  case O_TOL:
+    if (cli_parse_int(optarg, 0, INT64_C(31536000), &r->tol) != 0 ||
+        cashback_verifier_set_tolerance(v, r->tol) != CASHBACK_OK)
+      return cli_error(c, CLI_USAGE,
+                       "--tolerance: '%s' must be 0 to 31536000 "
+                       "seconds",
+                       optarg);
+    return CLI_OK;
+  default:
+    return CLI_USAGE;
+  }
+}
+
+/* The command line into `r` and the keys into `v`; an exit code. */
+static int parse_args(cli *c, cashback_verifier *v, request *r, int argc,
+                      char **argv) {
   static const struct option opts[] = {
       CLI_COMMON_OPTIONS,
       {"key", required_argument, NULL, O_KEY},
@@ -173,129 +230,99 @@ int cli_verify(cli *c, int argc, char **argv) {
       {"now", required_argument, NULL, O_NOW},
       {"tolerance", required_argument, NULL, O_TOL},
       {NULL, 0, NULL, 0}};
-  cashback_verifier *v = cashback_verifier_new();
-  if (!v)
-    return cli_error(c, CLI_FAIL, "out of memory");
-  const char *sig = NULL, *body_path = NULL;
-  int64_t now = (int64_t)time(NULL), tol = 300;
-  int keys = 0, rc = CLI_OK, opt, stdin_keys = 0;
-  char *body = NULL;
+  int rc = CLI_OK, opt;
   while (rc == CLI_OK &&
          (opt = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
     int common = cli_common_option(c, opt, usage);
-    if (common < 0) {
-      rc = CLI_USAGE;
-      break;
-    }
-    if (common)
-      continue;
-    switch (opt) {
-    case O_KEY:
-      rc = add_key(c, v, optarg, "--key");
-      keys++;
-      break;
-    case O_KEY_FILE:
-      if (strcmp(optarg, "-") == 0 && body_path && strcmp(body_path, "-") == 0)
-        rc = cli_error(c, CLI_USAGE,
-                       "--key-file - and --body - cannot both read standard "
-                       "input");
-      else
-        rc = add_key_file(c, v, optarg, &keys);
-      stdin_keys |= strcmp(optarg, "-") == 0;
-      break;
-    case O_SIG:
-      sig = optarg;
-      break;
-    case O_BODY:
-      body_path = optarg;
-      break;
-    case O_NOW: {
-      int off;
-      if (cli_parse_int(optarg, 0, INT64_C(253402300799), &now) != 0 &&
-          cashback_time_parse(optarg, strlen(optarg), &now, &off) !=
-              CASHBACK_OK)
-        rc = cli_error(c, CLI_USAGE,
-                       "--now: '%s' must be Unix seconds or an RFC 3339 time",
-                       optarg);
-      break;
-    }
-    case O_TOL:
-      if (cli_parse_int(optarg, 0, INT64_C(31536000), &tol) != 0 ||
-          cashback_verifier_set_tolerance(v, tol) != CASHBACK_OK)
-        rc = cli_error(c, CLI_USAGE,
-                       "--tolerance: '%s' must be 0 to 31536000 "
-                       "seconds",
-                       optarg);
-      break;
-    default:
-      rc = CLI_USAGE;
-    }
+    if (common < 0)
+      return CLI_USAGE;
+    if (!common)
+      rc = take_option(c, v, r, opt);
   }
-  if (rc == CLI_OK && optind < argc)
-    rc = cli_error(c, CLI_USAGE, "unexpected argument '%s'", argv[optind]);
-  if (rc == CLI_OK && keys == 0)
-    rc = cli_error(c, CLI_USAGE,
-                   "--key KEY_ID:SECRET or --key-file is "
-                   "required");
-  if (rc == CLI_OK && !sig)
-    rc = cli_error(c, CLI_USAGE, "--signature HEADER is required");
-  if (rc == CLI_OK && !body_path)
-    rc = cli_error(c, CLI_USAGE, "--body FILE is required");
-  if (rc == CLI_OK && stdin_keys && strcmp(body_path, "-") == 0)
-    rc = cli_error(c, CLI_USAGE,
-                   "--key-file - and --body - cannot both read standard "
-                   "input");
-  size_t len = 0;
-  if (rc == CLI_OK && !(body = read_body(c, body_path, &len)))
-    rc = CLI_USAGE;
-  if (rc == CLI_OK) {
-    static const char name[] = CASHBACK_SIGNATURE_HEADER ":";
-    if (strncasecmp(sig, name, sizeof(name) - 1) == 0)
-      sig += sizeof(name) - 1;
-    sig += strspn(sig, " \t");
-    char key_id[CASHBACK_ID_MAX + 1] = "";
-    cashback_status st =
-        cashback_verifier_verify(v, sig, strlen(sig), body, len, now, key_id);
-    long long t = header_t(sig);
-    char ids[256];
-    header_keys(sig, ids, sizeof(ids));
-    switch (st) {
-    case CASHBACK_OK:
-      printf("valid: signed by key '%s' at %lld, %lld s %s now; %zu "
-             "bytes of body\n",
-             key_id, t, (long long)(t > now ? t - now : now - t),
-             t > now ? "after" : "before", len);
-      break;
-    case CASHBACK_E_SIG_MALFORMED:
-      rc = cli_error(c, CLI_FAIL,
+  if (rc != CLI_OK)
+    return rc;
+  if (optind < argc)
+    return cli_error(c, CLI_USAGE, "unexpected argument '%s'", argv[optind]);
+  if (r->keys == 0)
+    return cli_error(c, CLI_USAGE,
+                     "--key KEY_ID:SECRET or --key-file is "
+                     "required");
+  if (!r->sig)
+    return cli_error(c, CLI_USAGE, "--signature HEADER is required");
+  if (!r->body_path)
+    return cli_error(c, CLI_USAGE, "--body FILE is required");
+  if (r->stdin_keys && strcmp(r->body_path, "-") == 0)
+    return cli_error(c, CLI_USAGE,
+                     "--key-file - and --body - cannot both read standard "
+                     "input");
+  return CLI_OK;
+}
+
+/* The header's value: without a leading "Cashback-Signature:" and blanks. */
+static const char *header_value(const char *sig) {
+  static const char name[] = CASHBACK_SIGNATURE_HEADER ":";
+  if (strncasecmp(sig, name, sizeof(name) - 1) == 0)
+    sig += sizeof(name) - 1;
+  return sig + strspn(sig, " \t");
+}
+
+/* Prints what the verifier said of `sig` over `len` bytes of body; an exit
+ * code. */
+static int verdict(cli *c, const request *r, const char *sig, size_t len,
+                   cashback_status st, const char *key_id) {
+  long long t = header_t(sig), now = (long long)r->now;
+  long long off = t > now ? t - now : now - t;
+  char ids[256];
+  header_keys(sig, ids, sizeof(ids));
+  switch (st) {
+  case CASHBACK_OK:
+    printf("valid: signed by key '%s' at %lld, %lld s %s now; %zu "
+           "bytes of body\n",
+           key_id, t, off, t > now ? "after" : "before", len);
+    return CLI_OK;
+  case CASHBACK_E_SIG_MALFORMED:
+    return cli_error(c, CLI_FAIL,
                      "invalid: malformed header: it must be "
                      "t=<unix seconds>,v1=<key id>:<64 hex digits>[,v1=...] "
                      "(docs/protocol.md, section 5)");
-      break;
-    case CASHBACK_E_SIG_TIMESTAMP:
-      rc = cli_error(c, CLI_FAIL,
+  case CASHBACK_E_SIG_TIMESTAMP:
+    return cli_error(c, CLI_FAIL,
                      "invalid: timestamp: signed at t=%lld, %lld s from now "
                      "(%lld), outside the %lld s window: a replay, or a "
                      "clock that is off",
-                     t, (long long)(t > now ? t - now : now - t),
-                     (long long)now, (long long)tol);
-      break;
-    case CASHBACK_E_SIG_UNKNOWN_KEY:
-      rc = cli_error(c, CLI_FAIL,
+                     t, off, now, (long long)r->tol);
+  case CASHBACK_E_SIG_UNKNOWN_KEY:
+    return cli_error(c, CLI_FAIL,
                      "invalid: unknown key: the header is signed by %s, none "
                      "of the keys given",
                      ids[0] ? ids : "no key");
-      break;
-    case CASHBACK_E_SIG_MISMATCH:
-      rc = cli_error(c, CLI_FAIL,
+  case CASHBACK_E_SIG_MISMATCH:
+    return cli_error(c, CLI_FAIL,
                      "invalid: mismatch: the signature by %s does not match "
                      "the body (a wrong secret, or a body that is not the "
                      "exact bytes that were signed)",
                      ids[0] ? ids : "the key");
-      break;
-    default:
-      rc = cli_error(c, CLI_FAIL, "invalid: %s", cashback_strerror(st));
-    }
+  default:
+    return cli_error(c, CLI_FAIL, "invalid: %s", cashback_strerror(st));
+  }
+}
+
+int cli_verify(cli *c, int argc, char **argv) {
+  cashback_verifier *v = cashback_verifier_new();
+  if (!v)
+    return cli_error(c, CLI_FAIL, "out of memory");
+  request r = {.now = (int64_t)time(NULL), .tol = 300};
+  char *body = NULL;
+  size_t len = 0;
+  int rc = parse_args(c, v, &r, argc, argv);
+  if (rc == CLI_OK && !(body = read_body(c, r.body_path, &len)))
+    rc = CLI_USAGE;
+  if (rc == CLI_OK) {
+    const char *sig = header_value(r.sig);
+    char key_id[CASHBACK_ID_MAX + 1] = "";
+    cashback_status st =
+        cashback_verifier_verify(v, sig, strlen(sig), body, len, r.now, key_id);
+    rc = verdict(c, &r, sig, len, st, key_id);
   }
   free(body);
   cashback_verifier_free(v);
