@@ -253,21 +253,98 @@ static void write_port_file(const char *path, unsigned port) {
     die("--port-file %s: %s", path, strerror(errno));
 }
 
-int main(int argc, char **argv) {
-  enum {
-    O_LISTEN = 256,
-    O_PORT_FILE,
-    O_MERCHANT,
-    O_KEYS_FILE,
-    O_DB,
-    O_LOG,
-    O_FAIL_MODE,
-    O_SLOW_MS,
-    O_TOLERANCE,
-    O_MAX_SECONDS,
-    O_FOLLOWUPS,
-    O_REQUEST_TIMEOUT
-  };
+/* What the command line gives besides the sandbox's own settings. */
+typedef struct settings {
+  const char *listen, *port_file, *db, *log_path, *keys_file;
+  long max_seconds;
+} settings;
+
+enum {
+  O_LISTEN = 256,
+  O_PORT_FILE,
+  O_MERCHANT,
+  O_KEYS_FILE,
+  O_DB,
+  O_LOG,
+  O_FAIL_MODE,
+  O_SLOW_MS,
+  O_TOLERANCE,
+  O_MAX_SECONDS,
+  O_FOLLOWUPS,
+  O_REQUEST_TIMEOUT
+};
+
+/* One option into `sb` or `s`; dies on a bad value; -h and -V print and
+ * exit. */
+static void take_option(sandbox *sb, settings *s, int c) {
+  long v;
+  switch (c) {
+  case O_LISTEN:
+    s->listen = optarg;
+    break;
+  case O_PORT_FILE:
+    s->port_file = optarg;
+    break;
+  case O_MERCHANT:
+    add_merchant_arg(sb, optarg);
+    break;
+  case O_KEYS_FILE:
+    s->keys_file = optarg;
+    break;
+  case O_DB:
+    s->db = optarg;
+    break;
+  case O_LOG:
+    s->log_path = optarg;
+    break;
+  case O_FAIL_MODE:
+    if (sb_mode_parse(optarg, &sb->mode) != 0)
+      die_usage("--fail-mode: '%s' is not ok, down, 503 or slow", optarg);
+    break;
+  case O_SLOW_MS:
+    if (parse_long(optarg, 0, SB_SLOW_MS_MAX, &v) != 0)
+      die_usage("--slow-ms: '%s' is not 0 to %d", optarg, SB_SLOW_MS_MAX);
+    sb->slow_ms = (int)v;
+    break;
+  case O_TOLERANCE:
+    if (parse_long(optarg, 1, 86400, &v) != 0)
+      die_usage("--tolerance: '%s' is not 1 to 86400 seconds", optarg);
+    sb->tolerance = v;
+    break;
+  case O_MAX_SECONDS:
+    if (parse_long(optarg, 1, 31L * 86400, &v) != 0)
+      die_usage("--max-seconds: '%s' is not a positive number of seconds",
+                optarg);
+    s->max_seconds = v;
+    break;
+  case O_FOLLOWUPS:
+    if (strcmp(optarg, "hold") == 0)
+      sb->followups_retry = 0;
+    else if (strcmp(optarg, "retry") == 0)
+      sb->followups_retry = 1;
+    else
+      die_usage("--followups: '%s' is not hold or retry", optarg);
+    break;
+  case O_REQUEST_TIMEOUT:
+    if (parse_long(optarg, 1, SB_REQUEST_TIMEOUT_MAX, &v) != 0)
+      die_usage("--request-timeout: '%s' is not 1 to %d seconds", optarg,
+                SB_REQUEST_TIMEOUT_MAX);
+    sb->request_timeout = (int)v;
+    break;
+  case 'h':
+    fputs(usage_text, stdout);
+    exit(0);
+  case 'V':
+    printf("cashback-sandbox (libcashback) %s\n", cashback_version());
+    exit(0);
+  default:
+    die_usage("unknown option");
+  }
+}
+
+/* The command line into `sb` and `s`, then the keys file; dies on what is
+ * wrong, so that nothing is opened for a bad command line. */
+static void parse_args(sandbox *sb, settings *s, int argc, char **argv) {
   static const struct option longopts[] = {
       {"listen", required_argument, NULL, O_LISTEN},
       {"port-file", required_argument, NULL, O_PORT_FILE},
@@ -284,88 +361,13 @@ int main(int argc, char **argv) {
       {"help", no_argument, NULL, 'h'},
       {"version", no_argument, NULL, 'V'},
       {NULL, 0, NULL, 0}};
-
-  static sandbox sb_storage;
-  sandbox *sb = &sb_storage;
-  sb->tolerance = 300;
-  sb->slow_ms = SB_SLOW_MS_DEFAULT;
-  sb->request_timeout = SB_REQUEST_TIMEOUT_DEFAULT;
-  sb->log = stderr;
-  pthread_mutex_init(&sb->log_lock, NULL);
-  pthread_mutex_init(&sb->lock, NULL);
-
-  const char *listen = DEFAULT_LISTEN, *port_file = NULL, *db = DEFAULT_DB,
-             *log_path = NULL, *keys_file = NULL;
-  long max_seconds = 0, v;
   int c;
-  while ((c = getopt_long(argc, argv, "hV", longopts, NULL)) != -1) {
-    switch (c) {
-    case O_LISTEN:
-      listen = optarg;
-      break;
-    case O_PORT_FILE:
-      port_file = optarg;
-      break;
-    case O_MERCHANT:
-      add_merchant_arg(sb, optarg);
-      break;
-    case O_KEYS_FILE:
-      keys_file = optarg;
-      break;
-    case O_DB:
-      db = optarg;
-      break;
-    case O_LOG:
-      log_path = optarg;
-      break;
-    case O_FAIL_MODE:
-      if (sb_mode_parse(optarg, &sb->mode) != 0)
-        die_usage("--fail-mode: '%s' is not ok, down, 503 or slow", optarg);
-      break;
-    case O_SLOW_MS:
-      if (parse_long(optarg, 0, SB_SLOW_MS_MAX, &v) != 0)
-        die_usage("--slow-ms: '%s' is not 0 to %d", optarg, SB_SLOW_MS_MAX);
-      sb->slow_ms = (int)v;
-      break;
-    case O_TOLERANCE:
-      if (parse_long(optarg, 1, 86400, &v) != 0)
-        die_usage("--tolerance: '%s' is not 1 to 86400 seconds", optarg);
-      sb->tolerance = v;
-      break;
-    case O_MAX_SECONDS:
-      if (parse_long(optarg, 1, 31L * 86400, &v) != 0)
-        die_usage("--max-seconds: '%s' is not a positive number of seconds",
-                  optarg);
-      max_seconds = v;
-      break;
-    case O_FOLLOWUPS:
-      if (strcmp(optarg, "hold") == 0)
-        sb->followups_retry = 0;
-      else if (strcmp(optarg, "retry") == 0)
-        sb->followups_retry = 1;
-      else
-        die_usage("--followups: '%s' is not hold or retry", optarg);
-      break;
-    case O_REQUEST_TIMEOUT:
-      if (parse_long(optarg, 1, SB_REQUEST_TIMEOUT_MAX, &v) != 0)
-        die_usage("--request-timeout: '%s' is not 1 to %d seconds", optarg,
-                  SB_REQUEST_TIMEOUT_MAX);
-      sb->request_timeout = (int)v;
-      break;
-    case 'h':
-      fputs(usage_text, stdout);
-      return 0;
-    case 'V':
-      printf("cashback-sandbox (libcashback) %s\n", cashback_version());
-      return 0;
-    default:
-      die_usage("unknown option");
-    }
-  }
+  while ((c = getopt_long(argc, argv, "hV", longopts, NULL)) != -1)
+    take_option(sb, s, c);
   if (optind < argc)
     die_usage("unexpected argument '%s'", argv[optind]);
-  if (keys_file)
-    load_keys_file(sb, keys_file);
+  if (s->keys_file)
+    load_keys_file(sb, s->keys_file);
   if (sb->n_merchants == 0)
     die_usage("no merchant: give --merchant or --keys-file");
   /* --tolerance may come after --merchant. */
@@ -373,51 +375,55 @@ int main(int argc, char **argv) {
     if (cashback_verifier_set_tolerance(sb->merchants[i].verifier,
                                         sb->tolerance) != CASHBACK_OK)
       die("cannot set the tolerance");
+}
 
-  if (log_path) {
-    sb->log = fopen(log_path, "a");
+/* The log file and the database. */
+static void open_files(sandbox *sb, const settings *s) {
+  if (s->log_path) {
+    sb->log = fopen(s->log_path, "a");
     if (!sb->log)
-      die("--log %s: %s", log_path, strerror(errno));
+      die("--log %s: %s", s->log_path, strerror(errno));
   }
   char err[512];
   int migrated = 0;
-  if (sb_store_open(db, &sb->store, &migrated, err, sizeof(err)) != 0)
-    die("--db %s: %s", db, err);
+  if (sb_store_open(s->db, &sb->store, &migrated, err, sizeof(err)) != 0)
+    die("--db %s: %s", s->db, err);
   if (migrated)
     sb_log(sb,
            "database %s migrated from schema 1 to 2: events are now deduped "
            "per merchant (merchant id + event id)",
-           db);
+           s->db);
   sb_store_set_followups(sb->store, sb->followups_retry);
+}
 
-  /* Signals are taken by sigtimedwait() below; the server's threads
-   * inherit the mask. */
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &set, NULL);
-  signal(SIGPIPE, SIG_IGN);
-
+/* Starts the server (its threads inherit the signal mask set before) and
+ * says where it listens. */
+static sb_http *serve(sandbox *sb, const settings *s) {
+  char err[512];
   unsigned port = 0;
-  sb_http *d = sb_http_start(sb, listen, &port, err, sizeof(err));
+  sb_http *d = sb_http_start(sb, s->listen, &port, err, sizeof(err));
   if (!d)
-    die("--listen %s: %s", listen, err);
-  if (port_file)
-    write_port_file(port_file, port);
+    die("--listen %s: %s", s->listen, err);
+  if (s->port_file)
+    write_port_file(s->port_file, port);
   for (size_t i = 0; i < sb->n_merchants; i++)
     sb_log(sb, "merchant %s: %zu key(s)", sb->merchants[i].id,
            sb->merchants[i].n_keys);
   sb_log(sb, "listening on port %u (%s), mode %s, follow-ups %s, database %s",
-         port, listen, sb_mode_name(sb->mode),
-         sb->followups_retry ? "retry" : "hold", db);
+         port, s->listen, sb_mode_name(sb->mode),
+         sb->followups_retry ? "retry" : "hold", s->db);
+  return d;
+}
 
+/* Until SIGINT or SIGTERM (blocked in `set`, taken by sigtimedwait()), or
+ * --max-seconds. */
+static void wait_for_stop(sandbox *sb, const sigset_t *set, long max_seconds) {
   struct timespec start;
   clock_gettime(CLOCK_MONOTONIC, &start);
   int sig = 0;
   for (;;) {
     struct timespec tick = {1, 0}, now;
-    int got = sigtimedwait(&set, NULL, &tick);
+    int got = sigtimedwait(set, NULL, &tick);
     if (got > 0) {
       sig = got;
       break;
@@ -430,16 +436,44 @@ int main(int argc, char **argv) {
     sb_log(sb, "stopping on signal %d", sig);
   else
     sb_log(sb, "stopping after --max-seconds %ld", max_seconds);
+}
 
+static void shut_down(sandbox *sb, sb_http *d, const settings *s) {
   sb_http_stop(d);
   sb_store_close(sb->store);
-  if (port_file)
-    unlink(port_file);
+  if (s->port_file)
+    unlink(s->port_file);
   for (size_t i = 0; i < sb->n_merchants; i++)
     cashback_verifier_free(sb->merchants[i].verifier);
   free(sb->merchants);
   sb_log(sb, "stopped");
   if (sb->log != stderr)
     fclose(sb->log);
+}
+
+int main(int argc, char **argv) {
+  static sandbox sb_storage;
+  sandbox *sb = &sb_storage;
+  sb->tolerance = 300;
+  sb->slow_ms = SB_SLOW_MS_DEFAULT;
+  sb->request_timeout = SB_REQUEST_TIMEOUT_DEFAULT;
+  sb->log = stderr;
+  pthread_mutex_init(&sb->log_lock, NULL);
+  pthread_mutex_init(&sb->lock, NULL);
+  settings s = {.listen = DEFAULT_LISTEN, .db = DEFAULT_DB};
+
+  parse_args(sb, &s, argc, argv);
+  open_files(sb, &s);
+  /* Signals are taken by sigtimedwait(); the server's threads inherit the
+   * mask. */
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, NULL);
+  signal(SIGPIPE, SIG_IGN);
+  sb_http *d = serve(sb, &s);
+  wait_for_stop(sb, &set, s.max_seconds);
+  shut_down(sb, d, &s);
   return 0;
 }
