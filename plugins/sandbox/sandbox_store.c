@@ -464,8 +464,19 @@ static int one_event(stmts *q, const char *merchant, sqlite3_int64 batch,
                                         : SQLITE_OK;
 }
 
+#define STMTS_N 8
+
+/* The statements of `q`, in the order of prepare()'s SQL: the one list
+ * that prepare() and finalize() go through. */
+static void stmt_slots(stmts *q, sqlite3_stmt **slots[STMTS_N]) {
+  sqlite3_stmt **all[STMTS_N] = {&q->exists,     &q->sale,       &q->refunded,
+                                 &q->insert,     &q->insert_rej, &q->held,
+                                 &q->unhold_rej, &q->unhold_del};
+  memcpy(slots, all, sizeof(all));
+}
+
 static int prepare(sqlite3 *db, stmts *q) {
-  static const char *const sql[] = {
+  static const char *const sql[STMTS_N] = {
       "SELECT 1 FROM events WHERE merchant = ?1 AND id = ?2",
       "SELECT amount, currency FROM events WHERE merchant = ?1 AND test = ?2"
       " AND order_id = ?3 AND type = 'sale'",
@@ -484,10 +495,9 @@ static int prepare(sqlite3 *db, stmts *q) {
       " order_id, test, ?1, ?2, ?3, batch, raw FROM events WHERE merchant ="
       " ?4 AND id = ?5",
       "DELETE FROM events WHERE merchant = ?1 AND id = ?2"};
-  sqlite3_stmt **slots[] = {&q->exists,     &q->sale,       &q->refunded,
-                            &q->insert,     &q->insert_rej, &q->held,
-                            &q->unhold_rej, &q->unhold_del};
-  for (size_t i = 0; i < sizeof(sql) / sizeof(sql[0]); i++) {
+  sqlite3_stmt **slots[STMTS_N];
+  stmt_slots(q, slots);
+  for (size_t i = 0; i < STMTS_N; i++) {
     int rc = sqlite3_prepare_v2(db, sql[i], -1, slots[i], NULL);
     if (rc != SQLITE_OK)
       return rc;
@@ -496,14 +506,10 @@ static int prepare(sqlite3 *db, stmts *q) {
 }
 
 static void finalize(stmts *q) {
-  sqlite3_finalize(q->exists);
-  sqlite3_finalize(q->sale);
-  sqlite3_finalize(q->refunded);
-  sqlite3_finalize(q->insert);
-  sqlite3_finalize(q->insert_rej);
-  sqlite3_finalize(q->held);
-  sqlite3_finalize(q->unhold_rej);
-  sqlite3_finalize(q->unhold_del);
+  sqlite3_stmt **slots[STMTS_N];
+  stmt_slots(q, slots);
+  for (size_t i = 0; i < STMTS_N; i++)
+    sqlite3_finalize(*slots[i]);
 }
 
 int sb_store_batch(sb_store *s, const cashback_batch *b, const char *key_id,
