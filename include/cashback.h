@@ -49,6 +49,7 @@
 #ifndef CASHBACK_H
 #define CASHBACK_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -59,9 +60,11 @@ extern "C" {
 #if defined(__GNUC__) || defined(__clang__)
 #define CASHBACK_API __attribute__((visibility("default")))
 #define CASHBACK_MUST_USE __attribute__((warn_unused_result))
+#define CASHBACK_PRINTF(f, a) __attribute__((format(printf, f, a)))
 #else
 #define CASHBACK_API
 #define CASHBACK_MUST_USE
+#define CASHBACK_PRINTF(f, a)
 #endif
 
 /** Version of this header; `cashback_version()` gives the library's. */
@@ -135,6 +138,23 @@ CASHBACK_API const char *cashback_version(void);
  */
 CASHBACK_API size_t cashback_printable(char *out, size_t size, const char *text,
                                        size_t len);
+
+/**
+ * Formats `fmt` like vsnprintf() and writes the result into `out` (`size`
+ * bytes) made printable exactly as `cashback_printable()` does: the one
+ * step for a program's message that echoes arguments, file contents or the
+ * network's answers. The formatted text is taken up to 4095 bytes; one that
+ * is longer, or does not fit in `size` - 1 characters once shown, is cut
+ * and ends with "...". Returns the length written (0 when `out` is NULL or
+ * `size` is 0). No allocation; thread-safe.
+ */
+CASHBACK_API size_t cashback_vprintablef(char *out, size_t size,
+                                         const char *fmt, va_list ap)
+    CASHBACK_PRINTF(3, 0);
+
+/** `cashback_vprintablef()` with the arguments given directly. */
+CASHBACK_API size_t cashback_printablef(char *out, size_t size, const char *fmt,
+                                        ...) CASHBACK_PRINTF(3, 4);
 
 /* ------------------------------------------------------------------------
  * Logging

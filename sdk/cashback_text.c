@@ -62,12 +62,12 @@ size_t cashback_printable(char *out, size_t size, const char *text,
   return printable(out, size, (const unsigned char *)text, len, 0);
 }
 
-size_t cashback__vprintablef(char *out, size_t size, const char *fmt,
-                             va_list ap) {
+size_t cashback_vprintablef(char *out, size_t size, const char *fmt,
+                            va_list ap) {
   if (!out || size == 0)
     return 0;
   /* One byte more than fits: a longer text shows its marker. */
-  char buf[4 * CASHBACK_ERROR_MAX];
+  char buf[CASHBACK__PRINTABLEF_MAX + 1];
   size_t bsize = size + 1 <= sizeof(buf) ? size + 1 : sizeof(buf);
   int n = vsnprintf(buf, bsize, fmt, ap);
   if (n < 0)
@@ -76,10 +76,10 @@ size_t cashback__vprintablef(char *out, size_t size, const char *fmt,
   return printable(out, size, (const unsigned char *)buf, len, (size_t)n > len);
 }
 
-size_t cashback__printablef(char *out, size_t size, const char *fmt, ...) {
+size_t cashback_printablef(char *out, size_t size, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  size_t n = cashback__vprintablef(out, size, fmt, ap);
+  size_t n = cashback_vprintablef(out, size, fmt, ap);
   va_end(ap);
   return n;
 }

@@ -4,6 +4,8 @@
 #ifndef CASHBACK_TEXT_H
 #define CASHBACK_TEXT_H
 
+#include "cashback.h"
+
 #include <stdarg.h>
 #include <stddef.h>
 
@@ -17,13 +19,16 @@
  * changes nothing). Never allocates; thread-safe. */
 size_t cashback__printable(char *out, size_t size, const void *in, size_t len);
 
+/* The longest formatted text cashback__vprintablef() takes (a longer one
+ * is cut and marked); the public cashback_vprintablef() documents it. */
+#define CASHBACK__PRINTABLEF_MAX 4095
+
 /* vsnprintf() into `out`, then cashback__printable() of the result: the
- * sink of every message. A formatted text longer than `size` - 1 bytes is
- * cut and ends with "...". Returns the length written. */
-size_t cashback__vprintablef(char *out, size_t size, const char *fmt,
-                             va_list ap) __attribute__((format(printf, 3, 0)));
-size_t cashback__printablef(char *out, size_t size, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+ * sink of every message, and of the programs' messages, so one function
+ * under both names (cashback_vprintablef() in cashback.h). A formatted
+ * text longer than `size` - 1 bytes is cut and ends with "...". */
+#define cashback__vprintablef cashback_vprintablef
+#define cashback__printablef cashback_printablef
 
 /* strerror_r() of `e` into `buf` (`size` bytes): the text of an errno for a
  * message, thread-safe (strerror() is not). Returns the text, which may be a

@@ -44,18 +44,13 @@ const char *cli_shown(char *buf, size_t size, const char *s) {
 }
 
 int cli_error(const cli *c, int code, const char *fmt, ...) {
-  char msg[2048], shown[2048];
+  char shown[2048];
   va_list ap;
   va_start(ap, fmt);
-  int n = vsnprintf(msg, sizeof(msg), fmt, ap);
+  cashback_vprintablef(shown, sizeof(shown), fmt, ap);
   va_end(ap);
-  if (n < 0)
-    msg[0] = '\0';
-  else if ((size_t)n >= sizeof(msg))
-    memcpy(msg + sizeof(msg) - 4, "...", 4);
   fprintf(stderr, "cashback%s%s: %s\n", c && c->command ? " " : "",
-          c && c->command ? c->command : "",
-          cli_shown(shown, sizeof(shown), msg));
+          c && c->command ? c->command : "", shown);
   return code;
 }
 

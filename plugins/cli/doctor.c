@@ -36,10 +36,9 @@ static void line(report *r, const char *tag, const char *fmt, ...)
 /* One line of the report, made printable: it shows paths, the network's
  * answers and configured values. */
 static void vshow(const char *prefix, const char *fmt, va_list ap) {
-  char msg[2048], shown[2048];
-  if (vsnprintf(msg, sizeof(msg), fmt, ap) < 0)
-    msg[0] = '\0';
-  printf("%s%s\n", prefix, cli_shown(shown, sizeof(shown), msg));
+  char shown[2048];
+  cashback_vprintablef(shown, sizeof(shown), fmt, ap);
+  printf("%s%s\n", prefix, shown);
 }
 
 static void line(report *r, const char *tag, const char *fmt, ...) {

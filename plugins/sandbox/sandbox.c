@@ -65,10 +65,8 @@ static void die_usage(const char *fmt, ...)
 /* "cashback-sandbox: <message>" on stderr, made printable (it echoes
  * arguments). */
 static void vsay(const char *fmt, va_list ap) {
-  char msg[1024], shown[1024];
-  if (vsnprintf(msg, sizeof(msg), fmt, ap) < 0)
-    msg[0] = '\0';
-  cashback_printable(shown, sizeof(shown), msg, strlen(msg));
+  char shown[1024];
+  cashback_vprintablef(shown, sizeof(shown), fmt, ap);
   fprintf(stderr, "cashback-sandbox: %s\n", shown);
 }
 
@@ -93,14 +91,12 @@ static void die(const char *fmt, ...) {
 }
 
 void sb_log(sandbox *sb, const char *fmt, ...) {
-  char raw[2048], line[2048], stamp[32];
+  char line[2048], stamp[32];
   va_list ap;
-  va_start(ap, fmt);
-  if (vsnprintf(raw, sizeof(raw), fmt, ap) < 0)
-    raw[0] = '\0';
-  va_end(ap);
   /* One line, printable: values come from the network's clients. */
-  cashback_printable(line, sizeof(line), raw, strlen(raw));
+  va_start(ap, fmt);
+  cashback_vprintablef(line, sizeof(line), fmt, ap);
+  va_end(ap);
   time_t now = time(NULL);
   struct tm tm;
   gmtime_r(&now, &tm);

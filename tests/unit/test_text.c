@@ -1,6 +1,7 @@
 #include "cashback_text.h"
 #include "tests.h"
 
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -96,11 +97,46 @@ START_TEST(formats_then_escapes) {
 }
 END_TEST
 
+/* The public pair, as a program calls it: a wrapper taking its own
+ * arguments, the whole message escaped after formatting. */
+static size_t say(char *out, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static size_t say(char *out, size_t size, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  size_t n = cashback_vprintablef(out, size, fmt, ap);
+  va_end(ap);
+  return n;
+}
+
+START_TEST(public_calls_format_then_escape) {
+  char out[64];
+  ck_assert_uint_eq(say(out, sizeof(out), "--order: '%s'", "a\nb\x1b"), 21);
+  ck_assert_str_eq(out, "--order: 'a\\x0ab\\x1b'");
+  ck_assert_uint_eq(cashback_printablef(out, sizeof(out), "%d %s", 7, "\t"), 6);
+  ck_assert_str_eq(out, "7 \\x09");
+  ck_assert_uint_eq(cashback_printablef(NULL, 8, "x"), 0);
+  ck_assert_uint_eq(cashback_printablef(out, 0, "x"), 0);
+  /* A program's long message: whole up to 4095 formatted bytes. */
+  char *big = malloc(4096), *wide = malloc(8192);
+  memset(big, 'z', 4095);
+  big[4095] = '\0';
+  ck_assert_uint_eq(cashback_printablef(wide, 8192, "%s", big), 4095);
+  ck_assert_str_eq(wide, big);
+  /* Past it: those 4095 bytes, then the marker. */
+  ck_assert_uint_eq(cashback_printablef(wide, 8192, "%s!", big), 4098);
+  ck_assert_str_eq(wide + 4095, "...");
+  free(big);
+  free(wide);
+}
+END_TEST
+
 TCase *cashback_test_text(void) {
   TCase *tc = tcase_create("text");
   tcase_add_test(tc, escapes_every_unprintable_byte);
   tcase_add_test(tc, copies_printable_text_unchanged);
   tcase_add_test(tc, cuts_with_a_marker_never_inside_an_escape);
   tcase_add_test(tc, formats_then_escapes);
+  tcase_add_test(tc, public_calls_format_then_escape);
   return tc;
 }
