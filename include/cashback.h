@@ -33,9 +33,10 @@
  *   options loaders and every option setter (options_set[_n] and each
  *   options_set_*: a refused setting leaves the default in place),
  *   secret_file_open, capture, capture_parts, click_read, click_verify,
- *   event_create, event_parse, every event setter (set_click[_n|_full],
- *   set_amount[_decimal[_n]], set_order_time, add_item[_decimal|_text[_n]],
- *   add_voucher[_n], set_customer, set_metadata[_n], set_refund_id[_n],
+ *   event_create, event_parse, every event setter
+ *   (set_click[_n|_full|_default], set_amount[_decimal[_n]],
+ *   set_order_time, add_item[_decimal|_text[_n]], add_voucher[_n],
+ *   set_customer, set_metadata[_n], set_refund_id[_n],
  *   set_reason[_n], set_test: an event whose setter was refused would be
  *   sent without that part), event_finalize, event_to_json, request_new,
  *   report, sender_start, flush, get_status, quarantine_list,
@@ -749,6 +750,20 @@ cashback_event_set_click_n(cashback_event *ev, const char *token, size_t len);
  */
 CASHBACK_API CASHBACK_MUST_USE cashback_status
 cashback_event_set_click_full(cashback_event *ev, const cashback_click *click);
+
+/**
+ * The request's click, for an event whose text names none: a shim (a web
+ * server module, a middleware) that has the shopper's verified click (from
+ * the request's Cookie header) gives it to the event it parsed from the
+ * application's report header. A sale without a click token (no `click`
+ * nor `click_token` in its text, no click set) gets `click` as
+ * `cashback_event_set_click_full()` sets it; any other event is left as it
+ * is and CASHBACK_OK returned: a click the application gave wins, and a
+ * refund, cancel or confirm carries none of the request's. `click` is
+ * borrowed. Errors as `cashback_event_set_click_full()`'s.
+ */
+CASHBACK_API CASHBACK_MUST_USE cashback_status cashback_event_set_click_default(
+    cashback_event *ev, const cashback_click *click);
 
 /**
  * Amount in minor units and its currency. For a sale: the order value the

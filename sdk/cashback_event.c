@@ -363,6 +363,16 @@ cashback_status cashback_event_set_click_full(cashback_event *ev,
   return CASHBACK_OK;
 }
 
+cashback_status cashback_event_set_click_default(cashback_event *ev,
+                                                 const cashback_click *click) {
+  CHECK_EV(ev);
+  if (!click)
+    return fail(ev, CASHBACK_E_INVALID_ARGUMENT, "click: must not be NULL");
+  if (ev->type != CASHBACK_EVENT_SALE || ev->token[0])
+    return CASHBACK_OK;
+  return cashback_event_set_click_full(ev, click);
+}
+
 static cashback_status check_currency(cashback_event *ev, const char *currency,
                                       size_t len, int *exponent) {
   if (!currency)

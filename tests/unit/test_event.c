@@ -555,6 +555,68 @@ START_TEST(errors_show_caller_bytes_printable) {
 }
 END_TEST
 
+/* The request's click goes to a sale that names none, and nowhere else. */
+START_TEST(click_default_only_fills_a_sale_without_click) {
+  cashback_client *c = fixture_client("shop-42", &now);
+  const cashback_click req = {
+      .token = "from-cookie", .source = "awc", .captured_at = now - 7200};
+  /* A sale without a click: gets the request's, with its capture time. */
+  cashback_event *ev = cashback_event_new(CASHBACK_EVENT_SALE, "2001");
+  ck_assert_ptr_nonnull(ev);
+  ck_assert_int_eq(cashback_event_set_amount(ev, 4990, "EUR"), CASHBACK_OK);
+  ck_assert_int_eq(cashback_event_set_click_default(ev, &req), CASHBACK_OK);
+  cJSON *j = to_json(c, ev);
+  cJSON *click = cJSON_GetObjectItem(j, "click");
+  ck_assert_ptr_nonnull(click);
+  ck_assert_str_eq(cJSON_GetObjectItem(click, "token")->valuestring,
+                   "from-cookie");
+  ck_assert_str_eq(cJSON_GetObjectItem(click, "source")->valuestring, "awc");
+  ck_assert_ptr_nonnull(cJSON_GetObjectItem(click, "captured_at"));
+  cJSON_Delete(j);
+  cashback_event_free(ev);
+  /* A sale with its own click (even a bare token) keeps it. */
+  ev = sale("2002");
+  ck_assert_int_eq(cashback_event_set_click_default(ev, &req), CASHBACK_OK);
+  j = to_json(c, ev);
+  click = cJSON_GetObjectItem(j, "click");
+  ck_assert_str_eq(cJSON_GetObjectItem(click, "token")->valuestring, "tok-1");
+  ck_assert_ptr_null(cJSON_GetObjectItem(click, "captured_at"));
+  cJSON_Delete(j);
+  cashback_event_free(ev);
+  /* A refund, a cancel, a confirm: none of the request's click. */
+  const cashback_event_type others[] = {
+      CASHBACK_EVENT_REFUND, CASHBACK_EVENT_CANCEL, CASHBACK_EVENT_CONFIRM};
+  for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
+    ev = cashback_event_new(others[i], "2003");
+    ck_assert_ptr_nonnull(ev);
+    if (others[i] == CASHBACK_EVENT_REFUND)
+      ck_assert_int_eq(cashback_event_set_amount(ev, 100, "EUR"), CASHBACK_OK);
+    ck_assert_int_eq(cashback_event_set_click_default(ev, &req), CASHBACK_OK);
+    j = to_json(c, ev);
+    ck_assert_ptr_null(cJSON_GetObjectItem(j, "click"));
+    cJSON_Delete(j);
+    cashback_event_free(ev);
+  }
+  /* Bad arguments, a bad click, a finalized event. */
+  ck_assert_int_eq(cashback_event_set_click_default(NULL, &req),
+                   CASHBACK_E_INVALID_ARGUMENT);
+  ev = cashback_event_new(CASHBACK_EVENT_SALE, "2004");
+  ck_assert_int_eq(cashback_event_set_click_default(ev, NULL),
+                   CASHBACK_E_INVALID_ARGUMENT);
+  const cashback_click bad = {.token = "a b"};
+  ck_assert_int_eq(cashback_event_set_click_default(ev, &bad),
+                   CASHBACK_E_FIELD);
+  ck_assert_ptr_nonnull(strstr(cashback_event_last_error(ev), "click"));
+  ck_assert_int_eq(cashback_event_set_amount(ev, 4990, "EUR"), CASHBACK_OK);
+  ck_assert_int_eq(cashback_event_add_voucher(ev, "SAVE10"), CASHBACK_OK);
+  ck_assert_int_eq(cashback_event_finalize(c, ev, NULL), CASHBACK_OK);
+  ck_assert_int_eq(cashback_event_set_click_default(ev, &req),
+                   CASHBACK_E_FIELD);
+  cashback_event_free(ev);
+  cashback_client_free(c);
+}
+END_TEST
+
 TCase *cashback_test_event(void) {
   TCase *tc = tcase_create("event");
   tcase_add_test(tc, new_validates_order_id);
@@ -569,5 +631,6 @@ TCase *cashback_test_event(void) {
   tcase_add_test(tc, largest_event_is_reported_and_quarantinable);
   tcase_add_test(tc, json_has_every_field_exactly);
   tcase_add_test(tc, json_minimal_cancel);
+  tcase_add_test(tc, click_default_only_fills_a_sale_without_click);
   return tc;
 }
