@@ -13,9 +13,10 @@
  * - an output filter (normal and error responses) takes every
  *   X-Cashback-Event header off the response (r->headers_out and
  *   r->err_headers_out: backends put theirs in either) and, where reporting
- *   is on, parses each with cashback_event_parse() and stores it with
- *   cashback_report(); a store that fails is logged, or answered 503 where
- *   CashbackOnFailure 503 says so.
+ *   is on, parses each with cashback_event_parse() (a sale that names no
+ *   click gets the request's: cashback_event_set_click_default()) and
+ *   stores it with cashback_report(); a store that fails is logged, or
+ *   answered 503 where CashbackOnFailure 503 says so.
  * Clients are made per child (child_init), one per virtual host that names
  * a configuration; the options are read and checked in the parent
  * (check_config, also under `apache2 -t`), as root.
@@ -464,7 +465,20 @@ static int post_read_request(request_rec *r) {
 
 enum { REPORTED, DROPPED, NOT_STORED };
 
-/* Parses and stores one event text. */
+/* What post_read_request found, also from an internal redirect's
+ * request (an ErrorDocument), or NULL. */
+static const cb_request *request_click(const request_rec *r) {
+  for (; r; r = r->prev) {
+    const cb_request *rq =
+        ap_get_module_config(r->request_config, &cashback_module);
+    if (rq)
+      return rq;
+  }
+  return NULL;
+}
+
+/* Parses and stores one event text; a sale that names no click gets the
+ * request's (cashback_event_set_click_default()). */
 static int report_one(request_rec *r, cashback_client *c, const char *text) {
   if (!c) {
     ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
@@ -480,6 +494,15 @@ static int report_one(request_rec *r, cashback_client *c, const char *text) {
     ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
                   "mod_cashback: " REPORT_HEADER " dropped, not reported: %s",
                   detail);
+    return DROPPED;
+  }
+  const cb_request *rq = request_click(r);
+  if (rq && rq->have_click &&
+      cashback_event_set_click_default(ev, &rq->click) != CASHBACK_OK) {
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                  "mod_cashback: " REPORT_HEADER " dropped, not reported: %s",
+                  cashback_event_last_error(ev));
+    cashback_event_free(ev);
     return DROPPED;
   }
   char id[CASHBACK_EVENT_ID_LEN + 1] = "";

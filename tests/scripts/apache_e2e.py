@@ -206,11 +206,17 @@ os.mkdir(cgi)
 with open(os.path.join(htdocs, "landing.html"), "w") as f:
     f.write("<p>landing</p>\n")
 SHOP = r'''#!/bin/sh
-# A CGI shop: shows the click it was given; ?order=N reports a sale with it.
-order=$(printf '%s' "$QUERY_STRING" | sed -n 's/^order=\([0-9]*\)$/\1/p')
+# A CGI shop: shows the click it was given. ?order=N reports a sale with
+# it, ?bare=N a sale that names no click, ?refund=N a refund.
+arg() { printf '%s' "$QUERY_STRING" | sed -n "s/^$1=\([0-9]*\)$/\1/p"; }
+order=$(arg order) bare=$(arg bare) refund=$(arg refund)
 echo "Content-Type: text/plain"
 [ -z "$order" ] ||
   echo "X-Cashback-Event: type=sale;order_id=$order;amount=49.90;currency=EUR;click=$CASHBACK_CLICK"
+[ -z "$bare" ] ||
+  echo "X-Cashback-Event: type=sale;order_id=$bare;amount=9.90;currency=EUR"
+[ -z "$refund" ] ||
+  echo "X-Cashback-Event: type=refund;order_id=$refund;amount=1.00;currency=EUR"
 echo
 echo "click=$CASHBACK_CLICK"
 echo "header=$HTTP_X_CASHBACK_CLICK"
@@ -273,6 +279,10 @@ def events_of(order):
     except sqlite3.Error:
         return []
     return [(i, json.loads(raw)) for i, raw in rows]
+
+
+def sales(order):
+    return [(i, e) for i, e in events_of(order) if e["type"] == "sale"]
 
 
 def duplicates():
@@ -403,22 +413,41 @@ def run(mpm, base):
     check(st == 200 and not header_values(hs, "X-Cashback-Event"),
           "%s: webhook answered, header removed" % mpm, repr(hs))
 
-    for order in (cgi_order, app_order, hook_order):
-        evs = wait_for(lambda: events_of(order),
-                       "order %s at the sandbox" % order)
+    # a sale that names no click gets the request's; a refund none; the
+    # webhook's own handle wins over a cookie of another click
+    bare_order, own_order = "%d5" % base, "%d6" % base
+    st, hs, _ = request(port, "/cgi-bin/shop.cgi?bare=%s" % bare_order,
+                        {"Cookie": cookie})
+    check(st == 200 and not header_values(hs, "X-Cashback-Event"),
+          "%s: a sale without click= answered, header removed" % mpm)
+    st, hs, _ = request(port, "/hook/paid?order=%s&click=%s"
+                        % (own_order, handle), {"Cookie": landed[301]})
+    check(st == 200, "%s: webhook with another click's cookie" % mpm)
+    st, hs, _ = request(port, "/cgi-bin/shop.cgi?refund=%s" % cgi_order,
+                        {"Cookie": cookie})
+    check(st == 200 and not header_values(hs, "X-Cashback-Event"),
+          "%s: a refund answered, header removed" % mpm)
+
+    for order in (cgi_order, app_order, hook_order, bare_order, own_order):
+        evs = wait_for(lambda: sales(order), "order %s at the sandbox" % order)
         ev = evs[0][1]
         check(len(evs) == 1 and ev["click"]["token"] == "tokA%s" % base
               and ev["click"]["captured_at"] == iso(handle_time(handle)),
               "%s: order %s delivered, signature verified, with the click's "
               "capture time" % (mpm, order), repr(evs))
-    first_id = events_of(cgi_order)[0][0]
+    refunds = wait_for(lambda: [e for _, e in events_of(cgi_order)
+                                if e["type"] == "refund"], "the refund")
+    check(len(refunds) == 1 and "click" not in refunds[0],
+          "%s: the refund is delivered without the request's click" % mpm,
+          repr(refunds))
+    first_id = sales(cgi_order)[0][0]
     dups = duplicates()
     st, hs, _ = request(port, "/cgi-bin/shop.cgi?order=%s" % cgi_order,
                         {"Cookie": cookie})
     check(st == 200 and not header_values(hs, "X-Cashback-Event"),
           "%s: thank-you page reloaded" % mpm)
     wait_for(lambda: duplicates() > dups, "the reload's duplicate")
-    evs = events_of(cgi_order)
+    evs = sales(cgi_order)
     check(len(evs) == 1 and evs[0][0] == first_id,
           "%s: the reload is the same event id, counted once" % mpm, repr(evs))
     check(not events_of(quiet_order),
