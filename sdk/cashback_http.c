@@ -264,13 +264,13 @@ cashback_status cashback__http_post(cashback__http *h, const char *url,
   return cashback__http_post_by(h, url, signature, body, len, 0, resp);
 }
 
-cashback_status cashback__http_post_by(cashback__http *h, const char *url,
+/* Refuses what cannot be sent: a NULL handle, url, signature or body, an
+ * endpoint cashback__url_allowed() refuses, a signature with a control
+ * character. The reason goes to `resp->error`. */
+static cashback_status post_check_args(const cashback__http *h, const char *url,
                                        const char *signature, const void *body,
-                                       size_t len, int64_t mono_deadline_ms,
+                                       size_t len,
                                        cashback__http_response *resp) {
-  if (!resp)
-    return CASHBACK_E_INVALID_ARGUMENT;
-  response_reset(resp);
   if (!h || !url || !signature || (!body && len)) {
     snprintf(resp->error, sizeof(resp->error),
              "http: NULL handle, url, signature or body");
@@ -288,7 +288,14 @@ cashback_status cashback__http_post_by(cashback__http *h, const char *url,
                "http: the signature header has a control character");
       return CASHBACK_E_INVALID_ARGUMENT;
     }
+  return CASHBACK_OK;
+}
 
+/* Builds the request's header list into `*out` (the caller frees it with
+ * curl_slist_free_all()): JSON both ways, the signature, no Expect. */
+static cashback_status post_headers(const char *signature,
+                                    struct curl_slist **out,
+                                    cashback__http_response *resp) {
   cashback__buf line;
   cashback__buf_init(&line, 64 + strlen(signature));
   cashback_status st =
@@ -313,33 +320,52 @@ cashback_status cashback__http_post_by(cashback__http *h, const char *url,
     snprintf(resp->error, sizeof(resp->error), "http: out of memory");
     return CASHBACK_E_NOMEM;
   }
+  *out = headers;
+  return CASHBACK_OK;
+}
 
-  /* The request ends by the caller's deadline (and by any abort time set
-   * meanwhile): its timeout is the configured one or the time left,
-   * whichever is shorter. */
-  long total = h->total_ms, connect = h->connect_ms;
+/* The request ends by the caller's deadline (and by any abort time set
+ * meanwhile): its timeouts are the configured ones or the time left,
+ * whichever is shorter. No time left: CASHBACK_E_NETWORK, nothing sent. */
+static cashback_status post_timeouts(cashback__http *h,
+                                     int64_t mono_deadline_ms, long *total,
+                                     long *connect,
+                                     cashback__http_response *resp) {
+  *total = h->total_ms;
+  *connect = h->connect_ms;
   int64_t at = atomic_load(&h->abort_at);
   int64_t by = mono_deadline_ms > 0 && (at <= 0 || mono_deadline_ms < at)
                    ? mono_deadline_ms
                    : at;
-  if (by > 0) {
-    int64_t left = by - cashback__mono_ms();
-    if (left < 1) {
-      curl_slist_free_all(headers);
-      resp->transport_error = 1;
-      resp->timed_out = 1;
-      resp->deadline_cut = 1;
-      snprintf(resp->error, sizeof(resp->error),
-               "http: no time left before the deadline; not sent");
-      return CASHBACK_E_NETWORK;
-    }
-    if (left < total) {
-      total = (long)left;
-      resp->deadline_cut = 1;
-    }
-    if (left < connect)
-      connect = (long)left;
+  if (by <= 0)
+    return CASHBACK_OK;
+  int64_t left = by - cashback__mono_ms();
+  if (left < 1) {
+    resp->transport_error = 1;
+    resp->timed_out = 1;
+    resp->deadline_cut = 1;
+    snprintf(resp->error, sizeof(resp->error),
+             "http: no time left before the deadline; not sent");
+    return CASHBACK_E_NETWORK;
   }
+  if (left < *total) {
+    *total = (long)left;
+    resp->deadline_cut = 1;
+  }
+  if (left < *connect)
+    *connect = (long)left;
+  return CASHBACK_OK;
+}
+
+/* Sets this call's options on the reused handle, runs the transfer (the
+ * callbacks read the status line, headers and body into `resp`) and clears
+ * the options again. `*ok` is 0 when an option could not be set: then
+ * nothing was sent and the result is CURLE_FAILED_INIT. */
+static CURLcode post_perform(cashback__http *h, const char *url,
+                             struct curl_slist *headers, const void *body,
+                             size_t len, int64_t mono_deadline_ms, long total,
+                             long connect, cashback__http_response *resp,
+                             int *ok_out) {
   write_ctx w = {h, resp};
   h->nomem = 0;
   h->stopped = 0;
@@ -360,8 +386,25 @@ cashback_status cashback__http_post_by(cashback__http *h, const char *url,
   curl_easy_setopt(h->easy, CURLOPT_POSTFIELDS, NULL);
   curl_easy_setopt(h->easy, CURLOPT_HEADERDATA, NULL);
   curl_easy_setopt(h->easy, CURLOPT_WRITEDATA, NULL);
-  curl_slist_free_all(headers);
+  *ok_out = ok;
+  return rc;
+}
 
+/* Whether the transfer failed in the TLS handshake or certificate check. */
+static int is_tls_error(CURLcode rc) {
+  return rc == CURLE_SSL_CONNECT_ERROR ||
+         rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CERTPROBLEM ||
+         rc == CURLE_SSL_CIPHER || rc == CURLE_SSL_CACERT_BADFILE ||
+         rc == CURLE_SSL_ISSUER_ERROR || rc == CURLE_SSL_PINNEDPUBKEYNOTMATCH ||
+         rc == CURLE_SSL_INVALIDCERTSTATUS || rc == CURLE_SSL_CRL_BADFILE ||
+         rc == CURLE_SSL_ENGINE_INITFAILED || rc == CURLE_USE_SSL_FAILED;
+}
+
+/* Classifies the transfer's outcome `rc`: an answer (any status), a body
+ * over the cap, no memory, a request that could not be set up (`ok` 0),
+ * or a transport failure (stopped at the deadline, timed out, TLS, other). */
+static cashback_status post_classify(cashback__http *h, CURLcode rc, int ok,
+                                     cashback__http_response *resp) {
   if (rc == CURLE_OK) {
     long code = 0;
     curl_easy_getinfo(h->easy, CURLINFO_RESPONSE_CODE, &code);
@@ -398,14 +441,35 @@ cashback_status cashback__http_post_by(cashback__http *h, const char *url,
              "http: stopped at the deadline, no answer yet");
     return CASHBACK_E_NETWORK;
   }
-  resp->tls_error =
-      rc == CURLE_SSL_CONNECT_ERROR || rc == CURLE_PEER_FAILED_VERIFICATION ||
-      rc == CURLE_SSL_CERTPROBLEM || rc == CURLE_SSL_CIPHER ||
-      rc == CURLE_SSL_CACERT_BADFILE || rc == CURLE_SSL_ISSUER_ERROR ||
-      rc == CURLE_SSL_PINNEDPUBKEYNOTMATCH ||
-      rc == CURLE_SSL_INVALIDCERTSTATUS || rc == CURLE_SSL_CRL_BADFILE ||
-      rc == CURLE_SSL_ENGINE_INITFAILED || rc == CURLE_USE_SSL_FAILED;
+  resp->tls_error = is_tls_error(rc);
   snprintf(resp->error, sizeof(resp->error), "http: %.200s (curl error %d)",
            h->errbuf[0] ? h->errbuf : curl_easy_strerror(rc), (int)rc);
   return CASHBACK_E_NETWORK;
+}
+
+cashback_status cashback__http_post_by(cashback__http *h, const char *url,
+                                       const char *signature, const void *body,
+                                       size_t len, int64_t mono_deadline_ms,
+                                       cashback__http_response *resp) {
+  if (!resp)
+    return CASHBACK_E_INVALID_ARGUMENT;
+  response_reset(resp);
+  cashback_status st = post_check_args(h, url, signature, body, len, resp);
+  if (st != CASHBACK_OK)
+    return st;
+  struct curl_slist *headers = NULL;
+  st = post_headers(signature, &headers, resp);
+  if (st != CASHBACK_OK)
+    return st;
+  long total, connect;
+  st = post_timeouts(h, mono_deadline_ms, &total, &connect, resp);
+  if (st != CASHBACK_OK) {
+    curl_slist_free_all(headers);
+    return st;
+  }
+  int ok;
+  CURLcode rc = post_perform(h, url, headers, body, len, mono_deadline_ms,
+                             total, connect, resp, &ok);
+  curl_slist_free_all(headers);
+  return post_classify(h, rc, ok, resp);
 }
