@@ -19,7 +19,12 @@ MPM:
      the capture time of the original landing;
   5. the header in a location without CashbackReport: removed, not reported;
   6. configtest: a bad directive value and a bad configuration file fail
-     `apache2 -t`, naming the directive and the reason.
+     `apache2 -t`, naming the directive and the reason;
+  7. the failure policy (first MPM only), with a spool at its cap
+     (spool_max_bytes 64k, CashbackSender Off): the 503 location answers
+     503, the pass location answers 200 and logs, the header is removed
+     from both; once the sender drained the spool, the provider's retry
+     is stored and the sale arrives exactly once.
 Every process it starts is stopped on exit; every wait is bounded.
 
 Usage: apache_e2e.py WORK MODULE SANDBOX APACHE2 MODULES_DIR MPM...
@@ -221,6 +226,17 @@ echo
 echo "click=$CASHBACK_CLICK"
 echo "header=$HTTP_X_CASHBACK_CLICK"
 '''
+with open(os.path.join(cgi, "fill.cgi"), "w") as f:
+    f.write(r'''#!/bin/sh
+# Fills a spool: ?n=N reports a sale of about 4 KiB.
+n=$(printf '%s' "$QUERY_STRING" | sed -n 's/^n=\([0-9]*\)$/\1/p')
+pad=$(printf '%04000d' 0)
+echo "Content-Type: text/plain"
+echo "X-Cashback-Event: type=sale;order_id=fill-$n;amount=1.00;currency=EUR;click_token=fill;meta.pad=$pad"
+echo
+echo "filled $n"
+''')
+os.chmod(os.path.join(cgi, "fill.cgi"), 0o755)
 for name in ("shop.cgi", "noreport.cgi"):
     path = os.path.join(cgi, name)
     with open(path, "w") as f:
@@ -228,7 +244,7 @@ for name in ("shop.cgi", "noreport.cgi"):
     os.chmod(path, 0o755)
 
 
-def write_conf(path, mpm, port, extra=""):
+def write_conf(path, mpm, port, extra="", merchant=None):
     lines = [
         'ServerRoot "%s"' % WORK,
         'DefaultRuntimeDir "%s"' % WORK,
@@ -251,7 +267,7 @@ def write_conf(path, mpm, port, extra=""):
         lines += ["StartServers 1", "ServerLimit 2", "ThreadsPerChild 8",
                   "MaxRequestWorkers 16"]
     lines += [
-        "CashbackConfigFile %s" % conf,
+        "CashbackConfigFile %s" % (merchant or conf),
         '<Location "/">', "Require all granted", "</Location>",
         "Redirect 301 /go /landing.html",
         'ScriptAlias /cgi-bin/ "%s/"' % cgi,
@@ -457,7 +473,114 @@ def run(mpm, base):
     log.close()
 
 
+def log_count(text):
+    try:
+        with open(os.path.join(WORK, "error.log"), errors="replace") as f:
+            return f.read().count(text)
+    except OSError:
+        return 0
+
+
+def start_httpd(path, mpm, port, name):
+    log = open(os.path.join(WORK, "apache-%s.out" % name), "w")
+    httpd = start([APACHE2, "-f", path, "-DFOREGROUND"], stdout=log,
+                  stderr=subprocess.STDOUT)
+    log.close()
+    wait_for(lambda: listening(port) or httpd.poll() is not None,
+             "apache2 (%s) to listen" % name, 15)
+    return httpd
+
+
+# --- 7. the failure policy, with a full spool -----------------------------------
+def run_full(mpm, base):
+    spool_full = os.path.join(WORK, "spool-full")
+    os.mkdir(spool_full, 0o700)
+    if run_as:
+        os.chown(spool_full, run_as.pw_uid, run_as.pw_gid)
+    full = os.path.join(WORK, "full.conf")
+    with open(os.open(full, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
+        f.write(open(conf).read().replace("spool_dir = %s\n" % spool,
+                                          "spool_dir = %s\n" % spool_full)
+                + "spool_max_bytes = 64k\n")
+    port = free_port()
+    path = os.path.join(WORK, "httpd-full.conf")
+    fill_loc = '<Location "/cgi-bin/fill.cgi">\nCashbackReport On\n</Location>'
+    write_conf(path, mpm, port, "CashbackSender Off\n" + fill_loc, full)
+    httpd = start_httpd(path, mpm, port, "full")
+    check(httpd.poll() is None, "full spool: apache2 runs, no sender")
+    st, _, body = request(port, "/cgi-bin/noreport.cgi?cb_click=tokF%d" % base)
+    handle = body.split("click=")[1].split("\n")[0]
+    check(st == 200 and handle.endswith(".tokF%d" % base),
+          "full spool: a click to report with", body)
+    # Every child counts the spool's bytes anew at least once a second and
+    # when its own count reaches the cap: filled until three in a row are
+    # refused, every child sees the spool full.
+    full_msg = "the spool is full"
+    fills = refused = last_stored = 0
+    while refused < 3 and fills < 64:
+        before = log_count(full_msg)
+        st, hs, _ = request(port, "/cgi-bin/fill.cgi?n=%d" % fills)
+        if st != 200 or header_values(hs, "X-Cashback-Event"):
+            fail("filling the spool: %d %r" % (st, hs))
+        if log_count(full_msg) > before:
+            refused += 1
+        else:
+            refused, last_stored = 0, fills
+        fills += 1
+    check(refused == 3,
+          "full spool: the spool reached its cap (%d events)" % last_stored)
+    hook_order, page_order = "%d7" % base, "%d8" % base
+    before = log_count(full_msg)
+    st, hs, body = request(port, "/hook/paid?order=%s&click=%s"
+                           % (hook_order, handle))
+    check(st == 503 and log_count(full_msg) == before + 1 and not header_values(hs, "X-Cashback-Event")
+          and "click=" not in body,
+          "full spool: the 503 location answers 503, header removed, the "
+          "application's body dropped", "%d %r" % (st, hs))
+    st, hs, body = request(port, "/cgi-bin/shop.cgi?order=%s" % page_order,
+                           {"Cookie": "cashback_click=" + handle})
+    check(st == 200 and not header_values(hs, "X-Cashback-Event")
+          and "click=" + handle in body and log_count(full_msg) == before + 2,
+          "full spool: the pass location answers as the application did, "
+          "header removed, and logs", "%d %r" % (st, hs))
+    with open(os.path.join(WORK, "error.log"), errors="replace") as f:
+        text = f.read()
+    check("event not stored: the spool is full: spool %s: full" % spool_full
+          in text and SECRET not in text,
+          "full spool: the log line says why, without the secret")
+    stop(httpd)
+    # The sender drains the spool; the provider retries until it is 2xx.
+    write_conf(path, mpm, port, fill_loc, full)
+    httpd = start_httpd(path, mpm, port, "drain")
+    check(httpd.poll() is None, "full spool: apache2 runs again, with sender")
+    wait_for(lambda: len(events_of("fill-%d" % last_stored)) == 1,
+             "the spool drained to the sandbox", 30)
+    tries = 0
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        tries += 1
+        st, hs, _ = request(port, "/hook/paid?order=%s&click=%s"
+                            % (hook_order, handle))
+        if st != 503:
+            break
+        time.sleep(0.2)
+    check(st == 200 and not header_values(hs, "X-Cashback-Event"),
+          "full spool: the provider's retry is answered 200 (try %d)" % tries,
+          "%d %r" % (st, hs))
+    evs = wait_for(lambda: sales(hook_order), "the retried webhook's sale")
+    time.sleep(0.5)
+    evs = sales(hook_order)
+    check(len(evs) == 1 and evs[0][1]["click"]["token"] == "tokF%d" % base,
+          "full spool: the webhook's sale arrives exactly once, nothing lost",
+          repr(evs))
+    check(not sales(page_order),
+          "full spool: the pass location's sale was not stored (logged)")
+    stop(httpd)
+
+
 for i, mpm in enumerate(MPMS):
     run(mpm, 100 + i)
+if MPMS:
+    run_full(MPMS[0], 200)
 stop_all()
 print("%d passed, 0 failed" % passed)
