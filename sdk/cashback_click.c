@@ -367,48 +367,22 @@ static int parse_time(const char *s, size_t len, int64_t *out) {
   return 0;
 }
 
-/* Checks one cookie value, or a handle (the same thing): the one check of
- * both. Returns CASHBACK_OK and fills the token, source, capture time and
- * handle of `out` (a whole struct of this library's layout), or a click
- * status with a reason in `why`. */
-static cashback_status check_cookie(const cashback_client *c, const char *v,
-                                    size_t len, int64_t now,
-                                    cashback_click *out, char *why,
-                                    size_t why_size) {
-  if (len > CASHBACK_HANDLE_MAX) {
-    snprintf(why, why_size, "%zu bytes, at most %d allowed", len,
-             CASHBACK_HANDLE_MAX);
-    return CASHBACK_E_CLICK_MALFORMED;
-  }
-  size_t pos = 0;
-  const char *ver, *ts, *mac_hex, *pf;
-  size_t ver_len, ts_len, mac_len, pf_len;
-  if (!next_field(v, len, &pos, &ver, &ver_len) ||
-      !next_field(v, len, &pos, &ts, &ts_len) ||
-      !next_field(v, len, &pos, &mac_hex, &mac_len) ||
-      !next_field(v, len, &pos, &pf, &pf_len)) {
-    snprintf(why, why_size,
-             "not of the form version.time.mac.param.token (%zu bytes)", len);
-    return CASHBACK_E_CLICK_MALFORMED;
-  }
-  if (ver_len != strlen(COOKIE_VERSION) ||
-      memcmp(ver, COOKIE_VERSION, ver_len) != 0) {
-    snprintf(why, why_size, "unknown version (expected " COOKIE_VERSION ")");
-    return CASHBACK_E_CLICK_MALFORMED;
-  }
+/* The fields of a cookie value (or handle), as check_cookie() takes them
+ * apart: pointers into the value, and what is decoded from them. */
+typedef struct cookie_parts {
+  const char *ts, *tok;
+  size_t ts_len, tok_len;
   int64_t captured_at;
-  if (parse_time(ts, ts_len, &captured_at) != 0) {
-    snprintf(why, why_size, "capture time is not canonical decimal seconds");
-    return CASHBACK_E_CLICK_MALFORMED;
-  }
   uint8_t mac[MAC_LEN];
-  if (!cashback__ascii_all(mac_hex, mac_len, 2 * MAC_LEN, 2 * MAC_LEN,
-                           CASHBACK__ASCII_HEX) ||
-      cashback__unhex(mac_hex, mac_len, mac, MAC_LEN) != 0) {
-    snprintf(why, why_size, "MAC is not %d lowercase hex digits", 2 * MAC_LEN);
-    return CASHBACK_E_CLICK_MALFORMED;
-  }
-  char param[CASHBACK_PARAM_MAX + 1];
+  char param[CASHBACK_PARAM_MAX + 1]; /* the real name, '~' back to '.' */
+  size_t param_len;
+} cookie_parts;
+
+/* Decodes the source parameter field `pf` (1-CASHBACK_PARAM_MAX bytes,
+ * '~' standing for '.') into `p->param`. */
+static cashback_status cookie_param(const char *pf, size_t pf_len,
+                                    cookie_parts *p, char *why,
+                                    size_t why_size) {
   if (pf_len < 1 || pf_len > CASHBACK_PARAM_MAX) {
     snprintf(why, why_size, "source parameter of %zu bytes, 1-%d allowed",
              pf_len, CASHBACK_PARAM_MAX);
@@ -423,37 +397,86 @@ static cashback_status check_cookie(const cashback_client *c, const char *v,
                "character 0x%02x not allowed in the source parameter", ch);
       return CASHBACK_E_CLICK_MALFORMED;
     }
-    param[i] = (char)ch;
+    p->param[i] = (char)ch;
   }
-  param[pf_len] = '\0';
-  const char *tok = v + pos;
-  size_t tok_len = len - pos;
-  if (tok_len < 1 || tok_len > CASHBACK_TOKEN_MAX) {
-    snprintf(why, why_size, "token of %zu bytes, 1-%d allowed", tok_len,
+  p->param[pf_len] = '\0';
+  p->param_len = pf_len;
+  return CASHBACK_OK;
+}
+
+/* Takes a cookie value apart and checks its shape: length, five fields,
+ * version, canonical time, hex MAC, source parameter and token (the
+ * checks that make it malformed, in that order). */
+static cashback_status cookie_split(const char *v, size_t len, cookie_parts *p,
+                                    char *why, size_t why_size) {
+  if (len > CASHBACK_HANDLE_MAX) {
+    snprintf(why, why_size, "%zu bytes, at most %d allowed", len,
+             CASHBACK_HANDLE_MAX);
+    return CASHBACK_E_CLICK_MALFORMED;
+  }
+  size_t pos = 0;
+  const char *ver, *mac_hex, *pf;
+  size_t ver_len, mac_len, pf_len;
+  if (!next_field(v, len, &pos, &ver, &ver_len) ||
+      !next_field(v, len, &pos, &p->ts, &p->ts_len) ||
+      !next_field(v, len, &pos, &mac_hex, &mac_len) ||
+      !next_field(v, len, &pos, &pf, &pf_len)) {
+    snprintf(why, why_size,
+             "not of the form version.time.mac.param.token (%zu bytes)", len);
+    return CASHBACK_E_CLICK_MALFORMED;
+  }
+  if (ver_len != strlen(COOKIE_VERSION) ||
+      memcmp(ver, COOKIE_VERSION, ver_len) != 0) {
+    snprintf(why, why_size, "unknown version (expected " COOKIE_VERSION ")");
+    return CASHBACK_E_CLICK_MALFORMED;
+  }
+  if (parse_time(p->ts, p->ts_len, &p->captured_at) != 0) {
+    snprintf(why, why_size, "capture time is not canonical decimal seconds");
+    return CASHBACK_E_CLICK_MALFORMED;
+  }
+  if (!cashback__ascii_all(mac_hex, mac_len, 2 * MAC_LEN, 2 * MAC_LEN,
+                           CASHBACK__ASCII_HEX) ||
+      cashback__unhex(mac_hex, mac_len, p->mac, MAC_LEN) != 0) {
+    snprintf(why, why_size, "MAC is not %d lowercase hex digits", 2 * MAC_LEN);
+    return CASHBACK_E_CLICK_MALFORMED;
+  }
+  cashback_status st = cookie_param(pf, pf_len, p, why, why_size);
+  if (st != CASHBACK_OK)
+    return st;
+  p->tok = v + pos;
+  p->tok_len = len - pos;
+  if (p->tok_len < 1 || p->tok_len > CASHBACK_TOKEN_MAX) {
+    snprintf(why, why_size, "token of %zu bytes, 1-%d allowed", p->tok_len,
              CASHBACK_TOKEN_MAX);
     return CASHBACK_E_CLICK_MALFORMED;
   }
-  size_t bad = cashback__ascii_span(tok, tok_len, CASHBACK__ASCII_TOKEN);
-  if (bad < tok_len) {
+  size_t bad = cashback__ascii_span(p->tok, p->tok_len, CASHBACK__ASCII_TOKEN);
+  if (bad < p->tok_len) {
     snprintf(why, why_size, "character 0x%02x not allowed in the token",
-             (unsigned char)tok[bad]);
+             (unsigned char)p->tok[bad]);
     return CASHBACK_E_CLICK_MALFORMED;
   }
+  return CASHBACK_OK;
+}
 
+/* Checks the MAC against every cookie key of the client, each compared in
+ * constant time: CASHBACK_OK when one matches, else tampered. */
+static cashback_status cookie_mac_check(const cashback_client *c,
+                                        const cookie_parts *p, char *why,
+                                        size_t why_size) {
   char ts_text[TIME_DIGITS_MAX + 1];
-  memcpy(ts_text, ts, ts_len);
-  ts_text[ts_len] = '\0';
-  /* Every cookie key is tried, each compared in constant time. */
+  memcpy(ts_text, p->ts, p->ts_len);
+  ts_text[p->ts_len] = '\0';
   int match = 0;
   for (size_t k = 0; k < c->n_cookie_keys; k++) {
     uint8_t want[MAC_LEN];
-    cashback_status st =
-        cookie_mac(c, k, ts_text, param, pf_len, tok, tok_len, want);
+    cashback_status st = cookie_mac(c, k, ts_text, p->param, p->param_len,
+                                    p->tok, p->tok_len, want);
     if (st != CASHBACK_OK) {
       snprintf(why, why_size, "cannot compute the MAC");
       return st;
     }
-    match |= cashback__ct_equal(mac, want, MAC_LEN);
+    match |= cashback__ct_equal(p->mac, want, MAC_LEN);
   }
   if (!match) {
     snprintf(why, why_size,
@@ -461,6 +484,15 @@ static cashback_status check_cookie(const cashback_client *c, const char *v,
              "merchant, or the value was changed)");
     return CASHBACK_E_CLICK_TAMPERED;
   }
+  return CASHBACK_OK;
+}
+
+/* Checks the capture time against `now`: not more than FUTURE_SKEW ahead
+ * (else malformed), not older than the attribution window (else expired;
+ * exactly at the boundary is still valid). */
+static cashback_status cookie_age_check(const cashback_client *c,
+                                        int64_t captured_at, int64_t now,
+                                        char *why, size_t why_size) {
   if (now <= INT64_MAX - FUTURE_SKEW && captured_at > now + FUTURE_SKEW) {
     snprintf(why, why_size,
              "capture time in the future (%" PRId64 " s ahead of now)",
@@ -473,10 +505,29 @@ static cashback_status check_cookie(const cashback_client *c, const char *v,
              now - captured_at, c->opts.window);
     return CASHBACK_E_CLICK_EXPIRED;
   }
-  memcpy(out->token, tok, tok_len);
-  out->token[tok_len] = '\0';
-  memcpy(out->source, param, pf_len + 1);
-  out->captured_at = captured_at;
+  return CASHBACK_OK;
+}
+
+/* Checks one cookie value, or a handle (the same thing): the one check of
+ * both. Returns CASHBACK_OK and fills the token, source, capture time and
+ * handle of `out` (a whole struct of this library's layout), or a click
+ * status with a reason in `why`. */
+static cashback_status check_cookie(const cashback_client *c, const char *v,
+                                    size_t len, int64_t now,
+                                    cashback_click *out, char *why,
+                                    size_t why_size) {
+  cookie_parts p;
+  cashback_status st = cookie_split(v, len, &p, why, why_size);
+  if (st == CASHBACK_OK)
+    st = cookie_mac_check(c, &p, why, why_size);
+  if (st == CASHBACK_OK)
+    st = cookie_age_check(c, p.captured_at, now, why, why_size);
+  if (st != CASHBACK_OK)
+    return st;
+  memcpy(out->token, p.tok, p.tok_len);
+  out->token[p.tok_len] = '\0';
+  memcpy(out->source, p.param, p.param_len + 1);
+  out->captured_at = p.captured_at;
   memcpy(out->handle, v, len);
   out->handle[len] = '\0';
   return CASHBACK_OK;
