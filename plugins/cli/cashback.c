@@ -54,6 +54,15 @@ int cli_error(const cli *c, int code, const char *fmt, ...) {
   return code;
 }
 
+/* The options every subcommand takes, and `cashback` itself. */
+#define COMMON_OPTIONS                                                         \
+  {"config", required_argument, NULL, 'C'},                                    \
+      {"connection", required_argument, NULL, 'K'},                            \
+      {"connection-file", required_argument, NULL, 'F'},                       \
+      {"verbose", no_argument, NULL, 'v'}, {                                   \
+    "help", no_argument, NULL, 'h'                                             \
+  }
+
 int cli_common_option(cli *c, int opt, const char *usage) {
   switch (opt) {
   case 'C':
@@ -72,11 +81,42 @@ int cli_common_option(cli *c, int opt, const char *usage) {
     fputs(usage, stdout);
     exit(CLI_OK);
   case '?':
-    fprintf(stderr, "Try 'cashback %s --help'.\n", c->command);
+    fprintf(stderr, "Try 'cashback%s%s --help'.\n", c->command ? " " : "",
+            c->command ? c->command : "");
     return -1;
   default:
     return 0;
   }
+}
+
+int cli_parse_options(cli *c, int argc, char **argv, const cli_options *o) {
+  static const struct option common[] = {COMMON_OPTIONS};
+  enum { N_COMMON = sizeof(common) / sizeof(common[0]) };
+  struct option all[N_COMMON + CLI_OWN_OPTIONS_MAX + 1];
+  size_t n = 0;
+  for (; n < N_COMMON; n++)
+    all[n] = common[n];
+  for (const struct option *p = o->own; p && p->name; p++) {
+    if (n == N_COMMON + CLI_OWN_OPTIONS_MAX)
+      return cli_error(c, CLI_FAIL, "too many options (CLI_OWN_OPTIONS_MAX)");
+    all[n++] = *p;
+  }
+  all[n] = (struct option){NULL, 0, NULL, 0};
+  int opt;
+  while ((opt = getopt_long(argc, argv, "vh", all, NULL)) != -1) {
+    int common_rc = cli_common_option(c, opt, o->usage);
+    if (common_rc < 0)
+      return CLI_USAGE;
+    if (common_rc || opt == 0) /* 0: getopt_long() set the flag */
+      continue;
+    int rc = o->take ? o->take(c, opt, optarg, o->ud) : CLI_USAGE;
+    if (rc != CLI_OK)
+      return rc;
+  }
+  if (o->operands >= 0 && argc - optind > o->operands)
+    return cli_error(c, CLI_USAGE, "unexpected argument '%s'",
+                     argv[optind + o->operands]);
+  return CLI_OK;
 }
 
 static void log_line(cashback_log_level level, const char *message,
@@ -377,40 +417,22 @@ void cli_progress_end(cli_progress *p) {
 int main(int argc, char **argv) {
   cli c = {0};
   static const struct option opts[] = {
-      {"config", required_argument, NULL, 'C'},
-      {"connection", required_argument, NULL, 'K'},
-      {"connection-file", required_argument, NULL, 'F'},
-      {"verbose", no_argument, NULL, 'v'},
-      {"help", no_argument, NULL, 'h'},
-      {"version", no_argument, NULL, 'V'},
-      {NULL, 0, NULL, 0}};
+      COMMON_OPTIONS, {"version", no_argument, NULL, 'V'}, {NULL, 0, NULL, 0}};
   int opt;
   /* '+': options before the command only; the command parses its own. */
   while ((opt = getopt_long(argc, argv, "+hvV", opts, NULL)) != -1) {
-    switch (opt) {
-    case 'C':
-      c.config = optarg;
-      break;
-    case 'K':
-      c.connection = optarg;
-      break;
-    case 'F':
-      c.connection_file = optarg;
-      break;
-    case 'v':
-      c.verbose = 1;
-      break;
-    case 'h':
-      fputs(usage_text, stdout);
-      return CLI_OK;
-    case 'V':
-      printf("cashback %s (libcashback %s)\n", CASHBACK_VERSION,
-             cashback_version());
-      return CLI_OK;
-    default:
+    int common = cli_common_option(&c, opt, usage_text);
+    if (common < 0)
+      return CLI_USAGE;
+    if (common)
+      continue;
+    if (opt != 'V') {
       fputs("Try 'cashback --help'.\n", stderr);
       return CLI_USAGE;
     }
+    printf("cashback %s (libcashback %s)\n", CASHBACK_VERSION,
+           cashback_version());
+    return CLI_OK;
   }
   if (optind >= argc) {
     fputs(usage_text, stderr);

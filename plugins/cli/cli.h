@@ -20,15 +20,6 @@
 #define CLI_STORAGE 4 /* the spool is full, the disk is full, or I/O failed */
 #define CLI_NETWORK 5 /* not delivered: network, HTTP, paused, busy */
 
-/* Options every subcommand takes. */
-#define CLI_COMMON_OPTIONS                                                     \
-  {"config", required_argument, NULL, 'C'},                                    \
-      {"connection", required_argument, NULL, 'K'},                            \
-      {"connection-file", required_argument, NULL, 'F'},                       \
-      {"verbose", no_argument, NULL, 'v'}, {                                   \
-    "help", no_argument, NULL, 'h'                                             \
-  }
-
 typedef struct cli {
   const char *command;         /* "report", ... for messages */
   const char *config;          /* --config FILE */
@@ -53,6 +44,29 @@ int cli_error(const cli *c, int code, const char *fmt, ...)
  * `usage` and exits 0; for '?' (getopt's error) prints the hint and
  * returns -1. */
 int cli_common_option(cli *c, int opt, const char *usage);
+
+/* A subcommand's command line, for cli_parse_options(). */
+typedef struct cli_options {
+  const char *usage; /* printed by --help */
+  /* The subcommand's own options (getopt_long() entries, ending with a zero
+   * entry; at most CLI_OWN_OPTIONS_MAX). One with a `flag` is set by
+   * getopt_long() itself; every other one goes to `take`. */
+  const struct option *own;
+  /* Takes option `opt` (its argument `arg`, NULL for none); an exit code:
+   * anything but CLI_OK stops the parsing (message printed). NULL when
+   * every own option has a flag. */
+  int (*take)(cli *c, int opt, const char *arg, void *ud);
+  void *ud;
+  int operands; /* at most this many arguments after the options; -1: any */
+} cli_options;
+
+#define CLI_OWN_OPTIONS_MAX 24
+
+/* Parses argv (argv[0] is the subcommand's name): the common options
+ * (cli_common_option()) and `o->own`, then checks the number of operands
+ * ("unexpected argument 'X'"). Returns CLI_OK with optind at the first
+ * operand, or an exit code (message printed). */
+int cli_parse_options(cli *c, int argc, char **argv, const cli_options *o);
 
 /* Loads the configuration (environment, then --config, then --connection)
  * and makes the client. Returns CLI_OK or CLI_CONFIG (message printed). */

@@ -41,17 +41,22 @@ static void vshow(const char *prefix, const char *fmt, va_list ap) {
   printf("%s%s\n", prefix, shown);
 }
 
-static void line(report *r, const char *tag, const char *fmt, ...) {
+/* A line tagged "[FAIL]", "[warn]" or "[ ok ]", counted. */
+static void vline(report *r, const char *tag, const char *fmt, va_list ap) {
   char prefix[16];
   snprintf(prefix, sizeof(prefix), "[%s] ", tag);
-  va_list ap;
-  va_start(ap, fmt);
   vshow(prefix, fmt, ap);
-  va_end(ap);
   if (strcmp(tag, "FAIL") == 0)
     r->fails++;
   else if (strcmp(tag, "warn") == 0)
     r->warns++;
+}
+
+static void line(report *r, const char *tag, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vline(r, tag, fmt, ap);
+  va_end(ap);
 }
 
 static void fix(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -61,6 +66,19 @@ static void fix(const char *fmt, ...) {
   va_start(ap, fmt);
   vshow("       fix: ", fmt, ap);
   va_end(ap);
+}
+
+static void problem(report *r, const char *tag, const char *fix_text,
+                    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* A problem (`tag` "FAIL" or "warn"): its line, then what to fix. */
+static void problem(report *r, const char *tag, const char *fix_text,
+                    const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vline(r, tag, fmt, ap);
+  va_end(ap);
+  fix("%s", fix_text);
 }
 
 /* The endpoint, read back from a request built for it. */
@@ -154,6 +172,72 @@ static int check_spool(report *r, cashback_client *client) {
   return si.foreign_files > 0;
 }
 
+/* What the segments and the quarantine say. */
+static void check_segments(report *r, const cashback_queue_status *q,
+                           int foreign) {
+  if (q->spool_status != CASHBACK_OK && !foreign)
+    problem(r, "FAIL",
+            "the reason is given above; a spool is used by one user (the "
+            "shop's) or root, and root gives its files to the spool's owner",
+            "spool: %s", q->spool_error);
+  if (q->unreadable_files)
+    problem(r, "FAIL",
+            "give the file to the spool directory's owner (chown), or move "
+            "away what is not a segment; the other segments are still sent",
+            "queue: %llu file%s among the segments cannot be read and %s "
+            "skipped: %s",
+            (unsigned long long)q->unreadable_files,
+            q->unreadable_files == 1 ? "" : "s",
+            q->unreadable_files == 1 ? "is" : "are", q->spool_problem);
+  if (q->read_errors)
+    problem(r, "warn", "check the disk (dmesg, smartctl)",
+            "queue: %llu segment read%s failed since the last collection "
+            "without one (kept and read again)%s%s",
+            (unsigned long long)q->read_errors, q->read_errors == 1 ? "" : "s",
+            !q->unreadable_files && q->spool_problem[0] ? ": " : "",
+            q->unreadable_files ? "" : q->spool_problem);
+  if (!q->unreadable_files && !q->read_errors &&
+      strstr(q->spool_problem, "/seq "))
+    problem(r, "warn",
+            "give the spool's seq file to the spool directory's owner, or "
+            "free disk space; the events are still sent",
+            "queue: %s", q->spool_problem);
+  if (q->quarantined)
+    problem(r, "warn",
+            "cashback quarantine list; fix the cause, then cashback "
+            "quarantine replay --all",
+            "queue: %llu event%s in quarantine (the network rejected them)",
+            (unsigned long long)q->quarantined, q->quarantined == 1 ? "" : "s");
+}
+
+/* What the sender's state says: paused, a path fault, a backlog. */
+static void check_sending(report *r, const cashback_queue_status *q,
+                          const char *age) {
+  const char *last =
+      q->last_error[0] ? q->last_error : cashback_strerror(q->last_status);
+  if (q->paused)
+    problem(r, "FAIL",
+            "check key_id and secret against what the network gave, and the "
+            "clock; sending resumes by itself once they are right",
+            "queue: sending is paused: the network refused the key (%s)", last);
+  if (q->path_fault)
+    problem(r, "FAIL",
+            "check the endpoint URL and any proxy between the shop and the "
+            "network; nothing is quarantined for it, and sending resumes by "
+            "itself once the path answers",
+            "queue: the endpoint answers HTTP %ld to every batch, also to "
+            "single events: a fault of the path, not of the events (%s)",
+            q->path_fault, last);
+  if (q->queued_events && q->oldest_age_s > 3600)
+    problem(r, "warn",
+            "make sure a sender runs: 'cashback send --watch' as a service, "
+            "or 'cashback send' from cron (docs/cli.md)",
+            "queue: %llu event%s waiting, the oldest %s old%s%s",
+            (unsigned long long)q->queued_events,
+            q->queued_events == 1 ? "" : "s", age,
+            q->last_error[0] ? "; last error: " : "", q->last_error);
+}
+
 static void check_queue(report *r, cashback_client *client, int foreign) {
   cashback_queue_status q = {.size = sizeof(q)};
   cashback_status st = cashback_get_status(client, &q);
@@ -161,79 +245,10 @@ static void check_queue(report *r, cashback_client *client, int foreign) {
     return; /* check_spool said why */
   char age[32];
   cli_duration(q.oldest_age_s, age, sizeof(age));
-  int bad = 0;
-  if (q.spool_status != CASHBACK_OK && !foreign) {
-    line(r, "FAIL", "spool: %s", q.spool_error);
-    fix("the reason is given above; a spool is used by one user (the shop's) "
-        "or root, and root gives its files to the spool's owner");
-    bad = 1;
-  }
-  if (q.paused) {
-    line(r, "FAIL",
-         "queue: sending is paused: the network refused the key "
-         "(%s)",
-         q.last_error[0] ? q.last_error : cashback_strerror(q.last_status));
-    fix("check key_id and secret against what the network gave, and the "
-        "clock; sending resumes by itself once they are right");
-    bad = 1;
-  }
-  if (q.path_fault) {
-    line(r, "FAIL",
-         "queue: the endpoint answers HTTP %ld to every batch, also to "
-         "single events: a fault of the path, not of the events (%s)",
-         q.path_fault,
-         q.last_error[0] ? q.last_error : cashback_strerror(q.last_status));
-    fix("check the endpoint URL and any proxy between the shop and the "
-        "network; nothing is quarantined for it, and sending resumes by "
-        "itself once the path answers");
-    bad = 1;
-  }
-  if (q.unreadable_files) {
-    line(r, "FAIL",
-         "queue: %llu file%s among the segments cannot be read and %s "
-         "skipped: %s",
-         (unsigned long long)q.unreadable_files,
-         q.unreadable_files == 1 ? "" : "s",
-         q.unreadable_files == 1 ? "is" : "are", q.spool_problem);
-    fix("give the file to the spool directory's owner (chown), or move away "
-        "what is not a segment; the other segments are still sent");
-    bad = 1;
-  }
-  if (q.read_errors) {
-    line(r, "warn",
-         "queue: %llu segment read%s failed since the last collection "
-         "without one (kept and read again)%s%s",
-         (unsigned long long)q.read_errors, q.read_errors == 1 ? "" : "s",
-         !q.unreadable_files && q.spool_problem[0] ? ": " : "",
-         q.unreadable_files ? "" : q.spool_problem);
-    fix("check the disk (dmesg, smartctl)");
-    bad = 1;
-  }
-  if (!q.unreadable_files && !q.read_errors &&
-      strstr(q.spool_problem, "/seq ")) {
-    line(r, "warn", "queue: %s", q.spool_problem);
-    fix("give the spool's seq file to the spool directory's owner, or "
-        "free disk space; the events are still sent");
-    bad = 1;
-  }
-  if (q.quarantined) {
-    line(r, "warn",
-         "queue: %llu event%s in quarantine (the network rejected "
-         "them)",
-         (unsigned long long)q.quarantined, q.quarantined == 1 ? "" : "s");
-    fix("cashback quarantine list; fix the cause, then cashback quarantine "
-        "replay --all");
-    bad = 1;
-  }
-  if (q.queued_events && q.oldest_age_s > 3600) {
-    line(r, "warn", "queue: %llu event%s waiting, the oldest %s old%s%s",
-         (unsigned long long)q.queued_events, q.queued_events == 1 ? "" : "s",
-         age, q.last_error[0] ? "; last error: " : "", q.last_error);
-    fix("make sure a sender runs: 'cashback send --watch' as a service, or "
-        "'cashback send' from cron (docs/cli.md)");
-    bad = 1;
-  }
-  if (!bad)
+  int before = r->fails + r->warns;
+  check_segments(r, &q, foreign);
+  check_sending(r, &q, age);
+  if (r->fails + r->warns == before)
     line(r, " ok ", "queue: %llu event%s waiting%s%s%s",
          (unsigned long long)q.queued_events, q.queued_events == 1 ? "" : "s",
          q.queued_events ? ", oldest " : "", q.queued_events ? age : "",
@@ -342,25 +357,13 @@ static void check_secret_file(report *r, const char *what, const char *path) {
 }
 
 int cli_doctor(cli *c, int argc, char **argv) {
-  enum { O_OFFLINE = 256 };
-  static const struct option opts[] = {
-      CLI_COMMON_OPTIONS,
-      {"offline", no_argument, NULL, O_OFFLINE},
-      {NULL, 0, NULL, 0}};
-  int opt, offline = 0;
-  while ((opt = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
-    int common = cli_common_option(c, opt, usage);
-    if (common < 0)
-      return CLI_USAGE;
-    if (common)
-      continue;
-    if (opt == O_OFFLINE)
-      offline = 1;
-    else
-      return CLI_USAGE;
-  }
-  if (optind < argc)
-    return cli_error(c, CLI_USAGE, "unexpected argument '%s'", argv[optind]);
+  int offline = 0;
+  const struct option own[] = {{"offline", no_argument, &offline, 1},
+                               {NULL, 0, NULL, 0}};
+  int rc = cli_parse_options(c, argc, argv,
+                             &(cli_options){.usage = usage, .own = own});
+  if (rc != CLI_OK)
+    return rc;
   report r = {0, 0};
   /* The files the configuration is read from, in cli_client()'s order. */
   const char *env_config = getenv("CASHBACK_CONFIG");
@@ -371,7 +374,7 @@ int cli_doctor(cli *c, int argc, char **argv) {
   if (c->connection_file && strcmp(c->connection_file, "-") != 0)
     check_secret_file(&r, "--connection-file", c->connection_file);
   cashback_client *client;
-  int rc = cli_client(c, &client);
+  rc = cli_client(c, &client);
   if (rc != CLI_OK) {
     line(&r, "FAIL", "configuration: see the message above");
     fix("the network hands over one connection string: put it in "

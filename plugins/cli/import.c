@@ -50,43 +50,19 @@ static void on_row(const cashback_import_row *row, void *ud) {
 }
 
 int cli_import(cli *c, int argc, char **argv) {
-  enum { O_DRY = 256, O_QUIET, O_JSON, O_PROGRESS, O_NO_PROGRESS };
-  static const struct option opts[] = {
-      CLI_COMMON_OPTIONS,
-      {"dry-run", no_argument, NULL, O_DRY},
-      {"quiet", no_argument, NULL, O_QUIET},
-      {"json", no_argument, NULL, O_JSON},
-      {"progress", no_argument, NULL, O_PROGRESS},
-      {"no-progress", no_argument, NULL, O_NO_PROGRESS},
-      {NULL, 0, NULL, 0}};
-  int opt, dry = 0, json = 0, progress = 1;
+  int dry = 0, json = 0, progress = 1;
   ctx x = {0};
-  while ((opt = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
-    int common = cli_common_option(c, opt, usage);
-    if (common < 0)
-      return CLI_USAGE;
-    if (common)
-      continue;
-    switch (opt) {
-    case O_DRY:
-      dry = 1;
-      break;
-    case O_QUIET:
-      x.quiet = 1;
-      break;
-    case O_JSON:
-      json = 1;
-      break;
-    case O_PROGRESS:
-      progress = 1;
-      break;
-    case O_NO_PROGRESS:
-      progress = 0;
-      break;
-    default:
-      return CLI_USAGE;
-    }
-  }
+  const struct option own[] = {{"dry-run", no_argument, &dry, 1},
+                               {"quiet", no_argument, &x.quiet, 1},
+                               {"json", no_argument, &json, 1},
+                               {"progress", no_argument, &progress, 1},
+                               {"no-progress", no_argument, &progress, 0},
+                               {NULL, 0, NULL, 0}};
+  int rc = cli_parse_options(
+      c, argc, argv,
+      &(cli_options){.usage = usage, .own = own, .operands = -1});
+  if (rc != CLI_OK)
+    return rc;
   if (optind >= argc)
     return cli_error(c, CLI_USAGE, "which file? (FILE.csv, or - for stdin)");
   if (optind + 1 < argc)
@@ -99,7 +75,7 @@ int cli_import(cli *c, int argc, char **argv) {
     return cli_error(c, CLI_USAGE, "cannot read '%s': %s", file,
                      strerror(errno));
   cashback_client *client;
-  int rc = cli_client(c, &client);
+  rc = cli_client(c, &client);
   if (rc != CLI_OK)
     return rc;
   cli_progress_start(&x.bar, dry ? "checking" : "importing", progress);

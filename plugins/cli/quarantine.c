@@ -81,95 +81,106 @@ static int show_one(const cashback_quarantined *q, void *ud) {
   return 1; /* found: stop */
 }
 
-int cli_quarantine(cli *c, int argc, char **argv) {
-  enum { O_JSON = 256, O_ALL };
-  static const struct option opts[] = {CLI_COMMON_OPTIONS,
-                                       {"json", no_argument, NULL, O_JSON},
-                                       {"all", no_argument, NULL, O_ALL},
-                                       {NULL, 0, NULL, 0}};
-  int opt, json = 0, all = 0;
-  while ((opt = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
-    int common = cli_common_option(c, opt, usage);
-    if (common < 0)
-      return CLI_USAGE;
-    if (common)
-      continue;
-    if (opt == O_JSON)
-      json = 1;
-    else if (opt == O_ALL)
-      all = 1;
-    else
-      return CLI_USAGE;
+static int list(cli *c, cashback_client *client, ctx *x) {
+  if (x->json)
+    printf("[");
+  cashback_status st = cashback_quarantine_list(client, list_one, x);
+  if (x->json)
+    printf("]\n");
+  cashback_queue_status qs = {.size = sizeof(qs)};
+  uint64_t damaged = 0;
+  if (st == CASHBACK_OK && cashback_get_status(client, &qs) == CASHBACK_OK)
+    damaged = qs.quarantine_damaged;
+  if (st == CASHBACK_OK && !x->json && x->n == 0 && damaged == 0)
+    printf("the quarantine is empty\n");
+  if (damaged) /* on stderr with --json, which stays one array */
+    fprintf(x->json ? stderr : stdout,
+            "%llu damaged region%s in quarantine.log: cannot be read, kept "
+            "in the file\n",
+            (unsigned long long)damaged, damaged == 1 ? "" : "s");
+  if (st != CASHBACK_OK)
+    return cli_sdk_error(c, client, "cannot read the quarantine", st);
+  return CLI_OK;
+}
+
+static int show(cli *c, cashback_client *client, ctx *x) {
+  cashback_status st = cashback_quarantine_list(client, show_one, x);
+  if (st != CASHBACK_OK)
+    return cli_sdk_error(c, client, "cannot read the quarantine", st);
+  if (x->n == 0)
+    return cli_error(c, CLI_FAIL, "no quarantined event with id '%s'", x->id);
+  return CLI_OK;
+}
+
+/* `x->id`, or all of them when it is NULL. */
+static int replay(cli *c, cashback_client *client, ctx *x) {
+  size_t n = 0;
+  cashback_status st = cashback_quarantine_replay(client, x->id, &n);
+  if (st == CASHBACK_E_NOT_FOUND)
+    return cli_error(c, CLI_FAIL, "no quarantined event with id '%s'", x->id);
+  if (st != CASHBACK_OK)
+    return cli_sdk_error(c, client, "replay", st);
+  printf("replayed %zu event%s: back in the spool, to be sent again\n", n,
+         n == 1 ? "" : "s");
+  return CLI_OK;
+}
+
+typedef int (*action_fn)(cli *c, cashback_client *client, ctx *x);
+
+/* The action the command line names, its operands checked; NULL with a
+ * message. */
+static action_fn action_of(cli *c, const char *action, const char *id, int json,
+                           int all) {
+  int is_list = strcmp(action, "list") == 0;
+  int is_show = strcmp(action, "show") == 0;
+  int is_replay = strcmp(action, "replay") == 0;
+  const char *wrong = NULL;
+  if (!is_list && !is_show && !is_replay) {
+    cli_error(c, CLI_USAGE,
+              "unknown action '%s' (list, show ID, replay ID|--all)", action);
+    return NULL;
   }
+  if (is_list && id)
+    wrong = "list takes no id";
+  else if (is_show && !id)
+    wrong = "show needs an event id";
+  else if (is_replay && !id == !all)
+    wrong = "replay needs an event id, or --all";
+  else if (all && !is_replay)
+    wrong = "--all goes with replay";
+  else if (json && !is_list)
+    wrong = "--json goes with list";
+  if (wrong) {
+    cli_error(c, CLI_USAGE, "%s", wrong);
+    return NULL;
+  }
+  return is_list ? list : is_show ? show : replay;
+}
+
+int cli_quarantine(cli *c, int argc, char **argv) {
+  int json = 0, all = 0;
+  const struct option own[] = {{"json", no_argument, &json, 1},
+                               {"all", no_argument, &all, 1},
+                               {NULL, 0, NULL, 0}};
+  int rc = cli_parse_options(
+      c, argc, argv, &(cli_options){.usage = usage, .own = own, .operands = 2});
+  if (rc != CLI_OK)
+    return rc;
   if (optind >= argc) {
     cli_error(c, CLI_USAGE, "list, show ID or replay ID|--all?");
     fputs(usage, stderr);
     return CLI_USAGE;
   }
-  const char *action = argv[optind++];
-  const char *id = optind < argc ? argv[optind++] : NULL;
-  if (optind < argc)
-    return cli_error(c, CLI_USAGE, "unexpected argument '%s'", argv[optind]);
-  int is_list = strcmp(action, "list") == 0;
-  int is_show = strcmp(action, "show") == 0;
-  int is_replay = strcmp(action, "replay") == 0;
-  if (!is_list && !is_show && !is_replay)
-    return cli_error(c, CLI_USAGE,
-                     "unknown action '%s' (list, show ID, replay ID|--all)",
-                     action);
-  if (is_list && id)
-    return cli_error(c, CLI_USAGE, "list takes no id");
-  if (is_show && !id)
-    return cli_error(c, CLI_USAGE, "show needs an event id");
-  if (is_replay && !id == !all)
-    return cli_error(c, CLI_USAGE, "replay needs an event id, or --all");
-  if (all && !is_replay)
-    return cli_error(c, CLI_USAGE, "--all goes with replay");
-  if (json && !is_list)
-    return cli_error(c, CLI_USAGE, "--json goes with list");
-
+  const char *id = optind + 1 < argc ? argv[optind + 1] : NULL;
+  action_fn run = action_of(c, argv[optind], id, json, all);
+  if (!run)
+    return CLI_USAGE;
   cashback_client *client;
-  int rc = cli_client(c, &client);
+  rc = cli_client(c, &client);
   if (rc != CLI_OK)
     return rc;
   ctx x = {json, id, 0};
-  cashback_status st;
-  if (is_list) {
-    if (json)
-      printf("[");
-    st = cashback_quarantine_list(client, list_one, &x);
-    if (json)
-      printf("]\n");
-    cashback_queue_status qs = {.size = sizeof(qs)};
-    uint64_t damaged = 0;
-    if (st == CASHBACK_OK && cashback_get_status(client, &qs) == CASHBACK_OK)
-      damaged = qs.quarantine_damaged;
-    if (st == CASHBACK_OK && !json && x.n == 0 && damaged == 0)
-      printf("the quarantine is empty\n");
-    if (damaged) /* on stderr with --json, which stays one array */
-      fprintf(json ? stderr : stdout,
-              "%llu damaged region%s in quarantine.log: cannot be read, kept "
-              "in the file\n",
-              (unsigned long long)damaged, damaged == 1 ? "" : "s");
-    if (st != CASHBACK_OK)
-      rc = cli_sdk_error(c, client, "cannot read the quarantine", st);
-  } else if (is_show) {
-    st = cashback_quarantine_list(client, show_one, &x);
-    if (st != CASHBACK_OK)
-      rc = cli_sdk_error(c, client, "cannot read the quarantine", st);
-    else if (x.n == 0)
-      rc = cli_error(c, CLI_FAIL, "no quarantined event with id '%s'", id);
-  } else {
-    size_t n = 0;
-    st = cashback_quarantine_replay(client, all ? NULL : id, &n);
-    if (st == CASHBACK_E_NOT_FOUND)
-      rc = cli_error(c, CLI_FAIL, "no quarantined event with id '%s'", id);
-    else if (st != CASHBACK_OK)
-      rc = cli_sdk_error(c, client, "replay", st);
-    else
-      printf("replayed %zu event%s: back in the spool, to be sent again\n", n,
-             n == 1 ? "" : "s");
-  }
+  rc = run(c, client, &x);
   cashback_client_free(client);
   return rc;
 }

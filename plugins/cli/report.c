@@ -169,9 +169,60 @@ static int parse_type(const char *s, cashback_event_type *t) {
   return -1;
 }
 
+/* One option into the args `ud`; an exit code. */
+static int take(cli *c, int opt, const char *arg, void *ud) {
+  (void)c;
+  args *a = ud;
+  switch (opt) {
+  case O_ORDER:
+    a->order = arg;
+    return CLI_OK;
+  case O_CLICK:
+    a->click = arg;
+    return CLI_OK;
+  case O_AMOUNT:
+    a->amount = arg;
+    return CLI_OK;
+  case O_CURRENCY:
+    a->currency = arg;
+    return CLI_OK;
+  case O_ITEM:
+    a->items[a->n_items++] = arg;
+    return CLI_OK;
+  case O_VOUCHER:
+    a->vouchers[a->n_vouchers++] = arg;
+    return CLI_OK;
+  case O_CUSTOMER:
+    a->customer = arg;
+    return CLI_OK;
+  case O_ORDER_TIME:
+    a->order_time = arg;
+    return CLI_OK;
+  case O_REFUND_ID:
+    a->refund_id = arg;
+    return CLI_OK;
+  case O_REASON:
+    a->reason = arg;
+    return CLI_OK;
+  case O_META:
+    a->meta[a->n_meta++] = arg;
+    return CLI_OK;
+  case O_TEST:
+    a->test = 1;
+    return CLI_OK;
+  case O_JSON:
+    a->json = 1;
+    return CLI_OK;
+  case O_DRY_RUN:
+    a->dry_run = 1;
+    return CLI_OK;
+  default:
+    return CLI_USAGE;
+  }
+}
+
 int cli_report(cli *c, int argc, char **argv) {
-  static const struct option opts[] = {
-      CLI_COMMON_OPTIONS,
+  static const struct option own[] = {
       {"order", required_argument, NULL, O_ORDER},
       {"click", required_argument, NULL, O_CLICK},
       {"amount", required_argument, NULL, O_AMOUNT},
@@ -197,63 +248,12 @@ int cli_report(cli *c, int argc, char **argv) {
     rc = cli_error(c, CLI_FAIL, "out of memory");
     goto out;
   }
-  int opt;
-  while ((opt = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
-    int common = cli_common_option(c, opt, usage);
-    if (common < 0) {
-      rc = CLI_USAGE;
-      goto out;
-    }
-    if (common)
-      continue;
-    switch (opt) {
-    case O_ORDER:
-      a.order = optarg;
-      break;
-    case O_CLICK:
-      a.click = optarg;
-      break;
-    case O_AMOUNT:
-      a.amount = optarg;
-      break;
-    case O_CURRENCY:
-      a.currency = optarg;
-      break;
-    case O_ITEM:
-      a.items[a.n_items++] = optarg;
-      break;
-    case O_VOUCHER:
-      a.vouchers[a.n_vouchers++] = optarg;
-      break;
-    case O_CUSTOMER:
-      a.customer = optarg;
-      break;
-    case O_ORDER_TIME:
-      a.order_time = optarg;
-      break;
-    case O_REFUND_ID:
-      a.refund_id = optarg;
-      break;
-    case O_REASON:
-      a.reason = optarg;
-      break;
-    case O_META:
-      a.meta[a.n_meta++] = optarg;
-      break;
-    case O_TEST:
-      a.test = 1;
-      break;
-    case O_JSON:
-      a.json = 1;
-      break;
-    case O_DRY_RUN:
-      a.dry_run = 1;
-      break;
-    default:
-      rc = CLI_USAGE;
-      goto out;
-    }
-  }
+  rc = cli_parse_options(
+      c, argc, argv,
+      &(cli_options){
+          .usage = usage, .own = own, .take = take, .ud = &a, .operands = -1});
+  if (rc != CLI_OK)
+    goto out;
   cashback_event_type type;
   if (optind >= argc) {
     rc =

@@ -185,58 +185,37 @@ static int watch(cli *c, cashback_client *client, int64_t stop_timeout_s) {
   return CLI_OK;
 }
 
+/* --timeout ('T') into seconds[0], --stop-timeout ('S') into seconds[1]. */
+static int take(cli *c, int opt, const char *arg, void *ud) {
+  int64_t *seconds = ud;
+  if (opt == 'T' && cli_parse_int(arg, 1, 86400, &seconds[0]) != 0)
+    return cli_error(c, CLI_USAGE, "--timeout: '%s' must be 1 to 86400 seconds",
+                     arg);
+  if (opt == 'S' && cli_parse_int(arg, 0, 3600, &seconds[1]) != 0)
+    return cli_error(c, CLI_USAGE,
+                     "--stop-timeout: '%s' must be 0 to 3600 seconds", arg);
+  return opt == 'T' || opt == 'S' ? CLI_OK : CLI_USAGE;
+}
+
 int cli_send(cli *c, int argc, char **argv) {
-  enum { O_WATCH = 256, O_TIMEOUT, O_STOP, O_PROGRESS, O_NO_PROGRESS, O_QUIET };
-  static const struct option opts[] = {
-      CLI_COMMON_OPTIONS,
-      {"watch", no_argument, NULL, O_WATCH},
-      {"timeout", required_argument, NULL, O_TIMEOUT},
-      {"stop-timeout", required_argument, NULL, O_STOP},
-      {"progress", no_argument, NULL, O_PROGRESS},
-      {"no-progress", no_argument, NULL, O_NO_PROGRESS},
-      {"quiet", no_argument, NULL, O_QUIET},
-      {NULL, 0, NULL, 0}};
-  int opt, watch_mode = 0, progress = -1, quiet = 0;
-  int64_t timeout_s = 60, stop_s = 10;
-  while ((opt = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
-    int common = cli_common_option(c, opt, usage);
-    if (common < 0)
-      return CLI_USAGE;
-    if (common)
-      continue;
-    switch (opt) {
-    case O_WATCH:
-      watch_mode = 1;
-      break;
-    case O_TIMEOUT:
-      if (cli_parse_int(optarg, 1, 86400, &timeout_s) != 0)
-        return cli_error(c, CLI_USAGE,
-                         "--timeout: '%s' must be 1 to 86400 seconds", optarg);
-      break;
-    case O_STOP:
-      if (cli_parse_int(optarg, 0, 3600, &stop_s) != 0)
-        return cli_error(c, CLI_USAGE,
-                         "--stop-timeout: '%s' must be 0 to 3600 seconds",
-                         optarg);
-      break;
-    case O_PROGRESS:
-      progress = 1;
-      break;
-    case O_NO_PROGRESS:
-      progress = 0;
-      break;
-    case O_QUIET:
-      quiet = 1;
-      break;
-    default:
-      return CLI_USAGE;
-    }
-  }
-  if (optind < argc)
-    return cli_error(c, CLI_USAGE, "unexpected argument '%s'", argv[optind]);
+  int watch_mode = 0, progress = -1, quiet = 0;
+  int64_t seconds[2] = {60, 10}; /* --timeout, --stop-timeout */
+  const struct option own[] = {{"watch", no_argument, &watch_mode, 1},
+                               {"timeout", required_argument, NULL, 'T'},
+                               {"stop-timeout", required_argument, NULL, 'S'},
+                               {"progress", no_argument, &progress, 1},
+                               {"no-progress", no_argument, &progress, 0},
+                               {"quiet", no_argument, &quiet, 1},
+                               {NULL, 0, NULL, 0}};
+  int rc = cli_parse_options(
+      c, argc, argv,
+      &(cli_options){.usage = usage, .own = own, .take = take, .ud = seconds});
+  if (rc != CLI_OK)
+    return rc;
+  int64_t timeout_s = seconds[0], stop_s = seconds[1];
   c->daemon = watch_mode;
   cashback_client *client;
-  int rc = cli_client(c, &client);
+  rc = cli_client(c, &client);
   if (rc != CLI_OK)
     return rc;
   rc = watch_mode ? watch(c, client, stop_s)

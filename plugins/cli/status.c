@@ -59,17 +59,12 @@ static void print_json(cashback_client *client,
   printf("}\n");
 }
 
-static void print_text(cashback_client *client,
-                       const cashback_queue_status *q) {
-  char a[64], b[64];
-  /* Texts from the spool's files, shown printable (cli_shown()). */
-  char problem[4 * CASHBACK_ERROR_MAX], last[4 * CASHBACK_ERROR_MAX],
-      spool[4 * CASHBACK_ERROR_MAX];
+/* What the spool holds: queued, deferred, quarantined, damaged. */
+static void print_spool(const cashback_queue_status *q) {
+  char a[64];
+  /* A text from the spool's files, shown printable (cli_shown()). */
+  char problem[4 * CASHBACK_ERROR_MAX];
   cli_shown(problem, sizeof(problem), q->spool_problem);
-  cli_shown(last, sizeof(last), q->last_error);
-  cli_shown(spool, sizeof(spool), q->spool_error);
-  int64_t now = (int64_t)time(NULL);
-  printf("merchant:      %s\n", cashback_client_merchant_id(client));
   cli_bytes(q->queued_bytes, a, sizeof(a));
   printf("queued:        %llu event%s (%s)\n",
          (unsigned long long)q->queued_events, q->queued_events == 1 ? "" : "s",
@@ -108,6 +103,16 @@ static void print_text(cashback_client *client,
            (unsigned long long)q->read_errors,
            q->unreadable_files || !q->spool_problem[0] ? "" : ": ",
            q->unreadable_files ? "" : problem);
+}
+
+/* What the sender did and will do. */
+static void print_sender(const cashback_queue_status *q) {
+  char a[64], b[64];
+  /* Texts from the spool's files, shown printable (cli_shown()). */
+  char last[4 * CASHBACK_ERROR_MAX], spool[4 * CASHBACK_ERROR_MAX];
+  cli_shown(last, sizeof(last), q->last_error);
+  cli_shown(spool, sizeof(spool), q->spool_error);
+  int64_t now = (int64_t)time(NULL);
   if (q->last_success) {
     cli_iso_time(q->last_success, a, sizeof(a));
     cli_duration(now - q->last_success, b, sizeof(b));
@@ -153,27 +158,22 @@ static void print_text(cashback_client *client,
            q->state_damaged == 1 ? "" : "s");
 }
 
+static void print_text(cashback_client *client,
+                       const cashback_queue_status *q) {
+  printf("merchant:      %s\n", cashback_client_merchant_id(client));
+  print_spool(q);
+  print_sender(q);
+}
+
 int cli_status(cli *c, int argc, char **argv) {
-  enum { O_JSON = 256 };
-  static const struct option opts[] = {CLI_COMMON_OPTIONS,
-                                       {"json", no_argument, NULL, O_JSON},
-                                       {NULL, 0, NULL, 0}};
-  int opt, json = 0;
-  while ((opt = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
-    int common = cli_common_option(c, opt, usage);
-    if (common < 0)
-      return CLI_USAGE;
-    if (common)
-      continue;
-    if (opt == O_JSON)
-      json = 1;
-    else
-      return CLI_USAGE;
-  }
-  if (optind < argc)
-    return cli_error(c, CLI_USAGE, "unexpected argument '%s'", argv[optind]);
+  int json = 0;
+  const struct option own[] = {{"json", no_argument, &json, 1},
+                               {NULL, 0, NULL, 0}};
+  int rc = cli_parse_options(c, argc, argv,
+                             &(cli_options){.usage = usage, .own = own});
   cashback_client *client;
-  int rc = cli_client(c, &client);
+  if (rc == CLI_OK)
+    rc = cli_client(c, &client);
   if (rc != CLI_OK)
     return rc;
   cashback_queue_status q = {.size = sizeof(q)};

@@ -166,63 +166,63 @@ enum { O_KEY = 256, O_KEY_FILE, O_SIG, O_BODY, O_NOW, O_TOL };
 
 /* What the command line asks for. */
 typedef struct request {
+  cashback_verifier *v; /* takes the keys */
   const char *sig, *body_path;
   int64_t now, tol;
   int keys, stdin_keys;
 } request;
 
-/* One option into `r` (keys into `v`); an exit code. */
-static int take_option(cli *c, cashback_verifier *v, request *r, int opt) {
+/* One option into the request `ud` (keys into its verifier); an exit
+ * code. */
+static int take_option(cli *c, int opt, const char *arg, void *ud) {
+  request *r = ud;
+  cashback_verifier *v = r->v;
   switch (opt) {
   case O_KEY:
     r->keys++;
-    return add_key(c, v, optarg, "--key");
+    return add_key(c, v, arg, "--key");
   case O_KEY_FILE: {
     int rc;
-    if (strcmp(optarg, "-") == 0 && r->body_path &&
-        strcmp(r->body_path, "-") == 0)
+    if (strcmp(arg, "-") == 0 && r->body_path && strcmp(r->body_path, "-") == 0)
       rc = cli_error(c, CLI_USAGE,
                      "--key-file - and --body - cannot both read standard "
                      "input");
     else
-      rc = add_key_file(c, v, optarg, &r->keys);
-    r->stdin_keys |= strcmp(optarg, "-") == 0;
+      rc = add_key_file(c, v, arg, &r->keys);
+    r->stdin_keys |= strcmp(arg, "-") == 0;
     return rc;
   }
   case O_SIG:
-    r->sig = optarg;
+    r->sig = arg;
     return CLI_OK;
   case O_BODY:
-    r->body_path = optarg;
+    r->body_path = arg;
     return CLI_OK;
   case O_NOW: {
     int off;
-    if (cli_parse_int(optarg, 0, INT64_C(253402300799), &r->now) != 0 &&
-        cashback_time_parse(optarg, strlen(optarg), &r->now, &off) !=
-            CASHBACK_OK)
+    if (cli_parse_int(arg, 0, INT64_C(253402300799), &r->now) != 0 &&
+        cashback_time_parse(arg, strlen(arg), &r->now, &off) != CASHBACK_OK)
       return cli_error(c, CLI_USAGE,
                        "--now: '%s' must be Unix seconds or an RFC 3339 time",
-                       optarg);
+                       arg);
     return CLI_OK;
   }
   case O_TOL:
-    if (cli_parse_int(optarg, 0, INT64_C(31536000), &r->tol) != 0 ||
+    if (cli_parse_int(arg, 0, INT64_C(31536000), &r->tol) != 0 ||
         cashback_verifier_set_tolerance(v, r->tol) != CASHBACK_OK)
       return cli_error(c, CLI_USAGE,
                        "--tolerance: '%s' must be 0 to 31536000 "
                        "seconds",
-                       optarg);
+                       arg);
     return CLI_OK;
   default:
     return CLI_USAGE;
   }
 }
 
-/* The command line into `r` and the keys into `v`; an exit code. */
-static int parse_args(cli *c, cashback_verifier *v, request *r, int argc,
-                      char **argv) {
-  static const struct option opts[] = {
-      CLI_COMMON_OPTIONS,
+/* The command line into `r` and the keys into its verifier; an exit code. */
+static int parse_args(cli *c, request *r, int argc, char **argv) {
+  static const struct option own[] = {
       {"key", required_argument, NULL, O_KEY},
       {"key-file", required_argument, NULL, O_KEY_FILE},
       {"signature", required_argument, NULL, O_SIG},
@@ -230,19 +230,11 @@ static int parse_args(cli *c, cashback_verifier *v, request *r, int argc,
       {"now", required_argument, NULL, O_NOW},
       {"tolerance", required_argument, NULL, O_TOL},
       {NULL, 0, NULL, 0}};
-  int rc = CLI_OK, opt;
-  while (rc == CLI_OK &&
-         (opt = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
-    int common = cli_common_option(c, opt, usage);
-    if (common < 0)
-      return CLI_USAGE;
-    if (!common)
-      rc = take_option(c, v, r, opt);
-  }
+  int rc = cli_parse_options(
+      c, argc, argv,
+      &(cli_options){.usage = usage, .own = own, .take = take_option, .ud = r});
   if (rc != CLI_OK)
     return rc;
-  if (optind < argc)
-    return cli_error(c, CLI_USAGE, "unexpected argument '%s'", argv[optind]);
   if (r->keys == 0)
     return cli_error(c, CLI_USAGE,
                      "--key KEY_ID:SECRET or --key-file is "
@@ -311,10 +303,10 @@ int cli_verify(cli *c, int argc, char **argv) {
   cashback_verifier *v = cashback_verifier_new();
   if (!v)
     return cli_error(c, CLI_FAIL, "out of memory");
-  request r = {.now = (int64_t)time(NULL), .tol = 300};
+  request r = {.v = v, .now = (int64_t)time(NULL), .tol = 300};
   char *body = NULL;
   size_t len = 0;
-  int rc = parse_args(c, v, &r, argc, argv);
+  int rc = parse_args(c, &r, argc, argv);
   if (rc == CLI_OK && !(body = read_body(c, r.body_path, &len)))
     rc = CLI_USAGE;
   if (rc == CLI_OK) {

@@ -126,6 +126,13 @@ run 0 "$CB" --version; out "cashback $(sed -n 's/.*CASHBACK_VERSION "\(.*\)".*/\
 run 2 "$CB"; err "usage: cashback"
 run 2 "$CB" frobnicate; err "unknown command 'frobnicate'"
 run 2 "$CB" --bogus status
+err "Try 'cashback \-\-help'"
+# Every command parses its options and operands alike (cli_parse_options()).
+for c in send status doctor verify; do
+  run 2 "$CB" $c --bogus; err "Try 'cashback $c \-\-help'"
+  run 2 "$CB" $c extra; err "unexpected argument 'extra'"
+  run 0 "$CB" $c --help; out "usage: cashback $c"
+done
 run 0 "$CB" report --help; out "usage: cashback report"
 
 # 2. Configuration -------------------------------------------------------
@@ -250,6 +257,8 @@ run 0 "$CB" send --quiet
 run 2 "$CB" send --timeout 0; err "\-\-timeout: '0'"
 run 2 "$CB" send --timeout x; err "\-\-timeout"
 run 2 "$CB" send extra; err "unexpected argument"
+run 2 "$CB" send --stop-timeout 3601; err "\-\-stop-timeout: '3601' must be 0 to 3600 seconds"
+run 2 "$CB" send --watch --stop-timeout x; err "\-\-stop-timeout: 'x'"
 # Unreachable network: port 1 on loopback refuses.
 down=$(conn spooldown "$SECRET" "http://127.0.0.1:1/v1/events")
 run 0 env CASHBACK_CONNECTION="$down" "$CB" report sale --order D-1 --click t --amount 1 --currency EUR
@@ -349,6 +358,11 @@ run 2 "$CB" quarantine replay; err "replay needs an event id, or \-\-all"
 run 2 "$CB" quarantine show; err "show needs an event id"
 run 2 "$CB" quarantine purge; err "unknown action 'purge'"
 run 2 "$CB" quarantine; err "list, show ID or replay"
+run 2 "$CB" quarantine list x; err "list takes no id"
+run 2 "$CB" quarantine show a b; err "unexpected argument 'b'"
+run 2 "$CB" quarantine list --all; err "\-\-all goes with replay"
+run 2 "$CB" quarantine show x --json; err "\-\-json goes with list"
+run 2 "$CB" quarantine replay x --all; err "replay needs an event id, or \-\-all"
 run 0 "$CB" quarantine replay "$qid"; out "replayed 1 event"
 run 0 "$CB" send; out "delivered 1 event"
 run 0 "$CB" quarantine list; out "the quarantine is empty"
@@ -424,6 +438,11 @@ run 1 "$CB" import --dry-run "$tmp/$(printf 'e\033[2Jsc.csv')"
 outF 'e\x1b[2Jsc.csv: 2 rows, 0 valid'; errF 'e\x1b[2Jsc.csv:2: skipped'
 no_control "$tmp/out" "import, file name"; no_control "$tmp/err" "import, file name"
 run 2 "$CB" import; err "which file"
+run 2 "$CB" import a.csv b.csv; err "one file at a time ('b.csv' is extra)"
+# Flags set by getopt_long() itself: --dry-run, --quiet, --json together.
+run 1 "$CB" import --dry-run --quiet --json --no-progress "$tmp/esc.csv"
+out '"rows":2,"imported":0,"skipped":2,"dry_run":true'
+[ -s "$tmp/err" ] && fail "import --quiet printed: $(head -2 "$tmp/err")"
 
 # 8. Verify --------------------------------------------------------------
 printf '{"protocol":1,"merchant_id":"shop-42","events":[]}' >"$tmp/body"
