@@ -12,9 +12,10 @@
  *   header for the application;
  * - an output filter (normal and error responses) takes every
  *   X-Cashback-Event header off the response (r->headers_out and
- *   r->err_headers_out: backends put theirs in either) and, where reporting
- *   is on, parses each with cashback_event_parse() (a sale that names no
- *   click gets the request's: cashback_event_set_click_default()) and
+ *   r->err_headers_out: backends put theirs in either; also of the
+ *   requests an internal redirect replaced) and, where reporting is on
+ *   (not in subrequests), parses each with cashback_event_parse() (a sale that
+ * names no click gets the request's: cashback_event_set_click_default()) and
  *   stores it with cashback_report(); a store that fails is logged, or
  *   answered 503 where CashbackOnFailure 503 says so.
  * Clients are made per child (child_init), one per virtual host that names
@@ -533,6 +534,18 @@ static int collect(void *rec, const char *key, const char *value) {
   return 1;
 }
 
+/* Takes every instance of the report header off `t` into `texts`, once
+ * per table (`seen`: the tables already taken). */
+static void take_headers(apr_array_header_t *seen, apr_array_header_t *texts,
+                         apr_table_t *t) {
+  for (int i = 0; i < seen->nelts; i++)
+    if (APR_ARRAY_IDX(seen, i, apr_table_t *) == t)
+      return;
+  *(apr_table_t **)apr_array_push(seen) = t;
+  apr_table_do(collect, texts, t, REPORT_HEADER, NULL);
+  apr_table_unset(t, REPORT_HEADER);
+}
+
 static apr_status_t report_filter(ap_filter_t *f, apr_bucket_brigade *bb) {
   request_rec *r = f->r;
   cb_filter *ctx = f->ctx;
@@ -541,22 +554,33 @@ static apr_status_t report_filter(ap_filter_t *f, apr_bucket_brigade *bb) {
     return APR_SUCCESS;
   }
   /* Every instance, from both tables, off the response (also where
-   * reporting is off, and for subrequests). */
+   * reporting is off, and for subrequests), and off the requests an
+   * internal redirect replaced (an ErrorDocument, a CGI's local Location,
+   * ProxyErrorOverride): the application's header is on one of those,
+   * and the reporting and failure policy of any of them counts, so that a
+   * thank-you page answered by a redirected request is still reported. */
   apr_array_header_t *texts = apr_array_make(r->pool, 2, sizeof(const char *));
-  apr_table_do(collect, texts, r->headers_out, REPORT_HEADER, NULL);
-  apr_table_do(collect, texts, r->err_headers_out, REPORT_HEADER, NULL);
-  apr_table_unset(r->headers_out, REPORT_HEADER);
-  apr_table_unset(r->err_headers_out, REPORT_HEADER);
-  const cb_dir *dc = ap_get_module_config(r->per_dir_config, &cashback_module);
+  apr_array_header_t *seen = apr_array_make(r->pool, 4, sizeof(apr_table_t *));
+  int report = 0, fail503 = 0;
+  for (request_rec *q = r; q; q = q->prev) {
+    take_headers(seen, texts, q->headers_out);
+    take_headers(seen, texts, q->err_headers_out);
+    const cb_dir *dc =
+        ap_get_module_config(q->per_dir_config, &cashback_module);
+    if (dc && dc->report == 1) {
+      report = 1;
+      fail503 |= dc->fail503 == 1;
+    }
+  }
   int not_stored = 0;
-  if (texts->nelts > 0 && !r->main && dc && dc->report == 1) {
+  if (texts->nelts > 0 && !r->main && report) {
     const cb_server *sc = server_conf(r->server);
     cashback_client *c = sc->merchant ? sc->merchant->client : NULL;
     for (int i = 0; i < texts->nelts; i++)
       not_stored |=
           report_one(r, c, APR_ARRAY_IDX(texts, i, const char *)) == NOT_STORED;
   }
-  if (!not_stored || dc->fail503 != 1 || r->main) {
+  if (!not_stored || !fail503 || r->main) {
     ap_remove_output_filter(f);
     return ap_pass_brigade(f->next, bb);
   }

@@ -24,7 +24,7 @@ sandbox=$top_builddir/plugins/sandbox/cashback-sandbox
 [ -f "$module" ] || { echo "apache: FAIL: $module is not built" >&2; exit 1; }
 [ -x "$sandbox" ] || { echo "apache: FAIL: $sandbox is not built" >&2; exit 1; }
 moddir=$(apxs -q LIBEXECDIR 2>/dev/null || echo /usr/lib/apache2/modules)
-for m in mpm_prefork mpm_event authz_core alias cgi proxy proxy_http; do
+for m in mpm_prefork mpm_event authz_core alias cgi proxy proxy_http include; do
   [ -f "$moddir/mod_$m.so" ] || { echo "apache: SKIP: no $moddir/mod_$m.so"; exit 77; }
 done
 work=$(mktemp -d "${TMPDIR:-/tmp}/cashback-apache.XXXXXX")

@@ -20,7 +20,15 @@ MPM:
   5. the header in a location without CashbackReport: removed, not reported;
   6. configtest: a bad directive value and a bad configuration file fail
      `apache2 -t`, naming the directive and the reason;
-  7. the failure policy (first MPM only), with a spool at its cap
+  7. subrequests and ErrorDocument responses: a thank-you page through
+     mod_include with included CGI and proxied pages that carry the
+     header, a static .shtml page including one, a 404 answered by an
+     ErrorDocument that is the shop, a CGI's local redirect (Location:
+     /path) after its sale, a proxied 500 replaced by an ErrorDocument
+     (ProxyErrorOverride): the header never reaches the browser; the main
+     request's sale (the redirected request's) is delivered once, the
+     subrequests' are not reported;
+  8. the failure policy (first MPM only), with a spool at its cap
      (spool_max_bytes 64k, CashbackSender Off): the 503 location answers
      503, the pass location answers 200 and logs, the header is removed
      from both; once the sender drained the spool, the provider's retry
@@ -186,9 +194,9 @@ class App(BaseHTTPRequestHandler):
         u = urllib.parse.urlsplit(self.path)
         q = dict(urllib.parse.parse_qsl(u.query))
         click = self.headers.get("X-Cashback-Click", "")
-        self.send_response(200)
+        self.send_response(500 if u.path == "/app/fail" else 200)
         self.send_header("Content-Type", "text/plain")
-        if u.path == "/app/paid":
+        if u.path in ("/app/paid", "/app/fail"):
             self.send_header("X-Cashback-Event",
                              "type=sale;order_id=%s;amount=19.90;currency=EUR;"
                              "click=%s" % (q["order"], click))
@@ -237,6 +245,35 @@ echo
 echo "filled $n"
 ''')
 os.chmod(os.path.join(cgi, "fill.cgi"), 0o755)
+with open(os.path.join(cgi, "ssi.cgi"), "w") as f:
+    f.write(r'''#!/bin/sh
+# A thank-you page put through mod_include: ?order=K&sub=M reports sale K
+# and includes the shop's page of K again and of M, and the proxied
+# application's page of M.
+arg() { printf '%s' "$QUERY_STRING" | sed -n "s/^.*$1=\([0-9]*\).*$/\1/p"; }
+order=$(arg order) sub=$(arg sub)
+echo "Content-Type: text/html"
+echo "X-Cashback-Event: type=sale;order_id=$order;amount=49.90;currency=EUR"
+echo
+echo "<p>thanks</p>"
+echo "<!--#include virtual=\"/cgi-bin/shop.cgi?order=$order\" -->"
+echo "<!--#include virtual=\"/cgi-bin/shop.cgi?bare=$sub\" -->"
+echo "<!--#include virtual=\"/app/paid?order=$sub\" -->"
+''')
+with open(os.path.join(cgi, "redirect.cgi"), "w") as f:
+    f.write(r'''#!/bin/sh
+# Reports sale ?order=N and answers with a local redirect (mod_cgi serves
+# /landing.html in its place).
+n=$(printf '%s' "$QUERY_STRING" | sed -n 's/^order=\([0-9]*\)$/\1/p')
+echo "X-Cashback-Event: type=sale;order_id=$n;amount=49.90;currency=EUR"
+echo "Location: /landing.html"
+echo
+''')
+for name in ("ssi.cgi", "redirect.cgi"):
+    os.chmod(os.path.join(cgi, name), 0o755)
+with open(os.path.join(htdocs, "sub.shtml"), "w") as f:
+    f.write('<p>page</p>\n<!--#include virtual="/cgi-bin/shop.cgi'
+            '?${QUERY_STRING}" -->\n')
 for name in ("shop.cgi", "noreport.cgi"):
     path = os.path.join(cgi, name)
     with open(path, "w") as f:
@@ -256,7 +293,8 @@ def write_conf(path, mpm, port, extra="", merchant=None):
         'DocumentRoot "%s"' % htdocs,
         "LoadModule mpm_%s_module %s/mod_mpm_%s.so" % (mpm, MODDIR, mpm),
     ]
-    for m in ("authz_core", "alias", "cgi", "proxy", "proxy_http"):
+    for m in ("authz_core", "alias", "cgi", "proxy", "proxy_http",
+              "include"):
         lines.append("LoadModule %s_module %s/mod_%s.so" % (m, MODDIR, m))
     lines.append("LoadModule cashback_module %s" % MODULE)
     if run_as:
@@ -277,6 +315,18 @@ def write_conf(path, mpm, port, extra="", merchant=None):
         '<Location "/app/">', "CashbackReport On", "</Location>",
         '<Location "/hook/">', "CashbackReport On",
         "CashbackOnFailure 503", "</Location>",
+        # subrequests (mod_include) and ErrorDocument responses
+        '<Directory "%s">' % htdocs, "Options +Includes", "</Directory>",
+        '<Directory "%s">' % cgi, "Options +Includes", "</Directory>",
+        '<Files "*.shtml">', "SetOutputFilter INCLUDES", "</Files>",
+        '<Location "/cgi-bin/ssi.cgi">', "CashbackReport On",
+        "SetOutputFilter INCLUDES", "</Location>",
+        '<Location "/sub.shtml">', "CashbackReport On", "</Location>",
+        '<Location "/cgi-bin/redirect.cgi">', "CashbackReport On",
+        "</Location>",
+        '<Location "/app/fail">', "CashbackReport On",
+        "ProxyErrorOverride On", "ErrorDocument 500 /landing.html",
+        "</Location>",
         extra,
     ]
     with open(path, "w") as f:
@@ -357,7 +407,9 @@ check(rc != 0 and "CashbackConfigFile" in out,
 def run(mpm, base):
     port = free_port()
     path = os.path.join(WORK, "httpd-%s.conf" % mpm)
-    write_conf(path, mpm, port)
+    # An ErrorDocument that is the shop: it reports a sale naming no click.
+    write_conf(path, mpm, port, '<Location "/gone/">\nErrorDocument 404 '
+               '/cgi-bin/shop.cgi?bare=%d20\n</Location>' % base)
     log = open(os.path.join(WORK, "apache-%s.out" % mpm), "w")
     httpd = start([APACHE2, "-f", path, "-DFOREGROUND"], stdout=log,
                   stderr=subprocess.STDOUT)
@@ -468,6 +520,57 @@ def run(mpm, base):
           "%s: the reload is the same event id, counted once" % mpm, repr(evs))
     check(not events_of(quiet_order),
           "%s: the non-reporting location's event was not reported" % mpm)
+
+    # 7. subrequests and ErrorDocument responses
+    ssi_order, sub_order = "%d21" % base, "%d22" % base
+    dups = duplicates()
+    st, hs, body = request(port, "/cgi-bin/ssi.cgi?order=%s&sub=%s"
+                           % (ssi_order, sub_order), {"Cookie": cookie})
+    check(st == 200 and not header_values(hs, "X-Cashback-Event")
+          and body.count("click=" + handle) == 3,
+          "%s: SSI page with three included pages (CGI, proxied): no "
+          "header reaches the browser" % mpm, "%d %r %r" % (st, hs, body))
+    static_order = "%d23" % base
+    st, hs, body = request(port, "/sub.shtml?bare=%s" % static_order,
+                           {"Cookie": cookie})
+    check(st == 200 and not header_values(hs, "X-Cashback-Event")
+          and "click=" + handle in body,
+          "%s: static SSI page including a paid-order page: no header"
+          % mpm, "%d %r" % (st, hs))
+    gone_order = "%d20" % base
+    st, hs, body = request(port, "/gone/x", {"Cookie": cookie})
+    check(st == 404 and not header_values(hs, "X-Cashback-Event")
+          and "header=" + handle in body,
+          "%s: 404 answered by an ErrorDocument that reports: no header"
+          % mpm, "%d %r" % (st, hs))
+    redirect_order, fail_order = "%d24" % base, "%d25" % base
+    st, hs, body = request(port, "/cgi-bin/redirect.cgi?order=%s"
+                           % redirect_order, {"Cookie": cookie})
+    check(st == 200 and body == "<p>landing</p>\n"
+          and not header_values(hs, "X-Cashback-Event"),
+          "%s: a CGI's local redirect after its sale: the page, no header"
+          % mpm, "%d %r" % (st, hs))
+    st, hs, body = request(port, "/app/fail?order=%s" % fail_order,
+                           {"Cookie": cookie})
+    check(st == 500 and body == "<p>landing</p>\n"
+          and not header_values(hs, "X-Cashback-Event"),
+          "%s: a proxied 500 replaced by an ErrorDocument "
+          "(ProxyErrorOverride): no header" % mpm, "%d %r" % (st, hs))
+    for order, what in ((ssi_order, "the SSI page's own sale"),
+                        (gone_order, "the ErrorDocument's sale"),
+                        (redirect_order, "the sale before a CGI's local "
+                         "redirect"),
+                        (fail_order, "the sale of a replaced error page")):
+        evs = wait_for(lambda: sales(order), what)
+        check(len(evs) == 1 and evs[0][1]["click"]["token"] == "tokA%d" % base,
+              "%s: %s is delivered once" % (mpm, what), repr(evs))
+    time.sleep(0.3)
+    check(duplicates() == dups and len(sales(ssi_order)) == 1,
+          "%s: ... the SSI page's sale once, though an included page "
+          "reported it again" % mpm, repr(sales(ssi_order)))
+    check(not events_of(sub_order) and not events_of(static_order),
+          "%s: the included pages' own sales are not reported "
+          "(subrequests are not)" % mpm)
     stop(httpd)
     check(httpd.returncode is not None, "%s: apache2 stopped" % mpm)
     log.close()
@@ -491,7 +594,7 @@ def start_httpd(path, mpm, port, name):
     return httpd
 
 
-# --- 7. the failure policy, with a full spool -----------------------------------
+# --- 8. the failure policy, with a full spool -----------------------------------
 def run_full(mpm, base):
     spool_full = os.path.join(WORK, "spool-full")
     os.mkdir(spool_full, 0o700)
