@@ -8,65 +8,10 @@
 #include "cashback_options.h"
 #include "cashback_time.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static cashback_status text_merchant_id(cashback_options *o, const char *v,
-                                        size_t len) {
-  (void)len;
-  return cashback_options_set_merchant_id(o, v);
-}
-
-static cashback_status text_key_id(cashback_options *o, const char *v,
-                                   size_t len) {
-  return cashback__options_set_key_part(o, CASHBACK__KEY_ID, v, len);
-}
-
-static cashback_status text_secret(cashback_options *o, const char *v,
-                                   size_t len) {
-  return cashback__options_set_key_part(o, CASHBACK__SECRET, v, len);
-}
-
-static cashback_status text_next_key_id(cashback_options *o, const char *v,
-                                        size_t len) {
-  return cashback__options_set_key_part(o, CASHBACK__NEXT_KEY_ID, v, len);
-}
-
-static cashback_status text_next_secret(cashback_options *o, const char *v,
-                                        size_t len) {
-  return cashback__options_set_key_part(o, CASHBACK__NEXT_SECRET, v, len);
-}
-
-static cashback_status text_cookie_secret(cashback_options *o, const char *v,
-                                          size_t len) {
-  (void)len;
-  return cashback_options_set_cookie_secret(o, v);
-}
-
-static cashback_status text_endpoint(cashback_options *o, const char *v,
-                                     size_t len) {
-  (void)len;
-  return cashback_options_set_endpoint(o, v);
-}
-
-static cashback_status text_landing(cashback_options *o, const char *v,
-                                    size_t len) {
-  (void)len;
-  return cashback_options_set_landing_params(o, v);
-}
-
-static cashback_status text_cookie_name(cashback_options *o, const char *v,
-                                        size_t len) {
-  (void)len;
-  return cashback_options_set_cookie_name(o, v);
-}
-
-static cashback_status text_cookie_domain(cashback_options *o, const char *v,
-                                          size_t len) {
-  (void)len;
-  return cashback_options_set_cookie_domain(o, v);
-}
 
 static cashback_status text_window(cashback_options *o, const char *v,
                                    size_t len) {
@@ -96,18 +41,6 @@ static cashback_status text_log_level(cashback_options *o, const char *v,
     }
   return cashback__options_fail(
       o, CASHBACK_E_CONFIG, "log_level: must be debug, info, warn or error");
-}
-
-static cashback_status text_spool_dir(cashback_options *o, const char *v,
-                                      size_t len) {
-  (void)len;
-  return cashback_options_set_spool_dir(o, v);
-}
-
-static cashback_status text_ca_file(cashback_options *o, const char *v,
-                                    size_t len) {
-  (void)len;
-  return cashback_options_set_ca_file(o, v);
 }
 
 static cashback_status text_durability(cashback_options *o, const char *v,
@@ -154,34 +87,6 @@ static int parse_size(const char *v, size_t len, uint64_t *out) {
   return 0;
 }
 
-static cashback_status text_spool_max(cashback_options *o, const char *v,
-                                      size_t len) {
-  uint64_t n;
-  if (parse_size(v, len, &n) != 0)
-    return cashback__options_fail(
-        o, CASHBACK_E_CONFIG,
-        "spool_max_bytes: must be a size such as '1g', '512m' or '65536'");
-  return cashback_options_set_spool_max_bytes(o, n);
-}
-
-static cashback_status text_batch_events(cashback_options *o, const char *v,
-                                         size_t len) {
-  uint64_t n;
-  if (parse_size(v, len, &n) != 0 || n > 1000 || v[len - 1] > '9')
-    return cashback__options_fail(o, CASHBACK_E_CONFIG,
-                                  "batch_max_events: must be 1 to 1000");
-  return cashback_options_set_batch(o, (size_t)n, o->batch_max_bytes);
-}
-
-static cashback_status text_batch_bytes(cashback_options *o, const char *v,
-                                        size_t len) {
-  uint64_t n;
-  if (parse_size(v, len, &n) != 0 || n > (4u << 20))
-    return cashback__options_fail(o, CASHBACK_E_CONFIG,
-                                  "batch_max_bytes: must be 64 KiB to 4 MiB");
-  return cashback_options_set_batch(o, o->batch_max_events, (size_t)n);
-}
-
 /* A duration in milliseconds: "250ms", or one cashback__duration_parse()
  * takes ("30s", "10m"). */
 static int parse_ms(const char *v, size_t len, int64_t *ms) {
@@ -200,52 +105,6 @@ static int parse_ms(const char *v, size_t len, int64_t *ms) {
   return 0;
 }
 
-static cashback_status text_ms(cashback_options *o, const char *key,
-                               const char *v, size_t len, int64_t *out) {
-  if (parse_ms(v, len, out) != 0)
-    return cashback__options_fail(
-        o, CASHBACK_E_CONFIG,
-        "%s: must be a duration such as '500ms', '10s' or '5m'", key);
-  return CASHBACK_OK;
-}
-
-static cashback_status text_connect_timeout(cashback_options *o, const char *v,
-                                            size_t len) {
-  int64_t ms;
-  cashback_status st = text_ms(o, "connect_timeout", v, len, &ms);
-  return st ? st : cashback_options_set_timeouts(o, ms, o->total_timeout_ms);
-}
-
-static cashback_status text_request_timeout(cashback_options *o, const char *v,
-                                            size_t len) {
-  int64_t ms;
-  cashback_status st = text_ms(o, "request_timeout", v, len, &ms);
-  return st ? st : cashback_options_set_timeouts(o, o->connect_timeout_ms, ms);
-}
-
-static cashback_status text_backoff_base(cashback_options *o, const char *v,
-                                         size_t len) {
-  int64_t ms;
-  cashback_status st = text_ms(o, "backoff_base", v, len, &ms);
-  return st ? st
-            : cashback_options_set_backoff(
-                  o, ms, ms > o->backoff_cap_ms ? ms : o->backoff_cap_ms);
-}
-
-static cashback_status text_backoff_max(cashback_options *o, const char *v,
-                                        size_t len) {
-  int64_t ms;
-  cashback_status st = text_ms(o, "backoff_max", v, len, &ms);
-  return st ? st : cashback_options_set_backoff(o, o->backoff_base_ms, ms);
-}
-
-static cashback_status text_followup_wait(cashback_options *o, const char *v,
-                                          size_t len) {
-  int64_t ms;
-  cashback_status st = text_ms(o, "followup_wait", v, len, &ms);
-  return st ? st : cashback_options_set_followup_wait(o, ms);
-}
-
 static cashback_status text_insecure(cashback_options *o, const char *v,
                                      size_t len) {
   static const char *const yes[] = {"1", "true", "yes", "on"};
@@ -260,35 +119,157 @@ static cashback_status text_insecure(cashback_options *o, const char *v,
                                 "allow_insecure_http: must be true or false");
 }
 
-static const struct {
+/* How a key's text becomes a setting. */
+typedef enum text_kind {
+  TEXT_STRING,   /* as written, to `string` */
+  TEXT_KEY_PART, /* one half of a signing key: `part` */
+  TEXT_MS,       /* a duration in ms (parse_ms), to `ms` */
+  TEXT_SIZE,     /* a size (parse_size) of at most `max`, to `size` */
+  TEXT_OWN       /* its own parser, `own` */
+} text_kind;
+
+/* Where a TEXT_MS or TEXT_SIZE value goes: to a setter of one value
+ * (`one`), or to one of a pair (`pair`): the key's `slot` (0 or 1); the
+ * other keeps the value stored at offset `first` or `second` of the
+ * options. */
+typedef struct text_ms {
+  cashback_status (*one)(cashback_options *o, int64_t ms);
+  cashback_status (*pair)(cashback_options *o, int64_t a, int64_t b);
+  size_t first, second;
+} text_ms;
+
+typedef struct text_size {
+  cashback_status (*one)(cashback_options *o, uint64_t n);
+  cashback_status (*pair)(cashback_options *o, size_t a, size_t b);
+  size_t first, second;
+} text_size;
+
+static const text_ms text_timeouts = {
+    .pair = cashback_options_set_timeouts,
+    .first = offsetof(cashback_options, connect_timeout_ms),
+    .second = offsetof(cashback_options, total_timeout_ms)};
+static const text_ms text_backoff = {
+    .pair = cashback_options_set_backoff,
+    .first = offsetof(cashback_options, backoff_base_ms),
+    .second = offsetof(cashback_options, backoff_cap_ms)};
+static const text_ms text_followup = {.one =
+                                          cashback_options_set_followup_wait};
+static const text_size text_batch = {
+    .pair = cashback_options_set_batch,
+    .first = offsetof(cashback_options, batch_max_events),
+    .second = offsetof(cashback_options, batch_max_bytes)};
+static const text_size text_spool_max = {
+    .one = cashback_options_set_spool_max_bytes};
+
+/* One text key. `raise`: a new first value of a pair above the second one
+ * raises the second too (backoff_max follows backoff_base). `rule`: a
+ * TEXT_SIZE value's error, after "<key>: ". */
+typedef struct text_key {
   const char *key;
-  cashback_status (*set)(cashback_options *o, const char *v, size_t len);
-} text_keys[] = {
-    {"merchant_id", text_merchant_id},
-    {"key_id", text_key_id},
-    {"secret", text_secret},
-    {"next_key_id", text_next_key_id},
-    {"next_secret", text_next_secret},
-    {"cookie_secret", text_cookie_secret},
-    {"endpoint", text_endpoint},
-    {"landing_params", text_landing},
-    {"cookie_name", text_cookie_name},
-    {"cookie_domain", text_cookie_domain},
-    {"attribution_window", text_window},
-    {"log_level", text_log_level},
-    {"spool_dir", text_spool_dir},
-    {"durability", text_durability},
-    {"spool_max_bytes", text_spool_max},
-    {"batch_max_events", text_batch_events},
-    {"batch_max_bytes", text_batch_bytes},
-    {"connect_timeout", text_connect_timeout},
-    {"request_timeout", text_request_timeout},
-    {"backoff_base", text_backoff_base},
-    {"backoff_max", text_backoff_max},
-    {"followup_wait", text_followup_wait},
-    {"allow_insecure_http", text_insecure},
-    {"ca_file", text_ca_file},
+  text_kind kind;
+  cashback_status (*string)(cashback_options *o, const char *v);
+  cashback__key_part part;
+  const text_ms *ms;
+  const text_size *size;
+  int slot, raise;
+  uint64_t max;
+  const char *rule;
+  cashback_status (*own)(cashback_options *o, const char *v, size_t len);
+} text_key;
+
+static const text_key text_keys[] = {
+    {"merchant_id", TEXT_STRING, .string = cashback_options_set_merchant_id},
+    {"key_id", TEXT_KEY_PART, .part = CASHBACK__KEY_ID},
+    {"secret", TEXT_KEY_PART, .part = CASHBACK__SECRET},
+    {"next_key_id", TEXT_KEY_PART, .part = CASHBACK__NEXT_KEY_ID},
+    {"next_secret", TEXT_KEY_PART, .part = CASHBACK__NEXT_SECRET},
+    {"cookie_secret", TEXT_STRING,
+     .string = cashback_options_set_cookie_secret},
+    {"endpoint", TEXT_STRING, .string = cashback_options_set_endpoint},
+    {"landing_params", TEXT_STRING,
+     .string = cashback_options_set_landing_params},
+    {"cookie_name", TEXT_STRING, .string = cashback_options_set_cookie_name},
+    {"cookie_domain", TEXT_STRING,
+     .string = cashback_options_set_cookie_domain},
+    {"attribution_window", TEXT_OWN, .own = text_window},
+    {"log_level", TEXT_OWN, .own = text_log_level},
+    {"spool_dir", TEXT_STRING, .string = cashback_options_set_spool_dir},
+    {"durability", TEXT_OWN, .own = text_durability},
+    {"spool_max_bytes", TEXT_SIZE, .size = &text_spool_max, .max = UINT64_MAX,
+     .rule = "must be a size such as '1g', '512m' or '65536'"},
+    {"batch_max_events", TEXT_SIZE, .size = &text_batch, .slot = 0, .max = 1000,
+     .rule = "must be 1 to 1000"},
+    {"batch_max_bytes", TEXT_SIZE, .size = &text_batch, .slot = 1,
+     .max = 4u << 20, .rule = "must be 64 KiB to 4 MiB"},
+    {"connect_timeout", TEXT_MS, .ms = &text_timeouts, .slot = 0},
+    {"request_timeout", TEXT_MS, .ms = &text_timeouts, .slot = 1},
+    {"backoff_base", TEXT_MS, .ms = &text_backoff, .slot = 0, .raise = 1},
+    {"backoff_max", TEXT_MS, .ms = &text_backoff, .slot = 1},
+    {"followup_wait", TEXT_MS, .ms = &text_followup},
+    {"allow_insecure_http", TEXT_OWN, .own = text_insecure},
+    {"ca_file", TEXT_STRING, .string = cashback_options_set_ca_file},
 };
+
+/* The value stored at `offset` of `o` (an int64_t, a size_t). */
+static int64_t stored_ms(const cashback_options *o, size_t offset) {
+  int64_t v;
+  memcpy(&v, (const char *)o + offset, sizeof(v));
+  return v;
+}
+
+static size_t stored_size(const cashback_options *o, size_t offset) {
+  size_t v;
+  memcpy(&v, (const char *)o + offset, sizeof(v));
+  return v;
+}
+
+static cashback_status text_set_ms(cashback_options *o, const text_key *k,
+                                   const char *v, size_t len) {
+  int64_t ms;
+  if (parse_ms(v, len, &ms) != 0)
+    return cashback__options_fail(
+        o, CASHBACK_E_CONFIG,
+        "%s: must be a duration such as '500ms', '10s' or '5m'", k->key);
+  if (k->ms->one)
+    return k->ms->one(o, ms);
+  int64_t pair[2] = {stored_ms(o, k->ms->first), stored_ms(o, k->ms->second)};
+  pair[k->slot] = ms;
+  if (k->raise && pair[1] < pair[0])
+    pair[1] = pair[0];
+  return k->ms->pair(o, pair[0], pair[1]);
+}
+
+static cashback_status text_set_size(cashback_options *o, const text_key *k,
+                                     const char *v, size_t len) {
+  uint64_t n;
+  if (parse_size(v, len, &n) != 0 || n > k->max)
+    return cashback__options_fail(o, CASHBACK_E_CONFIG, "%s: %s", k->key,
+                                  k->rule);
+  if (k->size->one)
+    return k->size->one(o, n);
+  size_t pair[2] = {stored_size(o, k->size->first),
+                    stored_size(o, k->size->second)};
+  pair[k->slot] = (size_t)n;
+  return k->size->pair(o, pair[0], pair[1]);
+}
+
+/* Applies `v` (`len` bytes, NUL-terminated) to the key `k`. */
+static cashback_status text_set(cashback_options *o, const text_key *k,
+                                const char *v, size_t len) {
+  switch (k->kind) {
+  case TEXT_STRING:
+    return k->string(o, v);
+  case TEXT_KEY_PART:
+    return cashback__options_set_key_part(o, k->part, v, len);
+  case TEXT_MS:
+    return text_set_ms(o, k, v, len);
+  case TEXT_SIZE:
+    return text_set_size(o, k, v, len);
+  case TEXT_OWN:
+    break;
+  }
+  return k->own(o, v, len);
+}
 
 const char *cashback__options_key(size_t i) {
   return i < sizeof(text_keys) / sizeof(text_keys[0]) ? text_keys[i].key : NULL;
@@ -403,7 +384,7 @@ cashback_status cashback_options_set_n(cashback_options *opts, const char *key,
                                   name);
   memcpy(copy, value, value_len);
   copy[value_len] = '\0';
-  cashback_status st = text_keys[i].set(opts, copy, value_len);
+  cashback_status st = text_set(opts, &text_keys[i], copy, value_len);
   cashback__wipe(copy, value_len);
   free(copy);
   return st;

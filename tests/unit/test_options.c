@@ -782,6 +782,72 @@ START_TEST(test_text_keys) {
 }
 END_TEST
 
+/* The sender's text keys: a duration or a size to its typed setter; a key
+ * of a pair (timeouts, backoff, batch) keeps the pair's other value, and a
+ * backoff_base above backoff_max raises backoff_max with it. */
+START_TEST(test_text_pair_keys) {
+  cashback_options *o = cashback_options_new();
+  struct {
+    const char *key, *value;
+  } all[] = {
+      {"connect_timeout", "250ms"},  {"request_timeout", "20s"},
+      {"backoff_base", "2s"},        {"backoff_max", "5m"},
+      {"spool_max_bytes", "512m"},   {"batch_max_events", "200"},
+      {"batch_max_bytes", "128k"},   {"durability", "Process"},
+      {"allow_insecure_http", "on"}, {"spool_dir", "/var/spool/cb"},
+  };
+  for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+    ck_assert_msg(cashback_options_set(o, all[i].key, all[i].value) ==
+                      CASHBACK_OK,
+                  "%s: %s", all[i].key, cashback_options_last_error(o));
+  ck_assert_int_eq(o->connect_timeout_ms, 250);
+  ck_assert_int_eq(o->total_timeout_ms, 20000);
+  ck_assert_int_eq(o->backoff_base_ms, 2000);
+  ck_assert_int_eq(o->backoff_cap_ms, 300000);
+  ck_assert_uint_eq(o->spool_max_bytes, UINT64_C(512) << 20);
+  ck_assert_uint_eq(o->batch_max_events, 200);
+  ck_assert_uint_eq(o->batch_max_bytes, 128u << 10);
+  ck_assert_int_eq(o->durability, CASHBACK_DURABLE_PROCESS);
+  ck_assert_int_eq(o->allow_insecure_http, 1);
+  ck_assert_str_eq(o->spool_dir, "/var/spool/cb");
+  /* One of a pair: the other keeps its value. */
+  ck_assert_int_eq(cashback_options_set(o, "connect_timeout", "3s"),
+                   CASHBACK_OK);
+  ck_assert_int_eq(o->connect_timeout_ms, 3000);
+  ck_assert_int_eq(o->total_timeout_ms, 20000);
+  ck_assert_int_eq(cashback_options_set(o, "batch_max_bytes", "1m"),
+                   CASHBACK_OK);
+  ck_assert_uint_eq(o->batch_max_events, 200);
+  ck_assert_uint_eq(o->batch_max_bytes, 1u << 20);
+  /* backoff_base above backoff_max: backoff_max follows. */
+  ck_assert_int_eq(cashback_options_set(o, "backoff_base", "10m"), CASHBACK_OK);
+  ck_assert_int_eq(o->backoff_base_ms, 600000);
+  ck_assert_int_eq(o->backoff_cap_ms, 600000);
+  /* Refused, the options unchanged (a backoff_max below backoff_base is
+   * refused, not raised). */
+  struct {
+    const char *key, *value, *needle;
+  } bad[] = {
+      {"backoff_max", "1m", "backoff_max: must be at least backoff_base"},
+      {"request_timeout", "soon",
+       "request_timeout: must be a duration such as '500ms', '10s' or '5m'"},
+      {"request_timeout", "11m", "request_timeout: must be 100 ms to 10 min"},
+      {"spool_max_bytes", "lots",
+       "spool_max_bytes: must be a size such as '1g', '512m' or '65536'"},
+      {"spool_max_bytes", "2k", "spool_max_bytes: must be 64 KiB to 1 TiB"},
+      {"batch_max_events", "1001", "batch_max_events: must be 1 to 1000"},
+      {"batch_max_events", "1k", "batch_max_events: must be 1 to 1000"},
+      {"batch_max_events", "0k", "batch_max_events: must be 1 to 1000"},
+      {"batch_max_bytes", "8m", "batch_max_bytes: must be 64 KiB to 4 MiB"},
+      {"batch_max_bytes", "1k", "batch_max_bytes: must be 64 KiB to 4 MiB"},
+  };
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+    EXPECT_FAIL(o, cashback_options_set(o, bad[i].key, bad[i].value),
+                CASHBACK_E_CONFIG, bad[i].needle);
+  cashback_options_free(o);
+}
+END_TEST
+
 /* followup_wait: how long a "retry" event is tried again (72 h by default;
  * 1 s to 90 days), by setter and by text key. */
 START_TEST(test_followup_wait) {
@@ -903,6 +969,7 @@ TCase *cashback_test_options(void) {
   tcase_add_test(tc, test_logger_clock_level);
   tcase_add_test(tc, test_text_keys);
   tcase_add_test(tc, test_set_n);
+  tcase_add_test(tc, test_text_pair_keys);
   tcase_add_test(tc, test_followup_wait);
   tcase_add_test(tc, test_check_required);
   tcase_add_test(tc, test_check_consistency);
