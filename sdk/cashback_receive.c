@@ -22,20 +22,18 @@
 
 #define AMOUNT_MAX INT64_C(1000000000000000)
 
+/* One event of a batch: the answer in its public shape, whose text members
+ * point at the buffers after it (rx_texts()), so that cashback_batch_event()
+ * copies it as it is. */
 typedef struct rx_event {
+  cashback_received_event pub;
   char error[CASHBACK_ERROR_MAX + 1];
   char id[CASHBACK_ID_MAX + 1];
   char order_id[CASHBACK_ID_MAX + 1];
   char currency[4];
   char token[CASHBACK_TOKEN_MAX + 1];
   char refund_id[CASHBACK_ID_MAX + 1];
-  cashback_event_type type;
-  int valid;
-  int has_amount;
-  int64_t amount;
-  int test;
   char *json; /* cJSON_PrintUnformatted(), freed with cJSON_free() */
-  size_t json_len;
 } rx_event;
 
 struct cashback_batch {
@@ -66,7 +64,7 @@ static int invalid(rx_event *e, const char *fmt, ...) {
   va_start(ap, fmt);
   cashback__vprintablef(e->error, sizeof(e->error), fmt, ap);
   va_end(ap);
-  e->valid = 0;
+  e->pub.valid = 0;
   return 0;
 }
 
@@ -186,8 +184,8 @@ static int check_items(rx_event *e, cashback_event *ev, const cJSON *items) {
   return 1;
 }
 
-/* Everything but the id and order id, which the caller checked. */
-static int check_fields(rx_event *e, cashback_event *ev, const cJSON *o) {
+/* reported_at (UTC) and order_time (with its offset). */
+static int check_times(rx_event *e, cashback_event *ev, const cJSON *o) {
   int64_t t;
   int off;
   if (!time_of(field(o, "reported_at"), 1, &t, &off))
@@ -196,18 +194,22 @@ static int check_fields(rx_event *e, cashback_event *ev, const cJSON *o) {
     return invalid(e, "order_time: must be an ISO 8601 time with a UTC offset");
   if (cashback_event_set_order_time(ev, t, off) != CASHBACK_OK)
     return invalid(e, "%s", cashback_event_last_error(ev));
+  return 1;
+}
 
+/* The test flag: true, false or absent. */
+static int check_test(rx_event *e, cashback_event *ev, const cJSON *o) {
   const cJSON *test = field(o, "test");
   if (test && !cJSON_IsBool(test))
     return invalid(e, "test: must be true or false");
-  e->test = cJSON_IsTrue(test);
-  if (cashback_event_set_test(ev, e->test) != CASHBACK_OK)
+  e->pub.test = cJSON_IsTrue(test);
+  if (cashback_event_set_test(ev, e->pub.test) != CASHBACK_OK)
     return invalid(e, "%s", cashback_event_last_error(ev));
+  return 1;
+}
 
-  const cJSON *click = field(o, "click");
-  if (click && !check_click(e, ev, click))
-    return 0;
-
+/* amount and currency: both or neither. */
+static int check_amount(rx_event *e, cashback_event *ev, const cJSON *o) {
   const cJSON *amount = field(o, "amount"), *currency = field(o, "currency");
   if (amount || currency) {
     int64_t v;
@@ -220,11 +222,15 @@ static int check_fields(rx_event *e, cashback_event *ev, const cJSON *o) {
       return invalid(e, "currency: required with an amount");
     if (cashback_event_set_amount(ev, v, currency->valuestring) != CASHBACK_OK)
       return invalid(e, "%s", cashback_event_last_error(ev));
-    e->has_amount = 1;
-    e->amount = v;
+    e->pub.has_amount = 1;
+    e->pub.amount = v;
     copy_ascii(e->currency, sizeof(e->currency), currency->valuestring);
   }
+  return 1;
+}
 
+/* customer: "new", "returning" or absent. */
+static int check_customer(rx_event *e, cashback_event *ev, const cJSON *o) {
   const cJSON *customer = field(o, "customer");
   if (customer) {
     cashback_customer c = CASHBACK_CUSTOMER_UNKNOWN;
@@ -238,63 +244,100 @@ static int check_fields(rx_event *e, cashback_event *ev, const cJSON *o) {
     if (cashback_event_set_customer(ev, c) != CASHBACK_OK)
       return invalid(e, "%s", cashback_event_last_error(ev));
   }
+  return 1;
+}
 
-  const cJSON *vouchers = field(o, "vouchers"), *v;
-  if (vouchers) {
-    if (!cJSON_IsArray(vouchers))
-      return invalid(e, "vouchers: must be an array of strings");
-    cJSON_ArrayForEach(v, vouchers) {
-      if (!cJSON_IsString(v))
-        return invalid(e, "vouchers: must be an array of strings");
-      if (cashback_event_add_voucher(ev, v->valuestring) != CASHBACK_OK)
-        return invalid(e, "%s", cashback_event_last_error(ev));
-    }
+/* Gives each member of `list` to `add`; `list` is absent, or a JSON array
+ * (`object` 0) or object (`object` 1) whose members are all strings, else
+ * `what` is the reason. vouchers and metadata. */
+static int each_string(rx_event *e, cashback_event *ev, const cJSON *list,
+                       int object, const char *what,
+                       cashback_status (*add)(cashback_event *,
+                                              const cJSON *)) {
+  if (!list)
+    return 1;
+  if (object ? !cJSON_IsObject(list) : !cJSON_IsArray(list))
+    return invalid(e, "%s", what);
+  const cJSON *v;
+  cJSON_ArrayForEach(v, list) {
+    if (!cJSON_IsString(v))
+      return invalid(e, "%s", what);
+    if (add(ev, v) != CASHBACK_OK)
+      return invalid(e, "%s", cashback_event_last_error(ev));
   }
+  return 1;
+}
 
-  const cJSON *items = field(o, "items");
-  if (items && !check_items(e, ev, items))
-    return 0;
+static cashback_status add_voucher(cashback_event *ev, const cJSON *v) {
+  return cashback_event_add_voucher(ev, v->valuestring);
+}
 
-  const cJSON *meta = field(o, "metadata");
-  if (meta) {
-    if (!cJSON_IsObject(meta))
-      return invalid(e, "metadata: must be an object of strings");
-    cJSON_ArrayForEach(v, meta) {
-      if (!cJSON_IsString(v))
-        return invalid(e, "metadata: must be an object of strings");
-      if (cashback_event_set_metadata(ev, v->string, v->valuestring) !=
-          CASHBACK_OK)
-        return invalid(e, "%s", cashback_event_last_error(ev));
-    }
-  }
+static cashback_status add_metadata(cashback_event *ev, const cJSON *v) {
+  return cashback_event_set_metadata(ev, v->string, v->valuestring);
+}
 
+/* Gives the string `s` to `set`: "<name>: must be a string" when it is
+ * none, else the setter's refusal. refund_id and reason. */
+static int set_string(rx_event *e, cashback_event *ev, const cJSON *s,
+                      const char *name,
+                      cashback_status (*set)(cashback_event *, const char *)) {
+  if (!cJSON_IsString(s))
+    return invalid(e, "%s: must be a string", name);
+  if (set(ev, s->valuestring) != CASHBACK_OK)
+    return invalid(e, "%s", cashback_event_last_error(ev));
+  return 1;
+}
+
+/* refund_id and reason, each when present. */
+static int check_refund(rx_event *e, cashback_event *ev, const cJSON *o) {
   const cJSON *refund_id = field(o, "refund_id"), *reason = field(o, "reason");
   if (refund_id) {
-    if (!cJSON_IsString(refund_id) ||
-        cashback_event_set_refund_id(ev, refund_id->valuestring) != CASHBACK_OK)
-      return invalid(e, "%s",
-                     cJSON_IsString(refund_id) ? cashback_event_last_error(ev)
-                                               : "refund_id: must be a string");
+    if (!set_string(e, ev, refund_id, "refund_id",
+                    cashback_event_set_refund_id))
+      return 0;
     copy_ascii(e->refund_id, sizeof(e->refund_id), refund_id->valuestring);
   }
-  if (reason &&
-      (!cJSON_IsString(reason) ||
-       cashback_event_set_reason(ev, reason->valuestring) != CASHBACK_OK))
-    return invalid(e, "%s",
-                   cJSON_IsString(reason) ? cashback_event_last_error(ev)
-                                          : "reason: must be a string");
-  return 1;
+  return !reason ||
+         set_string(e, ev, reason, "reason", cashback_event_set_reason);
+}
+
+/* Everything but the id and order id, which the caller checked, field by
+ * field in this order: the first refusal is the event's error. */
+static int check_fields(rx_event *e, cashback_event *ev, const cJSON *o) {
+  const cJSON *click = field(o, "click"), *items = field(o, "items");
+  return check_times(e, ev, o) && check_test(e, ev, o) &&
+         (!click || check_click(e, ev, click)) && check_amount(e, ev, o) &&
+         check_customer(e, ev, o) &&
+         each_string(e, ev, field(o, "vouchers"), 0,
+                     "vouchers: must be an array of strings", add_voucher) &&
+         (!items || check_items(e, ev, items)) &&
+         each_string(e, ev, field(o, "metadata"), 1,
+                     "metadata: must be an object of strings", add_metadata) &&
+         check_refund(e, ev, o);
+}
+
+/* Points the text members of `e->pub` at `e`'s buffers. */
+static void rx_texts(rx_event *e) {
+  cashback_received_event *p = &e->pub;
+  p->error = e->error;
+  p->id = e->id;
+  p->order_id = e->order_id;
+  p->currency = e->currency;
+  p->click_token = e->token;
+  p->refund_id = e->refund_id;
 }
 
 /* Checks one event; fills `e`. Returns CASHBACK_OK (valid or not) or
  * CASHBACK_E_NOMEM. */
 static cashback_status check_event(rx_event *e, const cJSON *o,
                                    const char *merchant, unsigned flags) {
-  e->valid = 1;
+  rx_texts(e);
+  e->pub.valid = 1;
   e->json = cJSON_PrintUnformatted(o);
   if (!e->json)
     return CASHBACK_E_NOMEM;
-  e->json_len = strlen(e->json);
+  e->pub.json = e->json;
+  e->pub.json_len = strlen(e->json);
   if (!cJSON_IsObject(o)) {
     invalid(e, "event: must be a JSON object");
     return CASHBACK_OK;
@@ -311,8 +354,8 @@ static cashback_status check_event(rx_event *e, const cJSON *o,
     return CASHBACK_OK;
   }
   if (cJSON_IsString(type))
-    e->type = type_of(type->valuestring);
-  if (!e->type) {
+    e->pub.type = type_of(type->valuestring);
+  if (!e->pub.type) {
     invalid(e, "type: must be sale, refund, cancel or confirm");
     return CASHBACK_OK;
   }
@@ -321,7 +364,7 @@ static cashback_status check_event(rx_event *e, const cJSON *o,
     return CASHBACK_OK;
   }
 
-  cashback_event *ev = cashback_event_new(e->type, order->valuestring);
+  cashback_event *ev = cashback_event_new(e->pub.type, order->valuestring);
   if (!ev) {
     invalid(e,
             "order_id: must be 1-%d printable ASCII characters, "
@@ -341,12 +384,12 @@ static cashback_status check_event(rx_event *e, const cJSON *o,
     else if ((flags & CASHBACK_BATCH_CHECK_IDS) && derived[0] &&
              strcmp(derived, e->id) != 0)
       invalid(e, "id: not the id derived for this %s of order %s (%s)",
-              cashback_event_type_name(e->type), e->order_id, derived);
+              cashback_event_type_name(e->pub.type), e->order_id, derived);
   }
   cashback_event_free(ev);
-  if (!e->valid) { /* an invalid event carries no values */
-    e->has_amount = 0;
-    e->amount = 0;
+  if (!e->pub.valid) { /* an invalid event carries no values */
+    e->pub.has_amount = 0;
+    e->pub.amount = 0;
     e->currency[0] = e->token[0] = e->refund_id[0] = '\0';
   }
   return CASHBACK_OK;
@@ -445,24 +488,8 @@ cashback_status cashback_batch_event(const cashback_batch *b, size_t index,
           out->size, CASHBACK__SIZED_MIN(cashback_received_event, json_len),
           "out->size", sizeof(*out), NULL, 0) != CASHBACK_OK)
     return CASHBACK_E_INVALID_ARGUMENT;
-  const rx_event *e = &b->events[index];
-  cashback_received_event full, *user = out;
-  out = &full;
-  memset(out, 0, sizeof(*out));
-  out->valid = e->valid;
-  out->error = e->error;
-  out->id = e->id;
-  out->type = e->type;
-  out->order_id = e->order_id;
-  out->has_amount = e->has_amount;
-  out->amount = e->amount;
-  out->currency = e->currency;
-  out->test = e->test;
-  out->click_token = e->token;
-  out->refund_id = e->refund_id;
-  out->json = e->json;
-  out->json_len = e->json_len;
-  cashback__sized_copy(user, &full, sizeof(full));
+  const cashback_received_event *full = &b->events[index].pub;
+  cashback__sized_copy(out, full, sizeof(*full));
   return CASHBACK_OK;
 }
 
