@@ -478,6 +478,18 @@ static const cb_request *request_click(const request_rec *r) {
   return NULL;
 }
 
+/* The first ',' of `text` followed by blanks and "type=", or NULL. */
+static const char *joined_event(const char *text) {
+  for (const char *p = strchr(text, ','); p; p = strchr(p + 1, ',')) {
+    const char *q = p + 1;
+    while (*q == ' ' || *q == '\t')
+      q++;
+    if (!strncmp(q, "type=", 5))
+      return p;
+  }
+  return NULL;
+}
+
 /* Parses and stores one event text; a sale that names no click gets the
  * request's (cashback_event_set_click_default()). */
 static int report_one(request_rec *r, cashback_client *c, const char *text) {
@@ -492,6 +504,20 @@ static int report_one(request_rec *r, cashback_client *c, const char *text) {
   cashback_status st =
       cashback_event_parse(c, text, strlen(text), &ev, detail, sizeof(detail));
   if (st != CASHBACK_OK) {
+    /* mod_cgi and proxy_fcgi join a script's repeated headers into one
+     * value, ", " between them: several events of a CGI or php-fpm
+     * response. A text that is not one event is cut before each ", type="
+     * and the parts reported one by one. */
+    const char *joint = joined_event(text);
+    if (joint) {
+      int a = report_one(r, c, apr_pstrmemdup(r->pool, text, joint - text));
+      while (*joint == ',' || *joint == ' ' || *joint == '\t')
+        joint++;
+      int b = report_one(r, c, joint);
+      return a == NOT_STORED || b == NOT_STORED ? NOT_STORED
+             : a == DROPPED || b == DROPPED     ? DROPPED
+                                                : REPORTED;
+    }
     ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
                   "mod_cashback: " REPORT_HEADER " dropped, not reported: %s",
                   detail);

@@ -1,11 +1,12 @@
 #!/bin/sh
 # mod_cashback (plugins/apache) in a real Apache httpd: /usr/sbin/apache2
 # with a generated self-contained configuration on 127.0.0.1, under the
-# prefork and the event MPM, with a CGI shop and a proxied python3
-# backend, against cashback-sandbox (tests/scripts/apache_e2e.py says
-# what is checked). Skips (77) only when Apache or the module is not
-# there: configure builds the module when apxs is found, and bootstrap
-# installs apache2 and apache2-dev.
+# prefork and the event MPM, with a CGI shop, a proxied python3 backend
+# and a PHP shop under php-fpm (proxy_fcgi), against cashback-sandbox
+# (tests/scripts/apache_e2e.py says what is checked). Skips (77) only when
+# Apache or the module is not there: configure builds the module when
+# apxs is found, and bootstrap installs apache2, apache2-dev and
+# php8.2-fpm (without php-fpm, only the PHP checks are skipped).
 set -eu
 : "${top_srcdir:?}" "${top_builddir:?}"
 PYTHON3=${PYTHON3:-python3}

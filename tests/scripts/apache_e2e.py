@@ -28,7 +28,10 @@ MPM:
      (ProxyErrorOverride): the header never reaches the browser; the main
      request's sale (the redirected request's) is delivered once, the
      subrequests' are not reported;
-  8. the failure policy (first MPM only), with a spool at its cap
+  8. PHP through php-fpm (proxy_fcgi): the click in $_SERVER and the
+     header, not the client's; two events in one response (joined into
+     one value by proxy_fcgi) both delivered; not reported where off;
+  9. the failure policy (first MPM only), with a spool at its cap
      (spool_max_bytes 64k, CashbackSender Off): the 503 location answers
      503, the pass location answers 200 and logs, the header is removed
      from both; once the sender drained the spool, the provider's retry
@@ -216,6 +219,47 @@ htdocs = os.path.join(WORK, "htdocs")
 cgi = os.path.join(WORK, "cgi-bin")
 os.mkdir(htdocs)
 os.mkdir(cgi)
+
+# PHP through php-fpm (Debian php8.2-fpm, which bootstrap installs) and
+# proxy_fcgi: its own pool on 127.0.0.1, no php.ini.
+PHP_FPM = os.environ.get("PHP_FPM", "/usr/sbin/php-fpm8.2")
+fpm_port = None
+phpdir = os.path.join(htdocs, "php")
+if os.access(PHP_FPM, os.X_OK) and os.path.exists(
+        os.path.join(MODDIR, "mod_proxy_fcgi.so")):
+    os.mkdir(phpdir)
+    SHOP_PHP = r'''<?php
+// A PHP shop: ?order=N reports a sale with the click it was given,
+// ?bare=N one naming no click (both: two events, two headers).
+$click = $_SERVER['CASHBACK_CLICK'] ?? '';
+if (isset($_GET['order']))
+    header('X-Cashback-Event: type=sale;order_id=' . (int)$_GET['order']
+           . ';amount=39.90;currency=EUR;click=' . $click, false);
+if (isset($_GET['bare']))
+    header('X-Cashback-Event: type=sale;order_id=' . (int)$_GET['bare']
+           . ';amount=5.00;currency=EUR', false);
+header('Content-Type: text/plain');
+echo "click=$click\n";
+echo "header=" . ($_SERVER['HTTP_X_CASHBACK_CLICK'] ?? '') . "\n";
+'''
+    for name in ("shop.php", "quiet.php"):
+        with open(os.path.join(phpdir, name), "w") as f:
+            f.write(SHOP_PHP)
+    fpm_port = free_port()
+    fpm_conf = os.path.join(WORK, "php-fpm.conf")
+    with open(fpm_conf, "w") as f:
+        f.write("[global]\npid = %s/php-fpm.pid\nerror_log = %s/php-fpm.log\n"
+                "daemonize = no\n[shop]\nlisten = 127.0.0.1:%d\n"
+                "pm = static\npm.max_children = 2\n"
+                % (WORK, WORK, fpm_port))
+        if run_as:
+            f.write("user = %s\ngroup = %d\n" % (run_as.pw_name,
+                                                   run_as.pw_gid))
+    start([PHP_FPM, "-n", "-F", "-y", fpm_conf])
+    wait_for(lambda: listening(fpm_port), "php-fpm", 10)
+else:
+    print("apache: note: no %s or mod_proxy_fcgi (Debian php8.2-fpm): the "
+          "PHP checks are skipped" % PHP_FPM)
 with open(os.path.join(htdocs, "landing.html"), "w") as f:
     f.write("<p>landing</p>\n")
 SHOP = r'''#!/bin/sh
@@ -294,7 +338,7 @@ def write_conf(path, mpm, port, extra="", merchant=None):
         "LoadModule mpm_%s_module %s/mod_mpm_%s.so" % (mpm, MODDIR, mpm),
     ]
     for m in ("authz_core", "alias", "cgi", "proxy", "proxy_http",
-              "include"):
+              "include") + (("proxy_fcgi",) if fpm_port else ()):
         lines.append("LoadModule %s_module %s/mod_%s.so" % (m, MODDIR, m))
     lines.append("LoadModule cashback_module %s" % MODULE)
     if run_as:
@@ -324,6 +368,10 @@ def write_conf(path, mpm, port, extra="", merchant=None):
         '<Location "/sub.shtml">', "CashbackReport On", "</Location>",
         '<Location "/cgi-bin/redirect.cgi">', "CashbackReport On",
         "</Location>",
+        '<Directory "%s">' % phpdir, '<FilesMatch "\\.php$">',
+        'SetHandler "proxy:fcgi://127.0.0.1:%d"' % (fpm_port or 9),
+        "</FilesMatch>", "</Directory>",
+        '<Location "/php/shop.php">', "CashbackReport On", "</Location>",
         '<Location "/app/fail">', "CashbackReport On",
         "ProxyErrorOverride On", "ErrorDocument 500 /landing.html",
         "</Location>",
@@ -521,6 +569,34 @@ def run(mpm, base):
     check(not events_of(quiet_order),
           "%s: the non-reporting location's event was not reported" % mpm)
 
+    # PHP through php-fpm (proxy_fcgi)
+    if fpm_port:
+        php_order, php_bare = "%d30" % base, "%d31" % base
+        php_quiet = "%d32" % base
+        st, _, body = request(port, "/php/quiet.php",
+                              {"Cookie": cookie, "X-Cashback-Click": "forged"})
+        check(st == 200 and body == "click=%s\nheader=%s\n" % (handle, handle),
+              "%s: PHP (php-fpm) gets the handle in $_SERVER and the header, "
+              "not the client's" % mpm, "%d %r" % (st, body))
+        st, hs, _ = request(port, "/php/shop.php?order=%s&bare=%s"
+                            % (php_order, php_bare), {"Cookie": cookie})
+        check(st == 200 and not header_values(hs, "X-Cashback-Event"),
+              "%s: PHP paid order with two events: 200, both headers "
+              "removed" % mpm, "%d %r" % (st, hs))
+        st, hs, _ = request(port, "/php/quiet.php?order=%s" % php_quiet,
+                            {"Cookie": cookie})
+        check(st == 200 and not header_values(hs, "X-Cashback-Event"),
+              "%s: PHP where reporting is off: header removed" % mpm)
+        for order in (php_order, php_bare):
+            evs = wait_for(lambda: sales(order), "PHP order %s" % order)
+            ev = evs[0][1]
+            check(len(evs) == 1 and ev["click"]["token"] == "tokA%d" % base
+                  and ev["click"]["captured_at"] == iso(handle_time(handle)),
+                  "%s: PHP order %s delivered with the click" % (mpm, order),
+                  repr(evs))
+        check(not events_of(php_quiet),
+              "%s: PHP's event where reporting is off not reported" % mpm)
+
     # 7. subrequests and ErrorDocument responses
     ssi_order, sub_order = "%d21" % base, "%d22" % base
     dups = duplicates()
@@ -594,7 +670,7 @@ def start_httpd(path, mpm, port, name):
     return httpd
 
 
-# --- 8. the failure policy, with a full spool -----------------------------------
+# --- 9. the failure policy, with a full spool -----------------------------------
 def run_full(mpm, base):
     spool_full = os.path.join(WORK, "spool-full")
     os.mkdir(spool_full, 0o700)
