@@ -31,6 +31,9 @@ MPM:
   8. PHP through php-fpm (proxy_fcgi): the click in $_SERVER and the
      header, not the client's; two events in one response (joined into
      one value by proxy_fcgi) both delivered; not reported where off;
+  10. kill -9 (prefork): 200 paid orders from 4 clients (CGI and proxied),
+     children killed with SIGKILL every 20-80 ms meanwhile: every order
+     answered 2xx arrives exactly once; bounded to 40 s of load;
   9. the failure policy (first MPM only), with a spool at its cap
      (spool_max_bytes 64k, CashbackSender Off): the 503 location answers
      503, the pass location answers 200 and logs, the header is removed
@@ -757,9 +760,123 @@ def run_full(mpm, base):
     stop(httpd)
 
 
+# --- 10. kill -9 of children during a load of paid orders ------------------------
+KILL_ORDERS, KILL_CLIENTS, KILL_SECONDS = 200, 4, 40
+
+
+def order_counts(lo, hi):
+    """{order_id: events} of the sandbox for orders lo..hi-1 (numeric)."""
+    c = sqlite3.connect("file:%s?mode=ro" % db, uri=True, timeout=5)
+    try:
+        rows = c.execute("SELECT order_id, COUNT(*) FROM events WHERE "
+                         "type = 'sale' AND CAST(order_id AS INTEGER) "
+                         "BETWEEN ? AND ? GROUP BY order_id",
+                         (lo, hi - 1)).fetchall()
+    finally:
+        c.close()
+    return {int(o): n for o, n in rows}
+
+
+def children_of(pid):
+    try:
+        with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
+            return [int(x) for x in f.read().split()]
+    except OSError:
+        return []
+
+
+def run_kill(base):
+    import random
+    import threading
+    port = free_port()
+    path = os.path.join(WORK, "httpd-kill.conf")
+    write_conf(path, "prefork", port, "StartServers 4\nMinSpareServers 4\n"
+               "MaxSpareServers 8\nMaxRequestWorkers 16")
+    httpd = start_httpd(path, "prefork", port, "kill")
+    check(httpd.poll() is None, "kill -9: apache2 (prefork) runs")
+    st, hs, _ = request(port, "/landing.html?cb_click=tokK%d" % base)
+    cookie = cookie_of(hs)[0].split(";")[0]
+    first = base * 1000
+    dups = duplicates()
+    orders = list(range(first, first + KILL_ORDERS))
+    status = {}
+    lock = threading.Lock()
+    deadline = time.monotonic() + KILL_SECONDS
+    done = threading.Event()
+
+    def client():
+        while time.monotonic() < deadline:
+            with lock:
+                if not orders:
+                    return
+                order = orders.pop(0)
+            # Half through the CGI shop, half through the proxied app.
+            url = ("/cgi-bin/shop.cgi?order=%d" if order % 2 else
+                   "/app/paid?order=%d") % order
+            try:
+                st, hs, _ = request(port, url, {"Cookie": cookie})
+                if header_values(hs, "X-Cashback-Event"):
+                    st = -2  # a leaked header counts as a failure below
+            except (OSError, http.client.HTTPException):
+                st = -1
+            with lock:
+                status[order] = st
+
+    kills = []
+
+    def killer():
+        rnd = random.Random(base)
+        while not done.wait(rnd.uniform(0.02, 0.08)):
+            kids = children_of(httpd.pid)
+            if kids:
+                victim = rnd.choice(kids)
+                try:
+                    os.kill(victim, signal.SIGKILL)
+                    kills.append(victim)
+                except ProcessLookupError:
+                    pass
+
+    t0 = time.monotonic()
+    clients = [threading.Thread(target=client) for _ in range(KILL_CLIENTS)]
+    k = threading.Thread(target=killer)
+    k.start()
+    for t in clients:
+        t.start()
+    for t in clients:
+        t.join(KILL_SECONDS + 25)
+    done.set()
+    k.join(5)
+    elapsed = time.monotonic() - t0
+    ok = sorted(o for o, st in status.items() if 200 <= st < 300)
+    failed = sorted(o for o, st in status.items() if not 200 <= st < 300)
+    check(len(status) == KILL_ORDERS and len(kills) >= 5
+          and len(ok) >= KILL_ORDERS // 2
+          and not [o for o in failed if status[o] == -2],
+          "kill -9: %d paid orders in %.1f s, %d children killed: %d "
+          "answered 2xx, %d not" % (len(status), elapsed, len(kills),
+                                    len(ok), len(failed)),
+          repr(sorted(status.items())))
+    # every order answered 2xx arrives, exactly once
+    wait_for(lambda: all(order_counts(first, first + KILL_ORDERS).get(o)
+                         for o in ok), "every 2xx order at the sandbox", 30)
+    time.sleep(0.5)
+    counts = order_counts(first, first + KILL_ORDERS)
+    missing = [o for o in ok if counts.get(o) != 1]
+    extra = [o for o in counts if o not in status]
+    check(not missing and not extra,
+          "kill -9: every order answered 2xx arrived exactly once (%d; "
+          "and %d of the %d not answered 2xx; %d resent, counted as "
+          "duplicates)" % (len(ok), len([o for o in failed if o in counts]),
+                           len(failed), duplicates() - dups),
+          "missing %r extra %r" % (missing, extra))
+    stop(httpd)
+
+
 for i, mpm in enumerate(MPMS):
     run(mpm, 100 + i)
 if MPMS:
     run_full(MPMS[0], 200)
+if "prefork" in MPMS:
+    run_kill(300)
 stop_all()
 print("%d passed, 0 failed" % passed)
