@@ -39,11 +39,13 @@ static void add_to(rep_total *t, int field, int64_t v) {
   }
 }
 
+/* An order as the store gave it; its text lives beside it (o.merchant,
+ * o.order_id and o.currency are NULL: the store's text is gone after the
+ * callback). */
 typedef struct rep_order {
+  sb_order o;
   char *order_id;
   char currency[4];
-  int test, refunds, cancelled, confirmed, has_confirmed_amount, held;
-  int64_t sale, refunded, confirmed_amount, net, first_seen;
 } rep_order;
 
 typedef struct rep_rej {
@@ -75,26 +77,51 @@ static char *dup_str(report *r, const char *s) {
   return d;
 }
 
+/* The array `arr` of `n` elements of `size` bytes, grown by one zeroed
+ * element at its end (the caller stores it back and counts it); NULL, with
+ * r->oom set and `arr` as it was, when out of memory. */
+static void *grow(report *r, void *arr, size_t n, size_t size) {
+  char *p = realloc(arr, (n + 1) * size);
+  if (!p) {
+    r->oom = 1;
+    return NULL;
+  }
+  memset(p + n * size, 0, size);
+  return p;
+}
+
 static rep_merchant *merchant_of(report *r, const char *id) {
   for (size_t i = 0; i < r->n; i++)
     if (strcmp(r->m[i].id, id) == 0)
       return &r->m[i];
   if (strlen(id) > CASHBACK_ID_MAX)
     return NULL;
-  rep_merchant *p = realloc(r->m, (r->n + 1) * sizeof(*p));
-  if (!p) {
-    r->oom = 1;
+  rep_merchant *p = grow(r, r->m, r->n, sizeof(*p));
+  if (!p)
     return NULL;
-  }
   r->m = p;
-  rep_merchant *m = &r->m[r->n++];
-  memset(m, 0, sizeof(*m));
+  rep_merchant *m = &p[r->n++];
   memcpy(m->id, id, strlen(id) + 1);
   return m;
 }
 
 static void on_merchant(void *ud, const char *id) {
   merchant_of(ud, id);
+}
+
+/* The merchant's total in `currency`, made on first use; NULL when out of
+ * memory. */
+static rep_total *total_of(report *r, rep_merchant *m, const char *currency) {
+  for (size_t i = 0; i < m->n_totals; i++)
+    if (strcmp(m->totals[i].currency, currency) == 0)
+      return &m->totals[i];
+  rep_total *p = grow(r, m->totals, m->n_totals, sizeof(*p));
+  if (!p)
+    return NULL;
+  m->totals = p;
+  rep_total *t = &p[m->n_totals++];
+  snprintf(t->currency, sizeof(t->currency), "%s", currency);
+  return t;
 }
 
 static void on_order(void *ud, const sb_order *o) {
@@ -107,21 +134,9 @@ static void on_order(void *ud, const sb_order *o) {
   } else if (o->test) {
     m->test_orders++;
   } else {
-    rep_total *t = NULL;
-    for (size_t i = 0; i < m->n_totals; i++)
-      if (strcmp(m->totals[i].currency, o->currency) == 0)
-        t = &m->totals[i];
-    if (!t) {
-      rep_total *p = realloc(m->totals, (m->n_totals + 1) * sizeof(*p));
-      if (!p) {
-        r->oom = 1;
-        return;
-      }
-      m->totals = p;
-      t = &m->totals[m->n_totals++];
-      memset(t, 0, sizeof(*t));
-      snprintf(t->currency, sizeof(t->currency), "%s", o->currency);
-    }
+    rep_total *t = total_of(r, m, o->currency);
+    if (!t)
+      return;
     add_to(t, T_ORDERS, 1);
     add_to(t, T_CANCELLED, o->cancelled != 0);
     add_to(t, T_CONFIRMED, o->confirmed && !o->cancelled);
@@ -133,27 +148,15 @@ static void on_order(void *ud, const sb_order *o) {
     m->not_listed++;
     return;
   }
-  rep_order *p = realloc(m->orders, (m->n_orders + 1) * sizeof(*p));
-  if (!p) {
-    r->oom = 1;
+  rep_order *p = grow(r, m->orders, m->n_orders, sizeof(*p));
+  if (!p)
     return;
-  }
   m->orders = p;
-  rep_order *d = &m->orders[m->n_orders++];
-  memset(d, 0, sizeof(*d));
+  rep_order *d = &p[m->n_orders++];
+  d->o = *o;
+  d->o.merchant = d->o.order_id = d->o.currency = NULL;
   d->order_id = dup_str(r, o->order_id);
   snprintf(d->currency, sizeof(d->currency), "%s", o->currency);
-  d->test = o->test;
-  d->refunds = o->refunds;
-  d->cancelled = o->cancelled;
-  d->confirmed = o->confirmed;
-  d->has_confirmed_amount = o->has_confirmed_amount;
-  d->sale = o->sale;
-  d->refunded = o->refunded;
-  d->confirmed_amount = o->confirmed_amount;
-  d->net = o->net;
-  d->first_seen = o->first_seen;
-  d->held = o->held;
 }
 
 static void on_rejection(void *ud, const sb_rejection *x) {
@@ -161,13 +164,11 @@ static void on_rejection(void *ud, const sb_rejection *x) {
   rep_merchant *m = merchant_of(r, x->merchant);
   if (!m)
     return;
-  rep_rej *p = realloc(m->rej, (m->n_rej + 1) * sizeof(*p));
-  if (!p) {
-    r->oom = 1;
+  rep_rej *p = grow(r, m->rej, m->n_rej, sizeof(*p));
+  if (!p)
     return;
-  }
   m->rej = p;
-  rep_rej *d = &m->rej[m->n_rej++];
+  rep_rej *d = &p[m->n_rej++];
   d->id = dup_str(r, x->id);
   d->type = dup_str(r, x->type);
   d->order_id = dup_str(r, x->order_id);
@@ -291,17 +292,17 @@ static cJSON *merchant_json(const rep_merchant *m) {
     cJSON *j = cJSON_CreateObject();
     ok = j && cJSON_AddItemToArray(orders, j) &&
          cJSON_AddStringToObject(j, "order_id", x->order_id) &&
-         cJSON_AddBoolToObject(j, "test", x->test) &&
+         cJSON_AddBoolToObject(j, "test", x->o.test) &&
          cJSON_AddStringToObject(j, "currency", x->currency) &&
-         add_money(j, "sale", x->sale, x->currency) &&
-         add_money(j, "refunded", x->refunded, x->currency) &&
-         add_int(j, "refunds", x->refunds) &&
-         cJSON_AddBoolToObject(j, "cancelled", x->cancelled) &&
-         cJSON_AddBoolToObject(j, "confirmed", x->confirmed) &&
-         cJSON_AddBoolToObject(j, "held", x->held) &&
-         add_money(j, "net", x->net, x->currency);
-    if (ok && x->has_confirmed_amount)
-      ok = add_money(j, "confirmed_amount", x->confirmed_amount, x->currency);
+         add_money(j, "sale", x->o.sale, x->currency) &&
+         add_money(j, "refunded", x->o.refunded, x->currency) &&
+         add_int(j, "refunds", x->o.refunds) &&
+         cJSON_AddBoolToObject(j, "cancelled", x->o.cancelled) &&
+         cJSON_AddBoolToObject(j, "confirmed", x->o.confirmed) &&
+         cJSON_AddBoolToObject(j, "held", x->o.held) &&
+         add_money(j, "net", x->o.net, x->currency);
+    if (ok && x->o.has_confirmed_amount)
+      ok = add_money(j, "confirmed_amount", x->o.confirmed_amount, x->currency);
   }
   ok = ok && add_int(o, "orders_not_listed", (int64_t)m->not_listed) &&
        add_int(o, "test_orders", (int64_t)m->test_orders) &&
@@ -387,40 +388,45 @@ static void puts_raw(html *h, const char *s) {
 
 /* Text into an element or a quoted attribute. */
 static void esc(html *h, const char *s) {
+  static const char special[] = "&<>\"'";
+  static const char *const entity[] = {"&amp;", "&lt;", "&gt;", "&quot;",
+                                       "&#39;"};
   for (; *s; s++) {
-    switch (*s) {
-    case '&':
-      puts_raw(h, "&amp;");
-      break;
-    case '<':
-      puts_raw(h, "&lt;");
-      break;
-    case '>':
-      puts_raw(h, "&gt;");
-      break;
-    case '"':
-      puts_raw(h, "&quot;");
-      break;
-    case '\'':
-      puts_raw(h, "&#39;");
-      break;
-    default:
+    const char *at = strchr(special, *s); /* *s is never the NUL here */
+    if (at)
+      puts_raw(h, entity[at - special]);
+    else
       put(h, s, 1);
-    }
   }
 }
 
 static void printf_esc(html *h, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+static void para_esc(html *h, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /* Formats, then escapes the result. */
-static void printf_esc(html *h, const char *fmt, ...) {
+static void vprintf_esc(html *h, const char *fmt, va_list ap) {
   char buf[512];
+  vsnprintf(buf, sizeof(buf), fmt, ap);
+  esc(h, buf);
+}
+
+static void printf_esc(html *h, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(buf, sizeof(buf), fmt, ap);
+  vprintf_esc(h, fmt, ap);
   va_end(ap);
-  esc(h, buf);
+}
+
+/* A paragraph of formatted, escaped text. */
+static void para_esc(html *h, const char *fmt, ...) {
+  va_list ap;
+  puts_raw(h, "<p>");
+  va_start(ap, fmt);
+  vprintf_esc(h, fmt, ap);
+  va_end(ap);
+  puts_raw(h, "</p>\n");
 }
 
 static void cell_money(html *h, int64_t v, const char *currency) {
@@ -431,11 +437,8 @@ static void cell_money(html *h, int64_t v, const char *currency) {
   puts_raw(h, "</td>");
 }
 
-static void merchant_html(html *h, const rep_merchant *m) {
-  puts_raw(h, "<h2>");
-  esc(h, m->id);
-  puts_raw(h, m->configured ? "</h2>\n" : " (not configured)</h2>\n");
-
+/* The totals table, one row per currency, and what it does not count. */
+static void html_totals(html *h, const rep_merchant *m) {
   puts_raw(h, "<h3>Totals</h3>\n");
   if (!m->n_totals) {
     puts_raw(h, "<p>No conversions yet.</p>\n");
@@ -464,89 +467,102 @@ static void merchant_html(html *h, const rep_merchant *m) {
     }
     puts_raw(h, "</table>\n");
   }
-  if (m->test_orders) {
-    puts_raw(h, "<p>");
-    printf_esc(h, "%zu test order(s), listed below, are not counted.",
-               m->test_orders);
-    puts_raw(h, "</p>\n");
-  }
-  if (m->held_orders) {
-    puts_raw(h, "<p>");
-    printf_esc(h,
-               "%zu order(s) with follow-ups held until their sale arrives "
-               "are not counted yet.",
-               m->held_orders);
-    puts_raw(h, "</p>\n");
-  }
+  if (m->test_orders)
+    para_esc(h, "%zu test order(s), listed below, are not counted.",
+             m->test_orders);
+  if (m->held_orders)
+    para_esc(h,
+             "%zu order(s) with follow-ups held until their sale arrives "
+             "are not counted yet.",
+             m->held_orders);
+}
 
-  if (m->n_orders) {
-    puts_raw(h, "<h3>Orders</h3>\n<table><tr><th>Order</th><th>Sale</th>"
-                "<th>Refunded</th><th>Net</th><th>Status</th></tr>\n");
-    for (size_t i = 0; i < m->n_orders; i++) {
-      const rep_order *o = &m->orders[i];
-      puts_raw(h, o->test ? "<tr class=test><td>" : "<tr><td>");
-      esc(h, o->order_id);
-      puts_raw(h, "</td>");
-      cell_money(h, o->sale, o->currency);
-      cell_money(h, o->refunded, o->currency);
-      cell_money(h, o->net, o->currency);
+/* An order's status cell: cancelled, confirmed, refunds, held, test. */
+static void html_status(html *h, const sb_order *o) {
+  puts_raw(h, "<td>");
+  int any = 0;
+  if (o->cancelled) {
+    puts_raw(h, "<b>cancelled</b>");
+    any = 1;
+  }
+  if (o->confirmed) {
+    puts_raw(h, any ? ", confirmed" : "confirmed");
+    any = 1;
+  }
+  if (o->refunds) {
+    if (any)
+      puts_raw(h, ", ");
+    printf_esc(h, "%d refund(s)", o->refunds);
+    any = 1;
+  }
+  if (o->held) {
+    puts_raw(h,
+             any ? ", <i>held: no sale yet</i>" : "<i>held: no sale yet</i>");
+    any = 1;
+  }
+  if (o->test)
+    puts_raw(h, any ? ", <i>test</i>" : "<i>test</i>");
+  puts_raw(h, "</td>");
+}
+
+/* The orders table (the first ORDERS_LISTED) and how many more there are. */
+static void html_orders(html *h, const rep_merchant *m) {
+  if (!m->n_orders)
+    return;
+  puts_raw(h, "<h3>Orders</h3>\n<table><tr><th>Order</th><th>Sale</th>"
+              "<th>Refunded</th><th>Net</th><th>Status</th></tr>\n");
+  for (size_t i = 0; i < m->n_orders; i++) {
+    const rep_order *x = &m->orders[i];
+    puts_raw(h, x->o.test ? "<tr class=test><td>" : "<tr><td>");
+    esc(h, x->order_id);
+    puts_raw(h, "</td>");
+    cell_money(h, x->o.sale, x->currency);
+    cell_money(h, x->o.refunded, x->currency);
+    cell_money(h, x->o.net, x->currency);
+    html_status(h, &x->o);
+    puts_raw(h, "</tr>\n");
+  }
+  puts_raw(h, "</table>\n");
+  if (m->not_listed)
+    para_esc(h, "%zu more order(s) not listed (counted in the totals).",
+             m->not_listed);
+}
+
+/* The recent rejections table, newest first. */
+static void html_rejections(html *h, const rep_merchant *m) {
+  if (!m->n_rej)
+    return;
+  puts_raw(h, "<h3>Recent rejections</h3>\n<table><tr><th>Time</th>"
+              "<th>Event</th><th>Type</th><th>Order</th><th>Reason</th>"
+              "<th>Message</th></tr>\n");
+  for (size_t i = 0; i < m->n_rej; i++) {
+    const rep_rej *x = &m->rej[i];
+    char when[32];
+    time_t t = (time_t)x->at;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%SZ", &tm);
+    const char *cols[] = {when,        x->id,     x->type,
+                          x->order_id, x->reason, x->message};
+    puts_raw(h, "<tr>");
+    for (size_t k = 0; k < sizeof(cols) / sizeof(cols[0]); k++) {
       puts_raw(h, "<td>");
-      int any = 0;
-      if (o->cancelled) {
-        puts_raw(h, "<b>cancelled</b>");
-        any = 1;
-      }
-      if (o->confirmed) {
-        puts_raw(h, any ? ", confirmed" : "confirmed");
-        any = 1;
-      }
-      if (o->refunds) {
-        if (any)
-          puts_raw(h, ", ");
-        printf_esc(h, "%d refund(s)", o->refunds);
-        any = 1;
-      }
-      if (o->held) {
-        puts_raw(h, any ? ", <i>held: no sale yet</i>"
-                        : "<i>held: no sale yet</i>");
-        any = 1;
-      }
-      if (o->test)
-        puts_raw(h, any ? ", <i>test</i>" : "<i>test</i>");
-      puts_raw(h, "</td></tr>\n");
+      esc(h, cols[k]);
+      puts_raw(h, "</td>");
     }
-    puts_raw(h, "</table>\n");
-    if (m->not_listed) {
-      puts_raw(h, "<p>");
-      printf_esc(h, "%zu more order(s) not listed (counted in the totals).",
-                 m->not_listed);
-      puts_raw(h, "</p>\n");
-    }
+    puts_raw(h, "</tr>\n");
   }
+  puts_raw(h, "</table>\n");
+}
 
-  if (m->n_rej) {
-    puts_raw(h, "<h3>Recent rejections</h3>\n<table><tr><th>Time</th>"
-                "<th>Event</th><th>Type</th><th>Order</th><th>Reason</th>"
-                "<th>Message</th></tr>\n");
-    for (size_t i = 0; i < m->n_rej; i++) {
-      const rep_rej *x = &m->rej[i];
-      char when[32];
-      time_t t = (time_t)x->at;
-      struct tm tm;
-      gmtime_r(&t, &tm);
-      strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%SZ", &tm);
-      const char *cols[] = {when,        x->id,     x->type,
-                            x->order_id, x->reason, x->message};
-      puts_raw(h, "<tr>");
-      for (size_t k = 0; k < sizeof(cols) / sizeof(cols[0]); k++) {
-        puts_raw(h, "<td>");
-        esc(h, cols[k]);
-        puts_raw(h, "</td>");
-      }
-      puts_raw(h, "</tr>\n");
-    }
-    puts_raw(h, "</table>\n");
-  }
+/* One merchant's section: its name, totals, orders and rejections. */
+static void merchant_html(html *h, const rep_merchant *m) {
+  puts_raw(h, "<h2>");
+  esc(h, m->id);
+  puts_raw(h, m->configured ? "</h2>\n" : " (not configured)</h2>\n");
+  html_totals(h, m);
+  html_orders(h, m);
+  html_rejections(h, m);
 }
 
 char *sb_report_html(sandbox *sb, size_t *len) {

@@ -579,99 +579,119 @@ int sb_store_batch(sb_store *s, const cashback_batch *b, const char *key_id,
   return ret;
 }
 
+/* What one row of a report query is handed to. */
+typedef void (*report_row_fn)(sqlite3_stmt *st, const sb_report_fns *fns,
+                              void *ud);
+
+/* Runs `sql`, its parameter ?1 (when it has one) bound to `arg`, and hands
+ * each row to `row`. SQLITE_OK, or the code that failed. */
+static int each_row(sqlite3 *db, const char *sql, int arg, report_row_fn row,
+                    const sb_report_fns *fns, void *ud) {
+  sqlite3_stmt *st = NULL;
+  int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+  if (rc != SQLITE_OK)
+    return rc;
+  if (sqlite3_bind_parameter_count(st) > 0)
+    sqlite3_bind_int(st, 1, arg);
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+    row(st, fns, ud);
+  rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
+  sqlite3_finalize(st);
+  return rc;
+}
+
+static const char report_merchants_sql[] =
+    "SELECT merchant FROM events UNION SELECT merchant FROM rejections"
+    " ORDER BY 1";
+
+/* A row of report_merchants_sql: a merchant with anything stored. */
+static void merchant_row(sqlite3_stmt *st, const sb_report_fns *fns, void *ud) {
+  fns->merchant(ud, (const char *)sqlite3_column_text(st, 0));
+}
+
+static const char report_orders_sql[] =
+    "SELECT merchant, order_id, test,"
+    " MAX(CASE WHEN type = 'sale' THEN currency END),"
+    " MAX(CASE WHEN type = 'sale' THEN amount END),"
+    " COALESCE(SUM(CASE WHEN type = 'refund' THEN amount END), 0),"
+    " COUNT(CASE WHEN type = 'refund' THEN 1 END),"
+    " MAX(type = 'cancel'), MAX(type = 'confirm'),"
+    " MAX(CASE WHEN type = 'confirm' THEN amount END),"
+    " MIN(received_at), MIN(rowid) AS first, MAX(type = 'sale')"
+    " FROM events GROUP BY merchant, test, order_id"
+    " ORDER BY merchant, first";
+
+/* What commission is on: nothing before the sale or once cancelled, the
+ * confirmed amount once confirmed, else the sale net of refunds. */
+static int64_t order_net(const sb_order *o) {
+  if (o->held)
+    return 0; /* nothing to pay on before the sale */
+  if (o->cancelled)
+    return 0;
+  if (o->has_confirmed_amount)
+    return o->confirmed_amount;
+  return o->sale > o->refunded ? o->sale - o->refunded : 0;
+}
+
+/* A row of report_orders_sql: one order, its events summed up. */
+static void order_row(sqlite3_stmt *st, const sb_report_fns *fns, void *ud) {
+  sb_order o;
+  memset(&o, 0, sizeof(o));
+  o.merchant = (const char *)sqlite3_column_text(st, 0);
+  o.order_id = (const char *)sqlite3_column_text(st, 1);
+  o.test = sqlite3_column_int(st, 2);
+  o.currency = (const char *)sqlite3_column_text(st, 3);
+  if (!o.currency)
+    o.currency = "";
+  o.sale = sqlite3_column_int64(st, 4);
+  o.refunded = sqlite3_column_int64(st, 5);
+  o.refunds = sqlite3_column_int(st, 6);
+  o.cancelled = sqlite3_column_int(st, 7);
+  o.confirmed = sqlite3_column_int(st, 8);
+  o.has_confirmed_amount = sqlite3_column_type(st, 9) != SQLITE_NULL;
+  o.confirmed_amount = sqlite3_column_int64(st, 9);
+  o.first_seen = sqlite3_column_int64(st, 10);
+  o.held = !sqlite3_column_int(st, 12);
+  o.net = order_net(&o);
+  fns->order(ud, &o);
+}
+
+static const char report_rejections_sql[] =
+    "SELECT merchant, id, type, order_id, reason, message, received_at"
+    " FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY merchant"
+    " ORDER BY seq DESC) AS k FROM rejections)"
+    " WHERE k <= ?1 ORDER BY merchant, seq DESC";
+
+/* A row of report_rejections_sql: one recent rejection. */
+static void rejection_row(sqlite3_stmt *st, const sb_report_fns *fns,
+                          void *ud) {
+  const char *col[6];
+  for (int i = 0; i < 6; i++) {
+    col[i] = (const char *)sqlite3_column_text(st, i);
+    if (!col[i])
+      col[i] = "";
+  }
+  sb_rejection r = {.merchant = col[0],
+                    .id = col[1],
+                    .type = col[2],
+                    .order_id = col[3],
+                    .reason = col[4],
+                    .message = col[5],
+                    .received_at = sqlite3_column_int64(st, 6)};
+  fns->rejection(ud, &r);
+}
+
 int sb_store_report(sb_store *s, const sb_report_fns *fns, void *ud,
                     int max_rejections, char *err, size_t size) {
-  static const char merchants_sql[] =
-      "SELECT merchant FROM events UNION SELECT merchant FROM rejections"
-      " ORDER BY 1";
-  static const char orders_sql[] =
-      "SELECT merchant, order_id, test,"
-      " MAX(CASE WHEN type = 'sale' THEN currency END),"
-      " MAX(CASE WHEN type = 'sale' THEN amount END),"
-      " COALESCE(SUM(CASE WHEN type = 'refund' THEN amount END), 0),"
-      " COUNT(CASE WHEN type = 'refund' THEN 1 END),"
-      " MAX(type = 'cancel'), MAX(type = 'confirm'),"
-      " MAX(CASE WHEN type = 'confirm' THEN amount END),"
-      " MIN(received_at), MIN(rowid) AS first, MAX(type = 'sale')"
-      " FROM events GROUP BY merchant, test, order_id"
-      " ORDER BY merchant, first";
-  static const char rejections_sql[] =
-      "SELECT merchant, id, type, order_id, reason, message, received_at"
-      " FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY merchant"
-      " ORDER BY seq DESC) AS k FROM rejections)"
-      " WHERE k <= ?1 ORDER BY merchant, seq DESC";
-  sqlite3_stmt *st = NULL;
-  int rc;
   pthread_mutex_lock(&s->lock);
-  rc = sqlite3_exec(s->db, "BEGIN", NULL, NULL, NULL);
-  if (rc == SQLITE_OK && fns->merchant &&
-      (rc = sqlite3_prepare_v2(s->db, merchants_sql, -1, &st, NULL)) ==
-          SQLITE_OK) {
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-      fns->merchant(ud, (const char *)sqlite3_column_text(st, 0));
-    rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
-    sqlite3_finalize(st);
-    st = NULL;
-  }
-  if (rc == SQLITE_OK && fns->order &&
-      (rc = sqlite3_prepare_v2(s->db, orders_sql, -1, &st, NULL)) ==
-          SQLITE_OK) {
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-      sb_order o;
-      memset(&o, 0, sizeof(o));
-      o.merchant = (const char *)sqlite3_column_text(st, 0);
-      o.order_id = (const char *)sqlite3_column_text(st, 1);
-      o.test = sqlite3_column_int(st, 2);
-      o.currency = (const char *)sqlite3_column_text(st, 3);
-      if (!o.currency)
-        o.currency = "";
-      o.sale = sqlite3_column_int64(st, 4);
-      o.refunded = sqlite3_column_int64(st, 5);
-      o.refunds = sqlite3_column_int(st, 6);
-      o.cancelled = sqlite3_column_int(st, 7);
-      o.confirmed = sqlite3_column_int(st, 8);
-      o.has_confirmed_amount = sqlite3_column_type(st, 9) != SQLITE_NULL;
-      o.confirmed_amount = sqlite3_column_int64(st, 9);
-      o.first_seen = sqlite3_column_int64(st, 10);
-      o.held = !sqlite3_column_int(st, 12);
-      if (o.held)
-        o.net = 0; /* nothing to pay on before the sale */
-      else if (o.cancelled)
-        o.net = 0;
-      else if (o.has_confirmed_amount)
-        o.net = o.confirmed_amount;
-      else
-        o.net = o.sale > o.refunded ? o.sale - o.refunded : 0;
-      fns->order(ud, &o);
-    }
-    rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
-    sqlite3_finalize(st);
-    st = NULL;
-  }
-  if (rc == SQLITE_OK && fns->rejection &&
-      (rc = sqlite3_prepare_v2(s->db, rejections_sql, -1, &st, NULL)) ==
-          SQLITE_OK) {
-    sqlite3_bind_int(st, 1, max_rejections);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-      sb_rejection r;
-      const char *col[6];
-      for (int i = 0; i < 6; i++) {
-        col[i] = (const char *)sqlite3_column_text(st, i);
-        if (!col[i])
-          col[i] = "";
-      }
-      r.merchant = col[0];
-      r.id = col[1];
-      r.type = col[2];
-      r.order_id = col[3];
-      r.reason = col[4];
-      r.message = col[5];
-      r.received_at = sqlite3_column_int64(st, 6);
-      fns->rejection(ud, &r);
-    }
-    rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
-    sqlite3_finalize(st);
-  }
+  int rc = sqlite3_exec(s->db, "BEGIN", NULL, NULL, NULL);
+  if (rc == SQLITE_OK && fns->merchant)
+    rc = each_row(s->db, report_merchants_sql, 0, merchant_row, fns, ud);
+  if (rc == SQLITE_OK && fns->order)
+    rc = each_row(s->db, report_orders_sql, 0, order_row, fns, ud);
+  if (rc == SQLITE_OK && fns->rejection)
+    rc = each_row(s->db, report_rejections_sql, max_rejections, rejection_row,
+                  fns, ud);
   int ret = rc == SQLITE_OK ? 0 : fail(s->db, err, size, "reading");
   sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
   pthread_mutex_unlock(&s->lock);
