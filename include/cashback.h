@@ -729,6 +729,70 @@ cashback_event_parse(cashback_client *client, const char *text, size_t len,
 CASHBACK_API void cashback_event_free(cashback_event *ev);
 
 /**
+ * An event builder: collects the fields of one event by their names in
+ * the event vocabulary (docs/events.md), in any order, as a command line,
+ * a CSV row or a script's array gives them, and builds the event from
+ * them with the rules of `cashback_event_parse()` (which is this builder
+ * fed from text). Opaque; one thread at a time per builder.
+ */
+typedef struct cashback_event_builder cashback_event_builder;
+
+/**
+ * New, empty builder. `client` verifies `click` handles and may be NULL
+ * when none is given; it is borrowed and must outlive the builder. The
+ * caller owns the builder (`cashback_event_builder_free()`). NULL when
+ * memory is short. Thread-safe.
+ */
+CASHBACK_API cashback_event_builder *
+cashback_event_builder_new(cashback_client *client);
+
+/**
+ * Gives field `key` (`klen` bytes: a name of docs/events.md, such as
+ * "order_id" or "item", or "meta.<key>" for metadata) the plain value
+ * `value` (`vlen` bytes, not percent-encoded; NULL only with 0). Both are
+ * copied. Checked at once: the key is known, a field that is not
+ * repeatable is given once, the value has no NUL and fits the field's cap,
+ * all fields together (as their text form, key=value pairs joined by ';')
+ * fit 65536 bytes, which caps the builder's memory. What needs other
+ * fields (the amount's currency, the type's rules) is checked by
+ * `cashback_event_builder_finish()`. The first failure sticks: this call
+ * and every later one return it, and `cashback_event_builder_error()`
+ * says what and which key. Not thread-safe on one builder.
+ */
+CASHBACK_API CASHBACK_MUST_USE cashback_status
+cashback_event_builder_set(cashback_event_builder *b, const char *key,
+                           size_t klen, const char *value, size_t vlen);
+
+/**
+ * Builds the event: the type, order_id, currency and utc_offset first,
+ * then the other fields in the order given. On CASHBACK_OK `*out` is a new
+ * event (not finalized) that the caller owns; on failure `*out` is NULL
+ * and `cashback_event_builder_error()` names the field. The builder keeps
+ * its fields; only `cashback_event_builder_free()` is useful afterwards.
+ * Not thread-safe on one builder.
+ */
+CASHBACK_API CASHBACK_MUST_USE cashback_status
+cashback_event_builder_finish(cashback_event_builder *b, cashback_event **out);
+
+/**
+ * The builder's first failure: returns its status (CASHBACK_OK when none).
+ * `*key` (may be NULL) points to the key it is about, `*klen` bytes (0
+ * when it is about no one key: a NULL argument, text without '='); valid
+ * until the builder is freed. `detail` (`detail_size` bytes, may be NULL;
+ * CASHBACK_ERROR_MAX + 1 is enough) receives the message
+ * `cashback_event_parse()` gives, which starts with the field's name
+ * ("amount: needs currency ...", "items: 'A:0:1': the quantity ...",
+ * "order_id: required"); a binding can put its own name for the key in
+ * front. Not thread-safe on one builder.
+ */
+CASHBACK_API cashback_status
+cashback_event_builder_error(const cashback_event_builder *b, const char **key,
+                             size_t *klen, char *detail, size_t detail_size);
+
+/** Frees a builder and the fields it holds (NULL is fine). */
+CASHBACK_API void cashback_event_builder_free(cashback_event_builder *b);
+
+/**
  * The last validation failure on this event, naming the field, e.g.
  * "items[2].quantity: must be 1 to 1000000". Never NULL.
  */

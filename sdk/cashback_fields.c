@@ -1,15 +1,14 @@
 /*
  * The event vocabulary (docs/events.md): one table of the fields an event
- * can be given as text, the per-field code that sets each, and the event
- * text parser built on them (cashback_event_parse(), the value of the
- * X-Cashback-Event report header). The CLI, the CSV importer and the PHP
- * shim map their own names onto the same table.
+ * can be given as text and the per-field code that sets each. The event
+ * builder (sdk/cashback_builder.c) applies fields through it, and the
+ * event text parser, the CLI, the CSV importer and the PHP shim map their
+ * own names onto the same table through the builder.
  */
 #include "cashback_fields.h"
 #include "cashback_core.h"
 #include "cashback_event.h"
 #include "cashback_money.h"
-#include "cashback_pairs.h"
 #include "cashback_text.h"
 
 #include <stdarg.h>
@@ -236,10 +235,12 @@ static cashback_status set_amount_minor(cashback__fields *x, const char *key,
                     klen);
 }
 
-static cashback_status set_click_token(cashback__fields *x, const char *key,
-                                       size_t klen, const char *v, size_t n) {
+/* A field that is one counted event setter (the entry's `counted`). */
+static cashback_status set_counted(cashback__fields *x, const char *key,
+                                   size_t klen, const char *v, size_t n) {
   NEED_EVENT(x);
-  return from_event(x, cashback_event_set_click_n(x->ev, v, n), key, klen);
+  const cashback__field *f = cashback__field_find(key, klen);
+  return from_event(x, f->counted(x->ev, v, n), key, klen);
 }
 
 /* A click handle: the signed cookie value, verified like the cookie by
@@ -266,12 +267,6 @@ static cashback_status set_click(cashback__fields *x, const char *key,
         "%.*s: the click handle is not valid: %s", (int)klen, key, why);
   }
   return from_event(x, cashback_event_set_click_full(x->ev, &click), key, klen);
-}
-
-static cashback_status set_voucher(cashback__fields *x, const char *key,
-                                   size_t klen, const char *v, size_t n) {
-  NEED_EVENT(x);
-  return from_event(x, cashback_event_add_voucher_n(x->ev, v, n), key, klen);
 }
 
 static cashback_status set_customer(cashback__fields *x, const char *key,
@@ -338,18 +333,6 @@ static cashback_status set_utc_offset(cashback__fields *x, const char *key,
   return CASHBACK_OK;
 }
 
-static cashback_status set_refund_id(cashback__fields *x, const char *key,
-                                     size_t klen, const char *v, size_t n) {
-  NEED_EVENT(x);
-  return from_event(x, cashback_event_set_refund_id_n(x->ev, v, n), key, klen);
-}
-
-static cashback_status set_reason(cashback__fields *x, const char *key,
-                                  size_t klen, const char *v, size_t n) {
-  NEED_EVENT(x);
-  return from_event(x, cashback_event_set_reason_n(x->ev, v, n), key, klen);
-}
-
 static cashback_status set_test(cashback__fields *x, const char *key,
                                 size_t klen, const char *v, size_t n) {
   NEED_EVENT(x);
@@ -387,23 +370,27 @@ static cashback_status set_meta(cashback__fields *x, const char *key,
  * this order; tests/scripts/events-doc.sh checks it). Early fields are
  * applied first whatever the order of the text. */
 static const cashback__field fields[] = {
-    /* name, kind, repeatable, early, max, setter */
-    {"type", "sale|refund|cancel|confirm", 0, 1, 32, set_type},
-    {"order_id", "id", 0, 1, CASHBACK_ID_MAX, set_order_id},
-    {"currency", "currency", 0, 1, 32, set_currency},
-    {"amount", "decimal", 0, 0, 40, set_amount},
-    {"amount_minor", "integer", 0, 0, 32, set_amount_minor},
-    {"click", "click handle", 0, 0, CASHBACK_HANDLE_MAX, set_click},
-    {"click_token", "token", 0, 0, CASHBACK_TOKEN_MAX, set_click_token},
-    {"voucher", "id", 1, 0, CASHBACK_ID_MAX, set_voucher},
-    {"customer", "new|returning|unknown", 0, 0, 32, set_customer},
-    {"item", "item", 1, 0, 512, set_item},
-    {"order_time", "time", 0, 0, 64, set_order_time},
-    {"utc_offset", "integer", 0, 1, 32, set_utc_offset},
-    {"refund_id", "id", 0, 0, CASHBACK_ID_MAX, set_refund_id},
-    {"reason", "word", 0, 0, CASHBACK_ID_MAX, set_reason},
-    {"test", "bool", 0, 0, 32, set_test},
-    {META_PREFIX, "text", 1, 0, CASHBACK_METADATA_MAX, set_meta},
+    /* name, kind, repeatable, early, max, setter[, counted event setter] */
+    {"type", "sale|refund|cancel|confirm", 0, 1, 32, set_type, NULL},
+    {"order_id", "id", 0, 1, CASHBACK_ID_MAX, set_order_id, NULL},
+    {"currency", "currency", 0, 1, 32, set_currency, NULL},
+    {"amount", "decimal", 0, 0, 40, set_amount, NULL},
+    {"amount_minor", "integer", 0, 0, 32, set_amount_minor, NULL},
+    {"click", "click handle", 0, 0, CASHBACK_HANDLE_MAX, set_click, NULL},
+    {"click_token", "token", 0, 0, CASHBACK_TOKEN_MAX, set_counted,
+     cashback_event_set_click_n},
+    {"voucher", "id", 1, 0, CASHBACK_ID_MAX, set_counted,
+     cashback_event_add_voucher_n},
+    {"customer", "new|returning|unknown", 0, 0, 32, set_customer, NULL},
+    {"item", "item", 1, 0, 512, set_item, NULL},
+    {"order_time", "time", 0, 0, 64, set_order_time, NULL},
+    {"utc_offset", "integer", 0, 1, 32, set_utc_offset, NULL},
+    {"refund_id", "id", 0, 0, CASHBACK_ID_MAX, set_counted,
+     cashback_event_set_refund_id_n},
+    {"reason", "word", 0, 0, CASHBACK_ID_MAX, set_counted,
+     cashback_event_set_reason_n},
+    {"test", "bool", 0, 0, 32, set_test, NULL},
+    {META_PREFIX, "text", 1, 0, CASHBACK_METADATA_MAX, set_meta, NULL},
 };
 
 #define N_FIELDS (sizeof(fields) / sizeof(fields[0]))
@@ -439,15 +426,14 @@ void cashback__fields_init(cashback__fields *x, cashback_client *client) {
   x->client = client;
 }
 
+size_t cashback__field_index(const cashback__field *f) {
+  return (size_t)(f - fields);
+}
+
 cashback_status cashback__fields_set(cashback__fields *x,
                                      const cashback__field *f, const char *key,
                                      size_t klen, const char *v, size_t vlen) {
-  size_t i = (size_t)(f - fields);
-  int shown = (int)(klen < 80 ? klen : 80);
-  if (!f->repeatable && (x->seen & (UINT32_C(1) << i)))
-    return cashback__fields_fail(x, CASHBACK_E_FIELD,
-                                 "%.*s: given twice (it is not repeatable)",
-                                 shown, key);
+  size_t i = cashback__field_index(f);
   for (size_t e = 0; e < sizeof(exclusive) / sizeof(exclusive[0]); e++) {
     size_t a = index_of(exclusive[e].a), b = index_of(exclusive[e].b);
     size_t other = i == a ? b : i == b ? a : N_FIELDS;
@@ -456,13 +442,6 @@ cashback_status cashback__fields_set(cashback__fields *x,
                                    "%s: give %s or %s, not both", f->name,
                                    exclusive[e].a, exclusive[e].b);
   }
-  if (memchr(v, '\0', vlen))
-    return cashback__fields_fail(
-        x, CASHBACK_E_FIELD, "%.*s: the value contains a NUL byte", shown, key);
-  if (vlen > f->max)
-    return cashback__fields_fail(x, CASHBACK_E_FIELD,
-                                 "%.*s: the value is longer than %zu bytes",
-                                 shown, key, f->max);
   x->seen |= UINT32_C(1) << i;
   return f->set(x, key, klen, v, vlen);
 }
@@ -491,89 +470,4 @@ cashback_status cashback__fields_finish(cashback__fields *x,
 void cashback__fields_free(cashback__fields *x) {
   cashback_event_free(x->ev);
   x->ev = NULL;
-}
-
-/* --- The event text ----------------------------------------------------- */
-
-/* One pass over the pairs: checks every key (pass 1) and applies the early
- * fields, or applies the others (pass 2). */
-static cashback_status text_pass(cashback__fields *x, const char *text,
-                                 size_t len, int early) {
-  char value[CASHBACK__FIELD_VALUE_MAX + 1];
-  cashback__pairs it;
-  cashback__pair p;
-  cashback__pairs_init(&it, text, len);
-  while (cashback__pairs_next(&it, &p)) {
-    if (!p.eq || p.key_len == 0)
-      return cashback__fields_fail(x, CASHBACK_E_FIELD,
-                                   "event text: pair %zu: expected key=value",
-                                   p.index);
-    const cashback__field *f = cashback__field_find(p.key, p.key_len);
-    if (!f) {
-      char shown[64];
-      cashback__printable(shown, sizeof(shown), p.key, p.key_len);
-      return cashback__fields_fail(x, CASHBACK_E_FIELD,
-                                   "event text: pair %zu: unknown key '%s'",
-                                   p.index, shown);
-    }
-    if (f->early != early)
-      continue;
-    size_t n;
-    int shown = (int)(p.key_len < 80 ? p.key_len : 80);
-    switch (cashback__pairs_decode(p.value, p.value_len, value, f->max, &n)) {
-    case CASHBACK__PAIRS_OK:
-      break;
-    case CASHBACK__PAIRS_BAD_ESCAPE:
-      return cashback__fields_fail(x, CASHBACK_E_FIELD,
-                                   "%.*s: bad percent-encoding ('%%' must be "
-                                   "followed by two hex digits)",
-                                   shown, p.key);
-    case CASHBACK__PAIRS_NUL:
-      return cashback__fields_fail(x, CASHBACK_E_FIELD,
-                                   "%.*s: the value contains a NUL byte", shown,
-                                   p.key);
-    case CASHBACK__PAIRS_TOO_LONG:
-      return cashback__fields_fail(x, CASHBACK_E_FIELD,
-                                   "%.*s: the value is longer than %zu bytes",
-                                   shown, p.key, f->max);
-    }
-    cashback_status st = cashback__fields_set(x, f, p.key, p.key_len, value, n);
-    if (st != CASHBACK_OK)
-      return st;
-  }
-  return CASHBACK_OK;
-}
-
-cashback_status cashback_event_parse(cashback_client *client, const char *text,
-                                     size_t len, cashback_event **out,
-                                     char *detail, size_t detail_size) {
-  cashback__fields x;
-  cashback__fields_init(&x, client);
-  cashback_status st = CASHBACK_OK;
-  if (client)
-    cashback__call_begin(client);
-  if (out)
-    *out = NULL;
-  if (!out || (!text && len))
-    st = cashback__fields_fail(&x, CASHBACK_E_INVALID_ARGUMENT,
-                               "event text: %s is NULL", out ? "text" : "out");
-  else if (len > CASHBACK__EVENT_TEXT_MAX)
-    st = cashback__fields_fail(&x, CASHBACK_E_TOO_BIG,
-                               "event text: larger than %d bytes",
-                               CASHBACK__EVENT_TEXT_MAX);
-  if (st == CASHBACK_OK)
-    st = text_pass(&x, text ? text : "", len, 1);
-  if (st == CASHBACK_OK)
-    st = cashback__fields_start(&x);
-  if (st == CASHBACK_OK) {
-    /* The early fields are in; pass 2 checks the seen bits of the rest. */
-    st = text_pass(&x, text ? text : "", len, 0);
-  }
-  if (st == CASHBACK_OK)
-    st = cashback__fields_finish(&x, out);
-  cashback__fields_free(&x);
-  if (detail && detail_size)
-    cashback__printablef(detail, detail_size, "%s",
-                         st == CASHBACK_OK ? "" : x.detail);
-  return st;
 }

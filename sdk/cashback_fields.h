@@ -1,7 +1,8 @@
 /* The event vocabulary: every field an event can be given as text, once
  * (name, kind, repeatable or not, cap, the setter it maps to). The event
- * text parser (cashback_event_parse()), the CLI's flags, the CSV columns
- * and the PHP array keys all look names up here and set values through
+ * builder (cashback_event_builder_*, sdk/cashback_builder.c), and through
+ * it the event text parser, the CLI's flags, the CSV columns and the PHP
+ * array keys, look names up here and set values through
  * cashback__fields_set(). docs/events.md lists the same names
  * (tests/scripts/events-doc.sh checks it). */
 #ifndef CASHBACK_FIELDS_H
@@ -25,6 +26,8 @@ typedef struct cashback__field {
   size_t max;       /* longest value in bytes (decoded) */
   cashback_status (*set)(cashback__fields *x, const char *key, size_t klen,
                          const char *v, size_t vlen);
+  /* For a field that is one counted event setter: that setter. */
+  cashback_status (*counted)(cashback_event *ev, const char *v, size_t n);
 } cashback__field;
 
 /* What is known while an event is built from fields: the values needed
@@ -52,12 +55,16 @@ const cashback__field *cashback__field_find(const char *key, size_t len);
 /* The i-th table entry, or NULL past the end (for docs and tests). */
 const cashback__field *cashback__field_at(size_t i);
 
+/* The position of a table entry in the table (below 32). */
+size_t cashback__field_index(const cashback__field *f);
+
 void cashback__fields_init(cashback__fields *x, cashback_client *client);
 
-/* Sets one field (plain value, not percent-encoded). A field that is not
- * repeatable may be set once; an early field before
- * cashback__fields_start(), any other after it. On failure `x->detail`
- * names the key. */
+/* Sets one field (plain value, not percent-encoded, no NUL, within the
+ * entry's max, given once unless repeatable: the event builder,
+ * sdk/cashback_builder.c, checks those when it takes the field). An early
+ * field before cashback__fields_start(), any other after it. On failure
+ * `x->detail` names the key. */
 cashback_status cashback__fields_set(cashback__fields *x,
                                      const cashback__field *f, const char *key,
                                      size_t klen, const char *v, size_t vlen);
