@@ -1,7 +1,12 @@
 /*
- * A PHP array to a libcashback event. Only PHP concerns live here (which
- * PHP types each field takes, floats refused); every rule about the values
- * themselves is the SDK's, whose message is passed on.
+ * A PHP array to a libcashback event: a thin mapping onto the one event
+ * vocabulary (docs/events.md, sdk/cashback_fields.c). One table says, for
+ * each PHP key, which field key it is and how its PHP value becomes the
+ * field's text; the public event builder checks and applies the fields,
+ * and the items go through cashback_event_add_item_decimal(). Only PHP
+ * concerns live here (which PHP types a key takes, floats refused where
+ * money goes, NUL bytes); every rule about the values is the SDK's, whose
+ * refusal is passed on under the PHP key the caller used.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -12,27 +17,88 @@
 
 #include "php_cashback.h"
 
-static const char *const event_keys[] = {
-    "order_id", "click",    "amount",     "amount_minor", "currency",
-    "items",    "vouchers", "customer",   "metadata",     "refund_id",
-    "reason",   "test",     "order_time", "utc_offset",   NULL};
+/* How a PHP value becomes the text of its field. */
+typedef enum {
+  AS_TEXT,  /* a string */
+  AS_ID,    /* a string, or an int as its decimal text */
+  AS_MONEY, /* a decimal string or an int (major units); never a float */
+  AS_MINOR, /* an int (minor units); a float refused with the money hint */
+  AS_INT,   /* an int, as its decimal text */
+  AS_BOOL,  /* a bool, as "true" or "false" */
+  AS_CLICK, /* a click handle (field "click") or a bare token ("click_token") */
+  AS_LIST,  /* a string or a list of strings: the field once for each */
+  AS_MAP,   /* name => string, int or bool: the field "<field><name>" each */
+  AS_ITEMS, /* a list of item arrays: not a field, see add_items() */
+} php_kind;
 
-static const char *const item_keys[] = {
-    "sku", "name", "quantity", "price", "price_minor", "category", NULL};
+typedef struct {
+  const char *php;   /* the key of the PHP array */
+  const char *field; /* its field key; the prefix of the keys for AS_MAP */
+  php_kind kind;
+  /* PHP's own wording when the SDK refuses the value as CASHBACK_E_FIELD
+   * (the message this shim always gave), or NULL: the SDK's detail. */
+  const char *wording;
+} php_key;
+
+/* The PHP keys of an event array, in the order they are given to the
+ * builder. amount_minor comes before amount, so that both given is refused
+ * at the second: "amount: give amount or amount_minor, not both". */
+static const php_key event_keys[] = {
+    {"order_id", "order_id", AS_ID,
+     "must be 1-64 printable ASCII characters without space"},
+    {"currency", "currency", AS_TEXT, NULL},
+    {"amount_minor", "amount_minor", AS_MINOR, NULL},
+    {"amount", "amount", AS_MONEY, NULL},
+    {"click", "click", AS_CLICK, NULL},
+    {"vouchers", "voucher", AS_LIST, NULL},
+    {"customer", "customer", AS_TEXT,
+     "must be 'new', 'returning' or 'unknown'"},
+    {"metadata", "meta.", AS_MAP, NULL},
+    {"refund_id", "refund_id", AS_ID, NULL},
+    {"reason", "reason", AS_TEXT, NULL},
+    {"test", "test", AS_BOOL, NULL},
+    {"order_time", "order_time", AS_INT, NULL},
+    {"utc_offset", "utc_offset", AS_INT, NULL},
+    {"items", NULL, AS_ITEMS, NULL},
+};
+#define N_EVENT_KEYS (sizeof(event_keys) / sizeof(event_keys[0]))
+
+/* The PHP keys of an item array and the part of the SDK's order line each
+ * is ("items[2].unit_price: ..." is "items[2].price: ..." to PHP). */
+static const struct {
+  const char *php, *part;
+} item_keys[] = {
+    {"sku", "sku"},
+    {"name", "name"},
+    {"quantity", "quantity"},
+    {"price", "unit_price"},
+    {"price_minor", "unit_price"},
+    {"category", "category"},
+};
+#define N_ITEM_KEYS (sizeof(item_keys) / sizeof(item_keys[0]))
 
 static const char float_hint[] =
     "a float cannot hold money exactly; pass a decimal string such as "
     "'49.90' or an int";
 
-static int known(const char *const *keys, const zend_string *key) {
-  for (size_t i = 0; keys[i]; i++)
-    if (zend_string_equals_cstr(key, keys[i], strlen(keys[i])))
+static int is_event_key(const zend_string *key) {
+  for (size_t i = 0; i < N_EVENT_KEYS; i++)
+    if (zend_string_equals_cstr(key, event_keys[i].php,
+                                strlen(event_keys[i].php)))
       return 1;
   return 0;
 }
 
-/* Every key of `ht` is one of `keys`, else throws naming the stranger. */
-static int check_keys(HashTable *ht, const char *const *keys,
+static int is_item_key(const zend_string *key) {
+  for (size_t i = 0; i < N_ITEM_KEYS; i++)
+    if (zend_string_equals_cstr(key, item_keys[i].php,
+                                strlen(item_keys[i].php)))
+      return 1;
+  return 0;
+}
+
+/* Every key of `ht` passes `known`, else throws naming the stranger. */
+static int check_keys(HashTable *ht, int (*known)(const zend_string *),
                       const char *where) {
   zend_string *key;
   zend_ulong idx;
@@ -44,7 +110,7 @@ static int check_keys(HashTable *ht, const char *const *keys,
                          where, idx);
       return 0;
     }
-    if (!known(keys, key)) {
+    if (!known(key)) {
       char shown[4 * 64 + 4]; /* by its length: NULs shown too */
       cashback_printable(shown, sizeof(shown), ZSTR_VAL(key), ZSTR_LEN(key));
       cashback_php_throw(CASHBACK_E_FIELD, "%sunknown key '%s'", where, shown);
@@ -62,19 +128,22 @@ static zval *field(HashTable *ht, const char *name) {
   return (v && Z_TYPE_P(v) != IS_NULL) ? v : NULL;
 }
 
-/* A string field (an int is taken as its decimal text when `ints`). Writes
- * the text into `num` for ints. Throws and returns NULL otherwise. */
-static const char *text(zval *v, int ints, char *num, size_t size,
+/* A string value (an int is taken as its decimal text when `ints`), its
+ * length in `*len`. Writes the text into `num` for ints. Throws and returns
+ * NULL otherwise. */
+static const char *text(zval *v, int ints, char *num, size_t size, size_t *len,
                         const char *name) {
   if (Z_TYPE_P(v) == IS_STRING) {
     if (strlen(Z_STRVAL_P(v)) != Z_STRLEN_P(v)) {
       cashback_php_throw(CASHBACK_E_FIELD, "%s: contains a NUL byte", name);
       return NULL;
     }
+    *len = Z_STRLEN_P(v);
     return Z_STRVAL_P(v);
   }
   if (ints && Z_TYPE_P(v) == IS_LONG) {
-    snprintf(num, size, ZEND_LONG_FMT, Z_LVAL_P(v));
+    int n = snprintf(num, size, ZEND_LONG_FMT, Z_LVAL_P(v));
+    *len = n > 0 ? (size_t)n : 0;
     return num;
   }
   cashback_php_throw(CASHBACK_E_FIELD, "%s: must be a string%s, not %s", name,
@@ -82,7 +151,7 @@ static const char *text(zval *v, int ints, char *num, size_t size,
   return NULL;
 }
 
-/* An int field; a float is refused with the money hint when `money`. */
+/* An int value; a float is refused with the money hint when `money`. */
 static int integer(zval *v, zend_long *out, const char *name, int money) {
   if (Z_TYPE_P(v) == IS_LONG) {
     *out = Z_LVAL_P(v);
@@ -96,18 +165,10 @@ static int integer(zval *v, zend_long *out, const char *name, int money) {
   return 0;
 }
 
-/* Throws the event's last error after a failed setter. */
-static int set(cashback_event *ev, cashback_status st) {
-  if (st == CASHBACK_OK)
-    return 1;
-  const char *why = cashback_event_last_error(ev);
-  cashback_php_throw(st, "%s", why[0] ? why : cashback_strerror(st));
-  return 0;
-}
-
-/* A money value: a decimal string or int (major units), never a float.
- * Writes the decimal text into `out`. */
-static const char *decimal(zval *v, char *num, size_t size, const char *name) {
+/* A money value: a decimal string or an int (major units), never a float:
+ * its decimal text, as given (the SDK parses it). */
+static const char *decimal(zval *v, char *num, size_t size, size_t *len,
+                           const char *name) {
   if (Z_TYPE_P(v) == IS_DOUBLE) {
     cashback_php_throw(CASHBACK_E_AMOUNT, "%s: %s", name, float_hint);
     return NULL;
@@ -119,16 +180,360 @@ static const char *decimal(zval *v, char *num, size_t size, const char *name) {
                        name, zend_zval_type_name(v));
     return NULL;
   }
-  return text(v, 1, num, size, name);
+  return text(v, 1, num, size, len, name);
 }
 
-static int add_items(cashback_event *ev, HashTable *items,
-                     const char *currency) {
+/* A click handle, by its look: "1." and four dots at least. Tokens may hold
+ * dots, so a bare token can look like this too: one that is not a handle
+ * (malformed as a handle) is taken as the bare token it then is, rather
+ * than refused (which would lose the sale); a handle that is well formed
+ * but tampered with or expired is refused. The field key for `s`, or NULL
+ * with the verifier's reason thrown. */
+static const char *click_key(cashback_client *c, const char *s, size_t len) {
+  size_t dots = 0;
+  for (size_t i = 0; i < len; i++)
+    dots += s[i] == '.';
+  if (!(len > 2 && s[0] == '1' && s[1] == '.' && dots >= 4))
+    return "click_token";
+  cashback_click click = {.size = sizeof(cashback_click)};
+  cashback_status st = cashback_click_verify(c, s, len, &click);
+  if (st == CASHBACK_E_CLICK_MALFORMED)
+    return "click_token";
+  if (st != CASHBACK_OK) {
+    cashback_php_throw_client(c, st); /* "click handle: <why>" */
+    return NULL;
+  }
+  return "click"; /* the builder verifies it again, and keeps it whole */
+}
+
+/* --- The builder's refusal, under the PHP key ----------------------------- */
+
+/* The PHP key whose field is `key` (`klen` bytes); its PHP path (the key,
+ * or "metadata[name]") into `path`. NULL when no PHP key maps to it. */
+static const php_key *php_key_of(const char *key, size_t klen, char *path,
+                                 size_t size) {
+  for (size_t i = 0; i < N_EVENT_KEYS; i++) {
+    const php_key *k = &event_keys[i];
+    size_t n = k->field ? strlen(k->field) : 0;
+    if (!n)
+      continue;
+    int same = klen == n && memcmp(key, k->field, n) == 0;
+    if (k->kind == AS_MAP && klen > n && memcmp(key, k->field, n) == 0) {
+      char shown[4 * 64 + 4];
+      cashback_printable(shown, sizeof(shown), key + n, klen - n);
+      snprintf(path, size, "%s[%.64s]", k->php, shown);
+      return k;
+    }
+    if (same || (k->kind == AS_CLICK && klen == sizeof("click_token") - 1 &&
+                 memcmp(key, "click_token", klen) == 0)) {
+      snprintf(path, size, "%s", k->php);
+      return k;
+    }
+  }
+  return NULL;
+}
+
+/* `s` without a leading field path and its ": " ("amount: ",
+ * "metadata.note: ", "vouchers[0]: "). */
+static const char *after_path(const char *s) {
+  size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyz"
+                       "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.[]");
+  return n && s[n] == ':' && s[n + 1] == ' ' ? s + n + 2 : s;
+}
+
+/* Throws the builder's first failure, naming the PHP key. `f` is the PHP
+ * array (for what it holds). */
+static void throw_builder(const cashback_event_builder *b, HashTable *f) {
+  const char *key = NULL;
+  size_t klen = 0;
+  char detail[CASHBACK_ERROR_MAX + 1] = "";
+  cashback_status st =
+      cashback_event_builder_error(b, &key, &klen, detail, sizeof(detail));
+  if (st == CASHBACK_OK)
+    st = CASHBACK_E_INTERNAL;
+  char path[4 * 64 + 16];
+  const php_key *k = klen ? php_key_of(key, klen, path, sizeof(path)) : NULL;
+  if (!k) {
+    cashback_php_throw(st, "%s", detail[0] ? detail : cashback_strerror(st));
+    return;
+  }
+  if (st == CASHBACK_E_CURRENCY && strcmp(k->php, "currency") != 0 &&
+      !field(f, "currency")) {
+    cashback_php_throw(CASHBACK_E_FIELD,
+                       "currency: required with the amount (an ISO 4217 code "
+                       "such as 'EUR')");
+    return;
+  }
+  if (k->wording && st == CASHBACK_E_FIELD) {
+    cashback_php_throw(st, "%s: %s", k->php, k->wording);
+    return;
+  }
+  /* "<field>: <sdk path>: <why>": the SDK's own path goes too, unless it
+   * already is the PHP key's (the SDK counts vouchers as "vouchers[i]"). */
+  char shown[4 * 80 + 4];
+  cashback_printable(shown, sizeof(shown), key, klen);
+  size_t slen = strlen(shown);
+  const char *why = detail;
+  if (strncmp(why, shown, slen) == 0 && why[slen] == ':' &&
+      why[slen + 1] == ' ')
+    why += slen + 2;
+  size_t plen = strlen(k->php);
+  if (strncmp(why, k->php, plen) == 0 && why[plen] == '[') {
+    cashback_php_throw(st, "%s", why);
+    return;
+  }
+  cashback_php_throw(st, "%s: %s", path, after_path(why));
+}
+
+/* --- Scalars and lists onto the builder ----------------------------------- */
+
+typedef struct {
+  cashback_event_builder *b;
+  HashTable *f;
+  cashback_client *c;
+} mapping;
+
+/* One field; throws the builder's refusal. */
+static int put(mapping *m, const char *key, size_t klen, const char *v,
+               size_t vlen) {
+  if (cashback_event_builder_set(m->b, key, klen, v, vlen) == CASHBACK_OK)
+    return 1;
+  throw_builder(m->b, m->f);
+  return 0;
+}
+
+static int put_list(mapping *m, const php_key *k, zval *v) {
+  char num[32];
+  size_t len;
+  if (Z_TYPE_P(v) != IS_ARRAY) {
+    const char *s = text(v, 0, num, sizeof(num), &len, k->php);
+    return s && put(m, k->field, strlen(k->field), s, len);
+  }
+  char name[64];
+  snprintf(name, sizeof(name), "%s[]", k->php);
+  zval *one;
+  ZEND_HASH_FOREACH_VAL(Z_ARRVAL_P(v), one) {
+    ZVAL_DEREF(one);
+    const char *s = text(one, 0, num, sizeof(num), &len, name);
+    if (!s || !put(m, k->field, strlen(k->field), s, len))
+      return 0;
+  }
+  ZEND_HASH_FOREACH_END();
+  return 1;
+}
+
+static int put_map(mapping *m, const php_key *k, zval *v) {
+  if (Z_TYPE_P(v) != IS_ARRAY) {
+    cashback_php_throw(CASHBACK_E_FIELD, "%s: must be an array, not %s", k->php,
+                       zend_zval_type_name(v));
+    return 0;
+  }
+  zend_string *name;
+  zval *one;
+  ZEND_HASH_FOREACH_STR_KEY_VAL(Z_ARRVAL_P(v), name, one) {
+    if (!name) {
+      cashback_php_throw(CASHBACK_E_FIELD,
+                         "%s: keys must be names, not numbers", k->php);
+      return 0;
+    }
+    char shown[4 * 64 + 4], path[4 * 64 + 16], num[32];
+    cashback_printable(shown, sizeof(shown), ZSTR_VAL(name), ZSTR_LEN(name));
+    if (strlen(ZSTR_VAL(name)) != ZSTR_LEN(name)) {
+      cashback_php_throw(CASHBACK_E_FIELD, "%s: key '%s' contains a NUL byte",
+                         k->php, shown);
+      return 0;
+    }
+    snprintf(path, sizeof(path), "%s[%.64s]", k->php, shown);
+    ZVAL_DEREF(one);
+    const char *s;
+    size_t len;
+    if (Z_TYPE_P(one) == IS_TRUE || Z_TYPE_P(one) == IS_FALSE) {
+      s = Z_TYPE_P(one) == IS_TRUE ? "true" : "false";
+      len = strlen(s);
+    } else if (!(s = text(one, 1, num, sizeof(num), &len, path))) {
+      return 0;
+    }
+    /* The field key is "meta.<name>": built in PHP's allocator, since a
+     * name has no cap here (the builder refuses a long one). */
+    size_t plen = strlen(k->field);
+    zend_string *fk = zend_string_alloc(plen + ZSTR_LEN(name), 0);
+    memcpy(ZSTR_VAL(fk), k->field, plen);
+    memcpy(ZSTR_VAL(fk) + plen, ZSTR_VAL(name), ZSTR_LEN(name) + 1);
+    int ok = put(m, ZSTR_VAL(fk), ZSTR_LEN(fk), s, len);
+    zend_string_release(fk);
+    if (!ok)
+      return 0;
+  }
+  ZEND_HASH_FOREACH_END();
+  return 1;
+}
+
+/* One PHP key of the table onto the builder (items excepted). */
+static int put_key(mapping *m, const php_key *k, zval *v) {
+  char num[32];
+  size_t len = 0;
+  const char *s = NULL;
+  zend_long n;
+  switch (k->kind) {
+  case AS_TEXT:
+    s = text(v, 0, num, sizeof(num), &len, k->php);
+    break;
+  case AS_ID:
+    s = text(v, 1, num, sizeof(num), &len, k->php);
+    break;
+  case AS_MONEY:
+    s = decimal(v, num, sizeof(num), &len, k->php);
+    break;
+  case AS_MINOR:
+  case AS_INT:
+    if (integer(v, &n, k->php, k->kind == AS_MINOR))
+      s = text(v, 1, num, sizeof(num), &len, k->php);
+    break;
+  case AS_BOOL:
+    if (Z_TYPE_P(v) != IS_TRUE && Z_TYPE_P(v) != IS_FALSE) {
+      cashback_php_throw(CASHBACK_E_FIELD, "%s: must be a bool, not %s", k->php,
+                         zend_zval_type_name(v));
+      return 0;
+    }
+    s = Z_TYPE_P(v) == IS_TRUE ? "true" : "false";
+    len = strlen(s);
+    break;
+  case AS_CLICK: {
+    const char *key;
+    s = text(v, 0, num, sizeof(num), &len, k->php);
+    if (!s || !(key = click_key(m->c, s, len)))
+      return 0;
+    return put(m, key, strlen(key), s, len);
+  }
+  case AS_LIST:
+    return put_list(m, k, v);
+  case AS_MAP:
+    return put_map(m, k, v);
+  case AS_ITEMS:
+    return 1;
+  }
+  return s && put(m, k->field, strlen(k->field), s, len);
+}
+
+/* --- Items ---------------------------------------------------------------- */
+
+/* Throws the SDK's refusal of item `n` (`item` the PHP array) with the PHP
+ * item key in its path. */
+static void throw_item(cashback_status st, const char *why, zend_ulong n,
+                       HashTable *item) {
+  /* "items[i].<part>: <why>" */
+  const char *dot = strncmp(why, "items[", 6) == 0 ? strstr(why, "].") : NULL;
+  const char *colon = dot ? strchr(dot, ':') : NULL;
+  if (colon) {
+    size_t plen = (size_t)(colon - (dot + 2));
+    for (size_t i = 0; i < N_ITEM_KEYS; i++)
+      if (strlen(item_keys[i].part) == plen &&
+          memcmp(dot + 2, item_keys[i].part, plen) == 0 &&
+          field(item, item_keys[i].php)) {
+        cashback_php_throw(st, "items[" ZEND_ULONG_FMT "].%s%s", n,
+                           item_keys[i].php, colon);
+        return;
+      }
+  }
+  cashback_php_throw(st, "%s", why[0] ? why : cashback_strerror(st));
+}
+
+/* An item's optional text (sku, name, category); NULL and length 0 when
+ * absent. 0 with an exception thrown when of the wrong type. */
+static int item_text(HashTable *it, const char *key, zend_ulong n, char *num,
+                     size_t size, const char **s, size_t *len) {
+  char name[64];
+  zval *v = field(it, key);
+  *s = NULL;
+  *len = 0;
+  if (!v)
+    return 1;
+  snprintf(name, sizeof(name), "items[" ZEND_ULONG_FMT "].%s", n, key);
+  return (*s = text(v, 1, num, size, len, name)) != NULL;
+}
+
+static int add_item(cashback_event *ev, HashTable *it, zend_ulong n,
+                    const char *currency, size_t currency_len) {
+  char where[48], name[64], snum[32], nnum[32], cnum[32], pnum[32];
+  snprintf(where, sizeof(where), "items[" ZEND_ULONG_FMT "]: ", n);
+  if (!check_keys(it, is_item_key, where))
+    return 0;
+  const char *sku, *iname, *cat;
+  size_t sku_len, name_len, cat_len;
+  if (!field(it, "sku")) {
+    cashback_php_throw(CASHBACK_E_FIELD,
+                       "items[" ZEND_ULONG_FMT "].sku: required", n);
+    return 0;
+  }
+  if (!item_text(it, "sku", n, snum, sizeof(snum), &sku, &sku_len) ||
+      !item_text(it, "name", n, nnum, sizeof(nnum), &iname, &name_len) ||
+      !item_text(it, "category", n, cnum, sizeof(cnum), &cat, &cat_len))
+    return 0;
+  zend_long qty = 1;
+  zval *v;
+  snprintf(name, sizeof(name), "items[" ZEND_ULONG_FMT "].quantity", n);
+  if ((v = field(it, "quantity")) && !integer(v, &qty, name, 0))
+    return 0;
+  zval *price = field(it, "price"), *minor = field(it, "price_minor");
+  if (price && minor) {
+    cashback_php_throw(
+        CASHBACK_E_FIELD,
+        "items[" ZEND_ULONG_FMT "]: give price or price_minor, not both", n);
+    return 0;
+  }
+  if (!price && !minor) {
+    cashback_php_throw(
+        CASHBACK_E_FIELD,
+        "items[" ZEND_ULONG_FMT "].price: required (or price_minor)", n);
+    return 0;
+  }
+  cashback_status st;
+  if (price) {
+    size_t dlen;
+    snprintf(name, sizeof(name), "items[" ZEND_ULONG_FMT "].price", n);
+    const char *d = decimal(price, pnum, sizeof(pnum), &dlen, name);
+    if (!d)
+      return 0;
+    if (!currency) {
+      cashback_php_throw(CASHBACK_E_FIELD,
+                         "currency: required with item prices");
+      return 0;
+    }
+    st = cashback_event_add_item_decimal(ev, sku, sku_len, iname, name_len,
+                                         (int64_t)qty, d, dlen, currency,
+                                         currency_len, cat, cat_len);
+    if (st == CASHBACK_E_AMOUNT) {
+      /* This shim's wording, echoing the price as given (cut if long). */
+      cashback_php_throw(st, "%s: %s ('%s' %s)", name, cashback_strerror(st), d,
+                         currency);
+      return 0;
+    }
+  } else {
+    zend_long m;
+    snprintf(name, sizeof(name), "items[" ZEND_ULONG_FMT "].price_minor", n);
+    if (!integer(minor, &m, name, 1))
+      return 0;
+    st = cashback_event_add_item(ev, sku, iname, (int64_t)qty, (int64_t)m, cat);
+  }
+  if (st != CASHBACK_OK)
+    throw_item(st, cashback_event_last_error(ev), n, it);
+  return st == CASHBACK_OK;
+}
+
+static int add_items(cashback_event *ev, zval *items, HashTable *f) {
+  if (Z_TYPE_P(items) != IS_ARRAY) {
+    cashback_php_throw(CASHBACK_E_FIELD, "items: must be an array, not %s",
+                       zend_zval_type_name(items));
+    return 0;
+  }
+  /* The currency is the event's, checked by the builder already. */
+  zval *cur = field(f, "currency");
+  const char *currency =
+      cur && Z_TYPE_P(cur) == IS_STRING ? Z_STRVAL_P(cur) : NULL;
+  size_t currency_len = currency ? Z_STRLEN_P(cur) : 0;
   zval *item;
   zend_ulong n = 0;
-  ZEND_HASH_FOREACH_VAL(items, item) {
-    char where[48], name[64], num[32], num2[32];
-    snprintf(where, sizeof(where), "items[" ZEND_ULONG_FMT "]: ", n);
+  ZEND_HASH_FOREACH_VAL(Z_ARRVAL_P(items), item) {
     ZVAL_DEREF(item);
     if (Z_TYPE_P(item) != IS_ARRAY) {
       cashback_php_throw(CASHBACK_E_FIELD,
@@ -136,70 +541,7 @@ static int add_items(cashback_event *ev, HashTable *items,
                          n, zend_zval_type_name(item));
       return 0;
     }
-    HashTable *it = Z_ARRVAL_P(item);
-    if (!check_keys(it, item_keys, where))
-      return 0;
-    zval *v;
-    const char *sku = NULL, *iname = NULL, *cat = NULL;
-    char nbuf[32], cbuf[32];
-    snprintf(name, sizeof(name), "items[" ZEND_ULONG_FMT "].sku", n);
-    if (!(v = field(it, "sku"))) {
-      cashback_php_throw(CASHBACK_E_FIELD, "%s: required", name);
-      return 0;
-    }
-    if (!(sku = text(v, 1, num, sizeof(num), name)))
-      return 0;
-    snprintf(name, sizeof(name), "items[" ZEND_ULONG_FMT "].name", n);
-    if ((v = field(it, "name")) &&
-        !(iname = text(v, 1, nbuf, sizeof(nbuf), name)))
-      return 0;
-    snprintf(name, sizeof(name), "items[" ZEND_ULONG_FMT "].category", n);
-    if ((v = field(it, "category")) &&
-        !(cat = text(v, 1, cbuf, sizeof(cbuf), name)))
-      return 0;
-    zend_long qty = 1;
-    snprintf(name, sizeof(name), "items[" ZEND_ULONG_FMT "].quantity", n);
-    if ((v = field(it, "quantity")) && !integer(v, &qty, name, 0))
-      return 0;
-    zval *price = field(it, "price"), *minor = field(it, "price_minor");
-    int64_t unit = 0;
-    if (price && minor) {
-      cashback_php_throw(
-          CASHBACK_E_FIELD,
-          "items[" ZEND_ULONG_FMT "]: give price or price_minor, not both", n);
-      return 0;
-    }
-    if (!price && !minor) {
-      cashback_php_throw(
-          CASHBACK_E_FIELD,
-          "items[" ZEND_ULONG_FMT "].price: required (or price_minor)", n);
-      return 0;
-    }
-    if (price) {
-      snprintf(name, sizeof(name), "items[" ZEND_ULONG_FMT "].price", n);
-      const char *d = decimal(price, num2, sizeof(num2), name);
-      if (!d)
-        return 0;
-      if (!currency) {
-        cashback_php_throw(CASHBACK_E_FIELD,
-                           "currency: required with item prices");
-        return 0;
-      }
-      cashback_status st = cashback_money_parse(d, strlen(d), currency, &unit);
-      if (st != CASHBACK_OK) {
-        cashback_php_throw(st, "%s: %s ('%s' %s)", name, cashback_strerror(st),
-                           d, currency);
-        return 0;
-      }
-    } else {
-      zend_long m;
-      snprintf(name, sizeof(name), "items[" ZEND_ULONG_FMT "].price_minor", n);
-      if (!integer(minor, &m, name, 1))
-        return 0;
-      unit = (int64_t)m;
-    }
-    if (!set(ev,
-             cashback_event_add_item(ev, sku, iname, (int64_t)qty, unit, cat)))
+    if (!add_item(ev, Z_ARRVAL_P(item), n, currency, currency_len))
       return 0;
     n++;
   }
@@ -207,195 +549,45 @@ static int add_items(cashback_event *ev, HashTable *items,
   return 1;
 }
 
-static int add_vouchers(cashback_event *ev, zval *v) {
-  char num[32];
-  if (Z_TYPE_P(v) != IS_ARRAY) {
-    const char *code = text(v, 0, num, sizeof(num), "vouchers");
-    return code && set(ev, cashback_event_add_voucher(ev, code));
-  }
-  zval *code;
-  ZEND_HASH_FOREACH_VAL(Z_ARRVAL_P(v), code) {
-    ZVAL_DEREF(code);
-    const char *s = text(code, 0, num, sizeof(num), "vouchers[]");
-    if (!s || !set(ev, cashback_event_add_voucher(ev, s)))
-      return 0;
-  }
-  ZEND_HASH_FOREACH_END();
-  return 1;
-}
+/* --- The event ------------------------------------------------------------ */
 
-static int add_metadata(cashback_event *ev, HashTable *md) {
-  zend_string *key;
-  zval *v;
-  ZEND_HASH_FOREACH_STR_KEY_VAL(md, key, v) {
-    char name[96], num[32];
-    if (!key) {
-      cashback_php_throw(CASHBACK_E_FIELD,
-                         "metadata: keys must be names, not numbers");
-      return 0;
-    }
-    char shown[4 * 64 + 4];
-    cashback_printable(shown, sizeof(shown), ZSTR_VAL(key), ZSTR_LEN(key));
-    if (strlen(ZSTR_VAL(key)) != ZSTR_LEN(key)) {
-      /* The C API takes a NUL-terminated key: "note\0x" would be "note". */
-      cashback_php_throw(CASHBACK_E_FIELD,
-                         "metadata: key '%s' contains a NUL byte", shown);
-      return 0;
-    }
-    snprintf(name, sizeof(name), "metadata[%.64s]", shown);
-    ZVAL_DEREF(v);
-    const char *s;
-    if (Z_TYPE_P(v) == IS_TRUE || Z_TYPE_P(v) == IS_FALSE)
-      s = Z_TYPE_P(v) == IS_TRUE ? "true" : "false";
-    else if (!(s = text(v, 1, num, sizeof(num), name)))
-      return 0;
-    if (!set(ev, cashback_event_set_metadata(ev, ZSTR_VAL(key), s)))
-      return 0;
+/* Every key of the table onto the builder, then the event from it. */
+static cashback_event *build(mapping *m, cashback_event_type type) {
+  const char *tname = cashback_event_type_name(type);
+  if (!put(m, "type", 4, tname, strlen(tname)))
+    return NULL;
+  for (size_t i = 0; i < N_EVENT_KEYS; i++) {
+    zval *v = field(m->f, event_keys[i].php);
+    if (v && !put_key(m, &event_keys[i], v))
+      return NULL;
   }
-  ZEND_HASH_FOREACH_END();
-  return 1;
-}
-
-static int customer(cashback_event *ev, zval *v) {
-  char num[32];
-  const char *s = text(v, 0, num, sizeof(num), "customer");
-  if (!s)
-    return 0;
-  cashback_customer c;
-  if (strcmp(s, "new") == 0)
-    c = CASHBACK_CUSTOMER_NEW;
-  else if (strcmp(s, "returning") == 0)
-    c = CASHBACK_CUSTOMER_RETURNING;
-  else if (strcmp(s, "unknown") == 0)
-    c = CASHBACK_CUSTOMER_UNKNOWN;
-  else {
-    cashback_php_throw(CASHBACK_E_FIELD,
-                       "customer: must be 'new', 'returning' or 'unknown'");
-    return 0;
+  cashback_event *ev = NULL;
+  if (cashback_event_builder_finish(m->b, &ev) != CASHBACK_OK) {
+    throw_builder(m->b, m->f);
+    return NULL;
   }
-  return set(ev, cashback_event_set_customer(ev, c));
-}
-
-/* Everything but the order id, in a fixed order (amount before items). */
-static int fill(cashback_client *c, cashback_event *ev, HashTable *f) {
-  char num[32];
-  zval *v;
-  const char *currency = NULL;
-  if ((v = field(f, "currency")) &&
-      !(currency = text(v, 0, num, sizeof(num), "currency")))
-    return 0;
-  zval *amount = field(f, "amount"), *minor = field(f, "amount_minor");
-  if (amount && minor) {
-    cashback_php_throw(CASHBACK_E_FIELD,
-                       "amount: give amount or amount_minor, not both");
-    return 0;
-  }
-  if ((amount || minor) && !currency) {
-    cashback_php_throw(CASHBACK_E_FIELD,
-                       "currency: required with the amount (an ISO 4217 code "
-                       "such as 'EUR')");
-    return 0;
-  }
-  if (amount) {
-    char dec[32];
-    const char *d = decimal(amount, dec, sizeof(dec), "amount");
-    if (!d || !set(ev, cashback_event_set_amount_decimal(ev, d, currency)))
-      return 0;
-  } else if (minor) {
-    zend_long m;
-    if (!integer(minor, &m, "amount_minor", 1) ||
-        !set(ev, cashback_event_set_amount(ev, (int64_t)m, currency)))
-      return 0;
-  }
-  if ((v = field(f, "click"))) {
-    const char *s = text(v, 0, num, sizeof(num), "click");
-    if (!s || !cashback_php_event_click(c, ev, s, Z_STRLEN_P(v)))
-      return 0;
-  }
-  if ((v = field(f, "items"))) {
-    if (Z_TYPE_P(v) != IS_ARRAY) {
-      cashback_php_throw(CASHBACK_E_FIELD, "items: must be an array, not %s",
-                         zend_zval_type_name(v));
-      return 0;
-    }
-    if (!add_items(ev, Z_ARRVAL_P(v), currency))
-      return 0;
-  }
-  if ((v = field(f, "vouchers")) && !add_vouchers(ev, v))
-    return 0;
-  if ((v = field(f, "customer")) && !customer(ev, v))
-    return 0;
-  if ((v = field(f, "metadata"))) {
-    if (Z_TYPE_P(v) != IS_ARRAY) {
-      cashback_php_throw(CASHBACK_E_FIELD, "metadata: must be an array, not %s",
-                         zend_zval_type_name(v));
-      return 0;
-    }
-    if (!add_metadata(ev, Z_ARRVAL_P(v)))
-      return 0;
-  }
-  if ((v = field(f, "refund_id"))) {
-    const char *s = text(v, 1, num, sizeof(num), "refund_id");
-    if (!s || !set(ev, cashback_event_set_refund_id(ev, s)))
-      return 0;
-  }
-  if ((v = field(f, "reason"))) {
-    const char *s = text(v, 0, num, sizeof(num), "reason");
-    if (!s || !set(ev, cashback_event_set_reason(ev, s)))
-      return 0;
-  }
-  if ((v = field(f, "test"))) {
-    if (Z_TYPE_P(v) != IS_TRUE && Z_TYPE_P(v) != IS_FALSE) {
-      cashback_php_throw(CASHBACK_E_FIELD, "test: must be a bool, not %s",
-                         zend_zval_type_name(v));
-      return 0;
-    }
-    if (!set(ev, cashback_event_set_test(ev, Z_TYPE_P(v) == IS_TRUE)))
-      return 0;
-  }
-  zval *when = field(f, "order_time"), *off = field(f, "utc_offset");
-  if (off && !when) {
-    cashback_php_throw(CASHBACK_E_FIELD, "utc_offset: needs order_time");
-    return 0;
-  }
-  if (when) {
-    zend_long t, m = 0;
-    if (!integer(when, &t, "order_time", 0) ||
-        (off && !integer(off, &m, "utc_offset", 0)))
-      return 0;
-    if (m < INT_MIN || m > INT_MAX) {
-      cashback_php_throw(CASHBACK_E_FIELD, "utc_offset: out of range");
-      return 0;
-    }
-    if (!set(ev, cashback_event_set_order_time(ev, (int64_t)t, (int)m)))
-      return 0;
-  }
-  return 1;
+  return ev;
 }
 
 cashback_event *cashback_php_event_from_array(cashback_client *c,
                                               cashback_event_type type,
                                               HashTable *fields) {
-  if (!check_keys(fields, event_keys, ""))
+  if (!check_keys(fields, is_event_key, ""))
     return NULL;
-  zval *v = field(fields, "order_id");
-  if (!v) {
+  if (!field(fields, "order_id")) {
     cashback_php_throw(CASHBACK_E_FIELD, "order_id: required");
     return NULL;
   }
-  char num[32];
-  const char *order = text(v, 1, num, sizeof(num), "order_id");
-  if (!order)
-    return NULL;
-  cashback_event *ev = cashback_event_new(type, order);
-  if (!ev) {
-    cashback_php_throw(CASHBACK_E_FIELD,
-                       "order_id: must be 1-%d printable ASCII characters "
-                       "without space",
-                       CASHBACK_ID_MAX);
+  mapping m = {.b = cashback_event_builder_new(c), .f = fields, .c = c};
+  if (!m.b) {
+    cashback_php_throw(CASHBACK_E_NOMEM, "%s",
+                       cashback_strerror(CASHBACK_E_NOMEM));
     return NULL;
   }
-  if (!fill(c, ev, fields)) {
+  cashback_event *ev = build(&m, type);
+  cashback_event_builder_free(m.b);
+  zval *items = ev ? field(fields, "items") : NULL;
+  if (items && !add_items(ev, items, fields)) {
     cashback_event_free(ev);
     return NULL;
   }

@@ -115,45 +115,6 @@ static void run_click(cashback_client *c, zend_string *cookie, bool strict,
   RETURN_THROWS();
 }
 
-/* A click handle, by its look: "1." and four dots at least. Tokens may hold
- * dots, so a bare token can look like this too: one that is not a handle
- * (malformed as a handle) is taken as the bare token it then is, rather
- * than refused (which would lose the sale); a handle that is well formed
- * but tampered with or expired is still refused. */
-static int looks_like_handle(const char *s, size_t len) {
-  size_t dots = 0;
-  for (size_t i = 0; i < len; i++)
-    dots += s[i] == '.';
-  return len > 2 && s[0] == '1' && s[1] == '.' && dots >= 4;
-}
-
-int cashback_php_event_click(cashback_client *c, cashback_event *ev,
-                             const char *s, size_t len) {
-  cashback_status st;
-  if (!looks_like_handle(s, len)) {
-    st = cashback_event_set_click(ev, s);
-    if (st != CASHBACK_OK)
-      cashback_php_throw(st, "%s", cashback_event_last_error(ev));
-    return st == CASHBACK_OK;
-  }
-  cashback_click click = {.size = sizeof(cashback_click)};
-  st = cashback_click_verify(c, s, len, &click);
-  if (st == CASHBACK_E_CLICK_MALFORMED) {
-    st = cashback_event_set_click_n(ev, s, len);
-    if (st != CASHBACK_OK)
-      cashback_php_throw(st, "%s", cashback_event_last_error(ev));
-    return st == CASHBACK_OK;
-  }
-  if (st != CASHBACK_OK) {
-    cashback_php_throw_client(c, st); /* "click handle: <why>" */
-    return 0;
-  }
-  st = cashback_event_set_click_full(ev, &click);
-  if (st != CASHBACK_OK)
-    cashback_php_throw(st, "%s", cashback_event_last_error(ev));
-  return st == CASHBACK_OK;
-}
-
 static void run_report(cashback_client *c, cashback_event_type type,
                        HashTable *fields, zval *return_value) {
   cashback_event *ev = cashback_php_event_from_array(c, type, fields);

@@ -102,12 +102,6 @@ cashback_event *cashback_php_event_from_array(cashback_client *c,
                                               cashback_event_type type,
                                               HashTable *fields);
 
-/* The "click" field: a click handle (from Cashback\click()) is verified
- * with client `c` and sets token, source and capture time; any other text
- * is a bare token. Throws and returns 0 on failure. */
-int cashback_php_event_click(cashback_client *c, cashback_event *ev,
-                             const char *s, size_t len);
-
 /* Installs the object handlers of the Client class once it is
  * registered (cashback_php_client.c). */
 void cashback_php_client_setup(void);
