@@ -29,11 +29,12 @@
  *   `size` covers it. See docs/abi.md.
  * - `CASHBACK_MUST_USE` (warn_unused_result) marks every call that returns
  *   a `cashback_status` whose ignored failure loses data or leaves the
- *   caller without a result: all of them but two. That is client_new, the
+ *   caller without a result: all of them but three. That is client_new, the
  *   options loaders and every option setter (options_set[_n] and each
  *   options_set_*: a refused setting leaves the default in place),
  *   secret_file_open, capture, capture_parts, click_read, click_verify,
- *   event_create, event_parse, every event setter
+ *   event_create, event_parse, event_builder_set, event_builder_finish,
+ *   every event setter
  *   (set_click[_n|_full|_default], set_amount[_decimal[_n]],
  *   set_order_time, add_item[_decimal|_text[_n]], add_voucher[_n],
  *   set_customer, set_metadata[_n], set_refund_id[_n],
@@ -44,8 +45,9 @@
  *   money_format, time_parse, sign, verifier_add_key,
  *   verifier_set_tolerance, verifier_verify, batch_parse and batch_event
  *   (all cashback_), and each new call that returns a status. Check their
- *   status. Not marked: client_last_error (a query: its status is the
- *   failure it describes) and sender_stop (always CASHBACK_OK).
+ *   status. Not marked: client_last_error and event_builder_error
+ *   (queries: their status is the failure they describe) and sender_stop
+ *   (always CASHBACK_OK).
  */
 #ifndef CASHBACK_H
 #define CASHBACK_H
