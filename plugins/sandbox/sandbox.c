@@ -138,6 +138,24 @@ const sb_merchant *sb_find_merchant(const sandbox *sb, const char *id) {
   return NULL;
 }
 
+int sb_append(char **buf, size_t *len, size_t *cap, size_t first,
+              const void *data, size_t n) {
+  if (*len + n + 1 > *cap) {
+    size_t c = *cap ? *cap : first;
+    while (c < *len + n + 1)
+      c *= 2;
+    char *p = realloc(*buf, c);
+    if (!p)
+      return -1;
+    *buf = p;
+    *cap = c;
+  }
+  memcpy(*buf + *len, data, n);
+  *len += n;
+  (*buf)[*len] = '\0';
+  return 0;
+}
+
 static int parse_long(const char *s, long min, long max, long *out) {
   char *end;
   errno = 0;
@@ -270,48 +288,54 @@ enum {
   O_REQUEST_TIMEOUT
 };
 
+#define STR_(x) #x
+#define STR(x) STR_(x) /* a number macro as a string literal */
+
+/* The option argument as a number from `min` to `max`; else dies with
+ * "NAME: 'ARG' is not EXPECTED". */
+static long number_arg(const char *name, long min, long max,
+                       const char *expected) {
+  long v;
+  if (parse_long(optarg, min, max, &v) != 0)
+    die_usage("%s: '%s' is not %s", name, optarg, expected);
+  return v;
+}
+
 /* One option into `sb` or `s`; dies on a bad value; -h and -V print and
  * exit. */
 static void take_option(sandbox *sb, settings *s, int c) {
-  long v;
+  /* The options that name a file or an address: where each one goes. */
+  const struct {
+    int option;
+    const char **to;
+  } names[] = {{O_LISTEN, &s->listen},
+               {O_PORT_FILE, &s->port_file},
+               {O_KEYS_FILE, &s->keys_file},
+               {O_DB, &s->db},
+               {O_LOG, &s->log_path}};
+  for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+    if (names[i].option == c) {
+      *names[i].to = optarg;
+      return;
+    }
   switch (c) {
-  case O_LISTEN:
-    s->listen = optarg;
-    break;
-  case O_PORT_FILE:
-    s->port_file = optarg;
-    break;
   case O_MERCHANT:
     add_merchant_arg(sb, optarg);
-    break;
-  case O_KEYS_FILE:
-    s->keys_file = optarg;
-    break;
-  case O_DB:
-    s->db = optarg;
-    break;
-  case O_LOG:
-    s->log_path = optarg;
     break;
   case O_FAIL_MODE:
     if (sb_mode_parse(optarg, &sb->mode) != 0)
       die_usage("--fail-mode: '%s' is not ok, down, 503 or slow", optarg);
     break;
   case O_SLOW_MS:
-    if (parse_long(optarg, 0, SB_SLOW_MS_MAX, &v) != 0)
-      die_usage("--slow-ms: '%s' is not 0 to %d", optarg, SB_SLOW_MS_MAX);
-    sb->slow_ms = (int)v;
+    sb->slow_ms = (int)number_arg("--slow-ms", 0, SB_SLOW_MS_MAX,
+                                  "0 to " STR(SB_SLOW_MS_MAX));
     break;
   case O_TOLERANCE:
-    if (parse_long(optarg, 1, 86400, &v) != 0)
-      die_usage("--tolerance: '%s' is not 1 to 86400 seconds", optarg);
-    sb->tolerance = v;
+    sb->tolerance = number_arg("--tolerance", 1, 86400, "1 to 86400 seconds");
     break;
   case O_MAX_SECONDS:
-    if (parse_long(optarg, 1, 31L * 86400, &v) != 0)
-      die_usage("--max-seconds: '%s' is not a positive number of seconds",
-                optarg);
-    s->max_seconds = v;
+    s->max_seconds = number_arg("--max-seconds", 1, 31L * 86400,
+                                "a positive number of seconds");
     break;
   case O_FOLLOWUPS:
     if (strcmp(optarg, "hold") == 0)
@@ -322,10 +346,9 @@ static void take_option(sandbox *sb, settings *s, int c) {
       die_usage("--followups: '%s' is not hold or retry", optarg);
     break;
   case O_REQUEST_TIMEOUT:
-    if (parse_long(optarg, 1, SB_REQUEST_TIMEOUT_MAX, &v) != 0)
-      die_usage("--request-timeout: '%s' is not 1 to %d seconds", optarg,
-                SB_REQUEST_TIMEOUT_MAX);
-    sb->request_timeout = (int)v;
+    sb->request_timeout =
+        (int)number_arg("--request-timeout", 1, SB_REQUEST_TIMEOUT_MAX,
+                        "1 to " STR(SB_REQUEST_TIMEOUT_MAX) " seconds");
     break;
   case 'h':
     fputs(usage_text, stdout);

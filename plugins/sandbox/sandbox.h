@@ -55,6 +55,11 @@ void sb_log(sandbox *sb, const char *fmt, ...)
 const char *sb_mode_name(sb_mode m);
 int sb_mode_parse(const char *s, sb_mode *out);
 const sb_merchant *sb_find_merchant(const sandbox *sb, const char *id);
+/* Appends `n` bytes of `data` to the text `*buf` (`*len` bytes, `*cap`
+ * allocated), keeping it NUL-terminated; grows it by doubling, from
+ * `first` bytes. 0, or -1 when out of memory (the text left as it was). */
+int sb_append(char **buf, size_t *len, size_t *cap, size_t first,
+              const void *data, size_t n);
 
 /* sandbox_store.c: the SQLite database. Every function is thread-safe. */
 typedef struct sb_result {

@@ -320,89 +320,108 @@ static int suspend_for(sb_http *h, struct MHD_Connection *c, request *rq,
   return 0;
 }
 
-static enum MHD_Result post_events(sb_http *h, struct MHD_Connection *c,
-                                   request *rq) {
-  sandbox *sb = h->sb;
+/* One POST of a batch, as post_events() takes it through its steps. Each
+ * step returns 0 to go on, or -1 with the answer queued in `*ret`. */
+typedef struct batch_post {
+  sb_http *h;
+  struct MHD_Connection *c;
+  request *rq;
   char remote[64];
-  remote_of(c, remote, sizeof(remote));
+  const char *sig; /* the signature header, or NULL */
+  const char *body;
+  int64_t now;
+  char key_id[CASHBACK_ID_MAX + 1]; /* of the key that signed it */
+  const sb_merchant *signer;
+  cashback_batch *b; /* freed by post_events() */
+} batch_post;
+
+/* A body over BODY_MAX (413), then the signature, before anything reads
+ * the body: the keys of every configured merchant are tried (a verifier
+ * computes a MAC only for a key id of its own in the header). Who the body
+ * says it is does not matter yet, so an unknown merchant is answered
+ * exactly like a bad signature (401). */
+static int post_authenticate(batch_post *p, enum MHD_Result *ret) {
+  sandbox *sb = p->h->sb;
+  request *rq = p->rq;
   if (rq->too_big && !rq->cannot_verify) {
-    sb_log(sb, "413 from %s: body over %u bytes", remote, BODY_MAX);
-    return answer_error(c, MHD_HTTP_CONTENT_TOO_LARGE, "too_large",
+    sb_log(sb, "413 from %s: body over %u bytes", p->remote, BODY_MAX);
+    *ret = answer_error(p->c, MHD_HTTP_CONTENT_TOO_LARGE, "too_large",
                         "the body is over 4 MiB");
+    return -1;
   }
-  /* The signature first, before anything reads the body: the keys of
-   * every configured merchant are tried (a verifier computes a MAC only
-   * for a key id of its own in the header). Who the body says it is does
-   * not matter yet, so an unknown merchant is answered exactly like a bad
-   * signature. */
-  const char *sig = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-                                                CASHBACK_SIGNATURE_HEADER);
-  const char *body = rq->body ? rq->body : "";
-  int64_t now = (int64_t)time(NULL);
-  char key_id[CASHBACK_ID_MAX + 1] = "";
   cashback_status st = rq->sig_st;
-  const sb_merchant *signer =
-      rq->cannot_verify ? NULL
-                        : signer_of(sb, sig, body, rq->len, now, key_id, &st);
-  if (!signer) {
-    sb_log(sb, "401 from %s: %s%s", remote, sig_error(st),
-           sig ? "" : " (no Cashback-Signature header)");
-    return answer_error(c, MHD_HTTP_UNAUTHORIZED, sig_error(st),
-                        sig ? cashback_strerror(st)
-                            : "no Cashback-Signature header");
-  }
+  p->signer = rq->cannot_verify ? NULL
+                                : signer_of(sb, p->sig, p->body, rq->len,
+                                            p->now, p->key_id, &st);
+  if (p->signer)
+    return 0;
+  sb_log(sb, "401 from %s: %s%s", p->remote, sig_error(st),
+         p->sig ? "" : " (no Cashback-Signature header)");
+  *ret = answer_error(p->c, MHD_HTTP_UNAUTHORIZED, sig_error(st),
+                      p->sig ? cashback_strerror(st)
+                             : "no Cashback-Signature header");
+  return -1;
+}
 
+/* The batch parsed into p->b: too big (413), not of the protocol (400),
+ * or the parser failing otherwise (500). */
+static int post_parse(batch_post *p, enum MHD_Result *ret) {
+  sandbox *sb = p->h->sb;
   char detail[CASHBACK_ERROR_MAX + 1];
-  cashback_batch *b = NULL;
-  st = cashback_batch_parse(body, rq->len, CASHBACK_BATCH_CHECK_IDS, &b, detail,
-                            sizeof(detail));
+  cashback_status st =
+      cashback_batch_parse(p->body, p->rq->len, CASHBACK_BATCH_CHECK_IDS, &p->b,
+                           detail, sizeof(detail));
+  if (st == CASHBACK_OK)
+    return 0;
   if (st == CASHBACK_E_TOO_BIG) {
-    sb_log(sb, "413 from %s: merchant %s: %s", remote, signer->id, detail);
-    return answer_error(c, MHD_HTTP_CONTENT_TOO_LARGE, "too_large", detail);
+    sb_log(sb, "413 from %s: merchant %s: %s", p->remote, p->signer->id,
+           detail);
+    *ret = answer_error(p->c, MHD_HTTP_CONTENT_TOO_LARGE, "too_large", detail);
+    return -1;
   }
-  if (st != CASHBACK_OK) {
-    sb_log(sb, "400 from %s: merchant %s: %s", remote, signer->id,
-           st == CASHBACK_E_PROTOCOL ? detail : cashback_strerror(st));
-    if (st != CASHBACK_E_PROTOCOL)
-      return answer_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal",
-                          cashback_strerror(st));
-    return answer_error(c, MHD_HTTP_BAD_REQUEST, "malformed_body", detail);
-  }
-  const char *merchant = cashback_batch_merchant_id(b);
-  if (strcmp(merchant, signer->id) != 0) {
-    /* Two merchants may share a key (id and secret): the body's own
-     * merchant decides then. Otherwise the key is not one of its keys,
-     * whether that merchant is configured or not: one answer for both. */
-    const sb_merchant *m = sb_find_merchant(sb, merchant);
-    char kid[CASHBACK_ID_MAX + 1];
-    if (m && cashback_verifier_verify(m->verifier, sig, strlen(sig), body,
-                                      rq->len, now, kid) == CASHBACK_OK) {
-      memcpy(key_id, kid, sizeof(kid));
-    } else {
-      sb_log(sb, "403 from %s: a batch of merchant %s signed with key %s of %s",
-             remote, merchant, key_id, signer->id);
-      cashback_batch_free(b);
-      return answer_error(c, MHD_HTTP_FORBIDDEN, "merchant_mismatch",
-                          "the signing key is not a key of this merchant");
-    }
-  }
+  sb_log(sb, "400 from %s: merchant %s: %s", p->remote, p->signer->id,
+         st == CASHBACK_E_PROTOCOL ? detail : cashback_strerror(st));
+  if (st != CASHBACK_E_PROTOCOL)
+    *ret = answer_error(p->c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal",
+                        cashback_strerror(st));
+  else
+    *ret = answer_error(p->c, MHD_HTTP_BAD_REQUEST, "malformed_body", detail);
+  return -1;
+}
 
-  size_t n = cashback_batch_count(b);
-  sb_result *results = calloc(n, sizeof(*results));
-  char err[256];
-  if (!results || sb_store_batch(sb->store, b, key_id, remote, body, rq->len,
-                                 now, results, err, sizeof(err)) != 0) {
-    sb_log(sb, "500 from %s: merchant %s: %s", remote, merchant,
-           results ? err : "out of memory");
-    free(results);
-    cashback_batch_free(b);
-    return answer_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "storage",
-                        "the events were not recorded; send them again");
+/* The body's merchant must be the signer. Two merchants may share a key
+ * (id and secret): the body's own merchant decides then, and p->key_id
+ * becomes its key. Otherwise the key is not one of its keys, whether that
+ * merchant is configured or not: one answer for both (403). */
+static int post_check_merchant(batch_post *p, enum MHD_Result *ret) {
+  const char *merchant = cashback_batch_merchant_id(p->b);
+  if (strcmp(merchant, p->signer->id) == 0)
+    return 0;
+  const sb_merchant *m = sb_find_merchant(p->h->sb, merchant);
+  char kid[CASHBACK_ID_MAX + 1];
+  if (m &&
+      cashback_verifier_verify(m->verifier, p->sig, strlen(p->sig), p->body,
+                               p->rq->len, p->now, kid) == CASHBACK_OK) {
+    memcpy(p->key_id, kid, sizeof(kid));
+    return 0;
   }
+  sb_log(p->h->sb,
+         "403 from %s: a batch of merchant %s signed with key %s of %s",
+         p->remote, merchant, p->key_id, p->signer->id);
+  *ret = answer_error(p->c, MHD_HTTP_FORBIDDEN, "merchant_mismatch",
+                      "the signing key is not a key of this merchant");
+  return -1;
+}
+
+/* The answer's {"results":[...]}, one entry (logged) per event; NULL when
+ * out of memory. */
+static cJSON *results_json(sandbox *sb, const cashback_batch *b,
+                           const sb_result *results) {
+  const char *merchant = cashback_batch_merchant_id(b);
   cJSON *root = cJSON_CreateObject();
   cJSON *list = root ? cJSON_AddArrayToObject(root, "results") : NULL;
   int ok = list != NULL;
-  for (size_t i = 0; i < n; i++) {
+  for (size_t i = 0; i < cashback_batch_count(b); i++) {
     cashback_received_event e = {.size = sizeof(e)};
     if (cashback_batch_event(b, i, &e) != CASHBACK_OK)
       continue;
@@ -415,15 +434,39 @@ static enum MHD_Result post_events(sb_http *h, struct MHD_Connection *c,
       ok = cJSON_AddStringToObject(r, "reason", results[i].reason) &&
            cJSON_AddStringToObject(r, "message", results[i].message);
   }
-  free(results);
-  cashback_batch_free(b);
   if (!ok) {
     cJSON_Delete(root);
     root = NULL;
   }
+  return root;
+}
+
+/* Records the batch and makes the answer's results into `*root` (NULL
+ * when out of memory): 500 when it was not recorded. */
+static int post_record(batch_post *p, cJSON **root, enum MHD_Result *ret) {
+  sandbox *sb = p->h->sb;
+  sb_result *results = calloc(cashback_batch_count(p->b), sizeof(*results));
+  char err[256];
+  if (!results ||
+      sb_store_batch(sb->store, p->b, p->key_id, p->remote, p->body, p->rq->len,
+                     p->now, results, err, sizeof(err)) != 0) {
+    sb_log(sb, "500 from %s: merchant %s: %s", p->remote,
+           cashback_batch_merchant_id(p->b), results ? err : "out of memory");
+    free(results);
+    *ret = answer_error(p->c, MHD_HTTP_INTERNAL_SERVER_ERROR, "storage",
+                        "the events were not recorded; send them again");
+    return -1;
+  }
+  *root = results_json(sb, p->b, results);
+  free(results);
+  return 0;
+}
+
+/* Answers the results (200), in slow mode after the slow wait. */
+static enum MHD_Result post_answer(batch_post *p, cJSON *root) {
   sb_mode mode;
   int slow_ms;
-  current_mode(sb, &mode, &slow_ms);
+  current_mode(p->h->sb, &mode, &slow_ms);
   if (mode == SB_MODE_SLOW && slow_ms > 0 && root) {
     /* Recorded already: a retry sees "duplicate". */
     char *text = cJSON_PrintUnformatted(root);
@@ -431,12 +474,31 @@ static enum MHD_Result post_events(sb_http *h, struct MHD_Connection *c,
     cJSON_free(text);
     if (copy) {
       cJSON_Delete(root);
-      if (suspend_for(h, c, rq, copy, slow_ms) == 0)
+      if (suspend_for(p->h, p->c, p->rq, copy, slow_ms) == 0)
         return MHD_YES;
-      return answer(c, MHD_HTTP_OK, "application/json", copy, strlen(copy));
+      return answer(p->c, MHD_HTTP_OK, "application/json", copy, strlen(copy));
     }
   }
-  return answer_json(c, MHD_HTTP_OK, root);
+  return answer_json(p->c, MHD_HTTP_OK, root);
+}
+
+/* POST /cashback/v1/events, the whole body in: authenticate, parse, check
+ * the merchant, record, answer. */
+static enum MHD_Result post_events(sb_http *h, struct MHD_Connection *c,
+                                   request *rq) {
+  batch_post p = {.h = h, .c = c, .rq = rq};
+  remote_of(c, p.remote, sizeof(p.remote));
+  p.sig = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                      CASHBACK_SIGNATURE_HEADER);
+  p.body = rq->body ? rq->body : "";
+  p.now = (int64_t)time(NULL);
+  enum MHD_Result ret = MHD_NO;
+  cJSON *root = NULL;
+  int ok = post_authenticate(&p, &ret) == 0 && post_parse(&p, &ret) == 0 &&
+           post_check_merchant(&p, &ret) == 0 &&
+           post_record(&p, &root, &ret) == 0;
+  cashback_batch_free(p.b);
+  return ok ? post_answer(&p, root) : ret;
 }
 
 /* --------------------------------------------------------------- admin */
@@ -487,12 +549,128 @@ static enum MHD_Result admin_mode(sandbox *sb, struct MHD_Connection *c,
 
 /* ------------------------------------------------------------ dispatch */
 
+/* What is refused as soon as the headers are in: the admin endpoint for
+ * a client off loopback (403), a method the route does not take (405), and
+ * on the events endpoint the fault modes down (no answer) and 503. 1 with
+ * the answer in `*ret`, or 0. */
+static int refuse_early(sandbox *sb, struct MHD_Connection *c, route r,
+                        const char *method, enum MHD_Result *ret) {
+  int post = strcmp(method, "POST") == 0;
+  int get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+  if (r == R_ADMIN && !is_loopback(c)) {
+    *ret = answer_error(c, MHD_HTTP_FORBIDDEN, "forbidden",
+                        "the admin endpoint is for loopback clients");
+    return 1;
+  }
+  if (r != R_EVENTS) {
+    if (r == R_ADMIN ? post || get : get)
+      return 0;
+    *ret = answer_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method", NULL);
+    return 1;
+  }
+  if (!post) {
+    *ret = answer_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method",
+                        "POST a batch here");
+    return 1;
+  }
+  sb_mode mode;
+  int slow_ms;
+  current_mode(sb, &mode, &slow_ms);
+  if (mode == SB_MODE_DOWN) {
+    *ret = MHD_NO; /* closes the connection without an answer */
+    return 1;
+  }
+  if (mode == SB_MODE_503) {
+    sb_log(sb, "503 (fault mode)");
+    *ret = answer_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
+                        "fault mode 503");
+    return 1;
+  }
+  return 0;
+}
+
+/* GET / and GET /api/totals; 404 for any other path. */
+static enum MHD_Result answer_page(sandbox *sb, struct MHD_Connection *c,
+                                   const char *url) {
+  size_t len = 0;
+  char *body = NULL;
+  if (strcmp(url, "/") == 0) {
+    body = sb_report_html(sb, &len);
+    if (body)
+      return answer(c, MHD_HTTP_OK, "text/html; charset=utf-8", body, len);
+  } else if (strcmp(url, "/api/totals") == 0) {
+    body = sb_report_json(sb, &len);
+    if (body)
+      return answer(c, MHD_HTTP_OK, "application/json", body, len);
+  } else {
+    return answer_error(c, MHD_HTTP_NOT_FOUND, "not_found", NULL);
+  }
+  return answer_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", NULL);
+}
+
+/* The headers are in: route, refuse early what we can, answer a page, or
+ * make the request that collects the body of an events or admin POST. */
+static enum MHD_Result on_headers(sandbox *sb, struct MHD_Connection *c,
+                                  const char *url, const char *method,
+                                  void **ctx) {
+  route r = strcmp(url, EVENTS_PATH) == 0      ? R_EVENTS
+            : strcmp(url, "/_admin/mode") == 0 ? R_ADMIN
+                                               : R_OTHER;
+  enum MHD_Result ret;
+  if (refuse_early(sb, c, r, method, &ret))
+    return ret;
+  if (r == R_OTHER)
+    return answer_page(sb, c, url);
+  const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                               MHD_HTTP_HEADER_CONTENT_LENGTH);
+  size_t max = r == R_EVENTS ? BODY_MAX : ADMIN_BODY_MAX;
+  unsigned long long declared = cl ? strtoull(cl, NULL, 10) : 0;
+  /* A body a little too big is read and dropped, so that the client,
+   * still sending, gets the 413; a huge one is answered at once. */
+  if (declared > DISCARD_MAX)
+    return answer_error(c, MHD_HTTP_CONTENT_TOO_LARGE, "too_large",
+                        "the body is over 4 MiB");
+  request *rq = calloc(1, sizeof(*rq));
+  if (!rq)
+    return MHD_NO;
+  rq->route = r;
+  rq->max = max;
+  rq->too_big = declared > max;
+  if (r == R_EVENTS &&
+      !can_verify(sb,
+                  MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                              CASHBACK_SIGNATURE_HEADER),
+                  (int64_t)time(NULL), &rq->sig_st))
+    rq->cannot_verify = 1; /* answered 401 at the end */
+  *ctx = rq;
+  return MHD_YES;
+}
+
+/* A piece of the body: kept up to the request's max; past it, or when no
+ * key can verify the request, read and dropped (up to DISCARD_MAX, then
+ * the connection is closed). */
+static enum MHD_Result on_body_piece(request *rq, const char *data, size_t n) {
+  if (rq->cannot_verify) { /* never kept: it cannot verify */
+    rq->dropped += n;
+    return rq->dropped <= DISCARD_MAX ? MHD_YES : MHD_NO;
+  }
+  if (rq->too_big || rq->len + n > rq->max) {
+    rq->too_big = 1; /* read and dropped; answered 413 at the end */
+    rq->dropped += n;
+    return rq->dropped + rq->len <= DISCARD_MAX ? MHD_YES : MHD_NO;
+  }
+  return sb_append(&rq->body, &rq->len, &rq->cap, 16384, data, n) == 0 ? MHD_YES
+                                                                       : MHD_NO;
+}
+
+/* libmicrohttpd's request callback: first with the headers, then once per
+ * piece of the body, then once with none left; again after a slow-mode
+ * wait. */
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
                                   const char *url, const char *method,
                                   const char *version, const char *data,
                                   size_t *data_size, void **ctx) {
   sb_http *h = cls;
-  sandbox *sb = h->sb;
   request *rq = *ctx;
   (void)version;
   if (rq && rq->pending) { /* resumed after a slow-mode wait */
@@ -500,102 +678,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
     rq->pending = NULL;
     return answer(c, MHD_HTTP_OK, "application/json", body, strlen(body));
   }
-  if (!rq) { /* headers are in: route, and refuse early what we can */
-    route r = strcmp(url, EVENTS_PATH) == 0      ? R_EVENTS
-              : strcmp(url, "/_admin/mode") == 0 ? R_ADMIN
-                                                 : R_OTHER;
-    int post = strcmp(method, "POST") == 0;
-    int get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
-    if (r == R_ADMIN && !is_loopback(c))
-      return answer_error(c, MHD_HTTP_FORBIDDEN, "forbidden",
-                          "the admin endpoint is for loopback clients");
-    if (r == R_EVENTS) {
-      if (!post)
-        return answer_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method",
-                            "POST a batch here");
-      sb_mode mode;
-      int slow_ms;
-      current_mode(sb, &mode, &slow_ms);
-      if (mode == SB_MODE_DOWN)
-        return MHD_NO; /* closes the connection without an answer */
-      if (mode == SB_MODE_503) {
-        sb_log(sb, "503 (fault mode)");
-        return answer_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
-                            "fault mode 503");
-      }
-    } else if (r == R_ADMIN ? !(post || get) : !get) {
-      return answer_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method", NULL);
-    }
-    if (r == R_OTHER) {
-      size_t len = 0;
-      char *body = NULL;
-      if (strcmp(url, "/") == 0) {
-        body = sb_report_html(sb, &len);
-        if (body)
-          return answer(c, MHD_HTTP_OK, "text/html; charset=utf-8", body, len);
-      } else if (strcmp(url, "/api/totals") == 0) {
-        body = sb_report_json(sb, &len);
-        if (body)
-          return answer(c, MHD_HTTP_OK, "application/json", body, len);
-      } else {
-        return answer_error(c, MHD_HTTP_NOT_FOUND, "not_found", NULL);
-      }
-      return answer_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", NULL);
-    }
-    const char *cl = MHD_lookup_connection_value(
-        c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-    size_t max = r == R_EVENTS ? BODY_MAX : ADMIN_BODY_MAX;
-    unsigned long long declared = cl ? strtoull(cl, NULL, 10) : 0;
-    /* A body a little too big is read and dropped, so that the client,
-     * still sending, gets the 413; a huge one is answered at once. */
-    if (declared > DISCARD_MAX)
-      return answer_error(c, MHD_HTTP_CONTENT_TOO_LARGE, "too_large",
-                          "the body is over 4 MiB");
-    rq = calloc(1, sizeof(*rq));
-    if (!rq)
-      return MHD_NO;
-    rq->route = r;
-    rq->max = max;
-    rq->too_big = declared > max;
-    if (r == R_EVENTS &&
-        !can_verify(sb,
-                    MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-                                                CASHBACK_SIGNATURE_HEADER),
-                    (int64_t)time(NULL), &rq->sig_st))
-      rq->cannot_verify = 1; /* answered 401 at the end */
-    *ctx = rq;
-    return MHD_YES;
-  }
-  if (*data_size) { /* a piece of the body */
+  if (!rq)
+    return on_headers(h->sb, c, url, method, ctx);
+  if (*data_size) {
     size_t n = *data_size;
     *data_size = 0;
-    if (rq->cannot_verify) { /* never kept: it cannot verify */
-      rq->dropped += n;
-      return rq->dropped <= DISCARD_MAX ? MHD_YES : MHD_NO;
-    }
-    if (rq->too_big || rq->len + n > rq->max) {
-      rq->too_big = 1; /* read and dropped; answered 413 at the end */
-      rq->dropped += n;
-      return rq->dropped + rq->len <= DISCARD_MAX ? MHD_YES : MHD_NO;
-    }
-    if (rq->len + n + 1 > rq->cap) {
-      size_t cap = rq->cap ? rq->cap : 16384;
-      while (cap < rq->len + n + 1)
-        cap *= 2;
-      char *p = realloc(rq->body, cap);
-      if (!p)
-        return MHD_NO;
-      rq->body = p;
-      rq->cap = cap;
-    }
-    memcpy(rq->body + rq->len, data, n);
-    rq->len += n;
-    rq->body[rq->len] = '\0';
-    return MHD_YES;
+    return on_body_piece(rq, data, n);
   }
   if (rq->route == R_EVENTS)
     return post_events(h, c, rq);
-  return admin_mode(sb, c, method, rq);
+  return admin_mode(h->sb, c, method, rq);
 }
 
 /* A request is over: the connection's next request has a full request

@@ -363,23 +363,8 @@ typedef struct html {
 } html;
 
 static void put(html *h, const char *s, size_t n) {
-  if (h->oom)
-    return;
-  if (h->len + n + 1 > h->cap) {
-    size_t cap = h->cap ? h->cap : 4096;
-    while (cap < h->len + n + 1)
-      cap *= 2;
-    char *p = realloc(h->p, cap);
-    if (!p) {
-      h->oom = 1;
-      return;
-    }
-    h->p = p;
-    h->cap = cap;
-  }
-  memcpy(h->p + h->len, s, n);
-  h->len += n;
-  h->p[h->len] = '\0';
+  if (!h->oom && sb_append(&h->p, &h->len, &h->cap, 4096, s, n) != 0)
+    h->oom = 1;
 }
 
 static void puts_raw(html *h, const char *s) {
