@@ -151,6 +151,19 @@ cashback_status cashback__sized_begin(cashback_client *c, const void *out,
   return CASHBACK_OK;
 }
 
+cashback_status
+cashback__sized_call(cashback_client *c, void *out, size_t min, void *full,
+                     size_t full_size, const char *what,
+                     cashback_status (*fill)(cashback_client *c, void *full)) {
+  cashback_status st = cashback__sized_begin(c, out, 0, min, full_size, what);
+  if (st != CASHBACK_OK)
+    return st;
+  memset(full, 0, full_size);
+  st = fill(c, full);
+  cashback__sized_copy(out, full, full_size);
+  return st;
+}
+
 cashback_status cashback__core_init(cashback_client *c) {
   return pthread_mutex_init(&c->error_lock, NULL) == 0 ? CASHBACK_OK
                                                        : CASHBACK_E_INTERNAL;
@@ -227,14 +240,18 @@ void cashback__log(const cashback_client *c, cashback_log_level level,
   va_end(ap);
 }
 
-cashback_status cashback__fail(cashback_client *c, cashback_status st,
-                               const char *fmt, ...) {
+/* The one writer of a failure's detail: `fmt` formatted (printable) as the
+ * calling thread's last error on `c` and, when `spool`, as the spool's
+ * error too (under the same lock); logged at WARN. Returns `st`. */
+static cashback_status vfail(cashback_client *c, cashback_status st, int spool,
+                             const char *fmt, va_list ap) {
   char detail[CASHBACK_ERROR_MAX + 1];
-  va_list ap;
-  va_start(ap, fmt);
   cashback__vprintablef(detail, sizeof(detail), fmt, ap);
-  va_end(ap);
   pthread_mutex_lock(&c->error_lock);
+  if (spool) {
+    c->spool_status = st;
+    memcpy(c->spool_error, detail, sizeof(detail));
+  }
   cashback__thread_error *r = own_record(c);
   if (r) { /* else out of memory: the status still tells the failure */
     r->stamp = ++c->error_stamp;
@@ -246,18 +263,22 @@ cashback_status cashback__fail(cashback_client *c, cashback_status st,
   return st;
 }
 
-cashback_status cashback__fail_spool(cashback_client *c, cashback_status st,
-                                     const char *fmt, ...) {
-  char detail[CASHBACK_ERROR_MAX + 1];
+cashback_status cashback__fail(cashback_client *c, cashback_status st,
+                               const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  cashback__vprintablef(detail, sizeof(detail), fmt, ap);
+  vfail(c, st, 0, fmt, ap);
   va_end(ap);
-  pthread_mutex_lock(&c->error_lock);
-  c->spool_status = st;
-  memcpy(c->spool_error, detail, sizeof(detail));
-  pthread_mutex_unlock(&c->error_lock);
-  return cashback__fail(c, st, "%s", detail);
+  return st;
+}
+
+cashback_status cashback__fail_spool(cashback_client *c, cashback_status st,
+                                     const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vfail(c, st, 1, fmt, ap);
+  va_end(ap);
+  return st;
 }
 
 void cashback__spool_ok(cashback_client *c) {

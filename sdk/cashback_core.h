@@ -71,6 +71,16 @@ cashback_status cashback__sized_begin(cashback_client *c, const void *out,
                                       int optional, size_t min, size_t full,
                                       const char *what);
 
+/* The whole of a public call that fills a caller's sized struct `out`:
+ * cashback__sized_begin() (not optional), then `fill` of the zeroed struct
+ * `full` (`full_size` bytes, the caller's local of this version's layout),
+ * then cashback__sized_copy() of it to `out`, also when `fill` failed (what
+ * it filled so far, zeros after). Returns the first failure. */
+cashback_status
+cashback__sized_call(cashback_client *c, void *out, size_t min, void *full,
+                     size_t full_size, const char *what,
+                     cashback_status (*fill)(cashback_client *c, void *full));
+
 /* Records `st` and a detail as the calling thread's last error on `c`, logs
  * it at WARN, and returns `st`. The detail must not contain a secret. */
 cashback_status cashback__fail(cashback_client *c, cashback_status st,

@@ -21,7 +21,6 @@
 #define NAME_MAX_LEN 256
 #define ITEMS_MAX 1000
 #define VOUCHERS_MAX 20
-#define QUANTITY_MAX INT64_C(1000000)
 
 typedef struct item {
   char sku[CASHBACK_ID_MAX + 1];
@@ -72,10 +71,6 @@ struct cashback_event {
 _Static_assert(CASHBACK_EVENT_JSON_MAX == CASHBACK__EVENT_JSON_MAX,
                "the public and the internal event cap agree");
 
-static cashback_status fail(cashback_event *ev, cashback_status st,
-                            const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
 /* The length of `s` as cJSON prints it, quotes included: '"', '\\' and
  * \b \f \n \r \t take two bytes, other control characters six (\u00XX),
  * everything else (UTF-8 included) one. */
@@ -108,15 +103,6 @@ size_t cashback__event_size_bound(const cashback_event *ev) {
 /* CASHBACK_OK when `more` serialized bytes still fit the event cap. */
 static int fits(const cashback_event *ev, size_t more) {
   return cashback__event_size_bound(ev) + more <= CASHBACK__EVENT_JSON_MAX;
-}
-
-static cashback_status fail(cashback_event *ev, cashback_status st,
-                            const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  cashback__vprintablef(ev->error, sizeof(ev->error), fmt, ap);
-  va_end(ap);
-  return st;
 }
 
 cashback_status cashback__event_fail(cashback_event *ev, cashback_status st,
@@ -311,8 +297,9 @@ const char *cashback_event_last_error(const cashback_event *ev) {
     if (!(ev))                                                                 \
       return CASHBACK_E_INVALID_ARGUMENT;                                      \
     if ((ev)->id[0])                                                           \
-      return fail((ev), CASHBACK_E_FIELD,                                      \
-                  "event: already finalized, it cannot change");               \
+      return cashback__event_fail(                                             \
+          (ev), CASHBACK_E_FIELD,                                              \
+          "event: already finalized, it cannot change");                       \
   } while (0)
 
 /* A counted string argument holds no NUL byte (NULL is refused by the
@@ -320,7 +307,8 @@ const char *cashback_event_last_error(const cashback_event *ev) {
 #define CHECK_STR(ev, s, len, name)                                            \
   do {                                                                         \
     if ((s) && HAS_NUL((s), (len)))                                            \
-      return fail((ev), CASHBACK_E_FIELD, "%s: contains a NUL byte", (name));  \
+      return cashback__event_fail((ev), CASHBACK_E_FIELD,                      \
+                                  "%s: contains a NUL byte", (name));          \
   } while (0)
 
 cashback_status cashback_event_set_click_n(cashback_event *ev,
@@ -328,8 +316,9 @@ cashback_status cashback_event_set_click_n(cashback_event *ev,
   CHECK_EV(ev);
   CHECK_STR(ev, token, len, "click");
   if (!token_valid(token, len))
-    return fail(ev, CASHBACK_E_FIELD, "click: must be 1-%d of [A-Za-z0-9._~-]",
-                CASHBACK_TOKEN_MAX);
+    return cashback__event_fail(ev, CASHBACK_E_FIELD,
+                                "click: must be 1-%d of [A-Za-z0-9._~-]",
+                                CASHBACK_TOKEN_MAX);
   cashback__ascii_copy(ev->token, sizeof(ev->token), token, len);
   ev->source[0] = '\0';
   ev->captured_at = 0;
@@ -345,15 +334,19 @@ cashback_status cashback_event_set_click_full(cashback_event *ev,
                                               const cashback_click *click) {
   CHECK_EV(ev);
   if (!click)
-    return fail(ev, CASHBACK_E_INVALID_ARGUMENT, "click: must not be NULL");
+    return cashback__event_fail(ev, CASHBACK_E_INVALID_ARGUMENT,
+                                "click: must not be NULL");
   if (!memchr(click->token, '\0', sizeof(click->token)) ||
       !memchr(click->source, '\0', sizeof(click->source)))
-    return fail(ev, CASHBACK_E_FIELD, "click: not NUL-terminated");
+    return cashback__event_fail(ev, CASHBACK_E_FIELD,
+                                "click: not NUL-terminated");
   if (click->source[0] &&
       !cashback__id_valid(click->source, strlen(click->source)))
-    return fail(ev, CASHBACK_E_FIELD, "click.source: invalid parameter name");
+    return cashback__event_fail(ev, CASHBACK_E_FIELD,
+                                "click.source: invalid parameter name");
   if (click->captured_at < 0)
-    return fail(ev, CASHBACK_E_FIELD, "click.captured_at: negative");
+    return cashback__event_fail(ev, CASHBACK_E_FIELD,
+                                "click.captured_at: negative");
   cashback_status st = cashback_event_set_click(ev, click->token);
   if (st != CASHBACK_OK)
     return st;
@@ -366,9 +359,9 @@ cashback_status cashback_event_set_click_full(cashback_event *ev,
 cashback_status cashback_event_set_click_default(cashback_event *ev,
                                                  const cashback_click *click) {
   CHECK_EV(ev);
-  if (!click)
-    return fail(ev, CASHBACK_E_INVALID_ARGUMENT, "click: must not be NULL");
-  if (ev->type != CASHBACK_EVENT_SALE || ev->token[0])
+  /* Only a sale without a click takes it; a NULL click is refused by
+   * cashback_event_set_click_full() for every event. */
+  if (click && (ev->type != CASHBACK_EVENT_SALE || ev->token[0]))
     return CASHBACK_OK;
   return cashback_event_set_click_full(ev, click);
 }
@@ -376,15 +369,30 @@ cashback_status cashback_event_set_click_default(cashback_event *ev,
 static cashback_status check_currency(cashback_event *ev, const char *currency,
                                       size_t len, int *exponent) {
   if (!currency)
-    return fail(ev, CASHBACK_E_CURRENCY, "currency: must not be NULL");
+    return cashback__event_fail(ev, CASHBACK_E_CURRENCY,
+                                "currency: must not be NULL");
   int e =
       HAS_NUL(currency, len) ? -1 : cashback__currency_exponent(currency, len);
   if (e < 0)
-    return fail(ev, CASHBACK_E_CURRENCY,
-                "currency: '%.*s' is not an active ISO 4217 code",
-                (int)(len < 8 ? len : 8), currency);
+    return cashback__event_fail(
+        ev, CASHBACK_E_CURRENCY,
+        "currency: '%.*s' is not an active ISO 4217 code",
+        (int)(len < 8 ? len : 8), currency);
   if (exponent)
     *exponent = e;
+  return CASHBACK_OK;
+}
+
+/* The amount, `minor` units of the checked `currency` (`clen` bytes): 0 to
+ * CASHBACK__AMOUNT_MAX. */
+static cashback_status store_amount(cashback_event *ev, int64_t minor,
+                                    const char *currency, size_t clen) {
+  if (minor < 0 || minor > CASHBACK__AMOUNT_MAX)
+    return cashback__event_fail(ev, CASHBACK_E_AMOUNT,
+                                "amount: must be 0 to 10^15 minor units");
+  ev->has_amount = 1;
+  ev->amount = minor;
+  cashback__ascii_copy(ev->currency, sizeof(ev->currency), currency, clen);
   return CASHBACK_OK;
 }
 
@@ -393,15 +401,7 @@ cashback_status cashback_event_set_amount(cashback_event *ev, int64_t minor,
   CHECK_EV(ev);
   size_t clen = len_of(currency);
   cashback_status st = check_currency(ev, currency, clen, NULL);
-  if (st != CASHBACK_OK)
-    return st;
-  if (minor < 0 || minor > CASHBACK__AMOUNT_MAX)
-    return fail(ev, CASHBACK_E_AMOUNT,
-                "amount: must be 0 to 10^15 minor units");
-  ev->has_amount = 1;
-  ev->amount = minor;
-  cashback__ascii_copy(ev->currency, sizeof(ev->currency), currency, clen);
-  return CASHBACK_OK;
+  return st != CASHBACK_OK ? st : store_amount(ev, minor, currency, clen);
 }
 
 /* An exact decimal amount of `currency` into minor units; names `what`. */
@@ -415,11 +415,12 @@ static cashback_status decimal_minor(cashback_event *ev, const char *what,
     return st;
   if (!decimal || HAS_NUL(decimal, len) ||
       cashback__money_parse(decimal, len, e, minor) != CASHBACK_OK)
-    return fail(ev, CASHBACK_E_AMOUNT,
-                "%s: '%.*s' is not an exact %.3s amount (at most %d "
-                "decimals, no exponent or spaces)",
-                what, decimal ? (int)(len < 40 ? len : 40) : 6,
-                decimal ? decimal : "(null)", currency, e);
+    return cashback__event_fail(
+        ev, CASHBACK_E_AMOUNT,
+        "%s: '%.*s' is not an exact %.3s amount (at most %d "
+        "decimals, no exponent or spaces)",
+        what, decimal ? (int)(len < 40 ? len : 40) : 6,
+        decimal ? decimal : "(null)", currency, e);
   return CASHBACK_OK;
 }
 
@@ -432,16 +433,8 @@ cashback_status cashback_event_set_amount_decimal_n(cashback_event *ev,
   int64_t minor;
   cashback_status st =
       decimal_minor(ev, "amount", decimal, len, currency, currency_len, &minor);
-  if (st != CASHBACK_OK)
-    return st;
-  if (minor < 0 || minor > CASHBACK__AMOUNT_MAX)
-    return fail(ev, CASHBACK_E_AMOUNT,
-                "amount: must be 0 to 10^15 minor units");
-  ev->has_amount = 1;
-  ev->amount = minor;
-  cashback__ascii_copy(ev->currency, sizeof(ev->currency), currency,
-                       currency_len);
-  return CASHBACK_OK;
+  return st != CASHBACK_OK ? st
+                           : store_amount(ev, minor, currency, currency_len);
 }
 
 cashback_status cashback_event_set_amount_decimal(cashback_event *ev,
@@ -457,14 +450,31 @@ cashback_status cashback_event_set_order_time(cashback_event *ev,
   CHECK_EV(ev);
   char tmp[CASHBACK__ISO8601_MAX];
   if (utc_offset_min < -840 || utc_offset_min > 840)
-    return fail(ev, CASHBACK_E_FIELD,
-                "order_time: UTC offset must be -840 to 840 minutes");
+    return cashback__event_fail(
+        ev, CASHBACK_E_FIELD,
+        "order_time: UTC offset must be -840 to 840 minutes");
   if (cashback__iso8601(unix_time, utc_offset_min, tmp) != CASHBACK_OK)
-    return fail(ev, CASHBACK_E_FIELD,
-                "order_time: must be between 1970 and 9999");
+    return cashback__event_fail(ev, CASHBACK_E_FIELD,
+                                "order_time: must be between 1970 and 9999");
   ev->has_order_time = 1;
   ev->order_time = unix_time;
   ev->utc_offset = utc_offset_min;
+  return CASHBACK_OK;
+}
+
+/* An item's optional text, `what` of items[i] (name, category; `s` NULL
+ * when none, `len` then 0): no NUL byte, UTF-8 of at most `max` bytes
+ * without control characters. */
+static cashback_status item_text(cashback_event *ev, size_t i, const char *what,
+                                 const char *s, size_t len, size_t max) {
+  if (HAS_NUL(s, len))
+    return cashback__event_fail(ev, CASHBACK_E_FIELD,
+                                "items[%zu].%s: contains a NUL byte", i, what);
+  if (!text_valid(s ? s : "", len, max, 0))
+    return cashback__event_fail(ev, CASHBACK_E_FIELD,
+                                "items[%zu].%s: must be UTF-8 of at most %zu "
+                                "bytes without control characters",
+                                i, what, max);
   return CASHBACK_OK;
 }
 
@@ -476,39 +486,31 @@ static cashback_status add_item(cashback_event *ev, const char *sku,
   size_t i = ev->n_items;
   char field[48];
   if (i >= ITEMS_MAX)
-    return fail(ev, CASHBACK_E_TOO_BIG, "items: at most %d items", ITEMS_MAX);
+    return cashback__event_fail(ev, CASHBACK_E_TOO_BIG,
+                                "items: at most %d items", ITEMS_MAX);
   snprintf(field, sizeof(field), "items[%zu].sku", i);
   CHECK_STR(ev, sku, sku_len, field);
   if (!id_text_valid(sku, sku_len))
-    return fail(ev, CASHBACK_E_FIELD,
-                "items[%zu].sku: must be 1-64 printable characters, no space",
-                i);
+    return cashback__event_fail(
+        ev, CASHBACK_E_FIELD,
+        "items[%zu].sku: must be 1-64 printable characters, no space", i);
   if (!name)
     name_len = 0;
   if (!category)
     category_len = 0;
-  snprintf(field, sizeof(field), "items[%zu].name", i);
-  if (HAS_NUL(name, name_len))
-    return fail(ev, CASHBACK_E_FIELD, "%s: contains a NUL byte", field);
-  if (!text_valid(name ? name : "", name_len, NAME_MAX_LEN, 0))
-    return fail(ev, CASHBACK_E_FIELD,
-                "items[%zu].name: must be UTF-8 of at most 256 bytes without "
-                "control characters",
-                i);
-  if (quantity < 1 || quantity > QUANTITY_MAX)
-    return fail(ev, CASHBACK_E_FIELD,
-                "items[%zu].quantity: must be 1 to 1000000", i);
+  cashback_status st = item_text(ev, i, "name", name, name_len, NAME_MAX_LEN);
+  if (st != CASHBACK_OK)
+    return st;
+  if (quantity < 1 || quantity > CASHBACK__QUANTITY_MAX)
+    return cashback__event_fail(ev, CASHBACK_E_FIELD,
+                                "items[%zu].quantity: must be 1 to 1000000", i);
   if (unit_price_minor < 0 || unit_price_minor > CASHBACK__AMOUNT_MAX)
-    return fail(ev, CASHBACK_E_AMOUNT,
-                "items[%zu].unit_price: must be 0 to 10^15 minor units", i);
-  snprintf(field, sizeof(field), "items[%zu].category", i);
-  if (HAS_NUL(category, category_len))
-    return fail(ev, CASHBACK_E_FIELD, "%s: contains a NUL byte", field);
-  if (!text_valid(category ? category : "", category_len, CASHBACK_ID_MAX, 0))
-    return fail(ev, CASHBACK_E_FIELD,
-                "items[%zu].category: must be UTF-8 of at most 64 bytes "
-                "without control characters",
-                i);
+    return cashback__event_fail(
+        ev, CASHBACK_E_AMOUNT,
+        "items[%zu].unit_price: must be 0 to 10^15 minor units", i);
+  st = item_text(ev, i, "category", category, category_len, CASHBACK_ID_MAX);
+  if (st != CASHBACK_OK)
+    return st;
   /* {"sku":..,"name":..,"quantity":..,"unit_price":..,"category":..}, and
    * a comma before it, or ,"items":[] around the first */
   size_t size = 7 + json_string_len(sku, sku_len) + 12 + digits(quantity) + 14 +
@@ -518,15 +520,16 @@ static cashback_status add_item(cashback_event *ev, const char *sku,
   if (category_len)
     size += 12 + json_string_len(category, category_len);
   if (!fits(ev, size))
-    return fail(ev, CASHBACK_E_TOO_BIG,
-                "items[%zu]: the event would pass %d bytes serialized (the "
-                "cap of one event; %zu items fit so far)",
-                i, CASHBACK__EVENT_JSON_MAX, i);
+    return cashback__event_fail(
+        ev, CASHBACK_E_TOO_BIG,
+        "items[%zu]: the event would pass %d bytes serialized (the "
+        "cap of one event; %zu items fit so far)",
+        i, CASHBACK__EVENT_JSON_MAX, i);
   if (ev->n_items == ev->cap_items) {
     size_t cap = ev->cap_items ? ev->cap_items * 2 : 4;
     item *p = realloc(ev->items, cap * sizeof(*p));
     if (!p)
-      return fail(ev, CASHBACK_E_NOMEM, "items: out of memory");
+      return cashback__event_fail(ev, CASHBACK_E_NOMEM, "items: out of memory");
     ev->items = p;
     ev->cap_items = cap;
   }
@@ -537,7 +540,7 @@ static cashback_status add_item(cashback_event *ev, const char *sku,
   if ((name_len && !(it.name = dup_n(name, name_len))) ||
       (category_len && !(it.category = dup_n(category, category_len)))) {
     free(it.name);
-    return fail(ev, CASHBACK_E_NOMEM, "items: out of memory");
+    return cashback__event_fail(ev, CASHBACK_E_NOMEM, "items: out of memory");
   }
   ev->items[ev->n_items++] = it;
   ev->var_json += size;
@@ -583,15 +586,17 @@ cashback_status cashback_event_add_voucher_n(cashback_event *ev,
                                              const char *code, size_t len) {
   CHECK_EV(ev);
   if (ev->n_vouchers >= VOUCHERS_MAX)
-    return fail(ev, CASHBACK_E_TOO_BIG, "vouchers: at most %d codes",
-                VOUCHERS_MAX);
+    return cashback__event_fail(ev, CASHBACK_E_TOO_BIG,
+                                "vouchers: at most %d codes", VOUCHERS_MAX);
   if (code && HAS_NUL(code, len))
-    return fail(ev, CASHBACK_E_FIELD, "vouchers[%zu]: contains a NUL byte",
-                ev->n_vouchers);
+    return cashback__event_fail(ev, CASHBACK_E_FIELD,
+                                "vouchers[%zu]: contains a NUL byte",
+                                ev->n_vouchers);
   if (!code || !id_text_valid(code, len))
-    return fail(ev, CASHBACK_E_FIELD,
-                "vouchers[%zu]: must be 1-64 printable characters, no space",
-                ev->n_vouchers);
+    return cashback__event_fail(
+        ev, CASHBACK_E_FIELD,
+        "vouchers[%zu]: must be 1-64 printable characters, no space",
+        ev->n_vouchers);
   for (size_t i = 0; i < ev->n_vouchers; i++)
     if (strlen(ev->vouchers[i]) == len &&
         memcmp(ev->vouchers[i], code, len) == 0)
@@ -599,10 +604,11 @@ cashback_status cashback_event_add_voucher_n(cashback_event *ev,
   /* the code, and a comma, or ,"vouchers":[] around the first */
   size_t size = json_string_len(code, len) + (ev->n_vouchers ? 1 : 14);
   if (!fits(ev, size))
-    return fail(ev, CASHBACK_E_TOO_BIG,
-                "vouchers[%zu]: the event would pass %d bytes serialized (the "
-                "cap of one event)",
-                ev->n_vouchers, CASHBACK__EVENT_JSON_MAX);
+    return cashback__event_fail(
+        ev, CASHBACK_E_TOO_BIG,
+        "vouchers[%zu]: the event would pass %d bytes serialized (the "
+        "cap of one event)",
+        ev->n_vouchers, CASHBACK__EVENT_JSON_MAX);
   cashback__ascii_copy(ev->vouchers[ev->n_vouchers++], sizeof(ev->vouchers[0]),
                        code, len);
   ev->var_json += size;
@@ -620,8 +626,8 @@ cashback_status cashback_event_set_customer(cashback_event *ev,
   if (customer != CASHBACK_CUSTOMER_UNKNOWN &&
       customer != CASHBACK_CUSTOMER_NEW &&
       customer != CASHBACK_CUSTOMER_RETURNING)
-    return fail(ev, CASHBACK_E_FIELD, "customer: unknown value %d",
-                (int)customer);
+    return cashback__event_fail(ev, CASHBACK_E_FIELD,
+                                "customer: unknown value %d", (int)customer);
   ev->customer = customer;
   return CASHBACK_OK;
 }
@@ -646,23 +652,27 @@ cashback_status cashback_event_set_metadata_n(cashback_event *ev,
                                               const char *value, size_t vlen) {
   CHECK_EV(ev);
   if (key && HAS_NUL(key, klen))
-    return fail(ev, CASHBACK_E_FIELD, "metadata: the key contains a NUL byte");
+    return cashback__event_fail(ev, CASHBACK_E_FIELD,
+                                "metadata: the key contains a NUL byte");
   if (!key || !cashback__id_valid(key, klen))
-    return fail(ev, CASHBACK_E_FIELD,
-                "metadata: key must be 1-64 of [A-Za-z0-9._-]");
+    return cashback__event_fail(ev, CASHBACK_E_FIELD,
+                                "metadata: key must be 1-64 of [A-Za-z0-9._-]");
   if (value && HAS_NUL(value, vlen))
-    return fail(ev, CASHBACK_E_FIELD,
-                "metadata.%.*s: the value contains a NUL byte", (int)klen, key);
+    return cashback__event_fail(ev, CASHBACK_E_FIELD,
+                                "metadata.%.*s: the value contains a NUL byte",
+                                (int)klen, key);
   if (!value || !text_valid(value, vlen, CASHBACK_METADATA_MAX, 1))
-    return fail(ev, CASHBACK_E_FIELD,
-                "metadata.%.*s: value must be UTF-8 without control characters",
-                (int)klen, key);
+    return cashback__event_fail(
+        ev, CASHBACK_E_FIELD,
+        "metadata.%.*s: value must be UTF-8 without control characters",
+        (int)klen, key);
   size_t i = meta_find(ev, key, klen);
   size_t old = i < ev->n_meta ? klen + strlen(ev->meta[i].value) : 0;
   if (ev->meta_bytes - old + klen + vlen > CASHBACK_METADATA_MAX)
-    return fail(ev, CASHBACK_E_TOO_BIG,
-                "metadata.%.*s: all metadata together must fit %d bytes",
-                (int)klen, key, CASHBACK_METADATA_MAX);
+    return cashback__event_fail(
+        ev, CASHBACK_E_TOO_BIG,
+        "metadata.%.*s: all metadata together must fit %d bytes", (int)klen,
+        key, CASHBACK_METADATA_MAX);
   /* "key":"value", and a comma, or ,"metadata":{} around the first; a
    * new value for a key keeps its share of those */
   size_t size = json_string_len(key, klen) + 1 + json_string_len(value, vlen) +
@@ -675,13 +685,15 @@ cashback_status cashback_event_set_metadata_n(cashback_event *ev,
                 json_string_len(ev->meta[i].value, strlen(ev->meta[i].value))
           : 0;
   if (!fits(ev, size > old_size ? size - old_size : 0))
-    return fail(ev, CASHBACK_E_TOO_BIG,
-                "metadata.%.*s: the event would pass %d bytes serialized (the "
-                "cap of one event)",
-                (int)klen, key, CASHBACK__EVENT_JSON_MAX);
+    return cashback__event_fail(
+        ev, CASHBACK_E_TOO_BIG,
+        "metadata.%.*s: the event would pass %d bytes serialized (the "
+        "cap of one event)",
+        (int)klen, key, CASHBACK__EVENT_JSON_MAX);
   char *v = dup_n(value, vlen);
   if (!v)
-    return fail(ev, CASHBACK_E_NOMEM, "metadata: out of memory");
+    return cashback__event_fail(ev, CASHBACK_E_NOMEM,
+                                "metadata: out of memory");
   if (i < ev->n_meta) {
     free(ev->meta[i].value);
     ev->meta[i].value = v;
@@ -692,7 +704,8 @@ cashback_status cashback_event_set_metadata_n(cashback_event *ev,
       ev->meta = p;
     if (!k) {
       free(v);
-      return fail(ev, CASHBACK_E_NOMEM, "metadata: out of memory");
+      return cashback__event_fail(ev, CASHBACK_E_NOMEM,
+                                  "metadata: out of memory");
     }
     ev->meta[ev->n_meta].key = k;
     ev->meta[ev->n_meta].value = v;
@@ -709,18 +722,33 @@ cashback_status cashback_event_set_metadata(cashback_event *ev, const char *key,
                                        len_of(value));
 }
 
+/* A refund's or cancel's own field `name` (refund_id, reason): the event's
+ * type allows it (`allowed`, else "only for <only>"), `s` (`len` bytes)
+ * holds no NUL byte and is `valid` (else "must be <rule>"); copied into
+ * `field` (`size` bytes). */
+static cashback_status set_own_id(cashback_event *ev, const char *name,
+                                  int allowed, const char *only, const char *s,
+                                  size_t len,
+                                  int (*valid)(const char *, size_t),
+                                  const char *rule, char *field, size_t size) {
+  if (!allowed)
+    return cashback__event_fail(ev, CASHBACK_E_FIELD, "%s: only for %s", name,
+                                only);
+  CHECK_STR(ev, s, len, name);
+  if (!s || !valid(s, len))
+    return cashback__event_fail(ev, CASHBACK_E_FIELD, "%s: must be %s", name,
+                                rule);
+  cashback__ascii_copy(field, size, s, len);
+  return CASHBACK_OK;
+}
+
 cashback_status cashback_event_set_refund_id_n(cashback_event *ev,
                                                const char *id, size_t len) {
   CHECK_EV(ev);
-  if (ev->type != CASHBACK_EVENT_REFUND)
-    return fail(ev, CASHBACK_E_FIELD, "refund_id: only for a refund");
-  if (id && HAS_NUL(id, len))
-    return fail(ev, CASHBACK_E_FIELD, "refund_id: contains a NUL byte");
-  if (!id || !id_text_valid(id, len))
-    return fail(ev, CASHBACK_E_FIELD,
-                "refund_id: must be 1-64 printable characters, no space");
-  cashback__ascii_copy(ev->refund_id, sizeof(ev->refund_id), id, len);
-  return CASHBACK_OK;
+  return set_own_id(ev, "refund_id", ev->type == CASHBACK_EVENT_REFUND,
+                    "a refund", id, len, id_text_valid,
+                    "1-64 printable characters, no space", ev->refund_id,
+                    sizeof(ev->refund_id));
 }
 
 cashback_status cashback_event_set_refund_id(cashback_event *ev,
@@ -731,14 +759,11 @@ cashback_status cashback_event_set_refund_id(cashback_event *ev,
 cashback_status cashback_event_set_reason_n(cashback_event *ev,
                                             const char *reason, size_t len) {
   CHECK_EV(ev);
-  if (ev->type != CASHBACK_EVENT_REFUND && ev->type != CASHBACK_EVENT_CANCEL)
-    return fail(ev, CASHBACK_E_FIELD, "reason: only for a refund or cancel");
-  if (reason && HAS_NUL(reason, len))
-    return fail(ev, CASHBACK_E_FIELD, "reason: contains a NUL byte");
-  if (!reason || !cashback__id_valid(reason, len))
-    return fail(ev, CASHBACK_E_FIELD, "reason: must be 1-64 of [A-Za-z0-9._-]");
-  cashback__ascii_copy(ev->reason, sizeof(ev->reason), reason, len);
-  return CASHBACK_OK;
+  return set_own_id(ev, "reason",
+                    ev->type == CASHBACK_EVENT_REFUND ||
+                        ev->type == CASHBACK_EVENT_CANCEL,
+                    "a refund or cancel", reason, len, cashback__id_valid,
+                    "1-64 of [A-Za-z0-9._-]", ev->reason, sizeof(ev->reason));
 }
 
 cashback_status cashback_event_set_reason(cashback_event *ev,
@@ -789,24 +814,28 @@ static cashback_status check_complete(cashback_event *ev) {
   switch (ev->type) {
   case CASHBACK_EVENT_SALE:
     if (!ev->has_amount)
-      return fail(ev, CASHBACK_E_FIELD, "amount: required for a sale");
+      return cashback__event_fail(ev, CASHBACK_E_FIELD,
+                                  "amount: required for a sale");
     if (!ev->token[0] && ev->n_vouchers == 0)
-      return fail(ev, CASHBACK_E_FIELD,
-                  "click: a sale needs a click token or a voucher code");
+      return cashback__event_fail(
+          ev, CASHBACK_E_FIELD,
+          "click: a sale needs a click token or a voucher code");
     break;
   case CASHBACK_EVENT_REFUND:
     if (!ev->has_amount)
-      return fail(ev, CASHBACK_E_FIELD, "amount: required for a refund");
+      return cashback__event_fail(ev, CASHBACK_E_FIELD,
+                                  "amount: required for a refund");
     if (ev->amount == 0)
-      return fail(ev, CASHBACK_E_AMOUNT, "amount: a refund must be above 0");
+      return cashback__event_fail(ev, CASHBACK_E_AMOUNT,
+                                  "amount: a refund must be above 0");
     break;
   case CASHBACK_EVENT_CANCEL:
   case CASHBACK_EVENT_CONFIRM:
     break;
   }
   if (ev->n_items && !ev->has_amount)
-    return fail(ev, CASHBACK_E_FIELD,
-                "items: need the event's amount and currency");
+    return cashback__event_fail(ev, CASHBACK_E_FIELD,
+                                "items: need the event's amount and currency");
   return CASHBACK_OK;
 }
 
@@ -837,7 +866,9 @@ cashback_status cashback_event_finalize(cashback_client *c, cashback_event *ev,
     return CASHBACK_E_INVALID_ARGUMENT;
   if (ev->id[0] && strcmp(ev->id_merchant, c->opts.merchant_id) != 0)
     return cashback__fail(
-        c, fail(ev, CASHBACK_E_FIELD, "event: finalized for another merchant"),
+        c,
+        cashback__event_fail(ev, CASHBACK_E_FIELD,
+                             "event: finalized for another merchant"),
         "order %s: %s", ev->order_id, ev->error);
   if (!ev->id[0]) {
     cashback_status st = check_complete(ev);
@@ -965,18 +996,22 @@ cashback_status cashback__event_json(cashback_client *c,
   return CASHBACK_OK;
 }
 
+cashback_status cashback__event_finalized_json(cashback_client *c,
+                                               cashback_event *ev, char *id,
+                                               cashback__buf *out) {
+  cashback__buf_init(out, CASHBACK__EVENT_JSON_MAX);
+  cashback_status st = cashback_event_finalize(c, ev, id);
+  return st != CASHBACK_OK ? st : cashback__event_json(c, ev, out);
+}
+
 cashback_status cashback_event_to_json(cashback_client *c, cashback_event *ev,
                                        char **json, size_t *len) {
   cashback__call_begin(c);
   if (!c || !ev || !json)
     return CASHBACK_E_INVALID_ARGUMENT;
   *json = NULL;
-  cashback_status st = cashback_event_finalize(c, ev, NULL);
-  if (st != CASHBACK_OK)
-    return st;
   cashback__buf b;
-  cashback__buf_init(&b, CASHBACK__EVENT_JSON_MAX);
-  st = cashback__event_json(c, ev, &b);
+  cashback_status st = cashback__event_finalized_json(c, ev, NULL, &b);
   if (st == CASHBACK_OK) {
     *json = cashback__buf_detach(&b, len);
     if (!*json)

@@ -22,6 +22,10 @@
  * (test_event.c checks it); the setters count those three exactly. */
 #define CASHBACK__EVENT_FIXED_MAX 2048
 
+/* An item's quantity, at most (docs/events.md): the one cap that the
+ * setters, the event text and the CSV import apply. */
+#define CASHBACK__QUANTITY_MAX INT64_C(1000000)
+
 /* The bytes the setters have counted for `ev` (the bound above plus its
  * items, vouchers and metadata as serialized); the JSON is never longer. */
 size_t cashback__event_size_bound(const cashback_event *ev);
@@ -30,6 +34,14 @@ size_t cashback__event_size_bound(const cashback_event *ev);
 cashback_status cashback__event_json(cashback_client *c,
                                      const cashback_event *ev,
                                      cashback__buf *out);
+
+/* Finalizes `ev` for `c` (cashback_event_finalize(), its id into `id` when
+ * not NULL) and puts its JSON object into `out`, which it initializes
+ * (capped at CASHBACK__EVENT_JSON_MAX): the caller frees `out`, also on a
+ * failure, whose detail is on `c`. */
+cashback_status cashback__event_finalized_json(cashback_client *c,
+                                               cashback_event *ev, char *id,
+                                               cashback__buf *out);
 
 /* For a receiver: checks that the event is complete for its type (as
  * finalize does) and writes into `id` the id it must carry when sent by

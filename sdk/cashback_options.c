@@ -82,14 +82,13 @@ void cashback__options_defaults(cashback_options *o) {
 
 cashback_status cashback__options_fail(cashback_options *o, cashback_status st,
                                        const char *fmt, ...) {
-  /* Format into a local buffer first: callers may pass o->error itself as
-   * an argument (e.g. to add a prefix). */
-  char buf[CASHBACK_ERROR_MAX + 1];
+  /* Callers may pass o->error itself as an argument (e.g. to add a
+   * prefix): cashback__vprintablef() formats into a buffer of its own
+   * first. */
   va_list ap;
   va_start(ap, fmt);
-  cashback__vprintablef(buf, sizeof(buf), fmt, ap);
+  cashback__vprintablef(o->error, sizeof(o->error), fmt, ap);
   va_end(ap);
-  memcpy(o->error, buf, sizeof(buf));
   return st;
 }
 

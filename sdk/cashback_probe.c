@@ -86,9 +86,8 @@ static cashback_status judge(cashback_client *c,
 }
 
 /* Fills all of `out` (this version's layout). */
-static cashback_status probe_full(cashback_client *c,
-                                  cashback_probe_result *out) {
-  memset(out, 0, sizeof(*out));
+static cashback_status probe_full(cashback_client *c, void *full) {
+  cashback_probe_result *out = full;
   cashback_event *ev = NULL;
   cashback_request *req = NULL;
   cashback__http *http = NULL;
@@ -141,9 +140,8 @@ done:
 }
 
 /* Fills all of `out` (this version's layout). */
-static cashback_status spool_check_full(cashback_client *c,
-                                        cashback_spool_info *out) {
-  memset(out, 0, sizeof(*out));
+static cashback_status spool_check_full(cashback_client *c, void *full) {
+  cashback_spool_info *out = full;
   /* Opens the spool (creating its directory when missing) as a report
    * would, and counts what it holds. */
   cashback_queue_status qs = {.size = sizeof(qs)};
@@ -176,26 +174,16 @@ static cashback_status spool_check_full(cashback_client *c,
 }
 
 cashback_status cashback_probe(cashback_client *c, cashback_probe_result *out) {
-  cashback_status st = cashback__sized_begin(
-      c, out, 0, CASHBACK__SIZED_MIN(cashback_probe_result, detail),
-      sizeof(*out), "cashback_probe: out");
-  if (st != CASHBACK_OK)
-    return st;
   cashback_probe_result full;
-  st = probe_full(c, &full);
-  cashback__sized_copy(out, &full, sizeof(full));
-  return st;
+  return cashback__sized_call(
+      c, out, CASHBACK__SIZED_MIN(cashback_probe_result, detail), &full,
+      sizeof(full), "cashback_probe: out", probe_full);
 }
 
 cashback_status cashback_spool_check(cashback_client *c,
                                      cashback_spool_info *out) {
-  cashback_status st = cashback__sized_begin(
-      c, out, 0, CASHBACK__SIZED_MIN(cashback_spool_info, foreign),
-      sizeof(*out), "cashback_spool_check: out");
-  if (st != CASHBACK_OK)
-    return st;
   cashback_spool_info full;
-  st = spool_check_full(c, &full);
-  cashback__sized_copy(out, &full, sizeof(full));
-  return st;
+  return cashback__sized_call(
+      c, out, CASHBACK__SIZED_MIN(cashback_spool_info, foreign), &full,
+      sizeof(full), "cashback_spool_check: out", spool_check_full);
 }

@@ -7,6 +7,7 @@
  */
 #include "cashback_ascii.h"
 #include "cashback_event.h"
+#include "cashback_money.h"
 #include "cashback_request.h"
 #include "cashback_sign.h"
 #include "cashback_sized.h"
@@ -19,8 +20,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define AMOUNT_MAX INT64_C(1000000000000000)
 
 /* One event of a batch: the answer in its public shape, whose text members
  * point at the buffers after it (rx_texts()), so that cashback_batch_event()
@@ -168,9 +167,9 @@ static int check_items(rx_event *e, cashback_event *ev, const cJSON *items) {
       return invalid(e, "items[%zu].sku: must be a string", i);
     if ((name && !cJSON_IsString(name)) || (cat && !cJSON_IsString(cat)))
       return invalid(e, "items[%zu]: name and category must be strings", i);
-    if (!json_int(qty, AMOUNT_MAX, &q))
+    if (!json_int(qty, CASHBACK__AMOUNT_MAX, &q))
       return invalid(e, "items[%zu].quantity: must be an integer", i);
-    if (!json_int(price, AMOUNT_MAX, &p))
+    if (!json_int(price, CASHBACK__AMOUNT_MAX, &p))
       return invalid(e,
                      "items[%zu].unit_price: must be an integer of minor "
                      "units, 0 to 10^15",
@@ -215,7 +214,7 @@ static int check_amount(rx_event *e, cashback_event *ev, const cJSON *o) {
     int64_t v;
     if (!amount)
       return invalid(e, "amount: required with a currency");
-    if (!json_int(amount, AMOUNT_MAX, &v))
+    if (!json_int(amount, CASHBACK__AMOUNT_MAX, &v))
       return invalid(e, "amount: must be an integer of minor units, 0 to "
                         "10^15");
     if (!cJSON_IsString(currency))

@@ -30,12 +30,8 @@ cashback_status cashback_report(cashback_client *c, cashback_event *ev,
   cashback__call_begin(c);
   if (!c || !ev)
     return CASHBACK_E_INVALID_ARGUMENT;
-  cashback_status st = cashback_event_finalize(c, ev, id);
-  if (st != CASHBACK_OK)
-    return st;
   cashback__buf json;
-  cashback__buf_init(&json, CASHBACK__EVENT_JSON_MAX);
-  st = cashback__event_json(c, ev, &json);
+  cashback_status st = cashback__event_finalized_json(c, ev, id, &json);
   cashback__spool *spool = NULL;
   if (st == CASHBACK_OK)
     st = cashback__client_spool(c, &spool);

@@ -26,9 +26,8 @@ static void shown(char *field, size_t size) {
 }
 
 /* Fills all of `out` (this version's layout). */
-static cashback_status fill_status(cashback_client *c,
-                                   cashback_queue_status *out) {
-  memset(out, 0, sizeof(*out));
+static cashback_status fill_status(cashback_client *c, void *full) {
+  cashback_queue_status *out = full;
   cashback__spool *spool;
   cashback_status st = cashback__client_spool(c, &spool);
   if (st != CASHBACK_OK)
@@ -118,13 +117,8 @@ static cashback_status fill_status(cashback_client *c,
 
 cashback_status cashback_get_status(cashback_client *c,
                                     cashback_queue_status *out) {
-  cashback_status st = cashback__sized_begin(
-      c, out, 0, CASHBACK__SIZED_MIN(cashback_queue_status, in_flight_since),
-      sizeof(*out), "cashback_get_status: out");
-  if (st != CASHBACK_OK)
-    return st;
   cashback_queue_status full;
-  st = fill_status(c, &full);
-  cashback__sized_copy(out, &full, sizeof(full));
-  return st;
+  return cashback__sized_call(
+      c, out, CASHBACK__SIZED_MIN(cashback_queue_status, in_flight_since),
+      &full, sizeof(full), "cashback_get_status: out", fill_status);
 }

@@ -26,7 +26,9 @@ size_t cashback__printable(char *out, size_t size, const void *in, size_t len);
 /* vsnprintf() into `out`, then cashback__printable() of the result: the
  * sink of every message, and of the programs' messages, so one function
  * under both names (cashback_vprintablef() in cashback.h). A formatted
- * text longer than `size` - 1 bytes is cut and ends with "...". */
+ * text longer than `size` - 1 bytes is cut and ends with "...". It is
+ * formatted into a buffer of its own first, so `out` may be one of the
+ * arguments (a prefix put before the detail already in `out`). */
 #define cashback__vprintablef cashback_vprintablef
 #define cashback__printablef cashback_printablef
 
