@@ -58,6 +58,21 @@ void cashback_php_throw_client(cashback_client *c, cashback_status st) {
     cashback_php_throw(st, "%s", cashback_strerror(st));
 }
 
+void cashback_php_type_error(void) {
+  zend_object *error = EG(exception);
+  if (!error || !instanceof_function(error->ce, zend_ce_type_error))
+    return;
+  zval rv;
+  zval *msg = zend_read_property_ex(zend_ce_error, error,
+                                    ZSTR_KNOWN(ZEND_STR_MESSAGE), 1, &rv);
+  zend_string *text = zval_get_string(msg);
+  GC_ADDREF(error); /* kept as the previous exception */
+  zend_clear_exception();
+  cashback_php_throw(CASHBACK_E_INVALID_ARGUMENT, "%s", ZSTR_VAL(text));
+  zend_string_release(text);
+  zend_exception_set_previous(EG(exception), error);
+}
+
 /* ------------------------------------------------------------------------
  * php.ini */
 
@@ -512,6 +527,6 @@ DEFAULT_OP(quarantine, quarantine)
 DEFAULT_OP(replay, replay)
 
 ZEND_FUNCTION(Cashback_client) {
-  ZEND_PARSE_PARAMETERS_NONE();
+  CASHBACK_PHP_PARAMS_NONE();
   cashback_php_client_default_object(return_value);
 }

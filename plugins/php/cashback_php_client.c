@@ -90,7 +90,7 @@ ZEND_METHOD(Cashback_Client, __construct) {
   Z_PARAM_OPTIONAL
   Z_PARAM_STR_OR_NULL(connection)
   Z_PARAM_ARRAY_HT(options)
-  ZEND_PARSE_PARAMETERS_END();
+  CASHBACK_PHP_PARAMS_END();
   client_obj *o = from_obj(Z_OBJ_P(ZEND_THIS));
   if (o->client || o->is_default || o->pid) {
     cashback_php_throw(CASHBACK_E_INVALID_ARGUMENT,
@@ -109,7 +109,7 @@ ZEND_METHOD(Cashback_Client, __construct) {
 }
 
 ZEND_METHOD(Cashback_Client, merchantId) {
-  ZEND_PARSE_PARAMETERS_NONE();
+  CASHBACK_PHP_PARAMS_NONE();
   cashback_client *c = this_client(ZEND_THIS);
   if (!c)
     RETURN_THROWS();

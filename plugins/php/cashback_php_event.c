@@ -206,6 +206,42 @@ static const char *click_key(cashback_client *c, const char *s, size_t len) {
   return "click"; /* the builder verifies it again, and keeps it whole */
 }
 
+/* The SDK refused the money text `d` (`len` bytes) of the PHP key `path`
+ * with CASHBACK_E_AMOUNT. When the text is a number the SDK reads (a whole
+ * number, or an exact decimal with at most `currency`'s decimals; NULL:
+ * minor units, whole numbers only), what was wrong is its size, which the
+ * SDK's "not an exact amount" does not say: throws that, echoing `d` whole
+ * (cut when long), and returns 1. 0 when the text is no such number. */
+static int throw_out_of_range(const char *path, const char *d, size_t len,
+                              const char *currency) {
+  static const char digits[] = "0123456789";
+  int decimals = currency ? cashback_currency_exponent(currency) : 0;
+  size_t i = len && d[0] == '-' ? 1 : 0;
+  size_t whole = i < len ? strspn(d + i, digits) : 0;
+  if (!whole)
+    return 0;
+  i += whole;
+  if (i < len && d[i] == '.') {
+    size_t frac = strspn(d + i + 1, digits);
+    if (frac == 0 || frac > (size_t)(decimals > 0 ? decimals : 0))
+      return 0;
+    i += 1 + frac;
+  }
+  if (i != len)
+    return 0;
+  if (d[0] == '-')
+    cashback_php_throw(CASHBACK_E_AMOUNT,
+                       "%s: '%s' is negative: an amount is 0 to 10^15 minor "
+                       "units",
+                       path, d);
+  else
+    cashback_php_throw(CASHBACK_E_AMOUNT,
+                       "%s: '%s' is more than 10^15 minor units, the largest "
+                       "amount",
+                       path, d);
+  return 1;
+}
+
 /* --- The builder's refusal, under the PHP key ----------------------------- */
 
 /* The PHP key whose field is `key` (`klen` bytes); its PHP path (the key,
@@ -263,6 +299,17 @@ static void throw_builder(const cashback_event_builder *b, HashTable *f) {
                        "currency: required with the amount (an ISO 4217 code "
                        "such as 'EUR')");
     return;
+  }
+  if (st == CASHBACK_E_AMOUNT && (k->kind == AS_MONEY || k->kind == AS_MINOR)) {
+    /* The value passed as text before, so it does again. */
+    char num[32];
+    size_t len;
+    zval *cur = field(f, "currency");
+    const char *d = text(field(f, k->php), 1, num, sizeof(num), &len, k->php);
+    if (d && cur && Z_TYPE_P(cur) == IS_STRING &&
+        throw_out_of_range(k->php, d, len,
+                           k->kind == AS_MONEY ? Z_STRVAL_P(cur) : NULL))
+      return;
   }
   if (k->wording && st == CASHBACK_E_FIELD) {
     cashback_php_throw(st, "%s: %s", k->php, k->wording);
@@ -504,8 +551,9 @@ static int add_item(cashback_event *ev, HashTable *it, zend_ulong n,
                                          currency_len, cat, cat_len);
     if (st == CASHBACK_E_AMOUNT) {
       /* This shim's wording, echoing the price as given (cut if long). */
-      cashback_php_throw(st, "%s: %s ('%s' %s)", name, cashback_strerror(st), d,
-                         currency);
+      if (!throw_out_of_range(name, d, dlen, currency))
+        cashback_php_throw(st, "%s: %s ('%s' %s)", name, cashback_strerror(st),
+                           d, currency);
       return 0;
     }
   } else {
@@ -514,6 +562,11 @@ static int add_item(cashback_event *ev, HashTable *it, zend_ulong n,
     if (!integer(minor, &m, name, 1))
       return 0;
     st = cashback_event_add_item(ev, sku, iname, (int64_t)qty, (int64_t)m, cat);
+    char digits[32];
+    size_t dlen;
+    const char *d = text(minor, 1, digits, sizeof(digits), &dlen, name);
+    if (st == CASHBACK_E_AMOUNT && d && throw_out_of_range(name, d, dlen, NULL))
+      return 0;
   }
   if (st != CASHBACK_OK)
     throw_item(st, cashback_event_last_error(ev), n, it);

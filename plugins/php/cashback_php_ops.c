@@ -242,7 +242,7 @@ void cashback_php_op_capture(INTERNAL_FUNCTION_PARAMETERS,
   Z_PARAM_STR_OR_NULL(query)
   Z_PARAM_BOOL(send)
   Z_PARAM_BOOL(strict)
-  ZEND_PARSE_PARAMETERS_END();
+  CASHBACK_PHP_PARAMS_END();
   CLIENT_OF(c);
   run_capture(c, query, send, strict, return_value);
 }
@@ -255,7 +255,7 @@ void cashback_php_op_click(INTERNAL_FUNCTION_PARAMETERS,
   Z_PARAM_OPTIONAL
   Z_PARAM_STR_OR_NULL(cookie)
   Z_PARAM_BOOL(strict)
-  ZEND_PARSE_PARAMETERS_END();
+  CASHBACK_PHP_PARAMS_END();
   CLIENT_OF(c);
   run_click(c, cookie, strict, return_value);
 }
@@ -266,14 +266,14 @@ void cashback_php_op_report(INTERNAL_FUNCTION_PARAMETERS,
   HashTable *fields;
   ZEND_PARSE_PARAMETERS_START(1, 1)
   Z_PARAM_ARRAY_HT(fields)
-  ZEND_PARSE_PARAMETERS_END();
+  CASHBACK_PHP_PARAMS_END();
   CLIENT_OF(c);
   run_report(c, type, fields, return_value);
 }
 
 void cashback_php_op_status(INTERNAL_FUNCTION_PARAMETERS,
                             cashback_php_client_of client_of) {
-  ZEND_PARSE_PARAMETERS_NONE();
+  CASHBACK_PHP_PARAMS_NONE();
   CLIENT_OF(c);
   run_status(c, return_value);
 }
@@ -284,14 +284,14 @@ void cashback_php_op_flush(INTERNAL_FUNCTION_PARAMETERS,
   ZEND_PARSE_PARAMETERS_START(0, 1)
   Z_PARAM_OPTIONAL
   Z_PARAM_LONG(timeout_ms)
-  ZEND_PARSE_PARAMETERS_END();
+  CASHBACK_PHP_PARAMS_END();
   CLIENT_OF(c);
   run_flush(c, timeout_ms, return_value);
 }
 
 void cashback_php_op_quarantine(INTERNAL_FUNCTION_PARAMETERS,
                                 cashback_php_client_of client_of) {
-  ZEND_PARSE_PARAMETERS_NONE();
+  CASHBACK_PHP_PARAMS_NONE();
   CLIENT_OF(c);
   run_quarantine(c, return_value);
 }
@@ -302,7 +302,7 @@ void cashback_php_op_replay(INTERNAL_FUNCTION_PARAMETERS,
   ZEND_PARSE_PARAMETERS_START(0, 1)
   Z_PARAM_OPTIONAL
   Z_PARAM_STR_OR_NULL(id)
-  ZEND_PARSE_PARAMETERS_END();
+  CASHBACK_PHP_PARAMS_END();
   CLIENT_OF(c);
   run_replay(c, id, return_value);
 }

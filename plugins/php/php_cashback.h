@@ -51,6 +51,26 @@ extern zend_class_entry *cashback_php_client_ce;
 void cashback_php_throw(cashback_status st, const char *fmt, ...)
     ZEND_ATTRIBUTE_FORMAT(printf, 2, 3);
 
+/* After PHP's parameter parsing threw a TypeError (a wrong type) or an
+ * ArgumentCountError (a wrong count): throws Cashback\Exception code
+ * CASHBACK_E_INVALID_ARGUMENT with PHP's message instead, the TypeError as
+ * its previous exception (docs/php.md: every function throws
+ * Cashback\Exception). Leaves any other exception alone. */
+void cashback_php_type_error(void);
+
+/* The end of a function's parameter list, and a function without
+ * parameters: wrong arguments throw Cashback\Exception. */
+#define CASHBACK_PHP_PARAMS_END()                                              \
+  ZEND_PARSE_PARAMETERS_END_EX(cashback_php_type_error(); return )
+#define CASHBACK_PHP_PARAMS_NONE()                                             \
+  do {                                                                         \
+    if (UNEXPECTED(ZEND_NUM_ARGS() != 0)) {                                    \
+      zend_wrong_parameters_none_error();                                      \
+      cashback_php_type_error();                                               \
+      return;                                                                  \
+    }                                                                          \
+  } while (0)
+
 /* Throws the client's last error (its detail, else the status text). */
 void cashback_php_throw_client(cashback_client *c, cashback_status st);
 

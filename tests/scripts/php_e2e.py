@@ -172,6 +172,14 @@ def main():
                           % order)
     check(status == 500 and "8: " in body,
           "a refund amount with too many decimals is refused", body)
+    # The message names the PHP key and the problem (the SDK's builder).
+    check("8: amount: &#039;1.999&#039; is not an exact EUR amount" in body,
+          "the refusal names the key amount and the decimals", body)
+    status, _, body = get(shop, "/admin.php?action=refund&order=%s"
+                          "&amount=99999999999999999999" % order)
+    check(status == 500 and "8: amount: &#039;99999999999999999999&#039; is "
+          "more than 10^15 minor units" in body,
+          "a refund amount too large is refused as too large", body)
     rc, out = flush(flush_cmd)
     st = stats(receiver)
     check(rc == 0 and st["accepted"] == 2 and st["rejected"] == 0,

@@ -21,6 +21,6 @@ foreach (["1" . str_repeat("0", 1 << 20) . ".5", str_repeat("\x1b", 1 << 20)] as
 echo Cashback\status()['queued_events'], " queued\n";
 ?>
 --EXPECT--
-8: cut, ends with '...': yes, starts: items[0].price: amount i
+8: cut, ends with '...': yes, starts: items[0].price: '1000000
 8: cut, ends with '...': yes, starts: items[0].price: amount i
 0 queued
