@@ -90,18 +90,29 @@ static void *grow(report *r, void *arr, size_t n, size_t size) {
   return p;
 }
 
+/* Sets `d` to a new zeroed element at the end of the array `arr` of `n`
+ * elements, counted in `n` (grow() does the work), or to NULL when out of
+ * memory (r->oom set). In the manner of klib's kv_push. */
+#define APPEND(r, arr, n, d)                                                   \
+  do {                                                                         \
+    void *grown_ = grow((r), (arr), (n), sizeof(*(arr)));                      \
+    (d) = NULL;                                                                \
+    if (grown_) {                                                              \
+      (arr) = grown_;                                                          \
+      (d) = &(arr)[(n)++];                                                     \
+    }                                                                          \
+  } while (0)
+
 static rep_merchant *merchant_of(report *r, const char *id) {
   for (size_t i = 0; i < r->n; i++)
     if (strcmp(r->m[i].id, id) == 0)
       return &r->m[i];
   if (strlen(id) > CASHBACK_ID_MAX)
     return NULL;
-  rep_merchant *p = grow(r, r->m, r->n, sizeof(*p));
-  if (!p)
-    return NULL;
-  r->m = p;
-  rep_merchant *m = &p[r->n++];
-  memcpy(m->id, id, strlen(id) + 1);
+  rep_merchant *m;
+  APPEND(r, r->m, r->n, m);
+  if (m)
+    memcpy(m->id, id, strlen(id) + 1);
   return m;
 }
 
@@ -115,12 +126,10 @@ static rep_total *total_of(report *r, rep_merchant *m, const char *currency) {
   for (size_t i = 0; i < m->n_totals; i++)
     if (strcmp(m->totals[i].currency, currency) == 0)
       return &m->totals[i];
-  rep_total *p = grow(r, m->totals, m->n_totals, sizeof(*p));
-  if (!p)
-    return NULL;
-  m->totals = p;
-  rep_total *t = &p[m->n_totals++];
-  snprintf(t->currency, sizeof(t->currency), "%s", currency);
+  rep_total *t;
+  APPEND(r, m->totals, m->n_totals, t);
+  if (t)
+    snprintf(t->currency, sizeof(t->currency), "%s", currency);
   return t;
 }
 
@@ -148,11 +157,10 @@ static void on_order(void *ud, const sb_order *o) {
     m->not_listed++;
     return;
   }
-  rep_order *p = grow(r, m->orders, m->n_orders, sizeof(*p));
-  if (!p)
+  rep_order *d;
+  APPEND(r, m->orders, m->n_orders, d);
+  if (!d)
     return;
-  m->orders = p;
-  rep_order *d = &p[m->n_orders++];
   d->o = *o;
   d->o.merchant = d->o.order_id = d->o.currency = NULL;
   d->order_id = dup_str(r, o->order_id);
@@ -164,11 +172,10 @@ static void on_rejection(void *ud, const sb_rejection *x) {
   rep_merchant *m = merchant_of(r, x->merchant);
   if (!m)
     return;
-  rep_rej *p = grow(r, m->rej, m->n_rej, sizeof(*p));
-  if (!p)
+  rep_rej *d;
+  APPEND(r, m->rej, m->n_rej, d);
+  if (!d)
     return;
-  m->rej = p;
-  rep_rej *d = &p[m->n_rej++];
   d->id = dup_str(r, x->id);
   d->type = dup_str(r, x->type);
   d->order_id = dup_str(r, x->order_id);
@@ -266,17 +273,24 @@ static int total_overflowed(const rep_total *t) {
   return 0;
 }
 
-static cJSON *merchant_json(const rep_merchant *m) {
-  cJSON *o = cJSON_CreateObject();
-  int ok = o && cJSON_AddStringToObject(o, "merchant_id", m->id) &&
-           cJSON_AddBoolToObject(o, "configured", m->configured);
-  cJSON *totals = ok ? cJSON_AddArrayToObject(o, "totals") : NULL;
-  ok = totals != NULL;
-  for (size_t i = 0; ok && i < m->n_totals; i++) {
-    const rep_total *t = &m->totals[i];
+/* Adds the array `name` to `o`: one object per element of `items` (`n`
+ * of `size` bytes), each filled by `fill`. 0 when out of memory. */
+static int add_list(cJSON *o, const char *name, const void *items, size_t n,
+                    size_t size, int (*fill)(cJSON *j, const void *item)) {
+  cJSON *list = cJSON_AddArrayToObject(o, name);
+  int ok = list != NULL;
+  for (size_t i = 0; ok && i < n; i++) {
     cJSON *j = cJSON_CreateObject();
-    ok = j && cJSON_AddItemToArray(totals, j) &&
-         cJSON_AddStringToObject(j, "currency", t->currency) &&
+    ok = j && cJSON_AddItemToArray(list, j) &&
+         fill(j, (const char *)items + i * size);
+  }
+  return ok;
+}
+
+/* A total of one currency (add_list()'s fill). */
+static int total_json(cJSON *j, const void *item) {
+  const rep_total *t = item;
+  return cJSON_AddStringToObject(j, "currency", t->currency) &&
          add_total(j, t, T_ORDERS, "orders") &&
          add_total(j, t, T_CANCELLED, "cancelled") &&
          add_total(j, t, T_CONFIRMED, "confirmed") &&
@@ -284,42 +298,51 @@ static cJSON *merchant_json(const rep_merchant *m) {
          add_total(j, t, T_REFUNDS, "refunds") &&
          add_total(j, t, T_NET, "net") &&
          cJSON_AddBoolToObject(j, "overflow", total_overflowed(t));
-  }
-  cJSON *orders = ok ? cJSON_AddArrayToObject(o, "orders") : NULL;
-  ok = orders != NULL;
-  for (size_t i = 0; ok && i < m->n_orders; i++) {
-    const rep_order *x = &m->orders[i];
-    cJSON *j = cJSON_CreateObject();
-    ok = j && cJSON_AddItemToArray(orders, j) &&
-         cJSON_AddStringToObject(j, "order_id", x->order_id) &&
-         cJSON_AddBoolToObject(j, "test", x->o.test) &&
-         cJSON_AddStringToObject(j, "currency", x->currency) &&
-         add_money(j, "sale", x->o.sale, x->currency) &&
-         add_money(j, "refunded", x->o.refunded, x->currency) &&
-         add_int(j, "refunds", x->o.refunds) &&
-         cJSON_AddBoolToObject(j, "cancelled", x->o.cancelled) &&
-         cJSON_AddBoolToObject(j, "confirmed", x->o.confirmed) &&
-         cJSON_AddBoolToObject(j, "held", x->o.held) &&
-         add_money(j, "net", x->o.net, x->currency);
-    if (ok && x->o.has_confirmed_amount)
-      ok = add_money(j, "confirmed_amount", x->o.confirmed_amount, x->currency);
-  }
-  ok = ok && add_int(o, "orders_not_listed", (int64_t)m->not_listed) &&
-       add_int(o, "test_orders", (int64_t)m->test_orders) &&
-       add_int(o, "held_orders", (int64_t)m->held_orders);
-  cJSON *rej = ok ? cJSON_AddArrayToObject(o, "recent_rejections") : NULL;
-  ok = rej != NULL;
-  for (size_t i = 0; ok && i < m->n_rej; i++) {
-    const rep_rej *x = &m->rej[i];
-    cJSON *j = cJSON_CreateObject();
-    ok = j && cJSON_AddItemToArray(rej, j) &&
-         cJSON_AddStringToObject(j, "id", x->id) &&
+}
+
+/* One order (add_list()'s fill). */
+static int order_json(cJSON *j, const void *item) {
+  const rep_order *x = item;
+  int ok = cJSON_AddStringToObject(j, "order_id", x->order_id) &&
+           cJSON_AddBoolToObject(j, "test", x->o.test) &&
+           cJSON_AddStringToObject(j, "currency", x->currency) &&
+           add_money(j, "sale", x->o.sale, x->currency) &&
+           add_money(j, "refunded", x->o.refunded, x->currency) &&
+           add_int(j, "refunds", x->o.refunds) &&
+           cJSON_AddBoolToObject(j, "cancelled", x->o.cancelled) &&
+           cJSON_AddBoolToObject(j, "confirmed", x->o.confirmed) &&
+           cJSON_AddBoolToObject(j, "held", x->o.held) &&
+           add_money(j, "net", x->o.net, x->currency);
+  if (ok && x->o.has_confirmed_amount)
+    ok = add_money(j, "confirmed_amount", x->o.confirmed_amount, x->currency);
+  return ok;
+}
+
+/* One recent rejection (add_list()'s fill). */
+static int rejection_json(cJSON *j, const void *item) {
+  const rep_rej *x = item;
+  return cJSON_AddStringToObject(j, "id", x->id) &&
          cJSON_AddStringToObject(j, "type", x->type) &&
          cJSON_AddStringToObject(j, "order_id", x->order_id) &&
          cJSON_AddStringToObject(j, "reason", x->reason) &&
          cJSON_AddStringToObject(j, "message", x->message) &&
          add_int(j, "received_at", x->at);
-  }
+}
+
+/* One merchant of /api/totals: totals, orders, counts, rejections. */
+static cJSON *merchant_json(const rep_merchant *m) {
+  cJSON *o = cJSON_CreateObject();
+  int ok = o && cJSON_AddStringToObject(o, "merchant_id", m->id) &&
+           cJSON_AddBoolToObject(o, "configured", m->configured) &&
+           add_list(o, "totals", m->totals, m->n_totals, sizeof(*m->totals),
+                    total_json) &&
+           add_list(o, "orders", m->orders, m->n_orders, sizeof(*m->orders),
+                    order_json) &&
+           add_int(o, "orders_not_listed", (int64_t)m->not_listed) &&
+           add_int(o, "test_orders", (int64_t)m->test_orders) &&
+           add_int(o, "held_orders", (int64_t)m->held_orders) &&
+           add_list(o, "recent_rejections", m->rej, m->n_rej, sizeof(*m->rej),
+                    rejection_json);
   if (!ok) {
     cJSON_Delete(o);
     return NULL;

@@ -212,8 +212,6 @@ typedef struct stmts {
   int followups_retry;
 } stmts;
 
-/* The refunds recorded for the order of `e` (at most SB_AMOUNT_MAX: see
- * check_order). */
 /* An amount as text for a rejection: decimal in its currency, or, should
  * the currency have no known exponent, the minor units and the code as
  * they came. */
@@ -223,13 +221,24 @@ static void money_text(char *buf, size_t size, int64_t minor,
     snprintf(buf, size, "%lld minor units", (long long)minor);
 }
 
+/* Steps the statement `st` once from its start, its ?1, ?2 and ?3 bound to
+ * the merchant, test flag and order id of `e`: the query of an order. The
+ * step's code; a row is read before the next reset. */
+static int step_order(sqlite3_stmt *st, const char *merchant,
+                      const cashback_received_event *e) {
+  sqlite3_reset(st);
+  bind_text(st, 1, merchant);
+  sqlite3_bind_int(st, 2, e->test);
+  bind_text(st, 3, e->order_id);
+  return sqlite3_step(st);
+}
+
+/* The refunds recorded for the order of `e` (at most SB_AMOUNT_MAX: see
+ * check_order). */
 static int refunds_of(stmts *q, const char *merchant,
                       const cashback_received_event *e, int64_t *out) {
-  sqlite3_reset(q->refunded);
-  bind_text(q->refunded, 1, merchant);
-  sqlite3_bind_int(q->refunded, 2, e->test);
-  bind_text(q->refunded, 3, e->order_id);
-  int rc = sqlite3_step(q->refunded);
+  *out = 0; /* read only on SQLITE_OK, but gcc cannot see that */
+  int rc = step_order(q->refunded, merchant, e);
   if (rc == SQLITE_ROW) {
     *out = sqlite3_column_int64(q->refunded, 0);
     rc = SQLITE_OK;
@@ -247,11 +256,7 @@ static int check_order(stmts *q, const char *merchant,
                        const cashback_received_event *e, sb_result *r) {
   if (e->type == CASHBACK_EVENT_SALE)
     return SQLITE_OK;
-  sqlite3_reset(q->sale);
-  bind_text(q->sale, 1, merchant);
-  sqlite3_bind_int(q->sale, 2, e->test);
-  bind_text(q->sale, 3, e->order_id);
-  int rc = sqlite3_step(q->sale);
+  int rc = step_order(q->sale, merchant, e);
   if (rc == SQLITE_DONE) {
     sqlite3_reset(q->sale);
     if (q->followups_retry) {
@@ -319,16 +324,13 @@ static int check_order(stmts *q, const char *merchant,
  * total. */
 static int release_held(stmts *q, const char *merchant,
                         const cashback_received_event *sale, int64_t now) {
-  sqlite3_reset(q->held);
-  bind_text(q->held, 1, merchant);
-  sqlite3_bind_int(q->held, 2, sale->test);
-  bind_text(q->held, 3, sale->order_id);
   int64_t refunded = 0;
   int rc;
   char ids[64][CASHBACK_EVENT_ID_LEN + 1], why[64][CASHBACK_ERROR_MAX + 1];
   char reasons[64][24];
   size_t nbad = 0;
-  while ((rc = sqlite3_step(q->held)) == SQLITE_ROW && nbad < 64) {
+  for (rc = step_order(q->held, merchant, sale); rc == SQLITE_ROW && nbad < 64;
+       rc = sqlite3_step(q->held)) {
     const char *id = (const char *)sqlite3_column_text(q->held, 0);
     const char *type = (const char *)sqlite3_column_text(q->held, 1);
     int has_amount = sqlite3_column_type(q->held, 2) != SQLITE_NULL;
