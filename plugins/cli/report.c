@@ -1,325 +1,326 @@
-/* cashback report: one event from the command line into the spool. */
+/* cashback report: one event from the command line into the spool. The
+ * flags are a mapping onto the event vocabulary (docs/events.md): each
+ * names a field, and the SDK's event builder checks and applies them. */
 #include "cli.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-static const char usage[] =
-    "usage: cashback report sale|refund|cancel|confirm --order ID [options]\n"
-    "\n"
-    "Stores the event in the spool (durably) and prints its id; a sender\n"
-    "('cashback send', or the daemon) delivers it.\n"
-    "\n"
-    "  --order ID            the shop's order number (required)\n"
-    "  --click TOKEN         the click token stored with the order\n"
-    "  --amount DECIMAL      e.g. 49.90, exact (with --currency)\n"
-    "  --currency CODE       ISO 4217, e.g. EUR\n"
-    "  --item SKU:QTY:UNIT_PRICE[:NAME[:CATEGORY]]   an order line "
-    "(repeat)\n"
-    "  --voucher CODE        a voucher code used (repeat)\n"
-    "  --customer new|returning\n"
-    "  --order-time TIME     RFC 3339, e.g. 2026-11-23T19:42:00+01:00\n"
-    "  --refund-id ID        the shop's id of a refund (makes it idempotent)\n"
-    "  --reason CODE         reason of a refund or cancel\n"
-    "  --meta KEY=VALUE      metadata (repeat)\n"
-    "  --test                a test event: recorded, never paid\n"
-    "  --json                print {\"id\":...} instead of the bare id\n"
-    "  --dry-run             print the event as JSON; store nothing\n"
-    "  --config FILE, --connection-file FILE, --connection STRING|-,\n"
-    "  --verbose, --help\n";
+/* One flag of `cashback report`. */
+typedef struct flag {
+  const char *name;  /* --name */
+  const char *arg;   /* its argument, for the usage; NULL: takes none */
+  const char *key;   /* the field it sets; ending in '.': a prefix, the
+                        argument being KEY=VALUE; NULL: not a field */
+  const char *value; /* a flag without argument: the field's value */
+  const char *help;  /* the usage's text */
+  /* A value the SDK refuses, in the CLI's words: "--name: 'VALUE' <bad>";
+   * NULL: "--name: " and the SDK's detail. */
+  const char *bad;
+  /* The event error path this flag is the hint for, when the event is
+   * refused as incomplete ("click: a sale needs ..."), and the hint's
+   * options (NULL: --name). */
+  const char *path, *use;
+} flag;
 
-enum {
-  O_ORDER = 256,
-  O_CLICK,
-  O_AMOUNT,
-  O_CURRENCY,
-  O_ITEM,
-  O_VOUCHER,
-  O_CUSTOMER,
-  O_ORDER_TIME,
-  O_REFUND_ID,
-  O_REASON,
-  O_META,
-  O_TEST,
-  O_JSON,
-  O_DRY_RUN
+static const flag flags[] = {
+    {"order", "ID", "order_id", NULL, "the shop's order number (required)",
+     "must be 1-64 printable ASCII characters, no space", NULL, NULL},
+    {"click", "TOKEN|HANDLE", "click_token", NULL,
+     "the click token, or the click handle, stored with the order", NULL,
+     "click", "--click or --voucher"},
+    {"amount", "DECIMAL", "amount", NULL, "e.g. 49.90, exact (with --currency)",
+     NULL, "amount", "--amount and --currency"},
+    {"currency", "CODE", "currency", NULL, "ISO 4217, e.g. EUR", NULL,
+     "currency", NULL},
+    {"item", "SKU:QTY:UNIT_PRICE[:NAME[:CATEGORY]]", "item", NULL,
+     "an order line (repeat)", NULL, "items",
+     "--item, with --amount and --currency"},
+    {"voucher", "CODE", "voucher", NULL, "a voucher code used (repeat)", NULL,
+     NULL, NULL},
+    {"customer", "new|returning|unknown", "customer", NULL,
+     "whether the customer is new to the shop",
+     "must be new, returning or unknown", NULL, NULL},
+    {"order-time", "TIME", "order_time", NULL,
+     "RFC 3339, e.g. 2026-11-23T19:42:00+01:00, or Unix seconds",
+     "is neither Unix seconds nor an RFC 3339 time with a UTC offset, such "
+     "as 2026-11-23T19:42:00+01:00",
+     "order_time", NULL},
+    {"refund-id", "ID", "refund_id", NULL,
+     "the shop's id of a refund (makes it idempotent)", NULL, "refund_id",
+     NULL},
+    {"reason", "CODE", "reason", NULL, "reason of a refund or cancel", NULL,
+     "reason", NULL},
+    {"meta", "KEY=VALUE", "meta.", NULL, "metadata (repeat)", NULL, NULL, NULL},
+    {"test", NULL, "test", "true", "a test event: recorded, never paid", NULL,
+     NULL, NULL},
+    {"json", NULL, NULL, NULL, "print {\"id\":...} instead of the bare id",
+     NULL, NULL, NULL},
+    {"dry-run", NULL, NULL, NULL, "print the event as JSON; store nothing",
+     NULL, NULL, NULL},
 };
 
-/* A hint naming the options that set the field an event error is about. */
-static const char *hint(const char *error) {
-  static const struct {
-    const char *field, *hint;
-  } map[] = {{"amount", " (use --amount and --currency)"},
-             {"currency", " (use --currency)"},
-             {"click", " (use --click or --voucher)"},
-             {"items", " (use --item, with --amount and --currency)"},
-             {"refund_id", " (use --refund-id)"},
-             {"reason", " (use --reason)"},
-             {"order_time", " (use --order-time)"}};
-  for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
-    size_t n = strlen(map[i].field);
-    if (strncmp(error, map[i].field, n) == 0 &&
-        (error[n] == ':' || error[n] == '[' || error[n] == '.'))
-      return map[i].hint;
-  }
-  return "";
+#define N_FLAGS (sizeof(flags) / sizeof(flags[0]))
+#define OPT_BASE 256 /* getopt_long()'s value of flags[i]: OPT_BASE + i */
+_Static_assert(N_FLAGS <= CLI_OWN_OPTIONS_MAX, "cli_parse_options() cap");
+
+/* The index of the flag `name`. */
+static size_t flag_named(const char *name) {
+  size_t i = 0;
+  while (i < N_FLAGS && strcmp(flags[i].name, name) != 0)
+    i++;
+  return i;
 }
 
+/* The usage, from the table. */
+static void usage_of(char *buf, size_t size) {
+  size_t o = (size_t)snprintf(
+      buf, size,
+      "usage: cashback report sale|refund|cancel|confirm --order ID "
+      "[options]\n\n"
+      "Stores the event in the spool (durably) and prints its id; a sender\n"
+      "('cashback send', or the daemon) delivers it. The flags are the event\n"
+      "fields of docs/events.md.\n\n");
+  for (size_t i = 0; i < N_FLAGS && o < size; i++) {
+    char left[64];
+    snprintf(left, sizeof(left), "--%s%s%s", flags[i].name,
+             flags[i].arg ? " " : "", flags[i].arg ? flags[i].arg : "");
+    o += (size_t)snprintf(buf + o, size - o, "  %-21s%s%s\n", left,
+                          strlen(left) >= 21 ? "   " : " ", flags[i].help);
+  }
+  if (o < size)
+    snprintf(buf + o, size - o,
+             "  --config FILE, --connection-file FILE, --connection STRING|-,\n"
+             "  --verbose, --help\n");
+}
+
+/* A field named on the command line. */
+typedef struct pair {
+  const flag *f;
+  char key[CASHBACK_ID_MAX + 8]; /* "meta." and a key cut past 64 + 1 */
+  const char *value;
+} pair;
+
 typedef struct args {
-  const char *order, *click, *amount, *currency, *customer, *order_time;
-  const char *refund_id, *reason;
-  int test, json, dry_run;
-  const char **items, **vouchers, **meta;
-  size_t n_items, n_vouchers, n_meta;
+  pair *pairs; /* in command-line order; at most argc */
+  size_t n;
+  int given[N_FLAGS]; /* how often each flag was given */
 } args;
 
-/* Applies the options to the event; an exit code. */
-static int build(cli *c, const args *a, cashback_event *ev) {
-  cashback_status st;
-  if (a->click && cashback_event_set_click(ev, a->click) != CASHBACK_OK)
-    return cli_error(c, CLI_USAGE, "--click: %s",
-                     cashback_event_last_error(ev));
-  if (a->amount && !a->currency)
-    return cli_error(c, CLI_USAGE, "--amount needs --currency");
-  if (a->n_items && !a->currency)
-    return cli_error(c, CLI_USAGE, "--item needs --currency (and --amount)");
-  if (a->currency && !a->amount && !a->n_items)
-    return cli_error(c, CLI_USAGE, "--currency needs --amount");
-  if (a->amount && (st = cashback_event_set_amount_decimal(
-                        ev, a->amount, a->currency)) != CASHBACK_OK)
-    return cli_error(c, CLI_USAGE, "%s: %s",
-                     st == CASHBACK_E_CURRENCY ? "--currency" : "--amount",
-                     cashback_event_last_error(ev));
-  if (a->order_time) {
-    int64_t t;
-    int off;
-    if (cashback_time_parse(a->order_time, strlen(a->order_time), &t, &off) !=
-        CASHBACK_OK)
-      return cli_error(c, CLI_USAGE,
-                       "--order-time: '%s' is not an RFC 3339 time with a UTC "
-                       "offset, such as 2026-11-23T19:42:00+01:00",
-                       a->order_time);
-    if (cashback_event_set_order_time(ev, t, off) != CASHBACK_OK)
-      return cli_error(c, CLI_USAGE, "--order-time: %s",
-                       cashback_event_last_error(ev));
+/* One flag into `ud`, an args; an exit code. */
+static int take(cli *c, int opt, const char *arg, void *ud) {
+  args *a = ud;
+  size_t i = (size_t)(opt - OPT_BASE);
+  if (opt < OPT_BASE || i >= N_FLAGS)
+    return CLI_USAGE;
+  const flag *f = &flags[i];
+  a->given[i]++;
+  if (!f->key)
+    return CLI_OK;
+  pair *p = &a->pairs[a->n++];
+  p->f = f;
+  p->value = arg ? arg : f->value;
+  size_t kn = strlen(f->key);
+  if (f->key[kn - 1] != '.') {
+    snprintf(p->key, sizeof(p->key), "%s", f->key);
+    return CLI_OK;
   }
-  if (a->customer) {
-    cashback_customer cu;
-    if (strcmp(a->customer, "new") == 0)
-      cu = CASHBACK_CUSTOMER_NEW;
-    else if (strcmp(a->customer, "returning") == 0)
-      cu = CASHBACK_CUSTOMER_RETURNING;
-    else
-      return cli_error(c, CLI_USAGE,
-                       "--customer: '%s' must be new or returning",
-                       a->customer);
-    if (cashback_event_set_customer(ev, cu) != CASHBACK_OK)
-      return cli_error(c, CLI_USAGE, "--customer: %s",
-                       cashback_event_last_error(ev));
-  }
-  for (size_t i = 0; i < a->n_items; i++)
-    if (cashback_event_add_item_text(ev, a->items[i], a->currency) !=
-        CASHBACK_OK)
-      return cli_error(c, CLI_USAGE, "--item: %s",
-                       cashback_event_last_error(ev));
-  for (size_t i = 0; i < a->n_vouchers; i++)
-    if (cashback_event_add_voucher(ev, a->vouchers[i]) != CASHBACK_OK)
-      return cli_error(c, CLI_USAGE, "--voucher: %s",
-                       cashback_event_last_error(ev));
-  if (a->refund_id &&
-      cashback_event_set_refund_id(ev, a->refund_id) != CASHBACK_OK)
-    return cli_error(c, CLI_USAGE, "--refund-id: %s",
-                     cashback_event_last_error(ev));
-  if (a->reason && cashback_event_set_reason(ev, a->reason) != CASHBACK_OK)
-    return cli_error(c, CLI_USAGE, "--reason: %s",
-                     cashback_event_last_error(ev));
-  for (size_t i = 0; i < a->n_meta; i++) {
-    const char *eq = strchr(a->meta[i], '=');
-    if (!eq || eq == a->meta[i])
-      return cli_error(c, CLI_USAGE, "--meta: '%s' must be KEY=VALUE",
-                       a->meta[i]);
-    char key[CASHBACK_ID_MAX + 2];
-    size_t kn = (size_t)(eq - a->meta[i]);
-    if (kn >= sizeof(key))
-      kn = sizeof(key) - 1; /* too long: the setter refuses it */
-    memcpy(key, a->meta[i], kn);
-    key[kn] = '\0';
-    if (cashback_event_set_metadata(ev, key, eq + 1) != CASHBACK_OK)
-      return cli_error(c, CLI_USAGE, "--meta: %s",
-                       cashback_event_last_error(ev));
-  }
-  if (a->test && cashback_event_set_test(ev, 1) != CASHBACK_OK)
-    return cli_error(c, CLI_USAGE, "--test: %s", cashback_event_last_error(ev));
+  const char *eq = strchr(arg, '=');
+  if (!eq || eq == arg)
+    return cli_error(c, CLI_USAGE, "--%s: '%s' must be KEY=VALUE", f->name,
+                     arg);
+  /* A key too long is cut, still too long: the SDK refuses it. */
+  snprintf(p->key, sizeof(p->key), "%s%.*s", f->key, (int)(eq - arg), arg);
+  p->value = eq + 1;
   return CLI_OK;
 }
 
-static int parse_type(const char *s, cashback_event_type *t) {
-  static const struct {
-    const char *name;
-    cashback_event_type type;
-  } types[] = {{"sale", CASHBACK_EVENT_SALE},
-               {"refund", CASHBACK_EVENT_REFUND},
-               {"cancel", CASHBACK_EVENT_CANCEL},
-               {"confirm", CASHBACK_EVENT_CONFIRM}};
-  for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
-    if (strcmp(s, types[i].name) == 0) {
-      *t = types[i].type;
-      return 0;
+/* The field of --click: a click handle when the client takes it for one
+ * (the builder verifies it, and the event keeps the click's landing
+ * parameter and capture time), else a bare click token. */
+static const char *click_key(cashback_client *client, const char *v) {
+  size_t n = strlen(v);
+  if (n > CASHBACK_TOKEN_MAX)
+    return "click";
+  cashback_click k = {.size = sizeof(k)};
+  cashback_status st = cashback_click_verify(client, v, n, &k);
+  return st == CASHBACK_E_CLICK_MALFORMED || st == CASHBACK_E_CLICK_NONE
+             ? "click_token"
+             : "click";
+}
+
+/* The pair that set `key`, or NULL. */
+static const pair *pair_of(const args *a, const char *key, size_t klen) {
+  for (size_t i = 0; i < a->n; i++)
+    if (strlen(a->pairs[i].key) == klen &&
+        memcmp(a->pairs[i].key, key, klen) == 0)
+      return &a->pairs[i];
+  return NULL;
+}
+
+/* The builder's detail about `key`, its field path once: "item: items:
+ * 'A:0:1': ..." (the key, then the event's own path that starts with it)
+ * is "items: 'A:0:1': ...", as docs/events.md's details read. */
+static const char *field_detail(const char *detail, const char *key,
+                                size_t klen) {
+  if (klen && strncmp(detail, key, klen) == 0 && detail[klen] == ':' &&
+      detail[klen + 1] == ' ' && strncmp(detail + klen + 2, key, klen) == 0)
+    return detail + klen + 2;
+  return detail;
+}
+
+/* The builder's first failure, in the CLI's words; an exit code. */
+static int refused(cli *c, const args *a, const cashback_event_builder *b,
+                   const char *type) {
+  const char *key = "";
+  size_t klen = 0;
+  char detail[CASHBACK_ERROR_MAX + 1];
+  cashback_status st =
+      cashback_event_builder_error(b, &key, &klen, detail, sizeof(detail));
+  int code = cli_exit_code(st);
+  const pair *p = pair_of(a, key, klen);
+  if (klen == 4 && memcmp(key, "type", 4) == 0)
+    return cli_error(
+        c, code, "unknown event type '%s' (sale, refund, cancel or confirm)",
+        type);
+  if (!p) {
+    /* "order_id: required": the flag that sets it. */
+    size_t i = 0;
+    while (i < N_FLAGS && !(flags[i].key && strlen(flags[i].key) == klen &&
+                            memcmp(flags[i].key, key, klen) == 0))
+      i++;
+    if (i < N_FLAGS && strlen(detail) >= klen &&
+        strcmp(detail + klen, ": required") == 0)
+      return cli_error(c, code, "--%s %s is required", flags[i].name,
+                       flags[i].arg);
+    return cli_error(c, code, "%s", detail);
+  }
+  if (st == CASHBACK_E_CURRENCY && !a->given[flag_named("currency")])
+    return cli_error(c, code, "--%s needs --currency", p->f->name);
+  if (p->f->bad)
+    return cli_error(c, code, "--%s: '%s' %s", p->f->name, p->value, p->f->bad);
+  return cli_error(c, code, "--%s: %s", p->f->name,
+                   field_detail(detail, key, klen));
+}
+
+/* The event of the command line (type `type`); an exit code. */
+static int build(cli *c, cashback_client *client, args *a, const char *type,
+                 cashback_event **ev) {
+  cashback_event_builder *b = cashback_event_builder_new(client);
+  if (!b)
+    return cli_error(c, CLI_FAIL, "out of memory");
+  /* Failures stick: the first is the one refused() reports. */
+  cashback_status st =
+      cashback_event_builder_set(b, "type", 4, type, strlen(type));
+  for (size_t i = 0; i < a->n; i++) {
+    pair *p = &a->pairs[i];
+    if (strcmp(p->key, "click_token") == 0)
+      snprintf(p->key, sizeof(p->key), "%s", click_key(client, p->value));
+    st = cashback_event_builder_set(b, p->key, strlen(p->key), p->value,
+                                    strlen(p->value));
+  }
+  st = cashback_event_builder_finish(b, ev);
+  int rc = st == CASHBACK_OK ? CLI_OK : refused(c, a, b, type);
+  cashback_event_builder_free(b);
+  return rc;
+}
+
+/* " (use --click or --voucher)": the flags that set the field an event
+ * error is about. */
+static void hint(const char *error, char *buf, size_t size) {
+  buf[0] = '\0';
+  for (size_t i = 0; i < N_FLAGS; i++) {
+    const char *path = flags[i].path;
+    size_t n = path ? strlen(path) : 0;
+    if (n && strncmp(error, path, n) == 0 &&
+        (error[n] == ':' || error[n] == '[' || error[n] == '.')) {
+      if (flags[i].use)
+        snprintf(buf, size, " (use %s)", flags[i].use);
+      else
+        snprintf(buf, size, " (use --%s)", flags[i].name);
+      return;
     }
-  return -1;
-}
-
-/* One option into the args `ud`; an exit code. */
-static int take(cli *c, int opt, const char *arg, void *ud) {
-  (void)c;
-  args *a = ud;
-  switch (opt) {
-  case O_ORDER:
-    a->order = arg;
-    return CLI_OK;
-  case O_CLICK:
-    a->click = arg;
-    return CLI_OK;
-  case O_AMOUNT:
-    a->amount = arg;
-    return CLI_OK;
-  case O_CURRENCY:
-    a->currency = arg;
-    return CLI_OK;
-  case O_ITEM:
-    a->items[a->n_items++] = arg;
-    return CLI_OK;
-  case O_VOUCHER:
-    a->vouchers[a->n_vouchers++] = arg;
-    return CLI_OK;
-  case O_CUSTOMER:
-    a->customer = arg;
-    return CLI_OK;
-  case O_ORDER_TIME:
-    a->order_time = arg;
-    return CLI_OK;
-  case O_REFUND_ID:
-    a->refund_id = arg;
-    return CLI_OK;
-  case O_REASON:
-    a->reason = arg;
-    return CLI_OK;
-  case O_META:
-    a->meta[a->n_meta++] = arg;
-    return CLI_OK;
-  case O_TEST:
-    a->test = 1;
-    return CLI_OK;
-  case O_JSON:
-    a->json = 1;
-    return CLI_OK;
-  case O_DRY_RUN:
-    a->dry_run = 1;
-    return CLI_OK;
-  default:
-    return CLI_USAGE;
   }
 }
 
-int cli_report(cli *c, int argc, char **argv) {
-  static const struct option own[] = {
-      {"order", required_argument, NULL, O_ORDER},
-      {"click", required_argument, NULL, O_CLICK},
-      {"amount", required_argument, NULL, O_AMOUNT},
-      {"currency", required_argument, NULL, O_CURRENCY},
-      {"item", required_argument, NULL, O_ITEM},
-      {"voucher", required_argument, NULL, O_VOUCHER},
-      {"customer", required_argument, NULL, O_CUSTOMER},
-      {"order-time", required_argument, NULL, O_ORDER_TIME},
-      {"refund-id", required_argument, NULL, O_REFUND_ID},
-      {"reason", required_argument, NULL, O_REASON},
-      {"meta", required_argument, NULL, O_META},
-      {"test", no_argument, NULL, O_TEST},
-      {"json", no_argument, NULL, O_JSON},
-      {"dry-run", no_argument, NULL, O_DRY_RUN},
-      {NULL, 0, NULL, 0}};
-  args a = {0};
-  /* Repeated options: never more than argc of each. */
-  a.items = calloc((size_t)argc, sizeof(char *));
-  a.vouchers = calloc((size_t)argc, sizeof(char *));
-  a.meta = calloc((size_t)argc, sizeof(char *));
-  int rc = CLI_OK;
-  if (!a.items || !a.vouchers || !a.meta) {
-    rc = cli_error(c, CLI_FAIL, "out of memory");
-    goto out;
-  }
-  rc = cli_parse_options(
-      c, argc, argv,
-      &(cli_options){
-          .usage = usage, .own = own, .take = take, .ud = &a, .operands = -1});
-  if (rc != CLI_OK)
-    goto out;
-  cashback_event_type type;
-  if (optind >= argc) {
-    rc =
-        cli_error(c, CLI_USAGE, "which event? sale, refund, cancel or confirm");
-    fputs(usage, stderr);
-    goto out;
-  }
-  if (optind + 1 < argc) {
-    rc = cli_error(c, CLI_USAGE, "unexpected argument '%s'", argv[optind + 1]);
-    goto out;
-  }
-  if (parse_type(argv[optind], &type) != 0) {
-    rc = cli_error(c, CLI_USAGE,
-                   "unknown event type '%s' (sale, refund, cancel or confirm)",
-                   argv[optind]);
-    goto out;
-  }
-  if (!a.order) {
-    rc = cli_error(c, CLI_USAGE, "--order ID is required");
-    goto out;
-  }
-  cashback_event *ev = cashback_event_new(type, a.order);
-  if (!ev) {
-    rc = cli_error(c, CLI_USAGE,
-                   "--order: '%s' must be 1-64 printable ASCII characters, no "
-                   "space",
-                   a.order);
-    goto out;
-  }
-  cashback_client *client = NULL;
-  rc = build(c, &a, ev);
-  if (rc == CLI_OK)
-    rc = cli_client(c, &client);
-  if (rc == CLI_OK && a.dry_run) {
+/* An event error of the SDK (incomplete for its type...), with its hint. */
+static int event_error(cli *c, int code, const cashback_event *ev) {
+  char h[128];
+  hint(cashback_event_last_error(ev), h, sizeof(h));
+  return cli_error(c, code, "%s%s", cashback_event_last_error(ev), h);
+}
+
+/* Prints the event's JSON (--dry-run) or stores it and prints its id. */
+static int store(cli *c, cashback_client *client, const args *a,
+                 const char *type, cashback_event *ev) {
+  if (a->given[flag_named("dry-run")]) {
     char *json = NULL;
     size_t len = 0;
     cashback_status st = cashback_event_to_json(client, ev, &json, &len);
+    int rc = st == CASHBACK_OK ? CLI_OK : event_error(c, cli_exit_code(st), ev);
     if (st == CASHBACK_OK)
       printf("%.*s\n", (int)len, json);
-    else
-      rc =
-          cli_error(c, cli_exit_code(st), "%s%s", cashback_event_last_error(ev),
-                    hint(cashback_event_last_error(ev)));
     cashback_free(json);
-  } else if (rc == CLI_OK) {
-    char id[CASHBACK_EVENT_ID_LEN + 1];
-    cashback_status st = cashback_report(client, ev, id);
-    if (st == CASHBACK_E_FIELD || st == CASHBACK_E_AMOUNT ||
-        st == CASHBACK_E_CURRENCY) {
-      rc = cli_error(c, CLI_USAGE, "%s%s", cashback_event_last_error(ev),
-                     hint(cashback_event_last_error(ev)));
-    } else if (st != CASHBACK_OK) {
-      rc = cli_sdk_error(c, client, "not stored", st);
-    } else if (a.json) {
-      printf("{\"id\":\"%s\",\"type\":\"%s\",\"order_id\":", id, argv[optind]);
-      cli_json_string(stdout, a.order);
-      printf(",\"test\":%s}\n", a.test ? "true" : "false");
-    } else {
-      printf("%s\n", id);
-    }
+    return rc;
   }
+  char id[CASHBACK_EVENT_ID_LEN + 1];
+  cashback_status st = cashback_report(client, ev, id);
+  if (st == CASHBACK_E_FIELD || st == CASHBACK_E_AMOUNT ||
+      st == CASHBACK_E_CURRENCY)
+    return event_error(c, CLI_USAGE, ev);
+  if (st != CASHBACK_OK)
+    return cli_sdk_error(c, client, "not stored", st);
+  if (!a->given[flag_named("json")]) {
+    printf("%s\n", id);
+    return CLI_OK;
+  }
+  /* The type as the SDK names it: it took the name in any case. */
+  char name[16];
+  size_t n = 0;
+  for (; type[n] && n + 1 < sizeof(name); n++)
+    name[n] = type[n] >= 'A' && type[n] <= 'Z' ? (char)(type[n] + 32) : type[n];
+  name[n] = '\0';
+  const pair *order = pair_of(a, "order_id", 8);
+  printf("{\"id\":\"%s\",\"type\":\"%s\",\"order_id\":", id, name);
+  cli_json_string(stdout, order ? order->value : "");
+  printf(",\"test\":%s}\n", a->given[flag_named("test")] ? "true" : "false");
+  return CLI_OK;
+}
+
+int cli_report(cli *c, int argc, char **argv) {
+  struct option own[N_FLAGS + 1];
+  for (size_t i = 0; i < N_FLAGS; i++)
+    own[i] = (struct option){flags[i].name,
+                             flags[i].arg ? required_argument : no_argument,
+                             NULL, OPT_BASE + (int)i};
+  own[N_FLAGS] = (struct option){NULL, 0, NULL, 0};
+  char usage[4096];
+  usage_of(usage, sizeof(usage));
+  args a = {.pairs = calloc((size_t)argc, sizeof(pair))};
+  if (!a.pairs)
+    return cli_error(c, CLI_FAIL, "out of memory");
+  int rc = cli_parse_options(
+      c, argc, argv,
+      &(cli_options){
+          .usage = usage, .own = own, .take = take, .ud = &a, .operands = 1});
+  if (rc == CLI_OK && optind >= argc) {
+    rc =
+        cli_error(c, CLI_USAGE, "which event? sale, refund, cancel or confirm");
+    fputs(usage, stderr);
+  }
+  if (rc == CLI_OK && a.given[flag_named("currency")] &&
+      !a.given[flag_named("amount")] && !a.given[flag_named("item")])
+    rc = cli_error(c, CLI_USAGE, "--currency needs --amount");
+  cashback_client *client = NULL;
+  cashback_event *ev = NULL;
+  if (rc == CLI_OK)
+    rc = cli_client(c, &client);
+  if (rc == CLI_OK)
+    rc = build(c, client, &a, argv[optind], &ev);
+  if (rc == CLI_OK)
+    rc = store(c, client, &a, argv[optind], ev);
   cashback_event_free(ev);
   cashback_client_free(client);
-out:
-  free(a.items);
-  free(a.vouchers);
-  free(a.meta);
+  free(a.pairs);
   return rc;
 }

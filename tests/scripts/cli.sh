@@ -234,6 +234,47 @@ run 2 "$CB" report sale --order 1 --amount 1 --currency EUR; err "click: a sale 
 run 2 "$CB" report refund --order 1 --currency EUR --amount 0; err "amount: a refund must be above 0"
 run 2 "$CB" report sale --order 1 --frobnicate; err "Try 'cashback report \-\-help'"
 run 2 "$CB" report sale extra --order 1; err "unexpected argument 'extra'"
+# The flags are a mapping onto the event vocabulary (docs/events.md), built
+# by the SDK's event builder: what the vocabulary takes, the CLI takes.
+run 0 "$CB" report sale --order V-1 --click t --amount 1 --currency EUR --customer unknown --dry-run
+grep -q '"customer"' "$tmp/out" && fail "--customer unknown was sent: $(cat "$tmp/out")"
+run 0 "$CB" report sale --order V-1 --click t --amount 1 --currency EUR --customer Returning --dry-run; out '"customer":"returning"'
+run 0 "$CB" report sale --order V-1 --click t --amount 1 --currency EUR --order-time 1764000000 --dry-run; out '"order_time":"2025-11-24T16:00:00Z"'
+run 0 env CASHBACK_SPOOL_DIR="$tmp/spooltype" "$CB" report Sale --order 1001 --click t --amount 1 --currency EUR --json
+out '"id":"c8a9d4c385cc850fbc2aa93b160c738f","type":"sale"'
+run 2 "$CB" report sale --order 1 --click t --amount 1 --amount 2 --currency EUR; err "\-\-amount: amount: given twice"
+run 2 "$CB" report sale --order 1 --click t --click u --amount 1 --currency EUR; err "\-\-click: .*given twice"
+run 2 "$CB" report sale --order 1 --click t --amount 1 --currency EUR --meta a=1 --meta a=2; err "\-\-meta: meta.a: given twice"
+run 2 "$CB" report sale --order 1 --click t --amount 1 --currency EUR --meta "$(printf 'k%.0s' $(seq 70))=v"; err "\-\-meta: meta.kkk"
+run 2 "$CB" report sale --order 1 --click t --amount 1 --currency EUR --test --test; err "\-\-test: test: given twice"
+# --click takes the click handle too (the signed cookie value a shop stores
+# at checkout): verified with the client's keys, the event keeps the
+# click's landing parameter and capture time, as the X-Cashback-Event
+# header's click= does; a tampered or foreign handle is refused.
+handle() { # handle SECRET TOKEN AGE_S
+  "$PYTHON3" -c '
+import hashlib, hmac, sys, time
+sec, tok, age = sys.argv[1].encode(), sys.argv[2].encode(), int(sys.argv[3])
+mid = b"shop-42"
+key = hmac.new(sec, b"cashback-cookie-key-v1\0" + mid, hashlib.sha256).digest()
+ts = str(int(time.time()) - age).encode()
+mac = hmac.new(key, b"cashback-cookie-v1\0" + mid + b"\0" + ts + b"\0awc\0" + tok,
+               hashlib.sha256).hexdigest()[:32]
+print("1.%s.%s.awc.%s" % (ts.decode(), mac, tok.decode()))' "$@"
+}
+h=$(handle "$SECRET" tok.H1 3600)
+run 0 "$CB" report sale --order H-1 --click "$h" --amount 1 --currency EUR --dry-run
+"$PYTHON3" -c '
+import json, sys, time
+c = json.load(open(sys.argv[1]))["click"]
+when = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(int(sys.argv[2].split(".")[1])))
+assert c == {"token": "tok.H1", "source": "awc", "captured_at": when}, c
+' "$tmp/out" "$h" || fail "report --click HANDLE: token, source and capture time"
+run 0 "$CB" report sale --order H-1 --click tok.H1 --amount 1 --currency EUR --dry-run; outF '"click":{"token":"tok.H1"}'
+run 2 "$CB" report sale --order H-1 --click "$(handle other-secret-0123456789abcdef tok.H1 60)" --amount 1 --currency EUR
+err "\-\-click: click: the click handle is not valid"
+run 2 "$CB" report sale --order H-1 --click "$(handle "$SECRET" tok.H1 99999999)" --amount 1 --currency EUR
+err "\-\-click: click: the click handle is not valid"
 # A full spool: 64 KiB cap, 4 KiB events.
 big=$("$PYTHON3" -c 'print("x" * 4000)')
 full=0
