@@ -20,7 +20,11 @@
  *   answered 503 where CashbackOnFailure 503 says so.
  * Clients are made per child (child_init), one per virtual host that names
  * a configuration; the options are read and checked in the parent
- * (check_config, also under `apache2 -t`), as root.
+ * (check_config, also under `apache2 -t`), as root. The spool is delivered
+ * by one sender for the whole server (CashbackSender watchdog: a
+ * mod_watchdog child singleton starts the client's sender in the child
+ * holding its lock), by every child (child), or by `cashback send
+ * --watch` (off).
  */
 #include <cashback.h>
 
@@ -35,8 +39,11 @@
 #include <http_log.h>
 #include <http_protocol.h>
 #include <http_request.h>
+#include <mod_watchdog.h>
 #include <util_filter.h>
 
+#include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,18 +58,23 @@ module AP_MODULE_DECLARE_DATA cashback_module;
  * their client from (read by check_config in the parent), and, in a child,
  * that client. Made by the first CashbackConfigFile / CashbackConnectionEnv
  * of a server; a virtual host without either shares the main server's. */
+/* CashbackSender: who delivers the spool. */
+enum { SENDER_OFF, SENDER_CHILD, SENDER_WATCHDOG };
+
 typedef struct cb_merchant {
   const char *file;        /* CashbackConfigFile, or NULL */
   const char *env;         /* CashbackConnectionEnv: a variable, or NULL */
   const char *where;       /* "file:line" of its first directive */
   cashback_options *opts;  /* for the children; freed with pconf */
   cashback_client *client; /* in a child: made by child_init */
+  int sender;              /* SENDER_*, from its first server (post_config) */
+  int slot;                /* SENDER_WATCHDOG: its index in `watched` */
 } cb_merchant;
 
 typedef struct cb_server {
   cb_merchant *merchant;
   int capture; /* -1: not set (on) */
-  int sender;  /* -1: not set (on) */
+  int sender;  /* -1: not set (SENDER_WATCHDOG), else SENDER_* */
   const char *click_env;
   const char *click_header;
 } cb_server;
@@ -129,6 +141,7 @@ static cb_merchant *own_merchant(cmd_parms *cmd) {
   cb_server *c = server_conf(cmd->server);
   if (!c->merchant) {
     c->merchant = apr_pcalloc(cmd->pool, sizeof(*c->merchant));
+    c->merchant->sender = -1;
     c->merchant->where = cmd->directive ? apr_psprintf(cmd->pool, "%s:%d",
                                                        cmd->directive->filename,
                                                        cmd->directive->line_num)
@@ -180,9 +193,23 @@ static const char *set_capture(cmd_parms *cmd, void *dc, int on) {
   return NULL;
 }
 
-static const char *set_sender(cmd_parms *cmd, void *dc, int on) {
+static const char *set_sender(cmd_parms *cmd, void *dc, const char *arg) {
   (void)dc;
-  server_conf(cmd->server)->sender = on;
+  int mode;
+  if (!strcasecmp(arg, "watchdog") || !strcasecmp(arg, "on"))
+    mode = SENDER_WATCHDOG;
+  else if (!strcasecmp(arg, "child"))
+    mode = SENDER_CHILD;
+  else if (!strcasecmp(arg, "off"))
+    mode = SENDER_OFF;
+  else
+    return apr_psprintf(cmd->pool,
+                        "CashbackSender: '%s' is neither 'watchdog' (one "
+                        "sender for the whole server, the default; 'On' "
+                        "too), 'child' (one in every child) nor 'off' "
+                        "(`cashback send --watch` delivers)",
+                        arg);
+  server_conf(cmd->server)->sender = mode;
   return NULL;
 }
 
@@ -241,9 +268,10 @@ static const command_rec cashback_cmds[] = {
                   "connection string"),
     AP_INIT_FLAG("CashbackCapture", set_capture, NULL, RSRC_CONF,
                  "On (default) to capture landing clicks into the cookie"),
-    AP_INIT_FLAG("CashbackSender", set_sender, NULL, RSRC_CONF,
-                 "On (default): the children deliver the spool; Off: "
-                 "`cashback send --watch` does"),
+    AP_INIT_TAKE1("CashbackSender", set_sender, NULL, RSRC_CONF,
+                  "watchdog (default): one sender for the whole server, in "
+                  "a mod_watchdog singleton; child: one in every child; "
+                  "off: `cashback send --watch` delivers"),
     AP_INIT_TAKE1("CashbackClickEnv", set_click_env, NULL, RSRC_CONF,
                   "the environment variable of the click handle (default "
                   "CASHBACK_CLICK)"),
@@ -342,8 +370,111 @@ static int check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
   return rc;
 }
 
+/* ------------------------------------------------------------------------
+ * The server's single sender (CashbackSender watchdog)
+ *
+ * A mod_watchdog child singleton: in the one child that holds the
+ * watchdog's process lock, a callback per merchant starts the client's
+ * sender (cashback_sender_start()); when that child ends, another child
+ * takes the lock and starts its own. The callbacks run on the watchdog's
+ * thread, and its STOPPING call may come after the child's pool (and the
+ * client) is gone: the callback reaches the client only through this
+ * table, in static memory and under its lock, which free_client clears
+ * first. */
+typedef struct cb_watched {
+  cashback_client *client; /* NULL: none (yet, or any more) */
+  const char *where;
+  int sending;
+} cb_watched;
+
+static pthread_mutex_t watched_lock = PTHREAD_MUTEX_INITIALIZER;
+static cb_watched *watched;     /* in a child: one per watchdog merchant */
+static int watched_n;           /* set by post_config, in the parent */
+static server_rec *watched_log; /* the main server, for the log */
+
+static apr_status_t watchdog_tick(int state, void *data, apr_pool_t *pool) {
+  (void)pool;
+  int slot = (int)(intptr_t)data;
+  pthread_mutex_lock(&watched_lock);
+  cb_watched *w = watched && slot < watched_n ? &watched[slot] : NULL;
+  if (w && w->client && state != AP_WATCHDOG_STATE_STOPPING && !w->sending) {
+    if (cashback_sender_start(w->client) == CASHBACK_OK) {
+      w->sending = 1;
+      ap_log_error(APLOG_MARK, APLOG_INFO, 0, watched_log,
+                   "mod_cashback: the sender of %s runs in this child "
+                   "(CashbackSender watchdog: one for the whole server)",
+                   w->where);
+    } else if (state == AP_WATCHDOG_STATE_STARTING) {
+      char why[CASHBACK_ERROR_MAX + 1];
+      (void)cashback_client_last_error(w->client, why, sizeof(why));
+      ap_log_error(APLOG_MARK, APLOG_ERR, 0, watched_log,
+                   "mod_cashback: the sender of %s did not start: %s; "
+                   "trying again every second",
+                   w->where, why);
+    }
+  } else if (w && w->client && state == AP_WATCHDOG_STATE_STOPPING &&
+             w->sending) {
+    (void)cashback_sender_stop(w->client, 2000);
+    w->sending = 0;
+  }
+  pthread_mutex_unlock(&watched_lock);
+  return APR_SUCCESS;
+}
+
+/* Which merchant's spool is delivered by whom; registers the watchdog
+ * callbacks (before mod_watchdog's own post_config, APR_HOOK_LAST, starts
+ * the instance). Without mod_watchdog, every child runs a sender. */
+static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                       server_rec *s) {
+  (void)plog;
+  (void)ptemp;
+  if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG)
+    return OK;
+  APR_OPTIONAL_FN_TYPE(ap_watchdog_get_instance) *get_instance =
+      APR_RETRIEVE_OPTIONAL_FN(ap_watchdog_get_instance);
+  APR_OPTIONAL_FN_TYPE(ap_watchdog_register_callback) *register_callback =
+      APR_RETRIEVE_OPTIONAL_FN(ap_watchdog_register_callback);
+  ap_watchdog_t *wd = NULL;
+  watched_n = 0;
+  watched_log = s;
+  for (server_rec *v = s; v; v = v->next) {
+    cb_server *sc = server_conf(v);
+    cb_merchant *m = sc->merchant;
+    if (!m || m->sender != -1)
+      continue;
+    m->sender = sc->sender == -1 ? SENDER_WATCHDOG : sc->sender;
+    if (m->sender != SENDER_WATCHDOG)
+      continue;
+    apr_status_t rv = APR_ENOTIMPL;
+    if (get_instance && register_callback &&
+        (wd ||
+         (rv = get_instance(&wd, "cashback", 0, 1, pconf)) == APR_SUCCESS))
+      rv = register_callback(wd, AP_WD_TM_INTERVAL, (void *)(intptr_t)watched_n,
+                             watchdog_tick);
+    if (rv != APR_SUCCESS) {
+      ap_log_error(APLOG_MARK, APLOG_WARNING, rv, v,
+                   "mod_cashback: CashbackSender watchdog (%s): no "
+                   "mod_watchdog child singleton; every child runs a "
+                   "sender instead",
+                   m->where);
+      m->sender = SENDER_CHILD;
+      continue;
+    }
+    m->slot = watched_n++;
+  }
+  return OK;
+}
+
 static apr_status_t free_client(void *data) {
   cb_merchant *m = data;
+  if (m->sender == SENDER_WATCHDOG) {
+    pthread_mutex_lock(&watched_lock);
+    if (watched && m->slot < watched_n) {
+      watched[m->slot].client = NULL;
+      watched[m->slot].sending = 0;
+    }
+    pthread_mutex_unlock(&watched_lock);
+  }
   if (m->client) {
     (void)cashback_sender_stop(m->client, 2000);
     cashback_client_free(m->client);
@@ -373,7 +504,24 @@ static void child_init(apr_pool_t *pchild, server_rec *s) {
       continue;
     }
     apr_pool_cleanup_register(pchild, m, free_client, apr_pool_cleanup_null);
-    if (sc->sender == 0)
+    if (m->sender == SENDER_WATCHDOG) {
+      /* Before mod_watchdog's child_init starts its thread. */
+      pthread_mutex_lock(&watched_lock);
+      if (!watched && watched_n > 0)
+        watched = calloc((size_t)watched_n, sizeof(*watched));
+      if (watched) {
+        watched[m->slot].client = m->client;
+        watched[m->slot].where = m->where;
+      }
+      pthread_mutex_unlock(&watched_lock);
+      if (!watched)
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, v,
+                     "mod_cashback: out of memory: the spool of %s is not "
+                     "delivered by this child",
+                     m->where);
+      continue;
+    }
+    if (m->sender != SENDER_CHILD)
       continue;
     if (cashback_sender_start(m->client) != CASHBACK_OK) {
       char why[CASHBACK_ERROR_MAX + 1];
@@ -381,6 +529,11 @@ static void child_init(apr_pool_t *pchild, server_rec *s) {
       ap_log_error(APLOG_MARK, APLOG_ERR, 0, v,
                    "mod_cashback: the sender of %s did not start: %s", m->where,
                    why);
+    } else {
+      ap_log_error(APLOG_MARK, APLOG_INFO, 0, v,
+                   "mod_cashback: the sender of %s started in this child "
+                   "(CashbackSender child)",
+                   m->where);
     }
   }
 }
@@ -628,7 +781,10 @@ static void insert_filter(request_rec *r) {
 static void register_hooks(apr_pool_t *p) {
   (void)p;
   ap_hook_check_config(check_config, NULL, NULL, APR_HOOK_MIDDLE);
-  ap_hook_child_init(child_init, NULL, NULL, APR_HOOK_MIDDLE);
+  /* The clients exist before mod_watchdog's thread calls watchdog_tick. */
+  static const char *const before_watchdog[] = {"mod_watchdog.c", NULL};
+  ap_hook_post_config(post_config, NULL, NULL, APR_HOOK_MIDDLE);
+  ap_hook_child_init(child_init, NULL, before_watchdog, APR_HOOK_MIDDLE);
   ap_hook_post_read_request(post_read_request, NULL, NULL,
                             APR_HOOK_REALLY_FIRST);
   ap_hook_insert_filter(insert_filter, NULL, NULL, APR_HOOK_MIDDLE);

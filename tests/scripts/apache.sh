@@ -33,6 +33,12 @@ trap 'rm -rf "$work"' EXIT
 trap 'exit 1' INT TERM HUP
 unset CASHBACK_CONFIG CASHBACK_CONNECTION
 for v in $(env | sed -n 's/^\(CASHBACK_[A-Z_]*\)=.*/\1/p'); do unset "$v"; done
+# `cashback send --watch`, run as Apache's User: the binary, not libtool's
+# wrapper script.
+TEST_CASHBACK_CLI=$top_builddir/plugins/cli/.libs/cashback
+[ -x "$TEST_CASHBACK_CLI" ] || TEST_CASHBACK_CLI=$top_builddir/plugins/cli/cashback
+[ -x "$TEST_CASHBACK_CLI" ] || { echo "apache: FAIL: the cashback command is not built" >&2; exit 1; }
+export TEST_CASHBACK_CLI
 LD_LIBRARY_PATH=$top_builddir/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 export LD_LIBRARY_PATH
 # Bounded as a whole, whatever hangs.

@@ -31,14 +31,20 @@ MPM:
   8. PHP through php-fpm (proxy_fcgi): the click in $_SERVER and the
      header, not the client's; two events in one response (joined into
      one value by proxy_fcgi) both delivered; not reported where off;
+  9. the failure policy (first MPM only), with a spool at its cap
+     (spool_max_bytes 64k, CashbackSender off): the 503 location answers
+     503, the pass location answers 200 and logs, the header is removed
+     from both; once `cashback send --watch` drained the spool, the retry
+     is stored and the sale arrives exactly once;
   10. kill -9 (prefork): 200 paid orders from 4 clients (CGI and proxied),
      children killed with SIGKILL every 20-80 ms meanwhile: every order
      answered 2xx arrives exactly once; bounded to 40 s of load;
-  9. the failure policy (first MPM only), with a spool at its cap
-     (spool_max_bytes 64k, CashbackSender Off): the 503 location answers
-     503, the pass location answers 200 and logs, the header is removed
-     from both; once the sender drained the spool, the provider's retry
-     is stored and the sale arrives exactly once.
+  11. who delivers: prefork with the default CashbackSender (one sender
+     for the whole server, a mod_watchdog singleton: one child logs it),
+     event with CashbackSender child (every child), the full spool's
+     CashbackSender off with `cashback send --watch` as Apache's User;
+     after the kill -9 load the sender's child is killed and another
+     takes over.
 Every process it starts is stopped on exit; every wait is bounded.
 
 Usage: apache_e2e.py WORK MODULE SANDBOX APACHE2 MODULES_DIR MPM...
@@ -55,6 +61,7 @@ import sys
 import time
 
 WORK, MODULE, SANDBOX, APACHE2, MODDIR = sys.argv[1:6]
+CLI = os.environ["TEST_CASHBACK_CLI"]
 MPMS = sys.argv[6:]
 SECRET = "s3cr3t-for-apache-tests-0001"
 procs = []
@@ -349,7 +356,7 @@ def write_conf(path, mpm, port, extra="", merchant=None):
     if mpm == "prefork":
         lines += ["StartServers 2", "MinSpareServers 1", "MaxSpareServers 4"]
     else:
-        lines += ["StartServers 1", "ServerLimit 2", "ThreadsPerChild 8",
+        lines += ["StartServers 2", "ServerLimit 2", "ThreadsPerChild 8",
                   "MaxRequestWorkers 16"]
     lines += [
         "CashbackConfigFile %s" % (merchant or conf),
@@ -452,6 +459,9 @@ rc, out = configtest("", incomplete)
 check(rc != 0 and "CashbackConfigFile" in out,
       "configtest: an incomplete configuration fails, naming the directive",
       out)
+rc, out = configtest("CashbackSender threads")
+check(rc != 0 and "CashbackSender" in out and "'threads'" in out,
+      "configtest: a bad CashbackSender is refused, naming it", out)
 
 
 # --- 1-5 per MPM ----------------------------------------------------------------
@@ -459,8 +469,12 @@ def run(mpm, base):
     port = free_port()
     path = os.path.join(WORK, "httpd-%s.conf" % mpm)
     # An ErrorDocument that is the shop: it reports a sale naming no click.
-    write_conf(path, mpm, port, '<Location "/gone/">\nErrorDocument 404 '
-               '/cgi-bin/shop.cgi?bare=%d20\n</Location>' % base)
+    # prefork: the default single sender (mod_watchdog); event: one in
+    # every child.
+    sender = "" if mpm == "prefork" else "CashbackSender child\n"
+    write_conf(path, mpm, port, sender + '<Location "/gone/">\n'
+               'ErrorDocument 404 /cgi-bin/shop.cgi?bare=%d20\n</Location>'
+               % base)
     log = open(os.path.join(WORK, "apache-%s.out" % mpm), "w")
     httpd = start([APACHE2, "-f", path, "-DFOREGROUND"], stdout=log,
                   stderr=subprocess.STDOUT)
@@ -650,9 +664,43 @@ def run(mpm, base):
     check(not events_of(sub_order) and not events_of(static_order),
           "%s: the included pages' own sales are not reported "
           "(subrequests are not)" % mpm)
+    # who delivered: one sender for the whole server, or one per child
+    kids = children_of(httpd.pid)
+    if mpm == "prefork":
+        pids = sender_pids(path, "runs in this child")
+        check(len(pids) == 1 and len(kids) >= 2,
+              "%s: one sender for the whole server (a mod_watchdog "
+              "singleton), in one of %d children" % (mpm, len(kids)),
+              "%r %r" % (pids, kids))
+    else:
+        pids = sender_pids(path, "started in this child")
+        check(len(set(pids)) >= 2 and not sender_pids(path, "runs in this"),
+              "%s: CashbackSender child: a sender in every child (%d)"
+              % (mpm, len(set(pids))), repr(pids))
     stop(httpd)
     check(httpd.returncode is not None, "%s: apache2 stopped" % mpm)
     log.close()
+
+
+def sender_pids(conf_path, what):
+    """The pids that logged "the sender of CONF_PATH:... WHAT"."""
+    pids = []
+    try:
+        with open(os.path.join(WORK, "error.log"), errors="replace") as f:
+            for line in f:
+                if "the sender of %s:" % conf_path in line and what in line:
+                    pids.append(int(line.split("[pid ")[1].split(":")[0]))
+    except OSError:
+        pass
+    return pids
+
+
+def children_of(pid):
+    try:
+        with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
+            return [int(x) for x in f.read().split()]
+    except OSError:
+        return []
 
 
 def log_count(text):
@@ -730,13 +778,26 @@ def run_full(mpm, base):
     check("event not stored: the spool is full: spool %s: full" % spool_full
           in text and SECRET not in text,
           "full spool: the log line says why, without the secret")
-    stop(httpd)
-    # The sender drains the spool; the provider retries until it is 2xx.
-    write_conf(path, mpm, port, fill_loc, full)
-    httpd = start_httpd(path, mpm, port, "drain")
-    check(httpd.poll() is None, "full spool: apache2 runs again, with sender")
-    wait_for(lambda: len(events_of("fill-%d" % last_stored)) == 1,
-             "the spool drained to the sandbox", 30)
+    check(not sender_pids(path, "sender"),
+          "full spool: CashbackSender off: no child runs a sender")
+    # `cashback send --watch` (the unit CashbackSender off is for), as
+    # Apache's User, drains the spool; the provider retries until 2xx.
+    env = dict(os.environ, CASHBACK_CONNECTION="cashback:merchant_id="
+               "shop-42;key_id=k1;secret=%s;endpoint=http://127.0.0.1:%d/"
+               "cashback/v1/events;spool_dir=%s;spool_max_bytes=64k"
+               % (SECRET, sandbox_port, spool_full))
+    who = {"user": run_as.pw_uid, "group": run_as.pw_gid,
+           "extra_groups": []} if run_as else {}
+    watch_log = open(os.path.join(WORK, "send-watch.out"), "w")
+    watch = start([CLI, "send", "--watch", "--stop-timeout", "2"], env=env,
+                  stdout=watch_log, stderr=subprocess.STDOUT, **who)
+    watch_log.close()
+    wait_for(lambda: len(events_of("fill-%d" % last_stored)) == 1
+             or watch.poll() is not None,
+             "cashback send --watch to drain the spool", 30)
+    check(watch.poll() is None
+          and len(events_of("fill-%d" % last_stored)) == 1,
+          "full spool: `cashback send --watch` drained the spool")
     tries = 0
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
@@ -758,6 +819,9 @@ def run_full(mpm, base):
     check(not sales(page_order),
           "full spool: the pass location's sale was not stored (logged)")
     stop(httpd)
+    stop(watch)
+    check(watch.returncode == 0, "full spool: `cashback send --watch` stops "
+          "cleanly on SIGTERM", "rc %r" % watch.returncode)
 
 
 # --- 10. kill -9 of children during a load of paid orders ------------------------
@@ -775,14 +839,6 @@ def order_counts(lo, hi):
     finally:
         c.close()
     return {int(o): n for o, n in rows}
-
-
-def children_of(pid):
-    try:
-        with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
-            return [int(x) for x in f.read().split()]
-    except OSError:
-        return []
 
 
 def run_kill(base):
@@ -869,6 +925,35 @@ def run_kill(base):
           "duplicates)" % (len(ok), len([o for o in failed if o in counts]),
                            len(failed), duplicates() - dups),
           "missing %r extra %r" % (missing, extra))
+    # The child running the server's sender dies: another takes over
+    # (mod_watchdog waits 10 s after taking the lock from a dead child).
+    def alive(pid):
+        try:
+            os.kill(pid, 0)
+            return True
+        except ProcessLookupError:
+            return False
+
+    wait_for(lambda: alive(sender_pids(path, "runs in this child")[-1]),
+             "a child running the sender", 20)
+    before = sender_pids(path, "runs in this child")
+    victim = before[-1]
+    os.kill(victim, signal.SIGKILL)
+    after_orders = list(range(first + KILL_ORDERS, first + KILL_ORDERS + 5))
+    for order in after_orders:
+        st, hs, _ = request(port, "/app/paid?order=%d" % order,
+                            {"Cookie": cookie})
+        if st != 200:
+            fail("an order after the sender's child died: %d" % st)
+    t1 = time.monotonic()
+    wait_for(lambda: len(order_counts(first + KILL_ORDERS,
+                                      first + KILL_ORDERS + 5)) == 5,
+             "the orders after the sender's child died", 30)
+    took = time.monotonic() - t1
+    new = sender_pids(path, "runs in this child")[len(before):]
+    check(new and victim not in new,
+          "kill -9: the sender's child killed, another child took over "
+          "(%.1f s to deliver)" % took, "%r %r" % (before, new))
     stop(httpd)
 
 
