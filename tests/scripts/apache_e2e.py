@@ -31,7 +31,7 @@ MPM:
   8. PHP through php-fpm (proxy_fcgi): the click in $_SERVER and the
      header, not the client's; two events in one response (joined into
      one value by proxy_fcgi) both delivered; not reported where off;
-  9. the failure policy (first MPM only), with a spool at its cap
+  9. the failure policy (prefork, one child), with a spool at its cap
      (spool_max_bytes 64k, CashbackSender off): the 503 location answers
      503, the pass location answers 200 and logs, the header is removed
      from both; once `cashback send --watch` drained the spool, the retry
@@ -290,9 +290,10 @@ echo "header=$HTTP_X_CASHBACK_CLICK"
 '''
 with open(os.path.join(cgi, "fill.cgi"), "w") as f:
     f.write(r'''#!/bin/sh
-# Fills a spool: ?n=N reports a sale of about 4 KiB.
-n=$(printf '%s' "$QUERY_STRING" | sed -n 's/^n=\([0-9]*\)$/\1/p')
-pad=$(printf '%04000d' 0)
+# Fills a spool: ?n=N reports a sale of about 4 KiB, ?n=N&small one of
+# about 100 bytes.
+n=$(printf '%s' "$QUERY_STRING" | sed -n 's/^n=\([0-9]*\).*$/\1/p')
+case $QUERY_STRING in *'&small') pad=0 ;; *) pad=$(printf '%04000d' 0) ;; esac
 echo "Content-Type: text/plain"
 echo "X-Cashback-Event: type=sale;order_id=fill-$n;amount=1.00;currency=EUR;click_token=fill;meta.pad=$pad"
 echo
@@ -735,25 +736,30 @@ def run_full(mpm, base):
     port = free_port()
     path = os.path.join(WORK, "httpd-full.conf")
     fill_loc = '<Location "/cgi-bin/fill.cgi">\nCashbackReport On\n</Location>'
-    write_conf(path, mpm, port, "CashbackSender Off\n" + fill_loc, full)
+    # One child: every request sees the same count of the spool.
+    write_conf(path, mpm, port, "CashbackSender Off\nStartServers 1\n"
+               "MinSpareServers 1\nMaxSpareServers 1\nMaxRequestWorkers 1\n"
+               + fill_loc, full)
     httpd = start_httpd(path, mpm, port, "full")
     check(httpd.poll() is None, "full spool: apache2 runs, no sender")
     st, _, body = request(port, "/cgi-bin/noreport.cgi?cb_click=tokF%d" % base)
     handle = body.split("click=")[1].split("\n")[0]
     check(st == 200 and handle.endswith(".tokF%d" % base),
           "full spool: a click to report with", body)
-    # Every child counts the spool's bytes anew at least once a second and
-    # when its own count reaches the cap: filled until three in a row are
-    # refused, every child sees the spool full.
+    # Filled with 4 KiB sales until three in a row are refused, then with
+    # small ones (smaller than the webhook's) until three are refused.
     full_msg = "the spool is full"
     fills = refused = last_stored = 0
-    while refused < 3 and fills < 64:
+    small = ""
+    while refused < 3 and fills < 80:
         before = log_count(full_msg)
-        st, hs, _ = request(port, "/cgi-bin/fill.cgi?n=%d" % fills)
+        st, hs, _ = request(port, "/cgi-bin/fill.cgi?n=%d%s" % (fills, small))
         if st != 200 or header_values(hs, "X-Cashback-Event"):
             fail("filling the spool: %d %r" % (st, hs))
         if log_count(full_msg) > before:
             refused += 1
+            if refused == 3 and not small:
+                small, refused = "&small", 0
         else:
             refused, last_stored = 0, fills
         fills += 1
@@ -959,8 +965,8 @@ def run_kill(base):
 
 for i, mpm in enumerate(MPMS):
     run(mpm, 100 + i)
-if MPMS:
-    run_full(MPMS[0], 200)
+if "prefork" in MPMS:
+    run_full("prefork", 200)
 if "prefork" in MPMS:
     run_kill(300)
 stop_all()
