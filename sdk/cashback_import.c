@@ -1,13 +1,18 @@
 /*
  * Importing a shop's CSV export: each row becomes a sale, refund, cancel or
- * confirm event in the spool. Event ids are derived from the merchant, the
- * order and (for refunds) the refund id, so importing a file again reports
- * the same ids, which the network counts once.
+ * confirm event in the spool. The columns are the field keys of the event
+ * vocabulary (docs/events.md, sdk/cashback_fields.c), and every cell goes
+ * through the event builder under its column's key; the importer adds only
+ * the CSV's own names for lists (`vouchers`, `items`), the bare token its
+ * `click` column has always taken, and its wording of a few messages.
+ * Event ids are derived from the merchant, the order and (for refunds) the
+ * refund id, so importing a file again reports the same ids, which the
+ * network counts once.
  */
 #include "cashback_import.h"
 #include "cashback_ascii.h"
 #include "cashback_client.h"
-#include "cashback_event.h"
+#include "cashback_fields.h"
 #include "cashback_sign.h"
 #include "cashback_sized.h"
 #include "cashback_text.h"
@@ -21,11 +26,20 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define QUANTITY_MAX 1000000
+#define BLANKS " \t"
+#define META "meta."
+#define META_LEN (sizeof(META) - 1)
 
-static const char *const column_names[CASHBACK__COL_COUNT] = {
-    "type",     "order_id", "click", "amount",    "currency", "order_time",
-    "customer", "vouchers", "items", "refund_id", "reason",   "test"};
+/* The CSV's own names of columns that hold a list of values of one field:
+ * split at `split`, each value trimmed, empty ones skipped. */
+static const struct alias {
+  const char *column, *key, *split;
+} aliases[] = {
+    {"vouchers", "voucher", BLANKS "|"},
+    {"items", "item", "|"},
+};
+
+#define N_ALIASES (sizeof(aliases) / sizeof(aliases[0]))
 
 static void say(char *err, size_t size, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -39,30 +53,18 @@ static void say(char *err, size_t size, const char *fmt, ...) {
   }
 }
 
-static int is_blank(char c) {
-  return c == ' ' || c == '\t';
-}
-
 /* The field without surrounding blanks: start and length. */
 static const char *cell(const cashback__csv_record *rec, int at, size_t *len) {
   *len = 0;
   if (at < 0 || (size_t)at >= rec->n)
     return "";
   const char *s = rec->data + rec->off[at];
-  size_t n = rec->len[at];
-  while (n && is_blank(*s)) {
-    s++;
-    n--;
-  }
-  while (n && is_blank(s[n - 1]))
-    n--;
-  *len = n;
+  *len = rec->len[at];
+  cashback__ascii_trim(&s, len, BLANKS);
   return s;
 }
 
-/* A NUL-terminated copy of a cell into `buf` (cells are at most a record's
- * size, so the copy is cut only for values past any field's limit, which
- * the setters then refuse). */
+/* A NUL-terminated copy of a cell into `buf`, cut to its size. */
 static const char *cell_str(const cashback__csv_record *rec, int at, char *buf,
                             size_t size) {
   size_t n;
@@ -71,194 +73,260 @@ static const char *cell_str(const cashback__csv_record *rec, int at, char *buf,
   return buf;
 }
 
+static int key_is(const cashback__column *col, const char *key) {
+  return strlen(key) == col->key_len &&
+         memcmp(col->key, key, col->key_len) == 0;
+}
+
+/* --- The header --------------------------------------------------------- */
+
+/* "header: unknown column 'x' (known: ...)", from the vocabulary's table
+ * and the CSV's own names. */
+static void say_unknown(char *err, size_t size, const char *name, size_t n) {
+  char known[512] = "";
+  size_t o = 0;
+  for (size_t i = 0; cashback__field_at(i) && o < sizeof(known); i++)
+    if (strcmp(cashback__field_at(i)->name, META) != 0)
+      o += (size_t)snprintf(known + o, sizeof(known) - o, "%s, ",
+                            cashback__field_at(i)->name);
+  for (size_t a = 0; a < N_ALIASES && o < sizeof(known); a++)
+    o += (size_t)snprintf(known + o, sizeof(known) - o, "%s, ",
+                          aliases[a].column);
+  say(err, size, "header: unknown column '%.*s' (known: %sand meta.<key>)",
+      (int)(n < 64 ? n : 64), name, known);
+}
+
+/* The column named `name` (`n` bytes, any case) into `col`; -1 when no key
+ * of the vocabulary and no name of the CSV's is spelt so. */
+static int column_of(const char *name, size_t n, cashback__column *col) {
+  char lower[CASHBACK__COLUMN_KEY_MAX + 1];
+  memset(col, 0, sizeof(*col));
+  if (n > CASHBACK__COLUMN_KEY_MAX)
+    return -1;
+  for (size_t i = 0; i < n; i++)
+    lower[i] = (char)cashback__ascii_lower((unsigned char)name[i]);
+  const char *key = NULL;
+  for (size_t a = 0; a < N_ALIASES && !key; a++)
+    if (cashback__ascii_ieq(name, n, aliases[a].column)) {
+      key = aliases[a].key;
+      col->split = aliases[a].split;
+    }
+  const cashback__field *f =
+      cashback__field_find(key ? key : lower, key ? strlen(key) : n);
+  if (!f)
+    return -1;
+  col->key_len = strlen(f->name);
+  memcpy(col->key, f->name, col->key_len + 1);
+  return 0;
+}
+
+/* A meta.<key> column: "meta." and the key as written. */
+static int meta_column(const char *name, size_t n, cashback__column *col) {
+  memset(col, 0, sizeof(*col));
+  if (!cashback__id_valid(name + META_LEN, n - META_LEN))
+    return -1;
+  memcpy(col->key, META, META_LEN);
+  memcpy(col->key + META_LEN, name + META_LEN, n - META_LEN);
+  col->key_len = n;
+  col->key[n] = '\0';
+  return 0;
+}
+
+/* The index of the column of `key`, or -1. */
+static int index_of(const cashback__columns *cols, const char *key) {
+  for (size_t f = 0; f < cols->n_fields; f++)
+    if (!cols->col[f].split && key_is(&cols->col[f], key))
+      return (int)f;
+  return -1;
+}
+
 cashback_status cashback__import_header(const cashback__csv_record *rec,
                                         cashback__columns *cols, char *err,
                                         size_t err_size) {
   memset(cols, 0, sizeof(*cols));
-  for (size_t i = 0; i < CASHBACK__COL_COUNT; i++)
-    cols->at[i] = -1;
   cols->n_fields = rec->n;
   for (size_t f = 0; f < rec->n; f++) {
     size_t n;
     const char *name = cell(rec, (int)f, &n);
+    cashback__column *col = &cols->col[f];
     if (n == 0) {
       say(err, err_size, "header: column %zu has no name", f + 1);
       return CASHBACK_E_FIELD;
     }
-    if (n > 5 && strncasecmp(name, "meta.", 5) == 0) {
-      if (!cashback__id_valid(name + 5, n - 5)) {
+    if (n > META_LEN && cashback__ascii_iprefix(name, n, META)) {
+      if (meta_column(name, n, col) != 0) {
         say(err, err_size,
             "header: column %zu '%.*s': a metadata key must be 1-64 of "
             "[A-Za-z0-9._-]",
             f + 1, (int)(n < 80 ? n : 80), name);
         return CASHBACK_E_FIELD;
       }
-      for (size_t m = 0; m < cols->n_meta; m++)
-        if (strlen(cols->meta_key[m]) == n - 5 &&
-            memcmp(cols->meta_key[m], name + 5, n - 5) == 0) {
-          say(err, err_size, "header: column '%.*s' appears twice", (int)n,
-              name);
-          return CASHBACK_E_FIELD;
-        }
-      cols->meta_at[cols->n_meta] = (int)f;
-      memcpy(cols->meta_key[cols->n_meta], name + 5, n - 5);
-      cols->meta_key[cols->n_meta][n - 5] = '\0';
-      cols->n_meta++;
-      continue;
-    }
-    size_t c = 0;
-    while (c < CASHBACK__COL_COUNT &&
-           !(strlen(column_names[c]) == n &&
-             strncasecmp(column_names[c], name, n) == 0))
-      c++;
-    if (c == CASHBACK__COL_COUNT) {
-      say(err, err_size,
-          "header: unknown column '%.*s' (known: type, order_id, click, "
-          "amount, currency, order_time, customer, vouchers, items, "
-          "refund_id, reason, test, and meta.<key>)",
-          (int)(n < 64 ? n : 64), name);
+    } else if (column_of(name, n, col) != 0) {
+      say_unknown(err, err_size, name, n);
       return CASHBACK_E_FIELD;
     }
-    if (cols->at[c] >= 0) {
-      say(err, err_size, "header: column '%s' appears twice", column_names[c]);
-      return CASHBACK_E_FIELD;
-    }
-    cols->at[c] = (int)f;
+    for (size_t g = 0; g < f; g++)
+      if (cols->col[g].split == col->split && key_is(&cols->col[g], col->key)) {
+        say(err, err_size, "header: column '%.*s' appears twice",
+            (int)(n < 80 ? n : 80), name);
+        return CASHBACK_E_FIELD;
+      }
   }
-  for (size_t c = CASHBACK__COL_TYPE; c <= CASHBACK__COL_ORDER_ID; c++)
-    if (cols->at[c] < 0) {
-      say(err, err_size, "header: the column '%s' is required",
-          column_names[c]);
-      return CASHBACK_E_FIELD;
-    }
+  cols->type_at = index_of(cols, "type");
+  cols->order_id_at = index_of(cols, "order_id");
+  cols->refund_id_at = index_of(cols, "refund_id");
+  const char *missing = cols->type_at < 0       ? "type"
+                        : cols->order_id_at < 0 ? "order_id"
+                                                : NULL;
+  if (missing) {
+    say(err, err_size, "header: the column '%s' is required", missing);
+    return CASHBACK_E_FIELD;
+  }
   return CASHBACK_OK;
 }
 
 /* --- Rows --------------------------------------------------------------- */
 
-static int word_is(const char *s, size_t n, const char *w) {
-  return strlen(w) == n && strncasecmp(s, w, n) == 0;
+/* 1 when a cell of the `click` column is a click handle, to be verified
+ * (`click`); 0 when it is no handle at all (malformed as one) and so the
+ * bare token this column took before handles (`click_token`). A handle that
+ * is tampered with or expired stays a handle: the builder refuses it. */
+static int is_handle(cashback_client *client, const char *v, size_t n) {
+  cashback_click click = {.size = sizeof(click)};
+  return client && cashback_click_verify(client, v, n, &click) !=
+                       CASHBACK_E_CLICK_MALFORMED;
 }
 
-/* Builds the event; on failure says why, naming the column. */
-static cashback_status fill(const cashback__columns *cols,
-                            const cashback__csv_record *rec, cashback_event *ev,
-                            char *err, size_t err_size) {
-  char buf[CASHBACK__CSV_RECORD_MAX + 1];
-  char cur[8];
-  size_t n;
-  const char *s;
+/* Sets the cell `v` (`n` bytes) of column `col`: one value under its key,
+ * or, for a list column, each of its values. */
+static cashback_status set_cell(cashback_client *client,
+                                cashback_event_builder *b,
+                                const cashback__column *col, const char *v,
+                                size_t n) {
+  if (!col->split) {
+    if (key_is(col, "click") && !is_handle(client, v, n))
+      return cashback_event_builder_set(b, "click_token", 11, v, n);
+    return cashback_event_builder_set(b, col->key, col->key_len, v, n);
+  }
+  cashback_status st = CASHBACK_OK;
+  size_t nsplit = strlen(col->split);
+  for (size_t i = 0, end; st == CASHBACK_OK && i < n; i = end + 1) {
+    for (end = i; end < n && !memchr(col->split, v[end], nsplit); end++)
+      ;
+    const char *one = v + i;
+    size_t len = end - i;
+    cashback__ascii_trim(&one, &len, BLANKS);
+    if (len)
+      st = cashback_event_builder_set(b, col->key, col->key_len, one, len);
+  }
+  return st;
+}
+
+/* The importer's own wording, older than the vocabulary's, for a failure
+ * of `key` with status `st`. */
+static const struct wording {
+  const char *key;
   cashback_status st;
-#define FAIL_EV(what)                                                          \
-  do {                                                                         \
-    say(err, err_size, "%s", cashback_event_last_error(ev));                   \
-    return (what);                                                             \
-  } while (0)
+  const char *text;
+} wordings[] = {
+    {"amount", CASHBACK_E_CURRENCY, "currency: required with an amount"},
+    {"amount_minor", CASHBACK_E_CURRENCY, "currency: required with an amount"},
+    {"item", CASHBACK_E_CURRENCY, "currency: required with items"},
+};
 
-  s = cell_str(rec, cols->at[CASHBACK__COL_CLICK], buf, sizeof(buf));
-  if (s[0] && (st = cashback_event_set_click(ev, s)) != CASHBACK_OK)
-    FAIL_EV(st);
-
-  cell_str(rec, cols->at[CASHBACK__COL_CURRENCY], cur, sizeof(cur));
-  s = cell_str(rec, cols->at[CASHBACK__COL_AMOUNT], buf, sizeof(buf));
-  if (s[0]) {
-    if (!cur[0]) {
-      say(err, err_size, "currency: required with an amount");
-      return CASHBACK_E_CURRENCY;
-    }
-    if ((st = cashback_event_set_amount_decimal(ev, s, cur)) != CASHBACK_OK)
-      FAIL_EV(st);
-  }
-
-  s = cell(rec, cols->at[CASHBACK__COL_ORDER_TIME], &n);
-  if (n) {
-    int64_t t;
-    int off;
-    if (cashback_time_parse(s, n, &t, &off) != CASHBACK_OK) {
-      say(err, err_size,
-          "order_time: '%.*s' is not an RFC 3339 time with a UTC offset, "
-          "such as 2026-11-23T19:42:00+01:00",
-          (int)(n < 64 ? n : 64), s);
-      return CASHBACK_E_FIELD;
-    }
-    if ((st = cashback_event_set_order_time(ev, t, off)) != CASHBACK_OK)
-      FAIL_EV(st);
-  }
-
-  s = cell(rec, cols->at[CASHBACK__COL_CUSTOMER], &n);
-  if (n) {
-    cashback_customer c;
-    if (word_is(s, n, "new"))
-      c = CASHBACK_CUSTOMER_NEW;
-    else if (word_is(s, n, "returning"))
-      c = CASHBACK_CUSTOMER_RETURNING;
-    else {
-      say(err, err_size, "customer: '%.*s' must be new, returning or empty",
-          (int)(n < 64 ? n : 64), s);
-      return CASHBACK_E_FIELD;
-    }
-    if ((st = cashback_event_set_customer(ev, c)) != CASHBACK_OK)
-      FAIL_EV(st);
-  }
-
-  /* Vouchers: separated by blanks or '|'. */
-  s = cell_str(rec, cols->at[CASHBACK__COL_VOUCHERS], buf, sizeof(buf));
-  for (char *save = NULL, *code = strtok_r(buf, " \t|", &save); code;
-       code = strtok_r(NULL, " \t|", &save))
-    if ((st = cashback_event_add_voucher(ev, code)) != CASHBACK_OK)
-      FAIL_EV(st);
-
-  /* Items: separated by '|'. */
-  s = cell_str(rec, cols->at[CASHBACK__COL_ITEMS], buf, sizeof(buf));
-  if (s[0] && !cur[0]) {
-    say(err, err_size, "currency: required with items");
-    return CASHBACK_E_CURRENCY;
-  }
-  for (char *save = NULL, *it = strtok_r(buf, "|", &save); it;
-       it = strtok_r(NULL, "|", &save)) {
-    while (is_blank(*it))
-      it++;
-    size_t l = strlen(it);
-    while (l && is_blank(it[l - 1]))
-      it[--l] = '\0';
-    if (l && (st = cashback_event_add_item_text(ev, it, cur)) != CASHBACK_OK)
-      FAIL_EV(st);
-  }
-
-  s = cell_str(rec, cols->at[CASHBACK__COL_REFUND_ID], buf, sizeof(buf));
-  if (s[0] && (st = cashback_event_set_refund_id(ev, s)) != CASHBACK_OK)
-    FAIL_EV(st);
-
-  s = cell_str(rec, cols->at[CASHBACK__COL_REASON], buf, sizeof(buf));
-  if (s[0] && (st = cashback_event_set_reason(ev, s)) != CASHBACK_OK)
-    FAIL_EV(st);
-
-  s = cell(rec, cols->at[CASHBACK__COL_TEST], &n);
-  if (n) {
-    int yes =
-        word_is(s, n, "1") || word_is(s, n, "true") || word_is(s, n, "yes");
-    int no =
-        word_is(s, n, "0") || word_is(s, n, "false") || word_is(s, n, "no");
-    if (!yes && !no) {
-      say(err, err_size, "test: '%.*s' must be true, false, yes, no, 1 or 0",
-          (int)(n < 32 ? n : 32), s);
-      return CASHBACK_E_FIELD;
-    }
-    if ((st = cashback_event_set_test(ev, yes)) != CASHBACK_OK)
-      FAIL_EV(st);
-  }
-
-  for (size_t m = 0; m < cols->n_meta; m++) {
-    s = cell_str(rec, cols->meta_at[m], buf, sizeof(buf));
-    if (s[0] && (st = cashback_event_set_metadata(ev, cols->meta_key[m], s)) !=
-                    CASHBACK_OK)
-      FAIL_EV(st);
-  }
-#undef FAIL_EV
-  return CASHBACK_OK;
+/* The name a failure of `key` (`klen` bytes) is about in the file: the
+ * column's, which is the key but for the CSV's own names. */
+static const char *column_name(const cashback__columns *cols, const char *key,
+                               size_t klen) {
+  for (size_t a = 0; a < N_ALIASES; a++)
+    if (strlen(aliases[a].key) == klen &&
+        memcmp(aliases[a].key, key, klen) == 0)
+      for (size_t f = 0; f < cols->n_fields; f++)
+        if (cols->col[f].split == aliases[a].split)
+          return aliases[a].column;
+  if (klen == 11 && memcmp(key, "click_token", 11) == 0 &&
+      index_of(cols, "click_token") < 0)
+    return "click";
+  return NULL;
 }
 
-cashback_status cashback__import_row(const cashback__columns *cols,
+/* The text after "<key>: " at the start of `detail`, or NULL. */
+static const char *after_key(const char *detail, const char *key, size_t klen) {
+  if (klen && strncmp(detail, key, klen) == 0 && detail[klen] == ':' &&
+      detail[klen + 1] == ' ')
+    return detail + klen + 2;
+  return NULL;
+}
+
+/* 1 when `rest` starts with a field path of the same field as `key`
+ * ("items: ", "vouchers[0]: ", "click: " for item, voucher, click_token):
+ * the event's own message, after the key the vocabulary put in front. */
+static int names_it_again(const char *rest, const char *key, size_t klen) {
+  size_t w = strspn(rest, "abcdefghijklmnopqrstuvwxyz_");
+  if (w == 0 || (rest[w] != ':' && rest[w] != '['))
+    return 0;
+  return strncmp(rest, key, w < klen ? w : klen) == 0;
+}
+
+/* 1 when the failure of `key` (`klen` bytes) is the refusal of an
+ * order_time value as no time at all (the detail quotes the value). */
+static int bad_time_text(const char *key, size_t klen, cashback_status st,
+                         const char *detail) {
+  static const char k[] = "order_time";
+  return st == CASHBACK_E_FIELD && klen == sizeof(k) - 1 &&
+         memcmp(key, k, klen) == 0 && strncmp(detail, "order_time: '", 13) == 0;
+}
+
+/* Why the builder refused the row, naming the column once. */
+static cashback_status say_refused(const cashback_event_builder *b,
+                                   const cashback__columns *cols,
+                                   const cashback__csv_record *rec, char *err,
+                                   size_t err_size) {
+  const char *key = "";
+  size_t klen = 0;
+  char detail[CASHBACK_ERROR_MAX + 1] = "";
+  cashback_status st =
+      cashback_event_builder_error(b, &key, &klen, detail, sizeof(detail));
+  for (size_t w = 0; w < sizeof(wordings) / sizeof(wordings[0]); w++)
+    if (wordings[w].st == st && strlen(wordings[w].key) == klen &&
+        memcmp(wordings[w].key, key, klen) == 0) {
+      say(err, err_size, "%s", wordings[w].text);
+      return st;
+    }
+  if (bad_time_text(key, klen, st, detail)) {
+    size_t n;
+    const char *v = cell(rec, index_of(cols, "order_time"), &n);
+    say(err, err_size,
+        "order_time: '%.*s' is not an RFC 3339 time with a UTC offset, such "
+        "as 2026-11-23T19:42:00+01:00, nor Unix seconds",
+        (int)(n < 64 ? n : 64), v);
+    return st;
+  }
+  const char *col = column_name(cols, key, klen);
+  const char *rest = after_key(detail, key, klen);
+  if (rest && names_it_again(rest, key, klen))
+    say(err, err_size, "%s", rest); /* "item: items: 'A:0:1': ..." */
+  else if (rest && col)
+    say(err, err_size, "%s: %s", col, rest);
+  else
+    say(err, err_size, "%s", detail);
+  return st;
+}
+
+/* A refund row needs its refund_id: without one its event id would be
+ * random, a new one each time the file is imported. */
+static int refund_without_id(const cashback__columns *cols,
+                             const cashback__csv_record *rec) {
+  size_t tn, rn;
+  const char *type = cell(rec, cols->type_at, &tn);
+  cell(rec, cols->refund_id_at, &rn);
+  return rn == 0 &&
+         cashback__ascii_ieq(type, tn,
+                             cashback_event_type_name(CASHBACK_EVENT_REFUND));
+}
+
+cashback_status cashback__import_row(cashback_client *client,
+                                     const cashback__columns *cols,
                                      const cashback__csv_record *rec,
                                      cashback_event **out, char *err,
                                      size_t err_size) {
@@ -269,45 +337,32 @@ cashback_status cashback__import_row(const cashback__columns *cols,
         cols->n_fields);
     return CASHBACK_E_FIELD;
   }
-  size_t n;
-  const char *type = cell(rec, cols->at[CASHBACK__COL_TYPE], &n);
-  cashback_event_type t;
-  if (word_is(type, n, "sale"))
-    t = CASHBACK_EVENT_SALE;
-  else if (word_is(type, n, "refund"))
-    t = CASHBACK_EVENT_REFUND;
-  else if (word_is(type, n, "cancel"))
-    t = CASHBACK_EVENT_CANCEL;
-  else if (word_is(type, n, "confirm"))
-    t = CASHBACK_EVENT_CONFIRM;
-  else {
-    say(err, err_size, "type: '%.*s' must be sale, refund, cancel or confirm",
-        (int)(n < 32 ? n : 32), type);
-    return CASHBACK_E_FIELD;
+  cashback_event_builder *b = cashback_event_builder_new(client);
+  if (!b) {
+    say(err, err_size, "import: out of memory");
+    return CASHBACK_E_NOMEM;
   }
-  char order[CASHBACK_ID_MAX + 2];
-  cell_str(rec, cols->at[CASHBACK__COL_ORDER_ID], order, sizeof(order));
-  cashback_event *ev = cashback_event_new(t, order);
-  if (!ev) {
-    if (order[0] == '\0' || strlen(order) > CASHBACK_ID_MAX ||
-        strpbrk(order, " \t"))
-      say(err, err_size,
-          "order_id: must be 1-64 printable ASCII characters, no space");
-    else
-      say(err, err_size, "order_id: invalid, or out of memory");
-    return CASHBACK_E_FIELD;
+  cashback_status st = CASHBACK_OK;
+  /* An empty cell is "not given", but for type and order_id, which the
+   * builder then refuses by name. */
+  for (size_t f = 0; st == CASHBACK_OK && f < rec->n; f++) {
+    size_t n;
+    const char *v = cell(rec, (int)f, &n);
+    if (n || (int)f == cols->type_at || (int)f == cols->order_id_at)
+      st = set_cell(client, b, &cols->col[f], v, n);
   }
-  cashback_status st = fill(cols, rec, ev, err, err_size);
-  if (st == CASHBACK_OK && t == CASHBACK_EVENT_REFUND) {
-    size_t rn;
-    cell(rec, cols->at[CASHBACK__COL_REFUND_ID], &rn);
-    if (rn == 0) {
-      say(err, err_size,
-          "refund_id: required for a refund in an import (it keeps the "
-          "refund's event id the same when the file is imported again)");
-      st = CASHBACK_E_FIELD;
-    }
+  cashback_event *ev = NULL;
+  if (st == CASHBACK_OK)
+    st = cashback_event_builder_finish(b, &ev);
+  if (st != CASHBACK_OK)
+    say_refused(b, cols, rec, err, err_size);
+  else if (refund_without_id(cols, rec)) {
+    say(err, err_size,
+        "refund_id: required for a refund in an import (it keeps the "
+        "refund's event id the same when the file is imported again)");
+    st = CASHBACK_E_FIELD;
   }
+  cashback_event_builder_free(b);
   if (st != CASHBACK_OK) {
     cashback_event_free(ev);
     return st;
@@ -326,6 +381,9 @@ static int fatal(cashback_status st) {
   case CASHBACK_E_CURRENCY:
   case CASHBACK_E_FIELD:
   case CASHBACK_E_TOO_BIG:
+  case CASHBACK_E_CLICK_NONE:
+  case CASHBACK_E_CLICK_EXPIRED:
+  case CASHBACK_E_CLICK_TAMPERED:
   case CASHBACK_E_CLICK_MALFORMED:
     return 0;
   default:
@@ -365,8 +423,8 @@ static void tell(importer *im, uint64_t line, cashback_status st,
     return;
   char type[16] = "", order[CASHBACK_ID_MAX + 2] = "";
   if (rec && im->have_header) {
-    cell_str(rec, im->cols.at[CASHBACK__COL_TYPE], type, sizeof(type));
-    cell_str(rec, im->cols.at[CASHBACK__COL_ORDER_ID], order, sizeof(order));
+    cell_str(rec, im->cols.type_at, type, sizeof(type));
+    cell_str(rec, im->cols.order_id_at, order, sizeof(order));
   }
   cashback_import_row row = {
       .size = sizeof(row),
@@ -391,7 +449,7 @@ static cashback_status one_row(importer *im, uint64_t line,
   cashback_event *ev = NULL;
   im->stats->rows++;
   cashback_status st =
-      cashback__import_row(&im->cols, rec, &ev, err, sizeof(err));
+      cashback__import_row(im->c, &im->cols, rec, &ev, err, sizeof(err));
   if (st == CASHBACK_OK) {
     st = im->flags & CASHBACK_IMPORT_DRY_RUN
              ? cashback_event_finalize(im->c, ev, id)

@@ -8,43 +8,42 @@
 
 #include <stddef.h>
 
-typedef enum cashback__column {
-  CASHBACK__COL_TYPE = 0,
-  CASHBACK__COL_ORDER_ID,
-  CASHBACK__COL_CLICK,
-  CASHBACK__COL_AMOUNT,
-  CASHBACK__COL_CURRENCY,
-  CASHBACK__COL_ORDER_TIME,
-  CASHBACK__COL_CUSTOMER,
-  CASHBACK__COL_VOUCHERS,
-  CASHBACK__COL_ITEMS,
-  CASHBACK__COL_REFUND_ID,
-  CASHBACK__COL_REASON,
-  CASHBACK__COL_TEST,
-  CASHBACK__COL_COUNT
+/* Longest field key a column maps to: "meta." and a metadata key. */
+#define CASHBACK__COLUMN_KEY_MAX (5 + CASHBACK_ID_MAX)
+
+/* One column: the field key of the vocabulary (docs/events.md) its cells
+ * are set under, and for a list column of the CSV's own (`vouchers`,
+ * `items`) the bytes that separate the values of one cell. */
+typedef struct cashback__column {
+  char key[CASHBACK__COLUMN_KEY_MAX + 1];
+  size_t key_len;
+  const char *split; /* NULL: the cell is one value */
 } cashback__column;
 
-/* Where each column is in a row: the field index, or -1 when absent. */
+/* The header: a column per field, and where type, order_id and refund_id
+ * are (the field index, or -1 when absent). */
 typedef struct cashback__columns {
-  int at[CASHBACK__COL_COUNT];
-  size_t n_meta;
-  int meta_at[CASHBACK__CSV_FIELDS_MAX];
-  char meta_key[CASHBACK__CSV_FIELDS_MAX][CASHBACK_ID_MAX + 1];
   size_t n_fields; /* fields in the header */
+  cashback__column col[CASHBACK__CSV_FIELDS_MAX];
+  int type_at, order_id_at, refund_id_at;
 } cashback__columns;
 
-/* Reads the header record: names are matched without regard to case or
+/* Reads the header record: a column is named by a field key of the
+ * vocabulary (meta.<key> included) or by one of the CSV's own names for a
+ * list (`vouchers`, `items`), matched without regard to case or
  * surrounding blanks. CASHBACK_E_FIELD with `err` naming the column when
  * one is unknown, repeated or unnamed, or type / order_id is missing. */
 cashback_status cashback__import_header(const cashback__csv_record *rec,
                                         cashback__columns *cols, char *err,
                                         size_t err_size);
 
-/* Builds the event of one data row. On failure `*out` is NULL and `err`
- * names the column; the status is the setter's (CASHBACK_E_FIELD,
- * CASHBACK_E_AMOUNT, ...). Checks what a setter can; completeness for the
- * type is left to cashback_event_finalize(). */
-cashback_status cashback__import_row(const cashback__columns *cols,
+/* Builds the event of one data row with the event builder, every cell set
+ * under its column's key (`client` verifies click handles). On failure
+ * `*out` is NULL and `err` names the column; the status is the builder's
+ * (CASHBACK_E_FIELD, CASHBACK_E_AMOUNT, ...). Completeness for the type is
+ * left to cashback_event_finalize(). */
+cashback_status cashback__import_row(cashback_client *client,
+                                     const cashback__columns *cols,
                                      const cashback__csv_record *rec,
                                      cashback_event **out, char *err,
                                      size_t err_size);

@@ -1,9 +1,10 @@
 /*
- * Fuzz target for the row mapping of sdk/cashback_import.c. The input is a
- * CSV file: its first record is the header, the others are rows. Checks:
+ * Fuzz target for the row mapping of sdk/cashback_import.c (columns onto
+ * the event builder). The input is a CSV file: its first record is the
+ * header, the others are rows. Checks:
  * a header is accepted or refused with a reason; a row gives an event or a
  * reason, never both; every event it gives finalizes and serializes (the
- * setters checked each field) unless finalize names a missing field, and
+ * builder checked each field) unless finalize names a missing field, and
  * the JSON of an event is a single object; a refund always has an id that
  * does not change when it is serialized again (it came from refund_id).
  */
@@ -48,13 +49,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       CHECK(st == CASHBACK_OK || (st == CASHBACK_E_FIELD && err[0]));
       if (st != CASHBACK_OK)
         break;
-      CHECK(cols->at[CASHBACK__COL_TYPE] >= 0 &&
-            cols->at[CASHBACK__COL_ORDER_ID] >= 0);
+      CHECK(cols->type_at >= 0 && cols->order_id_at >= 0);
       have_header = 1;
       continue;
     }
     cashback_event *ev = (cashback_event *)1;
-    cashback_status st = cashback__import_row(cols, rec, &ev, err, sizeof(err));
+    cashback_status st =
+        cashback__import_row(c, cols, rec, &ev, err, sizeof(err));
     if (st != CASHBACK_OK) {
       CHECK(ev == NULL && err[0]);
       continue;

@@ -22,7 +22,8 @@
 #  7. import: tests/cli/orders.csv with its bad rows (line numbers), exit 1;
 #     cells and file names with terminal escapes are shown printable;
 #     a re-import is only duplicates at the receiver; --dry-run, stdin,
-#     a bad header (1), a missing file (2)
+#     a bad header (1), a missing file (2); the vocabulary's keys as
+#     columns (customer unknown, amount_minor, Unix order_time)
 #  8. verify: python-made signatures valid (0); mismatch, unknown key,
 #     timestamp, malformed (1); --key-file; usage (2)
 #  8b. secrets off the command line: --connection-file (0600; refused at
@@ -484,6 +485,13 @@ run 2 "$CB" import a.csv b.csv; err "one file at a time ('b.csv' is extra)"
 run 1 "$CB" import --dry-run --quiet --json --no-progress "$tmp/esc.csv"
 out '"rows":2,"imported":0,"skipped":2,"dry_run":true'
 [ -s "$tmp/err" ] && fail "import --quiet printed: $(head -2 "$tmp/err")"
+# The columns are the keys of the event vocabulary (docs/events.md), each
+# cell set through the event builder: its values and its rules.
+printf 'type,order_id,click_token,amount_minor,currency,customer,voucher,order_time,utc_offset\nsale,7003,t,100,EUR,unknown,V1,1764000000,60\nsale,7004,t,100,EUR,,,,\n' >"$tmp/vocab.csv"
+run 0 "$CB" import --dry-run --no-progress "$tmp/vocab.csv"; out "2 rows, 2 valid"
+printf 'type,order_id,click,amount,amount_minor,currency\nsale,7005,t,1,100,EUR\n' >"$tmp/both.csv"
+run 1 "$CB" import --dry-run "$tmp/both.csv"
+err "both.csv:2: skipped (order 7005): amount_minor: give amount or amount_minor, not both"
 
 # 8. Verify --------------------------------------------------------------
 printf '{"protocol":1,"merchant_id":"shop-42","events":[]}' >"$tmp/body"

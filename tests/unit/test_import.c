@@ -2,6 +2,7 @@
  * text, and whole files into a temporary spool. */
 #include "tests.h"
 
+#include "cashback_fields.h"
 #include "cashback_import.h"
 #include "fixture.h"
 
@@ -37,14 +38,19 @@ START_TEST(header_columns) {
                           "click\n",
                           &cols, err, sizeof(err)),
                    CASHBACK_OK);
-  ck_assert_int_eq(cols.at[CASHBACK__COL_TYPE], 0);
-  ck_assert_int_eq(cols.at[CASHBACK__COL_ORDER_ID], 1);
-  ck_assert_int_eq(cols.at[CASHBACK__COL_AMOUNT], 2);
-  ck_assert_int_eq(cols.at[CASHBACK__COL_CLICK], 5);
-  ck_assert_int_eq(cols.at[CASHBACK__COL_ITEMS], -1);
-  ck_assert_uint_eq(cols.n_meta, 1);
-  ck_assert_str_eq(cols.meta_key[0], "channel");
-  ck_assert_int_eq(cols.meta_at[0], 4);
+  ck_assert_int_eq(cols.type_at, 0);
+  ck_assert_int_eq(cols.order_id_at, 1);
+  ck_assert_str_eq(cols.col[0].key, "type");
+  ck_assert_str_eq(cols.col[1].key, "order_id");
+  ck_assert_str_eq(cols.col[2].key, "amount");
+  ck_assert_str_eq(cols.col[3].key, "currency");
+  ck_assert_str_eq(cols.col[5].key, "click");
+  ck_assert_int_eq(cols.refund_id_at, -1);
+  for (size_t f = 0; f < cols.n_fields; f++) /* no items column */
+    ck_assert_str_ne(cols.col[f].key, "item");
+  /* The metadata column: its key as written after "meta.". */
+  ck_assert_str_eq(cols.col[4].key, "meta.channel");
+  ck_assert_uint_eq(cols.col[4].key_len, 12);
   ck_assert_uint_eq(cols.n_fields, 6);
 
   static const struct {
@@ -68,21 +74,23 @@ START_TEST(header_columns) {
 END_TEST
 
 /* The event of `row` under `hdr`, as JSON for merchant shop-42 at a fixed
- * time; NULL and `err` filled when the row is refused. */
+ * time (that client verifies click handles); NULL and `err` filled when the row
+ * is refused. */
 static char *row_json(const char *hdr, const char *row, cashback_status *st,
                       char *err, size_t size) {
   cashback__columns cols;
   ck_assert_int_eq(header(hdr, &cols, err, size), CASHBACK_OK);
+  int64_t now = 1795459317;
+  cashback_client *c = fixture_client("shop-42", &now);
   cashback__csv_record *r = parse_one(row);
   cashback_event *ev = NULL;
-  *st = cashback__import_row(&cols, r, &ev, err, size);
+  *st = cashback__import_row(c, &cols, r, &ev, err, size);
   free(r);
   if (*st != CASHBACK_OK) {
     ck_assert_ptr_null(ev);
+    cashback_client_free(c);
     return NULL;
   }
-  int64_t now = 1795459317;
-  cashback_client *c = fixture_client("shop-42", &now);
   char *json = NULL;
   size_t len;
   *st = cashback_event_to_json(c, ev, &json, &len);
@@ -211,6 +219,137 @@ START_TEST(row_errors_are_printable) {
                   err, sizeof(err));
   ck_assert_ptr_null(json);
   ck_assert_ptr_nonnull(strstr(err, "'2026\\x1b[2J'"));
+}
+END_TEST
+
+/* The columns are the vocabulary's keys (docs/events.md): every key of the
+ * table names a column, whatever its case, and each cell is set under it. */
+START_TEST(columns_are_the_vocabulary) {
+  cashback__columns cols;
+  char err[CASHBACK_ERROR_MAX + 1];
+  for (size_t i = 0; cashback__field_at(i); i++) {
+    const char *name = cashback__field_at(i)->name;
+    char hdr[128];
+    if (strcmp(name, "type") == 0 || strcmp(name, "order_id") == 0)
+      continue;
+    snprintf(hdr, sizeof(hdr), "type,order_id,%s%s\n", name,
+             strcmp(name, "meta.") == 0 ? "k" : "");
+    ck_assert_msg(header(hdr, &cols, err, sizeof(err)) == CASHBACK_OK, "%s: %s",
+                  name, err);
+  }
+  cashback_status st;
+  char *json =
+      row_json("TYPE,order_id,currency,Amount_Minor,click_token,voucher,ITEM,"
+               "order_time,utc_offset,meta.k\n",
+               "sale,1,EUR,4990,tok_v,V1,A-1:1:49.90,1764000000,60,v\n", &st,
+               err, sizeof(err));
+  ck_assert_msg(json != NULL, "%s", err);
+  ck_assert_msg(
+      strstr(json, "\"order_time\":\"2025-11-24T17:00:00+01:00\",\"click\":{"
+                   "\"token\":\"tok_v\"},\"amount\":4990,\"currency\":\"EUR\","
+                   "\"vouchers\":[\"V1\"],\"items\":[{\"sku\":\"A-1\","
+                   "\"quantity\":1,\"unit_price\":4990}],\"metadata\":{\"k\":"
+                   "\"v\"}}") != NULL,
+      "%s", json);
+  cashback_free(json);
+  /* The vocabulary's rules hold in a file too: one of click or click_token,
+   * an amount in one unit. */
+  json = row_json("type,order_id,currency,amount,amount_minor,click\n",
+                  "sale,1,EUR,49.90,4990,t\n", &st, err, sizeof(err));
+  ck_assert_ptr_null(json);
+  ck_assert_int_eq(st, CASHBACK_E_FIELD);
+  ck_assert_str_eq(err, "amount_minor: give amount or amount_minor, not both");
+  /* A detail names the field once, by the column's name: the event's own
+   * message for item and voucher, the click column for a bare token. */
+  static const struct {
+    const char *hdr, *row, *err;
+  } named[] = {
+      {"type,order_id,currency,item\n", "sale,1,EUR,A:0:1\n",
+       "items: 'A:0:1': the quantity '0' must be"},
+      {"type,order_id,voucher\n", "sale,1,a b\n", "vouchers[0]: must be"},
+      {"type,order_id,vouchers\n", "sale,1,a b \xc3\xa9\n",
+       "vouchers[2]: must be"},
+      {"type,order_id,click\n", "sale,1,bad token!\n", "click: must be 1-128"},
+      {"type,order_id,click_token\n", "sale,1,bad token!\n",
+       "click: must be 1-128"},
+      {"type,order_id,click\n", "sale,1,\"t t\"\n", "click: must be 1-128"},
+  };
+  for (size_t i = 0; i < sizeof named / sizeof named[0]; i++) {
+    json = row_json(named[i].hdr, named[i].row, &st, err, sizeof(err));
+    ck_assert_ptr_null(json);
+    ck_assert_msg(strncmp(err, named[i].err, strlen(named[i].err)) == 0,
+                  "%s: got '%s'", named[i].row, err);
+  }
+  char row[256];
+  snprintf(row, sizeof(row), "sale,1,%0129d\n", 0);
+  json = row_json("type,order_id,click\n", row, &st, err, sizeof(err));
+  ck_assert_ptr_null(json);
+  ck_assert_str_eq(err, "click: the value is longer than 128 bytes");
+  /* An unknown column lists the keys, and the CSV's own names. */
+  ck_assert_int_eq(header("type,order_id,colour\n", &cols, err, sizeof(err)),
+                   CASHBACK_E_FIELD);
+  ck_assert_str_eq(err, "header: unknown column 'colour' (known: type, "
+                        "order_id, currency, amount, amount_minor, click, "
+                        "click_token, voucher, customer, item, order_time, "
+                        "utc_offset, refund_id, reason, test, vouchers, items, "
+                        "and meta.<key>)");
+}
+END_TEST
+
+/* Drift from the vocabulary (issue 11): the customer "unknown" that every
+ * other mapping accepts was refused by the importer. */
+START_TEST(customer_unknown_accepted) {
+  char err[CASHBACK_ERROR_MAX + 1] = "";
+  cashback_status st;
+  char *json = row_json(FULL_HEADER, "sale,1,t,1,EUR,,Unknown,,,,,,\n", &st,
+                        err, sizeof(err));
+  ck_assert_msg(json != NULL, "%s", err);
+  ck_assert_ptr_null(strstr(json, "\"customer\"")); /* the default: not sent */
+  cashback_free(json);
+}
+END_TEST
+
+/* A click column holding a click handle (the signed cookie value that
+ * cashback_capture() sets) was stored as a bare token: the sale carried
+ * the whole handle as its token, without landing parameter and capture
+ * time. Now the handle is verified and the event keeps all three. */
+START_TEST(click_handle_verified) {
+  int64_t landed = 1795459317 - 3600; /* an hour before row_json's now */
+  cashback_client *c = fixture_client("shop-42", &landed);
+  cashback_cookie ck = {.size = sizeof(ck)};
+  ck_assert_int_eq(cashback_capture_parts(c, "cb_click=tok_h1", 15, &ck),
+                   CASHBACK_OK);
+  cashback_client_free(c);
+  char row[512], err[CASHBACK_ERROR_MAX + 1] = "";
+  snprintf(row, sizeof(row), "sale,1,%s,1,EUR,,,,,,,,\n", ck.value);
+  cashback_status st;
+  char *json = row_json(FULL_HEADER, row, &st, err, sizeof(err));
+  ck_assert_msg(json != NULL, "%s", err);
+  ck_assert_msg(strstr(json, "\"click\":{\"token\":\"tok_h1\",\"source\":"
+                             "\"cb_click\",\"captured_at\":"
+                             "\"2026-11-23T17:41:57Z\"}") != NULL,
+                "%s", json);
+  cashback_free(json);
+
+  /* Tampered with (a digit of the MAC changed): the row is refused. */
+  char bad[sizeof(ck.value)];
+  snprintf(bad, sizeof(bad), "%s", ck.value);
+  char *mac = strchr(strchr(bad, '.') + 1, '.') + 1;
+  *mac = *mac == '0' ? '1' : '0';
+  snprintf(row, sizeof(row), "sale,1,%s,1,EUR,,,,,,,,\n", bad);
+  json = row_json(FULL_HEADER, row, &st, err, sizeof(err));
+  ck_assert_ptr_null(json);
+  ck_assert_int_eq(st, CASHBACK_E_CLICK_TAMPERED);
+  ck_assert_msg(strncmp(err, "click: the click handle is not valid", 36) == 0,
+                "%s", err);
+
+  /* A bare token shaped like a handle (tokens may hold dots) stays the
+   * bare token it is. */
+  json = row_json(FULL_HEADER, "sale,1,1.a.b.c.d,1,EUR,,,,,,,,\n", &st, err,
+                  sizeof(err));
+  ck_assert_msg(json != NULL, "%s", err);
+  ck_assert_ptr_nonnull(strstr(json, "\"click\":{\"token\":\"1.a.b.c.d\"}"));
+  cashback_free(json);
 }
 END_TEST
 
@@ -671,6 +810,9 @@ TCase *cashback_test_import(void) {
   tcase_add_test(tc, rows_as_events);
   tcase_add_test(tc, bad_rows_name_the_column);
   tcase_add_test(tc, row_errors_are_printable);
+  tcase_add_test(tc, columns_are_the_vocabulary);
+  tcase_add_test(tc, customer_unknown_accepted);
+  tcase_add_test(tc, click_handle_verified);
   tcase_add_test(tc, item_text);
   tcase_add_test(tc, import_file);
   tcase_add_test(tc, import_whole_file_errors);
