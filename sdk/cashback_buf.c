@@ -96,3 +96,16 @@ char *cashback__buf_detach(cashback__buf *b, size_t *len) {
   b->cap = 0;
   return p;
 }
+
+void *cashback__grow(void *items, size_t n, size_t *cap, size_t size,
+                     size_t first) {
+  if (n < *cap)
+    return items;
+  size_t nc = *cap ? *cap * 2 : first;
+  if (nc <= *cap || nc > SIZE_MAX / size)
+    return NULL;
+  void *p = realloc(items, nc * size);
+  if (p)
+    *cap = nc;
+  return p;
+}

@@ -32,4 +32,12 @@ cashback_status cashback__buf_vaddf(cashback__buf *b, const char *fmt,
  * NULL on success: an empty buffer yields "". */
 char *cashback__buf_detach(cashback__buf *b, size_t *len);
 
+/* Room for one more element in an array of `n` used and `*cap` allocated
+ * elements of `size` bytes at `items` (NULL when `*cap` is 0): when full,
+ * reallocated to twice `*cap` (`first` the first time). Returns the array
+ * (maybe moved; `*cap` updated), or NULL when out of memory (or past
+ * SIZE_MAX bytes), `items` then unchanged and still the caller's. */
+void *cashback__grow(void *items, size_t n, size_t *cap, size_t size,
+                     size_t first);
+
 #endif

@@ -1,5 +1,6 @@
 /* The spool's list of deferred events; see cashback_deferred.h. */
 #include "cashback_deferred.h"
+#include "cashback_buf.h"
 #include "cashback_ascii.h"
 #include "cashback_record.h"
 
@@ -57,14 +58,11 @@ cashback_status cashback__deferred_add(cashback__deferred *d, const char *id,
   if (d->n >= CASHBACK__DEFERRED_MAX ||
       d->bytes + ENTRY_COST(event_len) > CASHBACK__DEFERRED_MAX_BYTES)
     return CASHBACK_E_SPOOL_FULL;
-  if (d->n == d->cap) {
-    size_t cap = d->cap ? d->cap * 2 : 16;
-    cashback__deferred_entry *e = realloc(d->e, cap * sizeof(*e));
-    if (!e)
-      return CASHBACK_E_NOMEM;
-    d->e = e;
-    d->cap = cap;
-  }
+  cashback__deferred_entry *e =
+      cashback__grow(d->e, d->n, &d->cap, sizeof(*e), 16);
+  if (!e)
+    return CASHBACK_E_NOMEM;
+  d->e = e;
   cashback__deferred_entry *x = &d->e[d->n];
   memset(x, 0, sizeof(*x));
   x->event = malloc(event_len);

@@ -4,6 +4,7 @@
  * type and fixes the event id (the idempotency key, see docs/protocol.md).
  */
 #include "cashback_event.h"
+#include "cashback_buf.h"
 #include "cashback_ascii.h"
 #include "cashback_core.h"
 #include "cashback_crypto.h"
@@ -525,14 +526,11 @@ static cashback_status add_item(cashback_event *ev, const char *sku,
         "items[%zu]: the event would pass %d bytes serialized (the "
         "cap of one event; %zu items fit so far)",
         i, CASHBACK__EVENT_JSON_MAX, i);
-  if (ev->n_items == ev->cap_items) {
-    size_t cap = ev->cap_items ? ev->cap_items * 2 : 4;
-    item *p = realloc(ev->items, cap * sizeof(*p));
-    if (!p)
-      return cashback__event_fail(ev, CASHBACK_E_NOMEM, "items: out of memory");
-    ev->items = p;
-    ev->cap_items = cap;
-  }
+  item *p =
+      cashback__grow(ev->items, ev->n_items, &ev->cap_items, sizeof(*p), 4);
+  if (!p)
+    return cashback__event_fail(ev, CASHBACK_E_NOMEM, "items: out of memory");
+  ev->items = p;
   item it = {0};
   cashback__ascii_copy(it.sku, sizeof(it.sku), sku, sku_len);
   it.quantity = quantity;

@@ -360,14 +360,11 @@ static void seen_add(cashback__quarantine_seen *seen, const char *name,
                      size_t len) {
   if (len >= sizeof(seen->names[0]))
     return;
-  if (seen->n == seen->cap) {
-    size_t cap = seen->cap ? seen->cap * 2 : 32;
-    char(*q)[48] = realloc(seen->names, cap * sizeof(*q));
-    if (!q)
-      return; /* then it may be stored twice, never lost */
-    seen->names = q;
-    seen->cap = cap;
-  }
+  char(*q)[48] =
+      cashback__grow(seen->names, seen->n, &seen->cap, sizeof(*q), 32);
+  if (!q)
+    return; /* then it may be stored twice, never lost */
+  seen->names = q;
   memcpy(seen->names[seen->n], name, len);
   seen->names[seen->n][len] = '\0';
   seen->n++;

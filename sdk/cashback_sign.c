@@ -201,26 +201,34 @@ cashback_status cashback__sig_parse(const char *h, size_t len,
  * Public API
  * --------------------------------------------------------------------- */
 
+/* A caller's key: `key_id` and `secret` (NUL-terminated) checked
+ * (cashback__id_valid(), cashback__secret_valid()) and copied into `*k`,
+ * its unused bytes zero. -1 when either is NULL or invalid (`*k` then all
+ * zero). The caller wipes `*k`. */
+static int key_make(cashback__key *k, const char *key_id, const char *secret) {
+  memset(k, 0, sizeof *k);
+  if (key_id == NULL || secret == NULL)
+    return -1;
+  size_t id_len = strnlen(key_id, CASHBACK_ID_MAX + 1);
+  size_t secret_len = strnlen(secret, CASHBACK__SECRET_MAX + 1);
+  if (!cashback__id_valid(key_id, id_len) ||
+      !cashback__secret_valid(secret, secret_len))
+    return -1;
+  memcpy(k->id, key_id, id_len);
+  memcpy(k->secret, secret, secret_len);
+  return 0;
+}
+
 cashback_status cashback_sign(const char *key_id, const char *secret,
                               int64_t timestamp, const void *body,
                               size_t body_len, char *buf, size_t size) {
   cashback__key key;
-  size_t id_len, secret_len;
-  cashback_status st;
-
   if (buf != NULL && size > 0)
     buf[0] = '\0';
-  if (key_id == NULL || secret == NULL || buf == NULL || size == 0)
+  if (buf == NULL || size == 0 || key_make(&key, key_id, secret) != 0)
     return CASHBACK_E_INVALID_ARGUMENT;
-  id_len = strnlen(key_id, CASHBACK_ID_MAX + 1);
-  secret_len = strnlen(secret, CASHBACK__SECRET_MAX + 1);
-  if (!cashback__id_valid(key_id, id_len) ||
-      !cashback__secret_valid(secret, secret_len))
-    return CASHBACK_E_INVALID_ARGUMENT;
-  memset(&key, 0, sizeof key);
-  memcpy(key.id, key_id, id_len);
-  memcpy(key.secret, secret, secret_len);
-  st = cashback__sign_header(&key, 1, timestamp, body, body_len, buf, size);
+  cashback_status st =
+      cashback__sign_header(&key, 1, timestamp, body, body_len, buf, size);
   cashback__wipe(&key, sizeof key);
   return st;
 }
@@ -242,27 +250,22 @@ void cashback_verifier_free(cashback_verifier *v) {
 cashback_status cashback_verifier_add_key(cashback_verifier *v,
                                           const char *key_id,
                                           const char *secret) {
-  size_t id_len, secret_len, i;
-
-  if (v == NULL || key_id == NULL || secret == NULL)
+  cashback__key key;
+  if (v == NULL || key_make(&key, key_id, secret) != 0)
     return CASHBACK_E_INVALID_ARGUMENT;
-  id_len = strnlen(key_id, CASHBACK_ID_MAX + 1);
-  secret_len = strnlen(secret, CASHBACK__SECRET_MAX + 1);
-  if (!cashback__id_valid(key_id, id_len) ||
-      !cashback__secret_valid(secret, secret_len))
-    return CASHBACK_E_INVALID_ARGUMENT;
-  for (i = 0; i < v->n; i++)
-    if (strcmp(v->keys[i].id, key_id) == 0)
-      break;
-  if (i == v->n) {
-    if (v->n == VERIFIER_KEYS_MAX)
-      return CASHBACK_E_TOO_BIG;
-    v->n++;
+  size_t i = 0;
+  while (i < v->n && strcmp(v->keys[i].id, key.id) != 0)
+    i++;
+  cashback_status st = CASHBACK_OK;
+  if (i == v->n && v->n == VERIFIER_KEYS_MAX)
+    st = CASHBACK_E_TOO_BIG;
+  else {
+    v->n += i == v->n;
+    cashback__wipe(&v->keys[i], sizeof v->keys[i]);
+    v->keys[i] = key;
   }
-  cashback__wipe(&v->keys[i], sizeof v->keys[i]);
-  memcpy(v->keys[i].id, key_id, id_len);
-  memcpy(v->keys[i].secret, secret, secret_len);
-  return CASHBACK_OK;
+  cashback__wipe(&key, sizeof key);
+  return st;
 }
 
 cashback_status cashback_verifier_set_tolerance(cashback_verifier *v,

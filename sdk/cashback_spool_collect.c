@@ -5,6 +5,7 @@
  * stamp taken when it begins; and the batch itself.
  */
 #include "cashback_spool_internal.h"
+#include "cashback_buf.h"
 #include "cashback_record.h"
 
 #include <errno.h>
@@ -56,14 +57,11 @@ static void batch_reset(cashback__batch *b) {
 
 static cashback_status add_seg(cashback__batch *b, const char *name,
                                uint64_t start, int closed) {
-  if (b->nsegs == b->segcap) {
-    size_t nc = b->segcap ? b->segcap * 2 : 8;
-    cashback__batch_seg *p = realloc(b->segs, nc * sizeof(*p));
-    if (!p)
-      return CASHBACK_E_NOMEM;
-    b->segs = p;
-    b->segcap = nc;
-  }
+  cashback__batch_seg *p =
+      cashback__grow(b->segs, b->nsegs, &b->segcap, sizeof(*p), 8);
+  if (!p)
+    return CASHBACK_E_NOMEM;
+  b->segs = p;
   cashback__batch_seg *g = &b->segs[b->nsegs++];
   memset(g, 0, sizeof(*g));
   snprintf(g->name, sizeof(g->name), "%s", name);
@@ -78,25 +76,21 @@ static cashback_status add_item(cashback__batch *b, size_t seg,
                                 uint64_t end, int64_t time_ms, uint64_t stamp) {
   if (b->n > 0 && b->data.len + len > b->max_bytes)
     return CASHBACK_E_TOO_BIG; /* the batch is full */
-  if (b->n == b->cap) {
-    size_t nc = b->cap ? b->cap * 2 : 64;
-    cashback__batch_item *p = realloc(b->items, nc * sizeof(*p));
-    if (!p)
-      return CASHBACK_E_NOMEM;
-    b->items = p;
-    b->cap = nc;
-  }
+  cashback__batch_item *p =
+      cashback__grow(b->items, b->n, &b->cap, sizeof(*p), 64);
+  if (!p)
+    return CASHBACK_E_NOMEM;
+  b->items = p;
   size_t off = b->data.len;
   cashback_status st = cashback__buf_add(&b->data, payload, len);
   if (st != CASHBACK_OK)
     return st;
-  cashback__batch_item *it = &b->items[b->n++];
-  it->seg = seg;
-  it->end = end;
-  it->off = off;
-  it->len = len;
-  it->time_ms = time_ms;
-  it->stamp = stamp;
+  b->items[b->n++] = (cashback__batch_item){.seg = seg,
+                                            .end = end,
+                                            .off = off,
+                                            .len = len,
+                                            .time_ms = time_ms,
+                                            .stamp = stamp};
   return CASHBACK_OK;
 }
 

@@ -34,19 +34,26 @@ static int cmp_names(const void *a, const void *b) {
   return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* The spool directory for readdir(), opened through its descriptor (the
+ * directory the spool holds, whatever its path names now); NULL on
+ * failure. */
+static DIR *open_dir(cashback__spool *s) {
+  int fd =
+      openat(s->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+  DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+  if (!d && fd >= 0)
+    close(fd);
+  return d;
+}
+
 /* Segment names, sorted (oldest first). Caller frees each and the array. */
 cashback_status cashback__spool_list_segments(cashback__spool *s, char ***out,
                                               size_t *count) {
   *out = NULL;
   *count = 0;
-  int fd =
-      openat(s->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-  DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-  if (!d) {
-    if (fd >= 0)
-      close(fd);
+  DIR *d = open_dir(s);
+  if (!d)
     return CASHBACK_E_IO;
-  }
   char **names = NULL;
   size_t n = 0, cap = 0;
   cashback_status st = CASHBACK_OK;
@@ -54,16 +61,12 @@ cashback_status cashback__spool_list_segments(cashback__spool *s, char ***out,
   while ((de = readdir(d))) {
     if (!cashback__spool_is_segment(de->d_name, NULL))
       continue;
-    if (n == cap) {
-      size_t nc = cap ? cap * 2 : 16;
-      char **p = realloc(names, nc * sizeof(*p));
-      if (!p) {
-        st = CASHBACK_E_NOMEM;
-        break;
-      }
-      names = p;
-      cap = nc;
+    char **p = cashback__grow(names, n, &cap, sizeof(*p), 16);
+    if (!p) {
+      st = CASHBACK_E_NOMEM;
+      break;
     }
+    names = p;
     if (!(names[n] = strdup(de->d_name))) {
       st = CASHBACK_E_NOMEM;
       break;
@@ -72,9 +75,7 @@ cashback_status cashback__spool_list_segments(cashback__spool *s, char ***out,
   }
   closedir(d);
   if (st != CASHBACK_OK) {
-    for (size_t i = 0; i < n; i++)
-      free(names[i]);
-    free(names);
+    cashback__spool_free_names(names, n);
     return st;
   }
   if (n)
@@ -154,14 +155,9 @@ int cashback__spool_open_segment(cashback__spool *s, const char *name,
  * writer renames its new segment within microseconds. */
 #define ORPHAN_AGE_S 60
 void cashback__spool_reclaim_orphans(cashback__spool *s) {
-  int fd =
-      openat(s->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-  DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-  if (!d) {
-    if (fd >= 0)
-      close(fd);
+  DIR *d = open_dir(s);
+  if (!d)
     return;
-  }
   time_t now = time(NULL);
   struct dirent *de;
   while ((de = readdir(d))) {

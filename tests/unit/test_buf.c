@@ -1,6 +1,7 @@
 #include "cashback_buf.h"
 #include "tests.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -58,10 +59,40 @@ START_TEST(detach_hands_over) {
 }
 END_TEST
 
+/* cashback__grow(): room for one more, doubling from `first`; the content
+ * kept; a size past SIZE_MAX refused with the array and its cap unchanged. */
+START_TEST(grow_makes_room_for_one_more) {
+  int *a = NULL;
+  size_t n = 0, cap = 0;
+  for (int i = 0; i < 100; i++) {
+    int *p = cashback__grow(a, n, &cap, sizeof(*p), 4);
+    ck_assert_ptr_nonnull(p);
+    a = p;
+    a[n++] = i;
+    ck_assert_uint_ge(cap, n);
+  }
+  ck_assert_uint_eq(cap, 128); /* 4, 8, ..., 128 */
+  for (int i = 0; i < 100; i++)
+    ck_assert_int_eq(a[i], i);
+  /* Not full: the same array, the cap unchanged. */
+  ck_assert_ptr_eq(cashback__grow(a, 50, &cap, sizeof(*a), 4), a);
+  ck_assert_uint_eq(cap, 128);
+  /* Twice the cap would pass SIZE_MAX bytes. */
+  size_t huge = SIZE_MAX / 2 + 1;
+  ck_assert_ptr_null(cashback__grow(a, huge, &huge, 1, 4));
+  ck_assert_uint_eq(huge, SIZE_MAX / 2 + 1);
+  ck_assert_ptr_null(cashback__grow(a, 128, &cap, SIZE_MAX / 200, 4));
+  ck_assert_uint_eq(cap, 128);
+  ck_assert_int_eq(a[99], 99);
+  free(a);
+}
+END_TEST
+
 TCase *cashback_test_buf(void) {
   TCase *tc = tcase_create("buf");
   tcase_add_test(tc, grows_and_terminates);
   tcase_add_test(tc, cap_is_enforced_and_content_kept);
   tcase_add_test(tc, detach_hands_over);
+  tcase_add_test(tc, grow_makes_room_for_one_more);
   return tc;
 }

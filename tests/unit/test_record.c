@@ -123,6 +123,40 @@ START_TEST(v2_round_trip_and_versions) {
 }
 END_TEST
 
+/* peek reads only the header, of either version: SHORT until the length
+ * is there, then header and len known, SHORT until the whole header is
+ * there, then OK with the time and stamp (the payload never read). */
+START_TEST(peek_reads_the_header_of_either_version) {
+  uint8_t v1[256], v2[256];
+  size_t n1 = make(v1, "{\"id\":\"x\"}", 5);
+  cashback__record_header_v2(v2, 10, 9, 77, 0); /* CRC not checked */
+  struct {
+    const uint8_t *p;
+    size_t header;
+    int64_t time_ms;
+    uint64_t stamp;
+  } rec[] = {{v1, CASHBACK__RECORD_HEADER, 5, 0},
+             {v2, CASHBACK__RECORD_HEADER_V2, 9, 77}};
+  for (size_t r = 0; r < 2; r++)
+    for (size_t cut = 0; cut <= rec[r].header; cut++) {
+      cashback__record_info ri = {0};
+      cashback__rec want =
+          cut < rec[r].header ? CASHBACK__REC_SHORT : CASHBACK__REC_OK;
+      ck_assert_int_eq(cashback__record_peek(rec[r].p, cut, &ri), want);
+      ck_assert_uint_eq(ri.header, cut >= 8 ? rec[r].header : 0);
+      ck_assert_uint_eq(ri.len, cut >= 8 ? 10 : 0);
+      ck_assert_int_eq(ri.time_ms,
+                       want == CASHBACK__REC_OK ? rec[r].time_ms : 0);
+      ck_assert_uint_eq(ri.stamp, want == CASHBACK__REC_OK ? rec[r].stamp : 0);
+    }
+  cashback__record_info ri;
+  ck_assert_int_eq(cashback__record_peek((const uint8_t *)"CBX1", 4, &ri),
+                   CASHBACK__REC_CORRUPT);
+  ck_assert_int_eq(cashback__record_decode(v1, n1 - 1, &(size_t){0}, NULL),
+                   CASHBACK__REC_SHORT);
+}
+END_TEST
+
 TCase *cashback_test_record(void) {
   TCase *tc = tcase_create("record");
   tcase_add_test(tc, round_trip);
@@ -131,5 +165,6 @@ TCase *cashback_test_record(void) {
   tcase_add_test(tc, bad_lengths_are_corrupt);
   tcase_add_test(tc, resync_finds_the_next_record);
   tcase_add_test(tc, v2_round_trip_and_versions);
+  tcase_add_test(tc, peek_reads_the_header_of_either_version);
   return tc;
 }
