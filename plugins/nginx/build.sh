@@ -1,0 +1,31 @@
+#!/bin/sh
+# Builds ngx_http_cashback_module.so against Debian's nginx-dev, Debian's
+# own recipe for third-party modules (/usr/share/nginx/src, conf_flags:
+# --with-compat, the flags /usr/sbin/nginx was built with), out of the
+# nginx tree: nginx's configure runs in OUT through links to the tree, so
+# nothing is written into /usr/share/nginx/src.
+#   build.sh NGINX_SRC MODULE_DIR OUT INCLUDE_DIR LIB_DIR RPATH
+set -eu
+src=$1 mod=$2 out=$3 inc=$4 lib=$5 rpath=$6
+tree=$out/nginx-tree
+mkdir -p "$tree"
+for f in auto src configure conf_flags; do
+  [ -e "$tree/$f" ] || ln -s "$src/$f" "$tree/$f"
+done
+# configure again only when the module's config file changed.
+if [ ! -f "$tree/objs/Makefile" ] || [ "$mod/config" -nt "$tree/objs/Makefile" ]; then
+  CASHBACK_NGX_INCS=$inc
+  CASHBACK_NGX_LIBS="-L$lib -lcashback -Wl,-rpath,$rpath"
+  export CASHBACK_NGX_INCS CASHBACK_NGX_LIBS
+  (cd "$tree" && bash -c '. ./conf_flags && exec ./configure \
+      --with-cc-opt="-fPIC -Wextra -Wno-unused-parameter" \
+      --with-ld-opt=-fPIC "${NGX_CONF_FLAGS[@]}" --add-dynamic-module="$0" \
+      --builddir=objs' "$mod") >"$out/nginx-configure.log" 2>&1 || {
+    tail -20 "$out/nginx-configure.log" >&2
+    echo "nginx: configure failed, see $out/nginx-configure.log" >&2
+    exit 1
+  }
+fi
+make -s -C "$tree" -f objs/Makefile modules
+cp "$tree/objs/ngx_http_cashback_module.so" "$out/ngx_http_cashback_module.so.tmp"
+mv "$out/ngx_http_cashback_module.so.tmp" "$out/ngx_http_cashback_module.so"

@@ -1,0 +1,652 @@
+#!/usr/bin/env python3
+"""The nginx module under a real /usr/sbin/nginx, against cashback-sandbox.
+
+Called by tests/scripts/nginx.sh. Everything on 127.0.0.1, in WORK: the
+sandbox (the network), a python3 http.server backend (a proxied
+application, also behind proxy_cache and proxy_hide_header), PHP under
+php-fpm (FastCGI), and nginx (two workers) with a generated
+self-contained configuration (`nginx -p WORK -c ...`, all *_temp_path in
+WORK). Checks:
+  1. configtest: the test configuration is valid; a bad directive value, a
+     bad configuration file and an incomplete one fail `nginx -t`, naming
+     the directive and the reason, never the secret;
+  2. landing with a click (200, 301 from a server-level `return 301`, 404,
+     a proxy_cache hit): the cookie is set exactly once, with
+     Cache-Control: private; no click, no cookie;
+  3. $cashback_click (the handle) reaches the proxied application through
+     proxy_set_header, also on the landing request itself;
+     $cashback_click_token is the bare token; a client's own click header
+     is never passed on;
+  4. paid orders (proxied): the header is gone from the response, the sale
+     is delivered (the sandbox verifies it) with the click's capture time;
+     a sale naming no click gets the cookie's; two events in one response
+     both delivered; a reload gives the same event id (one order, a
+     duplicate counted);
+  5. the header where reporting is off: removed, not reported; with
+     proxy_hide_header: still consumed and reported;
+  6. a payment webhook with no cookie but click=<handle>: delivered with
+     the landing's capture time;
+  7. PHP through php-fpm: the handle in $_SERVER (fastcgi_param) and as
+     HTTP_X_CASHBACK_CLICK, not the client's; two header() events both
+     delivered; not reported where off;
+  8. the failure policy, with a spool at its cap (spool_max_bytes,
+     cashback_sender off): the 503 location answers 503 (the application's
+     body dropped), the pass location answers as the application did and
+     logs why, the header removed from both;
+  9. `nginx -s reload` during a load of paid orders: every order answered
+     2xx arrives exactly once.
+Every process it starts is stopped on exit; every wait is bounded.
+
+Usage: nginx_e2e.py WORK MODULE SANDBOX NGINX
+"""
+import http.client
+import json
+import os
+import pwd
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+
+WORK, MODULE, SANDBOX, NGINX = sys.argv[1:5]
+SECRET = "s3cr3t-for-nginx-tests-00001"
+procs = []
+passed = 0
+
+
+def fail(what, detail=""):
+    print("nginx: FAIL: %s %s" % (what, detail))
+    for name in ("error.log", "sandbox.log"):
+        path = os.path.join(WORK, name)
+        if os.path.exists(path):
+            print("--- %s (last 30 lines)" % name)
+            with open(path, errors="replace") as f:
+                print("".join(f.readlines()[-30:]), end="")
+    stop_all()
+    sys.exit(1)
+
+
+def check(cond, what, detail=""):
+    global passed
+    if not cond:
+        fail(what, detail)
+    passed += 1
+    print("ok %d - %s" % (passed, what))
+
+
+def stop(p, grace=10):
+    if p.poll() is None:
+        try:
+            os.killpg(p.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        try:
+            p.wait(grace)
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait(5)
+    if p in procs:
+        procs.remove(p)
+
+
+def stop_all():
+    for p in list(procs):
+        stop(p, 5)
+
+
+def start(argv, **kw):
+    p = subprocess.Popen(argv, start_new_session=True, **kw)
+    procs.append(p)
+    return p
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def wait_for(cond, what, seconds=20):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        v = cond()
+        if v:
+            return v
+        time.sleep(0.1)
+    fail("timed out waiting for " + what)
+
+
+def request(port, path, headers=None):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
+    conn.request("GET", path, headers=headers or {})
+    r = conn.getresponse()
+    body = r.read().decode("utf-8", "replace")
+    conn.close()
+    return r.status, r.getheaders(), body
+
+
+def header_values(headers, name):
+    return [v for k, v in headers if k.lower() == name.lower()]
+
+
+def cookies_of(headers):
+    return [v for v in header_values(headers, "Set-Cookie")
+            if v.startswith("cashback_click=")]
+
+
+def listening(port):
+    try:
+        socket.create_connection(("127.0.0.1", port), 0.5).close()
+        return True
+    except OSError:
+        return False
+
+
+def log_text():
+    try:
+        with open(os.path.join(WORK, "error.log"), errors="replace") as f:
+            return f.read()
+    except OSError:
+        return ""
+
+
+# --- the sandbox, the backend, php-fpm ---------------------------------------
+os.chmod(WORK, 0o755)
+run_as = None
+if os.geteuid() == 0:
+    try:
+        run_as = pwd.getpwnam("nobody")
+    except KeyError:
+        fail("running as root, and no user nobody for nginx's workers")
+
+
+def own_dir(name):
+    path = os.path.join(WORK, name)
+    os.mkdir(path, 0o700)
+    if run_as:
+        os.chown(path, run_as.pw_uid, run_as.pw_gid)
+    return path
+
+
+spool = own_dir("spool")
+db = os.path.join(WORK, "sandbox.db")
+portfile = os.path.join(WORK, "sandbox.port")
+start([SANDBOX, "--merchant", "shop-42:k1:" + SECRET, "--listen",
+       "127.0.0.1:0", "--port-file", portfile, "--db", db, "--log",
+       os.path.join(WORK, "sandbox.log"), "--max-seconds", "100"])
+wait_for(lambda: os.path.exists(portfile) and open(portfile).read().strip(),
+         "the sandbox's port file", 10)
+sandbox_port = int(open(portfile).read())
+
+
+def write_secret(path, text):
+    with open(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
+        f.write(text)
+
+
+conf = os.path.join(WORK, "cashback.conf")
+CONF_TEXT = ("merchant_id = shop-42\nkey_id = k1\nsecret = %s\n"
+             "endpoint = http://127.0.0.1:%d/cashback/v1/events\n"
+             "spool_dir = %s\n" % (SECRET, sandbox_port, spool))
+write_secret(conf, CONF_TEXT)
+
+backend_port = free_port()
+backend = os.path.join(WORK, "backend.py")
+with open(backend, "w") as f:
+    f.write(r'''
+import sys, urllib.parse
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from socketserver import ThreadingMixIn
+
+class Server(ThreadingMixIn, HTTPServer):
+    daemon_threads = True
+
+class App(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.0"
+
+    def log_message(self, *a):
+        pass
+
+    def do_GET(self):
+        u = urllib.parse.urlsplit(self.path)
+        q = dict(urllib.parse.parse_qsl(u.query))
+        click = self.headers.get("X-Cashback-Click", "")
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        if "order" in q:
+            self.send_header("X-Cashback-Event",
+                             "type=sale;order_id=%s;amount=19.90;currency=EUR;"
+                             "click=%s" % (q["order"], q.get("click", click)))
+        if "bare" in q:
+            self.send_header("X-Cashback-Event",
+                             "type=sale;order_id=%s;amount=9.90;currency=EUR"
+                             % q["bare"])
+        if "fill" in q:
+            self.send_header("X-Cashback-Event",
+                             "type=sale;order_id=fill-%s;amount=1.00;"
+                             "currency=EUR;click_token=fill;meta.pad=%s"
+                             % (q["fill"], "0" * 4000))
+        self.end_headers()
+        self.wfile.write(("click=%s\n" % click).encode())
+
+Server(("127.0.0.1", int(sys.argv[1])), App).serve_forever()
+''')
+start([sys.executable, backend, str(backend_port)])
+wait_for(lambda: listening(backend_port), "the backend", 10)
+
+htdocs = os.path.join(WORK, "htdocs")
+os.mkdir(htdocs)
+with open(os.path.join(htdocs, "landing.html"), "w") as f:
+    f.write("<p>landing</p>\n")
+PHP_FPM = os.environ.get("PHP_FPM", "/usr/sbin/php-fpm8.2")
+fpm_port = None
+if os.access(PHP_FPM, os.X_OK):
+    SHOP_PHP = r'''<?php
+$click = $_SERVER['CASHBACK_CLICK'] ?? '';
+if (isset($_GET['order']))
+    header('X-Cashback-Event: type=sale;order_id=' . (int)$_GET['order']
+           . ';amount=39.90;currency=EUR;click=' . $click, false);
+if (isset($_GET['bare']))
+    header('X-Cashback-Event: type=sale;order_id=' . (int)$_GET['bare']
+           . ';amount=5.00;currency=EUR', false);
+header('Content-Type: text/plain');
+echo "click=$click\n";
+echo "header=" . ($_SERVER['HTTP_X_CASHBACK_CLICK'] ?? '') . "\n";
+'''
+    os.mkdir(os.path.join(htdocs, "php"))
+    for name in ("shop.php", "quiet.php"):
+        with open(os.path.join(htdocs, "php", name), "w") as f:
+            f.write(SHOP_PHP)
+    fpm_port = free_port()
+    fpm_conf = os.path.join(WORK, "php-fpm.conf")
+    with open(fpm_conf, "w") as f:
+        f.write("[global]\npid = %s/php-fpm.pid\nerror_log = %s/php-fpm.log\n"
+                "daemonize = no\n[shop]\nlisten = 127.0.0.1:%d\n"
+                "pm = static\npm.max_children = 2\n"
+                % (WORK, WORK, fpm_port))
+        if run_as:
+            f.write("user = %s\ngroup = %d\n" % (run_as.pw_name,
+                                                   run_as.pw_gid))
+    start([PHP_FPM, "-n", "-F", "-y", fpm_conf])
+    wait_for(lambda: listening(fpm_port), "php-fpm", 10)
+else:
+    print("nginx: note: no %s (Debian php8.2-fpm): the PHP checks are "
+          "skipped" % PHP_FPM)
+for d in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi", "cache"):
+    own_dir("tmp-" + d)
+
+
+def write_conf(path, port, port301, merchant=None, extra_http="",
+               extra_server="", sender="on"):
+    b = "http://127.0.0.1:%d" % backend_port
+    php = ""
+    if fpm_port:
+        fcgi = ("fastcgi_pass 127.0.0.1:%d;\n"
+                "fastcgi_param SCRIPT_FILENAME $document_root"
+                "$fastcgi_script_name;\n"
+                "fastcgi_param QUERY_STRING $query_string;\n"
+                "fastcgi_param REQUEST_METHOD $request_method;\n"
+                "fastcgi_param CASHBACK_CLICK $cashback_click;\n"
+                "fastcgi_param HTTP_X_CASHBACK_CLICK $cashback_click;\n"
+                % fpm_port)
+        php = ("location = /php/shop.php { %s cashback_report on; }\n"
+               "location = /php/quiet.php { %s }\n" % (fcgi, fcgi))
+    text = """
+load_module %(module)s;
+daemon off;
+master_process on;
+worker_processes 2;
+pid %(work)s/nginx.pid;
+error_log %(work)s/error.log info;
+%(user)s
+events { worker_connections 512; }
+http {
+  access_log off;
+  client_body_temp_path %(work)s/tmp-client_body;
+  proxy_temp_path %(work)s/tmp-proxy;
+  fastcgi_temp_path %(work)s/tmp-fastcgi;
+  uwsgi_temp_path %(work)s/tmp-uwsgi;
+  scgi_temp_path %(work)s/tmp-scgi;
+  proxy_cache_path %(work)s/tmp-cache keys_zone=land:1m;
+  cashback_config_file %(merchant)s;
+  cashback_sender %(sender)s;
+  proxy_set_header X-Cashback-Click $cashback_click;
+  proxy_buffer_size 16k;
+  proxy_buffers 8 16k;
+  proxy_busy_buffers_size 32k;
+  %(extra_http)s
+  server {
+    listen 127.0.0.1:%(port301)d;
+    return 301 http://127.0.0.1:%(port)d/landing.html;
+  }
+  server {
+    listen 127.0.0.1:%(port)d;
+    root %(htdocs)s;
+    location / { }
+    location = /token { default_type text/plain;
+                        return 200 "token=$cashback_click_token\\n"; }
+    location /app/ { proxy_pass %(b)s; cashback_report on; }
+    location /quiet/ { proxy_pass %(b)s/app/; }
+    location /hidden/ { proxy_pass %(b)s/app/; cashback_report on;
+                        proxy_hide_header X-Cashback-Event; }
+    location /cached/ { proxy_pass %(b)s/app/; proxy_cache land;
+                        proxy_cache_valid 200 1m;
+                        add_header X-Cache $upstream_cache_status; }
+    location /hook/ { proxy_pass %(b)s/app/; cashback_report on;
+                      cashback_on_failure 503; }
+    %(php)s
+    %(extra_server)s
+  }
+}
+""" % {"module": MODULE, "work": WORK, "merchant": merchant or conf,
+       "user": "user %s %s;" % (run_as.pw_name, "nogroup") if run_as
+       else "", "port": port, "port301": port301, "htdocs": htdocs,
+       "b": b, "php": php, "extra_http": extra_http,
+       "extra_server": extra_server, "sender": sender}
+    with open(path, "w") as f:
+        f.write(text)
+
+
+def nginx_argv(path, *more):
+    return [NGINX, "-p", WORK + "/", "-c", path, "-e",
+            os.path.join(WORK, "error.log")] + list(more)
+
+
+def events_of(order):
+    try:
+        c = sqlite3.connect("file:%s?mode=ro" % db, uri=True, timeout=5)
+        try:
+            rows = c.execute("SELECT id, raw FROM events WHERE order_id = ?",
+                             (order,)).fetchall()
+        finally:
+            c.close()
+    except sqlite3.Error:
+        return []
+    return [(i, json.loads(raw)) for i, raw in rows]
+
+
+def sales(order):
+    return [(i, e) for i, e in events_of(order) if e["type"] == "sale"]
+
+
+def duplicates():
+    c = sqlite3.connect("file:%s?mode=ro" % db, uri=True, timeout=5)
+    try:
+        return c.execute("SELECT COALESCE(SUM(duplicates), 0) FROM batches"
+                         ).fetchone()[0]
+    finally:
+        c.close()
+
+
+def iso(t):
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+
+
+def handle_time(h):
+    return int(h.split(".")[1])
+
+
+def start_nginx(path, port, name):
+    log = open(os.path.join(WORK, "nginx-%s.out" % name), "w")
+    p = start(nginx_argv(path), stdout=log, stderr=subprocess.STDOUT)
+    log.close()
+    wait_for(lambda: listening(port) or p.poll() is not None,
+             "nginx (%s) to listen" % name, 15)
+    return p
+
+
+# --- 1. configtest -------------------------------------------------------------
+def configtest(merchant=None, extra_server=""):
+    path = os.path.join(WORK, "t.conf")
+    write_conf(path, free_port(), free_port(), merchant,
+               extra_server=extra_server)
+    r = subprocess.run(nginx_argv(path, "-t"), capture_output=True,
+                       text=True, timeout=30)
+    return r.returncode, r.stdout + r.stderr
+
+
+rc, out = configtest()
+check(rc == 0, "configtest: the test configuration is valid", out)
+rc, out = configtest(extra_server="location /x { cashback_on_failure 502; }")
+check(rc != 0 and "cashback_on_failure" in out and '"502"' in out
+      and "t.conf:" in out,
+      "configtest: a bad cashback_on_failure is refused, naming it and "
+      "where", out)
+rc, out = configtest(extra_server="location /y { cashback_report maybe; }")
+check(rc != 0 and "cashback_report" in out and "maybe" in out,
+      "configtest: a bad cashback_report is refused, naming it", out)
+bad = os.path.join(WORK, "bad.conf")
+write_secret(bad, "merchant_id = shop-42\nsecret = %s\nmerchnt = x\n" % SECRET)
+rc, out = configtest(bad)
+check(rc != 0 and "cashback_config_file" in out and "merchnt" in out
+      and SECRET not in out,
+      "configtest: an unknown key in the file fails, naming directive, "
+      "file and key, not the secret", out)
+incomplete = os.path.join(WORK, "incomplete.conf")
+write_secret(incomplete, "merchant_id = shop-42\n")
+rc, out = configtest(incomplete)
+check(rc != 0 and "cashback_config_file" in out,
+      "configtest: an incomplete configuration fails, naming the directive",
+      out)
+
+# --- 2-7 ------------------------------------------------------------------------
+port, port301 = free_port(), free_port()
+main_conf = os.path.join(WORK, "nginx.conf")
+write_conf(main_conf, port, port301)
+ngx = start_nginx(main_conf, port, "main")
+check(ngx.poll() is None, "nginx runs with the module, two workers")
+
+landed = {}
+for p_, path_, status, tok in ((port, "/landing.html", 200, "tokA"),
+                               (port301, "/anything", 301, "tokB"),
+                               (port, "/nothing-here", 404, "tokC")):
+    st, hs, _ = request(p_, "%s?cb_click=%s" % (path_, tok))
+    sc = cookies_of(hs)
+    cc = ",".join(header_values(hs, "Cache-Control"))
+    check(st == status and len(sc) == 1 and cc == "private",
+          "landing %d sets the cookie once, Cache-Control: private" % status,
+          "%d %r" % (st, hs))
+    landed[status] = sc[0].split(";")[0]
+cookie = landed[200]
+st, hs, _ = request(port, "/landing.html")
+check(not cookies_of(hs), "no click, no cookie", repr(hs))
+st, hs, _ = request(port, "/cached/echo?cb_click=tokE")
+st, hs, _ = request(port, "/cached/echo?cb_click=tokE")
+check(header_values(hs, "X-Cache") == ["HIT"] and len(cookies_of(hs)) == 1
+      and header_values(hs, "Cache-Control") == ["private"],
+      "a proxy_cache hit on the landing page still sets the cookie",
+      repr(hs))
+
+st, _, body = request(port, "/app/echo?cb_click=tokD")
+check(st == 200 and body.startswith("click=1.") and
+      body.strip().endswith(".tokD"),
+      "the proxied application sees the click it lands with", body)
+st, _, body = request(port, "/app/echo", {"Cookie": cookie})
+handle = body[len("click="):].strip()
+check(handle.startswith("1.") and handle.endswith(".tokA"),
+      "$cashback_click: the proxied application gets the cookie's handle",
+      body)
+st, _, body = request(port, "/token", {"Cookie": "x=1; " + cookie})
+check(body == "token=tokA\n", "$cashback_click_token is the bare token", body)
+st, _, body = request(port, "/app/echo",
+                      {"X-Cashback-Click": "1.1.forged.cb_click.x"})
+check(st == 200 and body == "click=\n",
+      "a client's click header is not passed on", body)
+st, _, body = request(port, "/app/echo",
+                      {"X-Cashback-Click": "forged", "Cookie": cookie})
+check(body == "click=%s\n" % handle,
+      "... it is replaced by the verified one", body)
+
+# paid orders
+for path_, order, what in (("/app/paid?order=1001", "1001", "proxied"),
+                           ("/hidden/paid?order=1002", "1002",
+                            "proxy_hide_header"),
+                           ("/quiet/paid?order=1003", "1003",
+                            "reporting off"),
+                           ("/app/two?order=1004&bare=1005", "1004",
+                            "two events")):
+    st, hs, body = request(port, path_, {"Cookie": cookie})
+    check(st == 200 and not header_values(hs, "X-Cashback-Event")
+          and body == "click=%s\n" % handle,
+          "paid order (%s): 200, the application's body, the report header "
+          "removed" % what, "%d %r %r" % (st, hs, body))
+time.sleep(1.1)  # the webhook's capture time must not be "now"
+st, hs, body = request(port, "/hook/paid?order=1006&click=%s" % handle)
+check(st == 200 and not header_values(hs, "X-Cashback-Event"),
+      "webhook without cookie, click=<handle>: 200, header removed",
+      "%d %r" % (st, hs))
+for order, what in (("1001", "the proxied sale"),
+                    ("1002", "the proxy_hide_header sale"),
+                    ("1004", "the first of two events"),
+                    ("1005", "the second, naming no click: the cookie's"),
+                    ("1006", "the webhook's sale")):
+    evs = wait_for(lambda: sales(order), what)
+    ev = evs[0][1]
+    check(len(evs) == 1 and ev["click"]["token"] == "tokA"
+          and ev["click"]["captured_at"] == iso(handle_time(handle)),
+          "%s is delivered once, with the click and its capture time" % what,
+          repr(evs))
+first_id = sales("1001")[0][0]
+dups = duplicates()
+st, hs, _ = request(port, "/app/paid?order=1001", {"Cookie": cookie})
+check(st == 200 and not header_values(hs, "X-Cashback-Event"),
+      "thank-you page reloaded")
+wait_for(lambda: duplicates() > dups, "the reload's duplicate")
+evs = sales("1001")
+check(len(evs) == 1 and evs[0][0] == first_id,
+      "the reload is the same event id, counted once", repr(evs))
+check(not events_of("1003"),
+      "the event where reporting is off was not reported")
+
+if fpm_port:
+    st, _, body = request(port, "/php/quiet.php",
+                          {"Cookie": cookie, "X-Cashback-Click": "forged"})
+    check(st == 200 and body == "click=%s\nheader=%s\n" % (handle, handle),
+          "PHP (php-fpm) gets the handle in $_SERVER and as the header, not "
+          "the client's", "%d %r" % (st, body))
+    st, hs, _ = request(port, "/php/shop.php?order=1030&bare=1031",
+                        {"Cookie": cookie})
+    check(st == 200 and not header_values(hs, "X-Cashback-Event"),
+          "PHP paid order with two header() events: 200, both removed",
+          "%d %r" % (st, hs))
+    st, hs, _ = request(port, "/php/quiet.php?order=1032", {"Cookie": cookie})
+    check(st == 200 and not header_values(hs, "X-Cashback-Event"),
+          "PHP where reporting is off: header removed")
+    for order in ("1030", "1031"):
+        evs = wait_for(lambda: sales(order), "PHP order %s" % order)
+        check(len(evs) == 1 and evs[0][1]["click"]["token"] == "tokA",
+              "PHP order %s delivered with the click" % order, repr(evs))
+    check(not events_of("1032"), "PHP's event where off not reported")
+
+# --- 9. nginx -s reload during a load -------------------------------------------
+RELOAD_ORDERS = 300
+orders = list(range(5000, 5000 + RELOAD_ORDERS))
+status = {}
+lock = threading.Lock()
+
+
+def client():
+    while True:
+        with lock:
+            if not orders:
+                return
+            order = orders.pop(0)
+        try:
+            st, hs, _ = request(port, "/app/paid?order=%d" % order,
+                                {"Cookie": cookie})
+            if header_values(hs, "X-Cashback-Event"):
+                st = -2
+        except (OSError, http.client.HTTPException):
+            st = -1
+        with lock:
+            status[order] = st
+
+
+threads = [threading.Thread(target=client) for _ in range(4)]
+for t in threads:
+    t.start()
+reloads = 0
+while any(t.is_alive() for t in threads) and reloads < 5:
+    time.sleep(0.1)
+    subprocess.run(nginx_argv(main_conf, "-s", "reload"), timeout=20,
+                   capture_output=True)
+    reloads += 1
+for t in threads:
+    t.join(40)
+ok = [o for o, s in status.items() if 200 <= s < 300]
+check(len(status) == RELOAD_ORDERS and len(ok) == RELOAD_ORDERS
+      and reloads >= 2,
+      "reload: %d paid orders during %d reloads, all answered 2xx"
+      % (len(status), reloads),
+      repr(sorted((o, s) for o, s in status.items() if not 200 <= s < 300)))
+
+
+def counts():
+    c = sqlite3.connect("file:%s?mode=ro" % db, uri=True, timeout=5)
+    try:
+        rows = c.execute("SELECT order_id, COUNT(*) FROM events WHERE type = "
+                         "'sale' AND CAST(order_id AS INTEGER) BETWEEN 5000 "
+                         "AND 5999 GROUP BY order_id").fetchall()
+    finally:
+        c.close()
+    return {int(o): n for o, n in rows}
+
+
+wait_for(lambda: len(counts()) >= RELOAD_ORDERS, "every reload order", 30)
+time.sleep(0.5)
+cs = counts()
+check(sorted(cs) == sorted(ok) and set(cs.values()) == {1},
+      "reload: every order arrived exactly once, nothing lost",
+      repr([o for o in ok if cs.get(o) != 1]))
+text = log_text()
+check("[alert]" not in text and "[crit]" not in text and SECRET not in text,
+      "the error log has no alert, no crit and no secret",
+      "\n".join(l for l in text.splitlines() if "[alert]" in l
+                or "[crit]" in l)[-2000:])
+stop(ngx)
+
+# --- 8. the failure policy, with a full spool -----------------------------------
+spool_full = own_dir("spool-full")
+full = os.path.join(WORK, "full.conf")
+write_secret(full, CONF_TEXT.replace("spool_dir = %s\n" % spool,
+                                     "spool_dir = %s\n" % spool_full)
+             + "spool_max_bytes = 64k\n")
+fport, fport301 = free_port(), free_port()
+full_nginx = os.path.join(WORK, "nginx-full.conf")
+write_conf(full_nginx, fport, fport301, full, sender="off")
+ngx = start_nginx(full_nginx, fport, "full")
+check(ngx.poll() is None, "full spool: nginx runs, no sender")
+FULL = "the spool is full"
+fills = refused = 0
+while refused < 3 and fills < 64:
+    before = log_text().count(FULL)
+    st, hs, _ = request(fport, "/app/fill?fill=%d" % fills)
+    if st != 200 or header_values(hs, "X-Cashback-Event"):
+        fail("filling the spool: %d %r" % (st, hs))
+    refused = refused + 1 if log_text().count(FULL) > before else 0
+    fills += 1
+check(refused == 3, "full spool: the spool reached its cap (%d events)"
+      % (fills - 3))
+before = log_text().count(FULL)
+st, hs, body = request(fport, "/hook/paid?order=1007&click=%s" % handle)
+check(st == 503 and not header_values(hs, "X-Cashback-Event")
+      and "click=" not in body and log_text().count(FULL) == before + 1,
+      "full spool: the 503 location answers 503, header removed, the "
+      "application's body dropped", "%d %r %r" % (st, hs, body))
+st, hs, body = request(fport, "/app/paid?order=1008", {"Cookie": cookie})
+check(st == 200 and not header_values(hs, "X-Cashback-Event")
+      and body == "click=%s\n" % handle
+      and log_text().count(FULL) == before + 2,
+      "full spool: the pass location answers as the application did, "
+      "header removed, and logs", "%d %r %r" % (st, hs, body))
+text = log_text()
+check("event not stored: the spool is full" in text and SECRET not in text,
+      "full spool: the log line says why, without the secret")
+stop(ngx)
+stop_all()
+print("%d passed, 0 failed" % passed)
