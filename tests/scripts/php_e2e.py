@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
-"""End-to-end run of samples/php under a real PHP web server (php -S).
+"""End-to-end run of samples/php under a real PHP web server (php -S, or
+php-fpm and mod_php from tests/scripts/php_servers.py).
 
-Called by tests/scripts/php.sh, which starts the test receiver and the
-server (cashback.auto_capture=1) and stops them. Drives a shopper: landing
-with a click token, checkout, thank-you page, a reload of it, a refund,
-with tests/receiver/receiver.py checking every signature; flushes with
-samples/php/flush.php between steps, as cron would.
+Called by tests/scripts/php.sh and php_servers.py, which start the test
+receiver and the server (cashback.auto_capture=1) and stop them. Drives a
+shopper: landing with a click token, checkout, thank-you page, a reload of
+it, a refund, a cancel, with tests/receiver/receiver.py checking every
+signature; flushes with samples/php/flush.php between steps, as cron would.
 
 Usage: php_e2e.py SHOP_URL RECEIVER_URL STORE_FILE SHOP_DATA -- FLUSH_COMMAND...
 Prints "N passed, 0 failed"; exits 1 on the first failed check.
@@ -188,6 +189,17 @@ def main():
     check(last.get("type") == "refund" and last.get("amount") == 1000 and
           last.get("order_id") == order,
           "the refund event carries 10.00 EUR", json.dumps(last))
+
+    # 9. The order is cancelled from the back office: the cancel arrives.
+    status, _, body = get(shop, "/admin.php?action=cancel&order=%s" % order)
+    check(status == 200 and "cashback event" in body, "cancel reported", body)
+    rc, out = flush(flush_cmd)
+    st = stats(receiver)
+    check(rc == 0 and st["accepted"] == 3 and st["rejected"] == 0,
+          "cancel delivered", json.dumps(st)[:400])
+    last = stored(store)[-1]
+    check(last.get("type") == "cancel" and last.get("order_id") == order,
+          "the cancel event names the order", json.dumps(last))
 
     print("%d passed, 0 failed" % passed)
 
