@@ -258,9 +258,10 @@ static cashback_status set_click(cashback__fields *x, const char *key,
   cashback_status st = cashback_click_verify(x->client, v, n, &click);
   if (st != CASHBACK_OK) {
     char why[CASHBACK_ERROR_MAX + 1];
-    if (cashback_client_last_error(x->client, why, sizeof(why)) !=
-            CASHBACK_OK ||
-        !why[0])
+    /* The verifier's own reason; its status is the failure's, so only an
+     * empty detail falls back to the status's text. */
+    (void)cashback_client_last_error(x->client, why, sizeof(why));
+    if (!why[0])
       cashback__printablef(why, sizeof(why), "%s", cashback_strerror(st));
     return cashback__fields_fail(
         x, st == CASHBACK_E_CLICK_NONE ? CASHBACK_E_CLICK_MALFORMED : st,

@@ -535,11 +535,15 @@ START_TEST(click_handle_verified_like_the_cookie) {
   *mac = orig == 'a' ? 'b' : 'a';
   snprintf(text, sizeof(text), "type=sale;order_id=9;click=%s", handle);
   refused_s(c, text, CASHBACK_E_CLICK_TAMPERED, "click: the click handle");
+  /* The verifier's own reason, not the status's generic text (the old
+   * code took the reason's status for a failure to read it). */
+  refused_s(c, text, CASHBACK_E_CLICK_TAMPERED, "signature does not match");
   *mac = orig;
   /* Past the attribution window. */
   t += 400 * 86400;
   snprintf(text, sizeof(text), "type=sale;order_id=9;click=%s", handle);
   refused_s(c, text, CASHBACK_E_CLICK_EXPIRED, "click: the click handle");
+  refused_s(c, text, CASHBACK_E_CLICK_EXPIRED, "attribution window is");
   cashback_client_free(c);
 }
 END_TEST
