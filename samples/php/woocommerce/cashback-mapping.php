@@ -2,14 +2,27 @@
 /*
  * WooCommerce order -> libcashback event array. Plain PHP, no WordPress
  * call: it only reads the WC_Order / WC_Order_Refund getters, so that it can
- * be tested without WordPress (tests/scripts/php.sh runs
- * test-mapping.php against a fake WC_Order).
+ * be tested without WordPress (test-mapping.php, and tests/ of this plugin,
+ * run it against stubs of WC_Order).
  *
  * Money: WooCommerce hands out totals as floats or float-like strings. They
  * are rounded here to the shop's decimals, as WooCommerce itself rounds
  * them, and passed on as integer minor units ('amount_minor'): the
  * extension refuses floats.
+ *
+ * What is reported: the sale is the order's product lines after discounts,
+ * without tax, shipping and fees (what the commission is on). Refunds are
+ * reported on the same basis (see cashback_wc_refund_minor()).
  */
+
+defined('ABSPATH') || exit;
+
+/* Order meta kept by the plugin (all through the WC_Order API: HPOS-safe). */
+const CASHBACK_WC_META_CLICK = '_cashback_click';        /* click handle, at checkout */
+const CASHBACK_WC_META_SALE = '_cashback_sale';          /* event id of the reported sale */
+const CASHBACK_WC_META_SALE_MINOR = '_cashback_sale_minor'; /* its amount, minor units */
+const CASHBACK_WC_META_REFUNDS = '_cashback_refunds';    /* refund id => net minor units reported */
+const CASHBACK_WC_META_ENDED = '_cashback_ended';        /* 'cancelled' or 'refunded': no confirm */
 
 /* A WooCommerce money value in minor units, at $decimals places. */
 function cashback_wc_minor($value, int $decimals): int
@@ -27,17 +40,77 @@ function cashback_wc_cut(string $text, int $n): string
 /* Did this order come through the cashback network? */
 function cashback_wc_is_cashback_order($order): bool
 {
-    return (string)$order->get_meta('_cashback_click') !== '';
+    return (string)$order->get_meta(CASHBACK_WC_META_CLICK) !== '';
+}
+
+/* The net refunds already reported for $order, in minor units. */
+function cashback_wc_refunded_minor($order): int
+{
+    $done = $order->get_meta(CASHBACK_WC_META_REFUNDS);
+    return is_array($done) ? (int)array_sum($done) : 0;
+}
+
+/* round($a * $b / $c) for non-negative ints, $c > 0, without floats. */
+function cashback_wc_muldiv(int $a, int $b, int $c): int
+{
+    if ($a <= intdiv(PHP_INT_MAX, max(1, $b))) {
+        return intdiv($a * $b + intdiv($c, 2), $c);
+    }
+    return (int)round($a / $c * $b);     /* beyond 9e18: never for real money */
+}
+
+/*
+ * The refund's value on the sale's basis (net of tax and shipping), in
+ * minor units, before it is capped by what is left of the sale.
+ *  - A refund with a split (refunded lines, tax or shipping: what the
+ *    order screen makes when lines are refunded): its total less its tax
+ *    and shipping.
+ *  - A refund of a plain amount (no split: the amount field alone, the
+ *    order set to "Refunded", most gateways' refunds): the same share of
+ *    the net sale as the amount is of the order's gross total.
+ */
+function cashback_wc_refund_minor($order, $refund, int $decimals): int
+{
+    $gross = abs(cashback_wc_minor($refund->get_total(), $decimals));
+    $tax = abs(cashback_wc_minor($refund->get_total_tax(), $decimals));
+    $shipping = abs(cashback_wc_minor($refund->get_shipping_total(), $decimals));
+    $lines = method_exists($refund, 'get_items') ? count($refund->get_items('line_item')) : 0;
+    if ($lines > 0 || $tax > 0 || $shipping > 0) {
+        return max(0, $gross - $tax - $shipping);
+    }
+    $sale = (int)$order->get_meta(CASHBACK_WC_META_SALE_MINOR);
+    $total = method_exists($order, 'get_total') ? cashback_wc_minor($order->get_total(), $decimals) : 0;
+    if ($sale <= 0 || $total <= 0) {
+        return $gross;                  /* nothing to scale by: as entered */
+    }
+    return cashback_wc_muldiv($gross, $sale, $total);
+}
+
+/* Is $order refunded in whole (WooCommerce's own totals)? */
+function cashback_wc_fully_refunded($order, int $decimals): bool
+{
+    if (method_exists($order, 'get_status') && $order->get_status() === 'refunded') {
+        return true;
+    }
+    if (!method_exists($order, 'get_total_refunded') || !method_exists($order, 'get_total')) {
+        return false;
+    }
+    $total = cashback_wc_minor($order->get_total(), $decimals);
+    return $total > 0 && cashback_wc_minor($order->get_total_refunded(), $decimals) >= $total;
 }
 
 /*
  * The event array for Cashback\sale(), refund(), cancel() or confirm(), or
  * null when there is nothing to report (an order that did not come through
- * the network, a refund of shipping or tax only).
+ * the network, a refund of shipping or tax only, a refund beyond the sale).
  *   $type      'sale', 'refund', 'cancel' or 'confirm'
  *   $order     WC_Order
  *   $refund    WC_Order_Refund, for 'refund'
  *   $decimals  the shop's price decimals (wc_get_price_decimals())
+ * A refund is capped by what is left of the reported sale (order meta
+ * _cashback_sale_minor less _cashback_refunds), and a refund that leaves
+ * the order refunded in whole is exactly what is left: a full gross refund
+ * equals the net sale.
  */
 function cashback_wc_event(string $type, $order, $refund = null, int $decimals = 2): ?array
 {
@@ -47,7 +120,7 @@ function cashback_wc_event(string $type, $order, $refund = null, int $decimals =
     $event = ['order_id' => (string)$order->get_id()];
     switch ($type) {
     case 'sale':
-        $event['click'] = (string)$order->get_meta('_cashback_click');
+        $event['click'] = (string)$order->get_meta(CASHBACK_WC_META_CLICK);
         $event['currency'] = $order->get_currency();
         $total = 0;
         $items = [];
@@ -83,10 +156,13 @@ function cashback_wc_event(string $type, $order, $refund = null, int $decimals =
         return $event;
     case 'refund':
         // Refund totals are negative in WooCommerce; the network wants the
-        // refunded value without tax and shipping.
-        $net = abs(cashback_wc_minor($refund->get_total(), $decimals))
-             - abs(cashback_wc_minor($refund->get_total_tax(), $decimals))
-             - abs(cashback_wc_minor($refund->get_shipping_total(), $decimals));
+        // refunded value on the sale's basis.
+        $net = cashback_wc_refund_minor($order, $refund, $decimals);
+        $sale = $order->get_meta(CASHBACK_WC_META_SALE_MINOR);
+        if ($sale !== '' && $sale !== null) {
+            $left = max(0, (int)$sale - cashback_wc_refunded_minor($order));
+            $net = cashback_wc_fully_refunded($order, $decimals) ? $left : min($net, $left);
+        }
         if ($net <= 0) {
             return null;
         }

@@ -1,11 +1,13 @@
 <?php
 /*
- * Tests the WooCommerce sample WITHOUT WordPress or WooCommerce, which cannot
- * run here: WC_Order, WC_Order_Refund, their items and the few WordPress
- * functions the plugin calls are FAKES below, with the same getters. They
- * check the mapping (cashback-mapping.php) and the hook wiring
- * (cashback-woocommerce.php) against the real cashback extension, whose
- * default client php.ini points at a test spool (tests/scripts/php.sh).
+ * Tests the WooCommerce plugin's mapping WITHOUT WordPress or WooCommerce,
+ * which cannot run here: WC_Order, WC_Order_Refund and their items are
+ * FAKES below, with the same getters. They check the mapping
+ * (cashback-mapping.php) against the real cashback extension, whose default
+ * client php.ini points at a test spool (tests/scripts/php.sh and
+ * tests/scripts/woocommerce.sh run it), and that a report that fails is
+ * logged with error_log() when WooCommerce's logger is not there. The hooks
+ * are tested against stubs of WooCommerce in tests/test-plugin.php.
  * Prints "N passed, N failed".
  */
 
@@ -80,18 +82,7 @@ function as_schedule_single_action(int $when, string $hook, array $args): int
 }
 
 /* ---- checks ----------------------------------------------------------- */
-$passed = $failed = 0;
-function check(bool $ok, string $what, $detail = null): void
-{
-    global $passed, $failed;
-    if ($ok) {
-        $passed++;
-        echo "ok - $what\n";
-    } else {
-        $failed++;
-        echo "FAIL - $what ", $detail === null ? '' : json_encode($detail), "\n";
-    }
-}
+require __DIR__ . '/tests/check.php';
 
 require __DIR__ . '/cashback-mapping.php';
 
@@ -146,35 +137,43 @@ foreach (['sale' => $sale, 'refund' => $r] as $type => $ev) {
     }
 }
 
-// The plugin's hooks, fired as WooCommerce would.
+// A plain-amount refund (no tax split: the amount field alone) of an order
+// whose sale was reported: its share of the net sale, capped by what is left.
+final class FakeTotals   /* what the refund mapping reads of the order besides FakeOrder */
+{
+    public function __construct(public FakeOrder $o, public string $total, public string $refunded,
+                                public string $status = 'processing') {}
+    public function __call($m, $a) { return $this->o->$m(...$a); }
+    public function get_total() { return $this->total; }
+    public function get_total_refunded() { return $this->refunded; }
+    public function get_status() { return $this->status; }
+}
+$order->update_meta_data(CASHBACK_WC_META_SALE_MINOR, '3500');
+$t = new FakeTotals($order, '48.00', '6.00');
+$r = cashback_wc_event('refund', $t, new FakeRefund(2003, '-6.00', '0', '0'));
+check(($r['amount_minor'] ?? null) === 438, 'a plain 6.00 of 48.00 gross refunds 438 of the 3500 net sale', $r);
+$order->update_meta_data(CASHBACK_WC_META_REFUNDS, ['2003' => 438]);
+$t = new FakeTotals($order, '48.00', '48.00', 'refunded');
+$r = cashback_wc_event('refund', $t, new FakeRefund(2004, '-42.00', '0', '0'));
+check(($r['amount_minor'] ?? null) === 3062, 'the refund that makes it whole is what is left of the sale', $r);
+$order->update_meta_data(CASHBACK_WC_META_REFUNDS, ['2003' => 438, '2004' => 3062]);
+check(cashback_wc_event('refund', $t, new FakeRefund(2005, '-1.00', '0', '0')) === null, 'nothing is left: no refund');
+$order->update_meta_data(CASHBACK_WC_META_REFUNDS, '');
+$order->update_meta_data(CASHBACK_WC_META_SALE_MINOR, '');
+
+// The plugin's report, without WordPress's logger: error_log, and go on.
+// (The hooks themselves are tested against WooCommerce stubs in
+// tests/test-plugin.php, run by tests/scripts/woocommerce.sh.)
 require __DIR__ . '/cashback-woocommerce.php';
 $before = Cashback\status()['queued_events'];
-$new = new FakeOrder(1002, [new FakeItem('Mug', 1, '12.50', 11, new FakeProduct('MUG-1'))]);
-$orders[1002] = $new;
-$orders[3001] = new FakeRefund(3001, '-12.50', '0', '0');
-$_COOKIE = ['cashback_click' => explode('=', explode(';', Cashback\capture('cb_click=wc-land.1', send: false))[0], 2)[1]];
-do_action('woocommerce_checkout_create_order', $new, []);
-check(explode('.', $new->get_meta('_cashback_click'), 5)[4] === 'wc-land.1', 'checkout keeps the click (its handle) from the cookie');
-do_action('woocommerce_payment_complete', 1002);
-do_action('woocommerce_payment_complete', 1002);           // fired twice: same id
-do_action('woocommerce_order_refunded', 1002, 3001);
-do_action('woocommerce_order_status_cancelled', 1002);
-do_action('woocommerce_order_status_completed', 1002);
-check(count($scheduled) === 1 && $scheduled[0][1] === 'cashback_wc_confirm' && $scheduled[0][0] >= time() + 29 * 86400,
-      'completed schedules the confirmation after the return window', $scheduled);
-do_action('cashback_wc_confirm', 1002);
-check(Cashback\status()['queued_events'] - $before === 5, 'the hooks spooled sale, sale again, refund, cancel, confirm');
-// An order from elsewhere (no click) is not reported, and a bad one only logs.
-$orders[1003] = new FakeOrder(1003, [new FakeItem('Mug', 1, '12.50', 11, null)]);
-do_action('woocommerce_payment_complete', 1003);
+check(Cashback_WC::sale(new FakeOrder(1003, [new FakeItem('Mug', 1, '12.50', 11, null)])) === null,
+      'an order without a click is not reported');
 $bad = new FakeOrder(1004, [new FakeItem('Mug', 1, '12.50', 11, null)], [], 'XXX');
 $bad->update_meta_data('_cashback_click', 'wc-tok.2');
-$orders[1004] = $bad;
 ini_set('error_log', sys_get_temp_dir() . '/wc-errors.log');
-do_action('woocommerce_payment_complete', 1004);
-check(Cashback\status()['queued_events'] - $before === 5, 'no event for an order without a click, nor for a bad one');
+check(Cashback_WC::sale($bad) === null, 'a bad order does not throw');
+check(Cashback\status()['queued_events'] === $before, 'no event for an order without a click, nor for a bad one');
 check(str_contains((string)@file_get_contents(sys_get_temp_dir() . '/wc-errors.log'),
                    'cashback: sale of order 1004 not reported: 9 '), 'the bad order is logged with its status code');
 
-echo "$passed passed, $failed failed\n";
-exit($failed ? 1 : 0);
+done();
