@@ -62,9 +62,9 @@ function cashback_wc_muldiv(int $a, int $b, int $c): int
 /*
  * The refund's value on the sale's basis (net of tax and shipping), in
  * minor units, before it is capped by what is left of the sale.
- *  - A refund with a split (refunded lines, tax or shipping: what the
- *    order screen makes when lines are refunded): its total less its tax
- *    and shipping.
+ *  - A refund with a split (refunded lines, tax, shipping or fees: what
+ *    the order screen makes when lines are refunded): its total less its
+ *    tax, shipping and fees.
  *  - A refund of a plain amount (no split: the amount field alone, the
  *    order set to "Refunded", most gateways' refunds): the same share of
  *    the net sale as the amount is of the order's gross total.
@@ -75,8 +75,12 @@ function cashback_wc_refund_minor($order, $refund, int $decimals): int
     $tax = abs(cashback_wc_minor($refund->get_total_tax(), $decimals));
     $shipping = abs(cashback_wc_minor($refund->get_shipping_total(), $decimals));
     $lines = method_exists($refund, 'get_items') ? count($refund->get_items('line_item')) : 0;
-    if ($lines > 0 || $tax > 0 || $shipping > 0) {
-        return max(0, $gross - $tax - $shipping);
+    $fees = 0;                          /* fees are not in the sale either */
+    foreach (method_exists($refund, 'get_items') ? $refund->get_items('fee') : [] as $fee) {
+        $fees += abs(cashback_wc_minor($fee->get_total(), $decimals));
+    }
+    if ($lines > 0 || $tax > 0 || $shipping > 0 || $fees > 0) {
+        return max(0, $gross - $tax - $shipping - $fees);
     }
     $sale = (int)$order->get_meta(CASHBACK_WC_META_SALE_MINOR);
     $total = method_exists($order, 'get_total') ? cashback_wc_minor($order->get_total(), $decimals) : 0;

@@ -146,6 +146,14 @@ check(is_array($parts) && count($parts) === 3 && $parts[(string)$ra->get_id()] =
       && array_sum($parts) === 3500,
       'refunds: the mugs with tax 2500, 6.00 gross 438 (6 x 35/48), the rest 562: 3500 in all', $parts);
 
+/* ---- 7b. a refund of a fee line alone: fees are not in the sale ---------- */
+$of = new WC_Order([['Mug', 2, 25.00, 'MUG-1'], ['Tea', 1, 10.00, 'TEA-1']], [], 5.00, 1.00, 0.2, 2.00);
+$idf = stub_classic_checkout($of, 'cod');
+$fee = array_key_first($of->get_items('fee'));
+wc_create_refund(['amount' => 2.00, 'order_id' => $idf, 'line_items' => [$fee => ['qty' => 1, 'refund_total' => 2.00]]]);
+check($of->get_meta(CASHBACK_WC_META_REFUNDS) === '' && strlen($of->get_meta(CASHBACK_WC_META_SALE)) === 32,
+      'a refund of the gift-wrap fee alone reports nothing (the sale is products only)', $of->get_meta(CASHBACK_WC_META_REFUNDS));
+
 /* ---- 8. repeated hooks count once ---------------------------------------- */
 do_action('woocommerce_payment_complete', $id3, 'again');
 do_action('woocommerce_order_status_changed', $id3, 'processing', 'completed', $o3);
@@ -171,6 +179,7 @@ $want = [
     $id6 => ['sale' => 3500, 'refunded' => 0, 'cancelled' => true, 'confirmed' => false, 'net' => 0],
     $id7 => ['sale' => 3500, 'refunded' => 3500, 'cancelled' => false, 'confirmed' => false, 'net' => 0],
     $id8 => ['sale' => 3500, 'refunded' => 3500, 'cancelled' => false, 'confirmed' => false, 'net' => 0],
+    $idf => ['sale' => 3500, 'refunded' => 0, 'cancelled' => false, 'confirmed' => false, 'net' => 3500],
 ];
 foreach ($want as $id => $w) {
     $got = array_intersect_key($orders[(string)$id] ?? [], $w);
@@ -181,7 +190,7 @@ foreach ([$id4, $id5, $id9] as $id) {
 }
 check(count(Cashback\quarantine()) === 0, 'nothing was rejected (no cancel or refund without its sale)', Cashback\quarantine());
 $s = stats();
-check(($s['accepted'] ?? 0) === 6 + 1 + 1 + 3 + 2, 'the receiver took 6 sales, 1 cancel, 1 + 3 refunds, 2 confirmations', $s['accepted'] ?? null);
+check(($s['accepted'] ?? 0) === 7 + 1 + 1 + 3 + 2, 'the receiver took 7 sales, 1 cancel, 1 + 3 refunds, 2 confirmations', $s['accepted'] ?? null);
 
 /* ---- 10. a configuration error never aborts checkout or a page ----------- */
 WP::$logs = [];
