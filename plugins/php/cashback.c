@@ -421,9 +421,17 @@ static PHP_MSHUTDOWN_FUNCTION(cashback) {
   return SUCCESS;
 }
 
-/* cashback.auto_capture: the landing capture with no merchant code. Never
- * throws and never fails the request: a bad configuration is written to
- * the error log once per process and settings. */
+/* Every request, in the worker that serves it:
+ * - cashback.sender=1 (in a server, not the CLI): the worker's default
+ *   client is made, and its sender thread started, at the first request
+ *   the worker serves (MINIT runs in the php-fpm master and the Apache
+ *   parent, before the fork: no thread survives fork(), and a worker has
+ *   no earlier hook of its own). It used to wait for the first Cashback
+ *   function, so events queued by workers that died were not sent while
+ *   the new workers served plain pages.
+ * - cashback.auto_capture=1: the landing capture with no merchant code.
+ * Never throws and never fails the request: a bad configuration is written
+ * to the error log once per process and settings. */
 static PHP_RINIT_FUNCTION(cashback) {
   (void)type;
   (void)module_number;
@@ -432,7 +440,12 @@ static PHP_RINIT_FUNCTION(cashback) {
 #endif
   CASHBACK_G(auto_captured) = false;
   const char *q = SG(request_info).query_string;
-  if (!CASHBACK_G(auto_capture) || !q || !q[0])
+  bool capture = CASHBACK_G(auto_capture) && q && q[0];
+  /* A command-line script is its own first use (it calls Cashback, or
+   * sets the client up itself before it does). */
+  bool sender = CASHBACK_G(sender) && strcmp(sapi_module.name, "cli") != 0 &&
+                strcmp(sapi_module.name, "phpdbg") != 0;
+  if (!capture && !sender)
     return SUCCESS;
   char err[CASHBACK_ERROR_MAX + 128] = "";
   cashback_client *c = NULL;
@@ -440,8 +453,8 @@ static PHP_RINIT_FUNCTION(cashback) {
   if (st != CASHBACK_OK) {
     if (!CASHBACK_G(warned)) {
       char line[CASHBACK_ERROR_MAX + 200], shown[4 * sizeof(line)];
-      snprintf(line, sizeof(line),
-               "cashback.auto_capture: no client (status %d): %s", (int)st,
+      snprintf(line, sizeof(line), "%s: no client (status %d): %s",
+               capture ? "cashback.auto_capture" : "cashback.sender", (int)st,
                err);
       cashback_printable(shown, sizeof(shown), line, strlen(line));
       php_log_err(shown);
@@ -449,6 +462,8 @@ static PHP_RINIT_FUNCTION(cashback) {
     }
     return SUCCESS;
   }
+  if (!capture)
+    return SUCCESS;
   char cookie[CASHBACK_SET_COOKIE_MAX + 1];
   st = cashback_capture(c, q, strlen(q), cookie, sizeof(cookie));
   if (st == CASHBACK_OK) {

@@ -13,10 +13,14 @@ root. The network is tests/receiver/receiver.py.
      landing, checkout, thank-you page and its reload, refund and cancel
      (tests/scripts/php_e2e.py), flushed with samples/php/flush.php as cron;
   2. the same under Apache prefork with mod_php (4 to 8 children);
-  3. on each, a short load of paid orders (checkout, then the thank-you
-     page that reports the sale) from 4 clients while a random worker is
-     killed with SIGKILL every 30-90 ms: every order whose thank-you page
-     answered 200 with its event id arrives at the receiver exactly once.
+  3. php-fpm with cashback.sender=1: 5 events queued, the workers killed
+     and replaced, 40 requests to a page that calls no Cashback function:
+     the new workers' sender threads deliver the 5 within 20 s;
+  4. on php-fpm and mod_php, a short load of paid orders (checkout, then
+     the thank-you page that reports the sale) from 4 clients while a
+     random worker is killed with SIGKILL every 30-90 ms: every order whose
+     thank-you page answered 200 with its event id arrives at the receiver
+     exactly once.
 Bounded: 200 orders or 20 s of load per server.
 """
 import http.client
@@ -395,7 +399,59 @@ load_with_kills("php-fpm", relay.server_port, fpm.pid, conf,
                 landing_cookie(relay.server_port))
 stop(fpm)
 
-# --- 2. Apache prefork with mod_php -------------------------------------------
+
+# --- 2. php-fpm with cashback.sender=1: replaced workers deliver -------------
+def cli(conf, code):
+    """PHP code run as the servers' user with the extension and conf."""
+    return subprocess.run(as_shop_user(
+        ["php", "-n", "-d", "extension=" + EXT, "-d", "cashback.config=" +
+         conf, "-r", code]), stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True, timeout=60)
+
+
+def queued(conf):
+    p = cli(conf, 'echo Cashback\\status()["queued_events"];')
+    return int(p.stdout.strip()) if p.returncode == 0 else -1
+
+
+conf, data = merchant("sender")
+plain = os.path.join(WORK, "plain")
+os.mkdir(plain)
+with open(os.path.join(plain, "plain.php"), "w") as f:
+    f.write("<?php echo 'a page that calls no Cashback function';\n")
+p = cli(conf, 'for ($i = 0; $i < 5; $i++) '
+        'Cashback\\confirm(["order_id" => "sender-$i"]);')
+check(p.returncode == 0 and queued(conf) == 5,
+      "php-fpm (sender): 5 events queued by a process that is gone", p.stdout)
+fpm, fpm_port = start_fpm("sender", conf,
+                          "php_admin_value[cashback.sender] = 1\n")
+relay = fcgi_relay(fpm_port, plain, data)
+old_workers = children_of(fpm.pid)
+for w in old_workers:
+    os.kill(w, signal.SIGKILL)
+wait_for(lambda: len(children_of(fpm.pid)) == 4 and
+         not set(children_of(fpm.pid)) & set(old_workers),
+         "4 new workers")
+for _ in range(40):
+    st, _, body = get(relay.server_port, "/plain.php")
+    if st != 200:
+        fail("plain.php answered %d" % st, body)
+t0 = time.monotonic()
+left = None
+while time.monotonic() - t0 < 20:
+    left = queued(conf)
+    if left == 0:
+        break
+    time.sleep(0.2)
+check(left == 0,
+      "php-fpm (sender): after the workers were replaced, 40 plain requests "
+      "(no Cashback call) started the new workers' sender threads: the 5 "
+      "queued events delivered in %.1f s (%s left)"
+      % (time.monotonic() - t0, left))
+relay.shutdown()
+stop(fpm)
+
+# --- 3. Apache prefork with mod_php -------------------------------------------
 conf, data = merchant("apache")
 port = free_port()
 inidir = os.path.join(WORK, "apache-php")
