@@ -10,7 +10,8 @@
 #      confirmations, configuration and spool errors, the settings page
 #      (tests/test-plugin.php); the receiver runs with --followups reject,
 #      so a follow-up without its sale would be rejected;
-#   3. the same plugin in a PHP without the extension;
+#   3. the same plugin in a PHP without the extension, and with the
+#      extension configured nowhere;
 #   4. the plugin zip (build-zip.sh): its files and readme.txt.
 # Skips (77) only when PHP's development files are not installed.
 set -eu
@@ -83,7 +84,11 @@ if grep -q "$secret" "$work/plugin.log" "$work/scratch"/* 2>/dev/null; then
   fail "the secret appears in the test output or a log"
 fi
 
-# --- 3. without the extension ------------------------------------------------------
+# --- 3. without the extension, and with it but configured nowhere ------------------
+php -n -d extension="$ext" "$wc/tests/test-plugin.php" --unconfigured "$work/scratch" >"$work/unconf.log" 2>&1 ||
+  { cat "$work/unconf.log"; fail "the plugin with an unconfigured extension failed"; }
+echo "woocommerce: unconfigured: $(tail -n 1 "$work/unconf.log")"
+# (3.) ------------------------------------------------------
 php -n "$wc/tests/test-plugin.php" --no-extension >"$work/noext.log" 2>&1 ||
   { cat "$work/noext.log"; fail "the plugin without the extension failed"; }
 echo "woocommerce: without the extension: $(tail -n 1 "$work/noext.log")"

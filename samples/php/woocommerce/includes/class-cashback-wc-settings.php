@@ -156,11 +156,13 @@ final class Cashback_WC_Settings
                esc_attr($s['connection'] !== '' ? '(stored: leave empty to keep it)' : '(none: php.ini settings)'));
         printf('<tr><th><label for="cashback-landing">Landing parameters</label></th><td>'
                . '<input type="text" id="cashback-landing" name="landing_params" value="%s" class="regular-text" placeholder="cb_click">'
-               . '<p class="description">Query parameters that carry the click token, comma-separated, e.g. <code>@awin, cb_click</code>.</p></td></tr>',
+               . '<p class="description">Query parameters that carry the click token, comma-separated, e.g. <code>@awin, cb_click</code>. '
+               . 'With the connection string above (with php.ini settings: <code>landing_params</code> in the configuration file).</p></td></tr>',
                esc_attr($s['landing_params']));
         printf('<tr><th><label for="cashback-spool">Spool directory</label></th><td>'
                . '<input type="text" id="cashback-spool" name="spool_dir" value="%s" class="regular-text">'
-               . '<p class="description">Where reports wait for delivery; writable by the web server\'s user. Empty: the default.</p></td></tr>',
+               . '<p class="description">Where reports wait for delivery; writable by the web server\'s user. Empty: the default. '
+               . 'With the connection string above (with php.ini settings: <code>cashback.spool_dir</code>).</p></td></tr>',
                esc_attr($s['spool_dir']));
         printf('<tr><th>Delivery</th><td><label><input type="checkbox" name="deliver" value="1"%s> '
                . 'Deliver every minute from Action Scheduler (not needed with <code>cashback.sender=1</code> or a <code>cashback send --watch</code> service)</label></td></tr>',

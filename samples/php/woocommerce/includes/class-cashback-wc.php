@@ -136,6 +136,11 @@ final class Cashback_WC
     {
         $code = $e instanceof Cashback\Exception ? (string)$e->getCode() : get_class($e);
         $message = sprintf('%s: %s %s', $what, $code, $e->getMessage());
+        static $logged = [];            /* once a request (a draft order's hooks fire twice) */
+        if (isset($logged[$message])) {
+            return;
+        }
+        $logged[$message] = true;
         self::log($message);
         if (function_exists('update_option')) {
             update_option(self::LAST_ERROR, ['time' => time(), 'message' => $message], false);

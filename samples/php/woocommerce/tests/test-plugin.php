@@ -8,6 +8,7 @@
  *
  *   php -d extension=cashback.so -d cashback.config=F test-plugin.php RECEIVER_URL CONNECTION SCRATCH
  *   php -n test-plugin.php --no-extension        (the extension missing)
+ *   php -n -d extension=cashback.so test-plugin.php --unconfigured DIR
  *
  * RECEIVER_URL: http://127.0.0.1:PORT of tests/receiver/receiver.py run
  * with --followups reject (a follow-up without a sale is rejected
@@ -41,6 +42,21 @@ if (($argv[1] ?? '') === '--no-extension') {
     check(str_contains(notices(), 'the cashback PHP extension is not loaded'), 'without the extension: an admin notice says so');
     $o = cart();
     check(stub_classic_checkout($o, 'cod') > 0 && $o->get_status() === 'processing', 'without the extension: checkout and payment go on');
+    done();
+}
+
+/* ---- the extension loaded, nothing configured (no php.ini, no settings) -- */
+if (($argv[1] ?? '') === '--unconfigured') {
+    require $plugin;
+    ini_set('error_log', $argv[2] . '/unconfigured.log');
+    $n = notices();
+    check(str_contains($n, 'the configuration is not usable') && str_contains($n, 'missing required key &#039;merchant_id&#039;'),
+          'unconfigured: the admin notice names what is missing', $n);
+    $o = cart();
+    check(stub_block_checkout($o, 'cod') > 0 && $o->get_status() === 'processing', 'unconfigured: checkout and payment go on');
+    check(count(WP::$logs) === 1 && WP::$logs[0][1] === 'checkout: click of order ' . $o->get_id()
+          . " not kept: 3 missing required key 'merchant_id' (set cashback.connection or cashback.config in php.ini)",
+          'unconfigured: logged once (three checkout hooks), not thrown; no click: no sale', WP::$logs);
     done();
 }
 
