@@ -320,42 +320,86 @@ static cashback_status default_make(cashback_client **out, char *err,
   return CASHBACK_OK;
 }
 
-/* The default client of this process: made on first use, made again when
- * the process is a fork of the one that made it (the parent's client is
- * left to the parent) or when the php.ini settings changed. */
+/* Forgets the default clients a fork inherited: the parent's are the
+ * parent's (freed here without a flush; the child makes its own, and its
+ * own sender). */
+static void cached_drop_inherited(pid_t pid) {
+  for (size_t i = 0; i < CASHBACK_PHP_CLIENTS_MAX; i++) {
+    struct cashback_php_cached *e = &CASHBACK_G(clients)[i];
+    if (e->client && e->pid != pid) {
+      cashback_php_client_release(e->client, e->pid, 0);
+      e->client = NULL;
+      zend_string_release(e->key);
+      e->key = NULL;
+    }
+  }
+  if (CASHBACK_G(client) && CASHBACK_G(client_pid) != pid)
+    CASHBACK_G(client) = NULL;
+}
+
+/* The slot for a new client: an empty one, else the least recently used
+ * one, whose client is freed (with its final delivery when it has a
+ * sender thread). */
+static struct cashback_php_cached *cached_slot(void) {
+  struct cashback_php_cached *slot = NULL;
+  for (size_t i = 0; i < CASHBACK_PHP_CLIENTS_MAX; i++) {
+    struct cashback_php_cached *e = &CASHBACK_G(clients)[i];
+    if (!e->client)
+      return e;
+    if (!slot || e->used < slot->used)
+      slot = e;
+  }
+  if (CASHBACK_G(client) == slot->client)
+    CASHBACK_G(client) = NULL;
+  cashback_php_client_release(slot->client, slot->pid,
+                              CASHBACK_G(shutdown_flush_ms));
+  slot->client = NULL;
+  zend_string_release(slot->key);
+  slot->key = NULL;
+  return slot;
+}
+
+/* The default client for the current settings: made on first use and kept
+ * per distinct settings (ini_set() or per-directory values that alternate
+ * between requests reuse their clients: making one per switch made a spool
+ * segment each time, and freeing one stopped its sender thread, a request
+ * blocked up to cashback.shutdown_flush_ms against a slow network), made
+ * again in a fork of the process that made it. */
 static cashback_status default_get(cashback_client **out, char *err,
                                    size_t size) {
   pid_t pid = getpid();
+  cached_drop_inherited(pid);
   zend_string *key = settings_key();
-  if (CASHBACK_G(client) && CASHBACK_G(client_pid) != pid) {
-    /* The parent's: the child makes its own (and its own sender). */
-    cashback_php_client_release(CASHBACK_G(client), CASHBACK_G(client_pid), 0);
-    CASHBACK_G(client) = NULL;
-  } else if (CASHBACK_G(client) &&
-             zend_string_equals(key, CASHBACK_G(client_key))) {
-    zend_string_release(key);
-    *out = CASHBACK_G(client);
-    return CASHBACK_OK;
-  } else if (CASHBACK_G(client)) {
-    cashback_php_client_release(CASHBACK_G(client), CASHBACK_G(client_pid),
-                                CASHBACK_G(shutdown_flush_ms));
-    CASHBACK_G(client) = NULL;
+  for (size_t i = 0; i < CASHBACK_PHP_CLIENTS_MAX; i++) {
+    struct cashback_php_cached *e = &CASHBACK_G(clients)[i];
+    if (e->client && zend_string_equals(key, e->key)) {
+      e->used = ++CASHBACK_G(clients_clock);
+      CASHBACK_G(client) = e->client;
+      CASHBACK_G(client_pid) = pid;
+      zend_string_release(key);
+      *out = e->client;
+      return CASHBACK_OK;
+    }
   }
   cashback_client *c = NULL;
   cashback_status st = default_make(&c, err, size);
   if (st == CASHBACK_OK) {
+    struct cashback_php_cached *e = cached_slot();
+    e->client = c;
+    e->pid = pid;
+    e->key = zend_string_dup(key, 1);
+    e->used = ++CASHBACK_G(clients_clock);
+    CASHBACK_G(clients_made)++;
     CASHBACK_G(client) = c;
     CASHBACK_G(client_pid) = pid;
-    CASHBACK_G(warned) = false;
     *out = c;
-  }
-  if (st == CASHBACK_OK || !CASHBACK_G(client_key) ||
-      !zend_string_equals(key, CASHBACK_G(client_key))) {
-    if (CASHBACK_G(client_key))
-      zend_string_release(CASHBACK_G(client_key));
-    CASHBACK_G(client_key) = zend_string_dup(key, 1);
-    if (st != CASHBACK_OK)
-      CASHBACK_G(warned) = false;
+  } else if (!CASHBACK_G(warn_key) ||
+             !zend_string_equals(key, CASHBACK_G(warn_key))) {
+    /* Other settings failed: RINIT logs them once. */
+    if (CASHBACK_G(warn_key))
+      zend_string_release(CASHBACK_G(warn_key));
+    CASHBACK_G(warn_key) = zend_string_dup(key, 1);
+    CASHBACK_G(warned) = false;
   }
   zend_string_release(key);
   return st;
@@ -385,12 +429,20 @@ static void cashback_ginit(void *globals) {
 }
 
 static void release_default(void) {
-  cashback_php_client_release(CASHBACK_G(client), CASHBACK_G(client_pid),
-                              CASHBACK_G(shutdown_flush_ms));
+  for (size_t i = 0; i < CASHBACK_PHP_CLIENTS_MAX; i++) {
+    struct cashback_php_cached *e = &CASHBACK_G(clients)[i];
+    if (e->client)
+      cashback_php_client_release(e->client, e->pid,
+                                  CASHBACK_G(shutdown_flush_ms));
+    e->client = NULL;
+    if (e->key)
+      zend_string_release(e->key);
+    e->key = NULL;
+  }
   CASHBACK_G(client) = NULL;
-  if (CASHBACK_G(client_key)) {
-    zend_string_release(CASHBACK_G(client_key));
-    CASHBACK_G(client_key) = NULL;
+  if (CASHBACK_G(warn_key)) {
+    zend_string_release(CASHBACK_G(warn_key));
+    CASHBACK_G(warn_key) = NULL;
   }
 }
 
@@ -485,6 +537,14 @@ static PHP_MINFO_FUNCTION(cashback) {
                                    CASHBACK_G(client_pid) == getpid()
                                ? cashback_client_merchant_id(CASHBACK_G(client))
                                : "not made yet");
+  size_t kept = 0;
+  for (size_t i = 0; i < CASHBACK_PHP_CLIENTS_MAX; i++)
+    kept +=
+        CASHBACK_G(clients)[i].client && CASHBACK_G(clients)[i].pid == getpid();
+  char clients[96];
+  snprintf(clients, sizeof(clients), "%zu kept (at most %d), %lu made", kept,
+           CASHBACK_PHP_CLIENTS_MAX, CASHBACK_G(clients_made));
+  php_info_print_table_row(2, "default clients", clients);
   php_info_print_table_end();
   DISPLAY_INI_ENTRIES();
 }

@@ -16,6 +16,9 @@
 
 #define PHP_CASHBACK_VERSION CASHBACK_VERSION
 
+/* How many configurations a worker keeps a default client for. */
+#define CASHBACK_PHP_CLIENTS_MAX 8
+
 extern zend_module_entry cashback_module_entry;
 #define phpext_cashback_ptr &cashback_module_entry
 
@@ -28,13 +31,24 @@ zend_string *durability;
 bool auto_capture;
 bool sender;
 zend_long shutdown_flush_ms;
-/* The default client of this process (or thread, in ZTS), the pid that
- * made it, and the settings it was made from. */
+/* The default clients of this process (or thread, in ZTS): one per
+ * distinct configuration it has seen (ini_set(), per-directory values),
+ * at most CASHBACK_PHP_CLIENTS_MAX, the least recently used one freed
+ * first; `client` is the one the current settings give (NULL before the
+ * first use), `client_pid` the pid that made it. */
+struct cashback_php_cached {
+  cashback_client *client;
+  pid_t pid;
+  zend_string *key; /* the settings it was made from (persistent) */
+  uint64_t used;    /* when it was last the default client */
+} clients[CASHBACK_PHP_CLIENTS_MAX];
+uint64_t clients_clock;
+unsigned long clients_made; /* made (a fork counts its parent's); phpinfo() */
 cashback_client *client;
 pid_t client_pid;
-zend_string *client_key;
-bool warned;        /* auto_capture already logged a failure for client_key */
-bool auto_captured; /* auto_capture sent the cookie in this request */
+zend_string *warn_key; /* the settings of the last failure (persistent) */
+bool warned;           /* RINIT already logged a failure for warn_key */
+bool auto_captured;    /* auto_capture sent the cookie in this request */
 ZEND_END_MODULE_GLOBALS(cashback)
 
 ZEND_EXTERN_MODULE_GLOBALS(cashback)

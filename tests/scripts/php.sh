@@ -4,7 +4,9 @@
 #   1. its generated arginfo header matches cashback.stub.php (when
 #      PHP-Parser is there to regenerate it);
 #   2. its .phpt suite (`make test` of the extension);
-#   3. a fork check (pcntl): a child process gets a client of its own;
+#   3. a fork check (pcntl): a child process gets a client of its own; the
+#      sender thread and the quarantine; settings that alternate with
+#      ini_set() keep one client each (spool segments counted);
 #   4. the WooCommerce sample's mapping and hooks, against a fake WC_Order
 #      (samples/php/woocommerce/test-mapping.php: WordPress cannot run here);
 #   5. end to end: samples/php served by `php -S` on 127.0.0.1 with the
@@ -193,6 +195,36 @@ $PHPX -d cashback.spool_dir="$work/spool-s" -d cashback.sender=1 -r '
   exit($s["queued_events"] === 0 && $s["last_success"] > 0 ? 0 : 1);
 ' >"$work/sender.log" 2>&1 || { show "$work/sender.log"; fail "the sender thread did not deliver"; }
 cat "$work/sender.log"
+
+# --- 3c. settings that alternate keep their clients ------------------------------
+# ini_set() (or per-directory values) switching between two spools, 20 times,
+# with the sender thread on and the network slow (1.5 s an answer): one client
+# per distinct configuration, so 2 spool segments (one per spool, it was 20)
+# and no switch waits for a sender's final delivery (a switch used to block
+# up to cashback.shutdown_flush_ms).
+$PHPX -d cashback.sender=1 -r '
+  $ctl = fn(array $f) => file_get_contents("http://127.0.0.1:" . $argv[1] . "/_control", false,
+      stream_context_create(["http" => ["method" => "POST", "content" => json_encode($f),
+                                        "header" => "Content-Type: application/json"]]));
+  $ctl(["slow_ms" => 1500, "count" => -1]);
+  $t0 = microtime(true);
+  for ($i = 0; $i < 20; $i++) {
+    ini_set("cashback.spool_dir", $argv[2] . "/spool-alt-" . ($i % 2));
+    Cashback\confirm(["order_id" => "alt-$i"]);
+  }
+  $ms = (int)((microtime(true) - $t0) * 1000);
+  ob_start(); phpinfo(INFO_MODULES); $info = ob_get_clean();
+  preg_match("/^default clients => (.*)$/m", $info, $m);
+  echo "alternating: 20 switches, ", $ms < 1000 ? "under 1 s" : "$ms ms", ", default clients: ", $m[1] ?? "?", "\n";
+  $ctl(["clear" => true]);
+' "$rport" "$work" >"$work/alt.log" 2>&1 || { show "$work/alt.log"; fail "alternating settings check failed"; }
+cat "$work/alt.log"
+sleep 2 # the last slow answers (1.5 s) land before the end-to-end counts start
+segs=$(find "$work/spool-alt-0" "$work/spool-alt-1" -name 'seg-*.log' | wc -l)
+echo "php: alternating settings: $segs spool segments"
+grep -q '^alternating: 20 switches, under 1 s, default clients: 2 kept (at most 8), 2 made$' "$work/alt.log" ||
+  fail "alternating settings: expected 2 clients made and no switch blocking"
+[ "$segs" = 2 ] || fail "alternating settings: $segs spool segments, expected 2"
 
 # --- 4. the WooCommerce sample, against fakes of WC_Order (no WordPress here) --------
 TMPDIR=$work/tmp $PHPX -d cashback.spool_dir="$work/wc-spool" \
