@@ -36,6 +36,20 @@ void cashback__ascii_trim(const char **s, size_t *len, const char *blanks) {
   *len = n;
 }
 
+int cashback__ascii_list_next(const char *s, size_t len, size_t *pos,
+                              const char **item, size_t *ilen) {
+  if (*pos > len)
+    return 0;
+  size_t end = *pos;
+  while (end < len && s[end] != ',')
+    end++;
+  *item = s + *pos;
+  *ilen = end - *pos;
+  cashback__ascii_trim(item, ilen, " \t");
+  *pos = end + 1;
+  return 1;
+}
+
 static int in_class(unsigned char c, cashback__ascii_class cls) {
   int alnum = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
               (c >= '0' && c <= '9');

@@ -22,6 +22,14 @@ int cashback__ascii_iprefix(const char *s, size_t len, const char *prefix);
  * end). Reads only the `*len` bytes. */
 void cashback__ascii_trim(const char **s, size_t *len, const char *blanks);
 
+/* The next item of the comma-separated list `s` (`len` bytes), from `*pos`
+ * (0 for the first) to the next comma or the end, narrowed by blanks
+ * (space, tab) into `*item` (`*ilen` bytes, 0 for an empty item: "a,,b",
+ * a trailing comma); `*pos` then past its comma. 1 for an item, 0 when the
+ * list has none left (a list of `len` 0 has one empty item). */
+int cashback__ascii_list_next(const char *s, size_t len, size_t *pos,
+                              const char **item, size_t *ilen);
+
 /* The character classes of the SDK's identifiers; a byte outside ASCII (or
  * a NUL) is in none of them. */
 typedef enum {

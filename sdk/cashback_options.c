@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -173,8 +174,9 @@ static cashback_status check_secret(cashback_options *o, const char *key,
   return CASHBACK_OK;
 }
 
-static cashback_status check_endpoint(cashback_options *o, const char *s,
-                                      size_t len) {
+static cashback_status check_endpoint(cashback_options *o, const char *key,
+                                      const char *s, size_t len) {
+  (void)key; /* "endpoint" */
   if (len > CASHBACK__ENDPOINT_MAX)
     return cashback__options_fail(o, CASHBACK_E_CONFIG,
                                   "endpoint: longer than %d characters",
@@ -210,14 +212,9 @@ static cashback_status parse_landing(cashback_options *o, const char *s,
                                      size_t len, landing_list *l) {
   char shown[CASHBACK_PARAM_MAX + 8];
   l->n = 0;
-  size_t i = 0;
-  while (i <= len) {
-    size_t end = i;
-    while (end < len && s[end] != ',')
-      end++;
-    const char *item = s + i;
-    size_t ilen = end - i;
-    cashback__ascii_trim(&item, &ilen, " \t"); /* blanks around the item */
+  size_t pos = 0, ilen;
+  const char *item;
+  while (cashback__ascii_list_next(s, len, &pos, &item, &ilen)) {
     if (ilen > 0 && item[0] == '@') {
       const char *const *params = cashback__preset(item + 1, ilen - 1);
       char known[160];
@@ -244,7 +241,6 @@ static cashback_status parse_landing(cashback_options *o, const char *s,
       if (st != CASHBACK_OK)
         return st;
     }
-    i = end + 1;
   }
   if (l->n == 0)
     return cashback__options_fail(o, CASHBACK_E_CONFIG,
@@ -253,8 +249,9 @@ static cashback_status parse_landing(cashback_options *o, const char *s,
   return CASHBACK_OK;
 }
 
-static cashback_status check_cookie_name(cashback_options *o, const char *s,
-                                         size_t len) {
+static cashback_status check_cookie_name(cashback_options *o, const char *key,
+                                         const char *s, size_t len) {
+  (void)key; /* "cookie_name" */
   int ok = len >= 1 && len <= CASHBACK__COOKIE_NAME_MAX;
   for (size_t i = 0; ok && i < len; i++)
     ok = cookie_token_char((unsigned char)s[i]);
@@ -333,18 +330,73 @@ const char *cashback_options_last_error(const cashback_options *opts) {
   return opts ? opts->error : "";
 }
 
-cashback_status cashback_options_set_merchant_id(cashback_options *opts,
-                                                 const char *id) {
-  if (!opts)
+/* A path option's rule (spool_dir, ca_file): absolute, at most
+ * CASHBACK__PATH_MAX bytes, no control byte. */
+static cashback_status check_path(cashback_options *o, const char *key,
+                                  const char *path, size_t len) {
+  if (len == 0 || path[0] != '/' || len > CASHBACK__PATH_MAX)
+    return cashback__options_fail(
+        o, CASHBACK_E_CONFIG,
+        "%s: must be an absolute path of at most %d bytes", key,
+        CASHBACK__PATH_MAX);
+  for (size_t i = 0; i < len; i++)
+    if ((unsigned char)path[i] < 0x20 || path[i] == 0x7f)
+      return cashback__options_fail(o, CASHBACK_E_CONFIG,
+                                    "%s: control character in path", key);
+  return CASHBACK_OK;
+}
+
+/* The text options that a setter checks and stores as they are: their
+ * key, their field (offset and size in cashback_options) and their rule. */
+typedef enum text_option_id {
+  OPT_MERCHANT_ID,
+  OPT_ENDPOINT,
+  OPT_COOKIE_NAME,
+  OPT_SPOOL_DIR,
+  OPT_CA_FILE
+} text_option_id;
+
+#define CASHBACK__OPTION_FIELD(f)                                              \
+  offsetof(cashback_options, f), sizeof(((cashback_options *)0)->f)
+
+static const struct {
+  const char *key;
+  size_t offset, size;
+  cashback_status (*check)(cashback_options *o, const char *key, const char *s,
+                           size_t len);
+} text_options[] = {
+    [OPT_MERCHANT_ID] = {"merchant_id", CASHBACK__OPTION_FIELD(merchant_id),
+                         check_id},
+    [OPT_ENDPOINT] = {"endpoint", CASHBACK__OPTION_FIELD(endpoint),
+                      check_endpoint},
+    [OPT_COOKIE_NAME] = {"cookie_name", CASHBACK__OPTION_FIELD(cookie_name),
+                         check_cookie_name},
+    [OPT_SPOOL_DIR] = {"spool_dir", CASHBACK__OPTION_FIELD(spool_dir),
+                       check_path},
+    [OPT_CA_FILE] = {"ca_file", CASHBACK__OPTION_FIELD(ca_file), check_path},
+};
+
+/* The setter of the text option `id`: `value` not NULL and valid by its
+ * rule, then stored. */
+static cashback_status set_text(cashback_options *o, text_option_id id,
+                                const char *value) {
+  if (!o)
     return CASHBACK_E_INVALID_ARGUMENT;
-  if (!id)
-    return cashback__options_null(opts, "merchant_id");
-  size_t len = strlen(id);
-  cashback_status st = check_id(opts, "merchant_id", id, len);
+  const char *key = text_options[id].key;
+  if (!value)
+    return cashback__options_null(o, key);
+  size_t len = strlen(value);
+  cashback_status st = text_options[id].check(o, key, value, len);
   if (st != CASHBACK_OK)
     return st;
-  field_set(opts->merchant_id, sizeof(opts->merchant_id), id, len);
+  field_set((char *)o + text_options[id].offset, text_options[id].size, value,
+            len);
   return CASHBACK_OK;
+}
+
+cashback_status cashback_options_set_merchant_id(cashback_options *opts,
+                                                 const char *id) {
+  return set_text(opts, OPT_MERCHANT_ID, id);
 }
 
 static cashback_status set_key_pair(cashback_options *o, cashback__key *k,
@@ -406,16 +458,7 @@ cashback_status cashback_options_set_cookie_secret(cashback_options *opts,
 
 cashback_status cashback_options_set_endpoint(cashback_options *opts,
                                               const char *url) {
-  if (!opts)
-    return CASHBACK_E_INVALID_ARGUMENT;
-  if (!url)
-    return cashback__options_null(opts, "endpoint");
-  size_t len = strlen(url);
-  cashback_status st = check_endpoint(opts, url, len);
-  if (st != CASHBACK_OK)
-    return st;
-  field_set(opts->endpoint, sizeof(opts->endpoint), url, len);
-  return CASHBACK_OK;
+  return set_text(opts, OPT_ENDPOINT, url);
 }
 
 cashback_status cashback_options_set_landing_params(cashback_options *opts,
@@ -436,16 +479,7 @@ cashback_status cashback_options_set_landing_params(cashback_options *opts,
 
 cashback_status cashback_options_set_cookie_name(cashback_options *opts,
                                                  const char *name) {
-  if (!opts)
-    return CASHBACK_E_INVALID_ARGUMENT;
-  if (!name)
-    return cashback__options_null(opts, "cookie_name");
-  size_t len = strlen(name);
-  cashback_status st = check_cookie_name(opts, name, len);
-  if (st != CASHBACK_OK)
-    return st;
-  field_set(opts->cookie_name, sizeof(opts->cookie_name), name, len);
-  return CASHBACK_OK;
+  return set_text(opts, OPT_COOKIE_NAME, name);
 }
 
 cashback_status cashback_options_set_cookie_domain(cashback_options *opts,
@@ -504,39 +538,14 @@ cashback_status cashback_options_set_clock(cashback_options *opts,
  * Spool and sender settings
  * --------------------------------------------------------------------- */
 
-/* A path option's rule (spool_dir, ca_file): absolute, at most
- * CASHBACK__PATH_MAX bytes, no control byte; stored into `field`. */
-static cashback_status set_path(cashback_options *opts, const char *key,
-                                char *field, size_t field_size,
-                                const char *path) {
-  if (!opts)
-    return CASHBACK_E_INVALID_ARGUMENT;
-  if (!path)
-    return cashback__options_null(opts, key);
-  size_t len = strlen(path);
-  if (len == 0 || path[0] != '/' || len > CASHBACK__PATH_MAX)
-    return cashback__options_fail(
-        opts, CASHBACK_E_CONFIG,
-        "%s: must be an absolute path of at most %d bytes", key,
-        CASHBACK__PATH_MAX);
-  for (size_t i = 0; i < len; i++)
-    if ((unsigned char)path[i] < 0x20 || path[i] == 0x7f)
-      return cashback__options_fail(opts, CASHBACK_E_CONFIG,
-                                    "%s: control character in path", key);
-  field_set(field, field_size, path, len);
-  return CASHBACK_OK;
-}
-
 cashback_status cashback_options_set_spool_dir(cashback_options *opts,
                                                const char *dir) {
-  return set_path(opts, "spool_dir", opts ? opts->spool_dir : NULL,
-                  opts ? sizeof(opts->spool_dir) : 0, dir);
+  return set_text(opts, OPT_SPOOL_DIR, dir);
 }
 
 cashback_status cashback_options_set_ca_file(cashback_options *opts,
                                              const char *path) {
-  return set_path(opts, "ca_file", opts ? opts->ca_file : NULL,
-                  opts ? sizeof(opts->ca_file) : 0, path);
+  return set_text(opts, OPT_CA_FILE, path);
 }
 
 cashback_status cashback_options_set_durability(cashback_options *opts,

@@ -174,21 +174,14 @@ cashback_status cashback__sig_parse(const char *h, size_t len,
   memset(out, 0, sizeof *out);
   if (h == NULL || len == 0 || len > SIG_PARSE_MAX)
     return CASHBACK_E_SIG_MALFORMED;
-  for (;;) {
-    size_t end = pos;
-    while (end < len && h[end] != ',')
-      end++;
-    const char *item = h + pos;
-    size_t n = end - pos;
-    cashback__ascii_trim(&item, &n, " \t"); /* OWS around the item */
+  const char *item;
+  size_t n;
+  while (cashback__ascii_list_next(h, len, &pos, &item, &n)) { /* OWS cut */
     /* an empty item: leading, doubled or trailing comma, or blank header */
     if (n == 0 || parse_item(item, n, &have_t, out) != CASHBACK_OK) {
       memset(out, 0, sizeof *out);
       return CASHBACK_E_SIG_MALFORMED;
     }
-    if (end == len)
-      break;
-    pos = end + 1;
   }
   if (!have_t || out->n == 0) {
     memset(out, 0, sizeof *out);

@@ -123,6 +123,37 @@ START_TEST(ascii_copy) {
 }
 END_TEST
 
+/* cashback__ascii_list_next(): each comma-separated item, blanks cut,
+ * empty ones (leading, doubled, trailing comma) included, then none. */
+START_TEST(ascii_list_next) {
+  static const struct {
+    const char *list;
+    const char *items; /* the items joined by '|' */
+  } cases[] = {
+      {"a,b", "a|b"},       {" a , b\t", "a|b"}, {"", ""},
+      {",a,,b,", "|a||b|"}, {"one", "one"},      {" , ", "|"},
+  };
+  for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+    char got[64] = "";
+    size_t pos = 0, ilen, at = 0, k = 0;
+    const char *item;
+    const char *s = cases[c].list;
+    while (cashback__ascii_list_next(s, strlen(s), &pos, &item, &ilen)) {
+      if (k++)
+        got[at++] = '|';
+      memcpy(got + at, item, ilen);
+      at += ilen;
+    }
+    got[at] = '\0';
+    ck_assert_msg(strcmp(got, cases[c].items) == 0, "'%s': got '%s'", s, got);
+    ck_assert_uint_eq(pos, strlen(s) + 1);
+  }
+  size_t pos = 4, ilen;
+  const char *item;
+  ck_assert_int_eq(cashback__ascii_list_next("abc", 3, &pos, &item, &ilen), 0);
+}
+END_TEST
+
 TCase *cashback_test_ascii(void) {
   TCase *tc = tcase_create("ascii");
   tcase_add_test(tc, ascii_case);
@@ -130,5 +161,6 @@ TCase *cashback_test_ascii(void) {
   tcase_add_test(tc, ascii_classes);
   tcase_add_test(tc, ascii_all_bounds);
   tcase_add_test(tc, ascii_copy);
+  tcase_add_test(tc, ascii_list_next);
   return tc;
 }
