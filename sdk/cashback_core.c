@@ -263,23 +263,20 @@ static cashback_status vfail(cashback_client *c, cashback_status st, int spool,
   return st;
 }
 
-cashback_status cashback__fail(cashback_client *c, cashback_status st,
-                               const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  vfail(c, st, 0, fmt, ap);
-  va_end(ap);
-  return st;
-}
+/* cashback__fail() and cashback__fail_spool(): vfail() with or without the
+ * spool mark. */
+#define DEFINE_FAIL(name, spool)                                               \
+  cashback_status name(cashback_client *c, cashback_status st,                 \
+                       const char *fmt, ...) {                                 \
+    va_list ap;                                                                \
+    va_start(ap, fmt);                                                         \
+    vfail(c, st, (spool), fmt, ap);                                            \
+    va_end(ap);                                                                \
+    return st;                                                                 \
+  }
 
-cashback_status cashback__fail_spool(cashback_client *c, cashback_status st,
-                                     const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  vfail(c, st, 1, fmt, ap);
-  va_end(ap);
-  return st;
-}
+DEFINE_FAIL(cashback__fail, 0)
+DEFINE_FAIL(cashback__fail_spool, 1)
 
 void cashback__spool_ok(cashback_client *c) {
   pthread_mutex_lock(&c->error_lock);

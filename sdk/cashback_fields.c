@@ -207,12 +207,19 @@ static cashback_status need_currency(cashback__fields *x, const char *key,
                                (int)klen, key);
 }
 
+/* For a field whose value is money of `currency`: the event and the
+ * currency must be there. */
+#define NEED_EVENT_AND_CURRENCY(x)                                             \
+  do {                                                                         \
+    NEED_EVENT(x);                                                             \
+    cashback_status need_st = need_currency((x), key, klen);                   \
+    if (need_st != CASHBACK_OK)                                                \
+      return need_st;                                                          \
+  } while (0)
+
 static cashback_status set_amount(cashback__fields *x, const char *key,
                                   size_t klen, const char *v, size_t n) {
-  NEED_EVENT(x);
-  cashback_status st = need_currency(x, key, klen);
-  if (st != CASHBACK_OK)
-    return st;
+  NEED_EVENT_AND_CURRENCY(x);
   return from_event(x,
                     cashback_event_set_amount_decimal_n(
                         x->ev, v, n, x->currency, x->currency_len),
@@ -221,10 +228,7 @@ static cashback_status set_amount(cashback__fields *x, const char *key,
 
 static cashback_status set_amount_minor(cashback__fields *x, const char *key,
                                         size_t klen, const char *v, size_t n) {
-  NEED_EVENT(x);
-  cashback_status st = need_currency(x, key, klen);
-  if (st != CASHBACK_OK)
-    return st;
+  NEED_EVENT_AND_CURRENCY(x);
   int64_t m;
   if (integer(v, n, &m) != 0)
     return cashback__fields_fail(
@@ -289,10 +293,7 @@ static cashback_status set_customer(cashback__fields *x, const char *key,
 
 static cashback_status set_item(cashback__fields *x, const char *key,
                                 size_t klen, const char *v, size_t n) {
-  NEED_EVENT(x);
-  cashback_status st = need_currency(x, key, klen);
-  if (st != CASHBACK_OK)
-    return st;
+  NEED_EVENT_AND_CURRENCY(x);
   return from_event(
       x,
       cashback_event_add_item_text_n(x->ev, v, n, x->currency, x->currency_len),
