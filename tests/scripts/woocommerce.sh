@@ -102,6 +102,7 @@ import re, sys, zipfile
 z = zipfile.ZipFile(sys.argv[1])
 names = set(z.namelist())
 need = {"cashback-woocommerce/cashback-woocommerce.php", "cashback-woocommerce/readme.txt",
+        "cashback-woocommerce/uninstall.php",
         "cashback-woocommerce/cashback-mapping.php",
         "cashback-woocommerce/includes/class-cashback-wc.php",
         "cashback-woocommerce/includes/class-cashback-wc-settings.php"}
@@ -122,7 +123,7 @@ assert head["Stable tag"] == version, "Stable tag %s, plugin Version %s" % (head
 assert re.search(r"^ \* Plugin Name: Cashback for WooCommerce$", plugin, re.M)
 print("woocommerce: zip: %d files, readme.txt and Version %s" % (len(names), version))
 PY
-for f in "$wc"/cashback-woocommerce.php "$wc"/cashback-mapping.php "$wc"/includes/*.php; do
+for f in "$wc"/cashback-woocommerce.php "$wc"/cashback-mapping.php "$wc"/uninstall.php "$wc"/includes/*.php; do
   php -n -l "$f" >/dev/null || fail "$f: syntax"
 done
 echo "woocommerce: all passed"

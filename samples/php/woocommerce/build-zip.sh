@@ -1,7 +1,7 @@
 #!/bin/sh
 # Packages the plugin as a WordPress plugin zip: OUTDIR/cashback-woocommerce.zip
 # holding the folder cashback-woocommerce/ (the plugin file, the mapping,
-# includes/ and readme.txt; not the tests). Upload it on Plugins > Add New >
+# includes/, uninstall.php and readme.txt; not the tests). Upload it on Plugins > Add New >
 # Upload Plugin. Usage: sh build-zip.sh [OUTDIR] (default: the current directory).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
@@ -12,7 +12,7 @@ stage=$(mktemp -d "${TMPDIR:-/tmp}/cashback-wc-zip.XXXXXX")
 trap 'rm -rf "$stage"' EXIT
 dir=$stage/cashback-woocommerce
 mkdir -p "$dir/includes"
-cp "$here/cashback-woocommerce.php" "$here/cashback-mapping.php" "$here/readme.txt" "$dir/"
+cp "$here/cashback-woocommerce.php" "$here/cashback-mapping.php" "$here/uninstall.php" "$here/readme.txt" "$dir/"
 cp "$here"/includes/*.php "$dir/includes/"
 chmod -R u=rwX,go=rX "$dir"
 rm -f "$out/cashback-woocommerce.zip"

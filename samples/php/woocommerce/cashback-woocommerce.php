@@ -24,3 +24,4 @@ require_once __DIR__ . '/includes/class-cashback-wc-settings.php';
 
 Cashback_WC::register(__FILE__);
 Cashback_WC_Settings::register();
+register_deactivation_hook(__FILE__, [Cashback_WC_Settings::class, 'deactivate']);

@@ -73,6 +73,7 @@ function do_action(string $hook, ...$args): void
         $fn(...array_slice($args, 0, $n));
     }
 }
+function register_deactivation_hook(string $file, callable $fn): void {}
 function wc_get_order($id) { return $GLOBALS['orders'][$id] ?? false; }
 function wc_get_price_decimals(): int { return 2; }
 function as_schedule_single_action(int $when, string $hook, array $args): int

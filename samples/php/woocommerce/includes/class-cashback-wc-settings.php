@@ -109,6 +109,15 @@ final class Cashback_WC_Settings
         self::back(['cashback_tested' => '1']);
     }
 
+    /* Deactivated: no more deliveries from Action Scheduler (the spool stays;
+     * the confirmations already scheduled stay too, and run if it comes back). */
+    public static function deactivate(): void
+    {
+        if (function_exists('as_unschedule_all_actions')) {
+            as_unschedule_all_actions('cashback_wc_flush', [], 'cashback');
+        }
+    }
+
     /* Every minute, when "deliver" is on and Action Scheduler is there. */
     public static function schedule_delivery(): void
     {

@@ -302,4 +302,13 @@ Cashback_WC::reset_client();
 $r = Cashback_WC_Settings::send_test();
 check($r['ok'] === false && str_starts_with($r['lines'][0], 'failed: 3 '), 'send test event with a bad configuration: the error, not a crash', $r);
 
+/* ---- 15. deactivate and uninstall ---------------------------------------- */
+(WP::$deactivate[$plugin])();
+check(!as_has_scheduled_action('cashback_wc_flush', null, 'cashback'), 'deactivation unschedules the deliveries');
+update_option(Cashback_WC::OPTION, ['connection' => $connection]);
+define('WP_UNINSTALL_PLUGIN', 'cashback-woocommerce/cashback-woocommerce.php');
+require dirname(__DIR__) . '/uninstall.php';
+check(get_option(Cashback_WC::OPTION, null) === null && get_option(Cashback_WC::LAST_ERROR, null) === null,
+      'uninstall deletes the settings (the secret) and the last error');
+
 done();

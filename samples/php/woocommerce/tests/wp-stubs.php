@@ -55,6 +55,7 @@ final class WP
     public static ?string $redirect = null;
     public static array $logs = [];
     public static array $menu = [];
+    public static array $deactivate = [];
 }
 
 function add_action(string $hook, callable $fn, int $priority = 10, int $args = 1): bool
@@ -87,6 +88,8 @@ function apply_filters(string $hook, $value, ...$args)
 }
 function get_option(string $name, $default = false) { return WP::$options[$name] ?? $default; }
 function update_option(string $name, $value, $autoload = null): bool { WP::$options[$name] = $value; return true; }
+function delete_option(string $name): bool { unset(WP::$options[$name]); return true; }
+function register_deactivation_hook(string $file, callable $fn): void { WP::$deactivate[$file] = $fn; }
 function get_transient(string $name) { return WP::$transients[$name] ?? false; }
 function set_transient(string $name, $value, int $ttl = 0): bool { WP::$transients[$name] = $value; return true; }
 function delete_transient(string $name): bool { unset(WP::$transients[$name]); return true; }
