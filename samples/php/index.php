@@ -6,7 +6,11 @@ require __DIR__ . '/shop.php';
 // With cashback.auto_capture=1 in php.ini the extension has already set the
 // click cookie before this script ran, and this line can go; it is harmless
 // then (no second cookie). Without auto capture it is the landing's line.
-Cashback\capture(); // cashback
+try {
+    Cashback\capture(); // cashback
+} catch (Cashback\Exception $e) { // cashback: a landing page never breaks
+    error_log('cashback: ' . $e->getMessage());
+}
 
 $list = '';
 foreach (CATALOGUE as $sku => $p) {

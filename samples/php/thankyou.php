@@ -13,11 +13,15 @@ if ($order === null || !$order['paid']) {
 }
 
 if ($order['click'] !== null) {                      // cashback: a sale that came
-    $id = Cashback\sale([                               // through the network
-        'order_id' => $order['id'], 'click' => $order['click'],
-        'amount' => $order['total'], 'currency' => $order['currency'],
-        'items' => $order['lines'],
-    ]);
+    try {                                            // through the network
+        $id = Cashback\sale([
+            'order_id' => $order['id'], 'click' => $order['click'],
+            'amount' => $order['total'], 'currency' => $order['currency'],
+            'items' => $order['lines'],
+        ]);
+    } catch (Cashback\Exception $e) { // the buyer still gets the page: log, go on
+        error_log('cashback: ' . $e->getMessage());
+    }
 }
 
 shop_page('Thank you', 'Order ' . htmlspecialchars($order['id']) . ' is paid: '

@@ -6,7 +6,8 @@
 #   2. its .phpt suite (`make test` of the extension);
 #   3. a fork check (pcntl): a child process gets a client of its own; the
 #      sender thread and the quarantine; settings that alternate with
-#      ini_set() keep one client each (spool segments counted);
+#      ini_set() keep one client each (spool segments counted); the sample
+#      shop's pages with a broken configuration (php-cgi) still answer;
 #   4. the WooCommerce sample's mapping and hooks, against a fake WC_Order
 #      (samples/php/woocommerce/test-mapping.php: WordPress cannot run here);
 #   5. end to end: samples/php served by `php -S` on 127.0.0.1 with the
@@ -225,6 +226,42 @@ echo "php: alternating settings: $segs spool segments"
 grep -q '^alternating: 20 switches, under 1 s, default clients: 2 kept (at most 8), 2 made$' "$work/alt.log" ||
   fail "alternating settings: expected 2 clients made and no switch blocking"
 [ "$segs" = 2 ] || fail "alternating settings: $segs spool segments, expected 2"
+
+# --- 3d. Cashback never breaks a page of the sample shop ------------------------
+# The landing, the checkout and the thank-you page run under php-cgi (Debian
+# php8.2-cgi) with a configuration that cannot work: the click, capture and
+# sale calls throw, the pages log it and go on (the checkout used to answer
+# 500 without an order, the thank-you page 500 after the buyer paid).
+if command -v php-cgi >/dev/null 2>&1; then
+  samples=$(cd "$top_srcdir/samples/php" && pwd)
+  mkdir "$work/broken-shop"
+  : >"$work/not-a-dir"
+  sed "s|^spool_dir = .*|spool_dir = $work/not-a-dir/spool|" "$work/cashback.conf" >"$work/nospool.conf"
+  chmod 0600 "$work/nospool.conf"
+  page() { # script query cookie config
+    env -i PATH="$PATH" LD_LIBRARY_PATH="$LD_LIBRARY_PATH" REDIRECT_STATUS=1 \
+      REQUEST_METHOD=GET GATEWAY_INTERFACE=CGI/1.1 SCRIPT_FILENAME="$samples/$1" \
+      QUERY_STRING="$2" HTTP_COOKIE="$3" SHOP_DATA="$work/broken-shop" \
+      php-cgi -n -d extension="$ext" -d cashback.config="$4" -d log_errors=1 \
+      -d display_errors=0 -d error_log="$work/broken.log" 2>&1
+  }
+  page index.php "cb_click=tok.1" "" "$work/missing.conf" >"$work/p1.out"
+  grep -q '^Status:' "$work/p1.out" && { cat "$work/p1.out"; fail "landing: no 200 with a bad configuration"; }
+  grep -q '<h1>Sample shop</h1>' "$work/p1.out" || { cat "$work/p1.out"; fail "landing: no page"; }
+  page checkout.php "sku=mug" "cashback_click=1.x.y.z.tok" "$work/missing.conf" >"$work/p2.out"
+  grep -q '^Status: 302' "$work/p2.out" && grep -q '^Location: thankyou.php?order=' "$work/p2.out" ||
+    { cat "$work/p2.out"; fail "checkout: no redirect with a bad configuration"; }
+  printf '{"id":"4242","lines":[{"sku":"mug","name":"Mug","quantity":1,"price":"12.50","category":"kitchen"}],"total":"12.50","currency":"EUR","voucher":null,"click":"1.x.y.z.tok","paid":true}' \
+    >"$work/broken-shop/order-4242.json"
+  page thankyou.php "order=4242" "" "$work/nospool.conf" >"$work/p3.out"
+  grep -q '^Status:' "$work/p3.out" && { cat "$work/p3.out"; fail "thank-you: no 200 with an unusable spool"; }
+  grep -q 'Order 4242 is paid' "$work/p3.out" || { cat "$work/p3.out"; fail "thank-you: no page"; }
+  n=$(grep -c 'cashback: ' "$work/broken.log" || :)
+  [ "$n" = 3 ] || { cat "$work/broken.log"; fail "expected 3 logged cashback errors, got $n"; }
+  echo "php: a bad configuration or spool breaks no page (landing 200, checkout 302, thank-you 200; $n errors logged)"
+else
+  echo "php: no php-cgi (Debian: php8.2-cgi): the page failure check is skipped"
+fi
 
 # --- 4. the WooCommerce sample, against fakes of WC_Order (no WordPress here) --------
 TMPDIR=$work/tmp $PHPX -d cashback.spool_dir="$work/wc-spool" \
