@@ -42,5 +42,17 @@ export TEST_CASHBACK_CLI
 LD_LIBRARY_PATH=$top_builddir/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 export LD_LIBRARY_PATH
 # Bounded as a whole, whatever hangs.
-exec timeout -k 5 120 "$PYTHON3" "$top_srcdir/tests/scripts/apache_e2e.py" \
+timeout -k 5 120 "$PYTHON3" "$top_srcdir/tests/scripts/apache_e2e.py" \
   "$work" "$module" "$sandbox" "$APACHE2" "$moddir" prefork event
+# The module's benchmark (bench/apache.sh, `make bench`) with tiny counts,
+# so that it cannot rot: when its receiver is built (make bench, or
+# bench-smoke.sh's prerequisites in make check).
+if [ -x "$top_builddir/bench/fast_receiver" ]; then
+  BENCH_SMOKE=1 BENCH_DIR=$work timeout -k 5 60 sh \
+    "$top_srcdir/bench/apache.sh" >"$work/bench.out" 2>&1 ||
+    { cat "$work/bench.out"; echo "apache: FAIL: bench/apache.sh (smoke)"; exit 1; }
+  grep 'delivered of reported' "$work/bench.out"
+  echo "ok - bench/apache.sh runs (smoke: 20 requests per kind and server)"
+else
+  echo "apache: note: bench/fast_receiver is not built: bench/apache.sh not smoke-run"
+fi
