@@ -27,35 +27,18 @@ Usage: apache_bench.py WORK MODULE RECEIVER APACHE2 MODULES_DIR COUNT
 import http.client
 import json
 import os
-import pwd
-import signal
-import socket
 import subprocess
 import sys
 import time
+
+from apache_harness import (children_user, free_port, listening,
+                            port_from_file, start, stop_all, wait_until,
+                            write_private)
 
 WORK, MODULE, RECEIVER, APACHE2, MODDIR = sys.argv[1:6]
 COUNT = int(sys.argv[6])
 WARMUP = max(20, COUNT // 20)
 KEY, SECRET = "k1", "bench-secret-for-apache-0001"
-procs = []
-
-
-def stop_all():
-    for p in procs:
-        if p.poll() is None:
-            try:
-                os.killpg(p.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-    for p in procs:
-        try:
-            p.wait(10)
-        except subprocess.TimeoutExpired:
-            os.killpg(p.pid, signal.SIGKILL)
-            p.wait(5)
-
-
 def fail(what):
     print("apache bench: FAIL: %s" % what, file=sys.stderr)
     log = os.path.join(WORK, "error.log")
@@ -66,47 +49,15 @@ def fail(what):
     sys.exit(1)
 
 
-def start(argv, **kw):
-    p = subprocess.Popen(argv, start_new_session=True, **kw)
-    procs.append(p)
-    return p
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def listening(port):
-    try:
-        socket.create_connection(("127.0.0.1", port), 0.5).close()
-        return True
-    except OSError:
-        return False
-
-
 def wait_for(cond, what, seconds=20):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        v = cond()
-        if v:
-            return v
-        time.sleep(0.05)
-    fail("timed out waiting for " + what)
+    v = wait_until(cond, seconds)
+    if not v:
+        fail("timed out waiting for " + what)
+    return v
 
 
 os.chmod(WORK, 0o755)
-run_as = None
-if os.geteuid() == 0:
-    for name in ("nobody", "daemon"):
-        try:
-            run_as = pwd.getpwnam(name)
-            break
-        except KeyError:
-            pass
+run_as = children_user()
 spool = os.path.join(WORK, "spool")
 os.mkdir(spool, 0o700)
 if run_as:
@@ -116,15 +67,11 @@ portfile = os.path.join(WORK, "receiver.port")
 start([RECEIVER, "--port", "0", "--port-file", portfile, "--keys",
        "%s:%s" % (KEY, SECRET), "--max-seconds", "900"],
       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-wait_for(lambda: os.path.exists(portfile) and open(portfile).read().strip(),
-         "the receiver's port file", 10)
-receiver_port = int(open(portfile).read())
-
+receiver_port = port_from_file(portfile) or fail("no receiver port")
 conf = os.path.join(WORK, "cashback.conf")
-with open(os.open(conf, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
-    f.write("merchant_id = bench-shop\nkey_id = %s\nsecret = %s\n"
-            "endpoint = http://127.0.0.1:%d/v1/events\nspool_dir = %s\n"
-            % (KEY, SECRET, receiver_port, spool))
+write_private(conf, "merchant_id = bench-shop\nkey_id = %s\nsecret = %s\n"
+              "endpoint = http://127.0.0.1:%d/v1/events\nspool_dir = %s\n"
+              % (KEY, SECRET, receiver_port, spool))
 
 backend_port = free_port()
 backend = os.path.join(WORK, "backend.py")

@@ -52,19 +52,22 @@ Usage: apache_e2e.py WORK MODULE SANDBOX APACHE2 MODULES_DIR MPM...
 import http.client
 import json
 import os
-import pwd
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "..", "bench"))
+from apache_harness import (children_user, free_port, listening,  # noqa: E402
+                            port_from_file, start, stop, stop_all,
+                            wait_until, write_private)
+
 WORK, MODULE, SANDBOX, APACHE2, MODDIR = sys.argv[1:6]
 CLI = os.environ["TEST_CASHBACK_CLI"]
 MPMS = sys.argv[6:]
 SECRET = "s3cr3t-for-apache-tests-0001"
-procs = []
 passed = 0
 
 
@@ -88,48 +91,11 @@ def check(cond, what, detail=""):
     print("ok %d - %s" % (passed, what))
 
 
-def stop(p, grace=10):
-    if p.poll() is None:
-        try:
-            os.killpg(p.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
-        try:
-            p.wait(grace)
-        except subprocess.TimeoutExpired:
-            os.killpg(p.pid, signal.SIGKILL)
-            p.wait(5)
-    if p in procs:
-        procs.remove(p)
-
-
-def stop_all():
-    for p in list(procs):
-        stop(p, 5)
-
-
-def start(argv, **kw):
-    p = subprocess.Popen(argv, start_new_session=True, **kw)
-    procs.append(p)
-    return p
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 def wait_for(cond, what, seconds=20):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        v = cond()
-        if v:
-            return v
-        time.sleep(0.1)
-    fail("timed out waiting for " + what)
+    v = wait_until(cond, seconds)
+    if not v:
+        fail("timed out waiting for " + what)
+    return v
 
 
 def request(port, path, headers=None):
@@ -152,26 +118,11 @@ def cookie_of(headers):
     return sc
 
 
-def listening(port):
-    try:
-        socket.create_connection(("127.0.0.1", port), 0.5).close()
-        return True
-    except OSError:
-        return False
-
-
 # --- the sandbox, the backend, the CGI shop ---------------------------------
 os.chmod(WORK, 0o755)  # the children (User) run the scripts in it
-run_as = None
-if os.geteuid() == 0:
-    for name in ("nobody", "daemon"):
-        try:
-            run_as = pwd.getpwnam(name)
-            break
-        except KeyError:
-            pass
-    if run_as is None:
-        fail("running as root, and no user nobody or daemon for Apache's User")
+run_as = children_user()
+if os.geteuid() == 0 and run_as is None:
+    fail("running as root, and no user nobody or daemon for Apache's User")
 spool = os.path.join(WORK, "spool")
 os.mkdir(spool, 0o700)
 if run_as:
@@ -182,15 +133,11 @@ portfile = os.path.join(WORK, "sandbox.port")
 start([SANDBOX, "--merchant", "shop-42:k1:" + SECRET, "--listen",
        "127.0.0.1:0", "--port-file", portfile, "--db", db, "--log",
        os.path.join(WORK, "sandbox.log"), "--max-seconds", "120"])
-wait_for(lambda: os.path.exists(portfile) and open(portfile).read().strip(),
-         "the sandbox's port file", 10)
-sandbox_port = int(open(portfile).read())
-
+sandbox_port = port_from_file(portfile) or fail("no sandbox port file")
 conf = os.path.join(WORK, "cashback.conf")
-with open(os.open(conf, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
-    f.write("merchant_id = shop-42\nkey_id = k1\nsecret = %s\n"
-            "endpoint = http://127.0.0.1:%d/cashback/v1/events\n"
-            "spool_dir = %s\n" % (SECRET, sandbox_port, spool))
+write_private(conf, "merchant_id = shop-42\nkey_id = k1\nsecret = %s\n"
+              "endpoint = http://127.0.0.1:%d/cashback/v1/events\n"
+              "spool_dir = %s\n" % (SECRET, sandbox_port, spool))
 
 backend_port = free_port()
 backend = os.path.join(WORK, "backend.py")
@@ -446,16 +393,14 @@ rc, out = configtest('<Location "/x">\nCashbackOnFailure 502\n</Location>')
 check(rc != 0 and "CashbackOnFailure" in out and "'502'" in out,
       "configtest: a bad CashbackOnFailure is refused, naming it", out)
 bad = os.path.join(WORK, "bad.conf")
-with open(os.open(bad, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
-    f.write("merchant_id = shop-42\nmerchnt = x\n")
+write_private(bad, "merchant_id = shop-42\nmerchnt = x\n")
 rc, out = configtest("", bad)
 check(rc != 0 and "CashbackConfigFile" in out and "merchnt" in out
       and SECRET not in out,
       "configtest: an unknown key in the file fails, naming directive, "
       "file and key", out)
 incomplete = os.path.join(WORK, "incomplete.conf")
-with open(os.open(incomplete, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
-    f.write("merchant_id = shop-42\n")
+write_private(incomplete, "merchant_id = shop-42\n")
 rc, out = configtest("", incomplete)
 check(rc != 0 and "CashbackConfigFile" in out,
       "configtest: an incomplete configuration fails, naming the directive",
@@ -729,10 +674,10 @@ def run_full(mpm, base):
     if run_as:
         os.chown(spool_full, run_as.pw_uid, run_as.pw_gid)
     full = os.path.join(WORK, "full.conf")
-    with open(os.open(full, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
-        f.write(open(conf).read().replace("spool_dir = %s\n" % spool,
-                                          "spool_dir = %s\n" % spool_full)
-                + "spool_max_bytes = 64k\n")
+    with open(conf) as f:
+        write_private(full, f.read().replace("spool_dir = %s\n" % spool,
+                                             "spool_dir = %s\n" % spool_full)
+                      + "spool_max_bytes = 64k\n")
     port = free_port()
     path = os.path.join(WORK, "httpd-full.conf")
     fill_loc = '<Location "/cgi-bin/fill.cgi">\nCashbackReport On\n</Location>'
