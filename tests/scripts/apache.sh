@@ -1,9 +1,10 @@
 #!/bin/sh
 # mod_cashback (plugins/apache) in a real Apache httpd: /usr/sbin/apache2
 # with a generated self-contained configuration on 127.0.0.1, under the
-# prefork and the event MPM, with a CGI shop, a proxied python3 backend
-# and a PHP shop under php-fpm (proxy_fcgi), against cashback-sandbox
-# (tests/scripts/apache_e2e.py says what is checked). Skips (77) only when
+# prefork, the event and the worker MPM, with a CGI shop, a proxied
+# python3 backend and a PHP shop under php-fpm (proxy_fcgi), against
+# cashback-sandbox (tests/scripts/apache_e2e.py says what is checked), and
+# smoke-runs bench/apache.sh. Skips (77) only when
 # Apache or the module is not there: configure builds the module when
 # apxs is found, and bootstrap installs apache2, apache2-dev and
 # php8.2-fpm (without php-fpm, only the PHP checks are skipped).
@@ -25,7 +26,7 @@ sandbox=$top_builddir/plugins/sandbox/cashback-sandbox
 [ -f "$module" ] || { echo "apache: FAIL: $module is not built" >&2; exit 1; }
 [ -x "$sandbox" ] || { echo "apache: FAIL: $sandbox is not built" >&2; exit 1; }
 moddir=$(apxs -q LIBEXECDIR 2>/dev/null || echo /usr/lib/apache2/modules)
-for m in mpm_prefork mpm_event authz_core alias cgi proxy proxy_http include; do
+for m in mpm_prefork mpm_event mpm_worker authz_core alias cgi proxy proxy_http include; do
   [ -f "$moddir/mod_$m.so" ] || { echo "apache: SKIP: no $moddir/mod_$m.so"; exit 77; }
 done
 work=$(mktemp -d "${TMPDIR:-/tmp}/cashback-apache.XXXXXX")
@@ -43,7 +44,7 @@ LD_LIBRARY_PATH=$top_builddir/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 export LD_LIBRARY_PATH
 # Bounded as a whole, whatever hangs.
 timeout -k 5 120 "$PYTHON3" "$top_srcdir/tests/scripts/apache_e2e.py" \
-  "$work" "$module" "$sandbox" "$APACHE2" "$moddir" prefork event
+  "$work" "$module" "$sandbox" "$APACHE2" "$moddir" prefork event worker
 # The module's benchmark (bench/apache.sh, `make bench`) with tiny counts,
 # so that it cannot rot: when its receiver is built (make bench, or
 # bench-smoke.sh's prerequisites in make check).

@@ -39,8 +39,9 @@ MPM:
   10. kill -9 (prefork): 200 paid orders from 4 clients (CGI and proxied),
      children killed with SIGKILL every 20-80 ms meanwhile: every order
      answered 2xx arrives exactly once; bounded to 40 s of load;
-  11. who delivers: prefork with the default CashbackSender (one sender
-     for the whole server, a mod_watchdog singleton: one child logs it),
+  11. who delivers: prefork and worker with the default CashbackSender
+     (one sender for the whole server, a mod_watchdog singleton: one
+     child logs it),
      event with CashbackSender child (every child), the full spool's
      CashbackSender off with `cashback send --watch` as Apache's User;
      after the kill -9 load the sender's child is killed and another
@@ -415,9 +416,9 @@ def run(mpm, base):
     port = free_port()
     path = os.path.join(WORK, "httpd-%s.conf" % mpm)
     # An ErrorDocument that is the shop: it reports a sale naming no click.
-    # prefork: the default single sender (mod_watchdog); event: one in
-    # every child.
-    sender = "" if mpm == "prefork" else "CashbackSender child\n"
+    # prefork and worker: the default single sender (mod_watchdog);
+    # event: one in every child.
+    sender = "CashbackSender child\n" if mpm == "event" else ""
     write_conf(path, mpm, port, sender + '<Location "/gone/">\n'
                'ErrorDocument 404 /cgi-bin/shop.cgi?bare=%d20\n</Location>'
                % base)
@@ -612,7 +613,7 @@ def run(mpm, base):
           "(subrequests are not)" % mpm)
     # who delivered: one sender for the whole server, or one per child
     kids = children_of(httpd.pid)
-    if mpm == "prefork":
+    if mpm != "event":
         pids = sender_pids(path, "runs in this child")
         check(len(pids) == 1 and len(kids) >= 2,
               "%s: one sender for the whole server (a mod_watchdog "
