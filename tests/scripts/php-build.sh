@@ -2,8 +2,16 @@
 # extension (plugins/php) with phpize in $work/ext against THIS build tree's
 # libcashback and header (an uninstalled .pc file), with the project's
 # warnings as errors. Needs $work, $top_srcdir, $top_builddir, $libdir and
-# the caller's fail() and show(); sets $ext (the built cashback.so) and
-# exports LD_LIBRARY_PATH with $libdir first.
+# the caller's fail(); defines show(), unsets the caller's CASHBACK_*
+# variables (the tests configure the extension themselves), sets $ext (the
+# built cashback.so) and exports LD_LIBRARY_PATH with $libdir first.
+unset CASHBACK_CONFIG CASHBACK_CONNECTION
+for v in $(env | sed -n 's/^\(CASHBACK_[A-Z_]*\)=.*/\1/p'); do unset "$v"; done
+# The extension's own make must not inherit the outer make's variables
+# (TESTS=..., -j), which GNU make also exports: it is another project.
+unset MAKEFLAGS MFLAGS MAKELEVEL MAKEOVERRIDES TESTS || :
+show() { echo "--- $1"; tail -n "${2:-40}" "$1"; }
+
 cp -R "$top_srcdir/plugins/php" "$work/ext"
 chmod -R u+w "$work/ext"
 mkdir "$work/pc" "$work/tmp"

@@ -27,13 +27,7 @@ libdir=$top_builddir/.libs
 work=$(mktemp -d "${TMPDIR:-/tmp}/cashback-php-servers.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 trap 'exit 1' INT TERM HUP
-unset CASHBACK_CONFIG CASHBACK_CONNECTION
-for v in $(env | sed -n 's/^\(CASHBACK_[A-Z_]*\)=.*/\1/p'); do unset "$v"; done
-unset MAKEFLAGS MFLAGS MAKELEVEL MAKEOVERRIDES TESTS || :
-
 fail() { echo "php-servers: $*" >&2; exit 1; }
-show() { echo "--- $1"; tail -n "${2:-40}" "$1"; }
-
 . "$top_srcdir/tests/scripts/php-build.sh"
 
 moddir=$(apxs -q LIBEXECDIR 2>/dev/null || echo /usr/lib/apache2/modules)

@@ -36,17 +36,9 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
-unset CASHBACK_CONFIG CASHBACK_CONNECTION
-for v in $(env | sed -n 's/^\(CASHBACK_[A-Z_]*\)=.*/\1/p'); do unset "$v"; done
-
-# The extension's own make must not inherit the outer make's variables
-# (TESTS=..., -j), which GNU make also exports: it is another project.
-unset MAKEFLAGS MFLAGS MAKELEVEL MAKEOVERRIDES TESTS || :
-
 fail() { echo "php: $*" >&2; exit 1; }
-show() { echo "--- $1"; tail -n "${2:-40}" "$1"; }
 
-# --- Build ------------------------------------------------------------------
+# --- Build (and the environment cleared of CASHBACK_* and make's variables) --
 . "$top_srcdir/tests/scripts/php-build.sh"
 
 # --- 0. the installed extension is hardened (docs/security.md) ----------------
