@@ -403,6 +403,18 @@ cashback_options_load_connection_string_n(cashback_options *opts,
                                           const char *connection, size_t len);
 
 /**
+ * Loads the connection string held by the environment variable `name` (a
+ * shim's directive naming it, e.g. a web server's per-site variable). All
+ * or nothing: on error the options are unchanged and
+ * `cashback_options_last_error()` names the variable: CASHBACK_E_CONFIG
+ * when it is not set or empty, or the connection string's own error
+ * (never its secret). Reads the process environment: do not call while
+ * another thread changes it.
+ */
+CASHBACK_API CASHBACK_MUST_USE cashback_status
+cashback_options_load_connection_env(cashback_options *opts, const char *name);
+
+/**
  * Loads the environment: first the file named by CASHBACK_CONFIG, then the
  * connection string in CASHBACK_CONNECTION, then each CASHBACK_<KEY> (e.g.
  * CASHBACK_MERCHANT_ID) variable, each overriding the ones before. Reads the

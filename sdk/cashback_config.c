@@ -290,6 +290,30 @@ cashback_options_load_connection_string(cashback_options *opts,
       opts, connection, connection ? strlen(connection) : 0);
 }
 
+cashback_status cashback_options_load_connection_env(cashback_options *opts,
+                                                     const char *name) {
+  if (!opts)
+    return CASHBACK_E_INVALID_ARGUMENT;
+  if (!name || !name[0])
+    return cashback__options_fail(opts, CASHBACK_E_INVALID_ARGUMENT,
+                                  "connection variable: no name given");
+  const char *v = getenv(name);
+  if (!v || !v[0])
+    return cashback__options_fail(opts, CASHBACK_E_CONFIG,
+                                  "%s: the variable is not set (or empty)",
+                                  name);
+  /* All or nothing, as every loader. */
+  cashback_options tmp;
+  memcpy(&tmp, opts, sizeof(tmp));
+  cashback_status st = cashback__config_parse_connection(&tmp, v, strlen(v));
+  if (st != CASHBACK_OK)
+    st = cashback__options_fail(opts, st, "%s: %s", name, tmp.error);
+  else
+    memcpy(opts, &tmp, sizeof(tmp));
+  cashback__wipe(&tmp, sizeof(tmp));
+  return st;
+}
+
 cashback_status cashback_options_load_env(cashback_options *opts) {
   if (!opts)
     return CASHBACK_E_INVALID_ARGUMENT;

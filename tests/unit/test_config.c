@@ -516,6 +516,58 @@ START_TEST(test_env_precedence) {
 }
 END_TEST
 
+/* A connection string from a variable a shim names. */
+START_TEST(test_connection_env) {
+  env_clear();
+  cashback_options *o = cashback_options_new();
+  ck_assert_int_eq(cashback_options_set(o, "merchant_id", "before"),
+                   CASHBACK_OK);
+  cashback_options before;
+  memcpy(&before, o, sizeof(before));
+  /* Not set, then empty: refused, naming the variable, nothing changed. */
+  unsetenv("SHOP_CASHBACK");
+  ck_assert_int_eq(cashback_options_load_connection_env(o, "SHOP_CASHBACK"),
+                   CASHBACK_E_CONFIG);
+  ck_assert_str_eq(cashback_options_last_error(o),
+                   "SHOP_CASHBACK: the variable is not set (or empty)");
+  ck_assert(same_except_error(o, &before));
+  setenv("SHOP_CASHBACK", "", 1);
+  ck_assert_int_eq(cashback_options_load_connection_env(o, "SHOP_CASHBACK"),
+                   CASHBACK_E_CONFIG);
+  /* A bad string: its own error under the variable's name, no secret,
+   * and the pairs before the bad one are not applied either. */
+  setenv("SHOP_CASHBACK",
+         "cashback:merchant_id=shop-7;secret=" SECRET ";attribution_window=x",
+         1);
+  ck_assert_int_eq(cashback_options_load_connection_env(o, "SHOP_CASHBACK"),
+                   CASHBACK_E_CONFIG);
+  ck_assert_msg(
+      strncmp(cashback_options_last_error(o), "SHOP_CASHBACK: ", 15) == 0, "%s",
+      cashback_options_last_error(o));
+  ck_assert_ptr_null(strstr(cashback_options_last_error(o), SECRET));
+  ck_assert(same_except_error(o, &before));
+  /* A good one. */
+  setenv("SHOP_CASHBACK",
+         "cashback:merchant_id=shop-7;key_id=k1;secret=" SECRET
+         ";endpoint=" ENDPOINT,
+         1);
+  ck_assert_int_eq(cashback_options_load_connection_env(o, "SHOP_CASHBACK"),
+                   CASHBACK_OK);
+  ck_assert_str_eq(o->merchant_id, "shop-7");
+  ck_assert_str_eq(o->key.id, "k1");
+  ck_assert_int_eq(cashback__options_check(o), CASHBACK_OK);
+  /* No name. */
+  ck_assert_int_eq(cashback_options_load_connection_env(o, NULL),
+                   CASHBACK_E_INVALID_ARGUMENT);
+  ck_assert_int_eq(cashback_options_load_connection_env(o, ""),
+                   CASHBACK_E_INVALID_ARGUMENT);
+  ck_assert_int_eq(cashback_options_load_connection_env(NULL, "X"),
+                   CASHBACK_E_INVALID_ARGUMENT);
+  unsetenv("SHOP_CASHBACK");
+  cashback_options_free(o);
+}
+END_TEST
+
 START_TEST(test_env_every_key) {
   env_clear();
   setenv("CASHBACK_MERCHANT_ID", "m1", 1);
@@ -907,6 +959,7 @@ TCase *cashback_test_config(void) {
   tcase_add_test(tc, test_connection_errors);
   tcase_add_test(tc, test_connection_string_n);
   tcase_add_test(tc, test_env_precedence);
+  tcase_add_test(tc, test_connection_env);
   tcase_add_test(tc, test_env_every_key);
   tcase_add_test(tc, test_env_errors);
   tcase_add_test(tc, test_secret_without_key_not_echoed);
