@@ -2,13 +2,16 @@
 the helpers tests/scripts/apache_e2e.py and bench/apache_bench.py share.
 
 Every process is started in its own session (so that stopping it stops
-its children: Apache's, php-fpm's) and kept in `procs` until stopped.
+its children: Apache's, php-fpm's) and kept in `procs` until stopped; all
+are stopped when the script ends, also by an exception or SIGTERM.
 """
+import atexit
 import os
 import pwd
 import signal
 import socket
 import subprocess
+import sys
 import time
 
 procs = []
@@ -39,6 +42,12 @@ def stop(p, grace=10):
 def stop_all():
     for p in list(procs):
         stop(p, 5)
+
+
+# Whatever ends the script (an exception, `timeout`'s SIGTERM), what it
+# started in their own sessions is stopped too.
+atexit.register(stop_all)
+signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(1))
 
 
 def free_port():
