@@ -10,6 +10,7 @@
  * text form (key=value pairs joined by ';'), never pass
  * CASHBACK__EVENT_TEXT_MAX, which also bounds the number of fields.
  */
+#include "cashback_buf.h"
 #include "cashback_core.h"
 #include "cashback_fields.h"
 #include "cashback_pairs.h"
@@ -95,14 +96,10 @@ static cashback_status make_room(cashback_event_builder *b, size_t need) {
     b->bytes = p;
     b->room = room;
   }
-  if (b->n == b->cap) {
-    size_t cap = b->cap ? b->cap * 2 : 16;
-    held *p = realloc(b->fields, cap * sizeof(*p));
-    if (!p)
-      return CASHBACK_E_NOMEM;
-    b->fields = p;
-    b->cap = cap;
-  }
+  held *p = cashback__grow(b->fields, b->n, &b->cap, sizeof(*p), 16);
+  if (!p)
+    return CASHBACK_E_NOMEM;
+  b->fields = p;
   return CASHBACK_OK;
 }
 

@@ -16,8 +16,6 @@
 #include <string.h>
 #include <strings.h>
 
-#define QUANTITY_MAX 1000000
-
 cashback_status cashback__fields_fail(cashback__fields *x, cashback_status st,
                                       const char *fmt, ...) {
   va_list ap;
@@ -107,7 +105,7 @@ cashback_status cashback_event_add_item_text_n(cashback_event *ev,
         ev, CASHBACK_E_FIELD, "items: '%.*s': a part is too long", shown, spec);
   int64_t qty = -1;
   if (plen[1] > 7 || integer(part[1], plen[1], &qty) != 0 ||
-      part[1][0] == '-' || qty < 1 || qty > QUANTITY_MAX)
+      part[1][0] == '-' || qty < 1 || qty > CASHBACK__QUANTITY_MAX)
     return cashback__event_fail(
         ev, CASHBACK_E_FIELD,
         "items: '%.*s': the quantity '%.*s' must be a whole number from 1 "
