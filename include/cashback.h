@@ -1047,6 +1047,35 @@ CASHBACK_API CASHBACK_MUST_USE cashback_status
 cashback_report(cashback_client *client, cashback_event *ev, char *id);
 
 /**
+ * A report header's event, as every shim handles it (the Apache and nginx
+ * modules: one instance of the application's X-Cashback-Event header):
+ * parses `text` (`len` bytes, not NUL-terminated) with
+ * `cashback_event_parse()`, gives a sale that names no click the request's
+ * `click` with `cashback_event_set_click_default()` (`click` may be NULL:
+ * no request click) and stores the event with `cashback_report()`, which
+ * writes its id into `id` (CASHBACK_EVENT_ID_LEN + 1 bytes; "" on
+ * failure). On failure `detail` (`detail_size` bytes, may be NULL;
+ * CASHBACK_ERROR_MAX + 1 is enough) says why, without the secret: the
+ * field for a text that is not an event, "<status text>: <client's
+ * detail>" for one that was not stored. `cashback_report_text_not_stored()`
+ * tells the two apart for the failure policy. Nothing is kept: the event
+ * is freed here; `text` and `click` are borrowed. Thread-safe (several
+ * threads on one client, each with its own `id` and `detail`).
+ */
+CASHBACK_API CASHBACK_MUST_USE cashback_status cashback_report_text(
+    cashback_client *client, const char *text, size_t len,
+    const cashback_click *click, char *id, char *detail, size_t detail_size);
+
+/**
+ * 1 when a status of `cashback_report_text()` means a valid event that was
+ * not stored (CASHBACK_E_SPOOL_FULL, CASHBACK_E_DISK_FULL, CASHBACK_E_IO,
+ * CASHBACK_E_NOMEM, CASHBACK_E_INTERNAL: a retry may store it; a payment
+ * webhook answers 503), 0 for CASHBACK_OK and for a text that is not an
+ * event (it never will be: log it and drop it). No allocation; thread-safe.
+ */
+CASHBACK_API int cashback_report_text_not_stored(cashback_status status);
+
+/**
  * Starts the background sender thread of this client. It drains the spool
  * whenever it holds the spool's sender lock, and otherwise stands by,
  * trying again every few seconds. CASHBACK_OK if it runs (or already ran).

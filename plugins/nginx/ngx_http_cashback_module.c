@@ -641,40 +641,21 @@ static ngx_int_t cb_take(ngx_http_request_t *r, ngx_list_t *list,
   return NGX_OK;
 }
 
-/* In a thread of the pool: parse and store each event (cashback_report()
- * waits for fdatasync). Writes only the task's own results; logs nothing
- * (the event loop logs them). */
+/* In a thread of the pool: parse, attribute and store each event
+ * (cashback_report_text(); cashback_report() waits for fdatasync). Writes
+ * only the task's own results; logs nothing (the event loop logs them). */
 static void cb_report_thread(void *data, ngx_log_t *log) {
   (void)log;
   cb_task_t *t = data;
+  const cashback_click *click = t->ctx->have_click ? &t->ctx->click : NULL;
   for (ngx_uint_t i = 0; i < t->n; i++) {
     cb_event_t *e = &t->events[i];
-    cashback_event *ev = NULL;
-    e->result = CB_DROPPED;
-    if (cashback_event_parse(t->client, (const char *)e->text.data, e->text.len,
-                             &ev, e->detail, sizeof(e->detail)) != CASHBACK_OK)
-      continue;
-    if (t->ctx->have_click &&
-        cashback_event_set_click_default(ev, &t->ctx->click) != CASHBACK_OK) {
-      ngx_cpystrn((u_char *)e->detail, (u_char *)cashback_event_last_error(ev),
-                  sizeof(e->detail));
-      cashback_event_free(ev);
-      continue;
-    }
-    cashback_status st = cashback_report(t->client, ev, e->id);
-    if (st == CASHBACK_E_FIELD) {
-      ngx_cpystrn((u_char *)e->detail, (u_char *)cashback_event_last_error(ev),
-                  sizeof(e->detail));
-    } else if (st != CASHBACK_OK) {
-      char why[CASHBACK_ERROR_MAX + 1] = "";
-      (void)cashback_client_last_error(t->client, why, sizeof(why));
-      *ngx_snprintf((u_char *)e->detail, sizeof(e->detail) - 1, "%s: %s",
-                    cashback_strerror(st), why) = '\0';
-      e->result = CB_NOT_STORED;
-    } else {
-      e->result = CB_REPORTED;
-    }
-    cashback_event_free(ev);
+    cashback_status st =
+        cashback_report_text(t->client, (const char *)e->text.data, e->text.len,
+                             click, e->id, e->detail, sizeof(e->detail));
+    e->result = st == CASHBACK_OK                     ? CB_REPORTED
+                : cashback_report_text_not_stored(st) ? CB_NOT_STORED
+                                                      : CB_DROPPED;
   }
 }
 

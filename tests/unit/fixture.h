@@ -34,4 +34,25 @@ static inline cashback_client *fixture_client(const char *merchant,
   return c;
 }
 
+/* A client for "shop-1" whose spool is `spool_dir`, capped at `max_bytes`
+ * (0: the default cap). */
+static inline cashback_client *fixture_spool_client(const char *spool_dir,
+                                                    uint64_t max_bytes) {
+  cashback_options *o = cashback_options_new();
+  ck_assert_ptr_nonnull(o);
+  ck_assert_int_eq(cashback_options_set_merchant_id(o, "shop-1"), CASHBACK_OK);
+  ck_assert_int_eq(cashback_options_set_key(o, "k1", FIXTURE_SECRET),
+                   CASHBACK_OK);
+  ck_assert_int_eq(
+      cashback_options_set_endpoint(o, "https://api.network.example/v1/events"),
+      CASHBACK_OK);
+  ck_assert_int_eq(cashback_options_set_spool_dir(o, spool_dir), CASHBACK_OK);
+  if (max_bytes)
+    ck_assert_int_eq(cashback_options_set_spool_max_bytes(o, max_bytes),
+                     CASHBACK_OK);
+  cashback_client *c = NULL;
+  ck_assert_int_eq(cashback_client_new(o, &c, NULL, 0), CASHBACK_OK);
+  return c;
+}
+
 #endif
