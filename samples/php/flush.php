@@ -1,6 +1,8 @@
 <?php
-/* Delivers what the shop reported: run it from cron every minute
- * (or set cashback.sender=1 to have a sender thread in each worker):
+/* Delivers what the shop reported. The recommended delivery is the
+ * `cashback send --watch` systemd unit (docs/php.md, Install); where no
+ * daemon can run, cashback.sender=1, and where neither, this from cron
+ * every minute, as the shop's user:
  *   * * * * *  php /path/to/shop/flush.php
  * Exit status 0 when the spool is empty; 1 when events remain (another
  * process is sending, or time ran out); 255 with the error on a failure. */
