@@ -28,7 +28,9 @@ WORK). Checks:
      the landing's capture time;
   7. PHP through php-fpm: the handle in $_SERVER (fastcgi_param) and as
      HTTP_X_CASHBACK_CLICK, not the client's; two header() events both
-     delivered; not reported where off;
+     delivered; not reported where off; an SCGI and a uwsgi application
+     (python, their wire protocols): the handle as a parameter, the
+     header removed, the sale delivered with the cookie's click;
   8. the failure policy, with a spool at its cap (spool_max_bytes,
      cashback_sender off): the 503 location answers 503 (the application's
      body dropped), the pass location answers as the application did and
@@ -243,6 +245,78 @@ start([sys.executable, backend, str(backend_port)],
       stderr=open(os.path.join(WORK, "backend.log"), "w"))
 wait_for(lambda: listening(backend_port), "the backend", 10)
 
+# An SCGI and a uwsgi application (their wire protocols, as nginx's
+# scgi_pass and uwsgi_pass speak them): ?order=N reports a sale naming no
+# click; the body shows the CASHBACK_CLICK parameter.
+scgi_port, uwsgi_port = free_port(), free_port()
+gateway = os.path.join(WORK, "gateway.py")
+with open(gateway, "w") as f:
+    f.write(r"""
+import socket, struct, sys, threading, urllib.parse
+
+def answer(env):
+    q = dict(urllib.parse.parse_qsl(env.get("QUERY_STRING", "")))
+    head = "Content-Type: text/plain\r\n"
+    if "order" in q:
+        head += ("X-Cashback-Event: type=sale;order_id=%s;amount=7.00;"
+                 "currency=EUR\r\n" % q["order"])
+    return head, "click=%s\n" % env.get("CASHBACK_CLICK", "")
+
+def read_n(c, n):
+    b = b""
+    while len(b) < n:
+        d = c.recv(n - len(b))
+        if not d:
+            raise EOFError
+        b += d
+    return b
+
+def scgi(c):
+    n = b""
+    while not n.endswith(b":"):
+        n += read_n(c, 1)
+    raw = read_n(c, int(n[:-1]) + 1)[:-1].split(b"\0")
+    env = {raw[i].decode(): raw[i + 1].decode()
+           for i in range(0, len(raw) - 1, 2)}
+    head, body = answer(env)
+    c.sendall(("Status: 200 OK\r\n" + head + "\r\n" + body).encode())
+
+def uwsgi(c):
+    _, size, _ = struct.unpack("<BHB", read_n(c, 4))
+    data, env, i = read_n(c, size), {}, 0
+    while i < len(data):
+        (kl,) = struct.unpack("<H", data[i:i + 2]); i += 2
+        k = data[i:i + kl].decode(); i += kl
+        (vl,) = struct.unpack("<H", data[i:i + 2]); i += 2
+        env[k] = data[i:i + vl].decode(); i += vl
+    head, body = answer(env)
+    c.sendall(("HTTP/1.0 200 OK\r\n" + head + "\r\n" + body).encode())
+
+def serve(port, handler):
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("127.0.0.1", port))
+    s.listen(16)
+    while True:
+        c, _ = s.accept()
+        def one(c=c):
+            try:
+                handler(c)
+            except Exception:
+                pass
+            finally:
+                c.close()
+        threading.Thread(target=one, daemon=True).start()
+
+threading.Thread(target=serve, args=(int(sys.argv[1]), scgi),
+                 daemon=True).start()
+serve(int(sys.argv[2]), uwsgi)
+""")
+start([sys.executable, gateway, str(scgi_port), str(uwsgi_port)],
+      stderr=open(os.path.join(WORK, "gateway.log"), "w"))
+wait_for(lambda: listening(scgi_port) and listening(uwsgi_port),
+         "the SCGI and uwsgi applications", 10)
+
 htdocs = os.path.join(WORK, "htdocs")
 os.mkdir(htdocs)
 with open(os.path.join(htdocs, "landing.html"), "w") as f:
@@ -343,6 +417,16 @@ http {
                         add_header X-Cache $upstream_cache_status; }
     location /hook/ { proxy_pass %(b)s/app/; cashback_report on;
                       cashback_on_failure 503; }
+    location /scgi/ { scgi_pass 127.0.0.1:%(scgi)d;
+                      scgi_param QUERY_STRING $query_string;
+                      scgi_param REQUEST_METHOD $request_method;
+                      scgi_param CASHBACK_CLICK $cashback_click;
+                      cashback_report on; }
+    location /uwsgi/ { uwsgi_pass 127.0.0.1:%(uwsgi)d;
+                       uwsgi_param QUERY_STRING $query_string;
+                       uwsgi_param REQUEST_METHOD $request_method;
+                       uwsgi_param CASHBACK_CLICK $cashback_click;
+                       cashback_report on; }
     %(php)s
     %(extra_server)s
   }
@@ -351,7 +435,8 @@ http {
        "user": "user %s %s;" % (run_as.pw_name, "nogroup") if run_as
        else "", "port": port, "port301": port301, "htdocs": htdocs,
        "b": b, "php": php, "extra_http": extra_http,
-       "extra_server": extra_server, "sender": sender}
+       "extra_server": extra_server, "sender": sender,
+       "scgi": scgi_port, "uwsgi": uwsgi_port}
     with open(path, "w") as f:
         f.write(text)
 
@@ -546,6 +631,18 @@ if fpm_port:
         check(len(evs) == 1 and evs[0][1]["click"]["token"] == "tokA",
               "PHP order %s delivered with the click" % order, repr(evs))
     check(not events_of("1032"), "PHP's event where off not reported")
+
+for proto, order in (("scgi", "1040"), ("uwsgi", "1041")):
+    st, hs, body = request(port, "/%s/x?order=%s" % (proto, order),
+                           {"Cookie": cookie})
+    check(st == 200 and not header_values(hs, "X-Cashback-Event")
+          and body == "click=%s\n" % handle,
+          "%s application: the handle as a parameter, the report header "
+          "removed" % proto, "%d %r %r" % (st, hs, body))
+    evs = wait_for(lambda: sales(order), "the %s sale" % proto)
+    check(len(evs) == 1 and evs[0][1]["click"]["token"] == "tokA",
+          "%s application's sale delivered with the cookie's click" % proto,
+          repr(evs))
 
 # --- 9. nginx -s reload during a load -------------------------------------------
 RELOAD_ORDERS = 300
