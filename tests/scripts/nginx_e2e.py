@@ -47,7 +47,6 @@ Usage: nginx_e2e.py WORK MODULE SANDBOX NGINX
 import http.client
 import json
 import os
-import pwd
 import signal
 import socket
 import sqlite3
@@ -56,9 +55,13 @@ import sys
 import threading
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "..", "bench"))
+from apache_harness import (children_user, free_port, listening, start,  # noqa
+                            stop, stop_all, wait_until, write_private)
+
 WORK, MODULE, SANDBOX, NGINX = sys.argv[1:5]
 SECRET = "s3cr3t-for-nginx-tests-00001"
-procs = []
 passed = 0
 
 
@@ -82,48 +85,11 @@ def check(cond, what, detail=""):
     print("ok %d - %s" % (passed, what))
 
 
-def stop(p, grace=10):
-    if p.poll() is None:
-        try:
-            os.killpg(p.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
-        try:
-            p.wait(grace)
-        except subprocess.TimeoutExpired:
-            os.killpg(p.pid, signal.SIGKILL)
-            p.wait(5)
-    if p in procs:
-        procs.remove(p)
-
-
-def stop_all():
-    for p in list(procs):
-        stop(p, 5)
-
-
-def start(argv, **kw):
-    p = subprocess.Popen(argv, start_new_session=True, **kw)
-    procs.append(p)
-    return p
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 def wait_for(cond, what, seconds=20):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        v = cond()
-        if v:
-            return v
-        time.sleep(0.1)
-    fail("timed out waiting for " + what)
+    v = wait_until(cond, seconds)
+    if not v:
+        fail("timed out waiting for " + what)
+    return v
 
 
 def request(port, path, headers=None):
@@ -144,14 +110,6 @@ def cookies_of(headers):
             if v.startswith("cashback_click=")]
 
 
-def listening(port):
-    try:
-        socket.create_connection(("127.0.0.1", port), 0.5).close()
-        return True
-    except OSError:
-        return False
-
-
 def log_text():
     try:
         with open(os.path.join(WORK, "error.log"), errors="replace") as f:
@@ -162,12 +120,9 @@ def log_text():
 
 # --- the sandbox, the backend, php-fpm ---------------------------------------
 os.chmod(WORK, 0o755)
-run_as = None
-if os.geteuid() == 0:
-    try:
-        run_as = pwd.getpwnam("nobody")
-    except KeyError:
-        fail("running as root, and no user nobody for nginx's workers")
+run_as = children_user()
+if os.geteuid() == 0 and run_as is None:
+    fail("running as root, and no user nobody or daemon for nginx's workers")
 
 
 def own_dir(name):
@@ -189,16 +144,11 @@ wait_for(lambda: os.path.exists(portfile) and open(portfile).read().strip(),
 sandbox_port = int(open(portfile).read())
 
 
-def write_secret(path, text):
-    with open(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
-        f.write(text)
-
-
 conf = os.path.join(WORK, "cashback.conf")
 CONF_TEXT = ("merchant_id = shop-42\nkey_id = k1\nsecret = %s\n"
              "endpoint = http://127.0.0.1:%d/cashback/v1/events\n"
              "spool_dir = %s\n" % (SECRET, sandbox_port, spool))
-write_secret(conf, CONF_TEXT)
+write_private(conf, CONF_TEXT)
 
 backend_port = free_port()
 backend = os.path.join(WORK, "backend.py")
@@ -510,14 +460,14 @@ rc, out = configtest(extra_server="location /y { cashback_report maybe; }")
 check(rc != 0 and "cashback_report" in out and "maybe" in out,
       "configtest: a bad cashback_report is refused, naming it", out)
 bad = os.path.join(WORK, "bad.conf")
-write_secret(bad, "merchant_id = shop-42\nsecret = %s\nmerchnt = x\n" % SECRET)
+write_private(bad, "merchant_id = shop-42\nsecret = %s\nmerchnt = x\n" % SECRET)
 rc, out = configtest(bad)
 check(rc != 0 and "cashback_config_file" in out and "merchnt" in out
       and SECRET not in out,
       "configtest: an unknown key in the file fails, naming directive, "
       "file and key, not the secret", out)
 incomplete = os.path.join(WORK, "incomplete.conf")
-write_secret(incomplete, "merchant_id = shop-42\n")
+write_private(incomplete, "merchant_id = shop-42\n")
 rc, out = configtest(incomplete)
 check(rc != 0 and "cashback_config_file" in out,
       "configtest: an incomplete configuration fails, naming the directive",
@@ -796,7 +746,7 @@ stop(ngx)
 # --- 8. the failure policy, with a full spool -----------------------------------
 spool_full = own_dir("spool-full")
 full = os.path.join(WORK, "full.conf")
-write_secret(full, CONF_TEXT.replace("spool_dir = %s\n" % spool,
+write_private(full, CONF_TEXT.replace("spool_dir = %s\n" % spool,
                                      "spool_dir = %s\n" % spool_full)
              + "spool_max_bytes = 64k\n")
 fport, fport301 = free_port(), free_port()
