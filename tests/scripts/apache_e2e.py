@@ -28,9 +28,10 @@ MPM:
      (ProxyErrorOverride): the header never reaches the browser; the main
      request's sale (the redirected request's) is delivered once, the
      subrequests' are not reported;
-  8. PHP through php-fpm (proxy_fcgi): the click in $_SERVER and the
-     header, not the client's; two events in one response (joined into
-     one value by proxy_fcgi) both delivered; not reported where off;
+  8. PHP through php-fpm (proxy_fcgi), and under prefork through mod_php:
+     the click in $_SERVER and the header, not the client's; two events
+     in one response (joined into one value by proxy_fcgi) both
+     delivered; not reported where off;
   9. the failure policy (prefork, one child), with a spool at its cap
      (spool_max_bytes 64k, CashbackSender off): the 503 location answers
      503, the pass location answers 200 and logs, the header is removed
@@ -218,6 +219,21 @@ echo "header=" . ($_SERVER['HTTP_X_CASHBACK_CLICK'] ?? '') . "\n";
 else:
     print("apache: note: no %s or mod_proxy_fcgi (Debian php8.2-fpm): the "
           "PHP checks are skipped" % PHP_FPM)
+# mod_php (Debian libapache2-mod-php8.2, which bootstrap installs), under
+# prefork only (its build is not thread-safe): the same PHP shop, no
+# php.ini (PHPIniDir is an empty directory).
+MODPHP = os.path.join(MODDIR, "libphp8.2.so")
+modphpdir = os.path.join(htdocs, "modphp")
+if os.path.exists(MODPHP):
+    os.mkdir(modphpdir)
+    os.mkdir(os.path.join(WORK, "phpini"))
+    for name in ("shop.php", "quiet.php"):
+        with open(os.path.join(modphpdir, name), "w") as f:
+            f.write(SHOP_PHP if fpm_port else "")
+else:
+    MODPHP = None
+    print("apache: note: no %s (Debian libapache2-mod-php8.2): the mod_php "
+          "checks are skipped" % os.path.join(MODDIR, "libphp8.2.so"))
 with open(os.path.join(htdocs, "landing.html"), "w") as f:
     f.write("<p>landing</p>\n")
 SHOP = r'''#!/bin/sh
@@ -302,6 +318,14 @@ def write_conf(path, mpm, port, extra="", merchant=None):
     lines.append("LoadModule cashback_module %s" % MODULE)
     if run_as:
         lines += ["User %s" % run_as.pw_name, "Group #%d" % run_as.pw_gid]
+    if mpm == "prefork" and MODPHP and fpm_port:
+        lines += ["LoadModule php_module %s" % MODPHP,
+                  'PHPIniDir "%s/phpini"' % WORK,
+                  '<Directory "%s">' % modphpdir, '<FilesMatch "\\.php$">',
+                  "SetHandler application/x-httpd-php", "</FilesMatch>",
+                  "</Directory>",
+                  '<Location "/modphp/shop.php">', "CashbackReport On",
+                  "</Location>"]
     if mpm == "prefork":
         lines += ["StartServers 2", "MinSpareServers 1", "MaxSpareServers 4"]
     else:
@@ -412,6 +436,39 @@ check(rc != 0 and "CashbackSender" in out and "'threads'" in out,
 
 
 # --- 1-5 per MPM ----------------------------------------------------------------
+def php_checks(mpm, port, base, cookie, handle, where, sapi, n):
+    """The PHP shop at /WHERE/ (SAPI: php-fpm or mod_php): the handle in
+    $_SERVER and the request header, not the client's; a paid order with
+    two events (two header() calls): both headers removed, both sales
+    delivered with the click; not reported where reporting is off."""
+    php_order, php_bare = "%d%d" % (base, n), "%d%d" % (base, n + 1)
+    php_quiet = "%d%d" % (base, n + 2)
+    st, _, body = request(port, "/%s/quiet.php" % where,
+                          {"Cookie": cookie, "X-Cashback-Click": "forged"})
+    check(st == 200 and body == "click=%s\nheader=%s\n" % (handle, handle),
+          "%s: PHP (%s) gets the handle in $_SERVER and the header, "
+          "not the client's" % (mpm, sapi), "%d %r" % (st, body))
+    st, hs, _ = request(port, "/%s/shop.php?order=%s&bare=%s"
+                        % (where, php_order, php_bare), {"Cookie": cookie})
+    check(st == 200 and not header_values(hs, "X-Cashback-Event"),
+          "%s: PHP (%s) paid order with two events: 200, both headers "
+          "removed" % (mpm, sapi), "%d %r" % (st, hs))
+    st, hs, _ = request(port, "/%s/quiet.php?order=%s" % (where, php_quiet),
+                        {"Cookie": cookie})
+    check(st == 200 and not header_values(hs, "X-Cashback-Event"),
+          "%s: PHP (%s) where reporting is off: header removed" % (mpm, sapi))
+    for order in (php_order, php_bare):
+        evs = wait_for(lambda: sales(order), "PHP (%s) order %s" % (sapi, order))
+        ev = evs[0][1]
+        check(len(evs) == 1 and ev["click"]["token"] == "tokA%d" % base
+              and ev["click"]["captured_at"] == iso(handle_time(handle)),
+              "%s: PHP (%s) order %s delivered with the click"
+              % (mpm, sapi, order), repr(evs))
+    check(not events_of(php_quiet),
+          "%s: PHP (%s): the event where reporting is off not reported"
+          % (mpm, sapi))
+
+
 def run(mpm, base):
     port = free_port()
     path = os.path.join(WORK, "httpd-%s.conf" % mpm)
@@ -533,33 +590,11 @@ def run(mpm, base):
     check(not events_of(quiet_order),
           "%s: the non-reporting location's event was not reported" % mpm)
 
-    # PHP through php-fpm (proxy_fcgi)
+    # PHP through php-fpm (proxy_fcgi), and mod_php under prefork
     if fpm_port:
-        php_order, php_bare = "%d30" % base, "%d31" % base
-        php_quiet = "%d32" % base
-        st, _, body = request(port, "/php/quiet.php",
-                              {"Cookie": cookie, "X-Cashback-Click": "forged"})
-        check(st == 200 and body == "click=%s\nheader=%s\n" % (handle, handle),
-              "%s: PHP (php-fpm) gets the handle in $_SERVER and the header, "
-              "not the client's" % mpm, "%d %r" % (st, body))
-        st, hs, _ = request(port, "/php/shop.php?order=%s&bare=%s"
-                            % (php_order, php_bare), {"Cookie": cookie})
-        check(st == 200 and not header_values(hs, "X-Cashback-Event"),
-              "%s: PHP paid order with two events: 200, both headers "
-              "removed" % mpm, "%d %r" % (st, hs))
-        st, hs, _ = request(port, "/php/quiet.php?order=%s" % php_quiet,
-                            {"Cookie": cookie})
-        check(st == 200 and not header_values(hs, "X-Cashback-Event"),
-              "%s: PHP where reporting is off: header removed" % mpm)
-        for order in (php_order, php_bare):
-            evs = wait_for(lambda: sales(order), "PHP order %s" % order)
-            ev = evs[0][1]
-            check(len(evs) == 1 and ev["click"]["token"] == "tokA%d" % base
-                  and ev["click"]["captured_at"] == iso(handle_time(handle)),
-                  "%s: PHP order %s delivered with the click" % (mpm, order),
-                  repr(evs))
-        check(not events_of(php_quiet),
-              "%s: PHP's event where reporting is off not reported" % mpm)
+        php_checks(mpm, port, base, cookie, handle, "php", "php-fpm", 30)
+    if fpm_port and MODPHP and mpm == "prefork":
+        php_checks(mpm, port, base, cookie, handle, "modphp", "mod_php", 33)
 
     # 7. subrequests and ErrorDocument responses
     ssi_order, sub_order = "%d21" % base, "%d22" % base
