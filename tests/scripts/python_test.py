@@ -1,0 +1,456 @@
+"""Unit and end-to-end tests of the cashback Python package (plugins/python),
+run by tests/scripts/python.sh with Debian's /usr/bin/python3 -m unittest.
+
+The environment names the test receiver (tests/receiver/receiver.py):
+CB_TEST_RECEIVER (its base URL), CB_TEST_STORE (its store file),
+CB_TEST_KEY_ID, CB_TEST_SECRET, CB_TEST_WORK (a scratch directory).
+"""
+import decimal
+import json
+import os
+import threading
+import time
+import unittest
+import urllib.request
+from decimal import Decimal
+
+import cashback
+
+RECEIVER = os.environ["CB_TEST_RECEIVER"]
+STORE = os.environ["CB_TEST_STORE"]
+KEY_ID = os.environ["CB_TEST_KEY_ID"]
+SECRET = os.environ["CB_TEST_SECRET"]
+WORK = os.environ["CB_TEST_WORK"]
+_n = [0]
+
+
+def conf(**extra):
+    """A fresh config file (its own spool); returns its path."""
+    _n[0] += 1
+    spool = os.path.join(WORK, "spool-%d" % _n[0])
+    lines = {"merchant_id": "py-shop", "key_id": KEY_ID, "secret": SECRET,
+             "endpoint": RECEIVER + "/v1/events", "spool_dir": spool,
+             "request_timeout": "10s"}
+    lines.update(extra)
+    path = os.path.join(WORK, "cashback-%d.conf" % _n[0])
+    with open(path, "w") as f:
+        for k, v in lines.items():
+            f.write("%s = %s\n" % (k, v))
+    os.chmod(path, 0o600)
+    return path
+
+
+def connection(spool):
+    return ("cashback:merchant_id=py-conn;key_id=%s;secret=%s;endpoint=%s"
+            "/v1/events;spool_dir=%s" % (KEY_ID, SECRET, RECEIVER, spool))
+
+
+def control(**faults):
+    req = urllib.request.Request(RECEIVER + "/_control",
+                                 data=json.dumps(faults).encode(),
+                                 headers={"Content-Type": "application/json"})
+    urllib.request.urlopen(req, timeout=10).read()
+
+
+def stats():
+    with urllib.request.urlopen(RECEIVER + "/_stats", timeout=10) as r:
+        return json.load(r)
+
+
+def stored():
+    with open(STORE) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+SALE = dict(order_id="1001", amount=Decimal("49.90"), currency="EUR",
+            click_token="tok.test")
+
+
+class ClientTest(unittest.TestCase):
+    def test_config_file(self):
+        c = cashback.Client(conf())
+        self.assertEqual(c.merchant_id, "py-shop")
+        self.assertEqual(c.cookie_name, "cashback_click")
+
+    def test_config_file_pathlike(self):
+        import pathlib
+        self.assertEqual(cashback.Client(pathlib.Path(conf())).merchant_id,
+                         "py-shop")
+
+    def test_connection_string_str_and_bytes(self):
+        s = connection(os.path.join(WORK, "spool-conn"))
+        self.assertEqual(cashback.Client(connection=s).merchant_id, "py-conn")
+        self.assertEqual(cashback.Client(connection=s.encode()).merchant_id,
+                         "py-conn")
+
+    def test_connection_string_with_nul_is_refused(self):
+        s = connection(os.path.join(WORK, "spool-conn")) + "\0;x=y"
+        with self.assertRaises(cashback.ConfigError) as cm:
+            cashback.Client(connection=s)
+        self.assertEqual(cm.exception.keyword, "connection")
+
+    def test_environment(self):
+        old = dict(os.environ)
+        try:
+            os.environ["CASHBACK_CONNECTION"] = connection(
+                os.path.join(WORK, "spool-env"))
+            os.environ["CASHBACK_MERCHANT_ID"] = "py-env"
+            self.assertEqual(cashback.Client().merchant_id, "py-env")
+            self.assertEqual(cashback.Client(env=True).merchant_id, "py-env")
+        finally:
+            os.environ.clear()
+            os.environ.update(old)
+
+    def test_file_then_connection_then_env(self):
+        s = "cashback:merchant_id=py-over"
+        self.assertEqual(cashback.Client(conf(), connection=s).merchant_id,
+                         "py-over")
+
+    def test_missing_file(self):
+        with self.assertRaises(cashback.ConfigError) as cm:
+            cashback.Client(os.path.join(WORK, "missing.conf"))
+        self.assertEqual(cm.exception.keyword, "config")
+        self.assertIn("missing.conf", str(cm.exception))
+
+    def test_bad_connection_string_keeps_the_secret_out(self):
+        with self.assertRaises(cashback.ConfigError) as cm:
+            cashback.Client(connection="cashback:secret=%s;bogus_key=1" % SECRET)
+        self.assertEqual(cm.exception.status, 3)
+        self.assertNotIn(SECRET, str(cm.exception))
+
+    def test_missing_required_key(self):
+        with self.assertRaises(cashback.ConfigError) as cm:
+            cashback.Client(connection="cashback:merchant_id=x")
+        self.assertIn("key_id", str(cm.exception))
+        self.assertEqual(cm.exception.keyword, "")
+
+    def test_bad_argument_types(self):
+        with self.assertRaises(TypeError):
+            cashback.Client(connection=42)
+        with self.assertRaises(TypeError):
+            cashback.Client(42)
+
+
+class CaptureClickTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.c = cashback.Client(conf())
+
+    def test_capture_parts(self):
+        ck = self.c.capture("/landing?utm=x&cb_click=tok-123")
+        self.assertIsInstance(ck, cashback.Cookie)
+        self.assertEqual(ck.name, "cashback_click")
+        self.assertTrue(ck.value.endswith(".cb_click.tok-123"))
+        self.assertEqual((ck.path, ck.secure, ck.httponly, ck.samesite),
+                         ("/", True, True, "Lax"))
+        self.assertGreater(ck.max_age, 0)
+        self.assertEqual(ck.domain, "")
+        self.assertEqual(self.c.capture(b"cb_click=tok-123").value.split(".")[3:],
+                         ["cb_click", "tok-123"])
+
+    def test_capture_none(self):
+        self.assertIsNone(self.c.capture("/landing?utm=x"))
+        self.assertIsNone(self.c.capture(""))
+
+    def test_capture_malformed(self):
+        with self.assertRaises(cashback.ClickError) as cm:
+            self.c.capture("cb_click=%zz")
+        self.assertEqual((cm.exception.status, cm.exception.keyword),
+                         (7, "target"))
+
+    def test_capture_type(self):
+        with self.assertRaises(TypeError):
+            self.c.capture(None)
+
+    def test_click_round_trip(self):
+        before = int(time.time())
+        ck = self.c.capture("cb_click=tok-9")
+        click = self.c.click(ck.value)
+        self.assertEqual(click.token, "tok-9")
+        self.assertEqual(click.source, "cb_click")
+        self.assertGreaterEqual(click.captured_at, before - 1)
+        self.assertEqual(click.handle, ck.value)
+        self.assertEqual(self.c.click(ck.value.encode()), click)
+
+    def test_click_none(self):
+        self.assertIsNone(self.c.click(None))
+        self.assertIsNone(self.c.click(""))
+
+    def test_click_tampered(self):
+        v = self.c.capture("cb_click=tok-9").value.split(".")
+        v[2] = "0" * 32
+        with self.assertRaises(cashback.ClickError) as cm:
+            self.c.click(".".join(v))
+        self.assertEqual((cm.exception.status, cm.exception.keyword),
+                         (6, "click"))
+
+    def test_click_malformed_and_nul(self):
+        for bad in ("garbage", self.c.capture("cb_click=t").value + "\0"):
+            with self.assertRaises(cashback.ClickError) as cm:
+                self.c.click(bad)
+            self.assertEqual(cm.exception.status, 7)
+
+    def test_click_expired(self):
+        c = cashback.Client(conf(attribution_window="1s"))
+        v = c.capture("cb_click=old").value
+        time.sleep(2.1)
+        with self.assertRaises(cashback.ClickError) as cm:
+            c.click(v)
+        self.assertEqual(cm.exception.status, 5)
+
+    def test_click_of_another_client_is_tampered(self):
+        other = cashback.Client(conf(secret="another-secret-0123456789abcdef"))
+        with self.assertRaises(cashback.ClickError):
+            self.c.click(other.capture("cb_click=t").value)
+
+
+class EventTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.c = cashback.Client(conf())
+
+    def assertField(self, exc, keyword, status, text):
+        e = exc.exception
+        self.assertIsInstance(e, cashback.FieldError)
+        self.assertIsInstance(e, ValueError)
+        self.assertEqual((e.keyword, e.status), (keyword, status), str(e))
+        self.assertIn(text, str(e))
+        self.assertTrue(str(e).startswith(keyword + ": "), str(e))
+
+    def test_every_kind_returns_an_id(self):
+        click = self.c.capture("cb_click=tok-ev").value
+        ids = [
+            self.c.sale(order_id="s1", amount=Decimal("49.90"), currency="EUR",
+                        click=click, vouchers=["WELCOME10", "X2"],
+                        customer="new", test=True, meta={"channel": "web"},
+                        order_time="2026-11-23T19:42:00+01:00",
+                        items=[{"sku": "A-1", "quantity": 2,
+                                "unit_price": Decimal("19.95"),
+                                "name": "Mug: blue", "category": "k:itchen"},
+                               {"sku": "B", "quantity": 1,
+                                "unit_price": "10.00"}]),
+            self.c.sale(order_id="s2", amount="5.00", currency="EUR",
+                        click=self.c.click(click)),
+            self.c.sale(order_id="s3", amount=500, currency="EUR",
+                        click_token="tok.bare", vouchers="ONE",
+                        order_time=1796000000, utc_offset=60),
+            self.c.refund(order_id="s1", amount=Decimal("10.00"),
+                          currency="EUR", refund_id="r1", reason="damaged"),
+            self.c.cancel(order_id="s2", reason="fraud"),
+            self.c.confirm(order_id="s1"),
+            self.c.report("sale", order_id="s4", amount="1.00",
+                          currency="EUR", vouchers="V4",
+                          customer=None),
+        ]
+        for i in ids:
+            self.assertRegex(i, r"^[0-9a-f]{32}$")
+        self.assertEqual(len(set(ids)), len(ids))
+        # the same sale again: the same id (the network counts it once)
+        self.assertEqual(self.c.confirm(order_id="s1"), ids[5])
+
+    def test_aware_datetime(self):
+        import datetime
+        t = datetime.datetime(2026, 11, 23, 19, 42,
+                              tzinfo=datetime.timezone.utc)
+        self.c.sale(order_time=t, **SALE)
+        with self.assertRaises(ValueError):
+            self.c.sale(order_time=t.replace(tzinfo=None), **SALE)
+
+    def test_float_is_never_money(self):
+        with self.assertRaisesRegex(TypeError, "^amount: money is never"):
+            self.c.sale(order_id="f", amount=49.9, currency="EUR")
+        with self.assertRaisesRegex(TypeError, r"^items\[0\].unit_price"):
+            self.c.sale(items=[{"sku": "a", "quantity": 1,
+                                "unit_price": 1.5}], **SALE)
+        with self.assertRaises(TypeError):
+            self.c.sale(order_id="f", amount=True, currency="EUR")
+
+    def test_inexact_amount(self):
+        with self.assertRaises(cashback.FieldError) as cm:
+            self.c.sale(order_id="x", amount="49.999", currency="EUR",
+                        click_token="t")
+        self.assertField(cm, "amount", 8, "'49.999' is not an exact EUR amount")
+        with self.assertRaises(cashback.FieldError) as cm:
+            self.c.sale(order_id="x", amount=Decimal("1.005"), currency="EUR")
+        self.assertField(cm, "amount", 8, "1.005")
+        with self.assertRaises(cashback.FieldError):
+            self.c.sale(order_id="x", amount=Decimal("NaN"), currency="EUR")
+
+    def test_minor_units_need_currency(self):
+        with self.assertRaises(cashback.FieldError) as cm:
+            self.c.sale(order_id="x", amount=100)
+        self.assertField(cm, "amount", 9, "needs currency")
+
+    def test_missing_order_id(self):
+        with self.assertRaises(cashback.FieldError) as cm:
+            self.c.sale(amount="1.00", currency="EUR")
+        self.assertField(cm, "order_id", 10, "required")
+
+    def test_bad_currency(self):
+        with self.assertRaises(cashback.FieldError) as cm:
+            self.c.sale(order_id="x", amount="1.00", currency="XXQ")
+        self.assertEqual(cm.exception.keyword, "currency")
+
+    def test_bad_values_name_the_keyword(self):
+        cases = [("order_id", dict(order_id="has space")),
+                 ("customer", dict(customer="vip")),
+                 ("vouchers", dict(vouchers=["A B"])),
+                 ("click", dict(click="not-a-handle")),
+                 ("click_token", dict(click_token="bad token")),
+                 ("order_time", dict(order_time="yesterday")),
+                 ("utc_offset", dict(order_time=1796000000, utc_offset=9999)),
+                 ("meta['k k']", dict(meta={"k k": "v"})),
+                 ("order_id", dict(order_id="x" * 65))]
+        for keyword, kw in cases:
+            fields = dict(SALE)
+            if "click" in kw:
+                del fields["click_token"]
+            fields.update(kw)
+            with self.subTest(keyword=keyword):
+                with self.assertRaises(cashback.Error) as cm:
+                    self.c.sale(**fields)
+                self.assertEqual(cm.exception.keyword, keyword, str(cm.exception))
+                self.assertTrue(str(cm.exception).startswith(keyword + ": "))
+
+    def test_a_sale_needs_a_click(self):
+        with self.assertRaises(cashback.FieldError) as cm:
+            self.c.sale(order_id="x", amount="1.00", currency="EUR")
+        self.assertEqual(cm.exception.status, 10)
+        self.assertTrue(str(cm.exception).startswith("click: "))
+
+    def test_nul_in_a_value(self):
+        with self.assertRaises(cashback.FieldError) as cm:
+            self.c.sale(order_id="a\0b", amount="1.00", currency="EUR")
+        self.assertEqual(cm.exception.keyword, "order_id")
+
+    def test_refund_fields_on_a_sale(self):
+        with self.assertRaises(cashback.FieldError):
+            self.c.sale(refund_id="r1", **SALE)
+
+    def test_item_errors(self):
+        bad = [({"sku": "A", "quantity": 0, "unit_price": "1.00"},
+                cashback.FieldError, "items[0].quantity"),
+               ({"sku": "A", "quantity": 1, "unit_price": "1.001"},
+                cashback.FieldError, "items[0].unit_price"),
+               ({"sku": "", "quantity": 1, "unit_price": "1.00"},
+                cashback.FieldError, "items[0]"),
+               ({"sku": "A", "quantity": 1}, TypeError, "'unit_price' is required"),
+               ({"sku": "A", "quantity": "1", "unit_price": "1"}, TypeError,
+                "items[0].quantity"),
+               ({"sku": "A", "quantity": 1, "unit_price": 100}, TypeError,
+                "items[0].unit_price"),
+               ({"sku": "A", "qty": 1}, TypeError, "unknown key 'qty'"),
+               ("A:1:1.00", TypeError, "expected a dict")]
+        for item, exc, text in bad:
+            with self.subTest(item=item):
+                with self.assertRaises(exc) as cm:
+                    self.c.sale(items=[item], **SALE)
+                self.assertIn(text, str(cm.exception))
+                if exc is cashback.FieldError:
+                    self.assertEqual(cm.exception.keyword, "items[0]")
+
+    def test_unknown_keyword_and_types(self):
+        with self.assertRaisesRegex(TypeError, "unexpected keyword argument 'colour'"):
+            self.c.sale(colour="red", **SALE)
+        with self.assertRaises(TypeError):
+            self.c.sale(test="yes", **SALE)
+        with self.assertRaises(TypeError):
+            self.c.sale(meta=["x"], **SALE)
+        with self.assertRaises(TypeError):
+            self.c.sale(order_id=1001, amount="1.00", currency="EUR")
+        with self.assertRaises(cashback.FieldError):
+            self.c.report("purchase", **SALE)
+
+    def test_too_big(self):
+        with self.assertRaises(cashback.FieldError) as cm:
+            self.c.sale(meta={"k%d" % i: "v" * 100 for i in range(700)}, **SALE)
+        self.assertTrue(cm.exception.keyword.startswith("meta["), str(cm.exception))
+
+
+class SpoolFlushTest(unittest.TestCase):
+    def test_spool_unusable(self):
+        blocker = os.path.join(WORK, "not-a-dir")
+        open(blocker, "w").close()
+        with self.assertRaises(cashback.Error) as cm:
+            c = cashback.Client(conf(spool_dir=blocker + "/spool"))
+            c.sale(**SALE)
+        self.assertNotIn(SECRET, str(cm.exception))
+
+    def test_flush_argument_errors(self):
+        c = cashback.Client(conf())
+        with self.assertRaises(ValueError):
+            c.flush(-1)
+        with self.assertRaises(TypeError):
+            c.flush("1")
+
+    def test_flush_network_down_is_false(self):
+        c = cashback.Client(conf(endpoint="http://127.0.0.1:9/v1/events"))
+        c.confirm(order_id="down-1")
+        self.assertFalse(c.flush(1))
+
+    def test_flush_releases_the_gil(self):
+        c = cashback.Client(conf())
+        c.confirm(order_id="gil-1")
+        control(slow_ms=1500, count=1)
+        done = []
+        t = threading.Thread(target=lambda: done.append(c.flush(20)))
+        t0 = time.monotonic()
+        t.start()
+        ticks = 0
+        while t.is_alive():
+            ticks += 1
+            time.sleep(0.01)
+        t.join()
+        self.assertEqual(done, [True])
+        self.assertGreaterEqual(time.monotonic() - t0, 1.4)
+        self.assertGreater(ticks, 50)  # this thread ran during the flush
+
+    def test_fork_child_makes_its_own_client(self):
+        c = cashback.Client(conf())
+        c.confirm(order_id="fork-parent")
+        native = c._native
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                c.confirm(order_id="fork-child")
+                code = 0 if c._native is not native and c.flush(20) else 2
+            finally:
+                os._exit(code)
+        _, st = os.waitpid(pid, 0)
+        self.assertEqual(os.waitstatus_to_exitcode(st), 0)
+        self.assertIs(c._native, native)
+        self.assertTrue(c.flush(20))
+
+
+class EndToEndTest(unittest.TestCase):
+    def test_sale_reaches_the_network(self):
+        c = cashback.Client(conf())
+        base = stats()
+        landing = c.capture("/?cb_click=e2e-tok")
+        handle = c.click(landing.value).handle   # stored with the order
+        sale_id = c.sale(order_id="e2e-1", amount=Decimal("74.80"),
+                         currency="EUR", click=handle,
+                         items=[{"sku": "mug", "quantity": 2,
+                                 "unit_price": "37.40", "name": "Mug"}])
+        self.assertTrue(c.flush(20))
+        st = stats()
+        self.assertEqual(st["accepted"] - base["accepted"], 1)
+        self.assertEqual(st["bad_signature"], base["bad_signature"])
+        self.assertIn(sale_id, st["events"])
+        ev = [e for e in stored() if e["id"] == sale_id]
+        self.assertEqual(ev, [{"id": sale_id, "type": "sale",
+                               "order_id": "e2e-1", "amount": 7480,
+                               "currency": "EUR"}])
+        # a reload of the thank-you page: the same id, counted once
+        self.assertEqual(c.sale(order_id="e2e-1", amount=Decimal("74.80"),
+                                currency="EUR", click=handle,
+                                items=[{"sku": "mug", "quantity": 2,
+                                        "unit_price": "37.40",
+                                        "name": "Mug"}]), sale_id)
+        self.assertTrue(c.flush(20))
+        self.assertEqual(stats()["accepted"] - base["accepted"], 1)
+
+
+if __name__ == "__main__":
+    unittest.main()
