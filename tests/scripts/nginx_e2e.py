@@ -37,6 +37,10 @@ WORK). Checks:
      logs why, the header removed from both;
   9. `nginx -s reload` during a load of paid orders: every order answered
      2xx arrives exactly once;
+  11. the event loop never waits for the disk: with fdatasync() made
+     600 ms slow (an LD_PRELOAD shim built by the test) and one worker, a
+     paid order's response takes at least that long, and a page asked
+     meanwhile is answered at once;
   10. kill -9 of workers (every 30-100 ms) during a load of 300 paid
      orders from 4 clients: no report header leaks, every order answered
      2xx arrives exactly once.
@@ -741,6 +745,73 @@ text = log_text()
 check("[crit]" not in text and SECRET not in text,
       "the error log has no crit and no secret (the kill -9 gives alerts)",
       "\n".join(l for l in text.splitlines() if "[crit]" in l)[-2000:])
+stop(ngx)
+
+# --- 11. the event loop never waits for the disk ---------------------------------
+# One worker, its fdatasync() made 600 ms slow (an LD_PRELOAD shim built
+# here): a paid order takes at least that long (its response waits for the
+# durable report), and a static page asked meanwhile on the same worker is
+# answered at once, not after it.
+SLOW_MS = 600
+slow_c = os.path.join(WORK, "slowsync.c")
+with open(slow_c, "w") as f:
+    f.write("""#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <time.h>
+int fdatasync(int fd) {
+  static int (*real)(int);
+  struct timespec ts = {0, %d000000L};
+  if (!real)
+    real = (int (*)(int))dlsym(RTLD_NEXT, "fdatasync");
+  nanosleep(&ts, 0);
+  return real(fd);
+}
+""" % SLOW_MS)
+slow_so = os.path.join(WORK, "slowsync.so")
+cc = os.environ.get("CC", "cc").split()
+r = subprocess.run(cc + ["-shared", "-fPIC", "-o", slow_so, slow_c, "-ldl"],
+                   capture_output=True, text=True, timeout=60)
+check(r.returncode == 0, "a slow-fdatasync shim is built", r.stderr)
+sport, sport301 = free_port(), free_port()
+slow_conf = os.path.join(WORK, "nginx-slow.conf")
+write_conf(slow_conf, sport, sport301)
+with open(slow_conf) as f:
+    text = f.read().replace("worker_processes 2;", "worker_processes 1;")
+with open(slow_conf, "w") as f:
+    f.write(text)
+log = open(os.path.join(WORK, "nginx-slow.out"), "w")
+ngx = start(nginx_argv(slow_conf), stdout=log, stderr=subprocess.STDOUT,
+            env=dict(os.environ, LD_PRELOAD=slow_so))
+log.close()
+wait_for(lambda: listening(sport) or ngx.poll() is not None,
+         "nginx (slow disk) to listen", 15)
+request(sport, "/landing.html")  # the worker is up
+paid = {}
+
+
+def slow_paid():
+    t = time.monotonic()
+    st, hs, _ = request(sport, "/app/paid?order=1050", {"Cookie": cookie})
+    paid["ms"] = (time.monotonic() - t) * 1000
+    paid["st"] = st
+
+
+t = threading.Thread(target=slow_paid)
+t.start()
+time.sleep(0.15)
+t0 = time.monotonic()
+st, _, _ = request(sport, "/landing.html")
+page_ms = (time.monotonic() - t0) * 1000
+page_during = "ms" not in paid
+t.join(20)
+check(paid.get("st") == 200 and paid["ms"] >= SLOW_MS,
+      "slow disk: the paid order's response waits for its durable report "
+      "(%.0f ms, fdatasync %d ms)" % (paid.get("ms", 0), SLOW_MS),
+      repr(paid))
+check(st == 200 and page_during and page_ms < SLOW_MS / 2,
+      "slow disk: a page asked meanwhile on the same worker is answered in "
+      "%.0f ms, while the report waits in the thread pool" % page_ms,
+      "%d %.0f ms, during=%r" % (st, page_ms, page_during))
 stop(ngx)
 
 # --- 8. the failure policy, with a full spool -----------------------------------
