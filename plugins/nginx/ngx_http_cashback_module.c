@@ -800,8 +800,11 @@ static ngx_int_t cb_header_filter(ngx_http_request_t *r) {
   if (lc->on_failure == CB_FAIL_503) {
     if (ctx)
       ctx->state = CB_SEND_503;
-    return ngx_http_filter_finalize_request(r, &ngx_http_cashback_module,
-                                            NGX_HTTP_SERVICE_UNAVAILABLE);
+    ngx_int_t rc = ngx_http_filter_finalize_request(
+        r, &ngx_http_cashback_module, NGX_HTTP_SERVICE_UNAVAILABLE);
+    if (ctx)
+      ctx->state = CB_DISCARD; /* the application's body, if it comes */
+    return rc;
   }
   return cb_next_header_filter(r);
 }

@@ -192,6 +192,9 @@ class App(BaseHTTPRequestHandler):
                              % (q["fill"], "0" * 4000))
         self.end_headers()
         self.wfile.write(("click=%s\n" % click).encode())
+        if "big" in q:  # a body larger than nginx's proxy buffers
+            for i in range(int(q["big"])):
+                self.wfile.write(b"%07d\n" % i)
 
 Server(("127.0.0.1", int(sys.argv[1])), App).serve_forever()
 ''')
@@ -364,6 +367,8 @@ http {
                         return 200 "token=$cashback_click_token\\n"; }
     location /app/ { proxy_pass %(b)s; cashback_report on; }
     location /quiet/ { proxy_pass %(b)s/app/; }
+    location /unbuf/ { proxy_pass %(b)s/app/; proxy_buffering off;
+                       cashback_report on; }
     location /hidden/ { proxy_pass %(b)s/app/; cashback_report on;
                         proxy_hide_header X-Cashback-Event; }
     location /cached/ { proxy_pass %(b)s/app/; proxy_cache land;
@@ -538,6 +543,20 @@ for path_, order, what in (("/app/paid?order=1001", "1001", "proxied"),
           and body == "click=%s\n" % handle,
           "paid order (%s): 200, the application's body, the report header "
           "removed" % what, "%d %r %r" % (st, hs, body))
+# A large body (past the proxy buffers, into a temporary file) and an
+# unbuffered proxy: the response is held whole while the report is stored,
+# then passed on intact.
+for path_, order in (("/app/paid?order=1010&big=40000", "1010"),
+                     ("/unbuf/paid?order=1011&big=40000", "1011")):
+    st, hs, body = request(port, path_, {"Cookie": cookie})
+    lines = body.split("\n")
+    check(st == 200 and not header_values(hs, "X-Cashback-Event")
+          and lines[0] == "click=" + handle and len(lines) == 40002
+          and lines[40000] == "0039999",
+          "paid order with a 320 KB body (%s): held, then passed on whole"
+          % path_.split("/")[1], "%d %r %d" % (st, hs, len(lines)))
+    evs = wait_for(lambda: sales(order), "the large page's sale")
+    check(len(evs) == 1, "... and its sale delivered once", repr(evs))
 time.sleep(1.1)  # the webhook's capture time must not be "now"
 st, hs, body = request(port, "/hook/paid?order=1006&click=%s" % handle)
 check(st == 200 and not header_values(hs, "X-Cashback-Event"),
