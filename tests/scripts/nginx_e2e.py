@@ -468,6 +468,11 @@ check(rc != 0 and "cashback_on_failure" in out and '"502"' in out
 rc, out = configtest(extra_server="location /y { cashback_report maybe; }")
 check(rc != 0 and "cashback_report" in out and "maybe" in out,
       "configtest: a bad cashback_report is refused, naming it", out)
+rc, out = configtest(extra_server="location /z { cashback_report on; "
+                                  "cashback_thread_pool nosuchpool; }")
+check(rc != 0 and "nosuchpool" in out,
+      "configtest: an undeclared cashback_thread_pool is refused, naming it",
+      out)
 bad = os.path.join(WORK, "bad.conf")
 write_private(bad, "merchant_id = shop-42\nsecret = %s\nmerchnt = x\n" % SECRET)
 rc, out = configtest(bad)
