@@ -452,5 +452,175 @@ class EndToEndTest(unittest.TestCase):
         self.assertEqual(stats()["accepted"] - base["accepted"], 1)
 
 
+class ReadCookieReportHeaderTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.c = cashback.Client(conf())
+
+    def test_read_cookie(self):
+        v = self.c.capture("cb_click=rc-1").value
+        click = self.c.read_cookie("a=b; cashback_click=%s; c=d" % v)
+        self.assertEqual((click.token, click.handle), ("rc-1", v))
+        self.assertIsNone(self.c.read_cookie("a=b"))
+        self.assertIsNone(self.c.read_cookie(None))
+        self.assertIsNone(self.c.read_cookie(""))
+        with self.assertRaises(cashback.ClickError):
+            self.c.read_cookie("cashback_click=1.2.%s.cb_click.x" % ("0" * 32))
+
+    def test_report_header(self):
+        v = self.c.capture("cb_click=rh-1").value
+        eid, st, not_stored, detail = self.c.report_header(
+            "type=sale;order_id=rh-1;amount=1.00;currency=EUR",
+            "cashback_click=" + v)
+        self.assertEqual((st, not_stored, detail), (0, False, ""))
+        self.assertRegex(eid, "^[0-9a-f]{32}$")
+        eid, st, not_stored, detail = self.c.report_header(
+            "type=sale;order_id=rh-2;amount=1.999;currency=EUR", None)
+        self.assertEqual((eid, st, not_stored), ("", 8, False))
+        self.assertIn("amount", detail)
+        # a sale without click nor cookie is not an event either
+        _, st, not_stored, _ = self.c.report_header(
+            b"type=sale;order_id=rh-3;amount=1.00;currency=EUR", "")
+        self.assertEqual((st, not_stored), (10, False))
+        with self.assertRaises(TypeError):
+            self.c.report_header(None, None)
+
+    def test_report_header_not_stored(self):
+        blocker = os.path.join(WORK, "not-a-dir-2")
+        open(blocker, "w").close()
+        try:
+            c = cashback.Client(conf(spool_dir=blocker + "/spool"))
+        except cashback.Error:
+            self.skipTest("the client checks its spool at once")
+        _, st, not_stored, detail = c.report_header("type=confirm;order_id=1")
+        self.assertNotEqual(st, 0)
+        self.assertTrue(not_stored, detail)
+        self.assertNotIn(SECRET, detail)
+
+
+class WsgiTest(unittest.TestCase):
+    """cashback.wsgi.CashbackMiddleware under wsgiref on 127.0.0.1."""
+
+    @classmethod
+    def setUpClass(cls):
+        import wsgiref.simple_server
+        from cashback.wsgi import CashbackMiddleware
+        cls.client = cashback.Client(conf())
+        cls.closed = []
+
+        class Body(list):
+            def close(inner):
+                cls.closed.append(True)
+
+        def shop(environ, start_response):
+            path = environ["PATH_INFO"]
+            headers = [("Content-Type", "text/plain"),
+                       ("Cache-Control", "public, max-age=600")]
+            if path == "/checkout":
+                click = environ["cashback.click"]
+                body = click.handle if click else "no click"
+            elif path == "/paid":
+                order = environ["QUERY_STRING"].split("=")[1]
+                headers.append(("X-Cashback-Event", "type=sale;order_id=%s;"
+                                "amount=74.80;currency=EUR" % order))
+                headers.append(("x-cashback-event",
+                                "type=confirm;order_id=%s" % order))
+                body = "paid"
+            elif path == "/bad":
+                headers.append(("X-Cashback-Event", "type=sale;order_id=b"))
+                body = "bad"
+            else:
+                body = "landing"
+            start_response("200 OK", headers)
+            return Body([body.encode()])
+
+        class Quiet(wsgiref.simple_server.WSGIRequestHandler):
+            def log_message(self, *args):
+                pass
+
+        cls.server = wsgiref.simple_server.make_server(
+            "127.0.0.1", 0, CashbackMiddleware(shop, cls.client),
+            handler_class=Quiet)
+        cls.port = cls.server.server_address[1]
+        cls.thread = threading.Thread(target=cls.server.serve_forever,
+                                      kwargs={"poll_interval": 0.05})
+        cls.thread.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.shutdown()
+        cls.server.server_close()
+        cls.thread.join(10)
+
+    def get(self, path, cookie=None):
+        import http.client
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=20)
+        conn.request("GET", path, headers={"Cookie": cookie} if cookie else {})
+        r = conn.getresponse()
+        body = r.read().decode()
+        conn.close()
+        return r.status, r.headers, body
+
+    def test_shop_journey(self):
+        base = stats()
+        st, h, body = self.get("/")
+        self.assertEqual((st, body, h.get("Set-Cookie")), (200, "landing", None))
+        self.assertEqual(h.get("Cache-Control"), "public, max-age=600")
+        st, h, body = self.get("/?cb_click=wsgi-tok")
+        sc = h.get("Set-Cookie")
+        self.assertTrue(sc.startswith("cashback_click=1."), sc)
+        self.assertIn("; HttpOnly", sc)
+        self.assertEqual(h.get_all("Cache-Control"), ["private"])
+        pair = sc.split(";")[0]
+        st, h, body = self.get("/checkout", cookie="theme=dark; " + pair)
+        self.assertEqual(body, pair.split("=", 1)[1])
+        st, h, body = self.get("/checkout")
+        self.assertEqual(body, "no click")
+        st, h, body = self.get("/paid?order=w-1", cookie=pair)
+        self.assertEqual((st, body), (200, "paid"))
+        self.assertIsNone(h.get("X-Cashback-Event"))
+        st, h, body = self.get("/paid?order=w-1", cookie=pair)  # reload
+        st, h, body = self.get("/bad")
+        self.assertEqual((st, body), (200, "bad"))
+        self.assertIsNone(h.get("X-Cashback-Event"))
+        self.assertTrue(self.closed)  # the body's close() was kept
+        self.assertTrue(self.client.flush(20))
+        s = stats()
+        self.assertEqual(s["accepted"] - base["accepted"], 2)
+        sale = [e for e in stored() if e["order_id"] == "w-1"
+                and e["type"] == "sale"]
+        self.assertEqual(len(sale), 1)
+        self.assertEqual(sale[0]["amount"], 7480)
+        self.assertEqual(s["clicks"][sale[0]["id"]]["token"], "wsgi-tok")
+
+    def test_failure_policy(self):
+        from cashback.wsgi import CashbackMiddleware
+        with self.assertRaises(ValueError):
+            CashbackMiddleware(lambda e, s: [], self.client, failure="500")
+        blocker = os.path.join(WORK, "not-a-dir-3")
+        open(blocker, "w").close()
+        broken = cashback.Client(conf(spool_dir=blocker + "/spool"))
+        body = [b"ok"]
+
+        def webhook(environ, start_response):
+            start_response("200 OK", [("X-Cashback-Event",
+                                       "type=confirm;order_id=wh-1")])
+            return body
+
+        for policy, want in (("503", "503 Service Unavailable"),
+                             ("pass", "200 OK")):
+            got = []
+            app = CashbackMiddleware(webhook, broken, failure=policy)
+            out = app({"QUERY_STRING": "", "PATH_INFO": "/hook"},
+                      lambda st, h, exc=None: got.append((st, h)))
+            self.assertIs(out, body)  # the body iterable, untouched
+            self.assertEqual(got, [(want, [])])
+        # report=False: the header is still taken off, nothing is stored
+        got = []
+        CashbackMiddleware(webhook, broken, report=False, failure="503")(
+            {"QUERY_STRING": ""}, lambda st, h, exc=None: got.append((st, h)))
+        self.assertEqual(got, [("200 OK", [])])
+
+
 if __name__ == "__main__":
     unittest.main()

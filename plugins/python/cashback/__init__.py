@@ -201,6 +201,25 @@ class Client:
         parts = self._get().click(handle)
         return None if parts is None else Click(*parts)
 
+    def read_cookie(self, cookie_header: Optional[Union[str, bytes]]
+                    ) -> Optional[Click]:
+        """The click of a raw Cookie header (the newest valid cookie of the
+        name wins), or None. Raises ClickError for an expired, tampered or
+        malformed one."""
+        if not cookie_header:
+            return None
+        parts = self._get().read_cookie(cookie_header)
+        return None if parts is None else Click(*parts)
+
+    def report_header(self, text: Union[str, bytes],
+                      cookie_header: Optional[Union[str, bytes]] = None):
+        """One X-Cashback-Event value (docs/events.md), stored durably; a
+        sale naming no click gets the click of `cookie_header`. Returns
+        (id, status, not_stored, detail): id "" and status != 0 on failure,
+        not_stored True when a retry may store it. Never raises for the
+        event itself."""
+        return self._get().report_header(text, cookie_header)
+
     def report(self, kind: str, **fields: Any) -> str:
         """Stores an event of `kind` (sale, refund, cancel, confirm) durably;
         returns its id. Keywords: see sale()."""

@@ -172,23 +172,72 @@ static PyObject *Client_capture(PyObject *self_, PyObject *arg) {
                        c.http_only ? Py_True : Py_False, c.same_site);
 }
 
-/* click(handle) -> None or (token, source, captured_at, handle) */
-static PyObject *Client_click(PyObject *self_, PyObject *arg) {
+typedef cashback_status (*click_fn)(cashback_client *, const char *, size_t,
+                                    cashback_click *);
+
+/* A click from `arg` by `fn` (cashback_click_verify or cashback_click_read):
+ * None or (token, source, captured_at, handle). */
+static PyObject *click_call(PyObject *self_, PyObject *arg, const char *what,
+                            click_fn fn) {
   ClientObject *self = (ClientObject *)self_;
   Py_ssize_t len;
-  const char *s = text_of(self, arg, &len, "click");
+  const char *s = text_of(self, arg, &len, what);
   if (s == NULL)
     return NULL;
   cashback_click c;
   memset(&c, 0, sizeof c);
   c.size = sizeof c;
-  cashback_status st = cashback_click_verify(self->client, s, (size_t)len, &c);
+  cashback_status st = fn(self->client, s, (size_t)len, &c);
   if (st == CASHBACK_E_CLICK_NONE)
     Py_RETURN_NONE;
   if (st != CASHBACK_OK)
-    return client_error(self, st, "click");
+    return client_error(self, st, what);
   return Py_BuildValue("(ssLs)", c.token, c.source, (long long)c.captured_at,
                        c.handle);
+}
+
+/* click(handle): a cookie value or stored handle (cashback_click_verify). */
+static PyObject *Client_click(PyObject *self_, PyObject *arg) {
+  return click_call(self_, arg, "click", cashback_click_verify);
+}
+
+/* read_cookie(cookie_header): the click of a raw Cookie header
+ * (cashback_click_read; the newest valid cookie of the name wins). */
+static PyObject *Client_read_cookie(PyObject *self_, PyObject *arg) {
+  return click_call(self_, arg, "cookie", cashback_click_read);
+}
+
+/* report_header(text, cookie_header) -> (id, status, not_stored, detail):
+ * one X-Cashback-Event value (cashback_report_text), a sale without a click
+ * given the click of the request's Cookie header (None or "": none). Never
+ * raises for the event: the middleware applies its failure policy. */
+static PyObject *Client_report_header(PyObject *self_, PyObject *args) {
+  ClientObject *self = (ClientObject *)self_;
+  PyObject *text, *cookie;
+  if (!PyArg_ParseTuple(args, "OO", &text, &cookie) || !ready(self))
+    return NULL;
+  Py_ssize_t len, clen = 0;
+  const char *t = text_arg(text, &len, "header");
+  if (t == NULL)
+    return NULL;
+  const char *ch = NULL;
+  if (cookie != Py_None && (ch = text_arg(cookie, &clen, "cookie")) == NULL)
+    return NULL;
+  cashback_click c;
+  memset(&c, 0, sizeof c);
+  c.size = sizeof c;
+  int have =
+      ch != NULL && clen > 0 &&
+      cashback_click_read(self->client, ch, (size_t)clen, &c) == CASHBACK_OK;
+  char id[CASHBACK_EVENT_ID_LEN + 1] = "";
+  char detail[CASHBACK_ERROR_MAX + 1] = "";
+  cashback_status st;
+  Py_BEGIN_ALLOW_THREADS st =
+      cashback_report_text(self->client, t, (size_t)len, have ? &c : NULL, id,
+                           detail, sizeof detail);
+  Py_END_ALLOW_THREADS return Py_BuildValue(
+      "(siOs)", id, (int)st,
+      cashback_report_text_not_stored(st) ? Py_True : Py_False, detail);
 }
 
 static PyObject *builder_fail(cashback_event_builder *b) {
@@ -349,6 +398,10 @@ static PyMethodDef Client_methods[] = {
     {"click", Client_click, METH_O, "click(handle) -> tuple or None"},
     {"report", Client_report, METH_VARARGS, "report(fields, items) -> id"},
     {"flush", Client_flush, METH_O, "flush(timeout_ms) -> bool"},
+    {"read_cookie", Client_read_cookie, METH_O,
+     "read_cookie(cookie_header) -> tuple or None"},
+    {"report_header", Client_report_header, METH_VARARGS,
+     "report_header(text, cookie_header) -> (id, status, not_stored, detail)"},
     {NULL, NULL, 0, NULL}};
 
 static PyGetSetDef Client_getset[] = {
