@@ -4,7 +4,8 @@
 # --with-compat, the flags /usr/sbin/nginx was built with), out of the
 # nginx tree: nginx's configure runs in OUT through links to the tree, so
 # nothing is written into /usr/share/nginx/src. Compiled as Debian compiles
-# /usr/sbin/nginx (-O2, stack protector, _FORTIFY_SOURCE, relro, now), with
+# /usr/sbin/nginx (-O2, stack protector, stack clash protection, _FORTIFY_SOURCE, relro, now:
+# tests/scripts/hardening.sh checks the installed module), with
 # nginx's own warnings as errors plus -Wextra.
 #   build.sh NGINX_SRC MODULE_DIR OUT INCLUDE_DIR LIB_DIR RPATH
 set -eu
@@ -21,7 +22,7 @@ if [ ! -f "$tree/objs/Makefile" ] || [ "$mod/config" -nt "$tree/objs/Makefile" ]
   CASHBACK_NGX_LIBS="-L$lib -lcashback -Wl,-rpath,$rpath"
   export CASHBACK_NGX_INCS CASHBACK_NGX_LIBS
   (cd "$tree" && bash -c '. ./conf_flags && exec ./configure \
-      --with-cc-opt="-O2 -fPIC -fstack-protector-strong -D_FORTIFY_SOURCE=2 -Wformat -Werror=format-security -Wextra -Wno-unused-parameter" \
+      --with-cc-opt="-O2 -fPIC -fstack-protector-strong -fstack-clash-protection -D_FORTIFY_SOURCE=2 -Wformat -Werror=format-security -Wextra -Wno-unused-parameter" \
       --with-ld-opt="-fPIC -Wl,-z,relro -Wl,-z,now" "${NGX_CONF_FLAGS[@]}" --add-dynamic-module="$0" \
       --builddir=objs' "$mod") >"$out/nginx-configure.log" 2>&1 || {
     tail -20 "$out/nginx-configure.log" >&2

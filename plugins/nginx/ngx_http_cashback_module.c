@@ -29,6 +29,7 @@
 
 #include <cashback.h>
 
+#include <stdio.h>
 #include <string.h>
 
 #if !(NGX_THREADS)
@@ -359,10 +360,10 @@ static ngx_int_t cb_check_merchants(ngx_conf_t *cf) {
       cashback_client *c = NULL;
       if (cashback_client_new(opts, &c, detail, sizeof(detail)) !=
           CASHBACK_OK) {
-        *ngx_snprintf((u_char *)err, sizeof(err) - 1, "%s (%V): %s",
-                      m->file.len ? "cashback_config_file"
-                                  : "cashback_connection_env",
-                      &m->where, detail) = '\0';
+        snprintf(err, sizeof(err), "%s (%.*s): %s",
+                 m->file.len ? "cashback_config_file"
+                             : "cashback_connection_env",
+                 (int)m->where.len, (const char *)m->where.data, detail);
       }
       cashback_client_free(c);
     }
