@@ -622,5 +622,95 @@ class WsgiTest(unittest.TestCase):
         self.assertEqual(got, [("200 OK", [])])
 
 
+class AsgiTest(unittest.TestCase):
+    """cashback.asgi.CashbackMiddleware, driven as an ASGI server would."""
+
+    def run_app(self, mw, path, query=b"", cookie=None, scope_type="http"):
+        import asyncio
+        scope = {"type": scope_type, "path": path, "query_string": query,
+                 "headers": [(b"host", b"shop")] +
+                            ([(b"cookie", cookie)] if cookie else [])}
+        sent = []
+
+        async def receive():
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(message):
+            sent.append(message)
+
+        asyncio.run(mw(scope, receive, send))
+        return sent
+
+    def test_asgi_journey(self):
+        from cashback.asgi import CashbackMiddleware
+        client = cashback.Client(conf())
+        seen = {}
+
+        async def shop(scope, receive, send):
+            seen["click"] = scope.get("cashback.click")
+            headers = [(b"content-type", b"text/plain"),
+                       (b"cache-control", b"public")]
+            if scope["path"] == "/paid":
+                headers.append((b"X-Cashback-Event",
+                                b"type=sale;order_id=a-1;amount=12.50;"
+                                b"currency=EUR"))
+            await send({"type": "http.response.start", "status": 200,
+                        "headers": headers})
+            await send({"type": "http.response.body", "body": b"ok"})
+
+        mw = CashbackMiddleware(shop, client)
+        threads = []
+        store = mw.policy.store
+
+        def spy(*args):
+            threads.append(threading.get_ident())
+            return store(*args)
+
+        mw.policy.store = spy
+        base = stats()
+        sent = self.run_app(mw, "/", b"cb_click=asgi-tok")
+        start = dict(sent[0]["headers"])
+        self.assertTrue(start[b"set-cookie"].startswith(b"cashback_click=1."))
+        self.assertEqual(start[b"cache-control"], b"private")
+        self.assertEqual(sent[1], {"type": "http.response.body", "body": b"ok"})
+        pair = start[b"set-cookie"].split(b";")[0]
+        self.run_app(mw, "/checkout", cookie=b"a=b; " + pair)
+        self.assertEqual(seen["click"].token, "asgi-tok")
+        sent = self.run_app(mw, "/paid", cookie=pair)
+        names = [n.lower() for n, _ in sent[0]["headers"]]
+        self.assertNotIn(b"x-cashback-event", names)
+        self.assertEqual(sent[0]["status"], 200)
+        self.assertEqual(len(threads), 1)
+        self.assertNotEqual(threads[0], threading.get_ident())  # not the loop's
+        self.assertTrue(client.flush(20))
+        s = stats()
+        self.assertEqual(s["accepted"] - base["accepted"], 1)
+        sale = [e for e in stored() if e["order_id"] == "a-1"]
+        self.assertEqual(sale[0]["amount"], 1250)
+        self.assertEqual(s["clicks"][sale[0]["id"]]["token"], "asgi-tok")
+
+    def test_asgi_503_and_other_scopes(self):
+        from cashback.asgi import CashbackMiddleware
+        blocker = os.path.join(WORK, "not-a-dir-4")
+        open(blocker, "w").close()
+        broken = cashback.Client(conf(spool_dir=blocker + "/spool"))
+        calls = []
+
+        async def hook(scope, receive, send):
+            calls.append(scope["type"])
+            if scope["type"] != "http":
+                return
+            await send({"type": "http.response.start", "status": 200,
+                        "headers": [(b"x-cashback-event",
+                                     b"type=confirm;order_id=h-1")]})
+
+        for policy, want in (("503", 503), ("pass", 200)):
+            sent = self.run_app(CashbackMiddleware(hook, broken,
+                                                   failure=policy), "/hook")
+            self.assertEqual((sent[0]["status"], sent[0]["headers"]), (want, []))
+        self.run_app(CashbackMiddleware(hook, broken), "/", scope_type="lifespan")
+        self.assertEqual(calls[-1], "lifespan")
+
+
 if __name__ == "__main__":
     unittest.main()

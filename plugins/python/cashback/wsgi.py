@@ -15,81 +15,34 @@ Only start_response is wrapped: the body iterable is returned untouched
 (its close() kept).
 """
 
-import logging
 from typing import Any, Callable, Iterable, Optional
 
-from . import Client, Cookie, Error
+from . import Client
+from ._middleware import REPORT_HEADER, Policy, set_cookie_value
 
 __all__ = ["CashbackMiddleware", "REPORT_HEADER"]
-
-REPORT_HEADER = "x-cashback-event"
-log = logging.getLogger("cashback")
-
-
-def set_cookie_value(c: Cookie) -> str:
-    """The Set-Cookie value of a captured click cookie."""
-    parts = ["%s=%s" % (c.name, c.value), "Max-Age=%d" % c.max_age,
-             "Path=%s" % c.path]
-    if c.domain:
-        parts.append("Domain=%s" % c.domain)
-    if c.secure:
-        parts.append("Secure")
-    if c.httponly:
-        parts.append("HttpOnly")
-    parts.append("SameSite=%s" % c.samesite)
-    return "; ".join(parts)
 
 
 class CashbackMiddleware:
     def __init__(self, app: Callable, client: Optional[Client] = None, *,
                  report: bool = True, failure: str = "pass") -> None:
-        if failure not in ("pass", "503"):
-            raise ValueError("failure: 'pass' or '503'")
         self.app = app
-        self.client = client if client is not None else Client()
-        self.report = report
-        self.failure = failure
-
-    def _capture(self, environ) -> Optional[Cookie]:
-        qs = environ.get("QUERY_STRING", "")
-        if not qs:
-            return None
-        try:
-            return self.client.capture(qs)
-        except Error as e:
-            log.warning("cashback: landing: %s", e)
-            return None
-
-    def _click(self, environ):
-        try:
-            return self.client.read_cookie(environ.get("HTTP_COOKIE"))
-        except Error as e:
-            log.info("cashback: click cookie: %s", e)
-            return None
+        self.policy = Policy(client, report, failure)
+        self.client = self.policy.client
 
     def __call__(self, environ, start_response) -> Iterable[bytes]:
-        cookie = self._capture(environ)
-        environ["cashback.click"] = self._click(environ)
+        p = self.policy
+        cookie = p.capture(environ.get("QUERY_STRING", ""))
         cookie_header = environ.get("HTTP_COOKIE")
+        environ["cashback.click"] = p.click(cookie_header)
 
         def wrapped(status: str, headers: list, exc_info: Any = None):
-            kept, events = [], []
-            for name, value in headers:
-                if name.lower() == REPORT_HEADER:
-                    events.append(value)
-                else:
-                    kept.append((name, value))
-            if events and self.report:
-                for text in events:
-                    eid, st, not_stored, detail = self.client.report_header(
-                        text, cookie_header)
-                    if st == 0:
-                        environ.setdefault("cashback.reported", []).append(eid)
-                        continue
-                    log.error("cashback: report header not %s: %s",
-                              "stored" if not_stored else "an event", detail)
-                    if not_stored and self.failure == "503":
-                        status = "503 Service Unavailable"
+            kept, events = p.split(headers)
+            ids, fail = p.store(events, cookie_header)
+            if ids:
+                environ.setdefault("cashback.reported", []).extend(ids)
+            if fail:
+                status = "503 Service Unavailable"
             if cookie is not None:
                 kept = [(n, v) for n, v in kept if n.lower() != "cache-control"]
                 kept.append(("Set-Cookie", set_cookie_value(cookie)))
