@@ -1,0 +1,87 @@
+#!/bin/sh
+# The Node.js package (plugins/node, docs/node.md) with the addon this build
+# compiled against the installed Node headers (configure's
+# --with-node-headers):
+#   1. `node --test plugins/node/test/`: every function and error path of
+#      the package, with no network (plugins/node/test/api.test.js);
+#   2. end to end: a node:http shop on 127.0.0.1 using the package, the
+#      test receiver as the network (tests/scripts/node_e2e.js).
+# Bounded in time (NODE_TEST_TIMEOUT, default 180 s for each step).
+# Skips (77) when Node or its headers are missing (the addon not built).
+set -eu
+: "${top_srcdir:?}" "${top_builddir:?}"
+PYTHON3=${PYTHON3:-python3}
+if [ "${BUILD_NODE:-no}" != yes ]; then
+  echo "node: the addon was not built (configure found no Node-API headers; Debian: nodejs libnode-dev), skipped"
+  exit 77
+fi
+command -v node >/dev/null 2>&1 || { echo "node: no node on PATH (Debian: nodejs), skipped"; exit 77; }
+command -v "$PYTHON3" >/dev/null 2>&1 || { echo "node: no python3, skipped"; exit 77; }
+major=$(node -p 'process.versions.node.split(".")[0]')
+[ "$major" -ge 18 ] || { echo "node: Node $(node --version) is older than 18 (node --test), skipped"; exit 77; }
+addon=$top_builddir/plugins/node/build/Release/cashback.node
+[ -f "$addon" ] || { echo "node: $addon not built" >&2; exit 1; }
+libdir=$top_builddir/.libs
+[ -f "$libdir/libcashback.so" ] || { echo "node: $libdir/libcashback.so not built" >&2; exit 1; }
+limit=${NODE_TEST_TIMEOUT:-180}
+
+# The tests configure their clients themselves.
+unset CASHBACK_CONFIG CASHBACK_CONNECTION
+for v in $(env | sed -n 's/^\(CASHBACK_[A-Z_]*\)=.*/\1/p'); do unset "$v"; done
+NODE_CASHBACK_ADDON=$addon
+LD_LIBRARY_PATH=$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+export NODE_CASHBACK_ADDON LD_LIBRARY_PATH
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/cashback-node.XXXXXX")
+pids=""
+cleanup() {
+  for p in $pids; do kill "$p" 2>/dev/null || :; done
+  for p in $pids; do wait "$p" 2>/dev/null || :; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
+fail() { echo "node: $*" >&2; exit 1; }
+show() { echo "--- $1"; tail -n "${2:-60}" "$1"; }
+echo "node: Node $(node --version) (Node-API $(node -p process.versions.napi)), addon $addon"
+
+# --- 1. the package's functions and error paths ----------------------------
+rc=0
+(cd "$top_srcdir/plugins/node" && TMPDIR=$work timeout "$limit" node --test test/api.test.js) \
+  >"$work/unit.log" 2>&1 || rc=$?
+grep -E '^# (tests|pass|fail)' "$work/unit.log" || :
+[ "$rc" = 0 ] || { cat "$work/unit.log"; fail "node --test plugins/node/test/api.test.js failed (exit $rc)"; }
+grep -q '^# fail 0$' "$work/unit.log" || { cat "$work/unit.log"; fail "unit tests failed"; }
+grep -q '^# pass [1-9]' "$work/unit.log" || { cat "$work/unit.log"; fail "no unit test passed"; }
+
+# --- 2. end to end against the test receiver --------------------------------
+key_id=node-e2e
+secret=node-e2e-secret-0123456789abcdef
+"$PYTHON3" "$top_srcdir/tests/receiver/receiver.py" --port 0 \
+  --port-file "$work/receiver.port" --keys "$key_id:$secret" \
+  --store "$work/store.jsonl" --log "$work/receiver.log" --max-seconds "$limit" \
+  >"$work/receiver.out" 2>&1 &
+pids="$pids $!"
+i=0
+while [ ! -s "$work/receiver.port" ]; do
+  i=$((i + 1)); [ $i -le 100 ] || { show "$work/receiver.out"; fail "receiver did not start"; }
+  sleep 0.1
+done
+rport=$(cat "$work/receiver.port")
+cat >"$work/cashback.conf" <<EOC
+merchant_id = node-e2e-shop
+key_id = $key_id
+secret = $secret
+endpoint = http://127.0.0.1:$rport/v1/events
+spool_dir = $work/spool
+request_timeout = 10s
+EOC
+chmod 0600 "$work/cashback.conf"
+rc=0
+NODE_CASHBACK_E2E_CONF=$work/cashback.conf NODE_CASHBACK_RECEIVER=http://127.0.0.1:$rport \
+  timeout "$limit" node --test "$top_srcdir/tests/scripts/node_e2e.js" >"$work/e2e.log" 2>&1 || rc=$?
+grep -E '^# (tests|pass|fail)' "$work/e2e.log" || :
+if [ "$rc" != 0 ] || ! grep -q '^# fail 0$' "$work/e2e.log"; then
+  cat "$work/e2e.log"; show "$work/receiver.log"; fail "end-to-end run failed (exit $rc)"
+fi
+echo "node: ok"

@@ -1,0 +1,129 @@
+'use strict';
+// End to end (tests/scripts/node.sh starts the test receiver): a node:http
+// shop on 127.0.0.1 with the package, a shopper landing with a click token,
+// checkout, the thank-you page reporting the sale, a reload of it, a
+// refund; flush() delivers and tests/receiver/receiver.py verifies every
+// signature and counts the sale once.
+// Environment: NODE_CASHBACK_E2E_CONF (the shop's config file),
+// NODE_CASHBACK_RECEIVER (the receiver's base URL).
+const test = require('node:test');
+const assert = require('node:assert');
+const http = require('node:http');
+const path = require('node:path');
+
+const cb = require(path.join(process.env.top_srcdir || path.join(__dirname, '..', '..'),
+                             'plugins', 'node'));
+
+const RECEIVER = process.env.NODE_CASHBACK_RECEIVER;
+const CONF = process.env.NODE_CASHBACK_E2E_CONF;
+
+function get(url, headers) {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, { headers: headers || {}, timeout: 10000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => { body += d; });
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body }));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout: ' + url)));
+    req.on('error', reject);
+  });
+}
+
+async function stats() {
+  const r = await get(RECEIVER + '/_stats');
+  assert.strictEqual(r.status, 200);
+  return JSON.parse(r.body);
+}
+
+function cookies(req) {
+  const out = {};
+  for (const part of (req.headers.cookie || '').split(';')) {
+    const i = part.indexOf('=');
+    if (i > 0) out[part.slice(0, i).trim()] = part.slice(i + 1).trim();
+  }
+  return out;
+}
+
+// The shop: what a merchant writes with the package (docs/node.md).
+function shop(client) {
+  const orders = new Map();
+  return http.createServer(async (req, res) => {
+    try {
+      const url = new URL(req.url, 'http://shop');
+      const c = client.capture(req.url);
+      if (c) {
+        res.setHeader('Set-Cookie', c.name + '=' + c.value + '; Max-Age=' + c.maxAge +
+          '; Path=' + c.path + '; Secure; HttpOnly; SameSite=' + c.sameSite);
+        res.setHeader('Cache-Control', 'private');
+      }
+      if (url.pathname === '/checkout') {
+        const click = client.click(cookies(req)[client.cookieName]);
+        orders.set('7001', { click: click && click.handle });
+        res.writeHead(302, { Location: '/thankyou?order=7001' });
+        res.end();
+      } else if (url.pathname === '/thankyou') {
+        const id = url.searchParams.get('order');
+        const order = orders.get(id);
+        const ev = await client.sale({ orderId: id, currency: 'EUR', amount: '49.90',
+          click: order.click, items: [{ sku: 'TEA', quantity: 2, unitPrice: '24.95' }] });
+        res.end('thank you, cashback event ' + ev + '\n');
+      } else if (url.pathname === '/refund') {
+        const ev = await client.refund({ orderId: url.searchParams.get('order'),
+          currency: 'EUR', amount: '24.95', refundId: 'CN-7001', reason: 'returned' });
+        res.end('refund ' + ev + '\n');
+      } else {
+        res.end('landing\n');
+      }
+    } catch (e) {
+      res.writeHead(500);
+      res.end(String(e && e.message) + '\n');
+    }
+  });
+}
+
+test('landing, checkout, thank-you, reload, refund against the receiver', async () => {
+  assert.ok(RECEIVER && CONF, 'NODE_CASHBACK_RECEIVER and NODE_CASHBACK_E2E_CONF');
+  const client = new cb.Client({ config: CONF });
+  const server = shop(client);
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  const base = 'http://127.0.0.1:' + server.address().port;
+  try {
+    const before = await stats();
+    let r = await get(base + '/?utm_source=mail');
+    assert.strictEqual(r.headers['set-cookie'], undefined, 'no token, no cookie');
+    r = await get(base + '/?cb_click=node-e2e.1');
+    const sc = (r.headers['set-cookie'] || [])[0] || '';
+    assert.match(sc, /^cashback_click=1\.[^;]+; Max-Age=2592000; Path=\/; Secure; HttpOnly; SameSite=Lax$/);
+    assert.strictEqual(r.headers['cache-control'], 'private');
+    const pair = sc.split(';')[0];
+    r = await get(base + '/checkout', { Cookie: 'theme=dark; ' + pair });
+    assert.strictEqual(r.status, 302);
+    r = await get(base + r.headers.location, { Cookie: pair });
+    const m = /cashback event ([0-9a-f]{32})/.exec(r.body);
+    assert.ok(r.status === 200 && m, r.body);
+    const saleId = m[1];
+    assert.strictEqual((await stats()).accepted, before.accepted, 'nothing sent before flush');
+    await client.flush(15000);
+    let st = await stats();
+    assert.strictEqual(st.accepted - before.accepted, 1, JSON.stringify(st).slice(0, 400));
+    assert.strictEqual(st.bad_signature, before.bad_signature);
+    assert.ok(saleId in st.events, 'the reported sale arrived');
+    assert.strictEqual(st.clicks[saleId].token, 'node-e2e.1');
+    assert.strictEqual(st.clicks[saleId].source, 'cb_click');
+    // A reload of the thank-you page: the same id, counted once.
+    r = await get(base + '/thankyou?order=7001', { Cookie: pair });
+    assert.ok(r.body.includes(saleId), r.body);
+    r = await get(base + '/refund?order=7001');
+    const refundId = /refund ([0-9a-f]{32})/.exec(r.body);
+    assert.ok(refundId, r.body);
+    await client.flush(15000);
+    st = await stats();
+    assert.strictEqual(st.accepted - before.accepted, 2, 'the sale once, the refund once');
+    assert.strictEqual(st.duplicates - before.duplicates, 1, 'the reload is a duplicate');
+    assert.ok(refundId[1] in st.events, 'the refund arrived');
+    assert.strictEqual(st.bad_signature, before.bad_signature);
+  } finally {
+    await new Promise((r) => server.close(r));
+  }
+});
