@@ -836,6 +836,20 @@ check(st == 200 and page_during and page_ms < SLOW_MS / 2,
       "slow disk: a page asked meanwhile on the same worker is answered in "
       "%.0f ms, while the report waits in the thread pool" % page_ms,
       "%d %.0f ms, during=%r" % (st, page_ms, page_during))
+# A shopper who closes the connection while the report waits: the worker
+# neither crashes nor loses the sale.
+crashes = log_text().count("exited on signal")
+sock = socket.create_connection(("127.0.0.1", sport), 5)
+sock.sendall(("GET /app/paid?order=1051 HTTP/1.1\r\nHost: x\r\n"
+              "Cookie: %s\r\n\r\n" % cookie).encode())
+time.sleep(0.15)
+sock.close()
+time.sleep(SLOW_MS / 1000 + 0.3)
+st, _, _ = request(sport, "/landing.html")
+check(st == 200 and log_text().count("exited on signal") == crashes,
+      "slow disk: a client gone while its report waits: the worker goes on")
+evs = wait_for(lambda: sales("1051"), "the sale of the client that left")
+check(len(evs) == 1, "... and its sale is stored and delivered", repr(evs))
 stop(ngx)
 
 # --- 8. the failure policy, with a full spool -----------------------------------
