@@ -423,6 +423,37 @@ class SpoolFlushTest(unittest.TestCase):
         self.assertTrue(c.flush(20))
 
 
+class StatusQuarantineTest(unittest.TestCase):
+    def test_status_quarantine_replay(self):
+        c = cashback.Client(conf())
+        st = c.status()
+        self.assertEqual((st["queued_events"], st["quarantined"],
+                          st["paused"], st["last_success"]), (0, 0, False, 0))
+        self.assertEqual(c.quarantine(), [])
+        control(reject_index=0, count=1)
+        eid = c.confirm(order_id="q-1")
+        self.assertEqual(c.status()["queued_events"], 1)
+        self.assertTrue(c.flush(20))
+        q = c.quarantine()
+        self.assertEqual([(e["id"], e["reason"]) for e in q],
+                         [(eid, "rejected_by_test")])
+        self.assertIn('"order_id":"q-1"', q[0]["event_json"].replace(" ", ""))
+        self.assertGreater(q[0]["quarantined_at"], 0)
+        self.assertEqual(c.status()["quarantined"], 1)
+        with self.assertRaises(cashback.NotFoundError) as cm:
+            c.replay("0" * 32)
+        self.assertEqual((cm.exception.status, cm.exception.keyword), (26, "id"))
+        self.assertIsInstance(cm.exception, LookupError)
+        with self.assertRaises(ValueError):
+            c.replay("a\0b")
+        self.assertEqual(c.replay(eid), 1)
+        self.assertTrue(c.flush(20))
+        st = c.status()
+        self.assertEqual((st["queued_events"], st["quarantined"]), (0, 0))
+        self.assertGreater(st["last_success"], 0)
+        self.assertEqual(c.replay(), 0)
+
+
 class EndToEndTest(unittest.TestCase):
     def test_sale_reaches_the_network(self):
         c = cashback.Client(conf())

@@ -18,10 +18,10 @@ from typing import Any, Iterable, Mapping, NamedTuple, Optional, Union
 
 from . import _native
 from ._errors import (ClickError, ConfigError, Error, FieldError,
-                      NetworkError, SpoolError)
+                      NetworkError, NotFoundError, SpoolError)
 
 __all__ = ["Client", "Cookie", "Click", "Error", "ConfigError", "ClickError",
-           "FieldError", "SpoolError", "NetworkError"]
+           "FieldError", "SpoolError", "NetworkError", "NotFoundError"]
 
 Amount = Union[_decimal.Decimal, str, int]
 
@@ -200,6 +200,24 @@ class Client:
             return None
         parts = self._get().click(handle)
         return None if parts is None else Click(*parts)
+
+    def status(self) -> dict:
+        """The spool and the sender: queued_events, queued_bytes,
+        oldest_age_s, quarantined, deferred, last_success, next_attempt,
+        paused, last_status, last_error, read_errors, in_flight_since,
+        spool_error, deferred_next (include/cashback.h)."""
+        return self._get().status()
+
+    def quarantine(self) -> list:
+        """The events the network rejected, oldest first: dicts with id,
+        reason, message, quarantined_at, event_json."""
+        return self._get().quarantine()
+
+    def replay(self, id: Optional[str] = None) -> int:
+        """Puts the quarantined event `id` (None: every one) back into the
+        spool; returns how many. Raises Error (status 26) for an unknown
+        id."""
+        return self._get().replay(id)
 
     def read_cookie(self, cookie_header: Optional[Union[str, bytes]]
                     ) -> Optional[Click]:

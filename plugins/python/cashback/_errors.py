@@ -1,7 +1,7 @@
 """Exceptions of the cashback package: each carries the SDK status."""
 
 __all__ = ["Error", "ConfigError", "ClickError", "FieldError",
-           "SpoolError", "NetworkError"]
+           "SpoolError", "NetworkError", "NotFoundError"]
 
 
 class Error(Exception):
@@ -41,11 +41,16 @@ class NetworkError(Error):
     """The network could not be reached or refused the events."""
 
 
+class NotFoundError(Error, LookupError):
+    """No such quarantined event (CASHBACK_E_NOT_FOUND)."""
+
+
 _CLASSES = {3: ConfigError, 5: ClickError, 6: ClickError, 7: ClickError,
             1: FieldError, 8: FieldError, 9: FieldError, 10: FieldError,
             11: FieldError, 17: SpoolError, 19: SpoolError, 20: SpoolError,
             21: NetworkError, 22: NetworkError, 23: NetworkError,
-            24: NetworkError, 25: NetworkError, 27: NetworkError}
+            24: NetworkError, 25: NetworkError, 27: NetworkError,
+            26: NotFoundError}
 
 # The SDK's field names that a Python keyword of cashback.Client.sale() etc.
 # gives under another name.

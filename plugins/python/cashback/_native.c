@@ -377,6 +377,92 @@ static PyObject *Client_flush(PyObject *self_, PyObject *arg) {
   }
 }
 
+/* status() -> dict: the spool and the sender (cashback_get_status). */
+static PyObject *Client_status(PyObject *self_, PyObject *unused) {
+  (void)unused;
+  ClientObject *self = (ClientObject *)self_;
+  if (!ready(self))
+    return NULL;
+  cashback_queue_status q;
+  memset(&q, 0, sizeof q);
+  q.size = sizeof q;
+  cashback_status st;
+  Py_BEGIN_ALLOW_THREADS st = cashback_get_status(self->client, &q);
+  Py_END_ALLOW_THREADS if (st != CASHBACK_OK) return client_error(self, st,
+                                                                  "status");
+  return Py_BuildValue(
+      "{sKsKsLsKsKsLsLsOsisssKsLsssL}", "queued_events",
+      (unsigned long long)q.queued_events, "queued_bytes",
+      (unsigned long long)q.queued_bytes, "oldest_age_s",
+      (long long)q.oldest_age_s, "quarantined",
+      (unsigned long long)q.quarantined, "deferred",
+      (unsigned long long)q.deferred, "last_success", (long long)q.last_success,
+      "next_attempt", (long long)q.next_attempt, "paused",
+      q.paused ? Py_True : Py_False, "last_status", (int)q.last_status,
+      "last_error", q.last_error, "read_errors",
+      (unsigned long long)q.read_errors, "in_flight_since",
+      (long long)q.in_flight_since, "spool_error", q.spool_error,
+      "deferred_next", (long long)q.deferred_next);
+}
+
+static int quarantine_add(const cashback_quarantined *q, void *list) {
+  PyObject *d = Py_BuildValue("{sssssssLss#}", "id", q->id, "reason", q->reason,
+                              "message", q->message, "quarantined_at",
+                              (long long)q->quarantined_at, "event_json",
+                              q->event_json, (Py_ssize_t)q->event_len);
+  if (d == NULL)
+    return 1;
+  int rc = PyList_Append((PyObject *)list, d);
+  Py_DECREF(d);
+  return rc != 0;
+}
+
+/* quarantine() -> list of dicts (cashback_quarantine_list, oldest first). */
+static PyObject *Client_quarantine(PyObject *self_, PyObject *unused) {
+  (void)unused;
+  ClientObject *self = (ClientObject *)self_;
+  if (!ready(self))
+    return NULL;
+  PyObject *list = PyList_New(0);
+  if (list == NULL)
+    return NULL;
+  cashback_status st =
+      cashback_quarantine_list(self->client, quarantine_add, list);
+  if (PyErr_Occurred()) {
+    Py_DECREF(list);
+    return NULL;
+  }
+  if (st != CASHBACK_OK) {
+    Py_DECREF(list);
+    return client_error(self, st, "quarantine");
+  }
+  return list;
+}
+
+/* replay(id or None) -> how many were put back (cashback_quarantine_replay). */
+static PyObject *Client_replay(PyObject *self_, PyObject *arg) {
+  ClientObject *self = (ClientObject *)self_;
+  if (!ready(self))
+    return NULL;
+  const char *id = NULL;
+  if (arg != Py_None) {
+    Py_ssize_t len;
+    id = text_arg(arg, &len, "id");
+    if (id == NULL)
+      return NULL;
+    if (strlen(id) != (size_t)len) {
+      PyErr_SetString(PyExc_ValueError, "id: embedded NUL");
+      return NULL;
+    }
+  }
+  size_t n = 0;
+  cashback_status st;
+  Py_BEGIN_ALLOW_THREADS st = cashback_quarantine_replay(self->client, id, &n);
+  Py_END_ALLOW_THREADS if (st != CASHBACK_OK) return client_error(self, st,
+                                                                  "id");
+  return PyLong_FromSize_t(n);
+}
+
 static PyObject *Client_cookie_name(PyObject *self_, void *unused) {
   (void)unused;
   ClientObject *self = (ClientObject *)self_;
@@ -398,6 +484,9 @@ static PyMethodDef Client_methods[] = {
     {"click", Client_click, METH_O, "click(handle) -> tuple or None"},
     {"report", Client_report, METH_VARARGS, "report(fields, items) -> id"},
     {"flush", Client_flush, METH_O, "flush(timeout_ms) -> bool"},
+    {"status", Client_status, METH_NOARGS, "status() -> dict"},
+    {"quarantine", Client_quarantine, METH_NOARGS, "quarantine() -> list"},
+    {"replay", Client_replay, METH_O, "replay(id or None) -> int"},
     {"read_cookie", Client_read_cookie, METH_O,
      "read_cookie(cookie_header) -> tuple or None"},
     {"report_header", Client_report_header, METH_VARARGS,
