@@ -315,24 +315,14 @@ static cashback_options *cb_load_options(const cb_merchant_t *m, char *err,
     cashback_options_free(opts);
     return NULL;
   }
-  if (m->env.len) {
-    const char *v = getenv((const char *)m->env.data);
-    if (v == NULL) {
-      *ngx_snprintf((u_char *)err, size - 1,
-                    "cashback_connection_env %V (%V): the variable is not "
-                    "set in nginx's environment",
-                    &m->env, &m->where) = '\0';
-      cashback_options_free(opts);
-      return NULL;
-    }
-    if (cashback_options_load_connection_string_n(opts, v, strlen(v)) !=
-        CASHBACK_OK) {
-      *ngx_snprintf((u_char *)err, size - 1,
-                    "cashback_connection_env %V (%V): %s", &m->env, &m->where,
-                    cashback_options_last_error(opts)) = '\0';
-      cashback_options_free(opts);
-      return NULL;
-    }
+  if (m->env.len && cashback_options_load_connection_env(
+                        opts, (const char *)m->env.data) != CASHBACK_OK) {
+    *ngx_snprintf((u_char *)err, size - 1,
+                  "cashback_connection_env %V (%V): %s (the master's "
+                  "environment)",
+                  &m->env, &m->where, cashback_options_last_error(opts)) = '\0';
+    cashback_options_free(opts);
+    return NULL;
   }
   return opts;
 }

@@ -473,6 +473,17 @@ rc, out = configtest(extra_server="location /z { cashback_report on; "
 check(rc != 0 and "nosuchpool" in out,
       "configtest: an undeclared cashback_thread_pool is refused, naming it",
       out)
+os.environ.pop("CB_NGINX_TEST_CONN", None)
+path = os.path.join(WORK, "t.conf")
+write_conf(path, free_port(), free_port(),
+           extra_http="cashback_connection_env CB_NGINX_TEST_CONN;")
+r = subprocess.run(nginx_argv(path, "-t"), capture_output=True, text=True,
+                   timeout=30)
+out = r.stdout + r.stderr
+check(r.returncode != 0 and "cashback_connection_env CB_NGINX_TEST_CONN" in out
+      and "t.conf:" in out,
+      "configtest: cashback_connection_env naming an unset variable fails, "
+      "naming directive, variable and place", out)
 bad = os.path.join(WORK, "bad.conf")
 write_private(bad, "merchant_id = shop-42\nsecret = %s\nmerchnt = x\n" % SECRET)
 rc, out = configtest(bad)
