@@ -5,7 +5,9 @@
 #   1. `node --test plugins/node/test/`: every function and error path of
 #      the package, with no network (plugins/node/test/api.test.js);
 #   2. end to end: a node:http shop on 127.0.0.1 using the package, the
-#      test receiver as the network (tests/scripts/node_e2e.js).
+#      test receiver as the network (tests/scripts/node_e2e.js);
+#   3. `make node-package` packs the npm tarball and `npm install --offline`
+#      installs it into a scratch shop, which loads it (no registry).
 # Bounded in time (NODE_TEST_TIMEOUT, default 180 s for each step).
 # Skips (77) when Node or its headers are missing (the addon not built).
 set -eu
@@ -83,5 +85,26 @@ NODE_CASHBACK_E2E_CONF=$work/cashback.conf NODE_CASHBACK_RECEIVER=http://127.0.0
 grep -E '^# (tests|pass|fail)' "$work/e2e.log" || :
 if [ "$rc" != 0 ] || ! grep -q '^# fail 0$' "$work/e2e.log"; then
   cat "$work/e2e.log"; show "$work/receiver.log"; fail "end-to-end run failed (exit $rc)"
+fi
+
+# --- 3. the packed tarball installs offline ---------------------------------
+if command -v npm >/dev/null 2>&1; then
+  rm -f "$top_builddir"/plugins/node/cashback-*.tgz
+  ${MAKE:-make} -C "$top_builddir" node-package >"$work/pack.log" 2>&1 ||
+    { show "$work/pack.log"; fail "make node-package failed"; }
+  tgz=$(ls "$top_builddir"/plugins/node/cashback-*.tgz)
+  mkdir "$work/shop"
+  echo '{"name":"shop","version":"1.0.0","private":true}' >"$work/shop/package.json"
+  (cd "$work/shop" && npm_config_cache=$work/npm-cache timeout "$limit" \
+    npm install --offline --no-audit --no-fund "$tgz") >"$work/npm.log" 2>&1 ||
+    { show "$work/npm.log"; fail "npm install --offline $tgz failed"; }
+  v=$(cd "$work/shop" && env -u NODE_CASHBACK_ADDON node -p 'require("cashback").version') ||
+    fail "the installed package does not load"
+  [ -f "$work/shop/node_modules/cashback/build/Release/cashback.node" ] ||
+    fail "the installed package has no build/Release/cashback.node"
+  echo "node: $(basename "$tgz") installed offline, libcashback $v"
+  rm -f "$tgz"
+else
+  echo "node: no npm: the packed tarball's install not checked"
 fi
 echo "node: ok"
