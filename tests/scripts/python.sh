@@ -67,3 +67,37 @@ ran=$(sed -n 's/^Ran \([0-9]*\) tests* in.*/\1/p' "$work/unittest.log")
 [ "${ran:-0}" -gt 0 ] || fail "unittest ran no test"
 grep -q 'skipped' "$work/unittest.log" && fail "some tests were skipped"
 echo "python: $ran tests passed"
+
+# --- pip, without the package index (pyproject.toml, setup.py) ----------------
+# A --system-site-packages venv (Debian's pip and setuptools), `pip install
+# --no-index --no-build-isolation` of a copy of plugins/python (pip builds in
+# the tree it is given) against this build tree, then the same tests with the
+# venv's interpreter and nothing else on PYTHONPATH.
+version=$(sed -n 's/^PACKAGE_VERSION = //p' "$top_builddir/Makefile")
+grep -q "^version = \"$version\"$" "$top_srcdir/plugins/python/pyproject.toml" ||
+  fail "plugins/python/pyproject.toml's version is not the library's ($version)"
+if ! "$PY" -m venv --system-site-packages --without-pip "$work/venv" >"$work/venv.log" 2>&1 ||
+   ! "$work/venv/bin/python" -m pip --version >>"$work/venv.log" 2>&1; then
+  echo "python: no venv or pip for $PY (Debian: python3-venv python3-pip): the pip install is not checked"
+  exit 0
+fi
+cp -R "$top_srcdir/plugins/python" "$work/pip-src"
+rm -f "$work/pip-src/cashback/"*.so
+mkdir "$work/scratch-pip"
+CASHBACK_INCLUDE_DIR=$top_srcdir/include CASHBACK_LIB_DIR=$top_builddir/.libs \
+  PIP_NO_INDEX=1 PIP_DISABLE_PIP_VERSION_CHECK=1 \
+  timeout 180 "$work/venv/bin/python" -m pip install --no-index --no-build-isolation \
+  "$work/pip-src" >"$work/pip.log" 2>&1 || { cat "$work/pip.log"; fail "pip install failed"; }
+rc=0
+(cd "$work" && PYTHONPATH=$top_srcdir/tests/scripts \
+  CB_TEST_RECEIVER="http://127.0.0.1:$(cat "$work/receiver.port")" \
+  CB_TEST_STORE=$work/store.jsonl CB_TEST_KEY_ID=$key_id CB_TEST_SECRET=$secret \
+  CB_TEST_WORK=$work/scratch-pip CB_TEST_RUN=pip- \
+  timeout 240 "$work/venv/bin/python" -c 'import sys, unittest, cashback
+assert cashback._native.__file__.startswith(sys.argv[1]), cashback._native.__file__
+sys.argv[1:] = []
+unittest.main(module="python_test", verbosity=1)' "$work/venv/") >"$work/pip-unittest.log" 2>&1 || rc=$?
+[ "$rc" = 0 ] || { cat "$work/pip-unittest.log"; fail "unittest of the pip-installed package failed (exit $rc)"; }
+pran=$(sed -n 's/^Ran \([0-9]*\) tests* in.*/\1/p' "$work/pip-unittest.log")
+[ "${pran:-0}" = "$ran" ] || { cat "$work/pip-unittest.log"; fail "the pip-installed package ran ${pran:-0} tests, expected $ran"; }
+echo "python: pip install --no-index --no-build-isolation in a venv: $pran tests passed"

@@ -21,6 +21,7 @@ STORE = os.environ["CB_TEST_STORE"]
 KEY_ID = os.environ["CB_TEST_KEY_ID"]
 SECRET = os.environ["CB_TEST_SECRET"]
 WORK = os.environ["CB_TEST_WORK"]
+RUN = os.environ.get("CB_TEST_RUN", "")  # order ids unique to this run
 _n = [0]
 
 
@@ -385,12 +386,12 @@ class SpoolFlushTest(unittest.TestCase):
 
     def test_flush_network_down_is_false(self):
         c = cashback.Client(conf(endpoint="http://127.0.0.1:9/v1/events"))
-        c.confirm(order_id="down-1")
+        c.confirm(order_id=RUN + "down-1")
         self.assertFalse(c.flush(1))
 
     def test_flush_releases_the_gil(self):
         c = cashback.Client(conf())
-        c.confirm(order_id="gil-1")
+        c.confirm(order_id=RUN + "gil-1")
         control(slow_ms=1500, count=1)
         done = []
         t = threading.Thread(target=lambda: done.append(c.flush(20)))
@@ -407,13 +408,13 @@ class SpoolFlushTest(unittest.TestCase):
 
     def test_fork_child_makes_its_own_client(self):
         c = cashback.Client(conf())
-        c.confirm(order_id="fork-parent")
+        c.confirm(order_id=RUN + "fork-parent")
         native = c._native
         pid = os.fork()
         if pid == 0:
             code = 1
             try:
-                c.confirm(order_id="fork-child")
+                c.confirm(order_id=RUN + "fork-child")
                 code = 0 if c._native is not native and c.flush(20) else 2
             finally:
                 os._exit(code)
@@ -431,13 +432,13 @@ class StatusQuarantineTest(unittest.TestCase):
                           st["paused"], st["last_success"]), (0, 0, False, 0))
         self.assertEqual(c.quarantine(), [])
         control(reject_index=0, count=1)
-        eid = c.confirm(order_id="q-1")
+        eid = c.confirm(order_id=RUN + "q-1")
         self.assertEqual(c.status()["queued_events"], 1)
         self.assertTrue(c.flush(20))
         q = c.quarantine()
         self.assertEqual([(e["id"], e["reason"]) for e in q],
                          [(eid, "rejected_by_test")])
-        self.assertIn('"order_id":"q-1"', q[0]["event_json"].replace(" ", ""))
+        self.assertIn('"order_id":"%sq-1"' % RUN, q[0]["event_json"].replace(" ", ""))
         self.assertGreater(q[0]["quarantined_at"], 0)
         self.assertEqual(c.status()["quarantined"], 1)
         with self.assertRaises(cashback.NotFoundError) as cm:
@@ -460,7 +461,7 @@ class EndToEndTest(unittest.TestCase):
         base = stats()
         landing = c.capture("/?cb_click=e2e-tok")
         handle = c.click(landing.value).handle   # stored with the order
-        sale_id = c.sale(order_id="e2e-1", amount=Decimal("74.80"),
+        sale_id = c.sale(order_id=RUN + "e2e-1", amount=Decimal("74.80"),
                          currency="EUR", click=handle,
                          items=[{"sku": "mug", "quantity": 2,
                                  "unit_price": "37.40", "name": "Mug"}])
@@ -471,10 +472,10 @@ class EndToEndTest(unittest.TestCase):
         self.assertIn(sale_id, st["events"])
         ev = [e for e in stored() if e["id"] == sale_id]
         self.assertEqual(ev, [{"id": sale_id, "type": "sale",
-                               "order_id": "e2e-1", "amount": 7480,
+                               "order_id": RUN + "e2e-1", "amount": 7480,
                                "currency": "EUR"}])
         # a reload of the thank-you page: the same id, counted once
-        self.assertEqual(c.sale(order_id="e2e-1", amount=Decimal("74.80"),
+        self.assertEqual(c.sale(order_id=RUN + "e2e-1", amount=Decimal("74.80"),
                                 currency="EUR", click=handle,
                                 items=[{"sku": "mug", "quantity": 2,
                                         "unit_price": "37.40",
@@ -607,10 +608,10 @@ class WsgiTest(unittest.TestCase):
         self.assertEqual(body, pair.split("=", 1)[1])
         st, h, body = self.get("/checkout")
         self.assertEqual(body, "no click")
-        st, h, body = self.get("/paid?order=w-1", cookie=pair)
+        st, h, body = self.get("/paid?order=%sw-1" % RUN, cookie=pair)
         self.assertEqual((st, body), (200, "paid"))
         self.assertIsNone(h.get("X-Cashback-Event"))
-        st, h, body = self.get("/paid?order=w-1", cookie=pair)  # reload
+        st, h, body = self.get("/paid?order=%sw-1" % RUN, cookie=pair)  # reload
         st, h, body = self.get("/bad")
         self.assertEqual((st, body), (200, "bad"))
         self.assertIsNone(h.get("X-Cashback-Event"))
@@ -618,7 +619,7 @@ class WsgiTest(unittest.TestCase):
         self.assertTrue(self.client.flush(20))
         s = stats()
         self.assertEqual(s["accepted"] - base["accepted"], 2)
-        sale = [e for e in stored() if e["order_id"] == "w-1"
+        sale = [e for e in stored() if e["order_id"] == RUN + "w-1"
                 and e["type"] == "sale"]
         self.assertEqual(len(sale), 1)
         self.assertEqual(sale[0]["amount"], 7480)
@@ -683,7 +684,7 @@ class AsgiTest(unittest.TestCase):
                        (b"cache-control", b"public")]
             if scope["path"] == "/paid":
                 headers.append((b"X-Cashback-Event",
-                                b"type=sale;order_id=a-1;amount=12.50;"
+                                b"type=sale;order_id=" + RUN.encode() + b"a-1;amount=12.50;"
                                 b"currency=EUR"))
             await send({"type": "http.response.start", "status": 200,
                         "headers": headers})
@@ -716,7 +717,7 @@ class AsgiTest(unittest.TestCase):
         self.assertTrue(client.flush(20))
         s = stats()
         self.assertEqual(s["accepted"] - base["accepted"], 1)
-        sale = [e for e in stored() if e["order_id"] == "a-1"]
+        sale = [e for e in stored() if e["order_id"] == RUN + "a-1"]
         self.assertEqual(sale[0]["amount"], 1250)
         self.assertEqual(s["clicks"][sale[0]["id"]]["token"], "asgi-tok")
 
