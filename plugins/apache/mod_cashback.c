@@ -14,9 +14,9 @@
  *   X-Cashback-Event header off the response (r->headers_out and
  *   r->err_headers_out: backends put theirs in either; also of the
  *   requests an internal redirect replaced) and, where reporting is on
- *   (not in subrequests), parses each with cashback_event_parse() (a sale that
- * names no click gets the request's: cashback_event_set_click_default()) and
- *   stores it with cashback_report(); a store that fails is logged, or
+ *   (not in subrequests), reports each with cashback_report_text() (parsed
+ *   with cashback_event_parse(); a sale that names no click gets the
+ *   request's); a store that fails is logged, or
  *   answered 503 where CashbackOnFailure 503 says so.
  * Clients are made per child (child_init), one per virtual host that names
  * a configuration; the options are read and checked in the parent
@@ -304,24 +304,16 @@ static cashback_options *load_options(apr_pool_t *p, const cb_merchant *m,
     cashback_options_free(opts);
     return NULL;
   }
-  if (m->env) {
-    const char *v = getenv(m->env);
-    if (!v) {
-      *err = apr_psprintf(p,
-                          "CashbackConnectionEnv %s (%s): the variable is "
-                          "not set in Apache's environment (Debian: "
-                          "/etc/apache2/envvars)",
-                          m->env, m->where);
-      cashback_options_free(opts);
-      return NULL;
-    }
-    if (cashback_options_load_connection_string_n(opts, v, strlen(v)) !=
-        CASHBACK_OK) {
-      *err = apr_psprintf(p, "CashbackConnectionEnv %s (%s): %s", m->env,
-                          m->where, cashback_options_last_error(opts));
-      cashback_options_free(opts);
-      return NULL;
-    }
+  if (m->env &&
+      cashback_options_load_connection_env(opts, m->env) != CASHBACK_OK) {
+    /* The variable comes from Apache's environment: where to set it. */
+    *err = apr_psprintf(p, "CashbackConnectionEnv (%s): %s%s", m->where,
+                        cashback_options_last_error(opts),
+                        getenv(m->env) ? ""
+                                       : " in Apache's environment (Debian: "
+                                         "/etc/apache2/envvars)");
+    cashback_options_free(opts);
+    return NULL;
   }
   return opts;
 }
@@ -643,8 +635,9 @@ static const char *joined_event(const char *text) {
   return NULL;
 }
 
-/* Parses and stores one event text; a sale that names no click gets the
- * request's (cashback_event_set_click_default()). */
+/* Reports one event text (cashback_report_text(): a sale that names no
+ * click gets the request's); REPORTED, DROPPED (not an event) or
+ * NOT_STORED (the failure policy's case). */
 static int report_one(request_rec *r, cashback_client *c, const char *text) {
   if (!c) {
     ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
@@ -652,59 +645,40 @@ static int report_one(request_rec *r, cashback_client *c, const char *text) {
                   "client (see the error at the child's start)");
     return NOT_STORED;
   }
-  cashback_event *ev = NULL;
-  char detail[CASHBACK_ERROR_MAX + 1] = "";
-  cashback_status st =
-      cashback_event_parse(c, text, strlen(text), &ev, detail, sizeof(detail));
-  if (st != CASHBACK_OK) {
-    /* mod_cgi and proxy_fcgi join a script's repeated headers into one
-     * value, ", " between them: several events of a CGI or php-fpm
-     * response. A text that is not one event is cut before each ", type="
-     * and the parts reported one by one. */
-    const char *joint = joined_event(text);
-    if (joint) {
-      int a = report_one(r, c, apr_pstrmemdup(r->pool, text, joint - text));
-      while (*joint == ',' || *joint == ' ' || *joint == '\t')
-        joint++;
-      int b = report_one(r, c, joint);
-      return a == NOT_STORED || b == NOT_STORED ? NOT_STORED
-             : a == DROPPED || b == DROPPED     ? DROPPED
-                                                : REPORTED;
-    }
-    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
-                  "mod_cashback: " REPORT_HEADER " dropped, not reported: %s",
-                  detail);
-    return DROPPED;
-  }
   const cb_request *rq = request_click(r);
-  if (rq && rq->have_click &&
-      cashback_event_set_click_default(ev, &rq->click) != CASHBACK_OK) {
-    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
-                  "mod_cashback: " REPORT_HEADER " dropped, not reported: %s",
-                  cashback_event_last_error(ev));
-    cashback_event_free(ev);
-    return DROPPED;
-  }
   char id[CASHBACK_EVENT_ID_LEN + 1] = "";
-  st = cashback_report(c, ev, id);
-  int rc = REPORTED;
-  if (st == CASHBACK_E_FIELD) {
-    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
-                  "mod_cashback: " REPORT_HEADER " dropped, not reported: %s",
-                  cashback_event_last_error(ev));
-    rc = DROPPED;
-  } else if (st != CASHBACK_OK) {
-    (void)cashback_client_last_error(c, detail, sizeof(detail));
-    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
-                  "mod_cashback: event not stored: %s: %s",
-                  cashback_strerror(st), detail);
-    rc = NOT_STORED;
-  } else {
+  char detail[CASHBACK_ERROR_MAX + 1] = "";
+  cashback_status st = cashback_report_text(
+      c, text, strlen(text), rq && rq->have_click ? &rq->click : NULL, id,
+      detail, sizeof(detail));
+  if (st == CASHBACK_OK) {
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "mod_cashback: event %s stored",
                   id);
+    return REPORTED;
   }
-  cashback_event_free(ev);
-  return rc;
+  if (cashback_report_text_not_stored(st)) {
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                  "mod_cashback: event not stored: %s", detail);
+    return NOT_STORED;
+  }
+  /* mod_cgi and proxy_fcgi join a script's repeated headers into one
+   * value, ", " between them: several events of a CGI or php-fpm
+   * response. A text that is not one event is cut before each ", type="
+   * and the parts reported one by one. */
+  const char *joint = joined_event(text);
+  if (joint) {
+    int a = report_one(r, c, apr_pstrmemdup(r->pool, text, joint - text));
+    while (*joint == ',' || *joint == ' ' || *joint == '\t')
+      joint++;
+    int b = report_one(r, c, joint);
+    return a == NOT_STORED || b == NOT_STORED ? NOT_STORED
+           : a == DROPPED || b == DROPPED     ? DROPPED
+                                              : REPORTED;
+  }
+  ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                "mod_cashback: " REPORT_HEADER " dropped, not reported: %s",
+                detail);
+  return DROPPED;
 }
 
 static int collect(void *rec, const char *key, const char *value) {
