@@ -455,6 +455,40 @@ class StatusQuarantineTest(unittest.TestCase):
         self.assertEqual(c.replay(), 0)
 
 
+class AsyncClientTest(unittest.TestCase):
+    def test_blocking_calls_leave_the_loop_free(self):
+        import asyncio
+        from cashback.aio import AsyncClient
+        c = AsyncClient(conf())
+        self.assertEqual(c.merchant_id, "py-shop")
+        self.assertEqual(c.cookie_name, "cashback_click")
+        handle = c.capture("cb_click=aio-tok").value
+        self.assertEqual(c.click(handle).token, "aio-tok")
+        with self.assertRaises(AttributeError):
+            c.nothing
+
+        async def main():
+            eid = await c.sale(order_id=RUN + "aio-1", amount="3.00",
+                               currency="EUR", click=handle)
+            control(slow_ms=1000, count=1)
+            ticks = 0
+            task = asyncio.ensure_future(c.flush(20))
+            while not task.done():
+                ticks += 1
+                await asyncio.sleep(0.01)
+            st = await c.status()
+            with self.assertRaises(cashback.FieldError):
+                await c.sale(order_id="x", amount="1.001", currency="EUR",
+                             click=handle)
+            return eid, task.result(), ticks, st
+
+        eid, flushed, ticks, st = asyncio.run(main())
+        self.assertRegex(eid, "^[0-9a-f]{32}$")
+        self.assertTrue(flushed)
+        self.assertGreater(ticks, 30)  # the loop ran during the slow flush
+        self.assertEqual(st["queued_events"], 0)
+
+
 class EndToEndTest(unittest.TestCase):
     def test_sale_reaches_the_network(self):
         c = cashback.Client(conf())
