@@ -19,6 +19,7 @@
  * it. */
 typedef struct node_client {
   cashback_client *client;
+  int64_t exit_flush_ms; /* the final flush when the environment ends */
 } node_client;
 
 enum job_kind { JOB_REPORT, JOB_FLUSH, JOB_STOP };
@@ -106,11 +107,19 @@ static char *node_string(napi_env env, napi_value v, size_t *len) {
   return s;
 }
 
+/* The process or the worker ends (its Node environment is torn down): the
+ * sender stops after a final flush of at most exit_flush_ms (at once when
+ * none runs), so that what was just reported is delivered. */
+static void node_client_cleanup(void *data) {
+  node_client *nc = data;
+  (void)cashback_sender_stop(nc->client, nc->exit_flush_ms);
+}
+
 static void node_client_finalize(napi_env env, void *data, void *hint) {
   node_client *nc = data;
-  (void)env;
   (void)hint;
   if (nc) {
+    napi_remove_env_cleanup_hook(env, node_client_cleanup, nc);
     cashback_client_free(nc->client);
     free(nc);
   }
@@ -142,21 +151,24 @@ static int node_args(napi_env env, napi_callback_info info, size_t want,
   return 0;
 }
 
-/* clientNew(mode, arg): mode 0 a config file, 1 a connection string, 2 the
- * environment variable `arg` holding a connection string, 3 the process
- * environment (CASHBACK_CONFIG, CASHBACK_CONNECTION, CASHBACK_<KEY>). */
+/* clientNew(mode, arg, exitFlushMs): mode 0 a config file, 1 a connection
+ * string, 2 the environment variable `arg` holding a connection string, 3 the
+ * process environment (CASHBACK_CONFIG, CASHBACK_CONNECTION, CASHBACK_<KEY>).
+ */
 static napi_value node_client_new(napi_env env, napi_callback_info info) {
-  napi_value argv[2], out;
+  napi_value argv[3], out;
   int32_t mode = -1;
+  int64_t exit_ms = 0;
   char *arg = NULL;
   size_t alen = 0;
   cashback_options *opts;
   cashback_status st;
   char detail[CASHBACK_ERROR_MAX + 1] = "";
   node_client *nc;
-  if (node_args(env, info, 2, argv))
+  if (node_args(env, info, 3, argv))
     return NULL;
   CHECK(env, napi_get_value_int32(env, argv[0], &mode));
+  CHECK(env, napi_get_value_int64(env, argv[2], &exit_ms));
   if (mode != 3 && !(arg = node_string(env, argv[1], &alen)))
     return NULL;
   opts = cashback_options_new();
@@ -195,6 +207,13 @@ static napi_value node_client_new(napi_env env, napi_callback_info info) {
   if (st != CASHBACK_OK) {
     free(nc);
     node_throw(env, st, NULL, 0, detail);
+    return NULL;
+  }
+  nc->exit_flush_ms = exit_ms < 0 ? 0 : exit_ms;
+  if (napi_add_env_cleanup_hook(env, node_client_cleanup, nc) != napi_ok) {
+    cashback_client_free(nc->client);
+    free(nc);
+    node_throw_napi(env);
     return NULL;
   }
   if (napi_create_external(env, nc, node_client_finalize, NULL, &out) !=

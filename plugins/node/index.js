@@ -257,6 +257,10 @@ class Client {
   // new Client()  or  new Client({ env: true }): CASHBACK_CONFIG,
   //   CASHBACK_CONNECTION, CASHBACK_<KEY> of the process environment.
   // { sender: true } also starts the background sender thread.
+  // { exitFlushMs: 2000 }: when the process or the worker thread ends, the
+  // sender stops after a final flush of at most this long (the default).
+  // Each worker thread makes its own Client (a client is not shared
+  // between threads' environments).
   constructor(opts) {
     const o = opts === undefined ? { env: true } : opts;
     if (!o || typeof o !== 'object')
@@ -272,8 +276,11 @@ class Client {
     const arg = which === 'env' ? '' : o[which];
     if (which !== 'env' && typeof arg !== 'string')
       throw new TypeError('cashback: ' + which + ' must be a string');
+    const exitMs = o.exitFlushMs === undefined ? 2000 : o.exitFlushMs;
+    if (!Number.isSafeInteger(exitMs) || exitMs < 0)
+      throw new TypeError('cashback: exitFlushMs must be an integer >= 0');
     try {
-      this._h = native.clientNew(mode, arg);
+      this._h = native.clientNew(mode, arg, exitMs);
     } catch (e) {
       throw fromNative(e, ConfigError);
     }

@@ -127,3 +127,90 @@ test('landing, checkout, thank-you, reload, refund against the receiver', async 
     await new Promise((r) => server.close(r));
   }
 });
+
+// A config of its own for a child process: the same shop with its own spool
+// (the test process's client holds the shared spool's sender lock).
+function ownConf(name) {
+  const fs = require('node:fs');
+  const os = require('node:os');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cashback-node-' + name + '-'));
+  const file = path.join(dir, 'cashback.conf');
+  fs.writeFileSync(file, fs.readFileSync(CONF, 'utf8') + '\nspool_dir = ' +
+                   path.join(dir, 'spool') + '\n', { mode: 0o600 });
+  return { file, dir };
+}
+
+function runNode(args, env) {
+  const { spawn } = require('node:child_process');
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, args, { env: Object.assign({}, process.env, env),
+      stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    p.stdout.on('data', (d) => { out += d; });
+    p.stderr.on('data', (d) => { out += d; });
+    const t = setTimeout(() => p.kill('SIGKILL'), 30000);
+    p.on('error', reject);
+    p.on('close', (code) => { clearTimeout(t); resolve({ code, out }); });
+  });
+}
+
+const PKG = JSON.stringify(path.join(process.env.top_srcdir || path.join(__dirname, '..', '..'),
+                                     'plugins', 'node'));
+
+test('worker_threads: each worker its own client; both sales arrive', async () => {
+  const before = await stats();
+  const script = `
+    const { Worker, isMainThread, workerData, parentPort } = require('node:worker_threads');
+    const cb = require(${PKG});
+    if (isMainThread) {
+      const done = [0, 1].map((n) => new Promise((resolve, reject) => {
+        const w = new Worker(process.env.NODE_CASHBACK_SCRIPT, { workerData: n });
+        let id;
+        w.on('message', (m) => { id = m; });
+        w.on('error', reject);
+        w.on('exit', (code) => (code === 0 ? resolve(id) : reject(new Error('exit ' + code))));
+      }));
+      Promise.all(done).then(async (ids) => {
+        const c = new cb.Client({ config: process.env.NODE_CASHBACK_E2E_CONF });
+        await c.flush(15000);
+        console.log('ids ' + ids.join(' '));
+      }).catch((e) => { console.error(e); process.exitCode = 1; });
+    } else {
+      const c = new cb.Client({ config: process.env.NODE_CASHBACK_E2E_CONF });
+      c.sale({ orderId: 'W-' + workerData, currency: 'EUR', amount: '5.00', clickToken: 'tok-w' })
+        .then((id) => parentPort.postMessage(id));
+    }`;
+  const own = ownConf('workers');
+  const file = path.join(own.dir, 'workers.js');
+  require('node:fs').writeFileSync(file, script);
+  const r = await runNode([file], { NODE_CASHBACK_SCRIPT: file,
+    NODE_CASHBACK_E2E_CONF: own.file });
+  require('node:fs').rmSync(own.dir, { recursive: true, force: true });
+  assert.strictEqual(r.code, 0, r.out);
+  const m = /ids ([0-9a-f]{32}) ([0-9a-f]{32})/.exec(r.out);
+  assert.ok(m, r.out);
+  const st = await stats();
+  assert.strictEqual(st.accepted - before.accepted, 2, JSON.stringify(st).slice(0, 300));
+  assert.ok(m[1] in st.events && m[2] in st.events);
+});
+
+test('the process ends right after a sale: the sender delivers it on the way out', async () => {
+  const before = await stats();
+  const script = `
+    const cb = require(${PKG});
+    const c = new cb.Client({ config: process.env.NODE_CASHBACK_E2E_CONF, sender: true,
+                              exitFlushMs: 5000 });
+    c.sale({ orderId: 'X-1', currency: 'EUR', amount: '5.00', clickToken: 'tok-x' })
+      .then((id) => console.log('id ' + id));`;
+  const own = ownConf('exit');
+  const t0 = Date.now();
+  const r = await runNode(['-e', script], { NODE_CASHBACK_E2E_CONF: own.file });
+  require('node:fs').rmSync(own.dir, { recursive: true, force: true });
+  assert.strictEqual(r.code, 0, r.out);
+  assert.ok(Date.now() - t0 < 15000, 'the exit is bounded');
+  const m = /id ([0-9a-f]{32})/.exec(r.out);
+  assert.ok(m, r.out);
+  const st = await stats();
+  assert.strictEqual(st.accepted - before.accepted, 1, JSON.stringify(st).slice(0, 300));
+  assert.ok(m[1] in st.events);
+});
