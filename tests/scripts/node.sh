@@ -7,7 +7,9 @@
 #   2. end to end: a node:http shop on 127.0.0.1 using the package, the
 #      test receiver as the network (tests/scripts/node_e2e.js);
 #   3. `make node-package` packs the npm tarball and `npm install --offline`
-#      installs it into a scratch shop, which loads it (no registry).
+#      installs it into a scratch shop, which loads it (no registry);
+#   4. bench/node.sh with 20 sales per case, so that it cannot rot (no
+#      timing asserted).
 # Bounded in time (NODE_TEST_TIMEOUT, default 180 s for each step).
 # Skips (77) when Node or its headers are missing (the addon not built).
 set -eu
@@ -107,4 +109,11 @@ if command -v npm >/dev/null 2>&1; then
 else
   echo "node: no npm: the packed tarball's install not checked"
 fi
+
+# --- 4. the event-loop bench runs --------------------------------------------
+NODE_BENCH_N=20 sh "$top_srcdir/bench/node.sh" >"$work/bench.log" 2>&1 ||
+  { show "$work/bench.log"; fail "bench/node.sh failed"; }
+[ "$(grep -c ' p99 .* max ' "$work/bench.log")" = 4 ] ||
+  { show "$work/bench.log"; fail "bench/node.sh printed no 4 cases"; }
+echo "node: bench/node.sh runs (20 sales per case)"
 echo "node: ok"
