@@ -9,7 +9,11 @@
 #   3. `make node-package` packs the npm tarball and `npm install --offline`
 #      installs it into a scratch shop, which loads it (no registry);
 #   4. bench/node.sh with 20 sales per case, so that it cannot rot (no
-#      timing asserted).
+#      timing asserted);
+#   5. index.d.ts: `tsc --strict` of plugins/node/test/types.ts, with the
+#      TypeScript pinned by plugins/node/test/tsc/package-lock.json (`npm
+#      ci` from npm's cache or the registry; without either the step says
+#      so and is not checked).
 # Bounded in time (NODE_TEST_TIMEOUT, default 180 s for each step).
 # Skips (77) when Node or its headers are missing (the addon not built).
 set -eu
@@ -116,4 +120,19 @@ NODE_BENCH_N=20 sh "$top_srcdir/bench/node.sh" >"$work/bench.log" 2>&1 ||
 [ "$(grep -c ' p99 .* max ' "$work/bench.log")" = 4 ] ||
   { show "$work/bench.log"; fail "bench/node.sh printed no 4 cases"; }
 echo "node: bench/node.sh runs (20 sales per case)"
+
+# --- 5. index.d.ts under tsc --strict --------------------------------------
+cp -R "$top_srcdir/plugins/node/test/tsc" "$work/tsc"
+chmod -R u+w "$work/tsc"
+if (cd "$work/tsc" && timeout "$limit" npm ci --prefer-offline --no-audit --no-fund) \
+    >"$work/npm-ci.log" 2>&1; then
+  "$work/tsc/node_modules/.bin/tsc" --strict --noEmit --target es2020 \
+    --module commonjs --types node --typeRoots "$work/tsc/node_modules/@types" \
+    "$top_srcdir/plugins/node/test/types.ts" >"$work/tsc.log" 2>&1 ||
+    { show "$work/tsc.log"; fail "tsc --strict of plugins/node/test/types.ts failed"; }
+  echo "node: index.d.ts passes tsc --strict ($("$work/tsc/node_modules/.bin/tsc" --version))"
+else
+  show "$work/npm-ci.log" 5
+  echo "node: TypeScript could not be installed (npm ci): index.d.ts NOT checked"
+fi
 echo "node: ok"
