@@ -283,10 +283,14 @@ static napi_value node_click_object(napi_env env, const cashback_cookie *c,
   return obj;
 }
 
+enum click_op { OP_CAPTURE, OP_VERIFY, OP_READ };
+
 /* capture(h, target): the click cookie as parts, or null (no token).
- * clickVerify(h, handle): the click, or null (empty: no click). */
+ * clickVerify(h, handle): the click, or null (empty: no click).
+ * clickRead(h, cookieHeader): the click of a raw Cookie header (the newest
+ * valid click cookie), or null (none). */
 static napi_value node_click_op(napi_env env, napi_callback_info info,
-                                int capture) {
+                                enum click_op op) {
   napi_value argv[2], obj;
   node_client *nc;
   char *text;
@@ -302,8 +306,12 @@ static napi_value node_click_op(napi_env env, napi_callback_info info,
   c.size = sizeof c;
   memset(&k, 0, sizeof k);
   k.size = sizeof k;
-  st = capture ? cashback_capture_parts(nc->client, text, len, &c)
-               : cashback_click_verify(nc->client, text, len, &k);
+  if (op == OP_CAPTURE)
+    st = cashback_capture_parts(nc->client, text, len, &c);
+  else if (op == OP_VERIFY)
+    st = cashback_click_verify(nc->client, text, len, &k);
+  else
+    st = cashback_click_read(nc->client, text, len, &k);
   if (st != CASHBACK_OK)
     cashback_client_last_error(nc->client, detail, sizeof detail);
   free(text);
@@ -315,15 +323,19 @@ static napi_value node_click_op(napi_env env, napi_callback_info info,
     node_throw(env, st, NULL, 0, detail);
     return NULL;
   }
-  return node_click_object(env, capture ? &c : NULL, &k);
+  return node_click_object(env, op == OP_CAPTURE ? &c : NULL, &k);
 }
 
 static napi_value node_capture(napi_env env, napi_callback_info info) {
-  return node_click_op(env, info, 1);
+  return node_click_op(env, info, OP_CAPTURE);
 }
 
 static napi_value node_click_verify(napi_env env, napi_callback_info info) {
-  return node_click_op(env, info, 0);
+  return node_click_op(env, info, OP_VERIFY);
+}
+
+static napi_value node_click_read(napi_env env, napi_callback_info info) {
+  return node_click_op(env, info, OP_READ);
 }
 
 /* --- Jobs on the libuv pool ------------------------------------------------
@@ -590,6 +602,7 @@ NAPI_MODULE_EXPORT napi_value napi_register_module_v1(napi_env env,
       {"clientNew", node_client_new},
       {"capture", node_capture},
       {"clickVerify", node_click_verify},
+      {"clickRead", node_click_read},
       {"report", node_report},
       {"flush", node_flush},
       {"senderStart", node_sender_start},

@@ -85,6 +85,7 @@ export class Client {
   readonly cookieName: string;
   capture(target: string): ClickCookie | null;
   click(value: string | null | undefined): Click | null;
+  clickFromHeader(cookieHeader: string | null | undefined): Click | null;
   /** Resolves to the event id (32 hex digits) once stored. */
   sale(order: Order): Promise<string>;
   refund(order: Order): Promise<string>;
@@ -112,6 +113,27 @@ export class EventError extends CashbackError {
 }
 export class NotStoredError extends CashbackError {}
 export class SendError extends CashbackError {}
+
+export interface RequestCashback {
+  /** This request's verified click, or null. */
+  click: Click | null;
+  /** A sale that names no click gets this request's. */
+  sale(order: Order): Promise<string>;
+  refund(order: Order): Promise<string>;
+  cancel(order: Order): Promise<string>;
+  confirm(order: Order): Promise<string>;
+}
+
+export interface MiddlewareOptions {
+  onError?: (err: Error, req: unknown) => void;
+}
+
+/** Connect-style middleware (Express): capture, then req.cashback. */
+export function express(client: Client, opts?: MiddlewareOptions): (
+  req: { url?: string; originalUrl?: string; headers: { cookie?: string };
+         cashback?: RequestCashback },
+  res: { getHeader(name: string): unknown; setHeader(name: string, value: string | string[]): unknown },
+  next: (err?: unknown) => void) => void;
 
 export const STATUS: Readonly<Record<string, number>>;
 export const version: string;

@@ -324,6 +324,20 @@ class Client {
     }
   }
 
+  // Checkout: the click from a raw Cookie header (req.headers.cookie): the
+  // newest valid click cookie, or null when there is none. An expired,
+  // tampered or malformed one throws ClickError.
+  clickFromHeader(cookieHeader) {
+    if (cookieHeader === undefined || cookieHeader === null) return null;
+    if (typeof cookieHeader !== 'string')
+      throw new TypeError('cashback: clickFromHeader(header) needs a string');
+    try {
+      return native.clickRead(this._h, cookieHeader);
+    } catch (e) {
+      throw fromNative(e, ClickError);
+    }
+  }
+
   // Stores the event durably (on the libuv pool); resolves to its id.
   // Rejects with EventError (key named) or NotStoredError.
   async _report(type, order) {
@@ -388,8 +402,68 @@ class Client {
   }
 }
 
+// The Set-Cookie value of a capture()'s parts.
+function setCookie(c) {
+  return c.name + '=' + c.value + '; Max-Age=' + c.maxAge + '; Path=' + c.path +
+    (c.domain ? '; Domain=' + c.domain : '') + (c.secure ? '; Secure' : '') +
+    (c.httpOnly ? '; HttpOnly' : '') + '; SameSite=' + c.sameSite;
+}
+
+function appendHeader(res, name, value) {
+  const prev = res.getHeader(name);
+  if (prev === undefined) res.setHeader(name, value);
+  else res.setHeader(name, [].concat(prev, value));
+}
+
+// Express (or any connect-style stack, node:http's req and res):
+//   app.use(cashback.express(client));
+// On every request: a click token in the URL sets the click cookie
+// (Set-Cookie, Cache-Control: private) before any route runs; req.cashback
+// is { click, sale(order), refund(order), cancel(order), confirm(order) },
+// click being this request's verified click (the one just captured, else
+// the Cookie header's) or null, and sale() using it when the order names
+// no click (store req.cashback.click.handle with the order for a webhook).
+// A bad token or cookie is no click; opts.onError(err, req) hears of it.
+function express(client, opts) {
+  if (!(client instanceof Client))
+    throw new TypeError('cashback.express(client): a cashback.Client is needed');
+  const onError = (opts && opts.onError) || (() => {});
+  return function cashbackMiddleware(req, res, next) {
+    let click = null;
+    try {
+      const c = client.capture(req.originalUrl || req.url || '');
+      if (c) {
+        appendHeader(res, 'Set-Cookie', setCookie(c));
+        res.setHeader('Cache-Control', 'private');
+        click = client.click(c.value);
+      }
+    } catch (e) {
+      onError(e, req);
+    }
+    if (!click) {
+      try {
+        click = client.clickFromHeader(req.headers.cookie);
+      } catch (e) {
+        onError(e, req);
+      }
+    }
+    req.cashback = {
+      click,
+      sale(order) {
+        const o = Object.assign({}, order);
+        if (click && o.click == null && o.clickToken == null) o.click = click.handle;
+        return client.sale(o);
+      },
+      refund: (order) => client.refund(order),
+      cancel: (order) => client.cancel(order),
+      confirm: (order) => client.confirm(order),
+    };
+    next();
+  };
+}
+
 module.exports = {
-  Client, CashbackError, ConfigError, ClickError, EventError, NotStoredError,
+  Client, express, CashbackError, ConfigError, ClickError, EventError, NotStoredError,
   SendError, STATUS, version: native.version,
   // For tests and tools: the JS order object as event fields.
   _fields: fields,

@@ -13,7 +13,12 @@
 #   5. index.d.ts: `tsc --strict` of plugins/node/test/types.ts, with the
 #      TypeScript pinned by plugins/node/test/tsc/package-lock.json (`npm
 #      ci` from npm's cache or the registry; without either the step says
-#      so and is not checked).
+#      so and is not checked);
+#   6. a real Express app (pinned by plugins/node/test/express/
+#      package-lock.json, npm ci) with app.use(cashback.express(client)),
+#      landing -> checkout -> paid -> reload -> refund against the receiver
+#      (tests/scripts/node_express.js; not run, and said so, when npm
+#      cannot install it).
 # Bounded in time (NODE_TEST_TIMEOUT, default 180 s for each step).
 # Skips (77) when Node or its headers are missing (the addon not built).
 set -eu
@@ -134,5 +139,23 @@ if (cd "$work/tsc" && timeout "$limit" npm ci --prefer-offline --no-audit --no-f
 else
   show "$work/npm-ci.log" 5
   echo "node: TypeScript could not be installed (npm ci): index.d.ts NOT checked"
+fi
+
+# --- 6. Express end to end ----------------------------------------------------
+cp -R "$top_srcdir/plugins/node/test/express" "$work/express"
+chmod -R u+w "$work/express"
+if (cd "$work/express" && timeout "$limit" npm ci --prefer-offline --no-audit --no-fund) \
+    >"$work/npm-express.log" 2>&1; then
+  rc=0
+  NODE_CASHBACK_E2E_CONF=$work/cashback.conf NODE_CASHBACK_RECEIVER=http://127.0.0.1:$rport \
+    NODE_CASHBACK_EXPRESS=$work/express \
+    timeout "$limit" node --test "$top_srcdir/tests/scripts/node_express.js" >"$work/express.log" 2>&1 || rc=$?
+  if [ "$rc" != 0 ] || ! grep -q '^# fail 0$' "$work/express.log"; then
+    cat "$work/express.log"; show "$work/receiver.log"; fail "the Express run failed (exit $rc)"
+  fi
+  echo "node: Express $(node -p "require('$work/express/node_modules/express/package.json').version") end to end passes"
+else
+  show "$work/npm-express.log" 5
+  echo "node: Express could not be installed (npm ci): the Express run NOT checked"
 fi
 echo "node: ok"

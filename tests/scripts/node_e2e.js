@@ -17,24 +17,7 @@ const cb = require(path.join(process.env.top_srcdir || path.join(__dirname, '..'
 const RECEIVER = process.env.NODE_CASHBACK_RECEIVER;
 const CONF = process.env.NODE_CASHBACK_E2E_CONF;
 
-function get(url, headers) {
-  return new Promise((resolve, reject) => {
-    const req = http.get(url, { headers: headers || {}, timeout: 10000 }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d) => { body += d; });
-      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body }));
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout: ' + url)));
-    req.on('error', reject);
-  });
-}
-
-async function stats() {
-  const r = await get(RECEIVER + '/_stats');
-  assert.strictEqual(r.status, 200);
-  return JSON.parse(r.body);
-}
+const { get, stats } = require('./node_http.js');
 
 function cookies(req) {
   const out = {};

@@ -283,3 +283,59 @@ test('the JS mapping onto event fields', () => {
     quantity: 1, unitPrice: '2.50', category: 'c' }] })[1],
   ['items[0]', 'item', 'A:1:2.50::c']);
 });
+
+test('clickFromHeader: the Cookie header', () => {
+  const c = client.clickFromHeader('theme=dark; cashback_click=' + landing.value + '; x=1');
+  assert.strictEqual(c.token, 'node-tok.1');
+  assert.strictEqual(c.handle, landing.value);
+  assert.strictEqual(client.clickFromHeader('theme=dark'), null);
+  assert.strictEqual(client.clickFromHeader(undefined), null);
+  assert.strictEqual(client.clickFromHeader(''), null);
+  const parts = landing.value.split('.');
+  parts[2] = parts[2].replace(/^./, (ch) => (ch === '0' ? '1' : '0'));
+  assert.throws(() => client.clickFromHeader('cashback_click=' + parts.join('.')),
+    (e) => e instanceof cb.ClickError && e.code === 'CASHBACK_E_CLICK_TAMPERED');
+  assert.throws(() => client.clickFromHeader(5), TypeError);
+});
+
+test('express(): capture, req.cashback.click, sale with the click', async () => {
+  const mw = cb.express(client);
+  const run = (url, cookie) => {
+    const headers = {};
+    const req = { url, headers: cookie ? { cookie } : {} };
+    const res = { getHeader: (n) => headers[n.toLowerCase()],
+      setHeader: (n, v) => { headers[n.toLowerCase()] = v; } };
+    let nexted = false;
+    mw(req, res, () => { nexted = true; });
+    assert.ok(nexted);
+    return { req, headers };
+  };
+  let r = run('/?utm=x');
+  assert.strictEqual(r.headers['set-cookie'], undefined);
+  assert.strictEqual(r.req.cashback.click, null);
+  r = run('/?cb_click=mw-tok');
+  assert.match(r.headers['set-cookie'], /^cashback_click=1\.[^;]+\.mw-tok; Max-Age=2592000; Path=\/; Secure; HttpOnly; SameSite=Lax$/);
+  assert.strictEqual(r.headers['cache-control'], 'private');
+  assert.strictEqual(r.req.cashback.click.token, 'mw-tok');
+  const pair = r.headers['set-cookie'].split(';')[0];
+  r = run('/checkout', 'a=b; ' + pair);
+  assert.strictEqual(r.req.cashback.click.token, 'mw-tok');
+  assert.match(await r.req.cashback.sale({ orderId: 'MW-1', currency: 'EUR', amount: '5.00' }),
+    /^[0-9a-f]{32}$/);
+  // No click: the sale needs one (or a voucher); the error names the key.
+  r = run('/checkout');
+  await assert.rejects(r.req.cashback.sale({ orderId: 'MW-2', currency: 'EUR', amount: '5.00' }),
+    (e) => assertEventError(e, 'click', 'click'));
+  const errors = [];
+  const mw2 = cb.express(client, { onError: (e) => errors.push(e) });
+  const req = { url: '/?cb_click=bad%zz', headers: { cookie: 'cashback_click=1.2.3' } };
+  mw2(req, { getHeader: () => undefined, setHeader: () => {} }, () => {});
+  assert.strictEqual(req.cashback.click, null);
+  assert.strictEqual(errors.length, 2);
+  assert.ok(errors.every((e) => e instanceof cb.ClickError));
+  assert.match(await req.cashback.refund({ orderId: 'MW-1', currency: 'EUR', amount: '1.00' }),
+    /^[0-9a-f]{32}$/);
+  assert.match(await req.cashback.cancel({ orderId: 'MW-3' }), /^[0-9a-f]{32}$/);
+  assert.match(await req.cashback.confirm({ orderId: 'MW-1' }), /^[0-9a-f]{32}$/);
+  assert.throws(() => cb.express({}), TypeError);
+});

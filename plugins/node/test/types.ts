@@ -27,6 +27,13 @@ async function shop(url: string, cookie: string | undefined): Promise<void> {
       void s;
     }
   }
+  const mw = cashback.express(client, { onError: (e) => void e.message });
+  const req: { url: string; headers: { cookie?: string }; cashback?: cashback.RequestCashback } =
+    { url, headers: { cookie } };
+  mw(req, { getHeader: () => undefined, setHeader: () => undefined }, () => undefined);
+  if (req.cashback) await req.cashback.sale({ orderId: '1003', currency: 'EUR', amount: '5' });
+  const k: cashback.Click | null = client.clickFromHeader(cookie);
+  void k;
   await client.close();
   void id;
   void cashback.version;
