@@ -22,7 +22,7 @@ typedef struct node_client {
   int64_t exit_flush_ms; /* the final flush when the environment ends */
 } node_client;
 
-enum job_kind { JOB_REPORT, JOB_FLUSH, JOB_STOP };
+enum job_kind { JOB_REPORT, JOB_REPORT_TEXT, JOB_FLUSH, JOB_STOP };
 
 typedef struct job {
   napi_async_work work;
@@ -31,6 +31,10 @@ typedef struct job {
   node_client *nc;
   enum job_kind kind;
   cashback_event *ev;
+  char *text; /* JOB_REPORT_TEXT: the report header's value */
+  size_t text_len;
+  int has_click;
+  cashback_click click;
   int64_t timeout_ms;
   cashback_status status;
   char id[CASHBACK_EVENT_ID_LEN + 1];
@@ -348,6 +352,11 @@ static void job_execute(napi_env env, void *data) {
   case JOB_REPORT:
     j->status = cashback_report(j->nc->client, j->ev, j->id);
     break;
+  case JOB_REPORT_TEXT:
+    j->status = cashback_report_text(j->nc->client, j->text, j->text_len,
+                                     j->has_click ? &j->click : NULL, j->id,
+                                     j->detail, sizeof j->detail);
+    return; /* its detail is given by the call */
   case JOB_FLUSH:
     j->status = cashback_flush(j->nc->client, j->timeout_ms);
     break;
@@ -366,6 +375,7 @@ static void job_free(napi_env env, job *j) {
   if (j->handle_ref)
     napi_delete_reference(env, j->handle_ref);
   cashback_event_free(j->ev);
+  free(j->text);
   free(j);
 }
 
@@ -377,7 +387,7 @@ static void job_complete(napi_env env, napi_status status, void *data) {
     if (v)
       napi_reject_deferred(env, j->deferred, v);
   } else if (j->status == CASHBACK_OK) {
-    if (j->kind == JOB_REPORT)
+    if (j->kind == JOB_REPORT || j->kind == JOB_REPORT_TEXT)
       v = node_str(env, j->id);
     else
       napi_get_undefined(env, &v);
@@ -519,6 +529,46 @@ static napi_value node_report(napi_env env, napi_callback_info info) {
   return job_queue(env, argv[0], j);
 }
 
+/* reportText(h, text, clickHandle): a report header's value (the event
+ * text of docs/events.md), stored on the pool with cashback_report_text();
+ * a sale naming no click gets the click of `clickHandle` (a string, or
+ * null: none), verified here. A Promise of the event id; the rejection's
+ * status tells a text that is not an event from one not stored
+ * (cashback_report_text_not_stored()). */
+static napi_value node_report_text(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  napi_valuetype t;
+  node_client *nc;
+  job *j;
+  if (node_args(env, info, 3, argv) || !(nc = node_handle(env, argv[0])))
+    return NULL;
+  if (!(j = job_new(env, nc, JOB_REPORT_TEXT)))
+    return NULL;
+  if (!(j->text = node_string(env, argv[1], &j->text_len))) {
+    free(j);
+    return NULL;
+  }
+  if (napi_typeof(env, argv[2], &t) != napi_ok) {
+    job_free(env, j);
+    node_throw_napi(env);
+    return NULL;
+  }
+  if (t == napi_string) {
+    size_t hlen = 0;
+    char *h = node_string(env, argv[2], &hlen);
+    cashback_status st;
+    if (!h) {
+      job_free(env, j);
+      return NULL;
+    }
+    j->click.size = sizeof j->click;
+    st = cashback_click_verify(nc->client, h, hlen, &j->click);
+    free(h);
+    j->has_click = st == CASHBACK_OK;
+  }
+  return job_queue(env, argv[0], j);
+}
+
 static napi_value node_timed_job(napi_env env, napi_callback_info info,
                                  enum job_kind kind) {
   napi_value argv[2];
@@ -603,6 +653,7 @@ NAPI_MODULE_EXPORT napi_value napi_register_module_v1(napi_env env,
       {"capture", node_capture},
       {"clickVerify", node_click_verify},
       {"clickRead", node_click_read},
+      {"reportText", node_report_text},
       {"report", node_report},
       {"flush", node_flush},
       {"senderStart", node_sender_start},

@@ -86,6 +86,8 @@ export class Client {
   capture(target: string): ClickCookie | null;
   click(value: string | null | undefined): Click | null;
   clickFromHeader(cookieHeader: string | null | undefined): Click | null;
+  /** A report header's value (docs/events.md text); resolves to the id. */
+  reportText(text: string, click?: string | Click | null): Promise<string>;
   /** Resolves to the event id (32 hex digits) once stored. */
   sale(order: Order): Promise<string>;
   refund(order: Order): Promise<string>;
@@ -134,6 +136,14 @@ export function express(client: Client, opts?: MiddlewareOptions): (
          cashback?: RequestCashback },
   res: { getHeader(name: string): unknown; setHeader(name: string, value: string | string[]): unknown },
   next: (err?: unknown) => void) => void;
+
+export interface KoaOptions extends MiddlewareOptions {
+  /** 'pass' (default): the page goes out; 'fail': 503 when not stored. */
+  failure?: 'pass' | 'fail';
+}
+
+/** Koa middleware: capture, ctx.state.cashback, X-Cashback-Event reported. */
+export function koa(client: Client, opts?: KoaOptions): (ctx: any, next: () => Promise<unknown>) => Promise<void>;
 
 export const STATUS: Readonly<Record<string, number>>;
 export const version: string;

@@ -357,6 +357,29 @@ class Client {
     }
   }
 
+  // A report header's value: the event text of docs/events.md
+  // ("type=sale;order_id=1001;amount=49.90;currency=EUR"), stored on the
+  // pool; a sale naming no click gets `click` (a click or a handle; may
+  // be null). Resolves to the event id; rejects with EventError (the text
+  // is not an event: it never will be) or NotStoredError (retry).
+  async reportText(text, click) {
+    if (typeof text !== 'string')
+      throw new TypeError('cashback: reportText(text) needs a string');
+    const h = click && typeof click === 'object' ? click.handle : click;
+    try {
+      return await native.reportText(this._h, text,
+                                     typeof h === 'string' && h ? h : null);
+    } catch (e) {
+      if (e && typeof e.status === 'number' && NOT_STORED.has(e.status))
+        throw new NotStoredError(e.message, e.status, e.detail);
+      if (e && typeof e.status === 'number') {
+        const m = /^([a-z_]+|meta\.[A-Za-z0-9._-]+): /.exec(e.detail || '');
+        throw new EventError(e.message, e.status, e.detail, '', m ? m[1] : '');
+      }
+      throw e;
+    }
+  }
+
   sale(order) { return this._report('sale', order); }
   refund(order) { return this._report('refund', order); }
   cancel(order) { return this._report('cancel', order); }
@@ -429,41 +452,98 @@ function express(client, opts) {
     throw new TypeError('cashback.express(client): a cashback.Client is needed');
   const onError = (opts && opts.onError) || (() => {});
   return function cashbackMiddleware(req, res, next) {
-    let click = null;
-    try {
-      const c = client.capture(req.originalUrl || req.url || '');
-      if (c) {
-        appendHeader(res, 'Set-Cookie', setCookie(c));
+    const click = requestClick(client, req.originalUrl || req.url,
+      req.headers.cookie, (v) => {
+        appendHeader(res, 'Set-Cookie', v);
         res.setHeader('Cache-Control', 'private');
-        click = client.click(c.value);
-      }
-    } catch (e) {
-      onError(e, req);
-    }
-    if (!click) {
-      try {
-        click = client.clickFromHeader(req.headers.cookie);
-      } catch (e) {
-        onError(e, req);
-      }
-    }
-    req.cashback = {
-      click,
-      sale(order) {
-        const o = Object.assign({}, order);
-        if (click && o.click == null && o.clickToken == null) o.click = click.handle;
-        return client.sale(o);
-      },
-      refund: (order) => client.refund(order),
-      cancel: (order) => client.cancel(order),
-      confirm: (order) => client.confirm(order),
-    };
+      }, onError, req);
+    req.cashback = requestApi(client, click);
     next();
   };
 }
 
+// The request's click: the one a click token in the URL just captured
+// (the cookie set through `set(headerValue)`), else the Cookie header's.
+function requestClick(client, url, cookieHeader, set, onError, req) {
+  let click = null;
+  try {
+    const c = client.capture(url || '');
+    if (c) {
+      set(setCookie(c));
+      click = client.click(c.value);
+    }
+  } catch (e) {
+    onError(e, req);
+  }
+  if (!click) {
+    try {
+      click = client.clickFromHeader(cookieHeader);
+    } catch (e) {
+      onError(e, req);
+    }
+  }
+  return click;
+}
+
+function requestApi(client, click) {
+  return {
+    click,
+    sale(order) {
+      const o = Object.assign({}, order);
+      if (click && o.click == null && o.clickToken == null) o.click = click.handle;
+      return client.sale(o);
+    },
+    refund: (order) => client.refund(order),
+    cancel: (order) => client.cancel(order),
+    confirm: (order) => client.confirm(order),
+  };
+}
+
+// Koa: app.use(cashback.koa(client)). Capture as express() does, with
+// ctx.state.cashback the same API; and after `await next()`, every
+// X-Cashback-Event header the application set is removed from the
+// response (always: it carries order data) and reported, before Koa
+// writes the response: durable by the time the shopper sees the page. A
+// sale naming no click gets the request's. opts.failure: 'pass' (the
+// default: the page goes out, opts.onError hears why) or 'fail' (the
+// response becomes 503 when an event could not be stored, so that a
+// payment provider's webhook is retried).
+function koa(client, opts) {
+  if (!(client instanceof Client))
+    throw new TypeError('cashback.koa(client): a cashback.Client is needed');
+  const onError = (opts && opts.onError) || (() => {});
+  const failure = (opts && opts.failure) || 'pass';
+  if (failure !== 'pass' && failure !== 'fail')
+    throw new TypeError("cashback.koa: failure must be 'pass' or 'fail'");
+  return async function cashbackKoa(ctx, next) {
+    const click = requestClick(client, ctx.originalUrl || ctx.url,
+      ctx.get('Cookie') || undefined, (v) => {
+        ctx.append('Set-Cookie', v);
+        ctx.set('Cache-Control', 'private');
+      }, onError, ctx);
+    ctx.state.cashback = requestApi(client, click);
+    await next();
+    const h = ctx.response.get('X-Cashback-Event');
+    if (!h) return;
+    ctx.remove('X-Cashback-Event');
+    let notStored = false;
+    for (const text of [].concat(h)) {
+      try {
+        await client.reportText(String(text), click);
+      } catch (e) {
+        if (e instanceof NotStoredError) notStored = true;
+        onError(e, ctx);
+      }
+    }
+    if (notStored && failure === 'fail') {
+      ctx.status = 503;
+      ctx.body = 'the sale could not be stored; retry\n';
+    }
+  };
+}
+
 module.exports = {
-  Client, express, CashbackError, ConfigError, ClickError, EventError, NotStoredError,
+  Client, express, koa, CashbackError, ConfigError, ClickError, EventError, NotStoredError,
   SendError, STATUS, version: native.version,
   // For tests and tools: the JS order object as event fields.
   _fields: fields,

@@ -18,7 +18,10 @@
 #      package-lock.json, npm ci) with app.use(cashback.express(client)),
 #      landing -> checkout -> paid -> reload -> refund against the receiver
 #      (tests/scripts/node_express.js; not run, and said so, when npm
-#      cannot install it).
+#      cannot install it);
+#   7. the same with a real Koa (plugins/node/test/koa/package-lock.json):
+#      app.use(cashback.koa(client)), the sale reported through the
+#      X-Cashback-Event header (tests/scripts/node_koa.js).
 # Bounded in time (NODE_TEST_TIMEOUT, default 180 s for each step).
 # Skips (77) when Node or its headers are missing (the addon not built).
 set -eu
@@ -141,21 +144,23 @@ else
   echo "node: TypeScript could not be installed (npm ci): index.d.ts NOT checked"
 fi
 
-# --- 6. Express end to end ----------------------------------------------------
-cp -R "$top_srcdir/plugins/node/test/express" "$work/express"
-chmod -R u+w "$work/express"
-if (cd "$work/express" && timeout "$limit" npm ci --prefer-offline --no-audit --no-fund) \
-    >"$work/npm-express.log" 2>&1; then
-  rc=0
-  NODE_CASHBACK_E2E_CONF=$work/cashback.conf NODE_CASHBACK_RECEIVER=http://127.0.0.1:$rport \
-    NODE_CASHBACK_EXPRESS=$work/express \
-    timeout "$limit" node --test "$top_srcdir/tests/scripts/node_express.js" >"$work/express.log" 2>&1 || rc=$?
-  if [ "$rc" != 0 ] || ! grep -q '^# fail 0$' "$work/express.log"; then
-    cat "$work/express.log"; show "$work/receiver.log"; fail "the Express run failed (exit $rc)"
+# --- 6. Express and 7. Koa end to end ----------------------------------------
+for fw in express koa; do
+  cp -R "$top_srcdir/plugins/node/test/$fw" "$work/$fw"
+  chmod -R u+w "$work/$fw"
+  if (cd "$work/$fw" && timeout "$limit" npm ci --prefer-offline --no-audit --no-fund) \
+      >"$work/npm-$fw.log" 2>&1; then
+    rc=0
+    NODE_CASHBACK_E2E_CONF=$work/cashback.conf NODE_CASHBACK_RECEIVER=http://127.0.0.1:$rport \
+      NODE_CASHBACK_EXPRESS=$work/express NODE_CASHBACK_KOA=$work/koa \
+      timeout "$limit" node --test "$top_srcdir/tests/scripts/node_$fw.js" >"$work/$fw.log" 2>&1 || rc=$?
+    if [ "$rc" != 0 ] || ! grep -q '^# fail 0$' "$work/$fw.log"; then
+      cat "$work/$fw.log"; show "$work/receiver.log"; fail "the $fw run failed (exit $rc)"
+    fi
+    echo "node: $fw $(node -p "require('$work/$fw/node_modules/$fw/package.json').version") end to end passes"
+  else
+    show "$work/npm-$fw.log" 5
+    echo "node: $fw could not be installed (npm ci): the $fw run NOT checked"
   fi
-  echo "node: Express $(node -p "require('$work/express/node_modules/express/package.json').version") end to end passes"
-else
-  show "$work/npm-express.log" 5
-  echo "node: Express could not be installed (npm ci): the Express run NOT checked"
-fi
+done
 echo "node: ok"

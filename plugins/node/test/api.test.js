@@ -339,3 +339,46 @@ test('express(): capture, req.cashback.click, sale with the click', async () => 
   assert.match(await req.cashback.confirm({ orderId: 'MW-1' }), /^[0-9a-f]{32}$/);
   assert.throws(() => cb.express({}), TypeError);
 });
+
+test('reportText: a report header value', async () => {
+  assert.match(await client.reportText('type=sale;order_id=RT-1;amount=1.00;currency=EUR',
+    landing.value), /^[0-9a-f]{32}$/);
+  assert.match(await client.reportText('type=sale;order_id=RT-2;amount=1.00;currency=EUR;voucher=V'),
+    /^[0-9a-f]{32}$/);
+  await assert.rejects(client.reportText('type=sale;order_id=RT-3;amount=1.00;currency=EUR'),
+    (e) => e instanceof cb.EventError && e.field === 'click');
+  await assert.rejects(client.reportText('nonsense'), cb.EventError);
+  await assert.rejects(client.reportText(5), TypeError);
+});
+
+test('koa(): the report header removed and reported; failure policy', async () => {
+  const ctxFor = (url, event) => {
+    const out = {};
+    return { out, url, originalUrl: url, state: {}, status: 200,
+      get: () => '', append: (n, v) => { out[n] = v; }, set: (n, v) => { out[n] = v; },
+      remove: (n) => { delete out[n]; },
+      response: { get: (n) => out[n] }, _event: event };
+  };
+  const mw = cb.koa(client);
+  const ctx = ctxFor('/?cb_click=koa-unit');
+  await mw(ctx, async () => { ctx.set('X-Cashback-Event', 'type=sale;order_id=KU-1;amount=2.00;currency=EUR'); });
+  assert.strictEqual(ctx.out['X-Cashback-Event'], undefined);
+  assert.strictEqual(ctx.state.cashback.click.token, 'koa-unit');
+  assert.match(ctx.out['Set-Cookie'], /^cashback_click=/);
+  const tiny = new cb.Client({ config: conf('koatiny', ['spool_max_bytes = 64k']) });
+  const errs = [];
+  const failing = cb.koa(tiny, { failure: 'fail', onError: (e) => errs.push(e) });
+  let status = 200;
+  for (let i = 0; i < 40 && status === 200; i++) {
+    const c = ctxFor('/');
+    await failing(c, async () => {
+      c.set('X-Cashback-Event', 'type=sale;order_id=KT-' + i + ';amount=1.00;currency=EUR;' +
+        'voucher=V;meta.pad=' + 'x'.repeat(4000));
+    });
+    status = c.status;
+  }
+  assert.strictEqual(status, 503, 'a sale not stored answers 503 with failure: fail');
+  assert.ok(errs.some((e) => e instanceof cb.NotStoredError));
+  assert.throws(() => cb.koa({}), TypeError);
+  assert.throws(() => cb.koa(client, { failure: 'maybe' }), TypeError);
+});

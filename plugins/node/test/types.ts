@@ -33,6 +33,9 @@ async function shop(url: string, cookie: string | undefined): Promise<void> {
   mw(req, { getHeader: () => undefined, setHeader: () => undefined }, () => undefined);
   if (req.cashback) await req.cashback.sale({ orderId: '1003', currency: 'EUR', amount: '5' });
   const k: cashback.Click | null = client.clickFromHeader(cookie);
+  const rid: string = await client.reportText('type=confirm;order_id=1001', k);
+  void rid;
+  void cashback.koa(client, { failure: 'fail' });
   void k;
   await client.close();
   void id;
