@@ -21,7 +21,9 @@
 #      cannot install it);
 #   7. the same with a real Koa (plugins/node/test/koa/package-lock.json):
 #      app.use(cashback.koa(client)), the sale reported through the
-#      X-Cashback-Event header (tests/scripts/node_koa.js).
+#      X-Cashback-Event header (tests/scripts/node_koa.js);
+#   8. cluster: 3 workers, killed with SIGKILL under a short load, every
+#      paid order arrives exactly once (tests/scripts/node_cluster.js).
 # Bounded in time (NODE_TEST_TIMEOUT, default 180 s for each step).
 # Skips (77) when Node or its headers are missing (the addon not built).
 set -eu
@@ -163,4 +165,13 @@ for fw in express koa; do
     echo "node: $fw could not be installed (npm ci): the $fw run NOT checked"
   fi
 done
+
+# --- 8. cluster, workers killed -9 ---------------------------------------------
+rc=0
+NODE_CASHBACK_E2E_CONF=$work/cashback.conf NODE_CASHBACK_RECEIVER=http://127.0.0.1:$rport \
+  timeout "$limit" node --test "$top_srcdir/tests/scripts/node_cluster.js" >"$work/cluster.log" 2>&1 || rc=$?
+if [ "$rc" != 0 ] || ! grep -q '^# fail 0$' "$work/cluster.log"; then
+  cat "$work/cluster.log"; show "$work/receiver.log"; fail "the cluster run failed (exit $rc)"
+fi
+grep -o 'cluster: [0-9].*' "$work/cluster.log" | sed 's/^/node: /' || :
 echo "node: ok"
