@@ -778,5 +778,269 @@ class AsgiTest(unittest.TestCase):
         self.assertEqual(calls[-1], "lifespan")
 
 
+def _have(module):
+    try:
+        __import__(module)
+        return True
+    except ImportError:
+        return False
+
+
+HAVE_DJANGO = _have("django")
+HAVE_FLASK = _have("flask")
+
+
+class SettingsTest(unittest.TestCase):
+    """cashback._middleware.policy_from: the framework setting."""
+
+    def test_forms(self):
+        from cashback._middleware import cookie_kwargs, policy_from
+        path = conf()
+        p = policy_from(path)
+        self.assertEqual((p.client.merchant_id, p.report, p.failure),
+                         ("py-shop", True, "pass"))
+        p = policy_from({"connection": connection(os.path.join(WORK, "sp-s")),
+                         "report": False, "failure": "503"})
+        self.assertEqual((p.client.merchant_id, p.report, p.failure),
+                         ("py-conn", False, "503"))
+        mine = cashback.Client(path)
+        self.assertIs(policy_from({"failure": "503"}, mine).client, mine)
+        self.assertIs(policy_from(None, mine).client, mine)
+        with self.assertRaisesRegex(ValueError, "unknown key 'secret'"):
+            policy_from({"secret": "x"})
+        with self.assertRaisesRegex(TypeError, "config path or a dict"):
+            policy_from(42)
+        with self.assertRaises(ValueError):
+            policy_from({"failure": "500"}, mine)
+        with self.assertRaises(cashback.ConfigError):
+            policy_from(os.path.join(WORK, "no-such.conf"))
+        c = mine.capture("cb_click=kw-tok")
+        self.assertEqual(cookie_kwargs(c), {
+            "max_age": c.max_age, "path": c.path, "domain": c.domain or None,
+            "secure": c.secure, "httponly": c.httponly,
+            "samesite": c.samesite})
+
+
+def _journey(test, get, run, tag):
+    """landing, checkout, paid, reload, bad header, 503 policy: `get(path,
+    cookies)` returns (status, headers dict-like with getlist, body,
+    set-cookie values)."""
+    base = stats()
+    st, h, body, sc = get("/", None)
+    test.assertEqual((st, body, sc), (200, "landing", []))
+    test.assertEqual(h.get("Cache-Control"), "public, max-age=600")
+    st, h, body, sc = get("/?cb_click=%s-tok" % tag, None)
+    test.assertEqual(len(sc), 1, sc)
+    test.assertTrue(sc[0].startswith("cashback_click=1."), sc)
+    test.assertIn("HttpOnly", sc[0])
+    test.assertIn("SameSite=", sc[0])
+    test.assertEqual(h.get("Cache-Control"), "private")
+    pair = sc[0].split(";")[0]
+    st, h, body, sc = get("/checkout", "theme=dark; " + pair)
+    test.assertEqual(body, pair.split("=", 1)[1])
+    st, h, body, sc = get("/checkout", None)
+    test.assertEqual(body, "no click")
+    for _ in range(2):  # the thank-you page and its reload
+        st, h, body, sc = get("/paid?order=%s%s-1" % (RUN, tag), pair)
+        test.assertEqual((st, body), (200, "paid 1"))
+        test.assertIsNone(h.get("X-Cashback-Event"))
+    st, h, body, sc = get("/bad", None)
+    test.assertEqual((st, body), (200, "bad 0"))
+    test.assertIsNone(h.get("X-Cashback-Event"))
+    test.assertTrue(run.flush(20))
+    s = stats()
+    test.assertEqual(s["accepted"] - base["accepted"], 1)
+    sale = [e for e in stored() if e["order_id"] == RUN + tag + "-1"]
+    test.assertEqual(len(sale), 1)
+    test.assertEqual(sale[0]["amount"], 7480)
+    test.assertEqual(s["clicks"][sale[0]["id"]]["token"], tag + "-tok")
+
+
+def _broken_settings(tag):
+    """(CASHBACK setting, the webhook's status): a spool that cannot be
+    made, with failure="503" and with the default "pass"."""
+    blocker = os.path.join(WORK, "not-a-dir-" + tag)
+    open(blocker, "w").close()
+    broken = conf(spool_dir=blocker + "/spool")
+    return (({"config": broken, "failure": "503"}, 503), (broken, 200))
+
+
+@unittest.skipUnless(HAVE_DJANGO, "python3-django is not installed (Debian)")
+class DjangoTest(unittest.TestCase):
+    """cashback.django.CashbackMiddleware through Django's test Client."""
+
+    @classmethod
+    def setUpClass(cls):
+        import django
+        from django.conf import settings
+        from django.http import HttpResponse
+        from django.urls import path
+
+        def landing(request):
+            r = HttpResponse("landing", content_type="text/plain")
+            r["Cache-Control"] = "public, max-age=600"
+            return r
+
+        def checkout(request):
+            c = request.cashback_click
+            return HttpResponse(c.handle if c else "no click")
+
+        def paid(request):
+            r = HttpResponse("paid")
+            r["X-Cashback-Event"] = ("type=sale;order_id=%s;amount=74.80;"
+                                     "currency=EUR" % request.GET["order"])
+            return r
+
+        def bad(request):
+            r = HttpResponse("bad")
+            r["X-Cashback-Event"] = "type=sale;order_id=b"
+            return r
+
+        def hook(request):  # a payment webhook
+            r = HttpResponse("hook")
+            r["X-Cashback-Event"] = "type=confirm;order_id=dj-h"
+            return r
+
+        class Urls:
+            urlpatterns = [path("", landing), path("checkout", checkout),
+                           path("paid", paid), path("bad", bad),
+                           path("hook", hook)]
+
+        cls.config = conf()
+        cls.urls = Urls()
+        if not settings.configured:
+            settings.configure(
+                DEBUG=False, SECRET_KEY="python-test", ALLOWED_HOSTS=["*"],
+                ROOT_URLCONF=cls.urls, INSTALLED_APPS=[], DATABASES={},
+                MIDDLEWARE=["python_test.DjangoReported",
+                            "cashback.django.CashbackMiddleware"],
+                CASHBACK={"config": cls.config})
+            django.setup()
+
+    def client(self):
+        from django.test import Client
+        return Client()
+
+    def test_django_journey(self):
+        c = self.client()
+
+        def get(path, cookie):
+            c.cookies.clear()
+            kw = {"HTTP_COOKIE": cookie} if cookie else {}
+            r = c.get(path, **kw)
+            sc = [m.OutputString() for m in r.cookies.values()]
+            return r.status_code, r, r.content.decode(), sc
+
+        _journey(self, get, cashback.Client(self.config), "dj")
+
+    def test_django_settings_and_503(self):
+        from django.core.exceptions import ImproperlyConfigured
+        from django.test import override_settings
+        for setting, want in _broken_settings("dj"):
+            with override_settings(CASHBACK=setting):
+                r = self.client().get("/hook")
+                self.assertEqual(r.status_code, want)
+                self.assertFalse(r.has_header("X-Cashback-Event"))
+        with override_settings(CASHBACK={"spool": "x"}):
+            with self.assertRaisesRegex(ImproperlyConfigured, "unknown key"):
+                self.client().get("/")
+
+
+def DjangoReported(get_response):
+    """Outside cashback's middleware: appends how many events it stored
+    (request.cashback_reported) to the body of /paid and /bad."""
+    def middleware(request):
+        r = get_response(request)
+        if request.path in ("/paid", "/bad") and r.status_code == 200:
+            ids = getattr(request, "cashback_reported", [])
+            r.content = r.content + b" %d" % len(set(ids))
+        return r
+    return middleware
+
+
+@unittest.skipUnless(HAVE_FLASK, "python3-flask is not installed (Debian)")
+class FlaskTest(unittest.TestCase):
+    """cashback.flask.Cashback through Flask's test_client."""
+
+    def make_app(self, setting, late=False):
+        import flask
+        from cashback.flask import Cashback
+        app = flask.Flask("shop-%d" % id(setting))
+        app.config["CASHBACK"] = setting
+
+        @app.route("/")
+        def landing():
+            return "landing", 200, {"Cache-Control": "public, max-age=600",
+                                    "Content-Type": "text/plain"}
+
+        @app.route("/checkout")
+        def checkout():
+            c = flask.request.cashback_click
+            return c.handle if c else "no click"
+
+        @app.route("/paid")
+        def paid():
+            order = flask.request.args["order"]
+            r = flask.make_response("paid")
+            r.headers.add("X-Cashback-Event", "type=sale;order_id=%s;"
+                          "amount=74.80;currency=EUR" % order)
+            r.headers.add("x-cashback-event", "type=sale;order_id=%s;"
+                          "amount=74.80;currency=EUR" % order)
+            return r
+
+        @app.route("/bad")
+        def bad():
+            r = flask.make_response("bad")
+            r.headers["X-Cashback-Event"] = "type=sale;order_id=b"
+            return r
+
+        @app.route("/hook")
+        def hook():  # a payment webhook
+            return "hook", 200, {"X-Cashback-Event":
+                                 "type=confirm;order_id=fl-h"}
+
+        @app.after_request
+        def shown(r):  # registered first, so it runs after cashback's
+            if flask.request.path in ("/paid", "/bad") and r.status_code == 200:
+                ids = getattr(flask.request, "cashback_reported", [])
+                r.set_data("%s %d" % (r.get_data(as_text=True),
+                                      len(set(ids))))
+            return r
+
+        if late:
+            ext = Cashback()
+            ext.init_app(app)
+        else:
+            Cashback(app)
+        return app
+
+    def test_flask_journey(self):
+        path = conf()
+        c = self.make_app(path, late=True).test_client(use_cookies=False)
+
+        def get(p, cookie):
+            r = c.get(p, headers={"Cookie": cookie} if cookie else {})
+            return (r.status_code, r.headers, r.get_data(as_text=True),
+                    r.headers.getlist("Set-Cookie"))
+
+        _journey(self, get, cashback.Client(path), "fl")
+
+    def test_flask_settings_and_503(self):
+        from cashback.flask import Cashback
+        for setting, want in _broken_settings("fl"):
+            r = self.make_app(setting).test_client().get("/hook")
+            self.assertEqual(r.status_code, want)
+            self.assertNotIn("X-Cashback-Event", r.headers)
+        import flask
+        app = flask.Flask("shop-client")
+        mine = cashback.Client(conf())
+        Cashback(app, client=mine)
+        with app.app_context():
+            self.assertIs(Cashback.client_of(), mine)
+        app.config["CASHBACK"] = {"spool": "x"}
+        with self.assertRaisesRegex(ValueError, "unknown key"):
+            Cashback(app)
+
+
 if __name__ == "__main__":
     unittest.main()

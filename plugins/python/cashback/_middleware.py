@@ -2,7 +2,8 @@
 report headers taken off a response and stored, the failure policy."""
 
 import logging
-from typing import List, Optional, Tuple
+import os
+from typing import Any, List, Mapping, Optional, Tuple
 
 from . import Client, Cookie, Error
 
@@ -22,6 +23,40 @@ def set_cookie_value(c: Cookie) -> str:
         parts.append("HttpOnly")
     parts.append("SameSite=%s" % c.samesite)
     return "; ".join(parts)
+
+
+def cookie_kwargs(c: Cookie) -> dict:
+    """The keyword arguments of Django's and Flask's response.set_cookie()
+    for a captured click cookie (c.name, c.value go first)."""
+    return {"max_age": c.max_age, "path": c.path,
+            "domain": c.domain or None, "secure": c.secure,
+            "httponly": c.httponly, "samesite": c.samesite}
+
+
+SETTINGS = ("config", "connection", "env", "report", "failure")
+
+
+def policy_from(conf: Any, client: Optional[Client] = None) -> "Policy":
+    """A Policy from a framework's setting (Django's settings.CASHBACK,
+    Flask's app.config["CASHBACK"]): None (the environment), a config
+    file's path, or a dict of config, connection, env, report, failure.
+    `client` (made by the shop) takes the place of config/connection/env."""
+    if conf is None:
+        conf = {}
+    elif isinstance(conf, (str, os.PathLike)):
+        conf = {"config": conf}
+    elif not isinstance(conf, Mapping):
+        raise TypeError("CASHBACK: expected a config path or a dict, not %s"
+                        % type(conf).__name__)
+    unknown = sorted(set(conf) - set(SETTINGS))
+    if unknown:
+        raise ValueError("CASHBACK: unknown key %r (known: %s)"
+                         % (unknown[0], ", ".join(SETTINGS)))
+    if client is None and any(k in conf for k in SETTINGS[:3]):
+        client = Client(conf.get("config"), connection=conf.get("connection"),
+                        env=conf.get("env"))
+    return Policy(client, bool(conf.get("report", True)),
+                  conf.get("failure", "pass"))
 
 
 class Policy:
