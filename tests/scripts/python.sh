@@ -5,7 +5,9 @@
 # tests/scripts/python_test.py under `python3 -m unittest`: every function
 # and error path, a fork, the GIL released during a flush, and one sale end
 # to end against the test receiver on 127.0.0.1 (tests/receiver/receiver.py
-# checks its signature). Bounded: the unittest run by `timeout 240`.
+# checks its signature), the sample shops of samples/python under gunicorn
+# (tests/scripts/python_shops.py), the pip install. Bounded: each step under
+# `timeout`.
 # Skips (77) when the package was not built (no python3-dev).
 set -eu
 : "${top_srcdir:?}" "${top_builddir:?}"
@@ -74,6 +76,51 @@ grep 'skipped' "$work/unittest.log" |
   grep -v -e "skipped 'python3-[a-z]* is not installed (Debian)'" -e '^OK (skipped=[0-9]*)$' &&
   fail "some tests were skipped"
 echo "python: $ran tests passed"
+
+# --- the sample shops (samples/python) under gunicorn ------------------------
+# Each shop served by Debian's gunicorn with 2 workers, then again with
+# --preload (the app, and its cashback client, made in the master before the
+# fork), on 127.0.0.1; tests/scripts/python_shops.py runs 12 journeys from 4
+# threads (landing, checkout, paid, thank-you reload, refund), flushes and
+# checks every sale and refund at the receiver exactly once. A shop whose
+# framework (or gunicorn) is missing is skipped with a note.
+shop_conf=$work/shop.conf
+printf 'merchant_id = py-shop\nkey_id = %s\nsecret = %s\nendpoint = http://127.0.0.1:%s/v1/events\nspool_dir = %s\nrequest_timeout = 10s\n' \
+  "$key_id" "$secret" "$(cat "$work/receiver.port")" "$work/shop-spool" >"$shop_conf"
+chmod 600 "$shop_conf"
+serve() { # serve NAME FRAMEWORK APP [GUNICORN OPTION]
+  name=$1
+  if ! "$PY" -c "import $2, gunicorn" 2>/dev/null; then
+    echo "python: $name: python3-$2 or gunicorn is not installed (Debian): not served"
+    return 0
+  fi
+  log=$work/gunicorn-$name.log
+  (cd "$top_srcdir/samples/python" && PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONPATH=$work/site:$top_srcdir/samples/python CASHBACK_CONFIG=$shop_conf \
+    SHOP_DB=$work/shop-$name.sqlite3 DJANGO_SETTINGS_MODULE=django_shop.settings \
+    exec timeout 90 "$PY" -m gunicorn -w 2 ${4:-} -b 127.0.0.1:0 \
+    --error-logfile "$log" "$3") >"$work/gunicorn-$name.out" 2>&1 &
+  gpid=$!
+  pids="$pids $gpid"
+  i=0
+  until port=$(sed -n 's/.*Listening at: http:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p' "$log" 2>/dev/null) &&
+        [ -n "$port" ] && [ "$(grep -c 'Booting worker' "$log")" -ge 2 ]; do
+    i=$((i + 1))
+    [ $i -le 200 ] || { cat "$log" "$work/gunicorn-$name.out"; fail "$name: gunicorn did not start"; }
+    sleep 0.1
+  done
+  CB_TEST_RECEIVER="http://127.0.0.1:$(cat "$work/receiver.port")" CB_TEST_STORE=$work/store.jsonl \
+    timeout 90 "$PY" "$top_srcdir/tests/scripts/python_shops.py" "http://127.0.0.1:$port" \
+    "$shop_conf" "${CB_TEST_RUN:-}shop-$name-$$" 12 >"$work/shop-$name.out" 2>&1 ||
+    { cat "$work/shop-$name.out"; tail -n 30 "$log"; fail "$name: the shop's orders did not arrive exactly once"; }
+  kill -TERM "$gpid"
+  wait "$gpid" 2>/dev/null || :
+  echo "python: $name under gunicorn -w 2 ${4:-}: $(cat "$work/shop-$name.out")"
+}
+serve flask flask flask_shop.app:app
+serve flask-preload flask flask_shop.app:app --preload
+serve django django django_shop.wsgi
+serve django-preload django django_shop.wsgi --preload
 
 # --- pip, without the package index (pyproject.toml, setup.py) ----------------
 # A --system-site-packages venv (Debian's pip and setuptools), `pip install
