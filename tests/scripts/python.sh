@@ -78,9 +78,9 @@ grep 'skipped' "$work/unittest.log" |
 echo "python: $ran tests passed"
 
 # --- the sample shops (samples/python) under gunicorn ------------------------
-# Each shop served by Debian's gunicorn with 2 workers, then again with
+# Each WSGI shop served by Debian's gunicorn with 2 workers, then again with
 # --preload (the app, and its cashback client, made in the master before the
-# fork), on 127.0.0.1; tests/scripts/python_shops.py runs 12 journeys from 4
+# fork), the Starlette shop by uvicorn with 2 workers, on 127.0.0.1; tests/scripts/python_shops.py runs 12 journeys from 4
 # threads (landing, checkout, paid, thank-you reload, refund), flushes and
 # checks every sale and refund at the receiver exactly once. A shop whose
 # framework (or gunicorn) is missing is skipped with a note.
@@ -88,39 +88,62 @@ shop_conf=$work/shop.conf
 printf 'merchant_id = py-shop\nkey_id = %s\nsecret = %s\nendpoint = http://127.0.0.1:%s/v1/events\nspool_dir = %s\nrequest_timeout = 10s\n' \
   "$key_id" "$secret" "$(cat "$work/receiver.port")" "$work/shop-spool" >"$shop_conf"
 chmod 600 "$shop_conf"
-serve() { # serve NAME FRAMEWORK APP [GUNICORN OPTION]
-  name=$1
-  if ! "$PY" -c "import $2, gunicorn" 2>/dev/null; then
-    echo "python: $name: python3-$2 or gunicorn is not installed (Debian): not served"
-    return 0
-  fi
-  log=$work/gunicorn-$name.log
+# in_shop NAME COMMAND...: COMMAND run in samples/python in the background
+# ($gpid), the package and the shops on its path, the shop's settings set.
+in_shop() {
+  name=$1; shift
   (cd "$top_srcdir/samples/python" && PYTHONDONTWRITEBYTECODE=1 \
     PYTHONPATH=$work/site:$top_srcdir/samples/python CASHBACK_CONFIG=$shop_conf \
     SHOP_DB=$work/shop-$name.sqlite3 DJANGO_SETTINGS_MODULE=django_shop.settings \
-    exec timeout 90 "$PY" -m gunicorn -w 2 ${4:-} -b 127.0.0.1:0 \
-    --error-logfile "$log" "$3") >"$work/gunicorn-$name.out" 2>&1 &
+    exec timeout 90 "$@") >"$work/server-$name.out" 2>&1 &
   gpid=$!
   pids="$pids $gpid"
+}
+# ready NAME LOG PORT-SED WORKER-PATTERN: waits for the port and 2 workers.
+ready() {
   i=0
-  until port=$(sed -n 's/.*Listening at: http:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p' "$log" 2>/dev/null) &&
-        [ -n "$port" ] && [ "$(grep -c 'Booting worker' "$log")" -ge 2 ]; do
+  until port=$(sed -n "$3" "$2" 2>/dev/null | head -n 1) && [ -n "$port" ] &&
+        [ "$(grep -c "$4" "$2")" -ge 2 ]; do
     i=$((i + 1))
-    [ $i -le 200 ] || { cat "$log" "$work/gunicorn-$name.out"; fail "$name: gunicorn did not start"; }
+    [ $i -le 200 ] || { cat "$2"; fail "$1: the server did not start"; }
     sleep 0.1
   done
+}
+# drive NAME WHAT: the journeys against $port, then the server stopped.
+drive() {
   CB_TEST_RECEIVER="http://127.0.0.1:$(cat "$work/receiver.port")" CB_TEST_STORE=$work/store.jsonl \
     timeout 90 "$PY" "$top_srcdir/tests/scripts/python_shops.py" "http://127.0.0.1:$port" \
-    "$shop_conf" "${CB_TEST_RUN:-}shop-$name-$$" 12 >"$work/shop-$name.out" 2>&1 ||
-    { cat "$work/shop-$name.out"; tail -n 30 "$log"; fail "$name: the shop's orders did not arrive exactly once"; }
+    "$shop_conf" "${CB_TEST_RUN:-}shop-$1-$$" 12 >"$work/shop-$1.out" 2>&1 ||
+    { cat "$work/shop-$1.out"; tail -n 30 "$work/server-$1.out"; fail "$1: the shop's orders did not arrive exactly once"; }
   kill -TERM "$gpid"
   wait "$gpid" 2>/dev/null || :
-  echo "python: $name under gunicorn -w 2 ${4:-}: $(cat "$work/shop-$name.out")"
+  echo "python: $1 under $2: $(cat "$work/shop-$1.out")"
+}
+have() { # have NAME MODULES: or a note
+  "$PY" -c "import $2" 2>/dev/null && return 0
+  echo "python: $1: one of $2 is not installed (Debian: python3-<name>, gunicorn): not served"
+  return 1
+}
+serve() { # serve NAME FRAMEWORK APP [GUNICORN OPTION]
+  have "$1" "$2, gunicorn" || return 0
+  in_shop "$1" "$PY" -m gunicorn -w 2 ${4:-} -b 127.0.0.1:0 "$3"
+  ready "$1" "$work/server-$1.out" 's/.*Listening at: http:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p' 'Booting worker'
+  drive "$1" "gunicorn -w 2 ${4:-}"
 }
 serve flask flask flask_shop.app:app
 serve flask-preload flask flask_shop.app:app --preload
 serve django django django_shop.wsgi
 serve django-preload django django_shop.wsgi --preload
+# The Starlette shop under uvicorn, 2 worker processes (uvicorn spawns them:
+# it binds the port first, so the port is picked here).
+if have starlette "starlette, uvicorn"; then
+  port=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  in_shop starlette "$PY" -m uvicorn --workers 2 --host 127.0.0.1 --port "$port" \
+    --no-access-log starlette_shop.app:app
+  ready starlette "$work/server-starlette.out" "s/.*Uvicorn running on http:\/\/127\.0\.0\.1:\($port\).*/\1/p" \
+    'Application startup complete'
+  drive starlette "uvicorn --workers 2"
+fi
 
 # --- pip, without the package index (pyproject.toml, setup.py) ----------------
 # A --system-site-packages venv (Debian's pip and setuptools), `pip install
