@@ -109,12 +109,19 @@ ready() {
     sleep 0.1
   done
 }
-# drive NAME WHAT: the journeys against $port, then the server stopped.
-drive() {
+# journeys NAME MODE: python_shops.py against $port (MODE: a count or load:S).
+journeys() {
   CB_TEST_RECEIVER="http://127.0.0.1:$(cat "$work/receiver.port")" CB_TEST_STORE=$work/store.jsonl \
     timeout 90 "$PY" "$top_srcdir/tests/scripts/python_shops.py" "http://127.0.0.1:$port" \
-    "$shop_conf" "${CB_TEST_RUN:-}shop-$1-$$" 12 >"$work/shop-$1.out" 2>&1 ||
-    { cat "$work/shop-$1.out"; tail -n 30 "$work/server-$1.out"; fail "$1: the shop's orders did not arrive exactly once"; }
+    "$shop_conf" "${CB_TEST_RUN:-}shop-$1-$$" "$2" >"$work/shop-$1.out" 2>&1
+}
+shop_failed() {
+  cat "$work/shop-$1.out"; tail -n 30 "$work/server-$1.out"
+  fail "$1: the shop's orders did not arrive exactly once"
+}
+# drive NAME WHAT: the journeys against $port, then the server stopped.
+drive() {
+  journeys "$1" 12 || shop_failed "$1"
   kill -TERM "$gpid"
   wait "$gpid" 2>/dev/null || :
   echo "python: $1 under $2: $(cat "$work/shop-$1.out")"
@@ -134,6 +141,31 @@ serve flask flask flask_shop.app:app
 serve flask-preload flask flask_shop.app:app --preload
 serve django django django_shop.wsgi
 serve django-preload django django_shop.wsgi --preload
+# kill -9 of gunicorn workers under a short load (--preload: each new worker
+# forks from the master holding the import-time client): 4 s of journeys
+# from 4 threads, a worker killed every second (gunicorn starts another);
+# every order whose thank-you page answered 200 arrives exactly once, and no
+# order twice.
+if have kill9 "flask, gunicorn"; then
+  in_shop kill9 "$PY" -m gunicorn -w 2 --preload -b 127.0.0.1:0 flask_shop.app:app
+  ready kill9 "$work/server-kill9.out" 's/.*Listening at: http:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p' 'Booting worker'
+  journeys kill9 load:4 &
+  lpid=$!
+  pids="$pids $lpid"
+  killed=0
+  for t in 1 2 3; do
+    sleep 1
+    master=$(ps -o pid= --ppid "$gpid" | head -n 1)
+    w=$(ps -o pid= --ppid "${master:-0}" | head -n 1)
+    if [ -n "$w" ] && kill -9 $w 2>/dev/null; then killed=$((killed + 1)); fi
+  done
+  wait "$lpid" || shop_failed kill9
+  [ "$killed" -ge 2 ] || fail "kill9: only $killed workers were killed"
+  respawned=$(grep -c 'Booting worker' "$work/server-kill9.out")
+  kill -TERM "$gpid"
+  wait "$gpid" 2>/dev/null || :
+  echo "python: kill -9 of $killed gunicorn --preload workers under load ($respawned workers booted): $(cat "$work/shop-kill9.out")"
+fi
 # The Starlette shop under uvicorn, 2 worker processes (uvicorn spawns them:
 # it binds the port first, so the port is picked here).
 if have starlette "starlette, uvicorn"; then

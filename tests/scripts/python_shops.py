@@ -5,6 +5,12 @@ checked at the test receiver: every sale and refund exactly once, the sale
 with its click's token, nothing else.
 
     python_shops.py BASE_URL CONFIG RUN_ID JOURNEYS
+    python_shops.py BASE_URL CONFIG RUN_ID load:SECONDS
+
+With load:SECONDS, journeys without the refund run from 4 threads for that
+long while the test kills workers (kill -9): a journey may fail, but every
+order whose thank-you page answered 200 arrives exactly once, and no order
+more than once.
 
 The environment names the receiver (CB_TEST_RECEIVER, CB_TEST_STORE).
 """
@@ -12,14 +18,18 @@ The environment names the receiver (CB_TEST_RECEIVER, CB_TEST_STORE).
 import http.client
 import json
 import os
+import itertools
 import sys
 import threading
+import time
 import urllib.parse
 import urllib.request
 
 import cashback
 
-base, config, run, n = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+base, config, run, mode = sys.argv[1:5]
+load = float(mode[5:]) if mode.startswith("load:") else None
+n = 0 if load is not None else int(mode)
 RECEIVER = os.environ["CB_TEST_RECEIVER"]
 STORE = os.environ["CB_TEST_STORE"]
 url = urllib.parse.urlsplit(base)
@@ -40,7 +50,7 @@ def get(path, cookie=None):
     return r.headers, body
 
 
-def journey(i):
+def journey(i, refund=True):
     order = "%s-%d" % (run, i)
     h, _ = get("/?cb_click=%s-tok" % order)
     sc = h.get("Set-Cookie") or ""
@@ -53,10 +63,25 @@ def journey(i):
         _, body = get("/paid?order=" + order, pair)
         if order not in body:
             raise AssertionError("paid: %r" % body)
-    get("/refund?order=" + order)
+    if refund:
+        get("/refund?order=" + order)
+
+
+paid, tried, counter = set(), [], itertools.count()
 
 
 def worker(k):
+    if load is not None:
+        end = time.monotonic() + load
+        while time.monotonic() < end:
+            i = next(counter)
+            tried.append(i)
+            try:
+                journey(i, refund=False)
+                paid.add(i)
+            except Exception:  # a killed worker: this order may be lost
+                pass
+        return
     for i in range(k, n, 4):
         try:
             journey(i)
@@ -83,6 +108,22 @@ with open(STORE) as f:
     mine = [e for e in map(json.loads, filter(str.strip, f))
             if e.get("order_id", "").startswith(run + "-")]
 bad = []
+if load is not None:
+    for i in tried:
+        order = "%s-%d" % (run, i)
+        sales = [e for e in mine if e["order_id"] == order]
+        if len(sales) > 1 or (i in paid and len(sales) != 1):
+            bad.append("%s (%s): %d sales" % (
+                order, "paid" if i in paid else "failed", len(sales)))
+    if len(paid) < 10:
+        bad.append("only %d orders were paid" % len(paid))
+    if bad:
+        sys.exit("\n".join(bad))
+    print("%d paid orders each arrived exactly once (%d journeys, %d failed "
+          "on a killed worker, %d of those arrived)" % (
+              len(paid), len(tried), len(tried) - len(paid),
+              len({e["order_id"] for e in mine}) - len(paid)))
+    sys.exit(0)
 for i in range(n):
     order = "%s-%d" % (run, i)
     sales = [e for e in mine if e["order_id"] == order and e["type"] == "sale"]
