@@ -155,8 +155,8 @@ if have kill9 "flask, gunicorn"; then
   killed=0
   for t in 1 2 3; do
     sleep 1
-    master=$(ps -o pid= --ppid "$gpid" | head -n 1)
-    w=$(ps -o pid= --ppid "${master:-0}" | head -n 1)
+    master=$(ps -o pid= --ppid "$gpid" | tr -d " " | head -n 1)
+    w=$(ps -o pid= --ppid "${master:-0}" | tr -d " " | head -n 1)
     if [ -n "$w" ] && kill -9 $w 2>/dev/null; then killed=$((killed + 1)); fi
   done
   wait "$lpid" || shop_failed kill9

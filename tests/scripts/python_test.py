@@ -944,6 +944,15 @@ class DjangoTest(unittest.TestCase):
         with override_settings(CASHBACK={"spool": "x"}):
             with self.assertRaisesRegex(ImproperlyConfigured, "unknown key"):
                 self.client().get("/")
+        from cashback.django import CashbackMiddleware
+
+        class Mine(CashbackMiddleware):
+            client = cashback.Client(self.config)
+
+        with override_settings(CASHBACK={"failure": "503"}):
+            mw = Mine(lambda request: None)
+        self.assertIs(mw.policy.client, Mine.client)
+        self.assertEqual(mw.policy.failure, "503")
 
 
 def DjangoReported(get_response):
