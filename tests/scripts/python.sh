@@ -176,6 +176,25 @@ if have starlette "starlette, uvicorn"; then
     'Application startup complete'
   drive starlette "uvicorn --workers 2"
 fi
+# The Flask shop under uWSGI (Debian uwsgi-core, uwsgi-plugin-python3), 2
+# worker processes: without lazy-apps (the default: the app, and its
+# cashback client, made in the master before the fork) and with
+# --lazy-apps (made in each worker).
+uwsgi_shop() { # uwsgi_shop NAME [OPTION]
+  if ! command -v uwsgi >/dev/null 2>&1 || [ ! -f /usr/lib/uwsgi/plugins/python3_plugin.so ]; then
+    echo "python: $1: uwsgi or its python3 plugin is not installed (Debian: uwsgi-core uwsgi-plugin-python3): not served"
+    return 0
+  fi
+  have "$1" flask || return 0
+  port=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  in_shop "$1" uwsgi --plugin python3 --master --processes 2 --die-on-term \
+    --need-app --http-socket "127.0.0.1:$port" --module flask_shop.app:app ${2:-}
+  ready "$1" "$work/server-$1.out" "s/.*bound to TCP address 127\.0\.0\.1:\($port\).*/\1/p" \
+    'spawned uWSGI worker'
+  drive "$1" "uwsgi --processes 2 ${2:-}"
+}
+uwsgi_shop uwsgi
+uwsgi_shop uwsgi-lazy --lazy-apps
 
 # --- pip, without the package index (pyproject.toml, setup.py) ----------------
 # A --system-site-packages venv (Debian's pip and setuptools), `pip install
