@@ -177,14 +177,20 @@ test('worker_threads: each worker its own client; both sales arrive', async () =
   assert.ok(m[1] in st.events && m[2] in st.events);
 });
 
-test('the process ends right after a sale: the sender delivers it on the way out', async () => {
-  const before = await stats();
-  const script = `
+// A child process with the sender running (exitFlushMs 5000) that reports
+// one sale and ends at once: the event loop has nothing left to do.
+function saleThenExit(orderId) {
+  return `
     const cb = require(${PKG});
     const c = new cb.Client({ config: process.env.NODE_CASHBACK_E2E_CONF, sender: true,
                               exitFlushMs: 5000 });
-    c.sale({ orderId: 'X-1', currency: 'EUR', amount: '5.00', clickToken: 'tok-x' })
+    c.sale({ orderId: '${orderId}', currency: 'EUR', amount: '5.00', clickToken: 'tok-x' })
       .then((id) => console.log('id ' + id));`;
+}
+
+test('the process ends right after a sale: the sender delivers it on the way out', async () => {
+  const before = await stats();
+  const script = saleThenExit('X-1');
   const own = ownConf('exit');
   const t0 = Date.now();
   const r = await runNode(['-e', script], { NODE_CASHBACK_E2E_CONF: own.file });
@@ -195,5 +201,69 @@ test('the process ends right after a sale: the sender delivers it on the way out
   assert.ok(m, r.out);
   const st = await stats();
   assert.strictEqual(st.accepted - before.accepted, 1, JSON.stringify(st).slice(0, 300));
+  assert.ok(m[1] in st.events);
+});
+
+// A receiver that holds each request `ms` before passing it on to the test
+// receiver, and drops it when the client has gone meanwhile (nothing
+// recorded, as a network that never got the batch). Started on 127.0.0.1.
+async function delayingProxy(ms) {
+  const target = new URL(RECEIVER);
+  const seen = { held: 0, passed: 0, dropped: 0 };
+  let closed = false;
+  const server = http.createServer((req, res) => {
+    const chunks = [];
+    let gone = false;
+    res.on('close', () => { if (!res.writableFinished) gone = true; });
+    req.on('data', (d) => chunks.push(d));
+    req.on('end', () => {
+      seen.held++;
+      setTimeout(() => {
+        if (closed || gone || req.socket.destroyed) { seen.dropped++; return; }
+        seen.passed++;
+        const body = Buffer.concat(chunks);
+        const headers = Object.assign({}, req.headers, { host: target.host,
+          'content-length': String(body.length) });
+        const up = http.request({ host: target.hostname, port: target.port, path: req.url,
+          method: req.method, headers }, (ur) => {
+          res.writeHead(ur.statusCode, ur.headers);
+          ur.pipe(res);
+        });
+        up.on('error', () => { res.destroy(); });
+        up.end(body);
+      }, ms);
+    });
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  // close(): no held request is passed on any more (none reaches a later test).
+  const close = () => { closed = true; return new Promise((r) => server.close(r)); };
+  return { close, seen, port: server.address().port };
+}
+
+test('the first delivery held 1.5 s, the process ends at once: the exit flush waits for it', async () => {
+  const before = await stats();
+  const proxy = await delayingProxy(1500);
+  const script = saleThenExit('X-2');
+  const own = ownConf('exit-held');
+  const fs = require('node:fs');
+  fs.appendFileSync(own.file, 'endpoint = http://127.0.0.1:' + proxy.port + '/v1/events\n');
+  const t0 = Date.now();
+  let r;
+  try {
+    r = await runNode(['-e', script], { NODE_CASHBACK_E2E_CONF: own.file });
+  } finally {
+    await proxy.close();
+    fs.rmSync(own.dir, { recursive: true, force: true });
+  }
+  const took = Date.now() - t0;
+  assert.strictEqual(r.code, 0, r.out);
+  assert.ok(took < 15000, 'the exit is bounded');
+  const m = /id ([0-9a-f]{32})/.exec(r.out);
+  assert.ok(m, r.out);
+  assert.ok(proxy.seen.held >= 1, 'the sender tried before the process ended');
+  const st = await stats();
+  assert.strictEqual(st.accepted - before.accepted, 1,
+    'exit after ' + took + ' ms, proxy ' + JSON.stringify(proxy.seen) + ': ' +
+    JSON.stringify(st).slice(0, 300));
   assert.ok(m[1] in st.events);
 });
