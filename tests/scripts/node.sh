@@ -4,8 +4,9 @@
 # --with-node-headers):
 #   1. `node --test plugins/node/test/`: every function and error path of
 #      the package, with no network (plugins/node/test/api.test.js);
-#   2. end to end: a node:http shop on 127.0.0.1 using the package, the
-#      test receiver as the network (tests/scripts/node_e2e.js);
+#   2. end to end: the node:http shop of samples/node/http-shop.js on
+#      127.0.0.1 using the package, the test receiver as the network
+#      (tests/scripts/node_e2e.js);
 #   3. `make node-package` packs the npm tarball and `npm install --offline`
 #      installs it into a scratch shop, which loads it (no registry);
 #   4. bench/node.sh with 20 sales per case, so that it cannot rot (no
@@ -15,12 +16,12 @@
 #      ci` from npm's cache or the registry; without either the step says
 #      so and is not checked);
 #   6. a real Express app (pinned by plugins/node/test/express/
-#      package-lock.json, npm ci) with app.use(cashback.express(client)),
+#      package-lock.json, npm ci), samples/node/express-shop.js,
 #      landing -> checkout -> paid -> reload -> refund against the receiver
 #      (tests/scripts/node_express.js; not run, and said so, when npm
 #      cannot install it);
-#   7. the same with a real Koa (plugins/node/test/koa/package-lock.json):
-#      app.use(cashback.koa(client)), the sale reported through the
+#   7. the same with a real Koa (plugins/node/test/koa/package-lock.json)
+#      and samples/node/koa-shop.js, the sale reported through the
 #      X-Cashback-Event header (tests/scripts/node_koa.js);
 #   8. cluster: 3 workers, killed with SIGKILL under a short load, every
 #      paid order arrives exactly once (tests/scripts/node_cluster.js).
@@ -51,6 +52,13 @@ LD_LIBRARY_PATH=$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 export NODE_CASHBACK_ADDON LD_LIBRARY_PATH
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/cashback-node.XXXXXX")
+# The shops of samples/node/ require('cashback'), require('express') and
+# require('koa') as a merchant's shop does: NODE_PATH gives them this
+# package under its name and the pinned Express and Koa (steps 6, 7).
+mkdir "$work/node_path"
+ln -s "$(cd "$top_srcdir/plugins/node" && pwd)" "$work/node_path/cashback"
+NODE_PATH=$work/node_path:$work/express/node_modules:$work/koa/node_modules
+export NODE_PATH
 pids=""
 cleanup() {
   for p in $pids; do kill "$p" 2>/dev/null || :; done
@@ -114,7 +122,7 @@ if command -v npm >/dev/null 2>&1; then
   (cd "$work/shop" && npm_config_cache=$work/npm-cache timeout "$limit" \
     npm install --offline --no-audit --no-fund "$tgz") >"$work/npm.log" 2>&1 ||
     { show "$work/npm.log"; fail "npm install --offline $tgz failed"; }
-  v=$(cd "$work/shop" && env -u NODE_CASHBACK_ADDON node -p 'require("cashback").version') ||
+  v=$(cd "$work/shop" && env -u NODE_CASHBACK_ADDON -u NODE_PATH node -p 'require("cashback").version') ||
     fail "the installed package does not load"
   [ -f "$work/shop/node_modules/cashback/build/Release/cashback.node" ] ||
     fail "the installed package has no build/Release/cashback.node"
@@ -154,7 +162,6 @@ for fw in express koa; do
       >"$work/npm-$fw.log" 2>&1; then
     rc=0
     NODE_CASHBACK_E2E_CONF=$work/cashback.conf NODE_CASHBACK_RECEIVER=http://127.0.0.1:$rport \
-      NODE_CASHBACK_EXPRESS=$work/express NODE_CASHBACK_KOA=$work/koa \
       timeout "$limit" node --test "$top_srcdir/tests/scripts/node_$fw.js" >"$work/$fw.log" 2>&1 || rc=$?
     if [ "$rc" != 0 ] || ! grep -q '^# fail 0$' "$work/$fw.log"; then
       cat "$work/$fw.log"; show "$work/receiver.log"; fail "the $fw run failed (exit $rc)"

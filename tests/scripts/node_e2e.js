@@ -1,6 +1,6 @@
 'use strict';
-// End to end (tests/scripts/node.sh starts the test receiver): a node:http
-// shop on 127.0.0.1 with the package, a shopper landing with a click token,
+// End to end (tests/scripts/node.sh starts the test receiver): the node:http
+// shop of samples/node/http-shop.js on 127.0.0.1 with the package, a shopper landing with a click token,
 // checkout, the thank-you page reporting the sale, a reload of it, a
 // refund; flush() delivers and tests/receiver/receiver.py verifies every
 // signature and counts the sale once.
@@ -19,51 +19,11 @@ const CONF = process.env.NODE_CASHBACK_E2E_CONF;
 
 const { get, stats } = require('./node_http.js');
 
-function cookies(req) {
-  const out = {};
-  for (const part of (req.headers.cookie || '').split(';')) {
-    const i = part.indexOf('=');
-    if (i > 0) out[part.slice(0, i).trim()] = part.slice(i + 1).trim();
-  }
-  return out;
-}
-
-// The shop: what a merchant writes with the package (docs/node.md).
-function shop(client) {
-  const orders = new Map();
-  return http.createServer(async (req, res) => {
-    try {
-      const url = new URL(req.url, 'http://shop');
-      const c = client.capture(req.url);
-      if (c) {
-        res.setHeader('Set-Cookie', c.name + '=' + c.value + '; Max-Age=' + c.maxAge +
-          '; Path=' + c.path + '; Secure; HttpOnly; SameSite=' + c.sameSite);
-        res.setHeader('Cache-Control', 'private');
-      }
-      if (url.pathname === '/checkout') {
-        const click = client.click(cookies(req)[client.cookieName]);
-        orders.set('7001', { click: click && click.handle });
-        res.writeHead(302, { Location: '/thankyou?order=7001' });
-        res.end();
-      } else if (url.pathname === '/thankyou') {
-        const id = url.searchParams.get('order');
-        const order = orders.get(id);
-        const ev = await client.sale({ orderId: id, currency: 'EUR', amount: '49.90',
-          click: order.click, items: [{ sku: 'TEA', quantity: 2, unitPrice: '24.95' }] });
-        res.end('thank you, cashback event ' + ev + '\n');
-      } else if (url.pathname === '/refund') {
-        const ev = await client.refund({ orderId: url.searchParams.get('order'),
-          currency: 'EUR', amount: '24.95', refundId: 'CN-7001', reason: 'returned' });
-        res.end('refund ' + ev + '\n');
-      } else {
-        res.end('landing\n');
-      }
-    } catch (e) {
-      res.writeHead(500);
-      res.end(String(e && e.message) + '\n');
-    }
-  });
-}
+// The shop: samples/node/http-shop.js, what a merchant writes with the
+// package (docs/node.md). It requires 'cashback' as a shop does
+// (tests/scripts/node.sh puts this package on NODE_PATH under that name).
+const shop = require(path.join(process.env.top_srcdir || path.join(__dirname, '..', '..'),
+                               'samples', 'node', 'http-shop.js'));
 
 test('landing, checkout, thank-you, reload, refund against the receiver', async () => {
   assert.ok(RECEIVER && CONF, 'NODE_CASHBACK_RECEIVER and NODE_CASHBACK_E2E_CONF');

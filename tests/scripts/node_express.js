@@ -1,11 +1,12 @@
 'use strict';
 // End to end with a real Express (pinned by plugins/node/test/express/
 // package-lock.json; tests/scripts/node.sh installs it with npm ci and
-// starts the test receiver): app.use(cashback.express(client)), landing
+// starts the test receiver): the shop of samples/node/express-shop.js,
+// app.use(cashback.express(client)), landing
 // -> checkout -> paid (await req.cashback.sale) -> reload -> refund, each
 // delivered by flush() and verified by tests/receiver/receiver.py.
-// Environment: NODE_CASHBACK_E2E_CONF, NODE_CASHBACK_RECEIVER,
-// NODE_CASHBACK_EXPRESS (the directory holding node_modules/express).
+// Environment: NODE_CASHBACK_E2E_CONF, NODE_CASHBACK_RECEIVER, NODE_PATH
+// (with express and cashback).
 const test = require('node:test');
 const assert = require('node:assert');
 const http = require('node:http');
@@ -13,35 +14,17 @@ const path = require('node:path');
 
 const top = process.env.top_srcdir || path.join(__dirname, '..', '..');
 const cashback = require(path.join(top, 'plugins', 'node'));
-const express = require(path.join(process.env.NODE_CASHBACK_EXPRESS, 'node_modules', 'express'));
+// The shop requires 'express' and 'cashback' as a shop does (node.sh puts
+// both on NODE_PATH).
+const shop = require(path.join(top, 'samples', 'node', 'express-shop.js'));
 
 const { get, stats } = require('./node_http.js');
 
 test('Express: landing, checkout, paid, reload, refund', async () => {
   const client = new cashback.Client({ config: process.env.NODE_CASHBACK_E2E_CONF });
-  const orders = new Map();
-  // The merchant's lines (docs/node.md): app.use, the handle kept at
-  // checkout, await req.cashback.sale when paid.
-  const app = express();
-  app.use(cashback.express(client));
-  app.get('/', (req, res) => res.send('landing'));
-  app.get('/checkout', (req, res) => {
-    orders.set('E-9001', { click: req.cashback.click && req.cashback.click.handle });
-    res.redirect('/paid?order=E-9001');
-  });
-  app.get('/paid', async (req, res, next) => {
-    try {
-      const id = await req.cashback.sale({ orderId: req.query.order, currency: 'EUR',
-        amount: '49.90', click: orders.get(req.query.order).click });
-      res.send('thank you, cashback event ' + id);
-    } catch (e) { next(e); }
-  });
-  app.get('/refund', async (req, res, next) => {
-    try {
-      res.send('refund ' + await req.cashback.refund({ orderId: req.query.order,
-        currency: 'EUR', amount: '10.00', refundId: 'CN-E-9001' }));
-    } catch (e) { next(e); }
-  });
+  // samples/node/express-shop.js: app.use(cashback.express(client)), the
+  // handle kept at checkout, await req.cashback.sale when paid.
+  const app = shop(client);
   const server = http.createServer(app);
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
   const base = 'http://127.0.0.1:' + server.address().port;
