@@ -107,3 +107,51 @@ def write_private(path, text):
     with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600),
               "w") as f:
         f.write(text)
+
+
+class Checks:
+    """The "ok N - what" lines of an end-to-end test (apache_e2e.py,
+    nginx_e2e.py): fail() prints the last lines of the logs in `work` that
+    exist, stops every process started and exits 1."""
+
+    def __init__(self, name, work, logs=("error.log", "sandbox.log")):
+        self.name, self.work, self.logs, self.passed = name, work, logs, 0
+
+    def fail(self, what, detail=""):
+        print("%s: FAIL: %s %s" % (self.name, what, detail))
+        for log in self.logs:
+            path = os.path.join(self.work, log)
+            if os.path.exists(path):
+                print("--- %s (last 30 lines)" % log)
+                with open(path, errors="replace") as f:
+                    print("".join(f.readlines()[-30:]), end="")
+        stop_all()
+        sys.exit(1)
+
+    def check(self, cond, what, detail=""):
+        if not cond:
+            self.fail(what, detail)
+        self.passed += 1
+        print("ok %d - %s" % (self.passed, what))
+
+    def wait_for(self, cond, what, seconds=20):
+        v = wait_until(cond, seconds)
+        if not v:
+            self.fail("timed out waiting for " + what)
+        return v
+
+
+def request(port, path, headers=None):
+    """GET `path` from 127.0.0.1:`port`: status, headers, body (text)."""
+    import http.client
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
+    conn.request("GET", path, headers=headers or {})
+    r = conn.getresponse()
+    body = r.read().decode("utf-8", "replace")
+    conn.close()
+    return r.status, r.getheaders(), body
+
+
+def header_values(headers, name):
+    """Every value of header `name` (any case) in a getheaders() list."""
+    return [v for k, v in headers if k.lower() == name.lower()]

@@ -62,55 +62,17 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "..", "bench"))
-from apache_harness import (children_user, free_port, listening,  # noqa: E402
+from apache_harness import (Checks, header_values, request,  # noqa
+                            children_user, free_port, listening,  # noqa: E402
                             port_from_file, start, stop, stop_all,
-                            wait_until, write_private)
+                            write_private)
 
 WORK, MODULE, SANDBOX, APACHE2, MODDIR = sys.argv[1:6]
 CLI = os.environ["TEST_CASHBACK_CLI"]
 MPMS = sys.argv[6:]
 SECRET = "s3cr3t-for-apache-tests-0001"
-passed = 0
-
-
-def fail(what, detail=""):
-    print("apache: FAIL: %s %s" % (what, detail))
-    for name in ("error.log", "sandbox.log"):
-        path = os.path.join(WORK, name)
-        if os.path.exists(path):
-            print("--- %s (last 30 lines)" % name)
-            with open(path, errors="replace") as f:
-                print("".join(f.readlines()[-30:]), end="")
-    stop_all()
-    sys.exit(1)
-
-
-def check(cond, what, detail=""):
-    global passed
-    if not cond:
-        fail(what, detail)
-    passed += 1
-    print("ok %d - %s" % (passed, what))
-
-
-def wait_for(cond, what, seconds=20):
-    v = wait_until(cond, seconds)
-    if not v:
-        fail("timed out waiting for " + what)
-    return v
-
-
-def request(port, path, headers=None):
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
-    conn.request("GET", path, headers=headers or {})
-    r = conn.getresponse()
-    body = r.read().decode("utf-8", "replace")
-    conn.close()
-    return r.status, r.getheaders(), body
-
-
-def header_values(headers, name):
-    return [v for k, v in headers if k.lower() == name.lower()]
+T = Checks("apache", WORK)
+fail, check, wait_for = T.fail, T.check, T.wait_for
 
 
 def cookie_of(headers):
@@ -951,4 +913,4 @@ if "prefork" in MPMS:
 if "prefork" in MPMS:
     run_kill(300)
 stop_all()
-print("%d passed, 0 failed" % passed)
+print("%d passed, 0 failed" % T.passed)

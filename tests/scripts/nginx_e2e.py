@@ -61,52 +61,14 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "..", "bench"))
-from apache_harness import (children_user, free_port, listening, start,  # noqa
-                            stop, stop_all, wait_until, write_private)
+from apache_harness import (Checks, header_values, request,  # noqa
+                            children_user, free_port, listening, start,  # noqa
+                            stop, stop_all, write_private)
 
 WORK, MODULE, SANDBOX, NGINX = sys.argv[1:5]
 SECRET = "s3cr3t-for-nginx-tests-00001"
-passed = 0
-
-
-def fail(what, detail=""):
-    print("nginx: FAIL: %s %s" % (what, detail))
-    for name in ("error.log", "sandbox.log"):
-        path = os.path.join(WORK, name)
-        if os.path.exists(path):
-            print("--- %s (last 30 lines)" % name)
-            with open(path, errors="replace") as f:
-                print("".join(f.readlines()[-30:]), end="")
-    stop_all()
-    sys.exit(1)
-
-
-def check(cond, what, detail=""):
-    global passed
-    if not cond:
-        fail(what, detail)
-    passed += 1
-    print("ok %d - %s" % (passed, what))
-
-
-def wait_for(cond, what, seconds=20):
-    v = wait_until(cond, seconds)
-    if not v:
-        fail("timed out waiting for " + what)
-    return v
-
-
-def request(port, path, headers=None):
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
-    conn.request("GET", path, headers=headers or {})
-    r = conn.getresponse()
-    body = r.read().decode("utf-8", "replace")
-    conn.close()
-    return r.status, r.getheaders(), body
-
-
-def header_values(headers, name):
-    return [v for k, v in headers if k.lower() == name.lower()]
+T = Checks("nginx", WORK)
+fail, check, wait_for = T.fail, T.check, T.wait_for
 
 
 def cookies_of(headers):
@@ -902,4 +864,4 @@ check("event not stored: the spool is full" in text and SECRET not in text,
       "full spool: the log line says why, without the secret")
 stop(ngx)
 stop_all()
-print("%d passed, 0 failed" % passed)
+print("%d passed, 0 failed" % T.passed)
