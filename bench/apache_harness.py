@@ -155,3 +155,50 @@ def request(port, path, headers=None):
 def header_values(headers, name):
     """Every value of header `name` (any case) in a getheaders() list."""
     return [v for k, v in headers if k.lower() == name.lower()]
+
+
+class SandboxDb:
+    """What cashback-sandbox stored, read from its SQLite file (read-only):
+    the end-to-end tests' view of the network."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def events_of(self, order):
+        """The sandbox's accepted events of an order, as (id, JSON)."""
+        import json
+        import sqlite3
+        try:
+            c = sqlite3.connect("file:%s?mode=ro" % self.path, uri=True,
+                                timeout=5)
+            try:
+                rows = c.execute("SELECT id, raw FROM events WHERE "
+                                 "order_id = ?", (order,)).fetchall()
+            finally:
+                c.close()
+        except sqlite3.Error:
+            return []
+        return [(i, json.loads(raw)) for i, raw in rows]
+
+    def sales(self, order):
+        return [(i, e) for i, e in self.events_of(order) if e["type"] == "sale"]
+
+    def duplicates(self):
+        """The duplicates the sandbox counted, over every batch."""
+        import sqlite3
+        c = sqlite3.connect("file:%s?mode=ro" % self.path, uri=True, timeout=5)
+        try:
+            return c.execute("SELECT COALESCE(SUM(duplicates), 0) FROM "
+                             "batches").fetchone()[0]
+        finally:
+            c.close()
+
+
+def iso(t):
+    """Unix seconds as the RFC 3339 UTC time the protocol uses."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+
+
+def handle_time(h):
+    """The capture time (Unix seconds) in a click handle."""
+    return int(h.split(".")[1])

@@ -49,7 +49,6 @@ Every process it starts is stopped on exit; every wait is bounded.
 Usage: nginx_e2e.py WORK MODULE SANDBOX NGINX
 """
 import http.client
-import json
 import os
 import signal
 import socket
@@ -61,7 +60,8 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "..", "bench"))
-from apache_harness import (Checks, header_values, request,  # noqa
+from apache_harness import (Checks, SandboxDb, handle_time, header_values,  # noqa
+                            iso, request,  # noqa
                             children_user, free_port, listening, start,  # noqa
                             stop, stop_all, write_private)
 
@@ -367,38 +367,9 @@ def nginx_argv(path, *more):
             os.path.join(WORK, "error.log")] + list(more)
 
 
-def events_of(order):
-    try:
-        c = sqlite3.connect("file:%s?mode=ro" % db, uri=True, timeout=5)
-        try:
-            rows = c.execute("SELECT id, raw FROM events WHERE order_id = ?",
-                             (order,)).fetchall()
-        finally:
-            c.close()
-    except sqlite3.Error:
-        return []
-    return [(i, json.loads(raw)) for i, raw in rows]
-
-
-def sales(order):
-    return [(i, e) for i, e in events_of(order) if e["type"] == "sale"]
-
-
-def duplicates():
-    c = sqlite3.connect("file:%s?mode=ro" % db, uri=True, timeout=5)
-    try:
-        return c.execute("SELECT COALESCE(SUM(duplicates), 0) FROM batches"
-                         ).fetchone()[0]
-    finally:
-        c.close()
-
-
-def iso(t):
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
-
-
-def handle_time(h):
-    return int(h.split(".")[1])
+SANDBOX_DB = SandboxDb(db)
+events_of, sales = SANDBOX_DB.events_of, SANDBOX_DB.sales
+duplicates = SANDBOX_DB.duplicates
 
 
 def start_nginx(path, port, name):
