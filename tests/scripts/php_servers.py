@@ -34,13 +34,16 @@ import pwd
 import random
 import shutil
 import signal
-import socket
 import socketserver
 import subprocess
 import sys
 import threading
 import time
 import urllib.parse
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "..", "bench"))
+from apache_harness import free_port, listening  # noqa: E402
 
 WORK, EXT, SRC, PHP_FPM, APACHE2, MODDIR, MOD_PHP = map(os.path.abspath,
                                                      sys.argv[1:8])
@@ -96,22 +99,6 @@ def stop(p):
 def stop_all():
     for p in list(procs):
         stop(p)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def listening(port):
-    try:
-        socket.create_connection(("127.0.0.1", port), 0.5).close()
-        return True
-    except OSError:
-        return False
 
 
 def wait_for(cond, what, seconds=20):
