@@ -358,7 +358,6 @@ typedef struct merge {
   size_t swaps, swaps_max;
   uint64_t high;   /* H */
   uint64_t *ahead; /* the highest stamp seen past H */
-  int raise;       /* the pass after one that found only such stamps */
 } merge;
 
 /* Lists the segments and scans their heads (step 1), sorted by key. */
@@ -480,17 +479,6 @@ static cashback_status merge_run(merge *m, size_t max_events) {
     }
     if (!best)
       return CASHBACK_OK;
-    if (best->info.stamp > m->high && m->raise) {
-      /* Records stamped ahead of a lost `seq`, one after the other: each
-       * raises `seq` past itself and is taken, as a pass of its own would
-       * do, so that a run of them needs no pass each. */
-      pthread_mutex_lock(&m->s->lock);
-      uint64_t raised =
-          cashback__spool_take_stamp_floor(m->s, best->info.stamp, NULL);
-      pthread_mutex_unlock(&m->s->lock);
-      if (raised >= best->info.stamp)
-        m->high = raised;
-    }
     if (best->info.stamp > m->high) {
       merge_note_ahead(m);
       return CASHBACK_OK;
@@ -544,8 +532,7 @@ static cashback_status merge_finish(merge *m, cashback_status st) {
 }
 
 static cashback_status collect_once(cashback__spool *s, size_t max_events,
-                                    cashback__batch *b, uint64_t *ahead,
-                                    int raise) {
+                                    cashback__batch *b, uint64_t *ahead) {
   *ahead = 0;
   batch_reset(b);
   int64_t now = cashback__mono_ms();
@@ -567,8 +554,7 @@ static cashback_status collect_once(cashback__spool *s, size_t max_events,
              .err_stamp = UINT64_MAX,
              .err_idx = SIZE_MAX,
              .high = high,
-             .ahead = ahead,
-             .raise = raise && high != UINT64_MAX};
+             .ahead = ahead};
   cashback_status st = merge_heads(&m);
   if (st == CASHBACK_OK)
     st = merge_finish(&m, merge_run(&m, max_events));
@@ -583,7 +569,7 @@ static cashback_status collect_once(cashback__spool *s, size_t max_events,
 cashback_status cashback__spool_collect(cashback__spool *s, size_t max_events,
                                         cashback__batch *b) {
   uint64_t ahead;
-  cashback_status st = collect_once(s, max_events, b, &ahead, 0);
+  cashback_status st = collect_once(s, max_events, b, &ahead);
   if (st != CASHBACK_OK || !ahead)
     return st;
   pthread_mutex_lock(&s->lock);
@@ -594,7 +580,7 @@ cashback_status cashback__spool_collect(cashback__spool *s, size_t max_events,
   /* Damage the first pass skipped (its cursor moved past it) is not seen
    * again: keep its count. Read errors and unreadable files are. */
   uint64_t regions = b->corrupt_regions, bytes = b->corrupt_bytes;
-  st = collect_once(s, max_events, b, &ahead, 1);
+  st = collect_once(s, max_events, b, &ahead);
   b->corrupt_regions += regions;
   b->corrupt_bytes += bytes;
   return st;

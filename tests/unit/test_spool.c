@@ -1284,41 +1284,6 @@ START_TEST(stamps_ahead_of_a_lost_seq_do_not_wait) {
 }
 END_TEST
 
-/* The same with the records ahead in different seconds (a slow disk
- * between two reports): the collection took only the first, the head it
- * raised `seq` to, and left the next for another pass each. */
-static uint64_t stepping_ahead_clock(void *ud) {
-  uint64_t *calls = ud;
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return ((uint64_t)ts.tv_sec + 3600 + 2 * (*calls)++) * 1000000u;
-}
-
-START_TEST(stamps_ahead_in_other_seconds_come_in_one_collection) {
-  uint64_t calls = 0;
-  cashback__spool *w = open_spool(0, 0);
-  cashback__spool_set_clock(w, stepping_ahead_clock, &calls);
-  ck_assert_int_eq(put(w, "{\"id\":\"a\"}"), CASHBACK_OK);
-  ck_assert_int_eq(put(w, "{\"id\":\"b\"}"), CASHBACK_OK);
-  ck_assert_int_eq(put(w, "{\"id\":\"c\"}"), CASHBACK_OK);
-  cashback__spool_close(w);
-  char p[200];
-  snprintf(p, sizeof(p), "%s/seq", dir);
-  ck_assert_int_eq(unlink(p), 0);
-  cashback__spool *r = open_spool(0, 0);
-  char ids[128];
-  collected_ids(r, ids, sizeof(ids));
-  ck_assert_str_eq(ids, "a,b,c");
-  /* A record reported now is stamped after them. */
-  w = open_spool(0, 0);
-  ck_assert_int_eq(put(w, "{\"id\":\"d\"}"), CASHBACK_OK);
-  cashback__spool_close(w);
-  collected_ids(r, ids, sizeof(ids));
-  ck_assert_str_eq(ids, "a,b,c,d");
-  cashback__spool_close(r);
-}
-END_TEST
-
 /* More segments than one merge holds open (40 writers, 5 interleaved
  * records each): one collection takes all 200, in stamp order. Each batch
  * used to stop at about 32 (the 33rd segment's head bounded it): 32 32 32
@@ -2047,7 +2012,6 @@ TCase *cashback_test_spool(void) {
   tcase_add_test(tc, files_root_makes_belong_to_the_spool_owner);
   tcase_add_test(tc, seq_truncated_under_a_writer_does_not_crash);
   tcase_add_test(tc, stamps_ahead_of_a_lost_seq_do_not_wait);
-  tcase_add_test(tc, stamps_ahead_in_other_seconds_come_in_one_collection);
   tcase_add_test(tc, more_segments_than_a_merge_holds_fill_one_batch);
   tcase_add_test(tc, a_read_error_keeps_newer_records_of_other_segments_back);
   tcase_add_test(tc, a_damaged_head_stamp_does_not_move_a_segment_back);
