@@ -1,5 +1,19 @@
-/* CRC-32C (Castagnoli), the checksum of spool records. */
+/*
+ * CRC-32C (Castagnoli), the checksum of spool records. Two ways to the same
+ * value: the SSE4.2 crc32 instruction where the CPU has it (x86, asked at
+ * run time), else slicing-by-8 over tables derived from the byte table
+ * below once per process.
+ */
 #include "cashback_crc32c.h"
+
+#include <pthread.h>
+#include <string.h>
+
+#if (defined(__x86_64__) || defined(__i386__)) &&                              \
+    (defined(__GNUC__) || defined(__clang__))
+#define CASHBACK__CRC32C_X86 1
+#include <nmmintrin.h>
+#endif
 
 /* Table of the reflected polynomial 0x82F63B78. */
 static const uint32_t table[256] = {
@@ -57,10 +71,86 @@ static const uint32_t table[256] = {
     0xad7d5351u,
 };
 
-uint32_t cashback__crc32c(uint32_t crc, const void *data, size_t len) {
+/* slice[k][b]: the CRC of byte b followed by k zero bytes. Written once
+ * under `slice_once`, read-only after. */
+static uint32_t slice[8][256];
+static pthread_once_t slice_once = PTHREAD_ONCE_INIT;
+
+static void slice_init(void) {
+  for (int b = 0; b < 256; b++) {
+    uint32_t c = table[b];
+    slice[0][b] = c;
+    for (int k = 1; k < 8; k++) {
+      c = table[c & 0xff] ^ (c >> 8);
+      slice[k][b] = c;
+    }
+  }
+}
+
+static uint32_t load32le(const uint8_t *p) {
+  return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+         (uint32_t)p[3] << 24;
+}
+
+uint32_t cashback__crc32c_portable(uint32_t crc, const void *data, size_t len) {
   const uint8_t *p = data;
   crc = ~crc;
+  if (len >= 16) {
+    pthread_once(&slice_once, slice_init);
+    while (len >= 8) {
+      uint32_t lo = load32le(p) ^ crc, hi = load32le(p + 4);
+      crc = slice[7][lo & 0xff] ^ slice[6][(lo >> 8) & 0xff] ^
+            slice[5][(lo >> 16) & 0xff] ^ slice[4][lo >> 24] ^
+            slice[3][hi & 0xff] ^ slice[2][(hi >> 8) & 0xff] ^
+            slice[1][(hi >> 16) & 0xff] ^ slice[0][hi >> 24];
+      p += 8;
+      len -= 8;
+    }
+  }
   while (len--)
     crc = table[(crc ^ *p++) & 0xff] ^ (crc >> 8);
   return ~crc;
+}
+
+#ifdef CASHBACK__CRC32C_X86
+int cashback__crc32c_hw_available(void) {
+  return __builtin_cpu_supports("sse4.2");
+}
+
+__attribute__((target("sse4.2"))) uint32_t
+cashback__crc32c_hw(uint32_t crc, const void *data, size_t len) {
+  const uint8_t *p = data;
+  crc = ~crc;
+#ifdef __x86_64__
+  uint64_t c = crc;
+  for (; len >= 8; p += 8, len -= 8) {
+    uint64_t w;
+    memcpy(&w, p, 8); /* unaligned; the instruction is little-endian */
+    c = _mm_crc32_u64(c, w);
+  }
+  crc = (uint32_t)c;
+#endif
+  for (; len >= 4; p += 4, len -= 4) {
+    uint32_t w;
+    memcpy(&w, p, 4);
+    crc = _mm_crc32_u32(crc, w);
+  }
+  while (len--)
+    crc = _mm_crc32_u8(crc, *p++);
+  return ~crc;
+}
+#else
+int cashback__crc32c_hw_available(void) {
+  return 0;
+}
+
+uint32_t cashback__crc32c_hw(uint32_t crc, const void *data, size_t len) {
+  return cashback__crc32c_portable(crc, data, len);
+}
+#endif
+
+uint32_t cashback__crc32c(uint32_t crc, const void *data, size_t len) {
+  return cashback__crc32c_hw_available()
+             ? cashback__crc32c_hw(crc, data, len)
+             : cashback__crc32c_portable(crc, data, len);
 }
