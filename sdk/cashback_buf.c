@@ -44,6 +44,17 @@ static cashback_status reserve(cashback__buf *b, size_t n) {
   return CASHBACK_OK;
 }
 
+cashback_status cashback__buf_reserve(cashback__buf *b, size_t n) {
+  return reserve(b, n);
+}
+
+void cashback__buf_truncate(cashback__buf *b, size_t len) {
+  if (len < b->len) {
+    b->len = len;
+    b->data[len] = '\0';
+  }
+}
+
 cashback_status cashback__buf_add(cashback__buf *b, const void *p, size_t n) {
   cashback_status st = reserve(b, n);
   if (st != CASHBACK_OK)
@@ -81,6 +92,89 @@ cashback_status cashback__buf_addf(cashback__buf *b, const char *fmt, ...) {
   cashback_status st = cashback__buf_vaddf(b, fmt, ap);
   va_end(ap);
   return st;
+}
+
+/* The escape of byte c in a JSON string: 0 none, 'u' \u00xx, else the
+ * letter after the backslash. */
+static char json_escape(unsigned char c) {
+  switch (c) {
+  case '"':
+    return '"';
+  case '\\':
+    return '\\';
+  case '\b':
+    return 'b';
+  case '\f':
+    return 'f';
+  case '\n':
+    return 'n';
+  case '\r':
+    return 'r';
+  case '\t':
+    return 't';
+  default:
+    return c < 0x20 ? 'u' : 0;
+  }
+}
+
+size_t cashback__json_string_len(const char *s, size_t len) {
+  size_t n = 2;
+  const unsigned char *p = (const unsigned char *)s;
+  for (const unsigned char *end = p + len; p < end; p++) {
+    char e = *p < 0x20 || *p == '"' || *p == '\\' ? json_escape(*p) : 0;
+    n += e == 'u' ? 6 : e ? 2 : 1;
+  }
+  return n;
+}
+
+cashback_status cashback__buf_add_json_string(cashback__buf *b, const char *s,
+                                              size_t len) {
+  static const char hex[] = "0123456789abcdef";
+  size_t n = cashback__json_string_len(s, len);
+  cashback_status st = reserve(b, n);
+  if (st != CASHBACK_OK)
+    return st;
+  char *o = b->data + b->len;
+  *o++ = '"';
+  if (n == len + 2) {
+    memcpy(o, s, len); /* nothing to escape: the usual case */
+    o += len;
+  } else {
+    for (size_t i = 0; i < len; i++) {
+      unsigned char c = (unsigned char)s[i];
+      char e = c < 0x20 || c == '"' || c == '\\' ? json_escape(c) : 0;
+      if (!e) {
+        *o++ = (char)c;
+        continue;
+      }
+      *o++ = '\\';
+      *o++ = e;
+      if (e == 'u') {
+        *o++ = '0';
+        *o++ = '0';
+        *o++ = hex[c >> 4];
+        *o++ = hex[c & 0x0f];
+      }
+    }
+  }
+  *o++ = '"';
+  b->len += n;
+  b->data[b->len] = '\0';
+  return CASHBACK_OK;
+}
+
+cashback_status cashback__buf_add_int(cashback__buf *b, int64_t v) {
+  char digits[24];
+  char *end = digits + sizeof(digits), *p = end;
+  /* In unsigned arithmetic: -INT64_MIN does not fit an int64_t. */
+  uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+  do {
+    *--p = (char)('0' + u % 10);
+    u /= 10;
+  } while (u);
+  if (v < 0)
+    *--p = '-';
+  return cashback__buf_add(b, p, (size_t)(end - p));
 }
 
 char *cashback__buf_detach(cashback__buf *b, size_t *len) {

@@ -13,7 +13,6 @@
 #include "cashback_text.h"
 #include "cashback_time.h"
 
-#include <cjson/cJSON.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,24 +70,6 @@ struct cashback_event {
 
 _Static_assert(CASHBACK_EVENT_JSON_MAX == CASHBACK__EVENT_JSON_MAX,
                "the public and the internal event cap agree");
-
-/* The length of `s` as cJSON prints it, quotes included: '"', '\\' and
- * \b \f \n \r \t take two bytes, other control characters six (\u00XX),
- * everything else (UTF-8 included) one. */
-static size_t json_string_len(const char *s, size_t len) {
-  size_t n = 2;
-  const unsigned char *p = (const unsigned char *)s;
-  for (const unsigned char *end = p + len; p < end; p++) {
-    if (*p == '"' || *p == '\\' || *p == '\b' || *p == '\f' || *p == '\n' ||
-        *p == '\r' || *p == '\t')
-      n += 2;
-    else if (*p < 0x20)
-      n += 6;
-    else
-      n += 1;
-  }
-  return n;
-}
 
 static size_t digits(int64_t v) {
   size_t n = v < 0 ? 2 : 1;
@@ -514,12 +495,13 @@ static cashback_status add_item(cashback_event *ev, const char *sku,
     return st;
   /* {"sku":..,"name":..,"quantity":..,"unit_price":..,"category":..}, and
    * a comma before it, or ,"items":[] around the first */
-  size_t size = 7 + json_string_len(sku, sku_len) + 12 + digits(quantity) + 14 +
-                digits(unit_price_minor) + 1 + (i == 0 ? 11 : 1);
+  size_t size = 7 + cashback__json_string_len(sku, sku_len) + 12 +
+                digits(quantity) + 14 + digits(unit_price_minor) + 1 +
+                (i == 0 ? 11 : 1);
   if (name_len)
-    size += 8 + json_string_len(name, name_len);
+    size += 8 + cashback__json_string_len(name, name_len);
   if (category_len)
-    size += 12 + json_string_len(category, category_len);
+    size += 12 + cashback__json_string_len(category, category_len);
   if (!fits(ev, size))
     return cashback__event_fail(
         ev, CASHBACK_E_TOO_BIG,
@@ -600,7 +582,8 @@ cashback_status cashback_event_add_voucher_n(cashback_event *ev,
         memcmp(ev->vouchers[i], code, len) == 0)
       return CASHBACK_OK; /* the same code twice is one code */
   /* the code, and a comma, or ,"vouchers":[] around the first */
-  size_t size = json_string_len(code, len) + (ev->n_vouchers ? 1 : 14);
+  size_t size =
+      cashback__json_string_len(code, len) + (ev->n_vouchers ? 1 : 14);
   if (!fits(ev, size))
     return cashback__event_fail(
         ev, CASHBACK_E_TOO_BIG,
@@ -673,15 +656,16 @@ cashback_status cashback_event_set_metadata_n(cashback_event *ev,
         key, CASHBACK_METADATA_MAX);
   /* "key":"value", and a comma, or ,"metadata":{} around the first; a
    * new value for a key keeps its share of those */
-  size_t size = json_string_len(key, klen) + 1 + json_string_len(value, vlen) +
+  size_t size = cashback__json_string_len(key, klen) + 1 +
+                cashback__json_string_len(value, vlen) +
                 (i < ev->n_meta ? 0
                  : ev->n_meta   ? 1
                                 : 14);
   size_t old_size =
-      i < ev->n_meta
-          ? json_string_len(key, klen) + 1 +
-                json_string_len(ev->meta[i].value, strlen(ev->meta[i].value))
-          : 0;
+      i < ev->n_meta ? cashback__json_string_len(key, klen) + 1 +
+                           cashback__json_string_len(ev->meta[i].value,
+                                                     strlen(ev->meta[i].value))
+                     : 0;
   if (!fits(ev, size > old_size ? size - old_size : 0))
     return cashback__event_fail(
         ev, CASHBACK_E_TOO_BIG,
@@ -889,86 +873,129 @@ cashback_status cashback_event_finalize(cashback_client *c, cashback_event *ev,
   return CASHBACK_OK;
 }
 
-/* cJSON keeps numbers as doubles; integers go in as raw text instead so that
- * no amount ever passes through floating point. */
-static int add_int(cJSON *o, const char *name, int64_t v) {
-  char num[24];
-  snprintf(num, sizeof(num), "%lld", (long long)v);
-  return cJSON_AddRawToObject(o, name, num) != NULL;
+/* The wire JSON, written straight into a buffer: the bytes cJSON printed
+ * when it built the object (cashback__buf_add_json_string), the fields in
+ * the same order. Integers are written digit for digit, never through
+ * floating point. A writer keeps the first failure and skips the rest. */
+typedef struct jw {
+  cashback__buf *b;
+  cashback_status st;
+} jw;
+
+static void jw_lit(jw *w, const char *s, size_t n) {
+  if (w->st == CASHBACK_OK)
+    w->st = cashback__buf_add(w->b, s, n);
 }
 
-static int add_time(cJSON *o, const char *name, int64_t t, int offset) {
+/* `s` a string literal (its sizeof is its length + 1). */
+#define JW_LIT(w, s) jw_lit((w), "" s, sizeof(s) - 1)
+
+static void jw_str(jw *w, const char *s) {
+  if (w->st == CASHBACK_OK)
+    w->st = cashback__buf_add_json_string(w->b, s, strlen(s));
+}
+
+static void jw_int(jw *w, int64_t v) {
+  if (w->st == CASHBACK_OK)
+    w->st = cashback__buf_add_int(w->b, v);
+}
+
+static void jw_time(jw *w, int64_t t, int offset) {
   char iso[CASHBACK__ISO8601_MAX];
-  if (cashback__iso8601(t, offset, iso) != CASHBACK_OK)
-    return 0;
-  return cJSON_AddStringToObject(o, name, iso) != NULL;
+  if (w->st == CASHBACK_OK && cashback__iso8601(t, offset, iso) != CASHBACK_OK)
+    w->st = CASHBACK_E_INTERNAL; /* a time outside 0000-9999 */
+  jw_str(w, iso);
 }
 
-static cJSON *event_object(const cashback_event *ev) {
-  cJSON *o = cJSON_CreateObject();
-  int ok = o != NULL;
-  ok = ok && cJSON_AddStringToObject(o, "id", ev->id);
-  ok = ok &&
-       cJSON_AddStringToObject(o, "type", cashback_event_type_name(ev->type));
-  ok = ok && cJSON_AddStringToObject(o, "order_id", ev->order_id);
-  ok = ok && add_time(o, "reported_at", ev->reported_at, 0);
-  ok = ok && add_time(o, "order_time", ev->order_time, ev->utc_offset);
-  if (ok && ev->test)
-    ok = cJSON_AddTrueToObject(o, "test") != NULL;
-  if (ok && ev->token[0]) {
-    cJSON *click = cJSON_AddObjectToObject(o, "click");
-    ok = click && cJSON_AddStringToObject(click, "token", ev->token);
-    if (ok && ev->source[0])
-      ok = cJSON_AddStringToObject(click, "source", ev->source) != NULL;
-    if (ok && ev->captured_at > 0)
-      ok = add_time(click, "captured_at", ev->captured_at, 0);
-  }
-  if (ok && ev->has_amount) {
-    ok = add_int(o, "amount", ev->amount) &&
-         cJSON_AddStringToObject(o, "currency", ev->currency);
-  }
-  if (ok && ev->customer != CASHBACK_CUSTOMER_UNKNOWN)
-    ok = cJSON_AddStringToObject(o, "customer",
-                                 ev->customer == CASHBACK_CUSTOMER_NEW
-                                     ? "new"
-                                     : "returning") != NULL;
-  if (ok && ev->n_vouchers) {
-    cJSON *a = cJSON_AddArrayToObject(o, "vouchers");
-    for (size_t i = 0; ok && i < ev->n_vouchers; i++) {
-      cJSON *s = a ? cJSON_CreateString(ev->vouchers[i]) : NULL;
-      ok = s && cJSON_AddItemToArray(a, s);
+static void event_write(jw *w, const cashback_event *ev) {
+  JW_LIT(w, "{\"id\":");
+  jw_str(w, ev->id);
+  JW_LIT(w, ",\"type\":");
+  jw_str(w, cashback_event_type_name(ev->type));
+  JW_LIT(w, ",\"order_id\":");
+  jw_str(w, ev->order_id);
+  JW_LIT(w, ",\"reported_at\":");
+  jw_time(w, ev->reported_at, 0);
+  JW_LIT(w, ",\"order_time\":");
+  jw_time(w, ev->order_time, ev->utc_offset);
+  if (ev->test)
+    JW_LIT(w, ",\"test\":true");
+  if (ev->token[0]) {
+    JW_LIT(w, ",\"click\":{\"token\":");
+    jw_str(w, ev->token);
+    if (ev->source[0]) {
+      JW_LIT(w, ",\"source\":");
+      jw_str(w, ev->source);
     }
+    if (ev->captured_at > 0) {
+      JW_LIT(w, ",\"captured_at\":");
+      jw_time(w, ev->captured_at, 0);
+    }
+    JW_LIT(w, "}");
   }
-  if (ok && ev->n_items) {
-    cJSON *a = cJSON_AddArrayToObject(o, "items");
-    ok = a != NULL;
-    for (size_t i = 0; ok && i < ev->n_items; i++) {
+  if (ev->has_amount) {
+    JW_LIT(w, ",\"amount\":");
+    jw_int(w, ev->amount);
+    JW_LIT(w, ",\"currency\":");
+    jw_str(w, ev->currency);
+  }
+  if (ev->customer != CASHBACK_CUSTOMER_UNKNOWN) {
+    JW_LIT(w, ",\"customer\":");
+    jw_str(w, ev->customer == CASHBACK_CUSTOMER_NEW ? "new" : "returning");
+  }
+  if (ev->n_vouchers) {
+    JW_LIT(w, ",\"vouchers\":[");
+    for (size_t i = 0; i < ev->n_vouchers; i++) {
+      if (i)
+        JW_LIT(w, ",");
+      jw_str(w, ev->vouchers[i]);
+    }
+    JW_LIT(w, "]");
+  }
+  if (ev->n_items) {
+    JW_LIT(w, ",\"items\":[");
+    for (size_t i = 0; i < ev->n_items; i++) {
       const item *it = &ev->items[i];
-      cJSON *j = cJSON_CreateObject();
-      ok = j && cJSON_AddItemToArray(a, j);
-      ok = ok && cJSON_AddStringToObject(j, "sku", it->sku);
-      if (ok && it->name)
-        ok = cJSON_AddStringToObject(j, "name", it->name) != NULL;
-      ok = ok && add_int(j, "quantity", it->quantity) &&
-           add_int(j, "unit_price", it->unit_price);
-      if (ok && it->category)
-        ok = cJSON_AddStringToObject(j, "category", it->category) != NULL;
+      if (i)
+        JW_LIT(w, ",");
+      JW_LIT(w, "{\"sku\":");
+      jw_str(w, it->sku);
+      if (it->name) {
+        JW_LIT(w, ",\"name\":");
+        jw_str(w, it->name);
+      }
+      JW_LIT(w, ",\"quantity\":");
+      jw_int(w, it->quantity);
+      JW_LIT(w, ",\"unit_price\":");
+      jw_int(w, it->unit_price);
+      if (it->category) {
+        JW_LIT(w, ",\"category\":");
+        jw_str(w, it->category);
+      }
+      JW_LIT(w, "}");
     }
+    JW_LIT(w, "]");
   }
-  if (ok && ev->n_meta) {
-    cJSON *m = cJSON_AddObjectToObject(o, "metadata");
-    for (size_t i = 0; ok && i < ev->n_meta; i++)
-      ok = m && cJSON_AddStringToObject(m, ev->meta[i].key, ev->meta[i].value);
+  if (ev->n_meta) {
+    JW_LIT(w, ",\"metadata\":{");
+    for (size_t i = 0; i < ev->n_meta; i++) {
+      if (i)
+        JW_LIT(w, ",");
+      jw_str(w, ev->meta[i].key);
+      JW_LIT(w, ":");
+      jw_str(w, ev->meta[i].value);
+    }
+    JW_LIT(w, "}");
   }
-  if (ok && ev->refund_id[0])
-    ok = cJSON_AddStringToObject(o, "refund_id", ev->refund_id) != NULL;
-  if (ok && ev->reason[0])
-    ok = cJSON_AddStringToObject(o, "reason", ev->reason) != NULL;
-  if (!ok) {
-    cJSON_Delete(o);
-    return NULL;
+  if (ev->refund_id[0]) {
+    JW_LIT(w, ",\"refund_id\":");
+    jw_str(w, ev->refund_id);
   }
-  return o;
+  if (ev->reason[0]) {
+    JW_LIT(w, ",\"reason\":");
+    jw_str(w, ev->reason);
+  }
+  JW_LIT(w, "}");
 }
 
 cashback_status cashback__event_json(cashback_client *c,
@@ -977,21 +1004,23 @@ cashback_status cashback__event_json(cashback_client *c,
   if (!ev->id[0])
     return cashback__fail(c, CASHBACK_E_INTERNAL,
                           "order %s: serialized before finalize", ev->order_id);
-  cJSON *o = event_object(ev);
-  char *text = o ? cJSON_PrintUnformatted(o) : NULL;
-  cJSON_Delete(o);
-  if (!text)
-    return cashback__fail(c, CASHBACK_E_NOMEM,
-                          "order %s: out of memory serializing", ev->order_id);
-  size_t n = strlen(text);
-  cashback_status st = n > CASHBACK__EVENT_JSON_MAX
-                           ? CASHBACK_E_TOO_BIG
-                           : cashback__buf_add(out, text, n);
-  cJSON_free(text);
-  if (st != CASHBACK_OK)
-    return cashback__fail(c, st, "order %s: event too big to serialize",
+  size_t start = out->len, bound = cashback__event_size_bound(ev);
+  /* One allocation for the whole event, as a rule (a failure here only
+   * means the appends below grow the buffer themselves). */
+  (void)cashback__buf_reserve(
+      out, bound < CASHBACK__EVENT_JSON_MAX ? bound : CASHBACK__EVENT_JSON_MAX);
+  jw w = {out, CASHBACK_OK};
+  event_write(&w, ev);
+  if (w.st == CASHBACK_OK && out->len - start > CASHBACK__EVENT_JSON_MAX)
+    w.st = CASHBACK_E_TOO_BIG;
+  if (w.st == CASHBACK_OK)
+    return CASHBACK_OK;
+  cashback__buf_truncate(out, start); /* nothing of it stays */
+  if (w.st == CASHBACK_E_TOO_BIG)
+    return cashback__fail(c, w.st, "order %s: event too big to serialize",
                           ev->order_id);
-  return CASHBACK_OK;
+  return cashback__fail(c, w.st, "order %s: cannot serialize%s", ev->order_id,
+                        w.st == CASHBACK_E_NOMEM ? ": out of memory" : "");
 }
 
 cashback_status cashback__event_finalized_json(cashback_client *c,

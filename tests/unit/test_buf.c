@@ -1,7 +1,10 @@
 #include "cashback_buf.h"
 #include "tests.h"
 
+#include <cjson/cJSON.h>
+#include <inttypes.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -88,11 +91,110 @@ START_TEST(grow_makes_room_for_one_more) {
 }
 END_TEST
 
+/* Every byte, alone and amid text: the bytes cJSON prints for the same
+ * string, and the length cashback__json_string_len() says. */
+START_TEST(json_string_is_what_cjson_prints) {
+  for (int c = 1; c < 256; c++) {
+    char in[8] = {'a', (char)c, 'b', (char)c, '\0'};
+    for (size_t len = 1; len <= 4; len += 3) {
+      const char *s = len == 1 ? in + 1 : in;
+      char one[2] = {s[0], '\0'};
+      cJSON *j = cJSON_CreateString(len == 1 ? one : s);
+      char *want = cJSON_PrintUnformatted(j);
+      cashback__buf b;
+      cashback__buf_init(&b, 100);
+      ck_assert_int_eq(cashback__buf_add_json_string(&b, s, len), CASHBACK_OK);
+      ck_assert_str_eq(b.data, want);
+      ck_assert_uint_eq(b.len, strlen(want));
+      ck_assert_uint_eq(cashback__json_string_len(s, len), b.len);
+      cashback__buf_free(&b);
+      cJSON_free(want);
+      cJSON_Delete(j);
+    }
+  }
+  cashback__buf b;
+  cashback__buf_init(&b, 100);
+  ck_assert_int_eq(cashback__buf_add_json_string(&b, "", 0), CASHBACK_OK);
+  ck_assert_str_eq(b.data, "\"\"");
+  cashback__buf_free(&b);
+  /* Past the cap: refused whole, the content as it was. */
+  cashback__buf_init(&b, 8);
+  ck_assert_int_eq(cashback__buf_add(&b, "ab", 2), CASHBACK_OK);
+  ck_assert_int_eq(cashback__buf_add_json_string(&b, "\n\n\n", 3),
+                   CASHBACK_E_TOO_BIG);
+  ck_assert_str_eq(b.data, "ab");
+  ck_assert_int_eq(cashback__buf_add_json_string(&b, "\n", 1), CASHBACK_OK);
+  ck_assert_str_eq(b.data, "ab\"\\n\"");
+  cashback__buf_free(&b);
+}
+END_TEST
+
+START_TEST(int_is_decimal_like_printf) {
+  static const int64_t v[] = {0,
+                              1,
+                              -1,
+                              9,
+                              10,
+                              -10,
+                              99,
+                              100,
+                              4990,
+                              -4990,
+                              1000000007,
+                              INT32_MAX,
+                              INT32_MIN,
+                              INT64_MAX,
+                              INT64_MIN,
+                              INT64_MAX - 1,
+                              INT64_MIN + 1};
+  for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+    char want[32];
+    snprintf(want, sizeof(want), "%" PRId64, v[i]);
+    cashback__buf b;
+    cashback__buf_init(&b, 100);
+    ck_assert_int_eq(cashback__buf_add_int(&b, v[i]), CASHBACK_OK);
+    ck_assert_str_eq(b.data, want);
+    cashback__buf_free(&b);
+  }
+  for (int64_t x = -100000; x <= 100000; x += 7) {
+    char want[32];
+    snprintf(want, sizeof(want), "%" PRId64, x * 1000003);
+    cashback__buf b;
+    cashback__buf_init(&b, 100);
+    ck_assert_int_eq(cashback__buf_add_int(&b, x * 1000003), CASHBACK_OK);
+    ck_assert_str_eq(b.data, want);
+    cashback__buf_free(&b);
+  }
+}
+END_TEST
+
+START_TEST(reserve_and_truncate) {
+  cashback__buf b;
+  cashback__buf_init(&b, 1000);
+  ck_assert_int_eq(cashback__buf_reserve(&b, 500), CASHBACK_OK);
+  ck_assert_uint_ge(b.cap, 501);
+  char *p = b.data;
+  for (int i = 0; i < 50; i++)
+    ck_assert_int_eq(cashback__buf_add(&b, "0123456789", 10), CASHBACK_OK);
+  ck_assert_ptr_eq(b.data, p); /* no reallocation */
+  ck_assert_int_eq(cashback__buf_reserve(&b, 501), CASHBACK_E_TOO_BIG);
+  ck_assert_uint_eq(b.len, 500);
+  cashback__buf_truncate(&b, 3);
+  ck_assert_str_eq(b.data, "012");
+  cashback__buf_truncate(&b, 10); /* never longer */
+  ck_assert_str_eq(b.data, "012");
+  cashback__buf_free(&b);
+}
+END_TEST
+
 TCase *cashback_test_buf(void) {
   TCase *tc = tcase_create("buf");
   tcase_add_test(tc, grows_and_terminates);
   tcase_add_test(tc, cap_is_enforced_and_content_kept);
   tcase_add_test(tc, detach_hands_over);
   tcase_add_test(tc, grow_makes_room_for_one_more);
+  tcase_add_test(tc, json_string_is_what_cjson_prints);
+  tcase_add_test(tc, int_is_decimal_like_printf);
+  tcase_add_test(tc, reserve_and_truncate);
   return tc;
 }

@@ -1,5 +1,6 @@
 #include "cashback.h"
 #include "cashback_event.h"
+#include "cashback_crypto.h"
 #include "fixture.h"
 #include "tests.h"
 
@@ -7,6 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#define CORPUS_DIGEST                                                          \
+  "64a39f7ebecb1104caa7a045ea042eb79e9d3d1a47a23fd75ae0e0779c14a408"
 
 static int64_t now = 1764000000; /* 2025-11-24T16:00:00Z */
 
@@ -617,6 +621,189 @@ START_TEST(click_default_only_fills_a_sale_without_click) {
 }
 END_TEST
 
+/* --- The wire bytes of a corpus of events ------------------------------- */
+
+static uint64_t corpus_rand(uint64_t *x) {
+  *x ^= *x << 13;
+  *x ^= *x >> 7;
+  *x ^= *x << 17;
+  return *x;
+}
+
+/* `n` bytes of text drawn from `alphabet` (pieces separated by '|', each a
+ * byte sequence that may be a multi-byte UTF-8 character). */
+static void corpus_text(uint64_t *x, char *out, size_t cap, size_t max_pieces,
+                        const char *const *pieces, size_t n_pieces) {
+  size_t used = 0, k = 1 + corpus_rand(x) % max_pieces;
+  for (size_t i = 0; i < k; i++) {
+    const char *p = pieces[corpus_rand(x) % n_pieces];
+    size_t l = strlen(p);
+    if (used + l + 1 > cap)
+      break;
+    memcpy(out + used, p, l);
+    used += l;
+  }
+  out[used] = '\0';
+}
+
+#define PIECES(a) a, sizeof(a) / sizeof(a[0])
+
+static const char *const graph_pieces[] = {
+    "a", "Z", "0", "9", "-", "_",  ".",     "\"", "\\", "/", "{",
+    "}", "~", "!", ",", ":", "A1", "order", "#",  "%",  "'"};
+static const char *const token_pieces[] = {"a", "Z", "0", "9",   "-",
+                                           "_", ".", "~", "tok", "5f3a"};
+static const char *const text_pieces[] = {
+    "a",   " ",   "Caf\xc3\xa9", "\"",           "\\",
+    "\n",  "\t",  "/",           "\xe2\x82\xac", "\xf0\x9f\x98\x80",
+    "x y", "<b>", "&amp;",       "\xc2\xa0",     "'",
+    "0",   "Z"};
+
+/* A deterministic mix of every field, valid or not (a refused setter
+ * leaves the field as it was). */
+static cashback_event *corpus_event(uint64_t *x, long i) {
+  static const cashback_event_type types[] = {
+      CASHBACK_EVENT_SALE, CASHBACK_EVENT_SALE, CASHBACK_EVENT_REFUND,
+      CASHBACK_EVENT_CANCEL, CASHBACK_EVENT_CONFIRM};
+  char a[200], b[200], cat[200];
+  corpus_text(x, a, 60, 12, PIECES(graph_pieces));
+  char order[240];
+  snprintf(order, sizeof(order), "%ld%s", i, a);
+  cashback_event_type type = types[corpus_rand(x) % 5];
+  cashback_event *ev = cashback_event_new(type, order);
+  ck_assert_ptr_nonnull(ev);
+  cashback_status st;
+  if (corpus_rand(x) % 4) {
+    cashback_click click = {.size = sizeof(click)};
+    corpus_text(x, click.token, 40, 10, PIECES(token_pieces));
+    if (corpus_rand(x) % 2)
+      corpus_text(x, click.source, 20, 4, PIECES(token_pieces));
+    if (corpus_rand(x) % 2)
+      click.captured_at = now - (int64_t)(corpus_rand(x) % 86400000);
+    st = cashback_event_set_click_full(ev, &click);
+  }
+  if (corpus_rand(x) % 5) {
+    static const int64_t edge[] = {0,
+                                   1,
+                                   -1,
+                                   9,
+                                   10,
+                                   99,
+                                   100,
+                                   INT64_C(999999999999999),
+                                   INT64_C(-999999999999999),
+                                   INT64_MAX,
+                                   INT64_MIN};
+    int64_t v = corpus_rand(x) % 3 ? (int64_t)(corpus_rand(x) % 100000000)
+                                   : edge[corpus_rand(x) % 11];
+    st = cashback_event_set_amount(ev, v, corpus_rand(x) % 2 ? "EUR" : "JPY");
+  }
+  if (corpus_rand(x) % 2)
+    st = cashback_event_set_order_time(
+        ev, now - (int64_t)(corpus_rand(x) % 400000000),
+        (int)(corpus_rand(x) % 1681) - 840);
+  for (unsigned k = corpus_rand(x) % 4; k > 0; k--) {
+    corpus_text(x, a, 30, 6, PIECES(graph_pieces));
+    corpus_text(x, b, 80, 10, PIECES(text_pieces));
+    corpus_text(x, cat, 40, 5, PIECES(text_pieces));
+    st = cashback_event_add_item(ev, a, corpus_rand(x) % 3 ? b : NULL,
+                                 (int64_t)(corpus_rand(x) % 50),
+                                 (int64_t)(corpus_rand(x) % 1000000) - 1000,
+                                 corpus_rand(x) % 2 ? cat : NULL);
+  }
+  for (unsigned k = corpus_rand(x) % 3; k > 0; k--) {
+    corpus_text(x, a, 30, 5, PIECES(graph_pieces));
+    st = cashback_event_add_voucher(ev, a);
+  }
+  if (corpus_rand(x) % 2)
+    st = cashback_event_set_customer(ev,
+                                     (cashback_customer)(corpus_rand(x) % 3));
+  for (unsigned k = corpus_rand(x) % 4; k > 0; k--) {
+    corpus_text(x, a, 30, 4, PIECES(token_pieces));
+    corpus_text(x, b, 100, 12, PIECES(text_pieces));
+    st = cashback_event_set_metadata(ev, a, b);
+  }
+  /* Every refund has a refund id: without one its id is random. */
+  if (corpus_rand(x) % 3 == 0 || type == CASHBACK_EVENT_REFUND) {
+    corpus_text(x, a, 40, 6, PIECES(graph_pieces));
+    b[0] = 'r';
+    memcpy(b + 1, a, strlen(a) + 1);
+    ck_assert(cashback_event_set_refund_id(ev, b) == CASHBACK_OK ||
+              type != CASHBACK_EVENT_REFUND);
+  }
+  if (corpus_rand(x) % 3 == 0) {
+    corpus_text(x, a, 40, 6, PIECES(token_pieces));
+    st = cashback_event_set_reason(ev, a);
+  }
+  if (corpus_rand(x) % 4 == 0)
+    st = cashback_event_set_test(ev, 1);
+  (void)st;
+  return ev;
+}
+
+/* The serializer's bytes are those of the cJSON-based one it replaced: the
+ * SHA-256 of 3,000 serialized events (and of every status) is the value
+ * the old code gave, and each text is cJSON's own print of itself. */
+START_TEST(corpus_serializes_to_the_same_bytes) {
+  int64_t t = now;
+  cashback_client *c = fixture_client("shop-42", &t);
+  uint64_t x = 0x243f6a8885a308d3u;
+  uint8_t digest[CASHBACK__SHA256_LEN] = {0};
+  size_t n_ok = 0, total = 0;
+  for (long i = 0; i < 3000; i++) {
+    cashback_event *ev = corpus_event(&x, i);
+    char *text = NULL;
+    size_t len = 0;
+    cashback_status st = cashback_event_to_json(c, ev, &text, &len);
+    char code[16];
+    snprintf(code, sizeof(code), "%d:", (int)st);
+    cashback__span parts[] = {{digest, sizeof(digest)},
+                              {code, strlen(code)},
+                              {text ? text : "", text ? len : 0}};
+    ck_assert_int_eq(cashback__sha256(parts, 3, digest), CASHBACK_OK);
+    if (st == CASHBACK_OK) {
+      ck_assert_uint_eq(len, strlen(text));
+      cJSON *j = cJSON_Parse(text);
+      ck_assert_ptr_nonnull(j);
+      char *again = cJSON_PrintUnformatted(j);
+      ck_assert_str_eq(again, text);
+      cJSON_free(again);
+      cJSON_Delete(j);
+      n_ok++;
+      total += len;
+    }
+    cashback_free(text);
+    cashback_event_free(ev);
+  }
+  char hex[2 * CASHBACK__SHA256_LEN + 1];
+  cashback__hex(digest, sizeof(digest), hex);
+  ck_assert_msg(n_ok > 2000, "only %zu events serialized", n_ok);
+  ck_assert_str_eq(hex, CORPUS_DIGEST);
+  ck_assert_uint_gt(total, n_ok * 200);
+  cashback_client_free(c);
+}
+END_TEST
+
+/* A serialization that does not fit leaves nothing of itself behind. */
+START_TEST(json_that_does_not_fit_leaves_the_buffer_as_it_was) {
+  cashback_client *c = fixture_client("shop-42", &now);
+  cashback_event *ev = sale("1001");
+  ck_assert_int_eq(cashback_event_finalize(c, ev, NULL), CASHBACK_OK);
+  cashback__buf b;
+  cashback__buf_init(&b, 120);
+  ck_assert_int_eq(cashback__buf_add(&b, "[x,", 3), CASHBACK_OK);
+  ck_assert_int_eq(cashback__event_json(c, ev, &b), CASHBACK_E_TOO_BIG);
+  ck_assert_str_eq(b.data, "[x,");
+  ck_assert_uint_eq(b.len, 3);
+  char d[CASHBACK_ERROR_MAX + 1];
+  cashback_client_last_error(c, d, sizeof(d));
+  ck_assert_ptr_nonnull(strstr(d, "too big"));
+  cashback__buf_free(&b);
+  cashback_event_free(ev);
+  cashback_client_free(c);
+}
+END_TEST
+
 TCase *cashback_test_event(void) {
   TCase *tc = tcase_create("event");
   tcase_add_test(tc, new_validates_order_id);
@@ -632,5 +819,7 @@ TCase *cashback_test_event(void) {
   tcase_add_test(tc, json_has_every_field_exactly);
   tcase_add_test(tc, json_minimal_cancel);
   tcase_add_test(tc, click_default_only_fills_a_sale_without_click);
+  tcase_add_test(tc, corpus_serializes_to_the_same_bytes);
+  tcase_add_test(tc, json_that_does_not_fit_leaves_the_buffer_as_it_was);
   return tc;
 }
