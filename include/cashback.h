@@ -370,6 +370,19 @@ CASHBACK_API CASHBACK_MUST_USE cashback_status
 cashback_options_set_followup_wait(cashback_options *opts, int64_t wait_ms);
 
 /**
+ * How long the sender thread (cashback_sender_start()) may wait for more
+ * reports before it posts a batch that is not full, in milliseconds: 0 to
+ * 10000, default 20; 0 posts at once (one request per wake-up). The wait
+ * ends early once the batch is full (cashback_options_set_batch()), is
+ * counted from when the sender first held an event back and never runs
+ * longer than that past an event's report; cashback_flush(),
+ * cashback_sender_stop() and every deadline ignore it. Not thread-safe (an
+ * options object is used from one thread at a time).
+ */
+CASHBACK_API CASHBACK_MUST_USE cashback_status
+cashback_options_set_linger(cashback_options *opts, int64_t linger_ms);
+
+/**
  * Allows a plain http:// endpoint on a host other than loopback (default:
  * refused; https:// is always verified).
  */

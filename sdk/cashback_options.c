@@ -79,6 +79,7 @@ void cashback__options_defaults(cashback_options *o) {
   o->backoff_base_ms = 1000;
   o->backoff_cap_ms = 600000;
   o->followup_wait_ms = INT64_C(72) * 3600 * 1000;
+  o->linger_ms = CASHBACK__LINGER_DEFAULT_MS;
 }
 
 cashback_status cashback__options_fail(cashback_options *o, cashback_status st,
@@ -632,6 +633,19 @@ cashback_status cashback_options_set_followup_wait(cashback_options *opts,
     return cashback__options_fail(opts, CASHBACK_E_CONFIG,
                                   "followup_wait: must be 1 s to 90 days");
   opts->followup_wait_ms = wait_ms;
+  return CASHBACK_OK;
+}
+
+#define LINGER_MAX_MS INT64_C(10000)
+
+cashback_status cashback_options_set_linger(cashback_options *opts,
+                                            int64_t linger_ms) {
+  if (!opts)
+    return CASHBACK_E_INVALID_ARGUMENT;
+  if (linger_ms < 0 || linger_ms > LINGER_MAX_MS)
+    return cashback__options_fail(opts, CASHBACK_E_CONFIG,
+                                  "linger: must be 0 to 10 s");
+  opts->linger_ms = linger_ms;
   return CASHBACK_OK;
 }
 

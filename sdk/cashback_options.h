@@ -15,6 +15,8 @@
 #define CASHBACK__DOMAIN_MAX 253
 #define CASHBACK__WINDOW_MAX (INT64_C(400) * 86400)
 #define CASHBACK__WINDOW_DEFAULT (INT64_C(30) * 86400)
+/* The sender thread's linger by default, ms (cashback_options_set_linger). */
+#define CASHBACK__LINGER_DEFAULT_MS 20
 #define CASHBACK__PATH_MAX 1024
 /* A text value of cashback_options_set_n(), at most (longer than any valid
  * one: a bound on the copy it makes). */
@@ -47,6 +49,7 @@ struct cashback_options {
   int64_t backoff_base_ms;
   int64_t backoff_cap_ms;
   int64_t followup_wait_ms; /* how long a "retry" event is tried again */
+  int64_t linger_ms; /* how long the sender thread waits to fill a batch */
   int allow_insecure_http;
   char ca_file[CASHBACK__PATH_MAX + 1]; /* empty: the system's CA store */
   char error[CASHBACK_ERROR_MAX + 1];

@@ -154,6 +154,7 @@ static const text_ms text_backoff = {
     .second = offsetof(cashback_options, backoff_cap_ms)};
 static const text_ms text_followup = {.one =
                                           cashback_options_set_followup_wait};
+static const text_ms text_linger = {.one = cashback_options_set_linger};
 static const text_size text_batch = {
     .pair = cashback_options_set_batch,
     .first = offsetof(cashback_options, batch_max_events),
@@ -206,6 +207,7 @@ static const text_key text_keys[] = {
     {"backoff_base", TEXT_MS, .ms = &text_backoff, .slot = 0, .raise = 1},
     {"backoff_max", TEXT_MS, .ms = &text_backoff, .slot = 1},
     {"followup_wait", TEXT_MS, .ms = &text_followup},
+    {"linger", TEXT_MS, .ms = &text_linger},
     {"allow_insecure_http", TEXT_OWN, .own = text_insecure},
     {"ca_file", TEXT_STRING, .string = cashback_options_set_ca_file},
 };

@@ -81,6 +81,10 @@ struct cashback__sender {
   cashback__quarantine_seen qseen;
   char spool_problem[256]; /* the last one logged (logged when it changes) */
   char seq_problem[512];   /* why `seq` cannot be used, as last logged */
+  /* The linger (step_linger): when a step of the thread first held a batch
+   * that is not full back, CLOCK_MONOTONIC ms; 0: none held. Under
+   * step_lock. */
+  int64_t linger_since;
 
   pthread_mutex_t mu; /* the thread's control */
   pthread_cond_t cv;
@@ -89,8 +93,20 @@ struct cashback__sender {
   int running;
   int stopping;
   int woken;
+  int waiting;          /* what the thread waits for (WAITING_*) */
+  uint64_t reports;     /* wakes so far: one per event reported */
+  uint64_t linger_mark; /* `reports` before the lingering step collected */
+  uint64_t linger_need; /* the reports after it that fill its batch */
   int64_t stop_deadline_ms;
   cashback__fork_node fork_node;
+};
+
+/* What the thread waits for, so that a report wakes it only when it is
+ * waited for. */
+enum {
+  WAITING_NONE = 0, /* stepping, or a backoff: nothing a report changes */
+  WAITING_REPORT,   /* idle: any report */
+  WAITING_FULL      /* lingering: reports enough to fill the batch */
 };
 
 int64_t cashback__wall_ms(void) {
@@ -194,6 +210,8 @@ static void sender_fork_child(void *p) {
   s->running = 0;
   s->stopping = 0;
   s->woken = 0;
+  s->waiting = WAITING_NONE;
+  s->linger_since = 0;
   /* Both read again at the child's own acquisition of sender.lock: the
    * parent's sender goes on writing them (and its list may be torn). */
   s->state_loaded = 0;
@@ -778,7 +796,10 @@ typedef struct step_ctx {
   const char **send_texts;
   size_t *send_lens;
   cashback__result *send_results;
-  int probe; /* this request is a probe */
+  int probe;               /* this request is a probe */
+  int linger;              /* the thread's step: a batch may wait to fill */
+  uint64_t reports_before; /* with linger: the sender's `reports` before */
+  int64_t linger_left;     /* STEP_LINGER: ms the batch may wait still */
   cashback_status posted;
   int64_t budget; /* the time the request was given, ms */
   const char *url;
@@ -935,12 +956,57 @@ static void note_collection(cashback__sender *s, cashback_status st) {
   }
 }
 
+/* The linger (cashback_options_set_linger): a step of the thread that
+ * collected a batch short of a full request holds it back, untouched (read
+ * again by the next step), so that the reports still arriving go in the
+ * same request; at most `linger` ms from when a step first held one back,
+ * and never longer than that past the oldest record's report (a backlog
+ * found goes at once). A flush (its steps have no `linger`), a probe and a
+ * full batch do not wait. STEP_LINGER, with `linger_left` and what fills
+ * the batch for the thread's wait; -1: go on. */
+static int step_linger(step_ctx *x) {
+  cashback__sender *s = x->s;
+  const cashback__batch *b = &s->batch;
+  int64_t linger = s->c->opts.linger_ms;
+  size_t n = b->n, limit = s->batch_limit;
+  size_t need = limit > n ? limit - n : 0;
+  if (n) { /* records of this batch's mean size that still fit */
+    size_t mean = b->data.len / n + 1, cap = s->c->opts.batch_max_bytes;
+    size_t room = cap > b->data.len ? (cap - b->data.len) / mean : 0;
+    need = room < need ? room : need;
+  }
+  if (!x->linger || linger <= 0 || n == 0 || s->probe || need == 0) {
+    s->linger_since = 0;
+    return -1;
+  }
+  int64_t now = cashback__mono_ms();
+  if (!s->linger_since)
+    s->linger_since = now;
+  int64_t left = s->linger_since + linger - now, oldest = b->items[0].time_ms;
+  for (size_t i = 1; i < n; i++)
+    oldest = b->items[i].time_ms < oldest ? b->items[i].time_ms : oldest;
+  int64_t by_age = oldest + linger - x->now_ms;
+  left = by_age < left ? by_age : left;
+  if (left <= 0) {
+    s->linger_since = 0;
+    return -1;
+  }
+  x->linger_left = left;
+  pthread_mutex_lock(&s->mu);
+  s->linger_mark = x->reports_before;
+  s->linger_need = need;
+  pthread_mutex_unlock(&s->mu);
+  return CASHBACK__STEP_LINGER;
+}
+
 /* Collects a batch from the spool and quarantines the records in it that
  * are not events. -1: go on. */
 static int step_collect(step_ctx *x) {
   cashback__sender *s = x->s;
   cashback_status st = cashback__spool_collect(
       s->spool, s->probe ? PROBE_COLLECT : s->batch_limit, &s->batch);
+  if (st == CASHBACK_OK && step_linger(x) >= 0)
+    return CASHBACK__STEP_LINGER; /* noted by the step that sends it */
   note_collection(s, st);
   if (st != CASHBACK_OK) {
     cashback__fail_spool(s->c, st, "spool %s: cannot read",
@@ -1503,9 +1569,10 @@ static cashback__step step_finish(step_ctx *x, cashback__step result,
   return result;
 }
 
-cashback__step cashback__sender_step_by(cashback__sender *s,
-                                        int64_t mono_deadline_ms,
-                                        int64_t *wait_ms) {
+/* A step (see cashback__sender_step_by); `linger`: the thread's, which may
+ * hold a batch back (step_linger). */
+static cashback__step step_run(cashback__sender *s, int64_t mono_deadline_ms,
+                               int linger, int64_t *wait_ms) {
   *wait_ms = 0;
   if (lock_step(s, mono_deadline_ms) != 0) {
     cashback__fail(s->c, CASHBACK_E_TIMEOUT,
@@ -1518,11 +1585,18 @@ cashback__step cashback__sender_step_by(cashback__sender *s,
   memset(&x, 0, sizeof(x));
   x.s = s;
   x.deadline = mono_deadline_ms;
+  x.linger = linger && mono_deadline_ms <= 0;
   x.posted = CASHBACK_OK;
   cashback__buf_init(&x.body, CASHBACK__BATCH_MAX_BYTES + 4096);
   cashback__http_response_init(&x.resp);
   /* Collect, pick, post, decide, settle: each says -1 to go on. */
   int r = step_begin(&x);
+  if (r < 0 && x.linger) {
+    pthread_mutex_lock(&s->mu); /* before the collection: counted twice at
+                                   worst, which only ends a linger early */
+    x.reports_before = s->reports;
+    pthread_mutex_unlock(&s->mu);
+  }
   if (r < 0)
     r = step_collect(&x);
   if (r < 0 && x.valid && s->deferred.n && s->deferred_loaded &&
@@ -1536,10 +1610,23 @@ cashback__step cashback__sender_step_by(cashback__sender *s,
     r = step_post(&x);
   if (r < 0)
     r = step_settle(&x);
+  if (r == CASHBACK__STEP_LINGER)
+    *wait_ms = x.linger_left;
   cashback__step result = step_finish(&x, (cashback__step)r, wait_ms);
   step_free(&x);
   unlock_step(s);
   return result;
+}
+
+cashback__step cashback__sender_step_by(cashback__sender *s,
+                                        int64_t mono_deadline_ms,
+                                        int64_t *wait_ms) {
+  return step_run(s, mono_deadline_ms, 0, wait_ms);
+}
+
+cashback__step cashback__sender_step_linger(cashback__sender *s,
+                                            int64_t *wait_ms) {
+  return step_run(s, 0, 1, wait_ms);
 }
 
 /* --- Flush and the thread ---------------------------------------------- */
@@ -1575,6 +1662,7 @@ cashback_status cashback__sender_flush(cashback__sender *s,
       cashback_status st = cashback_client_last_error(s->c, d, sizeof(d));
       return st != CASHBACK_OK ? st : CASHBACK_E_INTERNAL;
     }
+    case CASHBACK__STEP_LINGER: /* not in a flush's steps */
     case CASHBACK__STEP_SENT:
       if (cashback__mono_ms() >= deadline)
         return cashback__fail(s->c, CASHBACK_E_TIMEOUT,
@@ -1602,19 +1690,31 @@ cashback_status cashback__sender_flush(cashback__sender *s,
   }
 }
 
+/* Whether the reports since the lingering step's collection fill its
+ * batch. Under s->mu. */
+static int linger_filled(const cashback__sender *s) {
+  return s->reports - s->linger_mark >= s->linger_need;
+}
+
 static void *thread_main(void *arg) {
   cashback__sender *s = arg;
   pthread_mutex_lock(&s->mu);
   while (!s->stopping) {
     pthread_mutex_unlock(&s->mu);
     int64_t wait = 0;
-    cashback__step r = cashback__sender_step(s, &wait);
+    cashback__step r = cashback__sender_step_linger(s, &wait);
     pthread_mutex_lock(&s->mu);
     int64_t delay;
-    int wake_ok; /* may a new report cut the wait short? */
+    int wake_ok;    /* may a new report cut the wait short? */
+    int filled = 0; /* lingering: may reports that fill the batch? */
     switch (r) {
     case CASHBACK__STEP_SENT:
       continue;
+    case CASHBACK__STEP_LINGER:
+      delay = wait;
+      wake_ok = 0;
+      filled = 1;
+      break;
     case CASHBACK__STEP_WAIT:
       delay = wait;
       wake_ok = 0; /* no retry storm: reports wait for the backoff too */
@@ -1633,16 +1733,20 @@ static void *thread_main(void *arg) {
       break;
     }
     int64_t until = cashback__mono_ms() + delay;
-    if (wake_ok && s->woken) {
+    if ((wake_ok && s->woken) || (filled && linger_filled(s))) {
       s->woken = 0;
       continue;
     }
+    s->waiting = wake_ok  ? WAITING_REPORT
+                 : filled ? WAITING_FULL
+                          : WAITING_NONE;
     while (!s->stopping && cashback__mono_ms() < until &&
-           !(wake_ok && s->woken)) {
+           !(wake_ok && s->woken) && !(filled && linger_filled(s))) {
       int64_t left = until - cashback__mono_ms();
       struct timespec ts = realtime_after(left > 1000 ? 1000 : left);
       pthread_cond_timedwait(&s->cv, &s->mu, &ts);
     }
+    s->waiting = WAITING_NONE;
     s->woken = 0;
   }
   /* The final flush, bounded by the deadline stop() gave. */
@@ -1700,6 +1804,11 @@ cashback_status cashback__sender_stop(cashback__sender *s,
 void cashback__sender_wake(cashback__sender *s) {
   pthread_mutex_lock(&s->mu);
   s->woken = 1;
-  pthread_cond_broadcast(&s->cv);
+  s->reports++;
+  /* Only a wait this report ends: a wake per report costs the reporter and
+   * the thread a context switch each under steady load. */
+  if (s->waiting == WAITING_REPORT ||
+      (s->waiting == WAITING_FULL && linger_filled(s)))
+    pthread_cond_broadcast(&s->cv);
   pthread_mutex_unlock(&s->mu);
 }

@@ -873,6 +873,45 @@ START_TEST(test_followup_wait) {
 }
 END_TEST
 
+/* linger: how long the sender thread waits to fill a batch (20 ms by
+ * default; 0 to 10 s), by setter, text key, connection string and
+ * environment (CASHBACK_LINGER). */
+START_TEST(test_linger) {
+  cashback_options *o = cashback_options_new();
+  ck_assert_int_eq(o->linger_ms, 20);
+  ck_assert_int_eq(cashback_options_set_linger(o, 0), CASHBACK_OK);
+  ck_assert_int_eq(o->linger_ms, 0);
+  ck_assert_int_eq(cashback_options_set_linger(o, 10000), CASHBACK_OK);
+  ck_assert_int_eq(o->linger_ms, 10000);
+  ck_assert_int_eq(cashback_options_set(o, "linger", "50ms"), CASHBACK_OK);
+  ck_assert_int_eq(o->linger_ms, 50);
+  ck_assert_int_eq(cashback_options_set(o, "linger", "0"), CASHBACK_OK);
+  ck_assert_int_eq(o->linger_ms, 0);
+  ck_assert_int_eq(cashback_options_set(o, "linger", "2s"), CASHBACK_OK);
+  ck_assert_int_eq(o->linger_ms, 2000);
+  EXPECT_FAIL(o, cashback_options_set_linger(o, -1), CASHBACK_E_CONFIG,
+              "linger: must be 0 to 10 s");
+  EXPECT_FAIL(o, cashback_options_set_linger(o, 10001), CASHBACK_E_CONFIG,
+              "linger: must be 0 to 10 s");
+  EXPECT_FAIL(o, cashback_options_set(o, "linger", "11s"), CASHBACK_E_CONFIG,
+              "linger: must be 0 to 10 s");
+  EXPECT_FAIL(o, cashback_options_set(o, "linger", "soon"), CASHBACK_E_CONFIG,
+              "linger: must be a duration");
+  ck_assert_int_eq(o->linger_ms, 2000);
+  ck_assert_int_eq(
+      cashback_options_load_connection_string(o, "cashback:linger=5ms"),
+      CASHBACK_OK);
+  ck_assert_int_eq(o->linger_ms, 5);
+  setenv("CASHBACK_LINGER", "250ms", 1);
+  ck_assert_int_eq(cashback_options_load_env(o), CASHBACK_OK);
+  unsetenv("CASHBACK_LINGER");
+  ck_assert_int_eq(o->linger_ms, 250);
+  ck_assert_int_eq(cashback_options_set_linger(NULL, 0),
+                   CASHBACK_E_INVALID_ARGUMENT);
+  cashback_options_free(o);
+}
+END_TEST
+
 START_TEST(test_check_required) {
   cashback_options *o = cashback_options_new();
   ck_assert_int_eq(cashback__options_check(o), CASHBACK_E_CONFIG);
@@ -971,6 +1010,7 @@ TCase *cashback_test_options(void) {
   tcase_add_test(tc, test_set_n);
   tcase_add_test(tc, test_text_pair_keys);
   tcase_add_test(tc, test_followup_wait);
+  tcase_add_test(tc, test_linger);
   tcase_add_test(tc, test_check_required);
   tcase_add_test(tc, test_check_consistency);
   tcase_add_test(tc, test_copyable);

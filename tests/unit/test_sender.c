@@ -26,9 +26,11 @@
 
 static receiver rx;
 static size_t batch_bytes = 1u << 20; /* of the clients a test makes */
+static int64_t linger_ms = -1; /* of the clients a test makes; -1: default */
 static char spool_root[64];
 
 static void setup(void) {
+  linger_ms = -1;
   receiver_start(&rx, "k1:" SECRET);
   snprintf(spool_root, sizeof(spool_root), "/tmp/cbsend-XXXXXX");
   ck_assert_ptr_nonnull(mkdtemp(spool_root));
@@ -80,6 +82,8 @@ static cashback_client *client_opts(const char *sub, const char *secret,
   if (followup_wait_ms)
     ck_assert_int_eq(cashback_options_set_followup_wait(o, followup_wait_ms),
                      CASHBACK_OK);
+  if (linger_ms >= 0)
+    ck_assert_int_eq(cashback_options_set_linger(o, linger_ms), CASHBACK_OK);
   cashback_client *c = NULL;
   char d[CASHBACK_ERROR_MAX + 1];
   ck_assert_msg(cashback_client_new(o, &c, d, sizeof(d)) == CASHBACK_OK, "%s",
@@ -555,6 +559,150 @@ START_TEST(read_errors_clear_once_reads_work) {
   ck_assert_str_eq(q.spool_problem, "");
   cashback__sender_free(snd);
   cashback__spool_close(sp);
+  cashback_client_free(c);
+}
+END_TEST
+
+/* A sender of its own on the spool of a client_with() client (so that
+ * a test calls its steps). */
+static cashback__sender *own_sender(cashback_client *c, cashback__spool **sp) {
+  char dir[128], err[256] = "";
+  snprintf(dir, sizeof(dir), "%s/spool", spool_root);
+  cashback__spool_config cfg = {dir, CASHBACK_DURABLE_SYNC, 0, 0};
+  ck_assert_int_eq(cashback__spool_open(&cfg, sp, err, sizeof(err)),
+                   CASHBACK_OK);
+  cashback__sender *snd = NULL;
+  ck_assert_int_eq(cashback__sender_new(c, *sp, &snd), CASHBACK_OK);
+  return snd;
+}
+
+/* A client of batches of 10 with a linger of `ms`, and a sender of its
+ * own on its spool. */
+static cashback_client *linger_client(int64_t ms, cashback__spool **sp,
+                                      cashback__sender **snd) {
+  linger_ms = ms;
+  cashback_client *c = client_with(SECRET, 10);
+  *snd = own_sender(c, sp);
+  return c;
+}
+
+/* The events of each request the receiver logged, in `sizes`; how many. */
+static int request_sizes(int *sizes, int max) {
+  cJSON *j = receiver_stats(&rx);
+  cJSON *log = cJSON_GetObjectItem(j, "log");
+  int n = cJSON_GetArraySize(log);
+  for (int i = 0; i < n && i < max; i++)
+    sizes[i] = (int)cJSON_GetObjectItem(cJSON_GetArrayItem(log, i), "events")
+                   ->valuedouble;
+  cJSON_Delete(j);
+  return n;
+}
+
+/* The linger (cashback_options_set_linger): the thread's step holds a batch
+ * that is not full back, posting nothing, and sends once the reports fill
+ * it, all of them in one request; a step with a deadline (cashback_flush)
+ * ignores the linger. */
+START_TEST(linger_holds_a_short_batch_until_it_fills) {
+  cashback__spool *sp = NULL;
+  cashback__sender *snd = NULL;
+  cashback_client *c = linger_client(10000, &sp, &snd);
+  int64_t wait_ms = 0;
+  report_n(c, 3, "LF");
+  ck_assert_int_eq(cashback__sender_step_linger(snd, &wait_ms),
+                   CASHBACK__STEP_LINGER);
+  ck_assert(wait_ms > 0 && wait_ms <= 10000);
+  ck_assert_int_eq(request_sizes(NULL, 0), 0);
+  report_n(c, 6, "LG");
+  ck_assert_int_eq(cashback__sender_step_linger(snd, &wait_ms),
+                   CASHBACK__STEP_LINGER); /* 9 of 10: not full yet */
+  ck_assert_int_eq(request_sizes(NULL, 0), 0);
+  report_n(c, 1, "LH");
+  ck_assert_int_eq(cashback__sender_step_linger(snd, &wait_ms),
+                   CASHBACK__STEP_SENT);
+  int sizes[4];
+  ck_assert_int_eq(request_sizes(sizes, 4), 1);
+  ck_assert_int_eq(sizes[0], 10);
+  /* A step without the linger, and a flush shorter than the linger, send
+   * a short batch at once. */
+  report_n(c, 2, "LI");
+  ck_assert_int_eq(cashback__sender_step_linger(snd, &wait_ms),
+                   CASHBACK__STEP_LINGER);
+  ck_assert_int_eq(cashback__sender_step(snd, &wait_ms), CASHBACK__STEP_SENT);
+  cashback__sender_free(snd); /* lets sender.lock go, for the client's */
+  cashback__spool_close(sp);
+  report_n(c, 2, "LJ");
+  ck_assert_int_eq(cashback_flush(c, 3000), CASHBACK_OK);
+  ck_assert_int_eq(request_sizes(sizes, 4), 3);
+  ck_assert_int_eq(sizes[1], 2);
+  ck_assert_int_eq(sizes[2], 2);
+  ck_assert_int_eq(receiver_stat(&rx, "accepted"), 14);
+  cashback_client_free(c);
+}
+END_TEST
+
+/* The linger ends: the step after the wait it gave sends what it held (one
+ * request); a record reported longer than the linger ago goes at once (a
+ * backlog does not wait); with linger 0 a short batch goes at once, as
+ * before the linger. */
+START_TEST(linger_expires_and_zero_sends_at_once) {
+  cashback__spool *sp = NULL;
+  cashback__sender *snd = NULL;
+  cashback_client *c = linger_client(300, &sp, &snd);
+  int64_t wait_ms = 0;
+  report_n(c, 2, "LE");
+  cashback__step r = cashback__sender_step_linger(snd, &wait_ms);
+  if (r == CASHBACK__STEP_LINGER) { /* unless this machine stalled 300 ms */
+    ck_assert(wait_ms > 0 && wait_ms <= 300);
+    ck_assert_int_eq(request_sizes(NULL, 0), 0);
+    receiver_sleep_ms((long)wait_ms + 1);
+    r = cashback__sender_step_linger(snd, &wait_ms);
+  }
+  ck_assert_int_eq(r, CASHBACK__STEP_SENT);
+  report_n(c, 2, "LK");
+  receiver_sleep_ms(301);
+  ck_assert_int_eq(cashback__sender_step_linger(snd, &wait_ms),
+                   CASHBACK__STEP_SENT);
+  int sizes[4];
+  ck_assert_int_eq(request_sizes(sizes, 4), 2);
+  ck_assert_int_eq(sizes[0], 2);
+  ck_assert_int_eq(sizes[1], 2);
+  cashback__sender_free(snd);
+  cashback__spool_close(sp);
+  cashback_client_free(c);
+
+  c = linger_client(0, &sp, &snd);
+  report_n(c, 3, "LZ");
+  ck_assert_int_eq(cashback__sender_step_linger(snd, &wait_ms),
+                   CASHBACK__STEP_SENT);
+  ck_assert_int_eq(request_sizes(sizes, 4), 3);
+  ck_assert_int_eq(sizes[2], 3);
+  cashback__sender_free(snd);
+  cashback__spool_close(sp);
+  cashback_client_free(c);
+}
+END_TEST
+
+/* The sender thread lingers: reports arriving while it waits go in the
+ * request that their batch fills (one request for all 20, however the
+ * reports and the thread interleave: the linger of 10 s does not run out
+ * first); and cashback_sender_stop() ends a linger: its final flush of 3 s
+ * delivers what the thread held back (a thread that waited out the 10 s
+ * would leave no time for it). */
+START_TEST(sender_thread_lingers_into_one_request) {
+  linger_ms = 10000;
+  cashback_client *c = client_with(SECRET, 20);
+  ck_assert_int_eq(cashback_sender_start(c), CASHBACK_OK);
+  report_n(c, 20, "LT");
+  ck_assert_int_eq(receiver_wait_stat(&rx, "accepted", 20, 8000), 20);
+  int sizes[4];
+  ck_assert_int_eq(request_sizes(sizes, 4), 1);
+  ck_assert_int_eq(sizes[0], 20);
+  report_n(c, 3, "LS");
+  ck_assert_int_eq(cashback_sender_stop(c, 3000), CASHBACK_OK);
+  ck_assert_int_eq(receiver_stat(&rx, "accepted"), 23);
+  ck_assert_int_eq(request_sizes(sizes, 4), 2);
+  ck_assert_int_eq(sizes[1], 3);
+  ck_assert_uint_eq(queued(c), 0);
   cashback_client_free(c);
 }
 END_TEST
@@ -1817,6 +1965,9 @@ TCase *cashback_test_sender(void) {
   tcase_add_test(tc, delivers_and_empties_the_spool);
   tcase_add_test(tc, sender_posts_what_request_new_builds);
   tcase_add_test(tc, batches_are_bounded);
+  tcase_add_test(tc, linger_holds_a_short_batch_until_it_fills);
+  tcase_add_test(tc, linger_expires_and_zero_sends_at_once);
+  tcase_add_test(tc, sender_thread_lingers_into_one_request);
   tcase_add_test(tc, retries_5xx_with_backoff);
   tcase_add_test(tc, honours_retry_after);
   tcase_add_test(tc, survives_resets_and_hangs);
