@@ -114,7 +114,8 @@ uint32_t cashback__crc32c_portable(uint32_t crc, const void *data, size_t len) {
 
 #ifdef CASHBACK__CRC32C_X86
 int cashback__crc32c_hw_available(void) {
-  return __builtin_cpu_supports("sse4.2");
+  __builtin_cpu_init(); /* done already, unless called from a constructor */
+  return __builtin_cpu_supports("sse4.2") != 0;
 }
 
 __attribute__((target("sse4.2"))) uint32_t

@@ -1,46 +1,12 @@
-/* The only file that knows mbedTLS: hashes, HMAC, random, hex. */
+/* The only file that knows mbedTLS (random, wiping); hashes and HMAC over
+ * cashback_sha256.c; hex. */
 #include "cashback_crypto.h"
+#include "cashback_sha256.h"
 
 #include <mbedtls/entropy.h>
-#include <mbedtls/md.h>
 #include <mbedtls/platform_util.h>
 
 #include <string.h>
-
-/* Hashes the pieces with `md_info`, keyed (HMAC) when `key` is not NULL. */
-static cashback_status md_pieces(const mbedtls_md_info_t *md_info,
-                                 const void *key, size_t key_len,
-                                 const cashback__span *parts, size_t n,
-                                 uint8_t out[CASHBACK__SHA256_LEN]) {
-  mbedtls_md_context_t ctx;
-  cashback_status st = CASHBACK_E_CRYPTO;
-  int hmac = key != NULL;
-
-  if (md_info == NULL)
-    return CASHBACK_E_CRYPTO;
-  mbedtls_md_init(&ctx);
-  if (mbedtls_md_setup(&ctx, md_info, hmac) != 0)
-    goto done;
-  if (hmac ? mbedtls_md_hmac_starts(&ctx, key, key_len) != 0
-           : mbedtls_md_starts(&ctx) != 0)
-    goto done;
-  for (size_t i = 0; i < n; i++) {
-    if (parts[i].len == 0)
-      continue;
-    if (hmac ? mbedtls_md_hmac_update(&ctx, parts[i].p, parts[i].len) != 0
-             : mbedtls_md_update(&ctx, parts[i].p, parts[i].len) != 0)
-      goto done;
-  }
-  if (hmac ? mbedtls_md_hmac_finish(&ctx, out) != 0
-           : mbedtls_md_finish(&ctx, out) != 0)
-    goto done;
-  st = CASHBACK_OK;
-done:
-  mbedtls_md_free(&ctx); /* zeroizes the key schedule */
-  if (st != CASHBACK_OK)
-    mbedtls_platform_zeroize(out, CASHBACK__SHA256_LEN);
-  return st;
-}
 
 static int parts_ok(const cashback__span *parts, size_t n) {
   if (n > 0 && parts == NULL)
@@ -51,23 +17,57 @@ static int parts_ok(const cashback__span *parts, size_t n) {
   return 1;
 }
 
+static void hash_parts(cashback__sha256_ctx *x, const cashback__span *parts,
+                       size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (parts[i].len)
+      cashback__sha256_update(x, parts[i].p, parts[i].len);
+}
+
+/* HMAC (RFC 2104) over cashback_sha256.c, on the stack: no allocation;
+ * everything derived from the key is wiped. */
 cashback_status cashback__hmac_sha256(const void *key, size_t key_len,
                                       const cashback__span *parts, size_t n,
                                       uint8_t out[CASHBACK__SHA256_LEN]) {
-  static const uint8_t empty_key[1] = {0};
   if (out == NULL || (key == NULL && key_len > 0) || !parts_ok(parts, n))
     return CASHBACK_E_INVALID_ARGUMENT;
-  /* md_pieces treats a NULL key as "plain hash": use a non-NULL empty one. */
-  return md_pieces(mbedtls_md_info_from_type(MBEDTLS_MD_SHA256),
-                   key != NULL ? key : empty_key, key_len, parts, n, out);
+  int hw = cashback__sha256_hw_available();
+  cashback__sha256_ctx x;
+  uint8_t pad[64] = {0}, inner[CASHBACK__SHA256_LEN];
+  if (key_len > sizeof(pad)) {
+    cashback__sha256_init(&x, hw);
+    cashback__sha256_update(&x, key, key_len);
+    cashback__sha256_final(&x, pad);
+  } else if (key_len) {
+    memcpy(pad, key, key_len);
+  }
+  for (size_t i = 0; i < sizeof(pad); i++)
+    pad[i] ^= 0x36;
+  cashback__sha256_init(&x, hw);
+  cashback__sha256_update(&x, pad, sizeof(pad));
+  hash_parts(&x, parts, n);
+  cashback__sha256_final(&x, inner);
+  for (size_t i = 0; i < sizeof(pad); i++)
+    pad[i] ^= 0x36 ^ 0x5c;
+  cashback__sha256_init(&x, hw);
+  cashback__sha256_update(&x, pad, sizeof(pad));
+  cashback__sha256_update(&x, inner, sizeof(inner));
+  cashback__sha256_final(&x, out);
+  mbedtls_platform_zeroize(pad, sizeof(pad));
+  mbedtls_platform_zeroize(inner, sizeof(inner));
+  mbedtls_platform_zeroize(&x, sizeof(x));
+  return CASHBACK_OK;
 }
 
 cashback_status cashback__sha256(const cashback__span *parts, size_t n,
                                  uint8_t out[CASHBACK__SHA256_LEN]) {
   if (out == NULL || !parts_ok(parts, n))
     return CASHBACK_E_INVALID_ARGUMENT;
-  return md_pieces(mbedtls_md_info_from_type(MBEDTLS_MD_SHA256), NULL, 0, parts,
-                   n, out);
+  cashback__sha256_ctx x;
+  cashback__sha256_init(&x, -1);
+  hash_parts(&x, parts, n);
+  cashback__sha256_final(&x, out);
+  return CASHBACK_OK;
 }
 
 int cashback__ct_equal(const void *a, const void *b, size_t n) {
