@@ -16,6 +16,20 @@
  *   drain   --spool D --url U                     cashback_flush() of it all
  *   outage  --spool D --url U --rate R --seconds T [--dir D]
  *                                                 reports during a 503 outage
+ *   limit   --dir D --procs P --count N --method append|prealloc|group
+ *           [--size 256]                          the disk's limit with P
+ *                                                 writer processes, no SDK
+ *   steady  --spool D --url U --rate R --count N --sender on|off
+ *                                                 paced reports, with the
+ *                                                 sender thread or without
+ *   tail    --spool D --spool2 E --count N [--spool-max-bytes B]
+ *                                                 report latency into D (a
+ *                                                 backlog) and E (empty),
+ *                                                 alternating
+ *
+ * fill also takes --repeat 1: its first segment's records are written again
+ * as every later segment (a large backlog fast, for tail; not deliverable
+ * as distinct sales, so it prints no ids).
  *
  * Common: --batch-events N, --batch-bytes N, --backoff-base-ms N,
  * --backoff-cap-ms N. Latencies are in microseconds, CPU in seconds.
@@ -35,6 +49,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -49,8 +65,10 @@
 
 typedef struct args {
   const char *cmd;
-  const char *dir, *spool, *url, *prefix, *durability;
-  long count, procs, size;
+  const char *dir, *spool, *spool2, *url, *prefix, *durability;
+  const char *method, *sender;
+  long count, procs, size, repeat;
+  unsigned long long spool_max_bytes;
   double rate, seconds;
   long batch_events, batch_bytes;
   long backoff_base_ms, backoff_cap_ms;
@@ -109,6 +127,7 @@ static void print_latency(const char *name, int64_t *ns, size_t n) {
   printf("%s_p50_us=%.1f\n", name, pct(ns, n, 50) / 1000);
   printf("%s_p99_us=%.1f\n", name, pct(ns, n, 99) / 1000);
   printf("%s_p999_us=%.1f\n", name, pct(ns, n, 99.9) / 1000);
+  printf("%s_p9999_us=%.1f\n", name, pct(ns, n, 99.99) / 1000);
   printf("%s_mean_us=%.1f\n", name, n ? sum / (double)n / 1000 : 0);
   printf("%s_max_us=%.1f\n", name, n ? (double)ns[n - 1] / 1000 : 0);
 }
@@ -158,6 +177,8 @@ static cashback_client *make_client(const args *a, int durability) {
       cashback_options_set_key(o, KEY_ID, SECRET) ||
       cashback_options_set_endpoint(o, url) ||
       (a->spool && cashback_options_set_spool_dir(o, a->spool)) ||
+      (a->spool_max_bytes &&
+       cashback_options_set_spool_max_bytes(o, a->spool_max_bytes)) ||
       cashback_options_set_durability(o, durability ? CASHBACK_DURABLE_PROCESS
                                                     : CASHBACK_DURABLE_SYNC) ||
       ((a->batch_events || a->batch_bytes) &&
@@ -274,6 +295,17 @@ static void get_stats(const char *url, rstats *st) {
       (int64_t)num_field(o, "first_ok_after_outage_ms");
   st->last_accept_ms = (int64_t)num_field(o, "last_accept_ms");
   cJSON_Delete(o);
+}
+
+/* The delivery check's figures: what the receiver got between two of its
+ * stats, and the ids a workload reported (docs/performance.md). */
+static void print_delivered(const rstats *before, const rstats *after) {
+  printf("delivered_count=%" PRIu64 "\n", after->accepted - before->accepted);
+  printf("delivered_sum=%016" PRIx64 "\n", after->id_sum - before->id_sum);
+}
+
+static void print_ids(long count, uint64_t sum) {
+  printf("ids_count=%ld\nids_sum=%016" PRIx64 "\n", count, sum);
 }
 
 /* --- raw: the disk's limit ----------------------------------------------- */
@@ -423,7 +455,7 @@ static int cmd_report(const args *a) {
   printf("%s_cpu_s=%.3f\n", name, (double)cpu / 1e9);
   printf("%s_cpu_total_s=%.3f\n", name, total_cpu);
   printf("%s_record_bytes=%zu\n", name, bytes);
-  printf("ids_count=%ld\nids_sum=%016" PRIx64 "\n", a->count, sum);
+  print_ids(a->count, sum);
   if (a->dir) {
     raw_close(&raw);
     print_latency("raw", rlat, (size_t)a->count);
@@ -438,11 +470,23 @@ static int cmd_report(const args *a) {
 
 /* --- multi: P processes into one spool ----------------------------------- */
 
-static int cmd_multi(const args *a) {
-  if (!a->spool || a->procs < 1)
-    die("multi: --spool and --procs");
-  const char *prefix = a->prefix ? a->prefix : "multi";
-  long per = a->count / a->procs;
+/* A process of run_procs(): number `p` of them, it prepares, then calls
+ * barrier() and does the timed work; its exit status is its result. */
+typedef int (*proc_fn)(const args *a, long p, void *ud, int ready, int go);
+
+/* In a process of run_procs(): says it is ready, waits for the start. 0 on
+ * success. */
+static int barrier(int ready, int go) {
+  char ch;
+  if (write(ready, "r", 1) != 1 || read(go, &ch, 1) < 0) /* EOF: go */
+    return -1;
+  return 0;
+}
+
+/* Runs `fn` in --procs processes, started together behind a pipe barrier
+ * once every one is ready; gives the seconds from the start to the last
+ * exit. Dies when one fails (`what` names them). */
+static double run_procs(const args *a, proc_fn fn, void *ud, const char *what) {
   int ready[2], go[2];
   if (pipe(ready) != 0 || pipe(go) != 0)
     die("pipe: %s", strerror(errno));
@@ -457,23 +501,7 @@ static int cmd_multi(const args *a) {
     if (pid == 0) {
       close(ready[0]);
       close(go[1]);
-      cashback_client *c = make_client(a, 0);
-      char pre[64];
-      snprintf(pre, sizeof(pre), "%s-p%ld", prefix, p);
-      cashback_event *first = make_sale(pre, 0);
-      if (write(ready[1], "r", 1) != 1)
-        _exit(1);
-      char ch;
-      if (read(go[0], &ch, 1) < 0) /* EOF: go */
-        _exit(1);
-      for (long i = 0; i < per; i++) {
-        cashback_event *ev = i ? make_sale(pre, i) : first;
-        if (cashback_report(c, ev, NULL) != CASHBACK_OK)
-          _exit(1);
-        cashback_event_free(ev);
-      }
-      cashback_client_free(c);
-      _exit(0);
+      _exit(fn(a, p, ud, ready[1], go[0]));
     }
     pids[p] = pid;
   }
@@ -482,7 +510,7 @@ static int cmd_multi(const args *a) {
   for (long p = 0; p < a->procs; p++) {
     char ch;
     if (read(ready[0], &ch, 1) != 1)
-      die("a reporter failed to start");
+      die("a %s failed to start", what);
   }
   int64_t start = mono_ns();
   close(go[1]);
@@ -494,10 +522,42 @@ static int cmd_multi(const args *a) {
       failed++;
   }
   double secs = (double)(mono_ns() - start) / 1e9;
+  close(ready[0]);
+  free(pids);
+  if (failed)
+    die("%d %s process(es) failed", failed, what);
+  return secs;
+}
+
+/* A reporter of multi: --count / --procs sales into the spool. */
+static int multi_reporter(const args *a, long p, void *ud, int ready, int go) {
+  (void)ud;
+  const char *prefix = a->prefix ? a->prefix : "multi";
+  long per = a->count / a->procs;
+  cashback_client *c = make_client(a, 0);
+  char pre[64];
+  snprintf(pre, sizeof(pre), "%s-p%ld", prefix, p);
+  cashback_event *first = make_sale(pre, 0);
+  if (barrier(ready, go) != 0)
+    return 1;
+  for (long i = 0; i < per; i++) {
+    cashback_event *ev = i ? make_sale(pre, i) : first;
+    if (cashback_report(c, ev, NULL) != CASHBACK_OK)
+      return 1;
+    cashback_event_free(ev);
+  }
+  cashback_client_free(c);
+  return 0;
+}
+
+static int cmd_multi(const args *a) {
+  if (!a->spool || a->procs < 1)
+    die("multi: --spool and --procs");
+  const char *prefix = a->prefix ? a->prefix : "multi";
+  long per = a->count / a->procs;
+  double secs = run_procs(a, multi_reporter, NULL, "reporter");
   struct rusage ru;
   getrusage(RUSAGE_CHILDREN, &ru);
-  if (failed)
-    die("%d reporter process(es) failed", failed);
   /* The ids the network must receive. */
   args b = *a;
   b.spool = NULL;
@@ -519,8 +579,7 @@ static int cmd_multi(const args *a) {
   printf("multi_procs=%ld\n", a->procs);
   printf("multi_ops_s=%.0f\n", (double)(per * a->procs) / secs);
   printf("multi_cpu_s=%.3f\n", tv_s(ru.ru_utime) + tv_s(ru.ru_stime));
-  printf("ids_count=%ld\nids_sum=%016" PRIx64 "\n", per * a->procs, sum);
-  free(pids);
+  print_ids(per * a->procs, sum);
   return 0;
 }
 
@@ -606,8 +665,20 @@ static int cmd_fill(const args *a) {
   uint64_t sum = 0, total = 0;
   int64_t start = mono_ns();
   int64_t t_ms = wall_ms();
+  /* --repeat: the first segment's records and where each ends */
+  uint8_t *first = NULL;
+  size_t *ends = a->repeat ? malloc(sizeof(size_t) * SEGMENT_BYTES / 64) : NULL;
+  long nfirst = 0;
+  if (a->repeat && !ends)
+    die("out of memory");
   for (long i = 0; i <= a->count; i++) {
     if (i == a->count || used >= SEGMENT_BYTES) {
+      if (a->repeat && !first && i < a->count) {
+        if (!(first = malloc(used)))
+          die("out of memory");
+        memcpy(first, seg, used);
+        nfirst = i;
+      }
       if (used) {
         /* Names sort by time, as the spool's own do. */
         char path[4096];
@@ -622,6 +693,13 @@ static int cmd_fill(const args *a) {
       if (i == a->count)
         break;
     }
+    if (first) {
+      long j = i % nfirst;
+      size_t from = j ? ends[j - 1] : 0;
+      memcpy(seg + used, first + from, ends[j] - from);
+      used += ends[j] - from;
+      continue;
+    }
     cashback_event *ev = make_sale(prefix, i);
     char *json;
     size_t len;
@@ -632,6 +710,8 @@ static int cmd_fill(const args *a) {
     cashback__record_header(seg + used, json, len, t_ms);
     memcpy(seg + used + CASHBACK__RECORD_HEADER, json, len);
     used += CASHBACK__RECORD_HEADER + len;
+    if (ends)
+      ends[i] = used;
     sum += id_word(id);
     cashback_free(json);
     cashback_event_free(ev);
@@ -640,8 +720,13 @@ static int cmd_fill(const args *a) {
   printf("fill_events=%ld\nfill_bytes=%" PRIu64 "\nfill_segments=%u\n",
          a->count, total, nseg);
   printf("fill_s=%.2f\n", (double)(mono_ns() - start) / 1e9);
-  printf("ids_count=%ld\nids_sum=%016" PRIx64 "\n", a->count, sum);
+  if (first) /* the same records again: not distinct sales */
+    printf("fill_distinct=%ld\n", nfirst);
+  else
+    print_ids(a->count, sum);
   cashback_client_free(c);
+  free(first);
+  free(ends);
   free(seg);
   return 0;
 }
@@ -689,8 +774,7 @@ static int cmd_drain(const args *a) {
   printf("drain_maxrss_kb=%ld\n", ru.ru_maxrss);
   printf("drain_hwm_kb=%ld\n", hwm);
   printf("drain_rss_anon_kb=%ld\ndrain_rss_file_kb=%ld\n", anon, file);
-  printf("delivered_count=%" PRIu64 "\n", n);
-  printf("delivered_sum=%016" PRIx64 "\n", after.id_sum - before.id_sum);
+  print_delivered(&before, &after);
   cashback_client_free(c);
   return 0;
 }
@@ -832,11 +916,343 @@ static int cmd_outage(const args *a) {
              ? (double)(after.last_accept_ms - after.outage_end_ms) / 1000
              : -1.0);
   printf("outage_requests_total=%" PRIu64 "\n", after.batches - before.batches);
-  printf("delivered_count=%" PRIu64 "\n", after.accepted - before.accepted);
-  printf("delivered_sum=%016" PRIx64 "\n", after.id_sum - before.id_sum);
-  printf("ids_count=%ld\nids_sum=%016" PRIx64 "\n", count, sum);
+  print_delivered(&before, &after);
+  print_ids(count, sum);
   cashback_client_free(c);
   free(lat);
+  return 0;
+}
+
+/* --- limit: the disk's limit with P writer processes, no SDK ------------- */
+
+/* What the processes of the shared-file method share (an anonymous shared
+ * mapping made before the fork): the next free record slot and a group
+ * commit, in which one writer (the leader) calls fdatasync for every
+ * record written before it began and the others wait for it. */
+typedef struct group_shm {
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  uint64_t next_slot;
+  uint64_t synced_gen; /* fdatasyncs completed */
+  int syncing;         /* one in progress (number synced_gen + 1) */
+  int failed;
+} group_shm;
+
+static void write_all_at(int fd, const char *p, size_t n, off_t at,
+                         const char *path) {
+  while (n) {
+    ssize_t w = pwrite(fd, p, n, at);
+    if (w < 0 && errno == EINTR)
+      continue;
+    if (w <= 0)
+      die("write %s: %s", path, strerror(w < 0 ? errno : ENOSPC));
+    p += w;
+    n -= (size_t)w;
+    at += w;
+  }
+}
+
+/* Creates `path` of `bytes` zeros, written and synced (so that overwriting
+ * it changes no metadata: the blocks are allocated and initialised). */
+static int zero_file(const char *path, uint64_t bytes) {
+  int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0)
+    die("open %s: %s", path, strerror(errno));
+  static const char zeros[1 << 16];
+  for (uint64_t at = 0; at < bytes; at += sizeof(zeros)) {
+    uint64_t n = bytes - at < sizeof(zeros) ? bytes - at : sizeof(zeros);
+    write_all_at(fd, zeros, (size_t)n, (off_t)at, path);
+  }
+  if (fsync(fd) != 0)
+    die("fsync %s: %s", path, strerror(errno));
+  return fd;
+}
+
+static void sync_dir(const char *dir) {
+  int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    fsync(dfd);
+    close(dfd);
+  }
+}
+
+typedef struct limit_job {
+  int method; /* 0 append, 1 prealloc, 2 group */
+  long per;   /* records of each process */
+  size_t size;
+  group_shm *g;
+} limit_job;
+
+/* A writer of limit: `per` records of `size` bytes; 0 on success. */
+static int limit_writer(const args *a, long p, void *ud, int ready, int go) {
+  const limit_job *j = ud;
+  int method = j->method;
+  long per = j->per;
+  size_t size = j->size;
+  group_shm *g = j->g;
+  char path[4096];
+  int fd;
+  if (method == 2) {
+    snprintf(path, sizeof(path), "%s/shared.log", a->dir);
+    fd = open(path, O_WRONLY | O_CLOEXEC);
+  } else {
+    snprintf(path, sizeof(path), "%s/w-%ld.log", a->dir, p);
+    fd = method == 1
+             ? zero_file(path, (uint64_t)per * size)
+             : open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC,
+                    0600);
+    sync_dir(a->dir);
+  }
+  if (fd < 0)
+    return 1;
+  char *rec = malloc(size);
+  if (!rec)
+    return 1;
+  memset(rec, 'r', size);
+  if (barrier(ready, go) != 0)
+    return 1;
+  for (long i = 0; i < per; i++) {
+    if (method == 0) {
+      if (write(fd, rec, size) != (ssize_t)size || fdatasync(fd) != 0)
+        return 1;
+      continue;
+    }
+    if (method == 1) {
+      if (pwrite(fd, rec, size, (off_t)((uint64_t)i * size)) != (ssize_t)size ||
+          fdatasync(fd) != 0)
+        return 1;
+      continue;
+    }
+    pthread_mutex_lock(&g->mu);
+    uint64_t slot = g->next_slot++;
+    pthread_mutex_unlock(&g->mu);
+    if (pwrite(fd, rec, size, (off_t)(slot * size)) != (ssize_t)size)
+      return 1;
+    pthread_mutex_lock(&g->mu);
+    /* A fdatasync that began before this write may not cover it: wait for
+     * one that begins after it. */
+    uint64_t need = g->synced_gen + (g->syncing ? 2 : 1);
+    while (g->synced_gen < need && !g->failed) {
+      if (g->syncing) {
+        pthread_cond_wait(&g->cv, &g->mu);
+        continue;
+      }
+      g->syncing = 1;
+      uint64_t gen = g->synced_gen + 1;
+      pthread_mutex_unlock(&g->mu);
+      int rc = fdatasync(fd);
+      pthread_mutex_lock(&g->mu);
+      g->syncing = 0;
+      if (rc != 0)
+        g->failed = 1;
+      else
+        g->synced_gen = gen;
+      pthread_cond_broadcast(&g->cv);
+    }
+    int failed = g->failed;
+    pthread_mutex_unlock(&g->mu);
+    if (failed)
+      return 1;
+  }
+  close(fd);
+  free(rec);
+  return 0;
+}
+
+/* P processes, started together behind a pipe barrier (as multi), each
+ * making `count`/P records of `size` bytes durable one at a time:
+ *   append    a file per process, append + fdatasync;
+ *   prealloc  a file per process, written with zeros and synced first
+ *             (not timed), overwritten in place + fdatasync;
+ *   group     one shared file, zeroed and synced first, each record in a
+ *             slot of its own, one fdatasync for all records written
+ *             before it began (a leader-based group commit).
+ * The files are removed afterwards. */
+static int cmd_limit(const args *a) {
+  static const char *const methods[] = {"append", "prealloc", "group"};
+  int method = -1;
+  for (int m = 0; m < 3; m++)
+    if (a->method && strcmp(a->method, methods[m]) == 0)
+      method = m;
+  if (!a->dir || a->procs < 1 || method < 0)
+    die("limit: --dir, --procs, --method append|prealloc|group");
+  if (mkdir(a->dir, 0700) != 0 && errno != EEXIST)
+    die("mkdir %s: %s", a->dir, strerror(errno));
+  size_t size = a->size > 0 ? (size_t)a->size : 256;
+  long per = a->count / a->procs;
+  if (per < 1)
+    die("limit: --count below --procs");
+  group_shm *g = mmap(NULL, sizeof(*g), PROT_READ | PROT_WRITE,
+                      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (g == MAP_FAILED)
+    die("mmap: %s", strerror(errno));
+  memset(g, 0, sizeof(*g));
+  pthread_mutexattr_t ma;
+  pthread_condattr_t ca;
+  if (pthread_mutexattr_init(&ma) ||
+      pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED) ||
+      pthread_mutex_init(&g->mu, &ma) || pthread_condattr_init(&ca) ||
+      pthread_condattr_setpshared(&ca, PTHREAD_PROCESS_SHARED) ||
+      pthread_cond_init(&g->cv, &ca))
+    die("process-shared mutex");
+  char shared[4096];
+  snprintf(shared, sizeof(shared), "%s/shared.log", a->dir);
+  if (method == 2) {
+    close(zero_file(shared, (uint64_t)per * (uint64_t)a->procs * size));
+    sync_dir(a->dir);
+  }
+  limit_job job = {method, per, size, g};
+  double secs = run_procs(a, limit_writer, &job, "writer");
+  long records = per * a->procs;
+  uint64_t syncs = method == 2 ? g->synced_gen : (uint64_t)records;
+  printf("limit_method=%s\nlimit_procs=%ld\nlimit_records=%ld\n",
+         methods[method], a->procs, records);
+  printf("limit_ops_s=%.0f\n", (double)records / secs);
+  printf("limit_fdatasyncs=%" PRIu64 "\n", syncs);
+  printf("limit_records_per_sync=%.2f\n",
+         syncs ? (double)records / (double)syncs : 0);
+  printf("limit_record_bytes=%zu\n", size);
+  for (long p = 0; p < a->procs; p++) {
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/w-%ld.log", a->dir, p);
+    unlink(path);
+  }
+  unlink(shared);
+  munmap(g, sizeof(*g));
+  return 0;
+}
+
+/* --- steady: the sender under a steady load ------------------------------ */
+
+/* One process reports `count` sales paced at `rate` per second (default
+ * durability), with its sender thread running (--sender on: against the
+ * receiver at --url, until the receiver has them all) or not (--sender
+ * off: they stay queued, for a drain afterwards). The CPU is the whole
+ * process's (getrusage: the reports, the event building, the sender
+ * thread), from before the first report to the last delivery. */
+static int cmd_steady(const args *a) {
+  if (!a->spool || !a->url || a->rate <= 0 || !a->sender)
+    die("steady: --spool, --url, --rate, --sender on|off");
+  int on = strcmp(a->sender, "on") == 0;
+  if (!on && strcmp(a->sender, "off") != 0)
+    die("steady: --sender on|off");
+  rstats before, after;
+  get_stats(a->url, &before);
+  cashback_client *c = make_client(a, durability_of(a));
+  int64_t *lat = malloc(sizeof(int64_t) * (size_t)a->count);
+  if (!lat)
+    die("out of memory");
+  const char *prefix = a->prefix ? a->prefix : "steady";
+  uint64_t sum = 0;
+  double cpu0 = cpu_self();
+  if (on && cashback_sender_start(c) != CASHBACK_OK)
+    die("sender_start");
+  int64_t start = mono_ns();
+  int64_t step = (int64_t)(1e9 / a->rate);
+  for (long i = 0; i < a->count; i++) {
+    sleep_until_ns(start + i * step);
+    cashback_event *ev = make_sale(prefix, i);
+    char id[CASHBACK_EVENT_ID_LEN + 1];
+    int64_t t0 = mono_ns();
+    if (cashback_report(c, ev, id) != CASHBACK_OK)
+      die("report %ld", i);
+    lat[i] = mono_ns() - t0;
+    sum += id_word(id);
+    cashback_event_free(ev);
+  }
+  double secs = (double)(mono_ns() - start) / 1e9;
+  double deliver_s = 0;
+  if (on) {
+    /* Until the receiver has every sale (a poll costs this process a
+     * request of its own, every 20 ms: a few while the sender catches up). */
+    int64_t give_up = mono_ns() + (int64_t)120 * 1000000000;
+    for (;;) {
+      get_stats(a->url, &after);
+      if (after.accepted - before.accepted >= (uint64_t)a->count ||
+          mono_ns() > give_up)
+        break;
+      struct timespec ts = {0, 20000000L};
+      nanosleep(&ts, NULL);
+    }
+    deliver_s = (double)(mono_ns() - start) / 1e9 - secs;
+  }
+  double cpu = cpu_self() - cpu0;
+  if (on)
+    cashback_sender_stop(c, 5000);
+  get_stats(a->url, &after);
+  double k = 10000.0 / (double)a->count;
+  print_latency("steady_report", lat, (size_t)a->count);
+  printf("steady_sender=%s\n", on ? "on" : "off");
+  printf("steady_rate=%.0f\nsteady_reached_rate=%.0f\n", a->rate,
+         (double)a->count / secs);
+  printf("steady_s=%.3f\n", secs);
+  printf("steady_cpu_s=%.3f\nsteady_cpu_per_10k_s=%.3f\n", cpu, cpu * k);
+  printf("steady_after_last_report_s=%.3f\n", deliver_s);
+  if (on) {
+    uint64_t req = after.batches - before.batches;
+    uint64_t got = after.accepted - before.accepted;
+    printf("steady_requests=%" PRIu64 "\n", req);
+    printf("steady_events_per_request=%.2f\n",
+           req ? (double)got / (double)req : 0);
+    print_delivered(&before, &after);
+  }
+  print_ids(a->count, sum);
+  cashback_client_free(c);
+  free(lat);
+  return 0;
+}
+
+/* --- tail: report latency with a large backlog --------------------------- */
+
+/* Two clients in one process, one on the spool --spool (with a backlog
+ * queued by fill), one on the empty spool --spool2, the same options
+ * (default durability, sender off, --spool-max-bytes for both: the
+ * backlog may be larger than the default cap); their reports alternate
+ * (which goes first alternates too), so both see the same disk at the same
+ * moments. */
+static int cmd_tail(const args *a) {
+  if (!a->spool || !a->spool2)
+    die("tail: --spool and --spool2");
+  args e = *a;
+  e.spool = a->spool2;
+  e.url = NULL;
+  args b = *a;
+  b.url = NULL;
+  int64_t t0 = mono_ns();
+  cashback_client *big = make_client(&b, 0);
+  double open_s = (double)(mono_ns() - t0) / 1e9;
+  cashback_client *empty = make_client(&e, 0);
+  int64_t *lb = malloc(sizeof(int64_t) * (size_t)a->count);
+  int64_t *le = malloc(sizeof(int64_t) * (size_t)a->count);
+  if (!lb || !le)
+    die("out of memory");
+  const char *prefix = a->prefix ? a->prefix : "tail";
+  char pb[64], pe[64];
+  snprintf(pb, sizeof(pb), "%s-big", prefix);
+  snprintf(pe, sizeof(pe), "%s-empty", prefix);
+  for (long i = 0; i < a->count; i++) {
+    for (int k = 0; k < 2; k++) {
+      int to_big = (i % 2 == 0) == (k == 0);
+      cashback_event *ev = make_sale(to_big ? pb : pe, i);
+      int64_t s0 = mono_ns();
+      cashback_status st = cashback_report(to_big ? big : empty, ev, NULL);
+      int64_t t = mono_ns() - s0;
+      if (st != CASHBACK_OK) {
+        char d[CASHBACK_ERROR_MAX + 1];
+        cashback_client_last_error(to_big ? big : empty, d, sizeof(d));
+        die("report %ld: %s: %s", i, cashback_strerror(st), d);
+      }
+      (to_big ? lb : le)[i] = t;
+      cashback_event_free(ev);
+    }
+  }
+  print_latency("tail_backlog", lb, (size_t)a->count);
+  print_latency("tail_empty", le, (size_t)a->count);
+  printf("tail_open_s=%.3f\n", open_s);
+  cashback_client_free(big);
+  cashback_client_free(empty);
+  free(lb);
+  free(le);
   return 0;
 }
 
@@ -846,7 +1262,8 @@ static void usage(void) __attribute__((noreturn));
 static void usage(void) {
   fprintf(
       stderr,
-      "usage: cashback_bench raw|report|multi|post|fill|drain|outage "
+      "usage: cashback_bench "
+      "raw|report|multi|post|fill|drain|outage|limit|steady|tail "
       "[options]\n(see the comment at the top of bench/cashback_bench.c)\n");
   exit(2);
 }
@@ -893,6 +1310,16 @@ int main(int argc, char **argv) {
       a.backoff_base_ms = atol(v);
     else if (strcmp(k, "--backoff-cap-ms") == 0)
       a.backoff_cap_ms = atol(v);
+    else if (strcmp(k, "--spool2") == 0)
+      a.spool2 = v;
+    else if (strcmp(k, "--method") == 0)
+      a.method = v;
+    else if (strcmp(k, "--sender") == 0)
+      a.sender = v;
+    else if (strcmp(k, "--repeat") == 0)
+      a.repeat = atol(v);
+    else if (strcmp(k, "--spool-max-bytes") == 0)
+      a.spool_max_bytes = strtoull(v, NULL, 10);
     else
       usage();
   }
@@ -915,6 +1342,12 @@ int main(int argc, char **argv) {
     rc = cmd_drain(&a);
   else if (strcmp(a.cmd, "outage") == 0)
     rc = cmd_outage(&a);
+  else if (strcmp(a.cmd, "limit") == 0)
+    rc = cmd_limit(&a);
+  else if (strcmp(a.cmd, "steady") == 0)
+    rc = cmd_steady(&a);
+  else if (strcmp(a.cmd, "tail") == 0)
+    rc = cmd_tail(&a);
   else
     usage();
   fflush(stdout);

@@ -15,6 +15,14 @@
 #   BENCH_BACKLOG_COUNT [100000]  BENCH_RSS_SMALL [10000]
 #   BENCH_RSS_LARGE [1000000]  BENCH_POST_COUNT [2000]
 #   BENCH_POST_SLOW_COUNT [100]  BENCH_SQLITE_COUNT [10000]
+#   BENCH_LIMIT           writer processes and records of the disk-limit
+#                         runs (workload L), P:N pairs [1:6000 8:16000 32:32000]
+#   BENCH_LIMIT_ROUNDS    rounds of them; each figure is the median [3]
+#   BENCH_STEADY_COUNT [10000]  BENCH_STEADY_RATE [4000]  (workload S)
+#   BENCH_TAIL_QUEUED     events queued for the tail workload T [10000000:
+#                         2.7 GB in BENCH_DIR, about 15 s to write]
+#   BENCH_TAIL_COUNT      reports into it, and as many into an empty spool
+#                         [20000]
 #   BENCH_RESULTS         also write the table and raw figures to this file
 #   BENCH_TABLE_FROM      only print the table of the raw figures in this
 #                         file (key=value lines), running nothing
@@ -28,7 +36,7 @@ set -eu
 bin=$top_builddir/bench
 # The table of docs/performance.md from a file of raw figures (key=value).
 render_table() {
-  awk -F= -v procs="$PROCS" -v smoke="${BENCH_SMOKE:-0}" '
+  awk -F= -v procs="$PROCS" -v smoke="${BENCH_SMOKE:-0}" -v limits="$LIMIT_PROCS" '
 { v[$1] = substr($0, length($1) + 2) }
 function n(k) { if (!(k in v)) { missing = missing " " k; return 0 } return v[k] + 0 }
 function s(k) { if (!(k in v)) { missing = missing " " k; return "?" } return v[k] }
@@ -86,6 +94,37 @@ END {
   row(6, "delivered of reported (ids checked)", n("w6.delivered_count") "/" n("w6.ids_count"), "", "", "all", check(n("w6.delivered_count") == n("w6.ids_count") && s("w6.delivered_sum") == s("w6.ids_sum")))
   row("P", "process durability: report p50", us(n("wp.report_process_p50_us")), "sync p50 " us(r50), per("%.2fx", n("wp.report_process_p50_us"), r50), "-", "")
   row("P", "process durability: sales/s, 1 process", rate(n("wp.report_process_ops_s")), "sync " rate(n("w1.report_ops_s")), per("%.1fx", n("wp.report_process_ops_s"), n("w1.report_ops_s")), "-", "")
+  # Issue 18: the limit of the disk with P writer processes, same rounds.
+  np = split(limits, lp, " ")
+  for (i = 1; i <= np; i++) {
+    P = lp[i]; la = n("l" P "append.ops_s"); lq = n("l" P "prealloc.ops_s"); lg = n("l" P "group.ops_s"); lc = n("l" P "cashback.ops_s")
+    best = la; bn = "append"
+    if (lq > best) { best = lq; bn = "prealloc" }
+    if (lg > best) { best = lg; bn = "group" }
+    row("L", "P=" P ": append+fdatasync, file each", rate(la), "", "", "-", "")
+    row("L", "P=" P ": preallocated, overwrite+fdatasync", rate(lq), "", "", "-", "")
+    row("L", "P=" P ": shared file, group commit", rate(lg), sprintf("%.1f records per fdatasync", n("l" P "group.records_per_sync")), "", "-", "")
+    row("L", "P=" P ": cashback_report(), sender off", rate(lc), "best: " bn " " rate(best), per("%.2fx", lc, best), ">= 0.9x", yn(lc >= 0.9 * best))
+  }
+  row("L", "delivered of reported (ids checked)", n("lcheck.delivered") "/" n("lcheck.reported"), n("lcheck.ok") " of " n("lcheck.runs") " runs whole", "", "all", check(n("lcheck.runs") > 0 && n("lcheck.ok") == n("lcheck.runs")))
+  # The sender thread under a steady load, and the same with it off (two
+  # runs of each, figures summed; p50 and p99 the mean of the two).
+  son_n = n("son.ids_count"); sof_n = n("soff.ids_count")
+  so = son_n ? n("son.steady_cpu_s") * 10000 / son_n : 0; sf = sof_n ? n("soff.steady_cpu_s") * 10000 / sof_n : 0
+  sreq = n("son.steady_requests"); epr = sreq ? n("son.delivered_count") / sreq : 0
+  row("S", "sender on, " n("son.steady_rate") "/s paced: events/request", sprintf("%.1f", epr), sreq " requests, " son_n " sales", "", ">= 50", yn(epr >= 50))
+  row("S", "CPU s per 10000 sales, sender on", sprintf("%.3f s", so), sprintf("sender off %.3f s", sf), per("%.2fx", so, sf), "<= 1.2x", yn(so <= 1.2 * sf))
+  row("S", "  off, then drained: report + send", sprintf("%.3f s", sf + (sof_n ? n("soffdrain.drain_cpu_s") * 10000 / sof_n : 0)), "rate reached on / off", per("%.0f", son_n, n("son.steady_s")) " / " per("%.0f/s", sof_n, n("soff.steady_s")), "-", "")
+  row("S", "report p50 / p99, sender on", us(n("son.steady_report_p50_us") / 2) " / " us(n("son.steady_report_p99_us") / 2), "off " us(n("soff.steady_report_p50_us") / 2) " / " us(n("soff.steady_report_p99_us") / 2), per("%.2fx", n("son.steady_report_p50_us"), n("soff.steady_report_p50_us")), "-", "")
+  row("S", "delivered of reported (ids checked)", (n("son.delivered_count") + n("soffdrain.delivered_count")) "/" (son_n + sof_n), "on: live; off: drained after", "", "all", check(n("son.whole") == 2 && n("soff.whole") == 2))
+  # CPU beyond the fdatasync: process durability, reported and delivered.
+  row("C", "CPU per 10000 sales, process durability", sprintf("%.3f s", cp), sprintf("report %.3f + send %.3f", n("wp.report_process_cpu_s") * kp, n("w3.drain_cpu_s") * kp), "", "<= 0.05 s", yn(cp <= 0.05))
+  row("C", "report p50 / p99, process durability", us(n("wp.report_process_p50_us")) " / " us(n("wp.report_process_p99_us")), n("wp.ids_count") " reports", "", "-", "")
+  # The tail with a large backlog, alternating with an empty spool.
+  tq = n("tfill.fill_events"); t9 = n("tail.tail_backlog_p999_us"); e9 = n("tail.tail_empty_p999_us")
+  row("T", "report p99.9, " tq " queued", us(t9), "empty spool p99.9 " us(e9), per("%.2fx", t9, e9), "<= 1.5x", yn(t9 <= 1.5 * e9))
+  row("T", "  p50", us(n("tail.tail_backlog_p50_us")), "empty spool p50 " us(n("tail.tail_empty_p50_us")), per("%.2fx", n("tail.tail_backlog_p50_us"), n("tail.tail_empty_p50_us")), "-", "")
+  row("T", "  p99.99 / max", us(n("tail.tail_backlog_p9999_us")) " / " us(n("tail.tail_backlog_max_us")), "empty " us(n("tail.tail_empty_p9999_us")) " / " us(n("tail.tail_empty_max_us")), per("%.2fx", n("tail.tail_backlog_max_us"), n("tail.tail_empty_max_us")), "-", "")
   print ""
   printf "performance targets met: %d of %d%s\n", met, targets, smoke == 1 ? " (smoke run: tiny counts, figures meaningless)" : ""
   printf "delivery checks passed: %d of %d\n", checks - failed, checks
@@ -96,8 +135,10 @@ END {
 
 # BENCH_TABLE_FROM=FILE: only print the table of the raw figures in FILE
 # (the "raw figures:" part of a BENCH_RESULTS file), running nothing.
+limit_procs() { for pc in $1; do printf '%s ' "${pc%%:*}"; done; }
 if [ -n "${BENCH_TABLE_FROM:-}" ]; then
   PROCS=${BENCH_PROCS:-8}
+  LIMIT_PROCS=$(limit_procs "${BENCH_LIMIT:-1:6000 8:16000 32:32000}")
   render_table "$BENCH_TABLE_FROM"
   exit $?
 fi
@@ -111,6 +152,8 @@ if [ "${BENCH_SMOKE:-0}" = 1 ]; then
   BACKLOG_N=600 RSS_SMALL=100 RSS_LARGE=1000 OUTAGE_S=1.5 OUTAGE_RATE=20
   BACKOFF="--backoff-base-ms 100 --backoff-cap-ms 400"
   PROCS=${BENCH_PROCS:-4}
+  LIMITS=${BENCH_LIMIT:-1:20 8:64 32:64} LIMIT_ROUNDS=1
+  STEADY_N=100 STEADY_RATE=1000 TAIL_QUEUED=20000 TAIL_N=50
 else
   REPORT_N=${BENCH_REPORT_COUNT:-10000}
   SQLITE_N=${BENCH_SQLITE_COUNT:-10000}
@@ -124,7 +167,14 @@ else
   OUTAGE_RATE=${BENCH_OUTAGE_RATE:-100}
   BACKOFF=""
   PROCS=${BENCH_PROCS:-8}
+  LIMITS=${BENCH_LIMIT:-1:6000 8:16000 32:32000}
+  LIMIT_ROUNDS=${BENCH_LIMIT_ROUNDS:-3}
+  STEADY_N=${BENCH_STEADY_COUNT:-10000}
+  STEADY_RATE=${BENCH_STEADY_RATE:-4000}
+  TAIL_QUEUED=${BENCH_TAIL_QUEUED:-10000000}
+  TAIL_N=${BENCH_TAIL_COUNT:-20000}
 fi
+LIMIT_PROCS=$(limit_procs "$LIMITS")
 KEYS=bench-key:bench-secret-0123456789abcdef
 
 base=${BENCH_DIR:-/var/tmp}
@@ -165,6 +215,8 @@ same_fs=no
 cat "$tmp/machine" >&2
 
 # --- Helpers ------------------------------------------------------------
+# val TAG.KEY: a raw figure of this run
+val() { sed -n "s/^$1=//p" "$results" | tail -n 1; }
 # run TAG CMD...: runs a benchmark program, keeps its key=value lines as
 # TAG.key=value.
 run() {
@@ -232,12 +284,106 @@ run w4lfill "$B" fill --spool "$tmp/spool-w4l" --count "$RSS_LARGE" --prefix w4l
 BENCH_SMAPS=$tmp/w4l.smaps run w4l "$B" drain --spool "$tmp/spool-w4l" --url "$R0"
 rm -rf "$tmp/spool-w4l"
 
+# --- S: the sender thread under a steady load, and the same with it off,
+# as four runs of half the sales each: on, off, off, on (the disk drifts;
+# each figure sums the two runs of its kind) ---------------------------------
+half=$((STEADY_N / 2))
+[ "$half" -ge 1 ] || half=1
+for t in son1 soff1 soff2 son2; do
+  case $t in son*) sn=on ;; *) sn=off ;; esac
+  run "$t" "$B" steady --spool "$tmp/spool-$t" --url "$R0" --rate "$STEADY_RATE" \
+    --count "$half" --sender "$sn" --prefix "$t"
+  [ "$sn" = on ] || run "soffdrain${t#soff}" "$B" drain --spool "$tmp/spool-$t" --url "$R0"
+  rm -rf "$tmp/spool-$t"
+done
+# sums TAG KEY...: TAG.KEY = TAG1.KEY + TAG2.KEY
+sums() {
+  t=$1
+  shift
+  for k in "$@"; do
+    echo "$t.$k=$(sed -n "s/^$t[12]\.$k=//p" "$results" | awk '{ s += $1 } END { print s + 0 }')"
+  done
+}
+# whole TAG DELIVERED: how many of runs TAG1, TAG2 had every id they
+# reported delivered (by DELIVERED1, DELIVERED2)
+whole() {
+  w=0
+  for i in 1 2; do
+    if [ "$(val "$1$i.ids_count")" = "$(val "$2$i.delivered_count")" ] &&
+      [ "$(val "$1$i.ids_sum")" = "$(val "$2$i.delivered_sum")" ]; then
+      w=$((w + 1))
+    fi
+  done
+  echo "$1.whole=$w"
+}
+{
+  sums son steady_cpu_s steady_s steady_requests ids_count delivered_count steady_report_p50_us steady_report_p99_us
+  sums soff steady_cpu_s steady_s ids_count steady_report_p50_us steady_report_p99_us
+  sums soffdrain drain_cpu_s delivered_count
+  echo "son.steady_rate=$STEADY_RATE"
+} >>"$results"
+whole son son >>"$results"
+whole soff soffdrain >>"$results"
+
+# --- L: the disk's limit with P writer processes (no SDK) and
+# cashback_report() from as many processes, in the same rounds; the
+# methods' order turns from one round to the next ------------------------
+median() { sort -n | awk '{ v[NR] = $1 } END { if (NR) print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
+lruns=0 lok=0 lrep=0 ldel=0
+r=1
+while [ "$r" -le "$LIMIT_ROUNDS" ]; do
+  for pc in $LIMITS; do
+    P=${pc%%:*} N=${pc#*:}
+    order="append prealloc group cashback"
+    k=1
+    while [ "$k" -lt "$r" ]; do order="${order#* } ${order%% *}"; k=$((k + 1)); done
+    for m in $order; do
+      if [ "$m" = cashback ]; then
+        run "l${P}cashback_r$r" "$B" multi --spool "$tmp/spool-l" --procs "$P" --count "$N" --prefix "l${P}r$r"
+        run "l${P}cashback_r${r}drain" "$B" drain --spool "$tmp/spool-l" --url "$R0"
+        rm -rf "$tmp/spool-l"
+        c=$(val "l${P}cashback_r$r.ids_count") d=$(val "l${P}cashback_r${r}drain.delivered_count")
+        lruns=$((lruns + 1)) lrep=$((lrep + c)) ldel=$((ldel + d))
+        if [ "$c" = "$d" ] && [ "$(val "l${P}cashback_r$r.ids_sum")" = "$(val "l${P}cashback_r${r}drain.delivered_sum")" ]; then
+          lok=$((lok + 1))
+        fi
+      else
+        run "l${P}${m}_r$r" "$B" limit --dir "$tmp/limit" --procs "$P" --count "$N" --method "$m"
+      fi
+    done
+  done
+  r=$((r + 1))
+done
+rm -rf "$tmp/limit"
+for P in $LIMIT_PROCS; do
+  for m in append prealloc group; do
+    echo "l$P$m.ops_s=$(sed -n "s/^l$P${m}_r[0-9]*\.limit_ops_s=//p" "$results" | median)"
+  done
+  echo "l${P}group.records_per_sync=$(sed -n "s/^l${P}group_r[0-9]*\.limit_records_per_sync=//p" "$results" | median)"
+  echo "l${P}cashback.ops_s=$(sed -n "s/^l${P}cashback_r[0-9]*\.multi_ops_s=//p" "$results" | median)"
+done >>"$results"
+printf 'lcheck.runs=%s\nlcheck.ok=%s\nlcheck.reported=%s\nlcheck.delivered=%s\n' "$lruns" "$lok" "$lrep" "$ldel" >>"$results"
+
 # --- 6: outage ----------------------------------------------------------
 start_receiver outage --fail-503-seconds "$OUTAGE_S"
 # shellcheck disable=SC2086
 run w6 "$B" outage --spool "$tmp/spool-w6" --dir "$tmp/spool-w6-raw" \
   --url "$url" --rate "$OUTAGE_RATE" --seconds "$OUTAGE_S" --prefix w6 $BACKOFF
 rm -rf "$tmp/spool-w6" "$tmp/spool-w6-raw"
+
+# --- T: the tail with a large backlog, against an empty spool -------------
+# The backlog: real segments, the first one's records repeated (fill
+# --repeat: fast; they are not delivered, the spool is removed after).
+need_kb=$((TAIL_QUEUED / 1000 * 300 / 1024 + 1024))
+free_kb=$(df -Pk "$tmp" | awk 'NR == 2 { print $4 }')
+if [ "$free_kb" -lt $((need_kb * 2)) ]; then
+  say "bench: BENCH_TAIL_QUEUED=$TAIL_QUEUED needs about $((need_kb / 1024)) MB in $base (twice that free), $((free_kb / 1024)) MB free: set a smaller BENCH_TAIL_QUEUED"
+  exit 1
+fi
+run tfill "$B" fill --spool "$tmp/spool-tail" --count "$TAIL_QUEUED" --repeat 1 --prefix tq
+run tail "$B" tail --spool "$tmp/spool-tail" --spool2 "$tmp/spool-tail-empty" \
+  --count "$TAIL_N" --spool-max-bytes 1099511627776 --prefix tail
+rm -rf "$tmp/spool-tail" "$tmp/spool-tail-empty"
 
 echo "load after:  $(cut -d' ' -f1-3 /proc/loadavg)" >>"$tmp/machine"
 say "$(tail -n 1 "$tmp/machine")"

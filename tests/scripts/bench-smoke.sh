@@ -25,7 +25,7 @@ expect() {
   grep -q -- "$1" "$out" || { echo "bench-smoke: no line matching '$1'"; fail=1; }
 }
 # One row per figure of docs/performance.md, each with 7 columns.
-for w in 1 2 3 4 5 6 P; do expect "^$w  *| "; done
+for w in 1 2 3 4 5 6 P L S C T; do expect "^$w  *| "; done
 expect "report p50, sync"
 expect "processes, one spool"
 expect "drain a backlog"
@@ -33,9 +33,21 @@ expect "sender peak RSS"
 expect "CPU s per 10000 sales"
 expect "requests in a"
 expect "process durability"
+# Issue 18: the disk's limit at 1, 8 and 32 writer processes, the sender
+# under a steady load, the tail with a backlog.
+for p in 1 8 32; do
+  expect "^L  *| P=$p: append+fdatasync"
+  expect "^L  *| P=$p: preallocated"
+  expect "^L  *| P=$p: shared file, group commit"
+  expect "^L  *| P=$p: cashback_report(), sender off"
+done
+expect "sender on, .*events/request"
+expect "CPU s per 10000 sales, sender on"
+expect "CPU per 10000 sales, process durability"
+expect "report p99.9, [0-9]* queued"
 expect "^performance targets met: [0-9]* of [0-9]*"
 expect "^delivery checks passed: \([0-9]*\) of \1\$"
-bad=$(awk -F'|' '/^[0-9P#] +\|/ && NF != 7' "$out" | head -n 3)
+bad=$(awk -F'|' '/^[0-9PLSCT#] +\|/ && NF != 7' "$out" | head -n 3)
 [ -z "$bad" ] || { echo "bench-smoke: rows without 7 columns:"; echo "$bad"; fail=1; }
 if grep -q '  *| *?' "$out" || grep -q 'nan\|inf' "$out"; then
   echo "bench-smoke: a figure is missing or not a number"
@@ -49,7 +61,7 @@ sed -n '/^raw figures:$/,$p' "$res" |
 grep -q 'raw_cpu_s=0$' "$res.zero" || { echo "bench-smoke: no raw_cpu_s figure to zero"; fail=1; }
 [ -s "$res.zero" ] || { echo "bench-smoke: no raw figures in $res"; fail=1; }
 BENCH_TABLE_FROM=$res.zero sh "$top_srcdir/bench/run.sh" >"$out.zero" 2>&1 || :
-for w in 1 2 3 4 5 6 P; do
+for w in 1 2 3 4 5 6 P L S C T; do
   grep -q "^$w  *| " "$out.zero" || { echo "bench-smoke: zero figures: no row $w"; fail=1; }
 done
 if grep -q 'nan\|inf\|division' "$out.zero"; then
