@@ -184,6 +184,12 @@ void cashback__spool_set_clock(cashback__spool *s, uint64_t (*now_us)(void *),
 void cashback__spool_set_pread(cashback__spool *s,
                                ssize_t (*fn)(int, void *, size_t, off_t));
 
+/* Tests only: how segments are written (NULL: pwrite), to inject errors
+ * such as a full disk. */
+void cashback__spool_set_pwrite(cashback__spool *s,
+                                ssize_t (*fn)(int, const void *, size_t,
+                                              off_t));
+
 /* The spool's current sequence stamp (0 when it has none). */
 uint64_t cashback__spool_stamp(cashback__spool *s);
 

@@ -119,16 +119,21 @@ static int cmp_heads(const void *a, const void *b) {
 
 /* How far a collection may read a segment: an open segment of a SYNC-mode
  * writer only as far as its writer knows it durable (a record past that
- * may still fail its report, and must not reach the network). Reads
- * whether it is closed first: a closed segment does not grow. */
+ * may still fail its report, and must not reach the network; and bytes
+ * past it may still be being written over the zeros written ahead). Its
+ * `.sync` there but unreadable (torn as it is rewritten, or damaged): none
+ * of it for now. Reads whether it is closed first: a closed segment does
+ * not grow. */
 static void segment_extent(cashback__spool *s, const char *name, uint64_t fsize,
                            int closed, uint64_t *size, uint64_t *cursor) {
-  uint64_t synced;
+  uint64_t synced = 0;
   *size = fsize;
-  if (!closed && cashback__spool_read_offset(s, name, ".sync", &synced) == 0 &&
-      synced < *size)
-    *size = synced;
   *cursor = cashback__spool_read_ack(s, name);
+  int r = closed ? -1 : cashback__spool_read_offset(s, name, ".sync", &synced);
+  if (r == -2)
+    synced = *cursor;
+  if (r != -1 && synced < *size)
+    *size = synced;
   if (*cursor > *size)
     *cursor = *size; /* a cursor past the end: the file was cut */
 }
@@ -277,7 +282,7 @@ static int reader_open(cashback__spool *s, const char *name, const seg_head *h,
   r->off = h->seg != SIZE_MAX ? h->off : cursor;
   r->last_stamp = h->stamp;
   r->cap = READER_BUF;
-  r->damage_at = UINT64_MAX;
+  r->damage_at = r->damage_nz = UINT64_MAX;
   r->state = CASHBACK__RD_HEAD;
   if (r->off > r->size)
     r->state = CASHBACK__RD_END; /* cut since: nothing more */

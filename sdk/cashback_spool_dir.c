@@ -133,6 +133,12 @@ void cashback__spool_set_pread(cashback__spool *s,
   s->pread_fn = fn ? fn : pread;
 }
 
+void cashback__spool_set_pwrite(cashback__spool *s,
+                                ssize_t (*fn)(int, const void *, size_t,
+                                              off_t)) {
+  s->pwrite_fn = fn ? fn : pwrite;
+}
+
 /* Takes the directory `fd` (status `st`) as the spool's. */
 static void set_dir(cashback__spool *s, const struct stat *st) {
   s->dir_dev = st->st_dev;
@@ -209,6 +215,7 @@ cashback_status cashback__spool_open(const cashback__spool_config *cfg,
   s->used_at_ms = -1; /* never scanned */
   cashback__spool_seq_init(s);
   s->pread_fn = pread;
+  s->pwrite_fn = pwrite;
   pthread_mutex_init(&s->lock, NULL);
   pthread_cond_init(&s->cv, NULL);
   cashback__fork_register(&s->fork_node, &spool_fork_hooks, s);
@@ -224,10 +231,7 @@ void cashback__spool_close(cashback__spool *s) {
   if (!s)
     return;
   cashback__fork_unregister(&s->fork_node);
-  if (s->fd >= 0)
-    close(s->fd);
-  if (s->sync_fd >= 0)
-    close(s->sync_fd);
+  cashback__spool_close_segment(s); /* cut to its data end */
   if (s->sender_fd >= 0)
     close(s->sender_fd);
   if (s->seq_fd >= 0)

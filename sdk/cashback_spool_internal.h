@@ -68,7 +68,9 @@ struct cashback__spool {
   int sync_fd; /* "<seg>.sync": how far the segment is durable (SYNC mode) */
   pid_t pid;
   char seg[CASHBACK__SEG_NAME_MAX];
-  uint64_t seg_size;
+  uint64_t seg_size;    /* where its data ends (the next record goes here) */
+  uint64_t alloc_size;  /* its file size: data, then zeros written ahead */
+  uint64_t prealloc;    /* how far to write zeros ahead; 0: not at all */
   int poisoned;         /* an fdatasync failed: abandon this segment */
   uint64_t written_seq; /* records written to the current segment */
   uint64_t synced_seq;  /* ... known durable */
@@ -96,6 +98,8 @@ struct cashback__spool {
   void *now_ud;
   /* How segments are read (pread; a test puts a failing one in). */
   ssize_t (*pread_fn)(int, void *, size_t, off_t);
+  /* How segments are written (pwrite; a test puts a failing one in). */
+  ssize_t (*pwrite_fn)(int, const void *, size_t, off_t);
 
   int sender_fd;        /* sender.lock while held, else -1 */
   uint64_t dir_reopens; /* the configured path named a new directory */
@@ -171,7 +175,8 @@ void cashback__spool_reclaim_orphans(cashback__spool *s);
 void cashback__spool_side_name(const char *seg, const char *suffix,
                                char out[CASHBACK__SEG_NAME_MAX]);
 /* Reads an offset file ("<seg>.ack" or "<seg>.sync": 8 bytes and their
- * CRC-32C); -1 when there is none or it is damaged. */
+ * CRC-32C); -1 when there is none, -2 when it is there but cannot be read
+ * or is damaged (or torn: being rewritten in place as it is read). */
 int cashback__spool_read_offset(cashback__spool *s, const char *seg,
                                 const char *suffix, uint64_t *off);
 /* Writes an offset file's 12 bytes in place; 0 on success. */
@@ -209,6 +214,9 @@ typedef struct cashback__seg_reader {
   uint8_t *buf;
   size_t cap, have, pos;
   uint64_t damage_at; /* where skipped damage began; UINT64_MAX: none */
+  uint64_t damage_nz; /* ... and where its last nonzero byte ends: zeros
+                         after it, to the end, are no damage (the zeros a
+                         writer wrote ahead of its data) */
   cashback__reader_state state;
   int err;
   ssize_t (*pread_fn)(int, void *, size_t, off_t);

@@ -4,7 +4,11 @@
  * recovery: bad magic, length or checksum is skipped up to where a whole
  * valid record starts again and counted; a partial record at the end of an
  * open segment is a write in progress and waits, at the end of a closed
- * one a torn tail.
+ * one a torn tail. A record never starts with a zero byte: zeros where one
+ * would start are the end of the data (the writer writes zeros ahead of
+ * it): an open segment waits there, and zeros that run to the end of a
+ * closed one are not damage, nor are they counted in a torn tail before
+ * them.
  */
 #include "cashback_spool_internal.h"
 #include "cashback_record.h"
@@ -76,19 +80,40 @@ static size_t next_start(const uint8_t *p, size_t have, size_t from) {
   return have;
 }
 
+/* Starts a damaged stretch at `at`, unless one is under way. */
+static void damage_begin(cashback__seg_reader *r, uint64_t at) {
+  if (r->damage_at == UINT64_MAX)
+    r->damage_at = r->damage_nz = at;
+}
+
+/* The buffer's bytes [from, to) are skipped as part of the damaged
+ * stretch: notes where its last nonzero byte ends. */
+static void damage_skip(cashback__seg_reader *r, size_t from, size_t to) {
+  for (size_t i = to; i > from; i--)
+    if (r->buf[i - 1]) {
+      if (r->off + i > r->damage_nz)
+        r->damage_nz = r->off + i;
+      return;
+    }
+}
+
 /* Moves the reader to its next whole valid record, skipping and counting
  * damage as it goes (and moving the segment's end in the batch past it).
  * A damaged stretch is counted once it is known to end: where a valid
- * record follows, or at the end of a closed segment (a torn tail); at the
- * end of an open segment it may be a write in progress, and waits. */
+ * record follows, or at the end of a closed segment (a torn tail, up to
+ * its last nonzero byte: zeros after it are the space its writer wrote
+ * ahead, and zeros alone are no damage); at the end of an open segment it
+ * may be a write in progress, and waits. */
 void cashback__spool_reader_next(cashback__seg_reader *r, cashback__batch *b) {
   cashback__batch_seg *g = &b->segs[r->seg];
   for (;;) {
     uint64_t at = r->off + r->pos;
     if (at >= r->size) {
       if (r->damage_at != UINT64_MAX && r->closed) {
-        b->corrupt_regions++; /* damage up to the end of a closed segment */
-        b->corrupt_bytes += r->size - r->damage_at;
+        if (r->damage_nz > r->damage_at) {
+          b->corrupt_regions++; /* damage up to the end of a closed segment */
+          b->corrupt_bytes += r->damage_nz - r->damage_at;
+        }
         g->end = r->size; /* nothing valid follows */
       }
       r->state = CASHBACK__RD_END;
@@ -96,6 +121,12 @@ void cashback__spool_reader_next(cashback__seg_reader *r, cashback__batch *b) {
     }
     size_t avail = r->have - r->pos;
     int more = r->off + r->have < r->size; /* file bytes past the buffer */
+    if (avail && r->damage_at == UINT64_MAX && !r->closed &&
+        r->buf[r->pos] == 0) {
+      /* Where the next record goes, and its writer has not written it. */
+      r->state = CASHBACK__RD_END;
+      return;
+    }
     cashback__rec rc = cashback__record_parse(r->buf + r->pos, avail, &r->info);
     if (rc == CASHBACK__REC_OK) {
       if (r->damage_at != UINT64_MAX) {
@@ -128,8 +159,8 @@ void cashback__spool_reader_next(cashback__seg_reader *r, cashback__batch *b) {
        * this one makes it damage (a bad length), not a write in progress. */
       size_t next = cashback__record_resync(r->buf, r->have, r->pos + 1);
       if (next < r->have || r->closed) {
-        if (r->damage_at == UINT64_MAX)
-          r->damage_at = at; /* at the end: a torn tail, counted there */
+        damage_begin(r, at); /* at the end: a torn tail, counted there */
+        damage_skip(r, r->pos, next);
         r->pos = next;
         continue;
       }
@@ -137,10 +168,10 @@ void cashback__spool_reader_next(cashback__seg_reader *r, cashback__batch *b) {
       return;
     }
     /* Damage: look for where the next record may start. */
-    if (r->damage_at == UINT64_MAX)
-      r->damage_at = at;
+    damage_begin(r, at);
     size_t next = next_start(r->buf, r->have, r->pos + 1);
     if (next < r->have) {
+      damage_skip(r, r->pos, next);
       r->pos = next;
       continue;
     }
@@ -149,6 +180,7 @@ void cashback__spool_reader_next(cashback__seg_reader *r, cashback__batch *b) {
           CASHBACK__RD_END; /* damage or a write in progress at the end */
       return;
     }
+    damage_skip(r, r->pos, r->have);
     r->pos = r->have; /* no record can start in the rest of the buffer */
     if (more && cashback__spool_reader_fill(r, r->cap) != 0) {
       r->state = CASHBACK__RD_ERROR;

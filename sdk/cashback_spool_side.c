@@ -33,14 +33,15 @@ static void ack_name(const char *seg, char out[CASHBACK__SEG_NAME_MAX]) {
 }
 
 /* Reads an offset file ("<seg>.ack" or "<seg>.sync": 8 bytes and their
- * CRC-32C); -1 when there is none or it is damaged. */
+ * CRC-32C); -1 when there is none, -2 when it is there but cannot be read
+ * or is damaged (or torn: being rewritten in place as it is read). */
 int cashback__spool_read_offset(cashback__spool *s, const char *seg,
                                 const char *suffix, uint64_t *off) {
   char name[CASHBACK__SEG_NAME_MAX];
   cashback__spool_side_name(seg, suffix, name);
   int fd = cashback__spool_openat(s, name, O_RDONLY | O_NONBLOCK, 0);
   if (fd < 0)
-    return -1;
+    return errno == ENOENT ? -1 : -2;
   uint8_t b[12];
   struct stat st;
   ssize_t n = fstat(fd, &st) == 0 && S_ISREG(st.st_mode)
@@ -48,14 +49,14 @@ int cashback__spool_read_offset(cashback__spool *s, const char *seg,
                   : -1;
   close(fd);
   if (n != (ssize_t)sizeof(b))
-    return -1;
+    return -2;
   uint64_t v = 0;
   for (int i = 7; i >= 0; i--)
     v = v << 8 | b[i];
   uint32_t crc = (uint32_t)b[8] | (uint32_t)b[9] << 8 | (uint32_t)b[10] << 16 |
                  (uint32_t)b[11] << 24;
   if (cashback__crc32c(0, b, 8) != crc)
-    return -1;
+    return -2;
   *off = v;
   return 0;
 }

@@ -20,10 +20,13 @@
 
 /* Counts the records of the open segment `fd` (`name`) from `off` up to
  * `size` by their headers (cashback__record_peek: lengths and times, no
- * payload read), up to the first that is not a whole plausible record. */
-static void count_records(cashback__spool *s, int fd, const char *name,
-                          uint64_t off, uint64_t size, uint64_t *events,
-                          int64_t *oldest_ms, cashback__spool_issues *issues) {
+ * payload read), up to the first that is not a whole plausible record.
+ * Returns where its data ends: where it stopped at zeros (the space its
+ * writer wrote ahead), else `size`. */
+static uint64_t count_records(cashback__spool *s, int fd, const char *name,
+                              uint64_t off, uint64_t size, uint64_t *events,
+                              int64_t *oldest_ms,
+                              cashback__spool_issues *issues) {
   uint8_t h[CASHBACK__RECORD_HEADER_MAX];
   for (;;) {
     ssize_t got = cashback__spool_pread(s, fd, h, sizeof(h), off);
@@ -34,10 +37,12 @@ static void count_records(cashback__spool *s, int fd, const char *name,
                                    "read failed", errno);
     }
     cashback__record_info in;
+    if (got > 0 && h[0] == 0)
+      return off;
     if (got <= 0 ||
         cashback__record_peek(h, (size_t)got, &in) != CASHBACK__REC_OK ||
         off + in.header + in.len > size)
-      return;
+      return size;
     (*events)++;
     if (*oldest_ms == 0 || in.time_ms < *oldest_ms)
       *oldest_ms = in.time_ms;
@@ -72,9 +77,10 @@ cashback_status cashback__spool_usage(cashback__spool *s, uint64_t *events,
     struct stat sb;
     uint64_t off = cashback__spool_read_ack(s, names[i]);
     uint64_t size = fstat(fd, &sb) == 0 ? (uint64_t)sb.st_size : 0;
-    if (size > off)
-      *bytes += size - off;
-    count_records(s, fd, names[i], off, size, events, oldest_ms, issues);
+    uint64_t end =
+        count_records(s, fd, names[i], off, size, events, oldest_ms, issues);
+    if (end > off)
+      *bytes += end - off;
     close(fd);
   }
   cashback__spool_free_names(names, count);

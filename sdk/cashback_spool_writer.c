@@ -1,11 +1,20 @@
 /*
- * The writer: cashback__spool_append. Each process appends to its own
- * segment under the spool's mutex, one write() per record, stamped just
- * before it; in SYNC mode a reporter waits until an fdatasync that started
- * after its write succeeded, concurrent reporters sharing one (group
- * commit). A failed fdatasync is never retried: every record not yet known
- * durable fails, the segment is cut back and abandoned. Also the capacity
- * check and segment rotation.
+ * The writer: cashback__spool_append. Each process writes to its own
+ * segment under the spool's mutex, one pwrite() per record at its data end,
+ * stamped just before it; in SYNC mode a reporter waits until an fdatasync
+ * that started after its write succeeded, concurrent reporters sharing one
+ * (group commit). A failed fdatasync is never retried: every record not yet
+ * known durable fails, the segment is cut back and abandoned. Also the
+ * capacity check and segment rotation.
+ *
+ * In SYNC mode a segment grows ahead of its data in chunks of zeros, really
+ * written (grow_ahead): they become durable with the fdatasync of the first
+ * record that lands in them, and the records after it are overwrites of
+ * blocks already written, whose fdatasync commits no metadata (an append
+ * changes the file's size, so its fdatasync also commits the inode). A
+ * record never starts with a zero byte, so readers take zeros where a
+ * record would start for the end of the data; a segment is cut to its data
+ * end when it is closed. docs/reliability.md, section 2.
  */
 #include "cashback_spool_internal.h"
 #include "cashback_crc32c.h"
@@ -25,9 +34,29 @@
 #include <unistd.h>
 
 #define RESCAN_MS 1000
+/* Zeros are written ahead of the data this far (rounded up to it), and in
+ * smaller steps after a full disk refused a chunk, down to PREALLOC_MIN. */
+#define PREALLOC_CHUNK (1u << 20)
+#define PREALLOC_MIN (16u * 1024)
+
+static const uint8_t zeros[16 * 1024];
 
 static uint64_t take_stamp(cashback__spool *s) {
   return cashback__spool_take_stamp_floor(s, 0, NULL);
+}
+
+/* How many bytes of data segment `name` (of `file_size`) holds: for this
+ * process's segment its data end; for another's its durable part when it
+ * says (`.sync`), not the zeros its writer wrote ahead. */
+static uint64_t data_size(cashback__spool *s, const char *name,
+                          uint64_t file_size) {
+  uint64_t synced;
+  if (s->fd >= 0 && strcmp(name, s->seg) == 0)
+    return s->seg_size;
+  if (cashback__spool_read_offset(s, name, ".sync", &synced) == 0 &&
+      synced < file_size)
+    return synced;
+  return file_size;
 }
 
 /* Queued bytes: every segment past its cursor, plus the quarantine. */
@@ -46,7 +75,7 @@ static uint64_t scan_used(cashback__spool *s) {
     if (fstatat(s->dirfd, names[i], &st, AT_SYMLINK_NOFOLLOW) != 0 ||
         !S_ISREG(st.st_mode))
       continue;
-    uint64_t size = (uint64_t)st.st_size,
+    uint64_t size = data_size(s, names[i], (uint64_t)st.st_size),
              ack = cashback__spool_read_ack(s, names[i]);
     used += size > ack ? size - ack : 0;
   }
@@ -54,8 +83,15 @@ static uint64_t scan_used(cashback__spool *s) {
   return used;
 }
 
-/* Closes this process's segment (its lock goes with the descriptor). */
+/* Closes this process's segment (its lock goes with the descriptor), cut
+ * to its data end first: every record in it is settled (rotation and
+ * close wait for that), and the zeros written ahead are of no more use. A
+ * child that inherited the parent's segment only closes its copy. Not
+ * synced: after a crash the zeros are still there, and read as its end. */
 void cashback__spool_close_segment(cashback__spool *s) {
+  if (s->fd >= 0 && s->pid == getpid() && s->alloc_size > s->seg_size &&
+      ftruncate(s->fd, (off_t)s->seg_size) == 0)
+    s->alloc_size = s->seg_size;
   if (s->fd >= 0)
     close(s->fd);
   if (s->sync_fd >= 0)
@@ -93,8 +129,7 @@ static cashback_status new_segment(cashback__spool *s, char *err,
   snprintf(name, sizeof(name), "seg-%016llx-%ld-%s.log",
            (unsigned long long)stamp, (long)getpid(), hex);
   snprintf(tmp, sizeof(tmp), "%s.new", name); /* not a segment name */
-  int fd = cashback__spool_openat(s, tmp,
-                                  O_WRONLY | O_CREAT | O_EXCL | O_APPEND, 0600);
+  int fd = cashback__spool_openat(s, tmp, O_WRONLY | O_CREAT | O_EXCL, 0600);
   if (fd < 0) {
     int e = errno;
     cashback__spool_errf_sys(err, err_size, e,
@@ -130,6 +165,8 @@ static cashback_status new_segment(cashback__spool *s, char *err,
   s->pid = getpid();
   memcpy(s->seg, name, sizeof(name));
   s->seg_size = 0;
+  s->alloc_size = 0;
+  s->prealloc = s->durability == CASHBACK_DURABLE_SYNC ? PREALLOC_CHUNK : 0;
   s->poisoned = 0;
   s->written_seq = s->synced_seq = s->failed_seq = 0;
   s->synced_size = 0;
@@ -205,6 +242,78 @@ static cashback_status check_capacity(cashback__spool *s, uint64_t need,
   return CASHBACK_OK;
 }
 
+/* Writes `len` bytes at `off` of the current segment, again on EINTR and
+ * after a short write. 0, or an errno (ENOSPC for a write that wrote
+ * nothing); *done gets the bytes written either way. */
+static int write_at(cashback__spool *s, int fd, const uint8_t *p, size_t len,
+                    uint64_t off, size_t *done) {
+  *done = 0;
+  while (*done < len) {
+    ssize_t n = s->pwrite_fn(fd, p + *done, len - *done, (off_t)(off + *done));
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      return n < 0 ? errno : ENOSPC;
+    *done += (size_t)n;
+  }
+  return 0;
+}
+
+/* Writes zeros over [from, to) of the current segment. 0 or an errno;
+ * *done gets the bytes written. */
+static int write_zeros(cashback__spool *s, int fd, uint64_t from, uint64_t to,
+                       uint64_t *done) {
+  *done = 0;
+  while (from + *done < to) {
+    uint64_t left = to - from - *done;
+    size_t n = left < sizeof(zeros) ? (size_t)left : sizeof(zeros), w;
+    int e = write_at(s, fd, zeros, n, from + *done, &w);
+    *done += w;
+    if (e)
+      return e;
+  }
+  return 0;
+}
+
+/* Before a record of `need` bytes past the data end: makes sure zeros are
+ * written ahead of it, a chunk at a time (SYNC mode), no further than the
+ * segment will be used (it rotates past segment_bytes). A chunk the disk
+ * refuses is given back, and smaller ones are tried from then on: the
+ * record itself is still written (its write extends the file as an append
+ * does, and fails alone with a full disk). Mutex held. */
+static void grow_ahead(cashback__spool *s, uint64_t need) {
+  uint64_t end = s->seg_size + need;
+  if (!s->prealloc || end <= s->alloc_size)
+    return;
+  uint64_t to = (end + s->prealloc - 1) / s->prealloc * s->prealloc;
+  uint64_t cap = (s->segment_bytes + 4095) / 4096 * 4096;
+  if (to > cap)
+    to = cap > end ? cap : end;
+  if (to <= end)
+    return; /* the record extends the file itself */
+  uint64_t done;
+  if (write_zeros(s, s->fd, s->alloc_size, to, &done) == 0) {
+    s->alloc_size = to;
+    return;
+  }
+  if (done && ftruncate(s->fd, (off_t)s->alloc_size) != 0)
+    s->alloc_size += done; /* zeros all the same */
+  s->prealloc = s->prealloc / 4 >= PREALLOC_MIN ? s->prealloc / 4 : 0;
+}
+
+/* After a failed fdatasync: the records past the last good one must not
+ * stay in the segment as readable data (their reports fail). Cut off, or,
+ * if the file cannot be cut, overwritten with zeros (the end of its data
+ * for a reader). Mutex held. */
+static void cut_back(cashback__spool *s, int fd) {
+  uint64_t done;
+  if (ftruncate(fd, (off_t)s->synced_size) == 0) {
+    s->seg_size = s->alloc_size = s->synced_size;
+  } else if (write_zeros(s, fd, s->synced_size, s->seg_size, &done) == 0) {
+    s->seg_size = s->synced_size;
+  }
+}
+
 /* Waits until record `ticket` of segment generation `fd` is durable or
  * lost, taking part in group commit. Mutex held. */
 static cashback_status wait_durable(cashback__spool *s, uint64_t ticket,
@@ -254,8 +363,7 @@ static cashback_status wait_durable(cashback__spool *s, uint64_t ticket,
         s->failed_seq = s->written_seq;
         s->sync_errno = e;
         s->poisoned = 1;
-        if (ftruncate(fd, (off_t)s->synced_size) == 0)
-          s->seg_size = s->synced_size;
+        cut_back(s, fd);
       }
       pthread_cond_broadcast(&s->cv);
       continue;
@@ -282,25 +390,26 @@ static cashback_status append_once(cashback__spool *s, uint8_t *rec, size_t len,
    * along the segment, and every report that returned before this one
    * began holds a smaller stamp. */
   cashback__record_header_v2(rec, len, time_ms, take_stamp(s), payload_crc);
-  size_t done = 0;
-  while (done < total) {
-    ssize_t n = write(s->fd, rec + done, total - done);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0) {
-      int e = n < 0 ? errno : ENOSPC;
-      /* Cut a partial record back off: this process is the only writer
-       * of the segment. */
-      if (done && ftruncate(s->fd, (off_t)s->seg_size) != 0)
+  grow_ahead(s, total);
+  size_t done;
+  int e = write_at(s, s->fd, rec, total, s->seg_size, &done);
+  if (e) {
+    /* Cut a partial record back off: this process is the only writer of
+     * the segment. */
+    if (done) {
+      if (ftruncate(s->fd, (off_t)s->seg_size) == 0)
+        s->alloc_size = s->seg_size;
+      else
         s->poisoned = 1;
-      cashback__spool_errf_sys(
-          err, err_size, e, "spool %s: write failed; the event is not stored",
-          s->dir);
-      return e == ENOSPC || e == EDQUOT ? CASHBACK_E_DISK_FULL : CASHBACK_E_IO;
     }
-    done += (size_t)n;
+    cashback__spool_errf_sys(err, err_size, e,
+                             "spool %s: write failed; the event is not stored",
+                             s->dir);
+    return e == ENOSPC || e == EDQUOT ? CASHBACK_E_DISK_FULL : CASHBACK_E_IO;
   }
   s->seg_size += total;
+  if (s->seg_size > s->alloc_size)
+    s->alloc_size = s->seg_size;
   s->used += total;
   uint64_t ticket = ++s->written_seq;
   if (s->durability == CASHBACK_DURABLE_SYNC)

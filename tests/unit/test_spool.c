@@ -1,4 +1,5 @@
 /* The spool on a real file system, in a fresh directory under /tmp. */
+#include "cashback_crc32c.h"
 #include "cashback_record.h"
 #include "cashback_quarantine.h"
 #include "cashback_spool.h"
@@ -283,22 +284,24 @@ START_TEST(forked_child_writes_its_own_segment) {
 }
 END_TEST
 
-/* Writes 5 records, closes the writer, and returns the segment path. */
+/* Writes 5 records, closes the writer, and returns the segment path and
+ * where each record ends (the file's size grows ahead of them). */
 static void five_closed(char *seg, size_t size, size_t *ends) {
   cashback__spool *w = open_spool(0, 0);
   char p[64];
+  size_t end = 0;
   for (int i = 0; i < 5; i++) {
     snprintf(p, sizeof(p), "{\"id\":\"r%d\",\"x\":\"0123456789\"}", i);
     ck_assert_int_eq(put(w, p), CASHBACK_OK);
-    if (ends) {
-      struct stat st;
-      segment_path(seg, size);
-      stat(seg, &st);
-      ends[i] = (size_t)st.st_size;
-    }
+    end += CASHBACK__RECORD_HEADER_V2 + strlen(p);
+    if (ends)
+      ends[i] = end;
   }
   cashback__spool_close(w);
   segment_path(seg, size);
+  struct stat st;
+  ck_assert_int_eq(stat(seg, &st), 0);
+  ck_assert_uint_eq((uint64_t)st.st_size, end); /* cut to its data at close */
 }
 
 START_TEST(torn_tail_is_cut_off) {
@@ -370,21 +373,89 @@ START_TEST(damage_at_a_batch_boundary_is_counted_once) {
 }
 END_TEST
 
+/* Writes `n` bytes at `off` of the file `seg`, then (`size` > 0) makes it
+ * `size` bytes long. */
+static void put_bytes(const char *seg, const void *p, size_t n, off_t off,
+                      off_t size) {
+  int fd = open(seg, O_WRONLY);
+  ck_assert_int_eq(pwrite(fd, p, n, off), (ssize_t)n);
+  if (size > 0)
+    ck_assert_int_eq(ftruncate(fd, size), 0);
+  close(fd);
+}
+
+/* A fresh reader collects the closed five of five_closed(): `n` records
+ * with `regions` damaged regions of `bytes` bytes; and, acknowledged, the
+ * segment is gone. */
+static void drains_whole(size_t n, uint64_t regions, uint64_t bytes) {
+  cashback__spool *r = open_spool(0, 0);
+  cashback__batch b;
+  ck_assert_uint_eq(collect_all(r, &b), n);
+  ck_assert_uint_eq(b.corrupt_regions, regions);
+  ck_assert_uint_eq(b.corrupt_bytes, bytes);
+  ack_all(r, &b);
+  cashback__batch_free(&b);
+  ck_assert_int_eq(count_files(".log"), 0);
+  cashback__spool_close(r);
+}
+
+/* A crash leaves the zeros a writer wrote ahead of its data (or zeros the
+ * file system put where data had not landed): they are the end of the
+ * data, not damage, and the segment goes once its records are delivered.
+ * (Before the zeros were written ahead, they counted as a torn tail.) */
 START_TEST(zero_filled_tail) {
   char seg[512];
   size_t ends[5];
   five_closed(seg, sizeof(seg), ends);
-  /* A crash after the size grew but before the data landed leaves zeros. */
   int fd = open(seg, O_WRONLY | O_APPEND);
-  char zeros[300] = {0};
-  ck_assert_int_eq(write(fd, zeros, sizeof(zeros)), (ssize_t)sizeof(zeros));
+  char *zeros = calloc(1, 100000);
+  ck_assert_int_eq(write(fd, zeros, 100000), 100000);
+  free(zeros);
   close(fd);
   cashback__spool *r = open_spool(0, 0);
+  uint64_t ev, bytes;
+  int64_t oldest;
+  ck_assert_int_eq(cashback__spool_usage(r, &ev, &bytes, &oldest, NULL),
+                   CASHBACK_OK);
+  ck_assert_uint_eq(ev, 5);
+  ck_assert_uint_eq(bytes, ends[4]); /* the data, not the zeros */
+  cashback__spool_close(r);
+  drains_whole(5, 0, 0);
+}
+END_TEST
+
+/* A record torn by a crash, then the zeros written ahead: a torn tail of
+ * the bytes that were written (counted once, as before), not damage
+ * running through the zeros; the records before it are all delivered. */
+START_TEST(torn_record_before_zeros_is_the_tail) {
+  char seg[512];
+  size_t ends[5];
+  five_closed(seg, sizeof(seg), ends);
+  uint8_t rec[CASHBACK__RECORD_HEADER_V2 + 40];
+  memset(rec + CASHBACK__RECORD_HEADER_V2, 'x', 40);
+  cashback__record_header_v2(rec, 40, 1000, 99, 0);
+  put_bytes(seg, rec, 33, (off_t)ends[4], 65536); /* zeros after it */
+  drains_whole(5, 1, 33);
+}
+END_TEST
+
+/* Zeros are the end of the data only when nothing follows them: zeros
+ * over a record in the middle are damage, and the records after them are
+ * delivered. */
+START_TEST(zeros_in_the_middle_are_damage) {
+  char seg[512];
+  size_t ends[5];
+  five_closed(seg, sizeof(seg), ends);
+  char zeros[128] = {0};
+  put_bytes(seg, zeros, ends[2] - ends[1], (off_t)ends[1], 0);
+  cashback__spool *r = open_spool(0, 0);
   cashback__batch b;
-  ck_assert_uint_eq(collect_all(r, &b), 5);
-  ack_all(r, &b);
+  ck_assert_uint_eq(collect_all(r, &b), 4);
+  ck_assert_uint_eq(b.corrupt_regions, 1);
+  ck_assert_uint_eq(b.corrupt_bytes, ends[2] - ends[1]);
+  ck_assert_ptr_nonnull(
+      memmem(b.data.data + b.items[3].off, b.items[3].len, "r4", 2));
   cashback__batch_free(&b);
-  ck_assert_int_eq(count_files(".log"), 0);
   cashback__spool_close(r);
 }
 END_TEST
@@ -682,32 +753,238 @@ START_TEST(durable_reports_are_published_to_the_sender) {
 }
 END_TEST
 
+/* A SYNC-mode writer's segment, written ahead with zeros, read by a sender
+ * while the writer lives (only as far as durable) and after it was killed
+ * with SIGKILL (whole, up to the zeros: nothing counted as damage), then
+ * deleted once delivered. */
 START_TEST(sender_reads_an_open_segment_only_as_far_as_durable) {
-  cashback__spool *w = open_spool(0, 0);
-  ck_assert_int_eq(put(w, "{\"id\":\"one\"}"), CASHBACK_OK);
+  int ready[2];
+  ck_assert_int_eq(pipe(ready), 0);
+  pid_t pid = fork();
+  if (pid == 0) {
+    cashback__spool_config cfg = {dir, CASHBACK_DURABLE_SYNC, 0, 0};
+    cashback__spool *w = NULL;
+    int ok = cashback__spool_open(&cfg, &w, NULL, 0) == CASHBACK_OK &&
+             put(w, "{\"id\":\"one\"}") == CASHBACK_OK;
+    if (write(ready[1], ok ? "y" : "n", 1) != 1)
+      _exit(1);
+    for (;;)
+      pause(); /* killed, never closed */
+  }
+  char ch = 0;
+  ck_assert_int_eq(read(ready[0], &ch, 1), 1);
+  ck_assert_int_eq(ch, 'y');
   char seg[512];
   segment_path(seg, sizeof(seg));
-  /* A record written but not (yet, or never) made durable, as when its
-   * fdatasync is in progress or failed: whole, valid, and not to be sent. */
+  size_t data = CASHBACK__RECORD_HEADER_V2 + 12;
+  struct stat st;
+  ck_assert_int_eq(stat(seg, &st), 0);
+  ck_assert_uint_gt((uint64_t)st.st_size, data); /* zeros written ahead */
+  /* A record written where the next goes but not (yet, or never) made
+   * durable, as when its fdatasync is in progress or failed: whole, valid,
+   * and not to be sent. */
   uint8_t rec[64];
   cashback__record_header(rec, "{\"id\":\"two\"}", 12, 5);
   memcpy(rec + CASHBACK__RECORD_HEADER, "{\"id\":\"two\"}", 12);
-  int fd = open(seg, O_WRONLY | O_APPEND);
-  ck_assert_int_eq(write(fd, rec, CASHBACK__RECORD_HEADER + 12),
+  int fd = open(seg, O_WRONLY);
+  ck_assert_int_eq(pwrite(fd, rec, CASHBACK__RECORD_HEADER + 12, (off_t)data),
                    CASHBACK__RECORD_HEADER + 12);
   close(fd);
   cashback__spool *r = open_spool(0, 0);
   cashback__batch b;
   ck_assert_uint_eq(collect_all(r, &b), 1);
   ck_assert_ptr_null(memmem(b.data.data, b.data.len, "two", 3));
+  ck_assert_uint_eq(b.corrupt_regions, 0);
   cashback__batch_free(&b);
   /* Once the writer is gone the segment is closed and read whole: a
    * writer that died never told anyone its report failed. */
-  cashback__spool_close(w);
+  ck_assert_int_eq(kill(pid, SIGKILL), 0);
+  int status;
+  ck_assert_int_eq(waitpid(pid, &status, 0), pid);
   ck_assert_uint_eq(collect_all(r, &b), 2);
+  ck_assert_uint_eq(b.corrupt_regions, 0);
+  ck_assert_uint_eq(b.corrupt_bytes, 0);
   ack_all(r, &b);
   cashback__batch_free(&b);
+  ck_assert_int_eq(count_files(".log"), 0);
   ck_assert_int_eq(count_files(".sync"), 0);
+  cashback__spool_close(r);
+  close(ready[0]);
+  close(ready[1]);
+}
+END_TEST
+
+/* Records one after another from `data`, whole and valid, up to `len`:
+ * how many, or -1 when something else is there. */
+static int parse_all(const uint8_t *data, size_t len) {
+  int n = 0;
+  cashback__record_info in;
+  for (size_t off = 0; off < len; off += in.header + in.len, n++)
+    if (cashback__record_parse(data + off, len - off, &in) != CASHBACK__REC_OK)
+      return -1;
+  return n;
+}
+
+/* A segment is cut to its data when it is rotated (and when the spool is
+ * closed): only the open one has zeros ahead of its data, and what is
+ * queued counts the data. */
+START_TEST(rotation_cuts_a_segment_to_its_data) {
+  cashback__spool *s = open_spool(0, 1000);
+  char p[128];
+  memset(p, 0, sizeof(p));
+  int n = 0;
+  while (count_files(".log") < 3) {
+    snprintf(p, sizeof(p), "{\"id\":\"r%03d\",\"x\":\"%060d\"}", n++, 0);
+    ck_assert_int_eq(put(s, p), CASHBACK_OK);
+  }
+  size_t rec = CASHBACK__RECORD_HEADER_V2 + strlen(p);
+  char cmd[256];
+  snprintf(cmd, sizeof(cmd), "ls '%s'/seg-*.log", dir);
+  FILE *f = popen(cmd, "r");
+  char path[512];
+  int segs = 0, records = 0, zeros_ahead = 0;
+  while (fgets(path, sizeof(path), f)) {
+    path[strcspn(path, "\n")] = '\0';
+    int fd = open(path, O_RDONLY);
+    struct stat st;
+    ck_assert_int_eq(fstat(fd, &st), 0);
+    uint8_t *data = malloc((size_t)st.st_size + 1);
+    ck_assert_int_eq(pread(fd, data, (size_t)st.st_size, 0),
+                     (ssize_t)st.st_size);
+    close(fd);
+    int k = parse_all(data, (size_t)st.st_size);
+    if (segs++ < 2) {
+      ck_assert_int_gt(k, 0); /* rotated: records only */
+      records += k;
+    } else {
+      /* the open one: its record, then zeros written ahead */
+      ck_assert_int_eq(parse_all(data, rec), 1);
+      ck_assert_uint_gt((uint64_t)st.st_size, rec);
+      zeros_ahead = data[rec] == 0;
+      records++;
+    }
+    free(data);
+  }
+  pclose(f);
+  ck_assert_int_eq(segs, 3);
+  ck_assert_int_eq(records, n);
+  ck_assert(zeros_ahead);
+  uint64_t ev, bytes;
+  int64_t oldest;
+  ck_assert_int_eq(cashback__spool_usage(s, &ev, &bytes, &oldest, NULL),
+                   CASHBACK_OK);
+  ck_assert_uint_eq(ev, (uint64_t)n);
+  ck_assert_uint_eq(bytes, (uint64_t)n * rec);
+  cashback__spool_close(s);
+  /* Closed: cut too. */
+  snprintf(cmd, sizeof(cmd), "ls -r '%s'/seg-*.log | head -n 1", dir);
+  f = popen(cmd, "r");
+  ck_assert_ptr_nonnull(fgets(path, sizeof(path), f));
+  pclose(f);
+  path[strcspn(path, "\n")] = '\0';
+  struct stat st;
+  ck_assert_int_eq(stat(path, &st), 0);
+  ck_assert_uint_eq((uint64_t)st.st_size, rec);
+}
+END_TEST
+
+/* A segment written before the zeros ahead (appended, its last record at
+ * the end of the file, no `.sync`), of both record versions, still reads
+ * whole and goes once delivered. */
+START_TEST(old_appended_segment_still_reads) {
+  cashback__spool *r = open_spool(0, 0); /* makes the directory */
+  char path[512];
+  snprintf(path, sizeof(path), "%s/seg-0000000000000005-1-00000000.log", dir);
+  int fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0600);
+  ck_assert_int_ge(fd, 0);
+  for (int i = 0; i < 4; i++) {
+    char p[32];
+    int len = snprintf(p, sizeof(p), "{\"id\":\"old%d\"}", i);
+    uint8_t rec[64];
+    size_t total;
+    if (i < 2) {
+      cashback__record_header(rec, p, (size_t)len, 1000 + i);
+      total = CASHBACK__RECORD_HEADER;
+    } else {
+      cashback__record_header_v2(rec, (size_t)len, 1000 + i, 10 + (uint64_t)i,
+                                 cashback__crc32c(0, p, (size_t)len));
+      total = CASHBACK__RECORD_HEADER_V2;
+    }
+    memcpy(rec + total, p, (size_t)len);
+    total += (size_t)len;
+    ck_assert_int_eq(write(fd, rec, total), (ssize_t)total);
+  }
+  close(fd);
+  cashback__batch b;
+  ck_assert_uint_eq(collect_all(r, &b), 4);
+  ck_assert_uint_eq(b.corrupt_regions, 0);
+  for (size_t i = 0; i < 4; i++) {
+    char want[8];
+    snprintf(want, sizeof(want), "old%zu", i);
+    ck_assert_ptr_nonnull(
+        memmem(b.data.data + b.items[i].off, b.items[i].len, want, 4));
+  }
+  ack_all(r, &b);
+  cashback__batch_free(&b);
+  ck_assert_int_eq(count_files(".log"), 0);
+  cashback__spool_close(r);
+}
+END_TEST
+
+/* A disk with this many bytes for the segment: writes past it fail with
+ * ENOSPC (after a short write, as the kernel does). */
+#define SMALL_DISK 8192
+static ssize_t small_disk(int fd, const void *p, size_t n, off_t off) {
+  if (off >= SMALL_DISK) {
+    errno = ENOSPC;
+    return -1;
+  }
+  if ((uint64_t)off + n > SMALL_DISK)
+    n = (size_t)(SMALL_DISK - off);
+  return pwrite(fd, p, n, off);
+}
+
+/* A full disk refuses the zeros written ahead: the records still go in
+ * while they fit, a report fails with CASHBACK_E_DISK_FULL exactly when its
+ * record does not, and every accepted one is delivered, undamaged. */
+START_TEST(disk_full_while_writing_ahead) {
+  cashback__spool *s = open_spool(0, 0);
+  cashback__spool_set_pwrite(s, small_disk);
+  char p[128], err[256] = "";
+  int ok = 0;
+  cashback_status st;
+  for (;;) {
+    snprintf(p, sizeof(p), "{\"id\":\"r%03d\",\"x\":\"%060d\"}", ok, 0);
+    st = cashback__spool_append(s, p, strlen(p), 1000, err, sizeof(err));
+    if (st != CASHBACK_OK)
+      break;
+    ok++;
+    ck_assert_int_lt(ok, 1000);
+  }
+  size_t rec = CASHBACK__RECORD_HEADER_V2 + strlen(p);
+  ck_assert_int_eq(st, CASHBACK_E_DISK_FULL);
+  ck_assert_ptr_nonnull(strstr(err, "the event is not stored"));
+  ck_assert_ptr_nonnull(strstr(err, strerror(ENOSPC)));
+  ck_assert_int_eq(ok, SMALL_DISK / (int)rec); /* every one that fit */
+  /* Again: refused, and nothing written. */
+  ck_assert_int_eq(put(s, p), CASHBACK_E_DISK_FULL);
+  char seg[512];
+  segment_path(seg, sizeof(seg));
+  struct stat sb;
+  ck_assert_int_eq(stat(seg, &sb), 0);
+  ck_assert_uint_eq((uint64_t)sb.st_size, (uint64_t)ok * rec);
+  cashback__spool *r = open_spool(0, 0);
+  cashback__batch b;
+  ck_assert_uint_eq(collect_all(r, &b), (size_t)ok);
+  ck_assert_uint_eq(b.corrupt_regions, 0);
+  cashback__batch_free(&b);
+  /* Space again: reports succeed. */
+  cashback__spool_set_pwrite(s, NULL);
+  ck_assert_int_eq(put(s, p), CASHBACK_OK);
+  ck_assert_uint_eq(collect_all(r, &b), (size_t)ok + 1);
+  ck_assert_uint_eq(b.corrupt_regions, 0);
+  cashback__batch_free(&b);
+  cashback__spool_close(s);
   cashback__spool_close(r);
 }
 END_TEST
@@ -1992,6 +2269,11 @@ TCase *cashback_test_spool(void) {
   tcase_add_test(tc, too_big_record);
   tcase_add_test(tc, files_of_a_crashed_setup_are_reclaimed);
   tcase_add_test(tc, sender_reads_an_open_segment_only_as_far_as_durable);
+  tcase_add_test(tc, torn_record_before_zeros_is_the_tail);
+  tcase_add_test(tc, zeros_in_the_middle_are_damage);
+  tcase_add_test(tc, rotation_cuts_a_segment_to_its_data);
+  tcase_add_test(tc, old_appended_segment_still_reads);
+  tcase_add_test(tc, disk_full_while_writing_ahead);
   tcase_add_test(tc, durable_reports_are_published_to_the_sender);
   tcase_add_test(tc, batch_bytes_are_bounded_but_a_big_record_goes_alone);
   tcase_add_test(tc, followup_in_an_older_segment_goes_after_its_sale);
