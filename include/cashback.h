@@ -1187,6 +1187,14 @@ typedef struct cashback_queue_status {
    * flight, possibly to a network that accepted it and does not answer);
    * 0: none. */
   int64_t in_flight_since;
+  /** Unix time until which a delivery profile's rate limit holds the next
+   * request back (Awin: 20 calls in any 60 s, docs/networks.md); 0: not
+   * paced. */
+  int64_t paced_until;
+  /** What the network last said it queued, for a profile whose network
+   * answers asynchronously: "awin job <id> (QUEUED)", or Impact's URI to
+   * poll ("/Advertisers/<sid>/APISubmissions/<id>"); "" when none. */
+  char submission[257];
 } cashback_queue_status;
 
 /**

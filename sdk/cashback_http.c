@@ -292,29 +292,21 @@ static cashback_status post_check_args(const cashback__http *h, const char *url,
 }
 
 /* Builds the request's header list into `*out` (the caller frees it with
- * curl_slist_free_all()): JSON both ways, the signature, no Expect. */
-static cashback_status post_headers(const char *signature,
+ * curl_slist_free_all()): `lines`, then no Expect. */
+static cashback_status list_headers(const char *const *lines, size_t n,
                                     struct curl_slist **out,
                                     cashback__http_response *resp) {
-  cashback__buf line;
-  cashback__buf_init(&line, 64 + strlen(signature));
-  cashback_status st =
-      cashback__buf_addf(&line, CASHBACK_SIGNATURE_HEADER ": %s", signature);
   struct curl_slist *headers = NULL, *t;
-  if (st == CASHBACK_OK) {
-    const char *lines[] = {"Content-Type: application/json",
-                           "Accept: application/json", line.data,
-                           "Expect:"}; /* no 100-continue round trip */
-    for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
-      t = curl_slist_append(headers, lines[i]);
-      if (!t) {
-        st = CASHBACK_E_NOMEM;
-        break;
-      }
-      headers = t;
+  cashback_status st = CASHBACK_OK;
+  for (size_t i = 0; i <= n; i++) {
+    /* no 100-continue round trip */
+    t = curl_slist_append(headers, i < n ? lines[i] : "Expect:");
+    if (!t) {
+      st = CASHBACK_E_NOMEM;
+      break;
     }
+    headers = t;
   }
-  cashback__buf_free(&line); /* curl_slist_append copied it */
   if (st != CASHBACK_OK) {
     curl_slist_free_all(headers);
     snprintf(resp->error, sizeof(resp->error), "http: out of memory");
@@ -322,6 +314,25 @@ static cashback_status post_headers(const char *signature,
   }
   *out = headers;
   return CASHBACK_OK;
+}
+
+/* The protocol's header list: JSON both ways, the signature, no Expect. */
+static cashback_status post_headers(const char *signature,
+                                    struct curl_slist **out,
+                                    cashback__http_response *resp) {
+  cashback__buf line;
+  cashback__buf_init(&line, 64 + strlen(signature));
+  cashback_status st =
+      cashback__buf_addf(&line, CASHBACK_SIGNATURE_HEADER ": %s", signature);
+  if (st == CASHBACK_OK) {
+    const char *lines[] = {"Content-Type: application/json",
+                           "Accept: application/json", line.data};
+    st = list_headers(lines, 3, out, resp);
+  } else {
+    snprintf(resp->error, sizeof(resp->error), "http: out of memory");
+  }
+  cashback__buf_free(&line); /* curl_slist_append copied it */
+  return st;
 }
 
 /* The request ends by the caller's deadline (and by any abort time set
@@ -361,11 +372,11 @@ static cashback_status post_timeouts(cashback__http *h,
  * callbacks read the status line, headers and body into `resp`) and clears
  * the options again. `*ok` is 0 when an option could not be set: then
  * nothing was sent and the result is CURLE_FAILED_INIT. */
-static CURLcode post_perform(cashback__http *h, const char *url,
-                             struct curl_slist *headers, const void *body,
-                             size_t len, int64_t mono_deadline_ms, long total,
-                             long connect, cashback__http_response *resp,
-                             int *ok_out) {
+static CURLcode post_perform(cashback__http *h, const char *method,
+                             const char *url, struct curl_slist *headers,
+                             const void *body, size_t len,
+                             int64_t mono_deadline_ms, long total, long connect,
+                             cashback__http_response *resp, int *ok_out) {
   write_ctx w = {h, resp};
   h->nomem = 0;
   h->stopped = 0;
@@ -376,14 +387,27 @@ static CURLcode post_perform(cashback__http *h, const char *url,
   SET(CURLOPT_CONNECTTIMEOUT_MS, connect);
   SET(CURLOPT_URL, url);
   SET(CURLOPT_HTTPHEADER, headers);
-  SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
-  SET(CURLOPT_POSTFIELDS, body ? body : "");
+  /* POST is the handle's own; a DELETE without a body is sent as one
+   * without Content-Length, PUT as a POST renamed. */
+  int bodyless = strcmp(method, "DELETE") == 0 && len == 0;
+  if (bodyless)
+    SET(CURLOPT_HTTPGET, 1L);
+  else {
+    SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+    SET(CURLOPT_POSTFIELDS, body ? body : "");
+  }
+  if (strcmp(method, "POST") != 0)
+    SET(CURLOPT_CUSTOMREQUEST, method);
   SET(CURLOPT_HEADERDATA, resp);
   SET(CURLOPT_WRITEDATA, &w);
   CURLcode rc = ok ? curl_easy_perform(h->easy) : CURLE_FAILED_INIT;
   /* Nothing of this call may outlive it inside the reused handle. */
   curl_easy_setopt(h->easy, CURLOPT_HTTPHEADER, NULL);
   curl_easy_setopt(h->easy, CURLOPT_POSTFIELDS, NULL);
+  if (strcmp(method, "POST") != 0) {
+    curl_easy_setopt(h->easy, CURLOPT_CUSTOMREQUEST, NULL);
+    curl_easy_setopt(h->easy, CURLOPT_POST, 1L);
+  }
   curl_easy_setopt(h->easy, CURLOPT_HEADERDATA, NULL);
   curl_easy_setopt(h->easy, CURLOPT_WRITEDATA, NULL);
   *ok_out = ok;
@@ -447,6 +471,27 @@ static cashback_status post_classify(cashback__http *h, CURLcode rc, int ok,
   return CASHBACK_E_NETWORK;
 }
 
+/* The transfer of a request whose header list is built: its timeouts, the
+ * transfer and its classification. Frees `headers`. */
+static cashback_status send_built(cashback__http *h, const char *method,
+                                  const char *url, struct curl_slist *headers,
+                                  const void *body, size_t len,
+                                  int64_t mono_deadline_ms,
+                                  cashback__http_response *resp) {
+  long total, connect;
+  cashback_status st =
+      post_timeouts(h, mono_deadline_ms, &total, &connect, resp);
+  if (st != CASHBACK_OK) {
+    curl_slist_free_all(headers);
+    return st;
+  }
+  int ok;
+  CURLcode rc = post_perform(h, method, url, headers, body, len,
+                             mono_deadline_ms, total, connect, resp, &ok);
+  curl_slist_free_all(headers);
+  return post_classify(h, rc, ok, resp);
+}
+
 cashback_status cashback__http_post_by(cashback__http *h, const char *url,
                                        const char *signature, const void *body,
                                        size_t len, int64_t mono_deadline_ms,
@@ -461,15 +506,39 @@ cashback_status cashback__http_post_by(cashback__http *h, const char *url,
   st = post_headers(signature, &headers, resp);
   if (st != CASHBACK_OK)
     return st;
-  long total, connect;
-  st = post_timeouts(h, mono_deadline_ms, &total, &connect, resp);
-  if (st != CASHBACK_OK) {
-    curl_slist_free_all(headers);
-    return st;
+  return send_built(h, "POST", url, headers, body, len, mono_deadline_ms, resp);
+}
+
+cashback_status cashback__http_send_by(cashback__http *h, const char *method,
+                                       const char *url,
+                                       const char *const *header_lines,
+                                       size_t n_headers, const void *body,
+                                       size_t len, int64_t mono_deadline_ms,
+                                       cashback__http_response *resp) {
+  if (!resp)
+    return CASHBACK_E_INVALID_ARGUMENT;
+  response_reset(resp);
+  if (!method || (strcmp(method, "POST") != 0 && strcmp(method, "PUT") != 0 &&
+                  strcmp(method, "DELETE") != 0)) {
+    snprintf(resp->error, sizeof(resp->error),
+             "http: method must be POST, PUT or DELETE");
+    return CASHBACK_E_INVALID_ARGUMENT;
   }
-  int ok;
-  CURLcode rc = post_perform(h, url, headers, body, len, mono_deadline_ms,
-                             total, connect, resp, &ok);
-  curl_slist_free_all(headers);
-  return post_classify(h, rc, ok, resp);
+  cashback_status st = post_check_args(h, url, "", body, len, resp);
+  for (size_t i = 0; st == CASHBACK_OK && i < n_headers; i++)
+    for (const char *p = header_lines[i]; *p; p++)
+      if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+        /* Never the line itself: it may hold a credential. */
+        snprintf(resp->error, sizeof(resp->error),
+                 "http: header %zu has a control character", i + 1);
+        st = CASHBACK_E_INVALID_ARGUMENT;
+        break;
+      }
+  if (st != CASHBACK_OK)
+    return st;
+  struct curl_slist *headers = NULL;
+  st = list_headers(header_lines, n_headers, &headers, resp);
+  if (st != CASHBACK_OK)
+    return st;
+  return send_built(h, method, url, headers, body, len, mono_deadline_ms, resp);
 }

@@ -66,6 +66,18 @@ cashback_status cashback__http_post_by(cashback__http *h, const char *url,
                                        size_t len, int64_t mono_deadline_ms,
                                        cashback__http_response *resp);
 
+/* Sends one request a delivery profile built (cashback_profile.h): `method`
+ * POST, PUT or DELETE, `url`, the header lines ("Name: value", sent in
+ * order, then an empty Expect), and `body` (`len` bytes; a DELETE of none
+ * is sent without one). The same checks, deadline and answer as
+ * cashback__http_post_by(). A header line is never put in an error. */
+cashback_status cashback__http_send_by(cashback__http *h, const char *method,
+                                       const char *url,
+                                       const char *const *header_lines,
+                                       size_t n_headers, const void *body,
+                                       size_t len, int64_t mono_deadline_ms,
+                                       cashback__http_response *resp);
+
 /* Ends the transfer in progress, and any later one, by `mono_deadline_ms`
  * (0: no such limit any more), within about a second (libcurl's progress
  * callback). The one call that another thread may make on a handle in

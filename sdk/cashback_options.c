@@ -116,10 +116,50 @@ static cashback_status check_ca_file(cashback_options *o) {
   return CASHBACK_OK;
 }
 
+/* A delivery profile's keys (docs/networks.md): the ones it needs, and its
+ * base URL under the endpoint's rule. */
+static cashback_status check_profile(cashback_options *o) {
+  const char *missing = NULL, *url = NULL, *url_key = NULL;
+  if (o->profile == CASHBACK__PROFILE_AWIN) {
+    missing = !o->awin_advertiser_id[0] ? "awin_advertiser_id"
+              : !o->awin_api_key[0]     ? "awin_api_key"
+              : !o->awin_api_token[0]   ? "awin_api_token"
+                                        : NULL;
+    url = o->awin_base_url;
+    url_key = "awin_base_url";
+  } else {
+    missing = !o->impact_account_sid[0]         ? "impact_account_sid"
+              : !o->impact_auth_token[0]        ? "impact_auth_token"
+              : !o->impact_campaign_id[0]       ? "impact_campaign_id"
+              : !o->impact_action_tracker_id[0] ? "impact_action_tracker_id"
+                                                : NULL;
+    url = o->impact_base_url;
+    url_key = "impact_base_url";
+  }
+  /* The click cookies are signed by cookie_secret, else by the signing
+   * secret: one of them, never a key derived from nothing. */
+  if (!missing && !o->cookie_secret[0] && !o->key.secret[0])
+    missing = "cookie_secret";
+  if (missing)
+    return cashback__options_fail(
+        o, CASHBACK_E_CONFIG, "missing required key '%s' (profile=%s)", missing,
+        o->profile == CASHBACK__PROFILE_AWIN ? "awin" : "impact");
+  if (url[0] &&
+      !cashback__url_allowed(url, strlen(url), o->allow_insecure_http))
+    return cashback__options_fail(
+        o, CASHBACK_E_CONFIG,
+        "%s: plain http:// is only allowed to a loopback host (set "
+        "allow_insecure_http to override)",
+        url_key);
+  return CASHBACK_OK;
+}
+
 cashback_status cashback__options_check(cashback_options *o) {
   const char *missing = NULL;
   if (o->merchant_id[0] == '\0')
     missing = "merchant_id";
+  else if (o->profile != CASHBACK__PROFILE_BUILTIN)
+    missing = NULL; /* no libcashback key or endpoint: the profile's own */
   else if (o->key.id[0] == '\0')
     missing = "key_id";
   else if (o->key.secret[0] == '\0')
@@ -135,8 +175,12 @@ cashback_status cashback__options_check(cashback_options *o) {
   if (o->next_key.id[0] == '\0' && o->next_key.secret[0] != '\0')
     return cashback__options_fail(
         o, CASHBACK_E_CONFIG, "missing key 'next_key_id' (next_secret is set)");
-  if (!cashback__url_allowed(o->endpoint, strlen(o->endpoint),
-                             o->allow_insecure_http))
+  if (o->profile != CASHBACK__PROFILE_BUILTIN) {
+    cashback_status pst = check_profile(o);
+    if (pst != CASHBACK_OK)
+      return pst;
+  } else if (!cashback__url_allowed(o->endpoint, strlen(o->endpoint),
+                                    o->allow_insecure_http))
     return cashback__options_fail(
         o, CASHBACK_E_CONFIG,
         "endpoint: plain http:// is only allowed to a loopback host "

@@ -21,6 +21,16 @@
 /* A text value of cashback_options_set_n(), at most (longer than any valid
  * one: a bound on the copy it makes). */
 #define CASHBACK__OPTION_VALUE_MAX 65536
+/* A network's credential (an API key, a token) at most. */
+#define CASHBACK__CREDENTIAL_MAX 2048
+#define CASHBACK__DIGITS_MAX 20 /* a network's numeric id */
+
+/* The delivery profile (docs/networks.md, cashback_profile.h). */
+typedef enum cashback__profile_kind {
+  CASHBACK__PROFILE_BUILTIN = 0, /* libcashback's protocol (the default) */
+  CASHBACK__PROFILE_AWIN = 1,
+  CASHBACK__PROFILE_IMPACT = 2
+} cashback__profile_kind;
 
 struct cashback_options {
   char merchant_id[CASHBACK_ID_MAX + 1];
@@ -52,6 +62,21 @@ struct cashback_options {
   int64_t linger_ms; /* how long the sender thread waits to fill a batch */
   int allow_insecure_http;
   char ca_file[CASHBACK__PATH_MAX + 1]; /* empty: the system's CA store */
+  /* The delivery profile and its keys (empty: not set; a base URL empty:
+   * the network's own). The api_key, api_token and auth_token are secrets:
+   * never logged, never in an error or the spool. */
+  cashback__profile_kind profile;
+  char awin_advertiser_id[CASHBACK__DIGITS_MAX + 1];
+  char awin_api_key[CASHBACK__CREDENTIAL_MAX + 1];
+  char awin_api_token[CASHBACK__CREDENTIAL_MAX + 1];
+  char awin_commission_group[CASHBACK_ID_MAX + 1]; /* empty: DEFAULT */
+  char awin_base_url[CASHBACK__ENDPOINT_MAX + 1];
+  char impact_account_sid[CASHBACK_ID_MAX + 1];
+  char impact_auth_token[CASHBACK__CREDENTIAL_MAX + 1];
+  char impact_campaign_id[CASHBACK__DIGITS_MAX + 1];
+  char impact_action_tracker_id[CASHBACK__DIGITS_MAX + 1];
+  int impact_send_test;
+  char impact_base_url[CASHBACK__ENDPOINT_MAX + 1];
   char error[CASHBACK_ERROR_MAX + 1];
 };
 

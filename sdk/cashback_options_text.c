@@ -6,7 +6,9 @@
 #include "cashback_ascii.h"
 #include "cashback_crypto.h"
 #include "cashback_options.h"
+#include "cashback_sign.h"
 #include "cashback_time.h"
+#include "cashback_url.h"
 
 #include <stddef.h>
 #include <stdio.h>
@@ -119,12 +121,82 @@ static cashback_status text_insecure(cashback_options *o, const char *v,
                                 "allow_insecure_http: must be true or false");
 }
 
+/* The delivery profile's name (docs/networks.md). */
+static cashback_status text_profile(cashback_options *o, const char *v,
+                                    size_t len) {
+  static const struct {
+    const char *name;
+    cashback__profile_kind kind;
+  } names[] = {{"libcashback", CASHBACK__PROFILE_BUILTIN},
+               {"awin", CASHBACK__PROFILE_AWIN},
+               {"impact", CASHBACK__PROFILE_IMPACT}};
+  for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+    if (cashback__ascii_ieq(v, len, names[i].name)) {
+      o->profile = names[i].kind;
+      return CASHBACK_OK;
+    }
+  return cashback__options_fail(o, CASHBACK_E_CONFIG,
+                                "profile: must be libcashback, awin or impact");
+}
+
+static cashback_status text_send_test(cashback_options *o, const char *v,
+                                      size_t len) {
+  if (cashback__ascii_ieq(v, len, "1") || cashback__ascii_ieq(v, len, "true"))
+    o->impact_send_test = 1;
+  else if (cashback__ascii_ieq(v, len, "0") ||
+           cashback__ascii_ieq(v, len, "false"))
+    o->impact_send_test = 0;
+  else
+    return cashback__options_fail(o, CASHBACK_E_CONFIG,
+                                  "impact_send_test: must be 1 or 0");
+  return CASHBACK_OK;
+}
+
+/* A profile's field (TEXT_FIELD): what its value must be. */
+typedef enum field_rule {
+  FIELD_DIGITS,     /* a network's numeric id: 1-20 digits */
+  FIELD_ID,         /* 1-64 of [A-Za-z0-9._-] */
+  FIELD_CREDENTIAL, /* a secret: 1-2048 printable, no space, ';' or '#' */
+  FIELD_URL         /* a base URL, as the endpoint's rule */
+} field_rule;
+
+/* 1 when `v` (`len` bytes) follows `rule`. */
+static int field_valid(field_rule rule, const char *v, size_t len, char *why,
+                       size_t why_size) {
+  switch (rule) {
+  case FIELD_DIGITS:
+    if (len < 1 || len > CASHBACK__DIGITS_MAX)
+      return 0;
+    for (size_t i = 0; i < len; i++)
+      if (v[i] < '0' || v[i] > '9')
+        return 0;
+    return 1;
+  case FIELD_ID:
+    return cashback__id_valid(v, len);
+  case FIELD_CREDENTIAL:
+    if (len < 1 || len > CASHBACK__CREDENTIAL_MAX)
+      return 0;
+    for (size_t i = 0; i < len; i++)
+      if (v[i] <= ' ' || v[i] > '~' || v[i] == ';' || v[i] == '#')
+        return 0;
+    return 1;
+  case FIELD_URL: {
+    int plain_remote;
+    return len <= CASHBACK__ENDPOINT_MAX &&
+           cashback__url_check(v, len, &plain_remote, why, why_size) == 0;
+  }
+  }
+  return 0;
+}
+
 /* How a key's text becomes a setting. */
 typedef enum text_kind {
   TEXT_STRING,   /* as written, to `string` */
   TEXT_KEY_PART, /* one half of a signing key: `part` */
   TEXT_MS,       /* a duration in ms (parse_ms), to `ms` */
   TEXT_SIZE,     /* a size (parse_size) of at most `max`, to `size` */
+  TEXT_FIELD,    /* a profile's text field at offset `off` (`cap` bytes),
+                    by `field` (field_rule); empty: unset */
   TEXT_OWN       /* its own parser, `own` */
 } text_kind;
 
@@ -176,7 +248,16 @@ typedef struct text_key {
   uint64_t max;
   const char *rule;
   cashback_status (*own)(cashback_options *o, const char *v, size_t len);
+  size_t off, cap;
+  field_rule field;
 } text_key;
+
+#define FIELD(name, rule)                                                      \
+  {                                                                            \
+#name, TEXT_FIELD, .off = offsetof(cashback_options, name),                \
+                       .cap = sizeof(((cashback_options *)0)->name),           \
+                       .field = rule                                           \
+  }
 
 static const text_key text_keys[] = {
     {"merchant_id", TEXT_STRING, .string = cashback_options_set_merchant_id},
@@ -210,7 +291,39 @@ static const text_key text_keys[] = {
     {"linger", TEXT_MS, .ms = &text_linger},
     {"allow_insecure_http", TEXT_OWN, .own = text_insecure},
     {"ca_file", TEXT_STRING, .string = cashback_options_set_ca_file},
+    {"profile", TEXT_OWN, .own = text_profile},
+    FIELD(awin_advertiser_id, FIELD_DIGITS),
+    FIELD(awin_api_key, FIELD_CREDENTIAL),
+    FIELD(awin_api_token, FIELD_CREDENTIAL),
+    FIELD(awin_commission_group, FIELD_ID),
+    FIELD(awin_base_url, FIELD_URL),
+    FIELD(impact_account_sid, FIELD_ID),
+    FIELD(impact_auth_token, FIELD_CREDENTIAL),
+    FIELD(impact_campaign_id, FIELD_DIGITS),
+    FIELD(impact_action_tracker_id, FIELD_DIGITS),
+    {"impact_send_test", TEXT_OWN, .own = text_send_test},
+    FIELD(impact_base_url, FIELD_URL),
 };
+
+/* A profile's field: validated, then stored (an empty value unsets it).
+ * A credential's value is never echoed. */
+static cashback_status text_set_field(cashback_options *o, const text_key *k,
+                                      const char *v, size_t len) {
+  char *field = (char *)o + k->off;
+  char why[160] = "";
+  if (len > 0 &&
+      (len >= k->cap || !field_valid(k->field, v, len, why, sizeof(why)))) {
+    static const char *const rules[] = {
+        "must be 1-20 digits", "must be 1-64 of [A-Za-z0-9._-]",
+        "must be 1-2048 printable ASCII characters without space, ';' or '#'",
+        "must be an http(s) URL"};
+    return cashback__options_fail(o, CASHBACK_E_CONFIG, "%s: %s%s%s", k->key,
+                                  rules[k->field], why[0] ? ": " : "", why);
+  }
+  cashback__wipe(field, k->cap);
+  memcpy(field, v, len);
+  return CASHBACK_OK;
+}
 
 /* The value stored at `offset` of `o` (an int64_t, a size_t). */
 static int64_t stored_ms(const cashback_options *o, size_t offset) {
@@ -267,6 +380,8 @@ static cashback_status text_set(cashback_options *o, const text_key *k,
     return text_set_ms(o, k, v, len);
   case TEXT_SIZE:
     return text_set_size(o, k, v, len);
+  case TEXT_FIELD:
+    return text_set_field(o, k, v, len);
   case TEXT_OWN:
     break;
   }

@@ -32,6 +32,8 @@
 #include "cashback_deferred.h"
 #include "cashback_fork.h"
 #include "cashback_http.h"
+#include "cashback_pace.h"
+#include "cashback_profile.h"
 #include "cashback_quarantine.h"
 #include "cashback_request.h"
 #include "cashback_record.h"
@@ -62,6 +64,8 @@ struct cashback__sender {
   pthread_mutex_t step_lock;       /* one step at a time (thread and flush) */
   cashback__fork_owner step_owner; /* who holds step_lock (for fork) */
   cashback__http *http;
+  const cashback__profile *profile; /* the transport (cashback_profile.h) */
+  cashback__profile_orders orders;  /* the ledger, as profiles ask for it */
   cashback__batch batch;
   size_t batch_limit; /* shrinks on 400/413, grows back on success */
   int probe;          /* the next step sends the event after the head alone */
@@ -177,8 +181,11 @@ static void load_state(cashback__sender *s) {
   }
   /* A pause was about the key the network refused; a request in flight
    * was another sender's (we hold the sender lock). */
-  if (cashback__sender_state_adopt(&s->state, &s->c->opts.key))
+  cashback__key pk;
+  cashback__profile_pause_key(&s->c->opts, &pk);
+  if (cashback__sender_state_adopt(&s->state, &pk))
     rewrite = 1;
+  cashback__wipe(&pk, sizeof(pk));
   s->state_loaded = 1;
   if (rewrite)
     save_state(s);
@@ -233,6 +240,7 @@ cashback_status cashback__sender_new(cashback_client *c, cashback__spool *spool,
     return CASHBACK_E_NOMEM;
   s->c = c;
   s->spool = spool;
+  s->profile = cashback__profile_of(&c->opts);
   cashback__http_config hc;
   cashback__client_http_config(c, &hc);
   cashback_status st = cashback__http_new(&hc, &s->http);
@@ -316,8 +324,11 @@ static void schedule_pause(cashback__sender *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 static void schedule_pause(cashback__sender *s, const char *fmt, ...) {
-  int64_t delay = cashback__sender_state_pause(&s->state, &s->c->opts.key,
-                                               s->c->opts.backoff_cap_ms);
+  cashback__key pk;
+  cashback__profile_pause_key(&s->c->opts, &pk);
+  int64_t delay =
+      cashback__sender_state_pause(&s->state, &pk, s->c->opts.backoff_cap_ms);
+  cashback__wipe(&pk, sizeof(pk));
   va_list ap;
   va_start(ap, fmt);
   schedule_in(s, CASHBACK_E_AUTH, delay, fmt, ap);
@@ -479,11 +490,21 @@ static cashback_status ack_batch(cashback__sender *s,
   return cashback__spool_ack(s->spool, &s->batch, resolved);
 }
 
-static cashback_status post_events(cashback__sender *s, const char **texts,
-                                   const size_t *lens, size_t n,
-                                   int64_t mono_deadline_ms,
-                                   cashback__buf *body,
-                                   cashback__http_response *resp, int *built);
+static cashback_status build_request(cashback__sender *s, const char **texts,
+                                     const size_t *lens,
+                                     cashback__result *results, size_t n,
+                                     cashback__prequest *req);
+static int paced(cashback__sender *s);
+static cashback_status send_request(cashback__sender *s,
+                                    const cashback__prequest *req,
+                                    int64_t mono_deadline_ms,
+                                    cashback__http_response *resp);
+static const char *refused(const cashback__sender *s,
+                           const cashback__prequest *req, char *buf,
+                           size_t size);
+static void classify(cashback__sender *s, const cashback__prequest *req,
+                     const cashback__answer *a, cashback__sent *b,
+                     cashback__decision *d);
 
 /* Puts batch item i, answered "retry", into the deferred list (in memory;
  * the caller saves it). CASHBACK_OK when it is there, else why not. */
@@ -627,8 +648,8 @@ static int deferred_step(cashback__sender *s, int64_t now_ms,
   size_t *lens = calloc(k, sizeof(*lens));
   cashback__result *res = calloc(k, sizeof(*res));
   unsigned char *drop = calloc(d->n, 1);
-  cashback__buf body;
-  cashback__buf_init(&body, CASHBACK__BATCH_MAX_BYTES + 4096);
+  cashback__prequest req;
+  cashback__prequest_init(&req);
   cashback__http_response resp;
   cashback__http_response_init(&resp);
   int progress = 0;
@@ -642,24 +663,36 @@ static int deferred_step(cashback__sender *s, int64_t now_ms,
     lens[j] = x->event_len;
     memcpy(res[j].id, x->id, sizeof(res[j].id));
   }
-  const char *url = s->c->opts.endpoint;
-  int built;
-  cashback_status st =
-      post_events(s, texts, lens, k, mono_deadline_ms, &body, &resp, &built);
-  cashback__answer a;
-  cashback__answer_of(&a, st, &resp, cashback__wall_ms() / 1000);
-  cashback__sent b = {res, k, k, 0, 0};
+  cashback_status st = build_request(s, texts, lens, res, k, &req);
+  /* The profile may cover fewer (the rest wait for the next round, not
+   * tried), or settle them itself (nothing sent). */
+  if (st == CASHBACK_OK)
+    k = req.n;
+  const char *url = st == CASHBACK_OK ? req.url : s->c->opts.endpoint;
   cashback__decision dec;
-  cashback__decide(&a, &b, &dec);
+  if (st == CASHBACK_OK && req.local) {
+    memset(&dec, 0, sizeof(dec));
+    dec.next = CASHBACK__NEXT_SETTLE;
+  } else {
+    if (st == CASHBACK_OK && paced(s))
+      goto out; /* nothing tried: the pacing's wait is scheduled */
+    if (st == CASHBACK_OK)
+      st = send_request(s, &req, mono_deadline_ms, &resp);
+    cashback__answer a;
+    cashback__answer_of(&a, st, &resp, cashback__wall_ms() / 1000);
+    cashback__sent b = {res, k, k, 0, 0};
+    classify(s, &req, &a, &b, &dec);
+  }
   if (dec.next == CASHBACK__NEXT_PAUSE) {
     /* A refused key refuses the spool's events too: pause, as there. */
-    char ex[200];
+    char ex[200], who[CASHBACK_ID_MAX + 16];
     excerpt(&resp.body, ex, sizeof(ex));
     schedule_pause(s,
-                   "POST %s: HTTP %ld to %zu deferred events: the network "
-                   "refused key '%s'; sending is paused, nothing is dropped: "
+                   "%s %s: HTTP %ld to %zu deferred events: the network "
+                   "refused %s; sending is paused, nothing is dropped: "
                    "%s",
-                   url, resp.status, k, s->c->opts.key.id, ex);
+                   req.method[0] ? req.method : "POST", url, resp.status, k,
+                   refused(s, &req, who, sizeof(who)), ex);
     progress = -1;
     goto out;
   }
@@ -692,7 +725,7 @@ static int deferred_step(cashback__sender *s, int64_t now_ms,
   progress = settled[1] + settled[2] > 0;
 out:
   cashback__http_response_free(&resp);
-  cashback__buf_free(&body);
+  cashback__prequest_free(&req);
   free(idx);
   free(texts);
   free(lens);
@@ -707,28 +740,84 @@ static void excerpt(const cashback__buf *b, char *out, size_t size) {
                       b->data ? b->len : 0);
 }
 
-/* Builds, signs (at send time, by the client's clock) and posts one request
- * of `n` events (`*built`: 1 once built), as cashback_request_new() builds the
- * demo's. */
-static cashback_status post_events(cashback__sender *s, const char **texts,
-                                   const size_t *lens, size_t n,
-                                   int64_t mono_deadline_ms,
-                                   cashback__buf *body,
-                                   cashback__http_response *resp, int *built) {
-  *built = 0;
-  char sig[CASHBACK__SIG_HEADER_MAX + 1];
-  cashback_status st = cashback__request_build(
-      s->c->opts.merchant_id, &s->c->opts.key, &s->c->opts.next_key,
-      cashback__now(s->c), texts, lens, n, body, sig, sizeof(sig));
-  if (st != CASHBACK_OK)
-    return st;
-  *built = 1;
-  /* Status shows that an attempt is in flight, and since when (a network
-   * that accepts and never answers looks like success otherwise). */
-  s->state.in_flight_since = cashback__wall_ms();
+/* Builds the request for the first of `n` events with the sender's profile
+ * (the built-in one signs at send time, by the client's clock, as
+ * cashback_request_new() builds the demo's). */
+static cashback_status build_request(cashback__sender *s, const char **texts,
+                                     const size_t *lens,
+                                     cashback__result *results, size_t n,
+                                     cashback__prequest *req) {
+  return s->profile->build(&s->c->opts, &s->orders, cashback__now(s->c), texts,
+                           lens, results, n, req);
+}
+
+/* The profile reads the answer; what the network said it queued (a job, a
+ * URI to poll) is kept in the state for status. */
+static void classify(cashback__sender *s, const cashback__prequest *req,
+                     const cashback__answer *a, cashback__sent *b,
+                     cashback__decision *d) {
+  char submission[CASHBACK__SUBMISSION_MAX + 1] = "";
+  s->profile->classify(&s->c->opts, req, a, b, d, submission);
+  if (submission[0])
+    memcpy(s->state.submission, submission, sizeof(s->state.submission));
+}
+
+/* What a 401/403 refused, for the message: the signing key by its id, or
+ * the profile's credential by its key name (never a secret). */
+static const char *refused(const cashback__sender *s,
+                           const cashback__prequest *req, char *buf,
+                           size_t size) {
+  if (req->credential)
+    snprintf(buf, size, "%s", req->credential);
+  else
+    snprintf(buf, size, "key '%s'", s->c->opts.key.id);
+  return buf;
+}
+
+/* 1 when the profile's rate limit holds the next request back: the wait
+ * is scheduled (status shows "paced until"), no attempt counted. */
+static int paced(cashback__sender *s) {
+  const cashback__profile *p = s->profile;
+  cashback__sender_state *S = &s->state;
+  if (!p->pace_calls)
+    return 0;
+  int64_t now = cashback__wall_ms();
+  int64_t next =
+      cashback__pace_next_ms(&S->pace, p->pace_calls, p->pace_window_ms, now);
+  if (next <= now)
+    return 0;
+  S->paced_until_ms = next;
+  S->next_attempt_ms = next;
+  S->retry_delay_ms = next - now;
+  cashback__log(s->c, CASHBACK_LOG_INFO,
+                "%s: %zu calls in the last %" PRId64
+                " s, its rate limit; the next in %" PRId64 " ms",
+                p->name, p->pace_calls, p->pace_window_ms / 1000, next - now);
   save_state(s);
-  st = cashback__http_post_by(s->http, s->c->opts.endpoint, sig, body->data,
-                              body->len, mono_deadline_ms, resp);
+  return 1;
+}
+
+/* Sends one built request (`req`, not local) by the deadline. Status shows
+ * that an attempt is in flight, and since when (a network that accepts and
+ * never answers looks like success otherwise); a paced profile counts it
+ * in its window. */
+static cashback_status send_request(cashback__sender *s,
+                                    const cashback__prequest *req,
+                                    int64_t mono_deadline_ms,
+                                    cashback__http_response *resp) {
+  s->state.in_flight_since = cashback__wall_ms();
+  if (s->profile->pace_calls) {
+    cashback__pace_record(&s->state.pace, s->profile->pace_calls,
+                          s->state.in_flight_since);
+    s->state.paced_until_ms = 0;
+  }
+  save_state(s);
+  const char *lines[CASHBACK__PROFILE_HEADERS];
+  for (size_t i = 0; i < req->n_headers; i++)
+    lines[i] = req->headers[i];
+  cashback_status st = cashback__http_send_by(
+      s->http, req->method, req->url, lines, req->n_headers, req->body.data,
+      req->body.len, mono_deadline_ms, resp);
   s->state.in_flight_since = 0;
   save_state(s);
   return st;
@@ -803,8 +892,8 @@ typedef struct step_ctx {
   cashback_status posted;
   int64_t budget; /* the time the request was given, ms */
   const char *url;
-  char ex[200]; /* an excerpt of the answer's body */
-  cashback__buf body;
+  char ex[200];           /* an excerpt of the answer's body */
+  cashback__prequest req; /* as the profile built it */
   cashback__http_response resp;
 } step_ctx;
 
@@ -828,7 +917,7 @@ static void step_free(step_ctx *x) {
   free(x->send_lens);
   free(x->send_results);
   cashback__http_response_free(&x->resp);
-  cashback__buf_free(&x->body);
+  cashback__prequest_free(&x->req);
   free(x->results);
   free(x->resolved);
   free(x->texts);
@@ -1193,8 +1282,21 @@ static int step_pick(step_ctx *x) {
   return -1;
 }
 
-/* Posts the request, by the deadline: never started without time for it,
- * and given no more than the time left. -1: answered or failed, go on. */
+/* The request covers the first `k` events picked (a profile may take fewer):
+ * the others are left as a probe leaves those it holds back, unsent and
+ * unsettled, for the next step. */
+static void narrow(step_ctx *x, size_t k) {
+  if (k >= x->valid)
+    return;
+  for (size_t i = 0; i < x->n; i++)
+    if (x->rep[i] != SIZE_MAX && x->rep[i] >= k)
+      x->rep[i] = SIZE_MAX;
+  x->valid = k;
+}
+
+/* Posts the request the profile builds, by the deadline: never started
+ * without time for it, and given no more than the time left. -1: answered,
+ * failed or settled by the profile, go on. */
 static int step_post(step_ctx *x) {
   cashback__sender *s = x->s;
   x->url = s->c->opts.endpoint;
@@ -1214,14 +1316,20 @@ static int step_post(step_ctx *x) {
                      "the deadline");
     return CASHBACK__STEP_DEADLINE;
   }
-  int built = 0;
-  x->posted = post_events(s, x->send_texts, x->send_lens, x->valid, x->deadline,
-                          &x->body, &x->resp, &built);
-  if (!built) {
-    cashback__fail(s->c, x->posted,
-                   "sender: cannot build a batch of %zu events", x->valid);
+  cashback_status st = build_request(s, x->send_texts, x->send_lens,
+                                     x->send_results, x->valid, &x->req);
+  if (st != CASHBACK_OK) {
+    cashback__fail(s->c, st, "sender: cannot build a batch of %zu events",
+                   x->valid);
     return CASHBACK__STEP_ERROR;
   }
+  narrow(x, x->req.n);
+  x->url = x->req.url;
+  if (x->req.local)
+    return -1; /* settled by the profile: nothing to send */
+  if (paced(s))
+    return CASHBACK__STEP_WAIT;
+  x->posted = send_request(s, &x->req, x->deadline, &x->resp);
   excerpt(&x->resp.body, x->ex, sizeof(x->ex));
   return -1;
 }
@@ -1249,7 +1357,7 @@ static void settle_record(step_ctx *x, size_t i, size_t j, settle_tally *t) {
   case CASHBACK__OUTCOME_REJECTED:
     if (!*q)
       *q = quarantine_item(s, i, r->id, r->reason[0] ? r->reason : "other",
-                           r->message, 200) == 0
+                           r->message, x->resp.status) == 0
                ? SETTLED_QUARANTINED
                : SETTLED_UNSAVED;
     if (*q == SETTLED_QUARANTINED) {
@@ -1512,20 +1620,24 @@ static int step_settle(step_ctx *x) {
   cashback__sender *s = x->s;
   cashback__sender_state *S = &s->state;
   const cashback__http_response *resp = &x->resp;
+  if (x->req.local) /* the profile settled them itself */
+    return settle_results(x);
   cashback__answer a;
   cashback__answer_of(&a, x->posted, resp, cashback__wall_ms() / 1000);
   cashback__sent b = {x->send_results, x->valid, x->n, x->probe,
                       S->fault_streak ? S->fault_accepted : 0};
   cashback__decision d;
-  cashback__decide(&a, &b, &d);
+  classify(s, &x->req, &a, &b, &d);
+  char who[CASHBACK_ID_MAX + 16];
   switch (d.next) {
   case CASHBACK__NEXT_SETTLE:
     return settle_results(x);
   case CASHBACK__NEXT_PAUSE:
     schedule_pause(s,
-                   "POST %s: HTTP %ld: the network refused key '%s'; sending "
+                   "%s %s: HTTP %ld: the network refused %s; sending "
                    "is paused, nothing is dropped: %s",
-                   x->url, resp->status, s->c->opts.key.id, x->ex);
+                   x->req.method, x->url, resp->status,
+                   refused(s, &x->req, who, sizeof(who)), x->ex);
     return CASHBACK__STEP_WAIT;
   case CASHBACK__NEXT_RETRY:
     /* Results that settle none still move the cursor past the records
@@ -1587,7 +1699,7 @@ static cashback__step step_run(cashback__sender *s, int64_t mono_deadline_ms,
   x.deadline = mono_deadline_ms;
   x.linger = linger && mono_deadline_ms <= 0;
   x.posted = CASHBACK_OK;
-  cashback__buf_init(&x.body, CASHBACK__BATCH_MAX_BYTES + 4096);
+  cashback__prequest_init(&x.req);
   cashback__http_response_init(&x.resp);
   /* Collect, pick, post, decide, settle: each says -1 to go on. */
   int r = step_begin(&x);

@@ -112,12 +112,19 @@ static int parse_lines(const char *text, size_t len, cashback__sender_state *st,
       st->path_fault = x >= 400 && x < 500 ? (long)x : 0;
     else if (KEY("read_errors"))
       st->read_errors = x > 0 ? (uint64_t)x : 0;
-    else if (KEY("paused_key") || KEY("last_error") || KEY("read_error")) {
+    else if (KEY("paced_until_ms"))
+      st->paced_until_ms = x > 0 ? x : 0;
+    else if (KEY("pace"))
+      cashback__pace_parse(&st->pace, v, vlen);
+    else if (KEY("paused_key") || KEY("last_error") || KEY("read_error") ||
+             KEY("submission")) {
       char *dst = KEY("paused_key")   ? st->paused_key
                   : KEY("read_error") ? st->read_error
+                  : KEY("submission") ? st->submission
                                       : st->last_error;
       size_t size = KEY("paused_key")   ? sizeof(st->paused_key)
                     : KEY("read_error") ? sizeof(st->read_error)
+                    : KEY("submission") ? sizeof(st->submission)
                                         : sizeof(st->last_error);
       size_t m = vlen < size - 1 ? vlen : size - 1;
       memcpy(dst, v, m);
@@ -207,6 +214,22 @@ size_t cashback__sender_state_format(const cashback__sender_state *st,
       st->path_fault, st->read_errors, rerr, st->in_flight_since);
   if (n < 0 || (size_t)n + 14 > size)
     return 0;
+  /* A profile's lines, only when set (cashback_sender_state.h). */
+  char pace[CASHBACK__PACE_MAX * 21 + 1], sub[sizeof(st->submission)];
+  cashback__pace_format(&st->pace, pace, sizeof(pace));
+  one_line(sub, sizeof(sub), st->submission);
+  int extra = 0;
+  if (pace[0])
+    extra = snprintf(out + n, size - (size_t)n, "pace=%s\n", pace);
+  if (extra >= 0 && (size_t)(n + extra) < size && st->paced_until_ms)
+    extra += snprintf(out + n + extra, size - (size_t)(n + extra),
+                      "paced_until_ms=%" PRId64 "\n", st->paced_until_ms);
+  if (extra >= 0 && (size_t)(n + extra) < size && sub[0])
+    extra += snprintf(out + n + extra, size - (size_t)(n + extra),
+                      "submission=%s\n", sub);
+  if (extra < 0 || (size_t)(n + extra) + 14 > size)
+    return 0;
+  n += extra;
   uint32_t crc = cashback__crc32c(0, out, (size_t)n);
   int m = snprintf(out + n, size - (size_t)n, "crc=%08" PRIx32 "\n", crc);
   if (m != 13)

@@ -6,6 +6,7 @@
 #define CASHBACK_SENDER_STATE_H
 
 #include "cashback.h"
+#include "cashback_pace.h"
 #include "cashback_sign.h"
 #include "cashback_spool.h"
 
@@ -34,6 +35,14 @@ typedef struct cashback__sender_state {
   long path_fault;
   uint64_t read_errors;                    /* segment reads that failed */
   char read_error[CASHBACK_ERROR_MAX + 1]; /* the last one */
+  /* A delivery profile's (docs/networks.md): the calls in its rate limit's
+   * window, when the pacing holds the next one back until (Unix ms; 0:
+   * not paced), and what the network last said it queued (a job id, a URI
+   * to poll). Written only when set, so the built-in protocol's file is as
+   * before. */
+  cashback__pace pace;
+  int64_t paced_until_ms;
+  char submission[257];
 } cashback__sender_state;
 
 /* The largest state file read; a longer one is damaged. */

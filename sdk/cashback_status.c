@@ -92,6 +92,9 @@ static cashback_status fill_status(cashback_client *c, void *full) {
     if (s.in_flight_since > 0 &&
         now_ms - s.in_flight_since <= c->opts.total_timeout_ms + 60000)
       out->in_flight_since = s.in_flight_since / 1000;
+    out->paced_until =
+        s.paced_until_ms > now_ms ? (s.paced_until_ms + 999) / 1000 : 0;
+    snprintf(out->submission, sizeof(out->submission), "%s", s.submission);
   }
   out->unreadable_files = issues.unreadable;
   out->read_errors += issues.read_errors; /* this status's own reads */
@@ -112,6 +115,7 @@ static cashback_status fill_status(cashback_client *c, void *full) {
   shown(out->last_error, sizeof(out->last_error));
   shown(out->spool_problem, sizeof(out->spool_problem));
   shown(out->spool_error, sizeof(out->spool_error));
+  shown(out->submission, sizeof(out->submission));
   return CASHBACK_OK;
 }
 

@@ -56,6 +56,9 @@ static void print_json(cashback_client *client,
   printf(",\"spool_status\":%d,\"spool_error\":", (int)q->spool_status);
   cli_json_string(stdout, q->spool_error);
   json_time("in_flight_since", q->in_flight_since);
+  json_time("paced_until", q->paced_until);
+  printf(",\"submission\":");
+  cli_json_string(stdout, q->submission);
   printf("}\n");
 }
 
@@ -141,6 +144,16 @@ static void print_sender(const cashback_queue_status *q) {
     cli_iso_time(q->next_attempt, a, sizeof(a));
     cli_duration(q->next_attempt - now, b, sizeof(b));
     printf("next attempt:  %s (in %s)\n", a, b);
+  }
+  if (q->paced_until) {
+    cli_iso_time(q->paced_until, a, sizeof(a));
+    cli_duration(q->paced_until - now, b, sizeof(b));
+    printf("paced until:   %s (in %s): the network's rate limit\n", a, b);
+  }
+  if (q->submission[0]) {
+    char sub[4 * sizeof(q->submission)];
+    cli_shown(sub, sizeof(sub), q->submission);
+    printf("submission:    %s (the network queued it)\n", sub);
   }
   if (q->in_flight_since) {
     /* Past a few seconds, a network that accepted the request and does not
