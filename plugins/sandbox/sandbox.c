@@ -39,7 +39,7 @@ static const char usage_text[] =
     "  --db FILE             SQLite database (default ./" DEFAULT_DB ")\n"
     "  --log FILE            append the log to FILE (default: standard "
     "error)\n"
-    "  --fail-mode MODE      ok, down, 503 or slow (default ok)\n"
+    "  --fail-mode MODE      ok, down, 503, slow, drop or 429 (default ok)\n"
     "  --slow-ms N           delay of the slow mode in ms (default 2000, at "
     "most 60000)\n"
     "  --tolerance SECONDS   signature timestamp window (default 300)\n"
@@ -53,11 +53,27 @@ static const char usage_text[] =
     "                        connection's start or previous request (default "
     "30)\n"
     "  --max-seconds N       exit by itself after N seconds\n"
+    "\n"
+    "Network modes (answer as a network's own API, docs/sandbox.md):\n"
+    "  --network NAME        cashback (the protocol, default), awin or impact\n"
+    "  --account ID          Awin advertiser id or Impact account SID\n"
+    "  --api-key KEY         Awin: the Conversion API's x-api-key\n"
+    "  --api-token TOKEN     Awin: the transaction API's bearer token;\n"
+    "                        Impact: the auth token (also --auth-token)\n"
+    "  --credentials-file FILE\n"
+    "                        'account', 'api_key', 'api_token', 'campaign'\n"
+    "                        lines ('name value'); not readable by others\n"
+    "  --campaign ID         Impact: the only CampaignId taken (default any)\n"
+    "  --rate-limit CALLS/SECONDS\n"
+    "                        sale calls in a sliding window (Awin default "
+    "20/60,\n"
+    "                        Impact none; 0 for none)\n"
     "  -h, --help            this help\n"
     "  -V, --version         the version\n"
     "\n"
     "Endpoints: POST /cashback/v1/events, GET /, GET /api/totals,\n"
-    "GET and POST /_admin/mode (loopback only).\n";
+    "GET and POST /_admin/mode (loopback only); in a network mode the\n"
+    "network's API, GET /api/orders and GET /_admin/last-request.\n";
 
 static void die_usage(const char *fmt, ...)
     __attribute__((format(printf, 1, 2))) __attribute__((noreturn));
@@ -115,14 +131,18 @@ const char *sb_mode_name(sb_mode m) {
     return "503";
   case SB_MODE_SLOW:
     return "slow";
+  case SB_MODE_DROP:
+    return "drop";
+  case SB_MODE_429:
+    return "429";
   default:
     return "ok";
   }
 }
 
 int sb_mode_parse(const char *s, sb_mode *out) {
-  static const sb_mode all[] = {SB_MODE_OK, SB_MODE_DOWN, SB_MODE_503,
-                                SB_MODE_SLOW};
+  static const sb_mode all[] = {SB_MODE_OK,   SB_MODE_DOWN, SB_MODE_503,
+                                SB_MODE_SLOW, SB_MODE_DROP, SB_MODE_429};
   for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
     if (strcmp(s, sb_mode_name(all[i])) == 0) {
       *out = all[i];
@@ -224,37 +244,50 @@ static void add_merchant_arg(sandbox *sb, char *arg) {
   }
 }
 
-static void load_keys_file(sandbox *sb, const char *path) {
-  /* libcashback's one rule for files holding a secret (owner, mode). */
+#define WORDS_MAX 3
+
+/* Reads `path`, a file holding secrets under libcashback's one rule for
+ * them (owner, mode), and hands each line's words (spaces or tabs between
+ * them, '#' starting a comment; lines without any skipped) to `line`, with
+ * `n` the count (WORDS_MAX + 1: more than WORDS_MAX) and "path:line" in
+ * `where`. `option` names it in errors. The lines are wiped after use. */
+static void read_secret_file(sandbox *sb, const char *path, const char *option,
+                             void (*line)(sandbox *sb, char **words, int n,
+                                          const char *where)) {
   char err[CASHBACK_ERROR_MAX + 1];
   int fd;
   if (cashback_secret_file_open(path, &fd, err, sizeof(err)) != CASHBACK_OK)
-    die("--keys-file: %s", err);
+    die("%s: %s", option, err);
   FILE *f = fdopen(fd, "r");
   if (!f)
-    die("--keys-file: %s", strerror(errno));
-  char line[1024], where[PATH_MAX + 32];
+    die("%s: %s", option, strerror(errno));
+  char text[1024], where[PATH_MAX + 32];
   unsigned lineno = 0;
-  while (fgets(line, sizeof(line), f)) {
+  while (fgets(text, sizeof(text), f)) {
     lineno++;
     snprintf(where, sizeof(where), "%s:%u", path, lineno);
-    if (!strchr(line, '\n') && !feof(f))
+    if (!strchr(text, '\n') && !feof(f))
       die_usage("%s: line too long", where);
-    char *hash = strchr(line, '#');
+    char *hash = strchr(text, '#');
     if (hash)
       *hash = '\0';
-    char *save = NULL;
-    char *mid = strtok_r(line, " \t\r\n", &save);
-    if (!mid)
-      continue;
-    char *kid = strtok_r(NULL, " \t\r\n", &save);
-    char *secret = strtok_r(NULL, " \t\r\n", &save);
-    if (!kid || !secret || strtok_r(NULL, " \t\r\n", &save))
-      die_usage("%s: expected 'merchant key_id secret'", where);
-    add_key(sb, mid, kid, secret, where);
+    char *save = NULL, *words[WORDS_MAX + 1];
+    int n = 0;
+    for (char *w = strtok_r(text, " \t\r\n", &save); w && n <= WORDS_MAX;
+         w = strtok_r(NULL, " \t\r\n", &save))
+      words[n++] = w;
+    if (n)
+      line(sb, words, n, where);
   }
-  memset(line, 0, sizeof(line));
+  memset(text, 0, sizeof(text));
   fclose(f);
+}
+
+/* A line of --keys-file: "merchant key_id secret". */
+static void keys_line(sandbox *sb, char **words, int n, const char *where) {
+  if (n != 3)
+    die_usage("%s: expected 'merchant key_id secret'", where);
+  add_key(sb, words[0], words[1], words[2], where);
 }
 
 static void write_port_file(const char *path, unsigned port) {
@@ -270,7 +303,9 @@ static void write_port_file(const char *path, unsigned port) {
 /* What the command line gives besides the sandbox's own settings. */
 typedef struct settings {
   const char *listen, *port_file, *db, *log_path, *keys_file;
+  const char *credentials_file;
   long max_seconds;
+  int rate_given; /* --rate-limit */
 } settings;
 
 enum {
@@ -285,7 +320,14 @@ enum {
   O_TOLERANCE,
   O_MAX_SECONDS,
   O_FOLLOWUPS,
-  O_REQUEST_TIMEOUT
+  O_REQUEST_TIMEOUT,
+  O_NETWORK,
+  O_ACCOUNT,
+  O_API_KEY,
+  O_API_TOKEN,
+  O_CREDENTIALS_FILE,
+  O_CAMPAIGN,
+  O_RATE_LIMIT
 };
 
 #define STR_(x) #x
@@ -301,6 +343,133 @@ static long number_arg(const char *name, long min, long max,
   return v;
 }
 
+/* --------------------------------------------------- network modes */
+
+static const char *network_name(sb_network n) {
+  return n == SB_NET_AWIN ? "awin" : n == SB_NET_IMPACT ? "impact" : "cashback";
+}
+
+/* A credential or id into `to` (`size` bytes): 1-`size`-1 printable
+ * characters without space. The error names the option, never a secret's
+ * value. */
+static void set_value(char *to, size_t size, const char *value,
+                      const char *name, int secret) {
+  size_t n = strlen(value);
+  int ok = n > 0 && n < size;
+  for (size_t i = 0; ok && i < n; i++)
+    ok = value[i] > 0x20 && value[i] < 0x7f;
+  if (!ok) {
+    if (secret)
+      die_usage("%s: expected 1-%zu printable characters without space", name,
+                size - 1);
+    die_usage("%s: '%.80s' is not 1-%zu printable characters without space",
+              name, value, size - 1);
+  }
+  memcpy(to, value, n + 1);
+}
+
+/* --network, --account, --api-key, --api-token, --campaign, --rate-limit. */
+static void take_network_option(sandbox *sb, settings *s, int c) {
+  sb_net_config *n = &sb->netcfg;
+  switch (c) {
+  case O_NETWORK:
+    if (strcmp(optarg, "cashback") == 0)
+      n->network = SB_NET_CASHBACK;
+    else if (strcmp(optarg, "awin") == 0)
+      n->network = SB_NET_AWIN;
+    else if (strcmp(optarg, "impact") == 0)
+      n->network = SB_NET_IMPACT;
+    else
+      die_usage("--network: '%s' is not cashback, awin or impact", optarg);
+    break;
+  case O_ACCOUNT:
+    set_value(n->account, sizeof(n->account), optarg, "--account", 0);
+    break;
+  case O_API_KEY:
+    set_value(n->api_key, sizeof(n->api_key), optarg, "--api-key", 1);
+    break;
+  case O_API_TOKEN:
+    set_value(n->api_token, sizeof(n->api_token), optarg, "--api-token", 1);
+    break;
+  case O_CAMPAIGN:
+    set_value(n->campaign, sizeof(n->campaign), optarg, "--campaign", 0);
+    break;
+  default: { /* O_RATE_LIMIT: CALLS/SECONDS, or 0 */
+    long calls, secs = 1;
+    char *slash = strchr(optarg, '/');
+    if (slash)
+      *slash = '\0';
+    if (parse_long(optarg, 0, SB_NET_RATE_CALLS_MAX, &calls) != 0 ||
+        (slash && parse_long(slash + 1, 1, 86400, &secs) != 0) ||
+        (!slash && calls != 0))
+      die_usage("--rate-limit: expected CALLS/SECONDS (CALLS 0-%d, SECONDS "
+                "1-86400), e.g. 20/60, or 0",
+                SB_NET_RATE_CALLS_MAX);
+    n->rate_calls = (int)calls;
+    n->rate_seconds = (int)secs;
+    s->rate_given = 1;
+  }
+  }
+}
+
+/* A line of --credentials-file: "name value", name one of account,
+ * api_key, api_token (or auth_token), campaign. */
+static void credentials_line(sandbox *sb, char **words, int n,
+                             const char *where) {
+  sb_net_config *c = &sb->netcfg;
+  const struct {
+    const char *name;
+    char *to;
+    size_t size;
+    int secret;
+  } keys[] = {{"account", c->account, sizeof(c->account), 0},
+              {"api_key", c->api_key, sizeof(c->api_key), 1},
+              {"api_token", c->api_token, sizeof(c->api_token), 1},
+              {"auth_token", c->api_token, sizeof(c->api_token), 1},
+              {"campaign", c->campaign, sizeof(c->campaign), 0}};
+  size_t k = 0, nk = sizeof(keys) / sizeof(keys[0]);
+  while (k < nk && strcmp(words[0], keys[k].name) != 0)
+    k++;
+  if (k == nk || n != 2)
+    die_usage("%s: expected 'account|api_key|api_token|campaign VALUE'", where);
+  set_value(keys[k].to, keys[k].size, words[1], where, keys[k].secret);
+}
+
+/* A network mode's settings, whole: the account and its credentials;
+ * no merchants (they are the protocol's). */
+static void check_network(sandbox *sb, const settings *s) {
+  sb_net_config *n = &sb->netcfg;
+  const char *name = network_name(n->network);
+  if (sb->n_merchants)
+    die_usage("--merchant and --keys-file are for --network cashback, not %s",
+              name);
+  if (!n->account[0])
+    die_usage("--network %s needs --account (the %s)", name,
+              n->network == SB_NET_AWIN ? "advertiser id" : "account SID");
+  for (const char *p = n->account; *p; p++)
+    if (n->network == SB_NET_AWIN
+            ? !(*p >= '0' && *p <= '9')
+            : !((*p >= '0' && *p <= '9') || (*p >= 'A' && *p <= 'Z') ||
+                (*p >= 'a' && *p <= 'z')))
+      die_usage("--account: '%s' is not %s", n->account,
+                n->network == SB_NET_AWIN ? "digits (an advertiser id)"
+                                          : "letters and digits (a SID)");
+  if (n->network == SB_NET_AWIN && !n->api_key[0])
+    die_usage("--network awin needs --api-key (the Conversion API's key)");
+  if (!n->api_token[0])
+    die_usage("--network %s needs --api-token (%s)", name,
+              n->network == SB_NET_AWIN ? "the transaction API's bearer token"
+                                        : "the auth token");
+  if (n->network == SB_NET_IMPACT && n->api_key[0])
+    die_usage("--api-key is Awin's; Impact takes --account and --api-token");
+  if (n->network == SB_NET_AWIN && n->campaign[0])
+    die_usage("--campaign is Impact's");
+  if (!s->rate_given && n->network == SB_NET_AWIN) {
+    n->rate_calls = 20; /* Awin's documented limit */
+    n->rate_seconds = 60;
+  }
+}
+
 /* One option into `sb` or `s`; dies on a bad value; -h and -V print and
  * exit. */
 static void take_option(sandbox *sb, settings *s, int c) {
@@ -308,11 +477,10 @@ static void take_option(sandbox *sb, settings *s, int c) {
   const struct {
     int option;
     const char **to;
-  } names[] = {{O_LISTEN, &s->listen},
-               {O_PORT_FILE, &s->port_file},
-               {O_KEYS_FILE, &s->keys_file},
-               {O_DB, &s->db},
-               {O_LOG, &s->log_path}};
+  } names[] = {
+      {O_LISTEN, &s->listen},       {O_PORT_FILE, &s->port_file},
+      {O_KEYS_FILE, &s->keys_file}, {O_DB, &s->db},
+      {O_LOG, &s->log_path},        {O_CREDENTIALS_FILE, &s->credentials_file}};
   for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
     if (names[i].option == c) {
       *names[i].to = optarg;
@@ -324,7 +492,8 @@ static void take_option(sandbox *sb, settings *s, int c) {
     break;
   case O_FAIL_MODE:
     if (sb_mode_parse(optarg, &sb->mode) != 0)
-      die_usage("--fail-mode: '%s' is not ok, down, 503 or slow", optarg);
+      die_usage("--fail-mode: '%s' is not ok, down, 503, slow, drop or 429",
+                optarg);
     break;
   case O_SLOW_MS:
     sb->slow_ms = (int)number_arg("--slow-ms", 0, SB_SLOW_MS_MAX,
@@ -349,6 +518,14 @@ static void take_option(sandbox *sb, settings *s, int c) {
     sb->request_timeout =
         (int)number_arg("--request-timeout", 1, SB_REQUEST_TIMEOUT_MAX,
                         "1 to " STR(SB_REQUEST_TIMEOUT_MAX) " seconds");
+    break;
+  case O_NETWORK:
+  case O_ACCOUNT:
+  case O_API_KEY:
+  case O_API_TOKEN:
+  case O_CAMPAIGN:
+  case O_RATE_LIMIT:
+    take_network_option(sb, s, c);
     break;
   case 'h':
     fputs(usage_text, stdout);
@@ -377,6 +554,14 @@ static void parse_args(sandbox *sb, settings *s, int argc, char **argv) {
       {"max-seconds", required_argument, NULL, O_MAX_SECONDS},
       {"followups", required_argument, NULL, O_FOLLOWUPS},
       {"request-timeout", required_argument, NULL, O_REQUEST_TIMEOUT},
+      {"network", required_argument, NULL, O_NETWORK},
+      {"account", required_argument, NULL, O_ACCOUNT},
+      {"api-key", required_argument, NULL, O_API_KEY},
+      {"api-token", required_argument, NULL, O_API_TOKEN},
+      {"auth-token", required_argument, NULL, O_API_TOKEN},
+      {"credentials-file", required_argument, NULL, O_CREDENTIALS_FILE},
+      {"campaign", required_argument, NULL, O_CAMPAIGN},
+      {"rate-limit", required_argument, NULL, O_RATE_LIMIT},
       {"help", no_argument, NULL, 'h'},
       {"version", no_argument, NULL, 'V'},
       {NULL, 0, NULL, 0}};
@@ -386,7 +571,18 @@ static void parse_args(sandbox *sb, settings *s, int argc, char **argv) {
   if (optind < argc)
     die_usage("unexpected argument '%s'", argv[optind]);
   if (s->keys_file)
-    load_keys_file(sb, s->keys_file);
+    read_secret_file(sb, s->keys_file, "--keys-file", keys_line);
+  if (s->credentials_file)
+    read_secret_file(sb, s->credentials_file, "--credentials-file",
+                     credentials_line);
+  if (sb->netcfg.network != SB_NET_CASHBACK) {
+    check_network(sb, s);
+    return;
+  }
+  if (sb->netcfg.account[0] || sb->netcfg.api_key[0] ||
+      sb->netcfg.api_token[0] || sb->netcfg.campaign[0] || s->rate_given)
+    die_usage("--account, --api-key, --api-token, --campaign and "
+              "--rate-limit are for --network awin or impact");
   if (sb->n_merchants == 0)
     die_usage("no merchant: give --merchant or --keys-file");
   /* --tolerance may come after --merchant. */
@@ -396,12 +592,22 @@ static void parse_args(sandbox *sb, settings *s, int argc, char **argv) {
       die("cannot set the tolerance");
 }
 
-/* The log file and the database. */
+static void net_log(void *ud, const char *line) {
+  sb_log(ud, "%s", line);
+}
+
+/* The log file and the database (a network mode: its store, in memory). */
 static void open_files(sandbox *sb, const settings *s) {
   if (s->log_path) {
     sb->log = fopen(s->log_path, "a");
     if (!sb->log)
       die("--log %s: %s", s->log_path, strerror(errno));
+  }
+  if (sb->netcfg.network != SB_NET_CASHBACK) {
+    sb->net = sb_net_new(&sb->netcfg, net_log, sb);
+    if (!sb->net)
+      die("out of memory");
+    return;
   }
   char err[512];
   int migrated = 0;
@@ -428,6 +634,15 @@ static sb_http *serve(sandbox *sb, const settings *s) {
   for (size_t i = 0; i < sb->n_merchants; i++)
     sb_log(sb, "merchant %s: %zu key(s)", sb->merchants[i].id,
            sb->merchants[i].n_keys);
+  if (sb->net) {
+    const sb_net_config *c = &sb->netcfg;
+    sb_log(sb,
+           "listening on port %u (%s), network %s, account %s, rate limit "
+           "%d/%d s, mode %s, store in memory",
+           port, s->listen, network_name(c->network), c->account, c->rate_calls,
+           c->rate_seconds, sb_mode_name(sb->mode));
+    return d;
+  }
   sb_log(sb, "listening on port %u (%s), mode %s, follow-ups %s, database %s",
          port, s->listen, sb_mode_name(sb->mode),
          sb->followups_retry ? "retry" : "hold", s->db);
@@ -460,6 +675,8 @@ static void wait_for_stop(sandbox *sb, const sigset_t *set, long max_seconds) {
 static void shut_down(sandbox *sb, sb_http *d, const settings *s) {
   sb_http_stop(d);
   sb_store_close(sb->store);
+  sb_net_free(sb->net);
+  memset(&sb->netcfg, 0, sizeof(sb->netcfg)); /* the secrets */
   if (s->port_file)
     unlink(s->port_file);
   for (size_t i = 0; i < sb->n_merchants; i++)

@@ -2,6 +2,8 @@
 #ifndef CASHBACK_SANDBOX_H
 #define CASHBACK_SANDBOX_H
 
+#include "sandbox_net.h"
+
 #include <cashback.h>
 
 #include <pthread.h>
@@ -30,7 +32,9 @@ typedef enum sb_mode {
   SB_MODE_OK = 0,   /* answer normally */
   SB_MODE_DOWN = 1, /* close event connections without an answer */
   SB_MODE_503 = 2,  /* answer 503 with Retry-After: 1 */
-  SB_MODE_SLOW = 3  /* answer after slow_ms */
+  SB_MODE_SLOW = 3, /* answer after slow_ms */
+  SB_MODE_DROP = 4, /* record, then close the connection without an answer */
+  SB_MODE_429 = 5   /* answer 429 with Retry-After: 1 */
 } sb_mode;
 
 typedef struct sb_store sb_store;
@@ -42,11 +46,15 @@ typedef struct sandbox {
   int64_t tolerance;
   FILE *log;
   pthread_mutex_t log_lock;
-  pthread_mutex_t lock; /* mode, slow_ms */
+  pthread_mutex_t lock; /* mode, slow_ms, fault_count */
   sb_mode mode;
   int slow_ms;
-  int followups_retry; /* --followups retry */
-  int request_timeout; /* --request-timeout, seconds */
+  int fault_count;      /* the mode is for this many more requests, then ok;
+                           0: until changed */
+  sb_net_config netcfg; /* --network and its credentials */
+  sb_net *net;          /* a network mode's store; NULL for cashback */
+  int followups_retry;  /* --followups retry */
+  int request_timeout;  /* --request-timeout, seconds */
 } sandbox;
 
 /* sandbox.c */

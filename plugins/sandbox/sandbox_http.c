@@ -27,6 +27,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -36,10 +37,20 @@
 #define ADMIN_BODY_MAX 4096
 #define DISCARD_MAX (64u * 1024 * 1024)
 
-typedef enum route { R_EVENTS, R_ADMIN, R_OTHER } route;
+typedef enum route {
+  R_EVENTS,   /* the protocol's batches */
+  R_ADMIN,    /* /_admin/mode */
+  R_OTHER,    /* the pages */
+  R_NET,      /* a network mode's API: any other path */
+  R_NET_LAST, /* /_admin/last-request */
+} route;
 
 typedef struct request {
+  char *uri;   /* the request target as received, with its query */
+  int started; /* the headers were seen */
   route route;
+  sb_mode fault; /* the fault mode taken for this request */
+  int slow_ms;
   char *body;
   size_t len, cap, max;
   size_t dropped; /* bytes read past `max` */
@@ -47,7 +58,9 @@ typedef struct request {
   int cannot_verify;      /* no configured key can sign it: read and dropped */
   cashback_status sig_st; /* why (for the 401), when `cannot_verify` */
   char *pending;          /* slow mode: the answer, sent once resumed */
-  int suspended;          /* counted in sb_http.n_suspended until done */
+  unsigned pending_status;
+  int pending_retry; /* its Retry-After, 0 for none */
+  int suspended;     /* counted in sb_http.n_suspended until done */
 } request;
 
 /* One TCP connection (its MHD socket context), in the list the sweeper
@@ -98,8 +111,9 @@ static void abs_time(int64_t mono_deadline, struct timespec *out) {
 
 /* ------------------------------------------------------------- answers */
 
-static enum MHD_Result answer(struct MHD_Connection *c, unsigned status,
-                              const char *type, char *body, size_t len) {
+static enum MHD_Result answer_retry(struct MHD_Connection *c, unsigned status,
+                                    const char *type, char *body, size_t len,
+                                    int retry_after) {
   /* `body` is malloc'ed and handed over (NULL: an empty body). */
   struct MHD_Response *r = MHD_create_response_from_buffer(
       len, body ? body : (void *)"",
@@ -110,11 +124,24 @@ static enum MHD_Result answer(struct MHD_Connection *c, unsigned status,
   }
   MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
   MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-  if (status == MHD_HTTP_SERVICE_UNAVAILABLE)
-    MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, "1");
+  if (retry_after > 0) {
+    char ra[16];
+    snprintf(ra, sizeof(ra), "%d", retry_after);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, ra);
+  }
   enum MHD_Result ret = MHD_queue_response(c, status, r);
   MHD_destroy_response(r);
   return ret;
+}
+
+/* A 503 says Retry-After: 1. */
+static enum MHD_Result answer(struct MHD_Connection *c, unsigned status,
+                              const char *type, char *body, size_t len) {
+  return answer_retry(c, status, type, body, len,
+                      status == MHD_HTTP_SERVICE_UNAVAILABLE ||
+                              status == MHD_HTTP_TOO_MANY_REQUESTS
+                          ? 1
+                          : 0);
 }
 
 /* {"error":code[,"message":message]} */
@@ -178,10 +205,14 @@ static int is_loopback(struct MHD_Connection *c) {
   return 0;
 }
 
-static void current_mode(sandbox *sb, sb_mode *mode, int *slow_ms) {
+/* The fault mode for one request of the events endpoint or a network's
+ * API; a mode set with a count is used up by as many requests. */
+static void take_fault(sandbox *sb, request *rq) {
   pthread_mutex_lock(&sb->lock);
-  *mode = sb->mode;
-  *slow_ms = sb->slow_ms;
+  rq->fault = sb->mode;
+  rq->slow_ms = sb->slow_ms;
+  if (sb->mode != SB_MODE_OK && sb->fault_count > 0 && --sb->fault_count == 0)
+    sb->mode = SB_MODE_OK;
   pthread_mutex_unlock(&sb->lock);
 }
 
@@ -287,7 +318,7 @@ static int can_verify(sandbox *sb, const char *sig, int64_t now,
  * sandbox is stopping (answer at once). No libmicrohttpd function is
  * called with h->mu held. */
 static int suspend_for(sb_http *h, struct MHD_Connection *c, request *rq,
-                       char *body, int ms) {
+                       unsigned status, int retry_after, char *body, int ms) {
   wake *w = calloc(1, sizeof(*w));
   if (!w)
     return -1;
@@ -301,6 +332,8 @@ static int suspend_for(sb_http *h, struct MHD_Connection *c, request *rq,
     return -1;
   }
   rq->pending = body;
+  rq->pending_status = status;
+  rq->pending_retry = retry_after;
   rq->suspended = 1;
   h->n_suspended++;
   w->c = c;
@@ -462,19 +495,23 @@ static int post_record(batch_post *p, cJSON **root, enum MHD_Result *ret) {
   return 0;
 }
 
-/* Answers the results (200), in slow mode after the slow wait. */
+/* Answers the results (200): in slow mode after the slow wait, in drop
+ * mode not at all (the connection is closed: recorded, never heard). */
 static enum MHD_Result post_answer(batch_post *p, cJSON *root) {
-  sb_mode mode;
-  int slow_ms;
-  current_mode(p->h->sb, &mode, &slow_ms);
-  if (mode == SB_MODE_SLOW && slow_ms > 0 && root) {
+  request *rq = p->rq;
+  if (rq->fault == SB_MODE_DROP) {
+    sb_log(p->h->sb, "answer dropped (fault mode drop)");
+    cJSON_Delete(root);
+    return MHD_NO;
+  }
+  if (rq->fault == SB_MODE_SLOW && rq->slow_ms > 0 && root) {
     /* Recorded already: a retry sees "duplicate". */
     char *text = cJSON_PrintUnformatted(root);
     char *copy = text ? strdup(text) : NULL;
     cJSON_free(text);
     if (copy) {
       cJSON_Delete(root);
-      if (suspend_for(p->h, p->c, p->rq, copy, slow_ms) == 0)
+      if (suspend_for(p->h, p->c, rq, MHD_HTTP_OK, 0, copy, rq->slow_ms) == 0)
         return MHD_YES;
       return answer(p->c, MHD_HTTP_OK, "application/json", copy, strlen(copy));
     }
@@ -504,12 +541,14 @@ static enum MHD_Result post_events(sb_http *h, struct MHD_Connection *c,
 /* --------------------------------------------------------------- admin */
 
 static cJSON *mode_json(sandbox *sb) {
-  sb_mode mode;
-  int slow_ms;
-  current_mode(sb, &mode, &slow_ms);
+  pthread_mutex_lock(&sb->lock);
+  sb_mode mode = sb->mode;
+  int slow_ms = sb->slow_ms, count = sb->fault_count;
+  pthread_mutex_unlock(&sb->lock);
   cJSON *o = cJSON_CreateObject();
   if (o && (!cJSON_AddStringToObject(o, "mode", sb_mode_name(mode)) ||
-            !cJSON_AddNumberToObject(o, "slow_ms", slow_ms))) {
+            !cJSON_AddNumberToObject(o, "slow_ms", slow_ms) ||
+            !cJSON_AddNumberToObject(o, "count", count))) {
     cJSON_Delete(o);
     return NULL;
   }
@@ -525,76 +564,239 @@ static enum MHD_Result admin_mode(sandbox *sb, struct MHD_Connection *c,
   cJSON *o = cJSON_ParseWithLength(rq->body ? rq->body : "", rq->len);
   const cJSON *mode = cJSON_GetObjectItemCaseSensitive(o, "mode");
   const cJSON *slow = cJSON_GetObjectItemCaseSensitive(o, "slow_ms");
+  const cJSON *count = cJSON_GetObjectItemCaseSensitive(o, "count");
   sb_mode m;
   int bad = !cJSON_IsObject(o) || !cJSON_IsString(mode) ||
             sb_mode_parse(mode->valuestring, &m) != 0 ||
             (slow && !(cJSON_IsNumber(slow) && slow->valuedouble >= 0 &&
-                       slow->valuedouble <= SB_SLOW_MS_MAX));
+                       slow->valuedouble <= SB_SLOW_MS_MAX)) ||
+            (count && !(cJSON_IsNumber(count) && count->valuedouble >= 0 &&
+                        count->valuedouble <= 1000000 &&
+                        count->valuedouble == (int)count->valuedouble));
   if (bad) {
     cJSON_Delete(o);
     return answer_error(c, MHD_HTTP_BAD_REQUEST, "bad_mode",
-                        "expected {\"mode\":\"ok\"|\"down\"|\"503\"|\"slow\","
-                        "\"slow_ms\":0-60000}");
+                        "expected {\"mode\":\"ok\"|\"down\"|\"503\"|\"slow\"|"
+                        "\"drop\"|\"429\",\"slow_ms\":0-60000,"
+                        "\"count\":0-1000000}");
   }
   pthread_mutex_lock(&sb->lock);
   sb->mode = m;
   if (slow)
     sb->slow_ms = (int)slow->valuedouble;
-  int slow_ms = sb->slow_ms;
+  sb->fault_count = count ? (int)count->valuedouble : 0;
+  int slow_ms = sb->slow_ms, left = sb->fault_count;
   pthread_mutex_unlock(&sb->lock);
   cJSON_Delete(o);
-  sb_log(sb, "mode %s (slow_ms %d)", sb_mode_name(m), slow_ms);
+  sb_log(sb, "mode %s (slow_ms %d%s%d)", sb_mode_name(m), slow_ms,
+         left ? ", requests " : "", left);
   return answer_json(c, MHD_HTTP_OK, mode_json(sb));
+}
+
+/* ------------------------------------------------------ network modes */
+
+/* The request line and headers as received, credentials hidden, into
+ * `*buf` (NUL-terminated, `*len` bytes). */
+typedef struct head_text {
+  char *buf;
+  size_t len, cap;
+} head_text;
+
+static enum MHD_Result add_header(void *cls, enum MHD_ValueKind kind,
+                                  const char *key, const char *value) {
+  head_text *t = cls;
+  (void)kind;
+  int secret = strcasecmp(key, "Authorization") == 0 ||
+               strcasecmp(key, "x-api-key") == 0;
+  const char *v = secret ? "(hidden)" : value ? value : "";
+  if (secret && value && strncasecmp(value, "Bearer ", 7) == 0)
+    v = "Bearer (hidden)";
+  else if (secret && value && strncasecmp(value, "Basic ", 6) == 0)
+    v = "Basic (hidden)";
+  return sb_append(&t->buf, &t->len, &t->cap, 1024, key, strlen(key)) == 0 &&
+                 sb_append(&t->buf, &t->len, &t->cap, 1024, ": ", 2) == 0 &&
+                 sb_append(&t->buf, &t->len, &t->cap, 1024, v, strlen(v)) ==
+                     0 &&
+                 sb_append(&t->buf, &t->len, &t->cap, 1024, "\r\n", 2) == 0
+             ? MHD_YES
+             : MHD_NO;
+}
+
+static void record_request(sb_net *n, struct MHD_Connection *c,
+                           const char *method, const char *target,
+                           const char *version, const request *rq) {
+  head_text t = {0};
+  int ok =
+      sb_append(&t.buf, &t.len, &t.cap, 1024, method, strlen(method)) == 0 &&
+      sb_append(&t.buf, &t.len, &t.cap, 1024, " ", 1) == 0 &&
+      sb_append(&t.buf, &t.len, &t.cap, 1024, target, strlen(target)) == 0 &&
+      sb_append(&t.buf, &t.len, &t.cap, 1024, " ", 1) == 0 &&
+      sb_append(&t.buf, &t.len, &t.cap, 1024, version, strlen(version)) == 0 &&
+      sb_append(&t.buf, &t.len, &t.cap, 1024, "\r\n", 2) == 0;
+  if (ok)
+    MHD_get_connection_values(c, MHD_HEADER_KIND, add_header, &t);
+  if (ok && sb_append(&t.buf, &t.len, &t.cap, 1024, "\r\n", 2) == 0)
+    sb_net_record_request(n, t.buf, t.len, rq->body ? rq->body : "", rq->len);
+  free(t.buf);
+}
+
+/* A fault's answer in the network's own error shape. */
+static void net_fault_answer(sandbox *sb, unsigned status, const char *what,
+                             sb_net_answer *a) {
+  cJSON *o = cJSON_CreateObject();
+  if (o && sb->netcfg.network == SB_NET_IMPACT) {
+    cJSON_AddStringToObject(o, "Status", "ERROR");
+    cJSON_AddStringToObject(o, "Message", what);
+  } else if (o) {
+    cJSON_AddStringToObject(o, "error",
+                            status == 429 ? "too_many_requests"
+                                          : "service_unavailable");
+    cJSON_AddStringToObject(o, "description", what);
+  }
+  sb_net_answer_json(a, status, o);
+  a->retry_after = 1;
+}
+
+/* Any request of a network mode's API, the whole body in: recorded,
+ * answered by the network's handler, then the fault applied (slow: the
+ * answer waits; drop: no answer). */
+static enum MHD_Result net_request(sb_http *h, struct MHD_Connection *c,
+                                   const char *url, const char *method,
+                                   const char *version, request *rq) {
+  sandbox *sb = h->sb;
+  const char *target = rq->uri ? rq->uri : url;
+  const char *q = strchr(target, '?');
+  char *path = strndup(target, q ? (size_t)(q - target) : strlen(target));
+  if (!path)
+    return MHD_NO;
+  record_request(sb->net, c, method, target, version, rq);
+  sb_net_answer a = {0};
+  if (rq->too_big) {
+    net_fault_answer(sb, MHD_HTTP_CONTENT_TOO_LARGE, "the body is over 4 MiB",
+                     &a);
+    a.retry_after = 0;
+  } else {
+    sb_net_request nr = {
+        .method = method,
+        .path = path,
+        .query = q ? q + 1 : "",
+        .body = rq->body ? rq->body : "",
+        .len = rq->len,
+        .api_key = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "x-api-key"),
+        .authorization = MHD_lookup_connection_value(
+            c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION),
+        .content_type = MHD_lookup_connection_value(
+            c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE),
+        .now_ms = mono_ms(),
+        .now = (int64_t)time(NULL)};
+    if (sb->netcfg.network == SB_NET_AWIN)
+      sb_awin_handle(sb->net, &nr, &a);
+    else
+      sb_impact_handle(sb->net, &nr, &a);
+  }
+  free(path);
+  if (a.status != MHD_HTTP_OK && a.status != 0)
+    sb_log(sb, "%u to %s %s", a.status, method, url);
+  if (rq->fault == SB_MODE_DROP) {
+    sb_log(sb, "answer dropped (fault mode drop)");
+    free(a.body);
+    return MHD_NO;
+  }
+  sb_net_count_answer(sb->net, a.status);
+  if (rq->fault == SB_MODE_SLOW && rq->slow_ms > 0 && a.body &&
+      suspend_for(h, c, rq, a.status, a.retry_after, a.body, rq->slow_ms) == 0)
+    return MHD_YES;
+  return answer_retry(c, a.status, "application/json", a.body,
+                      a.body ? strlen(a.body) : 0, a.retry_after);
+}
+
+/* GET /_admin/last-request: the last request of the network's API as
+ * received (credentials hidden); 404 before the first. */
+static enum MHD_Result answer_last_request(sandbox *sb,
+                                           struct MHD_Connection *c) {
+  char *text;
+  size_t len;
+  if (sb_net_last_request(sb->net, &text, &len) != 0)
+    return answer_error(c, MHD_HTTP_NOT_FOUND, "no_request",
+                        "no request of the network's API yet");
+  return answer(c, MHD_HTTP_OK, "application/octet-stream", text, len);
 }
 
 /* ------------------------------------------------------------ dispatch */
 
-/* What is refused as soon as the headers are in: the admin endpoint for
+/* What the path is, by mode. */
+static route route_of(const sandbox *sb, const char *url) {
+  if (strcmp(url, "/_admin/mode") == 0)
+    return R_ADMIN;
+  if (!sb->net)
+    return strcmp(url, EVENTS_PATH) == 0 ? R_EVENTS : R_OTHER;
+  if (strcmp(url, "/_admin/last-request") == 0)
+    return R_NET_LAST;
+  return strcmp(url, "/") == 0 || strcmp(url, "/api/orders") == 0 ? R_OTHER
+                                                                  : R_NET;
+}
+
+/* What is refused as soon as the headers are in: the admin endpoints for
  * a client off loopback (403), a method the route does not take (405), and
- * on the events endpoint the fault modes down (no answer) and 503. 1 with
- * the answer in `*ret`, or 0. */
-static int refuse_early(sandbox *sb, struct MHD_Connection *c, route r,
+ * on the events endpoint or a network's API the fault modes down (no
+ * answer), 503 and 429. 1 with the answer in `*ret`, or 0. */
+static int refuse_early(sandbox *sb, struct MHD_Connection *c, request *rq,
                         const char *method, enum MHD_Result *ret) {
+  route r = rq->route;
   int post = strcmp(method, "POST") == 0;
   int get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
-  if (r == R_ADMIN && !is_loopback(c)) {
+  if ((r == R_ADMIN || r == R_NET_LAST) && !is_loopback(c)) {
     *ret = answer_error(c, MHD_HTTP_FORBIDDEN, "forbidden",
                         "the admin endpoint is for loopback clients");
     return 1;
   }
-  if (r != R_EVENTS) {
+  if (r != R_EVENTS && r != R_NET) {
     if (r == R_ADMIN ? post || get : get)
       return 0;
     *ret = answer_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method", NULL);
     return 1;
   }
-  if (!post) {
+  if (r == R_EVENTS && !post) {
     *ret = answer_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method",
                         "POST a batch here");
     return 1;
   }
-  sb_mode mode;
-  int slow_ms;
-  current_mode(sb, &mode, &slow_ms);
-  if (mode == SB_MODE_DOWN) {
+  take_fault(sb, rq);
+  if (rq->fault == SB_MODE_DOWN) {
     *ret = MHD_NO; /* closes the connection without an answer */
     return 1;
   }
-  if (mode == SB_MODE_503) {
-    sb_log(sb, "503 (fault mode)");
-    *ret = answer_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
-                        "fault mode 503");
-    return 1;
+  if (rq->fault != SB_MODE_503 && rq->fault != SB_MODE_429)
+    return 0;
+  unsigned status = rq->fault == SB_MODE_503 ? MHD_HTTP_SERVICE_UNAVAILABLE
+                                             : MHD_HTTP_TOO_MANY_REQUESTS;
+  sb_log(sb, "%u (fault mode)", status);
+  if (r == R_NET) {
+    sb_net_answer a = {0};
+    net_fault_answer(sb, status,
+                     status == 503 ? "fault mode 503" : "fault mode 429", &a);
+    sb_net_count_answer(sb->net, a.status);
+    *ret = answer_retry(c, a.status, "application/json", a.body,
+                        a.body ? strlen(a.body) : 0, a.retry_after);
+  } else {
+    *ret =
+        answer_error(c, status, status == 503 ? "unavailable" : "rate_limited",
+                     status == 503 ? "fault mode 503" : "fault mode 429");
   }
-  return 0;
+  return 1;
 }
 
-/* GET / and GET /api/totals; 404 for any other path. */
+/* GET / and GET /api/totals (a network mode: GET / and GET /api/orders,
+ * its orders as JSON); 404 for any other path. */
 static enum MHD_Result answer_page(sandbox *sb, struct MHD_Connection *c,
                                    const char *url) {
   size_t len = 0;
   char *body = NULL;
-  if (strcmp(url, "/") == 0) {
+  if (sb->net) {
+    body = sb_net_view_json(sb->net, &len);
+    if (body)
+      return answer(c, MHD_HTTP_OK, "application/json", body, len);
+  } else if (strcmp(url, "/") == 0) {
     body = sb_report_html(sb, &len);
     if (body)
       return answer(c, MHD_HTTP_OK, "text/html; charset=utf-8", body, len);
@@ -608,41 +810,49 @@ static enum MHD_Result answer_page(sandbox *sb, struct MHD_Connection *c,
   return answer_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", NULL);
 }
 
+/* Before the headers are read: the request, with its target as received
+ * (libmicrohttpd hands on_request the path only, decoded). */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c) {
+  (void)cls;
+  (void)c;
+  request *rq = calloc(1, sizeof(*rq));
+  if (rq && uri)
+    rq->uri = strdup(uri);
+  return rq;
+}
+
 /* The headers are in: route, refuse early what we can, answer a page, or
- * make the request that collects the body of an events or admin POST. */
+ * make the request collect the body of an events, admin or network
+ * request. */
 static enum MHD_Result on_headers(sandbox *sb, struct MHD_Connection *c,
                                   const char *url, const char *method,
-                                  void **ctx) {
-  route r = strcmp(url, EVENTS_PATH) == 0      ? R_EVENTS
-            : strcmp(url, "/_admin/mode") == 0 ? R_ADMIN
-                                               : R_OTHER;
+                                  request *rq) {
+  rq->started = 1;
+  rq->route = route_of(sb, url);
   enum MHD_Result ret;
-  if (refuse_early(sb, c, r, method, &ret))
+  if (refuse_early(sb, c, rq, method, &ret))
     return ret;
-  if (r == R_OTHER)
+  if (rq->route == R_OTHER)
     return answer_page(sb, c, url);
+  if (rq->route == R_NET_LAST)
+    return answer_last_request(sb, c);
   const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
                                                MHD_HTTP_HEADER_CONTENT_LENGTH);
-  size_t max = r == R_EVENTS ? BODY_MAX : ADMIN_BODY_MAX;
+  size_t max = rq->route == R_ADMIN ? ADMIN_BODY_MAX : BODY_MAX;
   unsigned long long declared = cl ? strtoull(cl, NULL, 10) : 0;
   /* A body a little too big is read and dropped, so that the client,
    * still sending, gets the 413; a huge one is answered at once. */
   if (declared > DISCARD_MAX)
     return answer_error(c, MHD_HTTP_CONTENT_TOO_LARGE, "too_large",
                         "the body is over 4 MiB");
-  request *rq = calloc(1, sizeof(*rq));
-  if (!rq)
-    return MHD_NO;
-  rq->route = r;
   rq->max = max;
   rq->too_big = declared > max;
-  if (r == R_EVENTS &&
+  if (rq->route == R_EVENTS &&
       !can_verify(sb,
                   MHD_lookup_connection_value(c, MHD_HEADER_KIND,
                                               CASHBACK_SIGNATURE_HEADER),
                   (int64_t)time(NULL), &rq->sig_st))
     rq->cannot_verify = 1; /* answered 401 at the end */
-  *ctx = rq;
   return MHD_YES;
 }
 
@@ -672,14 +882,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
                                   size_t *data_size, void **ctx) {
   sb_http *h = cls;
   request *rq = *ctx;
-  (void)version;
   if (rq && rq->pending) { /* resumed after a slow-mode wait */
     char *body = rq->pending;
     rq->pending = NULL;
-    return answer(c, MHD_HTTP_OK, "application/json", body, strlen(body));
+    return answer_retry(c, rq->pending_status, "application/json", body,
+                        strlen(body), rq->pending_retry);
   }
-  if (!rq)
-    return on_headers(h->sb, c, url, method, ctx);
+  if (!rq) { /* on_uri was out of memory */
+    if (!(rq = on_uri(h, NULL, c)))
+      return MHD_NO;
+    *ctx = rq;
+  }
+  if (!rq->started)
+    return on_headers(h->sb, c, url, method, rq);
   if (*data_size) {
     size_t n = *data_size;
     *data_size = 0;
@@ -687,6 +902,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
   }
   if (rq->route == R_EVENTS)
     return post_events(h, c, rq);
+  if (rq->route == R_NET)
+    return net_request(h, c, url, method, version, rq);
   return admin_mode(h->sb, c, method, rq);
 }
 
@@ -706,6 +923,7 @@ static void on_done(void *cls, struct MHD_Connection *c, void **ctx,
     }
     free(rq->body);
     free(rq->pending);
+    free(rq->uri);
     free(rq);
     *ctx = NULL;
   }
@@ -911,8 +1129,9 @@ sb_http *sb_http_start(sandbox *sb, const char *listen, unsigned *port,
   h->d = MHD_start_daemon(
       flags, 0, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER,
       on_mhd_log, sb, MHD_OPTION_SOCK_ADDR, ai->ai_addr,
-      MHD_OPTION_NOTIFY_COMPLETED, on_done, h, MHD_OPTION_NOTIFY_CONNECTION,
-      on_connection, h, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)SB_HTTP_THREADS,
+      MHD_OPTION_URI_LOG_CALLBACK, on_uri, h, MHD_OPTION_NOTIFY_COMPLETED,
+      on_done, h, MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
+      MHD_OPTION_THREAD_POOL_SIZE, (unsigned)SB_HTTP_THREADS,
       MHD_OPTION_CONNECTION_LIMIT, limit, MHD_OPTION_CONNECTION_TIMEOUT,
       (unsigned)sb->request_timeout, MHD_OPTION_END);
   freeaddrinfo(ai);

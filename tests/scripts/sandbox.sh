@@ -123,7 +123,7 @@ log_has() {
 
 # 1. Usage errors.
 expect_exit 2 "no merchant"
-expect_exit 2 "not ok, down, 503 or slow" --merchant "shop-42:k1:$S1" \
+expect_exit 2 "not ok, down, 503, slow, drop or 429" --merchant "shop-42:k1:$S1" \
   --fail-mode sideways
 expect_exit 2 "a secret 16-256" --merchant "shop-42:k1:short"
 grep -q short "$work/out" && fail "a refused secret was echoed"
