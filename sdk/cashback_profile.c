@@ -77,12 +77,18 @@ void cashback__profile_by_order(const cashback__prequest *req,
       cashback__profile_settle(&res[i], o, reason, message);
 }
 
-/* --- The spool payload, read back --------------------------------------- */
+void cashback__profile_reset(cashback__sent *b, char *submission) {
+  submission[0] = '\0';
+  for (size_t i = 0; i < b->n; i++)
+    cashback__profile_settle(&b->results[i], CASHBACK__OUTCOME_PENDING, "", "");
+}
 
-static const char *str_of(const cJSON *o, const char *name) {
-  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+const char *cashback__json_str(const void *obj, const char *name) {
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive((const cJSON *)obj, name);
   return cJSON_IsString(v) ? v->valuestring : NULL;
 }
+
+/* --- The spool payload, read back --------------------------------------- */
 
 /* An integer JSON number within +-CASHBACK__AMOUNT_MAX (cJSON keeps it as
  * a double: exact below 2^53). 0 when so. */
@@ -114,11 +120,11 @@ cashback_status cashback__pevent_parse(const char *text, size_t len,
   ev->json = root;
   if (!cJSON_IsObject(root))
     goto bad;
-  ev->id = str_of(root, "id");
-  ev->type = str_of(root, "type");
-  ev->order_id = str_of(root, "order_id");
-  ev->order_time = str_of(root, "order_time");
-  ev->reported_at = str_of(root, "reported_at");
+  ev->id = cashback__json_str(root, "id");
+  ev->type = cashback__json_str(root, "type");
+  ev->order_id = cashback__json_str(root, "order_id");
+  ev->order_time = cashback__json_str(root, "order_time");
+  ev->reported_at = cashback__json_str(root, "reported_at");
   if (!ev->id || !ev->type || !ev->order_id || !ev->order_id[0] ||
       strlen(ev->order_id) > CASHBACK_ID_MAX || !ev->order_time ||
       cashback__iso8601_parse(ev->order_time, strlen(ev->order_time),
@@ -130,16 +136,16 @@ cashback_status cashback__pevent_parse(const char *text, size_t len,
       !ev->reported_at || strcmp(ev->order_time, ev->reported_at) != 0;
   ev->test = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(root, "test"));
   const cJSON *click = cJSON_GetObjectItemCaseSensitive(root, "click");
-  ev->click = cJSON_IsObject(click) ? str_of(click, "token") : NULL;
+  ev->click = cJSON_IsObject(click) ? cashback__json_str(click, "token") : NULL;
   if (ev->click && !ev->click[0])
     ev->click = NULL;
   if (cJSON_GetObjectItemCaseSensitive(root, "amount")) {
-    ev->currency = str_of(root, "currency");
+    ev->currency = cashback__json_str(root, "currency");
     if (int_of(root, "amount", &ev->amount) != 0 || !ev->currency)
       goto bad;
     ev->has_amount = 1;
   } else {
-    ev->currency = str_of(root, "currency");
+    ev->currency = cashback__json_str(root, "currency");
   }
   ev->exponent =
       ev->currency
@@ -147,14 +153,17 @@ cashback_status cashback__pevent_parse(const char *text, size_t len,
           : 2;
   if (ev->exponent < 0)
     goto bad;
-  ev->customer = str_of(root, "customer");
+  ev->customer = cashback__json_str(root, "customer");
   const cJSON *v, *vs = cJSON_GetObjectItemCaseSensitive(root, "vouchers");
+  const cJSON *items = cJSON_GetObjectItemCaseSensitive(root, "items");
+  /* cJSON_ArrayForEach walks an object's members too: lists only. */
+  if ((vs && !cJSON_IsArray(vs)) || (items && !cJSON_IsArray(items)))
+    goto bad;
   cJSON_ArrayForEach(v, vs) {
     if (!cJSON_IsString(v) || ev->n_vouchers == CASHBACK__PROFILE_VOUCHERS_MAX)
       goto bad;
     ev->vouchers[ev->n_vouchers++] = v->valuestring;
   }
-  const cJSON *items = cJSON_GetObjectItemCaseSensitive(root, "items");
   int n_items = cJSON_IsArray(items) ? cJSON_GetArraySize(items) : 0;
   if (n_items > CASHBACK__PROFILE_ITEMS_MAX)
     goto bad;
@@ -167,9 +176,9 @@ cashback_status cashback__pevent_parse(const char *text, size_t len,
   }
   cJSON_ArrayForEach(v, items) {
     cashback__pitem *it = &ev->items[ev->n_items];
-    it->sku = str_of(v, "sku");
-    it->name = str_of(v, "name");
-    it->category = str_of(v, "category");
+    it->sku = cashback__json_str(v, "sku");
+    it->name = cashback__json_str(v, "name");
+    it->category = cashback__json_str(v, "category");
     if (!it->sku || int_of(v, "quantity", &it->quantity) != 0 ||
         int_of(v, "unit_price", &it->unit_price) != 0 || it->quantity < 1 ||
         it->quantity > 1000000)
@@ -180,7 +189,7 @@ cashback_status cashback__pevent_parse(const char *text, size_t len,
       it->category = NULL;
     ev->n_items++;
   }
-  ev->reason = str_of(root, "reason");
+  ev->reason = cashback__json_str(root, "reason");
   if (ev->reason && !ev->reason[0])
     ev->reason = NULL;
   return CASHBACK_OK;

@@ -167,6 +167,13 @@ cashback_status cashback__form_field(cashback__buf *b, const char *name,
 void cashback__profile_settle(cashback__result *r, cashback__outcome o,
                               const char *reason, const char *message);
 
+/* Every event of `b` pending, without reason or message, and `submission`
+ * empty: where a profile's classify starts. */
+void cashback__profile_reset(cashback__sent *b, char *submission);
+
+/* The string member `name` of the cJSON object `obj`, or NULL. */
+const char *cashback__json_str(const void *obj, const char *name);
+
 /* Allocates req->orders for `n` events. */
 cashback_status cashback__prequest_orders(cashback__prequest *req, size_t n);
 

@@ -24,11 +24,6 @@
 
 enum { API_CONVERSION = 1, API_TRANSACTIONS = 2 };
 
-static const char *str_or_null(const cJSON *o, const char *name) {
-  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
-  return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 static const char *base_url(const cashback_options *o) {
   return o->awin_base_url[0] ? o->awin_base_url : AWIN_DEFAULT_BASE;
 }
@@ -369,8 +364,8 @@ static void conversion_200(const cashback__prequest *req, const cJSON *root,
   }
   const cJSON *e;
   cJSON_ArrayForEach(e, list) {
-    const char *ref = str_or_null(e, "orderReference");
-    const char *status = str_or_null(e, "status");
+    const char *ref = cashback__json_str(e, "orderReference");
+    const char *status = cashback__json_str(e, "status");
     if (!ref || !status)
       continue;
     char reason[CASHBACK_ID_MAX + 1];
@@ -381,12 +376,12 @@ static void conversion_200(const cashback__prequest *req, const cJSON *root,
       cashback__profile_by_order(req, ref, b->results,
                                  CASHBACK__OUTCOME_DUPLICATE, "", "");
     else if (strcmp(status, "rejected") == 0) {
-      const char *code = str_or_null(e, "reason");
-      reason_of(code ? code : str_or_null(e, "error"), "awin_rejected", reason,
-                sizeof(reason));
+      const char *code = cashback__json_str(e, "reason");
+      reason_of(code ? code : cashback__json_str(e, "error"), "awin_rejected",
+                reason, sizeof(reason));
       cashback__profile_by_order(req, ref, b->results,
                                  CASHBACK__OUTCOME_REJECTED, reason,
-                                 str_or_null(e, "message"));
+                                 cashback__json_str(e, "message"));
     } /* another status: the order stays pending, sent again */
   }
   settled(b, d);
@@ -397,11 +392,9 @@ static void awin_classify(const cashback_options *o,
                           const cashback__answer *a, cashback__sent *b,
                           cashback__decision *d, char *submission) {
   (void)o;
-  submission[0] = '\0';
   /* The generic table for what Awin answers as any API does (no answer,
    * 401/403, 413, 429, 5xx); its 200 and 400 are read here. */
-  for (size_t i = 0; i < b->n; i++)
-    cashback__profile_settle(&b->results[i], CASHBACK__OUTCOME_PENDING, "", "");
+  cashback__profile_reset(b, submission);
   if (a->transport != CASHBACK_OK || (a->status != 200 && a->status != 400)) {
     cashback__decide(a, b, d);
     return;
@@ -416,8 +409,8 @@ static void awin_classify(const cashback_options *o,
       conversion_200(req, root, b, d);
     } else {
       /* The batch is queued as a job: every entry is taken. */
-      const char *job = str_or_null(root, "jobId");
-      const char *status = str_or_null(root, "status");
+      const char *job = cashback__json_str(root, "jobId");
+      const char *status = cashback__json_str(root, "status");
       if (!job && !status) {
         no_results(d);
       } else {
@@ -438,11 +431,12 @@ static void awin_classify(const cashback_options *o,
     if (b->n == 1) {
       char reason[CASHBACK_ID_MAX + 1];
       const char *err =
-          cJSON_IsObject(root) ? str_or_null(root, "error") : NULL;
+          cJSON_IsObject(root) ? cashback__json_str(root, "error") : NULL;
       reason_of(err, "awin_bad_request", reason, sizeof(reason));
       cashback__profile_settle(
           &b->results[0], CASHBACK__OUTCOME_REJECTED, reason,
-          cJSON_IsObject(root) ? str_or_null(root, "description") : NULL);
+          cJSON_IsObject(root) ? cashback__json_str(root, "description")
+                               : NULL);
       settled(b, d);
     } else {
       d->next = CASHBACK__NEXT_SPLIT;

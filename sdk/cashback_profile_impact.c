@@ -261,11 +261,6 @@ impact_build(const cashback_options *o, const cashback__profile_orders *orders,
   return st;
 }
 
-static const char *str_or_null(const cJSON *o, const char *name) {
-  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
-  return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 static void settle_one(cashback__sent *b, cashback__decision *d,
                        cashback__outcome o, const char *reason,
                        const char *message) {
@@ -289,11 +284,9 @@ static void impact_classify(const cashback_options *o,
                             const cashback__answer *a, cashback__sent *b,
                             cashback__decision *d, char *submission) {
   (void)o;
-  submission[0] = '\0';
   /* The generic table for what Impact answers as any API does (no answer,
    * 401/403, 429, 5xx, another 4xx); its 200, 400 and 404 are read here. */
-  for (size_t i = 0; i < b->n; i++)
-    cashback__profile_settle(&b->results[i], CASHBACK__OUTCOME_PENDING, "", "");
+  cashback__profile_reset(b, submission);
   cashback__decide(a, b, d);
   if (a->transport != CASHBACK_OK || b->n != 1 ||
       (a->status != 200 && a->status != 400 && a->status != 404))
@@ -303,13 +296,13 @@ static void impact_classify(const cashback_options *o,
                     ? cJSON_ParseWithLength(a->body, a->body_len)
                     : NULL;
   const char *status =
-      cJSON_IsObject(root) ? str_or_null(root, "Status") : NULL;
+      cJSON_IsObject(root) ? cashback__json_str(root, "Status") : NULL;
   const char *message =
-      cJSON_IsObject(root) ? str_or_null(root, "Message") : NULL;
+      cJSON_IsObject(root) ? cashback__json_str(root, "Message") : NULL;
   if (a->status == 200) {
     if (status && (strcmp(status, "QUEUED") == 0 || strcmp(status, "OK") == 0 ||
                    strcmp(status, "COMPLETED") == 0)) {
-      const char *uri = str_or_null(root, "QueuedUri");
+      const char *uri = cashback__json_str(root, "QueuedUri");
       if (uri)
         cashback__printable(submission, CASHBACK__SUBMISSION_MAX + 1, uri,
                             strlen(uri));

@@ -551,6 +551,25 @@ START_TEST(form_encoding) {
 }
 END_TEST
 
+/* A payload whose items or vouchers are an object, not a list, is not an
+ * event (cJSON_ArrayForEach walks an object's members too: it once indexed
+ * a NULL item list; found by fuzz_profile_build). */
+START_TEST(pevent_lists_must_be_lists) {
+  static const char *const bad[] = {
+      "{\"id\":\"0123456789abcdef0123456789abcdef\",\"type\":\"sale\","
+      "\"order_id\":\"1\",\"order_time\":\"2026-12-01T10:15:00Z\","
+      "\"items\":{\"a\":{\"sku\":\"S\",\"quantity\":1,\"unit_price\":1}}}",
+      "{\"id\":\"0123456789abcdef0123456789abcdef\",\"type\":\"sale\","
+      "\"order_id\":\"1\",\"order_time\":\"2026-12-01T10:15:00Z\","
+      "\"vouchers\":{\"a\":\"V\"}}"};
+  for (size_t i = 0; i < 2; i++) {
+    cashback__pevent ev;
+    ck_assert_int_eq(cashback__pevent_parse(bad[i], strlen(bad[i]), &ev),
+                     CASHBACK_E_PROTOCOL);
+  }
+}
+END_TEST
+
 TCase *cashback_test_profile(void) {
   TCase *tc = tcase_create("profile");
   tcase_add_test(tc, awin_requests_match_fixtures);
@@ -563,5 +582,6 @@ TCase *cashback_test_profile(void) {
   tcase_add_test(tc, builtin_profile_is_the_protocol);
   tcase_add_test(tc, profile_option_keys);
   tcase_add_test(tc, form_encoding);
+  tcase_add_test(tc, pevent_lists_must_be_lists);
   return tc;
 }
