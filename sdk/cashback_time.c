@@ -9,7 +9,6 @@
 
 #include "cashback_time.h"
 
-#include <stdio.h>
 #include <time.h>
 
 /* 9999-12-31T23:59:59Z, the last instant with a four-digit year. */
@@ -37,6 +36,12 @@ static void civil_from_days(int64_t z, int *year, int *month, int *day) {
   *day = (int)d;
 }
 
+/* `v` (0 to 10^width - 1) in `width` decimal digits, zero-padded. */
+static void put_digits(char *out, int v, int width) {
+  for (int i = width - 1; i >= 0; i--, v /= 10)
+    out[i] = (char)('0' + v % 10);
+}
+
 /*
  * The range applies to the instant: 1970-01-01T00:00:00Z to
  * 9999-12-31T23:59:59Z. The local wall-clock time may fall on the evening
@@ -62,20 +67,29 @@ cashback_status cashback__iso8601(int64_t unix_time, int offset_min,
   civil_from_days(days, &year, &month, &day);
   int hh = (int)(secs / 3600), mm = (int)(secs / 60 % 60),
       ss = (int)(secs % 60);
-  int n;
+  /* "YYYY-MM-DDTHH:MM:SS" then "Z" or "+HH:MM"; no snprintf (a report
+   * writes two or three of these). */
+  put_digits(out, year, 4);
+  out[4] = '-';
+  put_digits(out + 5, month, 2);
+  out[7] = '-';
+  put_digits(out + 8, day, 2);
+  out[10] = 'T';
+  put_digits(out + 11, hh, 2);
+  out[13] = ':';
+  put_digits(out + 14, mm, 2);
+  out[16] = ':';
+  put_digits(out + 17, ss, 2);
   if (offset_min == 0) {
-    n = snprintf(out, CASHBACK__ISO8601_MAX, "%04d-%02d-%02dT%02d:%02d:%02dZ",
-                 year, month, day, hh, mm, ss);
+    out[19] = 'Z';
+    out[20] = '\0';
   } else {
     int abs_off = offset_min < 0 ? -offset_min : offset_min;
-    n = snprintf(out, CASHBACK__ISO8601_MAX,
-                 "%04d-%02d-%02dT%02d:%02d:%02d%c%02d:%02d", year, month, day,
-                 hh, mm, ss, offset_min < 0 ? '-' : '+', abs_off / 60,
-                 abs_off % 60);
-  }
-  if (n < 0 || n >= CASHBACK__ISO8601_MAX) {
-    out[0] = '\0';
-    return CASHBACK_E_INTERNAL; /* cannot happen: at most 25 bytes */
+    out[19] = offset_min < 0 ? '-' : '+';
+    put_digits(out + 20, abs_off / 60, 2);
+    out[22] = ':';
+    put_digits(out + 23, abs_off % 60, 2);
+    out[25] = '\0';
   }
   return CASHBACK_OK;
 }
