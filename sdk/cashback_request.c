@@ -29,6 +29,13 @@ cashback_status cashback__batch_body(const char *merchant_id, int64_t sent_at,
   cashback_status st = cashback__iso8601(sent_at, 0, iso);
   if (st != CASHBACK_OK)
     return st;
+  /* The whole body at once, as a rule: the head, the events and their
+   * commas (a failure only means the appends grow the buffer). */
+  size_t total = 96 + strlen(merchant_id) + n;
+  for (size_t i = 0; i < n && total <= out->max; i++)
+    total += lens[i];
+  if (total <= out->max)
+    (void)cashback__buf_reserve(out, total);
   /* merchant_id is [A-Za-z0-9._-] only: it needs no JSON escaping. */
   st = cashback__buf_addf(out,
                           "{\"protocol\":%d,\"merchant_id\":\"%s\","

@@ -19,6 +19,7 @@
 
 #include <cjson/cJSON.h>
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,10 +43,12 @@ static int rank(cashback__outcome o) {
   }
 }
 
-static int by_id(const void *a, const void *b) {
-  const cashback__result *x = *(const cashback__result *const *)a;
-  const cashback__result *y = *(const cashback__result *const *)b;
-  return strcmp(x->id, y->id);
+/* FNV-1a of a NUL-terminated id. */
+static size_t id_hash(const char *id) {
+  uint32_t h = 2166136261u;
+  for (const unsigned char *p = (const unsigned char *)id; *p; p++)
+    h = (h ^ *p) * 16777619u;
+  return h;
 }
 
 static void apply(cashback__result *r, cashback__outcome o, const cJSON *item) {
@@ -90,17 +93,29 @@ cashback_status cashback__response_parse(const char *body, size_t len,
     return CASHBACK_E_PROTOCOL;
   }
 
-  /* Results sorted by id, so each answer entry is a binary search. */
-  cashback__result **sorted = NULL;
+  /* The results in a hash table by id (chained through `next`), so that
+   * each answer entry is one lookup, whatever the order of the answer. */
+  size_t nb = 1, *head = NULL, *next = NULL;
+  if (n > SIZE_MAX / (4 * sizeof(*head))) {
+    cJSON_Delete(root);
+    return CASHBACK_E_NOMEM;
+  }
   if (n) {
-    sorted = malloc(n * sizeof(*sorted));
-    if (!sorted) {
+    while (nb < 2 * n)
+      nb *= 2;
+    head = malloc((nb + n) * sizeof(*head));
+    if (!head) {
       cJSON_Delete(root);
       return CASHBACK_E_NOMEM;
     }
-    for (size_t i = 0; i < n; i++)
-      sorted[i] = &results[i];
-    qsort(sorted, n, sizeof(*sorted), by_id);
+    next = head + nb;
+    for (size_t b = 0; b < nb; b++)
+      head[b] = SIZE_MAX;
+    for (size_t i = n; i-- > 0;) {
+      size_t b = id_hash(results[i].id) & (nb - 1);
+      next[i] = head[b];
+      head[b] = i;
+    }
   }
 
   const cJSON *item;
@@ -120,20 +135,14 @@ cashback_status cashback__response_parse(const char *body, size_t len,
       o = CASHBACK__OUTCOME_RETRY;
     else
       continue; /* unknown status: stays PENDING */
-    /* The first result whose id is not below the answer's id. */
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-      size_t mid = lo + (hi - lo) / 2;
-      if (strcmp(sorted[mid]->id, id->valuestring) < 0)
-        lo = mid + 1;
-      else
-        hi = mid;
-    }
     /* Every result with that id (a batch should not repeat one). */
-    for (; lo < n && strcmp(sorted[lo]->id, id->valuestring) == 0; lo++)
-      apply(sorted[lo], o, item);
+    if (n)
+      for (size_t i = head[id_hash(id->valuestring) & (nb - 1)]; i != SIZE_MAX;
+           i = next[i])
+        if (strcmp(results[i].id, id->valuestring) == 0)
+          apply(&results[i], o, item);
   }
-  free(sorted);
+  free(head);
   cJSON_Delete(root);
   return CASHBACK_OK;
 }

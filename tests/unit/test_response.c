@@ -309,6 +309,43 @@ START_TEST(response_large_answer) {
 }
 END_TEST
 
+/* 600 results in which ids repeat (1 to 3 copies, spread apart), answered
+ * in a shuffled order with strangers between: every copy of an answered id
+ * gets its outcome, the unanswered stay PENDING. */
+START_TEST(response_copies_spread_over_a_batch) {
+  size_t n = 600, ids = 300;
+  cashback__result *r = calloc(n, sizeof(*r));
+  size_t cap = 2 * ids * 80 + 64;
+  char *doc = malloc(cap);
+  ck_assert_ptr_nonnull(r);
+  ck_assert_ptr_nonnull(doc);
+  for (size_t i = 0; i < n; i++)
+    snprintf(r[i].id, sizeof(r[i].id), "%032zx", (i * 37) % ids);
+  size_t off = (size_t)snprintf(doc, cap, "{\"results\":[");
+  for (size_t k = 0; k < ids; k++) {
+    size_t id = (k * 131) % ids; /* 131 and 300 are coprime: a permutation */
+    if (id % 5 == 4)
+      continue; /* not answered */
+    off += (size_t)snprintf(doc + off, cap - off,
+                            "{\"id\":\"%032zx\",\"status\":\"%s\"},"
+                            "{\"id\":\"%032zx\",\"status\":\"accepted\"},",
+                            id, id % 2 ? "accepted" : "duplicate", id + 100000);
+  }
+  snprintf(doc + off - 1, cap - off + 1, "]}");
+  ck_assert_int_eq(parse(doc, r, n), CASHBACK_OK);
+  for (size_t i = 0; i < n; i++) {
+    size_t id = (i * 37) % ids;
+    cashback__outcome want = id % 5 == 4 ? CASHBACK__OUTCOME_PENDING
+                             : id % 2    ? CASHBACK__OUTCOME_ACCEPTED
+                                         : CASHBACK__OUTCOME_DUPLICATE;
+    ck_assert_msg(r[i].outcome == want, "result %zu (id %zu): %d", i, id,
+                  (int)r[i].outcome);
+  }
+  free(r);
+  free(doc);
+}
+END_TEST
+
 TCase *cashback_test_response(void) {
   TCase *tc = tcase_create("response");
   tcase_add_test(tc, response_every_outcome);
@@ -319,5 +356,6 @@ TCase *cashback_test_response(void) {
   tcase_add_test(tc, response_wrong_types);
   tcase_add_test(tc, response_sanitised_text);
   tcase_add_test(tc, response_large_answer);
+  tcase_add_test(tc, response_copies_spread_over_a_batch);
   return tc;
 }
