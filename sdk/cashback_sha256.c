@@ -10,7 +10,9 @@
 #if (defined(__x86_64__) || defined(__i386__)) &&                              \
     (defined(__GNUC__) || defined(__clang__))
 #define CASHBACK__SHA256_X86 1
+#include <cpuid.h>
 #include <immintrin.h>
+#include <pthread.h>
 #endif
 
 /* The first 32 bits of the fractional parts of the cube roots of the first
@@ -79,10 +81,25 @@ static void blocks_portable(uint32_t h[8], const uint8_t *p, size_t n) {
 }
 
 #ifdef CASHBACK__SHA256_X86
+/* CPUID (leaf 7: SHA in EBX bit 29; leaf 1: SSSE3 in ECX bit 9, SSE4.1 bit
+ * 19), asked once per process: under a hypervisor every CPUID is a trip
+ * out of the guest. Written once under `hw_once`, read-only after. */
+static int hw_ok;
+static pthread_once_t hw_once = PTHREAD_ONCE_INIT;
+
+static void hw_probe(void) {
+  unsigned a, b, c, d;
+  if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & (1u << 9)) || !(c & (1u << 19)))
+    return;
+  if (__get_cpuid_max(0, NULL) < 7)
+    return;
+  __cpuid_count(7, 0, a, b, c, d);
+  hw_ok = (b >> 29) & 1;
+}
+
 int cashback__sha256_hw_available(void) {
-  __builtin_cpu_init();
-  return __builtin_cpu_supports("sha") && __builtin_cpu_supports("sse4.1") &&
-         __builtin_cpu_supports("ssse3");
+  pthread_once(&hw_once, hw_probe);
+  return hw_ok;
 }
 
 /* The state is kept as ABEF and CDGH, as sha256rnds2 takes it; each call
