@@ -50,27 +50,37 @@ int cashback__ascii_list_next(const char *s, size_t len, size_t *pos,
   return 1;
 }
 
-static int in_class(unsigned char c, cashback__ascii_class cls) {
-  int alnum = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-              (c >= '0' && c <= '9');
-  switch (cls) {
-  case CASHBACK__ASCII_ID:
-    return alnum || c == '.' || c == '_' || c == '-';
-  case CASHBACK__ASCII_TOKEN:
-    return alnum || c == '.' || c == '_' || c == '-' || c == '~';
-  case CASHBACK__ASCII_GRAPH:
-    return c >= 0x21 && c <= 0x7e;
-  case CASHBACK__ASCII_HEX:
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-  }
-  return 0;
+static int is_alnum(unsigned char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+         (c >= '0' && c <= '9');
 }
 
+/* The class is chosen once, outside the loop over the bytes. */
 size_t cashback__ascii_span(const char *s, size_t len,
                             cashback__ascii_class cls) {
+  const unsigned char *p = (const unsigned char *)s;
   size_t i = 0;
-  while (i < len && in_class((unsigned char)s[i], cls))
-    i++;
+  switch (cls) {
+  case CASHBACK__ASCII_ID:
+    while (i < len &&
+           (is_alnum(p[i]) || p[i] == '.' || p[i] == '_' || p[i] == '-'))
+      i++;
+    break;
+  case CASHBACK__ASCII_TOKEN:
+    while (i < len && (is_alnum(p[i]) || p[i] == '.' || p[i] == '_' ||
+                       p[i] == '-' || p[i] == '~'))
+      i++;
+    break;
+  case CASHBACK__ASCII_GRAPH:
+    while (i < len && p[i] >= 0x21 && p[i] <= 0x7e)
+      i++;
+    break;
+  case CASHBACK__ASCII_HEX:
+    while (i < len &&
+           ((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'f')))
+      i++;
+    break;
+  }
   return i;
 }
 
