@@ -183,7 +183,7 @@ static int scan_head(cashback__spool *s, const char *name, size_t idx,
   }
   int closed = cashback__spool_segment_closed(fd);
   struct stat st;
-  if (fstat(fd, &st) != 0) {
+  if (cashback__spool_fstat(fd, &st) != 0) {
     int e = errno;
     close(fd);
     b->unreadable++;
@@ -259,7 +259,7 @@ static int reader_open(cashback__spool *s, const char *name, const seg_head *h,
   int closed = h->seg != SIZE_MAX ? b->segs[h->seg].closed
                                   : cashback__spool_segment_closed(fd);
   struct stat st;
-  if (fstat(fd, &st) != 0) {
+  if (cashback__spool_fstat(fd, &st) != 0) {
     close(fd);
     return -1;
   }

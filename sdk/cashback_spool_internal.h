@@ -152,6 +152,12 @@ int cashback__spool_is_segment(const char *name, size_t *base_len);
 cashback_status cashback__spool_list_segments(cashback__spool *s, char ***out,
                                               size_t *count);
 void cashback__spool_free_names(char **names, size_t n);
+/* fstat() of a segment that fills only st_mode, st_nlink and st_size, and
+ * asks the kernel for nothing more where statx() can: a stat() that asks
+ * for the file's times makes the kernel (multigrain timestamps, Linux 6.13
+ * on) give the next write a fine-grained time, a change of the inode that
+ * the writer's next fdatasync() writes too, an I/O more per report. */
+int cashback__spool_fstat(int fd, struct stat *st);
 /* 1 when no writer holds the segment open. */
 int cashback__spool_segment_closed(int fd);
 /* Opens a file named like a segment for reading: never through a symlink,

@@ -121,6 +121,22 @@ void cashback__spool_note_problem(char *out, size_t size,
              name, what, (long)geteuid());
 }
 
+int cashback__spool_fstat(int fd, struct stat *st) {
+#ifdef STATX_NLINK
+  struct statx sx;
+  unsigned want = STATX_TYPE | STATX_MODE | STATX_NLINK | STATX_SIZE;
+  if (statx(fd, "", AT_EMPTY_PATH, want, &sx) == 0 &&
+      (sx.stx_mask & want) == want) {
+    memset(st, 0, sizeof(*st));
+    st->st_mode = sx.stx_mode;
+    st->st_nlink = sx.stx_nlink;
+    st->st_size = (off_t)sx.stx_size;
+    return 0;
+  }
+#endif
+  return fstat(fd, st);
+}
+
 /* Opens a file named like a segment for reading: never through a symlink,
  * never blocking on a FIFO, and only a regular file. -1 with `*what` and
  * errno (0: not a regular file) when it cannot be read; ENOENT: gone. */
@@ -132,7 +148,7 @@ int cashback__spool_open_segment(cashback__spool *s, const char *name,
     return -1;
   }
   struct stat st;
-  if (fstat(fd, &st) != 0) {
+  if (cashback__spool_fstat(fd, &st) != 0) {
     int e = errno;
     close(fd);
     *what = "cannot stat";

@@ -76,7 +76,8 @@ cashback_status cashback__spool_usage(cashback__spool *s, uint64_t *events,
     }
     struct stat sb;
     uint64_t off = cashback__spool_read_ack(s, names[i]);
-    uint64_t size = fstat(fd, &sb) == 0 ? (uint64_t)sb.st_size : 0;
+    uint64_t size =
+        cashback__spool_fstat(fd, &sb) == 0 ? (uint64_t)sb.st_size : 0;
     uint64_t end =
         count_records(s, fd, names[i], off, size, events, oldest_ms, issues);
     if (end > off)

@@ -34,8 +34,10 @@
 #include <unistd.h>
 
 #define RESCAN_MS 1000
-/* Zeros are written ahead of the data this far (rounded up to it), and in
- * smaller steps after a full disk refused a chunk, down to PREALLOC_MIN. */
+/* Zeros are written ahead of the data in steps that start at PREALLOC_MIN
+ * and double up to PREALLOC_CHUNK (the file's size rounded up to the
+ * step): a process that writes a few records writes few zeros, and one
+ * that writes many makes one metadata commit per MiB. */
 #define PREALLOC_CHUNK (1u << 20)
 #define PREALLOC_MIN (16u * 1024)
 
@@ -166,7 +168,7 @@ static cashback_status new_segment(cashback__spool *s, char *err,
   memcpy(s->seg, name, sizeof(name));
   s->seg_size = 0;
   s->alloc_size = 0;
-  s->prealloc = s->durability == CASHBACK_DURABLE_SYNC ? PREALLOC_CHUNK : 0;
+  s->prealloc = s->durability == CASHBACK_DURABLE_SYNC ? PREALLOC_MIN : 0;
   s->poisoned = 0;
   s->written_seq = s->synced_seq = s->failed_seq = 0;
   s->synced_size = 0;
@@ -217,7 +219,7 @@ static cashback_status ensure_segment(cashback__spool *s, char *err,
  * removed or replaced directory. An fstat and a stat. Mutex held. */
 static int segment_reachable(cashback__spool *s) {
   struct stat st;
-  return fstat(s->fd, &st) == 0 && st.st_nlink > 0 &&
+  return cashback__spool_fstat(s->fd, &st) == 0 && st.st_nlink > 0 &&
          cashback__spool_dir_current(s);
 }
 
@@ -276,11 +278,11 @@ static int write_zeros(cashback__spool *s, int fd, uint64_t from, uint64_t to,
 }
 
 /* Before a record of `need` bytes past the data end: makes sure zeros are
- * written ahead of it, a chunk at a time (SYNC mode), no further than the
- * segment will be used (it rotates past segment_bytes). A chunk the disk
- * refuses is given back, and smaller ones are tried from then on: the
- * record itself is still written (its write extends the file as an append
- * does, and fails alone with a full disk). Mutex held. */
+ * written ahead of it, a step at a time (SYNC mode), no further than the
+ * segment will be used (it rotates past segment_bytes). A step the disk
+ * refuses is given back, and no more zeros are written ahead in this
+ * segment: the record itself is still written (its write extends the file
+ * as an append does, and fails alone with a full disk). Mutex held. */
 static void grow_ahead(cashback__spool *s, uint64_t need) {
   uint64_t end = s->seg_size + need;
   if (!s->prealloc || end <= s->alloc_size)
@@ -294,11 +296,13 @@ static void grow_ahead(cashback__spool *s, uint64_t need) {
   uint64_t done;
   if (write_zeros(s, s->fd, s->alloc_size, to, &done) == 0) {
     s->alloc_size = to;
+    if (s->prealloc < PREALLOC_CHUNK)
+      s->prealloc *= 2;
     return;
   }
   if (done && ftruncate(s->fd, (off_t)s->alloc_size) != 0)
     s->alloc_size += done; /* zeros all the same */
-  s->prealloc = s->prealloc / 4 >= PREALLOC_MIN ? s->prealloc / 4 : 0;
+  s->prealloc = 0;
 }
 
 /* After a failed fdatasync: the records past the last good one must not
