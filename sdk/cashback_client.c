@@ -5,6 +5,7 @@
  */
 #include "cashback_client.h"
 #include "cashback_crypto.h"
+#include "cashback_ledger.h"
 #include "cashback_sender.h"
 #include "cashback_spool.h"
 
@@ -50,6 +51,7 @@ static void client_fork_child(void *p) {
   cashback_client *c = p;
   cashback__core_fork_child(c);
   cashback__fork_reset_mutex(&c->lazy_lock);
+  cashback__fork_reset_mutex(&c->ledger_lock);
 }
 
 static const cashback__fork_hooks client_fork_hooks = {NULL, NULL,
@@ -86,7 +88,8 @@ cashback_status cashback_client_new(cashback_options *opts,
 
   st = derive_cookie_keys(c);
   if (st == CASHBACK_OK && (cashback__core_init(c) != CASHBACK_OK ||
-                            pthread_mutex_init(&c->lazy_lock, NULL) != 0))
+                            pthread_mutex_init(&c->lazy_lock, NULL) != 0 ||
+                            pthread_mutex_init(&c->ledger_lock, NULL) != 0))
     st = CASHBACK_E_INTERNAL;
   if (st != CASHBACK_OK) {
     cashback__copy_detail(detail, detail_size, "cannot derive the cookie key");
@@ -107,6 +110,7 @@ void cashback_client_free(cashback_client *c) {
   cashback__client_release_spool(c);
   cashback__fork_unregister(&c->fork_node);
   pthread_mutex_destroy(&c->lazy_lock);
+  pthread_mutex_destroy(&c->ledger_lock);
   cashback__core_fini(c);
   cashback__wipe(c, sizeof(*c));
   free(c);
@@ -181,6 +185,8 @@ cashback_status cashback__client_sender(cashback_client *c,
 void cashback__client_release_spool(cashback_client *c) {
   cashback__sender_free(c->sender);
   c->sender = NULL;
+  cashback__ledger_free(c->ledger); /* it reads through the spool */
+  c->ledger = NULL;
   cashback__spool_close(c->spool);
   c->spool = NULL;
 }

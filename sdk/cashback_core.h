@@ -39,6 +39,12 @@ struct cashback_client {
    * network's), for status; under error_lock. */
   cashback_status spool_status;
   char spool_error[CASHBACK_ERROR_MAX + 1];
+  /* The per-order ledger (cashback_ledger.c), opened on first use by the
+   * sender or an order status call; both under ledger_lock, which the
+   * owner (cashback_client.c) makes and frees. */
+  pthread_mutex_t ledger_lock;
+  struct cashback__ledger *ledger;
+  uint64_t ledger_errors; /* settled events the ledger could not take */
   cashback__fork_node fork_node;
 };
 

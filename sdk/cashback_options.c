@@ -80,6 +80,7 @@ void cashback__options_defaults(cashback_options *o) {
   o->backoff_cap_ms = 600000;
   o->followup_wait_ms = INT64_C(72) * 3600 * 1000;
   o->linger_ms = CASHBACK__LINGER_DEFAULT_MS;
+  o->ledger_max_orders = CASHBACK__LEDGER_ORDERS_OPTION_DEFAULT;
 }
 
 cashback_status cashback__options_fail(cashback_options *o, cashback_status st,

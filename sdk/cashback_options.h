@@ -32,6 +32,11 @@ typedef enum cashback__profile_kind {
   CASHBACK__PROFILE_IMPACT = 2
 } cashback__profile_kind;
 
+/* ledger_max_orders: its default and its most (cashback_ledger.h keeps
+ * the same numbers as CASHBACK__LEDGER_ORDERS_DEFAULT / _MAX). */
+#define CASHBACK__LEDGER_ORDERS_OPTION_DEFAULT 100000
+#define CASHBACK__LEDGER_ORDERS_OPTION_MAX 10000000
+
 struct cashback_options {
   char merchant_id[CASHBACK_ID_MAX + 1];
   cashback__key key;                            /* id empty: not set */
@@ -60,6 +65,7 @@ struct cashback_options {
   int64_t backoff_cap_ms;
   int64_t followup_wait_ms; /* how long a "retry" event is tried again */
   int64_t linger_ms; /* how long the sender thread waits to fill a batch */
+  size_t ledger_max_orders; /* the per-order ledger's bound; 0: no ledger */
   int allow_insecure_http;
   char ca_file[CASHBACK__PATH_MAX + 1]; /* empty: the system's CA store */
   /* The delivery profile and its keys (empty: not set; a base URL empty:

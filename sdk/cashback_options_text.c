@@ -89,6 +89,18 @@ static int parse_size(const char *v, size_t len, uint64_t *out) {
   return 0;
 }
 
+/* The ledger's bound on orders: 0 (no ledger) to 10000000. */
+static cashback_status text_ledger_orders(cashback_options *o, const char *v,
+                                          size_t len) {
+  uint64_t n;
+  if (parse_size(v, len, &n) != 0 || n > CASHBACK__LEDGER_ORDERS_OPTION_MAX)
+    return cashback__options_fail(
+        o, CASHBACK_E_CONFIG,
+        "ledger_max_orders: must be 0 (no ledger) to 10000000");
+  o->ledger_max_orders = (size_t)n;
+  return CASHBACK_OK;
+}
+
 /* A duration in milliseconds: "250ms", or one cashback__duration_parse()
  * takes ("30s", "10m"). */
 static int parse_ms(const char *v, size_t len, int64_t *ms) {
@@ -289,6 +301,7 @@ static const text_key text_keys[] = {
     {"backoff_max", TEXT_MS, .ms = &text_backoff, .slot = 1},
     {"followup_wait", TEXT_MS, .ms = &text_followup},
     {"linger", TEXT_MS, .ms = &text_linger},
+    {"ledger_max_orders", TEXT_OWN, .own = text_ledger_orders},
     {"allow_insecure_http", TEXT_OWN, .own = text_insecure},
     {"ca_file", TEXT_STRING, .string = cashback_options_set_ca_file},
     {"profile", TEXT_OWN, .own = text_profile},

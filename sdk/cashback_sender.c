@@ -32,6 +32,7 @@
 #include "cashback_deferred.h"
 #include "cashback_fork.h"
 #include "cashback_http.h"
+#include "cashback_ledger.h"
 #include "cashback_pace.h"
 #include "cashback_profile.h"
 #include "cashback_quarantine.h"
@@ -591,8 +592,10 @@ static size_t deferred_due(cashback__sender *s, int64_t now_ms, size_t **idx) {
 static int deferred_settle(cashback__sender *s, cashback__deferred_entry *x,
                            const cashback__result *r, int64_t now_ms) {
   cashback__outcome o = r->outcome;
-  if (o == CASHBACK__OUTCOME_ACCEPTED || o == CASHBACK__OUTCOME_DUPLICATE)
+  if (o == CASHBACK__OUTCOME_ACCEPTED || o == CASHBACK__OUTCOME_DUPLICATE) {
+    cashback__ledger_settled(s->c, s->spool, x->event, x->event_len, now_ms);
     return 1;
+  }
   int64_t wait = s->c->opts.followup_wait_ms;
   if (o == CASHBACK__OUTCOME_RETRY && r->reason[0]) {
     memcpy(x->reason, r->reason, sizeof(x->reason));
@@ -1351,6 +1354,8 @@ static void settle_record(step_ctx *x, size_t i, size_t j, settle_tally *t) {
   switch (r->outcome) {
   case CASHBACK__OUTCOME_ACCEPTED:
   case CASHBACK__OUTCOME_DUPLICATE:
+    cashback__ledger_settled(s->c, s->spool, x->texts[i], x->lens[i],
+                             x->now_ms); /* never fails the event */
     x->resolved[i] = 1;
     t->delivered++;
     break;

@@ -13,6 +13,7 @@
  *     quarantine.log              events the network rejected (records)
  *     quarantine.lock, sender.lock   flock()ed while in use
  *     state                       the sender's status (atomic rename)
+ *     ledger.log                  the per-order ledger (cashback_ledger.h)
  *
  * Each writer process appends to its own segment, holding flock(LOCK_EX)
  * on it while it is open, so a segment nobody holds is closed: no writer

@@ -247,7 +247,7 @@ static int sdk_name(const char *n) {
   static const char *const fixed[] = {"sender.lock",     "quarantine.log",
                                       "quarantine.lock", "quarantine.tmp",
                                       "state",           "seq",
-                                      "deferred"};
+                                      "deferred",        "ledger.log"};
   for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
     if (strcmp(n, fixed[i]) == 0)
       return 1;
