@@ -54,6 +54,9 @@ struct cashback__ledger {
   int64_t window_ms;
   pthread_mutex_t mu;
   int sync;
+  int group;     /* appends are synced by cashback__ledger_commit() */
+  int dirty;     /* appended since the last sync (group commit) */
+  int dir_dirty; /* ... and the file is new: the directory too */
   uint64_t compact_min;
   int crash_at;
   entry **slot; /* cap slots, a power of two (or 0) */
@@ -634,6 +637,9 @@ static cashback_status append(cashback__ledger *l, const uint8_t *b, size_t len,
       if (w > 0 && ftruncate(fd, sb.st_size) != 0) {
         /* left as a torn tail: readers skip it, the next apply rewrites */
       }
+    } else if (l->sync && l->group) {
+      l->dirty = 1;
+      l->dir_dirty |= sb.st_size == 0;
     } else if (l->sync && (fdatasync(fd) != 0 ||
                            (sb.st_size == 0 &&
                             fsync(cashback__spool_dirfd(l->spool)) != 0))) {
@@ -762,6 +768,7 @@ static cashback_status compact_locked(cashback__ledger *l, int64_t now_ms) {
   l->st.damaged = l->st.bad_records = l->st.torn_bytes = 0;
   l->st.file_bytes = len;
   l->st.compactions++;
+  l->dirty = l->dir_dirty = 0; /* the new file was synced whole */
   return CASHBACK_OK;
 crash:
   free(b);
@@ -1242,6 +1249,27 @@ void cashback__ledger_set_sync(cashback__ledger *l, int sync) {
   pthread_mutex_unlock(&l->mu);
 }
 
+void cashback__ledger_set_group_commit(cashback__ledger *l, int on) {
+  pthread_mutex_lock(&l->mu);
+  l->group = on;
+  pthread_mutex_unlock(&l->mu);
+}
+
+cashback_status cashback__ledger_commit(cashback__ledger *l) {
+  if (!l)
+    return CASHBACK_OK;
+  pthread_mutex_lock(&l->mu);
+  int e = 0;
+  if (l->dirty && (l->fd < 0 || fdatasync(l->fd) != 0))
+    e = l->fd < 0 ? EBADF : errno;
+  if (!e && l->dir_dirty && fsync(cashback__spool_dirfd(l->spool)) != 0)
+    e = errno;
+  if (!e)
+    l->dirty = l->dir_dirty = 0;
+  pthread_mutex_unlock(&l->mu);
+  return e ? io_status(e) : CASHBACK_OK;
+}
+
 void cashback__ledger_set_compact_min(cashback__ledger *l, uint64_t bytes) {
   pthread_mutex_lock(&l->mu);
   l->compact_min = bytes;
@@ -1272,9 +1300,11 @@ cashback_status cashback__client_ledger(cashback_client *c,
     st =
         cashback__ledger_open(spool, c->opts.ledger_max_orders,
                               c->opts.window * 1000, &c->ledger, err, err_size);
-    if (st == CASHBACK_OK)
+    if (st == CASHBACK_OK) {
       cashback__ledger_set_sync(c->ledger,
                                 c->opts.durability == CASHBACK_DURABLE_SYNC);
+      cashback__ledger_set_group_commit(c->ledger, 1);
+    }
   }
   *out = c->ledger;
   pthread_mutex_unlock(&c->ledger_lock);
@@ -1299,4 +1329,20 @@ void cashback__ledger_settled(cashback_client *c, cashback__spool *spool,
                 "ledger: an accepted event was not recorded (%" PRIu64
                 " so far; the event is delivered): %s: %s",
                 n, cashback_strerror(st), err);
+}
+
+void cashback__ledger_commit_settled(cashback_client *c) {
+  pthread_mutex_lock(&c->ledger_lock);
+  cashback__ledger *l = c->ledger;
+  pthread_mutex_unlock(&c->ledger_lock);
+  cashback_status st = cashback__ledger_commit(l);
+  if (st == CASHBACK_OK)
+    return;
+  pthread_mutex_lock(&c->ledger_lock);
+  uint64_t n = ++c->ledger_errors;
+  pthread_mutex_unlock(&c->ledger_lock);
+  cashback__log(c, CASHBACK_LOG_WARN,
+                "ledger: cannot sync %s/ledger.log (%" PRIu64
+                " errors so far; the events are delivered): %s",
+                cashback__spool_dir(l->spool), n, cashback_strerror(st));
 }

@@ -141,7 +141,8 @@ cashback_status cashback__ledger_new_total(cashback__ledger *l,
                                            int64_t *total_minor);
 
 /* Applies a change the network accepted, at `now_ms`, and stores it
- * before returning (fdatasync unless cashback__ledger_set_sync(l, 0)).
+ * before returning (fdatasync unless cashback__ledger_set_sync(l, 0); with
+ * group commit, the next cashback__ledger_commit() syncs it).
  * Idempotent: a sale or refund already applied (same event id), a cancel
  * of a cancelled order, a confirm of a confirmed one change nothing and
  * write nothing. A cancel or confirm of an order the ledger does not hold
@@ -190,11 +191,24 @@ cashback_status cashback__client_ledger(cashback_client *c,
 void cashback__ledger_settled(cashback_client *c, cashback__spool *spool,
                               const char *json, size_t len, int64_t now_ms);
 
+/* Syncs what the sender applied since the last call (the client's ledger
+ * appends without a sync each, in SYNC durability): called once per batch,
+ * before the sender moves the spool's cursor or rewrites `deferred` past
+ * the events, so that a power loss cannot keep the cursor move and lose
+ * the ledger's change. Logs and counts a failure; never fails the events. */
+void cashback__ledger_commit_settled(cashback_client *c);
+
 void cashback__ledger_stats_get(cashback__ledger *l,
                                 cashback__ledger_stats *out);
 
 /* fdatasync after each append and fsync of the compaction (default 1). */
 void cashback__ledger_set_sync(cashback__ledger *l, int sync);
+/* With sync: appends are not synced one by one, but by the next
+ * cashback__ledger_commit() (group commit; default 0). */
+void cashback__ledger_set_group_commit(cashback__ledger *l, int on);
+/* Syncs the appends made since the last commit (nothing when there are
+ * none); CASHBACK_E_IO on failure. NULL: nothing to do. */
+cashback_status cashback__ledger_commit(cashback__ledger *l);
 
 /* Tests only: compact only past `bytes` as well (default 64 KiB). */
 void cashback__ledger_set_compact_min(cashback__ledger *l, uint64_t bytes);

@@ -488,6 +488,7 @@ static cashback_status ack_batch(cashback__sender *s,
                                  const unsigned char *resolved) {
   if (!lock_held(s))
     return CASHBACK_E_BUSY;
+  cashback__ledger_commit_settled(s->c); /* before the cursor passes them */
   return cashback__spool_ack(s->spool, &s->batch, resolved);
 }
 
@@ -711,6 +712,7 @@ static int deferred_step(cashback__sender *s, int64_t now_ms,
   for (size_t i = d->n; i-- > 0;)
     if (drop[i])
       cashback__deferred_remove(d, i);
+  cashback__ledger_commit_settled(s->c); /* before they leave `deferred` */
   save_deferred(s);
   if (answered)
     cashback__log(s->c, CASHBACK_LOG_INFO,
