@@ -1346,3 +1346,47 @@ void cashback__ledger_commit_settled(cashback_client *c) {
                 " errors so far; the events are delivered): %s",
                 cashback__spool_dir(l->spool), n, cashback_strerror(st));
 }
+
+static int profile_lookup(void *ctx, const char *order_id, const char *event_id,
+                          int64_t refund_minor, cashback__profile_sale *out) {
+  cashback_client *c = ctx;
+  cashback__ledger *l = NULL;
+  pthread_mutex_lock(&c->ledger_lock);
+  l = c->ledger;
+  pthread_mutex_unlock(&c->ledger_lock);
+  char err[CASHBACK_ERROR_MAX + 1];
+  if (!l && (!c->spool || cashback__client_ledger(c, c->spool, &l, err,
+                                                  sizeof(err)) != CASHBACK_OK))
+    return -1;
+  cashback__ledger_order o;
+  if (cashback__ledger_lookup(l, order_id, &o, NULL, 0) != CASHBACK_OK ||
+      !o.has_sale || o.mixed_currency)
+    return -1;
+  int64_t total = o.sale_minor - o.refunded_minor;
+  if (refund_minor > 0 &&
+      cashback__ledger_new_total(l, order_id, event_id, refund_minor, &total) !=
+          CASHBACK_OK)
+    return -1;
+  memset(out, 0, sizeof(*out));
+  out->amount = o.sale_minor;
+  memcpy(out->currency, o.currency, sizeof(out->currency));
+  int64_t t = 0;
+  int off = 0;
+  if (o.order_time[0] &&
+      cashback__iso8601_parse(o.order_time, strlen(o.order_time), &t, &off) ==
+          CASHBACK_OK) {
+    out->order_time = t;
+    out->utc_offset = off;
+  }
+  out->new_total = total > 0 ? total : 0;
+  return 0;
+}
+
+cashback__profile_orders cashback__ledger_profile_orders(cashback_client *c) {
+  cashback__profile_orders o = {NULL, NULL};
+  if (c->opts.ledger_max_orders > 0) {
+    o.lookup = profile_lookup;
+    o.ctx = c;
+  }
+  return o;
+}

@@ -24,6 +24,7 @@
 #include "cashback.h"
 #include "cashback_core.h"
 #include "cashback_options.h"
+#include "cashback_profile.h"
 #include "cashback_spool.h"
 
 #include <stddef.h>
@@ -190,6 +191,17 @@ cashback_status cashback__client_ledger(cashback_client *c,
  * delivered all the same. Called by the sender holding the sender lock. */
 void cashback__ledger_settled(cashback_client *c, cashback__spool *spool,
                               const char *json, size_t len, int64_t now_ms);
+
+/* The client's ledger as a delivery profile asks for it (the sender's
+ * `orders`, cashback_profile.h): lookup(c, order, event id, refund) fills
+ * the sale's amount, currency, order time (Unix s, from the text recorded)
+ * and offset, and new_total (cashback__ledger_new_total() for a refund,
+ * the sale less the refunds so far otherwise), and returns 0; -1 when the
+ * ledger has no sale for the order, cannot be read, is off, or cannot give
+ * the total (a refund in another currency, past 100 refunds: the profile
+ * then holds the refund back instead of sending a wrong total). The
+ * ledger is opened on first use over the client's spool. */
+cashback__profile_orders cashback__ledger_profile_orders(cashback_client *c);
 
 /* Syncs what the sender applied since the last call (the client's ledger
  * appends without a sync each, in SYNC durability): called once per batch,

@@ -242,6 +242,7 @@ cashback_status cashback__sender_new(cashback_client *c, cashback__spool *spool,
   s->c = c;
   s->spool = spool;
   s->profile = cashback__profile_of(&c->opts);
+  s->orders = cashback__ledger_profile_orders(c);
   cashback__http_config hc;
   cashback__client_http_config(c, &hc);
   cashback_status st = cashback__http_new(&hc, &s->http);

@@ -692,6 +692,60 @@ START_TEST(ledger_sender_records_accepted_events) {
 }
 END_TEST
 
+/* What a delivery profile gets through the sender's `orders`. */
+START_TEST(ledger_profile_lookup_of_the_client) {
+  fx f;
+  fx_open(&f);
+  cashback_options *o = cashback_options_new();
+  ck_assert_int_eq(cashback_options_set_merchant_id(o, "shop-1"), CASHBACK_OK);
+  ck_assert_int_eq(cashback_options_set_key(o, "k1", RX_SECRET), CASHBACK_OK);
+  ck_assert_int_eq(
+      cashback_options_set_endpoint(o, "https://api.network.example/v1/events"),
+      CASHBACK_OK);
+  ck_assert_int_eq(cashback_options_set_spool_dir(o, f.dir), CASHBACK_OK);
+  cashback_client *c = NULL;
+  ck_assert_int_eq(cashback_client_new(o, &c, NULL, 0), CASHBACK_OK);
+  cashback__spool *sp = NULL;
+  ck_assert_int_eq(cashback__client_spool(c, &sp), CASHBACK_OK);
+  cashback__profile_orders po = cashback__ledger_profile_orders(c);
+  ck_assert_ptr_nonnull(po.lookup);
+  cashback__profile_sale sale;
+  ck_assert_int_eq(po.lookup(po.ctx, "1001", REF_A, 1000, &sale), -1);
+  const char *ev =
+      "{\"id\":\"" SALE1 "\",\"type\":\"sale\",\"order_id\":\"1001\","
+      "\"order_time\":\"2026-12-01T10:15:00+01:00\",\"amount\":4990,"
+      "\"currency\":\"EUR\"}";
+  cashback__ledger_settled(c, sp, ev, strlen(ev), 1000);
+  cashback__ledger_commit_settled(c);
+  for (int i = 0; i < 2; i++) { /* asked again on a retry: the same */
+    ck_assert_int_eq(po.lookup(po.ctx, "1001", REF_A, 1000, &sale), 0);
+    ck_assert_int_eq(sale.amount, 4990);
+    ck_assert_str_eq(sale.currency, "EUR");
+    ck_assert_int_eq(sale.order_time, 1796116500); /* 09:15:00Z */
+    ck_assert_int_eq(sale.utc_offset, 60);
+    ck_assert_int_eq(sale.new_total, 3990);
+  }
+  ck_assert_int_eq(po.lookup(po.ctx, "1001", REF_A, 0, &sale), 0);
+  ck_assert_int_eq(sale.new_total, 4990); /* not a refund: as it is */
+  ck_assert_uint_eq(c->ledger_errors, 0);
+  cashback_client_free(c);
+  /* ledger_max_orders 0: no ledger, no lookup. */
+  o = cashback_options_new();
+  ck_assert_int_eq(cashback_options_set_merchant_id(o, "shop-1"), CASHBACK_OK);
+  ck_assert_int_eq(cashback_options_set_key(o, "k1", RX_SECRET), CASHBACK_OK);
+  ck_assert_int_eq(
+      cashback_options_set_endpoint(o, "https://api.network.example/v1/events"),
+      CASHBACK_OK);
+  ck_assert_int_eq(cashback_options_set(o, "ledger_max_orders", "0"),
+                   CASHBACK_OK);
+  ck_assert_int_eq(cashback_client_new(o, &c, NULL, 0), CASHBACK_OK);
+  po = cashback__ledger_profile_orders(c);
+  ck_assert_ptr_null(po.lookup);
+  cashback_client_free(c);
+  fx_close(&f);
+}
+END_TEST
+
 START_TEST(ledger_max_orders_option) {
   cashback_options *o = cashback_options_new();
   ck_assert_int_eq(cashback_options_set(o, "ledger_max_orders", "5"),
@@ -721,6 +775,7 @@ TCase *cashback_test_ledger(void) {
   tcase_add_test(tc, ledger_reader_in_another_process_during_compactions);
   tcase_add_test(tc, ledger_applies_wire_events);
   tcase_add_test(tc, ledger_sender_records_accepted_events);
+  tcase_add_test(tc, ledger_profile_lookup_of_the_client);
   tcase_add_test(tc, ledger_max_orders_option);
   return tc;
 }
