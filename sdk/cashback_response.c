@@ -15,6 +15,7 @@
  * rather than deleting an event the network may not have kept.
  */
 #include "cashback_response.h"
+#include "cashback_idset.h"
 #include "cashback_text.h"
 
 #include <cjson/cJSON.h>
@@ -41,14 +42,6 @@ static int rank(cashback__outcome o) {
   default:
     return 0;
   }
-}
-
-/* FNV-1a of a NUL-terminated id. */
-static size_t id_hash(const char *id) {
-  uint32_t h = 2166136261u;
-  for (const unsigned char *p = (const unsigned char *)id; *p; p++)
-    h = (h ^ *p) * 16777619u;
-  return h;
 }
 
 static void apply(cashback__result *r, cashback__outcome o, const cJSON *item) {
@@ -93,28 +86,23 @@ cashback_status cashback__response_parse(const char *body, size_t len,
     return CASHBACK_E_PROTOCOL;
   }
 
-  /* The results in a hash table by id (chained through `next`), so that
-   * each answer entry is one lookup, whatever the order of the answer. */
-  size_t nb = 1, *head = NULL, *next = NULL;
-  if (n > SIZE_MAX / (4 * sizeof(*head))) {
+  /* The results by id (the first of each id in the set, its copies
+   * chained through `next`), so that each answer entry is one lookup,
+   * whatever the order of the answer. */
+  cashback__idset ids;
+  size_t *next = n ? malloc(n * sizeof(*next)) : NULL;
+  if (cashback__idset_init(&ids, n) != CASHBACK_OK || (n && !next)) {
+    cashback__idset_free(&ids);
+    free(next);
     cJSON_Delete(root);
     return CASHBACK_E_NOMEM;
   }
-  if (n) {
-    while (nb < 2 * n)
-      nb *= 2;
-    head = malloc((nb + n) * sizeof(*head));
-    if (!head) {
-      cJSON_Delete(root);
-      return CASHBACK_E_NOMEM;
-    }
-    next = head + nb;
-    for (size_t b = 0; b < nb; b++)
-      head[b] = SIZE_MAX;
-    for (size_t i = n; i-- > 0;) {
-      size_t b = id_hash(results[i].id) & (nb - 1);
-      next[i] = head[b];
-      head[b] = i;
+  for (size_t i = 0; i < n; i++) {
+    size_t first = cashback__idset_put(&ids, results[i].id, i);
+    next[i] = SIZE_MAX;
+    if (first != i) { /* a copy: after the first in its chain */
+      next[i] = next[first];
+      next[first] = i;
     }
   }
 
@@ -136,13 +124,12 @@ cashback_status cashback__response_parse(const char *body, size_t len,
     else
       continue; /* unknown status: stays PENDING */
     /* Every result with that id (a batch should not repeat one). */
-    if (n)
-      for (size_t i = head[id_hash(id->valuestring) & (nb - 1)]; i != SIZE_MAX;
-           i = next[i])
-        if (strcmp(results[i].id, id->valuestring) == 0)
-          apply(&results[i], o, item);
+    for (size_t i = cashback__idset_get(&ids, id->valuestring); i != SIZE_MAX;
+         i = next[i])
+      apply(&results[i], o, item);
   }
-  free(head);
+  cashback__idset_free(&ids);
+  free(next);
   cJSON_Delete(root);
   return CASHBACK_OK;
 }
