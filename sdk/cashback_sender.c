@@ -359,14 +359,15 @@ static void deferred_success(cashback__sender *s) {
 
 /* The path refuses every batch, also a second event alone, and has not
  * settled an event since: keep everything, back off, and say so. */
-static void path_fault(cashback__sender *s, long http_status, const char *url,
+static void path_fault(cashback__sender *s, long http_status,
+                       const char *method, const char *url,
                        const char *detail) {
   s->state.path_fault = http_status;
   schedule_retry(s, CASHBACK_E_HTTP, -1,
-                 "POST %s: HTTP %ld to every batch, a single event and "
+                 "%s %s: HTTP %ld to every batch, a single event and "
                  "another: a fault of the path (proxy, endpoint), not of the "
                  "events; nothing is quarantined, sending backs off: %s",
-                 url, http_status, detail);
+                 method, url, http_status, detail);
 }
 
 uint64_t cashback__sender_quarantine_scans(cashback__sender *s) {
@@ -722,10 +723,10 @@ static int deferred_step(cashback__sender *s, int64_t now_ms,
                   k, settled[1], settled[2], settled[0]);
   else
     cashback__log(s->c, CASHBACK_LOG_WARN,
-                  "POST %s: %zu deferred events not answered (%s, HTTP %ld); "
+                  "%s %s: %zu deferred events not answered (%s, HTTP %ld); "
                   "each tried again on its own backoff",
-                  url, k, resp.error[0] ? resp.error : "no valid results",
-                  resp.status);
+                  req.method[0] ? req.method : "POST", url, k,
+                  resp.error[0] ? resp.error : "no valid results", resp.status);
   if (settled[1] + settled[2] > 0)
     deferred_success(s);
   progress = settled[1] + settled[2] > 0;
@@ -1280,7 +1281,7 @@ static int step_pick(step_ctx *x) {
   x->valid = k;
   if (k == 0) {
     /* A probe with no other event to send: nothing proves the path. */
-    path_fault(s, s->state.path_fault ? s->state.path_fault : 400,
+    path_fault(s, s->state.path_fault ? s->state.path_fault : 400, "POST",
                s->c->opts.endpoint,
                "no event of another order to probe the path with");
     return CASHBACK__STEP_WAIT;
@@ -1494,17 +1495,17 @@ static int settle_next(step_ctx *x, const settle_tally *t,
                    cashback_strerror(why));
   } else if (held) {
     schedule_retry(s, CASHBACK_E_PROTOCOL, -1,
-                   "POST %s: the answer left event %s unsettled ahead of "
+                   "%s %s: the answer left event %s unsettled ahead of "
                    "%zu settled events of its segment; they go again "
                    "after a back-off",
-                   x->url, holder ? holder : "?", held);
+                   x->req.method, x->url, holder ? holder : "?", held);
   } else if (t->delivered + t->rejected + t->deferred > 0) {
     record_success(s);
     return CASHBACK__STEP_SENT;
   } else {
     schedule_retry(s, CASHBACK_E_PROTOCOL, -1,
-                   "POST %s: the answer settled none of %zu events", x->url,
-                   x->valid);
+                   "%s %s: the answer settled none of %zu events",
+                   x->req.method, x->url, x->valid);
   }
   return CASHBACK__STEP_WAIT;
 }
@@ -1546,16 +1547,16 @@ static int settle_4xx(step_ctx *x, const cashback__decision *d) {
   long code = x->resp.status;
   const char *id = x->send_results[0].id;
   if (d->next == CASHBACK__NEXT_PATH_FAULT) {
-    path_fault(s, code, x->url, x->ex);
+    path_fault(s, code, x->req.method, x->url, x->ex);
     return CASHBACK__STEP_WAIT;
   }
   if (d->next == CASHBACK__NEXT_SPLIT) {
     /* One bad event must not hold the others back: halve until alone. */
     s->batch_limit = d->batch_limit;
     cashback__log(s->c, CASHBACK_LOG_WARN,
-                  "POST %s: HTTP %ld for %zu events; retrying in batches "
+                  "%s %s: HTTP %ld for %zu events; retrying in batches "
                   "of %zu",
-                  x->url, code, x->valid, s->batch_limit);
+                  x->req.method, x->url, code, x->valid, s->batch_limit);
     save_state(s);
     return CASHBACK__STEP_SENT;
   }
@@ -1564,9 +1565,9 @@ static int settle_4xx(step_ctx *x, const cashback__decision *d) {
      * event alone to tell a bad event from a bad path. */
     s->probe = 1;
     cashback__log(s->c, CASHBACK_LOG_WARN,
-                  "POST %s: HTTP %ld for event %s alone; probing the path "
+                  "%s %s: HTTP %ld for event %s alone; probing the path "
                   "with the next event",
-                  x->url, code, id);
+                  x->req.method, x->url, code, id);
     save_state(s);
     return CASHBACK__STEP_SENT;
   }
@@ -1579,9 +1580,9 @@ static int settle_4xx(step_ctx *x, const cashback__decision *d) {
   cashback_status acked = saved ? ack_batch(s, x->resolved) : CASHBACK_E_IO;
   if (acked != CASHBACK_OK) {
     schedule_retry(s, acked, -1,
-                   "POST %s: HTTP %ld for event %s; %s, it stays in the "
+                   "%s %s: HTTP %ld for event %s; %s, it stays in the "
                    "spool",
-                   x->url, code, id,
+                   x->req.method, x->url, code, id,
                    saved ? "cannot move the cursor past it"
                          : "cannot write the quarantine");
     return CASHBACK__STEP_WAIT;
@@ -1595,29 +1596,30 @@ static int settle_4xx(step_ctx *x, const cashback__decision *d) {
 /* A retry the decision asked for: the backoff, and why. */
 static void settle_retry(step_ctx *x, const cashback__decision *d) {
   cashback__sender *s = x->s;
-  const char *url = x->url;
+  const char *url = x->url, *m = x->req.method;
   switch (d->cause) {
   case CASHBACK__CAUSE_DEADLINE:
     if (x->deadline > 0)
       schedule_retry(s, d->status, -1,
-                     "POST %s: no answer within the %" PRId64
+                     "%s %s: no answer within the %" PRId64
                      " ms left before the deadline (request_timeout %" PRId64
                      " ms): the network is not answering in time",
-                     url, x->budget, s->c->opts.total_timeout_ms);
+                     m, url, x->budget, s->c->opts.total_timeout_ms);
     else
       schedule_retry(s, d->status, -1,
-                     "POST %s: no answer yet when the sender was stopped", url);
+                     "%s %s: no answer yet when the sender was stopped", m,
+                     url);
     break;
   case CASHBACK__CAUSE_TRANSPORT:
-    schedule_retry(s, d->status, -1, "POST %s: %s", url,
+    schedule_retry(s, d->status, -1, "%s %s: %s", m, url,
                    x->resp.error[0] ? x->resp.error : "transport error");
     break;
   case CASHBACK__CAUSE_NO_RESULTS:
     schedule_retry(s, d->status, -1,
-                   "POST %s: HTTP 200 without valid results: %s", url, x->ex);
+                   "%s %s: HTTP 200 without valid results: %s", m, url, x->ex);
     break;
   default:
-    schedule_retry(s, d->status, d->retry_after_ms, "POST %s: HTTP %ld%s%s",
+    schedule_retry(s, d->status, d->retry_after_ms, "%s %s: HTTP %ld%s%s", m,
                    url, x->resp.status, x->ex[0] ? ": " : "", x->ex);
     break;
   }
