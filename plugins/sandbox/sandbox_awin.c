@@ -214,8 +214,9 @@ static int check_array(const cJSON *o, const char *name, const char *currency,
 
 /* An order of the Conversion API, checked: 0, or -1 with the rejection's
  * message. Its amount into `*minor`, its time into `*instant`. */
-static int check_order(const cJSON *o, int64_t *minor, int64_t *instant,
-                       int *has_instant, char *msg, size_t size) {
+static int check_order(const cJSON *o, int64_t now, int64_t *minor,
+                       int64_t *instant, int *has_instant, char *msg,
+                       size_t size) {
   int bad = 0;
   *has_instant = 0;
   if (!json_text(o, "orderReference", 1, SB_AWIN_REF_MAX, msg, size, &bad))
@@ -252,6 +253,10 @@ static int check_order(const cJSON *o, int64_t *minor, int64_t *instant,
                date);
       return -1;
     }
+    if (*instant > now + SB_NET_FUTURE_MAX) {
+      snprintf(msg, size, "transactionDate %s is in the future", date);
+      return -1;
+    }
     *has_instant = 1;
   }
   if (check_array(o, "commissionGroups", cur, check_group, msg, size) != 0)
@@ -261,8 +266,8 @@ static int check_order(const cJSON *o, int64_t *minor, int64_t *instant,
 
 /* One order of a Conversion API call: decided, stored, answered into
  * `results`. The store is locked. */
-static void one_order(sb_net *n, const cJSON *o, cJSON *results, int counts[3],
-                      int test_call) {
+static void one_order(sb_net *n, int64_t now, const cJSON *o, cJSON *results,
+                      int counts[3], int test_call) {
   char msg[SB_NET_MESSAGE_MAX + 1] = "";
   int64_t minor = 0, instant = 0;
   int has_instant = 0;
@@ -271,7 +276,8 @@ static void one_order(sb_net *n, const cJSON *o, cJSON *results, int counts[3],
       cJSON_IsString(ref) && ref->valuestring ? ref->valuestring : "";
   const char *status = "accepted";
   sb_net_order *found = NULL;
-  if (check_order(o, &minor, &instant, &has_instant, msg, sizeof(msg)) != 0) {
+  if (check_order(o, now, &minor, &instant, &has_instant, msg, sizeof(msg)) !=
+      0) {
     status = "rejected";
   } else if ((found = sb_net_find_locked(n, r)) != NULL) {
     status = "duplicate";
@@ -388,7 +394,7 @@ static void conversion_api(sb_net *n, const sb_net_request *rq, const char *id,
       cJSON_ArrayForEach(o, orders) {
         const cJSON *t = cJSON_GetObjectItemCaseSensitive(o, "isTest");
         if (results)
-          one_order(n, o, results, counts, cJSON_IsTrue(t));
+          one_order(n, rq->now, o, results, counts, cJSON_IsTrue(t));
       }
       sb_net_unlock(n);
       sb_net_log(n, "awin orders: %d accepted, %d duplicate, %d rejected",

@@ -256,6 +256,8 @@ static void conversions(sb_net *n, const sb_net_request *rq, const char *sid,
       cashback_time_parse(date, strlen(date), &instant, &off) != CASHBACK_OK)
     field_error(&fe, "EventDate",
                 "EventDate %s is not an RFC 3339 time with a UTC offset", date);
+  else if (date && instant > rq->now + SB_NET_FUTURE_MAX)
+    field_error(&fe, "EventDate", "EventDate %s is in the future", date);
   const char *ref = required(&f, "OrderId", SB_NET_REF_MAX, &fe);
   const char *cur = required(&f, "CurrencyCode", 3, &fe);
   if (cur && cashback_currency_exponent(cur) < 0) {

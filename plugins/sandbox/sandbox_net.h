@@ -36,6 +36,9 @@ typedef enum sb_network {
 #define SB_NET_REJECTIONS_KEPT 20  /* recent rejections shown */
 #define SB_NET_RATE_CALLS_MAX 1000 /* --rate-limit CALLS */
 #define SB_NET_MESSAGE_MAX 256
+/* An order time later than this many seconds past the sandbox's clock is
+ * rejected ("is in the future"), as a network would. */
+#define SB_NET_FUTURE_MAX 3600
 
 /* What the command line configured for a network mode. The secrets are
  * compared, never logged, never shown. */

@@ -9,7 +9,8 @@
 #  2. --network awin, the Conversion API: accepted, duplicate (within a call
 #     and across calls), each rejection (orderReference over 50 characters,
 #     unknown currency, negative or missing amount, too many decimals, bad
-#     customerAcquisition, bad transactionDate, bad basket line) with its
+#     customerAcquisition, bad or future transactionDate, bad basket line)
+#     with its
 #     message; 1000 orders taken, 1001 answered 413; malformed calls 400;
 #     x-api-key missing or wrong 401, another advertiser 403, 404 and 405;
 #  3. the transaction batch API: amend (the new total replaces the amount),
@@ -230,7 +231,7 @@ expect 200 '{"orders":[{"orderReference":"1001","status":"accepted"},{"orderRefe
 awin_orders '{"orders":[{"orderReference":"1001","amount":49.90,"currency":"EUR"}]}'
 expect 200 '{"orderReference":"1001","status":"duplicate"}'
 long=$(printf '%051d' 7)
-awin_orders '{"orders":[{"orderReference":"'"$long"'","amount":1,"currency":"EUR"},{"orderReference":"R-2","amount":1,"currency":"XYZ"},{"orderReference":"R-3","amount":-1,"currency":"EUR"},{"orderReference":"R-4","currency":"EUR"},{"amount":1,"currency":"EUR"},{"orderReference":"R-6","amount":1.005,"currency":"EUR"},{"orderReference":"R-7","amount":1,"currency":"EUR","customerAcquisition":"OLD"},{"orderReference":"R-8","amount":1,"currency":"EUR","transactionDate":"yesterday"},{"orderReference":"R-9","amount":1,"currency":"EUR","basket":[{"id":"S","price":1,"quantity":0}]},{"orderReference":"R-10","amount":"1.00","currency":"EUR"},{"orderReference":"1003","amount":10,"currency":"EUR"}]}'
+awin_orders '{"orders":[{"orderReference":"'"$long"'","amount":1,"currency":"EUR"},{"orderReference":"R-2","amount":1,"currency":"XYZ"},{"orderReference":"R-3","amount":-1,"currency":"EUR"},{"orderReference":"R-4","currency":"EUR"},{"amount":1,"currency":"EUR"},{"orderReference":"R-6","amount":1.005,"currency":"EUR"},{"orderReference":"R-7","amount":1,"currency":"EUR","customerAcquisition":"OLD"},{"orderReference":"R-8","amount":1,"currency":"EUR","transactionDate":"yesterday"},{"orderReference":"R-9","amount":1,"currency":"EUR","basket":[{"id":"S","price":1,"quantity":0}]},{"orderReference":"R-10","amount":"1.00","currency":"EUR"},{"orderReference":"R-11","amount":1,"currency":"EUR","transactionDate":"2999-01-01T00:00:00Z"},{"orderReference":"1003","amount":10,"currency":"EUR"}]}'
 expect 200 \
   '"status":"rejected","message":"orderReference is longer than 50 characters (51)"' \
   '{"orderReference":"R-2","status":"rejected","message":"currency XYZ is not an ISO 4217 currency code"}' \
@@ -242,6 +243,7 @@ expect 200 \
   '{"orderReference":"R-8","status":"rejected","message":"transactionDate yesterday is not an RFC 3339 time with a UTC offset"}' \
   '{"orderReference":"R-9","status":"rejected","message":"basket[0].quantity is not a whole number >= 1"}' \
   '{"orderReference":"R-10","status":"rejected","message":"amount is not a number"}' \
+  '{"orderReference":"R-11","status":"rejected","message":"transactionDate 2999-01-01T00:00:00Z is in the future"}' \
   '{"orderReference":"1003","status":"accepted"}'
 # A rejected order is not remembered: sent again, fixed, it is accepted.
 awin_orders '{"orders":[{"orderReference":"R-3","amount":1,"currency":"EUR"}]}'
@@ -422,6 +424,8 @@ expect 400 '{"Status":"ERROR","Message":"Duplicate OrderId 1001'
 conversion 'CampaignId=1000&ActionTrackerId=2000&EventDate=2026-12-01T10:15:00Z&OrderId=1002&CurrencyCode=EUR&ItemSku1=order&ItemSubTotal1=10.00&ItemSubTotal2=5.50&ItemSku2=x'
 expect 200 '"Status":"QUEUED"'
 view 'o("1001")["amount"] == "49.90" and o("1001")["received"] == 2 and o("1001")["duplicates"] == 1 and o("1001")["click"] == "imp-click-1" and o("1002")["amount"] == "15.50"'
+conversion 'CampaignId=1000&ActionTrackerId=2000&EventDate=2999-01-01T00:00:00Z&OrderId=1004&CurrencyCode=EUR&ItemSku1=order&ItemSubTotal1=1.00'
+expect 400 '{"Status":"ERROR","Message":"EventDate 2999-01-01T00:00:00Z is in the future","Errors":[{"Field":"EventDate","Message":"EventDate 2999-01-01T00:00:00Z is in the future"}]}'
 conversion 'CampaignId=77&ActionTrackerId=x&EventDate=soon&OrderId=1003&CurrencyCode=XYZ&CustomerStatus=Old&ItemPrice3=1'
 expect 400 '"Message":"CampaignId 77 is not a campaign of IRtest123"' \
   '{"Field":"ActionTrackerId","Message":"ActionTrackerId x is not a number"}' \
