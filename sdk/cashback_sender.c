@@ -1099,6 +1099,7 @@ static int step_linger(step_ctx *x) {
  * are not events. -1: go on. */
 static int step_collect(step_ctx *x) {
   cashback__sender *s = x->s;
+  cashback__spool_usage_refresh(s->spool); /* at most once a second */
   cashback_status st = cashback__spool_collect(
       s->spool, s->probe ? PROBE_COLLECT : s->batch_limit, &s->batch);
   if (st == CASHBACK_OK && step_linger(x) >= 0)

@@ -169,6 +169,16 @@ typedef struct cashback__spool_issues {
   char read_first[256]; /* the first of those, named the same way */
 } cashback__spool_issues;
 
+/* The sender's correction of the shared capacity count (docs/reliability.md,
+ * "Capacity"): at most once a second, a directory scan re-establishes it,
+ * outside every reporter's mutex. The caller holds the sender lock. */
+void cashback__spool_usage_refresh(cashback__spool *s);
+/* Directory scans made for the capacity count so far (for tests). */
+uint64_t cashback__spool_usage_scans(cashback__spool *s);
+/* The capacity count as a writer sees it, in `*used`: 1 when the spool has
+ * an established shared count, else 0 (for tests). Thread-safe. */
+int cashback__spool_capacity_count(cashback__spool *s, uint64_t *used);
+
 /* Counts what is queued: events, bytes, and the write time of the oldest
  * (0 when empty). Reads record headers only. `issues` (may be NULL) gets
  * the files it had to skip. */

@@ -34,16 +34,23 @@ cashback_status cashback__spool_ack(cashback__spool *s,
       else
         cursor = b->items[i].end;
     }
+    /* The capacity count loses the records passed, not what the cursor
+     * also passes after them (damage, or the zeros a writer killed wrote
+     * ahead: never counted as data): a scan settles those. */
+    int64_t passed = -(int64_t)(cursor - seg->start);
     if (all && seg->end > cursor)
       cursor = seg->end; /* also past damage after the last record */
     if (all && seg->complete && seg->closed) {
       cashback__spool_remove_segment(s, seg->name);
+      cashback__spool_usage_add(s, passed);
       continue;
     }
     if (cursor > seg->start) {
       cashback_status r = cashback__spool_write_ack(s, seg->name, cursor);
       if (r != CASHBACK_OK)
         st = r;
+      else
+        cashback__spool_usage_add(s, passed);
     }
   }
   return st;

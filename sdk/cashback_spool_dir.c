@@ -213,6 +213,8 @@ cashback_status cashback__spool_open(const cashback__spool_config *cfg,
   s->sender_fd = -1;
   s->pid = getpid();
   s->used_at_ms = -1; /* never scanned */
+  s->usage_tried_ms = -1;
+  s->usage_refresh_ms = -1;
   cashback__spool_seq_init(s);
   s->pread_fn = pread;
   s->pwrite_fn = pwrite;
@@ -236,6 +238,7 @@ void cashback__spool_close(cashback__spool *s) {
     close(s->sender_fd);
   if (s->seq_fd >= 0)
     close(s->seq_fd);
+  cashback__spool_usage_close(s);
   close(s->dirfd);
   pthread_cond_destroy(&s->cv);
   pthread_mutex_destroy(&s->lock);
@@ -244,10 +247,10 @@ void cashback__spool_close(cashback__spool *s) {
 
 /* A name the SDK makes in a spool. */
 static int sdk_name(const char *n) {
-  static const char *const fixed[] = {"sender.lock",     "quarantine.log",
-                                      "quarantine.lock", "quarantine.tmp",
-                                      "state",           "seq",
-                                      "deferred",        "ledger.log"};
+  static const char *const fixed[] = {
+      "sender.lock",    "quarantine.log", "quarantine.lock",
+      "quarantine.tmp", "state",          "seq",
+      "deferred",       "ledger.log",     "usage"};
   for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
     if (strcmp(n, fixed[i]) == 0)
       return 1;
@@ -337,6 +340,7 @@ cashback_status cashback__spool_reopen_dir(cashback__spool *s, char *err,
     close(s->sender_fd);
   s->sender_fd = -1;
   s->used_at_ms = -1;
+  s->usage_tried_ms = -1; /* the new directory's count, at the next check */
   s->dir_reopens++;
   return CASHBACK_OK;
 }

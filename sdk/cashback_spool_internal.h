@@ -10,12 +10,14 @@
  *   cashback_spool_list.c     which files are segments: listing, opening,
  *                             closed or held, orphan sweep
  *   cashback_spool_side.c     a segment's .ack cursor and .sync files
- *   cashback_spool_writer.c   append, group commit, capacity, rotation
+ *   cashback_spool_writer.c   append, group commit, the capacity check,
+ *                             rotation
  *   cashback_spool_lock.c     the sender lock
  *   cashback_spool_reader.c   reading one segment, with damage recovery
  *   cashback_spool_collect.c  the batch and the stamp-ordered merge
  *   cashback_spool_ack.c      moving cursors past what was settled
- *   cashback_spool_usage.c    what is queued, from the record headers
+ *   cashback_spool_usage.c    what is queued, from the record headers; the
+ *                             capacity count (`usage`, mapped shared)
  *   cashback_spool_state.c    the sender's `state` file's storage
  *   cashback_spool_files.c    small files replaced whole (`deferred`)
  *
@@ -32,6 +34,7 @@
 
 #include <limits.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/stat.h>
@@ -43,6 +46,9 @@
 _Static_assert(sizeof(off_t) >= 8, "a 64-bit off_t is needed (large files)");
 
 #define CASHBACK__SEG_NAME_MAX 64
+
+/* The spool's `usage` file, mapped shared (cashback_spool_usage.c). */
+typedef struct cashback__usage_file cashback__usage_file;
 
 struct cashback__spool {
   char dir[PATH_MAX];
@@ -80,9 +86,20 @@ struct cashback__spool {
   int waiters; /* threads in wait_durable() on the current segment */
   int sync_errno;
   uint64_t sync_count;
-  /* Capacity: the last directory scan, plus what we wrote since. */
+  /* Capacity: the last directory scan, plus what we wrote since (used
+   * without the shared count, or when it says full). */
   uint64_t used;
   int64_t used_at_ms;
+  int used_full; /* that scan said full */
+  /* The shared count (`usage`, mapped): set under `lock`, read by the
+   * sender without it; never unmapped before the spool is closed (a
+   * directory reopen retires it to usage_old). */
+  _Atomic(cashback__usage_file *) usage;
+  cashback__usage_file *usage_old;
+  uint64_t usage_gen;           /* dir_reopens when mapped */
+  int64_t usage_tried_ms;       /* last attempt to map it; -1: never */
+  int64_t usage_refresh_ms;     /* the sender's last rescan; -1: never */
+  _Atomic uint64_t usage_scans; /* directory scans for the count (tests) */
   int64_t reclaimed_at_ms; /* last sweep of files left by crashed writers */
 
   /* The sequence stamp: `seq`, open (-1 until opened, or when it cannot
@@ -199,6 +216,22 @@ void cashback__spool_remove_segment(cashback__spool *s, const char *seg);
 
 /* Closes this process's segment (its lock goes with the descriptor). */
 void cashback__spool_close_segment(cashback__spool *s);
+
+/* --- The shared count (cashback_spool_usage.c) ------------------------- */
+
+/* Adds `bytes` (negative: removes) of segment data to the shared count, if
+ * the spool has one. Any thread. */
+void cashback__spool_usage_add(cashback__spool *s, int64_t bytes);
+/* The bytes queued by the shared count, in `*used`: 1 when there is an
+ * established one, else 0. Mutex held. */
+int cashback__spool_usage_estimate(cashback__spool *s, uint64_t *used);
+/* Scans the directory for the bytes queued (every segment's data past its
+ * cursor, the quarantine, `deferred`) and establishes the shared count by
+ * it when the spool has one. `locked`: the mutex is held (the writers);
+ * 0: not (the sender). */
+uint64_t cashback__spool_usage_rescan(cashback__spool *s, int locked);
+/* Unmaps the shared count (cashback__spool_close). */
+void cashback__spool_usage_close(cashback__spool *s);
 
 /* --- Reading a segment (cashback_spool_reader.c) ------------------------ */
 

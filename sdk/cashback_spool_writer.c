@@ -47,44 +47,6 @@ static uint64_t take_stamp(cashback__spool *s) {
   return cashback__spool_take_stamp_floor(s, 0, NULL);
 }
 
-/* How many bytes of data segment `name` (of `file_size`) holds: for this
- * process's segment its data end; for another's its durable part when it
- * says (`.sync`), not the zeros its writer wrote ahead. */
-static uint64_t data_size(cashback__spool *s, const char *name,
-                          uint64_t file_size) {
-  uint64_t synced;
-  if (s->fd >= 0 && strcmp(name, s->seg) == 0)
-    return s->seg_size;
-  if (cashback__spool_read_offset(s, name, ".sync", &synced) == 0 &&
-      synced < file_size)
-    return synced;
-  return file_size;
-}
-
-/* Queued bytes: every segment past its cursor, plus the quarantine. */
-static uint64_t scan_used(cashback__spool *s) {
-  uint64_t used = 0;
-  struct stat st;
-  if (fstatat(s->dirfd, "quarantine.log", &st, 0) == 0)
-    used += (uint64_t)st.st_size;
-  if (fstatat(s->dirfd, "deferred", &st, AT_SYMLINK_NOFOLLOW) == 0)
-    used += (uint64_t)st.st_size; /* events the network will take later */
-  char **names;
-  size_t n;
-  if (cashback__spool_list_segments(s, &names, &n) != CASHBACK_OK)
-    return used;
-  for (size_t i = 0; i < n; i++) {
-    if (fstatat(s->dirfd, names[i], &st, AT_SYMLINK_NOFOLLOW) != 0 ||
-        !S_ISREG(st.st_mode))
-      continue;
-    uint64_t size = data_size(s, names[i], (uint64_t)st.st_size),
-             ack = cashback__spool_read_ack(s, names[i]);
-    used += size > ack ? size - ack : 0;
-  }
-  cashback__spool_free_names(names, n);
-  return used;
-}
-
 /* Closes this process's segment (its lock goes with the descriptor), cut
  * to its data end first: every record in it is settled (rotation and
  * close wait for that), and the zeros written ahead are of no more use. A
@@ -223,22 +185,38 @@ static int segment_reachable(cashback__spool *s) {
          cashback__spool_dir_current(s);
 }
 
+/* Whether `need` more bytes fit under spool_max_bytes. By the shared count
+ * (cashback_spool_usage.c) when there is one: no directory scan, unless it
+ * says full, and then at most once a RESCAN_MS while scans keep saying so
+ * (an overcount must not refuse a report). Without one, as before it: a
+ * scan once a RESCAN_MS and whenever full, plus what this process wrote
+ * since. */
 static cashback_status check_capacity(cashback__spool *s, uint64_t need,
                                       char *err, size_t err_size) {
   if (!s->max_bytes)
     return CASHBACK_OK;
   int64_t now = cashback__mono_ms();
-  if (s->used_at_ms < 0 || now - s->used_at_ms > RESCAN_MS ||
-      s->used + need > s->max_bytes) {
-    s->used = scan_used(s);
-    s->used_at_ms = now;
+  uint64_t used = 0;
+  int recent = s->used_at_ms >= 0 && now - s->used_at_ms <= RESCAN_MS;
+  if (cashback__spool_usage_estimate(s, &used)) {
+    if (used + need > s->max_bytes && !(recent && s->used_full)) {
+      used = s->used = cashback__spool_usage_rescan(s, 1);
+      s->used_at_ms = now;
+      s->used_full = used + need > s->max_bytes;
+    }
+  } else {
+    if (!recent || s->used + need > s->max_bytes) {
+      s->used = cashback__spool_usage_rescan(s, 1);
+      s->used_at_ms = now;
+    }
+    used = s->used;
   }
-  if (s->used + need > s->max_bytes) {
+  if (used + need > s->max_bytes) {
     cashback__spool_errf(
         err, err_size,
         "spool %s: full (%llu of %llu bytes queued); the event is not "
         "stored",
-        s->dir, (unsigned long long)s->used, (unsigned long long)s->max_bytes);
+        s->dir, (unsigned long long)used, (unsigned long long)s->max_bytes);
     return CASHBACK_E_SPOOL_FULL;
   }
   return CASHBACK_OK;
@@ -310,12 +288,13 @@ static void grow_ahead(cashback__spool *s, uint64_t need) {
  * if the file cannot be cut, overwritten with zeros (the end of its data
  * for a reader). Mutex held. */
 static void cut_back(cashback__spool *s, int fd) {
-  uint64_t done;
+  uint64_t done, before = s->seg_size;
   if (ftruncate(fd, (off_t)s->synced_size) == 0) {
     s->seg_size = s->alloc_size = s->synced_size;
   } else if (write_zeros(s, fd, s->synced_size, s->seg_size, &done) == 0) {
     s->seg_size = s->synced_size;
   }
+  cashback__spool_usage_add(s, -(int64_t)(before - s->seg_size));
 }
 
 /* Waits until record `ticket` of segment generation `fd` is durable or
@@ -415,6 +394,7 @@ static cashback_status append_once(cashback__spool *s, uint8_t *rec, size_t len,
   if (s->seg_size > s->alloc_size)
     s->alloc_size = s->seg_size;
   s->used += total;
+  cashback__spool_usage_add(s, (int64_t)total);
   uint64_t ticket = ++s->written_seq;
   if (s->durability == CASHBACK_DURABLE_SYNC)
     st = wait_durable(s, ticket, err, err_size);

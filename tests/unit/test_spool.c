@@ -714,6 +714,152 @@ static int exists(const char *name) {
   return stat(path, &st) == 0;
 }
 
+/* A payload of x's filling `p` (`size` bytes with its NUL). */
+static void xs(char *p, size_t size) {
+  memset(p, 'x', size - 1);
+  p[size - 1] = '\0';
+}
+
+/* Adds `delta` to the `net` counter of the spool's `usage` file (offset 8,
+ * docs/reliability.md), as drift would: a writer killed between its write
+ * and its count, or a count gone wrong. */
+static void usage_drift(long long delta) {
+  char path[256];
+  snprintf(path, sizeof(path), "%s/usage", dir);
+  int fd = open(path, O_RDWR);
+  ck_assert_int_ge(fd, 0);
+  long long net = 0;
+  ck_assert_int_eq(pread(fd, &net, sizeof(net), 8), (ssize_t)sizeof(net));
+  net += delta;
+  ck_assert_int_eq(pwrite(fd, &net, sizeof(net), 8), (ssize_t)sizeof(net));
+  close(fd);
+}
+
+/* The capacity check keeps its count without scanning the directory on the
+ * report path: one scan establishes the spool's shared count (the first
+ * report), and none follows, a second later and over many segments; the
+ * count is exact (what a scan finds), and goes down by what the sender
+ * acknowledges. Before, every writer rescanned every segment once a
+ * second under the spool's mutex. */
+START_TEST(capacity_count_needs_no_rescan) {
+  cashback__spool *s = open_spool(UINT64_C(1) << 30, 8 * 1024);
+  char p[300];
+  xs(p, sizeof(p));
+  for (int i = 0; i < 200; i++)
+    ck_assert_int_eq(put(s, p), CASHBACK_OK);
+  ck_assert_uint_eq(cashback__spool_usage_scans(s), 1);
+  usleep(1100 * 1000);
+  for (int i = 0; i < 200; i++)
+    ck_assert_int_eq(put(s, p), CASHBACK_OK);
+  ck_assert_uint_eq(cashback__spool_usage_scans(s), 1);
+  ck_assert_int_ge(count_files(".log"), 10);
+  uint64_t used = 0, rec = sizeof(p) - 1 + CASHBACK__RECORD_HEADER_V2;
+  ck_assert_int_eq(cashback__spool_capacity_count(s, &used), 1);
+  ck_assert_uint_eq(used, 400 * rec);
+  cashback__batch b;
+  ck_assert_uint_eq(collect_all(s, &b), 400);
+  ack_all(s, &b);
+  cashback__batch_free(&b);
+  ck_assert_int_eq(cashback__spool_capacity_count(s, &used), 1);
+  ck_assert_uint_eq(used, 0);
+  ck_assert_uint_eq(cashback__spool_usage_scans(s), 1);
+  cashback__spool_close(s);
+}
+END_TEST
+
+/* One count for every process of the spool (two spool objects stand for
+ * two processes, and a forked child writes through its parent's): the cap
+ * holds for all of them together, exactly; the second writer sees the
+ * first's bytes without scanning; an acknowledgement by either frees room
+ * for the other. */
+START_TEST(capacity_count_is_shared_by_writers) {
+  cashback__spool *a = open_spool(64 * 1024, 0);
+  cashback__spool *b = open_spool(64 * 1024, 0);
+  char p[1100];
+  xs(p, sizeof(p));
+  for (int i = 0; i < 20; i++)
+    ck_assert_int_eq(put(a, p), CASHBACK_OK);
+  pid_t pid = fork();
+  if (pid == 0) {
+    int ok = 1;
+    for (int i = 0; i < 10; i++)
+      ok &= put(a, p) == CASHBACK_OK;
+    _exit(ok ? 0 : 1);
+  }
+  int status;
+  waitpid(pid, &status, 0);
+  ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  uint64_t rec = sizeof(p) - 1 + CASHBACK__RECORD_HEADER_V2, used = 0;
+  ck_assert_int_eq(cashback__spool_capacity_count(b, &used), 1);
+  ck_assert_uint_eq(used, 30 * rec);
+  int stored = 30;
+  char err[256] = "";
+  cashback_status st;
+  while ((st = cashback__spool_append(b, p, strlen(p), 1, err, sizeof(err))) ==
+         CASHBACK_OK)
+    stored++;
+  ck_assert_int_eq(st, CASHBACK_E_SPOOL_FULL);
+  ck_assert_int_eq(stored, 64 * 1024 / (int)rec);
+  ck_assert_uint_eq(cashback__spool_usage_scans(a), 1); /* established it */
+  ck_assert_uint_eq(cashback__spool_usage_scans(b), 1); /* when full */
+  ck_assert_int_eq(cashback__spool_append(a, p, strlen(p), 1, err, sizeof(err)),
+                   CASHBACK_E_SPOOL_FULL);
+  cashback__batch bt;
+  ck_assert_uint_eq(collect_all(b, &bt), (size_t)stored);
+  ack_all(b, &bt);
+  cashback__batch_free(&bt);
+  ck_assert_int_eq(put(a, p), CASHBACK_OK);
+  ck_assert_int_eq(cashback__spool_capacity_count(a, &used), 1);
+  ck_assert_uint_eq(used, rec);
+  cashback__spool_close(a);
+  cashback__spool_close(b);
+}
+END_TEST
+
+/* Drift is corrected: a count short of the truth (a writer killed between
+ * its write and its count) by the sender's scan; a count over it never
+ * refuses a report that fits (the check scans before it says full); a
+ * `usage` file without its magic is not used (the cap still holds, by
+ * scans, as before the count) and is set up again once it is stale. */
+START_TEST(capacity_count_drift_is_corrected) {
+  cashback__spool *s = open_spool(64 * 1024, 0);
+  char p[1100];
+  xs(p, sizeof(p));
+  uint64_t rec = sizeof(p) - 1 + CASHBACK__RECORD_HEADER_V2, used = 0;
+  for (int i = 0; i < 10; i++)
+    ck_assert_int_eq(put(s, p), CASHBACK_OK);
+  usage_drift(-3 * (long long)rec);
+  ck_assert_int_eq(cashback__spool_capacity_count(s, &used), 1);
+  ck_assert_uint_eq(used, 7 * rec);
+  cashback__spool_usage_refresh(s); /* the sender's, once a second */
+  ck_assert_int_eq(cashback__spool_capacity_count(s, &used), 1);
+  ck_assert_uint_eq(used, 10 * rec);
+  usage_drift(INT64_C(1) << 40);
+  ck_assert_int_eq(put(s, p), CASHBACK_OK);
+  ck_assert_int_eq(cashback__spool_capacity_count(s, &used), 1);
+  ck_assert_uint_eq(used, 11 * rec);
+  cashback__spool_close(s);
+
+  char path[256];
+  snprintf(path, sizeof(path), "%s/usage", dir);
+  ck_assert_int_eq(truncate(path, 0), 0); /* its creator killed */
+  s = open_spool(64 * 1024, 0);
+  ck_assert_int_eq(cashback__spool_capacity_count(s, &used), 0);
+  int stored = 11;
+  while (put(s, p) == CASHBACK_OK)
+    stored++;
+  ck_assert_int_eq(stored, 64 * 1024 / (int)rec);
+  cashback__spool_close(s);
+  touch_old("usage", 60);
+  s = open_spool(64 * 1024, 0);
+  ck_assert_int_eq(cashback__spool_capacity_count(s, &used), 0); /* anew */
+  cashback__spool_usage_refresh(s); /* the sender's scan establishes it */
+  ck_assert_int_eq(cashback__spool_capacity_count(s, &used), 1);
+  ck_assert_uint_eq(used, (uint64_t)stored * rec);
+  cashback__spool_close(s);
+}
+END_TEST
+
 START_TEST(files_of_a_crashed_setup_are_reclaimed) {
   cashback__spool *s = open_spool(0, 0);
   ck_assert_int_eq(put(s, "{\"id\":\"live\"}"), CASHBACK_OK);
@@ -2254,6 +2400,9 @@ TCase *cashback_test_spool(void) {
   tcase_add_test(tc, append_collect_ack_reclaim);
   tcase_add_test(tc, segments_rotate_and_keep_order);
   tcase_add_test(tc, cap_is_a_clear_error_and_frees_up);
+  tcase_add_test(tc, capacity_count_needs_no_rescan);
+  tcase_add_test(tc, capacity_count_is_shared_by_writers);
+  tcase_add_test(tc, capacity_count_drift_is_corrected);
   tcase_add_test(tc, threads_group_commit);
   tcase_add_test(tc, forked_child_writes_its_own_segment);
   tcase_add_test(tc, torn_tail_is_cut_off);
