@@ -1206,6 +1206,47 @@ typedef struct cashback_queue_status {
 CASHBACK_API CASHBACK_MUST_USE cashback_status
 cashback_get_status(cashback_client *client, cashback_queue_status *out);
 
+/** An order's state in the per-order ledger. */
+typedef enum cashback_order_state {
+  CASHBACK_ORDER_OPEN = 0,      /**< sold, neither cancelled nor confirmed */
+  CASHBACK_ORDER_CANCELLED = 1, /**< a cancel was delivered */
+  CASHBACK_ORDER_CONFIRMED = 2  /**< a confirm was delivered */
+} cashback_order_state;
+
+/**
+ * One order as the per-order ledger beside the spool has it
+ * (docs/reliability.md section 15): what the network accepted of it.
+ */
+typedef struct cashback_order_info {
+  size_t size; /**< set by the caller to sizeof(cashback_order_info)
+                  (docs/abi.md) */
+  char order_id[CASHBACK_ID_MAX + 1];
+  int has_sale;            /**< 0: refunds delivered, no sale seen */
+  char currency[4];        /**< the sale's (or the first refund's) */
+  int64_t sale_amount;     /**< minor units */
+  int64_t refunded_amount; /**< the distinct refunds, summed, minor units */
+  uint64_t refunds;        /**< how many distinct refunds */
+  int64_t total;           /**< sale less refunds, never below 0 */
+  int mixed_currency;      /**< 1: a refund in another currency */
+  cashback_order_state state;
+  char order_time[40];  /**< the sale's order time, RFC 3339; "" */
+  int utc_offset;       /**< of order_time, minutes */
+  int64_t updated_ms;   /**< Unix ms of the last change */
+  char remote_ref[257]; /**< what the network said it queued; "" */
+} cashback_order_info;
+
+/**
+ * Fills `out` with order `order_id` from the ledger of the client's spool
+ * (any process's sender writes it; this call only reads). CASHBACK_E_NOT_FOUND
+ * when the ledger does not hold the order (never delivered through this
+ * spool, or pruned after its confirm or the attribution window),
+ * CASHBACK_E_CONFIG when ledger_max_orders is 0, CASHBACK_E_IO when the
+ * ledger cannot be read. Texts are printable ASCII. Thread-safe; `out` is
+ * the caller's.
+ */
+CASHBACK_API CASHBACK_MUST_USE cashback_status cashback_order_status(
+    cashback_client *client, const char *order_id, cashback_order_info *out);
+
 /**
  * A quarantined event, as passed to a `cashback_quarantine_fn`. Every entry
  * of the quarantine is listed, including those that are not events:

@@ -8,6 +8,7 @@
 #include "cashback_deferred.h"
 #include "cashback_quarantine.h"
 #include "cashback_sender.h"
+#include "cashback_ledger.h"
 #include "cashback_sized.h"
 #include "cashback_spool.h"
 #include "cashback_text.h"
@@ -125,4 +126,55 @@ cashback_status cashback_get_status(cashback_client *c,
   return cashback__sized_call(
       c, out, CASHBACK__SIZED_MIN(cashback_queue_status, in_flight_since),
       &full, sizeof(full), "cashback_get_status: out", fill_status);
+}
+
+cashback_status cashback_order_status(cashback_client *c, const char *order_id,
+                                      cashback_order_info *out) {
+  cashback_status st = cashback__sized_begin(
+      c, out, 0, CASHBACK__SIZED_MIN(cashback_order_info, remote_ref),
+      sizeof(cashback_order_info), "cashback_order_status: out");
+  if (st != CASHBACK_OK)
+    return st;
+  if (!order_id)
+    return cashback__fail(c, CASHBACK_E_INVALID_ARGUMENT,
+                          "cashback_order_status: order_id must not be NULL");
+  cashback_order_info full;
+  memset(&full, 0, sizeof(full));
+  cashback__spool *spool;
+  st = cashback__client_spool(c, &spool);
+  cashback__ledger *l = NULL;
+  char err[CASHBACK_ERROR_MAX + 1] = "";
+  if (st == CASHBACK_OK)
+    st = cashback__client_ledger(c, spool, &l, err, sizeof(err));
+  cashback__ledger_order o;
+  if (st == CASHBACK_OK)
+    st = cashback__ledger_lookup(l, order_id, &o, err, sizeof(err));
+  if (st == CASHBACK_OK) {
+    snprintf(full.order_id, sizeof(full.order_id), "%s", o.order_id);
+    full.has_sale = o.has_sale;
+    memcpy(full.currency, o.currency, sizeof(full.currency));
+    full.sale_amount = o.sale_minor;
+    full.refunded_amount = o.refunded_minor;
+    full.refunds = o.refunds;
+    int64_t t = o.sale_minor - o.refunded_minor;
+    full.total = o.has_sale && t > 0 ? t : 0;
+    full.mixed_currency = o.mixed_currency;
+    full.state = (cashback_order_state)o.state;
+    snprintf(full.order_time, sizeof(full.order_time), "%s", o.order_time);
+    full.utc_offset = o.utc_offset_min;
+    full.updated_ms = o.updated_ms;
+    snprintf(full.remote_ref, sizeof(full.remote_ref), "%s", o.remote_ref);
+    shown(full.order_id, sizeof(full.order_id));
+    shown(full.order_time, sizeof(full.order_time));
+    shown(full.remote_ref, sizeof(full.remote_ref));
+  } else if (st == CASHBACK_E_NOT_FOUND) {
+    cashback__fail(c, st,
+                   "order not in the ledger (not delivered through "
+                   "this spool, or pruned)");
+  } else if (st != CASHBACK_OK && err[0]) {
+    cashback__fail(c, st, "ledger: %s", err);
+  }
+  full.size = sizeof(full);
+  cashback__sized_copy(out, &full, sizeof(full));
+  return st;
 }

@@ -4,13 +4,15 @@
 #include <time.h>
 
 static const char usage[] =
-    "usage: cashback status [--json]\n"
+    "usage: cashback status [--json] [--order ID]\n"
     "\n"
     "Queued events and bytes, the age of the oldest, the quarantine, the\n"
     "last error and the last success, whether sending is paused (the key\n"
     "was refused), and when the next retry is due.\n"
     "\n"
     "  --json      one JSON object (fields in docs/cli.md)\n"
+    "  --order ID  one order from the per-order ledger: sale, refunds, new\n"
+    "              total, state, order time, the network's reference\n"
     "  --config FILE, --connection-file FILE, --connection STRING|-,\n"
     "  --verbose, --help\n";
 
@@ -178,17 +180,89 @@ static void print_text(cashback_client *client,
   print_sender(q);
 }
 
+static const char *order_state(cashback_order_state st) {
+  return st == CASHBACK_ORDER_CANCELLED   ? "cancelled"
+         : st == CASHBACK_ORDER_CONFIRMED ? "confirmed"
+                                          : "open";
+}
+
+static void money(int64_t minor, const char *cur, char *out, size_t size) {
+  if (!cur[0] || cashback_money_format(minor, cur, out, size) != CASHBACK_OK)
+    snprintf(out, size, "%lld", (long long)minor);
+}
+
+static void print_order(const cashback_order_info *o, int json) {
+  char sale[48], refunded[48], total[48], when[40];
+  money(o->sale_amount, o->currency, sale, sizeof(sale));
+  money(o->refunded_amount, o->currency, refunded, sizeof(refunded));
+  money(o->total, o->currency, total, sizeof(total));
+  cli_iso_time(o->updated_ms / 1000, when, sizeof(when));
+  if (json) {
+    printf("{\"order_id\":");
+    cli_json_string(stdout, o->order_id);
+    printf(",\"has_sale\":%s,\"currency\":", o->has_sale ? "true" : "false");
+    cli_json_string(stdout, o->currency);
+    printf(",\"sale\":\"%s\",\"sale_minor\":%lld,\"refunded\":\"%s\","
+           "\"refunded_minor\":%lld,\"refunds\":%llu,\"total\":\"%s\","
+           "\"total_minor\":%lld,\"state\":\"%s\",\"order_time\":",
+           sale, (long long)o->sale_amount, refunded,
+           (long long)o->refunded_amount, (unsigned long long)o->refunds, total,
+           (long long)o->total, order_state(o->state));
+    cli_json_string(stdout, o->order_time);
+    printf(",\"utc_offset\":%d,\"updated\":", o->utc_offset);
+    cli_json_string(stdout, when);
+    printf(",\"remote_ref\":");
+    cli_json_string(stdout, o->remote_ref);
+    printf("}\n");
+    return;
+  }
+  printf("order:         %s\n", o->order_id);
+  if (o->has_sale)
+    printf("sale:          %s %s\n", sale, o->currency);
+  else
+    printf("sale:          not seen (refunds delivered before any sale)\n");
+  printf("refunds:       %llu, %s %s%s\n", (unsigned long long)o->refunds,
+         refunded, o->currency,
+         o->mixed_currency ? " (one in another currency)" : "");
+  printf("new total:     %s %s\n", total, o->currency);
+  printf("state:         %s\n", order_state(o->state));
+  printf("order time:    %s\n", o->order_time[0] ? o->order_time : "unknown");
+  printf("remote ref:    %s\n", o->remote_ref[0] ? o->remote_ref : "none");
+  printf("updated:       %s\n", when);
+}
+
+static int take_order(cli *c, int opt, const char *arg, void *ud) {
+  (void)c;
+  (void)opt;
+  *(const char **)ud = arg;
+  return CLI_OK;
+}
+
 int cli_status(cli *c, int argc, char **argv) {
   int json = 0;
+  const char *order = NULL;
   const struct option own[] = {{"json", no_argument, &json, 1},
+                               {"order", required_argument, NULL, 'O'},
                                {NULL, 0, NULL, 0}};
-  int rc = cli_parse_options(c, argc, argv,
-                             &(cli_options){.usage = usage, .own = own});
+  int rc = cli_parse_options(
+      c, argc, argv,
+      &(cli_options){
+          .usage = usage, .own = own, .take = take_order, .ud = &order});
   cashback_client *client;
   if (rc == CLI_OK)
     rc = cli_client(c, &client);
   if (rc != CLI_OK)
     return rc;
+  if (order) {
+    cashback_order_info o = {.size = sizeof(o)};
+    cashback_status ost = cashback_order_status(client, order, &o);
+    if (ost != CASHBACK_OK)
+      rc = cli_sdk_error(c, client, "cannot answer for the order", ost);
+    else
+      print_order(&o, json);
+    cashback_client_free(client);
+    return rc;
+  }
   cashback_queue_status q = {.size = sizeof(q)};
   cashback_status st = cashback_get_status(client, &q);
   if (st != CASHBACK_OK)

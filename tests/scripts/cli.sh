@@ -680,6 +680,25 @@ if command -v script >/dev/null 2>&1 && script -qec true /dev/null >/dev/null 2>
   grep -q "sending \[" "$tmp/err" && fail "a bar on a pipe"
 fi
 run 2 "$CB" doctor --bogus
+# status --order: a sale and a refund delivered to the receiver, from the
+# per-order ledger (docs/reliability.md section 15).
+run 0 "$CB" report sale --order L-1 --click t --amount 49.90 --currency EUR --order-time 2026-12-01T10:15:00+01:00
+run 0 "$CB" report refund --order L-1 --refund-id CN-1 --amount 10.00 --currency EUR
+run 0 "$CB" send
+run 0 "$CB" status --order L-1
+out "^order:         L-1$"; out "^sale:          49.90 EUR$"
+out "^refunds:       1, 10.00 EUR$"; out "^new total:     39.90 EUR$"
+out "^state:         open$"; out "^order time:    2026-12-01T10:15:00+01:00$"
+out "^remote ref:    none$"
+run 0 "$CB" status --order L-1 --json
+"$PYTHON3" -c '
+import json, sys
+o = json.load(open(sys.argv[1]))
+assert (o["order_id"], o["sale"], o["refunded"], o["total"], o["total_minor"],
+        o["refunds"], o["state"], o["order_time"]) == ("L-1", "49.90", "10.00",
+        "39.90", 3990, 1, "open", "2026-12-01T10:15:00+01:00"), o
+' "$tmp/out" || fail "status --order --json"
+run 1 "$CB" status --order L-unknown; err "not in the ledger"
 
 echo "cli: $checks checks, $failures failure(s)"
 [ "$failures" -eq 0 ]
