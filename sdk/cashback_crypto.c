@@ -1,10 +1,9 @@
-/* The only file that knows mbedTLS (random, wiping); hashes and HMAC over
- * cashback_sha256.c; hex. */
+/* The only file that knows mbedTLS: hashes, HMAC, random, hex. */
 #include "cashback_crypto.h"
-#include "cashback_sha256.h"
 
 #include <mbedtls/entropy.h>
 #include <mbedtls/platform_util.h>
+#include <mbedtls/sha256.h>
 
 #include <string.h>
 
@@ -17,45 +16,63 @@ static int parts_ok(const cashback__span *parts, size_t n) {
   return 1;
 }
 
-static void hash_parts(cashback__sha256_ctx *x, const cashback__span *parts,
-                       size_t n) {
+static int hash_parts(mbedtls_sha256_context *x, const cashback__span *parts,
+                      size_t n) {
   for (size_t i = 0; i < n; i++)
-    if (parts[i].len)
-      cashback__sha256_update(x, parts[i].p, parts[i].len);
+    if (parts[i].len &&
+        mbedtls_sha256_update_ret(x, parts[i].p, parts[i].len) != 0)
+      return -1;
+  return 0;
 }
 
-/* HMAC (RFC 2104) over cashback_sha256.c, on the stack: no allocation;
+/* One SHA-256 of `pre` (may be empty) then the parts, with mbedTLS's
+ * SHA-256 context on the stack: no allocation (mbedtls_md_setup allocated
+ * one per call). */
+static int sha256_of(const uint8_t *pre, size_t pre_len,
+                     const cashback__span *parts, size_t n,
+                     uint8_t out[CASHBACK__SHA256_LEN]) {
+  mbedtls_sha256_context x;
+  mbedtls_sha256_init(&x);
+  int rc = mbedtls_sha256_starts_ret(&x, 0) != 0 ||
+                   (pre_len && mbedtls_sha256_update_ret(&x, pre, pre_len)) ||
+                   hash_parts(&x, parts, n) != 0 ||
+                   mbedtls_sha256_finish_ret(&x, out) != 0
+               ? -1
+               : 0;
+  mbedtls_sha256_free(&x); /* zeroizes the state */
+  return rc;
+}
+
+/* HMAC (RFC 2104) over mbedTLS's SHA-256, on the stack: no allocation;
  * everything derived from the key is wiped. */
 cashback_status cashback__hmac_sha256(const void *key, size_t key_len,
                                       const cashback__span *parts, size_t n,
                                       uint8_t out[CASHBACK__SHA256_LEN]) {
   if (out == NULL || (key == NULL && key_len > 0) || !parts_ok(parts, n))
     return CASHBACK_E_INVALID_ARGUMENT;
-  int hw = cashback__sha256_hw_available();
-  cashback__sha256_ctx x;
   uint8_t pad[64] = {0}, inner[CASHBACK__SHA256_LEN];
+  int rc = 0;
   if (key_len > sizeof(pad)) {
-    cashback__sha256_init(&x, hw);
-    cashback__sha256_update(&x, key, key_len);
-    cashback__sha256_final(&x, pad);
+    cashback__span k = {key, key_len};
+    rc = sha256_of(NULL, 0, &k, 1, pad);
   } else if (key_len) {
     memcpy(pad, key, key_len);
   }
   for (size_t i = 0; i < sizeof(pad); i++)
     pad[i] ^= 0x36;
-  cashback__sha256_init(&x, hw);
-  cashback__sha256_update(&x, pad, sizeof(pad));
-  hash_parts(&x, parts, n);
-  cashback__sha256_final(&x, inner);
+  if (rc == 0)
+    rc = sha256_of(pad, sizeof(pad), parts, n, inner);
   for (size_t i = 0; i < sizeof(pad); i++)
     pad[i] ^= 0x36 ^ 0x5c;
-  cashback__sha256_init(&x, hw);
-  cashback__sha256_update(&x, pad, sizeof(pad));
-  cashback__sha256_update(&x, inner, sizeof(inner));
-  cashback__sha256_final(&x, out);
+  cashback__span in = {inner, sizeof(inner)};
+  if (rc == 0)
+    rc = sha256_of(pad, sizeof(pad), &in, 1, out);
   mbedtls_platform_zeroize(pad, sizeof(pad));
   mbedtls_platform_zeroize(inner, sizeof(inner));
-  mbedtls_platform_zeroize(&x, sizeof(x));
+  if (rc != 0) {
+    mbedtls_platform_zeroize(out, CASHBACK__SHA256_LEN);
+    return CASHBACK_E_CRYPTO;
+  }
   return CASHBACK_OK;
 }
 
@@ -63,10 +80,10 @@ cashback_status cashback__sha256(const cashback__span *parts, size_t n,
                                  uint8_t out[CASHBACK__SHA256_LEN]) {
   if (out == NULL || !parts_ok(parts, n))
     return CASHBACK_E_INVALID_ARGUMENT;
-  cashback__sha256_ctx x;
-  cashback__sha256_init(&x, -1);
-  hash_parts(&x, parts, n);
-  cashback__sha256_final(&x, out);
+  if (sha256_of(NULL, 0, parts, n, out) != 0) {
+    mbedtls_platform_zeroize(out, CASHBACK__SHA256_LEN);
+    return CASHBACK_E_CRYPTO;
+  }
   return CASHBACK_OK;
 }
 
