@@ -1296,6 +1296,13 @@ cashback_status cashback__client_ledger(cashback_client *c,
   }
   cashback_status st = CASHBACK_OK;
   pthread_mutex_lock(&c->ledger_lock);
+  if (c->ledger && c->ledger->spool != spool) {
+    /* Opened over another spool (a sender of the client over a spool it
+     * opened itself, since closed): the ledger reads through its spool, so
+     * it is opened again over this one instead of reading a freed one. */
+    cashback__ledger_free(c->ledger);
+    c->ledger = NULL;
+  }
   if (!c->ledger) {
     st =
         cashback__ledger_open(spool, c->opts.ledger_max_orders,

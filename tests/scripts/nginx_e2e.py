@@ -818,6 +818,21 @@ while refused < 3 and fills < 64:
     fills += 1
 check(refused == 3, "full spool: the spool reached its cap (%d events)"
       % (fills - 3))
+# The cap is kept exactly across the workers (one shared count): what the
+# large events left free may still take a small one, so the spool is topped
+# up with sales the size of the paid one below (a four-character order id,
+# the same amount and click handle) until they are refused too.
+small = refused = 0
+while refused < 3 and small < 64:
+    before = log_text().count(FULL)
+    st, hs, _ = request(fport, "/app/fill?order=t%03d&click=%s"
+                        % (small, handle))
+    if st != 200 or header_values(hs, "X-Cashback-Event"):
+        fail("topping up the spool: %d %r" % (st, hs))
+    refused = refused + 1 if log_text().count(FULL) > before else 0
+    small += 1
+check(refused == 3, "full spool: sales the size of the paid one are refused "
+      "too (%d stored)" % (small - 3))
 before = log_text().count(FULL)
 st, hs, body = request(fport, "/hook/paid?order=1007&click=%s" % handle)
 check(st == 503 and not header_values(hs, "X-Cashback-Event")
